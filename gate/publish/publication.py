@@ -1,0 +1,45 @@
+"""What the CLI hands to publishers: rendered text plus the few facts CI outputs need."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """One workflow-command annotation: ``level`` is ``"error"`` (failed gate) or ``"warning"``
+    (inconclusive gate, or a failed gate of severity warning). ``title`` and ``message`` are
+    untrusted text (they contain class names) and must be escaped by the publisher."""
+
+    level: str
+    title: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Publication:
+    """A rendered report ready to post.
+
+    ``comment_body`` is the complete Markdown comment including the hidden marker line
+    ``<!-- model-gate:v1 key=<marker_key> -->`` (already size-limited to 65,000 characters);
+    ``summary_body`` is the job-summary Markdown (may be the same text). ``verdict`` is
+    ``"pass"``/``"fail"``; ``exit_code`` the verdict's exit code (0/1); ``failed_count`` the number of
+    blocking failed gates; ``report_json_path`` where report.json was written (or None);
+    ``annotations`` are worst first; ``status_description`` is a short one-liner for a commit status.
+    ``shorten(limit)`` returns a shorter comment body keeping the marker (for a 422 "body too long").
+    """
+
+    comment_body: str
+    summary_body: str
+    marker_key: str
+    verdict: str
+    exit_code: int
+    failed_count: int
+    report_json_path: str | None
+    annotations: tuple[Annotation, ...]
+    status_description: str
+    run_stamp: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.verdict == "pass"

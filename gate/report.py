@@ -1,0 +1,453 @@
+"""The one data model every renderer and publisher reads.
+
+The engine (:mod:`gate.engine`) builds exactly one :class:`Report`; renderers (console, JSON, Markdown,
+JUnit, HTML) turn it into text and publishers transport that text. Nothing downstream of this module
+computes a metric: every number a reader sees is a field here.
+
+``Report.to_dict()`` is the documented ``report.json`` (see ``docs/report-schema.md``);
+``Report.from_dict()`` reads it back (used by ``model-gate publish``, which treats the file as
+untrusted data, so it validates types and never evaluates anything).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+SCHEMA_VERSION = "1.0"
+
+STATUSES = ("pass", "fail", "inconclusive")
+SEVERITIES = ("error", "warning")
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A metric value with its bootstrap confidence interval.
+
+    ``value`` is the point estimate on the observed data (``None`` when the metric is undefined there,
+    e.g. ROC-AUC with one class present). ``ci`` is ``(lo, hi)`` at the gate's (adjusted) confidence
+    level, or ``None`` when it could not be formed. ``undefined_resamples`` counts bootstrap resamples
+    where the metric was undefined; they are reported, never silently dropped.
+    """
+
+    value: float | None
+    ci: tuple[float, float] | None = None
+    undefined_resamples: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "value": _num(self.value),
+            "ci": None if self.ci is None else [_num(self.ci[0]), _num(self.ci[1])],
+            "undefined_resamples": self.undefined_resamples,
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any] | None) -> "Estimate | None":
+        if d is None:
+            return None
+        ci = d.get("ci")
+        return cls(
+            value=_opt_float(d.get("value")),
+            ci=None if ci is None else (_req_float(ci[0]), _req_float(ci[1])),
+            undefined_resamples=int(d.get("undefined_resamples", 0)),
+        )
+
+
+@dataclass(frozen=True)
+class Bar:
+    """The gate's bar as written in the policy: ``kind`` is min|max|max_drop|max_relative_drop|min_gain."""
+
+    kind: str
+    value: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "value": _num(self.value)}
+
+
+@dataclass(frozen=True)
+class GateResult:
+    """One evaluated gate (a policy gate expanded over ``class: "*"`` and slice values).
+
+    ``quantity`` says which estimate the bar applies to: ``"candidate"`` for min/max, ``"delta"`` for
+    max_drop/min_gain, ``"relative_delta"`` for max_relative_drop. ``threshold`` is the bar expressed
+    on that quantity and ``op`` the comparison that passing requires (``">="`` or ``"<="``), so a
+    reader can state the rule without knowing metric directions. ``tested`` is the interval the
+    decision used (for relative drops the interval of (cand − base)/base). ``needed_n`` estimates, for
+    an inconclusive gate, how many labeled examples would likely decide it (``None`` otherwise).
+    ``distribution`` holds the bootstrap replicates of the tested quantity (not serialised to JSON;
+    HTML plots use it).
+    """
+
+    id: str
+    metric: str
+    label: str
+    class_name: str | None
+    average: str | None
+    slice: Mapping[str, str] | None
+    bar: Bar
+    quantity: str
+    op: str
+    threshold: float
+    direction: str
+    candidate: Estimate
+    baseline: Estimate | None
+    delta: Estimate | None
+    tested: Estimate
+    n: int
+    support: int | None
+    status: str
+    severity: str
+    reason: str
+    message: str
+    confidence: float
+    p_value: float | None = None
+    needed_n: int | None = None
+    notes: tuple[str, ...] = ()
+    distribution: tuple[float, ...] = field(default=(), repr=False, compare=False)
+
+    @property
+    def blocking(self) -> bool:
+        """True when this gate's status can fail the build (severity error)."""
+        return self.severity == "error"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "metric": self.metric,
+            "label": self.label,
+            "class": self.class_name,
+            "average": self.average,
+            "slice": None if self.slice is None else dict(self.slice),
+            "bar": self.bar.to_dict(),
+            "quantity": self.quantity,
+            "op": self.op,
+            "threshold": _num(self.threshold),
+            "direction": self.direction,
+            "value": _num(self.tested.value),
+            "candidate": self.candidate.to_dict(),
+            "baseline": None if self.baseline is None else self.baseline.to_dict(),
+            "delta": None if self.delta is None else self.delta.to_dict(),
+            "tested": self.tested.to_dict(),
+            "n": self.n,
+            "support": self.support,
+            "status": self.status,
+            "severity": self.severity,
+            "reason": self.reason,
+            "message": self.message,
+            "confidence": _num(self.confidence),
+            "p_value": _num(self.p_value),
+            "needed_n": self.needed_n,
+            "notes": list(self.notes),
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "GateResult":
+        bar = d["bar"]
+        status = str(d["status"])
+        severity = str(d.get("severity", "error"))
+        if status not in STATUSES or severity not in SEVERITIES:
+            raise ValueError(f"gate {d.get('id')!r}: bad status/severity")
+        candidate = Estimate.from_dict(d["candidate"])
+        tested = Estimate.from_dict(d.get("tested")) or candidate
+        assert candidate is not None and tested is not None
+        return cls(
+            id=str(d["id"]), metric=str(d["metric"]), label=str(d.get("label", d["id"])),
+            class_name=_opt_str(d.get("class")), average=_opt_str(d.get("average")),
+            slice=None if d.get("slice") is None else {str(k): str(v) for k, v in d["slice"].items()},
+            bar=Bar(str(bar["kind"]), _req_float(bar["value"])),
+            quantity=str(d.get("quantity", "candidate")), op=str(d.get("op", ">=")),
+            threshold=_req_float(d.get("threshold", bar["value"])),
+            direction=str(d.get("direction", "higher")),
+            candidate=candidate, baseline=Estimate.from_dict(d.get("baseline")),
+            delta=Estimate.from_dict(d.get("delta")), tested=tested,
+            n=int(d["n"]), support=None if d.get("support") is None else int(d["support"]),
+            status=status, severity=severity, reason=str(d.get("reason", "")),
+            message=str(d.get("message", "")), confidence=_req_float(d.get("confidence", 0.95)),
+            p_value=_opt_float(d.get("p_value")),
+            needed_n=None if d.get("needed_n") is None else int(d["needed_n"]),
+            notes=tuple(str(x) for x in d.get("notes", ())),
+        )
+
+
+@dataclass(frozen=True)
+class ClassRow:
+    """Per-class point estimates for the details table (``None`` for a missing baseline)."""
+
+    name: str
+    support: int
+    candidate: Mapping[str, float | None]   # keys: precision, recall, f1
+    baseline: Mapping[str, float | None] | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "class": self.name, "support": self.support,
+            "candidate": {k: _num(v) for k, v in self.candidate.items()},
+            "baseline": None if self.baseline is None else {k: _num(v) for k, v in self.baseline.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "ClassRow":
+        base = d.get("baseline")
+        return cls(
+            name=str(d["class"]), support=int(d["support"]),
+            candidate={str(k): _opt_float(v) for k, v in d["candidate"].items()},
+            baseline=None if base is None else {str(k): _opt_float(v) for k, v in base.items()},
+        )
+
+
+@dataclass(frozen=True)
+class ConfusionMatrix:
+    """Weighted confusion matrix of one model: ``counts[i][j]`` = true class i predicted as j."""
+
+    model: str
+    classes: tuple[str, ...]
+    counts: tuple[tuple[float, ...], ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"model": self.model, "classes": list(self.classes),
+                "counts": [[_num(c) for c in row] for row in self.counts]}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "ConfusionMatrix":
+        return cls(model=str(d["model"]), classes=tuple(str(c) for c in d["classes"]),
+                   counts=tuple(tuple(_req_float(c) for c in row) for row in d["counts"]))
+
+
+@dataclass(frozen=True)
+class Curve:
+    """A curve of one model for one class: ``kind`` is ``"pr"`` (x=recall, y=precision) or ``"roc"``
+    (x=fpr, y=tpr). Points are thinned to at most a few hundred, keeping the end points."""
+
+    kind: str
+    model: str
+    class_name: str
+    x: tuple[float, ...]
+    y: tuple[float, ...]
+    area: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "model": self.model, "class": self.class_name,
+                "x": [_num(v) for v in self.x], "y": [_num(v) for v in self.y], "area": _num(self.area)}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "Curve":
+        return cls(kind=str(d["kind"]), model=str(d["model"]), class_name=str(d["class"]),
+                   x=tuple(_req_float(v) for v in d["x"]), y=tuple(_req_float(v) for v in d["y"]),
+                   area=_opt_float(d.get("area")))
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Reliability diagram data of one model: per non-empty bin, mean confidence, observed accuracy
+    (fraction positive / top-label correct) and weight."""
+
+    model: str
+    bin_edges: tuple[float, ...]
+    confidence: tuple[float, ...]
+    accuracy: tuple[float, ...]
+    weight: tuple[float, ...]
+    ece: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"model": self.model, "bin_edges": [_num(v) for v in self.bin_edges],
+                "confidence": [_num(v) for v in self.confidence],
+                "accuracy": [_num(v) for v in self.accuracy],
+                "weight": [_num(v) for v in self.weight], "ece": _num(self.ece)}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "Calibration":
+        return cls(model=str(d["model"]), bin_edges=tuple(_req_float(v) for v in d["bin_edges"]),
+                   confidence=tuple(_req_float(v) for v in d["confidence"]),
+                   accuracy=tuple(_req_float(v) for v in d["accuracy"]),
+                   weight=tuple(_req_float(v) for v in d["weight"]), ece=_opt_float(d.get("ece")))
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """One input file as read: role is ``"candidate"`` or ``"baseline"``."""
+
+    role: str
+    path: str
+    sha256: str
+    format: str
+    rows: int
+    labeled_rows: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"role": self.role, "path": self.path, "sha256": self.sha256, "format": self.format,
+                "rows": self.rows, "labeled_rows": self.labeled_rows}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "Artifact":
+        return cls(role=str(d["role"]), path=str(d["path"]), sha256=str(d["sha256"]),
+                   format=str(d["format"]), rows=int(d["rows"]), labeled_rows=int(d["labeled_rows"]))
+
+
+@dataclass(frozen=True)
+class DataSummary:
+    """What was evaluated. ``pairing`` is ``"paired"``, ``"independent"`` or ``"none"`` (no baseline)."""
+
+    task: str
+    classes: tuple[str, ...]
+    positive_class: str | None
+    pairing: str
+    n_candidate: int
+    n_baseline: int | None
+    label_coverage: float
+    artifacts: tuple[Artifact, ...]
+    class_support: Mapping[str, int]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"task": self.task, "classes": list(self.classes), "positive_class": self.positive_class,
+                "pairing": self.pairing, "n_candidate": self.n_candidate, "n_baseline": self.n_baseline,
+                "label_coverage": _num(self.label_coverage),
+                "artifacts": [a.to_dict() for a in self.artifacts],
+                "class_support": dict(self.class_support)}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "DataSummary":
+        return cls(task=str(d["task"]), classes=tuple(str(c) for c in d["classes"]),
+                   positive_class=_opt_str(d.get("positive_class")), pairing=str(d["pairing"]),
+                   n_candidate=int(d["n_candidate"]),
+                   n_baseline=None if d.get("n_baseline") is None else int(d["n_baseline"]),
+                   label_coverage=_req_float(d["label_coverage"]),
+                   artifacts=tuple(Artifact.from_dict(a) for a in d.get("artifacts", ())),
+                   class_support={str(k): int(v) for k, v in d.get("class_support", {}).items()})
+
+
+@dataclass(frozen=True)
+class Reproducibility:
+    """Everything needed to reproduce the run locally. ``command`` is the argv to re-run."""
+
+    seed: int
+    resamples: int
+    method: str
+    confidence: float
+    stratify: bool
+    multiple_testing: str
+    inconclusive: str
+    tool_version: str
+    policy_path: str
+    policy_sha256: str
+    command: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"seed": self.seed, "resamples": self.resamples, "method": self.method,
+                "confidence": _num(self.confidence), "stratify": self.stratify,
+                "multiple_testing": self.multiple_testing, "inconclusive": self.inconclusive,
+                "tool_version": self.tool_version, "policy_path": self.policy_path,
+                "policy_sha256": self.policy_sha256, "command": list(self.command)}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "Reproducibility":
+        return cls(seed=int(d["seed"]), resamples=int(d["resamples"]), method=str(d["method"]),
+                   confidence=_req_float(d["confidence"]), stratify=bool(d["stratify"]),
+                   multiple_testing=str(d["multiple_testing"]), inconclusive=str(d["inconclusive"]),
+                   tool_version=str(d["tool_version"]), policy_path=str(d["policy_path"]),
+                   policy_sha256=str(d["policy_sha256"]), command=tuple(str(c) for c in d["command"]))
+
+
+@dataclass(frozen=True)
+class Report:
+    """The result of one ``model-gate check``.
+
+    ``verdict`` is ``"pass"`` or ``"fail"``; ``exit_code`` is 0 or 1 accordingly (2 never reaches a
+    Report: input errors stop before one exists). ``gates`` are in policy order; renderers put failed
+    and inconclusive gates first. ``counts`` has keys pass/fail/inconclusive/warning (warning = gates
+    of severity warning that did not pass).
+    """
+
+    policy_name: str
+    verdict: str
+    exit_code: int
+    gates: tuple[GateResult, ...]
+    counts: Mapping[str, int]
+    data: DataSummary
+    reproducibility: Reproducibility
+    per_class: tuple[ClassRow, ...] = ()
+    confusion: tuple[ConfusionMatrix, ...] = ()
+    curves: tuple[Curve, ...] = ()
+    calibration: tuple[Calibration, ...] = ()
+    warnings: tuple[str, ...] = ()
+    schema_version: str = SCHEMA_VERSION
+
+    @property
+    def tool_version(self) -> str:
+        return self.reproducibility.tool_version
+
+    def gates_worst_first(self) -> list[GateResult]:
+        """Gates ordered for display: blocking failures, inconclusive, warnings, passes; stable."""
+        def rank(g: GateResult) -> int:
+            if g.status == "fail":
+                return 0 if g.blocking else 2
+            if g.status == "inconclusive":
+                return 1 if g.blocking else 2
+            return 3
+        return sorted(self.gates, key=rank)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema_version": self.schema_version,
+            "tool": {"name": "model-gate", "version": self.tool_version},
+            "policy": {"name": self.policy_name, "path": self.reproducibility.policy_path,
+                       "sha256": self.reproducibility.policy_sha256},
+            "verdict": self.verdict,
+            "exit_code": self.exit_code,
+            "counts": dict(self.counts),
+            "gates": [g.to_dict() for g in self.gates],
+            "data": self.data.to_dict(),
+            "reproducibility": self.reproducibility.to_dict(),
+            "per_class": [r.to_dict() for r in self.per_class],
+            "confusion": [c.to_dict() for c in self.confusion],
+            "curves": [c.to_dict() for c in self.curves],
+            "calibration": [c.to_dict() for c in self.calibration],
+            "warnings": list(self.warnings),
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "Report":
+        """Read a ``report.json`` back. Raises ValueError/KeyError/TypeError on malformed input."""
+        if not isinstance(d, Mapping) or str(d.get("schema_version", "")).split(".")[0] != "1":
+            raise ValueError("not a model-gate report (schema_version 1.x expected)")
+        verdict = str(d["verdict"])
+        if verdict not in ("pass", "fail"):
+            raise ValueError(f"bad verdict {verdict!r}")
+        return cls(
+            policy_name=str(d["policy"]["name"]), verdict=verdict, exit_code=int(d["exit_code"]),
+            gates=tuple(GateResult.from_dict(g) for g in d["gates"]),
+            counts={str(k): int(v) for k, v in d["counts"].items()},
+            data=DataSummary.from_dict(d["data"]),
+            reproducibility=Reproducibility.from_dict(d["reproducibility"]),
+            per_class=tuple(ClassRow.from_dict(r) for r in d.get("per_class", ())),
+            confusion=tuple(ConfusionMatrix.from_dict(c) for c in d.get("confusion", ())),
+            curves=tuple(Curve.from_dict(c) for c in d.get("curves", ())),
+            calibration=tuple(Calibration.from_dict(c) for c in d.get("calibration", ())),
+            warnings=tuple(str(w) for w in d.get("warnings", ())),
+            schema_version=str(d["schema_version"]),
+        )
+
+
+def _num(x: float | None) -> float | None:
+    """JSON-safe float: NaN/inf become None; values are rounded to 12 significant digits so that the
+    JSON is stable across platforms' last-bit differences."""
+    if x is None:
+        return None
+    x = float(x)
+    if not math.isfinite(x):
+        return None
+    return float(f"{x:.12g}")
+
+
+def _opt_float(x: Any) -> float | None:
+    return None if x is None else _req_float(x)
+
+
+def _req_float(x: Any) -> float:
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        raise TypeError(f"expected a number, got {type(x).__name__}")
+    return float(x)
+
+
+def _opt_str(x: Any) -> str | None:
+    return None if x is None else str(x)
