@@ -1,0 +1,300 @@
+"""The one entry point the CLI calls: :func:`publish`.
+
+It decides the platform (GitHub Actions, GitLab CI, local), writes CI files, emits workflow
+commands, and upserts the sticky comment/note. It never raises for a publishing problem: every
+problem becomes a message, and ``ok`` is False when something that was asked for failed. The CLI
+exits with the verdict's code unless ``strict and not ok`` (exit 2). Tokens never appear in any
+message, file or stream except GitHub's ``::add-mask::`` line.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Mapping, TextIO
+
+from gate.publish import bodies, files
+from gate.publish.environment import (GITHUB, GITLAB, LOCAL, GitHubContext, GitLabContext, detect,
+                                      github_context, gitlab_context)
+from gate.publish.github import (FORK_RECIPE, GitHubPublisher, github_client, permission_hint)
+from gate.publish.gitlab import GitLabPublisher, gitlab_client, setup_hint
+from gate.publish.http import HttpError, Redactor
+from gate.publish.publication import Publication
+from gate.publish.workflow_commands import Commands
+
+
+@dataclass
+class PublishOutcome:
+    """``ok`` is False when something asked for (comment, status, outputs, dotenv) failed.
+
+    ``comment_action`` is ``created``/``updated``/``unchanged``/``stale`` when a comment was handled,
+    ``skipped`` when it was not attempted, None when commenting was off. ``messages`` are the
+    warnings and notes, token-free, in order."""
+
+    ok: bool = True
+    platform: str = LOCAL
+    comment_url: str | None = None
+    comment_action: str | None = None
+    status_posted: bool = False
+    messages: list[str] = field(default_factory=list)
+
+
+class _Reporter:
+    def __init__(self, platform: str, commands: Commands, log: TextIO, redact: Redactor,
+                 outcome: PublishOutcome) -> None:
+        self.platform = platform
+        self.commands = commands
+        self.log = log
+        self.redact = redact
+        self.outcome = outcome
+
+    def warn(self, message: str, *, failed: bool = False) -> None:
+        message = self.redact(" ".join(message.split()))
+        self.outcome.messages.append(message)
+        if failed:
+            self.outcome.ok = False
+        if self.platform == GITHUB:
+            self.commands.warning(message, title="model-gate")
+        else:
+            self.log.write(f"model-gate: warning: {message}\n")
+            self.log.flush()
+
+    def info(self, message: str) -> None:
+        message = self.redact(" ".join(message.split()))
+        self.outcome.messages.append(message)
+        self.log.write(f"model-gate: {message}\n")
+        self.log.flush()
+
+
+def publish(publication: Publication, *, environ: Mapping[str, str], comment: str,
+            status: bool, strict: bool, dotenv_path: str | None, commands_stream: TextIO,
+            log_stream: TextIO, comment_key: str | None = None, api_url: str | None = None,
+            sleep: Callable[[float], None] = time.sleep,
+            clock: Callable[[], float] = time.time, max_retries: int = 4,
+            http_timeout: float = 30.0) -> PublishOutcome:
+    """Publish ``publication`` to wherever this process runs.
+
+    ``comment`` is ``"auto"`` (post when a PR/MR context and a usable token exist; never in local
+    mode) or ``"off"``. ``status`` asks for a GitHub commit status. ``strict`` is accepted so the
+    CLI can pass it through; the exit decision stays with the CLI (``strict and not outcome.ok``).
+    ``sleep``/``clock`` are injectable so tests never wait.
+    """
+    del strict  # the CLI applies it; kept in the signature for symmetry with --strict-publish
+    platform = detect(environ)
+    outcome = PublishOutcome(platform=platform)
+    redact = Redactor([environ.get("INPUT_GITHUB_TOKEN"), environ.get("INPUT_GITHUB-TOKEN"),
+                       environ.get("GITHUB_TOKEN"), environ.get("MODEL_GATE_GITLAB_TOKEN"),
+                       environ.get("GITLAB_TOKEN"), environ.get("CI_JOB_TOKEN")])
+    commands = Commands(commands_stream)
+    rep = _Reporter(platform, commands, log_stream, redact, outcome)
+    key = comment_key or publication.marker_key
+    marker = bodies.marker_for(key)
+    if comment not in ("auto", "off"):
+        rep.warn(f"unknown comment mode {comment!r}; expected auto or off", failed=True)
+        comment = "off"
+    try:
+        if platform == GITHUB:
+            _publish_github(publication, environ, comment, status, comment_key, marker, api_url, rep,
+                            commands, redact, sleep, clock, max_retries, http_timeout)
+        elif platform == GITLAB:
+            if status:
+                rep.info("--status posts a GitHub commit status; on GitLab the job status "
+                         "and the MR widget already show the result")
+            _publish_gitlab(publication, environ, comment, marker, api_url, rep, redact, sleep,
+                            clock, max_retries, http_timeout)
+        else:
+            if status:
+                rep.info("local run: --status needs GitHub Actions; nothing posted")
+    except Exception as exc:  # a publisher bug must not turn a verdict into a crash
+        rep.warn(f"publishing failed unexpectedly: {type(exc).__name__}: {exc}", failed=True)
+    if dotenv_path:
+        _write_dotenv(publication, dotenv_path, rep)
+    return outcome
+
+
+# -- GitHub ------------------------------------------------------------------------------------
+def _publish_github(pub: Publication, environ: Mapping[str, str], comment: str, status: bool,
+                    status_key: str | None, marker: str, api_url: str | None, rep: _Reporter,
+                    commands: Commands, redact: Redactor, sleep: Callable[[float], None],
+                    clock: Callable[[], float], max_retries: int, http_timeout: float) -> None:
+    ctx = github_context(environ, api_url)
+    if ctx.token:
+        commands.add_mask(ctx.token)  # first, before anything could echo it
+    commands.annotations(pub.annotations)
+    _write_summary(pub, environ, ctx, rep)
+    if comment == "auto" or status:
+        _github_writes(pub, ctx, comment, status, status_key, marker, rep, redact, sleep, clock,
+                       max_retries, http_timeout)
+    _write_outputs(pub, environ, rep)
+
+
+def _write_summary(pub: Publication, environ: Mapping[str, str], ctx: GitHubContext,
+                   rep: _Reporter) -> None:
+    path = environ.get("GITHUB_STEP_SUMMARY")
+    if not path:
+        rep.warn("GITHUB_STEP_SUMMARY is not set; job summary skipped")
+        return
+    try:
+        notice = f"Full report: {ctx.run_url}" if ctx.run_url else ""
+        if files.append_step_summary(path, pub.summary_body, notice=notice):
+            rep.warn("job summary truncated to stay under GitHub's 1 MiB per-step limit")
+    except OSError as exc:
+        rep.warn(f"cannot write the job summary: {exc.strerror or exc}", failed=True)
+
+
+def _write_outputs(pub: Publication, environ: Mapping[str, str], rep: _Reporter) -> None:
+    path = environ.get("GITHUB_OUTPUT")
+    if not path:
+        rep.info("GITHUB_OUTPUT is not set; step outputs not written")
+        return
+    values = {
+        "verdict": pub.verdict,
+        "passed": "true" if pub.passed else "false",
+        "failed_count": str(pub.failed_count),
+        "report_json": pub.report_json_path or "",
+        "comment_url": rep.outcome.comment_url or "",
+    }
+    try:
+        files.write_github_outputs(path, values)
+    except (OSError, files.FileCommandError) as exc:
+        rep.warn(f"cannot write step outputs: {exc}", failed=True)
+
+
+def _github_writes(pub: Publication, ctx: GitHubContext, comment: str, status: bool,
+                   status_key: str | None, marker: str, rep: _Reporter, redact: Redactor, sleep: Callable[[float], None],
+                   clock: Callable[[], float], max_retries: int, http_timeout: float) -> None:
+    out = rep.outcome
+    wanted = "comment" if comment == "auto" else "commit status"
+    if status and comment == "auto":
+        wanted = "comment and commit status"
+    if ctx.writes_blocked:
+        out.comment_action = "skipped" if comment == "auto" else None
+        rep.warn(f"{ctx.fork_reason}: the pull_request token is read-only, so the {wanted} "
+                 f"cannot be posted (the job summary and outputs are still written); "
+                 f"{FORK_RECIPE}")
+        return
+    if not ctx.token:
+        out.comment_action = "skipped" if comment == "auto" else None
+        rep.warn(f"no GitHub token: set the action input github_token (default "
+                 f"${{{{ github.token }}}}) or env GITHUB_TOKEN to post the {wanted}",
+                 failed=status)
+        return
+    if ctx.owner_repo is None:
+        out.comment_action = "skipped" if comment == "auto" else None
+        rep.warn(f"GITHUB_REPOSITORY is not set; cannot post the {wanted}", failed=True)
+        return
+    client = github_client(ctx, sleep=sleep, clock=clock, redact=redact,
+                           max_retries=max_retries, timeout=http_timeout)
+    gh = GitHubPublisher(ctx, client)
+    try:
+        number, head_sha, why = gh.resolve_pr()
+    except HttpError as exc:
+        number, head_sha, why = None, ctx.head_sha, f"cannot look up the pull request ({exc})"
+    stamp = pub.run_stamp or ctx.run_stamp
+    if comment == "auto":
+        if number is None:
+            out.comment_action = "skipped"
+            rep.info(f"no pull request to comment on: {why}")
+        else:
+            body = bodies.with_stamp(bodies.with_marker(pub.comment_body, marker), stamp)
+            body = bodies.shorten(body, bodies.GITHUB_COMMENT_LIMIT, link=ctx.run_url)
+            try:
+                result = gh.upsert_comment(number, body, marker, stamp)
+            except HttpError as exc:
+                out.comment_action = "failed"
+                _github_failure(exc, "comment", rep)
+            else:
+                out.comment_action = result.action
+                out.comment_url = result.url
+                for note in result.notes:
+                    rep.info(note)
+                rep.info(f"PR #{number} comment {result.action}: {result.url or ''}")
+    if status:
+        if not head_sha or ctx.event_name == "issue_comment":
+            rep.warn("no pull request head commit known for this event; commit status not "
+                     "posted", failed=True)
+        else:
+            state = {"pass": "success", "fail": "failure"}.get(pub.verdict, "error")
+            context = f"model-gate/{status_key}" if status_key else "model-gate"
+            try:
+                gh.create_status(head_sha, state, pub.status_description or pub.verdict,
+                                 context, ctx.run_url)
+                out.status_posted = True
+                rep.info(f"commit status {context}={state} posted on {head_sha[:12]}")
+            except HttpError as exc:
+                _github_failure(exc, "status", rep)
+
+
+def _github_failure(exc: HttpError, what: str, rep: _Reporter) -> None:
+    if exc.not_accessible or exc.status == 403:
+        rep.warn(f"GitHub refused to write the {what} ({exc.status} {exc.api_message}): "
+                 f"{permission_hint(what)}", failed=True)
+    elif exc.status == 401:
+        rep.warn(f"GitHub rejected the token (401 {exc.api_message}); the {what} was not posted",
+                 failed=True)
+    else:
+        rep.warn(f"could not post the {what}: {exc}", failed=True)
+
+
+# -- GitLab ------------------------------------------------------------------------------------
+def _publish_gitlab(pub: Publication, environ: Mapping[str, str], comment: str, marker: str,
+                    api_url: str | None, rep: _Reporter, redact: Redactor,
+                    sleep: Callable[[float], None], clock: Callable[[], float], max_retries: int,
+                    http_timeout: float) -> None:
+    if comment != "auto":
+        return
+    out = rep.outcome
+    ctx: GitLabContext = gitlab_context(environ, api_url)
+    if ctx.token is None:
+        out.comment_action = "skipped"
+        if ctx.job_token_only:
+            rep.warn(f"merge request note not posted: {setup_hint()}")
+        else:
+            rep.warn(f"merge request note not posted: no token. {setup_hint()}")
+        return
+    if ctx.api_url is None or ctx.project_id is None:
+        out.comment_action = "skipped"
+        rep.warn("merge request note not posted: CI_API_V4_URL or the project id is missing",
+                 failed=True)
+        return
+    client = gitlab_client(ctx, sleep=sleep, clock=clock, redact=redact,
+                           max_retries=max_retries, timeout=http_timeout)
+    gl = GitLabPublisher(ctx, client, web_url=environ.get("CI_MERGE_REQUEST_PROJECT_URL"))
+    try:
+        iid = gl.resolve_mr()
+        if iid is None:
+            out.comment_action = "skipped"
+            rep.info("no merge request for this pipeline (run the job in merge request pipelines: "
+                     "rules: - if: $CI_PIPELINE_SOURCE == 'merge_request_event'); note skipped")
+            return
+        body = bodies.with_stamp(bodies.with_marker(pub.comment_body, marker),
+                                 pub.run_stamp or ctx.run_stamp)
+        result = gl.upsert_note(iid, body, marker, pub.run_stamp or ctx.run_stamp)
+    except HttpError as exc:
+        out.comment_action = "failed"
+        if exc.status in (401, 403):
+            rep.warn(f"GitLab refused the note ({exc.status} {exc.api_message}): the token needs "
+                     f"scope api and Reporter or higher on the target project. {setup_hint()}",
+                     failed=True)
+        else:
+            rep.warn(f"could not post the merge request note: {exc}", failed=True)
+        return
+    out.comment_action = result.action
+    out.comment_url = result.url
+    for note in result.notes:
+        rep.info(note)
+    rep.info(f"MR !{iid} note {result.action}" + (f": {result.url}" if result.url else ""))
+
+
+# -- dotenv (any platform, when asked) ---------------------------------------------------------
+def _write_dotenv(pub: Publication, path: str, rep: _Reporter) -> None:
+    values = {"MODEL_GATE_VERDICT": pub.verdict, "MODEL_GATE_FAILED": str(pub.failed_count)}
+    if pub.report_json_path:
+        values["MODEL_GATE_REPORT"] = pub.report_json_path
+    try:
+        problems = files.write_dotenv(path, values)
+    except OSError as exc:
+        rep.warn(f"cannot write the dotenv file {path}: {exc.strerror or exc}", failed=True)
+        return
+    for problem in problems:
+        rep.warn(f"dotenv entry left out: {problem}", failed=True)

@@ -1,0 +1,110 @@
+"""CI files: ``$GITHUB_OUTPUT``, ``$GITHUB_STEP_SUMMARY`` and a GitLab ``artifacts:reports:dotenv``.
+
+- ``$GITHUB_OUTPUT``: ``name=value`` lines, or ``name<<ghadelimiter_<uuid4>`` / value / delimiter for
+  multiline values; a key or value containing the delimiter is refused (as actions/toolkit
+  ``prepareKeyValueMessage`` does). UTF-8, appended.
+- ``$GITHUB_STEP_SUMMARY``: appended UTF-8 Markdown, kept under 1 MiB per step with a notice.
+- dotenv (GitLab): keys ``^[A-Za-z0-9_]+$``, values without spaces or newlines, no comments or blank
+  lines, file < 5 KB, UTF-8.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from typing import Mapping
+
+SUMMARY_LIMIT_BYTES = 1_048_576  # 1 MiB per step ("the upload for the step will fail" above it)
+DOTENV_LIMIT_BYTES = 5 * 1024
+DOTENV_KEY = re.compile(r"^[A-Za-z0-9_]+$")
+OUTPUT_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+
+
+class FileCommandError(ValueError):
+    """A value cannot be written safely to a CI file."""
+
+
+def format_output(name: str, value: str, delimiter: str | None = None) -> str:
+    """One ``$GITHUB_OUTPUT`` entry (ending in a newline)."""
+    if not OUTPUT_KEY.match(name):
+        raise FileCommandError(f"invalid output name {name!r}")
+    if "\n" not in value and "\r" not in value:
+        return f"{name}={value}\n"
+    delimiter = delimiter or f"ghadelimiter_{uuid.uuid4()}"
+    if delimiter in name:
+        raise FileCommandError(f"output name {name!r} contains the delimiter")
+    if delimiter in value:
+        raise FileCommandError(f"output {name!r}: value contains the delimiter {delimiter!r}")
+    return f"{name}<<{delimiter}\n{value}\n{delimiter}\n"
+
+
+def write_github_outputs(path: str, values: Mapping[str, str]) -> None:
+    text = "".join(format_output(k, v) for k, v in values.items())  # validate all before writing
+    with open(path, "a", encoding="utf-8", newline="\n") as fh:
+        fh.write(text)
+
+
+def truncate_utf8(text: str, max_bytes: int) -> str:
+    """The longest prefix of ``text`` whose UTF-8 encoding fits ``max_bytes`` (never splits a
+    character)."""
+    data = text.encode("utf-8")
+    if len(data) <= max_bytes:
+        return text
+    return data[:max(0, max_bytes)].decode("utf-8", errors="ignore")
+
+
+def append_step_summary(path: str, markdown: str, limit: int = SUMMARY_LIMIT_BYTES,
+                        notice: str = "") -> bool:
+    """Append ``markdown`` so the whole file stays below ``limit`` bytes; return True if it was
+    truncated (a truncation notice is then appended)."""
+    existing = os.path.getsize(path) if os.path.exists(path) else 0
+    budget = limit - 1 - existing
+    text = markdown if markdown.endswith("\n") else markdown + "\n"
+    truncated = len(text.encode("utf-8")) > budget
+    if truncated:
+        tail = ("\n\n---\n> **model-gate:** job summary truncated to stay under GitHub's 1 MiB "
+                "per-step limit." + (f" {notice}" if notice else "") + "\n")
+        cut = truncate_utf8(text, budget - len(tail.encode("utf-8")))
+        cut = cut[: cut.rfind("\n") + 1] if "\n" in cut else cut
+        if cut.count("```") % 2:
+            cut += "```\n"
+        text = cut + tail
+        if len(text.encode("utf-8")) > budget:  # a tiny budget: write only what fits
+            text = truncate_utf8(text, max(0, budget))
+    with open(path, "a", encoding="utf-8", newline="\n") as fh:
+        fh.write(text)
+    return truncated
+
+
+def dotenv_problems(values: Mapping[str, str]) -> list[str]:
+    problems = []
+    for key, value in values.items():
+        if not DOTENV_KEY.match(key):
+            problems.append(f"dotenv key {key!r} is not [A-Za-z0-9_]+")
+        if value == "" or any(ch.isspace() for ch in value):
+            problems.append(f"dotenv value of {key} is empty or contains whitespace")
+        if "#" in value[:1]:
+            problems.append(f"dotenv value of {key} starts with '#'")
+    return problems
+
+
+def write_dotenv(path: str, values: Mapping[str, str]) -> list[str]:
+    """Write the entries that satisfy GitLab's dotenv rules; return a message per refused entry."""
+    good: dict[str, str] = {}
+    problems: list[str] = []
+    for key, value in values.items():
+        issue = dotenv_problems({key: value})
+        if issue:
+            problems.extend(issue)
+        else:
+            good[key] = value
+    text = "".join(f"{k}={v}\n" for k, v in good.items())
+    if len(text.encode("utf-8")) >= DOTENV_LIMIT_BYTES:
+        problems.append(f"dotenv file would be {len(text.encode('utf-8'))} bytes, over 5 KB")
+        text = ""
+    parent = os.path.dirname(os.path.abspath(path))
+    os.makedirs(parent, exist_ok=True)
+    with open(path, "w", encoding="utf-8", newline="\n") as fh:
+        fh.write(text)
+    return problems

@@ -1,0 +1,235 @@
+"""One HTTP client for GitHub and GitLab: a ``requests.Session`` with timeouts and a retry policy.
+
+The retry rules follow GitHub's "Rate limits for the REST API" / "Best practices" and GitLab's
+rate-limit docs (platform-contracts §3, §6, checklist 16):
+
+1. ``403``/``429`` with ``retry-after``: wait that many seconds.
+2. ``x-ratelimit-remaining: 0``: wait until ``x-ratelimit-reset`` (UTC epoch seconds).
+3. A rate-limit ``403``/``429`` with neither header: on GitHub (a secondary limit) wait at least 60 s,
+   then back off exponentially; on GitLab back off exponentially from the base delay.
+4. ``5xx``, connection errors and timeouts: exponential backoff with a cap.
+5. Give up after ``max_retries`` retries, or when a required wait exceeds ``max_wait``.
+6. Never retry other 4xx, in particular 401, 404, 422 and ``403 Resource not accessible by
+   integration`` (a permission problem that waiting does not fix).
+7. At least ``min_write_interval`` seconds between two mutating requests.
+
+``sleep`` and ``clock`` are injected so tests never wait: they assert on the recorded sleeps.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Mapping
+
+import requests
+
+MUTATING = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+NOT_ACCESSIBLE = "resource not accessible by integration"
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_retries: int = 4
+    backoff_base: float = 1.0
+    backoff_cap: float = 60.0
+    secondary_min_wait: float = 60.0
+    max_wait: float = 900.0
+    min_write_interval: float = 1.0
+    secondary_limit_rule: bool = True  # GitHub: True; GitLab: plain exponential backoff
+
+
+class HttpError(Exception):
+    """A request that finally failed. ``status`` is None for connection errors and timeouts.
+
+    ``api_message`` is the ``message`` field of a JSON error body (GitHub) or its ``message``/``error``
+    (GitLab), flattened to one line; the exception text never contains a token (the client redacts).
+    """
+
+    def __init__(self, method: str, url: str, status: int | None, api_message: str,
+                 detail: str = "") -> None:
+        self.method = method
+        self.url = url
+        self.status = status
+        self.api_message = api_message
+        self.detail = detail
+        where = f"{method} {url}"
+        what = f"HTTP {status}" if status is not None else "no response"
+        text = f"{where}: {what}"
+        if api_message:
+            text += f": {api_message}"
+        if detail:
+            text += f" ({detail})"
+        super().__init__(text)
+
+    @property
+    def not_accessible(self) -> bool:
+        return self.status == 403 and NOT_ACCESSIBLE in self.api_message.lower()
+
+    @property
+    def body_too_long(self) -> bool:
+        msg = self.api_message.lower()
+        return self.status in (400, 422) and "too long" in msg
+
+
+def api_message(resp: requests.Response) -> str:
+    """The human message of an error response, on one line, at most 500 characters."""
+    text = ""
+    try:
+        data = resp.json()
+    except ValueError:
+        data = None
+    if isinstance(data, dict):
+        parts: list[str] = []
+        for key in ("message", "error"):
+            value = data.get(key)
+            if isinstance(value, str):
+                parts.append(value)
+            elif value is not None:
+                parts.append(str(value))
+        errors = data.get("errors")
+        if isinstance(errors, list):
+            for item in errors:
+                if isinstance(item, dict) and item.get("message"):
+                    parts.append(str(item["message"]))
+                elif isinstance(item, str):
+                    parts.append(item)
+        text = "; ".join(parts)
+    elif resp.text:
+        text = resp.text
+    return " ".join(text.split())[:500]
+
+
+class Redactor:
+    """Replaces every registered secret with ``***`` in any text that may be shown."""
+
+    def __init__(self, secrets: Iterable[str | None] = ()) -> None:
+        self._secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
+
+    def add(self, secret: str | None) -> None:
+        if secret and len(secret) >= 4 and secret not in self._secrets:
+            self._secrets.append(secret)
+            self._secrets.sort(key=len, reverse=True)
+
+    def __call__(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
+
+class HttpClient:
+    """``request()`` returns a 2xx/3xx ``requests.Response`` or raises :class:`HttpError`."""
+
+    def __init__(self, base_url: str, headers: Mapping[str, str], *, policy: RetryPolicy,
+                 sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.time,
+                 timeout: float = 30.0, redact: Redactor | None = None,
+                 session: requests.Session | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.session = session or requests.Session()
+        self.session.headers.update(headers)
+        self.policy = policy
+        self.sleep = sleep
+        self.clock = clock
+        self.timeout = (min(10.0, timeout), timeout)
+        self.redact = redact or Redactor()
+        self._last_write: float | None = None
+        self.sleeps: list[tuple[float, str]] = []  # (seconds, reason), for logs and tests
+
+    def url(self, path_or_url: str) -> str:
+        if path_or_url.startswith(("http://", "https://")):
+            return path_or_url
+        return self.base_url + path_or_url
+
+    def _wait(self, seconds: float, reason: str) -> None:
+        seconds = max(0.0, seconds)
+        self.sleeps.append((seconds, reason))
+        if seconds > 0:
+            self.sleep(seconds)
+
+    def _pace_write(self, method: str) -> None:
+        if method not in MUTATING:
+            return
+        if self._last_write is not None:
+            gap = self.clock() - self._last_write
+            if gap < self.policy.min_write_interval:
+                self._wait(self.policy.min_write_interval - gap, "pause between mutating requests")
+
+    def _rate_limit_wait(self, resp: requests.Response, secondary_waits: int,
+                         attempt: int) -> tuple[float, str] | None:
+        """Seconds to wait if ``resp`` is a rate-limit response, else None."""
+        status = resp.status_code
+        if status not in (403, 429):
+            return None
+        headers = resp.headers
+        message = api_message(resp).lower()
+        if NOT_ACCESSIBLE in message:
+            return None  # a permission problem: waiting does not fix it
+        retry_after = headers.get("retry-after")
+        if retry_after is not None:
+            try:
+                return max(0.0, float(retry_after)), "retry-after"
+            except ValueError:
+                pass
+        remaining = headers.get("x-ratelimit-remaining", headers.get("ratelimit-remaining"))
+        reset = headers.get("x-ratelimit-reset", headers.get("ratelimit-reset"))
+        if remaining is not None and remaining.strip() == "0" and reset is not None:
+            try:
+                return max(0.0, float(reset) - self.clock()) + 1.0, "rate limit reset"
+            except ValueError:
+                pass
+        if status == 403 and "rate limit" not in message:
+            return None  # a permission problem, not a limit
+        if self.policy.secondary_limit_rule:
+            return (self.policy.secondary_min_wait * (2 ** secondary_waits),
+                    "secondary rate limit")
+        return self._backoff(attempt), "rate limited (no retry-after)"
+
+    def _backoff(self, attempt: int) -> float:
+        return min(self.policy.backoff_cap, self.policy.backoff_base * (2 ** attempt))
+
+    def request(self, method: str, path_or_url: str, *, params: Mapping[str, Any] | None = None,
+                json: Any = None) -> requests.Response:
+        method = method.upper()
+        url = self.url(path_or_url)
+        shown = self.redact(url.split("?", 1)[0])
+        secondary_waits = 0
+        attempt = 0
+        while True:
+            self._pace_write(method)
+            try:
+                resp = self.session.request(method, url, params=params, json=json,
+                                            timeout=self.timeout)
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                if method in MUTATING:
+                    self._last_write = self.clock()
+                kind = "timed out" if isinstance(exc, requests.Timeout) else "connection failed"
+                if attempt >= self.policy.max_retries:
+                    raise HttpError(method, shown, None, "",
+                                    f"{kind}; gave up after {attempt + 1} attempts") from None
+                self._wait(self._backoff(attempt), kind)
+                attempt += 1
+                continue
+            if method in MUTATING:
+                self._last_write = self.clock()
+            if resp.status_code < 400:
+                return resp
+            message = self.redact(api_message(resp))
+            wait: tuple[float, str] | None = None
+            if resp.status_code >= 500:
+                wait = (self._backoff(attempt), f"HTTP {resp.status_code}")
+            else:
+                wait = self._rate_limit_wait(resp, secondary_waits, attempt)
+                if wait is not None and wait[1] == "secondary rate limit":
+                    secondary_waits += 1
+            if wait is None:
+                raise HttpError(method, shown, resp.status_code, message)
+            if attempt >= self.policy.max_retries:
+                raise HttpError(method, shown, resp.status_code, message,
+                                f"gave up after {attempt + 1} attempts")
+            if wait[0] > self.policy.max_wait:
+                raise HttpError(method, shown, resp.status_code, message,
+                                f"{wait[1]}: would have to wait {wait[0]:.0f} s, more than the "
+                                f"{self.policy.max_wait:.0f} s allowed")
+            self._wait(wait[0], wait[1])
+            attempt += 1

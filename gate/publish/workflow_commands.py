@@ -1,0 +1,99 @@
+"""GitHub Actions workflow commands: escaping, annotations, masks and ``::stop-commands::``.
+
+Escaping mirrors actions/toolkit ``packages/core/src/command.ts``: data escapes ``%``, ``\\r``,
+``\\n``; property values additionally escape ``:`` and ``,``. A command is one line, so escaped
+untrusted text can never start a second command.
+"""
+
+from __future__ import annotations
+
+import secrets
+from contextlib import contextmanager
+from typing import Iterator, Mapping, Sequence, TextIO
+
+from gate.publish.publication import Annotation
+
+ANNOTATION_LIMIT = 10  # "10 warning annotations and 10 error annotations per step"
+
+
+def escape_data(value: str) -> str:
+    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(value: str) -> str:
+    return escape_data(value).replace(":", "%3A").replace(",", "%2C")
+
+
+def format_command(command: str, message: str = "",
+                   properties: Mapping[str, str | None] | None = None) -> str:
+    """``::command k=v,k2=v2::message`` with every part escaped (no trailing newline)."""
+    props = [f"{k}={escape_property(str(v))}" for k, v in (properties or {}).items()
+             if v is not None and str(v) != ""]
+    head = command + (" " + ",".join(props) if props else "")
+    return f"::{head}::{escape_data(message)}"
+
+
+class Commands:
+    """Writes workflow commands to a stream (stdout normally, stderr under ``--format json``)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def _emit(self, line: str) -> None:
+        self.stream.write(line + "\n")
+        self.stream.flush()
+
+    def add_mask(self, value: str) -> None:
+        # One line per value; a value with a newline would be masked per line by the runner.
+        for part in value.splitlines() or [value]:
+            if part:
+                self._emit(format_command("add-mask", part))
+
+    def error(self, message: str, title: str | None = None) -> None:
+        self._emit(format_command("error", message, {"title": title}))
+
+    def warning(self, message: str, title: str | None = None) -> None:
+        self._emit(format_command("warning", message, {"title": title}))
+
+    def notice(self, message: str, title: str | None = None) -> None:
+        self._emit(format_command("notice", message, {"title": title}))
+
+    def debug(self, message: str) -> None:
+        self._emit(format_command("debug", message))
+
+    @contextmanager
+    def stop_commands(self) -> Iterator[str]:
+        """Suspend command processing while untrusted text is printed to the same stream."""
+        token = "model-gate-" + secrets.token_hex(16)
+        self._emit(f"::stop-commands::{token}")
+        try:
+            yield token
+        finally:
+            self.stream.flush()
+            self._emit(f"::{token}::")
+
+    def print_untrusted(self, text: str) -> None:
+        """Print text derived from predictions/policies/servers with command processing off."""
+        with self.stop_commands():
+            self.stream.write(text if text.endswith("\n") else text + "\n")
+
+    def annotations(self, annotations: Sequence[Annotation],
+                    limit: int = ANNOTATION_LIMIT) -> dict[str, int]:
+        """Emit at most ``limit`` error and ``limit`` warning annotations (input is worst first);
+        return how many of each level were omitted, and say so in a notice."""
+        shown = {"error": 0, "warning": 0}
+        omitted = {"error": 0, "warning": 0}
+        for ann in annotations:
+            level = ann.level if ann.level in shown else "warning"
+            if shown[level] >= limit:
+                omitted[level] += 1
+                continue
+            shown[level] += 1
+            self._emit(format_command(level, ann.message, {"title": ann.title}))
+        for level, count in omitted.items():
+            if count:
+                noun = "failed" if level == "error" else "warning"
+                self.notice(f"{count} more {noun} gate annotation(s) omitted: GitHub shows at most "
+                            f"{limit} {level} annotations per step; see the job summary or the "
+                            "PR comment for all gates.", title="model-gate")
+        return omitted
