@@ -1,0 +1,429 @@
+"""Markdown renderer: the PR/MR comment and job-summary body (``report.md``).
+
+Layout: verdict line (Unicode emoji, policy, counts) → warnings → the GFM gate table (worst first) →
+collapsible ``<details>`` sections (per-class, confusion matrices, PR curves with an optional Mermaid
+``xychart-beta`` chart next to a plain table of the same points, data summary, reproducibility) → a
+truncation note when something had to be dropped → the hidden marker line
+``<!-- model-gate:v1 key=<key> -->`` (always the last line, always kept).
+
+Untrusted strings (class names, slice keys/values, file names, the policy name, engine messages that
+quote them) are made inert: code spans whose fence is longer than any backtick run inside, newlines
+→ space, ``|`` escaped as ``\\|`` everywhere, ``<``, ``>``, ``&`` HTML-escaped, control characters
+replaced. Free-text messages are tokenised: plain words stay prose, any token carrying Markdown-active
+characters (``@ # ! : * _ ~ ` \\ |`` …) becomes its own code span (see :func:`prose`).
+
+Size: the result is at most ``max_chars`` characters (default 65,000, under GitHub's 65,536 limit).
+When over, details sections are dropped first (least important first), then gate-table rows from the
+bottom (passing gates first, as the table is worst first), and a line says what was dropped.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import shlex
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+from urllib.parse import quote
+
+from gate.render import text as T
+from gate.report import ClassRow, ConfusionMatrix, Curve, GateResult, Report
+
+MAX_CHARS = 65_000
+MARKER_PREFIX = "<!-- model-gate:v1 key="
+CHARTS = ("mermaid", "none")
+#: PR-curve charts/tables shown per comment (the HTML report has all of them)
+MAX_CURVE_CLASSES = 10
+RECALL_GRID = tuple(i / 10 for i in range(11))
+
+
+# ---------------------------------------------------------------------------------------------------
+# escaping
+# ---------------------------------------------------------------------------------------------------
+
+def _escape_pipes(s: str) -> str:
+    """Escape every ``|`` as ``\\|``. A backslash run right before a pipe is doubled first, so that the
+    pipe's own escape cannot be cancelled (``\\|`` in a name must not become an escaped backslash
+    followed by a live cell separator)."""
+    return re.sub(r"(\\*)\|", lambda m: m.group(1) * 2 + "\\|", s)
+
+
+def code(s: str) -> str:
+    """An untrusted string as an inert GFM code span (safe in table cells and prose)."""
+    s = html.escape(T.one_line(s), quote=False)
+    s = _escape_pipes(s)
+    if not s:
+        return "*(empty)*"
+    longest = max((len(r) for r in re.findall(r"`+", s)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if (s.startswith("`") or s.endswith("`") or (s.startswith(" ") and s.endswith(" "))) else ""
+    return f"{fence}{pad}{s}{pad}{fence}"
+
+
+_SAFE_TOKEN = re.compile(r"(?:[^\W_]|[.,;()=+\-%/≥≤−–Δ×·'\"<>&\[\]])+:?")
+_QUOTED_TOKEN = re.compile(r"`([^`]+)`([.,;:]?)")
+
+
+def prose(s: str) -> str:
+    """Free text that may quote untrusted names, rendered inert but readable.
+
+    Split on whitespace; a token made only of letters, digits and harmless punctuation stays prose
+    (``<``/``>``/``&`` HTML-escaped, ``[``/``]`` backslash-escaped so no link can form); a token
+    quoted in single backticks by the engine becomes a code span of its inside; any other token
+    (``@x``, ``#1``, ``!12``, ``:x:``, ``*``, ``_``, ``|``, ``\\``, ``www.…``) becomes a code span."""
+    out = []
+    for tok in T.one_line(s).split():
+        m = _QUOTED_TOKEN.fullmatch(tok)
+        if m:
+            out.append(code(m.group(1)) + m.group(2))
+        elif _SAFE_TOKEN.fullmatch(tok) and not tok.lower().startswith("www."):
+            t = html.escape(tok, quote=False)
+            out.append(t.replace("[", "\\[").replace("]", "\\]"))
+        else:
+            out.append(code(tok))
+    return " ".join(out)
+
+
+def segments(segs: Iterable[T.Segment]) -> str:
+    """Render :class:`gate.render.text.Segment` s: names as code spans, free text via :func:`prose`."""
+    return "".join(prose(s.text) if s.kind == "prose" else code(s.text) if s.untrusted else s.text
+                   for s in segs)
+
+
+def marker_key(key: str) -> str:
+    """A stable, injection-proof marker key: percent-encoding (injective, so distinct policy names
+    keep distinct keys) of everything but ``[A-Za-z0-9._~/:+=@-]``; ``--`` is encoded too, so the key
+    can never contain ``-->``, a newline or a space."""
+    k = quote(T.one_line(key).strip(), safe="/:+=@")
+    k = k.replace("--", "-%2D")
+    return k or "default"
+
+
+def marker_line(key: str) -> str:
+    return f"{MARKER_PREFIX}{marker_key(key)} -->"
+
+
+# ---------------------------------------------------------------------------------------------------
+# pieces
+# ---------------------------------------------------------------------------------------------------
+
+def _row(cells: Sequence[str]) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+def _table(header: Sequence[str], rows: Iterable[Sequence[str]], align: Sequence[str] | None = None) -> list[str]:
+    align = align or ["---"] * len(header)
+    return [_row(header), _row(align), *(_row(r) for r in rows)]
+
+
+def verdict_line(report: Report) -> str:
+    kind = T.verdict_kind(report)
+    word = {"pass": "passed", "warn": "passed with warnings", "fail": "failed"}[kind]
+    return (f"{T.VERDICT_EMOJI[kind]} **model-gate {word}** — policy {code(report.policy_name)} · "
+            f"{T.counts_text(report)}")
+
+
+GATE_HEADER = ("", "Gate", "Candidate [CI]", "Baseline", "Δ [CI]", "Bar", "n", "Verdict")
+GATE_ALIGN = (":-:", "---", "--:", "--:", "--:", "---", "--:", "---")
+
+
+def gate_row(g: GateResult) -> list[str]:
+    verdict = f"**{T.status_word(g)}**"
+    reason = segments(T.reason_segments(g))
+    if reason and g.status != "pass":
+        verdict += f": {reason}"
+    n = T.fmt_int(g.n)
+    if g.status == "inconclusive" and g.needed_n is not None:
+        n += f" (need ~{g.needed_n:,})"
+    return [
+        T.status_emoji(g),
+        code(g.label or g.id),
+        T.fmt_est(g.candidate),
+        T.fmt(g.baseline.value) if g.baseline is not None else T.DASH,
+        T.fmt_est(g.delta, signed=True) if g.delta is not None else T.DASH,
+        T.bar_text(g),
+        n,
+        verdict,
+    ]
+
+
+def _details(summary: str, body: list[str]) -> str:
+    return "\n".join([f"<details><summary>{summary}</summary>", "", *body, "", "</details>"])
+
+
+def per_class_section(rows: Sequence[ClassRow]) -> str | None:
+    if not rows:
+        return None
+    keys = ("precision", "recall", "f1")
+    has_base = any(r.baseline is not None for r in rows)
+    header = ["Class", "Support"]
+    for k in keys:
+        header += [f"{k} cand.", f"{k} base", f"{k} Δ"] if has_base else [k]
+    body = []
+    for r in rows:
+        cells = [code(r.name), T.fmt_int(r.support)]
+        for k in keys:
+            c = r.candidate.get(k)
+            if has_base:
+                b = None if r.baseline is None else r.baseline.get(k)
+                d = c - b if T.is_number(c) and T.is_number(b) else None  # type: ignore[operator]
+                cells += [T.fmt(c), T.fmt(b), T.fmt_signed(d)]
+            else:
+                cells.append(T.fmt(c))
+        body.append(cells)
+    align = [":--", "--:"] + ["--:"] * (len(header) - 2)
+    return _details(f"Per-class metrics ({len(rows)} classes)", _table(header, body, align))
+
+
+def _confusion_table(title: str, classes: Sequence[str], counts: Sequence[Sequence[str]]) -> list[str]:
+    header = ["true ＼ predicted", *(code(c) for c in classes)]
+    body = [[code(c), *row] for c, row in zip(classes, counts)]
+    return [f"**{title}**", "", *_table(header, body, [":--"] + ["--:"] * len(classes)), ""]
+
+
+def confusion_section(mats: Sequence[ConfusionMatrix]) -> str | None:
+    if not mats:
+        return None
+    body: list[str] = []
+    for m in mats:
+        body += _confusion_table(f"{m.model.capitalize()}", m.classes,
+                                 [[T.fmt_count(c) for c in row] for row in m.counts])
+    by_model = {m.model: m for m in mats}
+    cand, base = by_model.get("candidate"), by_model.get("baseline")
+    if cand is not None and base is not None and cand.classes == base.classes:
+        diff = [[_signed_count(a - b) for a, b in zip(ra, rb)] for ra, rb in zip(cand.counts, base.counts)]
+        body += _confusion_table("Difference (candidate − baseline)", cand.classes, diff)
+    return _details("Confusion matrices (rows: true class, columns: predicted)", body[:-1])
+
+
+def _signed_count(x: float) -> str:
+    s = T.fmt_count(x)
+    return s if s.startswith("-") or s == "0" else "+" + s
+
+
+def _pick(curve: Curve, r: float) -> tuple[float, float] | None:
+    """The curve point whose recall is nearest ``r`` (ties: the highest precision). Selection only,
+    no interpolation."""
+    best = None
+    for x, y in zip(curve.x, curve.y):
+        key = (abs(x - r), -y)
+        if best is None or key < best[0]:
+            best = (key, (x, y))
+    return None if best is None else best[1]
+
+
+def pr_section(curves: Sequence[Curve], chart: str) -> str | None:
+    pr = [c for c in curves if c.kind == "pr"]
+    if not pr:
+        return None
+    classes: list[str] = []
+    for c in pr:
+        if c.class_name not in classes:
+            classes.append(c.class_name)
+    shown = classes[:MAX_CURVE_CLASSES]
+    body: list[str] = []
+    if chart == "mermaid":
+        body += ["In each chart the first line is the candidate, the second the baseline "
+                 "(points: nearest curve point to each recall step; same numbers as the table).", ""]
+    for i, cls in enumerate(shown, 1):
+        models = {c.model: c for c in pr if c.class_name == cls}
+        order = [m for m in ("candidate", "baseline") if m in models] + sorted(
+            m for m in models if m not in ("candidate", "baseline"))
+        picks = {m: [_pick(models[m], r) for r in RECALL_GRID] for m in order}
+        areas = ", ".join(f"{m} area {T.fmt(models[m].area)}" for m in order)
+        body += [f"**Class {code(cls)}** ({areas})", ""]
+        if chart == "mermaid":
+            body += ["```mermaid", "xychart-beta",
+                     f'    title "Precision-recall, class {i} of {len(shown)}"',
+                     '    x-axis "Recall" [' + ", ".join(f'"{r:.1f}"' for r in RECALL_GRID) + "]",
+                     '    y-axis "Precision" 0 --> 1']
+            for m in order:
+                body.append("    line [" + ", ".join(T.fmt(p[1]) if p else "0" for p in picks[m]) + "]")
+            body += ["```", ""]
+        header = ["Recall step"]
+        for m in order:
+            header += [f"{m} recall", f"{m} precision"]
+        rows = []
+        for k, r in enumerate(RECALL_GRID):
+            row = [f"{r:.1f}"]
+            for m in order:
+                p = picks[m][k]
+                row += [T.fmt(p[0]) if p else T.DASH, T.fmt(p[1]) if p else T.DASH]
+            rows.append(row)
+        body += [*_table(header, rows, ["--:"] * len(header)), ""]
+    if len(classes) > len(shown):
+        body.append(f"{len(classes) - len(shown)} more classes have PR curves in report.html / report.json.")
+        body.append("")
+    return _details("Precision-recall curves (candidate vs baseline)", body[:-1] if body[-1] == "" else body)
+
+
+def data_section(report: Report) -> str:
+    d = report.data
+    cls_list = ", ".join(code(c) for c in d.classes[:20])
+    if len(d.classes) > 20:
+        cls_list += f" … (+{len(d.classes) - 20} more)"
+    rows = [
+        ["Task", code(d.task)],
+        ["Classes", f"{len(d.classes)}: {cls_list}"],
+        ["Positive class", code(d.positive_class) if d.positive_class is not None else T.DASH],
+        ["Pairing", code(d.pairing)],
+        ["Rows (candidate)", T.fmt_int(d.n_candidate)],
+        ["Rows (baseline)", T.fmt_int(d.n_baseline)],
+        ["Label coverage", T.fmt_pct(d.label_coverage)],
+    ]
+    body = _table(["", ""], rows, [":--", ":--"])
+    if d.artifacts:
+        body += [""] + _table(
+            ["Role", "File", "Format", "Rows", "Labeled", "sha256"],
+            [[code(a.role), code(a.path), code(a.format), T.fmt_int(a.rows), T.fmt_int(a.labeled_rows),
+              code(a.sha256)] for a in d.artifacts])
+    return _details("Data summary", body)
+
+
+_SHELL_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f<>`\u2028\u2029\ud800-\udfff]")
+
+
+def _shell_arg(a: str) -> str:
+    """``shlex.quote``, except for arguments holding control characters, ``<``, ``>`` or backticks:
+    those use bash ANSI-C quoting (``$'...'`` with ``\\xHH``/``\\uHHHH`` escapes), so the command stays
+    exact while no raw newline, fence or ``<!--`` can reach the comment."""
+    if not _SHELL_UNSAFE.search(a):
+        return shlex.quote(a)
+    out = []
+    for ch in a:
+        o = ord(ch)
+        if ch == "\\" or ch == "'":
+            out.append("\\" + ch)
+        elif _SHELL_UNSAFE.match(ch):
+            out.append(f"\\x{o:02x}" if o < 0x100 else f"\\u{o:04x}")
+        else:
+            out.append(ch)
+    return "$'" + "".join(out) + "'"
+
+
+def command_line(argv: Sequence[str]) -> str:
+    """The reproduce command: ``shlex.join`` semantics (see :func:`_shell_arg` for the exception)."""
+    return " ".join(_shell_arg(a) for a in argv)
+
+
+def repro_section(report: Report) -> str:
+    r = report.reproducibility
+    rows = [
+        ["Seed", str(r.seed)],
+        ["Resamples", T.fmt_int(r.resamples)],
+        ["Method", code(r.method)],
+        ["Confidence", T.fmt(r.confidence)],
+        ["Stratified", "yes" if r.stratify else "no"],
+        ["Multiple testing", code(r.multiple_testing)],
+        ["Inconclusive gates", code(r.inconclusive)],
+        ["Tool version", code(r.tool_version)],
+        ["Policy", code(r.policy_path)],
+        ["Policy sha256", code(r.policy_sha256)],
+    ]
+    body = _table(["", ""], rows, [":--", ":--"])
+    if r.command:
+        cmd = command_line(r.command)
+        body += ["", "Reproduce locally:", "", "```sh", cmd, "```"]
+    return _details("Reproducibility", body)
+
+
+# ---------------------------------------------------------------------------------------------------
+# assembly with a size budget
+# ---------------------------------------------------------------------------------------------------
+
+@dataclass
+class _Section:
+    name: str       # used in the truncation note
+    text: str
+
+
+def _assemble(head: list[str], table_head: list[str], rows: list[str], omitted_rows: str,
+              sections: list[_Section], note: str, marker: str) -> str:
+    parts = ["\n".join(head)]
+    parts.append("\n".join([*table_head, *rows]) + ("\n\n" + omitted_rows if omitted_rows else ""))
+    parts += [s.text for s in sections]
+    if note:
+        parts.append(note)
+    parts.append(marker)
+    return "\n\n".join(parts) + "\n"
+
+
+#: drop order when over budget: least important first
+DROP_ORDER = ("confusion", "curves", "per_class", "data", "reproducibility")
+_NAMES = {"confusion": "confusion matrices", "curves": "PR curves", "per_class": "per-class metrics",
+          "data": "data summary", "reproducibility": "reproducibility"}
+
+
+def render(report: Report, *, chart: str = "mermaid", max_chars: int = MAX_CHARS, key: str | None = None) -> str:
+    """The comment body. ``chart`` is ``"mermaid"`` or ``"none"`` (drops only the chart, never the
+    numbers); ``key`` the marker key (default: the policy name)."""
+    if chart not in CHARTS:
+        raise ValueError(f"chart must be one of {CHARTS}, got {chart!r}")
+    marker = marker_line(report.policy_name if key is None else key)
+    head = [verdict_line(report)]
+    if report.warnings:
+        head.append("")
+        head += [f"- ⚠️ {prose(w)}" for w in report.warnings]
+    gates = report.gates_worst_first()
+    table_head = _table(GATE_HEADER, [], GATE_ALIGN) if gates else ["_No gates were evaluated._"]
+    rows = [_row(gate_row(g)) for g in gates]
+    sections = {
+        "per_class": per_class_section(report.per_class),
+        "confusion": confusion_section(report.confusion),
+        "curves": pr_section(report.curves, chart),
+        "data": data_section(report),
+        "reproducibility": repro_section(report),
+    }
+    order = ("per_class", "confusion", "curves", "data", "reproducibility")  # display order
+    kept = [_Section(n, sections[n]) for n in order if sections[n]]  # type: ignore[arg-type]
+
+    out = _assemble(head, table_head, rows, "", kept, "", marker)
+    if len(out) <= max_chars:
+        return out
+
+    dropped: list[str] = []
+    for name in DROP_ORDER:
+        if not any(s.name == name for s in kept):
+            continue
+        kept = [s for s in kept if s.name != name]
+        dropped.append(_NAMES[name])
+        out = _assemble(head, table_head, rows, "", kept, _note(dropped, 0, max_chars), marker)
+        if len(out) <= max_chars:
+            return out
+
+    # drop gate rows from the bottom (the table is worst first, so passing gates go first)
+    lo, hi = 0, len(rows)
+    best = None
+    while lo <= hi:  # largest number of rows that fits
+        mid = (lo + hi) // 2
+        cand = _assemble(head, table_head, rows[:mid], _omitted(gates[mid:]), kept,
+                         _note(dropped, len(rows) - mid, max_chars), marker)
+        if len(cand) <= max_chars:
+            best, lo = cand, mid + 1
+        else:
+            hi = mid - 1
+    if best is not None:
+        return best
+    # even the verdict line and the marker alone are too long (absurd max_chars or policy name)
+    tail = "\n\n" + marker + "\n"
+    return out[: max(max_chars - len(tail), 0)] + tail
+
+
+def _omitted(gates: Sequence[GateResult]) -> str:
+    if not gates:
+        return ""
+    by: dict[str, int] = {}
+    for g in gates:
+        by[T.status_word(g)] = by.get(T.status_word(g), 0) + 1
+    parts = ", ".join(f"{v} {k}" for k, v in sorted(by.items(), key=lambda kv: ("pass" in kv[0], kv[0])))
+    return f"_{len(gates)} more gate rows not shown ({parts})._"
+
+
+def _note(dropped: Sequence[str], rows_dropped: int, max_chars: int) -> str:
+    what = []
+    if dropped:
+        what.append("dropped " + ", ".join(dropped))
+    if rows_dropped:
+        what.append(f"left out {rows_dropped} gate rows")
+    return (f"> ✂️ Shortened to fit {max_chars:,} characters: {'; '.join(what)}. "
+            "The full report is in report.json / report.html (job artifacts).")

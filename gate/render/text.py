@@ -1,0 +1,253 @@
+"""Helpers shared by every renderer: fixed-precision number formatting and the words for a gate.
+
+Nothing here computes a metric. Numbers come from :class:`gate.report.Report` and are only formatted
+(fixed precision, so output is byte-stable across platforms). Text that came from users' data (class
+names, slice keys/values, file names, messages quoting them) is returned as *segments* marked
+untrusted, so each output format can neutralise it its own way (Markdown code spans, HTML escaping,
+XML character stripping, terminal control-character stripping).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from typing import Iterable, NamedTuple
+
+from gate.report import Estimate, GateResult, Report
+
+DIGITS = 3
+DASH = "—"  # shown for a missing / undefined number
+
+#: characters that can move a terminal cursor, change colours, reorder text or break a line
+_CONTROL = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff\ufff9-\ufffb]"
+)
+_LINEBREAK = re.compile("\r\n|[\r\n\t\v\f\x85\u2028\u2029]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class Segment(NamedTuple):
+    """A piece of a sentence. ``kind`` is ``"text"`` (ours, trusted), ``"name"`` (an untrusted name:
+    class, slice key/value, file) or ``"prose"`` (untrusted free text that may quote names, e.g. the
+    engine's message). Untrusted pieces must be neutralised by each output format."""
+
+    text: str
+    kind: str = "text"
+
+    @property
+    def untrusted(self) -> bool:
+        return self.kind != "text"
+
+
+def is_number(x: float | None) -> bool:
+    return x is not None and isinstance(x, (int, float)) and math.isfinite(x)
+
+
+def fmt(x: float | None, digits: int = DIGITS) -> str:
+    """``0.870``; ``—`` for a missing or non-finite value."""
+    if not is_number(x):
+        return DASH
+    s = f"{x:.{digits}f}"
+    return "0." + "0" * digits if s == "-0." + "0" * digits else s  # never print -0.000
+
+
+def fmt_signed(x: float | None, digits: int = DIGITS) -> str:
+    """``+0.012`` / ``-0.030`` (ASCII minus, so it survives every output format)."""
+    if not is_number(x):
+        return DASH
+    s = fmt(x, digits)
+    return s if s.startswith("-") else "+" + s
+
+
+def fmt_ci(ci: tuple[float, float] | None, *, signed: bool = False, digits: int = DIGITS) -> str:
+    """``[0.840, 0.900]``; empty string when there is no interval."""
+    if ci is None:
+        return ""
+    f = fmt_signed if signed else fmt
+    return f"[{f(ci[0], digits)}, {f(ci[1], digits)}]"
+
+
+def fmt_est(e: Estimate | None, *, signed: bool = False, digits: int = DIGITS) -> str:
+    """``0.870 [0.840, 0.900]``; ``—`` when the estimate is missing or undefined."""
+    if e is None:
+        return DASH
+    f = fmt_signed if signed else fmt
+    head = f(e.value, digits)
+    ci = fmt_ci(e.ci, signed=signed, digits=digits)
+    return f"{head} {ci}" if ci else head
+
+
+def fmt_int(n: int | None) -> str:
+    return DASH if n is None else f"{n:,}"
+
+
+def fmt_count(c: float | None) -> str:
+    """A (possibly weighted) confusion-matrix count: ``12`` when integral, else ``12.50``."""
+    if not is_number(c):
+        return DASH
+    assert c is not None
+    if float(c).is_integer():
+        return f"{int(c):,}"
+    return f"{c:,.2f}"
+
+
+def fmt_pct(x: float | None, digits: int = 1) -> str:
+    return DASH if not is_number(x) else f"{100.0 * x:.{digits}f}%"  # type: ignore[operator]
+
+
+# ---------------------------------------------------------------------------------------------------
+# untrusted text
+# ---------------------------------------------------------------------------------------------------
+
+def one_line(s: str) -> str:
+    """Untrusted text on one line: line breaks/tabs → space, control and bidi characters → U+FFFD,
+    lone surrogates → U+FFFD. Used by every format before its own escaping."""
+    s = _LINEBREAK.sub(" ", str(s))
+    s = _CONTROL.sub("\ufffd", s)
+    return _SURROGATE.sub("\ufffd", s)
+
+
+def shorten(s: str, width: int) -> str:
+    """Cut to ``width`` characters with an ellipsis."""
+    return s if len(s) <= width else s[: max(width - 1, 0)] + "…"
+
+
+def ascii_label(s: str, width: int = 40) -> str:
+    """An ASCII-only label (for Mermaid and other fragile contexts): non-ASCII letters are
+    transliterated where Unicode allows, everything else outside ``[A-Za-z0-9 ._+-]`` becomes ``_``."""
+    s = unicodedata.normalize("NFKD", one_line(s)).encode("ascii", "ignore").decode("ascii")
+    s = re.sub(r"[^A-Za-z0-9 ._+-]", "_", s).strip()
+    return shorten(s or "_", width)
+
+
+# ---------------------------------------------------------------------------------------------------
+# gate words
+# ---------------------------------------------------------------------------------------------------
+
+_BAR_WORDS = {
+    # kind: (prefix, comparison)
+    "min": ("", "≥"),
+    "max": ("", "≤"),
+    "max_drop": ("drop ", "≤"),
+    "max_relative_drop": ("relative drop ", "≤"),
+    "min_gain": ("gain ", "≥"),
+}
+
+
+def bar_text(g: GateResult) -> str:
+    """The bar as written in the policy: ``≥ 0.900``, ``drop ≤ 0.020``, ``relative drop ≤ 5.0%``."""
+    prefix, cmp = _BAR_WORDS.get(g.bar.kind, (g.bar.kind + " ", "="))
+    value = fmt_pct(g.bar.value) if g.bar.kind == "max_relative_drop" else fmt(g.bar.value)
+    return f"{prefix}{cmp} {value}"
+
+
+def bar_text_ascii(g: GateResult) -> str:
+    return bar_text(g).replace("≥", ">=").replace("≤", "<=")
+
+
+def status_word(g: GateResult) -> str:
+    """``pass`` / ``fail`` / ``inconclusive``, with `` (warning)`` for non-blocking gates that did not
+    pass."""
+    if g.status != "pass" and not g.blocking:
+        return f"{g.status} (warning)"
+    return g.status
+
+
+def gate_subject(g: GateResult) -> list[Segment]:
+    """What the gate measures, e.g. ``recall for `fraud` on region=`eu```."""
+    segs = [Segment(g.metric)]
+    if g.average:
+        segs.append(Segment(f" ({g.average})"))
+    if g.class_name is not None:
+        segs += [Segment(" for "), Segment(g.class_name, "name")]
+    if g.slice:
+        segs.append(Segment(" on "))
+        for i, (k, v) in enumerate(g.slice.items()):
+            if i:
+                segs.append(Segment(", "))
+            segs += [Segment(k, "name"), Segment("="), Segment(v, "name")]
+    return segs
+
+
+_QUANTITY = {"candidate": "", "delta": " change vs baseline", "relative_delta": " relative change vs baseline"}
+
+
+def composed_reason(g: GateResult) -> list[Segment]:
+    """The gate's reason in words, built from structured fields (used when the engine left
+    ``message`` empty): ``recall for `fraud` 0.870 [0.840, 0.900] is below the 0.900 floor``."""
+    segs = gate_subject(g)
+    segs.append(Segment(_QUANTITY.get(g.quantity, f" {g.quantity}")))
+    signed = g.quantity != "candidate"
+    if g.tested.value is None:
+        segs.append(Segment(" could not be computed"))
+        return segs
+    segs.append(Segment(" " + fmt_est(g.tested, signed=signed)))
+    thr = fmt_signed(g.threshold) if signed else fmt(g.threshold)
+    word = "floor" if g.op == ">=" else "ceiling"
+    if g.status == "pass":
+        verb = "clears"
+    elif g.status == "fail":
+        verb = "is below" if g.op == ">=" else "is above"
+    else:
+        verb = "straddles"
+    segs.append(Segment(f" {verb} the {thr} {word}"))
+    return segs
+
+
+def reason_segments(g: GateResult) -> list[Segment]:
+    """The sentence a reader sees for a gate: the engine's ``message`` (untrusted as a whole: it quotes
+    class names) when present, else :func:`composed_reason`."""
+    if g.message.strip():
+        return [Segment(g.message, "prose")]
+    return composed_reason(g)
+
+
+def plain(segs: Iterable[Segment]) -> str:
+    """Segments joined as one plain line (untrusted parts made single-line and control-free)."""
+    return "".join(one_line(s.text) if s.untrusted else s.text for s in segs)
+
+
+def reason_text(g: GateResult) -> str:
+    return plain(reason_segments(g))
+
+
+def needed_text(g: GateResult) -> str:
+    """``~1,900 labeled examples would likely decide it`` for an inconclusive gate, else ``""``."""
+    if g.status == "inconclusive" and g.needed_n is not None:
+        return f"~{g.needed_n:,} labeled examples would likely decide it"
+    return ""
+
+
+def verdict_kind(report: Report) -> str:
+    """``pass``, ``warn`` (pass with warnings or inconclusive gates) or ``fail``."""
+    if report.verdict != "pass":
+        return "fail"
+    c = report.counts
+    if c.get("inconclusive", 0) or c.get("warning", 0) or c.get("fail", 0):
+        return "warn"
+    return "pass"
+
+
+VERDICT_EMOJI = {"pass": "✅", "warn": "⚠️", "fail": "❌"}
+STATUS_EMOJI = {"pass": "✅", "fail": "❌", "inconclusive": "❔"}
+
+
+def status_emoji(g: GateResult) -> str:
+    if g.status == "pass":
+        return "✅"
+    if not g.blocking:
+        return "⚠️"
+    return STATUS_EMOJI.get(g.status, "❔")
+
+
+def counts_text(report: Report) -> str:
+    """``3 passed · 1 failed · 1 inconclusive · 1 warning`` (only the non-zero parts after passed)."""
+    c = report.counts
+    parts = [f"{c.get('pass', 0)} passed", f"{c.get('fail', 0)} failed"]
+    if c.get("inconclusive", 0):
+        parts.append(f"{c['inconclusive']} inconclusive")
+    w = c.get("warning", 0)
+    if w:
+        parts.append(f"{w} warning" + ("s" if w != 1 else ""))
+    return " · ".join(parts)
