@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import html
 import re
-import shlex
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 from urllib.parse import quote
@@ -61,26 +60,51 @@ def code(s: str) -> str:
 
 
 _SAFE_TOKEN = re.compile(r"(?:[^\W_]|[.,;()=+\-%/≥≤−–Δ×·'\"<>&\[\]])+:?")
-_QUOTED_TOKEN = re.compile(r"`([^`]+)`([.,;:]?)")
+_QUOTED = re.compile(r"`([^`]+)`")
+
+
+def _prose_words(s: str) -> list[str]:
+    out = []
+    for tok in s.split():
+        if _SAFE_TOKEN.fullmatch(tok) and not tok.lower().startswith("www."):
+            t = html.escape(tok, quote=False)
+            out.append(t.replace("[", "\\[").replace("]", "\\]"))
+        else:
+            out.append(code(tok))
+    return out
 
 
 def prose(s: str) -> str:
     """Free text that may quote untrusted names, rendered inert but readable.
 
-    Split on whitespace; a token made only of letters, digits and harmless punctuation stays prose
-    (``<``/``>``/``&`` HTML-escaped, ``[``/``]`` backslash-escaped so no link can form); a token
-    quoted in single backticks by the engine becomes a code span of its inside; any other token
-    (``@x``, ``#1``, ``!12``, ``:x:``, ``*``, ``_``, ``|``, ``\\``, ``www.…``) becomes a code span."""
-    out = []
-    for tok in T.one_line(s).split():
-        m = _QUOTED_TOKEN.fullmatch(tok)
-        if m:
-            out.append(code(m.group(1)) + m.group(2))
-        elif _SAFE_TOKEN.fullmatch(tok) and not tok.lower().startswith("www."):
-            t = html.escape(tok, quote=False)
-            out.append(t.replace("[", "\\[").replace("]", "\\]"))
+    Spans the engine quoted in single backticks become code spans of their inside. The rest is split
+    on whitespace: a word made only of letters, digits and harmless punctuation stays prose
+    (``<``/``>``/``&`` HTML-escaped, ``[``/``]`` backslash-escaped so no link can form); any other word
+    (``@x``, ``#1``, ``!12``, ``:x:``, ``*``, ``_``, ``|``, ``\\``, a stray backtick, ``www.…``)
+    becomes its own code span."""
+    s = T.one_line(s)
+    out: list[str] = []
+    pos = 0
+    for m in _QUOTED.finditer(s):
+        out += _prose_words(s[pos:m.start()])
+        # glue to adjacent punctuation ("`a`," / "(`a`)"), never one code span directly to another:
+        # touching backtick runs would merge and change where spans end
+        c = code(m.group(1))
+        if out and m.start() > 0 and not s[m.start() - 1].isspace() and not out[-1].endswith("`"):
+            out[-1] += c
         else:
-            out.append(code(tok))
+            out.append(c)
+        pos = m.end()
+        if pos < len(s) and not s[pos].isspace():
+            word = s[pos:].split(None, 1)[0]
+            pos += len(word)
+            rest = _prose_words(word)
+            if rest and not rest[0].startswith("`"):
+                out[-1] += rest[0]
+                out += rest[1:]
+            else:
+                out += rest
+    out += _prose_words(s[pos:])
     return " ".join(out)
 
 
@@ -280,32 +304,6 @@ def data_section(report: Report) -> str:
     return _details("Data summary", body)
 
 
-_SHELL_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f<>`\u2028\u2029\ud800-\udfff]")
-
-
-def _shell_arg(a: str) -> str:
-    """``shlex.quote``, except for arguments holding control characters, ``<``, ``>`` or backticks:
-    those use bash ANSI-C quoting (``$'...'`` with ``\\xHH``/``\\uHHHH`` escapes), so the command stays
-    exact while no raw newline, fence or ``<!--`` can reach the comment."""
-    if not _SHELL_UNSAFE.search(a):
-        return shlex.quote(a)
-    out = []
-    for ch in a:
-        o = ord(ch)
-        if ch == "\\" or ch == "'":
-            out.append("\\" + ch)
-        elif _SHELL_UNSAFE.match(ch):
-            out.append(f"\\x{o:02x}" if o < 0x100 else f"\\u{o:04x}")
-        else:
-            out.append(ch)
-    return "$'" + "".join(out) + "'"
-
-
-def command_line(argv: Sequence[str]) -> str:
-    """The reproduce command: ``shlex.join`` semantics (see :func:`_shell_arg` for the exception)."""
-    return " ".join(_shell_arg(a) for a in argv)
-
-
 def repro_section(report: Report) -> str:
     r = report.reproducibility
     rows = [
@@ -322,7 +320,7 @@ def repro_section(report: Report) -> str:
     ]
     body = _table(["", ""], rows, [":--", ":--"])
     if r.command:
-        cmd = command_line(r.command)
+        cmd = T.command_line(r.command)
         body += ["", "Reproduce locally:", "", "```sh", cmd, "```"]
     return _details("Reproducibility", body)
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import math
 import re
+import shlex
 import unicodedata
-from typing import Iterable, NamedTuple
+from typing import Iterable, NamedTuple, Sequence
 
 from gate.report import Estimate, GateResult, Report
 
@@ -251,3 +252,33 @@ def counts_text(report: Report) -> str:
     if w:
         parts.append(f"{w} warning" + ("s" if w != 1 else ""))
     return " · ".join(parts)
+
+
+# ---------------------------------------------------------------------------------------------------
+# the reproduce command
+# ---------------------------------------------------------------------------------------------------
+
+_SHELL_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f<>`\u2028\u2029\ud800-\udfff]")
+
+
+def _shell_arg(a: str) -> str:
+    """``shlex.quote``, except for arguments holding control characters, ``<``, ``>`` or backticks:
+    those use bash ANSI-C quoting (``$'...'`` with ``\\xHH``/``\\uHHHH`` escapes), so the command stays
+    exact while no raw newline, fence or ``<!--`` can reach the comment."""
+    if not _SHELL_UNSAFE.search(a):
+        return shlex.quote(a)
+    out = []
+    for ch in a:
+        o = ord(ch)
+        if ch == "\\" or ch == "'":
+            out.append("\\" + ch)
+        elif _SHELL_UNSAFE.match(ch):
+            out.append(f"\\x{o:02x}" if o < 0x100 else f"\\u{o:04x}")
+        else:
+            out.append(ch)
+    return "$'" + "".join(out) + "'"
+
+
+def command_line(argv: Sequence[str]) -> str:
+    """The reproduce command: ``shlex.join`` semantics (see :func:`_shell_arg` for the exception)."""
+    return " ".join(_shell_arg(a) for a in argv)

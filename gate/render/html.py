@@ -1,0 +1,289 @@
+"""HTML renderer: one self-contained ``report.html`` (no network, no external JS/CSS/fonts).
+
+Order: verdict → warnings → forest plot of every gate's tested interval against its bar
+(``id="forest-plot"``, the picture a reviewer wants first) → the gate table → bootstrap distributions
+of failing gates → PR/ROC curves → confusion matrices → reliability diagram → per-class table → data
+→ reproducibility. Plots are inline SVG from :mod:`gate.render.plots` (matplotlib, optional extra
+``plots``); without matplotlib the page still has every table and says how to get the plots.
+
+Every untrusted string goes through :func:`html.escape` (after control characters are replaced); a
+Content-Security-Policy meta tag forbids any network fetch or script, so even a bug in escaping could
+not load anything.
+"""
+
+from __future__ import annotations
+
+import html as _html
+from typing import Iterable, Sequence
+
+from gate.render import plots as P
+from gate.render import text as T
+from gate.report import GateResult, Report
+
+PLOTS_HINT = "Install model-gate[plots] for plots (pip install 'model-gate[plots]')."
+
+CSS = """
+:root { --fail:#c62828; --inc:#ef6c00; --warn:#b8860b; --pass:#2e7d32; --muted:#5f6368; --line:#e0e0e0; }
+* { box-sizing: border-box; }
+body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif;
+       color: #202124; background: #fafafa; margin: 0; }
+main { max-width: 1200px; margin: 0 auto; padding: 24px; background: #fff; }
+h1 { font-size: 26px; margin: 0 0 4px; }
+h2 { font-size: 19px; margin: 32px 0 8px; border-bottom: 1px solid var(--line); padding-bottom: 4px; }
+h3 { font-size: 15px; margin: 18px 0 6px; }
+header.verdict { padding: 16px 20px; border-radius: 8px; border-left: 8px solid var(--pass); background: #e8f5e9; }
+header.verdict.fail { border-color: var(--fail); background: #ffebee; }
+header.verdict.warn { border-color: var(--inc); background: #fff3e0; }
+header.verdict p { margin: 4px 0 0; color: var(--muted); }
+code, pre { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 12.5px; }
+code { background: #f1f3f4; padding: 1px 4px; border-radius: 3px; overflow-wrap: break-word; }
+pre { background: #f1f3f4; padding: 10px; overflow-x: auto; white-space: pre-wrap; word-break: break-all; }
+table { border-collapse: collapse; margin: 8px 0; font-size: 13px; }
+th, td { border: 1px solid var(--line); padding: 4px 8px; vertical-align: top; }
+th { background: #f8f9fa; text-align: left; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+tr.fail td.status { color: var(--fail); font-weight: 600; }
+tr.inconclusive td.status { color: var(--inc); font-weight: 600; }
+tr.warning td.status { color: var(--warn); font-weight: 600; }
+tr.pass td.status { color: var(--pass); }
+figure.plot { margin: 8px 0; overflow-x: auto; }
+figure.plot svg { max-width: 100%; height: auto; }
+.note { color: var(--muted); font-style: italic; }
+ul.warnings li { color: #8a5300; }
+details > summary { cursor: pointer; color: var(--muted); margin: 6px 0; }
+.scroll { overflow-x: auto; }
+"""
+
+
+#: text symbols (not emoji: they render with ordinary fonts, also in headless browsers)
+_SYMBOL = {"pass": "✔", "warn": "⚠", "fail": "✘"}
+
+
+def esc(s: object) -> str:
+    """Escape untrusted text for HTML text and attribute contexts (one line, controls replaced)."""
+    return _html.escape(T.one_line(str(s)), quote=True)
+
+
+def _name(s: str) -> str:
+    return f"<code>{esc(s)}</code>"
+
+
+def _segments(segs: Iterable[T.Segment]) -> str:
+    return "".join(_name(s.text) if s.kind == "name" else esc(s.text) for s in segs)
+
+
+def _table(header: Sequence[str], rows: Iterable[Sequence[str]], num: Sequence[bool] | None = None,
+           row_classes: Sequence[str] | None = None, cls: str = "") -> str:
+    num = num or [False] * len(header)
+    out = [f'<div class="scroll"><table{f" class={chr(34)}{cls}{chr(34)}" if cls else ""}>',
+           "<thead><tr>" + "".join(f"<th>{h}</th>" for h in header) + "</tr></thead>", "<tbody>"]
+    for i, r in enumerate(rows):
+        rc = f' class="{row_classes[i]}"' if row_classes else ""
+        out.append(f"<tr{rc}>" + "".join(
+            f'<td class="num">{c}</td>' if num[j] else f"<td>{c}</td>" for j, c in enumerate(r)) + "</tr>")
+    out += ["</tbody>", "</table></div>"]
+    return "\n".join(out)
+
+
+def _row_class(g: GateResult) -> str:
+    if g.status == "pass":
+        return "pass"
+    return "warning" if not g.blocking else g.status
+
+
+def gate_table(report: Report) -> str:
+    gates = report.gates_worst_first()
+    if not gates:
+        return '<p class="note">No gates were evaluated.</p>'
+    header = ["Status", "Gate", "Candidate [CI]", "Baseline", "Δ [CI]", "Bar", "n", "Why"]
+    rows = []
+    for g in gates:
+        n = T.fmt_int(g.n)
+        extra = T.needed_text(g)
+        why = _segments(T.reason_segments(g)) if g.status != "pass" else ""
+        if extra:
+            why += f" <span class=\"note\">({esc(extra)})</span>"
+        rows.append([esc(T.status_word(g)), _name(g.label or g.id), esc(T.fmt_est(g.candidate)),
+                     esc(T.fmt(g.baseline.value) if g.baseline else T.DASH),
+                     esc(T.fmt_est(g.delta, signed=True) if g.delta else T.DASH), esc(T.bar_text(g)),
+                     esc(n), why])
+    return _status_cells(_table(header, rows, [False, False, True, True, True, False, True, False],
+                                [_row_class(g) for g in gates], cls="gates"))
+
+
+def _status_cells(html: str) -> str:
+    """Mark the first cell of every gate row as the status cell (for colour)."""
+    for c in ("pass", "fail", "inconclusive", "warning"):
+        html = html.replace(f'<tr class="{c}"><td>', f'<tr class="{c}"><td class="status">')
+    return html
+
+
+def per_class_table(report: Report) -> str:
+    rows_in = report.per_class
+    if not rows_in:
+        return ""
+    keys = ("precision", "recall", "f1")
+    header = ["Class", "Support"]
+    for k in keys:
+        header += [f"{k} cand.", f"{k} base", f"{k} Δ"]
+    rows = []
+    for r in rows_in:
+        cells = [_name(r.name), T.fmt_int(r.support)]
+        for k in keys:
+            c = r.candidate.get(k)
+            b = None if r.baseline is None else r.baseline.get(k)
+            d = c - b if T.is_number(c) and T.is_number(b) else None  # type: ignore[operator]
+            cells += [T.fmt(c), T.fmt(b), T.fmt_signed(d)]
+        rows.append(cells)
+    return "<h2>Per-class metrics</h2>\n" + _table(header, rows, [False] + [True] * (len(header) - 1))
+
+
+def confusion_tables(report: Report) -> str:
+    out = []
+    for m in report.confusion:
+        header = ["true \\ predicted", *(_name(c) for c in m.classes)]
+        rows = [[_name(c), *(T.fmt_count(v) for v in row)] for c, row in zip(m.classes, m.counts)]
+        out.append(f"<h3>{esc(m.model)}</h3>\n" + _table(header, rows, [False] + [True] * len(m.classes)))
+    return "\n".join(out)
+
+
+def calibration_tables(report: Report) -> str:
+    out = []
+    for c in report.calibration:
+        rows = [[T.fmt(a), T.fmt(b), T.fmt_count(w)] for a, b, w in zip(c.confidence, c.accuracy, c.weight)]
+        out.append(f"<h3>{esc(c.model)} (ECE {esc(T.fmt(c.ece))})</h3>\n" +
+                   _table(["Mean confidence", "Observed accuracy", "Weight"], rows, [True, True, True]))
+    return "\n".join(out)
+
+
+def curve_tables(report: Report) -> str:
+    out = []
+    for c in report.curves:
+        xl, yl = ("recall", "precision") if c.kind == "pr" else ("fpr", "tpr")
+        rows = [[T.fmt(x), T.fmt(y)] for x, y in zip(c.x, c.y)]
+        out.append(f"<h3>{esc(c.kind.upper())} · {esc(c.model)} · class {_name(c.class_name)} "
+                   f"(area {esc(T.fmt(c.area))})</h3>\n" + _table([xl, yl], rows, [True, True]))
+    return "\n".join(out)
+
+
+def data_section(report: Report) -> str:
+    d = report.data
+    rows = [["Task", esc(d.task)], ["Classes", f"{len(d.classes)}: " + ", ".join(_name(c) for c in d.classes)],
+            ["Positive class", _name(d.positive_class) if d.positive_class is not None else T.DASH],
+            ["Pairing", esc(d.pairing)], ["Rows (candidate)", T.fmt_int(d.n_candidate)],
+            ["Rows (baseline)", T.fmt_int(d.n_baseline)], ["Label coverage", T.fmt_pct(d.label_coverage)]]
+    out = ["<h2>Data</h2>", _table(["", ""], rows)]
+    if d.artifacts:
+        out.append(_table(["Role", "File", "Format", "Rows", "Labeled", "sha256"],
+                          [[esc(a.role), _name(a.path), esc(a.format), T.fmt_int(a.rows),
+                            T.fmt_int(a.labeled_rows), _name(a.sha256)] for a in d.artifacts],
+                          [False, False, False, True, True, False]))
+    return "\n".join(out)
+
+
+def repro_section(report: Report) -> str:
+    r = report.reproducibility
+    rows = [["Seed", esc(r.seed)], ["Resamples", T.fmt_int(r.resamples)], ["Method", esc(r.method)],
+            ["Confidence", T.fmt(r.confidence)], ["Stratified", "yes" if r.stratify else "no"],
+            ["Multiple testing", esc(r.multiple_testing)], ["Inconclusive gates", esc(r.inconclusive)],
+            ["Tool version", esc(r.tool_version)], ["Policy", _name(r.policy_path)],
+            ["Policy sha256", _name(r.policy_sha256)]]
+    out = ["<h2>Reproducibility</h2>", _table(["", ""], rows)]
+    if r.command:
+        out.append("<p>Reproduce locally:</p>")
+        out.append(f"<pre><code>{_html.escape(T.command_line(r.command), quote=False)}</code></pre>")
+    return "\n".join(out)
+
+
+def _figure(svg: str | None, fig_id: str = "", caption: str = "") -> str:
+    if not svg:
+        return ""
+    idattr = f' id="{fig_id}"' if fig_id else ""
+    cap = f"<figcaption class=\"note\">{caption}</figcaption>" if caption else ""
+    return f'<figure class="plot"{idattr}>\n{svg}\n{cap}</figure>'
+
+
+def render(report: Report, *, plots: bool | None = None) -> str:
+    """The HTML page. ``plots=None`` draws plots when matplotlib is importable; ``False`` never."""
+    have_plots = P.available() if plots is None else (plots and P.available())
+    kind = T.verdict_kind(report)
+    word = {"pass": "passed", "warn": "passed with warnings", "fail": "failed"}[kind]
+    title = f"model-gate {word}: {T.one_line(report.policy_name)}"
+    body: list[str] = [
+        f'<header class="verdict {kind}">',
+        f"<h1>{_SYMBOL[kind]} model-gate {esc(word)}</h1>",
+        f"<p>policy {_name(report.policy_name)} · {esc(T.counts_text(report))} · "
+        f"model-gate {esc(report.tool_version)}</p>",
+        "</header>",
+    ]
+    if report.warnings:
+        body.append('<ul class="warnings">' + "".join(f"<li>{esc(w)}</li>" for w in report.warnings) + "</ul>")
+
+    body.append("<h2>Gates at a glance</h2>")
+    if not have_plots:
+        body.append(f'<figure class="plot" id="forest-plot"><p class="note">{esc(PLOTS_HINT)}</p></figure>')
+    elif report.gates:
+        n = len(report.gates)
+        cap = ("Each row is a gate's tested interval (bar: interval, dot: point estimate) minus its threshold; "
+               "right of the dashed line clears the bar. Red: failed, orange: inconclusive, "
+               "dark yellow: non-blocking warning, green: passed.")
+        if n > P.MAX_FOREST_ROWS:
+            cap += f" Showing the {P.MAX_FOREST_ROWS} worst of {n} gates; all are in the table below."
+        body.append(_figure(P.forest(report), "forest-plot", esc(cap)))
+    else:
+        body.append('<figure class="plot" id="forest-plot"><p class="note">No gates were evaluated.</p></figure>')
+
+    body.append("<h2>Gates</h2>")
+    body.append(gate_table(report))
+
+    if have_plots:
+        dist = P.distributions(report)
+        if dist:
+            body.append("<h2>Bootstrap distributions of failing gates</h2>")
+            body.append(_figure(dist, "distributions", esc(
+                "Histogram of the bootstrap replicates of the tested quantity; dashed red: the bar, "
+                "dotted: the interval, black: the observed value.")))
+
+    if report.curves:
+        body.append("<h2>Precision-recall and ROC curves</h2>")
+        if have_plots:
+            for cls, svg in P.curves(report):
+                body.append(f"<h3>Class {_name(cls)}</h3>")
+                body.append(_figure(svg))
+        body.append(f"<details><summary>Curve points as tables</summary>\n{curve_tables(report)}\n</details>")
+
+    if report.confusion:
+        body.append("<h2>Confusion matrices</h2>")
+        if have_plots:
+            body.append(_figure(P.confusion(report), "confusion"))
+        body.append(f"<details{'' if have_plots else ' open'}><summary>Counts as tables</summary>\n"
+                    f"{confusion_tables(report)}\n</details>")
+
+    if report.calibration:
+        body.append("<h2>Calibration</h2>")
+        if have_plots:
+            body.append(_figure(P.calibration(report), "calibration"))
+        body.append(f"<details{'' if have_plots else ' open'}><summary>Reliability bins as tables</summary>\n"
+                    f"{calibration_tables(report)}\n</details>")
+
+    body.append(per_class_table(report))
+    body.append(data_section(report))
+    body.append(repro_section(report))
+    if not have_plots:
+        body.append(f'<p class="note">{esc(PLOTS_HINT)}</p>')
+
+    head = [
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+        "style-src 'unsafe-inline'; img-src data:\">",
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{esc(title)}</title>",
+        f"<style>{CSS}</style>",
+        "</head>",
+        "<body>",
+        "<main>",
+    ]
+    return "\n".join([*head, *(b for b in body if b), "</main>", "</body>", "</html>"]) + "\n"

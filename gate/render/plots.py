@@ -1,0 +1,279 @@
+"""Plots for ``report.html``: matplotlib (optional extra ``plots``), Agg-free SVG backend, inline SVG.
+
+Each function takes the :class:`gate.report.Report` and returns SVG markup (no XML declaration) or
+``None`` when there is nothing to draw. Plots only draw numbers the Report holds; the forest plot
+shows each gate's tested interval as its *margin to the bar* (``value − threshold``, sign-flipped for
+``<=`` bars) so that every gate shares one axis where right of 0 means "clears the bar".
+
+Deterministic output: no pyplot global state (a fresh ``Figure`` per plot), ``svg.hashsalt`` fixed
+per figure, ``svg.fonttype = 'none'`` (text stays text, no glyph paths), ``metadata={'Date': None}``.
+Untrusted labels are made single-line, shortened, and ``$`` is escaped so mathtext never parses them.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import Any, Sequence
+
+from gate.render import text as T
+from gate.report import Curve, GateResult, Report
+
+MAX_FOREST_ROWS = 150
+MAX_CURVE_CLASSES = 12
+MAX_DISTRIBUTIONS = 12
+MAX_TICK_CLASSES = 30
+MAX_ANNOTATED_CELLS = 12
+
+COLORS = {"fail": "#c62828", "inconclusive": "#ef6c00", "warning": "#b8860b", "pass": "#2e7d32",
+          "candidate": "#1f77b4", "baseline": "#7f7f7f"}
+
+
+def _mpl() -> Any:
+    """Import matplotlib lazily (it is optional). Raises ImportError when it is not installed."""
+    import matplotlib  # noqa: F401  (explicit first, so a missing package fails here)
+    from matplotlib.backends.backend_svg import FigureCanvasSVG
+    from matplotlib.figure import Figure
+    return matplotlib, Figure, FigureCanvasSVG
+
+
+def available() -> bool:
+    try:
+        _mpl()
+    except ImportError:
+        return False
+    return True
+
+
+def label(s: str, width: int = 40) -> str:
+    """An untrusted string made safe for matplotlib text."""
+    return T.shorten(T.one_line(s), width).replace("$", r"\$")
+
+
+def gate_color(g: GateResult) -> str:
+    if g.status == "pass":
+        return COLORS["pass"]
+    return COLORS["warning"] if not g.blocking else COLORS[g.status]
+
+
+_RC = {
+    "svg.fonttype": "none",
+    "font.family": "DejaVu Sans",
+    "font.size": 9,
+    "axes.titlesize": 10,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "path.simplify": False,
+    "text.usetex": False,
+}
+
+
+def _svg(fig: Any, salt: str) -> str:
+    matplotlib, _, FigureCanvasSVG = _mpl()
+    FigureCanvasSVG(fig)
+    buf = io.StringIO()
+    with matplotlib.rc_context({**_RC, "svg.hashsalt": f"model-gate-{salt}"}):
+        fig.savefig(buf, format="svg", metadata={"Date": None}, bbox_inches="tight")
+    svg = buf.getvalue()
+    svg = re.sub(r"<\?xml[^>]*\?>\s*", "", svg)
+    svg = re.sub(r"<!DOCTYPE[^>]*>\s*", "", svg)
+    svg = re.sub(r"<metadata>.*?</metadata>\s*", "", svg, flags=re.S)
+    svg = svg.replace("<svg ", f'<svg role="img" aria-label="{salt} plot" ', 1)
+    return svg.strip()
+
+
+def _figure(w: float, h: float, layout: str | None = None) -> Any:
+    matplotlib, Figure, _ = _mpl()
+    with matplotlib.rc_context(_RC):
+        return Figure(figsize=(w, h), dpi=72, layout=layout)
+
+
+def forest(report: Report) -> str | None:
+    """Every gate's tested interval against its bar (worst gates at the top)."""
+    gates = report.gates_worst_first()[:MAX_FOREST_ROWS]
+    if not gates:
+        return None
+    matplotlib, _, _ = _mpl()
+    with matplotlib.rc_context(_RC):
+        fig = _figure(11.0, 1.2 + 0.32 * len(gates))
+        ax = fig.add_subplot(1, 1, 1)
+        ys = list(range(len(gates)))[::-1]
+        xs_all = [0.0]
+        for y, g in zip(ys, gates):
+            sign = 1.0 if g.op == ">=" else -1.0
+            c = gate_color(g)
+            v = g.tested.value
+            if v is None:
+                ax.plot([0], [y], marker="x", color=c, markersize=7)
+                continue
+            if g.tested.ci is not None:
+                lo, hi = sorted(((g.tested.ci[0] - g.threshold) * sign, (g.tested.ci[1] - g.threshold) * sign))
+                ax.plot([lo, hi], [y, y], color=c, linewidth=2.2, solid_capstyle="butt")
+                ax.plot([lo, hi], [y, y], color=c, linestyle="none", marker="|", markersize=8)
+                xs_all += [lo, hi]
+            m = (v - g.threshold) * sign
+            xs_all.append(m)
+            ax.plot([m], [y], marker="o", color=c, markersize=5)
+        ax.axvline(0.0, color="#222222", linewidth=1.0, linestyle="--")
+        span = max(abs(min(xs_all)), abs(max(xs_all)), 0.01) * 1.1
+        ax.set_xlim(-span, span)
+        ax.set_ylim(-0.8, len(gates) - 0.2)
+        ax.set_yticks(ys)
+        ax.set_yticklabels([label(g.label or g.id, 48) for g in gates])
+        for ytl, g in zip(ax.get_yticklabels(), gates):
+            ytl.set_color(gate_color(g))
+        trans = ax.get_yaxis_transform()
+        for y, g in zip(ys, gates):
+            signed = g.quantity != "candidate"
+            txt = (f"{T.fmt_est(g.tested, signed=signed)}  bar {T.bar_text(g)}  {T.status_word(g)}")
+            ax.text(1.01, y, txt, transform=trans, va="center", ha="left", fontsize=8, color=gate_color(g))
+        ax.set_xlabel("margin to the bar: tested value − threshold (flipped for ≤ bars); right of 0 clears the bar")
+        ax.set_title(f"Gates: tested {int(round(report.reproducibility.confidence * 100))}% intervals against their bars")
+        ax.grid(axis="x", color="#dddddd", linewidth=0.6)
+        return _svg(fig, "forest")
+
+
+def _curve_classes(curves: Sequence[Curve]) -> list[str]:
+    out: list[str] = []
+    for c in curves:
+        if c.class_name not in out:
+            out.append(c.class_name)
+    return out
+
+
+def curves(report: Report) -> list[tuple[str, str]]:
+    """``[(class name, svg)]``: PR and ROC, candidate vs baseline, one figure per class."""
+    if not report.curves:
+        return []
+    matplotlib, _, _ = _mpl()
+    out = []
+    for i, cls in enumerate(_curve_classes(report.curves)[:MAX_CURVE_CLASSES]):
+        with matplotlib.rc_context(_RC):
+            fig = _figure(10.0, 4.2)
+            for j, (kind, xl, yl, title) in enumerate((("pr", "recall", "precision", "Precision-recall"),
+                                                       ("roc", "false positive rate", "true positive rate", "ROC"))):
+                ax = fig.add_subplot(1, 2, j + 1)
+                drawn = False
+                for c in report.curves:
+                    if c.class_name != cls or c.kind != kind:
+                        continue
+                    col = COLORS.get(c.model, None)
+                    ax.plot(c.x, c.y, color=col, linewidth=1.6,
+                            linestyle="-" if c.model == "candidate" else "--",
+                            label=f"{label(c.model, 20)} (area {T.fmt(c.area)})")
+                    drawn = True
+                if kind == "roc":
+                    ax.plot([0, 1], [0, 1], color="#bbbbbb", linewidth=0.8, linestyle=":")
+                ax.set_xlim(0, 1)
+                ax.set_ylim(0, 1.02)
+                ax.set_xlabel(xl)
+                ax.set_ylabel(yl)
+                ax.set_title(f"{title}: {label(cls, 30)}")
+                ax.grid(color="#eeeeee", linewidth=0.6)
+                if drawn:
+                    ax.legend(loc="lower left" if kind == "pr" else "lower right", fontsize=8)
+            out.append((cls, _svg(fig, f"curves-{i}")))
+    return out
+
+
+def confusion(report: Report) -> str | None:
+    """Heatmaps: candidate, baseline, and their difference (candidate − baseline)."""
+    mats = list(report.confusion)
+    if not mats:
+        return None
+    matplotlib, _, _ = _mpl()
+    panels: list[tuple[str, Sequence[str], list[list[float]], bool]] = [
+        (m.model, m.classes, [list(r) for r in m.counts], False) for m in mats]
+    by = {m.model: m for m in mats}
+    if "candidate" in by and "baseline" in by and by["candidate"].classes == by["baseline"].classes:
+        cand, base = by["candidate"], by["baseline"]
+        diff = [[a - b for a, b in zip(ra, rb)] for ra, rb in zip(cand.counts, base.counts)]
+        panels.append(("difference (candidate − baseline)", cand.classes, diff, True))
+    k = max(len(p[1]) for p in panels)
+    side = 3.6 if k <= 12 else min(3.6 + 0.08 * k, 9.0)
+    with matplotlib.rc_context(_RC):
+        fig = _figure(side * len(panels) + 1.2, side + 0.8, layout="constrained")
+        for idx, (title, classes, counts, diverging) in enumerate(panels):
+            ax = fig.add_subplot(1, len(panels), idx + 1)
+            if diverging:
+                lim = max((abs(v) for row in counts for v in row), default=1.0) or 1.0
+                im = ax.imshow(counts, cmap="RdBu", vmin=-lim, vmax=lim, interpolation="nearest")
+            else:
+                im = ax.imshow(counts, cmap="Blues", interpolation="nearest")
+            fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+            n = len(classes)
+            if n <= MAX_TICK_CLASSES:
+                names = [label(c, 16) for c in classes]
+                ax.set_xticks(range(n))
+                ax.set_xticklabels(names, rotation=90)
+                ax.set_yticks(range(n))
+                ax.set_yticklabels(names)
+            if n <= MAX_ANNOTATED_CELLS:
+                top = max((abs(v) for row in counts for v in row), default=1.0) or 1.0
+                for i, row in enumerate(counts):
+                    for j, v in enumerate(row):
+                        s = T.fmt_count(v)
+                        if diverging and v > 0:
+                            s = "+" + s
+                        ax.text(j, i, s, ha="center", va="center", fontsize=7,
+                                color="white" if abs(v) > 0.6 * top else "black")
+            ax.set_xlabel("predicted")
+            ax.set_ylabel("true")
+            ax.set_title(label(title, 40))
+        return _svg(fig, "confusion")
+
+
+def calibration(report: Report) -> str | None:
+    """Reliability diagram: mean confidence vs observed accuracy per bin (marker area ∝ bin weight)."""
+    cals = list(report.calibration)
+    if not cals:
+        return None
+    matplotlib, _, _ = _mpl()
+    with matplotlib.rc_context(_RC):
+        fig = _figure(5.6, 5.0)
+        ax = fig.add_subplot(1, 1, 1)
+        ax.plot([0, 1], [0, 1], color="#bbbbbb", linestyle=":", linewidth=1.0, label="perfect calibration")
+        for c in cals:
+            top = max(c.weight, default=1.0) or 1.0
+            col = COLORS.get(c.model, None)
+            ax.plot(c.confidence, c.accuracy, color=col, linewidth=1.4,
+                    linestyle="-" if c.model == "candidate" else "--",
+                    label=f"{label(c.model, 20)} (ECE {T.fmt(c.ece)})")
+            ax.scatter(c.confidence, c.accuracy, s=[12 + 60 * w / top for w in c.weight], color=col, zorder=3)
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.set_xlabel("mean predicted confidence")
+        ax.set_ylabel("observed accuracy / fraction positive")
+        ax.set_title("Reliability diagram")
+        ax.grid(color="#eeeeee", linewidth=0.6)
+        ax.legend(loc="upper left", fontsize=8)
+        return _svg(fig, "calibration")
+
+
+def distributions(report: Report) -> str | None:
+    """Bootstrap replicates of the tested quantity for failing gates, with the bar and interval."""
+    gates = [g for g in report.gates_worst_first() if g.status == "fail" and g.distribution][:MAX_DISTRIBUTIONS]
+    if not gates:
+        return None
+    matplotlib, _, _ = _mpl()
+    cols = min(3, len(gates))
+    rows = (len(gates) + cols - 1) // cols
+    with matplotlib.rc_context(_RC):
+        fig = _figure(3.8 * cols, 2.9 * rows)
+        for i, g in enumerate(gates):
+            ax = fig.add_subplot(rows, cols, i + 1)
+            ax.hist(list(g.distribution), bins=40, color="#9ecae1", edgecolor="#6baed6", linewidth=0.4)
+            ax.axvline(g.threshold, color=COLORS["fail"], linestyle="--", linewidth=1.4, label="bar")
+            if g.tested.ci is not None:
+                for b in g.tested.ci:
+                    ax.axvline(b, color="#555555", linestyle=":", linewidth=1.0)
+            if g.tested.value is not None:
+                ax.axvline(g.tested.value, color="#000000", linewidth=1.2, label="observed")
+            ax.set_title(label(g.label or g.id, 36), color=gate_color(g))
+            ax.set_xlabel({"candidate": "value", "delta": "candidate − baseline",
+                           "relative_delta": "relative change"}.get(g.quantity, g.quantity))
+            ax.set_yticks([])
+            if i == 0:
+                ax.legend(fontsize=7, loc="upper left")
+        fig.tight_layout()
+        return _svg(fig, "distributions")
