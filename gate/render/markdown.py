@@ -19,6 +19,7 @@ bottom (passing gates first, as the table is worst first), and a line says what 
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from gate.render import text as T
 from gate.report import ClassRow, ConfusionMatrix, Curve, GateResult, Report
 
 MAX_CHARS = 65_000
+MAX_KEY = 128
 MARKER_PREFIX = "<!-- model-gate:v1 key="
 CHARTS = ("mermaid", "none")
 #: PR-curve charts/tables shown per comment (the HTML report has all of them)
@@ -116,10 +118,14 @@ def segments(segs: Iterable[T.Segment]) -> str:
 
 def marker_key(key: str) -> str:
     """A stable, injection-proof marker key: percent-encoding (injective, so distinct policy names
-    keep distinct keys) of everything but ``[A-Za-z0-9._~/:+=@-]``; ``--`` is encoded too, so the key
-    can never contain ``-->``, a newline or a space."""
-    k = quote(T.one_line(key).strip(), safe="/:+=@")
+    keep distinct keys) of everything but ``[A-Za-z0-9._~/:+=-]``; ``--`` is encoded too, so the key
+    can never contain ``-->``, a newline or a space. Keys longer than ``MAX_KEY`` become a prefix plus
+    ``~`` and 16 hex digits of the name's sha256."""
+    k = quote(key.encode("utf-8", "surrogatepass"), safe="/:+=")
     k = k.replace("--", "-%2D")
+    if len(k) > MAX_KEY:  # keep it short and still distinct: a prefix plus a digest of the whole key
+        digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+        k = re.sub(r"%[0-9A-F]?$", "", k[:MAX_KEY - 17]) + "~" + digest
     return k or "default"
 
 
@@ -389,22 +395,47 @@ def render(report: Report, *, chart: str = "mermaid", max_chars: int = MAX_CHARS
         if len(out) <= max_chars:
             return out
 
-    # drop gate rows from the bottom (the table is worst first, so passing gates go first)
+    # Even without any details the table is too long: gate rows must go (from the bottom; the table
+    # is worst first, so passing gates go first). Rows being cut anyway, keep the small, important
+    # sections (reproducibility, then data) as long as every non-passing gate row still fits.
+    must_show = sum(1 for g in gates if g.status != "pass")
+    full = {s.name: s for s in (_Section(n, sections[n]) for n in order if sections[n])}  # type: ignore[arg-type]
+    best = None
+    for keep in (("data", "reproducibility"), ("reproducibility",), ()):
+        kept = [full[n] for n in order if n in keep and n in full]
+        dropped = [_NAMES[n] for n in DROP_ORDER if n in full and n not in keep]
+        fit = _fit_rows(head, table_head, rows, gates, kept, dropped, marker, max_chars)
+        if fit is not None and (fit[0] >= must_show or not keep):
+            best = fit[1]
+            break
+    if best is not None:
+        return best
+    # Not even the verdict line fits (absurd max_chars or policy name). Never cut text mid-way: a cut
+    # code span would release what it neutralised. Trusted words only, then the marker alone.
+    kind = T.verdict_kind(report)
+    word = {"pass": "passed", "warn": "passed with warnings", "fail": "failed"}[kind]
+    short = f"{T.VERDICT_EMOJI[kind]} **model-gate {word}** (report too large to show; see report.json)\n\n{marker}\n"
+    return short if len(short) <= max_chars else marker + "\n"
+
+
+def _fit_rows(head: list[str], table_head: list[str], rows: list[str], gates: Sequence[GateResult],
+              kept: list[_Section], dropped: list[str], marker: str, max_chars: int) -> tuple[int, str] | None:
+    """The largest number of leading gate rows that fits, with the assembled text (None: not even 0)."""
     lo, hi = 0, len(rows)
     best = None
-    while lo <= hi:  # largest number of rows that fits
+    while lo <= hi:
         mid = (lo + hi) // 2
         cand = _assemble(head, table_head, rows[:mid], _omitted(gates[mid:]), kept,
                          _note(dropped, len(rows) - mid, max_chars), marker)
         if len(cand) <= max_chars:
-            best, lo = cand, mid + 1
+            best, lo = (mid, cand), mid + 1
         else:
             hi = mid - 1
-    if best is not None:
-        return best
-    # even the verdict line and the marker alone are too long (absurd max_chars or policy name)
-    tail = "\n\n" + marker + "\n"
-    return out[: max(max_chars - len(tail), 0)] + tail
+    return best
+
+
+_PLURAL = {"pass": "passing", "fail": "failing", "inconclusive": "inconclusive",
+           "fail (warning)": "failing (warning)", "inconclusive (warning)": "inconclusive (warning)"}
 
 
 def _omitted(gates: Sequence[GateResult]) -> str:
@@ -413,7 +444,7 @@ def _omitted(gates: Sequence[GateResult]) -> str:
     by: dict[str, int] = {}
     for g in gates:
         by[T.status_word(g)] = by.get(T.status_word(g), 0) + 1
-    parts = ", ".join(f"{v} {k}" for k, v in sorted(by.items(), key=lambda kv: ("pass" in kv[0], kv[0])))
+    parts = ", ".join(f"{v} {_PLURAL.get(k, k)}" for k, v in sorted(by.items(), key=lambda kv: (kv[0] == "pass", kv[0])))
     return f"_{len(gates)} more gate rows not shown ({parts})._"
 
 

@@ -1,0 +1,296 @@
+"""Markdown comment renderer: golden files, inert untrusted strings, size budget, marker, charts."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from gate.render import markdown as md
+from md_check import cells, code_spans, strip_code_spans
+from report_factory import (ADVERSARIAL_NAMES, adversarial_report, binary_report, build_report, est,
+                            large_report, make_gate, passing_report)
+
+GOLDEN = Path(__file__).parent / "golden"
+UPDATE = os.environ.get("MODEL_GATE_UPDATE_GOLDEN") == "1"
+
+
+def check_golden(name: str, text: str) -> None:
+    """Compare with tests/golden/<name>; MODEL_GATE_UPDATE_GOLDEN=1 rewrites it (review the diff!)."""
+    path = GOLDEN / name
+    if UPDATE:
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(text, encoding="utf-8", newline="\n")
+    assert path.exists(), f"missing golden file {path}; run with MODEL_GATE_UPDATE_GOLDEN=1 and review it"
+    assert text == path.read_text(encoding="utf-8"), f"{name} differs from the golden file"
+
+
+@pytest.mark.parametrize("name,factory,chart", [
+    ("binary.md", binary_report, "mermaid"),
+    ("binary-chart-none.md", binary_report, "none"),
+    ("passing.md", passing_report, "mermaid"),
+    ("adversarial.md", adversarial_report, "mermaid"),
+])
+def test_golden(name, factory, chart):
+    check_golden(name, md.render(factory(), chart=chart))
+
+
+def test_deterministic():
+    assert md.render(adversarial_report()) == md.render(adversarial_report())
+    assert md.render(large_report()) == md.render(large_report())
+
+
+# --- verdict line -----------------------------------------------------------------------------------
+
+def test_verdict_line_emoji_and_counts():
+    fail = md.render(binary_report()).splitlines()[0]
+    assert fail.startswith("❌ ") and "`fraud-detector`" in fail
+    assert "3 passed · 1 failed · 1 inconclusive · 1 warning" in fail
+    ok = md.render(passing_report()).splitlines()[0]
+    assert ok.startswith("✅ ") and "passed" in ok
+    # pass verdict but an inconclusive gate (policy: inconclusive → warn) → ⚠️
+    gates = [make_gate("recall", status="inconclusive", candidate=est(0.9, 0.85, 0.95), needed_n=4000)]
+    warn = md.render(build_report(gates, inconclusive="warn")).splitlines()[0]
+    assert warn.startswith("⚠️ ") and "with warnings" in warn
+    assert not re.search(r":[a-z_]+:", fail + ok + warn), "verdict uses Unicode emoji, not shortcodes"
+
+
+def test_gate_table_worst_first_with_all_columns():
+    text = md.render(binary_report())
+    rows = [ln for ln in text.splitlines() if ln.startswith("| ") and ("`recall" in ln or "`f1" in ln
+            or "`average" in ln or "`balanced" in ln or "`label" in ln)]
+    order = [re.search(r"`([a-z_0-9]+)", r).group(1) for r in rows]
+    assert order == ["recall", "f1", "average_precision", "recall", "balanced_accuracy", "label_coverage"]
+    first = cells(rows[0])
+    assert len(first) == len(md.GATE_HEADER)
+    assert first[2].strip() == "0.870 [0.840, 0.895]"      # candidate [CI]
+    assert first[3].strip() == "0.880"                      # baseline
+    assert first[4].strip() == "-0.010 [-0.030, +0.010]"    # delta [CI]
+    assert first[5].strip() == "≥ 0.900"                    # bar
+    assert first[6].strip() == "5,000"                      # n
+    assert "is below the 0.900 floor" in first[7] and "`fraud`" in first[7]
+    assert "(need ~19,000)" in cells(rows[1])[6]
+
+
+def test_reason_composed_when_message_empty():
+    g = make_gate("recall", class_name="fraud", bar=0.9, candidate=est(0.87, 0.84, 0.895), status="fail",
+                  message="")
+    text = md.render(build_report([g]))
+    assert "recall for `fraud` 0.870 [0.840, 0.895] is below the 0.900 floor" in text
+
+
+# --- inert untrusted strings -------------------------------------------------------------------------
+
+def _table_rows(text: str) -> list[list[str]]:
+    tables, cur = [], []
+    for ln in text.splitlines():
+        if ln.startswith("|"):
+            cur.append(ln)
+        elif cur:
+            tables.append(cur)
+            cur = []
+    return tables
+
+
+def test_adversarial_tables_keep_their_shape():
+    text = md.render(adversarial_report())
+    tables = _table_rows(text)
+    assert len(tables) >= 6
+    for t in tables:
+        widths = {len(cells(r)) for r in t}
+        assert len(widths) == 1, f"a table row has a different number of cells: {t[0]!r} … {widths}"
+
+
+def test_adversarial_names_only_inside_code_spans():
+    text = md.render(adversarial_report())
+    outside = strip_code_spans(text)
+    # the structure-changing sequences never appear outside a code span
+    for bad in ("@octocat", "@team", "#1", "!12", ":rocket:", "<script", "<b>", "[link]", "*bold*", "~label",
+                "\x1b", "\x00"):
+        assert bad not in outside, f"{bad!r} is live Markdown"
+    # exactly one HTML comment start in the whole body: our marker, on the last line
+    assert text.count("<!--") == 1
+    assert text.rstrip("\n").splitlines()[-1] == md.marker_line(adversarial_report().policy_name)
+    # only our own tags are raw HTML
+    tags = set(re.findall(r"</?([a-zA-Z]+)", outside))
+    assert tags <= {"details", "summary"}, tags
+    # newlines inside names never start a new line: every line is one of ours
+    for ln in text.splitlines():
+        assert not ln.startswith("line2")
+
+
+def test_every_adversarial_name_is_rendered_as_code():
+    text = md.render(adversarial_report())
+    spans = set(code_spans(text))
+    for name in ADVERSARIAL_NAMES:
+        expected = name.replace("\n", " ")
+        expected = re.sub("[\x00-\x08\x0b-\x1f\x7f]", "\ufffd", expected)
+        expected = expected.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        expected = re.sub(r"(\\*)\|", lambda m: m.group(1) * 2 + "\\|", expected)
+        assert expected in spans, f"{name!r} not rendered as the code span {expected!r}"
+
+
+@pytest.mark.parametrize("name,expected", [
+    ("a|b|c", "`a\\|b\\|c`"),
+    ("@octocat", "`@octocat`"),
+    ("#1", "`#1`"),
+    ("<!-- model-gate:v1 key=x -->", "`&lt;!-- model-gate:v1 key=x --&gt;`"),
+    ("`x`", "`` `x` ``"),
+    ("\\|", "`\\\\\\|`"),
+    ("a\nb", "`a b`"),
+    ("<script>", "`&lt;script&gt;`"),
+    ("a ``` b", "````a ``` b````"),
+    ("", "*(empty)*"),
+])
+def test_code_span(name, expected):
+    assert md.code(name) == expected
+
+
+def test_code_span_round_trips_through_table_cell_split():
+    for name in ADVERSARIAL_NAMES + ("x\\\\|y", "\\", "|", "||", "`|`"):
+        row = f"| {md.code(name)} | next |"
+        assert len(cells(row)) == 2, name
+
+
+def test_prose_keeps_words_and_neutralises_tokens():
+    out = md.prose("recall for `fraud` 0.87 [0.84, 0.90] is below the 0.90 floor")
+    assert out == "recall for `fraud` 0.87 \\[0.84, 0.90\\] is below the 0.90 floor"
+    out = md.prose("ping @octocat about #12 and !3 :tada: see www.evil.example or [x](http://e) <b>")
+    outside = strip_code_spans(out)
+    for bad in ("@octocat", "#12", "!3", ":tada:", "www.", "](", "<b>"):
+        assert bad not in outside
+    assert "&lt;b&gt;" in out or "`&lt;b&gt;`" in out
+
+
+# --- marker -----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("key", ["fraud-detector", "a b", "x --> y", "line\nbreak", "<!-- model-gate:v1 key=x -->",
+                                 "模型", "é" * 400, ""])
+def test_marker_key_is_safe_and_stable(key):
+    k = md.marker_key(key)
+    assert k == md.marker_key(key)
+    assert k and len(k) <= md.MAX_KEY
+    assert "-->" not in k and "--" not in k and "\n" not in k and " " not in k and "<" not in k
+    line = md.marker_line(key)
+    assert line.startswith("<!-- model-gate:v1 key=") and line.endswith(" -->") and line.count("-->") == 1
+
+
+def test_marker_keys_distinct_for_distinct_names():
+    names = ["a b", "a_b", "a%20b", "a\nb", "a-b", "a--b", "A b"]
+    assert len({md.marker_key(n) for n in names}) == len(names)
+
+
+def test_marker_custom_key_and_default():
+    r = binary_report()
+    assert md.render(r).rstrip().endswith("<!-- model-gate:v1 key=fraud-detector -->")
+    assert md.render(r, key="ci/model-gate").rstrip().endswith("<!-- model-gate:v1 key=ci/model-gate -->")
+
+
+# --- details sections ---------------------------------------------------------------------------------
+
+def test_details_sections_present():
+    text = md.render(binary_report())
+    for summary in ("Per-class metrics", "Confusion matrices", "Precision-recall curves", "Data summary",
+                    "Reproducibility"):
+        assert f"<details><summary>{summary}" in text
+    assert text.count("<details>") == text.count("</details>") == 5
+    # per-class Δ is candidate − baseline of the given numbers
+    assert "| `fraud` | 110 | 0.820 | 0.810 | +0.010 |" in text
+    # confusion difference
+    assert "**Difference (candidate − baseline)**" in text
+    # data: sha256 of each artifact
+    assert "`" + "b" * 64 + "`" in text and "`" + "c" * 64 + "`" in text
+    # reproduce command, shell-quoted in a code block
+    assert "```sh\nmodel-gate check --policy policies/model-gate.yml --candidate preds/candidate.csv" in text
+
+
+def test_reproduce_command_is_shell_exact_and_inert():
+    import shlex
+    import subprocess
+    text = md.render(adversarial_report())
+    block = text.split("```sh\n", 1)[1].split("\n```", 1)[0]
+    assert "\n" not in block and "<" not in block and "`" not in block
+    # bash reads it back to exactly the argv (ANSI-C quoting for the nasty arguments)
+    argv = adversarial_report().reproducibility.command
+    out = subprocess.run(["bash", "-c", "printf '%s\\0' " + block], capture_output=True)
+    assert out.returncode == 0
+    assert out.stdout.split(b"\0")[:-1] == [a.encode() for a in argv]
+    plain = binary_report().reproducibility.command
+    assert md.render(binary_report()).split("```sh\n", 1)[1].split("\n```", 1)[0] == shlex.join(plain)
+
+
+def test_chart_none_removes_only_the_chart():
+    with_chart = md.render(binary_report(), chart="mermaid")
+    without = md.render(binary_report(), chart="none")
+    assert "```mermaid" in with_chart and "xychart-beta" in with_chart
+    assert "mermaid" not in without
+    # the plain table of the same points is in both
+    table = [ln for ln in with_chart.splitlines() if ln.startswith("| 0.5 |")]
+    assert table and table[0] in without
+    # every number plotted is in the table
+    chart = with_chart.split("```mermaid", 1)[1].split("```", 1)[0]
+    lines = re.findall(r"line \[([^\]]*)\]", chart)
+    assert len(lines) == 2
+    for ln in lines:
+        for v in ln.split(", "):
+            assert f"| {v} |" in with_chart
+    with pytest.raises(ValueError):
+        md.render(binary_report(), chart="png")
+
+
+def test_mermaid_labels_quoted_and_ascii():
+    text = md.render(adversarial_report())
+    for block in re.findall(r"```mermaid\n(.*?)```", text, flags=re.S):
+        for ln in block.splitlines():
+            assert ln.isascii(), ln
+            if "title" in ln or "x-axis" in ln or "y-axis" in ln:
+                quoted = re.sub(r'"[^"\n]*"', "", ln)
+                assert not re.search(r"[A-Za-z]{2,}", quoted.replace("title", "").replace("x-axis", "")
+                                     .replace("y-axis", "").replace("xychart-beta", "")), ln
+
+
+# --- size budget --------------------------------------------------------------------------------------
+
+def test_large_report_fits_with_truncation_note_and_marker():
+    r = large_report(60, 10)
+    assert len(r.gates) >= 600 and len(r.per_class) == 60 and len(r.confusion[0].classes) == 60
+    text = md.render(r)
+    assert len(text) <= 65_000
+    assert "✂️ Shortened to fit 65,000 characters" in text
+    assert "gate rows not shown" in text
+    assert text.rstrip("\n").splitlines()[-1] == "<!-- model-gate:v1 key=big-multiclass -->"
+    # every failing / inconclusive gate row is still there
+    shown = text.count("| ❌ |") + text.count("| ❔ |") + text.count("| ⚠️ |")
+    assert shown == sum(1 for g in r.gates if g.status != "pass")
+    # small, useful sections kept while rows are cut
+    assert "<details><summary>Reproducibility</summary>" in text
+    assert "<details><summary>Confusion matrices" not in text
+
+
+def test_details_dropped_before_rows():
+    r = binary_report()
+    full = md.render(r)
+    # a budget that forces dropping some but not all details: no gate row is lost
+    budget = len(full) - 1500
+    text = md.render(r, max_chars=budget)
+    assert len(text) <= budget
+    assert "dropped confusion matrices" in text
+    assert "gate rows" not in text
+    for g in r.gates:
+        assert md.code(g.label) in text
+
+
+@pytest.mark.parametrize("budget", [50, 200, 1000, 3000, 10_000])
+def test_any_budget_respected_and_marker_kept(budget):
+    text = md.render(large_report(20, 3), max_chars=budget)
+    assert len(text) <= max(budget, len(md.marker_line("big-multiclass")) + 1)
+    assert text.rstrip("\n").endswith("<!-- model-gate:v1 key=big-multiclass -->")
+
+
+def test_truncated_adversarial_stays_inert():
+    text = md.render(adversarial_report(), max_chars=2500)
+    assert len(text) <= 2500
+    outside = strip_code_spans(text)
+    assert "@octocat" not in outside and "<script" not in outside and text.count("<!--") == 1
