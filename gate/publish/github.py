@@ -150,9 +150,11 @@ class GitHubPublisher:
         return out
 
     def _own(self, comments: list[dict[str, Any]], marker: str) -> list[dict[str, Any]]:
+        marked = [c for c in comments if bodies.has_marker(c.get("body") or "", marker)]
+        if not marked:
+            return []
         ident = self.identity()
-        own = [c for c in comments if bodies.has_marker(c.get("body") or "", marker)
-               and ident.owns(c)]
+        own = [c for c in marked if ident.owns(c)]
         return sorted(own, key=lambda c: (c.get("created_at") or "", c.get("id") or 0))
 
     def _send(self, method: str, path: str, body: str, result_notes: list[str]) -> dict[str, Any]:
@@ -184,7 +186,7 @@ class GitHubPublisher:
         if own:
             return self._converge(own, body, stamp, notes, created=None)
         created = self._send("POST", f"{self.repo_path}/issues/{number}/comments", body, notes)
-        if self._identity is not None and self._identity.login is None:
+        if self._identity is None or self._identity.login is None:
             login = (created.get("user") or {}).get("login")
             if login:  # the comment we just created tells us who we are
                 self._identity = Identity(login=login)
