@@ -1,0 +1,351 @@
+"""Alignment: raw tables → typed arrays over the policy's classes, candidate and baseline joined.
+
+Rules (SPEC §2):
+
+- Labels and predictions are compared as text (``1`` in JSON and ``"1"`` in CSV are one class), but
+  a JSON column mixing numbers and strings for the same text is rejected as ambiguous.
+- A row whose label is empty/null is *unlabeled*: it counts toward ``label_coverage`` and is excluded
+  from every metric.
+- Binary tasks: class index 1 is ``positive_class``. Predictions come from ``data.threshold`` when it
+  is set (positive when ``score >= threshold``), else from the prediction column, else from
+  ``score >= 0.5`` (with a report warning). Multiclass: the prediction column, else the arg-max score
+  (the first class on ties).
+- Pairing ``auto``: the same id set → paired (baseline rows re-ordered to the candidate's); disjoint →
+  independent; partial overlap → error with the counts. ``paired`` demands the same set,
+  ``independent`` accepts any two sets.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from gate.errors import InputError
+from gate.metrics.catalog import METRICS
+from gate.policy import Policy
+from gate.readers import Table, _clip
+from gate.report import Artifact
+
+PROBABILITY_SUM_TOLERANCE = 0.01
+
+
+@dataclass
+class Side:
+    """One model's labeled predictions, in evaluation order.
+
+    ``y``/``pred`` are class indices, ``scores`` is ``(n,)`` (binary: positive-class score) or
+    ``(n, K)`` (multiclass) or None, ``weight`` is None for unit weights.
+    """
+
+    role: str
+    artifact: Artifact
+    ids: np.ndarray
+    y: np.ndarray
+    pred: np.ndarray
+    scores: np.ndarray | None
+    weight: np.ndarray | None
+    slices: dict[str, np.ndarray]
+    n_rows: int
+    n_labeled: int
+    all_ids: np.ndarray | None = None   # ids of every row, labeled or not (for pairing)
+
+
+@dataclass
+class EvalSet:
+    task: str
+    classes: tuple[str, ...]
+    candidate: Side
+    baseline: Side | None
+    pairing: str                    # "paired" | "independent" | "none"
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.classes)
+
+
+def build_evalset(policy: Policy, candidate: Table, baseline: Table | None) -> EvalSet:
+    """Check both tables against the policy and join them. Raises InputError on any problem."""
+    needs_scores = any(METRICS[g.metric].family in ("ranking", "probability") for g in policy.gates)
+    slices = sorted({g.slice for g in policy.gates if g.slice} | set(policy.data.slices))
+    warnings: list[str] = []
+    classes = _classes(policy, [t for t in (candidate, baseline) if t is not None])
+    cand = _side("candidate", policy, candidate, classes, needs_scores, slices, baseline is not None, warnings)
+    if baseline is None:
+        return EvalSet(policy.task, classes, cand, None, "none", warnings)
+    base = _side("baseline", policy, baseline, classes, needs_scores, slices, True, warnings)
+    pairing = _pairing(policy.bootstrap.pairing, candidate, baseline, cand, base)
+    if pairing == "paired":
+        base = _reorder_like(cand, base, candidate, baseline)
+    return EvalSet(policy.task, classes, cand, base, pairing, warnings)
+
+
+def _classes(policy: Policy, tables: list[Table]) -> tuple[str, ...]:
+    """The class universe, fixed once for every resample: the policy's, else derived from the data."""
+    if policy.classes is not None:
+        classes = policy.classes
+    else:
+        seen: set[str] = set()
+        for t in tables:
+            for col in (policy.data.label, policy.data.prediction):
+                seen.update(_text(v) for v in t.columns.get(col, ()) if not _empty(v))
+            prefix = policy.data.score_prefix
+            if policy.task == "multiclass":
+                seen.update(c[len(prefix):] for c in t.columns if c.startswith(prefix) and len(c) > len(prefix))
+        if policy.task == "binary":
+            negatives = sorted(seen - {policy.positive_class})
+            if len(negatives) > 1:
+                shown = ", ".join(_clip(c, 20) for c in sorted(seen)[:6])
+                raise InputError(f"a binary policy, but the labels/predictions hold {len(seen)} classes ({shown})",
+                                 source=tables[0].source, where=f"column '{policy.data.label}'",
+                                 fix="use task: multiclass, or map the labels to two classes")
+            negative = negatives[0] if negatives else f"not {policy.positive_class}"
+            return (negative, str(policy.positive_class))
+        classes = tuple(sorted(seen))
+        if len(classes) < 2:
+            raise InputError("found fewer than two classes in the labels and predictions",
+                             source=tables[0].source, fix="list them in the policy's classes:")
+    if policy.task == "binary":
+        pos = str(policy.positive_class)
+        return tuple(c for c in classes if c != pos) + (pos,)
+    return tuple(classes)
+
+
+def _side(role: str, policy: Policy, t: Table, classes: tuple[str, ...], needs_scores: bool,
+          slices: list[str], need_ids: bool, warnings: list[str]) -> Side:
+    spec = policy.data
+    for col in [spec.label] + slices + ([spec.id] if need_ids else []):
+        _require_column(t, col, role)
+    for key in ("prediction", "score", "weight"):
+        if key in spec.explicit:
+            _require_column(t, getattr(spec, key), role)
+    labels = t.columns[spec.label]
+    _check_mixed_types(t, spec.label)
+    labeled = np.array([not _empty(v) for v in labels], dtype=bool)
+    rows = np.flatnonzero(labeled)
+    if rows.size == 0:
+        raise InputError("no row has a label", source=t.source, where=f"column '{spec.label}'",
+                         fix="labels may arrive late, but a gate needs at least some labeled rows")
+    index = {c: i for i, c in enumerate(classes)}
+    y = _class_codes(t, spec.label, rows, index, classes)
+    scores = _scores(policy, t, rows, classes, needs_scores or spec.prediction not in t.columns)
+    pred = _predictions(policy, t, rows, index, classes, scores, role, warnings)
+    weight = _weights(t, spec.weight, rows) if spec.weight in t.columns else None
+    ids = np.array([_text(v) for v in t.columns[spec.id]], dtype=object) if need_ids else np.arange(t.n_rows)
+    if need_ids:
+        _check_ids(t, spec.id, ids)
+    slice_values = {s: np.array([_slice_text(t.columns[s][r]) for r in rows], dtype=object) for s in slices}
+    artifact = Artifact(role=role, path=t.source, sha256=t.sha256, format=t.format,
+                        rows=t.n_rows, labeled_rows=int(rows.size))
+    return Side(role, artifact, ids[rows], y, pred, scores, weight, slice_values, t.n_rows, int(rows.size),
+                ids if need_ids else None)
+
+
+def _require_column(t: Table, col: str, role: str) -> None:
+    if col not in t.columns:
+        have = ", ".join(_clip(c, 20) for c in list(t.columns)[:8])
+        raise InputError(f"has no column '{col}' (columns: {have})", source=t.source,
+                         fix=f"add the column to the {role} file or map it in the policy's data: section")
+
+
+def _check_mixed_types(t: Table, col: str) -> None:
+    """JSON/Parquet: a column holding both 1 and "1" is ambiguous."""
+    if t.format == "csv":
+        return
+    kinds: dict[str, tuple[type, int]] = {}
+    for i, v in enumerate(t.columns[col]):
+        if _empty(v):
+            continue
+        text = _text(v)
+        prev = kinds.setdefault(text, (type(v), i))
+        if prev[0] is not type(v):
+            raise InputError(f"mixes label types: {_clip(repr(t.columns[col][prev[1]]))} at "
+                             f"{t.where(prev[1])} and {_clip(repr(v))} at {t.where(i)}",
+                             source=t.source, where=f"column '{col}'",
+                             fix="write every label with one type (all strings or all numbers)")
+
+
+def _class_codes(t: Table, col: str, rows: np.ndarray, index: dict[str, int],
+                 classes: tuple[str, ...]) -> np.ndarray:
+    values = t.columns[col]
+    codes = np.empty(rows.size, dtype=np.int64)
+    for k, r in enumerate(rows):
+        code = index.get(_text(values[r]))
+        if code is None:
+            raise InputError(f"label {_clip(repr(_text(values[r])))} is not one of the classes "
+                             f"({', '.join(_clip(c, 20) for c in classes[:8])})",
+                             source=t.source, where=t.where(int(r), col),
+                             fix="fix the label or add the class to the policy's classes:")
+        codes[k] = code
+    return codes
+
+
+def _scores(policy: Policy, t: Table, rows: np.ndarray, classes: tuple[str, ...],
+            wanted: bool) -> np.ndarray | None:
+    spec = policy.data
+    if policy.task == "binary":
+        if spec.score not in t.columns:
+            if wanted and "score" not in spec.explicit and spec.prediction not in t.columns:
+                raise InputError(f"has neither a '{spec.prediction}' nor a '{spec.score}' column",
+                                 source=t.source, fix="add predictions or scores, or map them in data:")
+            return None
+        return _numeric(t, spec.score, rows)
+    cols = [f"{spec.score_prefix}{c}" for c in classes]
+    present = [c for c in cols if c in t.columns]
+    extra = sorted(c for c in t.columns if c.startswith(spec.score_prefix) and c not in cols)
+    if not present and not extra:
+        return None
+    if extra:
+        raise InputError(f"score column '{_clip(extra[0])}' names a class that is not declared "
+                         f"({', '.join(_clip(c, 20) for c in classes[:8])})", source=t.source,
+                         fix="score columns must match the policy's classes exactly")
+    missing = [c for c in cols if c not in t.columns]
+    if missing:
+        raise InputError(f"has scores for {len(present)} of {len(cols)} classes; missing '{missing[0]}'",
+                         source=t.source, fix="write one score column per declared class")
+    return np.column_stack([_numeric(t, c, rows) for c in cols])
+
+
+def _numeric(t: Table, col: str, rows: np.ndarray) -> np.ndarray:
+    values = t.columns[col]
+    out = np.empty(rows.size, dtype=np.float64)
+    for k, r in enumerate(rows):
+        v = values[r]
+        try:
+            if isinstance(v, bool) or v is None or (isinstance(v, str) and not v.strip()):
+                raise ValueError
+            x = float(v)
+        except (TypeError, ValueError):
+            raise InputError(f"{_clip(repr(v))} is not a number", source=t.source, where=t.where(int(r), col),
+                             fix="scores must be finite numbers") from None
+        if not math.isfinite(x):
+            raise InputError(f"score is {v!r}", source=t.source, where=t.where(int(r), col),
+                             fix="scores must be finite numbers (no NaN or infinity)")
+        out[k] = x
+    return out
+
+
+def _predictions(policy: Policy, t: Table, rows: np.ndarray, index: dict[str, int],
+                 classes: tuple[str, ...], scores: np.ndarray | None, role: str,
+                 warnings: list[str]) -> np.ndarray:
+    spec = policy.data
+    if policy.task == "binary" and scores is not None and (spec.threshold is not None
+                                                           or spec.prediction not in t.columns):
+        threshold = 0.5 if spec.threshold is None else spec.threshold
+        if spec.threshold is None:
+            msg = f"{role}: no prediction column and no data.threshold; predicting the positive class when score >= 0.5"
+            if msg not in warnings:
+                warnings.append(msg)
+        return (scores >= threshold).astype(np.int64)
+    if spec.prediction in t.columns:
+        values = t.columns[spec.prediction]
+        codes = np.empty(rows.size, dtype=np.int64)
+        for k, r in enumerate(rows):
+            code = index.get(_text(values[r])) if not _empty(values[r]) else None
+            if code is None:
+                shown = "empty" if _empty(values[r]) else repr(_clip(_text(values[r])))
+                raise InputError(f"prediction {shown} is not one of the classes "
+                                 f"({', '.join(_clip(c, 20) for c in classes[:8])})", source=t.source,
+                                 where=t.where(int(r), spec.prediction), fix="every labeled row needs a prediction")
+            codes[k] = code
+        return codes
+    if scores is None:
+        raise InputError(f"has no '{spec.prediction}' column and no scores to derive predictions from",
+                         source=t.source, fix="add a prediction column or score columns")
+    return np.argmax(scores, axis=1).astype(np.int64)
+
+
+def _weights(t: Table, col: str, rows: np.ndarray) -> np.ndarray:
+    w = _numeric(t, col, rows)
+    bad = np.flatnonzero(w < 0)
+    if bad.size:
+        raise InputError(f"weight {w[bad[0]]} is negative", source=t.source,
+                         where=t.where(int(rows[bad[0]]), col), fix="weights must be >= 0")
+    if not np.any(w > 0):
+        raise InputError("every weight is zero", source=t.source, where=f"column '{col}'")
+    return w
+
+
+def _check_ids(t: Table, col: str, ids: np.ndarray) -> None:
+    first: dict[str, int] = {}
+    for i, v in enumerate(ids):
+        if v == "":
+            raise InputError("id is empty", source=t.source, where=t.where(i, col), fix="every row needs an id")
+        j = first.setdefault(v, i)
+        if j != i:
+            raise InputError(f"id {_clip(repr(v))} appears twice ({t.where(j)} and {t.where(i)})",
+                             source=t.source, where=f"column '{col}'", fix="ids must be unique per file")
+
+
+def _pairing(mode: str, ct: Table, bt: Table, cand: Side, base: Side) -> str:
+    c_ids, b_ids = set(cand.all_ids), set(base.all_ids)
+    shared = len(c_ids & b_ids)
+    if mode == "independent":
+        return "independent"
+    if c_ids == b_ids:
+        return "paired"
+    if mode == "auto" and shared == 0:
+        return "independent"
+    why = ("pairing: paired needs the same id set" if mode == "paired" else
+           "pairing needs the same id set (paired) or disjoint sets (independent, e.g. canary traffic)")
+    raise InputError(f"candidate has {len(c_ids)} ids, baseline {len(b_ids)}, and they share {shared}: {why}",
+                     source=f"{ct.source} + {bt.source}",
+                     fix="evaluate both models on the same examples, or set bootstrap.pairing: independent")
+
+
+def _reorder_like(cand: Side, base: Side, ct: Table, bt: Table) -> Side:
+    """Put the baseline's labeled rows in the candidate's order; the candidate's labels are the truth."""
+    pos = {v: i for i, v in enumerate(base.ids)}
+    order = np.array([pos.get(v, -1) for v in cand.ids], dtype=np.int64)
+    if np.any(order < 0) or base.ids.size != cand.ids.size:
+        missing = cand.ids[order < 0][0] if np.any(order < 0) else next(iter(set(base.ids) - set(cand.ids)))
+        raise InputError(f"id {_clip(repr(missing))} is labeled in one file but not in the other",
+                         source=f"{ct.source} + {bt.source}", fix="give paired files the same labels")
+    y_base = base.y[order]
+    clash = np.flatnonzero(y_base != cand.y)
+    if clash.size:
+        i = int(clash[0])
+        raise InputError(f"id {_clip(repr(cand.ids[i]))} has label index {cand.y[i]} in the candidate but "
+                         f"{y_base[i]} in the baseline", source=f"{ct.source} + {bt.source}",
+                         fix="paired files must carry the same ground truth")
+    return Side(base.role, base.artifact, base.ids[order], y_base, base.pred[order],
+                None if base.scores is None else base.scores[order],
+                None if base.weight is None else base.weight[order],
+                {k: v[order] for k, v in base.slices.items()}, base.n_rows, base.n_labeled, base.all_ids)
+
+
+def check_probabilities(side: Side, source: str, task: str) -> None:
+    """Probability metrics (brier, log_loss, ece) need scores in [0, 1] (rows summing to 1 for
+    multiclass, within 0.01)."""
+    if side.scores is None:
+        raise InputError("probability metrics need scores, but the file has none", source=source,
+                         fix="add the score column(s)")
+    s = side.scores
+    bad = np.flatnonzero(np.any((s < 0) | (s > 1), axis=1) if s.ndim == 2 else (s < 0) | (s > 1))
+    if bad.size:
+        raise InputError(f"labeled row {int(bad[0]) + 1} has a score outside [0, 1]", source=source,
+                         fix="brier, log_loss and ece need probabilities, not raw scores")
+    if task == "multiclass":
+        sums = s.sum(axis=1)
+        off = np.flatnonzero(np.abs(sums - 1.0) > PROBABILITY_SUM_TOLERANCE)
+        if off.size:
+            raise InputError(f"labeled row {int(off[0]) + 1}: class probabilities sum to {sums[off[0]]:.4f}, not 1",
+                             source=source, fix="score columns must be the probabilities of the declared classes")
+
+
+def _empty(v: object) -> bool:
+    return v is None or (isinstance(v, str) and v.strip() == "") or (isinstance(v, float) and math.isnan(v))
+
+
+def _text(v: object) -> str:
+    if isinstance(v, str):
+        return v.strip()
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _slice_text(v: object) -> str:
+    return "" if _empty(v) else _text(v)

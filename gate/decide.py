@@ -1,0 +1,127 @@
+"""Gate decisions from bootstrap distributions (SPEC §3, statistics reference §3).
+
+Each gate compares one quantity (candidate value, delta, or relative delta) with a threshold and an
+operator (``">="`` or ``"<="``). With one-sided tail ``α = (1 − confidence)/2``:
+
+- **pass** when the pass-side endpoint clears the bar (``lower(α) ≥ t`` for ``>=``). Passing the
+  gate means passing *every* check, an intersection–union test, so this side needs no multiplicity
+  adjustment (Berger 1982).
+- **fail** when the fail-side endpoint misses the bar (``upper(α_i) < t`` for ``>=``), where ``α_i``
+  is adjusted over the family of blocking gates: ``none`` → α, ``bonferroni`` → α/m, ``holm`` → the
+  step-down α/(m − j) in order of the bootstrap p-values, stopping at the first gate that does not fail.
+- **inconclusive** otherwise (the interval straddles the bar), or when forced by a guard (undefined
+  estimate, too few examples, too many undefined resamples).
+
+The reported interval of the tested quantity is ``(pass-side endpoint, fail-side endpoint)`` ordered
+as (lo, hi), so "the whole interval clears/misses the bar" reads off it directly.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from gate.intervals import Distribution
+
+
+@dataclass
+class Check:
+    """One gate's decision input. ``forced`` is a (reason, explanation) that makes it inconclusive."""
+
+    distribution: Distribution | None
+    op: str
+    threshold: float
+    blocking: bool
+    n: int
+    forced: tuple[str, str] | None = None
+
+
+@dataclass
+class Decision:
+    status: str
+    reason: str
+    ci: tuple[float, float] | None
+    fail_alpha: float
+    p_value: float | None
+    needed_n: int | None
+
+
+def decide_all(checks: list[Check], confidence: float, multiple_testing: str) -> list[Decision]:
+    """Decide every check; the multiplicity family is the blocking checks that are not forced."""
+    alpha = (1.0 - confidence) / 2.0
+    fail_alpha = [alpha] * len(checks)
+    family = [i for i, c in enumerate(checks) if c.blocking and c.forced is None and c.distribution is not None]
+    p_values: dict[int, float] = {i: checks[i].distribution.share_beyond(checks[i].threshold, checks[i].op)
+                                  for i in family}
+    m = len(family)
+    if multiple_testing == "bonferroni" and m:
+        for i in family:
+            fail_alpha[i] = alpha / m
+    retained: set[int] = set()
+    if multiple_testing == "holm" and m:
+        stopped = False
+        for j, i in enumerate(sorted(family, key=lambda i: (p_values[i], i))):
+            fail_alpha[i] = alpha / (m - j)
+            if stopped or not _misses(checks[i], fail_alpha[i]):
+                stopped = True
+                retained.add(i)
+    return [_decide(c, alpha, fail_alpha[i], p_values.get(i), i in retained) for i, c in enumerate(checks)]
+
+
+def _misses(check: Check, fail_alpha: float) -> bool:
+    d = check.distribution
+    assert d is not None
+    if check.op == ">=":
+        return d.upper(fail_alpha) < check.threshold
+    return d.lower(fail_alpha) > check.threshold
+
+
+def _clears(check: Check, alpha: float) -> bool:
+    d = check.distribution
+    assert d is not None
+    if check.op == ">=":
+        return d.lower(alpha) >= check.threshold
+    return d.upper(alpha) <= check.threshold
+
+
+def _decide(check: Check, alpha: float, fail_alpha: float, p_value: float | None, retained: bool) -> Decision:
+    d = check.distribution
+    if check.forced is not None or d is None:
+        reason = check.forced[0] if check.forced else "undefined"
+        ci = _interval(check, alpha, fail_alpha) if d is not None and d.usable else None
+        return Decision("inconclusive", reason, ci, fail_alpha, p_value, None)
+    ci = _interval(check, alpha, fail_alpha)
+    if _clears(check, alpha):
+        return Decision("pass", "clears_bar", ci, fail_alpha, p_value, None)
+    if not retained and _misses(check, fail_alpha):
+        return Decision("fail", "misses_bar", ci, fail_alpha, p_value, None)
+    return Decision("inconclusive", "straddles_bar", ci, fail_alpha, p_value, needed_examples(check, ci))
+
+
+def _interval(check: Check, alpha: float, fail_alpha: float) -> tuple[float, float]:
+    d = check.distribution
+    assert d is not None
+    if check.op == ">=":
+        return d.lower(alpha), d.upper(fail_alpha)
+    return d.lower(fail_alpha), d.upper(alpha)
+
+
+def needed_examples(check: Check, ci: tuple[float, float]) -> int | None:
+    """Roughly how many labeled examples would decide a straddling gate, assuming the estimate stays
+    put and the interval shrinks like 1/√n: ``n · (half-width / distance to the bar)²`` on the side the
+    estimate leans to. None when the estimate sits exactly on the bar."""
+    d = check.distribution
+    assert d is not None
+    estimate, t = d.estimate, check.threshold
+    distance = abs(estimate - t)
+    if distance == 0 or not math.isfinite(distance) or check.n <= 0:
+        return None
+    leans_pass = estimate >= t if check.op == ">=" else estimate <= t
+    lo, hi = ci
+    if check.op == ">=":
+        half = estimate - lo if leans_pass else hi - estimate
+    else:
+        half = hi - estimate if leans_pass else estimate - lo
+    if not math.isfinite(half) or half <= 0:
+        return None
+    return int(math.ceil(check.n * (half / distance) ** 2))

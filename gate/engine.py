@@ -1,0 +1,613 @@
+"""The pipeline: policy + artifacts → aligned arrays → sufficient statistics → bootstrap → decisions →
+one :class:`gate.report.Report`.
+
+``run_check`` is what ``model-gate check`` calls; ``evaluate`` works on an already aligned
+:class:`gate.align.EvalSet` (tests and benchmarks use it directly).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+from scipy.stats import beta as beta_dist
+
+from gate import __version__
+from gate.align import EvalSet, build_evalset, check_probabilities
+from gate.decide import Check, Decision, decide_all
+from gate.errors import InputError
+from gate.intervals import Distribution, acceleration
+from gate.metrics import formulas as f
+from gate.metrics.catalog import METRICS
+from gate.metrics.plan import (QuantityBuilder, Target, calibration_inputs, class_scores, descending_groups,
+                               ece_bins)
+from gate.policy import GateSpec, Policy
+from gate.readers import read_table
+from gate.report import (Bar, Calibration, ClassRow, ConfusionMatrix, Curve, DataSummary, Estimate,
+                         GateResult, Report, Reproducibility)
+from gate.stats import Resampler, StatPlan, compress, jackknife_weights
+
+SMALL_SUPPORT = 100          # below this many positives intervals can under-cover (docs/validity.md)
+MC_SE_FACTOR = 2.67          # SD of a 95% percentile endpoint ≈ 2.67·σ*/√B (statistics reference §2.4)
+MAX_CURVE_POINTS = 200
+
+
+def run_check(policy: Policy, candidate: str | Path, baseline: str | Path | None, *, seed: int | None = None,
+              command: Sequence[str] = ()) -> Report:
+    """Read the artifacts, evaluate every gate, return the Report. Raises GateError on bad input."""
+    if baseline is None and policy.needs_baseline and policy.decision.require_baseline:
+        first = next(g for g in policy.gates if g.comparative)
+        raise InputError(f"{first.path} ({first.metric} {first.bar_kind}) compares with a baseline, "
+                         "but no --baseline was given", source=policy.path,
+                         fix="pass --baseline FILE, or set decision.require_baseline: false")
+    cand_table = read_table(candidate)
+    base_table = read_table(baseline) if baseline is not None else None
+    evalset = build_evalset(policy, cand_table, base_table)
+    return evaluate(policy, evalset, seed=seed, command=command)
+
+
+@dataclass
+class Expanded:
+    """A policy gate expanded over classes and slice values."""
+
+    spec: GateSpec
+    target: Target
+    id: str
+    label: str
+    class_name: str | None
+    slice: dict[str, str] | None
+    quantity: str
+    op: str
+    threshold: float
+
+
+@dataclass
+class _Series:
+    """Point value and replicates of one quantity."""
+
+    point: float
+    point_undefined: bool
+    reps: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    reps_undefined: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    jack: np.ndarray | None = None
+
+
+def evaluate(policy: Policy, es: EvalSet, *, seed: int | None = None, command: Sequence[str] = ()) -> Report:
+    seed = policy.bootstrap.seed if seed is None else seed
+    gates = expand_gates(policy, es)
+    _check_inputs(policy, es, gates)
+    offsets = {"candidate": 0, "baseline": es.candidate.y.size if es.pairing == "independent" else 0}
+    n_units = es.candidate.y.size + (es.baseline.y.size if es.pairing == "independent" else 0)
+    plan = StatPlan(n_units)
+    builder = QuantityBuilder(es, plan, offsets)
+    bootstrapped = [g for g in gates if METRICS[g.spec.metric].family != "coverage"]
+    quantities = {}
+    for g in bootstrapped:
+        quantities[(g.id, "candidate")] = builder.quantity("candidate", g.target)
+        if es.baseline is not None:
+            quantities[(g.id, "baseline")] = builder.quantity("baseline", g.target)
+    series = _run_bootstrap(policy, es, plan, quantities, seed, n_units)
+    results = _decide(policy, es, gates, series)
+    blocking_fail = any(r.blocking and r.status == "fail" for r in results)
+    blocking_inconclusive = any(r.blocking and r.status == "inconclusive" for r in results)
+    verdict = "fail" if blocking_fail or (blocking_inconclusive and policy.decision.inconclusive == "fail") else "pass"
+    counts = {s: sum(r.status == s for r in results) for s in ("pass", "fail", "inconclusive")}
+    counts["warning"] = sum(1 for r in results if not r.blocking and r.status != "pass")
+    extras = _extras(es)
+    warnings = list(es.warnings)
+    return Report(
+        policy_name=policy.name, verdict=verdict, exit_code=1 if verdict == "fail" else 0,
+        gates=tuple(results), counts=counts, data=_data_summary(es), warnings=tuple(warnings),
+        reproducibility=Reproducibility(
+            seed=seed, resamples=policy.bootstrap.resamples, method=policy.bootstrap.method,
+            confidence=policy.bootstrap.confidence, stratify=policy.bootstrap.stratify,
+            multiple_testing=policy.decision.multiple_testing, inconclusive=policy.decision.inconclusive,
+            tool_version=__version__, policy_path=policy.path, policy_sha256=policy.sha256,
+            command=tuple(command)),
+        **extras,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# gate expansion
+
+
+def expand_gates(policy: Policy, es: EvalSet) -> list[Expanded]:
+    """One Expanded per (gate, class, slice value), in policy order; ids made unique."""
+    out: list[Expanded] = []
+    seen: dict[str, int] = {}
+    for spec in policy.gates:
+        for class_index in _class_indices(policy, es, spec):
+            for slice_value in _slice_values(es, spec):
+                g = _expanded(policy, es, spec, class_index, slice_value)
+                seen[g.id] = seen.get(g.id, 0) + 1
+                if seen[g.id] > 1:
+                    g.id = f"{g.id}#{seen[g.id]}"
+                out.append(g)
+    return out
+
+
+def _class_indices(policy: Policy, es: EvalSet, spec: GateSpec) -> list[int | None]:
+    mdef = METRICS[spec.metric]
+    if mdef.scope != "class" or spec.average is not None:
+        return [None]
+    if spec.class_name == "*":
+        return list(range(es.n_classes))
+    if spec.class_name is None:
+        return [1] if es.task == "binary" else [None]
+    return [_class_index(policy, es, spec.class_name, f"{spec.path}.class")]
+
+
+def _class_index(policy: Policy, es: EvalSet, name: str, where: str) -> int:
+    if name not in es.classes:
+        raise InputError(f"class '{name}' is named in the policy but absent from the data "
+                         f"(classes found: {', '.join(es.classes[:10])})", source=policy.path, where=where,
+                         fix="fix the class name, or list it in the policy's classes: if it is just rare")
+    return es.classes.index(name)
+
+
+def _slice_values(es: EvalSet, spec: GateSpec) -> list[str | None]:
+    if spec.slice is None:
+        return [None]
+    values = set(es.candidate.slices[spec.slice].tolist())
+    if es.baseline is not None:
+        values |= set(es.baseline.slices[spec.slice].tolist())
+    return sorted(values)
+
+
+def _expanded(policy: Policy, es: EvalSet, spec: GateSpec, class_index: int | None,
+              slice_value: str | None) -> Expanded:
+    predicted_index = None
+    if spec.predicted is not None:
+        predicted_index = _class_index(policy, es, spec.predicted, f"{spec.path}.predicted")
+    target = Target(spec.metric, class_index, spec.average, dict(spec.params), spec.slice, slice_value,
+                    predicted_index)
+    class_name = None if class_index is None else es.classes[class_index]
+    quals, label = [], spec.name or spec.metric
+    if spec.metric == "confusion":
+        label = f"confusion '{class_name}' predicted as '{es.classes[predicted_index]}'"
+        quals.append(f"class={class_name}")
+        quals.append(f"predicted={es.classes[predicted_index]}")
+    elif class_name is not None:
+        label += f" for class '{class_name}'"
+        quals.append(f"class={class_name}")
+    if spec.average is not None:
+        label += f" ({spec.average})"
+        quals.append(f"average={spec.average}")
+    for key in ("beta", "at_recall", "at_precision", "interpolation"):
+        if key in spec.params and spec.metric != "confusion":
+            quals.append(f"{key}={spec.params[key]}")
+            label += f" {key}={spec.params[key]}"
+    if spec.params.get("adjusted"):
+        quals.append("adjusted")
+        label += " (adjusted)"
+    if slice_value is not None:
+        label += f" in {spec.slice}={slice_value or '(empty)'}"
+        quals.append(f"{spec.slice}={slice_value}")
+    gate_id = (spec.name or spec.metric) + (f"[{','.join(quals)}]" if quals else "")
+    quantity, op, threshold = bar_rule(spec)
+    return Expanded(spec, target, gate_id, label, class_name,
+                    None if spec.slice is None else {spec.slice: slice_value}, quantity, op, threshold)
+
+
+def bar_rule(spec: GateSpec) -> tuple[str, str, float]:
+    """(quantity, operator, threshold) of a bar, following the metric's direction: a drop in quality of
+    a lower-is-better metric is a rise in its value."""
+    higher = spec.direction == "higher"
+    v = spec.bar_value
+    if spec.bar_kind == "min":
+        return "candidate", ">=", v
+    if spec.bar_kind == "max":
+        return "candidate", "<=", v
+    if spec.bar_kind == "max_drop":
+        return ("delta", ">=", -v) if higher else ("delta", "<=", v)
+    if spec.bar_kind == "min_gain":
+        return ("delta", ">=", v) if higher else ("delta", "<=", -v)
+    return ("relative_delta", ">=", -v) if higher else ("relative_delta", "<=", v)
+
+
+def _check_inputs(policy: Policy, es: EvalSet, gates: list[Expanded]) -> None:
+    families = {METRICS[g.spec.metric].family for g in gates}
+    sides = [s for s in (es.candidate, es.baseline) if s is not None]
+    if "ranking" in families or "probability" in families:
+        for side in sides:
+            if side.scores is None:
+                metric = next(g.spec.metric for g in gates if METRICS[g.spec.metric].family in ("ranking", "probability"))
+                column = policy.data.score if es.task == "binary" else f"{policy.data.score_prefix}<class>"
+                raise InputError(f"'{metric}' needs scores, but there is no '{column}' column", source=side.artifact.path,
+                                 fix="add the score column(s) or map them in data:")
+    if "probability" in families:
+        for side in sides:
+            check_probabilities(side, side.artifact.path, es.task)
+
+
+# ---------------------------------------------------------------------------------------------
+# bootstrap
+
+
+def _strata(policy: Policy, es: EvalSet, n_units: int) -> np.ndarray:
+    k = es.n_classes
+    strata = np.zeros(n_units, dtype=np.int64)
+    n_c = es.candidate.y.size
+    if policy.bootstrap.stratify:
+        strata[:n_c] = es.candidate.y
+    if es.pairing == "independent":
+        strata[n_c:] = k + (es.baseline.y if policy.bootstrap.stratify else 0)
+    return strata
+
+
+def _run_bootstrap(policy: Policy, es: EvalSet, plan: StatPlan, quantities: dict, seed: int,
+                   n_units: int) -> dict[tuple[str, str], _Series]:
+    B = policy.bootstrap.resamples
+    point_acc = plan.accumulate(np.ones((1, n_units)))
+    series: dict[tuple[str, str], _Series] = {}
+    for key, q in quantities.items():
+        v, u = q(point_acc)
+        series[key] = _Series(float(v[0]), bool(u[0]), np.empty(B), np.zeros(B, dtype=bool))
+    if not quantities:
+        return series
+    cells = compress(plan, _strata(policy, es, n_units))
+    resampler = Resampler(cells, B, seed, cells.plan.entries)
+    for start, weights in resampler.chunks():
+        acc = cells.plan.accumulate(weights)
+        stop = start + weights.shape[0]
+        for key, q in quantities.items():
+            v, u = q(acc)
+            series[key].reps[start:stop] = v
+            series[key].reps_undefined[start:stop] = u | ~np.isfinite(v)
+    if policy.bootstrap.method == "bca":
+        rows, row_weights = jackknife_weights(cells, seed)
+        acc = cells.plan.accumulate(rows)
+        for key, q in quantities.items():
+            v, u = q(acc)
+            series[key].jack = np.where(u, np.nan, v)
+        series[("__jack_weights__", "")] = _Series(0.0, False, row_weights, np.zeros(row_weights.size, dtype=bool))
+    return series
+
+
+def _combine(kind: str, cand: _Series, base: _Series | None) -> _Series:
+    """The tested quantity's series: candidate, delta (c − b) or relative delta ((c − b)/b)."""
+    if kind == "candidate":
+        return cand
+    assert base is not None
+
+    def op(c: np.ndarray | float, b: np.ndarray | float):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.subtract(c, b) if kind == "delta" else np.divide(np.subtract(c, b), b)
+
+    point = float(op(cand.point, base.point))
+    undefined = cand.point_undefined or base.point_undefined or not math.isfinite(point)
+    reps = op(cand.reps, base.reps)
+    reps_undefined = cand.reps_undefined | base.reps_undefined | ~np.isfinite(reps)
+    jack = None if cand.jack is None or base.jack is None else op(cand.jack, base.jack)
+    return _Series(point, undefined, reps, reps_undefined, jack)
+
+
+def _distribution(s: _Series, method: str, jack_weights: np.ndarray | None) -> Distribution:
+    reps = s.reps[~s.reps_undefined]
+    a = 0.0
+    if method == "bca" and s.jack is not None and jack_weights is not None:
+        a = acceleration(s.jack, jack_weights)
+    return Distribution(s.point, reps, int(np.count_nonzero(s.reps_undefined)), method, a)
+
+
+# ---------------------------------------------------------------------------------------------
+# decisions and gate results
+
+
+def _decide(policy: Policy, es: EvalSet, gates: list[Expanded], series: dict) -> list[GateResult]:
+    method, confidence = policy.bootstrap.method, policy.bootstrap.confidence
+    jack = series.get(("__jack_weights__", ""))
+    jack_weights = None if jack is None else jack.reps
+    checks, infos = [], []
+    for g in gates:
+        if METRICS[g.spec.metric].family == "coverage":
+            checks.append(_coverage_check(es, g, confidence))
+            infos.append(None)
+            continue
+        cand = series[(g.id, "candidate")]
+        base = series.get((g.id, "baseline"))
+        has_baseline = base is not None
+        if g.quantity != "candidate" and not has_baseline:
+            checks.append(Check(None, g.op, g.threshold, False, 0, ("no_baseline", "no baseline to compare with")))
+            infos.append((cand, base, None, None, None))
+            continue
+        tested = _combine(g.quantity, cand, base)
+        dist = None if tested.point_undefined else _distribution(tested, method, jack_weights)
+        n, support = _sizes(es, g)
+        forced = _guard(policy, g, tested, dist, n, support)
+        checks.append(Check(dist, g.op, g.threshold, g.spec.severity == "error", n, forced))
+        infos.append((cand, base, tested, n, support))
+    decisions = decide_all(checks, confidence, policy.decision.multiple_testing)
+    results = []
+    for g, check, info, d in zip(gates, checks, infos, decisions):
+        if info is None:
+            results.append(_coverage_result(es, g, check, d, confidence))
+        else:
+            results.append(_gate_result(policy, g, check, info, d, method, confidence, jack_weights))
+    return results
+
+
+def _sizes(es: EvalSet, g: Expanded) -> tuple[int, int | None]:
+    """(labeled examples in the candidate's subset, positives of the gated class in it)."""
+    side = es.candidate
+    mask = np.ones(side.y.size, dtype=bool) if g.target.slice_col is None else (
+        side.slices[g.target.slice_col] == g.target.slice_value)
+    n = int(np.count_nonzero(mask))
+    if g.target.class_index is None:
+        return n, None
+    return n, int(np.count_nonzero(side.y[mask] == g.target.class_index))
+
+
+def _guard(policy: Policy, g: Expanded, tested: _Series, dist: Distribution | None, n: int,
+           support: int | None) -> tuple[str, str] | None:
+    size = support if support is not None else n
+    if n == 0:
+        return "no_examples", "no labeled examples in this subset"
+    if g.spec.min_support and size < g.spec.min_support:
+        what = f"{size} examples of the class" if support is not None else f"{size} examples"
+        return "min_support", f"only {what}, below min_support {g.spec.min_support}; not decided"
+    if tested.point_undefined or dist is None:
+        return "undefined", _undefined_reason(g, support)
+    share = dist.undefined / max(dist.total, 1)
+    if share > policy.decision.max_undefined_fraction:
+        return ("undefined_resamples", f"undefined in {dist.undefined} of {dist.total} resamples "
+                f"({share:.1%}); too few examples to resample reliably")
+    if not dist.usable:
+        return "undefined", "the bootstrap distribution could not be formed"
+    return None
+
+
+def _undefined_reason(g: Expanded, support: int | None) -> str:
+    if support == 0:
+        return "undefined: the class has no true examples here"
+    if g.spec.metric == "roc_auc":
+        return "undefined: ROC-AUC needs both positive and negative examples"
+    return "undefined on this data (a denominator is zero)"
+
+
+def _estimate(s: _Series | None, method: str, confidence: float, jack_weights: np.ndarray | None) -> Estimate | None:
+    if s is None:
+        return None
+    if s.point_undefined:
+        return Estimate(None, None, int(np.count_nonzero(s.reps_undefined)))
+    dist = _distribution(s, method, jack_weights)
+    ci = dist.interval(confidence) if dist.usable else None
+    return Estimate(s.point, ci, dist.undefined)
+
+
+def _gate_result(policy: Policy, g: Expanded, check: Check, info: tuple, d: Decision, method: str,
+                 confidence: float, jack_weights: np.ndarray | None) -> GateResult:
+    cand, base, tested, n, support = info
+    candidate = _estimate(cand, method, confidence, jack_weights)
+    baseline = _estimate(base, method, confidence, jack_weights)
+    delta = _estimate(_combine("delta", cand, base), method, confidence, jack_weights) if base is not None else None
+    if tested is None:
+        tested_est = Estimate(None, None, 0)
+    else:
+        undefined = int(np.count_nonzero(tested.reps_undefined))
+        tested_est = Estimate(None if tested.point_undefined else tested.point, d.ci, undefined)
+    notes = _notes(g, check, d, support, policy)
+    severity = g.spec.severity if check.forced is None or check.forced[0] != "no_baseline" else "warning"
+    adjusted_conf = 1.0 - 2.0 * d.fail_alpha
+    return GateResult(
+        id=g.id, metric=g.spec.metric, label=g.label, class_name=g.class_name, average=g.spec.average,
+        slice=g.slice, bar=Bar(g.spec.bar_kind, g.spec.bar_value), quantity=g.quantity, op=g.op,
+        threshold=g.threshold, direction=g.spec.direction, candidate=candidate, baseline=baseline,
+        delta=delta, tested=tested_est, n=n or 0, support=support, status=d.status, severity=severity,
+        reason=d.reason, message=gate_message(g, d, tested_est, check), confidence=adjusted_conf,
+        p_value=d.p_value, needed_n=d.needed_n, notes=tuple(notes),
+        distribution=tuple(float(x) for x in (check.distribution.replicates if check.distribution else ())),
+    )
+
+
+def _notes(g: Expanded, check: Check, d: Decision, support: int | None, policy: Policy) -> list[str]:
+    notes = []
+    dist = check.distribution
+    if dist is not None and dist.undefined:
+        notes.append(f"undefined in {dist.undefined} of {dist.total} resamples (excluded from the interval)")
+    if support is not None and 0 < support < SMALL_SUPPORT and METRICS[g.spec.metric].family != "probability":
+        notes.append(f"only {support} examples of the class: bootstrap intervals can under-cover "
+                     "with fewer than 100 (see docs/validity.md)")
+    if dist is not None and dist.bca_fallback:
+        notes.append("BCa undefined (every resample on one side of the estimate); percentile endpoints used")
+    if dist is not None and d.status in ("pass", "fail") and d.ci is not None:
+        mc_se = MC_SE_FACTOR * dist.standard_error() / math.sqrt(max(dist.replicates.size, 1))
+        edge = d.ci[0] if (d.status == "pass") == (check.op == ">=") else d.ci[1]
+        if math.isfinite(mc_se) and abs(edge - check.threshold) < 3 * mc_se:
+            notes.append(f"decided within Monte-Carlo error of the bar (endpoint SE ≈ {mc_se:.2g}); "
+                         "more bootstrap.resamples would make it firmer")
+    return notes
+
+
+# ---------------------------------------------------------------------------------------------
+# messages
+
+
+def fmt(x: float | None) -> str:
+    """Fixed, platform-stable number formatting for messages."""
+    if x is None or not math.isfinite(x):
+        return "n/a"
+    if x != 0 and abs(x) < 0.001:
+        return f"{x:.2e}"
+    return f"{x:.3f}" if abs(x) < 1000 else f"{x:,.0f}"
+
+
+def _interval_text(value: float | None, ci: tuple[float, float] | None, percent: bool = False) -> str:
+    if percent:
+        scale = 100.0
+        to = lambda v: "n/a" if v is None or not math.isfinite(v) else f"{v * scale:+.1f}%"  # noqa: E731
+    else:
+        to = fmt
+    text = to(value)
+    if ci is not None:
+        text += f" [{to(ci[0])}, {to(ci[1])}]"
+    return text
+
+
+def gate_message(g: Expanded, d: Decision, tested: Estimate, check: Check) -> str:
+    """One plain-text sentence: what was measured, its interval, the bar, and the verdict's reason."""
+    if check.forced is not None:
+        return f"{g.label}: not decided, {check.forced[1]}"
+    kind, bar = g.spec.bar_kind, g.spec.bar_value
+    value = _interval_text(tested.value, d.ci, percent=kind == "max_relative_drop")
+    if kind in ("min", "max"):
+        noun = "floor" if kind == "min" else "ceiling"
+        side = {"pass": "above" if kind == "min" else "below",
+                "fail": "below" if kind == "min" else "above"}.get(d.status, "not clearly " + ("above" if kind == "min" else "below"))
+        text = f"{g.label} {value} is {side} the {fmt(bar)} {noun}"
+    elif kind == "max_drop":
+        allowed = f"the allowed drop of {fmt(bar)}"
+        text = {"pass": f"{g.label} change vs baseline {value} stays within {allowed}",
+                "fail": f"{g.label} change vs baseline {value} drops by more than {allowed}"}.get(
+            d.status, f"{g.label} change vs baseline {value} may exceed {allowed}")
+    elif kind == "max_relative_drop":
+        allowed = f"the allowed relative drop of {bar * 100:.1f}%"
+        text = {"pass": f"{g.label} relative change vs baseline {value} stays within {allowed}",
+                "fail": f"{g.label} relative change vs baseline {value} drops by more than {allowed}"}.get(
+            d.status, f"{g.label} relative change vs baseline {value} may exceed {allowed}")
+    else:
+        text = {"pass": f"{g.label} gain vs baseline {value} reaches the required {fmt(bar)}",
+                "fail": f"{g.label} gain vs baseline {value} falls short of the required {fmt(bar)}"}.get(
+            d.status, f"{g.label} gain vs baseline {value} may fall short of the required {fmt(bar)}")
+    if d.status == "inconclusive":
+        text += "; the data cannot tell yet"
+        if d.needed_n is not None:
+            text += f" (about {d.needed_n:,} labeled examples would likely decide it)"
+    return text
+
+
+# ---------------------------------------------------------------------------------------------
+# label coverage (exact binomial, no bootstrap)
+
+
+def _coverage_check(es: EvalSet, g: Expanded, confidence: float) -> Check:
+    labeled, rows = es.candidate.n_labeled, es.candidate.n_rows
+    dist = Distribution(labeled / rows, np.array([]), 0, "percentile")
+    return Check(_ClopperPearson(labeled, rows, dist), g.op, g.threshold, g.spec.severity == "error", rows)
+
+
+class _ClopperPearson(Distribution):
+    """Exact binomial endpoints for label coverage, through the Distribution interface."""
+
+    def __init__(self, k: int, n: int, base: Distribution) -> None:
+        super().__init__(base.estimate, np.array([base.estimate, base.estimate]), 0, "exact")
+        self.k, self.n = k, n
+
+    def lower(self, alpha: float) -> float:
+        return 0.0 if self.k == 0 else float(beta_dist.ppf(alpha, self.k, self.n - self.k + 1))
+
+    def upper(self, alpha: float) -> float:
+        return 1.0 if self.k == self.n else float(beta_dist.ppf(1 - alpha, self.k + 1, self.n - self.k))
+
+    def share_beyond(self, threshold: float, op: str) -> float:
+        return 1.0
+
+
+def _coverage_result(es: EvalSet, g: Expanded, check: Check, d: Decision, confidence: float) -> GateResult:
+    dist = check.distribution
+    assert dist is not None
+    cand = Estimate(dist.estimate, dist.interval(confidence), 0)
+    base = None
+    if es.baseline is not None:
+        base = Estimate(es.baseline.n_labeled / es.baseline.n_rows, None, 0)
+    tested = Estimate(dist.estimate, d.ci, 0)
+    return GateResult(
+        id=g.id, metric=g.spec.metric, label=g.label, class_name=None, average=None, slice=None,
+        bar=Bar(g.spec.bar_kind, g.spec.bar_value), quantity="candidate", op=g.op, threshold=g.threshold,
+        direction="higher", candidate=cand, baseline=base, delta=None, tested=tested, n=es.candidate.n_rows,
+        support=None, status=d.status, severity=g.spec.severity, reason=d.reason,
+        message=gate_message(g, d, tested, check) + f" ({es.candidate.n_labeled:,} of {es.candidate.n_rows:,} rows labeled)",
+        confidence=confidence, p_value=None, needed_n=d.needed_n,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# report extras: per-class table, confusion matrices, curves, calibration (point estimates only)
+
+
+def _data_summary(es: EvalSet) -> DataSummary:
+    c, b = es.candidate, es.baseline
+    support = {name: int(np.count_nonzero(c.y == i)) for i, name in enumerate(es.classes)}
+    artifacts = (c.artifact,) + ((b.artifact,) if b is not None else ())
+    return DataSummary(task=es.task, classes=es.classes, positive_class=es.classes[1] if es.task == "binary" else None,
+                       pairing=es.pairing, n_candidate=c.y.size, n_baseline=None if b is None else b.y.size,
+                       label_coverage=c.n_labeled / c.n_rows, artifacts=artifacts, class_support=support)
+
+
+def _extras(es: EvalSet) -> dict:
+    sides = [("candidate", es.candidate)] + ([("baseline", es.baseline)] if es.baseline is not None else [])
+    k = es.n_classes
+    cms = {role: _weighted_cm(side, k) for role, side in sides}
+    rows = []
+    for i, name in enumerate(es.classes):
+        def metrics_of(cm: np.ndarray) -> dict[str, float]:
+            return {m: float(f.per_class(m, cm[None])[0][0, i]) for m in ("precision", "recall", "f1")}
+        rows.append(ClassRow(name, int(np.count_nonzero(es.candidate.y == i)), metrics_of(cms["candidate"]),
+                             metrics_of(cms["baseline"]) if "baseline" in cms else None))
+    confusion = tuple(ConfusionMatrix(role, es.classes, tuple(tuple(float(x) for x in r) for r in cm))
+                      for role, cm in cms.items())
+    curves: list[Curve] = []
+    calibration: list[Calibration] = []
+    for role, side in sides:
+        if side.scores is None:
+            continue
+        class_list = [1] if es.task == "binary" else range(k)
+        for ci in class_list:
+            curves.extend(_curves(role, side, ci, es.classes[ci]))
+        if float(np.min(side.scores)) >= 0.0 and float(np.max(side.scores)) <= 1.0:
+            calibration.append(_calibration(role, side, es.task))
+    return {"per_class": tuple(rows), "confusion": confusion, "curves": tuple(curves),
+            "calibration": tuple(calibration)}
+
+
+def _weighted_cm(side, k: int) -> np.ndarray:
+    w = np.ones(side.y.size) if side.weight is None else side.weight
+    return np.bincount(side.y * k + side.pred, weights=w, minlength=k * k).reshape(k, k)
+
+
+def _curves(role: str, side, class_index: int, class_name: str) -> list[Curve]:
+    w = np.ones(side.y.size) if side.weight is None else side.weight
+    score = class_scores(side, class_index)
+    group = descending_groups(score)
+    positive = side.y == class_index
+    g = int(group.max()) + 1
+    pos = np.bincount(group, weights=w * positive, minlength=g)[None]
+    neg = np.bincount(group, weights=w * ~positive, minlength=g)[None]
+    tps, fps = np.cumsum(pos[0]), np.cumsum(neg[0])
+    p_total, n_total = tps[-1], fps[-1]
+    if p_total <= 0:
+        return []
+    recall = np.concatenate([[0.0], tps / p_total])
+    precision = np.concatenate([[1.0], np.where(tps + fps > 0, tps / np.maximum(tps + fps, 1e-300), 0.0)])
+    out = [Curve("pr", role, class_name, *_thin(recall, precision), float(f.average_precision(pos, neg)[0][0]))]
+    if n_total > 0:
+        fpr = np.concatenate([[0.0], fps / n_total])
+        tpr = np.concatenate([[0.0], tps / p_total])
+        out.append(Curve("roc", role, class_name, *_thin(fpr, tpr), float(f.roc_auc(pos, neg)[0][0])))
+    return out
+
+
+def _thin(x: np.ndarray, y: np.ndarray) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    if x.size > MAX_CURVE_POINTS:
+        keep = np.unique(np.linspace(0, x.size - 1, MAX_CURVE_POINTS).round().astype(np.int64))
+        x, y = x[keep], y[keep]
+    return tuple(float(v) for v in x), tuple(float(v) for v in y)
+
+
+def _calibration(role: str, side, task: str) -> Calibration:
+    conf, correct = calibration_inputs(side, task)
+    w = np.ones(conf.size) if side.weight is None else side.weight
+    bins = ece_bins(conf)
+    count = np.bincount(bins, weights=w, minlength=15)
+    conf_sum = np.bincount(bins, weights=w * conf, minlength=15)
+    correct_sum = np.bincount(bins, weights=w * correct, minlength=15)
+    used = count > 0
+    ece = float(f.expected_calibration_error(count[None], conf_sum[None], correct_sum[None])[0][0])
+    return Calibration(role, tuple(float(v) for v in np.linspace(0, 1, 16)),
+                       tuple(float(v) for v in conf_sum[used] / count[used]),
+                       tuple(float(v) for v in correct_sum[used] / count[used]),
+                       tuple(float(v) for v in count[used]), ece)

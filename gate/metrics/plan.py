@@ -1,0 +1,273 @@
+"""From a resolved gate target to sufficient-statistic blocks and a function of their sums.
+
+:class:`QuantityBuilder` registers, for one model side and subset (slice), the blocks a metric needs in
+a shared :class:`gate.stats.StatPlan` (confusion cells, tie-group sums, per-example sums), and returns a
+``Quantity``: a function from the accumulated block sums of ``b`` resamples to ``(value, undefined)``
+arrays of shape ``(b,)``. The same function yields the point estimate (observed counts) and every
+bootstrap replicate, so the two can never disagree on a definition.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from gate.align import EvalSet, Side
+from gate.metrics import formulas as f
+from gate.metrics.catalog import METRICS
+from gate.stats import Block, StatPlan
+
+Quantity = Callable[[list[np.ndarray]], f.Result]
+ECE_BINS = 15
+_EPS = np.finfo(np.float64).eps
+
+
+@dataclass(frozen=True)
+class Target:
+    """What one expanded gate measures: metric, class index or average, parameters, slice."""
+
+    metric: str
+    class_index: int | None
+    average: str | None
+    params: Mapping[str, Any]
+    slice_col: str | None = None
+    slice_value: str | None = None
+    predicted_index: int | None = None
+
+
+class QuantityBuilder:
+    """Builds quantities over one shared plan. Unit numbering: the candidate's labeled rows first;
+    the baseline's rows share the candidate's units when paired, else follow them."""
+
+    def __init__(self, evalset: EvalSet, plan: StatPlan, offsets: Mapping[str, int]) -> None:
+        self.es = evalset
+        self.plan = plan
+        self.offsets = offsets
+        self.k = evalset.n_classes
+
+    def side(self, role: str) -> Side:
+        side = self.es.candidate if role == "candidate" else self.es.baseline
+        assert side is not None
+        return side
+
+    def rows(self, role: str, target: Target) -> np.ndarray:
+        side = self.side(role)
+        if target.slice_col is None:
+            return np.arange(side.y.size)
+        return np.flatnonzero(side.slices[target.slice_col] == target.slice_value)
+
+    def quantity(self, role: str, target: Target) -> Quantity:
+        family = METRICS[target.metric].family
+        if family == "confusion":
+            return self._confusion(role, target)
+        if family == "ranking":
+            return self._ranking(role, target)
+        return self._probability(role, target)
+
+    # -- blocks -------------------------------------------------------------------------------
+
+    def _units(self, role: str, rows: np.ndarray) -> np.ndarray:
+        return self.offsets[role] + rows
+
+    def _weight(self, side: Side, rows: np.ndarray) -> np.ndarray:
+        return np.ones(rows.size) if side.weight is None else side.weight[rows]
+
+    def cm_block(self, role: str, target: Target) -> int:
+        side, rows = self.side(role), self.rows(role, target)
+        key = ("cm", role, target.slice_col, target.slice_value)
+        return self.plan.add(key, lambda: Block(self._units(role, rows), side.y[rows] * self.k + side.pred[rows],
+                                                self._weight(side, rows), self.k * self.k))
+
+    def rank_block(self, role: str, target: Target, class_index: int) -> int:
+        side, rows = self.side(role), self.rows(role, target)
+        key = ("rank", role, target.slice_col, target.slice_value, class_index)
+
+        def make() -> Block:
+            w = self._weight(side, rows)
+            keep = w > 0
+            score = class_scores(side, class_index)[rows][keep]
+            group = descending_groups(score)
+            positive = (side.y[rows][keep] == class_index).astype(np.int64)
+            size = 2 * (int(group.max()) + 1 if group.size else 1)
+            return Block(self._units(role, rows[keep]), 2 * group + positive, w[keep], size)
+        return self.plan.add(key, make)
+
+    def rank_micro_block(self, role: str, target: Target) -> int:
+        side, rows = self.side(role), self.rows(role, target)
+        key = ("rank_micro", role, target.slice_col, target.slice_value)
+
+        def make() -> Block:
+            w = self._weight(side, rows)
+            keep = w > 0
+            rows_k = rows[keep]
+            scores = np.column_stack([class_scores(side, c)[rows_k] for c in range(self.k)]).ravel()
+            positive = (side.y[rows_k][:, None] == np.arange(self.k)[None, :]).ravel().astype(np.int64)
+            group = descending_groups(scores)
+            size = 2 * (int(group.max()) + 1 if group.size else 1)
+            return Block(np.repeat(self._units(role, rows_k), self.k), 2 * group + positive,
+                         np.repeat(w[keep], self.k), size)
+        return self.plan.add(key, make)
+
+    def sum_block(self, role: str, target: Target, name: str, values: np.ndarray) -> int:
+        """Σ w·x over the subset, ``values`` given for every labeled row of the side."""
+        side, rows = self.side(role), self.rows(role, target)
+        key = ("sum", name, role, target.slice_col, target.slice_value, target.class_index)
+        return self.plan.add(key, lambda: Block(self._units(role, rows), np.zeros(rows.size, dtype=np.int64),
+                                                self._weight(side, rows) * values[rows], 1))
+
+    def binned_block(self, role: str, target: Target, name: str, bins: np.ndarray, values: np.ndarray) -> int:
+        side, rows = self.side(role), self.rows(role, target)
+        key = ("bins", name, role, target.slice_col, target.slice_value)
+        return self.plan.add(key, lambda: Block(self._units(role, rows), bins[rows],
+                                                self._weight(side, rows) * values[rows], ECE_BINS))
+
+    # -- families -------------------------------------------------------------------------------
+
+    def _confusion(self, role: str, t: Target) -> Quantity:
+        idx, k, name, p = self.cm_block(role, t), self.k, t.metric, t.params
+
+        def cm_of(acc: list[np.ndarray]) -> np.ndarray:
+            return acc[idx].reshape(-1, k, k)
+
+        if name == "accuracy":
+            return lambda acc: f.accuracy(cm_of(acc))
+        if name == "balanced_accuracy":
+            return lambda acc: f.balanced_accuracy(cm_of(acc), bool(p.get("adjusted")))
+        if name == "mcc":
+            return lambda acc: f.mcc(cm_of(acc))
+        if name == "cohen_kappa":
+            return lambda acc: f.cohen_kappa(cm_of(acc))
+        if name == "support":
+            return lambda acc: _never_undefined(cm_of(acc).sum(axis=2)[:, t.class_index])
+        if name == "prevalence":
+            return lambda acc: f._ratio(cm_of(acc).sum(axis=2)[:, t.class_index], cm_of(acc).sum(axis=(1, 2)))
+        if name == "confusion":
+            return lambda acc: f.confusion_cell(cm_of(acc), t.class_index, t.predicted_index, p["normalize"])
+        beta = float(p.get("beta", 1.0))
+        if t.average is not None:
+            return lambda acc: f.averaged(name, cm_of(acc), t.average, beta)
+
+        def one_class(acc: list[np.ndarray]) -> f.Result:
+            value, undefined = f.per_class(name, cm_of(acc), beta)
+            return value[:, t.class_index], undefined[:, t.class_index]
+        return one_class
+
+    def _ranking(self, role: str, t: Target) -> Quantity:
+        metric = _ranking_function(t)
+        if t.average == "micro":
+            idx = self.rank_micro_block(role, t)
+            return lambda acc: metric(acc[idx][:, 1::2], acc[idx][:, 0::2])
+        classes = [t.class_index] if t.average is None else list(range(self.k))
+        blocks = [self.rank_block(role, t, c) for c in classes]
+        if t.average is None:
+            idx = blocks[0]
+            return lambda acc: metric(acc[idx][:, 1::2], acc[idx][:, 0::2])
+
+        def averaged(acc: list[np.ndarray]) -> f.Result:
+            parts = [metric(acc[i][:, 1::2], acc[i][:, 0::2]) for i in blocks]
+            values = np.column_stack([v for v, _ in parts])
+            undefined = np.column_stack([u for _, u in parts]).any(axis=1)
+            if t.average == "macro":
+                return values.mean(axis=1), undefined
+            support = np.column_stack([acc[i][:, 1::2].sum(axis=1) for i in blocks])
+            value, no_support = f._ratio((values * support).sum(axis=1), support.sum(axis=1))
+            return value, undefined | no_support
+        return averaged
+
+    def _probability(self, role: str, t: Target) -> Quantity:
+        side = self.side(role)
+        cm = self.cm_block(role, t)
+
+        def total(acc: list[np.ndarray]) -> np.ndarray:
+            return acc[cm].sum(axis=1)
+
+        if t.metric == "ece":
+            conf, correct = calibration_inputs(side, self.es.task)
+            bins = ece_bins(conf)
+            count = self.binned_block(role, t, "ece_count", bins, np.ones(conf.size))
+            c_sum = self.binned_block(role, t, "ece_conf", bins, conf)
+            k_sum = self.binned_block(role, t, "ece_correct", bins, correct)
+            return lambda acc: f.expected_calibration_error(acc[count], acc[c_sum], acc[k_sum])
+        values = (log_loss_terms(side, self.es.task) if t.metric == "log_loss"
+                  else brier_terms(side, self.es.task, t.class_index))
+        idx = self.sum_block(role, t, t.metric, values)
+        return lambda acc: f.mean_of(acc[idx][:, 0], total(acc))
+
+
+def _ranking_function(t: Target) -> Callable[[np.ndarray, np.ndarray], f.Result]:
+    p = t.params
+    if t.metric == "average_precision":
+        return f.average_precision
+    if t.metric == "pr_auc":
+        return f.pr_auc
+    if t.metric == "roc_auc":
+        return f.roc_auc
+    if t.metric == "interpolated_ap":
+        return lambda pos, neg: f.interpolated_ap(pos, neg, p["interpolation"])
+    if t.metric == "precision_at_recall":
+        return lambda pos, neg: f.precision_at_recall(pos, neg, float(p["at_recall"]))
+    if t.metric == "recall_at_precision":
+        return lambda pos, neg: f.recall_at_precision(pos, neg, float(p["at_precision"]))
+    raise KeyError(t.metric)
+
+
+def _never_undefined(value: np.ndarray) -> f.Result:
+    return value.astype(np.float64), np.zeros(value.shape, dtype=bool)
+
+
+def class_scores(side: Side, class_index: int) -> np.ndarray:
+    """Score ranking examples for one class: binary positive class → score, negative class → −score
+    (one-vs-rest of the complement); multiclass → that class's column."""
+    assert side.scores is not None
+    if side.scores.ndim == 1:
+        return side.scores if class_index == 1 else -side.scores
+    return side.scores[:, class_index]
+
+
+def descending_groups(score: np.ndarray) -> np.ndarray:
+    """Tie-group index of each score, 0 for the highest distinct score (scikit-learn's thresholds)."""
+    if score.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    distinct, inverse = np.unique(score, return_inverse=True)
+    return (distinct.size - 1 - inverse.ravel()).astype(np.int64)
+
+
+def brier_terms(side: Side, task: str, class_index: int | None) -> np.ndarray:
+    """Per-example squared error. Binary (either class): (s − y)² (scikit-learn's scale-by-half of
+    the two-column sum). Multiclass with a class: one-vs-rest (s_k − y_k)²; without: Σ_k (s_k − y_k)²
+    (halved when K < 3, as scikit-learn's ``scale_by_half="auto"``)."""
+    s = side.scores
+    assert s is not None
+    if s.ndim == 1:
+        return (s - (side.y == 1)) ** 2
+    onehot = side.y[:, None] == np.arange(s.shape[1])[None, :]
+    if class_index is not None:
+        return (s[:, class_index] - onehot[:, class_index]) ** 2
+    total = ((s - onehot) ** 2).sum(axis=1)
+    return total * 0.5 if s.shape[1] < 3 else total
+
+
+def log_loss_terms(side: Side, task: str) -> np.ndarray:
+    """Per-example −log p(true class), probabilities clipped to [eps, 1 − eps] (scikit-learn)."""
+    s = side.scores
+    assert s is not None
+    p_true = np.where(side.y == 1, s, 1.0 - s) if s.ndim == 1 else s[np.arange(s.shape[0]), side.y]
+    return -np.log(np.clip(p_true, _EPS, 1 - _EPS))
+
+
+def calibration_inputs(side: Side, task: str) -> tuple[np.ndarray, np.ndarray]:
+    """(confidence, correct) per example: binary → (positive-class probability, is positive);
+    multiclass → top-label (max probability, arg-max equals the true class)."""
+    s = side.scores
+    assert s is not None
+    if s.ndim == 1:
+        return s, (side.y == 1).astype(np.float64)
+    top = np.argmax(s, axis=1)
+    return s.max(axis=1), (top == side.y).astype(np.float64)
+
+
+def ece_bins(conf: np.ndarray) -> np.ndarray:
+    """Equal-width bin of each confidence: [i/15, (i+1)/15), the last bin closed at 1."""
+    return np.minimum((conf * ECE_BINS).astype(np.int64), ECE_BINS - 1)

@@ -1,0 +1,352 @@
+"""Policy loading: YAML (``safe_load`` semantics) → JSON Schema validation → typed, checked objects.
+
+Every problem is a :class:`gate.errors.PolicyError` whose message names the file, the YAML path
+(``gates[2].max_drop``) and what is allowed. Unknown metric and field names get a did-you-mean.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Mapping
+
+import jsonschema
+import yaml
+
+from gate.errors import PolicyError
+from gate.metrics.catalog import METRICS, PARAM_DEFAULTS, REQUIRED_PARAMS, suggest
+
+BARS = ("min", "max", "max_drop", "max_relative_drop", "min_gain")
+COMPARATIVE_BARS = ("max_drop", "max_relative_drop", "min_gain")
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """Column mapping of the prediction artifacts (SPEC §2)."""
+
+    id: str = "id"
+    label: str = "label"
+    prediction: str = "prediction"
+    score: str = "score"
+    score_prefix: str = "score_"
+    weight: str = "weight"
+    threshold: float | None = None
+    slices: tuple[str, ...] = ()
+    explicit: frozenset[str] = frozenset()  # keys the policy set (a set column must exist)
+
+
+@dataclass(frozen=True)
+class BootstrapSpec:
+    resamples: int = 2000
+    confidence: float = 0.95
+    method: str = "percentile"
+    seed: int = 0
+    pairing: str = "auto"
+    stratify: bool = False
+
+
+@dataclass(frozen=True)
+class DecisionSpec:
+    """``inconclusive``: what an inconclusive blocking gate does to the verdict (fail|warn|pass).
+    ``max_undefined_fraction``: above this share of undefined resamples a gate is inconclusive."""
+
+    inconclusive: str = "fail"
+    multiple_testing: str = "holm"
+    require_baseline: bool = True
+    max_undefined_fraction: float = 0.01
+
+
+@dataclass(frozen=True)
+class GateSpec:
+    """One gate as written in the policy (before expansion over classes and slices)."""
+
+    index: int
+    metric: str
+    bar_kind: str
+    bar_value: float
+    class_name: str | None = None       # "*" means every class
+    predicted: str | None = None
+    average: str | None = None
+    slice: str | None = None
+    severity: str = "error"
+    min_support: int = 0
+    name: str | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def path(self) -> str:
+        return f"gates[{self.index}]"
+
+    @property
+    def comparative(self) -> bool:
+        return self.bar_kind in COMPARATIVE_BARS
+
+    @property
+    def direction(self) -> str:
+        return METRICS[self.metric].direction
+
+
+@dataclass(frozen=True)
+class Policy:
+    name: str
+    task: str
+    positive_class: str | None
+    classes: tuple[str, ...] | None
+    data: DataSpec
+    bootstrap: BootstrapSpec
+    decision: DecisionSpec
+    gates: tuple[GateSpec, ...]
+    path: str
+    sha256: str
+
+    @property
+    def needs_baseline(self) -> bool:
+        return any(g.comparative for g in self.gates)
+
+
+def load_policy(path: str | Path) -> Policy:
+    """Read, validate and type a policy file. Raises PolicyError with a one-line cause."""
+    path = Path(path)
+    source = str(path)
+    try:
+        raw_bytes = path.read_bytes()
+    except IsADirectoryError:
+        raise PolicyError("is a directory, not a policy file", source=source,
+                          fix="pass the path of a YAML file") from None
+    except FileNotFoundError:
+        raise PolicyError("file not found", source=source, fix="check the --policy path") from None
+    except OSError as exc:
+        raise PolicyError(f"cannot read the file ({exc.strerror})", source=source,
+                          fix="check the path and its permissions") from None
+    try:
+        text = raw_bytes.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise PolicyError(f"not UTF-8 text (byte {exc.start})", source=source,
+                          fix="save the policy as UTF-8") from None
+    doc = parse_yaml(text, source)
+    return build_policy(doc, source=source, sha256=hashlib.sha256(raw_bytes).hexdigest())
+
+
+def parse_yaml(text: str, source: str) -> Any:
+    """``yaml.safe_load`` that also rejects duplicate keys (a silent footgun in policies)."""
+    try:
+        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - _StrictLoader is a SafeLoader
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise PolicyError(f"invalid YAML: {problem}", source=source, where=where,
+                          fix="fix the YAML syntax") from None
+    except yaml.YAMLError as exc:
+        raise PolicyError(f"invalid YAML: {exc}", source=source, fix="fix the YAML syntax") from None
+
+
+class _StrictLoader(yaml.SafeLoader):
+    pass
+
+
+def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark)
+        seen.add(key)
+    return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def schema() -> dict[str, Any]:
+    """The policy JSON Schema shipped in the package."""
+    return json.loads(resources.files("gate").joinpath("policy_schema.json").read_text("utf-8"))
+
+
+def build_policy(doc: Any, *, source: str, sha256: str = "") -> Policy:
+    """Validate a parsed YAML document and build the typed Policy."""
+    if doc is None:
+        raise PolicyError("the policy is empty", source=source,
+                          fix="start from one of the examples in policies/")
+    if not isinstance(doc, dict):
+        raise PolicyError(f"the policy must be a mapping of fields, got {_kind(doc)}", source=source,
+                          fix="start from one of the examples in policies/")
+    _validate_schema(doc, source)
+    task = doc["task"]
+    positive = _label_text(doc.get("positive_class"))
+    classes = None if "classes" not in doc else tuple(_label_text(c) for c in doc["classes"])
+    if classes is not None and len(set(classes)) != len(classes):
+        raise PolicyError("class names must be distinct as text (e.g. 1 and '1' collide)",
+                          source=source, where="classes")
+    if task == "binary":
+        if positive is None:
+            raise PolicyError("a binary policy needs positive_class", source=source,
+                              where="positive_class", fix="name the label of the positive class")
+        if classes is not None and (len(classes) != 2 or positive not in classes):
+            raise PolicyError("a binary policy's classes must be two labels including positive_class",
+                              source=source, where="classes")
+    elif positive is not None:
+        raise PolicyError("positive_class applies only to task: binary", source=source,
+                          where="positive_class", fix="remove it, or use class: on each gate")
+    data = _data_spec(doc.get("data", {}))
+    if task == "multiclass" and data.threshold is not None:
+        raise PolicyError("data.threshold applies only to task: binary", source=source,
+                          where="data.threshold", fix="remove it; multiclass predictions are the argmax")
+    gates = tuple(_gate_spec(i, g, task, classes, data, source) for i, g in enumerate(doc["gates"]))
+    return Policy(
+        name=doc["name"], task=task, positive_class=positive, classes=classes, data=data,
+        bootstrap=BootstrapSpec(**doc.get("bootstrap", {})),
+        decision=DecisionSpec(**doc.get("decision", {})),
+        gates=gates, path=source, sha256=sha256,
+    )
+
+
+def _data_spec(d: Mapping[str, Any]) -> DataSpec:
+    values = dict(d)
+    if "slices" in values:
+        values["slices"] = tuple(values["slices"])
+    return DataSpec(**values, explicit=frozenset(d))
+
+
+def _gate_spec(i: int, g: Mapping[str, Any], task: str, classes: tuple[str, ...] | None,
+               data: DataSpec, source: str) -> GateSpec:
+    where = f"gates[{i}]"
+    metric = g["metric"]
+    if metric not in METRICS:
+        guess = suggest(metric)
+        hint = f"did you mean '{guess}'?" if guess else "see the metric table in the README"
+        raise PolicyError(f"unknown metric '{metric}'", source=source, where=f"{where}.metric", fix=hint)
+    mdef = METRICS[metric]
+    bars = [b for b in BARS if b in g]
+    if len(bars) != 1:
+        found = " and ".join(bars) if bars else "none"
+        raise PolicyError(f"give exactly one bar ({', '.join(BARS)}); found {found}",
+                          source=source, where=where)
+    kind = bars[0]
+    for key in g:
+        if key in PARAM_DEFAULTS or key in ("at_recall", "at_precision", "predicted", "interpolation"):
+            if key not in mdef.params:
+                raise PolicyError(f"'{key}' does not apply to metric '{metric}'", source=source,
+                                  where=f"{where}.{key}", fix="remove it")
+    for key in REQUIRED_PARAMS.get(metric, ()):
+        if key not in g:
+            raise PolicyError(f"metric '{metric}' needs '{key}'", source=source, where=where)
+    class_name = None if "class" not in g else _label_text(g["class"])
+    average = g.get("average")
+    if mdef.scope == "matrix" and class_name is not None:
+        raise PolicyError(f"'{metric}' is a whole-matrix metric; it takes no class", source=source,
+                          where=f"{where}.class", fix="remove class:")
+    if average is not None and average not in mdef.averages:
+        allowed = ", ".join(mdef.averages) or "none"
+        raise PolicyError(f"average '{average}' is not available for '{metric}' (allowed: {allowed})",
+                          source=source, where=f"{where}.average")
+    if average is not None and class_name is not None:
+        raise PolicyError("give either class or average, not both", source=source, where=where)
+    if mdef.scope == "data":
+        if kind not in ("min", "max") or "slice" in g or class_name is not None:
+            raise PolicyError(f"'{metric}' takes only min or max, with no class or slice",
+                              source=source, where=where)
+    if (task == "multiclass" and mdef.scope == "class" and class_name is None and average is None
+            and metric != "brier"):
+        raise PolicyError(f"multiclass '{metric}' needs class: <name>, class: \"*\" or average",
+                          source=source, where=where, fix="add class: or average:")
+    if class_name is not None and class_name != "*" and classes is not None and class_name not in classes:
+        raise PolicyError(f"class '{class_name}' is not one of the policy's classes "
+                          f"({', '.join(classes)})", source=source, where=f"{where}.class")
+    predicted = None if "predicted" not in g else _label_text(g["predicted"])
+    if "slice" in g and data.slices and g["slice"] not in data.slices:
+        raise PolicyError(f"slice '{g['slice']}' is not listed in data.slices ({', '.join(data.slices)})",
+                          source=source, where=f"{where}.slice", fix="add it to data.slices")
+    params = {k: g.get(k, PARAM_DEFAULTS.get(k)) for k in mdef.params}
+    return GateSpec(
+        index=i, metric=metric, bar_kind=kind, bar_value=float(g[kind]), class_name=class_name,
+        predicted=predicted, average=average, slice=g.get("slice"), severity=g.get("severity", "error"),
+        min_support=int(g.get("min_support", 0)), name=g.get("name"), params=params,
+    )
+
+
+def _validate_schema(doc: dict, source: str) -> None:
+    validator = jsonschema.Draft202012Validator(schema())
+    errors = sorted(validator.iter_errors(doc), key=lambda e: (len(e.absolute_path), _path_text(e)))
+    if not errors:
+        return
+    err = _most_specific(errors)
+    raise PolicyError(_schema_problem(err), source=source, where=_path_text(err) or "top level")
+
+
+def _most_specific(errors: list[jsonschema.ValidationError]) -> jsonschema.ValidationError:
+    """Prefer errors from the deepest path, then the first in document order."""
+    deepest = max(len(e.absolute_path) for e in errors)
+    return next(e for e in errors if len(e.absolute_path) == deepest)
+
+
+def _path_text(err: jsonschema.ValidationError) -> str:
+    out = ""
+    for part in err.absolute_path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _schema_problem(err: jsonschema.ValidationError) -> str:
+    v, s, inst = err.validator, err.validator_value, err.instance
+    if v == "additionalProperties":
+        allowed = sorted(err.schema.get("properties", {}))
+        extra = sorted(set(inst) - set(allowed), key=str)
+        name = str(extra[0]) if extra else "?"
+        close = difflib.get_close_matches(name, allowed, n=1, cutoff=0.6)
+        hint = f"; did you mean '{close[0]}'?" if close else f"; allowed: {', '.join(allowed)}"
+        return f"unknown field '{name}'{hint}"
+    if v == "required":
+        missing = [k for k in s if k not in inst]
+        return f"missing required field '{missing[0] if missing else s[0]}'"
+    if v == "enum":
+        return f"must be one of {', '.join(map(str, s))} (got {_show(inst)})"
+    if v == "const":
+        return f"must be {s} (got {_show(inst)})"
+    if v == "type":
+        wanted = " or ".join(s) if isinstance(s, list) else s
+        return f"must be {_article(wanted)} (got {_kind(inst)} {_show(inst)})"
+    if v in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        lo = err.schema.get("minimum", err.schema.get("exclusiveMinimum"))
+        hi = err.schema.get("maximum", err.schema.get("exclusiveMaximum"))
+        if "exclusiveMinimum" in err.schema and "exclusiveMaximum" in err.schema:
+            return f"must be strictly between {lo} and {hi} (got {_show(inst)})"
+        if lo is not None and hi is not None:
+            return f"must be between {lo} and {hi} (got {_show(inst)})"
+        op = {"minimum": ">=", "maximum": "<=", "exclusiveMinimum": ">", "exclusiveMaximum": "<"}[v]
+        return f"must be {op} {s} (got {_show(inst)})"
+    if v == "minItems":
+        return f"must have at least {s} item{'s' if s != 1 else ''}"
+    if v == "minLength":
+        return "must not be empty"
+    if v == "maxLength":
+        return f"must be at most {s} characters"
+    if v == "uniqueItems":
+        return "items must be distinct"
+    return err.message.splitlines()[0]
+
+
+def _article(wanted: str) -> str:
+    names = {"number": "a number", "integer": "an integer", "string": "a string", "boolean": "true or false",
+             "object": "a mapping", "array": "a list", "string or integer": "a string or an integer"}
+    return names.get(wanted, wanted)
+
+
+def _kind(x: Any) -> str:
+    return {bool: "boolean", int: "integer", float: "number", str: "string", list: "list",
+            dict: "mapping", type(None): "null"}.get(type(x), type(x).__name__)
+
+
+def _show(x: Any) -> str:
+    text = json.dumps(x, default=str) if not isinstance(x, str) else repr(x)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _label_text(x: Any) -> str | None:
+    """Class labels are compared as text: YAML ``1`` and CSV ``"1"`` are the same class."""
+    return None if x is None else str(x)
