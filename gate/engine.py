@@ -475,8 +475,6 @@ def gate_message(g: Expanded, d: Decision, tested: Estimate, check: Check) -> st
             d.status, f"{g.label} gain vs baseline {value} may fall short of the required {fmt(bar)}")
     if d.status == "inconclusive":
         text += "; the data cannot tell yet"
-        if d.needed_n is not None:
-            text += f" (about {d.needed_n:,} labeled examples would likely decide it)"
     return text
 
 

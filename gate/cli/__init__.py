@@ -1,0 +1,1 @@
+"""Command line: ``model-gate check|validate|publish`` (one module per subcommand, a thin main)."""

@@ -1,0 +1,54 @@
+"""What ``check`` and ``publish`` share: the publishing flags and turning a Report into a Publication."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import TextIO
+
+from gate.publish.dispatch import publish
+from gate.publish.publication import Publication
+from gate.render import annotations, markdown
+from gate.render import text as T
+from gate.report import Report
+
+
+def add_publish_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("publishing (GitHub Actions / GitLab CI)")
+    group.add_argument("--comment", choices=("auto", "off"), default="auto",
+                       help="post or update the sticky PR/MR comment when running in CI with a usable token "
+                            "(auto, default); never in a local run")
+    group.add_argument("--comment-key", help="key of the sticky comment marker (default: the policy name)")
+    group.add_argument("--status", action="store_true", help="also post a GitHub commit status")
+    group.add_argument("--strict-publish", action="store_true",
+                       help="exit 2 when publishing fails (default: publishing never changes the exit code)")
+    group.add_argument("--dotenv", metavar="PATH", help="write a GitLab dotenv report (MODEL_GATE_VERDICT, ...)")
+    group.add_argument("--api-url", help="GitHub/GitLab API base URL (default: from the CI environment)")
+
+
+def publication_for(report: Report, comment_key: str | None, report_json: str | None) -> Publication:
+    body = markdown.render(report, key=comment_key)
+    failed = sum(1 for g in report.gates if g.blocking and g.status == "fail")
+    return Publication(
+        comment_body=body, summary_body=body, marker_key=comment_key or report.policy_name,
+        verdict=report.verdict, exit_code=report.exit_code, failed_count=failed,
+        report_json_path=report_json, annotations=annotations.render(report),
+        status_description=f"{report.verdict}: {T.counts_text(report)}",
+        run_stamp=_run_stamp(),
+    )
+
+
+def _run_stamp() -> str:
+    run_id, attempt = os.environ.get("GITHUB_RUN_ID", ""), os.environ.get("GITHUB_RUN_ATTEMPT", "")
+    return f"{run_id}.{attempt}" if run_id else ""
+
+
+def publish_report(report: Report, args: argparse.Namespace, report_json: str | None,
+                   commands_stream: TextIO) -> bool:
+    """Publish; returns False only when --strict-publish is set and something asked for failed."""
+    outcome = publish(publication_for(report, args.comment_key, report_json), environ=os.environ,
+                      comment=args.comment, status=args.status, strict=args.strict_publish,
+                      dotenv_path=args.dotenv, commands_stream=commands_stream, log_stream=sys.stderr,
+                      comment_key=args.comment_key, api_url=args.api_url)
+    return outcome.ok or not args.strict_publish

@@ -1,0 +1,60 @@
+"""``model-gate`` entry point: parse arguments, run one subcommand, map errors to exit codes.
+
+Exit codes: 0 pass (warnings allowed), 1 a blocking gate failed, 2 usage/policy/input error (one line
+on stderr, no traceback), 3 an unexpected internal error (with a traceback: that is a bug to report).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from typing import Sequence
+
+from gate import __version__
+from gate.cli import check, publish, validate
+from gate.errors import GateError
+
+SUBCOMMANDS = {"check": check, "validate": validate, "publish": publish}
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports usage errors as one line with exit code 2 (no usage dump)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"model-gate: error: {message} (see model-gate {self.prog.split()[-1]} --help)\n"
+                  if " " in self.prog else f"model-gate: error: {message} (see model-gate --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="model-gate", description="Decide with honest statistics whether a "
+                     "candidate classification model may ship.")
+    parser.add_argument("--version", action="version", version=f"model-gate {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for name, module in SUBCOMMANDS.items():
+        module.add_arguments(sub.add_parser(name, help=module.HELP, description=module.HELP))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    try:
+        return SUBCOMMANDS[args.command].run(args, argv)
+    except GateError as exc:
+        print(f"model-gate: error: {exc.message}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("model-gate: interrupted", file=sys.stderr)
+        return 130
+    except Exception:  # noqa: BLE001 - last resort: a bug, not a user error
+        traceback.print_exc()
+        print("model-gate: internal error (a bug; please report it with the traceback above)", file=sys.stderr)
+        return 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())

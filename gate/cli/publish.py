@@ -1,0 +1,57 @@
+"""``model-gate publish --report report.json``: post a report computed earlier.
+
+For the fork-safe two-workflow recipe: an unprivileged ``pull_request`` job runs ``check`` and uploads
+``report.json``; a privileged ``workflow_run`` job downloads it and runs ``publish``. The file is
+untrusted data: it is parsed as JSON, type-checked into a Report and re-rendered (every string escaped
+by the renderers); nothing in it is executed or trusted for paths.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from gate.cli.common import add_publish_arguments, publish_report
+from gate.errors import InputError
+from gate.render import console
+from gate.report import Report
+
+HELP = "publish (comment, summary, outputs) a report.json computed earlier by 'check'"
+MAX_REPORT_BYTES = 50 * 1024 * 1024
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--report", required=True, help="report.json written by model-gate check --out-dir")
+    parser.add_argument("--exit-with-verdict", action="store_true",
+                        help="exit 1 when the report's verdict is fail (default: 0, the check job already failed)")
+    add_publish_arguments(parser)
+
+
+def load_report(path: str) -> Report:
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except IsADirectoryError:
+        raise InputError("is a directory", source=path, fix="pass the report.json file") from None
+    except OSError as exc:
+        raise InputError(f"cannot read the report ({exc.strerror})", source=path) from None
+    if len(raw) > MAX_REPORT_BYTES:
+        raise InputError("is larger than 50 MB; not a model-gate report", source=path)
+    try:
+        return Report.from_dict(json.loads(raw.decode("utf-8")))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"is not valid JSON ({exc})", source=path) from None
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        raise InputError(f"is not a valid model-gate report ({type(exc).__name__}: {exc})", source=path,
+                         fix="pass the report.json written by model-gate check --out-dir") from None
+
+
+def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    report = load_report(args.report)
+    sys.stdout.write(console.render(report, color=console.use_color(sys.stdout), quiet=True))
+    if not publish_report(report, args, args.report, sys.stdout):
+        return 2
+    return report.exit_code if args.exit_with_verdict else 0

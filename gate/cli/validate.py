@@ -1,0 +1,22 @@
+"""``model-gate validate POLICY``: check a policy without any data."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Sequence
+
+from gate.policy import load_policy
+
+HELP = "check a policy file (schema, metric names, bars) without data"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("policy", help="policy YAML file")
+
+
+def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    policy = load_policy(args.policy)
+    expanded = sum(1 for _ in policy.gates)
+    print(f"{args.policy}: valid model-gate policy '{policy.name}' ({policy.task}, {expanded} gate"
+          f"{'s' if expanded != 1 else ''}{', needs --baseline' if policy.needs_baseline else ''})")
+    return 0
