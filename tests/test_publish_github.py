@@ -184,7 +184,7 @@ def test_422_body_too_long_retries_once_with_a_shorter_body_keeping_the_marker(f
     assert len(posts) == 2
     sent = posts[1].json["body"]
     assert len(sent.encode("utf-8")) <= 65_536
-    assert sent.startswith(MARKER) and "comment truncated" in sent
+    assert MARKER in sent.splitlines() and "comment truncated" in sent
     assert "<!-- model-gate:run 9000.1 -->" in sent
     assert any("too long" in m for m in r.outcome.messages)
 

@@ -20,8 +20,19 @@ _HIDDEN_LINE = re.compile(r"^<!-- model-gate:[^\n]*-->[ \t]*$", re.M)
 
 
 def marker_for(key: str) -> str:
-    key = re.sub(r"\s+", "_", key.strip()).replace("--", "-") or "default"
-    return f"<!-- model-gate:v1 key={key} -->"
+    """The marker line for ``key``, encoded exactly as the Markdown renderer encodes it."""
+    try:
+        from gate.render.markdown import marker_line
+    except ImportError:  # pragma: no cover - renderer absent: a conservative local encoding
+        key = re.sub(r"[^A-Za-z0-9._~/:+=-]", "_", key).replace("--", "-_") or "default"
+        return f"<!-- model-gate:v1 key={key} -->"
+    return marker_line(key)
+
+
+def body_marker(body: str) -> str | None:
+    """The (last) marker line already in a rendered body, if any."""
+    found = _MARKER_ANY.findall(body)
+    return found[-1].rstrip() if found else None
 
 
 def has_marker(body: str, marker: str) -> bool:
@@ -30,13 +41,13 @@ def has_marker(body: str, marker: str) -> bool:
 
 
 def with_marker(body: str, marker: str) -> str:
-    """``body`` carrying exactly ``marker``: another key's marker line is replaced, a missing one is
-    prepended."""
+    """``body`` carrying exactly ``marker``: other keys' marker lines are replaced, a missing one is
+    appended (the renderer puts it last)."""
     if has_marker(body, marker):
         return body
     if _MARKER_ANY.search(body):
-        return _MARKER_ANY.sub(lambda _m: marker, body, count=1)
-    return f"{marker}\n{body}"
+        return _MARKER_ANY.sub(lambda _m: marker, body)
+    return f"{body.rstrip()}\n{marker}\n"
 
 
 def strip_stamp(body: str) -> str:
@@ -78,7 +89,7 @@ def shorten(body: str, max_chars: int, *, max_bytes: int | None = None,
     notice = f"\n\n---\n**model-gate:** comment truncated to fit the size limit.{where}\n"
     head = "\n".join(h for h in hidden if not STAMP_LINE.match(h))
     tail = "\n".join(h for h in hidden if STAMP_LINE.match(h))
-    fixed = (head + "\n" if head else "") + notice + (tail + "\n" if tail else "")
+    fixed = notice + (head + "\n" if head else "") + (tail + "\n" if tail else "")
     room = max_chars - len(fixed) - 20
     cut = content[: max(0, room)]
     if max_bytes is not None:
@@ -90,5 +101,5 @@ def shorten(body: str, max_chars: int, *, max_bytes: int | None = None,
         cut += "\n```"
     opened = cut.count("<details") - cut.count("</details>")
     cut += "\n</details>" * max(0, opened)
-    result = (head + "\n" if head else "") + cut.lstrip("\n") + notice + (tail + "\n" if tail else "")
+    result = cut.lstrip("\n") + notice + (head + "\n" if head else "") + (tail + "\n" if tail else "")
     return result

@@ -87,8 +87,11 @@ def publish(publication: Publication, *, environ: Mapping[str, str], comment: st
                        environ.get("GITLAB_TOKEN"), environ.get("CI_JOB_TOKEN")])
     commands = Commands(commands_stream)
     rep = _Reporter(platform, commands, log_stream, redact, outcome)
-    key = comment_key or publication.marker_key
-    marker = bodies.marker_for(key)
+    if comment_key:
+        marker = bodies.marker_for(comment_key)
+    else:
+        marker = (bodies.body_marker(publication.comment_body)
+                  or bodies.marker_for(publication.marker_key))
     if comment not in ("auto", "off"):
         rep.warn(f"unknown comment mode {comment!r}; expected auto or off", failed=True)
         comment = "off"

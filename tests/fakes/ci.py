@@ -25,7 +25,8 @@ def publication(body: str = "## ✅ model-gate: pass\n\n| gate | value |\n|---|-
                 run_stamp: str = "") -> Publication:
     marker = f"<!-- model-gate:v1 key={key} -->"
     return Publication(
-        comment_body=f"{marker}\n{body}\n", summary_body=summary if summary is not None else body,
+        comment_body=f"{body}\n\n{marker}\n",  # the renderer puts the marker last
+        summary_body=summary if summary is not None else body,
         marker_key=key, verdict=verdict, exit_code=0 if verdict == "pass" else 1,
         failed_count=failed, report_json_path=report, annotations=annotations,
         status_description=status, run_stamp=run_stamp)
@@ -210,3 +211,17 @@ def validate_dotenv(path: Path) -> dict[str, str]:
         assert value and not re.search(r"\s", value), f"bad value for {key}: {value!r}"
         out[key] = value
     return out
+
+
+def assert_no_secret(result: Run, directory: Path, secrets: tuple[str, ...]) -> None:
+    """No secret in the log, the messages, any file in ``directory``, or any command line other
+    than GitHub's ``::add-mask::``."""
+    texts = [result.log, "\n".join(result.outcome.messages), str(result.outcome.comment_url),
+             "\n".join(line for line in result.commands.splitlines()
+                       if not line.startswith("::add-mask::"))]
+    for f in directory.rglob("*"):
+        if f.is_file():
+            texts.append(f.read_text(encoding="utf-8", errors="replace"))
+    for secret in secrets:
+        for text in texts:
+            assert secret not in text
