@@ -35,7 +35,7 @@ RUN sp="$(/opt/model-gate/bin/python -c 'import sysconfig; print(sysconfig.get_p
            "$sp"/pyarrow/*.pxd "$sp"/pyarrow/*.pyx "$sp"/pyarrow/_pyarrow_cpp_tests*; \
     /opt/model-gate/bin/python -m pip uninstall -y -q pip setuptools; \
     MPLBACKEND=Agg /opt/model-gate/bin/python -c 'import numpy, scipy.stats, yaml, jsonschema, requests, \
-matplotlib.pyplot, pyarrow as pa, pyarrow.parquet as pq, pyarrow.dataset, io, gate, gate.cli.action; \
+matplotlib.pyplot, pyarrow as pa, pyarrow.parquet as pq, pyarrow.dataset, io, gate, gate.cli.action, gate.cli.main; \
 b = io.BytesIO(); pq.write_table(pa.table({"y": [0, 1]}), b); b.seek(0); assert pq.read_table(b).num_rows == 2'; \
     /opt/model-gate/bin/model-gate-action --help >/dev/null
 
