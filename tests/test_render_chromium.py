@@ -1,0 +1,86 @@
+"""Acceptance: report.html renders in headless Chromium with no console errors and shows the forest plot.
+
+Skips (with the reason) only when no Chromium binary is installed (Debian package ``chromium``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from gate.render import html as H
+from gate.render import plots
+from report_factory import binary_report
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _chromium() -> str | None:
+    for c in (os.environ.get("CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium"),
+              shutil.which("chromium-browser"), shutil.which("google-chrome")):
+        if c and os.path.exists(c):
+            return c
+    return None
+
+
+CHROMIUM = _chromium()
+pytestmark = pytest.mark.skipif(CHROMIUM is None,
+                                reason="Chromium not installed (apt-get install -y chromium)")
+
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--enable-logging=stderr", "--v=0"]
+
+
+def run_chromium(page: Path, tmp_path: Path, *extra: str) -> subprocess.CompletedProcess:
+    profile = tmp_path / "profile"
+    profile.mkdir(exist_ok=True)
+    return subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *extra, page.as_uri()],
+                          capture_output=True, text=True, timeout=90)
+
+
+def console_errors(stderr: str) -> list[str]:
+    """Console messages and page errors Chromium logs with --enable-logging=stderr."""
+    return [ln for ln in stderr.splitlines()
+            if "CONSOLE" in ln or "Uncaught" in ln or "Refused to" in ln or "Content Security Policy" in ln]
+
+
+def test_console_error_detection_works(tmp_path):
+    """The check below is only meaningful if a page error is actually caught: prove it."""
+    page = tmp_path / "bad.html"
+    page.write_text("<!DOCTYPE html><html><body><p id=x>hi</p>"
+                    "<script>console.error('boom-from-page'); undefinedFunction();</script></body></html>")
+    proc = run_chromium(page, tmp_path, "--dump-dom")
+    assert 'id="x"' in proc.stdout
+    errors = console_errors(proc.stderr)
+    assert any("boom-from-page" in e or "undefinedFunction" in e for e in errors), proc.stderr[-2000:]
+
+
+@pytest.mark.skipif(not plots.available(), reason="matplotlib not installed (model-gate[plots])")
+def test_report_renders_without_console_errors_and_shows_forest_plot(tmp_path):
+    page = tmp_path / "report.html"
+    page.write_text(H.render(binary_report()), encoding="utf-8")
+    proc = run_chromium(page, tmp_path, "--dump-dom")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    dom = proc.stdout
+    assert console_errors(proc.stderr) == [], console_errors(proc.stderr)
+    m = re.search(r'<figure[^>]*id="forest-plot"[^>]*>(.*?)</figure>', dom, flags=re.S)
+    assert m, "forest plot container missing from the rendered DOM"
+    assert "<svg" in m.group(1)
+    assert "model-gate failed" in dom and 'class="gates"' in dom
+
+
+def test_screenshot_script(tmp_path):
+    page = tmp_path / "report.html"
+    page.write_text(H.render(binary_report()), encoding="utf-8")
+    out = tmp_path / "shot.png"
+    proc = subprocess.run([str(REPO / "scripts/screenshot-report"), str(page), str(out), "1000x1400"],
+                          capture_output=True, text=True, timeout=90, env={**os.environ, "CHROMIUM": CHROMIUM})
+    assert proc.returncode == 0, proc.stderr
+    data = out.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000

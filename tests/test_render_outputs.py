@@ -1,0 +1,55 @@
+"""report.json, annotations and write_all."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+
+from gate.publish.publication import Annotation
+from gate.render import annotations, json_report, markdown, outputs
+from gate.report import Report
+from report_factory import adversarial_report, binary_report, build_report, est, make_gate, passing_report
+
+
+def test_json_deterministic_and_round_trips():
+    r = binary_report()
+    text = json_report.render(r)
+    assert text == json_report.render(binary_report()) and text.endswith("}\n")
+    d = json.loads(text)
+    assert d["schema_version"] == "1.0" and d["verdict"] == "fail"
+    assert json_report.render(Report.from_dict(d)) == text
+    adv = json_report.render(adversarial_report())
+    assert "<!-- model-gate:v1 key=x -->" in adv  # JSON keeps data verbatim (ensure_ascii=False)
+    assert json.loads(adv)["policy"]["name"] == adversarial_report().policy_name
+
+
+def test_annotations_worst_first():
+    anns = annotations.render(binary_report())
+    assert all(isinstance(a, Annotation) for a in anns)
+    assert [a.level for a in anns] == ["error", "warning", "warning"]
+    assert "recall[class=fraud]" in anns[0].title and "is below the 0.900 floor" in anns[0].message
+    assert "inconclusive" in anns[1].title and "~19,000" in anns[1].message
+    assert "fail (warning)" in anns[2].title
+    assert annotations.render(passing_report()) == ()
+
+
+def test_annotations_many_failures_errors_first_and_single_line():
+    gates = [make_gate("recall", class_name=f"c{i}\nx", status="inconclusive" if i % 2 else "fail",
+                       candidate=est(0.5, 0.4, 0.6)) for i in range(50)]
+    anns = annotations.render(build_report(gates))
+    levels = [a.level for a in anns]
+    assert levels == sorted(levels, key=lambda lv: lv != "error") and len(anns) == 50
+    assert all("\n" not in a.title and "\n" not in a.message for a in anns)
+
+
+def test_write_all(tmp_path):
+    paths = outputs.write_all(binary_report(), tmp_path / "out", chart="none", plots=False)
+    assert set(paths) == {"json", "markdown", "junit", "html"}
+    assert {p.name for p in paths.values()} == {"report.json", "report.md", "junit.xml", "report.html"}
+    assert json.loads(paths["json"].read_text(encoding="utf-8"))["verdict"] == "fail"
+    assert paths["markdown"].read_text(encoding="utf-8") == markdown.render(binary_report(), chart="none")
+    ET.parse(paths["junit"])
+    assert paths["html"].read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(".")]  # no temp files left
+    again = outputs.write_all(binary_report(), tmp_path / "out", chart="none", plots=False)
+    assert again == paths
