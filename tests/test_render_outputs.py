@@ -53,3 +53,21 @@ def test_write_all(tmp_path):
     assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(".")]  # no temp files left
     again = outputs.write_all(binary_report(), tmp_path / "out", chart="none", plots=False)
     assert again == paths
+
+
+def test_byte_identical_across_processes(tmp_path):
+    """Same Report → same bytes in a fresh interpreter with a different hash seed (all formats)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+    here = Path(__file__).resolve().parent
+    code = ("import sys; sys.path[:0] = [sys.argv[2], sys.argv[3]]\n"
+            "from report_factory import adversarial_report\n"
+            "from gate.render import outputs\n"
+            "outputs.write_all(adversarial_report(), sys.argv[1])\n")
+    for i, seed in enumerate(("1", "2")):
+        subprocess.run([sys.executable, "-c", code, str(tmp_path / f"o{i}"), str(here), str(here.parent)],
+                       check=True, env={**os.environ, "PYTHONHASHSEED": seed}, timeout=120)
+    for name in ("report.json", "report.md", "junit.xml", "report.html"):
+        assert (tmp_path / "o0" / name).read_bytes() == (tmp_path / "o1" / name).read_bytes(), name

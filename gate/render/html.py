@@ -14,6 +14,7 @@ not load anything.
 from __future__ import annotations
 
 import html as _html
+import re
 from typing import Iterable, Sequence
 
 from gate.render import plots as P
@@ -42,6 +43,7 @@ table { border-collapse: collapse; margin: 8px 0; font-size: 13px; }
 th, td { border: 1px solid var(--line); padding: 4px 8px; vertical-align: top; }
 th { background: #f8f9fa; text-align: left; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+table.gates td:nth-child(6) { white-space: nowrap; }
 tr.fail td.status { color: var(--fail); font-weight: 600; }
 tr.inconclusive td.status { color: var(--inc); font-weight: 600; }
 tr.warning td.status { color: var(--warn); font-weight: 600; }
@@ -68,8 +70,24 @@ def _name(s: str) -> str:
     return f"<code>{esc(s)}</code>"
 
 
+_QUOTED = re.compile(r"`([^`]+)`")
+
+
+def _prose(s: str) -> str:
+    """Free text (e.g. the engine's message): spans it quoted in backticks become ``<code>``."""
+    s = T.one_line(s)
+    out, pos = [], 0
+    for m in _QUOTED.finditer(s):
+        out.append(_html.escape(s[pos:m.start()], quote=True))
+        out.append(_name(m.group(1)))
+        pos = m.end()
+    out.append(_html.escape(s[pos:], quote=True))
+    return "".join(out)
+
+
 def _segments(segs: Iterable[T.Segment]) -> str:
-    return "".join(_name(s.text) if s.kind == "name" else esc(s.text) for s in segs)
+    return "".join(_name(s.text) if s.kind == "name" else _prose(s.text) if s.kind == "prose" else esc(s.text)
+                   for s in segs)
 
 
 def _table(header: Sequence[str], rows: Iterable[Sequence[str]], num: Sequence[bool] | None = None,
