@@ -217,7 +217,8 @@ def _github_writes(pub: Publication, ctx: GitHubContext, comment: str, status: b
             rep.warn("no pull request head commit known for this event; commit status not "
                      "posted", failed=True)
         else:
-            state = {"pass": "success", "fail": "failure"}.get(pub.verdict, "error")
+            # the verdict's exit code decides: 0 (pass, or inconclusive as a warning) → success
+            state = {0: "success", 1: "failure"}.get(pub.exit_code, "error")
             context = f"model-gate/{status_key}" if status_key else "model-gate"
             try:
                 gh.create_status(head_sha, state, pub.status_description or pub.verdict,
