@@ -262,8 +262,9 @@ def adversarial_report() -> Report:
     gates = []
     for i, c in enumerate(classes):
         status = ("fail", "inconclusive", "pass")[i % 3]
+        cand = (est(0.5, 0.45, 0.58), est(0.6, 0.55, 0.65), est(0.7, 0.65, 0.75))[i % 3]
         gates.append(make_gate(
-            "recall", class_name=c, bar=0.6, candidate=est(0.55 + 0.05 * (i % 3), 0.5, 0.7),
+            "recall", class_name=c, bar=0.6, candidate=cand,
             baseline=est(0.6, 0.55, 0.65), status=status, support=100 + i, n=2000,
             message=(f"recall for `{c}` is below the 0.600 floor" if status == "fail" else
                      f"recall for `{c}` straddles the 0.600 floor" if status == "inconclusive" else "")))
@@ -288,8 +289,9 @@ def large_report(n_classes: int = 60, n_slices: int = 10) -> Report:
     for j, s in enumerate(slices):
         for i, c in enumerate(classes):
             status = "fail" if (i * 7 + j) % 97 == 0 else ("inconclusive" if (i + j) % 41 == 0 else "pass")
+            v = {"fail": 0.52, "inconclusive": 0.62}.get(status, 0.7 + (i % 10) / 100)
             gates.append(make_gate("recall", class_name=c, slice={"region": s}, bar=0.6,
-                                   candidate=est(0.7 + (i % 10) / 100, 0.65, 0.8),
+                                   candidate=est(v, v - 0.06, v + 0.05),
                                    baseline=est(0.7, 0.66, 0.74), status=status, n=400 + i, support=40 + j))
     for c in classes:
         gates.append(make_gate("precision", class_name=c, bar=0.5, candidate=est(0.8, 0.75, 0.85),

@@ -44,6 +44,7 @@ th, td { border: 1px solid var(--line); padding: 4px 8px; vertical-align: top; }
 th { background: #f8f9fa; text-align: left; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 table.gates td:nth-child(6) { white-space: nowrap; }
+table.gates td:last-child { min-width: 22em; }
 tr.fail td.status { color: var(--fail); font-weight: 600; }
 tr.inconclusive td.status { color: var(--inc); font-weight: 600; }
 tr.warning td.status { color: var(--warn); font-weight: 600; }

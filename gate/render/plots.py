@@ -115,8 +115,9 @@ def forest(report: Report) -> str | None:
             xs_all.append(m)
             ax.plot([m], [y], marker="o", color=c, markersize=5)
         ax.axvline(0.0, color="#222222", linewidth=1.0, linestyle="--")
-        span = max(abs(min(xs_all)), abs(max(xs_all)), 0.01) * 1.1
-        ax.set_xlim(-span, span)
+        lo_x, hi_x = min(xs_all), max(xs_all)
+        pad = max(hi_x - lo_x, 0.02) * 0.08
+        ax.set_xlim(lo_x - pad, hi_x + pad)  # 0 (the bar) is always inside: xs_all holds it
         ax.set_ylim(-0.8, len(gates) - 0.2)
         ax.set_yticks(ys)
         ax.set_yticklabels([label(g.label or g.id, 48) for g in gates])
