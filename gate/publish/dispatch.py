@@ -62,7 +62,12 @@ class _Reporter:
     def info(self, message: str) -> None:
         message = self.redact(" ".join(message.split()))
         self.outcome.messages.append(message)
-        self.log.write(f"model-gate: {message}\n")
+        line = f"model-gate: {message}\n"
+        if self.platform == GITHUB and ("::" in message or "##[" in message):
+            # the runner parses stderr too: text quoted from an API must not act as a command
+            Commands(self.log).print_untrusted(line)
+        else:
+            self.log.write(line)
         self.log.flush()
 
 
