@@ -348,3 +348,14 @@ def test_api_url_argument_overrides_the_environment(fake_github, tmp_path):
     env = github_env(tmp_path, None, GITHUB_API_URL="http://127.0.0.1:9/nowhere")
     r = run(publication(), env, api_url=fake_github.base_url)
     assert r.outcome.comment_action == "created"
+
+
+def test_api_version_is_configurable(tmp_path):
+    server = FakeGitHub(api_version="2026-03-10").start()
+    try:
+        env = github_env(tmp_path, server, MODEL_GATE_GITHUB_API_VERSION="2026-03-10")
+        assert run(publication(), env).outcome.comment_action == "created"
+        assert {q.headers["x-github-api-version"] for q in server.log} == {"2026-03-10"}
+    finally:
+        server.stop()
+    assert server.violations == []

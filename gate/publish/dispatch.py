@@ -39,6 +39,17 @@ class PublishOutcome:
     messages: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class _Net:
+    """How to make HTTP calls: injected sleep/clock, retries, timeout, and the secret redactor."""
+
+    sleep: Callable[[float], None]
+    clock: Callable[[], float]
+    max_retries: int
+    timeout: float
+    redact: Redactor
+
+
 class _Reporter:
     def __init__(self, platform: str, commands: Commands, log: TextIO, redact: Redactor,
                  outcome: PublishOutcome) -> None:
@@ -100,16 +111,16 @@ def publish(publication: Publication, *, environ: Mapping[str, str], comment: st
     if comment not in ("auto", "off"):
         rep.warn(f"unknown comment mode {comment!r}; expected auto or off", failed=True)
         comment = "off"
+    net = _Net(sleep, clock, max_retries, http_timeout, redact)
     try:
         if platform == GITHUB:
-            _publish_github(publication, environ, comment, status, comment_key, marker, api_url, rep,
-                            commands, redact, sleep, clock, max_retries, http_timeout)
+            _publish_github(publication, environ, comment, status, comment_key, marker, api_url,
+                            rep, commands, net)
         elif platform == GITLAB:
             if status:
                 rep.info("--status posts a GitHub commit status; on GitLab the job status "
                          "and the MR widget already show the result")
-            _publish_gitlab(publication, environ, comment, marker, api_url, rep, redact, sleep,
-                            clock, max_retries, http_timeout)
+            _publish_gitlab(publication, environ, comment, marker, api_url, rep, net)
         else:
             if status:
                 rep.info("local run: --status needs GitHub Actions; nothing posted")
@@ -123,16 +134,14 @@ def publish(publication: Publication, *, environ: Mapping[str, str], comment: st
 # -- GitHub ------------------------------------------------------------------------------------
 def _publish_github(pub: Publication, environ: Mapping[str, str], comment: str, status: bool,
                     status_key: str | None, marker: str, api_url: str | None, rep: _Reporter,
-                    commands: Commands, redact: Redactor, sleep: Callable[[float], None],
-                    clock: Callable[[], float], max_retries: int, http_timeout: float) -> None:
+                    commands: Commands, net: _Net) -> None:
     ctx = github_context(environ, api_url)
     if ctx.token:
         commands.add_mask(ctx.token)  # first, before anything could echo it
     commands.annotations(pub.annotations)
     _write_summary(pub, environ, ctx, rep)
     if comment == "auto" or status:
-        _github_writes(pub, ctx, comment, status, status_key, marker, rep, redact, sleep, clock,
-                       max_retries, http_timeout)
+        _github_writes(pub, ctx, comment, status, status_key, marker, rep, net)
     _write_outputs(pub, environ, rep)
 
 
@@ -169,8 +178,7 @@ def _write_outputs(pub: Publication, environ: Mapping[str, str], rep: _Reporter)
 
 
 def _github_writes(pub: Publication, ctx: GitHubContext, comment: str, status: bool,
-                   status_key: str | None, marker: str, rep: _Reporter, redact: Redactor, sleep: Callable[[float], None],
-                   clock: Callable[[], float], max_retries: int, http_timeout: float) -> None:
+                   status_key: str | None, marker: str, rep: _Reporter, net: _Net) -> None:
     out = rep.outcome
     wanted = "comment" if comment == "auto" else "commit status"
     if status and comment == "auto":
@@ -191,8 +199,8 @@ def _github_writes(pub: Publication, ctx: GitHubContext, comment: str, status: b
         out.comment_action = "skipped" if comment == "auto" else None
         rep.warn(f"GITHUB_REPOSITORY is not set; cannot post the {wanted}", failed=True)
         return
-    client = github_client(ctx, sleep=sleep, clock=clock, redact=redact,
-                           max_retries=max_retries, timeout=http_timeout)
+    client = github_client(ctx, sleep=net.sleep, clock=net.clock, redact=net.redact,
+                           max_retries=net.max_retries, timeout=net.timeout)
     gh = GitHubPublisher(ctx, client)
     try:
         number, head_sha, why = gh.resolve_pr()
@@ -247,9 +255,7 @@ def _github_failure(exc: HttpError, what: str, rep: _Reporter) -> None:
 
 # -- GitLab ------------------------------------------------------------------------------------
 def _publish_gitlab(pub: Publication, environ: Mapping[str, str], comment: str, marker: str,
-                    api_url: str | None, rep: _Reporter, redact: Redactor,
-                    sleep: Callable[[float], None], clock: Callable[[], float], max_retries: int,
-                    http_timeout: float) -> None:
+                    api_url: str | None, rep: _Reporter, net: _Net) -> None:
     if comment != "auto":
         return
     out = rep.outcome
@@ -266,8 +272,8 @@ def _publish_gitlab(pub: Publication, environ: Mapping[str, str], comment: str, 
         rep.warn("merge request note not posted: CI_API_V4_URL or the project id is missing",
                  failed=True)
         return
-    client = gitlab_client(ctx, sleep=sleep, clock=clock, redact=redact,
-                           max_retries=max_retries, timeout=http_timeout)
+    client = gitlab_client(ctx, sleep=net.sleep, clock=net.clock, redact=net.redact,
+                           max_retries=net.max_retries, timeout=net.timeout)
     gl = GitLabPublisher(ctx, client, web_url=environ.get("CI_MERGE_REQUEST_PROJECT_URL"))
     try:
         iid = gl.resolve_mr()

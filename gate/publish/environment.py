@@ -72,6 +72,7 @@ class GitHubContext:
     lookup_sha: str | None = None  # resolve the PR from this commit when pr_number is None
     is_fork: bool = False
     fork_reason: str = ""
+    api_version: str = "2022-11-28"  # X-GitHub-Api-Version; MODEL_GATE_GITHUB_API_VERSION overrides
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -128,6 +129,7 @@ def github_context(environ: Mapping[str, str], api_url: str | None = None) -> Gi
         run_attempt=_get(environ, "GITHUB_RUN_ATTEMPT"),
         workflow=_get(environ, "GITHUB_WORKFLOW"),
         job=_get(environ, "GITHUB_JOB"),
+        api_version=_get(environ, "MODEL_GATE_GITHUB_API_VERSION") or "2022-11-28",
         problems=problems,
     )
     github_sha = _get(environ, "GITHUB_SHA")

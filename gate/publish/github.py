@@ -39,9 +39,9 @@ def github_headers(token: str, api_version: str = API_VERSION) -> dict[str, str]
 
 def github_client(ctx: GitHubContext, *, sleep: Callable[[float], None],
                   clock: Callable[[], float], redact: Redactor, max_retries: int = 4,
-                  timeout: float = 30.0, api_version: str = API_VERSION) -> HttpClient:
+                  timeout: float = 30.0) -> HttpClient:
     assert ctx.token
-    return HttpClient(ctx.api_url, github_headers(ctx.token, api_version),
+    return HttpClient(ctx.api_url, github_headers(ctx.token, ctx.api_version or API_VERSION),
                       policy=RetryPolicy(max_retries=max_retries, secondary_limit_rule=True),
                       sleep=sleep, clock=clock, timeout=timeout, redact=redact)
 
