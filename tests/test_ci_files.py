@@ -413,3 +413,35 @@ def test_docs_gitlab_snippet_is_valid(tmp_path: Path) -> None:
     given = comps[0]["inputs"]
     assert set(given) <= set(inputs)
     assert {n for n, s in inputs.items() if "default" not in s} <= set(given)
+
+
+def _actionlint_local_action(tmp_path: Path, with_: dict, output: str) -> subprocess.CompletedProcess:
+    exe = shutil.which("actionlint")
+    if exe is None:
+        pytest.skip("actionlint is not installed")
+    repo = tmp_path / "repo"
+    (repo / ".github" / "workflows").mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    shutil.copy(ACTION, repo / "action.yml")
+    shutil.copy(DOCKERFILE, repo / "Dockerfile")
+    wf = {"on": "pull_request", "jobs": {"gate": {"runs-on": "ubuntu-latest", "steps": [
+        {"uses": "actions/checkout@v4"},
+        {"id": "gate", "uses": "./", "with": with_},
+        {"run": f"echo \"${{{{ steps.gate.outputs.{output} }}}}\""},
+    ]}}}
+    (repo / ".github" / "workflows" / "gate.yml").write_text(yaml.safe_dump(wf, sort_keys=False))
+    return subprocess.run([exe, "-shellcheck=", "-pyflakes="], cwd=repo, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_actionlint_accepts_the_action_used_locally(tmp_path: Path) -> None:
+    """actionlint reads ./action.yml for `uses: ./`: inputs, required inputs, Dockerfile."""
+    res = _actionlint_local_action(tmp_path, {"policy": "p.yml", "candidate": "c.csv",
+                                              "fail_on_inconclusive": "true"}, "comment_url")
+    assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_actionlint_rejects_missing_or_unknown_inputs(tmp_path: Path) -> None:
+    res = _actionlint_local_action(tmp_path, {"policy": "p.yml", "candidat": "c.csv"}, "verdict")
+    assert res.returncode != 0
+    assert 'missing input "candidate"' in res.stdout and 'input "candidat" is not defined' in res.stdout
