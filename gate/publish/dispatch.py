@@ -243,7 +243,10 @@ def _github_writes(pub: Publication, ctx: GitHubContext, comment: str, status: b
 
 
 def _github_failure(exc: HttpError, what: str, rep: _Reporter) -> None:
-    if exc.not_accessible or exc.status == 403:
+    if exc.status in (403, 429) and "rate limit" in exc.api_message.lower():
+        rep.warn(f"GitHub rate limit: the {what} was not posted ({exc}); the verdict stands",
+                 failed=True)
+    elif exc.not_accessible or exc.status == 403:
         rep.warn(f"GitHub refused to write the {what} ({exc.status} {exc.api_message}): "
                  f"{permission_hint(what)}", failed=True)
     elif exc.status == 401:
