@@ -241,6 +241,17 @@ def _strata(policy: Policy, es: EvalSet, n_units: int) -> np.ndarray:
 
 def _run_bootstrap(policy: Policy, es: EvalSet, plan: StatPlan, quantities: dict, seed: int,
                    n_units: int) -> dict[tuple[str, str], _Series]:
+    """Point estimates from the observed counts (reference accumulation), then the replicates from
+    :class:`gate.stats.Bootstrap` (chunked, threaded, deterministic whatever the thread count).
+    ``MODEL_GATE_TIMING=1`` prints the phases' wall times to stderr."""
+    import os
+    import sys
+    import time
+
+    from gate.stats import Bootstrap, compress, jackknife_sums
+
+    timing = os.environ.get("MODEL_GATE_TIMING", "") not in ("", "0")
+    t0 = time.perf_counter()
     B = policy.bootstrap.resamples
     point_acc = plan.accumulate(np.ones((1, n_units)))
     series: dict[tuple[str, str], _Series] = {}
@@ -249,22 +260,29 @@ def _run_bootstrap(policy: Policy, es: EvalSet, plan: StatPlan, quantities: dict
         series[key] = _Series(float(v[0]), bool(u[0]), np.empty(B), np.zeros(B, dtype=bool))
     if not quantities:
         return series
-    cells = compress(plan, _strata(policy, es, n_units))
-    resampler = Resampler(cells, B, seed, cells.plan.entries)
-    for start, weights in resampler.chunks():
-        acc = cells.plan.accumulate(weights)
-        stop = start + weights.shape[0]
+    strata = _strata(policy, es, n_units)
+    boot = Bootstrap(plan, strata, B, seed)
+    t1 = time.perf_counter()
+
+    def consume(start: int, acc: list[np.ndarray]) -> None:
+        stop = start + acc[0].shape[0]
         for key, q in quantities.items():
             v, u = q(acc)
             series[key].reps[start:stop] = v
             series[key].reps_undefined[start:stop] = u | ~np.isfinite(v)
+
+    boot.run(consume)
+    t2 = time.perf_counter()
     if policy.bootstrap.method == "bca":
-        rows, row_weights = jackknife_weights(cells, seed)
-        acc = cells.plan.accumulate(rows)
+        cells = boot.cells if boot.cells is not None else compress(plan, strata)
+        acc, row_weights = jackknife_sums(cells, seed)
         for key, q in quantities.items():
             v, u = q(acc)
             series[key].jack = np.where(u, np.nan, v)
         series[("__jack_weights__", "")] = _Series(0.0, False, row_weights, np.zeros(row_weights.size, dtype=bool))
+    if timing:
+        print(f"model-gate timing: prepare {t1 - t0:.3f} s, bootstrap {t2 - t1:.3f} s ({boot.describe()}), "
+              f"jackknife {time.perf_counter() - t2:.3f} s", file=sys.stderr)
     return series
 
 
@@ -398,10 +416,16 @@ def _gate_result(policy: Policy, g: Expanded, check: Check, info: tuple, d: Deci
         slice=g.slice, bar=Bar(g.spec.bar_kind, g.spec.bar_value), quantity=g.quantity, op=g.op,
         threshold=g.threshold, direction=g.spec.direction, candidate=candidate, baseline=baseline,
         delta=delta, tested=tested_est, n=n or 0, support=support, status=d.status, severity=severity,
-        reason=d.reason, message=gate_message(g, d, tested_est, check), confidence=adjusted_conf,
+        reason=d.reason, confidence=adjusted_conf,
+        message=gate_message(g, d, tested_est, check, _nominal(check, confidence), policy.decision.multiple_testing),
         p_value=d.p_value, needed_n=d.needed_n, notes=tuple(notes),
         distribution=tuple(float(x) for x in (check.distribution.replicates if check.distribution else ())),
     )
+
+
+def _nominal(check: Check, confidence: float) -> tuple[float, float] | None:
+    d = check.distribution
+    return d.interval(confidence) if d is not None and d.usable else None
 
 
 def _notes(g: Expanded, check: Check, d: Decision, support: int | None, policy: Policy) -> list[str]:
@@ -448,12 +472,16 @@ def _interval_text(value: float | None, ci: tuple[float, float] | None, percent:
     return text
 
 
-def gate_message(g: Expanded, d: Decision, tested: Estimate, check: Check) -> str:
-    """One plain-text sentence: what was measured, its interval, the bar, and the verdict's reason."""
+def gate_message(g: Expanded, d: Decision, tested: Estimate, check: Check, nominal: tuple[float, float] | None = None,
+                 multiple_testing: str = "none") -> str:
+    """One plain-text sentence: what was measured, its interval (nominal level, as in the tables), the
+    bar, and the verdict's reason. When only the multiple-testing adjustment kept a gate from failing,
+    the sentence says so."""
     if check.forced is not None:
         return f"{g.label}: not decided, {check.forced[1]}"
     kind, bar = g.spec.bar_kind, g.spec.bar_value
-    value = _interval_text(tested.value, d.ci, percent=kind == "max_relative_drop")
+    ci = nominal if nominal is not None else d.ci
+    value = _interval_text(tested.value, ci, percent=kind == "max_relative_drop")
     if kind in ("min", "max"):
         noun = "floor" if kind == "min" else "ceiling"
         side = {"pass": "above" if kind == "min" else "below",
@@ -474,7 +502,12 @@ def gate_message(g: Expanded, d: Decision, tested: Estimate, check: Check) -> st
                 "fail": f"{g.label} gain vs baseline {value} falls short of the required {fmt(bar)}"}.get(
             d.status, f"{g.label} gain vs baseline {value} may fall short of the required {fmt(bar)}")
     if d.status == "inconclusive":
-        text += "; the data cannot tell yet"
+        missed_nominally = ci is not None and (ci[1] < check.threshold if check.op == ">=" else ci[0] > check.threshold)
+        if missed_nominally and multiple_testing != "none":
+            text += (f"; it misses the bar at the nominal level but not after the {multiple_testing} adjustment "
+                     f"for the policy's blocking gates (adjusted interval {_interval_text(tested.value, d.ci)})")
+        else:
+            text += "; the data cannot tell yet"
     return text
 
 

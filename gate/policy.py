@@ -310,7 +310,8 @@ def _schema_problem(err: jsonschema.ValidationError) -> str:
         return f"must be {s} (got {_show(inst)})"
     if v == "type":
         wanted = " or ".join(s) if isinstance(s, list) else s
-        return f"must be {_article(wanted)} (got {_kind(inst)} {_show(inst)})"
+        got = "null" if inst is None else f"{_kind(inst)} {_show(inst)}"
+        return f"must be {_article(wanted)} (got {got})"
     if v in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         lo = err.schema.get("minimum", err.schema.get("exclusiveMinimum"))
         hi = err.schema.get("maximum", err.schema.get("exclusiveMaximum"))
