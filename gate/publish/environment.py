@@ -52,7 +52,7 @@ def stamp_key(stamp: str) -> tuple[int, ...]:
 
 
 def clean_stamp(stamp: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._:+-]", "", stamp)[:100]
+    return re.sub(r"-{2,}", "-", re.sub(r"[^A-Za-z0-9._:+-]", "", stamp))[:100]
 
 
 @dataclass
