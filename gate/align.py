@@ -78,7 +78,7 @@ def build_evalset(policy: Policy, candidate: Table, baseline: Table | None) -> E
     base = _side("baseline", policy, baseline, classes, needs_scores, slices, True, warnings)
     pairing = _pairing(policy.bootstrap.pairing, candidate, baseline, cand, base)
     if pairing == "paired":
-        base = _reorder_like(cand, base, candidate, baseline)
+        base = _reorder_like(cand, base, candidate, baseline, classes)
     return EvalSet(policy.task, classes, cand, base, pairing, warnings)
 
 
@@ -295,7 +295,7 @@ def _pairing(mode: str, ct: Table, bt: Table, cand: Side, base: Side) -> str:
                      fix="evaluate both models on the same examples, or set bootstrap.pairing: independent")
 
 
-def _reorder_like(cand: Side, base: Side, ct: Table, bt: Table) -> Side:
+def _reorder_like(cand: Side, base: Side, ct: Table, bt: Table, classes: tuple[str, ...] = ()) -> Side:
     """Put the baseline's labeled rows in the candidate's order; the candidate's labels are the truth."""
     pos = {v: i for i, v in enumerate(base.ids)}
     order = np.array([pos.get(v, -1) for v in cand.ids], dtype=np.int64)
@@ -307,8 +307,10 @@ def _reorder_like(cand: Side, base: Side, ct: Table, bt: Table) -> Side:
     clash = np.flatnonzero(y_base != cand.y)
     if clash.size:
         i = int(clash[0])
-        raise InputError(f"id {_clip(repr(cand.ids[i]))} has label index {cand.y[i]} in the candidate but "
-                         f"{y_base[i]} in the baseline", source=f"{ct.source} + {bt.source}",
+        c_label, b_label = ((_clip(repr(classes[cand.y[i]])), _clip(repr(classes[y_base[i]]))) if classes
+                            else (f"index {cand.y[i]}", f"index {y_base[i]}"))
+        raise InputError(f"id {_clip(repr(cand.ids[i]))} has label {c_label} in the candidate but "
+                         f"{b_label} in the baseline", source=f"{ct.source} + {bt.source}",
                          fix="paired files must carry the same ground truth")
     return Side(base.role, base.artifact, base.ids[order], y_base, base.pred[order],
                 None if base.scores is None else base.scores[order],
@@ -325,7 +327,9 @@ def check_probabilities(side: Side, source: str, task: str) -> None:
     s = side.scores
     bad = np.flatnonzero(np.any((s < 0) | (s > 1), axis=1) if s.ndim == 2 else (s < 0) | (s > 1))
     if bad.size:
-        raise InputError(f"labeled row {int(bad[0]) + 1} has a score outside [0, 1]", source=source,
+        row = s[bad[0]]
+        value = float(row[np.flatnonzero((row < 0) | (row > 1))[0]]) if s.ndim == 2 else float(row)
+        raise InputError(f"labeled row {int(bad[0]) + 1} has a score of {value:g}, outside [0, 1]", source=source,
                          fix="brier, log_loss and ece need probabilities, not raw scores")
     if task == "multiclass":
         sums = s.sum(axis=1)
