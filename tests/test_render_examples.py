@@ -1,0 +1,78 @@
+"""Renderers on the bundled examples (engine output, not hand-built Reports).
+
+Golden Markdown per example, JUnit valid against the XSD for every example, report.html of an example
+in headless Chromium. If the engine's numbers or wording change, regenerate the golden files with
+MODEL_GATE_UPDATE_GOLDEN=1 and review the diff.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from gate.render import html as H
+from gate.render import junit, markdown, plots
+from test_render_chromium import CHROMIUM, console_errors, run_chromium
+from test_render_junit import XSD
+from test_render_markdown import check_golden
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLES = {
+    "fraud": ("policies/fraud.yml", "examples/fraud/candidate.csv", "examples/fraud/baseline.csv"),
+    "multiclass": ("policies/multiclass.yml", "examples/multiclass/candidate.csv", "examples/multiclass/baseline.csv"),
+    "canary": ("policies/canary.yml", "examples/canary/candidate.csv.gz", "examples/canary/baseline.csv"),
+}
+
+
+@pytest.fixture(scope="module")
+def reports():
+    from gate.engine import run_check
+    from gate.policy import load_policy
+    missing = [p for spec in EXAMPLES.values() for p in spec if not (REPO / p).exists()]
+    if missing:
+        pytest.skip(f"bundled examples missing: {missing}")
+    old = os.getcwd()
+    os.chdir(REPO)  # relative paths, as a user would type them: the report records them verbatim
+    try:
+        out = {}
+        for name, (policy, cand, base) in EXAMPLES.items():
+            cmd = ["model-gate", "check", "--policy", policy, "--candidate", cand, "--baseline", base]
+            out[name] = run_check(load_policy(policy), cand, base, command=cmd)
+        return out
+    finally:
+        os.chdir(old)
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLES))
+def test_markdown_golden(reports, name):
+    text = markdown.render(reports[name])
+    assert len(text) <= markdown.MAX_CHARS
+    check_golden(f"example-{name}.md", text)
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLES))
+def test_junit_valid_for_every_example(reports, name):
+    xmlschema = pytest.importorskip("xmlschema", reason="xmlschema not installed")
+    junitparser = pytest.importorskip("junitparser", reason="junitparser not installed")
+    if not XSD.exists():
+        pytest.skip(f"JUnit XSD not found at {XSD}")
+    xml = junit.render(reports[name], policy_file=EXAMPLES[name][0])
+    xmlschema.XMLSchema(str(XSD)).validate(io.StringIO(xml))
+    suite = list(junitparser.JUnitXml.fromstring(xml))[0]
+    assert suite.tests == len(reports[name].gates) and all(c.name.strip() for c in suite)
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium not installed (apt-get install -y chromium)")
+@pytest.mark.skipif(not plots.available(), reason="matplotlib not installed (model-gate[plots])")
+def test_example_html_in_chromium(reports, tmp_path):
+    page = tmp_path / "report.html"
+    page.write_text(H.render(reports["fraud"]), encoding="utf-8")
+    proc = run_chromium(page, tmp_path, "--dump-dom")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert console_errors(proc.stderr) == []
+    m = re.search(r'<figure[^>]*id="forest-plot"[^>]*>(.*?)</figure>', proc.stdout, flags=re.S)
+    assert m and "<svg" in m.group(1)
