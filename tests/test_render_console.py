@@ -59,6 +59,8 @@ def test_quiet_shows_only_failing_gates_and_verdict():
     assert "STATUS" not in out and "PASS " not in out and "INCONCL" not in out
     assert "FAIL" in out and "recall[class=fraud]" in out
     assert out.splitlines()[-1].startswith("model-gate: FAIL")
+    strict = console.render(binary_report(inconclusive="fail"), color=False, quiet=True)
+    assert "INCONCL" in strict and "f1" in strict  # inconclusive gates that fail the verdict are shown
     ok = console.render(passing_report(), color=False, quiet=True)
     assert ok.splitlines() == [ok.splitlines()[-1]] and ok.startswith("model-gate: PASS")
 

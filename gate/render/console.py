@@ -2,7 +2,7 @@
 
 Columns: status, gate, candidate [CI], Δ [CI], bar, n; failed and inconclusive gates first; the
 verdict line last. ANSI colour only when asked (see :func:`use_color`). ``quiet`` prints only the
-failing gates and the verdict line. Untrusted strings have control characters replaced (so an ESC in
+failing gates (including inconclusive ones when the policy makes them fail) and the verdict line. Untrusted strings have control characters replaced (so an ESC in
 a class name cannot inject escape codes) and are shortened to keep the table aligned.
 """
 
@@ -87,8 +87,9 @@ def _rows(gates: Sequence[GateResult]) -> list[list[str]]:
 
 def render(report: Report, *, color: bool = False, quiet: bool = False) -> str:
     gates = report.gates_worst_first()
-    if quiet:
-        gates = [g for g in gates if g.status == "fail"]
+    if quiet:  # the gates behind a failing verdict (and failed warnings): what a reader must act on
+        blocks_inc = report.reproducibility.inconclusive == "fail"
+        gates = [g for g in gates if g.status == "fail" or (g.status == "inconclusive" and g.blocking and blocks_inc)]
     header = ["STATUS", "GATE", "CANDIDATE [CI]", "Δ [CI]", "BAR", "N"]
     rows = _rows(gates)
     right = [False, False, False, False, False, True]
