@@ -277,7 +277,8 @@ def _publish_gitlab(pub: Publication, environ: Mapping[str, str], comment: str, 
         return
     client = gitlab_client(ctx, sleep=net.sleep, clock=net.clock, redact=net.redact,
                            max_retries=net.max_retries, timeout=net.timeout)
-    gl = GitLabPublisher(ctx, client, web_url=environ.get("CI_MERGE_REQUEST_PROJECT_URL"))
+    gl = GitLabPublisher(ctx, client, web_url=environ.get("CI_MERGE_REQUEST_PROJECT_URL")
+                         or environ.get("CI_PROJECT_URL"))
     try:
         iid = gl.resolve_mr()
         if iid is None:
