@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 import re
 import shlex
-import unicodedata
 from typing import Iterable, NamedTuple, Sequence
 
 from gate.report import Estimate, GateResult, Report
@@ -112,14 +111,6 @@ def one_line(s: str) -> str:
 def shorten(s: str, width: int) -> str:
     """Cut to ``width`` characters with an ellipsis."""
     return s if len(s) <= width else s[: max(width - 1, 0)] + "…"
-
-
-def ascii_label(s: str, width: int = 40) -> str:
-    """An ASCII-only label (for Mermaid and other fragile contexts): non-ASCII letters are
-    transliterated where Unicode allows, everything else outside ``[A-Za-z0-9 ._+-]`` becomes ``_``."""
-    s = unicodedata.normalize("NFKD", one_line(s)).encode("ascii", "ignore").decode("ascii")
-    s = re.sub(r"[^A-Za-z0-9 ._+-]", "_", s).strip()
-    return shorten(s or "_", width)
 
 
 # ---------------------------------------------------------------------------------------------------
