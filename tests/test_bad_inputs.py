@@ -1,0 +1,576 @@
+"""The bad-input catalogue: every way a user can hand model-gate a broken policy or artifact.
+
+Each case writes its files into an empty working directory (so messages name short relative paths),
+runs ``model-gate`` in-process through :func:`gate.cli.main.main`, and asserts the exact one-line
+message on stderr, the exit code, and that no traceback was printed. A few cases are *valid* inputs
+that look suspicious (a BOM, quoted newlines, a very long field in an unused column): they must read
+correctly. ``docs/errors.md`` is generated from this table by ``python -m validation.errors_doc``;
+the last test fails when it is out of date.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from gate.cli.main import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# ---------------------------------------------------------------------------------------------
+# building blocks
+
+
+def policy(gates: str = "  - metric: recall\n    min: 0.5\n", *, head: str | None = None, extra: str = "") -> str:
+    head = head if head is not None else (
+        'version: 1\nname: t\ntask: binary\npositive_class: "1"\nbootstrap: {resamples: 200, seed: 1}\n')
+    return head + extra + "gates:\n" + gates
+
+
+def binary_csv(n: int = 40, *, ids: range | None = None, label=lambda i: str(i % 2),
+               score=lambda i: f"{(i % 10) / 10:.1f}", header: str = "id,label,score") -> str:
+    ids = ids if ids is not None else range(n)
+    rows = [header] + [f"r{i},{label(i)},{score(i)}" for i in ids]
+    return "\n".join(rows) + "\n"
+
+
+MULTI_HEAD = 'version: 1\nname: t\ntask: multiclass\nclasses: [a, b, c]\nbootstrap: {resamples: 200, seed: 1}\n'
+
+
+def multi_csv(n: int = 30, score_cols: tuple[str, ...] = ("a", "b", "c"), probs=None) -> str:
+    header = "id,label,prediction," + ",".join(f"score_{c}" for c in score_cols)
+    rows = [header]
+    for i in range(n):
+        label = "abc"[i % 3]
+        p = probs(i) if probs else [0.8 if c == label else 0.1 for c in score_cols]
+        rows.append(f"r{i},{label},{label}," + ",".join(f"{x:.2f}" for x in p))
+    return "\n".join(rows) + "\n"
+
+
+def jsonl(rows: list[dict]) -> str:
+    return "".join(json.dumps(r) + "\n" for r in rows)
+
+
+CHECK = ["check", "--policy", "policy.yml", "--candidate", "cand.csv"]
+CHECK_B = CHECK + ["--baseline", "base.csv"]
+P = "model-gate: error: policy.yml: "
+C = "model-gate: error: cand.csv: "
+
+
+@dataclass
+class Case:
+    id: str
+    what: str                       # the input problem, for docs/errors.md
+    files: dict[str, str | bytes | None]   # None → a directory
+    args: list[str]
+    exit: int
+    message: str | None             # exact stderr line; None when the input is valid
+    check: Callable[[str, Path], None] | None = None   # extra assertions on (stdout, workdir)
+    setup: Callable[[Path], None] | None = None
+    group: str = "policy"
+    env: dict[str, str] = field(default_factory=dict)
+
+
+def _bin(**kw) -> dict[str, str]:
+    return {"policy.yml": policy(**kw), "cand.csv": binary_csv()}
+
+
+def _schema(extra: str, gates: str | None = None) -> dict[str, str]:
+    return {"policy.yml": policy(gates, extra=extra) if gates else policy(extra=extra), "cand.csv": binary_csv()}
+
+
+def _gate(text: str) -> dict[str, str]:
+    return {"policy.yml": policy(text), "cand.csv": binary_csv(), "base.csv": binary_csv()}
+
+
+def _data(cand: str | bytes | None, *, pol: str | None = None, name: str = "cand.csv", base: str | None = None,
+          ) -> dict[str, str | bytes | None]:
+    files: dict[str, str | bytes | None] = {"policy.yml": pol or policy(), name: cand}
+    if base is not None:
+        files["base.csv"] = base
+    return files
+
+
+def _report(stdout: str) -> dict:
+    return json.loads(stdout)
+
+
+def _reads_like_plain(stdout: str, _: Path) -> None:
+    rep = _report(stdout)
+    assert rep["data"]["n_candidate"] == 40 and rep["gates"][0]["status"] == "pass"
+    assert rep["gates"][0]["candidate"]["value"] == 0.6
+
+
+def _quoted_newline_read(stdout: str, _: Path) -> None:
+    rep = _report(stdout)
+    assert rep["data"]["n_candidate"] == 4
+    assert rep["gates"][0]["candidate"]["value"] == 0.5        # 1 of the 2 positives predicted
+
+
+def _zero_positives(stdout: str, _: Path) -> None:
+    rep = _report(stdout)
+    gate = rep["gates"][0]
+    assert gate["status"] == "inconclusive" and gate["reason"] == "undefined"
+    assert "no true examples" in gate["message"]
+
+
+def _one_row_slice(stdout: str, _: Path) -> None:
+    rep = _report(stdout)
+    lonely = [g for g in rep["gates"] if g["slice"] == {"region": "x"}]
+    assert len(lonely) == 1 and lonely[0]["status"] == "inconclusive" and lonely[0]["n"] == 1
+
+
+def _unreadable(path: Path) -> None:
+    os.chmod(path / "cand.csv", 0)
+    os.chmod(path / "policy.yml", 0o644)
+
+
+JSON = ["--format", "json"]
+L = "\n"
+
+CASES: list[Case] = [
+    # -- the policy file itself ----------------------------------------------------------------
+    Case("yaml-malformed", "malformed YAML (unclosed flow sequence)",
+         {"policy.yml": "version: 1\nname: [t\ntask: binary\n", "cand.csv": binary_csv()}, CHECK, 2,
+         P + "line 3, column 5: invalid YAML: expected ',' or ']', but got ':' (fix the YAML syntax)"),
+    Case("yaml-tab-indent", "YAML indented with a tab", {"policy.yml": "version: 1\nname: t\n\ttask: binary\n",
+                                                         "cand.csv": binary_csv()}, CHECK, 2,
+         P + "line 3, column 1: invalid YAML: found character '\\t' that cannot start any token (fix the YAML syntax)"),
+    Case("yaml-duplicate-key", "a key given twice", {"policy.yml": policy(extra="name: u\n"), "cand.csv": binary_csv()},
+         CHECK, 2,
+         P + "line 6, column 1: invalid YAML: duplicate key 'name' (fix the YAML syntax)"),
+    Case("policy-empty", "empty policy file", {"policy.yml": "", "cand.csv": binary_csv()}, CHECK, 2,
+         P + 'the policy is empty (start from one of the examples in policies/)'),
+    Case("policy-not-mapping", "policy is a YAML list", {"policy.yml": "- version: 1\n", "cand.csv": binary_csv()},
+         CHECK, 2,
+         P + 'the policy must be a mapping of fields, got list (start from one of the examples in policies/)'),
+    Case("policy-missing", "policy file does not exist", {"cand.csv": binary_csv()}, CHECK, 2,
+         P + 'file not found (check the --policy path)'),
+    Case("policy-directory", "policy path is a directory", {"policy.yml": None, "cand.csv": binary_csv()}, CHECK, 2,
+         P + 'is a directory, not a policy file (pass the path of a YAML file)'),
+    Case("policy-not-utf8", "policy is not UTF-8", {"policy.yml": b"version: 1\nname: \xff\n", "cand.csv": binary_csv()},
+         CHECK, 2,
+         P + 'not UTF-8 text (byte 17) (save the policy as UTF-8)'),
+    # -- schema: top level ---------------------------------------------------------------------
+    Case("schema-missing-gates", "required field missing",
+         {"policy.yml": "version: 1\nname: t\ntask: binary\npositive_class: '1'\n", "cand.csv": binary_csv()},
+         CHECK, 2,
+         P + "top level: missing required field 'gates'"),
+    Case("schema-version", "version is not 1", {"policy.yml": policy().replace("version: 1", "version: 2"),
+                                                "cand.csv": binary_csv()}, CHECK, 2,
+         P + 'version: must be 1 (got 2)'),
+    Case("schema-name-empty", "name is empty", {"policy.yml": policy().replace("name: t", "name: ''"),
+                                                "cand.csv": binary_csv()}, CHECK, 2,
+         P + 'name: must not be empty'),
+    Case("schema-task", "unknown task", {"policy.yml": policy().replace("task: binary", "task: regression"),
+                                         "cand.csv": binary_csv()}, CHECK, 2,
+         P + "task: must be one of binary, multiclass (got 'regression')"),
+    Case("schema-unknown-field", "misspelt top-level field (did-you-mean)", _schema("decisions: {}\n"), CHECK, 2,
+         P + "top level: unknown field 'decisions'; did you mean 'decision'?"),
+    Case("schema-positive-class-type", "positive_class is a list", {
+        "policy.yml": policy().replace('positive_class: "1"', "positive_class: [1]"), "cand.csv": binary_csv()},
+        CHECK, 2,
+         P + 'positive_class: must be a string or an integer (got list [1])'),
+    Case("schema-classes-one", "classes has one item", _schema("classes: ['1']\n"), CHECK, 2,
+         P + 'classes: must have at least 2 items'),
+    Case("schema-classes-duplicate", "classes repeats a name", _schema("classes: ['0', '0']\n"), CHECK, 2,
+         P + 'classes: items must be distinct'),
+    Case("schema-data-unknown", "misspelt data field (did-you-mean)", _schema("data: {lable: y}\n"), CHECK, 2,
+         P + "data: unknown field 'lable'; did you mean 'label'?"),
+    Case("schema-data-threshold", "data.threshold outside [0, 1]", _schema("data: {threshold: 1.5}\n"), CHECK, 2,
+         P + 'data.threshold: must be between 0 and 1 (got 1.5)'),
+    Case("schema-data-slices", "data.slices is not a list", _schema("data: {slices: region}\n"), CHECK, 2,
+         P + "data.slices: must be a list (got string 'region')"),
+    Case("schema-data-empty-column", "data.label is empty", _schema("data: {label: ''}\n"), CHECK, 2,
+         P + 'data.label: must not be empty'),
+    Case("schema-resamples-low", "bootstrap.resamples < 100",
+         {"policy.yml": policy().replace("resamples: 200", "resamples: 50"), "cand.csv": binary_csv()}, CHECK, 2,
+         P + 'bootstrap.resamples: must be between 100 and 1000000 (got 50)'),
+    Case("schema-resamples-type", "bootstrap.resamples is text",
+         {"policy.yml": policy().replace("resamples: 200", "resamples: many"), "cand.csv": binary_csv()},
+         CHECK, 2,
+         P + "bootstrap.resamples: must be an integer (got string 'many')"),
+    Case("schema-confidence-1", "bootstrap.confidence = 1", {
+        "policy.yml": policy().replace("seed: 1}", "seed: 1, confidence: 1.0}"), "cand.csv": binary_csv()},
+        CHECK, 2,
+         P + 'bootstrap.confidence: must be strictly between 0 and 1 (got 1.0)'),
+    Case("schema-confidence-0", "bootstrap.confidence = 0", {
+        "policy.yml": policy().replace("seed: 1}", "seed: 1, confidence: 0}"), "cand.csv": binary_csv()},
+        CHECK, 2,
+         P + 'bootstrap.confidence: must be strictly between 0 and 1 (got 0)'),
+    Case("schema-confidence-percent", "bootstrap.confidence written as a percentage", {
+        "policy.yml": policy().replace("seed: 1}", "seed: 1, confidence: 95}"), "cand.csv": binary_csv()},
+        CHECK, 2,
+         P + 'bootstrap.confidence: must be strictly between 0 and 1 (got 95)'),
+    Case("schema-method", "unknown bootstrap.method", {
+        "policy.yml": policy().replace("seed: 1}", "seed: 1, method: studentized}"), "cand.csv": binary_csv()},
+        CHECK, 2,
+         P + "bootstrap.method: must be one of percentile, basic, bca (got 'studentized')"),
+    Case("schema-seed", "negative bootstrap.seed", {
+        "policy.yml": policy().replace("seed: 1}", "seed: -1}"), "cand.csv": binary_csv()}, CHECK, 2,
+         P + 'bootstrap.seed: must be >= 0 (got -1)'),
+    Case("schema-pairing", "unknown bootstrap.pairing", {
+        "policy.yml": policy().replace("seed: 1}", "seed: 1, pairing: sometimes}"), "cand.csv": binary_csv()},
+        CHECK, 2,
+         P + "bootstrap.pairing: must be one of auto, paired, independent (got 'sometimes')"),
+    Case("schema-stratify", "bootstrap.stratify is text", {
+        "policy.yml": policy().replace("seed: 1}", "seed: 1, stratify: 'yes'}"), "cand.csv": binary_csv()},
+        CHECK, 2,
+         P + "bootstrap.stratify: must be true or false (got string 'yes')"),
+    Case("schema-bootstrap-unknown", "misspelt bootstrap field", {
+        "policy.yml": policy().replace("seed: 1}", "seed: 1, resample: 500}"), "cand.csv": binary_csv()},
+        CHECK, 2,
+         P + "bootstrap: unknown field 'resample'; did you mean 'resamples'?"),
+    Case("schema-inconclusive", "unknown decision.inconclusive", _schema("decision: {inconclusive: ignore}\n"),
+         CHECK, 2,
+         P + "decision.inconclusive: must be one of fail, warn, pass (got 'ignore')"),
+    Case("schema-multiple-testing", "unknown decision.multiple_testing",
+         _schema("decision: {multiple_testing: fdr}\n"), CHECK, 2,
+         P + "decision.multiple_testing: must be one of none, bonferroni, holm (got 'fdr')"),
+    Case("schema-require-baseline", "decision.require_baseline is text",
+         _schema("decision: {require_baseline: 'no'}\n"), CHECK, 2,
+         P + "decision.require_baseline: must be true or false (got string 'no')"),
+    Case("schema-max-undefined", "decision.max_undefined_fraction > 1",
+         _schema("decision: {max_undefined_fraction: 2}\n"), CHECK, 2,
+         P + 'decision.max_undefined_fraction: must be between 0 and 1 (got 2)'),
+    Case("schema-gates-empty", "gates is an empty list", {"policy.yml": policy("  []\n").replace("gates:\n  []", "gates: []"),
+                                                          "cand.csv": binary_csv()}, CHECK, 2,
+         P + 'gates: must have at least 1 item'),
+    # -- schema and semantics: gates -----------------------------------------------------------
+    Case("gate-no-metric", "a gate without metric", _gate("  - min: 0.5\n"), CHECK, 2,
+         P + "gates[0]: missing required field 'metric'"),
+    Case("gate-unknown-metric", "unknown metric (did-you-mean)", _gate("  - metric: recal\n    min: 0.5\n"), CHECK, 2,
+         P + "gates[0].metric: unknown metric 'recal' (did you mean 'recall'?)"),
+    Case("gate-unknown-field", "misspelt gate field (did-you-mean)",
+         _gate("  - metric: recall\n    min: 0.5\n    min_suport: 30\n"), CHECK, 2,
+         P + "gates[0]: unknown field 'min_suport'; did you mean 'min_support'?"),
+    Case("gate-two-bars", "two bars on one gate", _gate("  - metric: recall\n    min: 0.5\n    max_drop: 0.1\n"),
+         CHECK, 2,
+         P + 'gates[0]: give exactly one bar (min, max, max_drop, max_relative_drop, min_gain); found min and max_drop'),
+    Case("gate-no-bar", "a gate without a bar", _gate("  - metric: recall\n"), CHECK, 2,
+         P + 'gates[0]: give exactly one bar (min, max, max_drop, max_relative_drop, min_gain); found none'),
+    Case("gate-bar-type", "a bar that is not a number", _gate("  - metric: recall\n    min: high\n"), CHECK, 2,
+         P + "gates[0].min: must be a number (got string 'high')"),
+    Case("gate-max-drop-negative", "negative max_drop", _gate("  - metric: recall\n    max_drop: -0.1\n"),
+         CHECK_B, 2,
+         P + 'gates[0].max_drop: must be >= 0 (got -0.1)'),
+    Case("gate-relative-drop", "max_relative_drop > 1", _gate("  - metric: recall\n    max_relative_drop: 5\n"),
+         CHECK_B, 2,
+         P + 'gates[0].max_relative_drop: must be between 0 and 1 (got 5)'),
+    Case("gate-severity", "unknown severity", _gate("  - metric: recall\n    min: 0.5\n    severity: fatal\n"),
+         CHECK, 2,
+         P + "gates[0].severity: must be one of error, warning (got 'fatal')"),
+    Case("gate-min-support", "negative min_support", _gate("  - metric: recall\n    min: 0.5\n    min_support: -1\n"),
+         CHECK, 2,
+         P + 'gates[0].min_support: must be >= 0 (got -1)'),
+    Case("gate-average", "unknown average", _gate("  - metric: recall\n    average: samples\n    min: 0.5\n"),
+         CHECK, 2,
+         P + "gates[0].average: must be one of macro, micro, weighted (got 'samples')"),
+    Case("gate-average-not-allowed", "average on a metric without averages",
+         _gate("  - metric: accuracy\n    average: macro\n    min: 0.5\n"), CHECK, 2,
+         P + "gates[0].average: average 'macro' is not available for 'accuracy' (allowed: none)"),
+    Case("gate-param-not-applicable", "beta on recall", _gate("  - metric: recall\n    beta: 2\n    min: 0.5\n"),
+         CHECK, 2,
+         P + "gates[0].beta: 'beta' does not apply to metric 'recall' (remove it)"),
+    Case("gate-param-missing", "fbeta without beta", _gate("  - metric: fbeta\n    min: 0.5\n"), CHECK, 2,
+         P + "gates[0]: metric 'fbeta' needs 'beta'"),
+    Case("gate-beta-zero", "beta = 0", _gate("  - metric: fbeta\n    beta: 0\n    min: 0.5\n"), CHECK, 2,
+         P + 'gates[0].beta: must be > 0 (got 0)'),
+    Case("gate-at-recall", "at_recall > 1",
+         _gate("  - metric: precision_at_recall\n    at_recall: 2\n    min: 0.5\n"), CHECK, 2,
+         P + 'gates[0].at_recall: must be between 0 and 1 (got 2)'),
+    Case("gate-interpolation", "unknown interpolation",
+         _gate("  - metric: interpolated_ap\n    interpolation: voc12\n    min: 0.5\n"), CHECK, 2,
+         P + "gates[0].interpolation: must be one of voc11, coco101 (got 'voc12')"),
+    Case("gate-matrix-with-class", "whole-matrix metric with a class",
+         _gate("  - metric: accuracy\n    class: '1'\n    min: 0.5\n"), CHECK, 2,
+         P + "gates[0].class: 'accuracy' is a whole-matrix metric; it takes no class (remove class:)"),
+    Case("gate-class-and-average", "both class and average",
+         _gate("  - metric: recall\n    class: '1'\n    average: macro\n    min: 0.5\n"), CHECK, 2,
+         P + 'gates[0]: give either class or average, not both'),
+    Case("gate-label-coverage-drop", "label_coverage with a comparative bar",
+         _gate("  - metric: label_coverage\n    max_drop: 0.1\n"), CHECK_B, 2,
+         P + "gates[0]: 'label_coverage' takes only min or max, with no class or slice"),
+    Case("gate-class-not-declared", "gate class not among the policy's classes",
+         {"policy.yml": policy("  - metric: recall\n    class: cat\n    min: 0.5\n", extra="classes: ['0', '1']\n"),
+          "cand.csv": binary_csv()}, CHECK, 2,
+         P + "gates[0].class: class 'cat' is not one of the policy's classes (0, 1)"),
+    Case("gate-slice-undeclared", "slice not listed in data.slices",
+         {"policy.yml": policy("  - metric: recall\n    slice: device\n    min: 0.5\n", extra="data: {slices: [region]}\n"),
+          "cand.csv": binary_csv()}, CHECK, 2,
+         P + "gates[0].slice: slice 'device' is not listed in data.slices (region) (add it to data.slices)"),
+    Case("multiclass-needs-class", "multiclass per-class metric without class/average",
+         {"policy.yml": MULTI_HEAD + "gates:\n  - metric: recall\n    min: 0.5\n", "cand.csv": multi_csv()},
+         CHECK, 2,
+         P + 'gates[0]: multiclass \'recall\' needs class: <name>, class: "*" or average (add class: or average:)'),
+    Case("multiclass-positive-class", "positive_class on a multiclass policy",
+         {"policy.yml": MULTI_HEAD + "positive_class: a\ngates:\n  - metric: accuracy\n    min: 0.5\n",
+          "cand.csv": multi_csv()}, CHECK, 2,
+         P + 'positive_class: positive_class applies only to task: binary (remove it, or use class: on each gate)'),
+    Case("binary-no-positive-class", "binary policy without positive_class",
+         {"policy.yml": policy(head="version: 1\nname: t\ntask: binary\n"), "cand.csv": binary_csv()}, CHECK, 2,
+         P + 'positive_class: a binary policy needs positive_class (name the label of the positive class)'),
+    # -- artifacts: files ----------------------------------------------------------------------
+    Case("file-missing", "candidate file does not exist", {"policy.yml": policy()}, CHECK, 2,
+         C + 'file not found (check the path)', group="file"),
+    Case("file-directory", "candidate path is a directory", _data(None), CHECK, 2,
+         C + 'is a directory, not a file (pass the path of the predictions file)', group="file"),
+    Case("file-unreadable", "candidate file is not readable (chmod 000)", _data(binary_csv()), CHECK, 2,
+         C + 'permission denied (make the file readable)',
+         setup=_unreadable, group="file"),
+    Case("file-unknown-extension", "unsupported extension", _data(binary_csv(), name="cand.txt"),
+         ["check", "--policy", "policy.yml", "--candidate", "cand.txt"], 2,
+         "model-gate: error: cand.txt: unknown file type '.txt' (use .csv, .csv.gz, .jsonl, .jsonl.gz or .parquet)", group="file"),
+    Case("file-empty", "empty file", _data(""), CHECK, 2,
+         C + "is empty (export the predictions again; an empty set can't pass a gate)", group="file"),
+    Case("file-header-only", "header but no rows", _data("id,label,score\n"), CHECK, 2,
+         C + "has a header but no data rows (export the predictions again; an empty set can't pass a gate)", group="file"),
+    Case("file-not-gzip", ".csv.gz that is not gzip", _data(binary_csv(), name="cand.csv.gz"),
+         ["check", "--policy", "policy.yml", "--candidate", "cand.csv.gz"], 2,
+         'model-gate: error: cand.csv.gz: is not gzip data (compress it with gzip, or drop the .gz extension if it is plain text)', group="file"),
+    Case("file-truncated-gzip", "truncated gzip", _data(gzip.compress(binary_csv().encode())[:-12], name="cand.csv.gz"),
+         ["check", "--policy", "policy.yml", "--candidate", "cand.csv.gz"], 2,
+         'model-gate: error: cand.csv.gz: is a damaged gzip file (Compressed file ended before the end-of-stream marker was reached) (compress it with gzip, or drop the .gz extension if it is plain text)', group="file"),
+    Case("file-not-utf8", "candidate is not UTF-8 (Latin-1)", _data(binary_csv().replace("r3,", "r\xe93,").encode("latin-1")),
+         CHECK, 2,
+         C + 'is not UTF-8 text (bad byte at line 5) (save the file as UTF-8)', group="file"),
+    Case("file-nul-byte", "binary junk (NUL byte)", _data(b"id,label,score\n\x00\x01\x02\n"), CHECK, 2,
+         C + 'contains a NUL byte at line 2; this is not a text CSV (export the predictions as plain CSV)',
+         group="file"),
+    Case("file-bom", "UTF-8 BOM before the header: reads normally", _data("\ufeff" + binary_csv(), pol=policy("  - metric: recall\n    min: 0.1\n")),
+         CHECK + JSON, 0, None, check=_reads_like_plain, group="file"),
+    Case("file-parquet-corrupt", "a .parquet file that is not Parquet", _data(binary_csv(), name="cand.parquet"),
+         ["check", "--policy", "policy.yml", "--candidate", "cand.parquet"], 2,
+         "model-gate: error: cand.parquet: is not a readable Parquet file (Could not open Parquet input source '<Buffer>': Parquet magic bytes not found in footer. Either the file is corrupted or this is not a parquet file.)", group="file"),
+    # -- artifacts: CSV structure --------------------------------------------------------------
+    Case("csv-quoted-newline", "quoted field with a newline (valid CSV): reads correctly",
+         _data('id,label,score,note\nr0,1,0.9,"two\nlines"\nr1,1,0.1,x\nr2,0,0.2,"a, b"\nr3,0,0.8,y\n'),
+         CHECK + JSON, 1, None, check=_quoted_newline_read, group="csv"),
+    Case("csv-semicolon", "semicolon-delimited file", _data(binary_csv().replace(",", ";")), CHECK, 2,
+         C + "the header looks semicolon-separated ('id;label;score') (model-gate reads comma-separated CSV; re-export with commas)", group="csv"),
+    Case("csv-ragged-row", "a row with an extra field", _data(binary_csv() + "r99,1,0.5,extra\n"), CHECK, 2,
+         C + 'line 42 has 4 fields but the header has 3 (check for unquoted commas or missing fields)',
+         group="csv"),
+    Case("csv-unclosed-quote", "an unclosed quote", _data('id,label,score\nr0,1,"0.5\nr1,0,0.2\n'), CHECK, 2,
+         C + 'malformed CSV near line 3 (unexpected end of data) (check the quoting)',
+         group="csv"),
+    Case("csv-duplicate-header", "a column named twice", _data("id,label,label\nr0,1,1\n"), CHECK, 2,
+         C + "column 'label' appears twice in the header (give every column a distinct name)", group="csv"),
+    Case("csv-empty-header-name", "a header cell without a name", _data("id,,score\nr0,1,0.5\n"), CHECK, 2,
+         C + 'header column 2 has no name (name every column)',
+         group="csv"),
+    Case("csv-long-field-unused", "a 10^6-character field in an unused column: reads normally",
+         _data(binary_csv(header="id,label,score,blob", score=lambda i: f"0.{i % 10},{'x' * (10**6 if i == 3 else 1)}"),
+               pol=policy("  - metric: recall\n    min: 0.1\n")),
+         CHECK + JSON, 0, None, check=_reads_like_plain, group="csv"),
+    Case("csv-long-field-label", "a 10^6-character label", _data(binary_csv(label=lambda i: "y" * 10**6 if i == 5 else str(i % 2))),
+         CHECK, 2,
+         C + "column 'label': a binary policy, but the labels/predictions hold 3 classes (0, 1, yyyyyyyyyyyyyyyyy...) (use task: multiclass, or map the labels to two classes)", group="csv"),
+    Case("csv-missing-label-column", "no label column", _data(binary_csv(header="id,y,score")), CHECK, 2,
+         C + "has no column 'label' (columns: id, y, score) (add the column to the candidate file or map it in the policy's data: section)",
+         group="csv"),
+    Case("csv-missing-mapped-column", "a column mapped in data: is missing",
+         _data(binary_csv(), pol=policy(extra="data: {weight: w}\n")), CHECK, 2,
+         C + "has no column 'w' (columns: id, label, score) (add the column to the candidate file or map it in the policy's data: section)", group="csv"),
+    Case("csv-no-scores", "ranking metric without a score column",
+         _data(binary_csv(header="id,label,prediction", score=lambda i: str(i % 3 % 2)),
+               pol=policy("  - metric: average_precision\n    min: 0.5\n")), CHECK, 2,
+         C + "'average_precision' needs scores, but there is no 'score' column (add the score column(s) or map them in data:)", group="csv"),
+    # -- artifacts: values ---------------------------------------------------------------------
+    Case("label-not-in-classes", "a label outside the declared classes",
+         _data(binary_csv(label=lambda i: "2" if i == 7 else str(i % 2)), pol=policy(extra="classes: ['0', '1']\n")),
+         CHECK, 2,
+         C + "row 8 (line 9), column 'label': label '2' is not one of the classes (0, 1) (fix the label or add the class to the policy's classes:)", group="values"),
+    Case("prediction-not-in-classes", "a prediction outside the declared classes",
+         _data(binary_csv(header="id,label,prediction", score=lambda i: "maybe" if i == 3 else str(i % 2)),
+               pol=policy(extra="classes: ['0', '1']\n")), CHECK, 2,
+         C + "row 4 (line 5), column 'prediction': prediction 'maybe' is not one of the classes (0, 1) (every labeled row needs a prediction)", group="values"),
+    Case("labels-binary-on-multiclass", "binary policy on multiclass data",
+         _data(binary_csv(label=lambda i: str(i % 3))), CHECK, 2,
+         C + "column 'label': a binary policy, but the labels/predictions hold 3 classes (0, 1, 2) (use task: multiclass, or map the labels to two classes)", group="values"),
+    Case("labels-none", "no row has a label", _data(binary_csv(label=lambda i: "")), CHECK, 2,
+         C + "column 'label': no row has a label (labels may arrive late, but a gate needs at least some labeled rows)", group="values"),
+    Case("score-nan", "a NaN score", _data(binary_csv(score=lambda i: "nan" if i == 4 else "0.5")), CHECK, 2,
+         C + "row 5 (line 6), column 'score': score is 'nan' (scores must be finite numbers (no NaN or infinity))",
+         group="values"),
+    Case("score-inf", "an infinite score", _data(binary_csv(score=lambda i: "inf" if i == 4 else "0.5")), CHECK, 2,
+         C + "row 5 (line 6), column 'score': score is 'inf' (scores must be finite numbers (no NaN or infinity))",
+         group="values"),
+    Case("score-text", "a score that is text", _data(binary_csv(score=lambda i: "high" if i == 4 else "0.5")),
+         CHECK, 2,
+         C + "row 5 (line 6), column 'score': 'high' is not a number (scores must be finite numbers)", group="values"),
+    Case("score-empty", "an empty score", _data(binary_csv(score=lambda i: "" if i == 4 else "0.5")), CHECK, 2,
+         C + "row 5 (line 6), column 'score': '' is not a number (scores must be finite numbers)",
+         group="values"),
+    Case("prob-outside-01", "brier on scores outside [0, 1]",
+         _data(binary_csv(score=lambda i: "1.7" if i == 2 else "0.5"), pol=policy("  - metric: brier\n    max: 0.3\n")),
+         CHECK, 2,
+         C + 'labeled row 3 has a score of 1.7, outside [0, 1] (brier, log_loss and ece need probabilities, not raw scores)', group="values"),
+    Case("prob-undeclared-class", "a score column for an undeclared class",
+         _data(multi_csv(score_cols=("a", "b", "c", "d"), probs=lambda i: [0.7, 0.1, 0.1, 0.1]),
+               pol=MULTI_HEAD + "gates:\n  - metric: accuracy\n    min: 0.5\n"), CHECK, 2,
+         C + "score column 'score_d' names a class that is not declared (a, b, c) (score columns must match the policy's classes exactly)", group="values"),
+    Case("prob-missing-class", "no score column for a declared class",
+         _data(multi_csv(score_cols=("a", "b"), probs=lambda i: [0.5, 0.5]),
+               pol=MULTI_HEAD + "gates:\n  - metric: accuracy\n    min: 0.5\n"), CHECK, 2,
+         C + "has scores for 2 of 3 classes; missing 'score_c' (write one score column per declared class)", group="values"),
+    Case("prob-not-summing", "class probabilities that do not sum to 1",
+         _data(multi_csv(probs=lambda i: [0.5, 0.4, 0.4]), pol=MULTI_HEAD + "gates:\n  - metric: log_loss\n    max: 1\n"),
+         CHECK, 2,
+         C + 'labeled row 1: class probabilities sum to 1.3000, not 1 (score columns must be the probabilities of the declared classes)', group="values"),
+    Case("weight-negative", "a negative weight",
+         _data(binary_csv(header="id,label,score,weight", score=lambda i: f"0.5,{-1 if i == 6 else 1}")), CHECK, 2,
+         C + "row 7 (line 8), column 'weight': weight -1.0 is negative (weights must be >= 0)",
+         group="values"),
+    Case("jsonl-mixed-label-types", "labels 1 and \"1\" in one JSON Lines file",
+         _data(jsonl([{"id": f"r{i}", "label": (1 if i < 20 else "1") if i % 2 else 0, "score": 0.5} for i in range(40)]),
+               name="cand.jsonl"), ["check", "--policy", "policy.yml", "--candidate", "cand.jsonl"], 2,
+         "model-gate: error: cand.jsonl: column 'label': mixes label types: 1 at row 2 (line 2) and '1' at row 22 (line 22) (write every label with one type (all strings or all numbers))",
+         group="values"),
+    Case("jsonl-invalid", "a line that is not JSON", _data('{"id": "r0", "label": 1}\n{"id": r1}\n', name="cand.jsonl"),
+         ["check", "--policy", "policy.yml", "--candidate", "cand.jsonl"], 2,
+         'model-gate: error: cand.jsonl: line 2 is not valid JSON (Expecting value) (write one JSON object per line)', group="values"),
+    Case("jsonl-not-object", "a JSON line that is a list", _data('{"id": "r0", "label": 1}\n[1, 2]\n', name="cand.jsonl"),
+         ["check", "--policy", "policy.yml", "--candidate", "cand.jsonl"], 2,
+         'model-gate: error: cand.jsonl: line 2 is a JSON list, not an object (write one JSON object per line)', group="values"),
+    Case("jsonl-nested", "a nested JSON value", _data('{"id": "r0", "label": {"v": 1}}\n', name="cand.jsonl"),
+         ["check", "--policy", "policy.yml", "--candidate", "cand.jsonl"], 2,
+         "model-gate: error: cand.jsonl: line 1, key 'label' holds a nested dict (use flat scalar values)", group="values"),
+    Case("class-absent-from-data", "a class named by a gate but absent from the data",
+         {"policy.yml": MULTI_HEAD.replace("classes: [a, b, c]\n", "") + "gates:\n  - metric: recall\n    class: d\n    min: 0.5\n",
+          "cand.csv": multi_csv(score_cols=("a", "b", "c"))}, CHECK, 2,
+         P + "gates[0].class: class 'd' is named in the policy but absent from the data (classes found: a, b, c) (fix the class name, or list it in the policy's classes: if it is just rare)", group="values"),
+    # -- candidate and baseline ----------------------------------------------------------------
+    Case("baseline-missing", "comparative gate without --baseline", _gate("  - metric: recall\n    max_drop: 0.05\n"),
+         CHECK, 2,
+         P + 'gates[0] (recall max_drop) compares with a baseline, but no --baseline was given (pass --baseline FILE, or set decision.require_baseline: false)', group="pairing"),
+    Case("ids-missing-column", "no id column with a baseline", {"policy.yml": policy("  - metric: recall\n    max_drop: 0.05\n"),
+         "cand.csv": binary_csv().replace("id,", "key,"), "base.csv": binary_csv()}, CHECK_B, 2,
+         C + "has no column 'id' (columns: key, label, score) (add the column to the candidate file or map it in the policy's data: section)", group="pairing"),
+    Case("ids-duplicate", "an id used twice", {"policy.yml": policy("  - metric: recall\n    max_drop: 0.05\n"),
+         "cand.csv": binary_csv(ids=[*range(39), 5]), "base.csv": binary_csv()}, CHECK_B, 2,
+         C + "column 'id': id 'r5' appears twice (row 6 (line 7) and row 40 (line 41)) (ids must be unique per file)", group="pairing"),
+    Case("ids-empty", "an empty id", {"policy.yml": policy("  - metric: recall\n    max_drop: 0.05\n"),
+         "cand.csv": binary_csv().replace("r7,", ","), "base.csv": binary_csv()}, CHECK_B, 2,
+         C + "row 8 (line 9), column 'id': id is empty (every row needs an id)", group="pairing"),
+    Case("ids-partial-overlap", "candidate and baseline share only some ids",
+         {"policy.yml": policy("  - metric: recall\n    max_drop: 0.05\n"), "cand.csv": binary_csv(ids=range(0, 40)),
+          "base.csv": binary_csv(ids=range(20, 60))}, CHECK_B, 2,
+         'model-gate: error: cand.csv + base.csv: candidate has 40 ids, baseline 40, and they share 20: pairing needs the same id set (paired) or disjoint sets (independent, e.g. canary traffic) (evaluate both models on the same examples, or set bootstrap.pairing: independent)', group="pairing"),
+    Case("ids-paired-disjoint", "pairing: paired with disjoint ids",
+         {"policy.yml": policy("  - metric: recall\n    max_drop: 0.05\n").replace("seed: 1}", "seed: 1, pairing: paired}"),
+          "cand.csv": binary_csv(ids=range(0, 40)), "base.csv": binary_csv(ids=range(40, 80))}, CHECK_B, 2,
+         'model-gate: error: cand.csv + base.csv: candidate has 40 ids, baseline 40, and they share 0: pairing: paired needs the same id set (evaluate both models on the same examples, or set bootstrap.pairing: independent)',
+         group="pairing"),
+    Case("labels-disagree", "paired files with different ground truth",
+         {"policy.yml": policy("  - metric: recall\n    max_drop: 0.05\n"), "cand.csv": binary_csv(),
+          "base.csv": binary_csv(label=lambda i: str((i + (i == 9)) % 2))}, CHECK_B, 2,
+         "model-gate: error: cand.csv + base.csv: id 'r9' has label '1' in the candidate but '0' in the baseline (paired files must carry the same ground truth)", group="pairing"),
+    # -- degenerate but valid data: a verdict, not a crash ---------------------------------------
+    Case("ap-zero-positives", "average precision with zero positives: inconclusive with a reason",
+         _data(binary_csv(label=lambda i: "0"), pol=policy("  - metric: average_precision\n    min: 0.5\n",
+                                                           extra="classes: ['0', '1']\n")),
+         CHECK + JSON, 1, None, check=_zero_positives, group="degenerate"),
+    Case("ap-zero-positives-warn", "the same with decision.inconclusive: warn → exit 0",
+         _data(binary_csv(label=lambda i: "0"), pol=policy("  - metric: average_precision\n    min: 0.5\n",
+                                                           extra="classes: ['0', '1']\ndecision: {inconclusive: warn}\n")),
+         CHECK + JSON, 0, None, check=_zero_positives, group="degenerate"),
+    Case("slice-one-row", "a slice value with a single row: inconclusive, not a crash",
+         _data(binary_csv(header="id,label,score,region", score=lambda i: f"0.{i % 10},{'x' if i == 1 else 'y'}"),
+               pol=policy("  - metric: recall\n    slice: region\n    min: 0.1\n")),
+         CHECK + JSON, 1, None, check=_one_row_slice, group="degenerate"),
+    # -- command line --------------------------------------------------------------------------
+    Case("cli-negative-seed", "--seed below 0", _bin(), CHECK + ["--seed", "-3"], 2,
+         'model-gate: error: command line: --seed must be >= 0', group="cli"),
+    Case("cli-unknown-option", "an unknown option", _bin(), CHECK + ["--colour"], 2,
+         'model-gate: error: unrecognized arguments: --colour (see model-gate --help)', group="cli"),
+    Case("cli-missing-candidate", "check without --candidate", _bin(), ["check", "--policy", "policy.yml"], 2,
+         'model-gate: error: the following arguments are required: --candidate (see model-gate check --help)',
+         group="cli"),
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# running a case
+
+
+def materialise(case: Case, workdir: Path) -> None:
+    for name, content in case.files.items():
+        path = workdir / name
+        if content is None:
+            path.mkdir()
+        elif isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    if case.setup:
+        case.setup(workdir)
+
+
+def run_case(case: Case, workdir: Path, capsys) -> tuple[int, str, str]:
+    old = Path.cwd()
+    os.chdir(workdir)
+    try:
+        code = main(case.args)
+    finally:
+        os.chdir(old)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def _still_readable(path: Path) -> bool:
+    try:
+        path.read_bytes()
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_bad_input(case: Case, tmp_path: Path, capsys, monkeypatch) -> None:
+    if case.id == "file-parquet-corrupt":
+        pytest.importorskip("pyarrow")
+    for key in [k for k in os.environ if k.startswith(("GITHUB_", "GITLAB_", "CI_"))] + ["CI"]:
+        monkeypatch.delenv(key, raising=False)
+    materialise(case, tmp_path)
+    if case.id == "file-unreadable" and _still_readable(tmp_path / "cand.csv"):
+        pytest.skip("chmod 000 does not stop this user from reading the file (running as root)")
+    code, out, err = run_case(case, tmp_path, capsys)
+    assert "Traceback" not in err and "Traceback" not in out
+    assert code == case.exit, (code, err)
+    if case.message is None:
+        assert err == "", err
+        assert case.check is not None
+        case.check(out, tmp_path)
+    else:
+        assert err.endswith("\n") and err.count("\n") == 1, f"not one line: {err!r}"
+        assert err.rstrip("\n") == case.message
+
+
+def test_suspicious_but_valid_csv_reads_exactly(tmp_path: Path) -> None:
+    """BOM and quoted newlines/commas: the values come through untouched."""
+    from gate.readers import read_table
+    path = tmp_path / "t.csv"
+    path.write_bytes("\ufeffid,note\r\nr0,\"two\r\nlines\"\r\nr1,\"a, \"\"b\"\"\"\r\n".encode())
+    table = read_table(path)
+    assert list(table.columns) == ["id", "note"]
+    assert table.columns["note"] == ["two\r\nlines", 'a, "b"'] and table.lines == [2, 4]
+
+
+def test_catalogue_is_large_and_ids_unique() -> None:
+    assert len(CASES) >= 40
+    assert len({c.id for c in CASES}) == len(CASES)
+
+
+def test_errors_doc_is_up_to_date() -> None:
+    sys.path.insert(0, str(ROOT))
+    from validation.errors_doc import render
+    assert (ROOT / "docs" / "errors.md").read_text(encoding="utf-8") == render(CASES), \
+        "docs/errors.md is stale: run python -m validation.errors_doc"

@@ -1,0 +1,1 @@
+"""Validation studies of model-gate's verdicts (docs/validity.md, docs/errors.md)."""
