@@ -136,3 +136,29 @@ def test_http_error_text_never_contains_the_token(fake_github):
         client.request("GET", "/user")
     assert token not in str(info.value) and "***" in str(info.value)
     fake_github.violations.clear()  # this client deliberately omits GitHub's headers
+
+
+def test_a_pagination_link_to_another_host_is_not_followed(fake_github, tmp_path):
+    fake_github.inject("GET", LIST, status=200, body=[],
+                       headers={"Link": '<http://127.0.0.2:1/api/v3/steal?page=2>; rel="next"'})
+    r = run(publication(), github_env(tmp_path, fake_github))
+    assert not r.outcome.ok
+    assert any("another host" in m for m in r.outcome.messages)
+    assert fake_github.requests("POST") == []
+
+
+def test_a_redirect_to_another_host_does_not_carry_the_gitlab_token(fake_gitlab, tmp_path):
+    from tests.fakes.gitlab import FakeGitLab
+
+    other = FakeGitLab().start()
+    try:
+        other_url = other.url.replace("127.0.0.1", "localhost")  # another host name
+        fake_gitlab.inject("GET", "/notes$", status=302,
+                           headers={"Location": f"{other_url}/api/v4/projects/42/merge_requests/3/notes"})
+        r = run(publication(), gitlab_env(fake_gitlab), max_retries=0)
+    finally:
+        other.stop()
+    assert other.log, "the redirect was followed"
+    assert all("private-token" not in q.headers for q in other.log)
+    assert not r.outcome.ok
+    assert_no_secret(r, tmp_path, (GL_TOKEN,))

@@ -21,6 +21,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping
+from urllib.parse import urlsplit
 
 import requests
 
@@ -117,8 +118,30 @@ class Redactor:
         return text
 
 
+class _Session(requests.Session):
+    """A session that, like ``requests`` does for ``Authorization``, drops GitLab's token headers
+    when a redirect leaves the original host."""
+
+    SECRET_HEADERS = ("PRIVATE-TOKEN", "JOB-TOKEN")
+
+    def rebuild_auth(self, prepared_request: Any, response: Any) -> None:
+        super().rebuild_auth(prepared_request, response)
+        if self.should_strip_auth(response.request.url, prepared_request.url):
+            for name in self.SECRET_HEADERS:
+                prepared_request.headers.pop(name, None)
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.lower()
+
+
 class HttpClient:
-    """``request()`` returns a 2xx/3xx ``requests.Response`` or raises :class:`HttpError`."""
+    """``request()`` returns a 2xx/3xx ``requests.Response`` or raises :class:`HttpError`.
+
+    Absolute URLs (pagination links) are only followed on the base URL's origin, so a forged or
+    misconfigured ``link`` header can never send the token to another host.
+    """
 
     def __init__(self, base_url: str, headers: Mapping[str, str], *, policy: RetryPolicy,
                  sleep: Callable[[float], None] = time.sleep,
@@ -126,7 +149,7 @@ class HttpClient:
                  timeout: float = 30.0, redact: Redactor | None = None,
                  session: requests.Session | None = None) -> None:
         self.base_url = base_url.rstrip("/")
-        self.session = session or requests.Session()
+        self.session = session or _Session()
         self.session.headers.update(headers)
         self.policy = policy
         self.sleep = sleep
@@ -138,6 +161,9 @@ class HttpClient:
 
     def url(self, path_or_url: str) -> str:
         if path_or_url.startswith(("http://", "https://")):
+            if _origin(path_or_url) != _origin(self.base_url):
+                raise HttpError("GET", self.redact(path_or_url.split("?", 1)[0]), None, "",
+                                "refusing to follow a link to another host than the API's")
             return path_or_url
         return self.base_url + path_or_url
 
