@@ -359,3 +359,14 @@ def test_api_version_is_configurable(tmp_path):
     finally:
         server.stop()
     assert server.violations == []
+
+
+def test_a_failing_get_user_is_not_guessed_around(fake_github, tmp_path):
+    # With a PAT, a 5xx on GET /user must not switch to "any bot" matching (which would miss the
+    # PAT user's own comment and create a duplicate): the run fails cleanly instead.
+    run(publication("v1"), github_env(tmp_path, fake_github, token=PAT, run_id="1"))
+    fake_github.inject("GET", "^/user$", times=99, status=502, body={"message": "bad gateway"})
+    r = run(publication("v2"), github_env(tmp_path, fake_github, token=PAT, run_id="2"),
+            max_retries=1)
+    assert not r.outcome.ok and fake_github.requests("POST", "/comments$")[1:] == []
+    assert len(fake_github.issue_comments("octo", "gate", 7)) == 1

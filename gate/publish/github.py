@@ -128,9 +128,10 @@ class GitHubPublisher:
                 login = self.client.request("GET", "/user").json().get("login")
                 self._identity = Identity(login=login) if login else Identity(None, True)
             except HttpError as exc:
-                if exc.status == 401:
+                if exc.status not in (403, 404):  # 401, 5xx, no answer: do not guess
                     raise
-                self._identity = Identity(login=None, bot_fallback=True)  # GITHUB_TOKEN: 403
+                # the Actions GITHUB_TOKEN (an installation token) gets 403 here
+                self._identity = Identity(login=None, bot_fallback=True)
         return self._identity
 
     # -- comments --------------------------------------------------------------------------
