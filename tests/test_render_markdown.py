@@ -294,3 +294,17 @@ def test_truncated_adversarial_stays_inert():
     assert len(text) <= 2500
     outside = strip_code_spans(text)
     assert "@octocat" not in outside and "<script" not in outside and text.count("<!--") == 1
+
+
+def test_truncation_note_links_the_run():
+    url = "https://github.com/o/r/actions/runs/123/attempts/1"
+    text = md.render(large_report(20, 5), max_chars=6000, run_url=url)
+    assert f"[the CI run]({url})" in text
+    # not a URL we would link: ignored, no raw text leaks
+    for bad in ("javascript:alert(1)", "https://x.example/a b", "https://x.example/)<b>", None, ""):
+        t = md.render(large_report(20, 5), max_chars=6000, run_url=bad)
+        assert "javascript" not in t and "<b>" not in t
+    t = md.render(large_report(20, 5), max_chars=6000, run_url="https://x.example/a)(b")
+    assert "[the CI run](https://x.example/a%29%28b)" in t
+    # no link when nothing was dropped
+    assert "CI run" not in md.render(binary_report(), run_url=url)

@@ -358,12 +358,15 @@ _NAMES = {"confusion": "confusion matrices", "curves": "PR curves", "per_class":
           "data": "data summary", "reproducibility": "reproducibility"}
 
 
-def render(report: Report, *, chart: str = "mermaid", max_chars: int = MAX_CHARS, key: str | None = None) -> str:
+def render(report: Report, *, chart: str = "mermaid", max_chars: int = MAX_CHARS, key: str | None = None,
+           run_url: str | None = None) -> str:
     """The comment body. ``chart`` is ``"mermaid"`` or ``"none"`` (drops only the chart, never the
-    numbers); ``key`` the marker key (default: the policy name)."""
+    numbers); ``key`` the marker key (default: the policy name); ``run_url`` (http/https only) is linked
+    from the truncation note when something had to be dropped."""
     if chart not in CHARTS:
         raise ValueError(f"chart must be one of {CHARTS}, got {chart!r}")
     marker = marker_line(report.policy_name if key is None else key)
+    link = _run_link(run_url)
     head = [verdict_line(report)]
     if report.warnings:
         head.append("")
@@ -391,7 +394,7 @@ def render(report: Report, *, chart: str = "mermaid", max_chars: int = MAX_CHARS
             continue
         kept = [s for s in kept if s.name != name]
         dropped.append(_NAMES[name])
-        out = _assemble(head, table_head, rows, "", kept, _note(dropped, 0, max_chars), marker)
+        out = _assemble(head, table_head, rows, "", kept, _note(dropped, 0, max_chars, link), marker)
         if len(out) <= max_chars:
             return out
 
@@ -404,7 +407,7 @@ def render(report: Report, *, chart: str = "mermaid", max_chars: int = MAX_CHARS
     for keep in (("data", "reproducibility"), ("reproducibility",), ()):
         kept = [full[n] for n in order if n in keep and n in full]
         dropped = [_NAMES[n] for n in DROP_ORDER if n in full and n not in keep]
-        fit = _fit_rows(head, table_head, rows, gates, kept, dropped, marker, max_chars)
+        fit = _fit_rows(head, table_head, rows, gates, kept, dropped, marker, max_chars, link)
         if fit is not None and (fit[0] >= must_show or not keep):
             best = fit[1]
             break
@@ -419,14 +422,15 @@ def render(report: Report, *, chart: str = "mermaid", max_chars: int = MAX_CHARS
 
 
 def _fit_rows(head: list[str], table_head: list[str], rows: list[str], gates: Sequence[GateResult],
-              kept: list[_Section], dropped: list[str], marker: str, max_chars: int) -> tuple[int, str] | None:
+              kept: list[_Section], dropped: list[str], marker: str, max_chars: int,
+              link: str) -> tuple[int, str] | None:
     """The largest number of leading gate rows that fits, with the assembled text (None: not even 0)."""
     lo, hi = 0, len(rows)
     best = None
     while lo <= hi:
         mid = (lo + hi) // 2
         cand = _assemble(head, table_head, rows[:mid], _omitted(gates[mid:]), kept,
-                         _note(dropped, len(rows) - mid, max_chars), marker)
+                         _note(dropped, len(rows) - mid, max_chars, link), marker)
         if len(cand) <= max_chars:
             best, lo = (mid, cand), mid + 1
         else:
@@ -448,11 +452,22 @@ def _omitted(gates: Sequence[GateResult]) -> str:
     return f"_{len(gates)} more gate rows not shown ({parts})._"
 
 
-def _note(dropped: Sequence[str], rows_dropped: int, max_chars: int) -> str:
+def _run_link(url: str | None) -> str:
+    """A Markdown link to the CI run, or ``""``: http(s) only, characters that could end the link
+    destination or the line percent-encoded."""
+    if not url or not re.match(r"https?://[^\s]+$", url.strip()):
+        return ""
+    safe = quote(url.strip(), safe=":/?#[]@!$&'*+,;=%-._~")
+    safe = safe.replace("(", "%28").replace(")", "%29").replace("`", "%60")
+    return f"[the CI run]({safe})"
+
+
+def _note(dropped: Sequence[str], rows_dropped: int, max_chars: int, link: str = "") -> str:
     what = []
     if dropped:
         what.append("dropped " + ", ".join(dropped))
     if rows_dropped:
         what.append(f"left out {rows_dropped} gate rows")
+    where = f"the artifacts of {link}" if link else "the job artifacts"
     return (f"> ✂️ Shortened to fit {max_chars:,} characters: {'; '.join(what)}. "
-            "The full report is in report.json / report.html (job artifacts).")
+            f"The full report is in report.json / report.html ({where}).")
