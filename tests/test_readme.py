@@ -24,7 +24,7 @@ def test_quick_start_has_exactly_two_commands_and_ci_runs_the_test_one():
 
 
 def test_example_command_paths_exist():
-    quick = README.split("## Quick start", 1)[1]
+    quick = README.split("## Quick start", 1)[1].split("\n## ", 1)[0]
     for path in re.findall(r"(?:policies|examples)/[\w./-]+\.(?:yml|csv)", quick):
         assert (ROOT / path).is_file(), path
 
