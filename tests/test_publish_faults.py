@@ -32,8 +32,8 @@ GITHUB_FAULTS = {
     "422 once": (dict(method="POST", status=422, body=TOO_LONG), {}, True, "too long"),
     "422 always": (dict(method="POST", status=422, times=99, body=TOO_LONG), {}, False,
                    "Body is too long"),
-    "slow once": (dict(method="GET", delay=0.6), {"http_timeout": 0.2}, True, "created"),
-    "slow always": (dict(method="GET", delay=0.6, times=99), {"http_timeout": 0.2,
+    "slow once": (dict(method="GET", delay=2.5), {"http_timeout": 1.0}, True, "created"),
+    "slow always": (dict(method="GET", delay=2.5, times=99), {"http_timeout": 1.0,
                                                               "max_retries": 1}, False,
                     "timed out"),
 }

@@ -94,8 +94,8 @@ def test_two_concurrent_runs_converge_to_one_comment(fake_github, tmp_path):
 def test_retried_post_that_already_succeeded_converges(fake_github, tmp_path):
     # The POST takes effect but its response is too slow: the client times out and retries,
     # creating a duplicate. Re-listing after the create removes it.
-    fake_github.inject("POST", "/comments$", delay=1.0, then_process=True)
-    r = run(publication(), github_env(tmp_path, fake_github), http_timeout=0.3)
+    fake_github.inject("POST", "/comments$", delay=2.5, then_process=True)
+    r = run(publication(), github_env(tmp_path, fake_github), http_timeout=1.0)
     assert r.outcome.ok, r.outcome.messages
     assert len(fake_github.requests("POST", "/comments$")) == 2
     assert len(_ours(fake_github)) == 1

@@ -93,8 +93,8 @@ def test_a_wait_longer_than_allowed_gives_up_at_once(fake_github, tmp_path):
 
 
 def test_slow_response_times_out_and_is_retried(fake_github, tmp_path):
-    fake_github.inject("GET", LIST, delay=1.0)
-    r = run(publication(), github_env(tmp_path, fake_github), http_timeout=0.25)
+    fake_github.inject("GET", LIST, delay=2.5)
+    r = run(publication(), github_env(tmp_path, fake_github), http_timeout=1.0)
     assert r.outcome.ok, r.outcome.messages
     assert len(fake_github.requests("GET", LIST)) >= 2
     assert _retry_sleeps(r) == [1.0]  # backoff after the timeout
