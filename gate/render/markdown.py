@@ -253,7 +253,7 @@ def pr_section(curves: Sequence[Curve], chart: str) -> str | None:
     shown = classes[:MAX_CURVE_CLASSES]
     body: list[str] = []
     if chart == "mermaid":
-        body += ["In each chart the first line is the candidate, the second the baseline "
+        body += ["In each chart the blue line is the candidate, the orange one the baseline "
                  "(points: nearest curve point to each recall step; same numbers as the table).", ""]
     for i, cls in enumerate(shown, 1):
         models = {c.model: c for c in pr if c.class_name == cls}
@@ -263,7 +263,9 @@ def pr_section(curves: Sequence[Curve], chart: str) -> str | None:
         areas = ", ".join(f"{m} area {T.fmt(models[m].area)}" for m in order)
         body += [f"**Class {code(cls)}** ({areas})", ""]
         if chart == "mermaid":
-            body += ["```mermaid", "xychart-beta",
+            body += ["```mermaid",
+                     '%%{init: {"themeVariables": {"xyChart": {"plotColorPalette": "#1f77b4, #ff7f0e"}}}}%%',
+                     "xychart-beta",
                      f'    title "Precision-recall, class {i} of {len(shown)}"',
                      '    x-axis "Recall" [' + ", ".join(f'"{r:.1f}"' for r in RECALL_GRID) + "]",
                      '    y-axis "Precision" 0 --> 1']
