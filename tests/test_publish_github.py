@@ -370,3 +370,12 @@ def test_a_failing_get_user_is_not_guessed_around(fake_github, tmp_path):
             max_retries=1)
     assert not r.outcome.ok and fake_github.requests("POST", "/comments$")[1:] == []
     assert len(fake_github.issue_comments("octo", "gate", 7)) == 1
+
+
+def test_a_non_json_answer_fails_cleanly_and_outputs_are_still_written(fake_github, tmp_path):
+    fake_github.inject("GET", "/comments$", status=200, body=b"<html>proxy login</html>",
+                       headers={"Content-Type": "text/html"})
+    r = run(publication(verdict="fail", failed=1), github_env(tmp_path, fake_github))
+    assert not r.outcome.ok
+    assert any("unexpectedly" in m for m in r.outcome.messages)
+    assert parse_github_output((tmp_path / "output.txt").read_text())["verdict"] == "fail"

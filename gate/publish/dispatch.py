@@ -141,7 +141,10 @@ def _publish_github(pub: Publication, environ: Mapping[str, str], comment: str, 
     commands.annotations(pub.annotations)
     _write_summary(pub, environ, ctx, rep)
     if comment == "auto" or status:
-        _github_writes(pub, ctx, comment, status, status_key, marker, rep, net)
+        try:
+            _github_writes(pub, ctx, comment, status, status_key, marker, rep, net)
+        except Exception as exc:  # a bug or an odd API answer: still write the outputs below
+            rep.warn(f"publishing failed unexpectedly: {type(exc).__name__}: {exc}", failed=True)
     _write_outputs(pub, environ, rep)
 
 
