@@ -84,3 +84,34 @@ def test_screenshot_script(tmp_path):
     assert proc.returncode == 0, proc.stderr
     data = out.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
+
+
+MERMAID_JS = os.environ.get("MODEL_GATE_MERMAID_JS", "")
+
+
+@pytest.mark.skipif(not (MERMAID_JS and os.path.exists(MERMAID_JS)),
+                    reason="set MODEL_GATE_MERMAID_JS to a mermaid.min.js (npm package mermaid) to check the charts")
+def test_mermaid_charts_parse_and_render(tmp_path):
+    """Optional: every ```mermaid block of the comment parses and renders with a real Mermaid."""
+    import html as _html
+    from gate.render import markdown
+    from report_factory import adversarial_report
+    blocks = []
+    for r in (binary_report(), adversarial_report()):
+        blocks += re.findall(r"```mermaid\n(.*?)```", markdown.render(r), flags=re.S)
+    assert blocks
+    pres = "".join(f'<pre class="mermaid">{_html.escape(b)}</pre>' for b in blocks)
+    page = tmp_path / "mermaid.html"
+    page.write_text(
+        '<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>' + pres +
+        f'<script charset="utf-8" src="{Path(MERMAID_JS).resolve().as_uri()}"></script><script>'
+        "mermaid.initialize({startOnLoad:false});(async()=>{const out=[];"
+        "for(const el of document.querySelectorAll('pre.mermaid')){try{await mermaid.parse(el.textContent);"
+        "out.push('OK')}catch(e){out.push('ERR '+e.message)}}"
+        "await mermaid.run({querySelector:'pre.mermaid'});"
+        "console.log('RESULT '+out.join('|')+' svgs='+document.querySelectorAll('svg').length)})();"
+        "</script></body></html>", encoding="utf-8")
+    proc = run_chromium(page, tmp_path, "--virtual-time-budget=20000", "--dump-dom")
+    result = [ln for ln in proc.stderr.splitlines() if "RESULT" in ln]
+    assert result, proc.stderr[-2000:]
+    assert "ERR" not in result[0] and f"svgs={len(blocks)}" in result[0], result[0]
