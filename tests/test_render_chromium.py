@@ -15,7 +15,7 @@ import pytest
 
 from gate.render import html as H
 from gate.render import plots
-from report_factory import binary_report
+from report_factory import adversarial_report, binary_report
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -62,9 +62,10 @@ def test_console_error_detection_works(tmp_path):
 
 
 @pytest.mark.skipif(not plots.available(), reason="matplotlib not installed (model-gate[plots])")
-def test_report_renders_without_console_errors_and_shows_forest_plot(tmp_path):
+@pytest.mark.parametrize("factory", [binary_report, adversarial_report], ids=["binary", "adversarial"])
+def test_report_renders_without_console_errors_and_shows_forest_plot(tmp_path, factory):
     page = tmp_path / "report.html"
-    page.write_text(H.render(binary_report()), encoding="utf-8")
+    page.write_text(H.render(factory()), encoding="utf-8")
     proc = run_chromium(page, tmp_path, "--dump-dom")
     assert proc.returncode == 0, proc.stderr[-2000:]
     dom = proc.stdout
@@ -73,6 +74,7 @@ def test_report_renders_without_console_errors_and_shows_forest_plot(tmp_path):
     assert m, "forest plot container missing from the rendered DOM"
     assert "<svg" in m.group(1)
     assert "model-gate failed" in dom and 'class="gates"' in dom
+    assert "<script" not in dom.lower()  # no name turned into a live element
 
 
 def test_screenshot_script(tmp_path):
