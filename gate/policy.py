@@ -143,6 +143,35 @@ def parse_yaml(text: str, source: str) -> Any:
                           fix="fix the YAML syntax") from None
     except yaml.YAMLError as exc:
         raise PolicyError(f"invalid YAML: {exc}", source=source, fix="fix the YAML syntax") from None
+    except RecursionError:
+        raise PolicyError("invalid YAML: nested too deeply", source=source, fix="fix the YAML syntax") from None
+
+
+MAX_POLICY_NODES = 100_000
+MAX_POLICY_DEPTH = 64
+
+
+def _check_structure(doc: Any, source: str) -> None:
+    """Reject what YAML aliases can build but a policy never needs: a value that contains itself
+    (``gates: &a [*a]``), very deep nesting, or an alias bomb that expands to a huge document."""
+    seen = 0
+    stack: list[tuple[Any, int, frozenset[int]]] = [(doc, 0, frozenset())]
+    while stack:
+        node, depth, ancestors = stack.pop()
+        seen += 1
+        if seen > MAX_POLICY_NODES:
+            raise PolicyError(f"the policy expands to more than {MAX_POLICY_NODES:,} values", source=source,
+                              fix="check YAML anchors and aliases (*name)")
+        if not isinstance(node, (dict, list)):
+            continue
+        if id(node) in ancestors:
+            raise PolicyError("a YAML alias refers to a value that contains it (the policy would be infinite)",
+                              source=source, fix="check YAML anchors and aliases (*name)")
+        if depth >= MAX_POLICY_DEPTH:
+            raise PolicyError(f"the policy is nested more than {MAX_POLICY_DEPTH} levels deep", source=source)
+        inner = ancestors | {id(node)}
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((child, depth + 1, inner) for child in children)
 
 
 class _StrictLoader(yaml.SafeLoader):
@@ -153,6 +182,11 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
     seen: set[Any] = set()
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=deep)
+        try:
+            hash(key)
+        except TypeError:
+            raise yaml.constructor.ConstructorError(None, None, "a mapping key must be a plain value, not a list "
+                                                    "or mapping", key_node.start_mark) from None
         if key in seen:
             raise yaml.constructor.ConstructorError(
                 None, None, f"duplicate key {key!r}", key_node.start_mark)
@@ -176,6 +210,7 @@ def build_policy(doc: Any, *, source: str, sha256: str = "") -> Policy:
     if not isinstance(doc, dict):
         raise PolicyError(f"the policy must be a mapping of fields, got {_kind(doc)}", source=source,
                           fix="start from one of the examples in policies/")
+    _check_structure(doc, source)
     _validate_schema(doc, source)
     task = doc["task"]
     positive = _label_text(doc.get("positive_class"))

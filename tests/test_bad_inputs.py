@@ -146,6 +146,22 @@ CASES: list[Case] = [
     Case("yaml-duplicate-key", "a key given twice", {"policy.yml": policy(extra="name: u\n"), "cand.csv": binary_csv()},
          CHECK, 2,
          P + "line 6, column 1: invalid YAML: duplicate key 'name' (fix the YAML syntax)"),
+    Case("yaml-recursive-alias", "an alias inside its own anchor (found by hypothesis; was a traceback)",
+         {"policy.yml": "gates: &a [*a]\n", "cand.csv": binary_csv()}, CHECK, 2,
+         P + "a YAML alias refers to a value that contains it (the policy would be infinite) "
+         "(check YAML anchors and aliases (*name))"),
+    Case("yaml-alias-bomb", "aliases that expand to a billion values",
+         {"policy.yml": "a: &a [1,1,1,1,1,1,1,1,1,1]\n" + "".join(
+             f"{k}: &{k} [{', '.join(['*' + p] * 10)}]\n" for p, k in zip("abcdefgh", "bcdefghi")),
+          "cand.csv": binary_csv()}, CHECK, 2,
+         P + "the policy expands to more than 100,000 values (check YAML anchors and aliases (*name))"),
+    Case("yaml-complex-key", "a list used as a mapping key (found by hypothesis; was a traceback)",
+         {"policy.yml": "? [a, b]\n: 1\n", "cand.csv": binary_csv()}, CHECK, 2,
+         P + "line 1, column 3: invalid YAML: a mapping key must be a plain value, not a list or mapping "
+         "(fix the YAML syntax)"),
+    Case("yaml-deep-nesting", "nesting 5,000 levels deep",
+         {"policy.yml": "x: " + "[" * 5000 + "]" * 5000 + "\n", "cand.csv": binary_csv()}, CHECK, 2,
+         P + "invalid YAML: nested too deeply (fix the YAML syntax)"),
     Case("policy-empty", "empty policy file", {"policy.yml": "", "cand.csv": binary_csv()}, CHECK, 2,
          P + 'the policy is empty (start from one of the examples in policies/)'),
     Case("policy-not-mapping", "policy is a YAML list", {"policy.yml": "- version: 1\n", "cand.csv": binary_csv()},
