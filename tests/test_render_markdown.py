@@ -157,11 +157,14 @@ def test_code_span_round_trips_through_table_cell_split():
 def test_prose_keeps_words_and_neutralises_tokens():
     out = md.prose("recall for `fraud` 0.87 [0.84, 0.90] is below the 0.90 floor")
     assert out == "recall for `fraud` 0.87 \\[0.84, 0.90\\] is below the 0.90 floor"
-    out = md.prose("ping @octocat about #12 and !3 :tada: see www.evil.example or [x](http://e) <b>")
+    out = md.prose("ping @octocat about #12 and !3 :tada: see www.evil.example or [x](http://e) <b> "
+                   "%v1 &7 ~bug $snip R&D")
     outside = strip_code_spans(out)
-    for bad in ("@octocat", "#12", "!3", ":tada:", "www.", "](", "<b>"):
+    for bad in ("@octocat", "#12", "!3", ":tada:", "www.", "](", "<b>", "%v1", "&7", "&amp;7", "~bug", "$snip",
+                "&amp;D"):
         assert bad not in outside
     assert "&lt;b&gt;" in out or "`&lt;b&gt;`" in out
+    assert md.prose("drop of 5.0% (p < 0.05)") == "drop of 5.0% (p &lt; 0.05)"
 
 
 # --- marker -----------------------------------------------------------------------------------------

@@ -63,12 +63,15 @@ def code(s: str) -> str:
 
 _SAFE_TOKEN = re.compile(r"(?:[^\W_]|[.,;()=+\-%/≥≤−–Δ×·'\"<>&\[\]])+:?")
 _QUOTED = re.compile(r"`([^`]+)`")
+#: GitLab references: ``%milestone``, ``&epic`` (``#``, ``!``, ``~``, ``$``, ``@`` are never prose)
+_REF_LIKE = re.compile(r"[%&][^\W_]")
 
 
 def _prose_words(s: str) -> list[str]:
     out = []
     for tok in s.split():
-        if _SAFE_TOKEN.fullmatch(tok) and not tok.lower().startswith("www."):
+        if (_SAFE_TOKEN.fullmatch(tok) and not tok.lower().startswith("www.")
+                and not _REF_LIKE.search(tok)):
             t = html.escape(tok, quote=False)
             out.append(t.replace("[", "\\[").replace("]", "\\]"))
         else:
@@ -82,8 +85,8 @@ def prose(s: str) -> str:
     Spans the engine quoted in single backticks become code spans of their inside. The rest is split
     on whitespace: a word made only of letters, digits and harmless punctuation stays prose
     (``<``/``>``/``&`` HTML-escaped, ``[``/``]`` backslash-escaped so no link can form); any other word
-    (``@x``, ``#1``, ``!12``, ``:x:``, ``*``, ``_``, ``|``, ``\\``, a stray backtick, ``www.…``)
-    becomes its own code span."""
+    (``@x``, ``#1``, ``!12``, ``:x:``, ``%m``, ``&1``, ``$x``, ``~l``, ``*``, ``_``, ``|``, ``\\``, a
+    stray backtick, ``www.…``) becomes its own code span."""
     s = T.one_line(s)
     out: list[str] = []
     pos = 0
