@@ -167,3 +167,29 @@ def test_missing_policy_file_exits_2():
     proc = run_cli("check", "--policy", "nope.yml", "--candidate", "x.csv")
     assert proc.returncode == 2
     assert proc.stderr.strip() == "model-gate: error: nope.yml: file not found (check the --policy path)"
+
+
+def test_console_output_is_inert_in_github_actions(tmp_path):
+    """A class named like a workflow command prints with command processing suspended."""
+    policy = write_policy(tmp_path, """version: 1
+name: inj
+task: multiclass
+classes: ["::error::pwn", "b"]
+bootstrap: {resamples: 200}
+gates:
+  - metric: recall
+    class: "*"
+    min: 0.99
+""")
+    cand = _csv(tmp_path, "c.csv", "id,label,prediction\n1,::error::pwn,b\n2,b,b\n3,::error::pwn,::error::pwn\n")
+    env = {"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
+           "GITHUB_OUTPUT": str(tmp_path / "out.txt")}
+    proc = run_cli("check", "--policy", policy, "--candidate", cand, "--comment", "off", env=env)
+    lines = proc.stdout.splitlines()
+    starts = [i for i, line in enumerate(lines) if line.startswith("::stop-commands::")]
+    assert starts, proc.stdout
+    token = lines[starts[0]].split("::")[2]
+    end = lines.index(f"::{token}::")
+    assert any("::error::pwn" in line for line in lines[starts[0]:end])
+    outside = lines[:starts[0]] + lines[end + 1:]
+    assert not any(line.startswith("::error::pwn") for line in outside)

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from gate.cli.common import add_publish_arguments, publish_report
+from gate.cli.common import add_publish_arguments, print_untrusted, publish_report
 from gate.engine import run_check
 from gate.errors import UsageError
 from gate.policy import load_policy
@@ -52,9 +52,9 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         _write(Path(args.comment_file), markdown.render(report, chart=args.chart, key=args.comment_key))
     if args.format == "json":
         sys.stdout.write(json_report.render(report))
+        sys.stdout.flush()
     else:
-        sys.stdout.write(console.render(report, color=console.use_color(sys.stdout), quiet=args.quiet))
-    sys.stdout.flush()
+        print_untrusted(console.render(report, color=console.use_color(sys.stdout), quiet=args.quiet), sys.stdout)
     commands = sys.stderr if args.format == "json" else sys.stdout
     if not publish_report(report, args, report_json, commands):
         return 2

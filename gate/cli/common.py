@@ -9,6 +9,7 @@ from typing import TextIO
 
 from gate.publish.dispatch import publish
 from gate.publish.publication import Publication
+from gate.publish.workflow_commands import Commands
 from gate.render import annotations, markdown
 from gate.render import text as T
 from gate.report import Report
@@ -25,6 +26,16 @@ def add_publish_arguments(parser: argparse.ArgumentParser) -> None:
                        help="exit 2 when publishing fails (default: publishing never changes the exit code)")
     group.add_argument("--dotenv", metavar="PATH", help="write a GitLab dotenv report (MODEL_GATE_VERDICT, ...)")
     group.add_argument("--api-url", help="GitHub/GitLab API base URL (default: from the CI environment)")
+
+
+def print_untrusted(text: str, stream: TextIO) -> None:
+    """Print text holding class names/slice values. In GitHub Actions it goes out with workflow-command
+    processing suspended (``::stop-commands::``), so a class named ``::error::x`` prints as text."""
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        Commands(stream).print_untrusted(text)
+    else:
+        stream.write(text)
+    stream.flush()
 
 
 def publication_for(report: Report, comment_key: str | None, report_json: str | None) -> Publication:

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from gate.cli.common import add_publish_arguments, publish_report
+from gate.cli.common import add_publish_arguments, print_untrusted, publish_report
 from gate.errors import InputError
 from gate.render import console
 from gate.report import Report
@@ -51,7 +51,7 @@ def load_report(path: str) -> Report:
 
 def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     report = load_report(args.report)
-    sys.stdout.write(console.render(report, color=console.use_color(sys.stdout), quiet=True))
+    print_untrusted(console.render(report, color=console.use_color(sys.stdout), quiet=True), sys.stdout)
     if not publish_report(report, args, args.report, sys.stdout):
         return 2
     return report.exit_code if args.exit_with_verdict else 0
