@@ -193,3 +193,14 @@ gates:
     assert any("::error::pwn" in line for line in lines[starts[0]:end])
     outside = lines[:starts[0]] + lines[end + 1:]
     assert not any(line.startswith("::error::pwn") for line in outside)
+
+
+def test_input_error_in_ci_still_sets_outputs_and_dotenv(tmp_path):
+    outputs = tmp_path / "out.txt"
+    env = {"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": str(outputs)}
+    proc = run_cli("check", "--policy", "missing.yml", "--candidate", "x.csv", "--dotenv", str(tmp_path / "gate.env"),
+                   env=env)
+    assert proc.returncode == 2
+    assert "::error title=model-gate%3A input error::missing.yml: file not found" in proc.stdout
+    assert "verdict=error" in outputs.read_text().splitlines()
+    assert (tmp_path / "gate.env").read_text().splitlines() == ["MODEL_GATE_VERDICT=error", "MODEL_GATE_FAILED=0"]

@@ -7,6 +7,7 @@ import os
 import sys
 from typing import TextIO
 
+from gate.publish import files
 from gate.publish.dispatch import publish
 from gate.publish.publication import Publication
 from gate.publish.workflow_commands import Commands
@@ -63,3 +64,24 @@ def publish_report(report: Report, args: argparse.Namespace, report_json: str | 
                       dotenv_path=args.dotenv, commands_stream=commands_stream, log_stream=sys.stderr,
                       comment_key=args.comment_key, api_url=args.api_url)
     return outcome.ok or not args.strict_publish
+
+
+def announce_error(message: str, args: argparse.Namespace) -> None:
+    """An input or usage error stops before a report exists; CI still learns about it. GitHub: an
+    ``::error`` annotation and ``verdict=error`` outputs; GitLab: ``MODEL_GATE_VERDICT=error`` in the
+    ``--dotenv`` report. Best effort: a failure here never hides the original error."""
+    env = os.environ
+    if env.get("GITHUB_ACTIONS") == "true":
+        Commands(sys.stdout).error(message, title="model-gate: input error")
+        if env.get("GITHUB_OUTPUT"):
+            outputs = {"verdict": "error", "passed": "false", "failed_count": "0", "report_json": "",
+                       "comment_url": ""}
+            try:
+                files.write_github_outputs(env["GITHUB_OUTPUT"], outputs)
+            except (OSError, ValueError):
+                pass
+    if getattr(args, "dotenv", None):
+        try:
+            files.write_dotenv(args.dotenv, {"MODEL_GATE_VERDICT": "error", "MODEL_GATE_FAILED": "0"})
+        except OSError:
+            pass

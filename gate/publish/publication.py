@@ -25,8 +25,8 @@ class Publication:
     ``summary_body`` is the job-summary Markdown (may be the same text). ``verdict`` is
     ``"pass"``/``"fail"``; ``exit_code`` the verdict's exit code (0/1); ``failed_count`` the number of
     blocking failed gates; ``report_json_path`` where report.json was written (or None);
-    ``annotations`` are worst first; ``status_description`` is a short one-liner for a commit status.
-    ``shorten(limit)`` returns a shorter comment body keeping the marker (for a 422 "body too long").
+    ``annotations`` are worst first; ``status_description`` is a short one-liner for a commit status;
+    ``run_stamp`` identifies the run (publishers never let an older run overwrite a newer comment).
     """
 
     comment_body: str
