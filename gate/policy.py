@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -385,4 +386,16 @@ def _show(x: Any) -> str:
 
 def _label_text(x: Any) -> str | None:
     """Class labels are compared as text: YAML ``1`` and CSV ``"1"`` are the same class."""
-    return None if x is None else str(x)
+    return None if x is None else canonical_label(str(x))
+
+
+_INTEGRAL_FLOAT = re.compile(r"^([+-]?\d+)\.0+$")
+
+
+def canonical_label(text: str) -> str:
+    """The text a label is compared as: surrounding whitespace dropped, and an integral float written
+    as an integer (``"1.0"`` → ``"1"``: pandas writes integer labels as floats once a column has an
+    empty cell, which label latency makes common)."""
+    text = text.strip()
+    match = _INTEGRAL_FLOAT.match(text)
+    return match.group(1) if match else text

@@ -72,3 +72,16 @@ def test_unlabeled_rows_count_toward_label_coverage():
     assert unlabeled > 0
     assert report.data.n_candidate == rows.n_rows - unlabeled
     assert np.isclose(report.data.label_coverage, (rows.n_rows - unlabeled) / rows.n_rows)
+
+
+def test_integer_labels_written_as_floats_match_integer_classes(tmp_path):
+    """pandas writes an int column with an empty cell as 1.0/0.0; those are classes 1 and 0."""
+    from gate.policy import build_policy
+    policy = build_policy({"version": 1, "name": "f", "task": "binary", "positive_class": 1,
+                           "bootstrap": {"resamples": 200},
+                           "gates": [{"metric": "recall", "min": 0.1}]}, source="p")
+    p = tmp_path / "c.csv"
+    p.write_text("id,label,prediction\n1,1.0,1.0\n2,0.0,0.0\n3,,1.0\n4,1.0,0.0\n")
+    report = run_check(policy, p, None)
+    assert report.data.classes == ("0", "1") and report.data.n_candidate == 3
+    assert report.gates[0].candidate.value == 0.5
