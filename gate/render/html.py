@@ -94,7 +94,8 @@ def _segments(segs: Iterable[T.Segment]) -> str:
 def _table(header: Sequence[str], rows: Iterable[Sequence[str]], num: Sequence[bool] | None = None,
            row_classes: Sequence[str] | None = None, cls: str = "") -> str:
     num = num or [False] * len(header)
-    out = [f'<div class="scroll"><table{f" class={chr(34)}{cls}{chr(34)}" if cls else ""}>',
+    cls_attr = f' class="{cls}"' if cls else ""
+    out = [f'<div class="scroll"><table{cls_attr}>',
            "<thead><tr>" + "".join(f"<th>{h}</th>" for h in header) + "</tr></thead>", "<tbody>"]
     for i, r in enumerate(rows):
         rc = f' class="{row_classes[i]}"' if row_classes else ""
