@@ -96,7 +96,8 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[str]], num: Sequence[b
     num = num or [False] * len(header)
     cls_attr = f' class="{cls}"' if cls else ""
     out = [f'<div class="scroll"><table{cls_attr}>',
-           "<thead><tr>" + "".join(f"<th>{h}</th>" for h in header) + "</tr></thead>", "<tbody>"]
+           ("<thead><tr>" + "".join(f"<th>{h}</th>" for h in header) + "</tr></thead>") if any(header) else "",
+           "<tbody>"]
     for i, r in enumerate(rows):
         rc = f' class="{row_classes[i]}"' if row_classes else ""
         out.append(f"<tr{rc}>" + "".join(
