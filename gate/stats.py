@@ -6,26 +6,50 @@ positive and negative weights; brier/log loss/ECE need per-example (or per-bin) 
 :class:`Block` says, for one such statistic, which *unit* (example, or cell of identical examples)
 adds which value to which target. A resample is a vector of unit counts ``W``; the statistic of the
 resample is ``Σ_entries W[unit] · value`` binned by target. The point estimate is the same formula with
-``W`` = the observed multiplicities.
+``W`` = the observed multiplicities. :func:`accumulate_block` is that formula written out directly; it
+is the *reference* path (point estimates, tests) and is never used for the bootstrap at scale.
 
-Compression: when every block has at most one entry per unit, examples that agree on every entry (and
-stratum) are merged into one *cell* with a multiplicity. A bootstrap resample of N examples is then
-exactly a multinomial draw over cells (SPEC §6: O(B·cells), not O(B·N)).
+The bootstrap (:class:`Bootstrap`) produces the same block sums without materialising ``W`` or any
+``(resamples × entries)`` array. It picks one of two exact ways to draw a resample:
 
-Resampling is seeded and chunked: chunk boundaries depend only on (B, N, entries), and chunk ``i``
+- **multinomial over cells** — when every block has at most one entry per unit, units that agree on
+  every entry (and stratum) are merged into *cells* with multiplicities, and a resample of ``n``
+  examples is exactly a multinomial draw over the cells (SPEC §6: O(B·cells), not O(B·N)); the block
+  sums are then a sparse product ``W_cells @ M``. Used when cells ≤ ¼ of the examples (confusion-only
+  policies: a handful of cells at any N).
+- **index draws** — otherwise ``n`` uniform positions per resample (the floor of exact resampling),
+  then, per *view*, one gather of a precomputed code table and one ``bincount``. A view is a block (or
+  several blocks merged) whose entries are one per unit with a value that depends only on the code, so
+  the block sums follow from the per-code counts by a small sparse product (e.g. a model's rank-cell
+  block and its confusion block share one view when the prediction is a threshold of the score).
+  Blocks with unit-varying values (sample weights, ECE confidences) use a weighted ``bincount``;
+  blocks with several entries per unit (micro-averaged ranking) go through per-unit counts.
+
+Resampling is seeded and chunked: chunk boundaries depend only on (B, the plan), and chunk ``i``
 draws from its own child of ``SeedSequence(seed)``, so results are identical whatever the chunk
-execution order or thread count.
+execution order or thread count. Chunks run on a thread pool (numpy releases the GIL in the draws,
+gathers and bincounts); ``MODEL_GATE_THREADS`` overrides the number of threads.
+
+Memory: O(N) for the code tables and one resample's positions per thread, plus O(chunk · Σ block
+sizes) per thread for the sums; the chunk is chosen so that this stays under ``CHUNK_BUDGET`` elements.
+It does not grow with B (replicates are kept as one float per resample and quantity).
 """
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
+import scipy.sparse as sp
 
-CHUNK_BUDGET = 8_000_000        # elements of the (resamples × entries) working arrays per chunk
+CHUNK_BUDGET = 8_000_000        # elements of the (resamples × sums) working arrays per chunk
+MAX_CHUNK = 256                 # resamples per chunk at most (keeps both cores busy on small plans)
 MULTINOMIAL_CELL_RATIO = 0.25   # draw a multinomial over cells when cells <= ratio × examples
+SMALL_VIEW = 65_536             # a view made of small blocks has at most this many codes
+MERGE_GROWTH = 1.10             # a small block joins a large view if that grows its codes by ≤ 10%
 
 
 @dataclass
@@ -39,7 +63,14 @@ class Block:
 
     @property
     def one_entry_per_unit(self) -> bool:
-        return np.unique(self.unit).size == self.unit.size
+        if self.unit.size == 0:
+            return True
+        return bool(np.bincount(self.unit).max() <= 1)
+
+    def matrix(self, n_units: int) -> sp.csr_matrix:
+        """The block as a sparse ``(size × n_units)`` matrix: sums = ``M @ W``."""
+        return sp.csr_matrix((np.asarray(self.value, dtype=np.float64), (self.target, self.unit)),
+                             shape=(self.size, n_units))
 
 
 @dataclass
@@ -62,18 +93,81 @@ class StatPlan:
         return sum(b.unit.size for b in self.blocks)
 
     def accumulate(self, weights: np.ndarray) -> list[np.ndarray]:
-        """Evaluate every block on unit counts ``weights`` of shape ``(b, n_units)``."""
+        """Evaluate every block on unit counts ``weights`` of shape ``(b, n_units)`` (reference path)."""
         return [accumulate_block(block, weights) for block in self.blocks]
+
+    def accumulate_sparse(self, weights: np.ndarray | sp.spmatrix) -> list[np.ndarray]:
+        """Same as :meth:`accumulate` through sparse products (no ``(b × entries)`` arrays)."""
+        wt = weights.T if sp.issparse(weights) else np.ascontiguousarray(np.asarray(weights, dtype=np.float64).T)
+        out = []
+        for block in self.blocks:
+            res = block.matrix(self.n_units) @ wt
+            out.append(np.ascontiguousarray(np.asarray(res.todense() if sp.issparse(res) else res).T))
+        return out
 
 
 def accumulate_block(block: Block, weights: np.ndarray) -> np.ndarray:
-    """``(b, size)`` sums of one block for each row of ``weights``."""
+    """``(b, size)`` sums of one block for each row of ``weights`` (the straightforward reference)."""
     b = weights.shape[0]
     if block.unit.size == 0:
         return np.zeros((b, block.size))
     contributions = weights[:, block.unit] * block.value
     index = block.target[None, :] + block.size * np.arange(b)[:, None]
     return np.bincount(index.ravel(), weights=contributions.ravel(), minlength=b * block.size).reshape(b, block.size)
+
+
+# ---------------------------------------------------------------------------------------------
+# dense codes
+
+
+def _dense(code: np.ndarray) -> tuple[np.ndarray, int]:
+    """Codes renumbered 0..D-1 in sorted order of the input values, and D."""
+    if code.size == 0:
+        return np.zeros(0, dtype=np.intp), 0
+    lo, hi = code.min(), code.max()
+    if lo == hi:
+        return np.zeros(code.size, dtype=np.intp), 1
+    if code.dtype.kind in "iu" and hi - lo <= 4 * code.size:
+        shifted = (code - lo).astype(np.intp)
+        present = np.bincount(shifted, minlength=int(hi - lo) + 1) > 0
+        renumber = np.cumsum(present) - 1
+        return renumber[shifted].astype(np.intp), int(renumber[-1]) + 1
+    uniq, inverse = np.unique(code, return_inverse=True)
+    return inverse.ravel().astype(np.intp, copy=False), int(uniq.size)
+
+
+def _combine(a: np.ndarray, da: int, b: np.ndarray, db: int) -> tuple[np.ndarray, int]:
+    """Dense code of the pair (a, b)."""
+    joint = a.astype(np.int64) * db + b
+    if da * db <= 4 * max(a.size, 1) and da * db <= 50_000_000:
+        present = np.bincount(joint, minlength=da * db) > 0
+        renumber = np.cumsum(present) - 1
+        return renumber[joint].astype(np.intp), int(present.sum())
+    return _dense(joint)
+
+
+def _unit_arrays(block: Block, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per-unit target (-1 where the block has no entry) and value (one-entry-per-unit blocks)."""
+    target = np.full(n, -1, dtype=np.int64)
+    value = np.zeros(n)
+    target[block.unit] = block.target
+    value[block.unit] = block.value
+    return target, value
+
+
+def _block_code(block: Block, n: int) -> tuple[np.ndarray, int, bool]:
+    """Dense code of (target, value) per unit; and whether the value is a function of the target."""
+    target, value = _unit_arrays(block, n)
+    tc, nt = _dense(target)
+    vc, nv = _dense(value)
+    if nv == 1:
+        return tc, nt, True
+    code, d = _combine(tc, nt, vc, nv)
+    return code, d, d == nt
+
+
+# ---------------------------------------------------------------------------------------------
+# compression into cells (for the multinomial path and the BCa jackknife)
 
 
 @dataclass
@@ -87,42 +181,306 @@ class Cells:
     unit_cell: np.ndarray
 
 
-def compress(plan: StatPlan, strata: np.ndarray) -> Cells:
+def compress(plan: StatPlan, strata: np.ndarray, codes: list | None = None) -> Cells:
     """Merge units identical in every block entry and stratum (only possible when every block has at
     most one entry per unit; otherwise cells are the units themselves)."""
     n = plan.n_units
     if not plan.blocks or not all(b.one_entry_per_unit for b in plan.blocks):
         return Cells(plan, np.ones(n, dtype=np.int64), strata.astype(np.int64), np.arange(n))
-    columns = [strata.astype(np.float64)]
-    for block in plan.blocks:
-        target = np.full(n, -1.0)
-        value = np.zeros(n)
-        target[block.unit] = block.target
-        value[block.unit] = block.value
-        columns += [target, value]
-    keys = np.column_stack(columns)
-    unique, first, inverse, counts = np.unique(keys, axis=0, return_index=True, return_inverse=True,
-                                               return_counts=True)
-    inverse = inverse.ravel()
-    del unique, first
-    cell_plan = StatPlan(n_units=counts.size)
-    cell_plan.keys = dict(plan.keys)
+    key, d = _dense(np.asarray(strata, dtype=np.int64))
     for k, block in enumerate(plan.blocks):
-        target, value = keys[:, 1 + 2 * k], keys[:, 2 + 2 * k]
-        cell_target = np.full(counts.size, -1.0)
-        cell_value = np.zeros(counts.size)
-        cell_target[inverse] = target
-        cell_value[inverse] = value
+        code, dk, _ = codes[k] if codes is not None else _block_code(block, n)
+        key, d = _combine(key, d, code, dk)
+    counts = np.bincount(key, minlength=d)
+    first = np.empty(d, dtype=np.intp)
+    first[key[::-1]] = np.arange(n - 1, -1, -1)
+    cell_plan = StatPlan(n_units=d)
+    cell_plan.keys = dict(plan.keys)
+    for block in plan.blocks:
+        target, value = _unit_arrays(block, n)
+        cell_target, cell_value = target[first], value[first]
         used = np.flatnonzero(cell_target >= 0)
-        cell_plan.blocks.append(Block(used, cell_target[used].astype(np.int64), cell_value[used], block.size))
-    stratum = np.zeros(counts.size, dtype=np.int64)
-    stratum[inverse] = strata
-    return Cells(cell_plan, counts.astype(np.int64), stratum, inverse)
+        cell_plan.blocks.append(Block(used, cell_target[used], cell_value[used], block.size))
+    return Cells(cell_plan, counts.astype(np.int64), np.asarray(strata, dtype=np.int64)[first], key)
+
+
+# ---------------------------------------------------------------------------------------------
+# the bootstrap
+
+
+class Sums(list):
+    """The block sums of one bootstrap chunk (a list indexed like ``plan.blocks``). ``memo`` lets the
+    quantities evaluated on this chunk share intermediate results (e.g. a ranking block's cumulative
+    counts); it lives exactly as long as the chunk."""
+
+    def __init__(self, items: list[np.ndarray]) -> None:
+        super().__init__(items)
+        self.memo: dict = {}
+
+
+@dataclass
+class _View:
+    """Per-code counts of one resample give the sums of ``maps``' blocks. ``table[p]`` is the code of
+    position ``p``; ``starts`` (when the table is sorted) lets the counts be summed over runs."""
+
+    table: np.ndarray
+    n_codes: int
+    maps: list[tuple]       # (block, target of each code (sentinel = size) or None = the code itself, value or None)
+    keys: list[tuple]
+    starts: np.ndarray | None = None
+
+
+def _role(key: tuple) -> str | None:
+    return next((k for k in key if k in ("candidate", "baseline")), None)
+
+
+def default_threads() -> int:
+    env = os.environ.get("MODEL_GATE_THREADS", "")
+    if env.strip().isdigit() and int(env) > 0:
+        return int(env)
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+class Bootstrap:
+    """Seeded, chunked bootstrap producing block sums (see the module docstring).
+
+    ``run(consume)`` calls ``consume(start, sums)`` once per chunk, where ``sums[k]`` has shape
+    ``(b, plan.blocks[k].size)`` for resamples ``start .. start+b`` (int64 for blocks whose values are
+    all 1, i.e. exact counts; float64 otherwise). ``consume`` may be called from several threads at
+    once (on disjoint resample ranges). ``path`` forces ``"multinomial"`` or ``"index"`` (tests).
+    """
+
+    def __init__(self, plan: StatPlan, strata: np.ndarray, resamples: int, seed: int,
+                 path: str | None = None) -> None:
+        self.plan, self.resamples, self.seed = plan, int(resamples), seed
+        n = plan.n_units
+        strata = np.asarray(strata, dtype=np.int64)
+        self.n = n
+        one_each = [b.one_entry_per_unit for b in plan.blocks]
+        codes = [(_block_code(b, n) if ok else None) for b, ok in zip(plan.blocks, one_each)]
+        self._codes = codes
+        self.cells: Cells | None = None
+        if path == "multinomial" or (path is None and all(one_each) and plan.blocks
+                                     and self._few_cells(codes, strata)):
+            cells = compress(plan, strata, codes if all(one_each) else None)
+            if path == "multinomial" or cells.multiplicity.size <= MULTINOMIAL_CELL_RATIO * n:
+                self.cells = cells
+        self.path = "multinomial" if self.cells is not None else "index"
+        if self.path == "multinomial":
+            self._prepare_multinomial()
+        else:
+            self._prepare_index(strata)
+        per = sum(b.size for b in plan.blocks) + self._per_resample_extra
+        self.chunk = int(max(1, min(self.resamples, MAX_CHUNK, CHUNK_BUDGET // max(per, 1))))
+
+    def _few_cells(self, codes: list, strata: np.ndarray) -> bool:
+        """Cheap test that compression can pay: the joint code of the two largest blocks (a lower
+        bound on the cells) is small enough."""
+        limit = MULTINOMIAL_CELL_RATIO * self.n
+        ranked = sorted(codes, key=lambda c: -c[1])
+        if ranked[0][1] > limit:
+            return False
+        if len(ranked) > 1:
+            _, d = _combine(ranked[0][0], ranked[0][1], ranked[1][0], ranked[1][1])
+            return d <= limit
+        return True
+
+    # -- preparation ---------------------------------------------------------------------------
+
+    def _prepare_multinomial(self) -> None:
+        cells = self.cells
+        assert cells is not None
+        self._groups = []
+        for s in np.unique(cells.stratum):
+            members = np.flatnonzero(cells.stratum == s)
+            mult = cells.multiplicity[members]
+            self._groups.append((members, mult / mult.sum(), int(mult.sum())))
+        self._cell_maps = [b.matrix(cells.plan.n_units) for b in cells.plan.blocks]
+        self._int_blocks = [bool(np.all(b.value == 1.0)) for b in cells.plan.blocks]
+        self._per_resample_extra = cells.multiplicity.size
+
+    def _prepare_index(self, strata: np.ndarray) -> None:
+        n = self.n
+        blocks = self.plan.blocks
+        key_of = {idx: key for key, idx in self.plan.keys.items()}
+        countable, weighted, generic = [], [], []
+        for k in range(len(blocks)):
+            code = self._codes[k]
+            if code is None:
+                generic.append(k)
+            elif code[2]:
+                countable.append(k)
+            else:
+                weighted.append(k)
+        # greedy views: large blocks each get one; a small block joins a large view of the same role
+        # if that barely adds codes, else it is merged into a small view (≤ SMALL_VIEW codes).
+        views: list[list] = []   # [code, d, [blocks], role]
+        large = sorted((k for k in countable if self._codes[k][1] > SMALL_VIEW), key=lambda k: -self._codes[k][1])
+        small = [k for k in countable if self._codes[k][1] <= SMALL_VIEW]
+        for k in large:
+            views.append([self._codes[k][0], self._codes[k][1], [k], _role(key_of[k])])
+        for k in small:
+            code, d, _ = self._codes[k]
+            placed = False
+            for v in views:
+                if v[1] > SMALL_VIEW and v[3] == _role(key_of[k]):
+                    joint, dj = _combine(v[0], v[1], code, d)
+                    if dj <= MERGE_GROWTH * v[1]:
+                        v[0], v[1] = joint, dj
+                        v[2].append(k)
+                        placed = True
+                        break
+            if placed:
+                continue
+            for v in views:
+                if v[1] <= SMALL_VIEW:
+                    joint, dj = _combine(v[0], v[1], code, d)
+                    if dj <= SMALL_VIEW:
+                        v[0], v[1] = joint, dj
+                        v[2].append(k)
+                        placed = True
+                        break
+            if not placed:
+                views.append([code, d, [k], _role(key_of[k])])
+        # positions: units ordered by stratum, then by the first (largest) view's code, so that view's
+        # counts are sums over runs of positions (np.add.reduceat) instead of a scatter
+        primary = views[0][0] if views else np.zeros(n, dtype=np.intp)
+        order = np.lexsort((primary, strata))
+        self._order = order
+        sorted_strata = strata[order]
+        bounds = np.flatnonzero(np.diff(sorted_strata)) + 1
+        starts = np.concatenate([[0], bounds]).astype(np.int64)
+        stops = np.concatenate([bounds, [n]]).astype(np.int64)
+        self._strata_ranges = [(int(a), int(b - a)) for a, b in zip(starts, stops)]
+        self.views: list[_View] = []
+        for i, (code, d, members, _) in enumerate(views):
+            single = len(members) == 1
+            maps = []
+            if single:
+                k = members[0]
+                target, value = _unit_arrays(blocks[k], n)
+                size = blocks[k].size
+                code = np.where(target < 0, size, target).astype(np.intp)
+                d = size + 1
+                first = np.full(d, -1, dtype=np.intp)
+                first[code[::-1]] = np.arange(n - 1, -1, -1)
+                v = np.where(first[:size] >= 0, value[np.maximum(first[:size], 0)], 1.0)
+                maps.append((k, None, None if np.all(v == 1.0) else v))
+            else:
+                first = np.empty(d, dtype=np.intp)
+                first[code[::-1]] = np.arange(n - 1, -1, -1)
+                for k in members:
+                    target, value = _unit_arrays(blocks[k], n)
+                    t, v = target[first], value[first]
+                    t = np.where(t < 0, blocks[k].size, t).astype(np.intp)
+                    maps.append((k, t, None if np.all(v[t < blocks[k].size] == 1.0) else v))
+            table = np.ascontiguousarray(code[order], dtype=np.intp)
+            run_starts = None
+            if i == 0 and np.all(np.diff(table) >= 0) and np.all(np.bincount(table, minlength=d) > 0):
+                run_starts = np.flatnonzero(np.concatenate([[True], np.diff(table) != 0]))
+            self.views.append(_View(table, d, maps, [key_of[k] for k in members], run_starts))
+        pos_of_unit = np.empty(n, dtype=np.intp)
+        pos_of_unit[order] = np.arange(n)
+        self._weighted = []
+        for k in weighted:
+            target, value = _unit_arrays(blocks[k], n)
+            target = np.where(target < 0, blocks[k].size, target)[order].astype(np.intp)
+            self._weighted.append((k, target, value[order]))
+        self._generic = [(k, pos_of_unit[blocks[k].unit], blocks[k].target, np.asarray(blocks[k].value, float))
+                         for k in generic]
+        self._int_blocks = [False] * len(blocks)
+        for v in self.views:
+            for k, _, value in v.maps:
+                self._int_blocks[k] = value is None
+        self._per_resample_extra = 0
+
+    # -- drawing -------------------------------------------------------------------------------
+
+    @property
+    def n_chunks(self) -> int:
+        return -(-self.resamples // self.chunk)
+
+    def describe(self) -> str:
+        if self.path == "multinomial":
+            return f"multinomial over {self.cells.multiplicity.size} cells, chunks of {self.chunk}"
+        return (f"index draws over {self.n} examples, {len(self.views)} views "
+                f"({', '.join(str(v.n_codes) for v in self.views)} codes), {len(self._weighted)} weighted, "
+                f"{len(self._generic)} generic blocks, chunks of {self.chunk}")
+
+    def chunk_sums(self, i: int, child: np.random.SeedSequence) -> tuple[int, "Sums"]:
+        start = i * self.chunk
+        b = min(self.chunk, self.resamples - start)
+        rng = np.random.Generator(np.random.PCG64(child))
+        if self.path == "multinomial":
+            return start, Sums(self._multinomial_sums(rng, b))
+        return start, Sums(self._index_sums(rng, b))
+
+    def _multinomial_sums(self, rng: np.random.Generator, b: int) -> list[np.ndarray]:
+        cells = self.cells
+        assert cells is not None
+        weights = np.zeros((cells.multiplicity.size, b))
+        for members, probs, n_s in self._groups:
+            weights[members, :] = rng.multinomial(n_s, probs, size=b).T
+        out = []
+        for m, exact in zip(self._cell_maps, self._int_blocks):
+            sums = np.ascontiguousarray((m @ weights).T)
+            out.append(np.rint(sums).astype(np.int64) if exact else sums)
+        return out
+
+    def positions(self, rng: np.random.Generator) -> np.ndarray:
+        """One resample: ``n_s`` uniform positions within each stratum's range."""
+        if len(self._strata_ranges) == 1:
+            return rng.integers(0, self.n, self.n)
+        return np.concatenate([off + rng.integers(0, n_s, n_s) for off, n_s in self._strata_ranges])
+
+    def _index_sums(self, rng: np.random.Generator, b: int) -> list[np.ndarray]:
+        blocks = self.plan.blocks
+        sums = [np.empty((b, block.size), dtype=np.int64 if exact else np.float64)
+                for block, exact in zip(blocks, self._int_blocks)]
+        for r in range(b):
+            idx = self.positions(rng)
+            per_position = np.bincount(idx, minlength=self.n)
+            for view in self.views:
+                if view.starts is not None:
+                    counts = np.add.reduceat(per_position, view.starts)
+                else:
+                    counts = np.bincount(view.table, weights=per_position, minlength=view.n_codes)
+                for k, target, value in view.maps:
+                    size = blocks[k].size
+                    if target is None:
+                        sums[k][r] = counts[:size] if value is None else counts[:size] * value
+                    else:
+                        w = counts if value is None else counts * value
+                        sums[k][r] = np.bincount(target, weights=w, minlength=size + 1)[:size]
+            for k, target, value in self._weighted:
+                size = blocks[k].size
+                sums[k][r] = np.bincount(target, weights=per_position * value, minlength=size + 1)[:size]
+            for k, pos, target, value in self._generic:
+                sums[k][r] = np.bincount(target, weights=per_position[pos] * value, minlength=blocks[k].size)
+        return sums
+
+    def run(self, consume: Callable[[int, list[np.ndarray]], None], threads: int | None = None) -> None:
+        """Draw every chunk and hand its sums to ``consume``; deterministic whatever ``threads``."""
+        children = np.random.SeedSequence(self.seed).spawn(self.n_chunks)
+        threads = default_threads() if threads is None else threads
+
+        def job(i: int) -> None:
+            start, sums = self.chunk_sums(i, children[i])
+            consume(start, sums)
+
+        if threads <= 1 or self.n_chunks == 1:
+            for i in range(self.n_chunks):
+                job(i)
+            return
+        with ThreadPoolExecutor(max_workers=min(threads, self.n_chunks)) as pool:
+            for future in [pool.submit(job, i) for i in range(self.n_chunks)]:
+                future.result()
 
 
 @dataclass
 class Resampler:
-    """Seeded, chunked bootstrap resamples as cell-count matrices.
+    """Seeded, chunked bootstrap resamples as cell-count matrices (the reference path: materialises
+    ``W``; the engine uses :class:`Bootstrap`).
 
     Within each stratum of ``n_s`` examples, a resample draws ``n_s`` examples with replacement. With
     few cells this is one multinomial over the stratum's cells; otherwise ``n_s`` uniform indices
@@ -173,12 +531,23 @@ class Resampler:
 
 
 def jackknife_weights(cells: Cells, seed: int, max_rows: int = 1000) -> tuple[np.ndarray, np.ndarray]:
-    """Leave-out count matrices for the BCa acceleration, with a weight per row.
+    """Leave-out count matrices for the BCa acceleration, with a weight per row (dense; small cells).
 
     Up to ``max_rows`` cells: the exact delete-one jackknife (one row per cell, weighted by its
     multiplicity). Beyond that: a delete-d jackknife over ``max_rows`` random equal groups of examples,
     which estimates the same acceleration (the skewness of the influence values / 6√n).
     """
+    rows, weights = jackknife_rows(cells, seed, max_rows)
+    mult = cells.multiplicity
+    dense = rows.toarray() if sp.issparse(rows) else rows
+    if sp.issparse(rows):
+        dense = mult[None, :] - dense
+    return dense, weights
+
+
+def jackknife_rows(cells: Cells, seed: int, max_rows: int = 1000) -> tuple[np.ndarray | sp.csr_matrix, np.ndarray]:
+    """Exact delete-one rows (dense, ≤ ``max_rows`` cells), or the *removed* counts of a delete-d
+    jackknife as a sparse ``(max_rows × cells)`` matrix (the rows are ``multiplicity − removed``)."""
     mult = cells.multiplicity
     if mult.size <= max_rows:
         rows = np.repeat(mult[None, :].astype(np.float64), mult.size, axis=0)
@@ -187,6 +556,15 @@ def jackknife_weights(cells: Cells, seed: int, max_rows: int = 1000) -> tuple[np
     rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, 0x6A6B])))
     positions = np.repeat(np.arange(mult.size), mult)
     groups = rng.permutation(positions.size) % max_rows
-    removed = np.zeros((max_rows, mult.size))
-    np.add.at(removed, (groups, positions), 1.0)
-    return mult[None, :] - removed, np.ones(max_rows)
+    removed = sp.csr_matrix((np.ones(positions.size), (groups, positions)), shape=(max_rows, mult.size))
+    return removed, np.ones(max_rows)
+
+
+def jackknife_sums(cells: Cells, seed: int, max_rows: int = 1000) -> tuple[list[np.ndarray], np.ndarray]:
+    """Block sums of every jackknife row (see :func:`jackknife_rows`), without dense ``rows × cells``."""
+    rows, weights = jackknife_rows(cells, seed, max_rows)
+    if not sp.issparse(rows):
+        return Sums(cells.plan.accumulate_sparse(rows)), weights
+    full = cells.plan.accumulate_sparse(cells.multiplicity[None, :].astype(np.float64))
+    removed = cells.plan.accumulate_sparse(rows)
+    return Sums([f - r for f, r in zip(full, removed)]), weights
