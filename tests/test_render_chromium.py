@@ -117,3 +117,19 @@ def test_mermaid_charts_parse_and_render(tmp_path):
     result = [ln for ln in proc.stderr.splitlines() if "RESULT" in ln]
     assert result, proc.stderr[-2000:]
     assert "ERR" not in result[0] and f"svgs={len(blocks)}" in result[0], result[0]
+
+
+@pytest.mark.skipif(not plots.available(), reason="matplotlib not installed (model-gate[plots])")
+def test_bundled_example_report_renders_with_forest_plot(tmp_path):
+    """The acceptance case verbatim: report.html of the bundled example, as `model-gate check` writes it."""
+    from gate.cli.main import main
+    out = tmp_path / "out"
+    assert main(["check", "--policy", str(REPO / "policies/fraud.yml"),
+                 "--candidate", str(REPO / "examples/fraud/candidate.csv"),
+                 "--baseline", str(REPO / "examples/fraud/baseline.csv"), "--out-dir", str(out)]) == 0
+    proc = run_chromium(out / "report.html", tmp_path, "--dump-dom")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert console_errors(proc.stderr) == [], console_errors(proc.stderr)
+    m = re.search(r'<figure[^>]*id="forest-plot"[^>]*>(.*?)</figure>', proc.stdout, flags=re.S)
+    assert m and "<svg" in m.group(1)
+    assert proc.stdout.count("<svg") >= 4      # forest, curves, confusion, calibration at least
