@@ -90,7 +90,9 @@ def _classes(policy: Policy, tables: list[Table]) -> tuple[str, ...]:
         seen: set[str] = set()
         for t in tables:
             for col in (policy.data.label, policy.data.prediction):
-                seen.update(_text(v) for v in t.columns.get(col, ()) if not _empty(v))
+                enc = _encoded(t, col)
+                values = enc[1] if enc is not None else t.columns.get(col, ())
+                seen.update(_text(v) for v in values if not _empty(v))
             prefix = policy.data.score_prefix
             if policy.task == "multiclass":
                 seen.update(c[len(prefix):] for c in t.columns if c.startswith(prefix) and len(c) > len(prefix))
@@ -123,7 +125,11 @@ def _side(role: str, policy: Policy, t: Table, classes: tuple[str, ...], needs_s
             _require_column(t, getattr(spec, key), role)
     labels = t.columns[spec.label]
     _check_mixed_types(t, spec.label)
-    labeled = np.array([not _empty(v) for v in labels], dtype=bool)
+    enc = _encoded(t, spec.label)
+    if enc is not None:
+        labeled = ~np.array([_empty(v) for v in enc[1]] or [True], dtype=bool)[enc[0]]
+    else:
+        labeled = np.array([not _empty(v) for v in labels], dtype=bool)
     rows = np.flatnonzero(labeled)
     if rows.size == 0:
         raise InputError("no row has a label", source=t.source, where=f"column '{spec.label}'",
@@ -133,10 +139,17 @@ def _side(role: str, policy: Policy, t: Table, classes: tuple[str, ...], needs_s
     scores = _scores(policy, t, rows, classes, needs_scores or spec.prediction not in t.columns)
     pred = _predictions(policy, t, rows, index, classes, scores, role, warnings)
     weight = _weights(t, spec.weight, rows) if spec.weight in t.columns else None
-    ids = np.array([_text(v) for v in t.columns[spec.id]], dtype=object) if need_ids else np.arange(t.n_rows)
-    if need_ids:
-        _check_ids(t, spec.id, ids)
-    slice_values = {s: np.array([_slice_text(t.columns[s][r]) for r in rows], dtype=object) for s in slices}
+    fast_ids = _fast_ids(t, spec.id) if need_ids else None
+    if fast_ids is not None:
+        ids = fast_ids
+    else:
+        ids = np.array([_text(v) for v in t.columns[spec.id]], dtype=object) if need_ids else np.arange(t.n_rows)
+        if need_ids:
+            _check_ids(t, spec.id, ids)
+    slice_values = {}
+    for s in slices:
+        fast = _fast_slices(t, s, rows)
+        slice_values[s] = fast if fast is not None else np.array([_slice_text(t.columns[s][r]) for r in rows], dtype=object)
     artifact = Artifact(role=role, path=t.source, sha256=t.sha256, format=t.format,
                         rows=t.n_rows, labeled_rows=int(rows.size))
     return Side(role, artifact, ids[rows], y, pred, scores, weight, slice_values, t.n_rows, int(rows.size),
@@ -169,6 +182,9 @@ def _check_mixed_types(t: Table, col: str) -> None:
 
 def _class_codes(t: Table, col: str, rows: np.ndarray, index: dict[str, int],
                  classes: tuple[str, ...]) -> np.ndarray:
+    fast = _fast_codes(t, col, rows, index)
+    if fast is not None:
+        return fast
     values = t.columns[col]
     codes = np.empty(rows.size, dtype=np.int64)
     for k, r in enumerate(rows):
@@ -209,6 +225,9 @@ def _scores(policy: Policy, t: Table, rows: np.ndarray, classes: tuple[str, ...]
 
 
 def _numeric(t: Table, col: str, rows: np.ndarray) -> np.ndarray:
+    fast = _fast_numeric(t, col, rows)
+    if fast is not None:
+        return fast
     values = t.columns[col]
     out = np.empty(rows.size, dtype=np.float64)
     for k, r in enumerate(rows):
@@ -240,6 +259,9 @@ def _predictions(policy: Policy, t: Table, rows: np.ndarray, index: dict[str, in
                 warnings.append(msg)
         return (scores >= threshold).astype(np.int64)
     if spec.prediction in t.columns:
+        fast = _fast_codes(t, spec.prediction, rows, index, allow_empty=False)
+        if fast is not None:
+            return fast
         values = t.columns[spec.prediction]
         codes = np.empty(rows.size, dtype=np.int64)
         for k, r in enumerate(rows):
@@ -279,11 +301,20 @@ def _check_ids(t: Table, col: str, ids: np.ndarray) -> None:
                              source=t.source, where=f"column '{col}'", fix="ids must be unique per file")
 
 
+FAST_JOIN_MIN_ROWS = 10_000
+
+
 def _pairing(mode: str, ct: Table, bt: Table, cand: Side, base: Side) -> str:
-    c_ids, b_ids = set(cand.all_ids), set(base.all_ids)
-    shared = len(c_ids & b_ids)
     if mode == "independent":
         return "independent"
+    if min(cand.all_ids.size, base.all_ids.size) >= FAST_JOIN_MIN_ROWS:
+        # ids are distinct within each file (checked), so the sets are equal iff every candidate id
+        # is found and the counts match; anything else goes through the sets below for the message
+        order = _fast_order(cand.all_ids, base.all_ids)
+        if order is not None and cand.all_ids.size == base.all_ids.size and np.all(order >= 0):
+            return "paired"
+    c_ids, b_ids = set(cand.all_ids), set(base.all_ids)
+    shared = len(c_ids & b_ids)
     if c_ids == b_ids:
         return "paired"
     if mode == "auto" and shared == 0:
@@ -297,8 +328,10 @@ def _pairing(mode: str, ct: Table, bt: Table, cand: Side, base: Side) -> str:
 
 def _reorder_like(cand: Side, base: Side, ct: Table, bt: Table, classes: tuple[str, ...] = ()) -> Side:
     """Put the baseline's labeled rows in the candidate's order; the candidate's labels are the truth."""
-    pos = {v: i for i, v in enumerate(base.ids)}
-    order = np.array([pos.get(v, -1) for v in cand.ids], dtype=np.int64)
+    order = _fast_order(cand.ids, base.ids) if cand.ids.size >= FAST_JOIN_MIN_ROWS else None
+    if order is None or np.any(order < 0) or base.ids.size != cand.ids.size:
+        pos = {v: i for i, v in enumerate(base.ids)}
+        order = np.array([pos.get(v, -1) for v in cand.ids], dtype=np.int64)
     if np.any(order < 0) or base.ids.size != cand.ids.size:
         missing = cand.ids[order < 0][0] if np.any(order < 0) else next(iter(set(base.ids) - set(cand.ids)))
         raise InputError(f"id {_clip(repr(missing))} is labeled in one file but not in the other",
@@ -337,6 +370,94 @@ def check_probabilities(side: Side, source: str, task: str) -> None:
         if off.size:
             raise InputError(f"labeled row {int(off[0]) + 1}: class probabilities sum to {sums[off[0]]:.4f}, not 1",
                              source=source, fix="score columns must be the probabilities of the declared classes")
+
+
+# ---------------------------------------------------------------------------------------------
+# vectorised fast paths. Each returns None (or False) whenever the input is not a plain pyarrow text
+# column or anything is off, and the per-row loops above then run unchanged, so every error message
+# comes from exactly the same code as before.
+
+
+def _arrow(t: Table, col: str):
+    column = t.columns.get(col)
+    return getattr(column, "arrow", None)
+
+
+def _encoded(t: Table, col: str) -> tuple[np.ndarray, list[str]] | None:
+    """(per-row index into the distinct raw values, the distinct raw values) of a text column."""
+    arr = _arrow(t, col)
+    if arr is None:
+        return None
+    cache = t.__dict__.setdefault("_encoded", {})
+    if col not in cache:
+        import pyarrow.compute as pc
+        enc = pc.dictionary_encode(arr)
+        cache[col] = (np.asarray(enc.indices.to_numpy(zero_copy_only=False), dtype=np.intp),
+                      enc.dictionary.to_pylist())
+    return cache[col]
+
+
+def _fast_codes(t: Table, col: str, rows: np.ndarray, index: dict[str, int], allow_empty: bool = True) -> np.ndarray | None:
+    enc = _encoded(t, col)
+    if enc is None:
+        return None
+    idx, values = enc
+    lookup = np.array([-1 if (_empty(v) and not allow_empty) else index.get(_text(v), -1) for v in values] or [-1],
+                      dtype=np.int64)
+    codes = lookup[idx[rows]]
+    return None if np.any(codes < 0) else codes
+
+
+def _fast_numeric(t: Table, col: str, rows: np.ndarray) -> np.ndarray | None:
+    arr = _arrow(t, col)
+    if arr is None:
+        return None
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    try:
+        picked = arr if rows.size == len(arr) and np.array_equal(rows, np.arange(rows.size)) else arr.take(pa.array(rows))
+        out = np.asarray(pc.cast(picked, pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError, TypeError):
+        return None
+    return out if np.all(np.isfinite(out)) else None
+
+
+def _fast_ids(t: Table, col: str) -> np.ndarray | None:
+    """Ids as an object array of ``str`` when no value needs stripping, none is empty and all are
+    distinct (what ``_check_ids`` demands); else None."""
+    arr = _arrow(t, col)
+    if arr is None:
+        return None
+    import pyarrow.compute as pc
+    ends = set(pc.unique(pc.utf8_slice_codeunits(arr, 0, 1)).to_pylist())
+    ends |= set(pc.unique(pc.utf8_slice_codeunits(arr, -1)).to_pylist())
+    if "" in ends or any(c.isspace() or _text(c) != c for c in ends):
+        return None
+    # ``_text`` also rewrites integral floats ("5.0" → "5"); any id ending in ".0" takes the slow path
+    if pc.any(pc.ends_with(arr, ".0")).as_py() or pc.count_distinct(arr).as_py() != len(arr):
+        return None
+    return arr.to_numpy(zero_copy_only=False).astype(object)
+
+
+def _fast_slices(t: Table, col: str, rows: np.ndarray) -> np.ndarray | None:
+    enc = _encoded(t, col)
+    if enc is None:
+        return None
+    idx, values = enc
+    texts = np.array([_slice_text(v) for v in values] or [""], dtype=object)
+    return texts[idx[rows]]
+
+
+def _fast_order(cand_ids: np.ndarray, base_ids: np.ndarray) -> np.ndarray | None:
+    """Position of every candidate id among the baseline's ids (-1 when absent), by a hash join."""
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        c, b = pa.array(cand_ids, type=pa.string()), pa.array(base_ids, type=pa.string())
+    except (ImportError, pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    found = pc.index_in(c, value_set=b)
+    return np.asarray(pc.fill_null(found, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
 def _empty(v: object) -> bool:

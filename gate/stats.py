@@ -208,6 +208,38 @@ def compress(plan: StatPlan, strata: np.ndarray, codes: list | None = None) -> C
 # the bootstrap
 
 
+def components(n_blocks: int, groups: list[set[int]]) -> list[list[int]]:
+    """Blocks that must share resamples: the connected components of ``groups`` (each group: the
+    blocks one gate reads, candidate and baseline together). Blocks in no group are left out.
+    Ordered by smallest block index, so the result depends only on the plan and the gates."""
+    parent = list(range(n_blocks))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+    used: set[int] = set()
+    for g in groups:
+        members = sorted(g)
+        used.update(members)
+        for m in members[1:]:
+            parent[find(m)] = find(members[0])
+    comps: dict[int, list[int]] = {}
+    for i in sorted(used):
+        comps.setdefault(find(i), []).append(i)
+    return sorted(comps.values(), key=lambda c: c[0])
+
+
+def subplan(plan: StatPlan, blocks: list[int]) -> StatPlan:
+    """The plan restricted to ``blocks`` (renumbered 0..), same units."""
+    sub = StatPlan(plan.n_units)
+    index = {b: i for i, b in enumerate(blocks)}
+    sub.blocks = [plan.blocks[b] for b in blocks]
+    sub.keys = {k: index[v] for k, v in plan.keys.items() if v in index}
+    return sub
+
+
 class Sums(list):
     """The block sums of one bootstrap chunk (a list indexed like ``plan.blocks``). ``memo`` lets the
     quantities evaluated on this chunk share intermediate results (e.g. a ranking block's cumulative
@@ -461,7 +493,9 @@ class Bootstrap:
 
     def run(self, consume: Callable[[int, list[np.ndarray]], None], threads: int | None = None) -> None:
         """Draw every chunk and hand its sums to ``consume``; deterministic whatever ``threads``."""
-        children = np.random.SeedSequence(self.seed).spawn(self.n_chunks)
+        root = self.seed if isinstance(self.seed, np.random.SeedSequence) else np.random.SeedSequence(self.seed)
+        children = [np.random.SeedSequence(root.entropy, spawn_key=tuple(root.spawn_key) + (i,))
+                    for i in range(self.n_chunks)]
         threads = default_threads() if threads is None else threads
 
         def job(i: int) -> None:

@@ -1,0 +1,382 @@
+"""The fast paths equal the slow reference paths on small inputs.
+
+- rank cells (negative-only tie-group runs collapsed) give every ranking metric exactly as the
+  uncollapsed tie groups do, on arbitrary resample weights;
+- RankStats (shared cumulative counts) equals the formulas for AP / PR-AUC / ROC-AUC;
+- the Bootstrap's block sums equal the reference accumulation (``StatPlan.accumulate``) on the very
+  resamples it drew, for the multinomial and the index path, with ties, sample weights, strata,
+  multi-entry blocks, ECE bins and per-example sums;
+- each replicate equals a straightforward per-resample scikit-learn computation on the same counts;
+- report.json is byte-identical for 1 and 2 threads, and paired gates share resamples;
+- the pyarrow CSV reader and the vectorised alignment return what the csv module and the per-row
+  loops return, and raise the same messages.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn import metrics as skm
+
+from gate.align import EvalSet, Side
+from gate.metrics import formulas as f
+from gate.metrics.plan import (QuantityBuilder, RankStats, Target, collapse_negative_runs, descending_groups,
+                               negatives, positives)
+from gate.report import Artifact
+from gate.stats import Bootstrap, Sums, StatPlan, compress, jackknife_sums
+
+RANKING = {
+    "average_precision": f.average_precision,
+    "pr_auc": f.pr_auc,
+    "roc_auc": f.roc_auc,
+    "voc11": lambda p, n: f.interpolated_ap(p, n, "voc11"),
+    "coco101": lambda p, n: f.interpolated_ap(p, n, "coco101"),
+    "p_at_r": lambda p, n: f.precision_at_recall(p, n, 0.7),
+    "r_at_p": lambda p, n: f.recall_at_precision(p, n, 0.6),
+}
+
+
+def group_sums(group: np.ndarray, positive: np.ndarray, w: np.ndarray, g: int) -> tuple[np.ndarray, np.ndarray]:
+    """(pos, neg) per group for every row of w (b, n)."""
+    pos = np.stack([np.bincount(group, weights=row * positive, minlength=g) for row in w])
+    neg = np.stack([np.bincount(group, weights=row * (1 - positive), minlength=g) for row in w])
+    return pos, neg
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_rank_cells_give_every_ranking_metric_exactly(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.choice([1, 5, 30, 300]))
+    scores = np.round(rng.random(n), int(rng.choice([1, 2, 6])))
+    positive = (rng.random(n) < rng.choice([0.0, 0.1, 0.5, 1.0])).astype(np.int64)
+    group = descending_groups(scores)
+    cells = collapse_negative_runs(group, positive)
+    w = rng.multinomial(n, np.ones(n) / n, size=25).astype(float)
+    w[0] = 1.0                                   # the point estimate
+    w[1] = rng.uniform(0, 3, n)                  # sample weights
+    full = group_sums(group, positive, w, int(group.max()) + 1)
+    collapsed = group_sums(cells, positive, w, int(cells.max()) + 1)
+    assert collapsed[0].shape[1] <= 2 * np.count_nonzero(np.bincount(group, weights=positive) > 0) + 1
+    for name, metric in RANKING.items():
+        v1, u1 = metric(*full)
+        v2, u2 = metric(*collapsed)
+        assert np.array_equal(u1, u2), name
+        np.testing.assert_allclose(v2, v1, rtol=0, atol=1e-12, err_msg=name)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_rank_stats_equal_the_formulas(seed):
+    rng = np.random.default_rng(seed)
+    g = int(rng.choice([1, 3, 50, 400]))
+    pos = rng.poisson(rng.choice([0.05, 0.5, 2.0]), (30, g))
+    neg = rng.poisson(rng.choice([0.0, 0.5, 3.0]), (30, g))
+    pos[0] = 0                                   # no positives in a resample
+    neg[1] = 0                                   # no negatives
+    for sums in (np.concatenate([neg, pos], axis=1), np.concatenate([neg, pos], axis=1) * 0.37):
+        stats = RankStats(sums)
+        p, n = positives(sums).astype(float), negatives(sums).astype(float)
+        for name, metric in (("average_precision", f.average_precision), ("pr_auc", f.pr_auc),
+                             ("roc_auc", f.roc_auc)):
+            v1, u1 = metric(p, n)
+            v2, u2 = stats.metric(name)
+            assert np.array_equal(u1, u2), name
+            np.testing.assert_allclose(v2, v1, rtol=1e-12, atol=1e-12, err_msg=name)
+
+
+# ---------------------------------------------------------------------------------------------
+# block sums on the drawn resamples
+
+
+def evalset(seed: int, n: int = 400, k: int = 3, weights: bool = False, independent: bool = False) -> EvalSet:
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, k, n)
+    logits = rng.normal(0, 1, (n, k)) + 1.5 * np.eye(k)[y]
+    s = np.round(np.exp(logits) / np.exp(logits).sum(1, keepdims=True), 2)
+    s = s / s.sum(1, keepdims=True)
+    w = rng.uniform(0.2, 2, n) if weights else None
+
+    def side(role: str, scores: np.ndarray, yy: np.ndarray = y) -> Side:
+        art = Artifact(role, f"<{role}>", "", "memory", yy.size, yy.size)
+        return Side(role, art, np.arange(yy.size), yy, np.argmax(scores, 1), scores, w, {}, yy.size, yy.size)
+    cand = side("candidate", s)
+    base_scores = np.roll(s, 1, axis=0) if not independent else s[: n // 2]
+    base = side("baseline", base_scores, y if not independent else y[: n // 2])
+    if weights and independent:
+        base.weight = w[: n // 2]
+    return EvalSet("multiclass", tuple("abc"[:k]), cand, base, "independent" if independent else "paired")
+
+
+def build(es: EvalSet) -> tuple[StatPlan, dict]:
+    offsets = {"candidate": 0, "baseline": es.candidate.y.size if es.pairing == "independent" else 0}
+    n_units = es.candidate.y.size + (es.baseline.y.size if es.pairing == "independent" else 0)
+    plan = StatPlan(n_units)
+    qb = QuantityBuilder(es, plan, offsets)
+    targets = [Target("f1", None, "macro", {}), Target("recall", 1, None, {}),
+               Target("average_precision", 2, None, {}), Target("pr_auc", 0, None, {}),
+               Target("roc_auc", 1, None, {}), Target("average_precision", None, "micro", {}),
+               Target("roc_auc", None, "macro", {}), Target("ece", None, None, {}),
+               Target("brier", None, None, {}), Target("interpolated_ap", 1, None, {"interpolation": "coco101"})]
+    quantities = {(i, role): qb.quantity(role, t) for i, t in enumerate(targets) for role in ("candidate", "baseline")}
+    return plan, quantities
+
+
+def unit_counts(boot: Bootstrap, child: np.random.SeedSequence, b: int) -> np.ndarray:
+    """The per-unit counts of the resamples a chunk drew (index path), redrawn from the same stream."""
+    rng = np.random.Generator(np.random.PCG64(child))
+    return np.stack([np.bincount(boot._order[boot.positions(rng)], minlength=boot.n) for _ in range(b)])
+
+
+@pytest.mark.parametrize("weights,independent,stratify", [(False, False, False), (True, False, False),
+                                                          (False, True, False), (False, False, True),
+                                                          (True, True, True)])
+def test_index_path_sums_equal_the_reference_accumulation(weights, independent, stratify):
+    es = evalset(3, weights=weights, independent=independent)
+    plan, _ = build(es)
+    strata = np.zeros(plan.n_units, dtype=np.int64)
+    if stratify:
+        strata[: es.candidate.y.size] = es.candidate.y
+    boot = Bootstrap(plan, strata, 7, 5, path="index")
+    assert boot.path == "index"
+    child = np.random.SeedSequence(123)
+    start, sums = boot.chunk_sums(0, child)
+    w = unit_counts(boot, child, sums[0].shape[0])
+    if stratify:   # a stratified resample keeps every stratum's size
+        for s in np.unique(strata):
+            assert np.all(w[:, strata == s].sum(1) == np.count_nonzero(strata == s))
+    ref = plan.accumulate(w.astype(float))
+    for got, want in zip(sums, ref):
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("weights", [False, True])
+def test_multinomial_path_sums_equal_the_reference_accumulation(weights):
+    es = evalset(4, n=3000, weights=weights)
+    plan = StatPlan(es.candidate.y.size)
+    qb = QuantityBuilder(es, plan, {"candidate": 0, "baseline": 0})
+    for role in ("candidate", "baseline"):
+        qb.quantity(role, Target("f1", None, "macro", {}))
+    strata = np.zeros(plan.n_units, dtype=np.int64)
+    boot = Bootstrap(plan, strata, 9, 5)
+    assert boot.path == "multinomial" or weights      # few cells unless weights make them distinct
+    boot = Bootstrap(plan, strata, 9, 5, path="multinomial")
+    cells = boot.cells
+    np.testing.assert_allclose(cells.plan.accumulate(cells.multiplicity[None, :].astype(float))[0],
+                               plan.accumulate(np.ones((1, plan.n_units)))[0], atol=1e-9)
+    child = np.random.SeedSequence(7)
+    _, sums = boot.chunk_sums(0, child)
+    rng = np.random.Generator(np.random.PCG64(child))
+    members, probs, n_s = boot._groups[0]
+    w = np.zeros((sums[0].shape[0], cells.multiplicity.size))
+    w[:, members] = rng.multinomial(n_s, probs, size=w.shape[0])
+    for got, want in zip(sums, cells.plan.accumulate(w)):
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-9)
+
+
+def test_jackknife_sums_equal_the_dense_rows():
+    es = evalset(5, n=300)
+    plan, _ = build(es)
+    cells = compress(plan, np.zeros(plan.n_units, dtype=np.int64))
+    sums, weights = jackknife_sums(cells, 3, max_rows=50)          # delete-d: sparse removal
+    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([3, 0x6A6B])))
+    positions = np.repeat(np.arange(cells.multiplicity.size), cells.multiplicity)
+    groups = rng.permutation(positions.size) % 50
+    removed = np.zeros((50, cells.multiplicity.size))
+    np.add.at(removed, (groups, positions), 1.0)
+    for got, want in zip(sums, cells.plan.accumulate(cells.multiplicity[None, :] - removed)):
+        np.testing.assert_allclose(got, want, atol=1e-9)
+
+
+def test_replicates_equal_scikit_learn_on_the_same_resamples():
+    """Per resample: scikit-learn with sample_weight = the resample's counts (the index resample)."""
+    es = evalset(6, n=500, k=2)
+    es.task = "binary"
+    for side in (es.candidate, es.baseline):
+        side.scores = side.scores[:, 1].copy()
+        side.pred = (side.scores >= 0.5).astype(np.int64)
+    plan = StatPlan(es.candidate.y.size)
+    qb = QuantityBuilder(es, plan, {"candidate": 0, "baseline": 0})
+    names = ["average_precision", "pr_auc", "roc_auc", "f1", "recall", "balanced_accuracy"]
+    qs = {(m, r): qb.quantity(r, Target(m, None if m == "balanced_accuracy" else 1, None, {}))
+          for m in names for r in ("candidate", "baseline")}
+    boot = Bootstrap(plan, np.zeros(plan.n_units, dtype=np.int64), 12, 9, path="index")
+    child = np.random.SeedSequence(77)
+    _, sums = boot.chunk_sums(0, child)
+    w = unit_counts(boot, child, sums[0].shape[0])
+    y = es.candidate.y
+    for (m, role), q in qs.items():
+        side = es.candidate if role == "candidate" else es.baseline
+        got, _ = q(sums)
+        for r in range(w.shape[0]):
+            sw = w[r].astype(float)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                if m == "average_precision":
+                    want = skm.average_precision_score(y, side.scores, sample_weight=sw)
+                elif m == "pr_auc":
+                    keep = sw > 0
+                    prec, rec, _ = skm.precision_recall_curve(y[keep], side.scores[keep], sample_weight=sw[keep])
+                    want = skm.auc(rec, prec)
+                elif m == "roc_auc":
+                    want = skm.roc_auc_score(y, side.scores, sample_weight=sw)
+                elif m == "f1":
+                    want = skm.f1_score(y, side.pred, sample_weight=sw)
+                elif m == "recall":
+                    want = skm.recall_score(y, side.pred, sample_weight=sw)
+                else:
+                    want = skm.balanced_accuracy_score(y, side.pred, sample_weight=sw)
+            assert got[r] == pytest.approx(want, abs=1e-12), (m, role, r)
+
+
+# ---------------------------------------------------------------------------------------------
+# engine-level: determinism, pairing
+
+
+def _policy(resamples: int = 300, method: str = "percentile"):
+    from gate.policy import build_policy
+    doc = {"version": 1, "name": "fast", "task": "binary", "positive_class": "1", "classes": ["0", "1"],
+           "bootstrap": {"resamples": resamples, "seed": 4, "method": method},
+           "gates": [{"metric": "average_precision", "max_drop": 0.02}, {"metric": "roc_auc", "min": 0.6},
+                     {"metric": "f1", "max_drop": 0.02}, {"metric": "recall", "min": 0.5},
+                     {"metric": "brier", "max_drop": 0.01}]}
+    return build_policy(doc, source="<test>")
+
+
+def _binary(n: int = 3000, same: bool = False) -> EvalSet:
+    rng = np.random.default_rng(8)
+    y = (rng.random(n) < 0.2).astype(np.int64)
+    c = np.round(1 / (1 + np.exp(-(1.5 * y - 1 + rng.normal(0, 1, n)))), 3)
+    b = c.copy() if same else np.round(1 / (1 + np.exp(-(1.2 * y - 1 + rng.normal(0, 1, n)))), 3)
+
+    def side(role, s):
+        art = Artifact(role, f"<{role}>", "", "memory", n, n)
+        return Side(role, art, np.arange(n), y, (s >= 0.5).astype(np.int64), s, None, {}, n, n)
+    return EvalSet("binary", ("0", "1"), side("candidate", c), side("baseline", b), "paired")
+
+
+@pytest.mark.parametrize("method", ["percentile", "bca"])
+def test_report_is_byte_identical_for_any_thread_count(monkeypatch, method):
+    from gate.engine import evaluate
+    from gate.render import json_report
+    out = []
+    for threads in ("1", "2", "3"):
+        monkeypatch.setenv("MODEL_GATE_THREADS", threads)
+        out.append(json_report.render(evaluate(_policy(method=method), _binary())))
+    assert out[0] == out[1] == out[2]
+
+
+def test_paired_gates_share_resamples():
+    """Identical models: every delta replicate is exactly 0 (candidate and baseline drawn together)."""
+    from gate.engine import evaluate
+    report = evaluate(_policy(), _binary(same=True))
+    for g in report.gates:
+        if g.quantity == "delta":
+            assert g.delta.value == 0 and set(g.distribution) == {0.0}, g.id
+
+
+# ---------------------------------------------------------------------------------------------
+# readers and alignment
+
+
+def _write(path, text):
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _both(monkeypatch, fn):
+    """fn() with the fast paths (pyarrow CSV at any size) and with the csv module / row loops."""
+    import gate.readers as readers
+    monkeypatch.setattr(readers, "FAST_CSV_MIN_BYTES", 0)
+    fast = fn()
+    monkeypatch.setattr(readers, "FAST_CSV_MIN_BYTES", 1 << 62)
+    slow = fn()
+    return fast, slow
+
+
+def _csv_rows(n=40, seed=0, label=lambda i, y: str(y), score=lambda i, s: f"{s:.4f}", idf=lambda i: f"x{i}"):
+    rng = np.random.default_rng(seed)
+    y = (rng.random(n) < 0.4).astype(int)
+    s = np.clip(0.4 * y + rng.random(n) * 0.6, 0, 1)
+    return "id,label,score,seg\n" + "".join(f"{idf(i)},{label(i, y[i])},{score(i, s[i])},{'ab'[i % 2]}\n"
+                                           for i in range(n))
+
+
+@pytest.mark.parametrize("text", [
+    _csv_rows(),
+    _csv_rows(label=lambda i, y: "" if i % 7 == 0 else f" {y} "),          # unlabeled rows, padded labels
+    _csv_rows(label=lambda i, y: f"{y}.0"),                                # integral floats
+    "id,label,score\r\n" + "".join(f"r{i},{i % 2},0.{i}\r\n" for i in range(30)),
+    _csv_rows().replace("\n", "\n\n", 3),                                  # blank lines: slow path
+    _csv_rows().replace("x3,", '"x3",'),                                   # quotes: slow path
+])
+def test_fast_csv_reader_returns_what_the_csv_module_returns(tmp_path, monkeypatch, text):
+    from gate.readers import read_table
+    path = _write(tmp_path / "p.csv", text)
+    fast, slow = _both(monkeypatch, lambda: read_table(path))
+    assert fast.n_rows == slow.n_rows and list(fast.columns) == list(slow.columns)
+    for name in slow.columns:
+        assert list(fast.columns[name]) == list(slow.columns[name]), name
+    assert [fast.where(i) for i in range(fast.n_rows)] == [slow.where(i) for i in range(slow.n_rows)]
+
+
+POLICY = """version: 1
+name: t
+task: binary
+positive_class: "1"
+data: {slices: [seg]}
+bootstrap: {resamples: 50, seed: 1}
+gates:
+  - {metric: average_precision, max_drop: 0.1}
+  - {metric: recall, slice: seg, min: 0.1}
+"""
+
+
+def _evalset_from(tmp_path, cand_text, base_text, monkeypatch):
+    from gate.align import build_evalset
+    from gate.policy import load_policy
+    from gate.readers import read_table
+    pol = _write(tmp_path / "p.yml", POLICY)
+    c, b = _write(tmp_path / "c.csv", cand_text), _write(tmp_path / "b.csv", base_text)
+    import gate.align as align
+    monkeypatch.setattr(align, "FAST_JOIN_MIN_ROWS", 0)
+
+    def run():
+        try:
+            es = build_evalset(load_policy(str(pol)), read_table(c), read_table(b))
+        except Exception as exc:   # noqa: BLE001 - the message is what we compare
+            return type(exc).__name__, str(exc)
+        return es
+    return _both(monkeypatch, run)
+
+
+@pytest.mark.parametrize("case", ["ok", "unlabeled", "floats", "bad_label", "bad_score", "nan_score",
+                                  "dup_id", "empty_id", "padded_id", "missing_id", "label_clash"])
+def test_vectorised_alignment_matches_the_row_loops(tmp_path, monkeypatch, case):
+    cand = _csv_rows(label=(lambda i, y: "" if i % 5 == 0 else str(y)) if case == "unlabeled" else
+                     (lambda i, y: f"{y}.0") if case == "floats" else
+                     (lambda i, y: "7" if i == 9 else str(y)) if case == "bad_label" else (lambda i, y: str(y)),
+                     score=(lambda i, s: "n/a" if i == 4 else f"{s:.4f}") if case == "bad_score" else
+                     (lambda i, s: "nan" if i == 6 else f"{s:.4f}") if case == "nan_score" else (lambda i, s: f"{s:.4f}"),
+                     idf=(lambda i: "x1" if i == 3 else f"x{i}") if case == "dup_id" else
+                     (lambda i: "" if i == 2 else f"x{i}") if case == "empty_id" else
+                     (lambda i: f" x{i}" if i == 2 else f"x{i}") if case == "padded_id" else (lambda i: f"x{i}"))
+    base = _csv_rows(seed=1, label=(lambda i, y: "" if i % 5 == 0 else str(y)) if case == "unlabeled" else
+                     (lambda i, y: str(1 - y) if i == 11 else str(y)) if case == "label_clash" else (lambda i, y: str(y)),
+                     idf=(lambda i: f"z{i}" if i == 8 else f"x{i}") if case == "missing_id" else (lambda i: f"x{i}"))
+    if case == "label_clash":   # same labels as the candidate except row 11
+        base = "\n".join(",".join([c.split(",")[0], c.split(",")[1] if i != 12 else str(1 - int(c.split(",")[1]))]
+                                  + b.split(",")[2:]) if i else c
+                         for i, (c, b) in enumerate(zip(cand.splitlines(), base.splitlines()))) + "\n"
+    fast, slow = _evalset_from(tmp_path, cand, base, monkeypatch)
+    if isinstance(slow, tuple):
+        assert fast == slow
+        return
+    assert not isinstance(fast, tuple), fast
+    for role in ("candidate", "baseline"):
+        a, b = getattr(fast, role), getattr(slow, role)
+        for attr in ("ids", "y", "pred", "scores"):
+            assert np.array_equal(getattr(a, attr), getattr(b, attr)), (role, attr)
+        assert np.array_equal(a.slices["seg"], b.slices["seg"])
+        assert (a.n_rows, a.n_labeled) == (b.n_rows, b.n_labeled)
+    assert (fast.classes, fast.pairing) == (slow.classes, slow.pairing)
