@@ -30,7 +30,9 @@ from gate.report import (Bar, Calibration, ClassRow, ConfusionMatrix, Curve, Dat
                          GateResult, Report, Reproducibility)
 from gate.stats import Resampler, StatPlan, compress, jackknife_weights
 
-SMALL_SUPPORT = 100          # below this many positives intervals can under-cover (docs/validity.md)
+SMALL_SUPPORT = 100          # warn below this many examples on the smaller side of the gated class
+SMALL_SUPPORT_RANKING = 200  # ... for AP / PR-AUC / ROC-AUC, and for every metric with method: basic
+                             # (calibrated in docs/validity.md §2 and §8)
 MC_SE_FACTOR = 2.67          # SD of a 95% percentile endpoint ≈ 2.67·σ*/√B (statistics reference §2.4)
 MAX_CURVE_POINTS = 200
 
@@ -471,9 +473,15 @@ def _notes(g: Expanded, check: Check, d: Decision, support: int | None, policy: 
     dist = check.distribution
     if dist is not None and dist.undefined:
         notes.append(f"undefined in {dist.undefined} of {dist.total} resamples (excluded from the interval)")
-    if support is not None and 0 < support < SMALL_SUPPORT and METRICS[g.spec.metric].family != "probability":
-        notes.append(f"only {support} examples of the class: bootstrap intervals can under-cover "
-                     "with fewer than 100 (see docs/validity.md)")
+    family = METRICS[g.spec.metric].family
+    if support is not None and family in ("confusion", "ranking"):
+        # the smaller side of the one-vs-rest split: a rare class, or a class that is almost everything
+        outside = max(check.n - support, 0)
+        minority, side = (support, "examples of the class") if support <= outside else (outside, "examples outside it")
+        limit = SMALL_SUPPORT_RANKING if family == "ranking" or policy.bootstrap.method == "basic" else SMALL_SUPPORT
+        if 0 < minority < limit:
+            notes.append(f"only {minority} {side}: with fewer than {limit}, {policy.bootstrap.method} intervals "
+                         f"of {g.spec.metric} can under-cover (see docs/validity.md)")
     if dist is not None and dist.bca_fallback:
         notes.append("BCa undefined (every resample on one side of the estimate); percentile endpoints used")
     if dist is not None and d.status in ("pass", "fail") and d.ci is not None:

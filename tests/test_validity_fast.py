@@ -18,7 +18,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from gate.engine import SMALL_SUPPORT, evaluate  # noqa: E402
+from gate.engine import SMALL_SUPPORT, SMALL_SUPPORT_RANKING, evaluate  # noqa: E402
 from gate.intervals import Distribution  # noqa: E402
 from validation.delong import delong  # noqa: E402
 from validation.population import METRICS, MulticlassPopulation, draw  # noqa: E402
@@ -123,12 +123,20 @@ def test_delong_matches_sklearn_auc_and_covers_an_equal_pair():
 
 
 def test_small_support_note_follows_the_calibrated_rule():
-    """The report warns exactly when the gated class has fewer than SMALL_SUPPORT examples."""
+    """The report warns exactly when the smaller side of the gated class's one-vs-rest split has fewer
+    than SMALL_SUPPORT examples (SMALL_SUPPORT_RANKING for AP / PR-AUC / ROC-AUC)."""
     pop = null_population(0.01)
     policy = coverage_policy(pop.truth_c, method="percentile", resamples=200)
-    for n in (2000, 40000):
+    seen = set()
+    for n in (2000, 15000, 40000):
         report = evaluate(policy, draw(pop, n, _rng(5, n)), seed=1)
         for g in report.gates:
             warned = any("under-cover" in note for note in g.notes)
-            small = g.support is not None and g.support < SMALL_SUPPORT
-            assert warned == small or g.support is None, (g.id, g.support, g.notes)
+            if g.support is None:           # whole-matrix metrics: no class count to judge by
+                assert not warned
+                continue
+            limit = SMALL_SUPPORT_RANKING if g.metric in ("average_precision", "pr_auc", "roc_auc") else SMALL_SUPPORT
+            minority = min(g.support, g.n - g.support)
+            assert warned == (0 < minority < limit), (g.id, g.support, g.notes)
+            seen.add((g.metric, warned))
+    assert ("roc_auc", True) in seen and ("roc_auc", False) in seen and ("recall", False) in seen
