@@ -24,7 +24,7 @@ import numpy as np
 
 from gate.errors import InputError
 from gate.metrics.catalog import METRICS
-from gate.policy import Policy
+from gate.policy import Policy, canonical_label
 from gate.readers import Table, _clip
 from gate.report import Artifact
 
@@ -465,8 +465,9 @@ def _empty(v: object) -> bool:
 
 
 def _text(v: object) -> str:
+    """Labels, predictions, ids and slice values compared as text (see ``canonical_label``)."""
     if isinstance(v, str):
-        return v.strip()
+        return canonical_label(v)
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
     return str(v)
