@@ -8,7 +8,8 @@ Rules (SPEC §2):
   from every metric.
 - Binary tasks: class index 1 is ``positive_class``. Predictions come from ``data.threshold`` when it
   is set (positive when ``score >= threshold``), else from the prediction column, else from
-  ``score >= 0.5`` (with a report warning). Multiclass: the prediction column, else the arg-max score
+  ``score >= 0.5`` (with a report warning). Without a ``score`` column, ``score_<positive class>``
+  (as written from ``predict_proba``) is the score. Multiclass: the prediction column, else the arg-max score
   (the first class on ties).
 - Pairing ``auto``: the same id set → paired (baseline rows re-ordered to the candidate's); disjoint →
   independent; partial overlap → error with the counts. ``paired`` demands the same set,
@@ -202,12 +203,15 @@ def _scores(policy: Policy, t: Table, rows: np.ndarray, classes: tuple[str, ...]
             wanted: bool) -> np.ndarray | None:
     spec = policy.data
     if policy.task == "binary":
-        if spec.score not in t.columns:
+        column = spec.score
+        if column not in t.columns and "score" not in spec.explicit:
+            column = f"{spec.score_prefix}{classes[1]}"   # predict_proba-style score_<positive class>
+        if column not in t.columns:
             if wanted and "score" not in spec.explicit and spec.prediction not in t.columns:
                 raise InputError(f"has neither a '{spec.prediction}' nor a '{spec.score}' column",
                                  source=t.source, fix="add predictions or scores, or map them in data:")
             return None
-        return _numeric(t, spec.score, rows)
+        return _numeric(t, column, rows)
     cols = [f"{spec.score_prefix}{c}" for c in classes]
     present = [c for c in cols if c in t.columns]
     extra = sorted(c for c in t.columns if c.startswith(spec.score_prefix) and c not in cols)

@@ -85,3 +85,15 @@ def test_integer_labels_written_as_floats_match_integer_classes(tmp_path):
     report = run_check(policy, p, None)
     assert report.data.classes == ("0", "1") and report.data.n_candidate == 3
     assert report.gates[0].candidate.value == 0.5
+
+
+def test_binary_scores_from_predict_proba_columns(tmp_path):
+    from gate.policy import build_policy
+    policy = build_policy({"version": 1, "name": "f", "task": "binary", "positive_class": "spam",
+                           "bootstrap": {"resamples": 200},
+                           "gates": [{"metric": "roc_auc", "min": 0.1}]}, source="p")
+    p = tmp_path / "c.csv"
+    p.write_text("id,label,score_ham,score_spam\n1,spam,0.2,0.8\n2,ham,0.7,0.3\n3,spam,0.6,0.4\n4,ham,0.9,0.1\n")
+    report = run_check(policy, p, None)
+    assert report.gates[0].candidate.value == 1.0
+    assert report.data.classes == ("ham", "spam")
