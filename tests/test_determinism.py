@@ -119,8 +119,6 @@ def test_no_writes_outside_the_out_dir_except_the_matplotlib_cache(tmp_path: Pat
     assert {"report.json", "report.md", "junit.xml", "report.html", "comment.md"} <= {Path(p).name for p in changed}
 
 
-@pytest.mark.xfail(reason="matplotlib writes its font cache to $HOME/.cache/matplotlib when the HTML report is "
-                          "rendered (gate/render/plots.py); reported to the render owner", strict=False)
 def test_no_writes_at_all_outside_the_out_dir(tmp_path: Path) -> None:
     outside, _, _ = _writes_outside(tmp_path)
     assert outside == [], f"files written outside --out-dir: {outside}"

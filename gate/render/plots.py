@@ -12,8 +12,14 @@ Untrusted labels are made single-line, shortened, and ``$`` is escaped so mathte
 
 from __future__ import annotations
 
+import atexit
+import glob
 import io
+import os
 import re
+import shutil
+import sys
+import tempfile
 from typing import Any, Sequence
 
 from gate.render import text as T
@@ -29,8 +35,24 @@ COLORS = {"fail": "#c62828", "inconclusive": "#ef6c00", "warning": "#b8860b", "p
           "candidate": "#1f77b4", "baseline": "#7f7f7f"}
 
 
+def _private_cache_unless_built() -> None:
+    """matplotlib builds a font cache in its config dir on first use. Rendering a report must not
+    write outside --out-dir, so unless a font cache already exists there (reading it writes nothing),
+    point matplotlib at a private temporary dir that is removed when the process exits."""
+    if os.environ.get("MPLCONFIGDIR"):
+        return
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    if glob.glob(os.path.join(base, "matplotlib", "fontlist-*.json")):
+        return
+    private = tempfile.mkdtemp(prefix="model-gate-mpl-")
+    atexit.register(shutil.rmtree, private, True)
+    os.environ["MPLCONFIGDIR"] = private
+
+
 def _mpl() -> Any:
     """Import matplotlib lazily (it is optional). Raises ImportError when it is not installed."""
+    if "matplotlib" not in sys.modules:
+        _private_cache_unless_built()
     import matplotlib  # noqa: F401  (explicit first, so a missing package fails here)
     from matplotlib.backends.backend_svg import FigureCanvasSVG
     from matplotlib.figure import Figure
