@@ -49,6 +49,7 @@ CHUNK_BUDGET = 8_000_000        # elements of the (resamples × sums) working ar
 MAX_CHUNK = 256                 # resamples per chunk at most (keeps both cores busy on small plans)
 MULTINOMIAL_CELL_RATIO = 0.25   # draw a multinomial over cells when cells <= ratio × examples
 SMALL_VIEW = 65_536             # a view made of small blocks has at most this many codes
+GATHER_MAX_UNITS = 262_144      # up to this many units, count gathered codes; beyond, per-position counts
 MERGE_GROWTH = 1.10             # a small block joins a large view if that grows its codes by ≤ 10%
 
 
@@ -461,19 +462,25 @@ class Bootstrap:
 
     def positions(self, rng: np.random.Generator) -> np.ndarray:
         """One resample: ``n_s`` uniform positions within each stratum's range."""
+        # small plans gather codes: 32-bit positions draw and index faster; large plans bincount them
+        dtype = np.uint32 if self.n <= GATHER_MAX_UNITS else np.int64
         if len(self._strata_ranges) == 1:
-            return rng.integers(0, self.n, self.n)
-        return np.concatenate([off + rng.integers(0, n_s, n_s) for off, n_s in self._strata_ranges])
+            return rng.integers(0, self.n, self.n, dtype=dtype)
+        return np.concatenate([off + rng.integers(0, n_s, n_s, dtype=dtype) for off, n_s in self._strata_ranges])
 
     def _index_sums(self, rng: np.random.Generator, b: int) -> list[np.ndarray]:
         blocks = self.plan.blocks
         sums = [np.empty((b, block.size), dtype=np.int64 if exact else np.float64)
                 for block, exact in zip(blocks, self._int_blocks)]
+        gather = self.n <= GATHER_MAX_UNITS
+        need_per_position = not gather or bool(self._weighted or self._generic)
         for r in range(b):
             idx = self.positions(rng)
-            per_position = np.bincount(idx, minlength=self.n)
+            per_position = np.bincount(idx, minlength=self.n) if need_per_position else None
             for view in self.views:
-                if view.starts is not None:
+                if gather:       # code tables that fit in cache: gather the drawn codes, count them
+                    counts = np.bincount(view.table[idx], minlength=view.n_codes)
+                elif view.starts is not None:
                     counts = np.add.reduceat(per_position, view.starts)
                 else:
                     counts = np.bincount(view.table, weights=per_position, minlength=view.n_codes)

@@ -1,0 +1,337 @@
+"""Benchmark: model-gate against the scikit-learn loop, scipy.stats.bootstrap and the random-number floor.
+
+    python bench/run.py            # small sizes, about a minute (numbers are indicative only)
+    python bench/run.py --full     # W1/W2 at 10^6 rows, 2,000 resamples (the issue's targets)
+
+Everything runs in this one process tree on the same machine, so the ratios compare like with like.
+Generated data goes to a temporary directory that is removed at the end (``--keep`` keeps it).
+
+Rows of the table:
+- ``model-gate W1/W2/CM`` run ``model-gate check`` end to end (reading CSV) as a subprocess under
+  ``/usr/bin/time -v`` (peak RSS) with ``MODEL_GATE_TIMING=1`` (bootstrap time from stderr).
+- ``sklearn loop`` draws index resamples and calls ``average_precision_score`` + ``f1_score`` for the
+  candidate and the baseline; a few resamples are timed and scaled linearly to B (stated in the row).
+- ``scipy percentile`` runs ``scipy.stats.bootstrap(paired=True, vectorized=True)`` on ΔAP with a
+  vectorised numpy statistic (exactly scikit-learn's step-wise AP, checked), a few resamples scaled
+  to B; ``scipy BCa`` adds scipy's jackknife (n statistic evaluations on n−1 rows, O(n²)), estimated as
+  (B + n) × the measured per-evaluation time and validated by a real BCa run at a small n.
+- ``model-gate ΔAP`` is ``evaluate()`` in-process on the same data and statistic (percentile / BCa).
+- ``floor`` draws B·N uniform 32-bit integers (``Generator.integers(dtype=uint32)``, one thread).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.workloads import binary_arrays, write_binary, write_multiclass  # noqa: E402
+
+SIZES = {
+    "small": dict(n1=100_000, b1=200, n2=50_000, b2=200, ncm=100_000, bcm=2000, sk_n=100_000, sk_r=20,
+                  sp_n=100_000, sp_r=40, floor_r=100),
+    "full": dict(n1=1_000_000, b1=2000, n2=1_000_000, b2=2000, b2_timed=200, ncm=1_000_000, bcm=2000, sk_n=1_000_000, sk_r=100,
+                 sp_n=100_000, sp_r=200, floor_r=400),
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# measurements
+
+
+def run_gate(policy: Path, cand: Path, base: Path, out_dir: Path) -> dict:
+    """``model-gate check`` as a subprocess: wall time, peak RSS, bootstrap time, verdict line."""
+    cmd = ["/usr/bin/time", "-v", sys.executable, "-m", "gate.cli.main", "check", "--policy", str(policy),
+           "--candidate", str(cand), "--baseline", str(base), "--out-dir", str(out_dir), "--quiet"]
+    env = dict(os.environ, MODEL_GATE_TIMING="1", PYTHONPATH=str(ROOT))
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
+    wall = time.perf_counter() - t0
+    if proc.returncode not in (0, 1):
+        raise RuntimeError(f"model-gate failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr)
+    boot = re.search(r"bootstrap ([\d.]+) s \(cpu ([\d.]+) s; ([^)]*)\)", proc.stderr)
+    prep = re.search(r"prepare ([\d.]+) s", proc.stderr)
+    verdict = next((ln for ln in proc.stdout.splitlines() if ln.startswith("model-gate:")), "")
+    return {"wall": wall, "rss_mb": int(rss.group(1)) / 1024 if rss else float("nan"),
+            "boot": float(boot.group(1)) if boot else float("nan"),
+            "boot_cpu": float(boot.group(2)) if boot else float("nan"),
+            "path": boot.group(3) if boot else "", "prepare": float(prep.group(1)) if prep else float("nan"),
+            "verdict": verdict}
+
+
+def sklearn_loop(n: int, resamples: int, seed: int = 3) -> float:
+    """Seconds per resample of the naive paired loop (AP + F1 for both models)."""
+    from sklearn.metrics import average_precision_score, f1_score
+    a = binary_arrays(n)
+    y, sc, sb = a["y"], a["cand"], a["base"]
+    pc, pb = (sc >= 0.3).astype(int), (sb >= 0.3).astype(int)
+    rng = np.random.default_rng(seed)
+    t0 = time.perf_counter()
+    for _ in range(resamples):
+        idx = rng.integers(0, n, n)
+        yy = y[idx]
+        average_precision_score(yy, sc[idx])
+        average_precision_score(yy, sb[idx])
+        f1_score(yy, pc[idx])
+        f1_score(yy, pb[idx])
+    return (time.perf_counter() - t0) / resamples
+
+
+def ap_rows(y: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """scikit-learn's step-wise average precision of every row (ties are one threshold)."""
+    order = np.argsort(-s, axis=-1, kind="stable")
+    ys = np.take_along_axis(y, order, axis=-1).astype(np.float64)
+    ss = np.take_along_axis(s, order, axis=-1)
+    tps = np.cumsum(ys, axis=-1)
+    alls = np.arange(1, ys.shape[-1] + 1, dtype=np.float64)
+    end = np.concatenate([ss[..., 1:] != ss[..., :-1], np.ones(ss.shape[:-1] + (1,), dtype=bool)], axis=-1)
+    at_end = np.where(end, tps, 0.0)
+    prev = np.concatenate([np.zeros(ss.shape[:-1] + (1,)), np.maximum.accumulate(at_end, axis=-1)[..., :-1]], axis=-1)
+    delta = np.where(end, tps - prev, 0.0)
+    p = tps[..., -1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(p > 0, (delta * tps / alls).sum(axis=-1) / np.where(p > 0, p, 1), 0.0)
+
+
+def delta_ap(y, sc, sb, axis=-1):
+    return ap_rows(y, sc) - ap_rows(y, sb)
+
+
+def scipy_bootstrap(n: int, resamples: int, method: str, batch: int = 10) -> float:
+    """Seconds for ``resamples`` resamples of scipy.stats.bootstrap (paired, vectorized) on ΔAP."""
+    from scipy.stats import bootstrap
+    a = binary_arrays(n)
+    data = (a["y"], a["cand"], a["base"])
+    t0 = time.perf_counter()
+    bootstrap(data, delta_ap, paired=True, vectorized=True, n_resamples=resamples, batch=batch,
+              method=method, random_state=np.random.default_rng(1))
+    return time.perf_counter() - t0
+
+
+def check_statistic(n: int = 5000) -> float:
+    from sklearn.metrics import average_precision_score
+    a = binary_arrays(n)
+    ours = float(delta_ap(a["y"], a["cand"], a["base"]))
+    ref = average_precision_score(a["y"], a["cand"]) - average_precision_score(a["y"], a["base"])
+    return abs(ours - ref)
+
+
+def gate_delta_ap(n: int, resamples: int, method: str) -> float:
+    """Seconds for model-gate's evaluate() on the same data and statistic (ΔAP gate), in-process."""
+    from gate.align import EvalSet, Side
+    from gate.engine import evaluate
+    from gate.policy import load_policy
+    from gate.report import Artifact
+    a = binary_arrays(n)
+    y = a["y"]
+
+    def side(role, s):
+        art = Artifact(role, f"<{role}>", "", "memory", n, n)
+        return Side(role, art, np.arange(n), y, (s >= 0.3).astype(np.int64), s, None, {}, n, n)
+    es = EvalSet("binary", ("0", "1"), side("candidate", a["cand"]), side("baseline", a["base"]), "paired")
+    tmp = Path(tempfile.mkdtemp())
+    pol = tmp / "p.yml"
+    pol.write_text(f"version: 1\nname: dap\ntask: binary\npositive_class: \"1\"\nclasses: [\"0\", \"1\"]\n"
+                   f"bootstrap:\n  resamples: {resamples}\n  method: {method}\n  seed: 3\n"
+                   f"gates:\n  - {{metric: average_precision, max_drop: 0.02}}\n")
+    policy = load_policy(str(pol))
+    shutil.rmtree(tmp)
+    t0 = time.perf_counter()
+    evaluate(policy, es)
+    return time.perf_counter() - t0
+
+
+def floor(n: int, resamples: int) -> float:
+    rng = np.random.default_rng(0)
+    t0 = time.perf_counter()
+    for _ in range(resamples):
+        rng.integers(0, n, n, dtype=np.uint32)
+    return time.perf_counter() - t0
+
+
+def csv_read(path: Path, fast: bool) -> float:
+    import gate.readers as readers
+    saved = readers.FAST_CSV_MIN_BYTES
+    if not fast:
+        readers.FAST_CSV_MIN_BYTES = 1 << 62
+    try:
+        t0 = time.perf_counter()
+        readers.read_table(path)
+        return time.perf_counter() - t0
+    finally:
+        readers.FAST_CSV_MIN_BYTES = saved
+
+
+# ---------------------------------------------------------------------------------------------
+# report
+
+
+def machine() -> str:
+    cpu = platform.processor() or ""
+    try:
+        cpu = next(ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
+                   if ln.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    import numpy
+    import scipy
+    return (f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, numpy {numpy.__version__}, "
+            f"scipy {scipy.__version__}; load average at start {load:.1f}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--full", action="store_true", help="W1/W2 at 10^6 rows and 2,000 resamples")
+    ap.add_argument("--keep", action="store_true", help="keep the generated data")
+    ap.add_argument("--skip", default="", help="comma list of parts to skip: w1,w2,cm,sklearn,scipy,floor,csv")
+    args = ap.parse_args(argv)
+    size = SIZES["full" if args.full else "small"]
+    skip = set(filter(None, args.skip.split(",")))
+    tmp = Path(tempfile.mkdtemp(prefix="model-gate-bench-"))
+    rows: list[tuple[str, str, str, str]] = []
+    res: dict[str, float] = {}
+    print(f"model-gate benchmark ({'full' if args.full else 'small'}) on {machine()}", flush=True)
+    print(f"data in {tmp}", flush=True)
+    try:
+        if "w1" not in skip or "cm" not in skip or "csv" not in skip:
+            t0 = time.perf_counter()
+            w1 = write_binary(tmp, size["n1"], size["b1"])
+            print(f"  generated W1 ({size['n1']:,} rows) in {time.perf_counter() - t0:.1f} s", flush=True)
+        if "csv" not in skip:
+            fast = min(csv_read(w1["cand"], True) for _ in range(3))
+            slow = csv_read(w1["cand"], False)
+            res["csv_fast"], res["csv_slow"] = fast, slow
+            rows.append((f"read CSV, {size['n1']:,} rows (pyarrow)", f"{fast:.3f} s", "", "in-process, best of 3"))
+            rows.append((f"read CSV, {size['n1']:,} rows (csv module fallback)", f"{slow:.3f} s",
+                         f"{slow / fast:.0f}x slower", "used when pyarrow is absent"))
+        if "w1" not in skip:
+            r = run_gate(w1["policy"], w1["cand"], w1["base"], tmp / "out-w1")
+            res.update(w1_wall=r["wall"], w1_rss=r["rss_mb"], w1_boot=r["boot"])
+            rows.append((f"model-gate W1 end to end ({size['n1']:,} rows, B={size['b1']})", f"{r['wall']:.2f} s",
+                         f"peak {r['rss_mb']:.0f} MB", f"bootstrap {r['boot']:.2f} s (cpu {r['boot_cpu']:.2f} s): {r['path']}"))
+            print(f"  W1: {r['wall']:.1f} s, {r['verdict']}", flush=True)
+            if args.full:
+                quarter = tmp / "w1q"
+                quarter.mkdir()
+                wq = write_binary(quarter, size["n1"] // 4, size["b1"])
+                rq = run_gate(wq["policy"], wq["cand"], wq["base"], tmp / "out-w1q")
+                res["w1q_rss"] = rq["rss_mb"]
+                rows.append((f"model-gate W1 at {size['n1'] // 4:,} rows (memory growth)", f"{rq['wall']:.2f} s",
+                             f"peak {rq['rss_mb']:.0f} MB", f"bootstrap {rq['boot']:.2f} s"))
+        if "cm" not in skip:
+            cm_paths = write_binary(tmp, size["ncm"], size["bcm"]) if size["ncm"] != size["n1"] else w1
+            r = run_gate(cm_paths["cm_policy"], cm_paths["cand"], cm_paths["base"], tmp / "out-cm")
+            res.update(cm_boot=r["boot"])
+            rows.append((f"model-gate CM-only ({size['ncm']:,} rows, B={size['bcm']})", f"{r['wall']:.2f} s",
+                         f"peak {r['rss_mb']:.0f} MB", f"bootstrap {r['boot']:.3f} s: {r['path']}"))
+        if "w2" not in skip:
+            t0 = time.perf_counter()
+            w2 = write_multiclass(tmp, size["n2"], size["b2"])
+            print(f"  generated W2 ({size['n2']:,} rows) in {time.perf_counter() - t0:.1f} s", flush=True)
+            timed = size.get("b2_timed", size["b2"])
+            if timed != size["b2"]:
+                w2 = write_multiclass(tmp, size["n2"], timed)
+            r = run_gate(w2["policy"], w2["cand"], w2["base"], tmp / "out-w2")
+            wall = r["wall"] + r["boot"] * (size["b2"] / timed - 1)
+            res.update(w2_wall=wall)
+            note = "" if timed == size["b2"] else (f"; ran B={timed} ({r['wall']:.1f} s), bootstrap scaled "
+                                                   f"linearly to B={size['b2']}")
+            rows.append((f"model-gate W2 end to end ({size['n2']:,} rows, 20 classes, B={size['b2']})",
+                         f"{wall:.2f} s", f"peak {r['rss_mb']:.0f} MB",
+                         f"bootstrap {r['boot']:.2f} s (cpu {r['boot_cpu']:.2f} s){note}: {r['path'][:160]}"))
+            print(f"  W2: {r['wall']:.1f} s, {r['verdict']}", flush=True)
+        if "sklearn" not in skip:
+            per = sklearn_loop(size["sk_n"], size["sk_r"])
+            res["sk"] = per * size["b1"]
+            rows.append((f"sklearn loop ({size['sk_n']:,} rows) -> B={size['b1']}", f"{per * size['b1']:.1f} s",
+                         f"{per * 1e3:.0f} ms/resample", f"timed {size['sk_r']} resamples, scaled linearly"))
+        if "floor" not in skip:
+            fl = floor(size["n1"], size["floor_r"]) * size["b1"] / size["floor_r"]
+            res["floor"] = fl
+            rows.append((f"floor: B*N uniform uint32 ({size['n1']:,} x {size['b1']})", f"{fl:.2f} s", "1 thread",
+                         f"timed {size['floor_r']} x N draws, scaled"))
+        if "scipy" not in skip:
+            n, r_ = size["sp_n"], size["sp_r"]
+            err = check_statistic()
+            sp = scipy_bootstrap(n, r_, "percentile") * 2000 / r_
+            per_eval = sp / 2000
+            bca_est = (2000 + n) * per_eval
+            small_n = 2000
+            bca_small = scipy_bootstrap(small_n, 200, "BCa", batch=50)
+            pred_small = (200 + small_n) * scipy_bootstrap(small_n, 200, "percentile", batch=50) / 200
+            calib = min(1.0, bca_small / pred_small)      # never let the model flatter us
+            bca_raw, bca_est = bca_est, bca_est * calib
+            ours_p = gate_delta_ap(n, 2000, "percentile")
+            ours_b = gate_delta_ap(n, 2000, "bca")
+            res.update(sp_p=sp, sp_b=bca_est, ours_p=ours_p, ours_b=ours_b)
+            rows.append((f"scipy percentile, dAP ({n:,} rows) -> B=2000", f"{sp:.1f} s", "",
+                         f"timed {r_} resamples, scaled; statistic = sklearn AP (|diff| {err:.1e})"))
+            rows.append((f"scipy BCa, dAP ({n:,} rows), estimated", f"{bca_est:.0f} s", "",
+                         f"(B + n) x {per_eval * 1e3:.0f} ms/eval = {bca_raw:.0f} s, x {calib:.2f} (real/predicted "
+                         f"scipy BCa at n={small_n}: {bca_small:.1f} s / {pred_small:.1f} s)"))
+            rows.append((f"model-gate dAP ({n:,} rows, B=2000), percentile", f"{ours_p:.2f} s",
+                         f"{sp / ours_p:.0f}x faster than scipy", "evaluate() in-process"))
+            rows.append((f"model-gate dAP ({n:,} rows, B=2000), BCa", f"{ours_b:.2f} s",
+                         f"{bca_est / ours_b:.0f}x faster than scipy", "evaluate() in-process, jackknife incl."))
+    finally:
+        if args.keep:
+            print(f"data kept in {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    width = max(len(r[0]) for r in rows) if rows else 10
+    print()
+    print(f"{'measurement':<{width}}  {'time':>10}  {'':<26}  notes")
+    for name, t, extra, note in rows:
+        print(f"{name:<{width}}  {t:>10}  {extra:<26}  {note}")
+    print()
+    print_targets(res, args.full)
+    return 0
+
+
+def print_targets(res: dict, full: bool) -> None:
+    def line(name: str, ok: bool | None, measured: str) -> None:
+        status = "n/a" if ok is None else ("MET" if ok else "NOT MET")
+        print(f"  [{status:^7}] {name}: {measured}")
+    print("targets (issue 6)" + ("" if full else " - small run, indicative only; use --full"))
+    g = res.get
+    if g("w1_wall") is not None:
+        line("W1 end to end <= 20 s", g("w1_wall") <= 20, f"{g('w1_wall'):.2f} s")
+    if g("w1_wall") is not None and g("sk") is not None:
+        ratio = g("sk") / g("w1_wall")
+        line(">= 80x faster than the sklearn loop", ratio >= 80, f"{ratio:.0f}x (end to end vs loop)")
+    if g("w1_wall") is not None and g("floor") is not None:
+        ratio = g("w1_wall") / g("floor")
+        line("within 4x of the floor", ratio <= 4,
+             f"{ratio:.2f}x end to end; bootstrap alone {g('w1_boot') / g('floor'):.2f}x")
+    if g("w2_wall") is not None:
+        line("W2 end to end <= 40 s", g("w2_wall") <= 40, f"{g('w2_wall'):.2f} s")
+    if g("cm_boot") is not None:
+        line("CM-only bootstrap <= 1 s for 2000 resamples", g("cm_boot") <= 1, f"{g('cm_boot'):.3f} s")
+    if g("sp_p") is not None:
+        rp, rb = g("sp_p") / g("ours_p"), g("sp_b") / g("ours_b")
+        line(">= 20x faster than scipy (percentile)", rp >= 20, f"{rp:.0f}x")
+        line(">= 20x faster than scipy (BCa)", rb >= 20, f"{rb:.0f}x (scipy BCa estimated, see above)")
+    if g("w1_rss") is not None:
+        line("W1 peak memory <= 1.5 GB", g("w1_rss") <= 1536, f"{g('w1_rss'):.0f} MB")
+    if g("csv_fast") is not None:
+        line("read a 10^6-row CSV <= 1 s (pyarrow)", g("csv_fast") <= 1 if full else None,
+             f"{g('csv_fast'):.3f} s" + ("" if full else " (not 10^6 rows)"))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
