@@ -141,6 +141,7 @@ def _side(role: str, policy: Policy, t: Table, classes: tuple[str, ...], needs_s
     pred = _predictions(policy, t, rows, index, classes, scores, role, warnings)
     weight = _weights(t, spec.weight, rows) if spec.weight in t.columns else None
     fast_ids = _fast_ids(t, spec.id) if need_ids else None
+    arrow_ids = _arrow(t, spec.id) if fast_ids is not None else None
     if fast_ids is not None:
         ids = fast_ids
     else:
@@ -153,8 +154,11 @@ def _side(role: str, policy: Policy, t: Table, classes: tuple[str, ...], needs_s
         slice_values[s] = fast if fast is not None else np.array([_slice_text(t.columns[s][r]) for r in rows], dtype=object)
     artifact = Artifact(role=role, path=t.source, sha256=t.sha256, format=t.format,
                         rows=t.n_rows, labeled_rows=int(rows.size))
-    return Side(role, artifact, ids[rows], y, pred, scores, weight, slice_values, t.n_rows, int(rows.size),
+    side = Side(role, artifact, ids[rows], y, pred, scores, weight, slice_values, t.n_rows, int(rows.size),
                 ids if need_ids else None)
+    if arrow_ids is not None:
+        side._arrow_ids = arrow_ids     # for the sort join in _pairing (all rows, file order)
+    return side
 
 
 def _require_column(t: Table, col: str, role: str) -> None:
@@ -314,8 +318,11 @@ def _pairing(mode: str, ct: Table, bt: Table, cand: Side, base: Side) -> str:
     if min(cand.all_ids.size, base.all_ids.size) >= FAST_JOIN_MIN_ROWS:
         # ids are distinct within each file (checked), so the sets are equal iff every candidate id
         # is found and the counts match; anything else goes through the sets below for the message
-        order = _fast_order(cand.all_ids, base.all_ids)
+        order = _sorted_join(cand, base)
+        if order is None:
+            order = _fast_order(cand.all_ids, base.all_ids)
         if order is not None and cand.all_ids.size == base.all_ids.size and np.all(order >= 0):
+            cand._all_rows_join = order     # reused by _reorder_like when every row is labeled
             return "paired"
     c_ids, b_ids = set(cand.all_ids), set(base.all_ids)
     shared = len(c_ids & b_ids)
@@ -332,7 +339,11 @@ def _pairing(mode: str, ct: Table, bt: Table, cand: Side, base: Side) -> str:
 
 def _reorder_like(cand: Side, base: Side, ct: Table, bt: Table, classes: tuple[str, ...] = ()) -> Side:
     """Put the baseline's labeled rows in the candidate's order; the candidate's labels are the truth."""
-    order = _fast_order(cand.ids, base.ids) if cand.ids.size >= FAST_JOIN_MIN_ROWS else None
+    order = None
+    if cand.ids.size == cand.all_ids.size and base.ids.size == base.all_ids.size:
+        order = getattr(cand, "_all_rows_join", None)   # every row labeled: labeled ids = all ids
+    if order is None and cand.ids.size >= FAST_JOIN_MIN_ROWS:
+        order = _fast_order(cand.ids, base.ids)
     if order is None or np.any(order < 0) or base.ids.size != cand.ids.size:
         pos = {v: i for i, v in enumerate(base.ids)}
         order = np.array([pos.get(v, -1) for v in cand.ids], dtype=np.int64)
@@ -438,9 +449,24 @@ def _fast_ids(t: Table, col: str) -> np.ndarray | None:
     if "" in ends or any(c.isspace() or _text(c) != c for c in ends):
         return None
     # ``_text`` also rewrites integral floats ("5.0" → "5"); any id ending in ".0" takes the slow path
-    if pc.any(pc.ends_with(arr, ".0")).as_py() or pc.count_distinct(arr).as_py() != len(arr):
+    if pc.any(pc.ends_with(arr, ".0")).as_py() or len(pc.unique(arr)) != len(arr):
         return None
     return arr.to_numpy(zero_copy_only=False).astype(object)
+
+
+def _sorted_join(cand: Side, base: Side) -> np.ndarray | None:
+    """For two id columns read by pyarrow (distinct ids, checked): the baseline position of every
+    candidate row when both hold the same id set, by sorting both; None otherwise."""
+    ca, ba = getattr(cand, "_arrow_ids", None), getattr(base, "_arrow_ids", None)
+    if ca is None or ba is None or len(ca) != len(ba):
+        return None
+    import pyarrow.compute as pc
+    ci, bi = pc.sort_indices(ca), pc.sort_indices(ba)
+    if not pc.all(pc.equal(ca.take(ci), ba.take(bi))).as_py():
+        return None
+    order = np.empty(len(ca), dtype=np.int64)
+    order[ci.to_numpy()] = bi.to_numpy()
+    return order
 
 
 def _fast_slices(t: Table, col: str, rows: np.ndarray) -> np.ndarray | None:
