@@ -479,7 +479,7 @@ def _notes(g: Expanded, check: Check, d: Decision, support: int | None, policy: 
         outside = max(check.n - support, 0)
         minority, side = (support, "examples of the class") if support <= outside else (outside, "examples outside it")
         limit = SMALL_SUPPORT_RANKING if family == "ranking" or policy.bootstrap.method == "basic" else SMALL_SUPPORT
-        if 0 < minority < limit:
+        if minority < limit:           # 0 included: e.g. F1 is 0, not undefined, with no positives
             notes.append(f"only {minority} {side}: with fewer than {limit}, {policy.bootstrap.method} intervals "
                          f"of {g.spec.metric} can under-cover (see docs/validity.md)")
     if dist is not None and dist.bca_fallback:

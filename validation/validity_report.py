@@ -26,6 +26,21 @@ SHORT = {"recall": "recall", "f1": "F1", "balanced_accuracy": "bal. acc.", "aver
 SUPPORT_BINS = ((0, 10), (10, 20), (20, 30), (30, 50), (50, 100), (100, 200), (200, 500), (500, 10**9))
 
 
+RANKING = ("average_precision", "pr_auc", "roc_auc")
+
+
+def warned(metric: str, positives: int, n: int, method: str = "percentile", proposed: bool = False) -> bool:
+    """The engine's small-support warning (gate/engine.py ``_notes``) for a test set with ``positives``
+    of ``n`` examples. Whole-matrix metrics (balanced accuracy) have no class count in the engine yet;
+    ``proposed=True`` applies the same rule to their smallest class (the change suggested in §8)."""
+    from gate.engine import SMALL_SUPPORT, SMALL_SUPPORT_RANKING
+    if metric == "balanced_accuracy" and not proposed:
+        return False
+    minority = min(positives, n - positives)
+    limit = SMALL_SUPPORT_RANKING if metric in RANKING or method == "basic" else SMALL_SUPPORT
+    return minority < limit
+
+
 def se(p: float, n: int) -> float:
     return math.sqrt(max(p * (1 - p), 1e-12) / n) if n else float("nan")
 
@@ -71,16 +86,18 @@ def aggregate_coverage(recs: list[dict], truths: dict[float, dict[str, float]]) 
                     c[f"{method}/cover"] += covered
                     c[f"{method}/below"] += false_fail          # whole interval below the truth
                     c[f"{method}/above"] += lo > truth + 1e-12
-                    if not row["warned"]:
-                        c[f"{method}/nowarn_ff"] += false_fail
-                        c[f"{method}/nowarn_runs"] += 1
+                    for rule, proposed in (("nowarn", False), ("nowarn_proposed", True)):
+                        if not warned(m, r["positives"], r["n"], method, proposed):
+                            c[f"{method}/{rule}_ff"] += false_fail
+                            c[f"{method}/{rule}_runs"] += 1
                     b = by_support[(m, kind, method, sbin)]
                     b["n"] += 1
                     b["cover"] += covered
                     b["below"] += false_fail
                 if not decided or row["ci"].get("percentile") is None:
-                    if not row["warned"]:
-                        c["percentile/nowarn_runs"] += 1
+                    for rule, proposed in (("nowarn", False), ("nowarn_proposed", True)):
+                        if not warned(m, r["positives"], r["n"], "percentile", proposed):
+                            c[f"percentile/{rule}_runs"] += 1
             if m == "roc_auc" and r.get("delong"):
                 for kind in ("cand", "delta"):
                     lo, hi = r["delong"][kind]
@@ -118,7 +135,7 @@ def aggregate_fwer(recs: list[dict]) -> dict:
     acc: dict = defaultdict(lambda: defaultdict(int))
     for r in recs:
         for key, res in r["results"].items():
-            a = acc[f"{r['n']}/{key}"]
+            a = acc[f"{r['n']}/{r['resamples']}/{key}"]
             a["runs"] += 1
             a["any_fail"] += res["fails"] > 0
             a["fails"] += res["fails"]
@@ -183,7 +200,7 @@ def coverage_table(agg: dict, kind: str) -> list[str]:
     return lines
 
 
-def false_fail_table(agg: dict, kind: str, acceptance: list) -> list[str]:
+def false_fail_table(agg: dict, kind: str, acceptance: list, rule: str = "nowarn") -> list[str]:
     lines = ["| N | prevalence | reps | " + " | ".join(SHORT[m] for m in METRICS) + " |",
              "|---|---|---|" + "---|" * len(METRICS)]
     for n in _sizes(agg):
@@ -196,8 +213,8 @@ def false_fail_table(agg: dict, kind: str, acceptance: list) -> list[str]:
                 c = cell["metrics"][f"{m}/{kind}"]
                 runs = c["runs"]
                 ff = c.get("percentile/below", 0) / runs
-                nw_runs = c.get("percentile/nowarn_runs", 0)
-                nw = c.get("percentile/nowarn_ff", 0) / nw_runs if nw_runs else None
+                nw_runs = c.get(f"percentile/{rule}_runs", 0)
+                nw = c.get(f"percentile/{rule}_ff", 0) / nw_runs if nw_runs else None
                 point = c.get("point_fail", 0) / max(c.get("point_defined", 0), 1)
                 text = f"{_pct(ff)}"
                 if nw is not None and nw_runs < runs:
@@ -286,18 +303,19 @@ def power_curve_table(agg: dict, n: int) -> list[str]:
 
 
 def fwer_table(agg: dict) -> list[str]:
-    lines = ["| design | N (per class) | reps | none | bonferroni | holm |", "|---|---|---|---|---|---|"]
+    lines = ["| design | N (per class) | B | reps | none | bonferroni | holm |", "|---|---|---|---|---|---|---|"]
+    keys = sorted({tuple(int(x) for x in k.split("/")[:2]) for k in agg})
     for design, label in (("floor", "20 × recall `min: <true value>`"),
                           ("delta", "20 × recall `max_drop: 0` vs an equal baseline")):
-        for n in sorted({int(k.split("/")[0]) for k in agg}):
-            row = [agg.get(f"{n}/{design}/{mt}") for mt in ("none", "bonferroni", "holm")]
+        for n, b in keys:
+            row = [agg.get(f"{n}/{b}/{design}/{mt}") for mt in ("none", "bonferroni", "holm")]
             if not row[0]:
                 continue
             cells = []
             for a in row:
                 rate = a["any_fail"] / a["runs"]
                 cells.append(f"{_pct(rate)}% ± {_pct(se(rate, a['runs']))}")
-            lines.append(f"| {label} | {n:,} ({n // FWER_CLASSES:,}) | {row[0]['runs']} | " + " | ".join(cells) + " |")
+            lines.append(f"| {label} | {n:,} ({n // FWER_CLASSES:,}) | {b:,} | {row[0]['runs']} | " + " | ".join(cells) + " |")
     return lines
 
 
@@ -306,12 +324,15 @@ def fwer_table(agg: dict) -> list[str]:
 
 def build_summary() -> dict:
     truths = _truths()
-    cov = load("coverage")
+    all_cov = load("coverage")
+    cov = [r for r in all_cov if r["resamples"] == 1000]
+    default_b = [r for r in all_cov if r["resamples"] == 2000]
     summary = {"coverage": aggregate_coverage(cov, truths), "power": aggregate_power(load("power")),
+               "coverage_b2000": aggregate_coverage(default_b, truths) if default_b else None,
                "fwer": aggregate_fwer(load("fwer")), "truths": {str(k): v for k, v in truths.items()},
                "cpu_seconds": {s: round(sum(r.get("cpu_s", 0) for r in load(s)), 1)
                                for s in ("coverage", "power", "fwer")},
-               "resamples": sorted({r["resamples"] for r in cov})}
+               "resamples": sorted({r["resamples"] for r in all_cov})}
     pops = {str(p): {"threshold": binary_population(p).threshold} for p in PREVALENCES}
     summary["populations"] = pops
     return summary
