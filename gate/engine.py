@@ -276,13 +276,17 @@ def _run_bootstrap(policy: Policy, es: EvalSet, plan: StatPlan, quantities: dict
     for (gate_id, _), blocks in reads.items():
         by_gate.setdefault(gate_id, set()).update(blocks)
     comps = components(len(plan.blocks), list(by_gate.values()))
+    # Poisson(1) weights keep ratio metrics' distribution but not a raw count's (support, counts)
+    allow_poisson = not any(g.metric == "support" or (g.metric == "confusion" and g.params.get("normalize") == "none")
+                            for g in policy.gates)
     t1 = time.perf_counter()
     c1 = time.process_time()
     described = []
     for c, blocks in enumerate(comps):
         members = set(blocks)
         qs = {key: q for key, q in quantities.items() if reads[key] and reads[key] <= members}
-        boot = Bootstrap(subplan(plan, blocks), strata, B, np.random.SeedSequence(seed, spawn_key=(c,)))
+        boot = Bootstrap(subplan(plan, blocks), strata, B, np.random.SeedSequence(seed, spawn_key=(c,)),
+                         allow_poisson=allow_poisson)
         described.append(boot.describe())
 
         def consume(start: int, acc: list[np.ndarray], blocks: list[int] = blocks, qs: dict = qs) -> None:

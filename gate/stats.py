@@ -50,6 +50,7 @@ MAX_CHUNK = 256                 # resamples per chunk at most (keeps both cores 
 MULTINOMIAL_CELL_RATIO = 0.25   # draw a multinomial over cells when cells <= ratio × examples
 SMALL_VIEW = 65_536             # a view made of small blocks has at most this many codes
 GATHER_MAX_UNITS = 262_144      # up to this many units, count gathered codes; beyond, per-position counts
+POISSON_MIN_UNITS = 262_145     # larger single-stratum plans may draw Poisson(1) weights (see below)
 MERGE_GROWTH = 1.10             # a small block joins a large view if that grows its codes by ≤ 10%
 
 
@@ -241,6 +242,36 @@ def subplan(plan: StatPlan, blocks: list[int]) -> StatPlan:
     return sub
 
 
+def _poisson_tables() -> tuple[np.ndarray, np.ndarray]:
+    """Poisson(1) through a lookup table: a uniform 16-bit value picks the weight directly unless its
+    bucket holds a CDF threshold (8 of 65,536 buckets); those get 32 more random bits and are
+    resolved against 48-bit thresholds. The weight distribution is Poisson(1) with every
+    probability rounded to a multiple of 2^-48 (tail beyond 19 dropped, mass < 1e-17)."""
+    import math
+    cdf = np.cumsum([math.exp(-1.0) / math.factorial(k) for k in range(20)])
+    thresholds = np.round(cdf * 2.0 ** 48).astype(np.uint64)
+    low = np.arange(65536, dtype=np.uint64) << np.uint64(32)
+    at_low = np.searchsorted(thresholds, low, side="right")
+    at_high = np.searchsorted(thresholds, low + np.uint64(2 ** 32 - 1), side="right")
+    lut = np.where(at_low == at_high, at_low, 255).astype(np.uint8)
+    return lut, thresholds
+
+
+_POISSON_LUT, _POISSON_THRESHOLDS = _poisson_tables()
+
+
+def poisson_weights(rng: np.random.Generator, n: int) -> np.ndarray:
+    """``n`` independent Poisson(1) weights (uint8) from ``rng``'s raw bits."""
+    u = rng.bit_generator.random_raw(n // 4 + 1).view(np.uint16)[:n]
+    w = _POISSON_LUT[u]
+    ambiguous = np.flatnonzero(w == 255)
+    if ambiguous.size:
+        extra = rng.bit_generator.random_raw(ambiguous.size) >> np.uint64(32)
+        value = (u[ambiguous].astype(np.uint64) << np.uint64(32)) | extra
+        w[ambiguous] = np.searchsorted(_POISSON_THRESHOLDS, value, side="right")
+    return w
+
+
 class Sums(list):
     """The block sums of one bootstrap chunk (a list indexed like ``plan.blocks``). ``memo`` lets the
     quantities evaluated on this chunk share intermediate results (e.g. a ranking block's cumulative
@@ -284,7 +315,7 @@ class Bootstrap:
     """
 
     def __init__(self, plan: StatPlan, strata: np.ndarray, resamples: int, seed: int,
-                 path: str | None = None) -> None:
+                 path: str | None = None, allow_poisson: bool = False) -> None:
         self.plan, self.resamples, self.seed = plan, int(resamples), seed
         n = plan.n_units
         strata = np.asarray(strata, dtype=np.int64)
@@ -303,6 +334,13 @@ class Bootstrap:
             self._prepare_multinomial()
         else:
             self._prepare_index(strata)
+        # Poisson(1) bootstrap: independent Poisson(1) weight per example instead of N draws with
+        # replacement (the standard large-scale bootstrap; same limit distribution for the ratio
+        # metrics, intervals checked against the multinomial in tests/test_fast_path.py). Only
+        # where it pays (large N, index path), without strata (it does not keep their sizes) and
+        # when the caller allows it (no raw-count quantity such as support).
+        self.poisson = (self.path == "index" and (path == "poisson" or (
+            allow_poisson and path is None and self.n >= POISSON_MIN_UNITS)) and len(self._strata_ranges) == 1)
         per = sum(b.size for b in plan.blocks) + self._per_resample_extra
         self.chunk = int(max(1, min(self.resamples, MAX_CHUNK, CHUNK_BUDGET // max(per, 1))))
 
@@ -436,7 +474,8 @@ class Bootstrap:
     def describe(self) -> str:
         if self.path == "multinomial":
             return f"multinomial over {self.cells.multiplicity.size} cells, chunks of {self.chunk}"
-        return (f"index draws over {self.n} examples, {len(self.views)} views "
+        return (f"{'Poisson(1) weights' if self.poisson else 'index draws'} over {self.n} examples, "
+                f"{len(self.views)} views "
                 f"({', '.join(str(v.n_codes) for v in self.views)} codes), {len(self._weighted)} weighted, "
                 f"{len(self._generic)} generic blocks, chunks of {self.chunk}")
 
@@ -472,16 +511,19 @@ class Bootstrap:
         blocks = self.plan.blocks
         sums = [np.empty((b, block.size), dtype=np.int64 if exact else np.float64)
                 for block, exact in zip(blocks, self._int_blocks)]
-        gather = self.n <= GATHER_MAX_UNITS
+        gather = self.n <= GATHER_MAX_UNITS and not self.poisson
         need_per_position = not gather or bool(self._weighted or self._generic)
         for r in range(b):
-            idx = self.positions(rng)
-            per_position = np.bincount(idx, minlength=self.n) if need_per_position else None
+            if self.poisson:
+                idx, per_position = None, poisson_weights(rng, self.n)
+            else:
+                idx = self.positions(rng)
+                per_position = np.bincount(idx, minlength=self.n) if need_per_position else None
             for view in self.views:
                 if gather:       # code tables that fit in cache: gather the drawn codes, count them
                     counts = np.bincount(view.table[idx], minlength=view.n_codes)
                 elif view.starts is not None:
-                    counts = np.add.reduceat(per_position, view.starts)
+                    counts = np.add.reduceat(per_position, view.starts, dtype=np.int64)
                 else:
                     counts = np.bincount(view.table, weights=per_position, minlength=view.n_codes)
                 for k, target, value in view.maps:
