@@ -522,8 +522,8 @@ class Bootstrap:
             for view in self.views:
                 if gather:       # code tables that fit in cache: gather the drawn codes, count them
                     counts = np.bincount(view.table[idx], minlength=view.n_codes)
-                elif view.starts is not None:
-                    counts = np.add.reduceat(per_position, view.starts, dtype=np.int64)
+                elif view.starts is not None and not self.poisson:
+                    counts = np.add.reduceat(per_position, view.starts)
                 else:
                     counts = np.bincount(view.table, weights=per_position, minlength=view.n_codes)
                 for k, target, value in view.maps:
