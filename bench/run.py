@@ -240,11 +240,9 @@ def main(argv: list[str] | None = None) -> int:
                          f"peak {r['rss_mb']:.0f} MB", f"bootstrap {r['boot']:.3f} s: {r['path']}"))
         if "w2" not in skip:
             t0 = time.perf_counter()
-            w2 = write_multiclass(tmp, size["n2"], size["b2"])
-            print(f"  generated W2 ({size['n2']:,} rows) in {time.perf_counter() - t0:.1f} s", flush=True)
             timed = size.get("b2_timed", size["b2"])
-            if timed != size["b2"]:
-                w2 = write_multiclass(tmp, size["n2"], timed)
+            w2 = write_multiclass(tmp, size["n2"], timed)
+            print(f"  generated W2 ({size['n2']:,} rows) in {time.perf_counter() - t0:.1f} s", flush=True)
             r = run_gate(w2["policy"], w2["cand"], w2["base"], tmp / "out-w2")
             wall = r["wall"] + r["boot"] * (size["b2"] / timed - 1)
             res.update(w2_wall=wall)
