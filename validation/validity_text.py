@@ -154,10 +154,10 @@ values are known exactly.
    exactly at its bar — an absolute floor at the true value, or `max_drop: 0` against an exactly
    equally good baseline — fails in 0–4% of runs in every grid cell (nominal α/2 = 2.5%). Among the
    runs where the report does *not* add its small-support warning, every (cell, metric, gate type)
-   combination is within 2.5% + 3 Monte-Carlo s.e. — except one whole-matrix metric (balanced
-   accuracy, delta, N = 1,000 at prevalence 0.01: 4.8% vs a bound of 4.6%), which the engine cannot
-   warn about yet because it does not pass a class count for whole-matrix metrics (§8 gives the
-   one-line change; with it every combination passes).
+   combination is within 2.5% + 3 Monte-Carlo s.e. — except the paired delta of balanced accuracy
+   (a whole-matrix metric) with ≈ 10–40 positives (4.8% and 6.5% against bounds of 4.6% and 5.8%),
+   which the engine cannot warn about yet because it passes no class count for whole-matrix metrics
+   (§8 gives the small change in `_sizes`; with it every combination passes).
 2. **A point-estimate gate fails 35–55% of the time** in the same situations (it "detects" a
    regression that does not exist about every other run): the interval is what makes the verdict
    trustworthy.
@@ -181,8 +181,8 @@ values are known exactly.
    ≈ 0.37 / 0.14 / 0.04 in recall and ≈ 0.08 / 0.03 / 0.009 in ROC-AUC at N = 200 / 1,000 / 10,000,
    scaling as 1/√N (§4).
 7. **DeLong** for ROC-AUC behaves like the bootstrap: the same under-coverage of the candidate's AUC
-   at small support (0.55–0.84), while its paired-delta interval is more conservative than the
-   bootstrap's at small N (0.94–0.97).
+   at small support (0.55–0.89), while its paired-delta interval is more conservative than the
+   bootstrap's at small N (0.90–0.97).
 
 **Defaults chosen from this evidence**: `method: percentile`, `resamples: 2000` (≥ 200 × the
 number of gates in a Holm/Bonferroni family), `multiple_testing: holm`. **Warning rule**: a gate is
@@ -298,14 +298,14 @@ DELONG_INTRO = ("DeLong's analytic variance (midranks, ties ½; `validation/delo
 DELONG_READING = """\
 Reading: DeLong's interval of the candidate's ROC-AUC under-covers exactly where the bootstrap does
 (it is a Wald interval on the same skewed, heteroscedastic estimator; with ≈ 2–10 positives it is
-worse than the bootstrap: 0.55–0.72). For the paired delta DeLong is conservative (0.94–0.97 even at
-small N, false-fail ≤ 3.6%), because the two models' components are strongly correlated and its
+worse than the bootstrap: 0.55–0.72). For the paired delta DeLong is more conservative than the
+bootstrap (0.90–0.97 even at small N, false-fail ≤ 5.5%), because the two models' components are strongly correlated and its
 variance estimate does not shrink with the sample's discreteness. It is a cheap cross-check for
 ΔROC-AUC; it does not fix the small-support problem of the candidate's own AUC."""
 DEFAULTS = """\
 - **`method: percentile`** (unchanged). Of the three methods it is the only one that is never far off:
-  the candidate's own metric covers 0.93–0.96 from the warning threshold up (basic: 0.84–0.92 for AP
-  and ROC-AUC at N = 200–1,000), and its deltas keep the false-fail rate at 2.5% (BCa: 4–11% for
+  the candidate's own metric covers 0.93–0.96 from the warning threshold up (basic: 0.69–0.91 for AP
+  and ROC-AUC at N = 200–1,000), and its deltas keep the false-fail rate at 2.5% (BCa: up to 11% for
   deltas with < 200 positives). BCa would help only the candidate's ROC-AUC near 1 at moderate N, and
   its endpoints are noisier at equal B (statistics reference §2.4).
 - **`resamples: 2000`** (unchanged). The study itself ran at B = 1,000 and coverage was nominal
@@ -324,17 +324,19 @@ Implemented in `gate/engine.py` (`SMALL_SUPPORT = 100`, `SMALL_SUPPORT_RANKING =
 > A gate on a per-class metric gets the note *"only k examples of the class: with fewer than L,
 > <method> intervals of <metric> can under-cover (see docs/validity.md)"* when k, the smaller side
 > of the class's one-vs-rest split in the gated subset (the class's examples, or the examples outside
-> it when the class is almost everything), satisfies 0 < k < L, with L = {small} for confusion-matrix
+> it when the class is almost everything), satisfies k < L (0 included: with no positive in the
+> subset F1 and precision are 0, not undefined, and can fail), with L = {small} for confusion-matrix
 > metrics and L = 200 for AP, PR-AUC and ROC-AUC and for any metric under `method: basic`.
 
 Why these numbers: in §2, percentile coverage of confusion metrics is 0.93–0.96 from 50–100 positives
 up and their false-fail rates are nominal from 10; ranking metrics reach 0.94–0.96 only from 200
 positives (0.92–0.93 in the 100–199 bin, with the misses on the pass side); basic needs 200 for
-everything. The false-fail acceptance (§3) holds among unwarned runs in every cell.
+everything. With this rule the false-fail acceptance (§3) holds among unwarned runs in every cell for
+every per-class metric.
 
 **Gap (needs a change outside `_notes`):** whole-matrix metrics (accuracy, balanced accuracy, mcc,
 kappa) reach `_notes` with `support=None`, so they are never warned — yet balanced accuracy with ≈ 2
-positives covers 0.67 and is the one acceptance failure (§3). Proposed change in
+positives covers 0.67, and its delta is the only acceptance failure (§3). Proposed change in
 `gate/engine.py::_sizes`: when `g.target.class_index is None`, return the count of the *smallest*
 class present in the subset as `support` (for a binary task: min(positives, negatives)); `_notes`
 then applies the same rule unchanged (and `min_support` becomes meaningful for those metrics). The
@@ -348,8 +350,9 @@ LIMITS = """\
   which no i.i.d. bootstrap handles.
 - B = 1,000 in the main grid (the default is 2,000; §3b repeats the false-fail check at 2,000).
 - The N = 100,000 row has fewer replications than 500 where the table says so (CPU budget).
-- The engine changed under the study (the speed work landed while it ran); the coverage grid ran on
-  the engine at commit e111fda + the then-uncommitted kernel, the rest on 7ead25c/8570a21. The
+- The engine changed under the study (the speed work landed while it ran): the main coverage grid ran
+  on the working tree of 15:08 UTC (≈ e111fda with the speed kernel in progress), the later runs on
+  7ead25c/8570a21 and after. The
   identity test in `tests/test_validity_fast.py` and the reference tests of the speed work pin the
   distributions, not the bits; the replicate streams differ between versions.
 - Probability metrics (brier, log loss, ECE), multiclass averages, slices and independent (canary)
