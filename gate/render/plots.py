@@ -151,7 +151,10 @@ def forest(report: Report) -> str | None:
             txt = (f"{T.fmt_est(g.tested, signed=signed)}  bar {T.bar_text(g)}  {T.status_word(g)}")
             ax.text(1.01, y, txt, transform=trans, va="center", ha="left", fontsize=8, color=gate_color(g))
         ax.set_xlabel("margin to the bar: tested value − threshold (flipped for ≤ bars); right of 0 clears the bar")
-        ax.set_title(f"Gates: tested {int(round(report.reproducibility.confidence * 100))}% intervals against their bars")
+        level = int(round(report.reproducibility.confidence * 100))
+        adjusted = "" if report.reproducibility.multiple_testing == "none" else (
+            f", fail side {report.reproducibility.multiple_testing}-adjusted")
+        ax.set_title(f"Gates: decision intervals against their bars ({level}%{adjusted})")
         ax.grid(axis="x", color="#dddddd", linewidth=0.6)
         return _svg(fig, "forest")
 
