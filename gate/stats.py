@@ -260,11 +260,15 @@ def _poisson_tables() -> tuple[np.ndarray, np.ndarray]:
 _POISSON_LUT, _POISSON_THRESHOLDS = _poisson_tables()
 
 
+_POISSON_LUT_F = _POISSON_LUT.astype(np.float64)
+
+
 def poisson_weights(rng: np.random.Generator, n: int) -> np.ndarray:
-    """``n`` independent Poisson(1) weights (uint8) from ``rng``'s raw bits."""
+    """``n`` independent Poisson(1) weights (as float64, ready to be bincount weights) from
+    ``rng``'s raw bits."""
     u = rng.bit_generator.random_raw(n // 4 + 1).view(np.uint16)[:n]
-    w = _POISSON_LUT[u]
-    ambiguous = np.flatnonzero(w == 255)
+    w = _POISSON_LUT_F[u]
+    ambiguous = np.flatnonzero(w == 255.0)
     if ambiguous.size:
         extra = rng.bit_generator.random_raw(ambiguous.size) >> np.uint64(32)
         value = (u[ambiguous].astype(np.uint64) << np.uint64(32)) | extra
