@@ -51,10 +51,13 @@ SIZES = {
 # measurements
 
 
-def run_gate(policy: Path, cand: Path, base: Path, out_dir: Path) -> dict:
-    """``model-gate check`` as a subprocess: wall time, peak RSS, bootstrap time, verdict line."""
+def run_gate(policy: Path, cand: Path, base: Path, out_dir: Path | None = None) -> dict:
+    """``model-gate check`` as a subprocess: wall time, peak RSS, bootstrap time, verdict line.
+    Console output only unless ``out_dir`` (report.json/md/html, JUnit) is given."""
     cmd = ["/usr/bin/time", "-v", sys.executable, "-m", "gate.cli.main", "check", "--policy", str(policy),
-           "--candidate", str(cand), "--baseline", str(base), "--out-dir", str(out_dir), "--quiet"]
+           "--candidate", str(cand), "--baseline", str(base), "--quiet"]
+    if out_dir is not None:
+        cmd[-1:-1] = ["--out-dir", str(out_dir)]
     env = dict(os.environ, MODEL_GATE_TIMING="1", PYTHONPATH=str(ROOT))
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
@@ -219,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
             rows.append((f"read CSV, {size['n1']:,} rows (csv module fallback)", f"{slow:.3f} s",
                          f"{slow / fast:.0f}x slower", "used when pyarrow is absent"))
         if "w1" not in skip:
-            r = run_gate(w1["policy"], w1["cand"], w1["base"], tmp / "out-w1")
+            r = run_gate(w1["policy"], w1["cand"], w1["base"])
             res.update(w1_wall=r["wall"], w1_rss=r["rss_mb"], w1_boot=r["boot"])
             rows.append((f"model-gate W1 end to end ({size['n1']:,} rows, B={size['b1']})", f"{r['wall']:.2f} s",
                          f"peak {r['rss_mb']:.0f} MB", f"bootstrap {r['boot']:.2f} s (cpu {r['boot_cpu']:.2f} s): {r['path']}"))
@@ -228,13 +231,13 @@ def main(argv: list[str] | None = None) -> int:
                 quarter = tmp / "w1q"
                 quarter.mkdir()
                 wq = write_binary(quarter, size["n1"] // 4, size["b1"])
-                rq = run_gate(wq["policy"], wq["cand"], wq["base"], tmp / "out-w1q")
+                rq = run_gate(wq["policy"], wq["cand"], wq["base"])
                 res["w1q_rss"] = rq["rss_mb"]
                 rows.append((f"model-gate W1 at {size['n1'] // 4:,} rows (memory growth)", f"{rq['wall']:.2f} s",
                              f"peak {rq['rss_mb']:.0f} MB", f"bootstrap {rq['boot']:.2f} s"))
         if "cm" not in skip:
             cm_paths = write_binary(tmp, size["ncm"], size["bcm"]) if size["ncm"] != size["n1"] else w1
-            r = run_gate(cm_paths["cm_policy"], cm_paths["cand"], cm_paths["base"], tmp / "out-cm")
+            r = run_gate(cm_paths["cm_policy"], cm_paths["cand"], cm_paths["base"])
             res.update(cm_boot=r["boot"])
             rows.append((f"model-gate CM-only ({size['ncm']:,} rows, B={size['bcm']})", f"{r['wall']:.2f} s",
                          f"peak {r['rss_mb']:.0f} MB", f"bootstrap {r['boot']:.3f} s: {r['path']}"))
@@ -243,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
             timed = size.get("b2_timed", size["b2"])
             w2 = write_multiclass(tmp, size["n2"], timed)
             print(f"  generated W2 ({size['n2']:,} rows) in {time.perf_counter() - t0:.1f} s", flush=True)
-            r = run_gate(w2["policy"], w2["cand"], w2["base"], tmp / "out-w2")
+            r = run_gate(w2["policy"], w2["cand"], w2["base"])
             wall = r["wall"] + r["boot"] * (size["b2"] / timed - 1)
             res.update(w2_wall=wall)
             note = "" if timed == size["b2"] else (f"; ran B={timed} ({r['wall']:.1f} s), bootstrap scaled "
