@@ -9,10 +9,12 @@
 
 from __future__ import annotations
 
+import atexit
 import csv
 import gzip
 import io
 import json
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -32,6 +34,7 @@ from gate.report import Artifact
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 TMP = Path(tempfile.mkdtemp(prefix="mg-props-"))
+atexit.register(shutil.rmtree, TMP, True)
 
 # ---------------------------------------------------------------------------------------------
 # readers
