@@ -140,3 +140,13 @@ def test_small_support_note_follows_the_calibrated_rule():
             assert warned == (minority < limit), (g.id, g.support, g.notes)
             seen.add((g.metric, warned))
     assert ("roc_auc", True) in seen and ("roc_auc", False) in seen and ("recall", False) in seen
+
+
+def test_docs_validity_is_generated_from_the_committed_summary():
+    """docs/validity.md is exactly what `python -m validation.validity report` renders from
+    validation/results/summary.json (so tables and prose cannot drift from the data)."""
+    import json
+    from validation.validity_text import render
+    summary = json.loads((ROOT / "validation" / "results" / "summary.json").read_text())
+    assert (ROOT / "docs" / "validity.md").read_text(encoding="utf-8") == render(summary), \
+        "docs/validity.md is stale: run python -m validation.validity report"

@@ -335,6 +335,8 @@ def build_summary() -> dict:
                "resamples": sorted({r["resamples"] for r in all_cov})}
     pops = {str(p): {"threshold": binary_population(p).threshold} for p in PREVALENCES}
     summary["populations"] = pops
+    summary["machine"] = {"python": platform.python_version(), "numpy": np.__version__,
+                          "machine": platform.machine()}
     return summary
 
 

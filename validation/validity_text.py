@@ -53,6 +53,8 @@ def render(summary: dict) -> str:
     ff_cand = R.false_fail_table(cov, "cand", acceptance)
     ff_delta = R.false_fail_table(cov, "delta", acceptance)
     cpu = summary["cpu_seconds"]
+    machine = summary.get("machine") or {"machine": platform.machine(), "python": platform.python_version(),
+                                         "numpy": np.__version__}
     reps = {k: v["reps"] for k, v in cov["cells"].items()}
     pops = summary["populations"]
     truths = summary["truths"]
@@ -74,8 +76,8 @@ def render(summary: dict) -> str:
     add(["", "Replications per grid cell: " + ", ".join(f"N = {int(k.split('/')[0]):,} / {k.split('/')[1]}: {v}"
                                                        for k, v in sorted(reps.items(), key=lambda kv: (int(kv[0].split('/')[0]), -float(kv[0].split('/')[1])))) + ".",
          "", "### Command, machine, runtime", "", "```", COMMANDS, "```", "",
-         f"Machine: {platform.machine()} shared VM, 2 cores (AMD EPYC), 23 GB RAM, Python {platform.python_version()}, "
-         f"numpy {np.__version__}; the study ran under `nice` next to six other engineers' jobs (load average 6–9), "
+         f"Machine: {machine['machine']} shared VM, 2 cores (AMD EPYC), 23 GB RAM, Python {machine['python']}, "
+         f"numpy {machine['numpy']}; the study ran under `nice` next to six other engineers' jobs (load average 6–9), "
          "2 worker processes, `MODEL_GATE_THREADS=1`. CPU time spent in the replications (sum over workers): "
          f"coverage {cpu['coverage'] / 60:.0f} min, power {cpu['power'] / 60:.0f} min, FWER {cpu['fwer'] / 60:.0f} min; "
          "wall-clock 70 minutes in total (15:08–16:10 UTC, wall times per command above). The engine got much "
