@@ -359,8 +359,9 @@ every per-class metric.
 **Gap (needs a change outside `_notes`):** whole-matrix metrics (accuracy, balanced accuracy, mcc,
 kappa) reach `_notes` with `support=None`, so they are never warned — yet balanced accuracy with ≈ 2
 positives covers 0.67, and its delta is the only acceptance failure (§3). Proposed change in
-`gate/engine.py::_sizes`: when `g.target.class_index is None`, return the count of the *smallest*
-class present in the subset as `support` (for a binary task: min(positives, negatives)); `_notes`
+`gate/engine.py::_sizes`: when `g.target.class_index is None`, return the count of the *smallest* of
+the task's classes in the subset as `support` (0 when one is absent; for a binary task
+min(positives, negatives)); `_notes`
 then applies the same rule unchanged (and `min_support` becomes meaningful for those metrics). The
 tables' "proposed" acceptance line simulates exactly that from the recorded class counts."""
 LIMITS = """\
