@@ -382,4 +382,4 @@ LIMITS = """\
   pairing were not studied; the warning does not cover probability metrics.
 - The engine's Poisson(1)-weight bootstrap (single-stratum plans above 262,144 examples, added while
   this study ran) was not exercised: the largest test set here has 100,000 examples. A cell at
-  N = 10⁶ would cover it (about 20 s per replication at B = 1,000 on this machine)."""
+  N = 10⁶ would cover it (tens of seconds of CPU per replication; not run for time)."""
