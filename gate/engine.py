@@ -99,7 +99,7 @@ def evaluate(policy: Policy, es: EvalSet, *, seed: int | None = None, command: S
     counts = {s: sum(r.status == s for r in results) for s in ("pass", "fail", "inconclusive")}
     counts["warning"] = sum(1 for r in results if not r.blocking and r.status != "pass")
     extras = _extras(es)
-    warnings = list(es.warnings)
+    warnings = list(es.warnings) + _resample_warnings(policy, results)
     return Report(
         policy_name=policy.name, verdict=verdict, exit_code=1 if verdict == "fail" else 0,
         gates=tuple(results), counts=counts, data=_data_summary(es), warnings=tuple(warnings),
@@ -111,6 +111,19 @@ def evaluate(policy: Policy, es: EvalSet, *, seed: int | None = None, command: S
             command=tuple(command)),
         **extras,
     )
+
+
+def _resample_warnings(policy: Policy, results: list[GateResult]) -> list[str]:
+    """Holm/Bonferroni put a family of m blocking gates' fail-side endpoints at the α/(2m) tail, which
+    B resamples estimate from about B·α/(2m) replicates: docs/validity.md finds B ≥ 200·m keeps the
+    family-wise false-fail rate near its nominal level."""
+    m = sum(1 for r in results if r.blocking and r.metric != "label_coverage" and r.p_value is not None)
+    needed = 200 * m
+    if policy.decision.multiple_testing == "none" or m < 2 or policy.bootstrap.resamples >= needed:
+        return []
+    return [f"{m} blocking gates share the {policy.decision.multiple_testing} adjustment: with "
+            f"{policy.bootstrap.resamples} resamples the adjusted endpoints are noisy and the family-wise "
+            f"false-fail rate can exceed its level; set bootstrap.resamples to at least {needed} (docs/validity.md)"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -360,48 +373,62 @@ def _distribution(s: _Series, method: str, jack_weights: np.ndarray | None) -> D
 # decisions and gate results
 
 
+@dataclass
+class _Measured:
+    """What one bootstrapped gate measured: both sides' series, the tested quantity, subset sizes."""
+
+    cand: _Series
+    base: _Series | None
+    tested: _Series | None
+    n: int = 0
+    support: int | None = None
+    smallest: int = 0
+
+
 def _decide(policy: Policy, es: EvalSet, gates: list[Expanded], series: dict) -> list[GateResult]:
     method, confidence = policy.bootstrap.method, policy.bootstrap.confidence
     jack = series.get(("__jack_weights__", ""))
     jack_weights = None if jack is None else jack.reps
-    checks, infos = [], []
+    checks: list[Check] = []
+    measured: list[_Measured | None] = []
     for g in gates:
         if METRICS[g.spec.metric].family == "coverage":
             checks.append(_coverage_check(es, g, confidence))
-            infos.append(None)
+            measured.append(None)
             continue
         cand = series[(g.id, "candidate")]
         base = series.get((g.id, "baseline"))
-        has_baseline = base is not None
-        if g.quantity != "candidate" and not has_baseline:
+        if g.quantity != "candidate" and base is None:
             checks.append(Check(None, g.op, g.threshold, False, 0, ("no_baseline", "no baseline to compare with")))
-            infos.append((cand, base, None, None, None))
+            measured.append(_Measured(cand, base, None))
             continue
         tested = _combine(g.quantity, cand, base)
         dist = None if tested.point_undefined else _distribution(tested, method, jack_weights)
-        n, support = _sizes(es, g)
+        n, support, smallest = _sizes(es, g)
         forced = _guard(policy, g, tested, dist, n, support)
         checks.append(Check(dist, g.op, g.threshold, g.spec.severity == "error", n, forced))
-        infos.append((cand, base, tested, n, support))
+        measured.append(_Measured(cand, base, tested, n, support, smallest))
     decisions = decide_all(checks, confidence, policy.decision.multiple_testing)
     results = []
-    for g, check, info, d in zip(gates, checks, infos, decisions):
-        if info is None:
+    for g, check, m, d in zip(gates, checks, measured, decisions):
+        if m is None:
             results.append(_coverage_result(es, g, check, d, confidence))
         else:
-            results.append(_gate_result(policy, g, check, info, d, method, confidence, jack_weights))
+            results.append(_gate_result(policy, g, check, m, d, method, confidence, jack_weights))
     return results
 
 
-def _sizes(es: EvalSet, g: Expanded) -> tuple[int, int | None]:
-    """(labeled examples in the candidate's subset, positives of the gated class in it)."""
+def _sizes(es: EvalSet, g: Expanded) -> tuple[int, int | None, int]:
+    """(labeled examples in the candidate's subset, positives of the gated class in it or None for a
+    class-less gate, examples of the subset's smallest class, 0 when a class is absent)."""
     side = es.candidate
     mask = np.ones(side.y.size, dtype=bool) if g.target.slice_col is None else (
         side.slices[g.target.slice_col] == g.target.slice_value)
     n = int(np.count_nonzero(mask))
+    smallest = int(np.bincount(side.y[mask], minlength=es.n_classes).min())
     if g.target.class_index is None:
-        return n, None
-    return n, int(np.count_nonzero(side.y[mask] == g.target.class_index))
+        return n, None, smallest
+    return n, int(np.count_nonzero(side.y[mask] == g.target.class_index)), smallest
 
 
 def _guard(policy: Policy, g: Expanded, tested: _Series, dist: Distribution | None, n: int,
@@ -441,9 +468,9 @@ def _estimate(s: _Series | None, method: str, confidence: float, jack_weights: n
     return Estimate(s.point, ci, dist.undefined)
 
 
-def _gate_result(policy: Policy, g: Expanded, check: Check, info: tuple, d: Decision, method: str,
+def _gate_result(policy: Policy, g: Expanded, check: Check, m: _Measured, d: Decision, method: str,
                  confidence: float, jack_weights: np.ndarray | None) -> GateResult:
-    cand, base, tested, n, support = info
+    cand, base, tested, n, support = m.cand, m.base, m.tested, m.n, m.support
     candidate = _estimate(cand, method, confidence, jack_weights)
     baseline = _estimate(base, method, confidence, jack_weights)
     delta = _estimate(_combine("delta", cand, base), method, confidence, jack_weights) if base is not None else None
@@ -452,7 +479,7 @@ def _gate_result(policy: Policy, g: Expanded, check: Check, info: tuple, d: Deci
     else:
         undefined = int(np.count_nonzero(tested.reps_undefined))
         tested_est = Estimate(None if tested.point_undefined else tested.point, d.ci, undefined)
-    notes = _notes(g, check, d, support, policy)
+    notes = _notes(g, check, d, support, m.smallest, policy)
     severity = g.spec.severity if check.forced is None or check.forced[0] != "no_baseline" else "warning"
     adjusted_conf = 1.0 - 2.0 * d.fail_alpha
     return GateResult(
@@ -472,7 +499,8 @@ def _nominal(check: Check, confidence: float) -> tuple[float, float] | None:
     return d.interval(confidence) if d is not None and d.usable else None
 
 
-def _notes(g: Expanded, check: Check, d: Decision, support: int | None, policy: Policy) -> list[str]:
+def _notes(g: Expanded, check: Check, d: Decision, support: int | None, smallest: int,
+           policy: Policy) -> list[str]:
     notes = []
     dist = check.distribution
     if dist is not None and dist.undefined:
@@ -486,6 +514,12 @@ def _notes(g: Expanded, check: Check, d: Decision, support: int | None, policy: 
         if minority < limit:           # 0 included: e.g. F1 is 0, not undefined, with no positives
             notes.append(f"only {minority} {side}: with fewer than {limit}, {policy.bootstrap.method} intervals "
                          f"of {g.spec.metric} can under-cover (see docs/validity.md)")
+    elif family in ("confusion", "ranking"):
+        # whole-matrix metrics and averages depend on every class: the rarest one sets the regime
+        limit = SMALL_SUPPORT_RANKING if family == "ranking" or policy.bootstrap.method == "basic" else SMALL_SUPPORT
+        if smallest < limit:
+            notes.append(f"the smallest class has only {smallest} examples here: with fewer than {limit}, "
+                         f"{policy.bootstrap.method} intervals of {g.spec.metric} can under-cover (see docs/validity.md)")
     if dist is not None and dist.bca_fallback:
         notes.append("BCa undefined (every resample on one side of the estimate); percentile endpoints used")
     if dist is not None and d.status in ("pass", "fail") and d.ci is not None:

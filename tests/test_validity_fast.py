@@ -124,22 +124,27 @@ def test_delong_matches_sklearn_auc_and_covers_an_equal_pair():
 
 def test_small_support_note_follows_the_calibrated_rule():
     """The report warns exactly when the smaller side of the gated class's one-vs-rest split has fewer
-    than SMALL_SUPPORT examples (SMALL_SUPPORT_RANKING for AP / PR-AUC / ROC-AUC)."""
+    than SMALL_SUPPORT examples (SMALL_SUPPORT_RANKING for AP / PR-AUC / ROC-AUC); a whole-matrix
+    metric (balanced accuracy, ...) warns when the subset's smallest class is below SMALL_SUPPORT."""
     pop = null_population(0.01)
     policy = coverage_policy(pop.truth_c, method="percentile", resamples=200)
     seen = set()
     for n in (2000, 15000, 40000):
-        report = evaluate(policy, draw(pop, n, _rng(5, n)), seed=1)
+        es = draw(pop, n, _rng(5, n))
+        smallest = int(np.bincount(es.candidate.y, minlength=es.n_classes).min())
+        report = evaluate(policy, es, seed=1)
         for g in report.gates:
             warned = any("under-cover" in note for note in g.notes)
-            if g.support is None:           # whole-matrix metrics: no class count to judge by
-                assert not warned
-                continue
             limit = SMALL_SUPPORT_RANKING if g.metric in ("average_precision", "pr_auc", "roc_auc") else SMALL_SUPPORT
+            if g.support is None:           # whole-matrix metrics: the rarest class sets the regime
+                assert warned == (smallest < limit), (g.id, smallest, g.notes)
+                seen.add((g.metric, warned))
+                continue
             minority = min(g.support, g.n - g.support)
             assert warned == (minority < limit), (g.id, g.support, g.notes)
             seen.add((g.metric, warned))
     assert ("roc_auc", True) in seen and ("roc_auc", False) in seen and ("recall", False) in seen
+    assert ("balanced_accuracy", True) in seen and ("balanced_accuracy", False) in seen
 
 
 def test_docs_validity_is_generated_from_the_committed_summary():
