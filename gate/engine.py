@@ -13,28 +13,27 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
-from scipy.stats import beta as beta_dist
 
 from gate import __version__
 from gate.align import EvalSet, build_evalset, check_probabilities
+from gate.coverage import coverage_check, coverage_result
 from gate.decide import Check, Decision, decide_all
 from gate.errors import InputError
+from gate.expand import Expanded, expand_gates
+from gate.extras import data_summary, report_extras
 from gate.intervals import Distribution, acceleration
-from gate.metrics import formulas as f
+from gate.messages import gate_message
 from gate.metrics.catalog import METRICS
-from gate.metrics.plan import (QuantityBuilder, Target, calibration_inputs, class_scores, descending_groups,
-                               ece_bins)
-from gate.policy import GateSpec, Policy
+from gate.metrics.plan import QuantityBuilder
+from gate.policy import Policy
 from gate.readers import read_table
-from gate.report import (Bar, Calibration, ClassRow, ConfusionMatrix, Curve, DataSummary, Estimate,
-                         GateResult, Report, Reproducibility)
-from gate.stats import Resampler, StatPlan, compress, jackknife_weights
+from gate.report import Bar, Estimate, GateResult, Report, Reproducibility
+from gate.stats import StatPlan, compress
 
 SMALL_SUPPORT = 100          # warn below this many examples on the smaller side of the gated class
 SMALL_SUPPORT_RANKING = 200  # ... for AP / PR-AUC / ROC-AUC, and for every metric with method: basic
                              # (calibrated in docs/validity.md §2 and §8)
 MC_SE_FACTOR = 2.67          # SD of a 95% percentile endpoint ≈ 2.67·σ*/√B (statistics reference §2.4)
-MAX_CURVE_POINTS = 200
 
 
 def run_check(policy: Policy, candidate: str | Path, baseline: str | Path | None, *, seed: int | None = None,
@@ -49,21 +48,6 @@ def run_check(policy: Policy, candidate: str | Path, baseline: str | Path | None
     base_table = read_table(baseline) if baseline is not None else None
     evalset = build_evalset(policy, cand_table, base_table)
     return evaluate(policy, evalset, seed=seed, command=command)
-
-
-@dataclass
-class Expanded:
-    """A policy gate expanded over classes and slice values."""
-
-    spec: GateSpec
-    target: Target
-    id: str
-    label: str
-    class_name: str | None
-    slice: dict[str, str] | None
-    quantity: str
-    op: str
-    threshold: float
 
 
 @dataclass
@@ -98,11 +82,11 @@ def evaluate(policy: Policy, es: EvalSet, *, seed: int | None = None, command: S
     verdict = "fail" if blocking_fail or (blocking_inconclusive and policy.decision.inconclusive == "fail") else "pass"
     counts = {s: sum(r.status == s for r in results) for s in ("pass", "fail", "inconclusive")}
     counts["warning"] = sum(1 for r in results if not r.blocking and r.status != "pass")
-    extras = _extras(es)
+    extras = report_extras(es)
     warnings = list(es.warnings) + _resample_warnings(policy, results)
     return Report(
         policy_name=policy.name, verdict=verdict, exit_code=1 if verdict == "fail" else 0,
-        gates=tuple(results), counts=counts, data=_data_summary(es), warnings=tuple(warnings),
+        gates=tuple(results), counts=counts, data=data_summary(es), warnings=tuple(warnings),
         reproducibility=Reproducibility(
             seed=seed, resamples=policy.bootstrap.resamples, method=policy.bootstrap.method,
             confidence=policy.bootstrap.confidence, stratify=policy.bootstrap.stratify,
@@ -124,104 +108,6 @@ def _resample_warnings(policy: Policy, results: list[GateResult]) -> list[str]:
     return [f"{m} blocking gates share the {policy.decision.multiple_testing} adjustment: with "
             f"{policy.bootstrap.resamples} resamples the adjusted endpoints are noisy and the family-wise "
             f"false-fail rate can exceed its level; set bootstrap.resamples to at least {needed} (docs/validity.md)"]
-
-
-# ---------------------------------------------------------------------------------------------
-# gate expansion
-
-
-def expand_gates(policy: Policy, es: EvalSet) -> list[Expanded]:
-    """One Expanded per (gate, class, slice value), in policy order; ids made unique."""
-    out: list[Expanded] = []
-    seen: dict[str, int] = {}
-    for spec in policy.gates:
-        for class_index in _class_indices(policy, es, spec):
-            for slice_value in _slice_values(es, spec):
-                g = _expanded(policy, es, spec, class_index, slice_value)
-                seen[g.id] = seen.get(g.id, 0) + 1
-                if seen[g.id] > 1:
-                    g.id = f"{g.id}#{seen[g.id]}"
-                out.append(g)
-    return out
-
-
-def _class_indices(policy: Policy, es: EvalSet, spec: GateSpec) -> list[int | None]:
-    mdef = METRICS[spec.metric]
-    if mdef.scope != "class" or spec.average is not None:
-        return [None]
-    if spec.class_name == "*":
-        return list(range(es.n_classes))
-    if spec.class_name is None:
-        return [1] if es.task == "binary" else [None]
-    return [_class_index(policy, es, spec.class_name, f"{spec.path}.class")]
-
-
-def _class_index(policy: Policy, es: EvalSet, name: str, where: str) -> int:
-    if name not in es.classes:
-        raise InputError(f"class '{name}' is named in the policy but absent from the data "
-                         f"(classes found: {', '.join(es.classes[:10])})", source=policy.path, where=where,
-                         fix="fix the class name, or list it in the policy's classes: if it is just rare")
-    return es.classes.index(name)
-
-
-def _slice_values(es: EvalSet, spec: GateSpec) -> list[str | None]:
-    if spec.slice is None:
-        return [None]
-    values = set(es.candidate.slices[spec.slice].tolist())
-    if es.baseline is not None:
-        values |= set(es.baseline.slices[spec.slice].tolist())
-    return sorted(values)
-
-
-def _expanded(policy: Policy, es: EvalSet, spec: GateSpec, class_index: int | None,
-              slice_value: str | None) -> Expanded:
-    predicted_index = None
-    if spec.predicted is not None:
-        predicted_index = _class_index(policy, es, spec.predicted, f"{spec.path}.predicted")
-    target = Target(spec.metric, class_index, spec.average, dict(spec.params), spec.slice, slice_value,
-                    predicted_index)
-    class_name = None if class_index is None else es.classes[class_index]
-    quals, label = [], spec.name or spec.metric
-    if spec.metric == "confusion":
-        label = f"confusion '{class_name}' predicted as '{es.classes[predicted_index]}'"
-        quals.append(f"class={class_name}")
-        quals.append(f"predicted={es.classes[predicted_index]}")
-    elif class_name is not None:
-        label += f" for class '{class_name}'"
-        quals.append(f"class={class_name}")
-    if spec.average is not None:
-        label += f" ({spec.average})"
-        quals.append(f"average={spec.average}")
-    for key in ("beta", "at_recall", "at_precision", "interpolation"):
-        if key in spec.params and spec.metric != "confusion":
-            quals.append(f"{key}={spec.params[key]}")
-            label += f" {key}={spec.params[key]}"
-    if spec.params.get("adjusted"):
-        quals.append("adjusted")
-        label += " (adjusted)"
-    if slice_value is not None:
-        label += f" in {spec.slice}={slice_value or '(empty)'}"
-        quals.append(f"{spec.slice}={slice_value}")
-    gate_id = (spec.name or spec.metric) + (f"[{','.join(quals)}]" if quals else "")
-    quantity, op, threshold = bar_rule(spec)
-    return Expanded(spec, target, gate_id, label, class_name,
-                    None if spec.slice is None else {spec.slice: slice_value}, quantity, op, threshold)
-
-
-def bar_rule(spec: GateSpec) -> tuple[str, str, float]:
-    """(quantity, operator, threshold) of a bar, following the metric's direction: a drop in quality of
-    a lower-is-better metric is a rise in its value."""
-    higher = spec.direction == "higher"
-    v = spec.bar_value
-    if spec.bar_kind == "min":
-        return "candidate", ">=", v
-    if spec.bar_kind == "max":
-        return "candidate", "<=", v
-    if spec.bar_kind == "max_drop":
-        return ("delta", ">=", -v) if higher else ("delta", "<=", v)
-    if spec.bar_kind == "min_gain":
-        return ("delta", ">=", v) if higher else ("delta", "<=", -v)
-    return ("relative_delta", ">=", -v) if higher else ("relative_delta", "<=", v)
 
 
 def _check_inputs(policy: Policy, es: EvalSet, gates: list[Expanded]) -> None:
@@ -269,7 +155,7 @@ def _run_bootstrap(policy: Policy, es: EvalSet, plan: StatPlan, quantities: dict
     import sys
     import time
 
-    from gate.stats import Bootstrap, Sums, compress, components, jackknife_sums, subplan
+    from gate.stats import Bootstrap, Sums, components, jackknife_sums, subplan
 
     timing = os.environ.get("MODEL_GATE_TIMING", "") not in ("", "0")
     t0 = time.perf_counter()
@@ -393,7 +279,7 @@ def _decide(policy: Policy, es: EvalSet, gates: list[Expanded], series: dict) ->
     measured: list[_Measured | None] = []
     for g in gates:
         if METRICS[g.spec.metric].family == "coverage":
-            checks.append(_coverage_check(es, g, confidence))
+            checks.append(coverage_check(es, g, confidence))
             measured.append(None)
             continue
         cand = series[(g.id, "candidate")]
@@ -412,7 +298,7 @@ def _decide(policy: Policy, es: EvalSet, gates: list[Expanded], series: dict) ->
     results = []
     for g, check, m, d in zip(gates, checks, measured, decisions):
         if m is None:
-            results.append(_coverage_result(es, g, check, d, confidence))
+            results.append(coverage_result(es, g, check, d, confidence))
         else:
             results.append(_gate_result(policy, g, check, m, d, method, confidence, jack_weights))
     return results
@@ -529,200 +415,3 @@ def _notes(g: Expanded, check: Check, d: Decision, support: int | None, smallest
             notes.append(f"decided within Monte-Carlo error of the bar (endpoint SE ≈ {mc_se:.2g}); "
                          "more bootstrap.resamples would make it firmer")
     return notes
-
-
-# ---------------------------------------------------------------------------------------------
-# messages
-
-
-def fmt(x: float | None) -> str:
-    """Fixed, platform-stable number formatting for messages."""
-    if x is None or not math.isfinite(x):
-        return "n/a"
-    if x != 0 and abs(x) < 0.001:
-        return f"{x:.2e}"
-    return f"{x:.3f}" if abs(x) < 1000 else f"{x:,.0f}"
-
-
-def _interval_text(value: float | None, ci: tuple[float, float] | None, percent: bool = False) -> str:
-    if percent:
-        scale = 100.0
-        to = lambda v: "n/a" if v is None or not math.isfinite(v) else f"{v * scale:+.1f}%"  # noqa: E731
-    else:
-        to = fmt
-    text = to(value)
-    if ci is not None:
-        text += f" [{to(ci[0])}, {to(ci[1])}]"
-    return text
-
-
-def gate_message(g: Expanded, d: Decision, tested: Estimate, check: Check, nominal: tuple[float, float] | None = None,
-                 multiple_testing: str = "none") -> str:
-    """One plain-text sentence: what was measured, its interval (nominal level, as in the tables), the
-    bar, and the verdict's reason. When only the multiple-testing adjustment kept a gate from failing,
-    the sentence says so."""
-    if check.forced is not None:
-        return f"{g.label}: not decided, {check.forced[1]}"
-    kind, bar = g.spec.bar_kind, g.spec.bar_value
-    ci = nominal if nominal is not None else d.ci
-    value = _interval_text(tested.value, ci, percent=kind == "max_relative_drop")
-    if kind in ("min", "max"):
-        noun = "floor" if kind == "min" else "ceiling"
-        side = {"pass": "above" if kind == "min" else "below",
-                "fail": "below" if kind == "min" else "above"}.get(d.status, "not clearly " + ("above" if kind == "min" else "below"))
-        text = f"{g.label} {value} is {side} the {fmt(bar)} {noun}"
-    elif kind == "max_drop":
-        allowed = f"the allowed drop of {fmt(bar)}"
-        text = {"pass": f"{g.label} change vs baseline {value} stays within {allowed}",
-                "fail": f"{g.label} change vs baseline {value} drops by more than {allowed}"}.get(
-            d.status, f"{g.label} change vs baseline {value} may exceed {allowed}")
-    elif kind == "max_relative_drop":
-        allowed = f"the allowed relative drop of {bar * 100:.1f}%"
-        text = {"pass": f"{g.label} relative change vs baseline {value} stays within {allowed}",
-                "fail": f"{g.label} relative change vs baseline {value} drops by more than {allowed}"}.get(
-            d.status, f"{g.label} relative change vs baseline {value} may exceed {allowed}")
-    else:
-        text = {"pass": f"{g.label} gain vs baseline {value} reaches the required {fmt(bar)}",
-                "fail": f"{g.label} gain vs baseline {value} falls short of the required {fmt(bar)}"}.get(
-            d.status, f"{g.label} gain vs baseline {value} may fall short of the required {fmt(bar)}")
-    if d.status == "inconclusive":
-        missed_nominally = ci is not None and (ci[1] < check.threshold if check.op == ">=" else ci[0] > check.threshold)
-        if missed_nominally and multiple_testing != "none":
-            text += (f"; it misses the bar at the nominal level but not after the {multiple_testing} adjustment "
-                     f"for the policy's blocking gates (adjusted interval {_interval_text(tested.value, d.ci)})")
-        else:
-            text += "; the data cannot tell yet"
-    return text
-
-
-# ---------------------------------------------------------------------------------------------
-# label coverage (exact binomial, no bootstrap)
-
-
-def _coverage_check(es: EvalSet, g: Expanded, confidence: float) -> Check:
-    labeled, rows = es.candidate.n_labeled, es.candidate.n_rows
-    dist = Distribution(labeled / rows, np.array([]), 0, "percentile")
-    return Check(_ClopperPearson(labeled, rows, dist), g.op, g.threshold, g.spec.severity == "error", rows)
-
-
-class _ClopperPearson(Distribution):
-    """Exact binomial endpoints for label coverage, through the Distribution interface."""
-
-    def __init__(self, k: int, n: int, base: Distribution) -> None:
-        super().__init__(base.estimate, np.array([base.estimate, base.estimate]), 0, "exact")
-        self.k, self.n = k, n
-
-    def lower(self, alpha: float) -> float:
-        return 0.0 if self.k == 0 else float(beta_dist.ppf(alpha, self.k, self.n - self.k + 1))
-
-    def upper(self, alpha: float) -> float:
-        return 1.0 if self.k == self.n else float(beta_dist.ppf(1 - alpha, self.k + 1, self.n - self.k))
-
-    def share_beyond(self, threshold: float, op: str) -> float:
-        return 1.0
-
-
-def _coverage_result(es: EvalSet, g: Expanded, check: Check, d: Decision, confidence: float) -> GateResult:
-    dist = check.distribution
-    assert dist is not None
-    cand = Estimate(dist.estimate, dist.interval(confidence), 0)
-    base = None
-    if es.baseline is not None:
-        base = Estimate(es.baseline.n_labeled / es.baseline.n_rows, None, 0)
-    tested = Estimate(dist.estimate, d.ci, 0)
-    return GateResult(
-        id=g.id, metric=g.spec.metric, label=g.label, class_name=None, average=None, slice=None,
-        bar=Bar(g.spec.bar_kind, g.spec.bar_value), quantity="candidate", op=g.op, threshold=g.threshold,
-        direction="higher", candidate=cand, baseline=base, delta=None, tested=tested, n=es.candidate.n_rows,
-        support=None, status=d.status, severity=g.spec.severity, reason=d.reason,
-        message=gate_message(g, d, tested, check) + f" ({es.candidate.n_labeled:,} of {es.candidate.n_rows:,} rows labeled)",
-        confidence=confidence, p_value=None, needed_n=d.needed_n,
-    )
-
-
-# ---------------------------------------------------------------------------------------------
-# report extras: per-class table, confusion matrices, curves, calibration (point estimates only)
-
-
-def _data_summary(es: EvalSet) -> DataSummary:
-    c, b = es.candidate, es.baseline
-    support = {name: int(np.count_nonzero(c.y == i)) for i, name in enumerate(es.classes)}
-    artifacts = (c.artifact,) + ((b.artifact,) if b is not None else ())
-    return DataSummary(task=es.task, classes=es.classes, positive_class=es.classes[1] if es.task == "binary" else None,
-                       pairing=es.pairing, n_candidate=c.y.size, n_baseline=None if b is None else b.y.size,
-                       label_coverage=c.n_labeled / c.n_rows, artifacts=artifacts, class_support=support)
-
-
-def _extras(es: EvalSet) -> dict:
-    sides = [("candidate", es.candidate)] + ([("baseline", es.baseline)] if es.baseline is not None else [])
-    k = es.n_classes
-    cms = {role: _weighted_cm(side, k) for role, side in sides}
-    rows = []
-    for i, name in enumerate(es.classes):
-        def metrics_of(cm: np.ndarray) -> dict[str, float]:
-            return {m: float(f.per_class(m, cm[None])[0][0, i]) for m in ("precision", "recall", "f1")}
-        rows.append(ClassRow(name, int(np.count_nonzero(es.candidate.y == i)), metrics_of(cms["candidate"]),
-                             metrics_of(cms["baseline"]) if "baseline" in cms else None))
-    confusion = tuple(ConfusionMatrix(role, es.classes, tuple(tuple(float(x) for x in r) for r in cm))
-                      for role, cm in cms.items())
-    curves: list[Curve] = []
-    calibration: list[Calibration] = []
-    for role, side in sides:
-        if side.scores is None:
-            continue
-        class_list = [1] if es.task == "binary" else range(k)
-        for ci in class_list:
-            curves.extend(_curves(role, side, ci, es.classes[ci]))
-        if float(np.min(side.scores)) >= 0.0 and float(np.max(side.scores)) <= 1.0:
-            calibration.append(_calibration(role, side, es.task))
-    return {"per_class": tuple(rows), "confusion": confusion, "curves": tuple(curves),
-            "calibration": tuple(calibration)}
-
-
-def _weighted_cm(side, k: int) -> np.ndarray:
-    w = np.ones(side.y.size) if side.weight is None else side.weight
-    return np.bincount(side.y * k + side.pred, weights=w, minlength=k * k).reshape(k, k)
-
-
-def _curves(role: str, side, class_index: int, class_name: str) -> list[Curve]:
-    w = np.ones(side.y.size) if side.weight is None else side.weight
-    score = class_scores(side, class_index)
-    group = descending_groups(score)
-    positive = side.y == class_index
-    g = int(group.max()) + 1
-    pos = np.bincount(group, weights=w * positive, minlength=g)[None]
-    neg = np.bincount(group, weights=w * ~positive, minlength=g)[None]
-    tps, fps = np.cumsum(pos[0]), np.cumsum(neg[0])
-    p_total, n_total = tps[-1], fps[-1]
-    if p_total <= 0:
-        return []
-    recall = np.concatenate([[0.0], tps / p_total])
-    precision = np.concatenate([[1.0], np.where(tps + fps > 0, tps / np.maximum(tps + fps, 1e-300), 0.0)])
-    out = [Curve("pr", role, class_name, *_thin(recall, precision), float(f.average_precision(pos, neg)[0][0]))]
-    if n_total > 0:
-        fpr = np.concatenate([[0.0], fps / n_total])
-        tpr = np.concatenate([[0.0], tps / p_total])
-        out.append(Curve("roc", role, class_name, *_thin(fpr, tpr), float(f.roc_auc(pos, neg)[0][0])))
-    return out
-
-
-def _thin(x: np.ndarray, y: np.ndarray) -> tuple[tuple[float, ...], tuple[float, ...]]:
-    if x.size > MAX_CURVE_POINTS:
-        keep = np.unique(np.linspace(0, x.size - 1, MAX_CURVE_POINTS).round().astype(np.int64))
-        x, y = x[keep], y[keep]
-    return tuple(float(v) for v in x), tuple(float(v) for v in y)
-
-
-def _calibration(role: str, side, task: str) -> Calibration:
-    conf, correct = calibration_inputs(side, task)
-    w = np.ones(conf.size) if side.weight is None else side.weight
-    bins = ece_bins(conf)
-    count = np.bincount(bins, weights=w, minlength=15)
-    conf_sum = np.bincount(bins, weights=w * conf, minlength=15)
-    correct_sum = np.bincount(bins, weights=w * correct, minlength=15)
-    used = count > 0
-    ece = float(f.expected_calibration_error(count[None], conf_sum[None], correct_sum[None])[0][0])
-    return Calibration(role, tuple(float(v) for v in np.linspace(0, 1, 16)),
-                       tuple(float(v) for v in conf_sum[used] / count[used]),
-                       tuple(float(v) for v in correct_sum[used] / count[used]),
-                       tuple(float(v) for v in count[used]), ece)

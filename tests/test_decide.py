@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from gate.decide import Check, decide_all, needed_examples
-from gate.engine import bar_rule
+from gate.expand import bar_rule
 from gate.intervals import Distribution
 from gate.policy import GateSpec
 

@@ -1,0 +1,98 @@
+"""Report extras from point estimates (no bootstrap): the data summary, per-class table, confusion
+matrices, PR/ROC curves (thinned to at most 200 points) and reliability-diagram bins.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gate.align import EvalSet
+from gate.metrics import formulas as f
+from gate.metrics.plan import calibration_inputs, class_scores, descending_groups, ece_bins
+from gate.report import Calibration, ClassRow, ConfusionMatrix, Curve, DataSummary
+
+MAX_CURVE_POINTS = 200
+
+
+def data_summary(es: EvalSet) -> DataSummary:
+    c, b = es.candidate, es.baseline
+    support = {name: int(np.count_nonzero(c.y == i)) for i, name in enumerate(es.classes)}
+    artifacts = (c.artifact,) + ((b.artifact,) if b is not None else ())
+    return DataSummary(task=es.task, classes=es.classes, positive_class=es.classes[1] if es.task == "binary" else None,
+                       pairing=es.pairing, n_candidate=c.y.size, n_baseline=None if b is None else b.y.size,
+                       label_coverage=c.n_labeled / c.n_rows, artifacts=artifacts, class_support=support)
+
+
+def report_extras(es: EvalSet) -> dict:
+    sides = [("candidate", es.candidate)] + ([("baseline", es.baseline)] if es.baseline is not None else [])
+    k = es.n_classes
+    cms = {role: _weighted_cm(side, k) for role, side in sides}
+    rows = []
+    for i, name in enumerate(es.classes):
+        def metrics_of(cm: np.ndarray) -> dict[str, float]:
+            return {m: float(f.per_class(m, cm[None])[0][0, i]) for m in ("precision", "recall", "f1")}
+        rows.append(ClassRow(name, int(np.count_nonzero(es.candidate.y == i)), metrics_of(cms["candidate"]),
+                             metrics_of(cms["baseline"]) if "baseline" in cms else None))
+    confusion = tuple(ConfusionMatrix(role, es.classes, tuple(tuple(float(x) for x in r) for r in cm))
+                      for role, cm in cms.items())
+    curves: list[Curve] = []
+    calibration: list[Calibration] = []
+    for role, side in sides:
+        if side.scores is None:
+            continue
+        class_list = [1] if es.task == "binary" else range(k)
+        for ci in class_list:
+            curves.extend(_curves(role, side, ci, es.classes[ci]))
+        if float(np.min(side.scores)) >= 0.0 and float(np.max(side.scores)) <= 1.0:
+            calibration.append(_calibration(role, side, es.task))
+    return {"per_class": tuple(rows), "confusion": confusion, "curves": tuple(curves),
+            "calibration": tuple(calibration)}
+
+
+def _weighted_cm(side, k: int) -> np.ndarray:
+    w = np.ones(side.y.size) if side.weight is None else side.weight
+    return np.bincount(side.y * k + side.pred, weights=w, minlength=k * k).reshape(k, k)
+
+
+def _curves(role: str, side, class_index: int, class_name: str) -> list[Curve]:
+    w = np.ones(side.y.size) if side.weight is None else side.weight
+    score = class_scores(side, class_index)
+    group = descending_groups(score)
+    positive = side.y == class_index
+    g = int(group.max()) + 1
+    pos = np.bincount(group, weights=w * positive, minlength=g)[None]
+    neg = np.bincount(group, weights=w * ~positive, minlength=g)[None]
+    tps, fps = np.cumsum(pos[0]), np.cumsum(neg[0])
+    p_total, n_total = tps[-1], fps[-1]
+    if p_total <= 0:
+        return []
+    recall = np.concatenate([[0.0], tps / p_total])
+    precision = np.concatenate([[1.0], np.where(tps + fps > 0, tps / np.maximum(tps + fps, 1e-300), 0.0)])
+    out = [Curve("pr", role, class_name, *_thin(recall, precision), float(f.average_precision(pos, neg)[0][0]))]
+    if n_total > 0:
+        fpr = np.concatenate([[0.0], fps / n_total])
+        tpr = np.concatenate([[0.0], tps / p_total])
+        out.append(Curve("roc", role, class_name, *_thin(fpr, tpr), float(f.roc_auc(pos, neg)[0][0])))
+    return out
+
+
+def _thin(x: np.ndarray, y: np.ndarray) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    if x.size > MAX_CURVE_POINTS:
+        keep = np.unique(np.linspace(0, x.size - 1, MAX_CURVE_POINTS).round().astype(np.int64))
+        x, y = x[keep], y[keep]
+    return tuple(float(v) for v in x), tuple(float(v) for v in y)
+
+
+def _calibration(role: str, side, task: str) -> Calibration:
+    conf, correct = calibration_inputs(side, task)
+    w = np.ones(conf.size) if side.weight is None else side.weight
+    bins = ece_bins(conf)
+    count = np.bincount(bins, weights=w, minlength=15)
+    conf_sum = np.bincount(bins, weights=w * conf, minlength=15)
+    correct_sum = np.bincount(bins, weights=w * correct, minlength=15)
+    used = count > 0
+    ece = float(f.expected_calibration_error(count[None], conf_sum[None], correct_sum[None])[0][0])
+    return Calibration(role, tuple(float(v) for v in np.linspace(0, 1, 16)),
+                       tuple(float(v) for v in conf_sum[used] / count[used]),
+                       tuple(float(v) for v in correct_sum[used] / count[used]),
+                       tuple(float(v) for v in count[used]), ece)
