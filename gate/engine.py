@@ -75,7 +75,7 @@ def evaluate(policy: Policy, es: EvalSet, *, seed: int | None = None, command: S
         quantities[(g.id, "candidate")] = builder.quantity("candidate", g.target)
         if es.baseline is not None:
             quantities[(g.id, "baseline")] = builder.quantity("baseline", g.target)
-    series = _run_bootstrap(policy, es, plan, quantities, seed, n_units)
+    series, resampling = _run_bootstrap(policy, es, plan, quantities, seed, n_units)
     results = _decide(policy, es, gates, series)
     blocking_fail = any(r.blocking and r.status == "fail" for r in results)
     blocking_inconclusive = any(r.blocking and r.status == "inconclusive" for r in results)
@@ -92,7 +92,7 @@ def evaluate(policy: Policy, es: EvalSet, *, seed: int | None = None, command: S
             confidence=policy.bootstrap.confidence, stratify=policy.bootstrap.stratify,
             multiple_testing=policy.decision.multiple_testing, inconclusive=policy.decision.inconclusive,
             tool_version=__version__, policy_path=policy.path, policy_sha256=policy.sha256,
-            command=tuple(command)),
+            command=tuple(command), resampling=resampling),
         **extras,
     )
 
@@ -141,7 +141,7 @@ def _strata(policy: Policy, es: EvalSet, n_units: int) -> np.ndarray:
 
 
 def _run_bootstrap(policy: Policy, es: EvalSet, plan: StatPlan, quantities: dict, seed: int,
-                   n_units: int) -> dict[tuple[str, str], _Series]:
+                   n_units: int) -> tuple[dict[tuple[str, str], _Series], str]:
     """Point estimates from the observed counts (reference accumulation), then the replicates from
     :class:`gate.stats.Bootstrap` (chunked, threaded, deterministic whatever the thread count).
 
@@ -169,7 +169,7 @@ def _run_bootstrap(policy: Policy, es: EvalSet, plan: StatPlan, quantities: dict
         reads[key] = probe.read
         series[key] = _Series(float(v[0]), bool(u[0]), np.empty(B), np.zeros(B, dtype=bool))
     if not quantities:
-        return series
+        return series, "none (no bootstrapped gate)"
     strata = _strata(policy, es, n_units)
     by_gate: dict[str, set[int]] = {}
     for (gate_id, _), blocks in reads.items():
@@ -180,13 +180,14 @@ def _run_bootstrap(policy: Policy, es: EvalSet, plan: StatPlan, quantities: dict
                             for g in policy.gates)
     t1 = time.perf_counter()
     c1 = time.process_time()
-    described = []
+    described, schemes = [], set()
     for c, blocks in enumerate(comps):
         members = set(blocks)
         qs = {key: q for key, q in quantities.items() if reads[key] and reads[key] <= members}
         boot = Bootstrap(subplan(plan, blocks), strata, B, np.random.SeedSequence(seed, spawn_key=(c,)),
                          allow_poisson=allow_poisson)
         described.append(boot.describe())
+        schemes.add(boot.scheme)
 
         def consume(start: int, acc: list[np.ndarray], blocks: list[int] = blocks, qs: dict = qs) -> None:
             full = Sums([None] * len(plan.blocks))
@@ -214,7 +215,8 @@ def _run_bootstrap(policy: Policy, es: EvalSet, plan: StatPlan, quantities: dict
         print(f"model-gate timing: prepare {t1 - t0:.3f} s, bootstrap {t2 - t1:.3f} s (cpu {c2 - c1:.3f} s; "
               f"{len(comps)} independent components: {' | '.join(described)}), "
               f"jackknife {time.perf_counter() - t2:.3f} s", file=sys.stderr)
-    return series
+    groups = f"{len(comps)} independent gate group{'s' if len(comps) != 1 else ''}"
+    return series, f"{groups}: {', '.join(sorted(schemes))}"
 
 
 class _ReadRecorder(list):

@@ -318,7 +318,8 @@ class DataSummary:
 
 @dataclass(frozen=True)
 class Reproducibility:
-    """Everything needed to reproduce the run locally. ``command`` is the argv to re-run."""
+    """Everything needed to reproduce the run locally. ``command`` is the argv to re-run;
+    ``resampling`` says how the bootstrap drew its resamples (e.g. "multinomial over cells")."""
 
     seed: int
     resamples: int
@@ -331,9 +332,11 @@ class Reproducibility:
     policy_path: str
     policy_sha256: str
     command: tuple[str, ...]
+    resampling: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {"seed": self.seed, "resamples": self.resamples, "method": self.method,
+                "resampling": self.resampling,
                 "confidence": _num(self.confidence), "stratify": self.stratify,
                 "multiple_testing": self.multiple_testing, "inconclusive": self.inconclusive,
                 "tool_version": self.tool_version, "policy_path": self.policy_path,
@@ -345,7 +348,8 @@ class Reproducibility:
                    confidence=_req_float(d["confidence"]), stratify=bool(d["stratify"]),
                    multiple_testing=str(d["multiple_testing"]), inconclusive=str(d["inconclusive"]),
                    tool_version=str(d["tool_version"]), policy_path=str(d["policy_path"]),
-                   policy_sha256=str(d["policy_sha256"]), command=tuple(str(c) for c in d["command"]))
+                   policy_sha256=str(d["policy_sha256"]), command=tuple(str(c) for c in d["command"]),
+                   resampling=str(d.get("resampling", "")))
 
 
 @dataclass(frozen=True)

@@ -483,6 +483,13 @@ class Bootstrap:
     def n_chunks(self) -> int:
         return -(-self.resamples // self.chunk)
 
+    @property
+    def scheme(self) -> str:
+        """The draw in a few words, for the report: all three are the ordinary bootstrap."""
+        if self.path == "multinomial":
+            return "multinomial over cells"
+        return "Poisson(1) weights" if self.poisson else "index resampling"
+
     def describe(self) -> str:
         if self.path == "multinomial":
             return f"multinomial over {self.cells.multiplicity.size} cells, chunks of {self.chunk}"

@@ -321,6 +321,7 @@ def repro_section(report: Report) -> str:
         ["Seed", str(r.seed)],
         ["Resamples", T.fmt_int(r.resamples)],
         ["Method", code(r.method)],
+        ["Resampling", code(r.resampling or "not recorded")],
         ["Confidence", T.fmt(r.confidence)],
         ["Stratified", "yes" if r.stratify else "no"],
         ["Multiple testing", code(r.multiple_testing)],
