@@ -5,7 +5,7 @@ binomial interval instead of a bootstrap.
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import beta as beta_dist
+from scipy.special import betaincinv
 
 from gate.align import EvalSet
 from gate.decide import Check, Decision
@@ -29,10 +29,10 @@ class _ClopperPearson(Distribution):
         self.k, self.n = k, n
 
     def lower(self, alpha: float) -> float:
-        return 0.0 if self.k == 0 else float(beta_dist.ppf(alpha, self.k, self.n - self.k + 1))
+        return 0.0 if self.k == 0 else float(betaincinv(self.k, self.n - self.k + 1, alpha))
 
     def upper(self, alpha: float) -> float:
-        return 1.0 if self.k == self.n else float(beta_dist.ppf(1 - alpha, self.k + 1, self.n - self.k))
+        return 1.0 if self.k == self.n else float(betaincinv(self.k + 1, self.n - self.k, 1 - alpha))
 
     def share_beyond(self, threshold: float, op: str) -> float:
         return 1.0
