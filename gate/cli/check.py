@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from gate.cli.common import add_publish_arguments, announce_error, print_untrusted, publish_report
+from gate.cli.common import add_publish_arguments, print_untrusted, publish_report
 from gate.engine import run_check
-from gate.errors import GateError, UsageError
+from gate.errors import UsageError
 from gate.policy import load_policy
 from gate.render import console, json_report, markdown, outputs
 
@@ -37,14 +37,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    try:
-        return _run(args)
-    except GateError as exc:
-        announce_error(exc.message, args)
-        raise
-
-
-def _run(args: argparse.Namespace) -> int:
     policy = load_policy(args.policy)
     if args.seed is not None and args.seed < 0:
         raise UsageError("--seed must be >= 0", source="command line")

@@ -13,6 +13,7 @@ from typing import Sequence
 
 from gate import __version__
 from gate.cli import check, publish, validate
+from gate.cli.common import announce_error
 from gate.errors import GateError
 
 SUBCOMMANDS = {"check": check, "validate": validate, "publish": publish}
@@ -45,6 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return SUBCOMMANDS[args.command].run(args, argv)
     except GateError as exc:
+        announce_error(exc.message, args)
         print(f"model-gate: error: {exc.message}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:

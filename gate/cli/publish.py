@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from gate.cli.common import add_publish_arguments, announce_error, print_untrusted, publish_report
-from gate.errors import GateError, InputError
+from gate.cli.common import add_publish_arguments, print_untrusted, publish_report
+from gate.errors import InputError
 from gate.render import console
 from gate.report import Report
 
@@ -50,14 +50,6 @@ def load_report(path: str) -> Report:
 
 
 def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    try:
-        return _run(args)
-    except GateError as exc:
-        announce_error(exc.message, args)
-        raise
-
-
-def _run(args: argparse.Namespace) -> int:
     report = load_report(args.report)
     print_untrusted(console.render(report, color=console.use_color(sys.stdout), quiet=True), sys.stdout)
     if not publish_report(report, args, args.report, sys.stdout):
