@@ -224,6 +224,17 @@ def _figure(svg: str | None, fig_id: str = "", caption: str = "") -> str:
     return f'<figure class="plot"{idattr}>\n{svg}\n{cap}</figure>'
 
 
+def _plot_section(title: str, fig_id: str, plot, summary: str, tables, report: Report) -> list[str]:
+    """A heading, the plot (when matplotlib is there) and the same numbers as tables: collapsed under
+    the plot, open when there is no plot."""
+    out = [f"<h2>{esc(title)}</h2>"]
+    if plot is not None:
+        out.append(_figure(plot(report), fig_id))
+    out.append(f"<details{'' if plot is not None else ' open'}><summary>{esc(summary)}</summary>\n"
+               f"{tables(report)}\n</details>")
+    return out
+
+
 def render(report: Report, *, plots: bool | None = None) -> str:
     """The HTML page. ``plots=None`` draws plots when matplotlib is importable; ``False`` never."""
     have_plots = P.available() if plots is None else (plots and P.available())
@@ -274,18 +285,11 @@ def render(report: Report, *, plots: bool | None = None) -> str:
         body.append(f"<details><summary>Curve points as tables</summary>\n{curve_tables(report)}\n</details>")
 
     if report.confusion:
-        body.append("<h2>Confusion matrices</h2>")
-        if have_plots:
-            body.append(_figure(P.confusion(report), "confusion"))
-        body.append(f"<details{'' if have_plots else ' open'}><summary>Counts as tables</summary>\n"
-                    f"{confusion_tables(report)}\n</details>")
-
+        body += _plot_section("Confusion matrices", "confusion", P.confusion if have_plots else None,
+                              "Counts as tables", confusion_tables, report)
     if report.calibration:
-        body.append("<h2>Calibration</h2>")
-        if have_plots:
-            body.append(_figure(P.calibration(report), "calibration"))
-        body.append(f"<details{'' if have_plots else ' open'}><summary>Reliability bins as tables</summary>\n"
-                    f"{calibration_tables(report)}\n</details>")
+        body += _plot_section("Calibration", "calibration", P.calibration if have_plots else None,
+                              "Reliability bins as tables", calibration_tables, report)
 
     body.append(per_class_table(report))
     body.append(data_section(report))
