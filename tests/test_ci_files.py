@@ -346,10 +346,6 @@ def test_component_script_builds_the_intended_argv(tmp_path: Path, baseline: str
 
 def test_cli_accepts_the_options_the_packaging_uses() -> None:
     """The action and the component call `model-gate check` with these options."""
-    try:
-        from gate.cli.main import main as cli_main
-    except ImportError as exc:
-        pytest.skip(f"gate.cli.main not importable yet: {exc}")
     res = subprocess.run([sys.executable, "-c",
                           "import sys; from gate.cli.main import main; sys.exit(main(sys.argv[1:]))",
                           "check", "--help"], capture_output=True, text=True, timeout=120, cwd=ROOT)
@@ -357,7 +353,6 @@ def test_cli_accepts_the_options_the_packaging_uses() -> None:
     for opt in ("--policy", "--candidate", "--baseline", "--out-dir", "--comment",
                 "--fail-on-inconclusive", "--dotenv"):
         assert opt in res.stdout, opt
-    assert callable(cli_main)
 
 
 # ---------------------------------------------------------------------------------------------
