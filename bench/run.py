@@ -2,6 +2,7 @@
 
     python bench/run.py            # small sizes, about a minute (numbers are indicative only)
     python bench/run.py --full     # W1/W2 at 10^6 rows, 2,000 resamples (the issue's targets)
+    python bench/run.py --adaptive # the same with bootstrap.adaptive: true in the generated policies
 
 Everything runs in this one process tree on the same machine, so the ratios compare like with like.
 Generated data goes to a temporary directory that is removed at the end (``--keep`` keeps it).
@@ -67,12 +68,13 @@ def run_gate(policy: Path, cand: Path, base: Path, out_dir: Path | None = None) 
     rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr)
     boot = re.search(r"bootstrap ([\d.]+) s \(cpu ([\d.]+) s; ([^)]*)\)", proc.stderr)
     prep = re.search(r"prepare ([\d.]+) s", proc.stderr)
+    drawn = re.search(r"adaptive: drew (\d+) of (\d+) resamples", proc.stderr)
     verdict = next((ln for ln in proc.stdout.splitlines() if ln.startswith("model-gate:")), "")
     return {"wall": wall, "rss_mb": int(rss.group(1)) / 1024 if rss else float("nan"),
             "boot": float(boot.group(1)) if boot else float("nan"),
             "boot_cpu": float(boot.group(2)) if boot else float("nan"),
             "path": boot.group(3) if boot else "", "prepare": float(prep.group(1)) if prep else float("nan"),
-            "verdict": verdict}
+            "verdict": verdict, "drawn": f"; adaptive drew {drawn.group(1)} of {drawn.group(2)}" if drawn else ""}
 
 
 def sklearn_loop(n: int, resamples: int, seed: int = 3) -> float:
@@ -196,23 +198,42 @@ def machine() -> str:
             f"scipy {scipy.__version__}; load average at start {load:.1f}")
 
 
+def _adaptive(paths: dict[str, Path], on: bool) -> dict[str, Path]:
+    """Turn ``bootstrap.adaptive`` on in the generated policies (``--adaptive``)."""
+    if on:
+        for key in ("policy", "cm_policy"):
+            if key in paths:
+                text = paths[key].read_text()
+                paths[key].write_text(text.replace("bootstrap:\n", "bootstrap:\n  adaptive: true\n", 1))
+    return paths
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--full", action="store_true", help="W1/W2 at 10^6 rows and 2,000 resamples")
     ap.add_argument("--keep", action="store_true", help="keep the generated data")
+    ap.add_argument("--adaptive", action="store_true",
+                    help="set bootstrap.adaptive: true in the generated policies (the small run then uses "
+                         "B=2000 for W1, CM and the scaled rows: B=200 is below adaptive's 500-resample minimum)")
     ap.add_argument("--skip", default="", help="comma list of parts to skip: w1,w2,cm,sklearn,scipy,floor,csv")
     args = ap.parse_args(argv)
-    size = SIZES["full" if args.full else "small"]
+    size = dict(SIZES["full" if args.full else "small"])
+    if args.adaptive and not args.full:
+        size.update(b1=2000, b2=2000)
     skip = set(filter(None, args.skip.split(",")))
     tmp = Path(tempfile.mkdtemp(prefix="model-gate-bench-"))
     rows: list[tuple[str, str, str, str]] = []
     res: dict[str, float] = {}
-    print(f"model-gate benchmark ({'full' if args.full else 'small'}) on {machine()}", flush=True)
+    print(f"model-gate benchmark ({'full' if args.full else 'small'}{', adaptive' if args.adaptive else ''}) "
+          f"on {machine()}", flush=True)
     print(f"data in {tmp}", flush=True)
+    if args.adaptive and "w2" not in skip and size["b2"] != size.get("b2_timed", size["b2"]):
+        print(f"  note: W2 runs B={size['b2_timed']} (below adaptive's 500-resample minimum) and is scaled "
+              "linearly, so its row shows no adaptive saving", flush=True)
     try:
         if "w1" not in skip or "cm" not in skip or "csv" not in skip:
             t0 = time.perf_counter()
-            w1 = write_binary(tmp, size["n1"], size["b1"])
+            w1 = _adaptive(write_binary(tmp, size["n1"], size["b1"]), args.adaptive)
             print(f"  generated W1 ({size['n1']:,} rows) in {time.perf_counter() - t0:.1f} s", flush=True)
         if "csv" not in skip:
             fast = min(csv_read(w1["cand"], True) for _ in range(3))
@@ -225,26 +246,27 @@ def main(argv: list[str] | None = None) -> int:
             r = run_gate(w1["policy"], w1["cand"], w1["base"])
             res.update(w1_wall=r["wall"], w1_rss=r["rss_mb"], w1_boot=r["boot"])
             rows.append((f"model-gate W1 end to end ({size['n1']:,} rows, B={size['b1']})", f"{r['wall']:.2f} s",
-                         f"peak {r['rss_mb']:.0f} MB", f"bootstrap {r['boot']:.2f} s (cpu {r['boot_cpu']:.2f} s): {r['path']}"))
-            print(f"  W1: {r['wall']:.1f} s, {r['verdict']}", flush=True)
+                         f"peak {r['rss_mb']:.0f} MB", f"bootstrap {r['boot']:.2f} s (cpu {r['boot_cpu']:.2f} s){r['drawn']}: {r['path']}"))
+            print(f"  W1: {r['wall']:.1f} s, {r['verdict']}{r['drawn']}", flush=True)
             if args.full:
                 quarter = tmp / "w1q"
                 quarter.mkdir()
-                wq = write_binary(quarter, size["n1"] // 4, size["b1"])
+                wq = _adaptive(write_binary(quarter, size["n1"] // 4, size["b1"]), args.adaptive)
                 rq = run_gate(wq["policy"], wq["cand"], wq["base"])
                 res["w1q_rss"] = rq["rss_mb"]
                 rows.append((f"model-gate W1 at {size['n1'] // 4:,} rows (memory growth)", f"{rq['wall']:.2f} s",
                              f"peak {rq['rss_mb']:.0f} MB", f"bootstrap {rq['boot']:.2f} s"))
         if "cm" not in skip:
-            cm_paths = write_binary(tmp, size["ncm"], size["bcm"]) if size["ncm"] != size["n1"] else w1
+            cm_paths = (_adaptive(write_binary(tmp, size["ncm"], size["bcm"]), args.adaptive)
+                        if size["ncm"] != size["n1"] else w1)
             r = run_gate(cm_paths["cm_policy"], cm_paths["cand"], cm_paths["base"])
             res.update(cm_boot=r["boot"])
             rows.append((f"model-gate CM-only ({size['ncm']:,} rows, B={size['bcm']})", f"{r['wall']:.2f} s",
-                         f"peak {r['rss_mb']:.0f} MB", f"bootstrap {r['boot']:.3f} s: {r['path']}"))
+                         f"peak {r['rss_mb']:.0f} MB", f"bootstrap {r['boot']:.3f} s{r['drawn']}: {r['path']}"))
         if "w2" not in skip:
             t0 = time.perf_counter()
             timed = size.get("b2_timed", size["b2"])
-            w2 = write_multiclass(tmp, size["n2"], timed)
+            w2 = _adaptive(write_multiclass(tmp, size["n2"], timed), args.adaptive)
             print(f"  generated W2 ({size['n2']:,} rows) in {time.perf_counter() - t0:.1f} s", flush=True)
             r = run_gate(w2["policy"], w2["cand"], w2["base"])
             wall = r["wall"] + r["boot"] * (size["b2"] / timed - 1)
@@ -253,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
                                                    f"linearly to B={size['b2']}")
             rows.append((f"model-gate W2 end to end ({size['n2']:,} rows, 20 classes, B={size['b2']})",
                          f"{wall:.2f} s", f"peak {r['rss_mb']:.0f} MB",
-                         f"bootstrap {r['boot']:.2f} s (cpu {r['boot_cpu']:.2f} s){note}: {r['path'][:160]}"))
+                         f"bootstrap {r['boot']:.2f} s (cpu {r['boot_cpu']:.2f} s){note}{r['drawn']}: {r['path'][:160]}"))
             print(f"  W2: {r['wall']:.1f} s, {r['verdict']}", flush=True)
         if "sklearn" not in skip:
             per = sklearn_loop(size["sk_n"], size["sk_r"])

@@ -34,6 +34,11 @@ SMALL_SUPPORT = 100          # warn below this many examples on the smaller side
 SMALL_SUPPORT_RANKING = 200  # ... for AP / PR-AUC / ROC-AUC, and for every metric with method: basic
                              # (calibrated in docs/validity.md §2 and §8)
 MC_SE_FACTOR = 2.67          # SD of a 95% percentile endpoint ≈ 2.67·σ*/√B (statistics reference §2.4)
+ADAPTIVE_ROUND = 500         # bootstrap.adaptive: resamples per round (whole chunks, at least 2 so that
+                             # a round keeps two threads busy; fixed, so results do not depend on threads)
+ADAPTIVE_MIN = 500           # ... never stop a gate group before this many resamples
+ADAPTIVE_Z = 3.0             # ... endpoints must be this many Monte-Carlo SE from the bar
+ADAPTIVE_TAIL = 10           # ... and the endpoint's tail must hold this many replicates
 
 
 def run_check(policy: Policy, candidate: str | Path, baseline: str | Path | None, *, seed: int | None = None,
@@ -59,6 +64,7 @@ class _Series:
     reps: np.ndarray = field(default_factory=lambda: np.zeros(0))
     reps_undefined: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     jack: np.ndarray | None = None
+    drawn: int | None = None    # bootstrap.adaptive: resamples drawn when its group stopped early
 
 
 def evaluate(policy: Policy, es: EvalSet, *, seed: int | None = None, command: Sequence[str] = ()) -> Report:
@@ -75,7 +81,7 @@ def evaluate(policy: Policy, es: EvalSet, *, seed: int | None = None, command: S
         quantities[(g.id, "candidate")] = builder.quantity("candidate", g.target)
         if es.baseline is not None:
             quantities[(g.id, "baseline")] = builder.quantity("baseline", g.target)
-    series, resampling = _run_bootstrap(policy, es, plan, quantities, seed, n_units)
+    series, resampling = _run_bootstrap(policy, es, plan, quantities, seed, n_units, bootstrapped, gates)
     results = _decide(policy, es, gates, series)
     blocking_fail = any(r.blocking and r.status == "fail" for r in results)
     blocking_inconclusive = any(r.blocking and r.status == "inconclusive" for r in results)
@@ -141,7 +147,8 @@ def _strata(policy: Policy, es: EvalSet, n_units: int) -> np.ndarray:
 
 
 def _run_bootstrap(policy: Policy, es: EvalSet, plan: StatPlan, quantities: dict, seed: int,
-                   n_units: int) -> tuple[dict[tuple[str, str], _Series], str]:
+                   n_units: int, bootstrapped: Sequence[Expanded] = (),
+                   all_gates: Sequence[Expanded] = ()) -> tuple[dict[tuple[str, str], _Series], str]:
     """Point estimates from the observed counts (reference accumulation), then the replicates from
     :class:`gate.stats.Bootstrap` (chunked, threaded, deterministic whatever the thread count).
 
@@ -150,6 +157,8 @@ def _run_bootstrap(policy: Policy, es: EvalSet, plan: StatPlan, quantities: dict
     ``SeedSequence(seed, spawn_key=(c,))``). Each gate is decided on its own (marginal) bootstrap
     distribution, which is the same either way, and independent components can take the cheapest
     exact draw each (e.g. a multinomial over one class's rank cells instead of N indices).
+    With ``bootstrap.adaptive`` each component is drawn in rounds and stops once every gate in it is
+    settled (:func:`_settled`); its replicates are then a prefix of the full draw's (same chunk seeds).
     ``MODEL_GATE_TIMING=1`` prints the phases' wall and CPU times to stderr."""
     import os
     import sys
@@ -178,6 +187,19 @@ def _run_bootstrap(policy: Policy, es: EvalSet, plan: StatPlan, quantities: dict
     # Poisson(1) weights keep ratio metrics' distribution but not a raw count's (support, counts)
     allow_poisson = not any(g.metric == "support" or (g.metric == "confusion" and g.params.get("normalize") == "none")
                             for g in policy.gates)
+    tj = time.perf_counter()
+    jack_weights = None
+    if policy.bootstrap.method == "bca":      # before the draw: adaptive stopping reads BCa endpoints
+        cells = compress(plan, strata)
+        acc, jack_weights = jackknife_sums(cells, seed)
+        for key, q in quantities.items():
+            v, u = q(acc)
+            series[key].jack = np.where(u, np.nan, v)
+        series[("__jack_weights__", "")] = _Series(0.0, False, jack_weights, np.zeros(jack_weights.size, dtype=bool))
+    t_jack = time.perf_counter() - tj
+    adaptive = policy.bootstrap.adaptive
+    m_max = sum(1 for g in all_gates if g.spec.severity == "error")   # the largest possible family
+    stopped, total_drawn = 0, 0
     t1 = time.perf_counter()
     c1 = time.process_time()
     described, schemes = [], set()
@@ -198,25 +220,124 @@ def _run_bootstrap(policy: Policy, es: EvalSet, plan: StatPlan, quantities: dict
                 v, u = q(full)
                 series[key].reps[start:stop] = v
                 series[key].reps_undefined[start:stop] = u | ~np.isfinite(v)
-        boot.run(consume)
+        if not adaptive:
+            boot.run(consume)
+            continue
+        in_comp = [g for g in bootstrapped if (g.id, "candidate") in qs]
+        drawn = _draw_adaptive(policy, es, boot, consume, in_comp, series, jack_weights, m_max)
+        total_drawn += drawn
+        if drawn < B:
+            stopped += 1
+            for key in qs:
+                s = series[key]
+                s.reps, s.reps_undefined, s.drawn = s.reps[:drawn], s.reps_undefined[:drawn], drawn
     for key, blocks in reads.items():       # quantities that read no block (none today): constant
         if not blocks:
             series[key].reps[:] = series[key].point
             series[key].reps_undefined[:] = series[key].point_undefined
     t2, c2 = time.perf_counter(), time.process_time()
-    if policy.bootstrap.method == "bca":
-        cells = compress(plan, strata)
-        acc, row_weights = jackknife_sums(cells, seed)
-        for key, q in quantities.items():
-            v, u = q(acc)
-            series[key].jack = np.where(u, np.nan, v)
-        series[("__jack_weights__", "")] = _Series(0.0, False, row_weights, np.zeros(row_weights.size, dtype=bool))
     if timing:
-        print(f"model-gate timing: prepare {t1 - t0:.3f} s, bootstrap {t2 - t1:.3f} s (cpu {c2 - c1:.3f} s; "
+        print(f"model-gate timing: prepare {tj - t0:.3f} s, bootstrap {t2 - t1:.3f} s (cpu {c2 - c1:.3f} s; "
               f"{len(comps)} independent components: {' | '.join(described)}), "
-              f"jackknife {time.perf_counter() - t2:.3f} s", file=sys.stderr)
+              f"jackknife {t_jack:.3f} s"
+              + (f"; adaptive: drew {total_drawn} of {len(comps) * B} resamples" if adaptive else ""), file=sys.stderr)
     groups = f"{len(comps)} independent gate group{'s' if len(comps) != 1 else ''}"
-    return series, f"{groups}: {', '.join(sorted(schemes))}"
+    described_draw = f"{groups}: {', '.join(sorted(schemes))}"
+    if adaptive:
+        described_draw += (f"; adaptive: {stopped} of {len(comps)} stopped early once decided "
+                           f"({total_drawn} of {len(comps) * B} resamples drawn)")
+    return series, described_draw
+
+
+def _draw_adaptive(policy: Policy, es: EvalSet, boot, consume, gates: list[Expanded], series: dict,
+                   jack_weights: np.ndarray | None, m_max: int) -> int:
+    """Draw ``boot``'s chunks in rounds of about ADAPTIVE_ROUND resamples (chunks are threaded within a round); after each round (once
+    ADAPTIVE_MIN are drawn) stop when every gate of the component is settled. Returns the resamples
+    drawn. Rounds are whole chunks, and chunk ``i`` always uses the same seed, so the replicates are
+    the first ``drawn`` of the full draw whatever the thread count."""
+    B = boot.resamples
+    per_round = max(2, -(-ADAPTIVE_ROUND // boot.chunk))
+    first = 0
+    while first < boot.n_chunks:
+        last = min(first + per_round, boot.n_chunks)
+        boot.run(consume, first=first, last=last)
+        first = last
+        drawn = min(last * boot.chunk, B)
+        if drawn < B and drawn >= min(ADAPTIVE_MIN, B) and all(
+                _settled(policy, es, g, series, drawn, jack_weights, m_max) for g in gates):
+            return drawn
+    return B
+
+
+def _prefix(s: _Series, n: int) -> _Series:
+    return _Series(s.point, s.point_undefined, s.reps[:n], s.reps_undefined[:n], s.jack)
+
+
+def _endpoint_se(dist: Distribution, tail: float, sigma: float) -> float:
+    """Monte-Carlo SE of a bootstrap quantile at tail level ``tail`` from ``b`` replicates: the
+    order-statistic formula sqrt(q(1−q)/b)/f(ξ_q) with a normal density f of SD σ* (≈ 2.67·σ*/√b at
+    q = 0.025). The basic endpoint (2θ̂ − quantile) has the same SE."""
+    from scipy.special import ndtri
+    q = min(max(tail, 1e-12), 0.5)
+    density = math.exp(-0.5 * float(ndtri(q)) ** 2) / math.sqrt(2.0 * math.pi)
+    return sigma * math.sqrt(q * (1.0 - q)) / (density * math.sqrt(dist.replicates.size))
+
+
+def _tail(dist: Distribution, alpha: float) -> float:
+    """The quantile level (as a tail share ≤ ½) that the endpoint at ``alpha`` reads."""
+    if dist.method == "bca" and not dist.bca_fallback:
+        from scipy.special import ndtri
+        level = dist._bca_level(float(ndtri(alpha)))
+        return min(level, 1.0 - level)
+    return alpha
+
+
+def _settled(policy: Policy, es: EvalSet, g: Expanded, series: dict, drawn: int,
+             jack_weights: np.ndarray | None, m_max: int) -> bool:
+    """Would the full draw decide gate ``g`` the same way (with probability ≳ 99.8%)? True when the
+    decision does not depend on the replicates (forced by a guard), or when, from the first ``drawn``
+    replicates, the undefined share is safely below its limit and either the pass-side endpoint (at α)
+    clears the bar by more than ADAPTIVE_Z Monte-Carlo SE, or both endpoints miss it by that much with
+    the fail side at the most conservative level α/m (m = every blocking gate of the policy), each
+    endpoint's tail holding at least ADAPTIVE_TAIL replicates. Straddling gates are never settled.
+    Holm orders the family by bootstrap p-values: a gate settled as failing at α/m has p ≲ α/m, below
+    that of any gate that does not fail at α/m, so stopping keeps the order that decides (its reported
+    p-value and interval come from the replicates drawn)."""
+    cand = _prefix(series[(g.id, "candidate")], drawn)
+    base = series.get((g.id, "baseline"))
+    if g.quantity != "candidate" and base is None:
+        return True
+    tested = _combine(g.quantity, cand, None if base is None else _prefix(base, drawn))
+    if tested.point_undefined:
+        return True
+    dist = _distribution(tested, policy.bootstrap.method, jack_weights)
+    n, support, _ = _sizes(es, g)
+    forced = _guard(policy, g, tested, dist, n, support)
+    if forced is not None:
+        return forced[0] in ("no_examples", "min_support")
+    total = max(dist.total, 1)
+    p = dist.undefined / total
+    if p + max(ADAPTIVE_Z * math.sqrt(p * (1.0 - p) / total), 3.0 / total) >= policy.decision.max_undefined_fraction:
+        return False
+    sigma = dist.standard_error()
+    if not math.isfinite(sigma):
+        return False
+    alpha = (1.0 - policy.bootstrap.confidence) / 2.0
+    blocking = g.spec.severity == "error"
+    fail_alpha = alpha / m_max if blocking and policy.decision.multiple_testing != "none" and m_max > 0 else alpha
+    b, t = dist.replicates.size, g.threshold
+    if g.op == ">=":
+        sign, pass_edge, fail_edge = 1.0, dist.lower(alpha), dist.upper(fail_alpha)
+    else:
+        sign, pass_edge, fail_edge = -1.0, dist.upper(alpha), dist.lower(fail_alpha)
+    pass_tail, fail_tail = _tail(dist, alpha), _tail(dist, fail_alpha)
+    se_pass, se_fail = _endpoint_se(dist, pass_tail, sigma), _endpoint_se(dist, fail_tail, sigma)
+    if b * pass_tail < ADAPTIVE_TAIL:
+        return False
+    if sign * (pass_edge - t) > ADAPTIVE_Z * se_pass:
+        return True
+    return (b * fail_tail >= ADAPTIVE_TAIL and sign * (t - fail_edge) > ADAPTIVE_Z * se_fail
+            and sign * (t - pass_edge) > ADAPTIVE_Z * se_pass)
 
 
 class _ReadRecorder(list):
@@ -368,6 +489,9 @@ def _gate_result(policy: Policy, g: Expanded, check: Check, m: _Measured, d: Dec
         undefined = int(np.count_nonzero(tested.reps_undefined))
         tested_est = Estimate(None if tested.point_undefined else tested.point, d.ci, undefined)
     notes = _notes(g, check, d, support, m.smallest, policy)
+    if cand.drawn is not None:
+        notes.append(f"adaptive: decided after {cand.drawn} of {policy.bootstrap.resamples} resamples "
+                     f"(endpoints more than {ADAPTIVE_Z:g} Monte-Carlo SE from the bar)")
     severity = g.spec.severity if check.forced is None or check.forced[0] != "no_baseline" else "warning"
     adjusted_conf = 1.0 - 2.0 * d.fail_alpha
     return GateResult(

@@ -48,6 +48,7 @@ class BootstrapSpec:
     seed: int = 0
     pairing: str = "auto"
     stratify: bool = False
+    adaptive: bool = False     # stop drawing for a gate group once its decisions are settled
 
 
 @dataclass(frozen=True)

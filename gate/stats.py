@@ -559,23 +559,27 @@ class Bootstrap:
                 sums[k][r] = np.bincount(target, weights=per_position[pos] * value, minlength=blocks[k].size)
         return sums
 
-    def run(self, consume: Callable[[int, list[np.ndarray]], None], threads: int | None = None) -> None:
-        """Draw every chunk and hand its sums to ``consume``; deterministic whatever ``threads``."""
+    def run(self, consume: Callable[[int, list[np.ndarray]], None], threads: int | None = None,
+            first: int = 0, last: int | None = None) -> None:
+        """Draw chunks ``first .. last`` (default: every chunk) and hand their sums to ``consume``;
+        deterministic whatever ``threads``: chunk ``i`` always draws from the same child seed, so
+        drawing in rounds (adaptive resampling) gives the same resamples as one full draw."""
         root = self.seed if isinstance(self.seed, np.random.SeedSequence) else np.random.SeedSequence(self.seed)
-        children = [np.random.SeedSequence(root.entropy, spawn_key=tuple(root.spawn_key) + (i,))
-                    for i in range(self.n_chunks)]
+        last = self.n_chunks if last is None else min(last, self.n_chunks)
+        indices = list(range(first, last))
         threads = default_threads() if threads is None else threads
 
         def job(i: int) -> None:
-            start, sums = self.chunk_sums(i, children[i])
+            child = np.random.SeedSequence(root.entropy, spawn_key=tuple(root.spawn_key) + (i,))
+            start, sums = self.chunk_sums(i, child)
             consume(start, sums)
 
-        if threads <= 1 or self.n_chunks == 1:
-            for i in range(self.n_chunks):
+        if threads <= 1 or len(indices) <= 1:
+            for i in indices:
                 job(i)
             return
-        with ThreadPoolExecutor(max_workers=min(threads, self.n_chunks)) as pool:
-            for future in [pool.submit(job, i) for i in range(self.n_chunks)]:
+        with ThreadPoolExecutor(max_workers=min(threads, len(indices))) as pool:
+            for future in [pool.submit(job, i) for i in indices]:
                 future.result()
 
 
