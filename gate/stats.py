@@ -48,7 +48,7 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
+from typing import Callable
 
 import numpy as np
 import scipy.sparse as sp
@@ -581,74 +581,6 @@ class Bootstrap:
         with ThreadPoolExecutor(max_workers=min(threads, len(indices))) as pool:
             for future in [pool.submit(job, i) for i in indices]:
                 future.result()
-
-
-@dataclass
-class Resampler:
-    """Seeded, chunked bootstrap resamples as cell-count matrices (the reference path: materialises
-    ``W``; the engine uses :class:`Bootstrap`).
-
-    Within each stratum of ``n_s`` examples, a resample draws ``n_s`` examples with replacement. With
-    few cells this is one multinomial over the stratum's cells; otherwise ``n_s`` uniform indices
-    mapped to cells and counted. Both are the same distribution (the ordinary bootstrap).
-    """
-
-    cells: Cells
-    resamples: int
-    seed: int
-    entries: int
-
-    def __post_init__(self) -> None:
-        per_resample = max(self.entries, int(self.cells.multiplicity.sum()), 1)
-        self.chunk = int(max(1, min(self.resamples, CHUNK_BUDGET // per_resample)))
-        strata = self.cells.stratum
-        self._groups = []
-        for s in np.unique(strata):
-            members = np.flatnonzero(strata == s)
-            mult = self.cells.multiplicity[members]
-            n_s = int(mult.sum())
-            use_multinomial = members.size <= MULTINOMIAL_CELL_RATIO * n_s
-            position_cell = None if use_multinomial else np.repeat(np.arange(members.size), mult)
-            self._groups.append((members, mult / n_s, n_s, position_cell))
-
-    @property
-    def n_chunks(self) -> int:
-        return -(-self.resamples // self.chunk)
-
-    def chunks(self) -> Iterator[tuple[int, np.ndarray]]:
-        """Yield ``(start, W)`` with ``W`` of shape ``(b, cells)``; deterministic in (seed, data)."""
-        children = np.random.SeedSequence(self.seed).spawn(self.n_chunks)
-        for i, child in enumerate(children):
-            start = i * self.chunk
-            b = min(self.chunk, self.resamples - start)
-            yield start, self.draw(np.random.Generator(np.random.PCG64(child)), b)
-
-    def draw(self, rng: np.random.Generator, b: int) -> np.ndarray:
-        weights = np.zeros((b, self.cells.multiplicity.size))
-        for members, probs, n_s, position_cell in self._groups:
-            if position_cell is None:
-                weights[:, members] = rng.multinomial(n_s, probs, size=b)
-            else:
-                picks = position_cell[rng.integers(0, n_s, size=(b, n_s))]
-                offsets = (np.arange(b) * members.size)[:, None]
-                counts = np.bincount((picks + offsets).ravel(), minlength=b * members.size)
-                weights[:, members] = counts.reshape(b, members.size)
-        return weights
-
-
-def jackknife_weights(cells: Cells, seed: int, max_rows: int = 1000) -> tuple[np.ndarray, np.ndarray]:
-    """Leave-out count matrices for the BCa acceleration, with a weight per row (dense; small cells).
-
-    Up to ``max_rows`` cells: the exact delete-one jackknife (one row per cell, weighted by its
-    multiplicity). Beyond that: a delete-d jackknife over ``max_rows`` random equal groups of examples,
-    which estimates the same acceleration (the skewness of the influence values / 6√n).
-    """
-    rows, weights = jackknife_rows(cells, seed, max_rows)
-    mult = cells.multiplicity
-    dense = rows.toarray() if sp.issparse(rows) else rows
-    if sp.issparse(rows):
-        dense = mult[None, :] - dense
-    return dense, weights
 
 
 def jackknife_rows(cells: Cells, seed: int, max_rows: int = 1000) -> tuple[np.ndarray | sp.csr_matrix, np.ndarray]:
