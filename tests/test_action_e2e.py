@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes import fake_github  # noqa: F401  (pytest fixture)
 from tests.fakes.github import ACTIONS_TOKEN
 
 ROOT = Path(__file__).resolve().parent.parent

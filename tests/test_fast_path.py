@@ -25,7 +25,7 @@ from gate.metrics import formulas as f
 from gate.metrics.plan import (QuantityBuilder, RankStats, Target, collapse_negative_runs, descending_groups,
                                negatives, positives)
 from gate.report import Artifact
-from gate.stats import Bootstrap, Sums, StatPlan, compress, jackknife_sums
+from gate.stats import Bootstrap, StatPlan, compress, jackknife_sums
 
 RANKING = {
     "average_precision": f.average_precision,

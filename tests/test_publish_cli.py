@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from gate.cli.main import main
-from tests.fakes import fake_github  # noqa: F401  (pytest fixture)
 from tests.fakes.ci import github_env, parse_commands, parse_github_output
 from tests.fakes.github import ACTIONS_TOKEN, READONLY_TOKEN
 from tests.report_factory import adversarial_report, binary_report, large_report

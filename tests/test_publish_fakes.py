@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import requests
 
-from tests.fakes import fake_github  # noqa: F401  (pytest fixture)
 from tests.fakes.github import PAT
 
 HEADERS = {"Authorization": f"Bearer {PAT}", "Accept": "application/vnd.github+json",

@@ -6,7 +6,6 @@ import threading
 
 from gate.publish import bodies
 from gate.publish.environment import gitlab_context
-from tests.fakes import fake_gitlab  # noqa: F401  (pytest fixture)
 from tests.fakes.ci import assert_no_secret, gitlab_env, publication, run, validate_dotenv
 from tests.fakes.gitlab import GL_TOKEN, JOB_TOKEN, FakeGitLab
 

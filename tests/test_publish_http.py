@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 
 from gate.publish.http import HttpClient, HttpError, RetryPolicy
-from tests.fakes import fake_github, fake_gitlab  # noqa: F401  (pytest fixtures)
 from tests.fakes.ci import (FakeClock, assert_no_secret, github_env, gitlab_env,
                             parse_github_output, publication, run)
 from tests.fakes.github import ACTIONS_TOKEN, PAT, SECONDARY

@@ -34,10 +34,8 @@ import argparse
 import json
 import math
 import os
-import platform
 import sys
 import time
-from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from functools import lru_cache
 from pathlib import Path

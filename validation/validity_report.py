@@ -11,13 +11,12 @@ import json
 import math
 import platform
 from collections import defaultdict
-from pathlib import Path
 
 import numpy as np
 
 from validation.population import METRICS, binary_population
-from validation.validity import (CONFIDENCE, FWER_ACCURACY, FWER_CLASSES, METHODS, POWER_LOSSES, PREVALENCES,
-                                 RESULTS, ROOT, SIZES, load)
+from validation.validity import (CONFIDENCE, FWER_CLASSES, METHODS, POWER_LOSSES, PREVALENCES,
+                                 RESULTS, ROOT, load)
 
 DECIDED = ("clears_bar", "misses_bar", "straddles_bar")
 ALPHA_HALF = (1 - CONFIDENCE) / 2
