@@ -8,6 +8,7 @@ a newer run's comment. Neither is rendered by GitHub or GitLab (HTML comments).
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 from gate.publish.environment import STAMP_LINE, clean_stamp, stamp_key
 
@@ -103,3 +104,15 @@ def shorten(body: str, max_chars: int, *, max_bytes: int | None = None,
     cut += "\n</details>" * max(0, opened)
     result = cut.lstrip("\n") + notice + (head + "\n" if head else "") + (tail + "\n" if tail else "")
     return result
+
+
+@dataclass
+class UpsertResult:
+    """Outcome of a sticky comment (GitHub) or note (GitLab) upsert: ``action`` is created, updated,
+    unchanged or stale; ``item_id`` the id of the comment/note kept; ``deleted`` our duplicates removed."""
+
+    action: str
+    url: str | None
+    item_id: int | None
+    deleted: list[int] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)

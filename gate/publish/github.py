@@ -11,7 +11,7 @@ Upsert (platform-contracts §3–§4, checklist 12–18):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 from urllib.parse import quote
 
@@ -73,15 +73,6 @@ class Identity:
         if self.bot_fallback:
             return login == ACTIONS_BOT or user.get("type") == "Bot"
         return False
-
-
-@dataclass
-class CommentResult:
-    action: str  # created | updated | unchanged | stale
-    url: str | None
-    comment_id: int | None
-    deleted: list[int] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
 
 
 class GitHubPublisher:
@@ -181,7 +172,7 @@ class GitHubPublisher:
                 return False
             raise
 
-    def upsert_comment(self, number: int, body: str, marker: str, stamp: str) -> CommentResult:
+    def upsert_comment(self, number: int, body: str, marker: str, stamp: str) -> bodies.UpsertResult:
         notes: list[str] = []
         own = self._own(self.list_comments(number), marker)
         if own:
@@ -193,11 +184,11 @@ class GitHubPublisher:
                 self._identity = Identity(login=login)
         own = self._own(self.list_comments(number), marker)
         if not own:  # not listed yet (or removed meanwhile): trust the POST
-            return CommentResult("created", created.get("html_url"), created.get("id"), [], notes)
+            return bodies.UpsertResult("created", created.get("html_url"), created.get("id"), [], notes)
         return self._converge(own, body, stamp, notes, created=created)
 
     def _converge(self, own: list[dict[str, Any]], body: str, stamp: str, notes: list[str],
-                  created: dict[str, Any] | None) -> CommentResult:
+                  created: dict[str, Any] | None) -> bodies.UpsertResult:
         keep = own[0]
         action = "created" if created is not None and keep.get("id") == created.get("id") \
             else "unchanged"
@@ -222,7 +213,7 @@ class GitHubPublisher:
         if deleted:
             notes.append(f"deleted {len(deleted)} duplicate model-gate comment(s) from a "
                          "concurrent run")
-        return CommentResult(action, final.get("html_url") or keep.get("html_url"), keep.get("id"),
+        return bodies.UpsertResult(action, final.get("html_url") or keep.get("html_url"), keep.get("id"),
                              deleted, notes)
 
     # -- statuses --------------------------------------------------------------------------

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Callable
 from urllib.parse import quote
 
@@ -38,15 +37,6 @@ def gitlab_client(ctx: GitLabContext, *, sleep: Callable[[float], None],
     policy = RetryPolicy(max_retries=max_retries, secondary_limit_rule=False, backoff_base=2.0)
     return HttpClient(ctx.api_url, headers, policy=policy, sleep=sleep, clock=clock,
                       timeout=timeout, redact=redact)
-
-
-@dataclass
-class NoteResult:
-    action: str  # created | updated | unchanged | stale
-    url: str | None
-    note_id: int | None
-    deleted: list[int] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
 
 
 class GitLabPublisher:
@@ -122,7 +112,7 @@ class GitLabPublisher:
             return f"{self.web_url.rstrip('/')}/-/merge_requests/{iid}#note_{note_id}"
         return None
 
-    def upsert_note(self, iid: int, body: str, marker: str, stamp: str) -> NoteResult:
+    def upsert_note(self, iid: int, body: str, marker: str, stamp: str) -> bodies.UpsertResult:
         messages: list[str] = []
         own = self._own(self.list_notes(iid), marker)
         created = None
@@ -130,7 +120,7 @@ class GitLabPublisher:
             created = self._send("POST", self.notes_path(iid), body, messages)
             own = self._own(self.list_notes(iid), marker)
             if not own:
-                return NoteResult("created", self.note_url(iid, created.get("id")),
+                return bodies.UpsertResult("created", self.note_url(iid, created.get("id")),
                                   created.get("id"), [], messages)
         keep = own[0]
         current = keep.get("body") or ""
@@ -153,5 +143,5 @@ class GitLabPublisher:
             except HttpError as exc:
                 if exc.status != 404:
                     raise
-        return NoteResult(action, self.note_url(iid, keep.get("id")), keep.get("id"), deleted,
+        return bodies.UpsertResult(action, self.note_url(iid, keep.get("id")), keep.get("id"), deleted,
                           messages)
