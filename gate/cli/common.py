@@ -47,13 +47,7 @@ def publication_for(report: Report, comment_key: str | None, report_json: str | 
         verdict=report.verdict, exit_code=report.exit_code, failed_count=failed,
         report_json_path=report_json, annotations=annotations.render(report),
         status_description=f"{report.verdict}: {T.counts_text(report)}",
-        run_stamp=_run_stamp(),
     )
-
-
-def _run_stamp() -> str:
-    run_id, attempt = os.environ.get("GITHUB_RUN_ID", ""), os.environ.get("GITHUB_RUN_ATTEMPT", "")
-    return f"{run_id}.{attempt}" if run_id else ""
 
 
 def publish_report(report: Report, args: argparse.Namespace, report_json: str | None,
