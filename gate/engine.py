@@ -482,7 +482,8 @@ def _gate_result(policy: Policy, g: Expanded, check: Check, m: _Measured, d: Dec
     cand, base, tested, n, support = m.cand, m.base, m.tested, m.n, m.support
     candidate = _estimate(cand, method, confidence, jack_weights)
     baseline = _estimate(base, method, confidence, jack_weights)
-    delta = _estimate(_combine("delta", cand, base), method, confidence, jack_weights) if base is not None else None
+    delta_series = tested if g.quantity == "delta" else (_combine("delta", cand, base) if base is not None else None)
+    delta = _estimate(delta_series, method, confidence, jack_weights)
     if tested is None:
         tested_est = Estimate(None, None, 0)
     else:
