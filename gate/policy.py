@@ -19,7 +19,7 @@ import jsonschema
 import yaml
 
 from gate.errors import PolicyError
-from gate.metrics.catalog import METRICS, PARAM_DEFAULTS, REQUIRED_PARAMS, suggest
+from gate.metrics.catalog import ALL_PARAMS, METRICS, PARAM_DEFAULTS, REQUIRED_PARAMS, suggest
 
 BARS = ("min", "max", "max_drop", "max_relative_drop", "min_gain")
 COMPARATIVE_BARS = ("max_drop", "max_relative_drop", "min_gain")
@@ -266,7 +266,7 @@ def _gate_spec(i: int, g: Mapping[str, Any], task: str, classes: tuple[str, ...]
                           source=source, where=where)
     kind = bars[0]
     for key in g:
-        if key in PARAM_DEFAULTS or key in ("at_recall", "at_precision", "predicted", "interpolation"):
+        if key in ALL_PARAMS:
             if key not in mdef.params:
                 raise PolicyError(f"'{key}' does not apply to metric '{metric}'", source=source,
                                   where=f"{where}.{key}", fix="remove it")
