@@ -51,6 +51,7 @@ class Side:
     n_rows: int
     n_labeled: int
     all_ids: np.ndarray | None = None   # ids of every row, labeled or not (for pairing)
+    memo: dict = field(default_factory=dict, repr=False, compare=False)   # derived arrays (class_groups)
 
 
 @dataclass

@@ -24,11 +24,11 @@ from gate.extras import data_summary, report_extras
 from gate.intervals import Distribution, acceleration
 from gate.messages import gate_message
 from gate.metrics.catalog import METRICS
-from gate.metrics.plan import QuantityBuilder
+from gate.metrics.plan import QuantityBuilder, warm_class_groups
 from gate.policy import Policy
 from gate.readers import read_table
 from gate.report import Bar, Estimate, GateResult, Report, Reproducibility
-from gate.stats import StatPlan, compress
+from gate.stats import StatPlan, compress, default_threads
 
 SMALL_SUPPORT = 100          # warn below this many examples on the smaller side of the gated class
 SMALL_SUPPORT_RANKING = 200  # ... for AP / PR-AUC / ROC-AUC, and for every metric with method: basic
@@ -74,6 +74,7 @@ def evaluate(policy: Policy, es: EvalSet, *, seed: int | None = None, command: S
     offsets = {"candidate": 0, "baseline": es.candidate.y.size if es.pairing == "independent" else 0}
     n_units = es.candidate.y.size + (es.baseline.y.size if es.pairing == "independent" else 0)
     plan = StatPlan(n_units)
+    warm_class_groups(es, default_threads())      # the sorts every ranking block and curve shares
     builder = QuantityBuilder(es, plan, offsets)
     bootstrapped = [g for g in gates if METRICS[g.spec.metric].family != "coverage"]
     quantities = {}

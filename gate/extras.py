@@ -8,7 +8,7 @@ import numpy as np
 
 from gate.align import EvalSet
 from gate.metrics import formulas as f
-from gate.metrics.plan import calibration_inputs, class_scores, descending_groups, ece_bins
+from gate.metrics.plan import calibration_inputs, class_groups, ece_bins
 from gate.report import Calibration, ClassRow, ConfusionMatrix, Curve, DataSummary
 
 MAX_CURVE_POINTS = 200
@@ -56,8 +56,7 @@ def _weighted_cm(side, k: int) -> np.ndarray:
 
 def _curves(role: str, side, class_index: int, class_name: str) -> list[Curve]:
     w = np.ones(side.y.size) if side.weight is None else side.weight
-    score = class_scores(side, class_index)
-    group = descending_groups(score)
+    group = class_groups(side, class_index)
     positive = side.y == class_index
     g = int(group.max()) + 1
     pos = np.bincount(group, weights=w * positive, minlength=g)[None]

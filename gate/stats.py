@@ -26,8 +26,10 @@ The bootstrap (:class:`Bootstrap`) produces the same block sums without material
   blocks with several entries per unit (micro-averaged ranking) go through per-unit counts.
 - **Poisson(1) weights** — for large single-stratum index plans whose gates are all ratio metrics
   (the caller says so: ``allow_poisson``), every example gets an independent Poisson(1) weight from a
-  lookup table instead of N draws with replacement (:func:`poisson_weights`; the standard
+  lookup table instead of N draws with replacement (:mod:`gate.poisson`; the standard
   large-scale bootstrap, intervals checked against the multinomial in tests/test_fast_path.py).
+  The weights are a counter-based stream (a pure function of seed, resample and position), drawn
+  and counted in one compiled pass per pair of views when numba is installed.
 
 The engine runs one :class:`Bootstrap` per group of blocks that one gate reads together
 (:func:`components`, :func:`subplan`), so a confusion-only group takes the multinomial even when
@@ -52,6 +54,8 @@ from typing import Callable
 
 import numpy as np
 import scipy.sparse as sp
+
+from gate import poisson
 
 CHUNK_BUDGET = 8_000_000        # elements of the (resamples × sums) working arrays per chunk
 MAX_CHUNK = 256                 # resamples per chunk at most (keeps both cores busy on small plans)
@@ -149,11 +153,45 @@ def _dense(code: np.ndarray) -> tuple[np.ndarray, int]:
 def _combine(a: np.ndarray, da: int, b: np.ndarray, db: int) -> tuple[np.ndarray, int]:
     """Dense code of the pair (a, b)."""
     joint = a.astype(np.int64) * db + b
-    if da * db <= 4 * max(a.size, 1) and da * db <= 50_000_000:
-        present = np.bincount(joint, minlength=da * db) > 0
+    if da * db <= 16 * max(a.size, 1) and da * db <= 50_000_000:     # a presence map beats a sort
+        present = np.zeros(da * db, dtype=bool)
+        present[joint] = True
         renumber = np.cumsum(present) - 1
-        return renumber[joint].astype(np.intp), int(present.sum())
+        return renumber[joint].astype(np.intp), int(renumber[-1]) + 1
     return _dense(joint)
+
+
+def stable_order(code: np.ndarray, strata: np.ndarray) -> np.ndarray:
+    """``np.lexsort((code, strata))`` — positions ordered by stratum, then code, ties in input
+    order — as least-significant-digit radix passes of 16 bits (numpy's stable sort of uint16 is a
+    counting sort: O(N) per pass instead of O(N log N)) when both keys are non-negative and below 2^32."""
+    keys = [code, strata]
+    if any(k.size and (k.min() < 0 or k.max() >= 2 ** 32) for k in keys):
+        return np.lexsort((code, strata))
+    order = np.arange(code.size)
+    for key in keys:
+        if key.size and key.max() == 0:
+            continue
+        for shift in (0, 16):
+            digit = ((key[order] >> shift) & 0xFFFF).astype(np.uint16)
+            if shift and not digit.any():
+                continue
+            order = order[np.argsort(digit, kind="stable")]
+    return order
+
+
+def _combine_within(a: np.ndarray, da: int, b: np.ndarray, db: int, limit: float) -> tuple[np.ndarray, int] | None:
+    """:func:`_combine` when the pair has at most ``limit`` distinct values, else None — rejected
+    without the full sort when a lower bound already exceeds it (the larger code's count, or the
+    distinct values of an evenly strided sample of about 2·limit examples)."""
+    if max(da, db) > limit:
+        return None
+    if da * db > limit and a.size > 4 * limit:
+        step = int(a.size // (2 * limit))
+        if np.unique(a[::step].astype(np.int64) * db + b[::step]).size > limit:
+            return None
+    joint, d = _combine(a, da, b, db)
+    return (joint, d) if d <= limit else None
 
 
 def _unit_arrays(block: Block, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -250,40 +288,6 @@ def subplan(plan: StatPlan, blocks: list[int]) -> StatPlan:
     return sub
 
 
-def _poisson_tables() -> tuple[np.ndarray, np.ndarray]:
-    """Poisson(1) through a lookup table: a uniform 16-bit value picks the weight directly unless its
-    bucket holds a CDF threshold (8 of 65,536 buckets); those get 32 more random bits and are
-    resolved against 48-bit thresholds. The weight distribution is Poisson(1) with every
-    probability rounded to a multiple of 2^-48 (tail beyond 19 dropped, mass < 1e-17)."""
-    import math
-    cdf = np.cumsum([math.exp(-1.0) / math.factorial(k) for k in range(20)])
-    thresholds = np.round(cdf * 2.0 ** 48).astype(np.uint64)
-    low = np.arange(65536, dtype=np.uint64) << np.uint64(32)
-    at_low = np.searchsorted(thresholds, low, side="right")
-    at_high = np.searchsorted(thresholds, low + np.uint64(2 ** 32 - 1), side="right")
-    lut = np.where(at_low == at_high, at_low, 255).astype(np.uint8)
-    return lut, thresholds
-
-
-_POISSON_LUT, _POISSON_THRESHOLDS = _poisson_tables()
-
-
-_POISSON_LUT_F = _POISSON_LUT.astype(np.float64)
-
-
-def poisson_weights(rng: np.random.Generator, n: int) -> np.ndarray:
-    """``n`` independent Poisson(1) weights (as float64, ready to be bincount weights) from
-    ``rng``'s raw bits."""
-    u = rng.bit_generator.random_raw(n // 4 + 1).view(np.uint16)[:n]
-    w = _POISSON_LUT_F[u]
-    ambiguous = np.flatnonzero(w == 255.0)
-    if ambiguous.size:
-        extra = rng.bit_generator.random_raw(ambiguous.size) >> np.uint64(32)
-        value = (u[ambiguous].astype(np.uint64) << np.uint64(32)) | extra
-        w[ambiguous] = np.searchsorted(_POISSON_THRESHOLDS, value, side="right")
-    return w
-
-
 class Sums(list):
     """The block sums of one bootstrap chunk (a list indexed like ``plan.blocks``). ``memo`` lets the
     quantities evaluated on this chunk share intermediate results (e.g. a ranking block's cumulative
@@ -353,6 +357,9 @@ class Bootstrap:
         # when the caller allows it (no raw-count quantity such as support).
         self.poisson = (self.path == "index" and (path == "poisson" or (
             allow_poisson and path is None and self.n >= POISSON_MIN_UNITS)) and len(self._strata_ranges) == 1)
+        root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+        self.key = int(root.generate_state(1, np.uint64)[0])     # the Poisson weights' stream
+        self._compact: list[np.ndarray] | None = None
         per = sum(b.size for b in plan.blocks) + self._per_resample_extra
         self.chunk = int(max(1, min(self.resamples, MAX_CHUNK, CHUNK_BUDGET // max(per, 1))))
 
@@ -364,8 +371,7 @@ class Bootstrap:
         if ranked[0][1] > limit:
             return False
         if len(ranked) > 1:
-            _, d = _combine(ranked[0][0], ranked[0][1], ranked[1][0], ranked[1][1])
-            return d <= limit
+            return _combine_within(ranked[0][0], ranked[0][1], ranked[1][0], ranked[1][1], limit) is not None
         return True
 
     # -- preparation ---------------------------------------------------------------------------
@@ -407,9 +413,9 @@ class Bootstrap:
             placed = False
             for v in views:
                 if v[1] > SMALL_VIEW and v[3] == _role(key_of[k]):
-                    joint, dj = _combine(v[0], v[1], code, d)
-                    if dj <= MERGE_GROWTH * v[1]:
-                        v[0], v[1] = joint, dj
+                    merged = _combine_within(v[0], v[1], code, d, MERGE_GROWTH * v[1])
+                    if merged is not None:
+                        v[0], v[1] = merged
                         v[2].append(k)
                         placed = True
                         break
@@ -417,9 +423,9 @@ class Bootstrap:
                 continue
             for v in views:
                 if v[1] <= SMALL_VIEW:
-                    joint, dj = _combine(v[0], v[1], code, d)
-                    if dj <= SMALL_VIEW:
-                        v[0], v[1] = joint, dj
+                    merged = _combine_within(v[0], v[1], code, d, SMALL_VIEW)
+                    if merged is not None:
+                        v[0], v[1] = merged
                         v[2].append(k)
                         placed = True
                         break
@@ -428,7 +434,7 @@ class Bootstrap:
         # positions: units ordered by stratum, then by the first (largest) view's code, so that view's
         # counts are sums over runs of positions (np.add.reduceat) instead of a scatter
         primary = views[0][0] if views else np.zeros(n, dtype=np.intp)
-        order = np.lexsort((primary, strata))
+        order = stable_order(primary, strata)
         self._order = order
         sorted_strata = strata[order]
         bounds = np.flatnonzero(np.diff(sorted_strata)) + 1
@@ -493,7 +499,10 @@ class Bootstrap:
     def describe(self) -> str:
         if self.path == "multinomial":
             return f"multinomial over {self.cells.multiplicity.size} cells, chunks of {self.chunk}"
-        return (f"{'Poisson(1) weights' if self.poisson else 'index draws'} over {self.n} examples, "
+        draw = "index draws"
+        if self.poisson:
+            draw = "Poisson(1) weights" + (" (compiled kernel)" if poisson.accelerated() else "")
+        return (f"{draw} over {self.n} examples, "
                 f"{len(self.views)} views "
                 f"({', '.join(str(v.n_codes) for v in self.views)} codes), {len(self._weighted)} weighted, "
                 f"{len(self._generic)} generic blocks, chunks of {self.chunk}")
@@ -504,7 +513,7 @@ class Bootstrap:
         rng = np.random.Generator(np.random.PCG64(child))
         if self.path == "multinomial":
             return start, Sums(self._multinomial_sums(rng, b))
-        return start, Sums(self._index_sums(rng, b))
+        return start, Sums(self._index_sums(rng, start, b))
 
     def _multinomial_sums(self, rng: np.random.Generator, b: int) -> list[np.ndarray]:
         cells = self.cells
@@ -526,20 +535,31 @@ class Bootstrap:
             return rng.integers(0, self.n, self.n, dtype=dtype)
         return np.concatenate([off + rng.integers(0, n_s, n_s, dtype=dtype) for off, n_s in self._strata_ranges])
 
-    def _index_sums(self, rng: np.random.Generator, b: int) -> list[np.ndarray]:
+    def _index_sums(self, rng: np.random.Generator, start: int, b: int) -> list[np.ndarray]:
+        """Block sums of resamples ``start .. start+b``: index draws from ``rng``, or Poisson(1)
+        weights from the plan's counter-based stream (:mod:`gate.poisson`; fused with the counting
+        in a compiled pass when numba is installed, same sums either way)."""
         blocks = self.plan.blocks
         sums = [np.empty((b, block.size), dtype=np.int64 if exact else np.float64)
                 for block, exact in zip(blocks, self._int_blocks)]
+        fused = self.poisson and poisson.accelerated()
+        if fused:
+            fused_counts = poisson.view_counts(self.key, start, b, self._compact_tables(),
+                                               [v.n_codes for v in self.views])
         gather = self.n <= GATHER_MAX_UNITS and not self.poisson
-        need_per_position = not gather or bool(self._weighted or self._generic)
+        need_per_position = bool(self._weighted or self._generic) or not (gather or fused)
         for r in range(b):
+            idx, per_position = None, None
             if self.poisson:
-                idx, per_position = None, poisson_weights(rng, self.n)
+                if need_per_position:
+                    per_position = poisson.weights(self.key, start + r, self.n)
             else:
                 idx = self.positions(rng)
                 per_position = np.bincount(idx, minlength=self.n) if need_per_position else None
-            for view in self.views:
-                if gather:       # code tables that fit in cache: gather the drawn codes, count them
+            for v, view in enumerate(self.views):
+                if fused:
+                    counts = fused_counts[v][r]
+                elif gather:       # code tables that fit in cache: gather the drawn codes, count them
                     counts = np.bincount(view.table[idx], minlength=view.n_codes)
                 elif view.starts is not None and not self.poisson:
                     counts = np.add.reduceat(per_position, view.starts)
@@ -558,6 +578,11 @@ class Bootstrap:
             for k, pos, target, value in self._generic:
                 sums[k][r] = np.bincount(target, weights=per_position[pos] * value, minlength=blocks[k].size)
         return sums
+
+    def _compact_tables(self) -> list[np.ndarray]:
+        if self._compact is None:
+            self._compact = [poisson.compact_table(v.table, v.n_codes) for v in self.views]
+        return self._compact
 
     def run(self, consume: Callable[[int, list[np.ndarray]], None], threads: int | None = None,
             first: int = 0, last: int | None = None) -> None:

@@ -397,32 +397,27 @@ def test_vectorised_alignment_matches_the_row_loops(tmp_path, monkeypatch, case)
 # Poisson(1) weights (large single-stratum plans)
 
 
-def test_poisson_weights_have_the_poisson_distribution():
-    from scipy.stats import chisquare, poisson
-    from gate.stats import poisson_weights
-    w = poisson_weights(np.random.default_rng(1), 2_000_000).astype(np.int64)
-    counts = np.bincount(w, minlength=8)[:8]
-    expected = poisson.pmf(np.arange(8), 1.0) * w.size
-    expected[-1] += poisson.sf(7, 1.0) * w.size
-    counts[-1] += np.count_nonzero(w > 7)
-    assert chisquare(counts, expected).pvalue > 1e-3
-    assert abs(w.mean() - 1) < 5 * 1 / np.sqrt(w.size)
-
-
-def test_poisson_path_sums_equal_the_reference_accumulation():
-    from gate.stats import poisson_weights
-    es = evalset(3, weights=True)
-    plan, _ = build(es)
-    boot = Bootstrap(plan, np.zeros(plan.n_units, dtype=np.int64), 5, 5, path="poisson")
-    assert boot.poisson
-    child = np.random.SeedSequence(9)
-    _, sums = boot.chunk_sums(0, child)
-    rng = np.random.Generator(np.random.PCG64(child))
-    w = np.zeros((sums[0].shape[0], boot.n))
-    for r in range(w.shape[0]):
-        w[r, boot._order] = poisson_weights(rng, boot.n)
-    for got, want in zip(sums, plan.accumulate(w)):
-        np.testing.assert_allclose(got, want, rtol=0, atol=1e-9)
+@pytest.mark.parametrize("accel", ["numba", "numpy"])
+def test_poisson_path_sums_equal_the_reference_accumulation(monkeypatch, accel):
+    """The Poisson path's block sums (fused kernel or numpy bincounts) equal the reference
+    accumulation of the same counter-based weights, resample by resample."""
+    import gate.stats
+    from gate import poisson
+    if accel == "numba":
+        pytest.importorskip("numba")
+    monkeypatch.setenv("MODEL_GATE_ACCEL", accel)
+    monkeypatch.setattr(gate.stats, "MAX_CHUNK", 4)
+    for weights in (True, False):
+        es = evalset(3, weights=weights)
+        plan, _ = build(es)
+        boot = Bootstrap(plan, np.zeros(plan.n_units, dtype=np.int64), 10, 5, path="poisson")
+        assert boot.poisson and boot.chunk == 4 and ("compiled" in boot.describe()) == (accel == "numba")
+        start, sums = boot.chunk_sums(1, np.random.SeedSequence(9))
+        w = np.zeros((sums[0].shape[0], boot.n))
+        for r in range(w.shape[0]):
+            w[r, boot._order] = poisson.weights(boot.key, start + r, boot.n)
+        for got, want in zip(sums, plan.accumulate(w)):
+            np.testing.assert_allclose(got, want, rtol=0, atol=1e-9)
 
 
 def test_poisson_intervals_match_the_multinomial_ones():

@@ -86,12 +86,11 @@ class QuantityBuilder:
 
         def make() -> Block:
             w = self._weight(side, rows)
-            keep = w > 0
-            score = class_scores(side, class_index)[rows][keep]
-            positive = (side.y[rows][keep] == class_index).astype(np.int64)
-            group = collapse_negative_runs(descending_groups(score), positive)
+            kept = rows if side.weight is None else rows[w > 0]     # zero weights drop out of the ranking
+            positive = (side.y[kept] == class_index).astype(np.int64)
+            group = collapse_negative_runs(subset_groups(class_groups(side, class_index), kept), positive)
             g = int(group.max()) + 1 if group.size else 1
-            return Block(self._units(role, rows[keep]), group + g * positive, w[keep], 2 * g)
+            return Block(self._units(role, kept), group + g * positive, w if side.weight is None else w[w > 0], 2 * g)
         return self.plan.add(key, make)
 
     def rank_micro_block(self, role: str, target: Target) -> int:
@@ -304,6 +303,43 @@ def class_scores(side: Side, class_index: int) -> np.ndarray:
     if side.scores.ndim == 1:
         return side.scores if class_index == 1 else -side.scores
     return side.scores[:, class_index]
+
+
+def class_groups(side: Side, class_index: int) -> np.ndarray:
+    """:func:`descending_groups` of the side's scores for one class (all rows), computed once per
+    side and class (a sort of N scores; shared by every gate, slice and the report's curves)."""
+    key = ("groups", class_index)
+    if key not in side.memo:
+        side.memo[key] = descending_groups(class_scores(side, class_index))
+    return side.memo[key]
+
+
+def warm_class_groups(es: EvalSet, threads: int) -> None:
+    """Compute :func:`class_groups` for every side and every class the report's curves show (the
+    positive class of a binary task, every class otherwise) on ``threads`` threads: numpy's sort
+    releases the GIL, and a 20-class pair of models is 40 sorts of N scores."""
+    pairs = [(side, c) for side in (es.candidate, es.baseline) if side is not None and side.scores is not None
+             for c in ([1] if es.task == "binary" else range(es.n_classes))]
+    if threads <= 1 or len(pairs) <= 1:
+        for side, c in pairs:
+            class_groups(side, c)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        computed = list(pool.map(lambda pair: descending_groups(class_scores(*pair)), pairs))
+    for (side, c), groups in zip(pairs, computed):
+        side.memo[("groups", c)] = groups
+
+
+def subset_groups(groups: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Tie-group indices of a subset of rows, renumbered densely in the same order (what
+    :func:`descending_groups` gives on the subset's scores), in O(N) without sorting again."""
+    if rows.size == groups.size:
+        return groups          # rows are always increasing, so all of them means the identity
+    sub = groups[rows]
+    present = np.zeros(int(groups.max()) + 1 if groups.size else 1, dtype=bool)
+    present[sub] = True
+    return (np.cumsum(present) - 1)[sub]
 
 
 def descending_groups(score: np.ndarray) -> np.ndarray:
