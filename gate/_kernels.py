@@ -20,67 +20,67 @@ _mix = numba.njit(inline="always")(mix64)
 @numba.njit(nogil=True, cache=True)
 def settle(w, u, i, key2, r, n, thresholds):
     """The weight of position ``i`` whose lookup-table entry is ``w`` (resolved from 32 more bits
-    of the second stream when ambiguous)."""
+    of the second stream against its row of ``thresholds`` when ambiguous)."""
     if w != AMBIGUOUS:
         return w
     extra = _mix(key2 + (np.uint64(r) * np.uint64(n) + np.uint64(i)) * GAMMA) >> np.uint64(32)
     value = (u << np.uint64(32)) | extra
     k = 0
-    while k < thresholds.size and thresholds[k] <= value:
+    while thresholds[k] <= value:      # the row ends with 2^64 − 1, above every 48-bit value
         k += 1
     return k
 
 
 @numba.njit(nogil=True, cache=True)
-def pair(key, r0, n, lut, thresholds, t0, t1, h0, h1):
+def pair(key, r0, luts, thresholds, bounds, t0, t1, h0, h1):
     """For resamples ``r0 ..`` (one per row of ``h0``/``h1``) add each position's weight into
-    ``h0[r, t0[i]]`` and ``h1[r, t1[i]]``. Branch-free scatter (zero weights are added too); the one
-    branch per word is taken only when a lane is ambiguous (entries are < 128 otherwise)."""
-    words = (n + 3) // 4
-    full = n // 4
+    ``h0[r, t0[i]]`` and ``h1[r, t1[i]]``. Positions ``bounds[m-1] .. bounds[m]`` weigh Poisson(m)
+    (row ``m`` of ``luts``/``thresholds``); every bound is a multiple of 4, so a word's four lanes
+    share a row. Branch-free scatter (zero weights are added too); the one branch per word is
+    taken only when a lane is ambiguous (entries are < 128 otherwise)."""
+    n = bounds[-1]
+    words = n // 4
     key2 = key ^ np.uint64(EXTRA)
     for b in range(h0.shape[0]):
         r = r0 + b
         base = key + np.uint64(r) * np.uint64(words) * GAMMA
         a0, a1 = h0[b], h1[b]
-        for j in range(full):
-            z = _mix(base + np.uint64(j) * GAMMA)
-            i = 4 * j
-            u0, u1, u2, u3 = z & _LANE, (z >> np.uint64(16)) & _LANE, (z >> np.uint64(32)) & _LANE, z >> np.uint64(48)
-            w0, w1, w2, w3 = np.int64(lut[u0]), np.int64(lut[u1]), np.int64(lut[u2]), np.int64(lut[u3])
-            if (w0 | w1 | w2 | w3) & 128:
-                w0 = settle(w0, u0, i, key2, r, n, thresholds)
-                w1 = settle(w1, u1, i + 1, key2, r, n, thresholds)
-                w2 = settle(w2, u2, i + 2, key2, r, n, thresholds)
-                w3 = settle(w3, u3, i + 3, key2, r, n, thresholds)
-            a0[t0[i]] += w0
-            a0[t0[i + 1]] += w1
-            a0[t0[i + 2]] += w2
-            a0[t0[i + 3]] += w3
-            a1[t1[i]] += w0
-            a1[t1[i + 1]] += w1
-            a1[t1[i + 2]] += w2
-            a1[t1[i + 3]] += w3
-        if full < words:
-            z = _mix(base + np.uint64(full) * GAMMA)
-            for i in range(4 * full, n):
-                u = (z >> np.uint64(16 * (i - 4 * full))) & _LANE
-                w = settle(np.int64(lut[u]), u, i, key2, r, n, thresholds)
-                a0[t0[i]] += w
-                a1[t1[i]] += w
+        for m in range(1, bounds.size):
+            lut, thr = luts[m], thresholds[m]
+            for j in range(bounds[m - 1] // 4, bounds[m] // 4):
+                z = _mix(base + np.uint64(j) * GAMMA)
+                i = 4 * j
+                u0, u1, u2, u3 = z & _LANE, (z >> np.uint64(16)) & _LANE, (z >> np.uint64(32)) & _LANE, z >> np.uint64(48)
+                w0, w1, w2, w3 = np.int64(lut[u0]), np.int64(lut[u1]), np.int64(lut[u2]), np.int64(lut[u3])
+                if (w0 | w1 | w2 | w3) & 128:
+                    w0 = settle(w0, u0, i, key2, r, n, thr)
+                    w1 = settle(w1, u1, i + 1, key2, r, n, thr)
+                    w2 = settle(w2, u2, i + 2, key2, r, n, thr)
+                    w3 = settle(w3, u3, i + 3, key2, r, n, thr)
+                a0[t0[i]] += w0
+                a0[t0[i + 1]] += w1
+                a0[t0[i + 2]] += w2
+                a0[t0[i + 3]] += w3
+                a1[t1[i]] += w0
+                a1[t1[i + 1]] += w1
+                a1[t1[i + 2]] += w2
+                a1[t1[i + 3]] += w3
 
 
 @numba.njit(nogil=True, cache=True)
-def single(key, r0, n, lut, thresholds, t0, h0):
+def single(key, r0, luts, thresholds, bounds, t0, h0):
     """:func:`pair` for one table (a view without a partner)."""
-    words = (n + 3) // 4
+    n = bounds[-1]
+    words = n // 4
     key2 = key ^ np.uint64(EXTRA)
     for b in range(h0.shape[0]):
         r = r0 + b
         base = key + np.uint64(r) * np.uint64(words) * GAMMA
         a0 = h0[b]
-        for j in range(words):
-            z = _mix(base + np.uint64(j) * GAMMA)
-            for i in range(4 * j, min(4 * j + 4, n)):
-                u = (z >> np.uint64(16 * (i - 4 * j))) & _LANE
-                a0[t0[i]] += settle(np.int64(lut[u]), u, i, key2, r, n, thresholds)
+        for m in range(1, bounds.size):
+            lut, thr = luts[m], thresholds[m]
+            for j in range(bounds[m - 1] // 4, bounds[m] // 4):
+                z = _mix(base + np.uint64(j) * GAMMA)
+                for i in range(4 * j, 4 * j + 4):
+                    u = (z >> np.uint64(16 * (i - 4 * j))) & _LANE
+                    a0[t0[i]] += settle(np.int64(lut[u]), u, i, key2, r, n, thr)

@@ -165,7 +165,7 @@ def _run_bootstrap(policy: Policy, es: EvalSet, plan: StatPlan, quantities: dict
     import sys
     import time
 
-    from gate.stats import Bootstrap, Sums, components, jackknife_sums, subplan
+    from gate.stats import Bootstrap, Sums, components, jackknife_sums, parallel_map, run_all, subplan
 
     timing = os.environ.get("MODEL_GATE_TIMING", "") not in ("", "0")
     t0 = time.perf_counter()
@@ -203,16 +203,15 @@ def _run_bootstrap(policy: Policy, es: EvalSet, plan: StatPlan, quantities: dict
     stopped, total_drawn = 0, 0
     t1 = time.perf_counter()
     c1 = time.process_time()
-    described, schemes = [], set()
-    for c, blocks in enumerate(comps):
+
+    def prepare(c: int) -> tuple:
+        blocks = comps[c]
         members = set(blocks)
         qs = {key: q for key, q in quantities.items() if reads[key] and reads[key] <= members}
         boot = Bootstrap(subplan(plan, blocks), strata, B, np.random.SeedSequence(seed, spawn_key=(c,)),
                          allow_poisson=allow_poisson)
-        described.append(boot.describe())
-        schemes.add(boot.scheme)
 
-        def consume(start: int, acc: list[np.ndarray], blocks: list[int] = blocks, qs: dict = qs) -> None:
+        def consume(start: int, acc: list[np.ndarray]) -> None:
             full = Sums([None] * len(plan.blocks))
             for i, b in enumerate(blocks):
                 full[b] = acc[i]
@@ -221,9 +220,15 @@ def _run_bootstrap(policy: Policy, es: EvalSet, plan: StatPlan, quantities: dict
                 v, u = q(full)
                 series[key].reps[start:stop] = v
                 series[key].reps_undefined[start:stop] = u | ~np.isfinite(v)
-        if not adaptive:
-            boot.run(consume)
-            continue
+        return boot, consume, qs, boot.describe()
+
+    prepared = parallel_map(prepare, list(range(len(comps))))     # code tables and pieces: sorts
+    t_ready = time.perf_counter()
+    described = [p[3] for p in prepared]
+    schemes = {p[0].scheme for p in prepared}
+    if not adaptive:
+        run_all([(boot, consume) for boot, consume, _, _ in prepared])
+    for boot, consume, qs, _ in (prepared if adaptive else ()):
         in_comp = [g for g in bootstrapped if (g.id, "candidate") in qs]
         drawn = _draw_adaptive(policy, es, boot, consume, in_comp, series, jack_weights, m_max)
         total_drawn += drawn
@@ -238,7 +243,8 @@ def _run_bootstrap(policy: Policy, es: EvalSet, plan: StatPlan, quantities: dict
             series[key].reps_undefined[:] = series[key].point_undefined
     t2, c2 = time.perf_counter(), time.process_time()
     if timing:
-        print(f"model-gate timing: prepare {tj - t0:.3f} s, bootstrap {t2 - t1:.3f} s (cpu {c2 - c1:.3f} s; "
+        print(f"model-gate timing: prepare {tj - t0:.3f} s, bootstrap {t2 - t1:.3f} s (tables {t_ready - t1:.3f} s; "
+              f"cpu {c2 - c1:.3f} s; "
               f"{len(comps)} independent components: {' | '.join(described)}), "
               f"jackknife {t_jack:.3f} s"
               + (f"; adaptive: drew {total_drawn} of {len(comps) * B} resamples" if adaptive else ""), file=sys.stderr)

@@ -7,11 +7,15 @@ The weight of position ``i`` in resample ``r`` of a stream ``key`` is a pure fun
 - word ``j`` of resample ``r`` is ``mix64(key + (r·⌈n/4⌉ + j)·γ)`` — SplitMix64's output sequence
   (Steele, Lea & Flood 2014: a Weyl sequence through the MurmurHash3 finaliser variant 13; passes
   BigCrush) — and its four 16-bit lanes are the uniforms of positions ``4j .. 4j+3``;
-- a 16-bit uniform picks the weight through a lookup table (Poisson(1)'s inverse CDF), except in
-  the 8 of 65,536 buckets that hold a CDF threshold: those take 32 more bits from a second stream
-  (``mix64(key ⊕ EXTRA + (r·n + i)·γ) >> 32``) and are resolved against 48-bit thresholds. Every
-  probability is thus Poisson(1)'s rounded to a multiple of 2^-48 (tail beyond 19 dropped, mass
-  < 1e-17).
+- a 16-bit uniform picks the weight through a lookup table (the inverse CDF of Poisson(m), where
+  m is the number of identical examples the position stands for: 1, or up to MAX_SIZE for a
+  piece of a cell, see :class:`gate.stats.Bootstrap`), except in the few buckets that hold a CDF
+  threshold: those take 32 more bits from a second stream (``mix64(key ⊕ EXTRA + (r·n + i)·γ) >> 32``)
+  and are resolved against 48-bit thresholds. Every probability is thus Poisson(m)'s rounded to a
+  multiple of 2^-48 (the tail below 1e-17 folded into the last value).
+
+A piece of m identical examples drawn as one Poisson(m) weight has exactly the distribution of the
+m examples' Poisson(1) weights summed, and the statistics only ever see that sum.
 
 :func:`weights` is the numpy implementation. When numba is installed (the ``accel`` extra),
 :func:`view_counts` runs one compiled pass per pair of code tables that draws the weights and adds
@@ -43,10 +47,18 @@ def mix64(z):
     return z ^ (z >> _S31)
 
 
-def _tables() -> tuple[np.ndarray, np.ndarray]:
-    """(lookup table from a 16-bit uniform to the weight, 255 = ambiguous; the 48-bit CDF thresholds)."""
-    cdf = np.cumsum([math.exp(-1.0) / math.factorial(k) for k in range(20)])
-    thresholds = np.round(cdf * 2.0 ** 48).astype(np.uint64)
+MAX_SIZE = 8        # a cell of identical examples is drawn in pieces of at most this many
+
+
+def _tables(size: int) -> tuple[np.ndarray, np.ndarray]:
+    """For Poisson(``size``): (lookup table from a 16-bit uniform to the weight, 255 = ambiguous; the
+    48-bit CDF thresholds, k = 0 .. until the terms are below 1e-19, so the tail is below 1e-17)."""
+    pmf, k = [], 0
+    while k <= size or pmf[-1] > 1e-19:      # past the mode the terms fall faster than geometrically
+        pmf.append(math.exp(-size + k * math.log(size) - math.lgamma(k + 1)))
+        k += 1
+    thresholds = np.minimum(np.round(np.cumsum(pmf) * 2.0 ** 48), 2.0 ** 48).astype(np.uint64)
+    thresholds[-1] = 2 ** 48            # the dropped tail (< 1e-17) goes to the last value
     low = np.arange(65536, dtype=np.uint64) << np.uint64(32)
     at_low = np.searchsorted(thresholds, low, side="right")
     at_high = np.searchsorted(thresholds, low + np.uint64(2 ** 32 - 1), side="right")
@@ -54,9 +66,21 @@ def _tables() -> tuple[np.ndarray, np.ndarray]:
     return lut, thresholds
 
 
-LUT, THRESHOLDS = _tables()
+def _all_tables() -> tuple[np.ndarray, np.ndarray]:
+    """Row ``m`` (1 .. MAX_SIZE) holds Poisson(m)'s table and thresholds (padded with 2^64 − 1,
+    which no 48-bit value reaches)."""
+    rows = [_tables(m) for m in range(1, MAX_SIZE + 1)]
+    width = max(t.size for _, t in rows)
+    luts = np.zeros((MAX_SIZE + 1, 65536), dtype=np.uint8)
+    thresholds = np.full((MAX_SIZE + 1, width), np.iinfo(np.uint64).max, dtype=np.uint64)
+    for m, (lut, t) in enumerate(rows, start=1):
+        luts[m], thresholds[m, :t.size] = lut, t
+    return luts, thresholds
+
+
+LUTS, THRESHOLDS = _all_tables()
 AMBIGUOUS = 255
-MAX_WEIGHT = THRESHOLDS.size - 1       # 19: values stay below the last threshold (≈ 2^48)
+MAX_WEIGHT = THRESHOLDS.shape[1] - 1     # no weight reaches this: values stay below the last threshold
 
 
 @functools.lru_cache(maxsize=4)
@@ -74,22 +98,27 @@ def uniforms(key: int, resample: int, n: int) -> np.ndarray:
     return z.astype("<u8", copy=False).view("<u2")[:n]
 
 
-def resolve(u: np.ndarray, key: int, resample: int, n: int, positions: np.ndarray) -> np.ndarray:
-    """Weights of the ambiguous ``positions`` (uniform ``u`` each) from 32 extra bits."""
+def resolve(u: np.ndarray, sizes: np.ndarray, key: int, resample: int, n: int, positions: np.ndarray) -> np.ndarray:
+    """Weights of the ambiguous ``positions`` (uniform ``u``, Poisson mean ``sizes`` each) from 32
+    extra bits: the number of thresholds at or below the 48-bit value."""
     base = np.uint64(((key ^ EXTRA) + resample * n * int(GAMMA)) % _MOD)
     extra = mix64(base + positions.astype(np.uint64) * GAMMA) >> np.uint64(32)
     value = (u.astype(np.uint64) << np.uint64(32)) | extra
-    return np.searchsorted(THRESHOLDS, value, side="right")
+    return np.count_nonzero(THRESHOLDS[sizes] <= value[:, None], axis=1)
 
 
-def weights(key: int, resample: int, n: int) -> np.ndarray:
-    """The ``n`` Poisson(1) weights of ``resample`` (float64, ready to be ``bincount`` weights)."""
+def weights(key: int, resample: int, sizes: np.ndarray | int) -> np.ndarray:
+    """Poisson weights of ``resample``, one per position: Poisson(``sizes[i]``) (each 1 .. MAX_SIZE),
+    or Poisson(1) for each of ``sizes`` positions when it is an int. float64, ready to be
+    ``bincount`` weights."""
+    sizes = np.ones(sizes, dtype=np.uint8) if isinstance(sizes, int) else sizes
+    n = sizes.size
     u = uniforms(key, resample, n)
-    small = LUT.take(u)
+    small = LUTS.ravel().take(sizes.astype(np.intp) * 65536 + u)
     ambiguous = np.flatnonzero(small == AMBIGUOUS)
     w = small.astype(np.float64)
     if ambiguous.size:
-        w[ambiguous] = resolve(u[ambiguous], key, resample, n, ambiguous)
+        w[ambiguous] = resolve(u[ambiguous], sizes[ambiguous], key, resample, n, ambiguous)
     return w
 
 
@@ -122,19 +151,25 @@ def compact_table(table: np.ndarray, n_codes: int) -> np.ndarray:
     return np.ascontiguousarray(table, dtype=np.uint16 if n_codes <= 65536 else np.int32)
 
 
-def view_counts(key: int, first: int, b: int, tables: list[np.ndarray], sizes: list[int]) -> list[np.ndarray]:
-    """Per-code weight totals of each table for resamples ``first .. first+b`` (shape ``(b, size)``;
-    int32 while they cannot overflow, else int64), by the compiled kernel: one pass per pair of
-    tables. Requires :func:`accelerated`."""
+def view_counts(key: int, first: int, b: int, bounds: np.ndarray, tables: list[np.ndarray],
+                n_codes: list[int]) -> list[np.ndarray]:
+    """Per-code weight totals of each table for resamples ``first .. first+b`` (shape
+    ``(b, codes)``; int32 while they cannot overflow, else int64): positions ``bounds[m-1] ..
+    bounds[m]`` weigh Poisson(m), as :func:`weights` draws them for ``sizes_of(bounds)``. By the
+    compiled kernel, one pass per pair of tables; requires :func:`accelerated`."""
     kernels = _kernels()
     assert kernels is not None, "the compiled kernel is not available"
-    n = tables[0].size if tables else 0
-    dtype = np.int32 if n * MAX_WEIGHT < 2 ** 31 else np.int64
-    out = [np.zeros((b, size), dtype=dtype) for size in sizes]
+    dtype = np.int32 if int(sizes_of(bounds).sum()) * MAX_WEIGHT < 2 ** 31 else np.int64
+    out = [np.zeros((b, d), dtype=dtype) for d in n_codes]
     key = np.uint64(key)      # numba would type a Python int ≥ 2^63 as int64 and overflow
     for a in range(0, len(tables), 2):
         if a + 1 < len(tables):
-            kernels.pair(key, first, n, LUT, THRESHOLDS, tables[a], tables[a + 1], out[a], out[a + 1])
+            kernels.pair(key, first, LUTS, THRESHOLDS, bounds, tables[a], tables[a + 1], out[a], out[a + 1])
         else:
-            kernels.single(key, first, n, LUT, THRESHOLDS, tables[a], out[a])
+            kernels.single(key, first, LUTS, THRESHOLDS, bounds, tables[a], out[a])
     return out
+
+
+def sizes_of(bounds: np.ndarray) -> np.ndarray:
+    """The Poisson mean of every position: ``m`` for positions ``bounds[m-1] .. bounds[m]``."""
+    return np.repeat(np.arange(1, bounds.size, dtype=np.uint8), np.diff(bounds))

@@ -299,6 +299,55 @@ class Sums(list):
 
 
 @dataclass
+class Pieces:
+    """What the Poisson path draws a weight for. Positions agreeing on every view's code form a
+    cell; a cell of m examples is cut into pieces of at most ``poisson.MAX_SIZE`` examples, and a
+    piece of size s gets one Poisson(s) weight (exactly the sum of its examples' Poisson(1) weights;
+    the statistics only see that sum). Pieces are grouped by size (``bounds[s-1] .. bounds[s]``),
+    each group padded to a multiple of 4 with pieces coded ``n_codes`` (a scratch column the counts
+    drop); within a group they keep the cells' order (sorted by the first view's code). With
+    ``per_example`` (blocks with per-example values) every position is its own piece, in order."""
+
+    bounds: np.ndarray            # int64, MAX_SIZE + 1 entries, multiples of 4
+    sizes: np.ndarray             # uint8 Poisson mean of every piece (padding included)
+    tables: list[np.ndarray]      # per view: the pieces' codes (scratch code for padding)
+    first: np.ndarray             # a position of each piece (−1 for padding)
+    per_example: bool
+
+
+def make_pieces(views: list["_View"], n: int, per_example: bool) -> Pieces:
+    """:class:`Pieces` of the positions ``0 .. n-1`` (see there)."""
+    if per_example or not views:
+        first, size = np.arange(n), np.ones(n, dtype=np.int64)
+    else:
+        joint, d = views[0].table, views[0].n_codes
+        for view in views[1:]:
+            joint, d = _combine(joint, d, view.table, view.n_codes)
+        count = np.bincount(joint, minlength=d)
+        cell_first = np.empty(d, dtype=np.int64)
+        cell_first[joint[::-1]] = np.arange(n - 1, -1, -1)
+        per_cell = -(-count // poisson.MAX_SIZE)
+        cell = np.repeat(np.arange(d), per_cell)
+        index_in_cell = np.arange(cell.size) - np.repeat(np.cumsum(per_cell) - per_cell, per_cell)
+        size = np.minimum(poisson.MAX_SIZE, count[cell] - index_in_cell * poisson.MAX_SIZE)
+        by_size = np.argsort(size, kind="stable")
+        first, size = cell_first[cell[by_size]], size[by_size]
+    group = np.bincount(size, minlength=poisson.MAX_SIZE + 1)[1:]
+    padded = -(-group // 4) * 4
+    bounds = np.concatenate([[0], np.cumsum(padded)]).astype(np.int64)
+    slot = np.arange(size.size) + np.repeat(bounds[:-1] - np.concatenate([[0], np.cumsum(group)[:-1]]), group)
+    padded_first = np.full(int(bounds[-1]), -1, dtype=np.int64)
+    padded_first[slot] = first
+    real = padded_first >= 0
+    tables = []
+    for view in views:
+        codes = np.full(padded_first.size, view.n_codes, dtype=np.int64)
+        codes[real] = view.table[padded_first[real]]
+        tables.append(poisson.compact_table(codes, view.n_codes + 1))
+    return Pieces(bounds, poisson.sizes_of(bounds), tables, padded_first, per_example or not views)
+
+
+@dataclass
 class _View:
     """Per-code counts of one resample give the sums of ``maps``' blocks. ``table[p]`` is the code of
     position ``p``; ``starts`` (when the table is sorted) lets the counts be summed over runs."""
@@ -359,7 +408,7 @@ class Bootstrap:
             allow_poisson and path is None and self.n >= POISSON_MIN_UNITS)) and len(self._strata_ranges) == 1)
         root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
         self.key = int(root.generate_state(1, np.uint64)[0])     # the Poisson weights' stream
-        self._compact: list[np.ndarray] | None = None
+        self._pieces: Pieces | None = None
         per = sum(b.size for b in plan.blocks) + self._per_resample_extra
         self.chunk = int(max(1, min(self.resamples, MAX_CHUNK, CHUNK_BUDGET // max(per, 1))))
 
@@ -501,7 +550,8 @@ class Bootstrap:
             return f"multinomial over {self.cells.multiplicity.size} cells, chunks of {self.chunk}"
         draw = "index draws"
         if self.poisson:
-            draw = "Poisson(1) weights" + (" (compiled kernel)" if poisson.accelerated() else "")
+            draw = (f"Poisson weights on {self.pieces().sizes.size} pieces"
+                    + (" (compiled kernel)" if poisson.accelerated() else ""))
         return (f"{draw} over {self.n} examples, "
                 f"{len(self.views)} views "
                 f"({', '.join(str(v.n_codes) for v in self.views)} codes), {len(self._weighted)} weighted, "
@@ -536,76 +586,116 @@ class Bootstrap:
         return np.concatenate([off + rng.integers(0, n_s, n_s, dtype=dtype) for off, n_s in self._strata_ranges])
 
     def _index_sums(self, rng: np.random.Generator, start: int, b: int) -> list[np.ndarray]:
-        """Block sums of resamples ``start .. start+b``: index draws from ``rng``, or Poisson(1)
-        weights from the plan's counter-based stream (:mod:`gate.poisson`; fused with the counting
-        in a compiled pass when numba is installed, same sums either way)."""
-        blocks = self.plan.blocks
-        sums = [np.empty((b, block.size), dtype=np.int64 if exact else np.float64)
-                for block, exact in zip(blocks, self._int_blocks)]
-        fused = self.poisson and poisson.accelerated()
-        if fused:
-            fused_counts = poisson.view_counts(self.key, start, b, self._compact_tables(),
-                                               [v.n_codes for v in self.views])
-        gather = self.n <= GATHER_MAX_UNITS and not self.poisson
-        need_per_position = bool(self._weighted or self._generic) or not (gather or fused)
+        """Block sums of resamples ``start .. start+b``: index draws from ``rng``, or Poisson
+        weights from the plan's counter-based stream (:mod:`gate.poisson`) over :class:`Pieces`
+        (fused with the counting in a compiled pass when numba is installed; same sums either way)."""
+        if self.poisson:
+            return self._poisson_sums(start, b)
+        sums = self._empty_sums(b)
+        gather = self.n <= GATHER_MAX_UNITS
+        need_per_position = bool(self._weighted or self._generic) or not gather
         for r in range(b):
-            idx, per_position = None, None
-            if self.poisson:
-                if need_per_position:
-                    per_position = poisson.weights(self.key, start + r, self.n)
-            else:
-                idx = self.positions(rng)
-                per_position = np.bincount(idx, minlength=self.n) if need_per_position else None
-            for v, view in enumerate(self.views):
-                if fused:
-                    counts = fused_counts[v][r]
-                elif gather:       # code tables that fit in cache: gather the drawn codes, count them
+            idx = self.positions(rng)
+            per_position = np.bincount(idx, minlength=self.n) if need_per_position else None
+            for view in self.views:
+                if gather:       # code tables that fit in cache: gather the drawn codes, count them
                     counts = np.bincount(view.table[idx], minlength=view.n_codes)
-                elif view.starts is not None and not self.poisson:
+                elif view.starts is not None:
                     counts = np.add.reduceat(per_position, view.starts)
                 else:
                     counts = np.bincount(view.table, weights=per_position, minlength=view.n_codes)
-                for k, target, value in view.maps:
-                    size = blocks[k].size
-                    if target is None:
-                        sums[k][r] = counts[:size] if value is None else counts[:size] * value
-                    else:
-                        w = counts if value is None else counts * value
-                        sums[k][r] = np.bincount(target, weights=w, minlength=size + 1)[:size]
-            for k, target, value in self._weighted:
-                size = blocks[k].size
-                sums[k][r] = np.bincount(target, weights=per_position * value, minlength=size + 1)[:size]
-            for k, pos, target, value in self._generic:
-                sums[k][r] = np.bincount(target, weights=per_position[pos] * value, minlength=blocks[k].size)
+                self._view_sums(view, counts, sums, r)
+            self._unit_sums(per_position, sums, r)
         return sums
 
-    def _compact_tables(self) -> list[np.ndarray]:
-        if self._compact is None:
-            self._compact = [poisson.compact_table(v.table, v.n_codes) for v in self.views]
-        return self._compact
+    def _poisson_sums(self, start: int, b: int) -> list[np.ndarray]:
+        pieces = self.pieces()
+        sums = self._empty_sums(b)
+        fused = poisson.accelerated()
+        if fused:
+            fused_counts = poisson.view_counts(self.key, start, b, pieces.bounds, pieces.tables,
+                                               [v.n_codes + 1 for v in self.views])
+        for r in range(b):
+            w = None if fused and not pieces.per_example else poisson.weights(self.key, start + r, pieces.sizes)
+            for v, view in enumerate(self.views):
+                if fused:
+                    counts = fused_counts[v][r, :view.n_codes]
+                else:
+                    counts = np.bincount(pieces.tables[v], weights=w, minlength=view.n_codes + 1)[:view.n_codes]
+                self._view_sums(view, counts, sums, r)
+            if pieces.per_example:
+                self._unit_sums(w[:self.n], sums, r)
+        return sums
+
+    def _empty_sums(self, b: int) -> list[np.ndarray]:
+        return [np.empty((b, block.size), dtype=np.int64 if exact else np.float64)
+                for block, exact in zip(self.plan.blocks, self._int_blocks)]
+
+    def _view_sums(self, view: _View, counts: np.ndarray, sums: list[np.ndarray], r: int) -> None:
+        """Resample ``r``'s sums of the view's blocks from its per-code counts."""
+        for k, target, value in view.maps:
+            size = self.plan.blocks[k].size
+            if target is None:
+                sums[k][r] = counts[:size] if value is None else counts[:size] * value
+            else:
+                w = counts if value is None else counts * value
+                sums[k][r] = np.bincount(target, weights=w, minlength=size + 1)[:size]
+
+    def _unit_sums(self, per_position: np.ndarray | None, sums: list[np.ndarray], r: int) -> None:
+        """Resample ``r``'s sums of the weighted and generic blocks from per-position weights."""
+        blocks = self.plan.blocks
+        for k, target, value in self._weighted:
+            size = blocks[k].size
+            sums[k][r] = np.bincount(target, weights=per_position * value, minlength=size + 1)[:size]
+        for k, pos, target, value in self._generic:
+            sums[k][r] = np.bincount(target, weights=per_position[pos] * value, minlength=blocks[k].size)
+
+    def pieces(self) -> "Pieces":
+        """The Poisson path's draw units (built once, on first use)."""
+        if self._pieces is None:
+            self._pieces = make_pieces(self.views, self.n, per_example=bool(self._weighted or self._generic))
+        return self._pieces
 
     def run(self, consume: Callable[[int, list[np.ndarray]], None], threads: int | None = None,
             first: int = 0, last: int | None = None) -> None:
         """Draw chunks ``first .. last`` (default: every chunk) and hand their sums to ``consume``;
         deterministic whatever ``threads``: chunk ``i`` always draws from the same child seed, so
         drawing in rounds (adaptive resampling) gives the same resamples as one full draw."""
+        run_all([(self, consume)], threads, first, last)
+
+    def chunk_job(self, i: int, consume: Callable[[int, list[np.ndarray]], None]) -> Callable[[], None]:
+        """Chunk ``i``'s draw and hand-over as one call (its seed is the ``i``-th child of the seed)."""
         root = self.seed if isinstance(self.seed, np.random.SeedSequence) else np.random.SeedSequence(self.seed)
-        last = self.n_chunks if last is None else min(last, self.n_chunks)
-        indices = list(range(first, last))
-        threads = default_threads() if threads is None else threads
 
-        def job(i: int) -> None:
+        def job() -> None:
             child = np.random.SeedSequence(root.entropy, spawn_key=tuple(root.spawn_key) + (i,))
-            start, sums = self.chunk_sums(i, child)
-            consume(start, sums)
+            consume(*self.chunk_sums(i, child))
+        return job
 
-        if threads <= 1 or len(indices) <= 1:
-            for i in indices:
-                job(i)
-            return
-        with ThreadPoolExecutor(max_workers=min(threads, len(indices))) as pool:
-            for future in [pool.submit(job, i) for i in indices]:
-                future.result()
+
+def run_all(draws: list[tuple[Bootstrap, Callable[[int, list[np.ndarray]], None]]], threads: int | None = None,
+            first: int = 0, last: int | None = None) -> None:
+    """Run chunks ``first .. last`` of several bootstraps on one thread pool (no idle core between
+    one bootstrap's last chunk and the next one's first); results do not depend on the order."""
+    jobs = [boot.chunk_job(i, consume) for boot, consume in draws
+            for i in range(first, boot.n_chunks if last is None else min(last, boot.n_chunks))]
+    threads = default_threads() if threads is None else threads
+    if threads <= 1 or len(jobs) <= 1:
+        for job in jobs:
+            job()
+        return
+    with ThreadPoolExecutor(max_workers=min(threads, len(jobs))) as pool:
+        for future in [pool.submit(job) for job in jobs]:
+            future.result()
+
+
+def parallel_map(fn: Callable, items: list, threads: int | None = None) -> list:
+    """``[fn(x) for x in items]`` on a thread pool (numpy's sorts and gathers release the GIL)."""
+    threads = default_threads() if threads is None else threads
+    if threads <= 1 or len(items) <= 1:
+        return [fn(x) for x in items]
+    with ThreadPoolExecutor(max_workers=min(threads, len(items))) as pool:
+        return list(pool.map(fn, items))
 
 
 def jackknife_rows(cells: Cells, seed: int, max_rows: int = 1000) -> tuple[np.ndarray | sp.csr_matrix, np.ndarray]:

@@ -89,11 +89,12 @@ def test_rank_stats_equal_the_formulas(seed):
 # block sums on the drawn resamples
 
 
-def evalset(seed: int, n: int = 400, k: int = 3, weights: bool = False, independent: bool = False) -> EvalSet:
+def evalset(seed: int, n: int = 400, k: int = 3, weights: bool = False, independent: bool = False,
+            decimals: int = 2) -> EvalSet:
     rng = np.random.default_rng(seed)
     y = rng.integers(0, k, n)
     logits = rng.normal(0, 1, (n, k)) + 1.5 * np.eye(k)[y]
-    s = np.round(np.exp(logits) / np.exp(logits).sum(1, keepdims=True), 2)
+    s = np.round(np.exp(logits) / np.exp(logits).sum(1, keepdims=True), decimals)
     s = s / s.sum(1, keepdims=True)
     w = rng.uniform(0.2, 2, n) if weights else None
 
@@ -108,7 +109,9 @@ def evalset(seed: int, n: int = 400, k: int = 3, weights: bool = False, independ
     return EvalSet("multiclass", tuple("abc"[:k]), cand, base, "independent" if independent else "paired")
 
 
-def build(es: EvalSet) -> tuple[StatPlan, dict]:
+def build(es: EvalSet, countable_only: bool = False) -> tuple[StatPlan, dict]:
+    """Blocks of every family; ``countable_only``: confusion and per-class ranking blocks only (one
+    entry per example, values that depend on the code: the Poisson path merges identical examples)."""
     offsets = {"candidate": 0, "baseline": es.candidate.y.size if es.pairing == "independent" else 0}
     n_units = es.candidate.y.size + (es.baseline.y.size if es.pairing == "independent" else 0)
     plan = StatPlan(n_units)
@@ -118,6 +121,8 @@ def build(es: EvalSet) -> tuple[StatPlan, dict]:
                Target("roc_auc", 1, None, {}), Target("average_precision", None, "micro", {}),
                Target("roc_auc", None, "macro", {}), Target("ece", None, None, {}),
                Target("brier", None, None, {}), Target("interpolated_ap", 1, None, {"interpolation": "coco101"})]
+    if countable_only:
+        targets = [t for t in targets if t.metric not in ("ece", "brier") and t.average != "micro"]
     quantities = {(i, role): qb.quantity(role, t) for i, t in enumerate(targets) for role in ("candidate", "baseline")}
     return plan, quantities
 
@@ -407,15 +412,19 @@ def test_poisson_path_sums_equal_the_reference_accumulation(monkeypatch, accel):
         pytest.importorskip("numba")
     monkeypatch.setenv("MODEL_GATE_ACCEL", accel)
     monkeypatch.setattr(gate.stats, "MAX_CHUNK", 4)
-    for weights in (True, False):
-        es = evalset(3, weights=weights)
-        plan, _ = build(es)
+    for weights, countable_only in ((True, False), (False, False), (False, True)):
+        es = evalset(3, n=3000, weights=weights, decimals=1)
+        plan, _ = build(es, countable_only)
         boot = Bootstrap(plan, np.zeros(plan.n_units, dtype=np.int64), 10, 5, path="poisson")
         assert boot.poisson and boot.chunk == 4 and ("compiled" in boot.describe()) == (accel == "numba")
         start, sums = boot.chunk_sums(1, np.random.SeedSequence(9))
+        pieces = boot.pieces()
+        assert pieces.per_example == (not countable_only)
+        assert (pieces.sizes.max() > 1) == countable_only       # identical examples drawn together
+        real = pieces.first >= 0
         w = np.zeros((sums[0].shape[0], boot.n))
-        for r in range(w.shape[0]):
-            w[r, boot._order] = poisson.weights(boot.key, start + r, boot.n)
+        for r in range(w.shape[0]):     # a piece's weight on one of its (identical) examples
+            np.add.at(w[r], boot._order[pieces.first[real]], poisson.weights(boot.key, start + r, pieces.sizes)[real])
         for got, want in zip(sums, plan.accumulate(w)):
             np.testing.assert_allclose(got, want, rtol=0, atol=1e-9)
 

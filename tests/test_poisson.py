@@ -23,22 +23,29 @@ def _value48(key: int, resample: int, n: int) -> np.ndarray:
 @pytest.mark.parametrize("key,resample", [(0, 0), (12345, 7), (2 ** 64 - 1, 3)])
 def test_every_weight_is_the_inverse_cdf_of_its_48_bit_uniform(key, resample):
     """The 16-bit lookup shortcut and the ambiguous-bucket resolution equal a plain inverse-CDF
-    search on all 48 bits, for every position (~120 ambiguous ones among 10^6)."""
+    search on all 48 bits, for every position and every Poisson mean 1 .. MAX_SIZE."""
     n = 1_000_003
-    want = np.searchsorted(poisson.THRESHOLDS, _value48(key, resample, n), side="right")
-    got = poisson.weights(key, resample, n)
-    assert np.count_nonzero(poisson.LUT[poisson.uniforms(key, resample, n)] == poisson.AMBIGUOUS) > 50
+    sizes = np.random.default_rng(key % 1000).integers(1, poisson.MAX_SIZE + 1, n).astype(np.uint8)
+    want = np.count_nonzero(poisson.THRESHOLDS[sizes] <= _value48(key, resample, n)[:, None], axis=1)
+    got = poisson.weights(key, resample, sizes)
+    ambiguous = poisson.LUTS[sizes, poisson.uniforms(key, resample, n)] == poisson.AMBIGUOUS
+    assert np.count_nonzero(ambiguous) > 100
     np.testing.assert_array_equal(got, want)
+    ones = np.ones(1000, dtype=np.uint8)      # an int n means n positions of Poisson(1)
+    np.testing.assert_array_equal(poisson.weights(key, resample, 1000), poisson.weights(key, resample, ones))
 
 
-def test_weights_have_the_poisson_1_distribution():
-    w = np.concatenate([poisson.weights(99, r, 500_000) for r in range(4)]).astype(np.int64)
-    observed = np.bincount(np.minimum(w, 7), minlength=8)
-    expected = stats.poisson.pmf(np.arange(8), 1.0) * w.size
-    expected[-1] = stats.poisson.sf(6, 1.0) * w.size
+@pytest.mark.parametrize("mean", [1, 3, poisson.MAX_SIZE])
+def test_weights_have_the_poisson_distribution(mean):
+    sizes = np.full(500_000, mean, dtype=np.uint8)
+    w = np.concatenate([poisson.weights(99, r, sizes) for r in range(4)]).astype(np.int64)
+    top = int(stats.poisson.ppf(0.999, mean))
+    observed = np.bincount(np.minimum(w, top), minlength=top + 1)
+    expected = stats.poisson.pmf(np.arange(top + 1), mean) * w.size
+    expected[-1] = stats.poisson.sf(top - 1, mean) * w.size
     assert stats.chisquare(observed, expected).pvalue > 1e-3
-    assert abs(w.mean() - 1.0) < 5 / np.sqrt(w.size)
-    assert abs(w.var() - 1.0) < 5 * np.sqrt(2.0 / w.size) * 2
+    assert abs(w.mean() - mean) < 5 * np.sqrt(mean / w.size)
+    assert abs(w.var() / mean - 1.0) < 0.01
 
 
 def test_uniforms_are_uniform_and_streams_unrelated():
@@ -65,18 +72,20 @@ def test_the_kernel_can_be_turned_off(monkeypatch):
     assert not poisson.accelerated()
 
 
-@pytest.mark.parametrize("n", [1, 2, 3, 4, 5, 7, 8, 1001, 65_539])
-def test_kernel_counts_equal_numpy_bincounts(n):
+@pytest.mark.parametrize("groups", [[4], [8, 0, 4], [0, 0, 0, 0, 0, 0, 0, 4], [1000, 20, 4, 0, 0, 8, 4, 65_540]])
+def test_kernel_counts_equal_numpy_bincounts(groups):
+    """``groups[m-1]`` positions weigh Poisson(m) (multiples of 4, as Pieces pads them)."""
     pytest.importorskip("numba")
+    bounds = np.concatenate([[0], np.cumsum(groups + [0] * (poisson.MAX_SIZE - len(groups)))]).astype(np.int64)
+    n = int(bounds[-1])
     rng = np.random.default_rng(n)
-    sizes = [1, 50, 70_000]                  # a one-code table, a uint16 table, an int32 table
-    tables = [poisson.compact_table(rng.integers(0, s, n), s) for s in sizes]
+    n_codes = [1, 50, 70_000]                # a one-code table, a uint16 table, an int32 table
+    tables = [poisson.compact_table(rng.integers(0, d, n), d) for d in n_codes]
     assert [t.dtype for t in tables] == [np.uint16, np.uint16, np.int32]
     for chosen in ([0, 1, 2], [1, 2], [2]):          # odd counts go through the one-table kernel
         key = int(rng.integers(0, 2 ** 63)) * 2 + 1  # above 2^63: numba must see a uint64
-        got = poisson.view_counts(key, 11, 3, [tables[i] for i in chosen], [sizes[i] for i in chosen])
+        got = poisson.view_counts(key, 11, 3, bounds, [tables[i] for i in chosen], [n_codes[i] for i in chosen])
         for r in range(3):
-            w = poisson.weights(key, 11 + r, n)
+            w = poisson.weights(key, 11 + r, poisson.sizes_of(bounds))
             for i, counts in zip(chosen, got):
-                want = np.bincount(tables[i], weights=w, minlength=sizes[i])
-                np.testing.assert_array_equal(counts[r], want)
+                np.testing.assert_array_equal(counts[r], np.bincount(tables[i], weights=w, minlength=n_codes[i]))
