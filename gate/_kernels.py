@@ -84,3 +84,31 @@ def single(key, r0, luts, thresholds, bounds, t0, h0):
                 for i in range(4 * j, 4 * j + 4):
                     u = (z >> np.uint64(16 * (i - 4 * j))) & _LANE
                     a0[t0[i]] += settle(np.int64(lut[u]), u, i, key2, r, n, thr)
+
+
+@numba.njit(nogil=True, cache=True)
+def rank_sums(pos, neg, out):
+    """Per row of a ranking block's per-group counts: ``out[:, r]`` = (P, N, Σ pos·prec,
+    Σ pos·(prec + prec_prev), Σ pos·fps, Σ pos·neg), summed left to right exactly as
+    :class:`gate.metrics.plan.RankStats` sums them with ``np.cumsum`` (same floats)."""
+    for r in range(pos.shape[0]):
+        tps = pos[r, 0] * 0
+        fps = tps
+        ap = 0.0
+        pr = 0.0
+        s_fps = tps
+        s_neg = tps
+        prev = 1.0
+        for g in range(pos.shape[1]):
+            p, q = pos[r, g], neg[r, g]
+            tps += p
+            fps += q
+            alls = tps + fps
+            prec = tps / alls if alls > 0 else 1.0
+            pf = float(p)
+            ap += pf * prec
+            pr += pf * (prec + prev)
+            s_fps += p * fps
+            s_neg += p * q
+            prev = prec
+        out[0, r], out[1, r], out[2, r], out[3, r], out[4, r], out[5, r] = tps, fps, ap, pr, s_fps, s_neg

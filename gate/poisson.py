@@ -129,11 +129,12 @@ _KERNELS: dict | None = None     # {"module": gate._kernels} once imported, {} w
 
 def accelerated() -> bool:
     """True when the compiled kernel is in use: numba importable and not turned off."""
-    return _kernels() is not None
+    return compiled() is not None
 
 
-def _kernels():
-    """The compiled-kernel module (:mod:`gate._kernels`), or None without numba or when turned off."""
+def compiled():
+    """The compiled-kernel module (:mod:`gate._kernels`), or None without numba or with
+    ``MODEL_GATE_ACCEL=numpy``."""
     global _KERNELS
     if os.environ.get("MODEL_GATE_ACCEL", "").strip().lower() in ("numpy", "off", "0", "no"):
         return None
@@ -157,7 +158,7 @@ def view_counts(key: int, first: int, b: int, bounds: np.ndarray, tables: list[n
     ``(b, codes)``; int32 while they cannot overflow, else int64): positions ``bounds[m-1] ..
     bounds[m]`` weigh Poisson(m), as :func:`weights` draws them for ``sizes_of(bounds)``. By the
     compiled kernel, one pass per pair of tables; requires :func:`accelerated`."""
-    kernels = _kernels()
+    kernels = compiled()
     assert kernels is not None, "the compiled kernel is not available"
     dtype = np.int32 if int(sizes_of(bounds).sum()) * MAX_WEIGHT < 2 ** 31 else np.int64
     out = [np.zeros((b, d), dtype=dtype) for d in n_codes]

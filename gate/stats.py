@@ -186,7 +186,7 @@ def _combine_within(a: np.ndarray, da: int, b: np.ndarray, db: int, limit: float
     distinct values of an evenly strided sample of about 2·limit examples)."""
     if max(da, db) > limit:
         return None
-    if da * db > limit and a.size > 4 * limit:
+    if da * db > limit and a.size >= 4 * limit:
         step = int(a.size // (2 * limit))
         if np.unique(a[::step].astype(np.int64) * db + b[::step]).size > limit:
             return None

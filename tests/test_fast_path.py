@@ -67,7 +67,11 @@ def test_rank_cells_give_every_ranking_metric_exactly(seed):
 
 
 @pytest.mark.parametrize("seed", range(8))
-def test_rank_stats_equal_the_formulas(seed):
+@pytest.mark.parametrize("accel", ["numba", "numpy"])
+def test_rank_stats_equal_the_formulas(monkeypatch, seed, accel):
+    if accel == "numba":
+        pytest.importorskip("numba")
+    monkeypatch.setenv("MODEL_GATE_ACCEL", accel)
     rng = np.random.default_rng(seed)
     g = int(rng.choice([1, 3, 50, 400]))
     pos = rng.poisson(rng.choice([0.05, 0.5, 2.0]), (30, g))
@@ -83,6 +87,23 @@ def test_rank_stats_equal_the_formulas(seed):
             v2, u2 = stats.metric(name)
             assert np.array_equal(u1, u2), name
             np.testing.assert_allclose(v2, v1, rtol=1e-12, atol=1e-12, err_msg=name)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_rank_stats_kernel_gives_the_numpy_floats_bit_for_bit(monkeypatch, seed):
+    """Reports must not depend on whether numba is installed."""
+    pytest.importorskip("numba")
+    rng = np.random.default_rng(seed)
+    g = int(rng.choice([1, 7, 5000]))
+    counts = np.concatenate([rng.poisson(2.0, (16, g)), rng.poisson(0.3, (16, g))], axis=1)
+    for sums in (counts, counts * 0.37, counts[:, ::-1].copy()):
+        values = {}
+        for accel in ("numba", "numpy"):
+            monkeypatch.setenv("MODEL_GATE_ACCEL", accel)
+            stats = RankStats(sums)
+            values[accel] = [stats.metric(m)[0] for m in ("average_precision", "pr_auc", "roc_auc")]
+        for a, b in zip(values["numba"], values["numpy"]):
+            assert a.tobytes() == b.tobytes()
 
 
 # ---------------------------------------------------------------------------------------------
