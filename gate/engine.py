@@ -49,8 +49,10 @@ def run_check(policy: Policy, candidate: str | Path, baseline: str | Path | None
         raise InputError(f"{first.path} ({first.metric} {first.bar_kind}) compares with a baseline, "
                          "but no --baseline was given", source=policy.path,
                          fix="pass --baseline FILE, or set decision.require_baseline: false")
-    cand_table = read_table(candidate)
-    base_table = read_table(baseline) if baseline is not None else None
+    from gate.stats import parallel_map
+    paths = [candidate] + ([baseline] if baseline is not None else [])
+    tables = parallel_map(read_table, paths)       # the first bad file's error wins, as when read in turn
+    cand_table, base_table = tables[0], (tables[1] if baseline is not None else None)
     evalset = build_evalset(policy, cand_table, base_table)
     return evaluate(policy, evalset, seed=seed, command=command)
 

@@ -47,7 +47,7 @@ def mix64(z):
     return z ^ (z >> _S31)
 
 
-MAX_SIZE = 8        # a cell of identical examples is drawn in pieces of at most this many
+MAX_SIZE = 32       # a cell of identical examples is drawn in pieces of at most this many
 
 
 def _tables(size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -66,21 +66,22 @@ def _tables(size: int) -> tuple[np.ndarray, np.ndarray]:
     return lut, thresholds
 
 
-def _all_tables() -> tuple[np.ndarray, np.ndarray]:
-    """Row ``m`` (1 .. MAX_SIZE) holds Poisson(m)'s table and thresholds (padded with 2^64 − 1,
-    which no 48-bit value reaches)."""
+@functools.cache
+def poisson_tables() -> tuple[np.ndarray, np.ndarray]:
+    """(lookup tables, thresholds): row ``m`` (1 .. MAX_SIZE) holds Poisson(m)'s (thresholds padded
+    with 2^64 − 1, which no 48-bit value reaches). Built on first use (~0.15 s), not at import."""
     rows = [_tables(m) for m in range(1, MAX_SIZE + 1)]
     width = max(t.size for _, t in rows)
     luts = np.zeros((MAX_SIZE + 1, 65536), dtype=np.uint8)
     thresholds = np.full((MAX_SIZE + 1, width), np.iinfo(np.uint64).max, dtype=np.uint64)
     for m, (lut, t) in enumerate(rows, start=1):
         luts[m], thresholds[m, :t.size] = lut, t
+    assert width <= MAX_WEIGHT + 1, "the kernel flags ambiguous lanes by bit 7: weights must stay below 128"
     return luts, thresholds
 
 
-LUTS, THRESHOLDS = _all_tables()
 AMBIGUOUS = 255
-MAX_WEIGHT = THRESHOLDS.shape[1] - 1     # no weight reaches this: values stay below the last threshold
+MAX_WEIGHT = 127      # weights stay below 128 (asserted in poisson_tables())
 
 
 @functools.lru_cache(maxsize=4)
@@ -104,7 +105,7 @@ def resolve(u: np.ndarray, sizes: np.ndarray, key: int, resample: int, n: int, p
     base = np.uint64(((key ^ EXTRA) + resample * n * int(GAMMA)) % _MOD)
     extra = mix64(base + positions.astype(np.uint64) * GAMMA) >> np.uint64(32)
     value = (u.astype(np.uint64) << np.uint64(32)) | extra
-    return np.count_nonzero(THRESHOLDS[sizes] <= value[:, None], axis=1)
+    return np.count_nonzero(poisson_tables()[1][sizes] <= value[:, None], axis=1)
 
 
 def weights(key: int, resample: int, sizes: np.ndarray | int) -> np.ndarray:
@@ -114,7 +115,7 @@ def weights(key: int, resample: int, sizes: np.ndarray | int) -> np.ndarray:
     sizes = np.ones(sizes, dtype=np.uint8) if isinstance(sizes, int) else sizes
     n = sizes.size
     u = uniforms(key, resample, n)
-    small = LUTS.ravel().take(sizes.astype(np.intp) * 65536 + u)
+    small = poisson_tables()[0].ravel().take(sizes.astype(np.intp) * 65536 + u)
     ambiguous = np.flatnonzero(small == AMBIGUOUS)
     w = small.astype(np.float64)
     if ambiguous.size:
@@ -163,11 +164,12 @@ def view_counts(key: int, first: int, b: int, bounds: np.ndarray, tables: list[n
     dtype = np.int32 if int(sizes_of(bounds).sum()) * MAX_WEIGHT < 2 ** 31 else np.int64
     out = [np.zeros((b, d), dtype=dtype) for d in n_codes]
     key = np.uint64(key)      # numba would type a Python int ≥ 2^63 as int64 and overflow
+    luts, thresholds = poisson_tables()
     for a in range(0, len(tables), 2):
         if a + 1 < len(tables):
-            kernels.pair(key, first, LUTS, THRESHOLDS, bounds, tables[a], tables[a + 1], out[a], out[a + 1])
+            kernels.pair(key, first, luts, thresholds, bounds, tables[a], tables[a + 1], out[a], out[a + 1])
         else:
-            kernels.single(key, first, LUTS, THRESHOLDS, bounds, tables[a], out[a])
+            kernels.single(key, first, luts, thresholds, bounds, tables[a], out[a])
     return out
 
 

@@ -26,9 +26,9 @@ def test_every_weight_is_the_inverse_cdf_of_its_48_bit_uniform(key, resample):
     search on all 48 bits, for every position and every Poisson mean 1 .. MAX_SIZE."""
     n = 1_000_003
     sizes = np.random.default_rng(key % 1000).integers(1, poisson.MAX_SIZE + 1, n).astype(np.uint8)
-    want = np.count_nonzero(poisson.THRESHOLDS[sizes] <= _value48(key, resample, n)[:, None], axis=1)
+    want = np.count_nonzero(poisson.poisson_tables()[1][sizes] <= _value48(key, resample, n)[:, None], axis=1)
     got = poisson.weights(key, resample, sizes)
-    ambiguous = poisson.LUTS[sizes, poisson.uniforms(key, resample, n)] == poisson.AMBIGUOUS
+    ambiguous = poisson.poisson_tables()[0][sizes, poisson.uniforms(key, resample, n)] == poisson.AMBIGUOUS
     assert np.count_nonzero(ambiguous) > 100
     np.testing.assert_array_equal(got, want)
     ones = np.ones(1000, dtype=np.uint8)      # an int n means n positions of Poisson(1)
