@@ -19,15 +19,16 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
 # builds that change only the gate/ sources.
 COPY pyproject.toml /src/pyproject.toml
 RUN python3 -m venv /opt/model-gate \
- && /opt/model-gate/bin/pip install --no-cache-dir "/src[plots,parquet]"
+ && /opt/model-gate/bin/pip install --no-cache-dir "/src[plots,parquet,accel]"
 
 # The package itself: a regular (non-editable) install from the copied source tree.
 COPY . /src/
-RUN /opt/model-gate/bin/pip install --no-cache-dir --no-deps --force-reinstall "/src[plots,parquet]"
+RUN /opt/model-gate/bin/pip install --no-cache-dir --no-deps --force-reinstall "/src[plots,parquet,accel]"
 
 # Slim the venv: test suites, C headers, pyarrow components model-gate never loads (Flight,
 # Substrait, S3 — pyarrow imports them optionally), and pip/setuptools themselves. Then prove
-# that everything the gate imports still loads, including a Parquet round trip.
+# that everything the gate imports still loads, including a Parquet round trip, and compile the
+# numba kernels (accel extra) into their cache so no run pays the ~2-3 s of compilation.
 SHELL ["/bin/sh", "-eu", "-c"]
 RUN sp="$(/opt/model-gate/bin/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')"; \
     find "$sp" -type d -name tests -prune -exec rm -rf {} +; \
@@ -37,7 +38,8 @@ RUN sp="$(/opt/model-gate/bin/python -c 'import sysconfig; print(sysconfig.get_p
     MPLBACKEND=Agg /opt/model-gate/bin/python -c 'import numpy, scipy.stats, yaml, jsonschema, requests, \
 matplotlib.pyplot, pyarrow as pa, pyarrow.parquet as pq, pyarrow.dataset, io, gate, gate.cli.action, gate.cli.main; \
 b = io.BytesIO(); pq.write_table(pa.table({"y": [0, 1]}), b); b.seek(0); assert pq.read_table(b).num_rows == 2'; \
-    /opt/model-gate/bin/model-gate-action --help >/dev/null
+    /opt/model-gate/bin/model-gate-action --help >/dev/null; \
+    /opt/model-gate/bin/python -c 'from gate.poisson import compile_kernels; assert compile_kernels() > 0'
 
 FROM ${BASE_IMAGE}
 COPY --from=build /opt/model-gate /opt/model-gate

@@ -143,7 +143,7 @@ def compiled():
         try:
             from gate import _kernels as module
             _KERNELS = {"module": module}
-        except ImportError:
+        except Exception:    # noqa: BLE001 - no numba, a numba/numpy mismatch, no writable cache: numpy path
             _KERNELS = {}
     return _KERNELS.get("module")
 
@@ -176,3 +176,25 @@ def view_counts(key: int, first: int, b: int, bounds: np.ndarray, tables: list[n
 def sizes_of(bounds: np.ndarray) -> np.ndarray:
     """The Poisson mean of every position: ``m`` for positions ``bounds[m-1] .. bounds[m]``."""
     return np.repeat(np.arange(1, bounds.size, dtype=np.uint8), np.diff(bounds))
+
+
+def compile_kernels() -> int:
+    """Compile the kernel signatures a run can need (code tables uint16/int32, counts int32/int64,
+    ranking sums of int64 or float64 blocks) so that no run pays numba's ~2 s of compilation; numba
+    caches them next to gate/_kernels.py. The container image calls this at build time. Returns the
+    number of signatures (0 without numba)."""
+    kernels = compiled()
+    if kernels is None:
+        return 0
+    bounds = np.array([0, 4] + [4] * (MAX_SIZE - 1), dtype=np.int64)
+    for count in (np.int32, np.int64):
+        tabs = {t: np.zeros(4, dtype=t) for t in (np.uint16, np.int32)}
+        for t0 in tabs.values():
+            kernels.single(np.uint64(1), 0, *poisson_tables(), bounds, t0, np.zeros((1, 1), dtype=count))
+            for t1 in tabs.values():
+                h = np.zeros((1, 1), dtype=count)
+                kernels.pair(np.uint64(1), 0, *poisson_tables(), bounds, t0, t1, h, h.copy())
+    for dtype in (np.int64, np.float64):
+        sums = np.ones((2, 4), dtype=dtype)
+        kernels.rank_sums(sums[:, 2:], sums[:, :2], np.empty((6, 2)))
+    return sum(len(f.signatures) for f in (kernels.single, kernels.pair, kernels.rank_sums))

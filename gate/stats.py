@@ -24,16 +24,19 @@ The bootstrap (:class:`Bootstrap`) produces the same block sums without material
   block and its confusion block share one view when the prediction is a threshold of the score).
   Blocks with unit-varying values (sample weights, ECE confidences) use a weighted ``bincount``;
   blocks with several entries per unit (micro-averaged ranking) go through per-unit counts.
-- **Poisson(1) weights** — for large single-stratum index plans whose gates are all ratio metrics
-  (the caller says so: ``allow_poisson``), every example gets an independent Poisson(1) weight from a
-  lookup table instead of N draws with replacement (:mod:`gate.poisson`; the standard
-  large-scale bootstrap, intervals checked against the multinomial in tests/test_fast_path.py).
-  The weights are a counter-based stream (a pure function of seed, resample and position), drawn
-  and counted in one compiled pass per pair of views when numba is installed.
+- **Poisson weights** — for large single-stratum index plans whose gates are all ratio metrics
+  (the caller says so: ``allow_poisson``), every example gets an independent Poisson(1) weight
+  instead of N draws with replacement (the standard large-scale bootstrap, intervals checked
+  against the multinomial in tests/test_fast_path.py). Examples that agree on every view's code are
+  drawn together, a Poisson(m) weight per piece of m ≤ 32 of them (:class:`Pieces`: the same
+  distribution, since the statistics only see the sum). The weights are a counter-based stream (a
+  pure function of seed, resample and piece, :mod:`gate.poisson`), drawn and counted in one
+  compiled pass per pair of views when numba is installed.
 
 The engine runs one :class:`Bootstrap` per group of blocks that one gate reads together
 (:func:`components`, :func:`subplan`), so a confusion-only group takes the multinomial even when
-another gate needs the index path.
+another gate needs the index path; the groups are prepared on the thread pool and their chunks
+share one pool (:func:`run_all`).
 
 Resampling is seeded and chunked: chunk boundaries depend only on (B, the plan), and chunk ``i``
 draws from its own child of ``SeedSequence(seed)``, so results are identical whatever the chunk

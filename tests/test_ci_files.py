@@ -199,7 +199,8 @@ def test_dockerfile_follows_github_container_action_rules() -> None:
 def test_dockerfile_installs_the_package_non_editable_with_extras() -> None:
     runs = " ".join(rest for w, rest in _instructions() if w == "RUN")
     assert "python3 -m venv /opt/model-gate" in runs
-    assert '"/src[plots,parquet]"' in runs
+    assert '"/src[plots,parquet,accel]"' in runs
+    assert "compile_kernels() > 0" in runs          # numba kernels compiled into the image's cache
     assert " -e " not in runs and "--editable" not in runs
     assert "--no-cache-dir" in runs
 

@@ -69,7 +69,7 @@ class QuantityBuilder:
     # -- blocks -------------------------------------------------------------------------------
 
     def _units(self, role: str, rows: np.ndarray) -> np.ndarray:
-        return self.offsets[role] + rows
+        return rows if self.offsets[role] == 0 else self.offsets[role] + rows
 
     def _weight(self, side: Side, rows: np.ndarray) -> np.ndarray:
         return np.ones(rows.size) if side.weight is None else side.weight[rows]
