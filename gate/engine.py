@@ -224,28 +224,34 @@ def _run_bootstrap(policy: Policy, es: EvalSet, plan: StatPlan, quantities: dict
                 series[key].reps_undefined[start:stop] = u | ~np.isfinite(v)
         return boot, consume, qs, boot.describe()
 
-    prepared = parallel_map(prepare, list(range(len(comps))))     # code tables and pieces: sorts
-    t_ready = time.perf_counter()
-    described = [p[3] for p in prepared]
-    schemes = {p[0].scheme for p in prepared}
-    if not adaptive:
-        run_all([(boot, consume) for boot, consume, _, _ in prepared])
-    for boot, consume, qs, _ in (prepared if adaptive else ()):
-        in_comp = [g for g in bootstrapped if (g.id, "candidate") in qs]
-        drawn = _draw_adaptive(policy, es, boot, consume, in_comp, series, jack_weights, m_max)
-        total_drawn += drawn
-        if drawn < B:
-            stopped += 1
-            for key in qs:
-                s = series[key]
-                s.reps, s.reps_undefined, s.drawn = s.reps[:drawn], s.reps_undefined[:drawn], drawn
+    # groups are prepared (code tables, pieces: sorts) and drawn in waves of two per thread, so the
+    # pool stays busy while at most one wave's tables are in memory
+    wave = 2 * default_threads()
+    described, schemes, t_tables = [], set(), 0.0
+    for first in range(0, len(comps), wave):
+        tw = time.perf_counter()
+        prepared = parallel_map(prepare, list(range(first, min(first + wave, len(comps)))))
+        t_tables += time.perf_counter() - tw
+        described += [p[3] for p in prepared]
+        schemes |= {p[0].scheme for p in prepared}
+        if not adaptive:
+            run_all([(boot, consume) for boot, consume, _, _ in prepared])
+        for boot, consume, qs, _ in (prepared if adaptive else ()):
+            in_comp = [g for g in bootstrapped if (g.id, "candidate") in qs]
+            drawn = _draw_adaptive(policy, es, boot, consume, in_comp, series, jack_weights, m_max)
+            total_drawn += drawn
+            if drawn < B:
+                stopped += 1
+                for key in qs:
+                    s = series[key]
+                    s.reps, s.reps_undefined, s.drawn = s.reps[:drawn], s.reps_undefined[:drawn], drawn
     for key, blocks in reads.items():       # quantities that read no block (none today): constant
         if not blocks:
             series[key].reps[:] = series[key].point
             series[key].reps_undefined[:] = series[key].point_undefined
     t2, c2 = time.perf_counter(), time.process_time()
     if timing:
-        print(f"model-gate timing: prepare {tj - t0:.3f} s, bootstrap {t2 - t1:.3f} s (tables {t_ready - t1:.3f} s; "
+        print(f"model-gate timing: prepare {tj - t0:.3f} s, bootstrap {t2 - t1:.3f} s (tables {t_tables:.3f} s; "
               f"cpu {c2 - c1:.3f} s; "
               f"{len(comps)} independent components: {' | '.join(described)}), "
               f"jackknife {t_jack:.3f} s"
