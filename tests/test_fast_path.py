@@ -259,13 +259,13 @@ def test_replicates_equal_scikit_learn_on_the_same_resamples():
 # engine-level: determinism, pairing
 
 
-def _policy(resamples: int = 300, method: str = "percentile"):
+def _policy(resamples: int = 300, method: str = "percentile", brier: bool = True):
     from gate.policy import build_policy
     doc = {"version": 1, "name": "fast", "task": "binary", "positive_class": "1", "classes": ["0", "1"],
            "bootstrap": {"resamples": resamples, "seed": 4, "method": method},
            "gates": [{"metric": "average_precision", "max_drop": 0.02}, {"metric": "roc_auc", "min": 0.6},
-                     {"metric": "f1", "max_drop": 0.02}, {"metric": "recall", "min": 0.5},
-                     {"metric": "brier", "max_drop": 0.01}]}
+                     {"metric": "f1", "max_drop": 0.02}, {"metric": "recall", "min": 0.5}]
+           + ([{"metric": "brier", "max_drop": 0.01}] if brier else [])}
     return build_policy(doc, source="<test>")
 
 
@@ -294,6 +294,23 @@ def test_report_is_byte_identical_for_any_thread_count(monkeypatch, method, pois
         out.append(json_report.render(evaluate(_policy(method=method), _binary())))
     assert out[0] == out[1] == out[2]
     assert ("Poisson" in gate.stats.Bootstrap(*_one_plan(), 10, 1, allow_poisson=True).describe()) == poisson
+
+
+@pytest.mark.parametrize("brier", [True, False])     # per-example weights / pieces of identical examples
+def test_report_is_byte_identical_with_or_without_the_compiled_kernel(monkeypatch, brier):
+    """Poisson path (forced at this size): the kernel and the numpy path draw the same weights and
+    sum the ranking metrics in the same order, so report.json is the same bytes."""
+    pytest.importorskip("numba")
+    import gate.stats
+    from gate.engine import evaluate
+    from gate.render import json_report
+    monkeypatch.setattr(gate.stats, "POISSON_MIN_UNITS", 0)
+    out = {}
+    for accel in ("numba", "numpy"):
+        monkeypatch.setenv("MODEL_GATE_ACCEL", accel)
+        out[accel] = json_report.render(evaluate(_policy(brier=brier), _binary()))
+    assert "Poisson" in out["numpy"]
+    assert out["numba"] == out["numpy"]
 
 
 def _one_plan():
