@@ -69,9 +69,11 @@ def test_rank_cells_give_every_ranking_metric_exactly(seed):
 @pytest.mark.parametrize("seed", range(8))
 @pytest.mark.parametrize("accel", ["numba", "numpy"])
 def test_rank_stats_equal_the_formulas(monkeypatch, seed, accel):
+    import gate.metrics.plan
     if accel == "numba":
         pytest.importorskip("numba")
     monkeypatch.setenv("MODEL_GATE_ACCEL", accel)
+    monkeypatch.setattr(gate.metrics.plan, "RANK_KERNEL_MIN", 0)
     rng = np.random.default_rng(seed)
     g = int(rng.choice([1, 3, 50, 400]))
     pos = rng.poisson(rng.choice([0.05, 0.5, 2.0]), (30, g))
@@ -93,6 +95,8 @@ def test_rank_stats_equal_the_formulas(monkeypatch, seed, accel):
 def test_rank_stats_kernel_gives_the_numpy_floats_bit_for_bit(monkeypatch, seed):
     """Reports must not depend on whether numba is installed."""
     pytest.importorskip("numba")
+    import gate.metrics.plan
+    monkeypatch.setattr(gate.metrics.plan, "RANK_KERNEL_MIN", 0)
     rng = np.random.default_rng(seed)
     g = int(rng.choice([1, 7, 5000]))
     counts = np.concatenate([rng.poisson(2.0, (16, g)), rng.poisson(0.3, (16, g))], axis=1)
@@ -301,10 +305,12 @@ def test_report_is_byte_identical_with_or_without_the_compiled_kernel(monkeypatc
     """Poisson path (forced at this size): the kernel and the numpy path draw the same weights and
     sum the ranking metrics in the same order, so report.json is the same bytes."""
     pytest.importorskip("numba")
+    import gate.metrics.plan
     import gate.stats
     from gate.engine import evaluate
     from gate.render import json_report
     monkeypatch.setattr(gate.stats, "POISSON_MIN_UNITS", 0)
+    monkeypatch.setattr(gate.metrics.plan, "RANK_KERNEL_MIN", 0)
     out = {}
     for accel in ("numba", "numpy"):
         monkeypatch.setenv("MODEL_GATE_ACCEL", accel)

@@ -196,6 +196,7 @@ class QuantityBuilder:
 
 
 FAST_RANKING = ("average_precision", "pr_auc", "roc_auc")
+RANK_KERNEL_MIN = 1 << 20     # block sums per chunk from which RankStats uses the compiled kernel
 
 
 def _ranked(idx: int, metric: Callable[[np.ndarray, np.ndarray], f.Result], fast: str | None) -> Quantity:
@@ -235,7 +236,7 @@ class RankStats:
     def __init__(self, sums: np.ndarray) -> None:
         pos, neg = positives(sums), negatives(sums)
         from gate.poisson import compiled
-        kernels = compiled()
+        kernels = compiled() if sums.size >= RANK_KERNEL_MIN else None   # small: not worth importing numba
         if kernels is not None:
             out = np.empty((6, sums.shape[0]))
             kernels.rank_sums(pos, neg, out)
