@@ -28,7 +28,7 @@ from gate.metrics.plan import QuantityBuilder, warm_class_groups
 from gate.policy import Policy
 from gate.readers import read_table
 from gate.report import Bar, Estimate, GateResult, Report, Reproducibility
-from gate.stats import StatPlan, compress, default_threads
+from gate.stats import StatPlan, compress, default_threads, parallel_map
 
 SMALL_SUPPORT = 100          # warn below this many examples on the smaller side of the gated class
 SMALL_SUPPORT_RANKING = 200  # ... for AP / PR-AUC / ROC-AUC, and for every metric with method: basic
@@ -49,7 +49,6 @@ def run_check(policy: Policy, candidate: str | Path, baseline: str | Path | None
         raise InputError(f"{first.path} ({first.metric} {first.bar_kind}) compares with a baseline, "
                          "but no --baseline was given", source=policy.path,
                          fix="pass --baseline FILE, or set decision.require_baseline: false")
-    from gate.stats import parallel_map
     paths = [candidate] + ([baseline] if baseline is not None else [])
     tables = parallel_map(read_table, paths)       # the first bad file's error wins, as when read in turn
     cand_table, base_table = tables[0], (tables[1] if baseline is not None else None)
@@ -167,7 +166,7 @@ def _run_bootstrap(policy: Policy, es: EvalSet, plan: StatPlan, quantities: dict
     import sys
     import time
 
-    from gate.stats import Bootstrap, Sums, components, jackknife_sums, parallel_map, run_all, subplan
+    from gate.stats import Bootstrap, Sums, components, jackknife_sums, run_all, subplan
 
     timing = os.environ.get("MODEL_GATE_TIMING", "") not in ("", "0")
     t0 = time.perf_counter()
