@@ -418,8 +418,8 @@ class Bootstrap:
         # when the caller allows it (no raw-count quantity such as support).
         self.poisson = (self.path == "index" and (path == "poisson" or (
             allow_poisson and path is None and self.n >= POISSON_MIN_UNITS)) and len(self._strata_ranges) == 1)
-        root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
-        self.key = int(root.generate_state(1, np.uint64)[0])     # the Poisson weights' stream
+        self._root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+        self.key = int(self._root.generate_state(1, np.uint64)[0])     # the Poisson weights' stream
         self._pieces: Pieces | None = None
         per = sum(b.size for b in plan.blocks) + self._per_resample_extra
         self.chunk = int(max(1, min(self.resamples, MAX_CHUNK, CHUNK_BUDGET // max(per, 1))))
@@ -677,7 +677,7 @@ class Bootstrap:
 
     def chunk_job(self, i: int, consume: Callable[[int, list[np.ndarray]], None]) -> Callable[[], None]:
         """Chunk ``i``'s draw and hand-over as one call (its seed is the ``i``-th child of the seed)."""
-        root = self.seed if isinstance(self.seed, np.random.SeedSequence) else np.random.SeedSequence(self.seed)
+        root = self._root
 
         def job() -> None:
             child = np.random.SeedSequence(root.entropy, spawn_key=tuple(root.spawn_key) + (i,))
@@ -691,14 +691,7 @@ def run_all(draws: list[tuple[Bootstrap, Callable[[int, list[np.ndarray]], None]
     one bootstrap's last chunk and the next one's first); results do not depend on the order."""
     jobs = [boot.chunk_job(i, consume) for boot, consume in draws
             for i in range(first, boot.n_chunks if last is None else min(last, boot.n_chunks))]
-    threads = default_threads() if threads is None else threads
-    if threads <= 1 or len(jobs) <= 1:
-        for job in jobs:
-            job()
-        return
-    with ThreadPoolExecutor(max_workers=min(threads, len(jobs))) as pool:
-        for future in [pool.submit(job) for job in jobs]:
-            future.result()
+    parallel_map(lambda job: job(), jobs, threads)
 
 
 def parallel_map(fn: Callable, items: list, threads: int | None = None) -> list:

@@ -17,7 +17,7 @@ import numpy as np
 from gate.align import EvalSet, Side
 from gate.metrics import formulas as f
 from gate.metrics.catalog import METRICS
-from gate.stats import Block, StatPlan
+from gate.stats import Block, StatPlan, parallel_map
 
 Quantity = Callable[[list[np.ndarray]], f.Result]
 ECE_BINS = 15
@@ -86,11 +86,15 @@ class QuantityBuilder:
 
         def make() -> Block:
             w = self._weight(side, rows)
-            kept = rows if side.weight is None else rows[w > 0]     # zero weights drop out of the ranking
-            positive = (side.y[kept] == class_index).astype(np.int64)
-            group = collapse_negative_runs(subset_groups(class_groups(side, class_index), kept), positive)
+            if side.weight is not None:                 # zero weights drop out of the ranking
+                keep = w > 0
+                rows_kept, w = rows[keep], w[keep]
+            else:
+                rows_kept = rows
+            positive = (side.y[rows_kept] == class_index).astype(np.int64)
+            group = collapse_negative_runs(subset_groups(class_groups(side, class_index), rows_kept), positive)
             g = int(group.max()) + 1 if group.size else 1
-            return Block(self._units(role, kept), group + g * positive, w if side.weight is None else w[w > 0], 2 * g)
+            return Block(self._units(role, rows_kept), group + g * positive, w, 2 * g)
         return self.plan.add(key, make)
 
     def rank_micro_block(self, role: str, target: Target) -> int:
@@ -334,15 +338,7 @@ def warm_class_groups(es: EvalSet, threads: int) -> None:
     releases the GIL, and a 20-class pair of models is 40 sorts of N scores."""
     pairs = [(side, c) for side in (es.candidate, es.baseline) if side is not None and side.scores is not None
              for c in ([1] if es.task == "binary" else range(es.n_classes))]
-    if threads <= 1 or len(pairs) <= 1:
-        for side, c in pairs:
-            class_groups(side, c)
-        return
-    from concurrent.futures import ThreadPoolExecutor
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        computed = list(pool.map(lambda pair: descending_groups(class_scores(*pair)), pairs))
-    for (side, c), groups in zip(pairs, computed):
-        side.memo[("groups", c)] = groups
+    parallel_map(lambda pair: class_groups(*pair), pairs, threads)
 
 
 def subset_groups(groups: np.ndarray, rows: np.ndarray) -> np.ndarray:
