@@ -4,7 +4,7 @@
 How to run (from the repository root)::
 
     pip install scikit-learn statsmodels      # generator-only dependencies
-    python examples/make_examples.py          # rewrites examples/{fraud,multiclass,canary}/
+    python examples/make_examples.py          # rewrites examples/{affairs,multiclass,canary}/
     python examples/make_examples.py --summary  # ... and prints scikit-learn point estimates
 
 Everything here is offline, seeded and deterministic: the data sets ship inside the installed
@@ -15,7 +15,7 @@ byte-identical files (tested with scikit-learn 1.9.1, statsmodels 0.15.0, numpy 
 
 Examples written (see examples/README.md for what each one demonstrates):
 
-* ``fraud/candidate.csv``, ``fraud/baseline.csv`` - binary, paired (same held-out rows, baseline
+* ``affairs/candidate.csv``, ``affairs/baseline.csv`` - binary, paired (same held-out rows, baseline
   file in a different row order), ~10% of rows unlabeled in both files (label latency).
 * ``multiclass/candidate.csv``, ``multiclass/candidate.jsonl``, ``multiclass/baseline.csv`` -
   ten digit classes ``zero`` .. ``nine``, paired, one ``score_<class>`` column per class.
@@ -131,7 +131,7 @@ def binary_models():
     return y_te, p_cand, p_base, bands
 
 
-def make_fraud(out: Path, y, p_cand, p_base, bands, rng: np.random.Generator) -> dict:
+def make_affairs(out: Path, y, p_cand, p_base, bands, rng: np.random.Generator) -> dict:
     n = len(y)
     # Request ids in arrival order: a random permutation of the held-out rows (the survey file is
     # sorted by outcome, so its row order must not leak into ids or into which rows are unlabeled).
@@ -147,8 +147,8 @@ def make_fraud(out: Path, y, p_cand, p_base, bands, rng: np.random.Generator) ->
     # The baseline file lists the same rows in another order: artifacts are joined on the id.
     rows_b = [rows_b[j] for j in rng.permutation(n)]
     header = ["request_id", "y_true", "p_affair", "age_band"]
-    write_csv(out / "fraud" / "candidate.csv", header, rows_c)
-    write_csv(out / "fraud" / "baseline.csv", header, rows_b)
+    write_csv(out / "affairs" / "candidate.csv", header, rows_c)
+    write_csv(out / "affairs" / "baseline.csv", header, rows_b)
     return {"rows": n, "unlabeled": n_unlabeled}
 
 
@@ -266,9 +266,9 @@ def summary(out: Path) -> None:
             )
 
     kw = {"keep_default_na": False, "dtype": {"y_true": str}}
-    print("fraud (threshold 0.35):")
-    binary_block("candidate", pd.read_csv(out / "fraud" / "candidate.csv", **kw))
-    binary_block("baseline", pd.read_csv(out / "fraud" / "baseline.csv", **kw))
+    print("affairs (threshold 0.35):")
+    binary_block("candidate", pd.read_csv(out / "affairs" / "candidate.csv", **kw))
+    binary_block("baseline", pd.read_csv(out / "affairs" / "baseline.csv", **kw))
     print("canary (threshold 0.35):")
     binary_block("candidate", pd.read_csv(out / "canary" / "candidate.csv.gz", **kw))
     binary_block("baseline", pd.read_csv(out / "canary" / "baseline.csv", **kw))
@@ -295,7 +295,7 @@ def main() -> None:
 
     y, p_cand, p_base, bands = binary_models()
     info = {
-        "fraud": make_fraud(args.out, y, p_cand, p_base, bands, np.random.default_rng(SEED)),
+        "affairs": make_affairs(args.out, y, p_cand, p_base, bands, np.random.default_rng(SEED)),
         "canary": make_canary(args.out, y, p_cand, p_base, bands, np.random.default_rng(SEED + 1)),
         "multiclass": make_multiclass(args.out),
     }

@@ -72,7 +72,7 @@ def _setup(tmp_path: Path, api_url: str) -> dict[str, str]:
         "GITHUB_WORKFLOW": "model-gate",
         "GITHUB_OUTPUT": str(fc / "set_output"), "GITHUB_STEP_SUMMARY": str(fc / "step_summary"),
         # as action.yml's runs.env maps them
-        "INPUT_POLICY": "policies/fraud.yml", "INPUT_CANDIDATE": "data/candidate.csv",
+        "INPUT_POLICY": "policies/affairs.yml", "INPUT_CANDIDATE": "data/candidate.csv",
         "INPUT_BASELINE": "data/baseline.csv",
         "INPUT_OUT_DIR": "model-gate-report", "INPUT_COMMENT": "auto",
         "INPUT_GITHUB_TOKEN": ACTIONS_TOKEN, "INPUT_FAIL_ON_INCONCLUSIVE": "false",

@@ -66,8 +66,8 @@ def test_empty_string_counts_as_unset() -> None:
 
 def test_full_argv_with_defaults() -> None:
     env = _env(
-        INPUT_POLICY="policies/fraud.yml",
-        INPUT_CANDIDATE="examples/fraud/candidate.csv",
+        INPUT_POLICY="policies/affairs.yml",
+        INPUT_CANDIDATE="examples/affairs/candidate.csv",
         INPUT_BASELINE="",
         INPUT_OUT_DIR="",
         INPUT_COMMENT="",
@@ -76,8 +76,8 @@ def test_full_argv_with_defaults() -> None:
     )
     assert action_argv(env) == [
         "check",
-        "--policy", f"{WS}/policies/fraud.yml",
-        "--candidate", f"{WS}/examples/fraud/candidate.csv",
+        "--policy", f"{WS}/policies/affairs.yml",
+        "--candidate", f"{WS}/examples/affairs/candidate.csv",
         "--out-dir", f"{WS}/model-gate-report",
         "--comment", "auto",
     ]

@@ -241,7 +241,7 @@ def _template_parts() -> tuple[dict, str]:
     return yaml.safe_load(header), body
 
 
-TEST_VALUES = {"policy": "policies/fraud.yml", "candidate": "preds/candidate.csv",
+TEST_VALUES = {"policy": "policies/affairs.yml", "candidate": "preds/candidate.csv",
                "baseline": "preds/base line.csv"}
 
 
@@ -338,7 +338,7 @@ def test_component_script_builds_the_intended_argv(tmp_path: Path, baseline: str
                          capture_output=True, text=True, timeout=30)
     assert res.returncode == 0, res.stderr
     argv = json.loads(res.stdout)
-    want = ["check", "--policy", "policies/fraud.yml", "--candidate", "preds/candidate.csv"]
+    want = ["check", "--policy", "policies/affairs.yml", "--candidate", "preds/candidate.csv"]
     if baseline:
         want += ["--baseline", baseline]
     want += ["--out-dir", "model-gate", "--comment", "auto", "--dotenv", "model-gate/gate.env"]

@@ -13,8 +13,8 @@ import pytest
 from gate.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[1]
-FRAUD = ["--policy", str(ROOT / "policies/fraud.yml"), "--candidate", str(ROOT / "examples/fraud/candidate.csv"),
-         "--baseline", str(ROOT / "examples/fraud/baseline.csv")]
+FRAUD = ["--policy", str(ROOT / "policies/affairs.yml"), "--candidate", str(ROOT / "examples/affairs/candidate.csv"),
+         "--baseline", str(ROOT / "examples/affairs/baseline.csv")]
 LOCAL_ENV = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "GITLAB", "CI_", "INPUT_"))}
 
 
@@ -82,7 +82,7 @@ gates:
   - metric: recall
     min: 0.95
 """)
-    args = ["check", "--policy", policy, "--candidate", str(ROOT / "examples/fraud/candidate.csv")]
+    args = ["check", "--policy", policy, "--candidate", str(ROOT / "examples/affairs/candidate.csv")]
     assert main(args) == 1
     assert "FAIL" in capsys.readouterr().out
     assert main(args + ["--exit-zero", "--format", "json"]) == 0

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 OUTPUTS = ("report.json", "report.md", "junit.xml", "report.html")
 CI_PREFIXES = ("GITHUB_", "GITLAB_", "CI_", "INPUT_", "RUNNER_", "MODEL_GATE_")
 EXAMPLES = {
-    "fraud": ["policies/fraud.yml", "examples/fraud/candidate.csv", "examples/fraud/baseline.csv"],
+    "affairs": ["policies/affairs.yml", "examples/affairs/candidate.csv", "examples/affairs/baseline.csv"],
     "canary": ["policies/canary.yml", "examples/canary/candidate.csv.gz", "examples/canary/baseline.csv"],
 }
 
@@ -89,7 +89,7 @@ def _snapshot(*roots: Path) -> dict[str, tuple[int, int]]:
 
 
 def _writes_outside(tmp_path: Path) -> tuple[list[str], list[str], Path]:
-    cwd, args = _workdir(tmp_path / "work", "fraud")
+    cwd, args = _workdir(tmp_path / "work", "affairs")
     home, tmpdir = tmp_path / "home", tmp_path / "tmp"
     home.mkdir()
     tmpdir.mkdir()
@@ -139,7 +139,7 @@ def no_network(monkeypatch):
 
 
 def test_local_check_and_publish_never_touch_the_network(no_network, tmp_path: Path, capsys) -> None:
-    policy, cand, base = (str(ROOT / p) for p in EXAMPLES["fraud"])
+    policy, cand, base = (str(ROOT / p) for p in EXAMPLES["affairs"])
     out = tmp_path / "out"
     code = main(["check", "--policy", policy, "--candidate", cand, "--baseline", base, "--out-dir", str(out),
                  "--comment-file", str(tmp_path / "comment.md")])

@@ -45,7 +45,7 @@ def test_dry_include_is_valid_gitlab_ci(tmp_path):
 
 def test_dry_include_gates_the_bundled_example():
     job = merged_pipeline()["model-gate"]
-    assert job["variables"]["MODEL_GATE_INPUT_POLICY"] == "policies/fraud.yml"
+    assert job["variables"]["MODEL_GATE_INPUT_POLICY"] == "policies/affairs.yml"
     for key in ("MODEL_GATE_INPUT_POLICY", "MODEL_GATE_INPUT_CANDIDATE", "MODEL_GATE_INPUT_BASELINE"):
         assert (ROOT / job["variables"][key]).is_file()
     assert job["artifacts"]["when"] == "always" and "junit" in job["artifacts"]["reports"]

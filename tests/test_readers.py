@@ -30,7 +30,7 @@ def test_jsonl_and_csv_give_the_same_report():
 def test_gzip_and_parquet_read_like_csv(tmp_path):
     pa = pytest.importorskip("pyarrow")
     import pyarrow.parquet as pq
-    source = ROOT / "examples/fraud/candidate.csv"
+    source = ROOT / "examples/affairs/candidate.csv"
     csv_table = read_table(source)
     gz = tmp_path / "c.csv.gz"
     gz.write_bytes(gzip.compress(source.read_bytes()))
@@ -40,8 +40,8 @@ def test_gzip_and_parquet_read_like_csv(tmp_path):
     pq.write_table(pa.table(columns), tmp_path / "c.parquet")
     pq_table = read_table(tmp_path / "c.parquet")
     assert pq_table.n_rows == csv_table.n_rows and pq_table.columns["request_id"] == csv_table.columns["request_id"]
-    policy = load_policy(ROOT / "policies/fraud.yml")
-    base = ROOT / "examples/fraud/baseline.csv"
+    policy = load_policy(ROOT / "policies/affairs.yml")
+    base = ROOT / "examples/affairs/baseline.csv"
     gates_csv = [g.to_dict() for g in run_check(policy, source, base).gates]
     gates_pq = [g.to_dict() for g in run_check(policy, tmp_path / "c.parquet", base).gates]
     assert gates_csv == gates_pq
@@ -65,9 +65,9 @@ def test_jsonl_missing_keys_are_null_and_blank_lines_skipped(tmp_path):
 
 
 def test_unlabeled_rows_count_toward_label_coverage():
-    report = run_check(load_policy(ROOT / "policies/fraud.yml"), ROOT / "examples/fraud/candidate.csv",
-                       ROOT / "examples/fraud/baseline.csv")
-    rows = read_table(ROOT / "examples/fraud/candidate.csv")
+    report = run_check(load_policy(ROOT / "policies/affairs.yml"), ROOT / "examples/affairs/candidate.csv",
+                       ROOT / "examples/affairs/baseline.csv")
+    rows = read_table(ROOT / "examples/affairs/candidate.csv")
     unlabeled = sum(1 for v in rows.columns["y_true"] if v.strip() == "")
     assert unlabeled > 0
     assert report.data.n_candidate == rows.n_rows - unlabeled

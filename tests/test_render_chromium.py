@@ -124,9 +124,9 @@ def test_bundled_example_report_renders_with_forest_plot(tmp_path):
     """The acceptance case verbatim: report.html of the bundled example, as `model-gate check` writes it."""
     from gate.cli.main import main
     out = tmp_path / "out"
-    assert main(["check", "--policy", str(REPO / "policies/fraud.yml"),
-                 "--candidate", str(REPO / "examples/fraud/candidate.csv"),
-                 "--baseline", str(REPO / "examples/fraud/baseline.csv"), "--out-dir", str(out)]) == 0
+    assert main(["check", "--policy", str(REPO / "policies/affairs.yml"),
+                 "--candidate", str(REPO / "examples/affairs/candidate.csv"),
+                 "--baseline", str(REPO / "examples/affairs/baseline.csv"), "--out-dir", str(out)]) == 0
     proc = run_chromium(out / "report.html", tmp_path, "--dump-dom")
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert console_errors(proc.stderr) == [], console_errors(proc.stderr)

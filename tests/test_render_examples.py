@@ -22,7 +22,7 @@ from test_render_markdown import check_golden
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = {
-    "fraud": ("policies/fraud.yml", "examples/fraud/candidate.csv", "examples/fraud/baseline.csv"),
+    "affairs": ("policies/affairs.yml", "examples/affairs/candidate.csv", "examples/affairs/baseline.csv"),
     "multiclass": ("policies/multiclass.yml", "examples/multiclass/candidate.csv", "examples/multiclass/baseline.csv"),
     "canary": ("policies/canary.yml", "examples/canary/candidate.csv.gz", "examples/canary/baseline.csv"),
 }
@@ -70,7 +70,7 @@ def test_junit_valid_for_every_example(reports, name):
 @pytest.mark.skipif(not plots.available(), reason="matplotlib not installed (model-gate[plots])")
 def test_example_html_in_chromium(reports, tmp_path):
     page = tmp_path / "report.html"
-    page.write_text(H.render(reports["fraud"]), encoding="utf-8")
+    page.write_text(H.render(reports["affairs"]), encoding="utf-8")
     proc = run_chromium(page, tmp_path, "--dump-dom")
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert console_errors(proc.stderr) == []

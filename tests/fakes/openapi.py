@@ -1,4 +1,4 @@
-"""GitHub's OpenAPI description (shared/reference subset): validation with openapi-core, and
+"""GitHub's OpenAPI description (the subset vendored in tests/vendor/): validation with openapi-core, and
 schema-valid response objects for the fake.
 
 Every exchange with the fake GitHub is validated: the request against the operation it resolves to
@@ -16,7 +16,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-SPEC_PATH = Path(__file__).resolve().parents[2].parent / "shared/reference/github-rest-subset.openapi.json"
+SPEC_PATH = Path(__file__).resolve().parents[1] / "vendor" / "github-rest-subset.openapi.json"
 SERVER = "https://api.github.com"
 
 
