@@ -480,15 +480,41 @@ def _fast_slices(t: Table, col: str, rows: np.ndarray) -> np.ndarray | None:
 
 
 def _fast_order(cand_ids: np.ndarray, base_ids: np.ndarray) -> np.ndarray | None:
-    """Position of every candidate id among the baseline's ids (-1 when absent), by a hash join."""
+    """Position of every candidate id among the baseline's ids (-1 when absent): a pyarrow hash join,
+    or, without pyarrow (the core install), a numpy sort join. Baseline ids are distinct (checked).
+    None when the ids cannot be compared that way (the per-row join then runs)."""
     try:
         import pyarrow as pa
         import pyarrow.compute as pc
+    except ImportError:
+        return _sort_order(cand_ids, base_ids)
+    try:
         c, b = pa.array(cand_ids, type=pa.string()), pa.array(base_ids, type=pa.string())
-    except (ImportError, pa.ArrowInvalid, pa.ArrowTypeError):
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
         return None
     found = pc.index_in(c, value_set=b)
     return np.asarray(pc.fill_null(found, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _sort_order(cand_ids: np.ndarray, base_ids: np.ndarray) -> np.ndarray | None:
+    """:func:`_fast_order` in numpy: sort the baseline's ids once, binary-search every candidate id.
+    numpy's fixed-width strings drop trailing NULs, so ids holding a NUL take the per-row join."""
+    try:
+        if "\x00" in "".join(cand_ids.tolist()) + "".join(base_ids.tolist()):
+            return None
+    except TypeError:   # a non-text id
+        return None
+    try:
+        c, b = np.asarray(cand_ids, dtype=str), np.asarray(base_ids, dtype=str)
+    except (TypeError, ValueError):
+        return None
+    if b.size == 0:
+        return np.full(c.size, -1, dtype=np.int64)
+    by_id = np.argsort(b, kind="stable")
+    at = np.minimum(np.searchsorted(b[by_id], c), b.size - 1)
+    order = by_id[at].astype(np.int64)
+    order[b[order] != c] = -1
+    return order
 
 
 def _empty(v: object) -> bool:

@@ -1,0 +1,87 @@
+"""The core install (``pip install .``: no pyarrow, matplotlib or numba) gates large paired files.
+
+``.ci/run`` runs the whole suite in a second virtual environment that has none of the optional
+extras, where these tests exercise the fallbacks for real. In the full environment the same tests
+also hide pyarrow (an import of it raises ImportError, as in the core install) and compare the
+report with the one the pyarrow paths give: the fallbacks must not change a single byte.
+"""
+
+from __future__ import annotations
+
+import builtins
+import importlib.util
+import json
+import sys
+
+import numpy as np
+import pytest
+
+from gate.cli.main import main
+
+N_ROWS = 100_000   # >= 10^5: the vectorised join and CSV paths are taken (FAST_JOIN_MIN_ROWS, 1 MiB)
+
+POLICY = """version: 1
+name: core-install
+task: binary
+positive_class: "1"
+bootstrap: {resamples: 200, seed: 3}
+gates:
+  - metric: recall
+    min: 0.5
+  - metric: f1
+    max_drop: 0.05
+  - metric: roc_auc
+    max_drop: 0.02
+"""
+
+
+def _write_pair(tmp_path):
+    """Candidate and baseline on the same ids, the baseline in another row order."""
+    rng = np.random.default_rng(11)
+    y = rng.integers(0, 2, N_ROWS)
+    cand = np.clip(0.35 * y + rng.uniform(0, 0.65, N_ROWS), 0, 1)
+    base = np.clip(0.30 * y + rng.uniform(0, 0.70, N_ROWS), 0, 1)
+    order = rng.permutation(N_ROWS)
+    (tmp_path / "policy.yml").write_text(POLICY, encoding="utf-8")
+    for name, scores, rows in (("candidate.csv", cand, range(N_ROWS)), ("baseline.csv", base, order)):
+        lines = ["id,label,score"] + [f"id{i:06d},{y[i]},{scores[i]:.4f}" for i in rows]
+        (tmp_path / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _check(tmp_path, out: str) -> tuple[int, bytes]:
+    code = main(["check", "--policy", str(tmp_path / "policy.yml"), "--candidate", str(tmp_path / "candidate.csv"),
+                 "--baseline", str(tmp_path / "baseline.csv"), "--out-dir", str(tmp_path / out), "--format", "json"])
+    return code, (tmp_path / out / "report.json").read_bytes()
+
+
+def _hide_pyarrow(monkeypatch) -> None:
+    """Make ``import pyarrow`` (and its submodules) fail the way it does when it is not installed."""
+    for name in [m for m in sys.modules if m == "pyarrow" or m.startswith("pyarrow.")]:
+        monkeypatch.delitem(sys.modules, name)
+    real_import = builtins.__import__
+
+    def fake_import(name, *args, **kwargs):
+        if name == "pyarrow" or name.startswith("pyarrow."):
+            raise ImportError(f"No module named '{name}'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", fake_import)
+
+
+def test_large_paired_check_without_pyarrow(tmp_path, monkeypatch, capsys):
+    _write_pair(tmp_path)
+    _hide_pyarrow(monkeypatch)
+    code, report = _check(tmp_path, "out")
+    assert code in (0, 1), capsys.readouterr().err
+    data = json.loads(report)["data"]
+    assert (data["pairing"], data["n_candidate"], data["n_baseline"]) == ("paired", N_ROWS, N_ROWS)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("pyarrow") is None, reason="pyarrow not installed: nothing to compare")
+def test_the_fallbacks_give_the_same_report_bytes(tmp_path, monkeypatch):
+    _write_pair(tmp_path)
+    code_fast, fast = _check(tmp_path, "fast")
+    with monkeypatch.context() as m:
+        _hide_pyarrow(m)
+        code_core, core = _check(tmp_path, "core")
+    assert (code_core, core.replace(b"/core/", b"/fast/")) == (code_fast, fast)
