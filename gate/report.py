@@ -380,6 +380,33 @@ class Report:
     def tool_version(self) -> str:
         return self.reproducibility.tool_version
 
+    @property
+    def passed(self) -> bool:
+        """The verdict is pass (warnings and non-blocking inconclusive gates allowed)."""
+        return self.verdict == "pass"
+
+    @property
+    def failed(self) -> tuple[GateResult, ...]:
+        """The blocking gates that failed, in policy order (the ones that make the verdict fail)."""
+        return tuple(g for g in self.gates if g.blocking and g.status == "fail")
+
+    @property
+    def inconclusive(self) -> tuple[GateResult, ...]:
+        """The blocking gates the data could not decide, in policy order."""
+        return tuple(g for g in self.gates if g.blocking and g.status == "inconclusive")
+
+    def to_json(self) -> str:
+        """report.json, byte for byte as ``model-gate check --out-dir`` writes it."""
+        from gate.render import json_report
+
+        return json_report.render(self)
+
+    def to_markdown(self, *, chart: str = "mermaid") -> str:
+        """report.md (the PR/MR comment body), as ``model-gate check --out-dir`` writes it."""
+        from gate.render import markdown
+
+        return markdown.render(self, chart=chart)
+
     def gates_worst_first(self) -> list[GateResult]:
         """Gates ordered for display: blocking failures, inconclusive, warnings, passes; stable."""
         def rank(g: GateResult) -> int:

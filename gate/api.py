@@ -1,0 +1,171 @@
+"""The public Python API: load a policy, gate files, tables or arrays, get the :class:`Report`.
+
+The CLI is a client of these functions, so a notebook, a pytest test and ``model-gate check`` give
+the same Report (and, through the renderers, the same bytes) for the same inputs and seed.
+
+Parameter names follow ``scipy.stats.bootstrap`` and scikit-learn where they have one:
+``n_resamples`` and ``confidence_level`` override the policy's ``bootstrap.resamples`` and
+``bootstrap.confidence``; ``y_true``, ``y_pred``, ``y_score``, ``sample_weight``, ``labels`` and
+``pos_label`` mean what they mean in ``sklearn.metrics``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any, Union
+
+import numpy as np
+
+from gate.align import build_evalset
+from gate.engine import evaluate
+from gate.errors import UsageError
+from gate.policy import BARS, Policy, build_policy
+from gate.policy import load_policy as _load_policy_file
+from gate.readers import Table, read_table
+from gate.report import Report
+from gate.sources import is_in_memory, table_from_memory
+
+PathLike = Union[str, "os.PathLike[str]"]
+Source = Any   # a path, a pandas DataFrame, a pyarrow Table, or a mapping of column name -> values
+ARRAYS_POLICY_NAME = "arrays"
+
+
+def load_policy(policy: PathLike | Mapping[str, Any] | Policy) -> Policy:
+    """A validated, typed Policy from a YAML file path or from the mapping a YAML file would hold
+    (a Policy is returned as it is). Raises :class:`gate.PolicyError` with a one-line cause."""
+    if isinstance(policy, Policy):
+        return policy
+    if isinstance(policy, Mapping):
+        doc = json.loads(json.dumps(policy))   # a plain, private copy (and non-JSON values refused early)
+        sha = hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
+        return build_policy(doc, source="<policy>", sha256=sha)
+    return _load_policy_file(policy)
+
+
+def check(policy: PathLike | Mapping[str, Any] | Policy, candidate: Source, baseline: Source | None = None, *,
+          seed: int | None = None, n_resamples: int | None = None, confidence_level: float | None = None,
+          command: Sequence[str] = ()) -> Report:
+    """Evaluate every gate of ``policy`` on the candidate's (and baseline's) predictions.
+
+    ``candidate``/``baseline``: a file path (.csv, .csv.gz, .jsonl, .parquet), a pandas DataFrame, a
+    pyarrow Table or a mapping of column name → values, with the columns the policy's ``data:``
+    section names. Raises :class:`gate.GateError` (exit code 2 in the CLI) on a bad policy or input.
+    """
+    pol = _with_overrides(load_policy(policy), seed, n_resamples, confidence_level)
+    if baseline is None and pol.needs_baseline and pol.decision.require_baseline:
+        first = next(g for g in pol.gates if g.comparative)
+        raise UsageError(f"{first.path} ({first.metric} {first.bar_kind}) compares with a baseline, "
+                         "but no baseline was given", source=pol.path,
+                         fix="pass baseline=..., or set decision.require_baseline: false")
+    tables = _read_all([("<candidate>", candidate)] + ([("<baseline>", baseline)] if baseline is not None else []))
+    evalset = build_evalset(pol, tables[0], tables[1] if baseline is not None else None)
+    return evaluate(pol, evalset, command=command)
+
+
+def check_arrays(policy: PathLike | Mapping[str, Any] | Sequence[Mapping[str, Any]] | Policy, y_true: Any,
+                 y_pred: Any = None, y_score: Any = None, *, baseline_pred: Any = None, baseline_score: Any = None,
+                 sample_weight: Any = None, labels: Sequence[Any] | None = None, pos_label: Any = None,
+                 seed: int | None = None, n_resamples: int | None = None,
+                 confidence_level: float | None = None) -> Report:
+    """Gate arrays shaped like scikit-learn's metric arguments.
+
+    ``policy`` is a policy (path, mapping or Policy), or just its gates: one gate mapping such as
+    ``{"metric": "recall", "min": 0.9}`` or a list of them, in which case the task is binary for at
+    most two labels (``pos_label`` as in scikit-learn: default 1) and multiclass otherwise.
+    ``y_score``: binary, the positive class's score (1-D); multiclass, ``(n, n_classes)`` in
+    ``labels`` order (the sorted labels by default). ``baseline_pred``/``baseline_score`` are the
+    baseline model's predictions on the same examples: its gates are paired.
+    """
+    y_true = list(np.asarray(y_true).tolist())
+    labels = _labels(labels, y_true, y_pred, baseline_pred)
+    pol = _arrays_policy(policy, labels, pos_label)
+    cand = _arrays_table("<candidate>", pol, labels, y_true, y_pred, y_score, sample_weight)
+    base = None
+    if baseline_pred is not None or baseline_score is not None:
+        base = _arrays_table("<baseline>", pol, labels, y_true, baseline_pred, baseline_score, sample_weight)
+    return check(pol, cand, base, seed=seed, n_resamples=n_resamples, confidence_level=confidence_level)
+
+
+def _with_overrides(policy: Policy, seed: int | None, n_resamples: int | None,
+                    confidence_level: float | None) -> Policy:
+    """The policy with ``bootstrap`` fields replaced, validated by the same schema as the YAML."""
+    changes = {k: v for k, v in (("seed", seed), ("resamples", n_resamples), ("confidence", confidence_level))
+               if v is not None}
+    if not changes:
+        return policy
+    probe = {"version": 1, "name": "x", "task": "multiclass", "gates": [{"metric": "accuracy", "min": 0}],
+             "bootstrap": {**dataclasses.asdict(policy.bootstrap), **changes}}
+    build_policy(probe, source="arguments")          # the schema's ranges apply to the overrides too
+    return dataclasses.replace(policy, bootstrap=dataclasses.replace(policy.bootstrap, **changes))
+
+
+def _read_all(sources: list[tuple[str, Source]]) -> list[Table]:
+    from gate.stats import parallel_map
+
+    def read(item: tuple[str, Source]) -> Table:
+        name, source = item
+        if isinstance(source, Table):
+            return source
+        if isinstance(source, (str, os.PathLike)):
+            return read_table(source)
+        if is_in_memory(source):
+            return table_from_memory(source, name)
+        raise UsageError(f"{name[1:-1]} is a {type(source).__name__}", source="arguments",
+                         fix="pass a file path, a pandas DataFrame, a pyarrow Table or a mapping of columns")
+
+    return parallel_map(read, sources)     # the first bad source's error wins, as when read in turn
+
+
+def _labels(labels: Sequence[Any] | None, *columns: Any) -> list[Any]:
+    """``labels`` as given, else the sorted distinct values of the label and prediction arrays."""
+    if labels is not None:
+        return list(np.asarray(labels).tolist())
+    values = set()
+    for column in columns:
+        if column is not None:
+            values.update(np.asarray(column).tolist())
+    try:
+        return sorted(values)
+    except TypeError:
+        raise UsageError("labels mix types that cannot be sorted", source="arguments",
+                         fix="pass labels=[...] in the order you want") from None
+
+
+def _arrays_policy(policy: Any, labels: list[Any], pos_label: Any) -> Policy:
+    gates = [policy] if isinstance(policy, Mapping) and any(b in policy for b in BARS) else policy
+    if isinstance(policy, (Policy, str, os.PathLike)) or (isinstance(policy, Mapping) and gates is policy):
+        return load_policy(policy)
+    task = "binary" if len(labels) <= 2 else "multiclass"
+    doc: dict[str, Any] = {"version": 1, "name": ARRAYS_POLICY_NAME, "task": task,
+                           "classes": [str(c) for c in labels], "gates": list(gates)}
+    if task == "binary":
+        positive = 1 if pos_label is None else pos_label
+        if positive not in labels:
+            raise UsageError(f"pos_label={positive!r} is not one of the labels {labels!r}", source="arguments",
+                             fix="pass pos_label= naming the positive class")
+        doc["positive_class"] = str(positive)
+    return load_policy(doc)
+
+
+def _arrays_table(name: str, policy: Policy, labels: list[Any], y_true: list[Any], y_pred: Any,
+                  y_score: Any, sample_weight: Any) -> Table:
+    data = policy.data
+    columns: dict[str, Any] = {data.id: list(range(len(y_true))), data.label: y_true}
+    if y_pred is not None:
+        columns[data.prediction] = np.asarray(y_pred)
+    if y_score is not None:
+        scores = np.asarray(y_score, dtype=float)
+        if scores.ndim == 1:
+            columns[data.score] = scores
+        elif scores.ndim == 2 and scores.shape[1] == len(labels):
+            columns.update({f"{data.score_prefix}{c}": scores[:, j] for j, c in enumerate(labels)})
+        else:
+            raise UsageError(f"{name[1:-1]} scores have shape {scores.shape}; expected (n,) or (n, {len(labels)})",
+                             source="arguments", fix="one score column per label, in labels order")
+    if sample_weight is not None:
+        columns[data.weight] = np.asarray(sample_weight, dtype=float)
+    return table_from_memory(columns, name)
