@@ -1,41 +1,22 @@
-"""The ``label_coverage`` gate: labeled / all candidate rows, decided on an exact (Clopper–Pearson)
-binomial interval instead of a bootstrap.
+"""The ``label_coverage`` gate: labeled / all candidate rows, decided on the exact Clopper–Pearson
+interval and test (:class:`gate.exact.ClopperPearson`) instead of a bootstrap. Its exact p-value
+takes its place in the Holm family like any bootstrap gate's, so the verdict does not depend on
+where the gate stands in the policy.
 """
 
 from __future__ import annotations
 
-import numpy as np
-from scipy.special import betaincinv
-
 from gate.align import EvalSet
 from gate.decide import Check, Decision
+from gate.exact import ClopperPearson
 from gate.expand import Expanded
-from gate.intervals import Distribution
 from gate.messages import gate_message
 from gate.report import Bar, Estimate, GateResult
 
 
-def coverage_check(es: EvalSet, g: Expanded, confidence: float) -> Check:
-    labeled, rows = es.candidate.n_labeled, es.candidate.n_rows
-    dist = Distribution(labeled / rows, np.array([]), 0, "percentile")
-    return Check(_ClopperPearson(labeled, rows, dist), g.op, g.threshold, g.spec.severity == "error", rows)
-
-
-class _ClopperPearson(Distribution):
-    """Exact binomial endpoints for label coverage, through the Distribution interface."""
-
-    def __init__(self, k: int, n: int, base: Distribution) -> None:
-        super().__init__(base.estimate, np.array([base.estimate, base.estimate]), 0, "exact")
-        self.k, self.n = k, n
-
-    def lower(self, alpha: float) -> float:
-        return 0.0 if self.k == 0 else float(betaincinv(self.k, self.n - self.k + 1, alpha))
-
-    def upper(self, alpha: float) -> float:
-        return 1.0 if self.k == self.n else float(betaincinv(self.k + 1, self.n - self.k, 1 - alpha))
-
-    def share_beyond(self, threshold: float, op: str) -> float:
-        return 1.0
+def coverage_check(es: EvalSet, g: Expanded) -> Check:
+    exact = ClopperPearson(es.candidate.n_labeled, es.candidate.n_rows)
+    return Check(exact, g.op, g.threshold, g.spec.severity == "error", es.candidate.n_rows)
 
 
 def coverage_result(es: EvalSet, g: Expanded, check: Check, d: Decision, confidence: float) -> GateResult:
@@ -52,5 +33,5 @@ def coverage_result(es: EvalSet, g: Expanded, check: Check, d: Decision, confide
         direction="higher", candidate=cand, baseline=base, delta=None, tested=tested, n=es.candidate.n_rows,
         support=None, status=d.status, severity=g.spec.severity, reason=d.reason,
         message=gate_message(g, d, tested, check) + f" ({es.candidate.n_labeled:,} of {es.candidate.n_rows:,} rows labeled)",
-        confidence=confidence, p_value=None, needed_n=d.needed_n,
+        confidence=confidence, p_value=d.p_value, needed_n=d.needed_n,
     )

@@ -8,7 +8,8 @@ operator (``">="`` or ``"<="``). With one-sided tail ``α = (1 − confidence)/2
   adjustment (Berger 1982).
 - **fail** when the fail-side endpoint misses the bar (``upper(α_i) < t`` for ``>=``), where ``α_i``
   is adjusted over the family of blocking gates: ``none`` → α, ``bonferroni`` → α/m, ``holm`` → the
-  step-down α/(m − j) in order of the bootstrap p-values, stopping at the first gate that does not fail.
+  step-down α/(m − j) in order of each gate's own p-value (its interval method's: percentile, basic,
+  BCa or exact), stopping at the first gate that does not fail.
 - **inconclusive** otherwise (the interval straddles the bar), or when forced by a guard (undefined
   estimate, too few examples, too many undefined resamples).
 
@@ -21,14 +22,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from gate.intervals import Distribution
+from gate.intervals import IntervalSource
 
 
 @dataclass
 class Check:
     """One gate's decision input. ``forced`` is a (reason, explanation) that makes it inconclusive."""
 
-    distribution: Distribution | None
+    distribution: IntervalSource | None
     op: str
     threshold: float
     blocking: bool
@@ -51,8 +52,7 @@ def decide_all(checks: list[Check], confidence: float, multiple_testing: str) ->
     alpha = (1.0 - confidence) / 2.0
     fail_alpha = [alpha] * len(checks)
     family = [i for i, c in enumerate(checks) if c.blocking and c.forced is None and c.distribution is not None]
-    p_values: dict[int, float] = {i: checks[i].distribution.share_beyond(checks[i].threshold, checks[i].op)
-                                  for i in family}
+    p_values = {i: _p_value(checks[i]) for i in family}
     m = len(family)
     if multiple_testing == "bonferroni" and m:
         for i in family:
@@ -66,6 +66,12 @@ def decide_all(checks: list[Check], confidence: float, multiple_testing: str) ->
                 stopped = True
                 retained.add(i)
     return [_decide(c, alpha, fail_alpha[i], p_values.get(i), i in retained) for i, c in enumerate(checks)]
+
+
+def _p_value(check: Check) -> float:
+    d = check.distribution
+    assert d is not None
+    return d.p_value(check.threshold, check.op)
 
 
 def _misses(check: Check, fail_alpha: float) -> bool:

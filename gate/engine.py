@@ -416,7 +416,7 @@ def _decide(policy: Policy, es: EvalSet, gates: list[Expanded], series: dict) ->
     measured: list[_Measured | None] = []
     for g in gates:
         if METRICS[g.spec.metric].family == "coverage":
-            checks.append(coverage_check(es, g, confidence))
+            checks.append(coverage_check(es, g))
             measured.append(None)
             continue
         cand = series[(g.id, "candidate")]

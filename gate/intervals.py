@@ -12,15 +12,39 @@ decision rule uses different tail levels on its pass and fail sides (multiple-te
   replicate on one side of θ̂) BCa is undefined and the percentile endpoint is used, with a note.
 
 Replicates where the metric was undefined are excluded and counted (``undefined``).
+
+``p_value(threshold, op)`` is each method's own p-value for failing a bar: the smallest tail level
+at which that method's fail-side endpoint misses the threshold, so Holm's step-down orders gates by
+the same rule that decides them. :class:`IntervalSource` is what the decision rule needs of any
+interval method: the bootstrap's :class:`Distribution` and exact methods (:mod:`gate.exact`) alike.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 from scipy.special import ndtr, ndtri
+
+
+class IntervalSource(Protocol):
+    """One-sided endpoints and a p-value for failing a bar, whatever method computes them."""
+
+    estimate: float
+    method: str
+
+    @property
+    def usable(self) -> bool: ...
+
+    def lower(self, alpha: float) -> float: ...
+
+    def upper(self, alpha: float) -> float: ...
+
+    def interval(self, confidence: float) -> tuple[float, float]: ...
+
+    def p_value(self, threshold: float, op: str) -> float: ...
 
 
 @dataclass
@@ -55,9 +79,15 @@ class Distribution:
         return float(np.quantile(self.replicates, min(max(q, 0.0), 1.0)))
 
     def _bca_level(self, tail_z: float) -> float:
+        """``Φ(z0 + (z0 + z)/(1 − a(z0 + z)))``. Where ``1 − a(z0 + z) ≤ 0`` the formula is past its
+        pole: the level is the limit it tends to there (1 when ``z0 + z > 0``, else 0), not the
+        wrapped-around value it would compute."""
         z0, a = self.bias_z0, self.acceleration
         shifted = z0 + tail_z
-        return float(ndtr(z0 + shifted / (1.0 - a * shifted)))
+        denominator = 1.0 - a * shifted
+        if denominator <= 0.0:
+            return 1.0 if shifted > 0 else 0.0
+        return float(ndtr(z0 + shifted / denominator))
 
     def lower(self, alpha: float) -> float:
         """Endpoint with ``alpha`` of the sampling distribution below it."""
@@ -83,10 +113,34 @@ class Distribution:
         return float(np.std(self.replicates, ddof=1)) if self.replicates.size > 1 else float("nan")
 
     def share_beyond(self, threshold: float, op: str) -> float:
-        """Bootstrap p-value for failing a bar: (1 + #replicates on the passing side) / (B + 1)
+        """Percentile p-value for failing a bar: (1 + #replicates on the passing side) / (B + 1)
         (North et al. 2002); small when the bar is clearly missed."""
         passing = self.replicates >= threshold if op == ">=" else self.replicates <= threshold
         return float((1 + np.count_nonzero(passing)) / (self.replicates.size + 1))
+
+    def p_value(self, threshold: float, op: str) -> float:
+        """This method's p-value for failing the bar ``quantity op threshold``.
+
+        - percentile: :meth:`share_beyond`;
+        - basic: the same count on the reflected replicates ``2θ̂ − r``;
+        - bca: the tail level ``α*`` at which the BCa endpoint reaches the threshold: with
+          ``F`` the percentile p-value's share on the fail side and ``w = (z_F − z0)/(1 + a(z_F − z0))``,
+          ``α* = Φ(z0 − w)`` for ``>=`` and ``Φ(w − z0)`` for ``<=`` (Efron & Tibshirani 1993, §14.3);
+          at ``a = z0 = 0`` it is the percentile p-value. Where BCa falls back, percentile's.
+        """
+        if self.method == "basic":
+            return Distribution(self.estimate, 2.0 * self.estimate - self.replicates, 0, "percentile"
+                                ).share_beyond(threshold, op)
+        share = self.share_beyond(threshold, op)
+        if self.method != "bca" or self.bca_fallback:
+            return share
+        fail_side = 1.0 - share if op == ">=" else share
+        z_f, z0, a = float(ndtri(fail_side)), self.bias_z0, self.acceleration
+        denominator = 1.0 + a * (z_f - z0)
+        if not math.isfinite(z_f) or denominator <= 0.0:
+            return share
+        w = (z_f - z0) / denominator
+        return float(ndtr(z0 - w) if op == ">=" else ndtr(w - z0))
 
 
 def acceleration(jackknife_values: np.ndarray, row_weights: np.ndarray) -> float:
