@@ -11,19 +11,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from tests.fakes.github import ACTIONS_TOKEN
 
 ROOT = Path(__file__).resolve().parent.parent
-POLICY = ROOT / "policies" / "fraud.yml"
-CANDIDATE = ROOT / "examples" / "fraud" / "candidate.csv"
-BASELINE = ROOT / "examples" / "fraud" / "baseline.csv"
+POLICY = ROOT / "policies" / "affairs.yml"      # bundled: a missing file is a failure, not a skip
+CANDIDATE = ROOT / "examples" / "affairs" / "candidate.csv"
+BASELINE = ROOT / "examples" / "affairs" / "baseline.csv"
 MARKER = "<!-- model-gate:v1"
-
-pytestmark = pytest.mark.skipif(
-    not (POLICY.exists() and CANDIDATE.exists() and BASELINE.exists()),
-    reason="example policy/data not present")
 
 
 def _outputs(path: Path) -> dict[str, str]:
@@ -49,7 +43,7 @@ def _setup(tmp_path: Path, api_url: str) -> dict[str, str]:
     ws = tmp_path / "workspace"
     (ws / "policies").mkdir(parents=True)
     (ws / "data").mkdir()
-    shutil.copy(POLICY, ws / "policies" / "fraud.yml")
+    shutil.copy(POLICY, ws / "policies" / "affairs.yml")
     shutil.copy(CANDIDATE, ws / "data" / "candidate.csv")
     shutil.copy(BASELINE, ws / "data" / "baseline.csv")
     repo = {"full_name": "octo-org/model-repo", "fork": False}
