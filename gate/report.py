@@ -5,8 +5,8 @@ JUnit, HTML) turn it into text and publishers transport that text. Nothing downs
 computes a metric: every number a reader sees is a field here.
 
 ``Report.to_dict()`` is the documented ``report.json`` (see ``docs/report-schema.md``);
-``Report.from_dict()`` reads it back (used by ``model-gate publish``, which treats the file as
-untrusted data, so it validates types and never evaluates anything).
+``Report.from_dict()`` reads it back through :mod:`gate.report_reader` (used by ``model-gate publish``,
+which treats the file as untrusted data: types and consistency are validated, nothing is evaluated).
 """
 
 from __future__ import annotations
@@ -41,17 +41,6 @@ class Estimate:
             "ci": None if self.ci is None else [_num(self.ci[0]), _num(self.ci[1])],
             "undefined_resamples": self.undefined_resamples,
         }
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any] | None) -> "Estimate | None":
-        if d is None:
-            return None
-        ci = d.get("ci")
-        return cls(
-            value=_opt_float(d.get("value")),
-            ci=None if ci is None else (_req_float(ci[0]), _req_float(ci[1])),
-            undefined_resamples=int(d.get("undefined_resamples", 0)),
-        )
 
 
 @dataclass(frozen=True)
@@ -141,34 +130,6 @@ class GateResult:
             "notes": list(self.notes),
         }
 
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "GateResult":
-        bar = d["bar"]
-        status = str(d["status"])
-        severity = str(d.get("severity", "error"))
-        if status not in STATUSES or severity not in SEVERITIES:
-            raise ValueError(f"gate {d.get('id')!r}: bad status/severity")
-        candidate = Estimate.from_dict(d["candidate"])
-        tested = Estimate.from_dict(d.get("tested")) or candidate
-        assert candidate is not None and tested is not None
-        return cls(
-            id=str(d["id"]), metric=str(d["metric"]), label=str(d.get("label", d["id"])),
-            class_name=_opt_str(d.get("class")), average=_opt_str(d.get("average")),
-            slice=None if d.get("slice") is None else {str(k): str(v) for k, v in d["slice"].items()},
-            bar=Bar(str(bar["kind"]), _req_float(bar["value"])),
-            quantity=str(d.get("quantity", "candidate")), op=str(d.get("op", ">=")),
-            threshold=_req_float(d.get("threshold", bar["value"])),
-            direction=str(d.get("direction", "higher")),
-            candidate=candidate, baseline=Estimate.from_dict(d.get("baseline")),
-            delta=Estimate.from_dict(d.get("delta")), tested=tested,
-            n=int(d["n"]), support=None if d.get("support") is None else int(d["support"]),
-            status=status, severity=severity, reason=str(d.get("reason", "")),
-            message=str(d.get("message", "")), confidence=_req_float(d.get("confidence", 0.95)),
-            p_value=_opt_float(d.get("p_value")),
-            needed_n=None if d.get("needed_n") is None else int(d["needed_n"]),
-            notes=tuple(str(x) for x in d.get("notes", ())),
-        )
-
 
 @dataclass(frozen=True)
 class ClassRow:
@@ -186,15 +147,6 @@ class ClassRow:
             "baseline": None if self.baseline is None else {k: _num(v) for k, v in self.baseline.items()},
         }
 
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "ClassRow":
-        base = d.get("baseline")
-        return cls(
-            name=str(d["class"]), support=int(d["support"]),
-            candidate={str(k): _opt_float(v) for k, v in d["candidate"].items()},
-            baseline=None if base is None else {str(k): _opt_float(v) for k, v in base.items()},
-        )
-
 
 @dataclass(frozen=True)
 class ConfusionMatrix:
@@ -207,11 +159,6 @@ class ConfusionMatrix:
     def to_dict(self) -> dict[str, Any]:
         return {"model": self.model, "classes": list(self.classes),
                 "counts": [[_num(c) for c in row] for row in self.counts]}
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "ConfusionMatrix":
-        return cls(model=str(d["model"]), classes=tuple(str(c) for c in d["classes"]),
-                   counts=tuple(tuple(_req_float(c) for c in row) for row in d["counts"]))
 
 
 @dataclass(frozen=True)
@@ -229,12 +176,6 @@ class Curve:
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "model": self.model, "class": self.class_name,
                 "x": [_num(v) for v in self.x], "y": [_num(v) for v in self.y], "area": _num(self.area)}
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "Curve":
-        return cls(kind=str(d["kind"]), model=str(d["model"]), class_name=str(d["class"]),
-                   x=tuple(_req_float(v) for v in d["x"]), y=tuple(_req_float(v) for v in d["y"]),
-                   area=_opt_float(d.get("area")))
 
 
 @dataclass(frozen=True)
@@ -255,13 +196,6 @@ class Calibration:
                 "accuracy": [_num(v) for v in self.accuracy],
                 "weight": [_num(v) for v in self.weight], "ece": _num(self.ece)}
 
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "Calibration":
-        return cls(model=str(d["model"]), bin_edges=tuple(_req_float(v) for v in d["bin_edges"]),
-                   confidence=tuple(_req_float(v) for v in d["confidence"]),
-                   accuracy=tuple(_req_float(v) for v in d["accuracy"]),
-                   weight=tuple(_req_float(v) for v in d["weight"]), ece=_opt_float(d.get("ece")))
-
 
 @dataclass(frozen=True)
 class Artifact:
@@ -277,11 +211,6 @@ class Artifact:
     def to_dict(self) -> dict[str, Any]:
         return {"role": self.role, "path": self.path, "sha256": self.sha256, "format": self.format,
                 "rows": self.rows, "labeled_rows": self.labeled_rows}
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "Artifact":
-        return cls(role=str(d["role"]), path=str(d["path"]), sha256=str(d["sha256"]),
-                   format=str(d["format"]), rows=int(d["rows"]), labeled_rows=int(d["labeled_rows"]))
 
 
 @dataclass(frozen=True)
@@ -304,16 +233,6 @@ class DataSummary:
                 "label_coverage": _num(self.label_coverage),
                 "artifacts": [a.to_dict() for a in self.artifacts],
                 "class_support": dict(self.class_support)}
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "DataSummary":
-        return cls(task=str(d["task"]), classes=tuple(str(c) for c in d["classes"]),
-                   positive_class=_opt_str(d.get("positive_class")), pairing=str(d["pairing"]),
-                   n_candidate=int(d["n_candidate"]),
-                   n_baseline=None if d.get("n_baseline") is None else int(d["n_baseline"]),
-                   label_coverage=_req_float(d["label_coverage"]),
-                   artifacts=tuple(Artifact.from_dict(a) for a in d.get("artifacts", ())),
-                   class_support={str(k): int(v) for k, v in d.get("class_support", {}).items()})
 
 
 @dataclass(frozen=True)
@@ -341,15 +260,6 @@ class Reproducibility:
                 "multiple_testing": self.multiple_testing, "inconclusive": self.inconclusive,
                 "tool_version": self.tool_version, "policy_path": self.policy_path,
                 "policy_sha256": self.policy_sha256, "command": list(self.command)}
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "Reproducibility":
-        return cls(seed=int(d["seed"]), resamples=int(d["resamples"]), method=str(d["method"]),
-                   confidence=_req_float(d["confidence"]), stratify=bool(d["stratify"]),
-                   multiple_testing=str(d["multiple_testing"]), inconclusive=str(d["inconclusive"]),
-                   tool_version=str(d["tool_version"]), policy_path=str(d["policy_path"]),
-                   policy_sha256=str(d["policy_sha256"]), command=tuple(str(c) for c in d["command"]),
-                   resampling=str(d.get("resampling", "")))
 
 
 @dataclass(frozen=True)
@@ -438,25 +348,11 @@ class Report:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "Report":
-        """Read a ``report.json`` back. Raises ValueError/KeyError/TypeError on malformed input."""
-        if not isinstance(d, Mapping) or str(d.get("schema_version", "")).split(".")[0] != "1":
-            raise ValueError("not a model-gate report (schema_version 1.x expected)")
-        verdict = str(d["verdict"])
-        if verdict not in ("pass", "fail"):
-            raise ValueError(f"bad verdict {verdict!r}")
-        return cls(
-            policy_name=str(d["policy"]["name"]), verdict=verdict, exit_code=int(d["exit_code"]),
-            gates=tuple(GateResult.from_dict(g) for g in d["gates"]),
-            counts={str(k): int(v) for k, v in d["counts"].items()},
-            data=DataSummary.from_dict(d["data"]),
-            reproducibility=Reproducibility.from_dict(d["reproducibility"]),
-            per_class=tuple(ClassRow.from_dict(r) for r in d.get("per_class", ())),
-            confusion=tuple(ConfusionMatrix.from_dict(c) for c in d.get("confusion", ())),
-            curves=tuple(Curve.from_dict(c) for c in d.get("curves", ())),
-            calibration=tuple(Calibration.from_dict(c) for c in d.get("calibration", ())),
-            warnings=tuple(str(w) for w in d.get("warnings", ())),
-            schema_version=str(d["schema_version"]),
-        )
+        """Read parsed ``report.json`` data back as untrusted input (see :mod:`gate.report_reader`:
+        every field type-checked, counts/verdict/exit code checked against the gates). Raises
+        :class:`gate.report_reader.ReportFormatError`, a ValueError naming the field."""
+        from gate.report_reader import report_from_dict
+        return report_from_dict(d)
 
 
 def _num(x: float | None) -> float | None:
@@ -469,16 +365,3 @@ def _num(x: float | None) -> float | None:
         return None
     return float(f"{x:.12g}")
 
-
-def _opt_float(x: Any) -> float | None:
-    return None if x is None else _req_float(x)
-
-
-def _req_float(x: Any) -> float:
-    if isinstance(x, bool) or not isinstance(x, (int, float)):
-        raise TypeError(f"expected a number, got {type(x).__name__}")
-    return float(x)
-
-
-def _opt_str(x: Any) -> str | None:
-    return None if x is None else str(x)

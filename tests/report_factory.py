@@ -94,13 +94,10 @@ def make_gate(
 
 
 def counts_of(gates: Sequence[GateResult]) -> dict[str, int]:
-    c = {"pass": 0, "fail": 0, "inconclusive": 0, "warning": 0}
-    for g in gates:
-        if g.severity == "warning" and g.status != "pass":
-            c["warning"] += 1
-        else:
-            c[g.status] += 1
-    return c
+    """The engine's rule (the one ``model-gate publish`` verifies): statuses over all gates, and
+    ``warning`` = gates of severity warning that did not pass (so those count twice)."""
+    from gate.report_reader import expected_counts
+    return expected_counts(gates)
 
 
 def _pr_curve(model: str, cls: str, shift: float, points: int = 41) -> Curve:
@@ -235,7 +232,8 @@ def binary_gates() -> list[GateResult]:
         make_gate("balanced_accuracy", kind="max_drop", bar=0.03, slice={"region": "eu"},
                   candidate=est(0.93, 0.91, 0.95), baseline=est(0.925, 0.905, 0.945),
                   delta=est(0.005, -0.01, 0.02), status="pass", n=2400),
-        make_gate("label_coverage", bar=0.7, candidate=est(0.95), status="pass", n=5250, message=""),
+        make_gate("label_coverage", bar=0.7, candidate=est(0.95, 0.944, 0.956), status="pass", n=5250,
+                  message=""),
     ]
 
 
@@ -269,7 +267,7 @@ def adversarial_report() -> Report:
             message=(f"recall for `{c}` is below the 0.600 floor" if status == "fail" else
                      f"recall for `{c}` straddles the 0.600 floor" if status == "inconclusive" else "")))
     gates.append(make_gate("accuracy", kind="max_drop", bar=0.02, slice={"region|x": "@team <b>"},
-                           candidate=est(0.9, 0.88, 0.92), baseline=est(0.91, 0.89, 0.93),
+                           candidate=est(0.9, 0.88, 0.92), baseline=est(0.895, 0.875, 0.915),
                            status="pass", n=2000))
     return build_report(
         gates, policy_name="evil | <!-- model-gate:v1 key=x --> @octocat\n#1", classes=classes,

@@ -2,18 +2,18 @@
 
 For the fork-safe two-workflow recipe: an unprivileged ``pull_request`` job runs ``check`` and uploads
 ``report.json``; a privileged ``workflow_run`` job downloads it and runs ``publish``. The file is
-untrusted data: it is parsed as JSON, type-checked into a Report and re-rendered (every string escaped
-by the renderers); nothing in it is executed or trusted for paths.
+untrusted data: it is parsed as strict JSON, type-checked into a Report, its verdict, exit code and counts
+are checked against its gates (a report claiming ``pass`` over failed gates is refused, exit 2), and it
+is re-rendered (every string escaped by the renderers); nothing in it is executed or trusted for paths.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from pathlib import Path
 from typing import Sequence
 
+from gate import report_reader
 from gate.cli.common import add_publish_arguments, print_untrusted, publish_report
 from gate.errors import InputError
 from gate.render import console
@@ -31,9 +31,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def load_report(path: str) -> Report:
-    p = Path(path)
+    """The report at ``path``, validated by :mod:`gate.report_reader` (types, consistency of verdict,
+    exit code and counts with the gates). At most 50 MB are read, so ``/dev/zero`` or a runaway file
+    cannot exhaust memory. Every problem is an :class:`InputError` naming the field."""
     try:
-        raw = p.read_bytes()
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_REPORT_BYTES + 1)
     except IsADirectoryError:
         raise InputError("is a directory", source=path, fix="pass the report.json file") from None
     except OSError as exc:
@@ -41,12 +44,11 @@ def load_report(path: str) -> Report:
     if len(raw) > MAX_REPORT_BYTES:
         raise InputError("is larger than 50 MB; not a model-gate report", source=path)
     try:
-        return Report.from_dict(json.loads(raw.decode("utf-8")))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"is not valid JSON ({exc})", source=path) from None
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
-        raise InputError(f"is not a valid model-gate report ({type(exc).__name__}: {exc})", source=path,
-                         fix="pass the report.json written by model-gate check --out-dir") from None
+        return report_reader.load_report(raw)
+    except report_reader.ReportFormatError as exc:
+        raise InputError(exc.problem, source=path, where=exc.field or None,
+                         fix="not a valid model-gate report: pass the report.json that model-gate "
+                         "check --out-dir wrote, unmodified") from None
 
 
 def run(args: argparse.Namespace, argv: Sequence[str]) -> int:

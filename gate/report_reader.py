@@ -1,0 +1,458 @@
+"""Read a ``report.json`` back into a :class:`gate.report.Report`, treating it as hostile data.
+
+``model-gate publish`` runs with a write token on a report that an unprivileged job (possibly a fork's
+pull request) produced, so the file is validated before anything is rendered or posted:
+
+- **JSON**: NaN/Infinity literals, numbers that overflow to infinity, integers of more than 18
+  digits, duplicate keys in an object and nesting deeper than the interpreter allows are refused;
+- **types**: every field read is checked: strings are strings (without lone surrogates), numbers
+  are finite and not booleans, integers are integers, enumerations hold one of their values, arrays
+  that must line up (curve x/y, confusion rows) do;
+- **consistency** (:func:`check_consistency`): ``counts``, ``verdict`` and ``exit_code`` must be what
+  the gates and the decision rule recorded in ``reproducibility.inconclusive`` imply, and each gate's
+  ``status`` must agree with its tested interval and bar. A report whose gates say 15 failed cannot
+  post a green commit status by claiming ``verdict: pass``.
+
+Every problem raises :class:`ReportFormatError` naming the field (``gates[3].status``), so the CLI
+can print one line and exit 2. Optional fields that a 1.0 writer always writes but older files may
+lack keep their documented defaults.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any, Callable, Sequence
+
+from gate.report import (SEVERITIES, STATUSES, Artifact, Bar, Calibration, ClassRow, ConfusionMatrix,
+                         Curve, DataSummary, Estimate, GateResult, Report, Reproducibility)
+
+MAX_INT_DIGITS = 18
+_MISSING = object()
+
+VERDICTS = ("pass", "fail")
+OPS = (">=", "<=")
+QUANTITIES = ("candidate", "delta", "relative_delta")
+DIRECTIONS = ("higher", "lower")
+BAR_KINDS = ("min", "max", "max_drop", "max_relative_drop", "min_gain")
+TASKS = ("binary", "multiclass")
+PAIRINGS = ("paired", "independent", "none")
+INCONCLUSIVE_RULES = ("fail", "warn", "pass")
+MULTIPLE_TESTING = ("none", "bonferroni", "holm")
+METHODS = ("percentile", "basic", "bca")
+CURVE_KINDS = ("pr", "roc")
+COUNT_KEYS = ("pass", "fail", "inconclusive", "warning")
+
+
+class ReportFormatError(ValueError):
+    """``field`` (a path such as ``gates[3].status``, or ``""`` for the document) is not what a
+    model-gate report holds; ``problem`` says how."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        self.field = field
+        self.problem = problem
+        super().__init__(f"{field}: {problem}" if field else problem)
+
+
+# ---------------------------------------------------------------------------------------------------
+# JSON text
+# ---------------------------------------------------------------------------------------------------
+
+class _Bad:
+    """A JSON value this module refuses (NaN, an overflowing number, a huge integer, a duplicated
+    key's value). Parsing keeps it in place, so the error names the field once a reader reaches it;
+    an unknown field holding one is ignored like any unknown field."""
+
+    def __init__(self, problem: str) -> None:
+        self.problem = problem
+
+
+def _no_constant(name: str) -> _Bad:
+    return _Bad(f"holds the JSON extension literal {name} (a report holds only finite numbers; "
+                "undefined values are null)")
+
+
+def _finite_float(literal: str) -> float | _Bad:
+    value = float(literal)
+    return value if math.isfinite(value) else _Bad(f"holds the number {literal[:40]}, which "
+                                                   "overflows to infinity")
+
+
+def _small_int(literal: str) -> int | _Bad:
+    digits = len(literal.lstrip("-"))
+    if digits > MAX_INT_DIGITS:
+        return _Bad(f"holds an integer of {digits} digits (at most {MAX_INT_DIGITS} are allowed)")
+    return int(literal)
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        out[key] = _Bad("appears twice in its object (a reader would pick one silently)") \
+            if key in out else value
+    return out
+
+
+def parse_json(raw: bytes) -> Any:
+    """The JSON document in ``raw`` (UTF-8, an optional BOM refused like any other stray byte), with
+    the JSON rules of this module. Raises :class:`ReportFormatError`."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ReportFormatError("", f"is not UTF-8 (byte {exc.start})") from None
+    try:
+        return json.loads(text, parse_constant=_no_constant, parse_float=_finite_float,
+                          parse_int=_small_int, object_pairs_hook=_unique_keys)
+    except json.JSONDecodeError as exc:
+        raise ReportFormatError("", f"is not valid JSON ({exc.msg} at line {exc.lineno} column "
+                                    f"{exc.colno})") from None
+    except RecursionError:
+        raise ReportFormatError("", "is nested too deeply to be a model-gate report") from None
+
+
+# ---------------------------------------------------------------------------------------------------
+# typed access
+# ---------------------------------------------------------------------------------------------------
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    return {str: "a string", int: "an integer", float: "a number", list: "an array",
+            dict: "an object"}.get(type(value), type(value).__name__)
+
+
+def _wrong(path: str, expected: str, value: Any) -> ReportFormatError:
+    """The error for ``value`` at ``path`` not being ``expected`` (a refused JSON value says why)."""
+    if isinstance(value, _Bad):
+        return ReportFormatError(path, value.problem)
+    return ReportFormatError(path, f"must be {expected}, got {_kind(value)}")
+
+
+def text(value: Any, path: str, choices: Sequence[str] | None = None) -> str:
+    """A string without lone surrogates; with ``choices``, one of them."""
+    if not isinstance(value, str):
+        raise _wrong(path, "a string", value)
+    if any("\ud800" <= ch <= "\udfff" for ch in value):
+        raise ReportFormatError(path, "holds a lone UTF-16 surrogate (not a Unicode character)")
+    if choices is not None and value not in choices:
+        raise ReportFormatError(path, f"must be one of {', '.join(choices)} (got {value[:60]!r})")
+    return value
+
+
+def number(value: Any, path: str) -> float:
+    """A finite JSON number (an integer is accepted; ``true``/``false`` are not numbers)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _wrong(path, "a number", value)
+    return float(value)
+
+
+def integer(value: Any, path: str, lo: int = 0) -> int:
+    """An integer ``>= lo`` (``1.0`` is refused: the writer writes integers as integers)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _wrong(path, "an integer", value)
+    if value < lo:
+        raise ReportFormatError(path, f"must be >= {lo} (got {value})")
+    return value
+
+
+def optional(read: Callable[..., Any]) -> Callable[..., Any]:
+    """``read`` that lets ``null`` through as None."""
+    def opt(value: Any, path: str, *args: Any) -> Any:
+        return None if value is None else read(value, path, *args)
+    return opt
+
+
+class Obj:
+    """A JSON object at ``path``; each accessor checks the field's type and names it on failure."""
+
+    def __init__(self, value: Any, path: str) -> None:
+        if not isinstance(value, dict):
+            raise _wrong(path, "an object", value)
+        self.value = value
+        self.path = path
+
+    def at(self, key: str) -> str:
+        return f"{self.path}.{key}" if self.path else key
+
+    def field(self, key: str, read: Callable[..., Any], *args: Any, default: Any = _MISSING) -> Any:
+        """``read(value, path, *args)`` of field ``key``. A missing field is ``default`` (returned as
+        is) or, without one, an error."""
+        if key not in self.value:
+            if default is _MISSING:
+                raise ReportFormatError(self.at(key), "is missing")
+            return default
+        return read(self.value[key], self.at(key), *args)
+
+    def obj(self, key: str) -> "Obj":
+        return self.field(key, Obj)
+
+    def array(self, key: str, read: Callable[..., Any], *args: Any, default: Any = _MISSING) -> tuple[Any, ...]:
+        """The array field ``key`` with ``read(item, "key[i]", *args)`` applied to every item."""
+        return tuple(self.field(key, _array, read, *args, default=default))
+
+
+def _array(value: Any, path: str, read: Callable[..., Any], *args: Any) -> list[Any]:
+    if not isinstance(value, list):
+        raise _wrong(path, "an array", value)
+    return [read(v, f"{path}[{i}]", *args) for i, v in enumerate(value)]
+
+
+def _object_of(value: Any, path: str, read: Callable[..., Any]) -> dict[str, Any]:
+    """An object of ``string key → read(value)``."""
+    o = Obj(value, path)
+    return {text(k, path): read(v, o.at(k)) for k, v in o.value.items()}
+
+
+# ---------------------------------------------------------------------------------------------------
+# the parts of a report
+# ---------------------------------------------------------------------------------------------------
+
+def _interval(value: Any, path: str) -> tuple[float, float]:
+    if not isinstance(value, list) or len(value) != 2:
+        raise _wrong(path, "[lo, hi] (two numbers)", value)
+    return number(value[0], path + "[0]"), number(value[1], path + "[1]")
+
+
+def estimate(value: Any, path: str) -> Estimate:
+    o = Obj(value, path)
+    return Estimate(value=o.field("value", optional(number), default=None),
+                    ci=o.field("ci", optional(_interval), default=None),
+                    undefined_resamples=o.field("undefined_resamples", integer, default=0))
+
+
+def _slice(value: Any, path: str) -> dict[str, str]:
+    return _object_of(value, path, text)
+
+
+def gate(value: Any, path: str) -> GateResult:
+    o = Obj(value, path)
+    bar = o.obj("bar")
+    bar_value = bar.field("value", number)
+    candidate = o.field("candidate", estimate)
+    gate_id = o.field("id", text)
+    return GateResult(
+        id=gate_id, metric=o.field("metric", text), label=o.field("label", text, default=gate_id),
+        class_name=o.field("class", optional(text), default=None),
+        average=o.field("average", optional(text), default=None),
+        slice=o.field("slice", optional(_slice), default=None),
+        bar=Bar(bar.field("kind", text, BAR_KINDS), bar_value),
+        quantity=o.field("quantity", text, QUANTITIES, default="candidate"),
+        op=o.field("op", text, OPS, default=">="),
+        threshold=o.field("threshold", number, default=bar_value),
+        direction=o.field("direction", text, DIRECTIONS, default="higher"),
+        candidate=candidate, baseline=o.field("baseline", optional(estimate), default=None),
+        delta=o.field("delta", optional(estimate), default=None),
+        tested=o.field("tested", optional(estimate), default=None) or candidate,
+        n=o.field("n", integer), support=o.field("support", optional(integer), default=None),
+        status=o.field("status", text, STATUSES), severity=o.field("severity", text, SEVERITIES, default="error"),
+        reason=o.field("reason", text, default=""), message=o.field("message", text, default=""),
+        confidence=o.field("confidence", number, default=0.95),
+        p_value=o.field("p_value", optional(number), default=None),
+        needed_n=o.field("needed_n", optional(integer), default=None),
+        notes=o.array("notes", text, default=()),
+    )
+
+
+def _scores(value: Any, path: str) -> dict[str, float | None]:
+    return _object_of(value, path, optional(number))
+
+
+def class_row(value: Any, path: str) -> ClassRow:
+    o = Obj(value, path)
+    return ClassRow(name=o.field("class", text), support=o.field("support", integer),
+                    candidate=o.field("candidate", _scores),
+                    baseline=o.field("baseline", optional(_scores), default=None))
+
+
+def _numbers(value: Any, path: str) -> tuple[float, ...]:
+    if not isinstance(value, list):
+        raise _wrong(path, "an array of numbers", value)
+    return tuple(number(v, f"{path}[{i}]") for i, v in enumerate(value))
+
+
+def _same_length(o: Obj, arrays: dict[str, tuple[Any, ...]], first: str) -> None:
+    for key, values in arrays.items():
+        if len(values) != len(arrays[first]):
+            raise ReportFormatError(o.at(key), f"has {len(values)} entries but {first} has "
+                                               f"{len(arrays[first])}")
+
+
+def confusion(value: Any, path: str) -> ConfusionMatrix:
+    o = Obj(value, path)
+    classes = o.array("classes", text)
+    counts = o.array("counts", _numbers)
+    _same_length(o, {"classes": classes, "counts": counts}, "classes")
+    for i, row in enumerate(counts):
+        if len(row) != len(classes):
+            raise ReportFormatError(f"{o.at('counts')}[{i}]", f"has {len(row)} cells for "
+                                                              f"{len(classes)} classes")
+    return ConfusionMatrix(model=o.field("model", text), classes=classes, counts=counts)
+
+
+def curve(value: Any, path: str) -> Curve:
+    o = Obj(value, path)
+    xs, ys = o.field("x", _numbers), o.field("y", _numbers)
+    _same_length(o, {"x": xs, "y": ys}, "x")
+    return Curve(kind=o.field("kind", text, CURVE_KINDS), model=o.field("model", text),
+                 class_name=o.field("class", text), x=xs, y=ys,
+                 area=o.field("area", optional(number), default=None))
+
+
+def calibration(value: Any, path: str) -> Calibration:
+    o = Obj(value, path)
+    arrays = {k: o.field(k, _numbers) for k in ("confidence", "accuracy", "weight")}
+    _same_length(o, arrays, "confidence")
+    return Calibration(model=o.field("model", text), bin_edges=o.field("bin_edges", _numbers),
+                       ece=o.field("ece", optional(number), default=None), **arrays)
+
+
+def artifact(value: Any, path: str) -> Artifact:
+    o = Obj(value, path)
+    return Artifact(role=o.field("role", text), path=o.field("path", text), sha256=o.field("sha256", text),
+                    format=o.field("format", text), rows=o.field("rows", integer),
+                    labeled_rows=o.field("labeled_rows", integer))
+
+
+def data_summary(value: Any, path: str) -> DataSummary:
+    o = Obj(value, path)
+    return DataSummary(
+        task=o.field("task", text, TASKS), classes=o.array("classes", text),
+        positive_class=o.field("positive_class", optional(text), default=None),
+        pairing=o.field("pairing", text, PAIRINGS), n_candidate=o.field("n_candidate", integer),
+        n_baseline=o.field("n_baseline", optional(integer), default=None),
+        label_coverage=o.field("label_coverage", number),
+        artifacts=o.array("artifacts", artifact, default=()),
+        class_support=o.field("class_support", _object_of, integer, default={}),
+    )
+
+
+def _flag(value: Any, path: str) -> bool:
+    if not isinstance(value, bool):
+        raise _wrong(path, "true or false", value)
+    return value
+
+
+def reproducibility(value: Any, path: str) -> Reproducibility:
+    o = Obj(value, path)
+    return Reproducibility(
+        seed=o.field("seed", integer), resamples=o.field("resamples", integer),
+        method=o.field("method", text, METHODS), confidence=o.field("confidence", number),
+        stratify=o.field("stratify", _flag),
+        multiple_testing=o.field("multiple_testing", text, MULTIPLE_TESTING),
+        inconclusive=o.field("inconclusive", text, INCONCLUSIVE_RULES),
+        tool_version=o.field("tool_version", text), policy_path=o.field("policy_path", text),
+        policy_sha256=o.field("policy_sha256", text), command=o.array("command", text),
+        resampling=o.field("resampling", text, default=""),
+    )
+
+
+def _counts(value: Any, path: str) -> dict[str, int]:
+    o = Obj(value, path)
+    for key in o.value:
+        text(key, path, COUNT_KEYS)
+    return {k: o.field(k, integer) for k in COUNT_KEYS}
+
+
+def _schema_version(value: Any, path: str) -> str:
+    version = text(value, path)
+    if version.split(".")[0] != "1":
+        raise ReportFormatError(path, f"must be 1.x (this model-gate reads schema 1), got {version[:20]!r}")
+    return version
+
+
+def report_from_dict(value: Any) -> Report:
+    """A Report from parsed ``report.json`` data: every field read is type-checked, then the whole is
+    checked for consistency (:func:`check_consistency`)."""
+    o = Obj(value, "")
+    report = Report(
+        schema_version=o.field("schema_version", _schema_version),
+        policy_name=o.obj("policy").field("name", text),
+        verdict=o.field("verdict", text, VERDICTS),
+        exit_code=o.field("exit_code", integer),
+        gates=o.array("gates", gate),
+        counts=o.field("counts", _counts),
+        data=o.field("data", data_summary),
+        reproducibility=o.field("reproducibility", reproducibility),
+        per_class=o.array("per_class", class_row, default=()),
+        confusion=o.array("confusion", confusion, default=()),
+        curves=o.array("curves", curve, default=()),
+        calibration=o.array("calibration", calibration, default=()),
+        warnings=o.array("warnings", text, default=()),
+    )
+    check_consistency(report)
+    return report
+
+
+def load_report(raw: bytes) -> Report:
+    """A Report from the bytes of a ``report.json`` (see the module docstring for the rules)."""
+    return report_from_dict(parse_json(raw))
+
+
+# ---------------------------------------------------------------------------------------------------
+# consistency
+# ---------------------------------------------------------------------------------------------------
+
+def expected_counts(gates: Sequence[GateResult]) -> dict[str, int]:
+    """``counts`` as the engine computes it: statuses over all gates, plus ``warning`` = gates of
+    severity warning that did not pass."""
+    counts = {s: sum(1 for g in gates if g.status == s) for s in STATUSES}
+    counts["warning"] = sum(1 for g in gates if not g.blocking and g.status != "pass")
+    return counts
+
+
+def expected_verdict(gates: Sequence[GateResult], inconclusive_rule: str) -> str:
+    """fail when a blocking gate failed, or was inconclusive under ``decision.inconclusive: fail``."""
+    if any(g.blocking and g.status == "fail" for g in gates):
+        return "fail"
+    if inconclusive_rule == "fail" and any(g.blocking and g.status == "inconclusive" for g in gates):
+        return "fail"
+    return "pass"
+
+
+def _status_problem(g: GateResult) -> str | None:
+    """Why ``g.status`` contradicts its own tested interval and bar, or None. A pass needs an interval
+    wholly on the passing side (``lo >= threshold`` for ``>=``); a fail one wholly on the failing
+    side (ends equal to the threshold are allowed: both are rounded to 12 digits in the file).
+    Inconclusive is always possible (guards such as min_support force it)."""
+    ci = g.tested.ci
+    if g.status == "inconclusive":
+        return None
+    if ci is None:
+        return f"says {g.status!r} but its tested interval is null"
+    lo, hi = ci
+    passing_end, failing_end = (lo, hi) if g.op == ">=" else (hi, lo)
+    clears = passing_end >= g.threshold if g.op == ">=" else passing_end <= g.threshold
+    misses = failing_end <= g.threshold if g.op == ">=" else failing_end >= g.threshold
+    if g.status == "pass" and not clears:
+        return (f"says 'pass' but its tested interval [{lo:g}, {hi:g}] does not clear the bar "
+                f"{g.op} {g.threshold:g}")
+    if g.status == "fail" and not misses:
+        return (f"says 'fail' but its tested interval [{lo:g}, {hi:g}] does not miss the bar "
+                f"{g.op} {g.threshold:g}")
+    return None
+
+
+def check_consistency(report: Report) -> None:
+    """Raise :class:`ReportFormatError` when the report's summary fields are not what its gates imply
+    (see the module docstring)."""
+    for i, g in enumerate(report.gates):
+        problem = _status_problem(g)
+        if problem:
+            raise ReportFormatError(f"gates[{i}].status", problem)
+    counts = expected_counts(report.gates)
+    for key in COUNT_KEYS:
+        if report.counts.get(key) != counts[key]:
+            raise ReportFormatError(f"counts.{key}", f"says {report.counts.get(key)} but the gates hold "
+                                                     f"{counts[key]}")
+    verdict = expected_verdict(report.gates, report.reproducibility.inconclusive)
+    if report.verdict != verdict:
+        failed = sum(1 for g in report.gates if g.blocking and g.status == "fail")
+        raise ReportFormatError("verdict", f"says {report.verdict!r} but the gates make it {verdict!r} "
+                                           f"({failed} blocking gates failed, decision.inconclusive: "
+                                           f"{report.reproducibility.inconclusive})")
+    exit_code = 0 if verdict == "pass" else 1
+    if report.exit_code != exit_code:
+        raise ReportFormatError("exit_code", f"says {report.exit_code} but verdict {verdict!r} means "
+                                             f"{exit_code}")
