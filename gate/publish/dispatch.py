@@ -21,6 +21,7 @@ from gate.publish.gitlab import GitLabPublisher, gitlab_client, setup_hint
 from gate.publish.http import HttpError, Redactor
 from gate.publish.publication import Publication
 from gate.publish.workflow_commands import Commands
+from gate.render.text import one_line
 
 
 @dataclass
@@ -60,7 +61,7 @@ class _Reporter:
         self.outcome = outcome
 
     def warn(self, message: str, *, failed: bool = False) -> None:
-        message = self.redact(" ".join(message.split()))
+        message = self.clean(message)
         self.outcome.messages.append(message)
         if failed:
             self.outcome.ok = False
@@ -70,8 +71,13 @@ class _Reporter:
             self.log.write(f"model-gate: warning: {message}\n")
             self.log.flush()
 
+    def clean(self, message: str) -> str:
+        """One line, secrets redacted, invisible characters shown as U+FFFD (messages quote API
+        answers and paths; on GitLab and locally they go to the terminal as they are)."""
+        return one_line(self.redact(" ".join(message.split())))
+
     def info(self, message: str) -> None:
-        message = self.redact(" ".join(message.split()))
+        message = self.clean(message)
         self.outcome.messages.append(message)
         line = f"model-gate: {message}\n"
         if self.platform == GITHUB and ("::" in message or "##[" in message):
@@ -131,6 +137,17 @@ def publish(publication: Publication, *, environ: Mapping[str, str], comment: st
     return outcome
 
 
+BAD_TOKEN = ("the token holds whitespace or control characters inside it (a secrets file of several "
+             "lines?), so it was not sent")
+
+
+def token_usable(token: str) -> bool:
+    """A token can go into an HTTP header as is: printable ASCII without spaces. Surrounding
+    whitespace is stripped before (the CI contexts do); whitespace *inside* means a wrong value, and
+    sending it would make ``requests`` raise an error that quotes the header, token included."""
+    return token.isascii() and token.isprintable() and not any(ch.isspace() for ch in token)
+
+
 # -- GitHub ------------------------------------------------------------------------------------
 def _publish_github(pub: Publication, environ: Mapping[str, str], comment: str, status: bool,
                     status_key: str | None, marker: str, api_url: str | None, rep: _Reporter,
@@ -174,6 +191,7 @@ def _write_outputs(pub: Publication, environ: Mapping[str, str], rep: _Reporter)
         "report_json": pub.report_json_path or "",
         "comment_url": rep.outcome.comment_url or "",
     }
+    values = {k: rep.redact(v) for k, v in values.items()}
     try:
         files.write_github_outputs(path, values)
     except (OSError, files.FileCommandError) as exc:
@@ -191,6 +209,11 @@ def _github_writes(pub: Publication, ctx: GitHubContext, comment: str, status: b
         rep.warn(f"{ctx.fork_reason}: the pull_request token is read-only, so the {wanted} "
                  f"cannot be posted (the job summary and outputs are still written); "
                  f"{FORK_RECIPE}")
+        return
+    if ctx.token and not token_usable(ctx.token):
+        out.comment_action = "skipped" if comment == "auto" else None
+        rep.warn(f"{BAD_TOKEN} (input github_token / GITHUB_TOKEN); the {wanted} was not posted",
+                 failed=True)
         return
     if not ctx.token:
         out.comment_action = "skipped" if comment == "auto" else None
@@ -273,6 +296,11 @@ def _publish_gitlab(pub: Publication, environ: Mapping[str, str], comment: str, 
         else:
             rep.warn(f"merge request note not posted: no token. {setup_hint()}")
         return
+    if not token_usable(ctx.token):
+        out.comment_action = "skipped"
+        rep.warn(f"{BAD_TOKEN} (MODEL_GATE_GITLAB_TOKEN / GITLAB_TOKEN); the merge request note "
+                 "was not posted", failed=True)
+        return
     if ctx.api_url is None or ctx.project_id is None:
         out.comment_action = "skipped"
         rep.warn("merge request note not posted: CI_API_V4_URL or the project id is missing",
@@ -313,6 +341,7 @@ def _write_dotenv(pub: Publication, path: str, rep: _Reporter) -> None:
     values = {"MODEL_GATE_VERDICT": pub.verdict, "MODEL_GATE_FAILED": str(pub.failed_count)}
     if pub.report_json_path:
         values["MODEL_GATE_REPORT"] = pub.report_json_path
+    values = {k: rep.redact(v) for k, v in values.items()}
     try:
         problems = files.write_dotenv(path, values)
     except OSError as exc:

@@ -41,6 +41,7 @@ def github_client(ctx: GitHubContext, *, sleep: Callable[[float], None],
                   clock: Callable[[], float], redact: Redactor, max_retries: int = 4,
                   timeout: float = 30.0) -> HttpClient:
     assert ctx.token
+    redact.add(ctx.token)  # the value actually sent, whatever the environment held
     return HttpClient(ctx.api_url, github_headers(ctx.token, ctx.api_version or API_VERSION),
                       policy=RetryPolicy(max_retries=max_retries, secondary_limit_rule=True),
                       sleep=sleep, clock=clock, timeout=timeout, redact=redact)

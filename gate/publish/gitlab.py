@@ -32,6 +32,7 @@ def gitlab_client(ctx: GitLabContext, *, sleep: Callable[[float], None],
                   clock: Callable[[], float], redact: Redactor, max_retries: int = 4,
                   timeout: float = 30.0) -> HttpClient:
     assert ctx.token and ctx.api_url
+    redact.add(ctx.token)  # the value actually sent, whatever the environment held
     headers = {"PRIVATE-TOKEN": ctx.token, "User-Agent": f"model-gate/{__version__}",
                "Accept": "application/json"}
     policy = RetryPolicy(max_retries=max_retries, secondary_limit_rule=False, backoff_base=2.0)

@@ -73,8 +73,9 @@ class HttpError(Exception):
         return self.status in (400, 422) and "too long" in msg
 
 
-def api_message(resp: requests.Response) -> str:
-    """The human message of an error response, on one line, at most 500 characters."""
+def api_message(resp: requests.Response, redact: Callable[[str], str] = lambda t: t) -> str:
+    """The human message of an error response, on one line, at most 500 characters. ``redact`` is
+    applied *before* the cut, so a secret the server echoed cannot survive as a cut-off prefix."""
     text = ""
     try:
         data = resp.json()
@@ -98,24 +99,66 @@ def api_message(resp: requests.Response) -> str:
         text = "; ".join(parts)
     elif resp.text:
         text = resp.text
-    return " ".join(text.split())[:500]
+    return " ".join(redact(text).split())[:500]
 
 
 class Redactor:
-    """Replaces every registered secret with ``***`` in any text that may be shown."""
+    """Replaces every registered secret with ``***`` in any text that may be shown or written.
+
+    A secret is registered with its variants, because what goes on the wire is not always what was
+    configured: the value as given, without surrounding whitespace (a token read from a secrets file
+    ends in a newline; the CI context strips it before sending), and each of its lines. Besides whole
+    variants, any run of :attr:`PIECE` or more consecutive characters of a secret of at least
+    :attr:`PIECE_FROM` characters is redacted, so half a token echoed by a server, or a token cut by
+    a message length limit, does not leak either. Secrets shorter than :attr:`MIN_LEN` are ignored
+    (replacing them would mangle ordinary words); shorter pieces are not redacted for the same reason.
+    """
+
+    MIN_LEN = 4
+    PIECE = 8
+    PIECE_FROM = 12
 
     def __init__(self, secrets: Iterable[str | None] = ()) -> None:
-        self._secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
+        self._secrets: list[str] = []
+        self._pieces: set[str] = set()
+        for secret in secrets:
+            self.add(secret)
+
+    @classmethod
+    def variants(cls, secret: str) -> set[str]:
+        """The forms of ``secret`` that may be sent or echoed: as given, stripped, and per line."""
+        forms = {secret, secret.strip(), *(line.strip() for line in secret.splitlines())}
+        return {f for f in forms if len(f) >= cls.MIN_LEN}
 
     def add(self, secret: str | None) -> None:
-        if secret and len(secret) >= 4 and secret not in self._secrets:
-            self._secrets.append(secret)
-            self._secrets.sort(key=len, reverse=True)
+        for form in self.variants(secret or ""):
+            if form not in self._secrets:
+                self._secrets.append(form)
+            if len(form) >= self.PIECE_FROM:
+                self._pieces.update(form[i:i + self.PIECE] for i in range(len(form) - self.PIECE + 1))
+        self._secrets.sort(key=len, reverse=True)
+
+    def _piece_spans(self, text: str) -> list[tuple[int, int]]:
+        """Merged ``[start, end)`` spans of ``text`` covered by pieces of a secret."""
+        spans: list[tuple[int, int]] = []
+        for i in range(len(text) - self.PIECE + 1):
+            if text[i:i + self.PIECE] in self._pieces:
+                if spans and i <= spans[-1][1]:
+                    spans[-1] = (spans[-1][0], i + self.PIECE)
+                else:
+                    spans.append((i, i + self.PIECE))
+        return spans
 
     def __call__(self, text: str) -> str:
         for secret in self._secrets:
             text = text.replace(secret, "***")
-        return text
+        if not self._pieces:
+            return text
+        out, pos = [], 0
+        for start, end in self._piece_spans(text):
+            out += [text[pos:start], "***"]
+            pos = end
+        return "".join(out) + text[pos:]
 
 
 class _Session(requests.Session):
@@ -240,7 +283,7 @@ class HttpClient:
                 self._last_write = self.clock()
             if resp.status_code < 400:
                 return resp
-            message = self.redact(api_message(resp))
+            message = api_message(resp, self.redact)
             wait: tuple[float, str] | None = None
             if resp.status_code >= 500:
                 wait = (self._backoff(attempt), f"HTTP {resp.status_code}")
