@@ -5,41 +5,57 @@
 # mounts the checkout at /github/workspace and makes it the working directory), exec-form
 # ENTRYPOINT with an absolute path.
 #
+# The runner builds this file with Docker, which runs each RUN with /bin/sh -c: every RUN below
+# starts with `set -eu` itself (no SHELL instruction), so a failing command fails the build
+# under Docker, BuildKit, podman and buildah alike (scripts/container-smoke builds it with
+# `podman build --format docker`, i.e. Docker semantics).
+#
 # BASE_IMAGE can be overridden: scripts/container-smoke builds with
 # --build-arg BASE_IMAGE=localhost/pybase (Debian bookworm + python3 3.11 + python3-venv).
-# Only `python3 -m venv` is used, so any Debian-based Python 3.10+ image works. Both stages
-# use the same base, so the venv's interpreter symlink stays valid in the final image.
+# It must be a Debian bookworm image with Python 3.11: container/requirements.txt pins the
+# cp311 wheels (scripts/container-lock regenerates it). Both stages use the same base, so the
+# venv's interpreter symlink stays valid in the final image.
 ARG BASE_IMAGE=python:3.11.13-slim-bookworm
 
 FROM ${BASE_IMAGE} AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_INPUT=1
 
-# Dependencies first (only pyproject.toml is copied), so the expensive layer is reused by
-# builds that change only the gate/ sources.
-COPY pyproject.toml /src/pyproject.toml
-RUN python3 -m venv /opt/model-gate \
- && /opt/model-gate/bin/pip install --no-cache-dir "/src[plots,parquet,accel]"
+# Every third-party distribution, from the hash-pinned lock (wheels only; pip refuses anything
+# unpinned or with another hash). Only the lock is copied, so this expensive layer is reused by
+# every build that does not change it.
+COPY container/requirements.txt /src/container/requirements.txt
+RUN set -eu; \
+    python3 -m venv /opt/model-gate; \
+    /opt/model-gate/bin/pip install --no-cache-dir --only-binary :all: --require-hashes \
+        -r /src/container/requirements.txt
 
-# The package itself: a regular (non-editable) install from the copied source tree.
+# The package itself, non-editable, from the copied tree: no index and no build isolation, so
+# nothing unpinned is fetched; pip fails if the lock lacks a dependency of the extras.
+# Then slim the venv, deleting only what nothing left can load: test suites, pyarrow's C++
+# headers and Cython sources, pyarrow Flight and S3 (optional modules that pyarrow imports
+# inside try/except; only they link libarrow_flight/libarrow_s3), the unversioned and
+# fully-versioned duplicates of libarrow_python* (the loader uses the .so.N name), and
+# pip/setuptools. container/verify.py proves it: it records which shared libraries every ELF
+# file finds before, checks each remaining one finds them after, that the venv holds exactly
+# the pinned distributions, that every gate module imports, that gate reads CSV, CSV.gz, JSONL
+# and Parquet, that matplotlib renders, and it compiles the numba kernels (accel extra) into
+# their cache, so no run pays the ~2-3 s of compilation.
 COPY . /src/
-RUN /opt/model-gate/bin/pip install --no-cache-dir --no-deps --force-reinstall "/src[plots,parquet,accel]"
-
-# Slim the venv: test suites, C headers, pyarrow components model-gate never loads (Flight,
-# Substrait, S3 — pyarrow imports them optionally), and pip/setuptools themselves. Then prove
-# that everything the gate imports still loads, including a Parquet round trip, and compile the
-# numba kernels (accel extra) into their cache so no run pays the ~2-3 s of compilation.
-SHELL ["/bin/sh", "-eu", "-c"]
-RUN sp="$(/opt/model-gate/bin/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')"; \
+RUN set -eu; \
+    venv=/opt/model-gate; \
+    "$venv/bin/pip" install --no-cache-dir --no-index --no-build-isolation "/src[plots,parquet,accel]"; \
+    "$venv/bin/python" /src/container/verify.py record /tmp/libraries.json; \
+    sp="$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')"; \
     find "$sp" -type d -name tests -prune -exec rm -rf {} +; \
-    rm -rf "$sp/pyarrow/include" "$sp"/pyarrow/*flight* "$sp"/pyarrow/*substrait* "$sp"/pyarrow/*s3* \
-           "$sp"/pyarrow/*.pxd "$sp"/pyarrow/*.pyx "$sp"/pyarrow/_pyarrow_cpp_tests*; \
-    /opt/model-gate/bin/python -m pip uninstall -y -q pip setuptools; \
-    MPLBACKEND=Agg /opt/model-gate/bin/python -c 'import numpy, scipy.stats, yaml, jsonschema, requests, \
-matplotlib.pyplot, pyarrow as pa, pyarrow.parquet as pq, pyarrow.dataset, io, gate, gate.cli.action, gate.cli.main; \
-b = io.BytesIO(); pq.write_table(pa.table({"y": [0, 1]}), b); b.seek(0); assert pq.read_table(b).num_rows == 2'; \
-    /opt/model-gate/bin/model-gate-action --help >/dev/null; \
-    /opt/model-gate/bin/python -c 'from gate.poisson import compile_kernels; assert compile_kernels() > 0'
+    pa="$sp/pyarrow"; \
+    rm -rf "$pa/include" "$pa/includes" "$pa/src" "$pa"/*.pxd "$pa"/*.pyx "$pa"/*.pxi "$pa"/_pyarrow_cpp_tests* \
+           "$pa"/*flight* "$pa"/_s3fs* "$pa"/libarrow_s3.so* "$pa"/libarrow_python*.so "$pa"/libarrow_python*.so.*.*.*; \
+    "$venv/bin/python" -m pip uninstall -y -q pip setuptools; \
+    MPLBACKEND=Agg "$venv/bin/python" /src/container/verify.py build \
+        /src/container/requirements.txt /src/pyproject.toml /tmp/libraries.json; \
+    "$venv/bin/model-gate-action" --help >/dev/null; \
+    rm /tmp/libraries.json
 
 FROM ${BASE_IMAGE}
 COPY --from=build /opt/model-gate /opt/model-gate

@@ -1,0 +1,229 @@
+"""Proof that the action image's venv works. The Dockerfile runs it around its slimming step (so
+anything the slimming broke fails the build, under any builder's shell semantics), and
+scripts/container-smoke runs it again in the final image (so a build whose layers all came from
+the cache is checked too, and the numba cache is proven valid after the copy into the final stage):
+
+    python verify.py record LIBS.json                        # build stage, before slimming
+    python verify.py build REQUIREMENTS PYPROJECT LIBS.json  # build stage, after slimming
+    python verify.py image REQUIREMENTS PYPROJECT            # in the final image
+
+`record` writes, for every ELF file in the venv, the shared libraries ldd cannot find (a few wheels
+ship optional parts whose libraries are not there, e.g. numba's TBB and OpenMP threading layers,
+or find them only through the loading library's RPATH). `build` then proves (`image`: all but 2,
+and 6 without compiling anything):
+
+1. the installed distributions are exactly the pinned ones (same versions), plus model-gate itself;
+   the build backend pinned for --no-build-isolation (pyproject's build-system.requires) was
+   uninstalled again;
+2. every ELF file left in the venv finds all the shared libraries it found before the slimming
+   (ldd), so nothing that stays can need what was deleted;
+3. every module of the gate package imports;
+4. each input format is read through gate.readers.read_table (CSV on both the csv-module path and
+   the pyarrow fast path, CSV.gz, JSONL, Parquet) and gives the same rows, pyarrow.compute works,
+   and a Parquet file round-trips;
+5. matplotlib renders an SVG with text (fonts, ft2font) the way gate.render.plots does;
+6. the numba kernels compile into their cache, and a fresh process then loads every signature from
+   that cache without compiling (what each run of the image does).
+
+Prints one line per check; exits 1 with a FAIL line on the first failure.
+"""
+
+from __future__ import annotations
+
+import gzip
+import importlib
+import importlib.metadata as md
+import io
+import json
+import os
+import pkgutil
+import re
+import subprocess
+import sys
+import tempfile
+import tomllib
+from pathlib import Path
+
+
+def fail(msg: str) -> None:
+    print(f"verify: FAIL: {msg}", flush=True)
+    sys.exit(1)
+
+
+def ok(msg: str) -> None:
+    print(f"verify: ok   {msg}", flush=True)
+
+
+def norm(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def check_distributions(lock: Path, pyproject: Path) -> None:
+    pinned = dict(re.findall(r"^([a-z0-9][a-z0-9.-]*)==(\S+)", lock.read_text(encoding="utf-8"), re.M))
+    build_only = {norm(re.split(r"[<>=!~; \[]", r, maxsplit=1)[0])
+                  for r in tomllib.loads(pyproject.read_text(encoding="utf-8"))["build-system"]["requires"]}
+    installed = {norm(d.metadata["Name"]): d.version for d in md.distributions()}
+    installed.pop("model-gate", None) or fail("model-gate is not installed in the venv")
+    want = {n: v for n, v in pinned.items() if n not in build_only}
+    if installed != want:
+        extra = sorted(f"{n}=={v}" for n, v in installed.items() if want.get(n) != v)
+        missing = sorted(f"{n}=={v}" for n, v in want.items() if installed.get(n) != v)
+        fail(f"venv differs from {lock.name}: installed but not pinned so {extra}; pinned but not installed {missing}")
+    ok(f"{len(installed)} distributions, exactly the pinned versions (+ model-gate; {sorted(build_only)} removed)")
+
+
+def missing_libraries() -> dict[str, list[str]]:
+    """{ELF file relative to the venv: shared libraries ldd reports "not found"} for every ELF file."""
+    elves = []
+    for root, _, files in os.walk(sys.prefix):
+        for f in files:
+            p = os.path.join(root, f)
+            if not os.path.islink(p) and os.path.isfile(p):
+                with open(p, "rb") as fh:
+                    if fh.read(4) == b"\x7fELF":
+                        elves.append(p)
+    if len(elves) < 50:
+        fail(f"only {len(elves)} ELF files found under {sys.prefix}: is this the image venv?")
+    out = {}
+    for p in elves:
+        res = subprocess.run(["ldd", p], capture_output=True, text=True)
+        if res.returncode != 0 and "not a dynamic executable" not in res.stdout + res.stderr:
+            fail(f"ldd {p}: {res.stderr.strip()}")
+        out[os.path.relpath(p, sys.prefix)] = sorted(l.split()[0] for l in res.stdout.splitlines()
+                                                      if "not found" in l)
+    return out
+
+
+def check_shared_libraries(before_file: Path) -> None:
+    before = json.loads(before_file.read_text(encoding="utf-8"))
+    now = missing_libraries()
+    broken = [f"{f} needs {', '.join(sorted(set(libs) - set(before.get(f, []))))}"
+              for f, libs in sorted(now.items()) if set(libs) - set(before.get(f, []))]
+    if broken:
+        fail("the slimming deleted shared libraries that stay needed:\n  " + "\n  ".join(broken))
+    known = sorted({lib for libs in now.values() for lib in libs})
+    ok(f"{len(now)} ELF files ({len(before) - len(now)} deleted): each finds every shared library it found "
+       f"before the slimming (not found before and after, optional: {', '.join(known) or 'none'})")
+
+
+def check_gate_imports() -> None:
+    import gate
+    names = ["gate"] + [m.name for m in pkgutil.walk_packages(gate.__path__, "gate.")]
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except Exception as exc:  # noqa: BLE001
+            fail(f"import {name}: {type(exc).__name__}: {exc}")
+    ok(f"{len(names)} gate modules import")
+
+
+def check_formats() -> None:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+    from gate import readers
+
+    n = 40_000     # > 1 MiB of CSV, so the pyarrow CSV reader runs as well as the csv module
+    ids = [f"req-{i:06d}" for i in range(n)]
+    labels = ["affair" if i % 3 == 0 else ("" if i % 10 == 9 else "no_affair") for i in range(n)]
+    scores = [f"{(i * 7919 % 10007) / 10007:.4f}" for i in range(n)]
+    csv = "request_id,y_true,p_affair\n" + "".join(f"{a},{b},{c}\n" for a, b, c in zip(ids, labels, scores))
+    if len(csv) <= getattr(readers, "FAST_CSV_MIN_BYTES", 1 << 20):
+        fail("the test CSV is too small for the pyarrow CSV path")
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp)
+        (d / "big.csv").write_text(csv, encoding="utf-8")
+        (d / "small.csv").write_text(csv[:5000].rsplit("\n", 1)[0] + "\n", encoding="utf-8")
+        (d / "p.csv.gz").write_bytes(gzip.compress(csv.encode()))
+        (d / "p.jsonl").write_text("".join(json.dumps({"request_id": a, "y_true": b, "p_affair": float(c)}) + "\n"
+                                           for a, b, c in zip(ids, labels, scores)), encoding="utf-8")
+        table = pa.table({"request_id": ids, "y_true": labels, "p_affair": [float(s) for s in scores]})
+        pq.write_table(table, d / "p.parquet")
+        if not pq.read_table(d / "p.parquet").equals(table):
+            fail("Parquet round trip changed the table")
+        buf = io.BytesIO()
+        pq.write_table(table, buf)
+        if pq.read_table(pa.BufferReader(buf.getvalue())).num_rows != n:
+            fail("in-memory Parquet round trip lost rows")
+        if pc.sum(pc.equal(table["y_true"], "affair")).as_py() != len(range(0, n, 3)):
+            fail("pyarrow.compute gave a wrong count")
+        for name, rows in (("small.csv", None), ("big.csv", n), ("p.csv.gz", n), ("p.jsonl", n), ("p.parquet", n)):
+            try:
+                t = readers.read_table(d / name)
+            except Exception as exc:  # noqa: BLE001
+                fail(f"gate could not read {name}: {type(exc).__name__}: {exc}")
+            got = [str(v) for v in t.columns["request_id"]]
+            if (rows is not None and t.n_rows != rows) or got != ids[:t.n_rows] or t.n_rows < 2:
+                fail(f"gate read {name} wrongly: {t.n_rows} rows, ids {got[:3]}...")
+    ok("gate reads CSV (csv module and pyarrow paths), CSV.gz, JSONL and Parquet; Parquet round-trips")
+
+
+def check_plots() -> None:
+    from matplotlib.backends.backend_svg import FigureCanvasSVG
+    from matplotlib.figure import Figure
+    fig = Figure(figsize=(3, 2))
+    FigureCanvasSVG(fig)
+    ax = fig.add_subplot()
+    ax.errorbar([0.5, 0.7], [0, 1], xerr=[[0.1, 0.1], [0.1, 0.1]], fmt="o")
+    ax.set_title("recall for class 'affair'")
+    out = io.StringIO()
+    fig.savefig(out, format="svg")
+    if "<svg" not in out.getvalue() or len(out.getvalue()) < 2000:
+        fail("matplotlib did not render an SVG")
+    ok("matplotlib renders an SVG with text")
+
+
+KERNEL_PROBE = """
+from gate.poisson import compile_kernels, compiled
+n = compile_kernels()
+k = compiled()
+fs = (k.single, k.pair, k.rank_sums) if k else ()
+print(n, sum(sum(f.stats.cache_hits.values()) for f in fs), sum(sum(f.stats.cache_misses.values()) for f in fs))
+"""
+
+
+def kernel_cache() -> tuple[int, int, int]:
+    """(signatures, cache hits, cache misses) of compile_kernels() in a fresh process."""
+    res = subprocess.run([sys.executable, "-c", KERNEL_PROBE], capture_output=True, text=True)
+    if res.returncode != 0:
+        fail(f"compiling the numba kernels failed: {res.stderr.strip()}")
+    n, hits, misses = map(int, res.stdout.split())
+    if n <= 0:
+        fail("numba kernels unavailable (compile_kernels() == 0: numba missing or broken)")
+    return n, hits, misses
+
+
+def check_kernels(compile_first: bool) -> None:
+    if compile_first:
+        kernel_cache()
+    n, hits, misses = kernel_cache()
+    if misses or hits < n:
+        fail(f"a fresh process compiled the kernels ({hits} cache hits, {misses} misses, {n} signatures): "
+             "the image's numba cache is missing or stale")
+    ok(f"{n} numba kernel signatures " + ("compiled, then " if compile_first else "")
+       + "loaded from the cache by a fresh process")
+
+
+def main() -> None:
+    args = sys.argv[1:]
+    if args[:1] == ["record"] and len(args) == 2:
+        libs = missing_libraries()
+        Path(args[1]).write_text(json.dumps(libs, indent=1), encoding="utf-8")
+        ok(f"recorded the shared libraries of {len(libs)} ELF files")
+        return
+    build = args[:1] == ["build"] and len(args) == 4
+    if not build and not (args[:1] == ["image"] and len(args) == 3):
+        fail("usage: verify.py record LIBS.json | build REQUIREMENTS PYPROJECT LIBS.json | image REQUIREMENTS PYPROJECT")
+    checks = [lambda: check_distributions(Path(args[1]), Path(args[2]))]
+    if build:
+        checks.append(lambda: check_shared_libraries(Path(args[3])))
+    checks += [check_gate_imports, check_formats, check_plots, lambda: check_kernels(compile_first=build)]
+    for check in checks:
+        try:
+            check()
+        except Exception as exc:  # noqa: BLE001 - any failure is one FAIL line, not a traceback
+            fail(f"{type(exc).__name__}: {exc}")
+
+
+if __name__ == "__main__":
+    main()
