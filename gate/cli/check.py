@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import sys
 from pathlib import Path
 from typing import Sequence
 
+from gate import atomic
+from gate.cli import paths
 from gate.cli.common import add_publish_arguments, print_untrusted, publish_report
 from gate.engine import run_check
 from gate.errors import UsageError
 from gate.policy import load_policy
 from gate.render import console, json_report, markdown, outputs
+from gate.report import Report
 
 HELP = "evaluate a policy on prediction files and print the verdict"
 
@@ -37,6 +41,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """Check the output paths, forget the previous run's reports, evaluate, then write every output
+    at once (:func:`write_outputs`), print and publish."""
+    paths.check_outputs(args)
+    paths.forget_reports(args)
     policy = load_policy(args.policy)
     if args.seed is not None and args.seed < 0:
         raise UsageError("--seed must be >= 0", source="command line")
@@ -44,14 +52,9 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         policy = dataclasses.replace(policy, decision=dataclasses.replace(policy.decision, inconclusive="fail"))
     report = run_check(policy, args.candidate, args.baseline, seed=args.seed,
                        command=reproduce_command(args))
-    report_json = None
-    if args.out_dir:
-        written = outputs.write_all(report, args.out_dir, chart=args.chart, policy_file=args.policy)
-        report_json = str(written["json"])
-    if args.comment_file:
-        _write(Path(args.comment_file), markdown.render(report, chart=args.chart, key=args.comment_key))
+    report_json = write_outputs(report, args)
     if args.format == "json":
-        sys.stdout.write(json_report.render(report))
+        sys.stdout.write(_json_stdout(report))
         sys.stdout.flush()
     else:
         print_untrusted(console.render(report, color=console.use_color(sys.stdout), quiet=args.quiet), sys.stdout)
@@ -59,6 +62,35 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     if not publish_report(report, args, report_json, commands):
         return 2
     return 0 if args.exit_zero else report.exit_code
+
+
+def write_outputs(report: Report, args: argparse.Namespace) -> str | None:
+    """The four reports in ``--out-dir`` and the ``--comment-file``, written all or none
+    (:func:`gate.atomic.write_files`); returns the report.json path, if any. A failure (full
+    disk, unwritable directory) is a :class:`UsageError` and leaves no output behind."""
+    files: dict[Path, str] = {}
+    if args.out_dir:
+        texts = outputs.render_all(report, chart=args.chart, policy_file=args.policy)
+        files.update({Path(args.out_dir) / name: text for name, text in texts.items()})
+    if args.comment_file:
+        files[Path(args.comment_file)] = markdown.render(report, chart=args.chart, key=args.comment_key)
+    try:
+        atomic.write_files(files)
+    except atomic.OutputError as exc:
+        raise UsageError(f"cannot be written ({exc.strerror}); no report was written",
+                         source=str(exc.filename),
+                         fix="free some space or choose a writable --out-dir / --comment-file") from None
+    return str(Path(args.out_dir) / outputs.FILES["json"]) if args.out_dir else None
+
+
+def _json_stdout(report: Report) -> str:
+    """``--format json``: the report.json text. In GitHub Actions the runner scans stdout for legacy
+    ``##[command]`` anywhere in a line, so that sequence (only possible inside a JSON string) is
+    written with a JSON escape: the same JSON value, inert for the runner."""
+    text = json_report.render(report)
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        text = text.replace("##[", "#\\u0023[")
+    return text
 
 
 def reproduce_command(args: argparse.Namespace) -> list[str]:
@@ -71,11 +103,3 @@ def reproduce_command(args: argparse.Namespace) -> list[str]:
     if args.fail_on_inconclusive:
         cmd.append("--fail-on-inconclusive")
     return cmd
-
-
-def _write(path: Path, text: str) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write the comment file ({exc.strerror})", source=str(path)) from None

@@ -7,6 +7,7 @@ import os
 import sys
 from typing import TextIO
 
+from gate.cli import paths
 from gate.publish import files
 from gate.publish.dispatch import publish
 from gate.publish.publication import Publication
@@ -63,7 +64,8 @@ def publish_report(report: Report, args: argparse.Namespace, report_json: str | 
 def announce_error(message: str, args: argparse.Namespace) -> None:
     """An input or usage error stops before a report exists; CI still learns about it. GitHub: an
     ``::error`` annotation and ``verdict=error`` outputs; GitLab: ``MODEL_GATE_VERDICT=error`` in the
-    ``--dotenv`` report. Best effort: a failure here never hides the original error."""
+    ``--dotenv`` report, unless that path is also an input (the error may be that very clash). Best
+    effort: a failure here never hides the original error."""
     env = os.environ
     if env.get("GITHUB_ACTIONS") == "true":
         Commands(sys.stdout).error(message, title="model-gate: input error")
@@ -74,7 +76,7 @@ def announce_error(message: str, args: argparse.Namespace) -> None:
                 files.write_github_outputs(env["GITHUB_OUTPUT"], outputs)
             except (OSError, ValueError):
                 pass
-    if getattr(args, "dotenv", None):
+    if getattr(args, "dotenv", None) and paths.writable_output(args, args.dotenv):
         try:
             files.write_dotenv(args.dotenv, {"MODEL_GATE_VERDICT": "error", "MODEL_GATE_FAILED": "0"})
         except OSError:

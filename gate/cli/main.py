@@ -1,7 +1,9 @@
 """``model-gate`` entry point: parse arguments, run one subcommand, map errors to exit codes.
 
 Exit codes: 0 pass (warnings allowed), 1 a blocking gate failed, 2 usage/policy/input error (one line
-on stderr, no traceback), 3 an unexpected internal error (with a traceback: that is a bug to report).
+on stderr, no traceback; in GitHub Actions printed with workflow commands suspended), 3 an unexpected
+internal error (with a traceback: that is a bug to report). A ``check`` that ends without a verdict
+removes the previous run's reports from ``--out-dir`` (see :mod:`gate.cli.paths`).
 """
 
 from __future__ import annotations
@@ -12,8 +14,8 @@ import traceback
 from typing import Sequence
 
 from gate import __version__
-from gate.cli import check, publish, validate
-from gate.cli.common import announce_error
+from gate.cli import check, paths, publish, validate
+from gate.cli.common import announce_error, print_untrusted
 from gate.errors import GateError
 
 SUBCOMMANDS = {"check": check, "validate": validate, "publish": publish}
@@ -42,20 +44,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:
+        if exc.code and argv[:1] == ["check"]:
+            _forget_reports(paths.lenient_check_args(argv))
         return int(exc.code or 0)
     try:
         return SUBCOMMANDS[args.command].run(args, argv)
     except GateError as exc:
+        _forget_reports(args)
         announce_error(exc.message, args)
-        print(f"model-gate: error: {exc.message}", file=sys.stderr)
+        print_untrusted(f"model-gate: error: {exc.message}\n", sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
+        _forget_reports(args)
         print("model-gate: interrupted", file=sys.stderr)
         return 130
     except Exception:  # noqa: BLE001 - last resort: a bug, not a user error
+        _forget_reports(args)
         traceback.print_exc()
         print("model-gate: internal error (a bug; please report it with the traceback above)", file=sys.stderr)
         return 3
+
+
+def _forget_reports(args: argparse.Namespace | None) -> None:
+    """A ``check`` that stops without a verdict leaves no earlier report behind (see
+    :mod:`gate.cli.paths`); other subcommands write no reports."""
+    if args is not None and getattr(args, "command", "check") == "check":
+        paths.forget_reports(args)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import sys
 from typing import Sequence
 
 from gate import report_reader
+from gate.cli import paths
 from gate.cli.common import add_publish_arguments, print_untrusted, publish_report
 from gate.errors import InputError
 from gate.render import console
@@ -52,6 +53,7 @@ def load_report(path: str) -> Report:
 
 
 def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    paths.check_outputs(args)
     report = load_report(args.report)
     print_untrusted(console.render(report, color=console.use_color(sys.stdout), quiet=True), sys.stdout)
     if not publish_report(report, args, args.report, sys.stdout):

@@ -13,7 +13,10 @@ from __future__ import annotations
 import os
 import re
 import uuid
+from pathlib import Path
 from typing import Mapping
+
+from gate.atomic import write_files
 
 SUMMARY_LIMIT_BYTES = 1_048_576  # 1 MiB per step ("the upload for the step will fail" above it)
 DOTENV_LIMIT_BYTES = 5 * 1024
@@ -103,8 +106,5 @@ def write_dotenv(path: str, values: Mapping[str, str]) -> list[str]:
     if len(text.encode("utf-8")) >= DOTENV_LIMIT_BYTES:
         problems.append(f"dotenv file would be {len(text.encode('utf-8'))} bytes, over 5 KB")
         text = ""
-    parent = os.path.dirname(os.path.abspath(path))
-    os.makedirs(parent, exist_ok=True)
-    with open(path, "w", encoding="utf-8", newline="\n") as fh:
-        fh.write(text)
+    write_files({Path(path): text})  # replaced whole or not at all (raises OSError)
     return problems
