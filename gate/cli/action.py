@@ -177,14 +177,15 @@ def action_env_updates(environ: Mapping[str, str]) -> dict[str, str]:
     return {"GITHUB_TOKEN": token} if token else {}
 
 
-def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
 def _error(message: str, environ: Mapping[str, str]) -> None:
+    """An input error: an ``::error`` annotation in GitHub Actions, and one line on stderr (with
+    invisible characters shown as U+FFFD, as every console line)."""
+    from gate.publish.workflow_commands import Commands
+    from gate.render.text import one_line
+
     if environ.get("GITHUB_ACTIONS") == "true":
-        print(f"::error title=model-gate::{_escape_data(message)}", flush=True)
-    print(f"{PROG}: error: {message}", file=sys.stderr, flush=True)
+        Commands(sys.stdout).error(message, title="model-gate")
+    print(f"{PROG}: error: {one_line(message)}", file=sys.stderr, flush=True)
 
 
 def _make_world_writable(path: str) -> None:

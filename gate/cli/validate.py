@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Sequence
 
+from gate.cli.common import print_untrusted
 from gate.policy import load_policy
+from gate.render.text import one_line
 
 HELP = "check a policy file (schema, metric names, bars) without data"
 
@@ -17,6 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     policy = load_policy(args.policy)
     expanded = sum(1 for _ in policy.gates)
-    print(f"{args.policy}: valid model-gate policy '{policy.name}' ({policy.task}, {expanded} gate"
-          f"{'s' if expanded != 1 else ''}{', needs --baseline' if policy.needs_baseline else ''})")
+    line = (f"{args.policy}: valid model-gate policy '{policy.name}' ({policy.task}, {expanded} gate"
+            f"{'s' if expanded != 1 else ''}{', needs --baseline' if policy.needs_baseline else ''})")
+    print_untrusted(one_line(line) + "\n", sys.stdout)  # the name and path are the user's text
     return 0

@@ -2,7 +2,9 @@
 
 Escaping mirrors actions/toolkit ``packages/core/src/command.ts``: data escapes ``%``, ``\\r``,
 ``\\n``; property values additionally escape ``:`` and ``,``. A command is one line, so escaped
-untrusted text can never start a second command.
+untrusted text can never start a second command. Other invisible characters are replaced too, so an
+annotation cannot carry bidi controls or terminal escapes. :func:`escape_data` is the one escaping
+helper for workflow commands (the container action's entry point uses it as well).
 """
 
 from __future__ import annotations
@@ -12,12 +14,16 @@ from contextlib import contextmanager
 from typing import Iterator, Mapping, Sequence, TextIO
 
 from gate.publish.publication import Annotation
+from gate.render.text import visible
 
 ANNOTATION_LIMIT = 10  # "10 warning annotations and 10 error annotations per step"
 
 
 def escape_data(value: str) -> str:
-    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """The message part of a command: ``%``, CR and LF percent-encoded as the toolkit does (so the
+    command stays one line and a multi-line message survives), then every other invisible character
+    (bidi controls, zero-width characters, ESC, ...) shown as U+FFFD (:func:`gate.render.text.visible`)."""
+    return visible(str(value).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
 
 
 def escape_property(value: str) -> str:

@@ -54,13 +54,16 @@ def clean(s: str) -> str:
 
 
 def _attr(s: str) -> str:
-    s = clean(s)
-    return (s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
-            .replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;"))
+    """An attribute value: one line (:func:`gate.render.text.one_line`: invisible characters shown as
+    U+FFFD), XML-illegal characters removed, markup characters escaped."""
+    s = clean(T.one_line(s))
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
 
 def _text(s: str) -> str:
-    s = clean(s)
+    """Element text: line breaks kept (details are multi-line), invisible characters shown as U+FFFD
+    (:func:`gate.render.text.visible`), XML-illegal characters removed, markup escaped."""
+    s = clean(T.visible(s))
     return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
 
 

@@ -19,10 +19,21 @@ from gate.report import Estimate, GateResult, Report
 DIGITS = 3
 DASH = "—"  # shown for a missing / undefined number
 
-#: characters that can move a terminal cursor, change colours, reorder text or break a line
-_CONTROL = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff\ufff9-\ufffb]"
+#: Characters a reader cannot see or that act on the text around them, as a regex class body:
+#: C0/C1 controls except tab and LF (ESC moves terminal cursors and sets colours), every format
+#: character (Cf: bidi embeddings/overrides/isolates U+202A–U+202E and U+2066–U+2069, the marks
+#: U+200E/U+200F/U+061C, zero-width space/joiners U+200B–U+200D, word joiner and invisible operators
+#: U+2060–U+2064, BOM U+FEFF, soft hyphen, tag characters U+E0000–U+E007F, ...), the other default
+#: ignorables (variation selectors, Hangul fillers, combining grapheme joiner), blank-looking
+#: letters (U+2800, U+3164), line/paragraph separators and the noncharacters U+FFFE/U+FFFF.
+#: ``tests/test_escaping.py`` checks the list against the Unicode database.
+INVISIBLE_CHARS = (
+    "\x00-\x08\x0b-\x1f\x7f-\x9f\xad\u034f\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2"
+    "\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u2028-\u202e\u2060-\u206f\u2800\u3164"
+    "\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb\ufffe\uffff\U000110bd\U000110cd\U00013430-\U0001343f"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff"
 )
+_CONTROL = re.compile(f"[{INVISIBLE_CHARS}]")
 _LINEBREAK = re.compile("\r\n|[\r\n\t\v\f\x85\u2028\u2029]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -100,12 +111,16 @@ def fmt_pct(x: float | None, digits: int = 1) -> str:
 # untrusted text
 # ---------------------------------------------------------------------------------------------------
 
+def visible(s: str) -> str:
+    """Untrusted text with every invisible character (:data:`INVISIBLE_CHARS`) and lone surrogate
+    replaced by U+FFFD; tab and LF are kept (callers that need one line use :func:`one_line`)."""
+    return _SURROGATE.sub("\ufffd", _CONTROL.sub("\ufffd", str(s)))
+
+
 def one_line(s: str) -> str:
-    """Untrusted text on one line: line breaks/tabs → space, control and bidi characters → U+FFFD,
-    lone surrogates → U+FFFD. Used by every format before its own escaping."""
-    s = _LINEBREAK.sub(" ", str(s))
-    s = _CONTROL.sub("\ufffd", s)
-    return _SURROGATE.sub("\ufffd", s)
+    """Untrusted text on one line: line breaks/tabs → space, then :func:`visible`. Used by every
+    format before its own escaping."""
+    return visible(_LINEBREAK.sub(" ", str(s)))
 
 
 def shorten(s: str, width: int) -> str:
@@ -249,27 +264,43 @@ def counts_text(report: Report) -> str:
 # the reproduce command
 # ---------------------------------------------------------------------------------------------------
 
-_SHELL_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f<>`\u2028\u2029\ud800-\udfff]")
+#: what the shell block shows as an ANSI-C escape: invisible characters, tab/LF, look-alike spaces
+#: (a no-break space between words reads as a separator but is not one), lone surrogates, and
+#: ``<``, ``>``, backtick (so no ``<!--``, HTML or code fence can form in a comment)
+_SHELL_UNSAFE = re.compile(f"[{INVISIBLE_CHARS}\t\n<>`\xa0\u1680\u2000-\u200a\u202f\u205f\u3000\ud800-\udfff]")
 
 
-def _shell_arg(a: str) -> str:
-    """``shlex.quote``, except for arguments holding control characters, ``<``, ``>`` or backticks:
-    those use bash ANSI-C quoting (``$'...'`` with ``\\xHH``/``\\uHHHH`` escapes), so the command stays
-    exact while no raw newline, fence or ``<!--`` can reach the comment."""
+def _ansi_c_escape(ch: str) -> str:
+    """``\\xHH`` for ASCII, ``\\uHHHH`` or ``\\UHHHHHHHH`` for other characters (bash and zsh turn
+    those into the character in a UTF-8 locale; they read at most that many hex digits, so a
+    following letter never joins the escape). A surrogate from an undecodable byte of a file name
+    (``surrogateescape``, U+DC80–U+DCFF) becomes that raw byte again."""
+    o = ord(ch)
+    if 0xDC80 <= o <= 0xDCFF:
+        return f"\\x{o - 0xDC00:02x}"
+    if o < 0x80:
+        return f"\\x{o:02x}"
+    return f"\\u{o:04x}" if o <= 0xFFFF else f"\\U{o:08x}"
+
+
+def shell_arg(a: str) -> str:
+    """One argument, safe to copy into a shell and visible: ``shlex.quote``, except that an argument
+    holding any :data:`_SHELL_UNSAFE` character uses bash ANSI-C quoting (``$'...'``) with those
+    characters escaped, so the command stays exact while no invisible character, raw newline, fence
+    or ``<!--`` can reach the comment."""
     if not _SHELL_UNSAFE.search(a):
         return shlex.quote(a)
     out = []
     for ch in a:
-        o = ord(ch)
-        if ch == "\\" or ch == "'":
+        if ch in "\\'":
             out.append("\\" + ch)
         elif _SHELL_UNSAFE.match(ch):
-            out.append(f"\\x{o:02x}" if o < 0x100 else f"\\u{o:04x}")
+            out.append(_ansi_c_escape(ch))
         else:
             out.append(ch)
     return "$'" + "".join(out) + "'"
 
 
 def command_line(argv: Sequence[str]) -> str:
-    """The reproduce command: ``shlex.join`` semantics (see :func:`_shell_arg` for the exception)."""
-    return " ".join(_shell_arg(a) for a in argv)
+    """The reproduce command: ``shlex.join`` semantics (see :func:`shell_arg` for the exception)."""
+    return " ".join(shell_arg(a) for a in argv)
