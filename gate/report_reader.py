@@ -6,8 +6,9 @@ pull request) produced, so the file is validated before anything is rendered or 
 - **JSON**: NaN/Infinity literals, numbers that overflow to infinity, integers of more than 18
   digits, duplicate keys in an object and nesting deeper than the interpreter allows are refused;
 - **types**: every field read is checked: strings are strings (without lone surrogates), numbers
-  are finite and not booleans, integers are integers, enumerations hold one of their values, arrays
-  that must line up (curve x/y, confusion rows) do;
+  are finite and not booleans, integers are integers, enumerations hold one of their values (also
+  the fields renderers print as trusted words: metric, average, model, role), arrays that must line
+  up (curve x/y, confusion rows) do;
 - **consistency** (:func:`check_consistency`): ``counts``, ``verdict`` and ``exit_code`` must be what
   the gates and the decision rule recorded in ``reproducibility.inconclusive`` imply, and each gate's
   ``status`` must agree with its tested interval and bar. A report whose gates say 15 failed cannot
@@ -41,6 +42,8 @@ INCONCLUSIVE_RULES = ("fail", "warn", "pass")
 MULTIPLE_TESTING = ("none", "bonferroni", "holm")
 METHODS = ("percentile", "basic", "bca")
 CURVE_KINDS = ("pr", "roc")
+MODELS = ("candidate", "baseline")
+AVERAGES = ("macro", "micro", "weighted")
 COUNT_KEYS = ("pass", "fail", "inconclusive", "warning")
 
 
@@ -226,6 +229,12 @@ def _slice(value: Any, path: str) -> dict[str, str]:
     return _object_of(value, path, text)
 
 
+def metric_names() -> tuple[str, ...]:
+    """The catalogue's metric names: renderers print ``metric`` and ``average`` as our own words."""
+    from gate.metrics.catalog import METRICS
+    return tuple(METRICS)
+
+
 def gate(value: Any, path: str) -> GateResult:
     o = Obj(value, path)
     bar = o.obj("bar")
@@ -233,9 +242,9 @@ def gate(value: Any, path: str) -> GateResult:
     candidate = o.field("candidate", estimate)
     gate_id = o.field("id", text)
     return GateResult(
-        id=gate_id, metric=o.field("metric", text), label=o.field("label", text, default=gate_id),
+        id=gate_id, metric=o.field("metric", text, metric_names()), label=o.field("label", text, default=gate_id),
         class_name=o.field("class", optional(text), default=None),
-        average=o.field("average", optional(text), default=None),
+        average=o.field("average", optional(text), AVERAGES, default=None),
         slice=o.field("slice", optional(_slice), default=None),
         bar=Bar(bar.field("kind", text, BAR_KINDS), bar_value),
         quantity=o.field("quantity", text, QUANTITIES, default="candidate"),
@@ -288,14 +297,14 @@ def confusion(value: Any, path: str) -> ConfusionMatrix:
         if len(row) != len(classes):
             raise ReportFormatError(f"{o.at('counts')}[{i}]", f"has {len(row)} cells for "
                                                               f"{len(classes)} classes")
-    return ConfusionMatrix(model=o.field("model", text), classes=classes, counts=counts)
+    return ConfusionMatrix(model=o.field("model", text, MODELS), classes=classes, counts=counts)
 
 
 def curve(value: Any, path: str) -> Curve:
     o = Obj(value, path)
     xs, ys = o.field("x", _numbers), o.field("y", _numbers)
     _same_length(o, {"x": xs, "y": ys}, "x")
-    return Curve(kind=o.field("kind", text, CURVE_KINDS), model=o.field("model", text),
+    return Curve(kind=o.field("kind", text, CURVE_KINDS), model=o.field("model", text, MODELS),
                  class_name=o.field("class", text), x=xs, y=ys,
                  area=o.field("area", optional(number), default=None))
 
@@ -304,13 +313,13 @@ def calibration(value: Any, path: str) -> Calibration:
     o = Obj(value, path)
     arrays = {k: o.field(k, _numbers) for k in ("confidence", "accuracy", "weight")}
     _same_length(o, arrays, "confidence")
-    return Calibration(model=o.field("model", text), bin_edges=o.field("bin_edges", _numbers),
+    return Calibration(model=o.field("model", text, MODELS), bin_edges=o.field("bin_edges", _numbers),
                        ece=o.field("ece", optional(number), default=None), **arrays)
 
 
 def artifact(value: Any, path: str) -> Artifact:
     o = Obj(value, path)
-    return Artifact(role=o.field("role", text), path=o.field("path", text), sha256=o.field("sha256", text),
+    return Artifact(role=o.field("role", text, MODELS), path=o.field("path", text), sha256=o.field("sha256", text),
                     format=o.field("format", text), rows=o.field("rows", integer),
                     labeled_rows=o.field("labeled_rows", integer))
 

@@ -16,7 +16,7 @@ import pytest
 from gate.cli.main import main
 from gate.cli.publish import MAX_REPORT_BYTES
 from gate.render import annotations, console, html, junit, markdown
-from gate.report_reader import ReportFormatError, load_report, report_from_dict
+from gate.report_reader import ReportFormatError, load_report, metric_names, report_from_dict
 from tests.fakes.ci import github_env
 from tests.report_factory import adversarial_report, binary_report, large_report, passing_report
 
@@ -112,6 +112,15 @@ MALFORMED: list[tuple[str, Callable[[], Any], str]] = [
     ("per-class-string", lambda: _set(_doc(), "per_class[0].candidate.recall", "high"),
      "per_class[0].candidate.recall: must be a number, got a string"),
     ("top-level-array", lambda: [], "must be an object, got an array"),
+    # fields the renderers print as their own words must hold one of those words
+    ("metric-unknown", lambda: _set(_doc(), "gates[0].metric", "@org/team <b>"),
+     f"gates[0].metric: must be one of {', '.join(metric_names())} (got '@org/team <b>')"),
+    ("average-unknown", lambda: _set(_doc(), "gates[0].average", "*all*"),
+     "gates[0].average: must be one of macro, micro, weighted (got '*all*')"),
+    ("model-unknown", lambda: _set(_doc(), "confusion[0].model", "<img src=x>"),
+     "confusion[0].model: must be one of candidate, baseline (got '<img src=x>')"),
+    ("curve-model-unknown", lambda: _set(_doc(), "curves[0].model", "@here"),
+     "curves[0].model: must be one of candidate, baseline (got '@here')"),
 ]
 
 RAW: list[tuple[str, Callable[[], bytes], str]] = [
