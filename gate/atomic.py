@@ -36,17 +36,18 @@ PSEUDO_FILESYSTEMS = ("/dev/", "/proc/")
 
 
 def is_stream(path: Path) -> bool:
-    """True for a target that must be written in place, never replaced: an existing target that is
-    neither a regular file nor a directory (followed through symlinks: a pipe, a terminal,
-    ``/dev/null``), and anything under ``/dev/`` or ``/proc/`` (``/dev/stdout`` may point at a
-    regular file when stdout is redirected, and replacing that symlink would break ``/dev``)."""
+    """True for a target written in place, never replaced: a path given under ``/dev/`` or ``/proc/``
+    (``/dev/stdout`` may point at a regular file when stdout is redirected, and replacing that
+    symlink would break ``/dev``), or a FIFO, socket or character device *itself*. Symlinks are not
+    followed here: a link planted at an output path (``out/report.json -> /dev/sda``) is an ordinary
+    target, replaced by the new file."""
     if os.path.abspath(path).startswith(PSEUDO_FILESYSTEMS):
         return True
     try:
-        mode = path.stat().st_mode
+        mode = path.lstat().st_mode
     except OSError:
         return False
-    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or stat.S_ISCHR(mode)
 
 
 _OWN_FD = re.compile(r"/dev/(?:fd/(\d+)|(stdout)|(stderr))|/proc/self/fd/(\d+)")

@@ -154,6 +154,17 @@ def test_symlinked_report_is_replaced_not_followed(work, capsys):
     assert json.loads((work / "out" / "report.json").read_text())["verdict"] == "pass"
 
 
+def test_symlink_to_a_device_is_replaced_not_written_through(work, capsys):
+    """``out/report.json -> /dev/full``: followed, the write would fail (or, with a disk device,
+    destroy it); it is an ordinary target, so the link itself is replaced."""
+    (work / "out").mkdir()
+    (work / "out" / "report.json").symlink_to("/dev/full")
+    (work / "comment.md").symlink_to("/dev/null")
+    assert _run(capsys, *CHECK, "--comment-file", "comment.md")[0] == 0
+    assert not (work / "out" / "report.json").is_symlink() and not (work / "comment.md").is_symlink()
+    assert os.path.exists("/dev/full") and os.path.exists("/dev/null")
+
+
 @pytest.mark.parametrize("link", ["symlink", "hardlink"])
 def test_linked_input_is_refused_and_kept(work, capsys, link):
     (work / "out").mkdir()
