@@ -459,8 +459,8 @@ def check_consistency(report: Report) -> None:
     if report.verdict != verdict:
         failed = sum(1 for g in report.gates if g.blocking and g.status == "fail")
         raise ReportFormatError("verdict", f"says {report.verdict!r} but the gates make it {verdict!r} "
-                                           f"({failed} blocking gates failed, decision.inconclusive: "
-                                           f"{report.reproducibility.inconclusive})")
+                                           f"({failed} blocking gate{'s' * (failed != 1)} failed, "
+                                           f"decision.inconclusive: {report.reproducibility.inconclusive})")
     exit_code = 0 if verdict == "pass" else 1
     if report.exit_code != exit_code:
         raise ReportFormatError("exit_code", f"says {report.exit_code} but verdict {verdict!r} means "

@@ -62,6 +62,8 @@ CHECK = ["check", "--policy", "policy.yml", "--candidate", "cand.csv"]
 CHECK_B = CHECK + ["--baseline", "base.csv"]
 P = "model-gate: error: policy.yml: "
 C = "model-gate: error: cand.csv: "
+O = "model-gate: error: command line: "
+R_FIX = "(not a valid model-gate report: pass the report.json that model-gate check --out-dir wrote, unmodified)"
 
 
 @dataclass
@@ -543,7 +545,78 @@ CASES: list[Case] = [
     Case("cli-missing-candidate", "check without --candidate", _bin(), ["check", "--policy", "policy.yml"], 2,
          'model-gate: error: the following arguments are required: --candidate (see model-gate check --help)',
          group="cli"),
+    # -- outputs: --out-dir, --comment-file, --dotenv (checked before any input is read) ----------
+    Case("out-dir-is-file", "--out-dir names a regular file", {**_bin(), "out": "x"}, CHECK + ["--out-dir", "out"], 2,
+         O + "--out-dir out: is a file, not a directory (pass a directory for the reports; it is created when missing)",
+         group="cli"),
+    Case("out-dir-is-candidate", "--out-dir names the candidate file", _bin(), CHECK + ["--out-dir", "cand.csv"], 2,
+         O + "--out-dir cand.csv: is the --candidate file, not a directory (pass a directory for the reports; it is "
+         "created when missing)", group="cli"),
+    Case("out-dir-report-is-directory", "--out-dir holds a directory named report.json", _bin(),
+         CHECK + ["--out-dir", "out"], 2,
+         O + "--out-dir out: out/report.json is a directory, so report.json cannot be written there (remove that "
+         "directory or choose another --out-dir)", setup=lambda p: (p / "out" / "report.json").mkdir(parents=True),
+         group="cli"),
+    Case("out-dir-links-to-input", "--out-dir holds report.md, a symlink to the policy", _bin(),
+         CHECK + ["--out-dir", "out"], 2,
+         O + "--out-dir out: out/report.md is the --policy file; an output never overwrites an input (choose another "
+         "path for --out-dir)", setup=lambda p: ((p / "out").mkdir(), (p / "out" / "report.md").symlink_to(p / "policy.yml")),
+         group="cli"),
+    Case("comment-file-is-policy", "--comment-file names the policy", _bin(), CHECK + ["--comment-file", "policy.yml"], 2,
+         O + "--comment-file policy.yml: is the --policy file; an output never overwrites an input (choose another path "
+         "for --comment-file)", group="cli"),
+    Case("comment-file-links-to-candidate", "--comment-file is a symlink to the candidate", _bin(),
+         CHECK + ["--comment-file", "c.md"], 2,
+         O + "--comment-file c.md: is the --candidate file; an output never overwrites an input (choose another path "
+         "for --comment-file)", setup=lambda p: (p / "c.md").symlink_to("cand.csv"), group="cli"),
+    Case("dotenv-is-baseline", "--dotenv names the baseline (the error's own dotenv is not written either)",
+         _gate("  - metric: recall\n    max_drop: 0.05\n"), CHECK_B + ["--dotenv", "base.csv"], 2,
+         O + "--dotenv base.csv: is the --baseline file; an output never overwrites an input (choose another path for "
+         "--dotenv)", group="cli"),
+    Case("comment-file-is-directory", "--comment-file names a directory", {**_bin(), "out": None},
+         CHECK + ["--comment-file", "out"], 2,
+         O + "--comment-file out: is a directory (give --comment-file a file path)", group="cli"),
+    Case("outputs-collide", "--comment-file is the report.md that --out-dir writes", _bin(),
+         CHECK + ["--out-dir", ".", "--comment-file", "report.md"], 2,
+         O + "--comment-file report.md: report.md is also written by --out-dir (give each output its own path)",
+         group="cli"),
+    Case("comment-file-full-disk", "--comment-file /dev/full (no space left): no output is written at all", _bin(),
+         CHECK + ["--out-dir", "out", "--comment-file", "/dev/full"], 2,
+         "model-gate: error: /dev/full: cannot be written (No space left on device); no report was written (free some "
+         "space or choose a writable --out-dir / --comment-file)", group="cli"),
+    Case("out-dir-unwritable", "--out-dir where no directory can be created", _bin(),
+         CHECK + ["--out-dir", "/proc/self/reports"], 2,
+         "model-gate: error: /proc/self/reports/report.json: cannot be written (No such file or directory); no report "
+         "was written (free some space or choose a writable --out-dir / --comment-file)", group="cli"),
+    # -- publish --report: the file is untrusted (tests/test_publish_trust.py has the full set) ----
+    Case("publish-forged-verdict", "report.json claims verdict pass, exit code 0, over a failed gate", {},
+         ["publish", "--report", "report.json"], 2,
+         "model-gate: error: report.json: verdict: says 'pass' but the gates make it 'fail' (1 blocking gate failed, "
+         "decision.inconclusive: warn) " + R_FIX, setup=lambda p: _write_report(p, verdict="pass", exit_code=0),
+         group="cli"),
+    Case("publish-forged-counts", "report.json hides a failed gate from its counts", {},
+         ["publish", "--report", "report.json"], 2,
+         "model-gate: error: report.json: counts.fail: says 0 but the gates hold 2 " + R_FIX,
+         setup=lambda p: _write_report(p, counts={"pass": 3, "fail": 0, "inconclusive": 1, "warning": 1}), group="cli"),
+    Case("publish-wrong-type", "report.json with a gate's n as a string", {},
+         ["publish", "--report", "report.json"], 2,
+         "model-gate: error: report.json: gates[0].n: must be an integer, got a string " + R_FIX,
+         setup=lambda p: _write_report(p, gate0={"n": "5000"}), group="cli"),
+    Case("publish-nan", "report.json with a NaN literal", {}, ["publish", "--report", "report.json"], 2,
+         "model-gate: error: report.json: gates[0].candidate.value: holds the JSON extension literal NaN (a report "
+         "holds only finite numbers; undefined values are null) " + R_FIX,
+         setup=lambda p: _write_report(p, gate0={"candidate": {"value": float("nan"), "ci": [0.8, 0.9]}}), group="cli"),
 ]
+
+
+def _write_report(path: Path, *, gate0: dict | None = None, **top) -> None:
+    """report.json of the shared binary report with top-level fields and gate 0's fields replaced."""
+    sys.path.insert(0, str(ROOT))
+    from tests.report_factory import binary_report
+    doc = binary_report().to_dict()
+    doc.update(top)
+    doc["gates"][0].update(gate0 or {})
+    (path / "report.json").write_text(json.dumps(doc), encoding="utf-8")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -56,7 +56,7 @@ FORGED: list[tuple[str, Callable[[], Any], str]] = [
     ("verdict-pass-over-15-failed", lambda: _forge_all_failed(_doc()),
      "verdict: says 'pass' but the gates make it 'fail' (15 blocking gates failed, decision.inconclusive: warn)"),
     ("verdict-flipped", lambda: _set(_set(_doc(), "verdict", "pass"), "exit_code", 0),
-     "verdict: says 'pass' but the gates make it 'fail' (1 blocking gates failed, decision.inconclusive: warn)"),
+     "verdict: says 'pass' but the gates make it 'fail' (1 blocking gate failed, decision.inconclusive: warn)"),
     ("exit-code-flipped", lambda: _set(_doc(), "exit_code", 0),
      "exit_code: says 0 but verdict 'fail' means 1"),
     ("counts-hide-a-failure", lambda: _set(_doc(), "counts.fail", 0),
