@@ -98,7 +98,7 @@ class _Staging:
         return self.dirs[parent]
 
     def stage(self, target: Path, text: str) -> None:
-        if target.is_dir() and not target.is_symlink():
+        if os.path.isdir(target) and not os.path.islink(target):  # os.path: never raises
             raise OutputError(errno.EISDIR, "is a directory", str(target))
         tmp = self._staging_dir(target.parent, target) / target.name
         try:
@@ -148,19 +148,25 @@ def write_files(files: Mapping[Path, str]) -> None:
         staging.cleanup(failed=failed)
 
 
-def remove_files(paths: Iterable[Path]) -> list[Path]:
+def remove_files(paths: Iterable[Path], *, strict: bool = False) -> list[Path]:
     """Delete the regular files and symlinks among ``paths`` (never a directory, never a stream, so
-    never ``/dev/stdout``); return the ones removed. Missing files and failures are ignored: this is
-    cleanup after an error."""
+    never ``/dev/stdout``); return the ones removed. Missing files are skipped; a file that cannot be
+    deleted raises :class:`OutputError` when ``strict`` (it would outlive the run) and is ignored
+    otherwise (cleanup after an error must not hide that error)."""
     removed = []
     for path in paths:
-        if is_stream(path):
-            continue
         try:
             mode = path.lstat().st_mode
-            if stat.S_ISREG(mode) or stat.S_ISLNK(mode):
-                path.unlink()
-                removed.append(path)
-        except OSError:
+        except OSError:  # nothing there (or a name no file can have): nothing stale
+            continue
+        if is_stream(path) or not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
+            continue
+        try:
+            path.unlink()
+            removed.append(path)
+        except FileNotFoundError:
             pass
+        except OSError as exc:
+            if strict:
+                raise _fail(path, exc) from None
     return removed

@@ -139,6 +139,21 @@ def test_unwritable_out_dir(work, capsys):
         assert _left(work / "ro") == []
 
 
+@pytest.mark.parametrize("option", ["--out-dir", "--comment-file"])
+def test_a_name_too_long_for_the_filesystem_is_an_error_not_a_crash(work, capsys, option):
+    long = "a" * 300
+    code, err = _run(capsys, *CHECK[:-2], option, long)
+    assert code == 2 and "Traceback" not in err
+    assert err.startswith(f"model-gate: error: {long}") and "cannot be written (File name too long)" in err
+
+
+def test_out_dir_that_is_a_dangling_symlink(work, capsys):
+    (work / "out").symlink_to(work / "nowhere")
+    code, err = _run(capsys, *CHECK)
+    assert (code, err) == (2, f"model-gate: error: command line: --out-dir out: is a symlink to {work / 'nowhere'}, "
+                              "which does not exist (create the directory it points to, or pass another --out-dir)\n")
+
+
 def test_symlinked_report_is_replaced_not_followed(work, capsys):
     """A stale report.json symlink (e.g. planted in a checkout) pointing at some other file: the
     link is replaced by the report, the file it pointed to is untouched."""
@@ -176,6 +191,22 @@ def test_linked_input_is_refused_and_kept(work, capsys, link):
     assert err == ("model-gate: error: command line: --out-dir out: out/junit.xml is the --candidate file; an "
                    "output never overwrites an input (choose another path for --out-dir)\n")
     assert (work / "cand.csv").read_bytes() == before and (work / "out" / "junit.xml").exists()
+
+
+def test_a_stale_report_that_cannot_be_removed_stops_the_run(work, capsys, monkeypatch):
+    """Root ignores permissions, so the refusal is simulated at the one call that deletes."""
+    _previous_pass(work, capsys)
+    real_unlink = Path.unlink
+
+    def refuse(self, *a, **kw):
+        if self.name == "junit.xml":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_unlink(self, *a, **kw)
+    monkeypatch.setattr(Path, "unlink", refuse)
+    code, err = _run(capsys, *CHECK)
+    assert code == 2
+    assert err == ("model-gate: error: out/junit.xml: cannot remove the previous run's file (Permission denied) "
+                   "(make it removable: a stale report must not outlive a new run)\n")
 
 
 def test_write_files_rolls_back_when_a_rename_fails(tmp_path):

@@ -44,7 +44,7 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """Check the output paths, forget the previous run's reports, evaluate, then write every output
     at once (:func:`write_outputs`), print and publish."""
     paths.check_outputs(args)
-    paths.forget_reports(args)
+    paths.forget_reports(args, strict=True)
     policy = load_policy(args.policy)
     if args.seed is not None and args.seed < 0:
         raise UsageError("--seed must be >= 0", source="command line")

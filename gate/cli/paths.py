@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Sequence
 
 from gate.errors import UsageError
-from gate.atomic import remove_files
+from gate.atomic import OutputError, remove_files
 from gate.render.outputs import FILES
 
 INPUT_OPTIONS = {"policy": "--policy", "candidate": "--candidate", "baseline": "--baseline",
@@ -75,14 +75,20 @@ def _input_named(path: Path, inputs: dict[str, str]) -> str | None:
 
 
 def _check_out_dir(out_dir: str, inputs: dict[str, str]) -> None:
+    """``--out-dir``: a directory or nothing yet (not a file, not a link to nothing), and no report
+    name in it taken by a directory. ``os.path`` tests are used: they never raise, even for a name
+    too long for the filesystem (that one fails later, when writing, with the system's reason)."""
     where = f"--out-dir {out_dir}"
+    if os.path.islink(out_dir) and not os.path.exists(out_dir):
+        raise UsageError(f"is a symlink to {os.readlink(out_dir)}, which does not exist", source="command line",
+                         where=where, fix="create the directory it points to, or pass another --out-dir")
     if os.path.exists(out_dir) and not os.path.isdir(out_dir):
         opt = _input_named(Path(out_dir), inputs)
         what = f"is the {opt} file" if opt else "is a file"
         raise UsageError(f"{what}, not a directory", source="command line", where=where,
                          fix="pass a directory for the reports; it is created when missing")
     for path in report_paths(out_dir):
-        if path.is_dir():
+        if os.path.isdir(path):
             raise UsageError(f"{path} is a directory, so {path.name} cannot be written there",
                              source="command line", where=where,
                              fix="remove that directory or choose another --out-dir")
@@ -101,7 +107,7 @@ def check_outputs(args: argparse.Namespace) -> None:
             name = f"{path} " if opt == "--out-dir" else ""
             raise UsageError(f"{name}is the {clash} file; an output never overwrites an input",
                              source="command line", where=shown, fix=f"choose another path for {opt}")
-        if opt != "--out-dir" and path.is_dir():
+        if opt != "--out-dir" and os.path.isdir(path):
             raise UsageError("is a directory", source="command line", where=shown,
                              fix=f"give {opt} a file path")
         twin = next((o for o, p in seen if same_entry(p, path)), None)
@@ -116,13 +122,19 @@ def writable_output(args: argparse.Namespace, path: str | os.PathLike[str]) -> b
     return _input_named(Path(path), inputs_of(args)) is None
 
 
-def forget_reports(args: argparse.Namespace) -> list[Path]:
+def forget_reports(args: argparse.Namespace, *, strict: bool = False) -> list[Path]:
     """Delete the reports a previous run left in ``--out-dir`` and the ``--comment-file`` (regular
-    files and symlinks only; never a path that is also an input). Returns what was deleted."""
+    files and symlinks only; never a path that is also an input). Returns what was deleted. With
+    ``strict`` (the start of a run), a report that cannot be deleted is a :class:`UsageError`: the run
+    stops before it could leave a stale report looking like its own."""
     stale = report_paths(getattr(args, "out_dir", None))
     if getattr(args, "comment_file", None):
         stale.append(Path(args.comment_file))
-    return remove_files(p for p in stale if writable_output(args, p))
+    try:
+        return remove_files((p for p in stale if writable_output(args, p)), strict=strict)
+    except OutputError as exc:
+        raise UsageError(f"cannot remove the previous run's file ({exc.strerror})", source=str(exc.filename),
+                         fix="make it removable: a stale report must not outlive a new run") from None
 
 
 def lenient_check_args(argv: Sequence[str]) -> argparse.Namespace | None:
