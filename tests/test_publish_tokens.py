@@ -146,3 +146,18 @@ def test_redactor_variants_and_pieces():
     assert r("abcdefg is short") == "abcdefg is short"
     assert r("wxyz and wxy") == "*** and wxy"
     assert r("nothing secret") == "nothing secret"
+
+
+def test_credentials_in_the_api_url_are_not_shown(fake_github, tmp_path, env, capsys):
+    """An API URL configured as ``https://user:secret@host/...``: the user information is dropped
+    (requests would have sent it as Basic credentials instead of the token: the fake checks every
+    request carries the Bearer token) and error messages quote the URL without it."""
+    (tmp_path / "ci").mkdir()
+    password = "UrlPassword0123456789"
+    api = fake_github.base_url.replace("http://", f"http://bot:{password}@")
+    env(github_env(tmp_path / "ci", None, GITHUB_API_URL=api))
+    fake_github.inject(status=503, times=99, body={"message": "down"})
+    assert main(["publish", "--report", _report_file(tmp_path)]) == 0
+    out, err = capsys.readouterr()
+    assert "503" in out and f"{fake_github.url.split('//')[1]}/api/v3/repos/octo/gate" in out
+    assert _leaks(password, _outputs(tmp_path, out, err)) == []

@@ -21,7 +21,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
@@ -174,6 +174,13 @@ class _Session(requests.Session):
                 prepared_request.headers.pop(name, None)
 
 
+def _without_userinfo(url: str) -> str:
+    """``url`` without ``user:password@``: requests would send those as Basic credentials instead of
+    the token, and every error message quotes the URL."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[-1]))
+
+
 def _origin(url: str) -> tuple[str, str]:
     parts = urlsplit(url)
     return parts.scheme.lower(), parts.netloc.lower()
@@ -191,7 +198,7 @@ class HttpClient:
                  clock: Callable[[], float] = time.time,
                  timeout: float = 30.0, redact: Redactor | None = None,
                  session: requests.Session | None = None) -> None:
-        self.base_url = base_url.rstrip("/")
+        self.base_url = _without_userinfo(base_url).rstrip("/")  # the token authenticates, nothing else
         self.session = session or _Session()
         self.session.headers.update(headers)
         self.policy = policy
@@ -205,10 +212,15 @@ class HttpClient:
     def url(self, path_or_url: str) -> str:
         if path_or_url.startswith(("http://", "https://")):
             if _origin(path_or_url) != _origin(self.base_url):
-                raise HttpError("GET", self.redact(path_or_url.split("?", 1)[0]), None, "",
+                raise HttpError("GET", self.shown(path_or_url), None, "",
                                 "refusing to follow a link to another host than the API's")
             return path_or_url
         return self.base_url + path_or_url
+
+    def shown(self, url: str) -> str:
+        """``url`` as it may appear in a message: no query (pagination cursors, tokens in links), no
+        ``user:password@``, secrets redacted."""
+        return self.redact(_without_userinfo(url.split("?", 1)[0]))
 
     def _wait(self, seconds: float, reason: str) -> None:
         seconds = max(0.0, seconds)
@@ -261,7 +273,7 @@ class HttpClient:
                 json: Any = None) -> requests.Response:
         method = method.upper()
         url = self.url(path_or_url)
-        shown = self.redact(url.split("?", 1)[0])
+        shown = self.shown(url)
         secondary_waits = 0
         attempt = 0
         while True:
