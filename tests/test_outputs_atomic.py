@@ -231,3 +231,28 @@ def test_remove_files_never_touches_streams_or_directories(tmp_path):
                                    tmp_path / "missing"])
     assert removed == [tmp_path / "f"]
     assert os.path.islink("/dev/stdout") and os.path.exists("/dev/null") and (tmp_path / "d").is_dir()
+
+
+@pytest.mark.parametrize("out_dir", [".", "linked"])
+def test_container_action_opens_up_only_the_files_it_wrote(work, capsys, out_dir):
+    """The action makes its outputs writable for later non-root steps, and nothing else: not a
+    checkout given as ``out_dir: .`` (its scripts keep their execute bits), not a directory an
+    ``out_dir`` symlink points to."""
+    from gate.cli import action
+
+    elsewhere = work / "elsewhere"
+    elsewhere.mkdir()
+    if out_dir == "linked":
+        (work / "linked").symlink_to(elsewhere)
+    scripts = [work / "build.sh", elsewhere / "tool.sh"]
+    for script in scripts:
+        script.write_text("#!/bin/sh\n")
+        script.chmod(0o750)
+    env = {"GITHUB_ACTIONS": "true", "GITHUB_WORKSPACE": str(work), "INPUT_POLICY": "policy.yml",
+           "INPUT_CANDIDATE": "cand.csv", "INPUT_OUT_DIR": out_dir, "INPUT_COMMENT": "off"}
+    assert action.main(["--extra-args", "--comment-file comment.md"], env) == 0
+    capsys.readouterr()
+    assert [s.stat().st_mode & 0o777 for s in scripts] == [0o750, 0o750]
+    written = (work / out_dir).resolve()
+    assert [(written / name).stat().st_mode & 0o666 for name in REPORTS] == [0o666] * 4
+    assert (work / "comment.md").stat().st_mode & 0o666 == 0o666

@@ -26,8 +26,10 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
+import stat
 import sys
-from typing import Mapping, Sequence
+from pathlib import Path
+from typing import Callable, Mapping, Sequence
 
 PROG = "model-gate-action"
 
@@ -188,21 +190,30 @@ def _error(message: str, environ: Mapping[str, str]) -> None:
     print(f"{PROG}: error: {one_line(message)}", file=sys.stderr, flush=True)
 
 
-def _make_world_writable(path: str) -> None:
-    """Files written by a container action are owned by root; let later (non-root) steps of
-    the job clean or overwrite the report directory (actions/runner#434)."""
-    if not os.path.isdir(path):
+def _make_world_writable(cli_argv: Sequence[str]) -> None:
+    """Files written by a container action are owned by root; let later (non-root) steps of the job
+    clean or overwrite them (actions/runner#434). Only what model-gate writes is touched: the four
+    reports, ``--comment-file`` and ``--dotenv`` when they are regular files (never through a
+    symlink), and the report directory itself when it is a real directory. Walking the directory
+    instead would strip the execute bits of a whole checkout given as ``out_dir: .``, or follow an
+    ``out_dir`` symlink planted in it anywhere on the machine."""
+    from gate.cli import paths
+
+    args = paths.lenient_check_args(["check", *cli_argv[1:]])
+    if args is None:
         return
-    for root, dirs, files in os.walk(path):
-        for name in dirs + files:
-            try:
-                p = os.path.join(root, name)
-                if not os.path.islink(p):
-                    os.chmod(p, 0o777 if os.path.isdir(p) else 0o666)
-            except OSError:
-                pass
+    files = paths.report_paths(args.out_dir) + [Path(p) for p in (args.comment_file, args.dotenv) if p]
+    for path in files:
+        _chmod_if(path, stat.S_ISREG, 0o666)
+    if args.out_dir:
+        _chmod_if(Path(args.out_dir), stat.S_ISDIR, 0o777)
+
+
+def _chmod_if(path: Path, kind: Callable[[int], bool], mode: int) -> None:
+    """``chmod`` when ``path`` itself (not a symlink's target) is of ``kind``; errors are ignored."""
     try:
-        os.chmod(path, 0o777)
+        if kind(path.lstat().st_mode):
+            os.chmod(path, mode)
     except OSError:
         pass
 
@@ -225,8 +236,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
 
     code = cli_main(cli_argv)
     if env.get("GITHUB_ACTIONS") == "true":
-        out_dir = cli_argv[cli_argv.index("--out-dir") + 1]
-        _make_world_writable(out_dir)
+        _make_world_writable(cli_argv)
     return int(code or 0)
 
 

@@ -138,14 +138,14 @@ def forget_reports(args: argparse.Namespace, *, strict: bool = False) -> list[Pa
 
 
 def lenient_check_args(argv: Sequence[str]) -> argparse.Namespace | None:
-    """The path options of a ``check`` command line that argparse refused (an unknown option, a
-    missing value elsewhere), so its stale reports can still be forgotten; None when there are none.
-    Accepts the same abbreviations as the real parser and ignores everything else."""
+    """The path options of a ``check`` command line, read leniently: also one that argparse refused
+    (an unknown option, a missing value elsewhere), so its stale reports can still be forgotten.
+    None when it names no output. Accepts the real parser's abbreviations, ignores everything else."""
     parser = argparse.ArgumentParser(add_help=False, exit_on_error=False)
-    for opt in ("--policy", "--candidate", "--baseline", "--out-dir", "--comment-file"):
+    for opt in ("--policy", "--candidate", "--baseline", "--out-dir", "--comment-file", "--dotenv"):
         parser.add_argument(opt)
     try:
         args, _ = parser.parse_known_args(list(argv[1:]))
     except (argparse.ArgumentError, SystemExit):
         return None
-    return args if args.out_dir or args.comment_file else None
+    return args if args.out_dir or args.comment_file or args.dotenv else None
