@@ -9,6 +9,7 @@ is skipped only when the tool is not installed.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -327,6 +328,8 @@ def test_lock_pins_every_distribution_the_image_needs() -> None:
     """Every distribution the image's venv gets is pinned exactly, with wheel hashes: the
     runtime dependencies, the extras the Dockerfile installs, their whole closure, and the build
     backend (the image builds model-gate with --no-build-isolation)."""
+    if any(importlib.util.find_spec(m) is None for m in ("pyarrow", "matplotlib", "numba")):
+        pytest.skip("the closure walk reads the installed metadata of the image's extras: needs model-gate[test]")
     project = _project()
     lock = _lock()
     assert all(hashes for _, hashes in lock.values()), [n for n, (_, h) in lock.items() if not h]
