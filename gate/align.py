@@ -13,20 +13,38 @@ Rules (SPEC §2):
   (the first class on ties).
 - Pairing ``auto``: the same id set → paired (baseline rows re-ordered to the candidate's); disjoint →
   independent; partial overlap → error with the counts. ``paired`` demands the same set,
-  ``independent`` accepts any two sets.
+  ``independent`` accepts any two sets, ``intersect`` keeps the rows of the shared ids (exactly as
+  if both files had been cut down to them) and warns with the rows each side dropped.
+- Labels, predictions, ids, class names and slice values are compared in NFC form; classes (or slice
+  values) that differ only by invisible characters are an input error. Ids, labels, predictions and
+  slices must be plain scalars (text, integers, floats, booleans): a Parquet timestamp, binary or
+  nested column is refused by name and type. Distinct classes and slice values are capped
+  (:mod:`gate.limits`).
+- Scores and weights written as text must be ASCII decimal numbers (``[+-]digits[.digits][e±digits]``);
+  ``0_5``, Arabic-Indic or fullwidth digits are not numbers, ``nan``/``inf`` are non-finite and
+  refused. Positive weights must lie in [1e-60, 1e60], so that no weighted sum or product
+  overflows or underflows.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from gate.errors import InputError
+from gate.errors import InputError, clip, show
+from gate.limits import MAX_CLASSES, MAX_SLICE_VALUES, Limit
 from gate.metrics.catalog import METRICS
-from gate.policy import Policy, canonical_label
-from gate.readers import Table, _clip
+from gate.policy import (
+    Policy,
+    canonical_label,
+    invisible_twins,
+    lookalike_fix,
+    lookalike_problem,
+)
+from gate.readers import Table
 from gate.report import Artifact
 
 PROBABILITY_SUM_TOLERANCE = 0.01
@@ -73,35 +91,89 @@ def build_evalset(policy: Policy, candidate: Table, baseline: Table | None) -> E
     needs_scores = any(METRICS[g.metric].family in ("ranking", "probability") for g in policy.gates)
     slices = sorted({g.slice for g in policy.gates if g.slice} | set(policy.data.slices))
     warnings: list[str] = []
+    mode = policy.bootstrap.pairing
+    if baseline is not None:
+        warnings += _same_data_warning(candidate, baseline)
+        if mode == "intersect":
+            candidate, baseline = _intersect(policy.data.id, candidate, baseline, warnings)
+            mode = "paired"
     classes = _classes(policy, [t for t in (candidate, baseline) if t is not None])
     cand = _side("candidate", policy, candidate, classes, needs_scores, slices, baseline is not None, warnings)
     if baseline is None:
         return EvalSet(policy.task, classes, cand, None, "none", warnings)
     base = _side("baseline", policy, baseline, classes, needs_scores, slices, True, warnings)
-    pairing = _pairing(policy.bootstrap.pairing, candidate, baseline, cand, base)
+    pairing = _pairing(mode, candidate, baseline, cand, base)
     if pairing == "paired":
         base = _reorder_like(cand, base, candidate, baseline, classes)
     return EvalSet(policy.task, classes, cand, base, pairing, warnings)
 
 
+def _same_data_warning(candidate: Table, baseline: Table) -> list[str]:
+    """The same file (or two identical ones) as candidate and baseline is allowed, but every
+    comparison is then the model with itself: worth a warning, not an error."""
+    if not candidate.sha256 or candidate.sha256 != baseline.sha256:
+        return []
+    what = (f"the same file ({candidate.source})" if candidate.source == baseline.source else
+            f"identical files ({candidate.source} and {baseline.source})")
+    return [f"the candidate and the baseline are {what}: every comparative gate compares the model with itself"]
+
+
+def _intersect(col: str, ct: Table, bt: Table, warnings: list[str]) -> tuple[Table, Table]:
+    """``pairing: intersect``: both tables cut down to the rows whose id the other file holds too
+    (ids must still be non-empty and unique within each file), in their own order, so everything
+    after this sees what it would see for two pre-intersected files. The rows dropped on each side
+    go into a report warning. No shared id at all is an error: that is independent traffic."""
+    for t, role in ((ct, "candidate"), (bt, "baseline")):
+        _require_column(t, col, role)
+    c_ids, b_ids = _id_column(ct, col)[0], _id_column(bt, col)[0]
+    c_keep, b_keep = _member(c_ids, b_ids), _member(b_ids, c_ids)
+    shared = int(np.count_nonzero(c_keep))
+    if shared == 0:
+        raise InputError(f"candidate has {c_ids.size:,} ids, baseline {b_ids.size:,}, and they share none: "
+                         "pairing: intersect needs shared ids", source=f"{ct.source} + {bt.source}",
+                         fix="set bootstrap.pairing: independent for disjoint traffic, such as a canary's")
+    dropped = (ct.n_rows - shared, bt.n_rows - shared)
+    if any(dropped):
+        warnings.append(f"pairing: intersect: compared on the {shared:,} ids both files hold; dropped "
+                        f"{dropped[0]:,} of {ct.n_rows:,} candidate rows and {dropped[1]:,} of "
+                        f"{bt.n_rows:,} baseline rows")
+    return (ct.subset(np.flatnonzero(c_keep)) if dropped[0] else ct,
+            bt.subset(np.flatnonzero(b_keep)) if dropped[1] else bt)
+
+
+def _member(ids: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """Whether each id is among ``other`` (both distinct text ids)."""
+    order = _fast_order(ids, other)
+    if order is not None:
+        return order >= 0
+    pool = set(other.tolist())
+    return np.fromiter((v in pool for v in ids.tolist()), dtype=bool, count=ids.size)
+
+
 def _classes(policy: Policy, tables: list[Table]) -> tuple[str, ...]:
-    """The class universe, fixed once for every resample: the policy's, else derived from the data."""
+    """The class universe, fixed once for every resample: the policy's, else derived from the data
+    (at most :data:`MAX_CLASSES`, with no two that differ only by invisible characters)."""
     if policy.classes is not None:
         classes = policy.classes
     else:
         seen: set[str] = set()
         for t in tables:
             for col in (policy.data.label, policy.data.prediction):
+                if col in t.columns:
+                    _check_plain_values(t, col)
                 enc = _encoded(t, col)
                 values = enc[1] if enc is not None else t.columns.get(col, ())
                 seen.update(_text(v) for v in values if not _empty(v))
             prefix = policy.data.score_prefix
             if policy.task == "multiclass":
                 seen.update(c[len(prefix):] for c in t.columns if c.startswith(prefix) and len(c) > len(prefix))
+        _check_groups(seen | ({str(policy.positive_class)} if policy.task == "binary" else set()),
+                      MAX_CLASSES if policy.task == "multiclass" else None, tables[0].source, policy.data.label,
+                      "distinct classes in the labels and predictions", "labels")
         if policy.task == "binary":
             negatives = sorted(seen - {policy.positive_class})
             if len(negatives) > 1:
-                shown = ", ".join(_clip(c, 20) for c in sorted(seen)[:6])
+                shown = ", ".join(clip(c, 20) for c in sorted(seen)[:6])
                 raise InputError(f"a binary policy, but the labels/predictions hold {len(seen)} classes ({shown})",
                                  source=tables[0].source, where=f"column '{policy.data.label}'",
                                  fix="use task: multiclass, or map the labels to two classes")
@@ -117,6 +189,52 @@ def _classes(policy: Policy, tables: list[Table]) -> tuple[str, ...]:
     return tuple(classes)
 
 
+def _check_groups(names: set[str], limit: Limit | None, source: str, col: str, what: str, members: str) -> None:
+    """A set of classes or slice values (``what`` names them for the message, ``members`` their
+    values): at most ``limit`` of them (None: no limit), and no two that render the same (that
+    differ only by invisible characters)."""
+    if limit is not None and len(names) > limit.value():
+        raise InputError(f"has {len(names):,} {what}, more than the limit of {limit.shown(limit.value())}",
+                         source=source, where=f"column '{col}'",
+                         fix=f"check that the column is the one meant; to allow more, {limit.fix()}")
+    twins = invisible_twins(sorted(names))
+    if twins:
+        raise InputError(lookalike_problem(twins), source=source, where=f"column '{col}'",
+                         fix=lookalike_fix(members))
+
+
+_PLAIN_TYPES = frozenset({str, int, float, bool, type(None)})
+_MAX_PLAIN_INT = 10 ** 100     # as for JSON and the policy: longer integers are no id or label
+
+
+def _check_plain_values(t: Table, col: str) -> None:
+    """Ids, labels, predictions and slice values are compared as text, so they must be plain scalars.
+    A Parquet (or in-memory) timestamp, date, binary, decimal, list, struct or map column would
+    become Python reprs that never equal the other file's text: refused, naming the type. So is an
+    in-memory integer of more than 100 digits (its text is refused by Python past 4300). CSV and
+    JSON Lines cells are plain by construction. Checked once per column."""
+    checked = t.__dict__.setdefault("_plain_checked", set())
+    if t.format in ("csv", "jsonl") or col in checked:
+        return
+    values = t.columns[col]
+    kinds = {type(v) for v in values}
+    row = None
+    if kinds - _PLAIN_TYPES:
+        row = next(i for i, v in enumerate(values) if type(v) not in _PLAIN_TYPES)
+        kind = (f"Parquet type {t.types[col]}" if t.types and col in t.types
+                else f"{type(values[row]).__name__} values (first at {t.where(row)})")
+    elif int in kinds and not t.types:
+        row = next((i for i, v in enumerate(values) if type(v) is int and not -_MAX_PLAIN_INT < v < _MAX_PLAIN_INT),
+                   None)
+        kind = f"an integer of more than 100 digits at {t.where(row)}" if row is not None else ""
+    if row is not None:
+        raise InputError(f"has {clip(kind, 80)}, which cannot be matched as text", source=t.source,
+                         where=f"column '{col}'",
+                         fix="ids, labels, predictions and slices must be strings, integers, floats or booleans; "
+                             "cast the column to string before writing the file")
+    checked.add(col)
+
+
 def _side(role: str, policy: Policy, t: Table, classes: tuple[str, ...], needs_scores: bool,
           slices: list[str], need_ids: bool, warnings: list[str]) -> Side:
     spec = policy.data
@@ -126,6 +244,9 @@ def _side(role: str, policy: Policy, t: Table, classes: tuple[str, ...], needs_s
         if key in spec.explicit:
             _require_column(t, getattr(spec, key), role)
     labels = t.columns[spec.label]
+    for col in [spec.label, spec.prediction] + slices:
+        if col in t.columns:
+            _check_plain_values(t, col)
     _check_mixed_types(t, spec.label)
     enc = _encoded(t, spec.label)
     if enc is not None:
@@ -141,18 +262,9 @@ def _side(role: str, policy: Policy, t: Table, classes: tuple[str, ...], needs_s
     scores = _scores(policy, t, rows, classes, needs_scores or spec.prediction not in t.columns)
     pred = _predictions(policy, t, rows, index, classes, scores, role, warnings)
     weight = _weights(t, spec.weight, rows) if spec.weight in t.columns else None
-    fast_ids = _fast_ids(t, spec.id) if need_ids else None
-    arrow_ids = _arrow(t, spec.id) if fast_ids is not None else None
-    if fast_ids is not None:
-        ids = fast_ids
-    else:
-        ids = np.array([_text(v) for v in t.columns[spec.id]], dtype=object) if need_ids else np.arange(t.n_rows)
-        if need_ids:
-            _check_ids(t, spec.id, ids)
-    slice_values = {}
-    for s in slices:
-        fast = _fast_slices(t, s, rows)
-        slice_values[s] = fast if fast is not None else np.array([_slice_text(t.columns[s][r]) for r in rows], dtype=object)
+    ids, from_arrow = _id_column(t, spec.id) if need_ids else (np.arange(t.n_rows), False)
+    arrow_ids = _arrow(t, spec.id) if from_arrow else None
+    slice_values = {s: _slice_values(t, s, rows) for s in slices}
     artifact = Artifact(role=role, path=t.source, sha256=t.sha256, format=t.format,
                         rows=t.n_rows, labeled_rows=int(rows.size))
     side = Side(role, artifact, ids[rows], y, pred, scores, weight, slice_values, t.n_rows, int(rows.size),
@@ -162,9 +274,34 @@ def _side(role: str, policy: Policy, t: Table, classes: tuple[str, ...], needs_s
     return side
 
 
+def _id_column(t: Table, col: str) -> tuple[np.ndarray, bool]:
+    """Every row's id as text (NFC, stripped), checked to be a plain value, non-empty and unique;
+    and whether they are the pyarrow column's own strings (then the sort join may use it)."""
+    _check_plain_values(t, col)
+    fast = _fast_ids(t, col)
+    if fast is not None:
+        return fast, True
+    ids = np.array([_text(v) for v in t.columns[col]], dtype=object)
+    _check_ids(t, col, ids)
+    return ids, False
+
+
+def _slice_values(t: Table, col: str, rows: np.ndarray) -> np.ndarray:
+    """The labeled rows' values of one slice column as text (empty → ""), at most
+    :data:`MAX_SLICE_VALUES` distinct ones (each becomes a gate) and no invisible-character twins."""
+    fast = _fast_slices(t, col, rows)
+    if fast is not None:
+        values, distinct = fast
+    else:
+        values = np.array([_slice_text(t.columns[col][r]) for r in rows], dtype=object)
+        distinct = set(values.tolist())
+    _check_groups(distinct, MAX_SLICE_VALUES, t.source, col, "distinct slice values", "slice values")
+    return values
+
+
 def _require_column(t: Table, col: str, role: str) -> None:
     if col not in t.columns:
-        have = ", ".join(_clip(c, 20) for c in list(t.columns)[:8])
+        have = ", ".join(clip(c, 20) for c in list(t.columns)[:8])
         raise InputError(f"has no column '{col}' (columns: {have})", source=t.source,
                          fix=f"add the column to the {role} file or map it in the policy's data: section")
 
@@ -180,8 +317,8 @@ def _check_mixed_types(t: Table, col: str) -> None:
         text = _text(v)
         prev = kinds.setdefault(text, (type(v), i))
         if prev[0] is not type(v):
-            raise InputError(f"mixes label types: {_clip(repr(t.columns[col][prev[1]]))} at "
-                             f"{t.where(prev[1])} and {_clip(repr(v))} at {t.where(i)}",
+            raise InputError(f"mixes label types: {show(t.columns[col][prev[1]])} at "
+                             f"{t.where(prev[1])} and {show(v)} at {t.where(i)}",
                              source=t.source, where=f"column '{col}'",
                              fix="write every label with one type (all strings or all numbers)")
 
@@ -196,8 +333,8 @@ def _class_codes(t: Table, col: str, rows: np.ndarray, index: dict[str, int],
     for k, r in enumerate(rows):
         code = index.get(_text(values[r]))
         if code is None:
-            raise InputError(f"label {_clip(repr(_text(values[r])))} is not one of the classes "
-                             f"({', '.join(_clip(c, 20) for c in classes[:8])})",
+            raise InputError(f"label {show(_text(values[r]))} is not one of the classes "
+                             f"({', '.join(clip(c, 20) for c in classes[:8])})",
                              source=t.source, where=t.where(int(r), col),
                              fix="fix the label or add the class to the policy's classes:")
         codes[k] = code
@@ -223,8 +360,8 @@ def _scores(policy: Policy, t: Table, rows: np.ndarray, classes: tuple[str, ...]
     if not present and not extra:
         return None
     if extra:
-        raise InputError(f"score column '{_clip(extra[0])}' names a class that is not declared "
-                         f"({', '.join(_clip(c, 20) for c in classes[:8])})", source=t.source,
+        raise InputError(f"score column '{clip(extra[0])}' names a class that is not declared "
+                         f"({', '.join(clip(c, 20) for c in classes[:8])})", source=t.source,
                          fix="score columns must match the policy's classes exactly")
     missing = [c for c in cols if c not in t.columns]
     if missing:
@@ -233,7 +370,33 @@ def _scores(policy: Policy, t: Table, rows: np.ndarray, classes: tuple[str, ...]
     return np.column_stack([_numeric(t, c, rows) for c in cols])
 
 
-def _numeric(t: Table, col: str, rows: np.ndarray) -> np.ndarray:
+# ASCII decimal numbers only: float() also takes "0_5", Arabic-Indic or fullwidth digits and
+# surrounding Unicode spaces. NaN and infinity are recognised so that they get their own message.
+_NUMBER_TEXT = r"[ \t]*[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?[ \t]*"
+_NUMBER = re.compile(_NUMBER_TEXT, re.ASCII)
+_NON_FINITE = re.compile(r"[ \t]*[+-]?(?:nan|inf|infinity)[ \t]*", re.ASCII | re.IGNORECASE)
+
+
+def parse_number(v: object) -> float:
+    """A score or weight as a float: a text cell must match ``[+-]digits[.digits][e[+-]digits]`` in
+    ASCII (spaces and tabs around it allowed) or be a NaN/infinity spelling; a number is taken as
+    is (an integer too large for a float is infinite). Booleans, None and anything else raise
+    ValueError. The result may be non-finite: the caller refuses that with its own message."""
+    if isinstance(v, str):
+        if _NUMBER.fullmatch(v) or _NON_FINITE.fullmatch(v):
+            return float(v)
+        raise ValueError(v)
+    if isinstance(v, bool) or v is None:
+        raise ValueError(v)
+    try:
+        return float(v)  # type: ignore[arg-type]
+    except OverflowError:
+        return math.inf
+    except TypeError:
+        raise ValueError(v) from None
+
+
+def _numeric(t: Table, col: str, rows: np.ndarray, noun: str = "score") -> np.ndarray:
     fast = _fast_numeric(t, col, rows)
     if fast is not None:
         return fast
@@ -242,15 +405,13 @@ def _numeric(t: Table, col: str, rows: np.ndarray) -> np.ndarray:
     for k, r in enumerate(rows):
         v = values[r]
         try:
-            if isinstance(v, bool) or v is None or (isinstance(v, str) and not v.strip()):
-                raise ValueError
-            x = float(v)
-        except (TypeError, ValueError):
-            raise InputError(f"{_clip(repr(v))} is not a number", source=t.source, where=t.where(int(r), col),
-                             fix="scores must be finite numbers") from None
+            x = parse_number(v)
+        except ValueError:
+            raise InputError(f"{show(v)} is not a number", source=t.source, where=t.where(int(r), col),
+                             fix=f"{noun}s must be finite numbers") from None
         if not math.isfinite(x):
-            raise InputError(f"score is {v!r}", source=t.source, where=t.where(int(r), col),
-                             fix="scores must be finite numbers (no NaN or infinity)")
+            raise InputError(f"{noun} is {show(v)}", source=t.source, where=t.where(int(r), col),
+                             fix=f"{noun}s must be finite numbers (no NaN or infinity)")
         out[k] = x
     return out
 
@@ -276,9 +437,9 @@ def _predictions(policy: Policy, t: Table, rows: np.ndarray, index: dict[str, in
         for k, r in enumerate(rows):
             code = index.get(_text(values[r])) if not _empty(values[r]) else None
             if code is None:
-                shown = "empty" if _empty(values[r]) else repr(_clip(_text(values[r])))
+                shown = "empty" if _empty(values[r]) else show(_text(values[r]))
                 raise InputError(f"prediction {shown} is not one of the classes "
-                                 f"({', '.join(_clip(c, 20) for c in classes[:8])})", source=t.source,
+                                 f"({', '.join(clip(c, 20) for c in classes[:8])})", source=t.source,
                                  where=t.where(int(r), spec.prediction), fix="every labeled row needs a prediction")
             codes[k] = code
         return codes
@@ -288,12 +449,23 @@ def _predictions(policy: Policy, t: Table, rows: np.ndarray, index: dict[str, in
     return np.argmax(scores, axis=1).astype(np.int64)
 
 
+MIN_WEIGHT, MAX_WEIGHT = 1e-60, 1e60   # sums of 10^15 of them, and their 4th powers (MCC), stay finite
+
+
 def _weights(t: Table, col: str, rows: np.ndarray) -> np.ndarray:
-    w = _numeric(t, col, rows)
+    """Non-negative weights, not all zero, each positive one in [MIN_WEIGHT, MAX_WEIGHT]: the
+    metrics multiply up to four weighted sums (MCC's denominator), which must neither overflow
+    (1e308 each) nor underflow to zero."""
+    w = _numeric(t, col, rows, "weight")
     bad = np.flatnonzero(w < 0)
     if bad.size:
         raise InputError(f"weight {w[bad[0]]} is negative", source=t.source,
                          where=t.where(int(rows[bad[0]]), col), fix="weights must be >= 0")
+    bad = np.flatnonzero((w > MAX_WEIGHT) | ((w > 0) & (w < MIN_WEIGHT)))
+    if bad.size:
+        raise InputError(f"weight {w[bad[0]]:g} is outside the supported range (0, or {MIN_WEIGHT:g} to "
+                         f"{MAX_WEIGHT:g})", source=t.source, where=t.where(int(rows[bad[0]]), col),
+                         fix="rescale the weights, e.g. divide them by their mean; only their ratios matter")
     if not np.any(w > 0):
         raise InputError("every weight is zero", source=t.source, where=f"column '{col}'")
     return w
@@ -306,7 +478,7 @@ def _check_ids(t: Table, col: str, ids: np.ndarray) -> None:
             raise InputError("id is empty", source=t.source, where=t.where(i, col), fix="every row needs an id")
         j = first.setdefault(v, i)
         if j != i:
-            raise InputError(f"id {_clip(repr(v))} appears twice ({t.where(j)} and {t.where(i)})",
+            raise InputError(f"id {show(v)} appears twice ({t.where(j)} and {t.where(i)})",
                              source=t.source, where=f"column '{col}'", fix="ids must be unique per file")
 
 
@@ -333,9 +505,12 @@ def _pairing(mode: str, ct: Table, bt: Table, cand: Side, base: Side) -> str:
         return "independent"
     why = ("pairing: paired needs the same id set" if mode == "paired" else
            "pairing needs the same id set (paired) or disjoint sets (independent, e.g. canary traffic)")
+    # independent would treat the shared examples as two samples: intersect pairs them
+    fix = ("evaluate both models on the same examples, or set bootstrap.pairing: independent" if shared == 0 else
+           f"set bootstrap.pairing: intersect to compare the models on the {shared} shared ids, "
+           "or evaluate both models on the same examples")
     raise InputError(f"candidate has {len(c_ids)} ids, baseline {len(b_ids)}, and they share {shared}: {why}",
-                     source=f"{ct.source} + {bt.source}",
-                     fix="evaluate both models on the same examples, or set bootstrap.pairing: independent")
+                     source=f"{ct.source} + {bt.source}", fix=fix)
 
 
 def _reorder_like(cand: Side, base: Side, ct: Table, bt: Table, classes: tuple[str, ...] = ()) -> Side:
@@ -350,15 +525,15 @@ def _reorder_like(cand: Side, base: Side, ct: Table, bt: Table, classes: tuple[s
         order = np.array([pos.get(v, -1) for v in cand.ids], dtype=np.int64)
     if np.any(order < 0) or base.ids.size != cand.ids.size:
         missing = cand.ids[order < 0][0] if np.any(order < 0) else next(iter(set(base.ids) - set(cand.ids)))
-        raise InputError(f"id {_clip(repr(missing))} is labeled in one file but not in the other",
+        raise InputError(f"id {show(missing)} is labeled in one file but not in the other",
                          source=f"{ct.source} + {bt.source}", fix="give paired files the same labels")
     y_base = base.y[order]
     clash = np.flatnonzero(y_base != cand.y)
     if clash.size:
         i = int(clash[0])
-        c_label, b_label = ((_clip(repr(classes[cand.y[i]])), _clip(repr(classes[y_base[i]]))) if classes
+        c_label, b_label = ((show(classes[cand.y[i]]), show(classes[y_base[i]])) if classes
                             else (f"index {cand.y[i]}", f"index {y_base[i]}"))
-        raise InputError(f"id {_clip(repr(cand.ids[i]))} has label {c_label} in the candidate but "
+        raise InputError(f"id {show(cand.ids[i])} has label {c_label} in the candidate but "
                          f"{b_label} in the baseline", source=f"{ct.source} + {bt.source}",
                          fix="paired files must carry the same ground truth")
     return Side(base.role, base.artifact, base.ids[order], y_base, base.pred[order],
@@ -432,6 +607,9 @@ def _fast_numeric(t: Table, col: str, rows: np.ndarray) -> np.ndarray | None:
     import pyarrow.compute as pc
     try:
         picked = arr if rows.size == len(arr) and np.array_equal(rows, np.arange(rows.size)) else arr.take(pa.array(rows))
+        # pyarrow's parser is not the ASCII grammar: cells outside it take the per-row loop
+        if not pc.all(pc.match_substring_regex(picked, f"^{_NUMBER_TEXT}$")).as_py():
+            return None
         out = np.asarray(pc.cast(picked, pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError, TypeError):
         return None
@@ -449,8 +627,11 @@ def _fast_ids(t: Table, col: str) -> np.ndarray | None:
     ends |= set(pc.unique(pc.utf8_slice_codeunits(arr, -1)).to_pylist())
     if "" in ends or any(c.isspace() or _text(c) != c for c in ends):
         return None
-    # ``_text`` also rewrites integral floats ("5.0" → "5"); any id ending in ".0" takes the slow path
-    if pc.any(pc.ends_with(arr, ".0")).as_py() or len(pc.unique(arr)) != len(arr):
+    # ``_text`` also rewrites integral floats ("5.00" → "5") and non-NFC text: those take the slow path
+    if (pc.any(pc.match_substring_regex(arr, r"^[+-]?[0-9]+\.0+$")).as_py()
+            or not (pc.all(pc.string_is_ascii(arr)).as_py()
+                    or pc.all(pc.equal(pc.utf8_normalize(arr, "NFC"), arr)).as_py())
+            or len(pc.unique(arr)) != len(arr)):
         return None
     return arr.to_numpy(zero_copy_only=False).astype(object)
 
@@ -470,13 +651,16 @@ def _sorted_join(cand: Side, base: Side) -> np.ndarray | None:
     return order
 
 
-def _fast_slices(t: Table, col: str, rows: np.ndarray) -> np.ndarray | None:
+def _fast_slices(t: Table, col: str, rows: np.ndarray) -> tuple[np.ndarray, set[str]] | None:
+    """The labeled rows' slice texts and the set of distinct ones, from the dictionary encoding."""
     enc = _encoded(t, col)
     if enc is None:
         return None
     idx, values = enc
     texts = np.array([_slice_text(v) for v in values] or [""], dtype=object)
-    return texts[idx[rows]]
+    codes = idx[rows]
+    used = np.flatnonzero(np.bincount(codes, minlength=texts.size))
+    return texts[codes], set(texts[used].tolist())
 
 
 def _fast_order(cand_ids: np.ndarray, base_ids: np.ndarray) -> np.ndarray | None:

@@ -2,24 +2,41 @@
 
 Every problem is a :class:`gate.errors.PolicyError` whose message names the file, the YAML path
 (``gates[2].max_drop``) and what is allowed. Unknown metric and field names get a did-you-mean.
+
+Untrusted-input rules: the file must be a regular file within :data:`gate.limits.MAX_POLICY_BYTES`;
+integers longer than :data:`MAX_INT_DIGITS` digits and non-finite numbers (``.nan``, ``.inf``,
+``1e400``) are refused wherever they appear; every string is NFC-normalised (the data's labels are
+too, so ``classes:`` and the files agree); class names that differ only by invisible characters are
+refused.
 """
 
 from __future__ import annotations
 
+import argparse
 import difflib
 import hashlib
 import json
+import math
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 import jsonschema
 import yaml
 
-from gate.errors import PolicyError
-from gate.metrics.catalog import ALL_PARAMS, METRICS, PARAM_DEFAULTS, REQUIRED_PARAMS, suggest
+from gate.errors import PolicyError, clip, show
+from gate.limits import MAX_CLASSES, MAX_POLICY_BYTES
+from gate.metrics.catalog import (
+    ALL_PARAMS,
+    METRICS,
+    PARAM_DEFAULTS,
+    REQUIRED_PARAMS,
+    suggest,
+)
+from gate.readers import FileKind, read_file_bytes
 
 BARS = ("min", "max", "max_drop", "max_relative_drop", "min_gain")
 COMPARATIVE_BARS = ("max_drop", "max_relative_drop", "min_gain")
@@ -114,16 +131,7 @@ def load_policy(path: str | Path) -> Policy:
     """Read, validate and type a policy file. Raises PolicyError with a one-line cause."""
     path = Path(path)
     source = str(path)
-    try:
-        raw_bytes = path.read_bytes()
-    except IsADirectoryError:
-        raise PolicyError("is a directory, not a policy file", source=source,
-                          fix="pass the path of a YAML file") from None
-    except FileNotFoundError:
-        raise PolicyError("file not found", source=source, fix="check the --policy path") from None
-    except OSError as exc:
-        raise PolicyError(f"cannot read the file ({exc.strerror})", source=source,
-                          fix="check the path and its permissions") from None
+    raw_bytes = read_file_bytes(path, POLICY_FILE)
     try:
         text = raw_bytes.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -131,6 +139,10 @@ def load_policy(path: str | Path) -> Policy:
                           fix="save the policy as UTF-8") from None
     doc = parse_yaml(text, source)
     return build_policy(doc, source=source, sha256=hashlib.sha256(raw_bytes).hexdigest())
+
+
+POLICY_FILE = FileKind(PolicyError, "a policy file", "pass the path of a YAML file", "check the --policy path",
+                       MAX_POLICY_BYTES)
 
 
 def parse_yaml(text: str, source: str) -> Any:
@@ -142,7 +154,7 @@ def parse_yaml(text: str, source: str) -> Any:
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
         problem = exc.problem or exc.context or "invalid YAML"
         raise PolicyError(f"invalid YAML: {problem}", source=source, where=where,
-                          fix="fix the YAML syntax") from None
+                          fix=getattr(exc, "fix", "fix the YAML syntax")) from None
     except yaml.YAMLError as exc:
         raise PolicyError(f"invalid YAML: {exc}", source=source, fix="fix the YAML syntax") from None
     except RecursionError:
@@ -198,6 +210,76 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
 
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
+MAX_INT_DIGITS = 100    # longer integers are no seed, count or label (and int() refuses > 4300 digits)
+
+
+class _ValueError(yaml.constructor.ConstructorError):
+    """A YAML value refused while it is built, with its own fix."""
+
+    def __init__(self, problem: str, mark: Any, fix: str) -> None:
+        super().__init__(None, None, problem, mark)
+        self.fix = fix
+
+
+def _construct_int(loader: _StrictLoader, node: yaml.ScalarNode) -> int:
+    """YAML integers (decimal, 0x, 0o, 0b, sexagesimal) of at most :data:`MAX_INT_DIGITS` digits;
+    a longer one is refused before it is converted (decimal conversion would raise past 4300)."""
+    digits = sum(ch.isalnum() for ch in str(node.value)) - str(node.value).lower().startswith(("0x", "0o", "0b"))
+    if digits > MAX_INT_DIGITS:
+        raise _ValueError(f"an integer of {digits:,} digits is too long (at most {MAX_INT_DIGITS})", node.start_mark,
+                          "quote it if it is a name or label; numbers in a policy are far shorter")
+    return yaml.SafeLoader.construct_yaml_int(loader, node)
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+_MAX_INT = 10 ** MAX_INT_DIGITS
+MAX_SEED = 2**63 - 1     # bootstrap.seed's schema maximum
+
+
+def seed_argument(text: str) -> int:
+    """``--seed`` (an argparse ``type``): a whole number of at most 30 digits and at most
+    :data:`MAX_SEED`; a negative one is returned for the caller's own message. A 5,000-digit
+    argument is refused without converting it, and the message shows it clipped."""
+    if not re.fullmatch(r"[+-]?[0-9]{1,30}", text.strip(), re.ASCII) or int(text) > MAX_SEED:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 0 to 2**63 - 1 (got {show(text)})")
+    return int(text)
+
+
+def _clean(node: Any, path: str, source: str) -> Any:
+    """The document with every string (and mapping key) in NFC form. Refuses what no policy field
+    can mean and what breaks later steps: NaN or infinite numbers (``.nan`` passes JSON Schema
+    bounds, since every comparison with it is false), integers of more than :data:`MAX_INT_DIGITS`
+    digits (a mapping given to the Python API may hold one), strings with lone surrogates (no
+    UTF-8 report can hold them), and keys that become equal under NFC. Recursion is safe: the
+    depth was bounded by :func:`_check_structure`."""
+    where = path or "top level"
+    if isinstance(node, str):
+        try:
+            node.encode("utf-8")
+        except UnicodeEncodeError:
+            raise PolicyError("holds an unpaired UTF-16 surrogate (a \\ud800-style escape)", source=source,
+                              where=where, fix="write the text as UTF-8") from None
+        return unicodedata.normalize("NFC", node)
+    if isinstance(node, float) and not math.isfinite(node):
+        shown = ".nan" if math.isnan(node) else (".inf" if node > 0 else "-.inf")
+        raise PolicyError(f"must be a finite number (got {shown})", source=source, where=where,
+                          fix="write a plain number")
+    if isinstance(node, int) and not isinstance(node, bool) and not -_MAX_INT < node < _MAX_INT:
+        raise PolicyError(f"is an integer of more than {MAX_INT_DIGITS} digits", source=source, where=where,
+                          fix="write a plain number")
+    if isinstance(node, dict):
+        out: dict[Any, Any] = {}
+        for key, value in node.items():
+            key = _clean(key, path, source)
+            if key in out:
+                raise PolicyError(f"key '{clip(key)}' appears twice (in two Unicode forms)", source=source,
+                                  where=where, fix="give every key once")
+            out[key] = _clean(value, f"{path}.{key}" if path else str(key), source)
+        return out
+    if isinstance(node, list):
+        return [_clean(value, f"{path}[{i}]", source) for i, value in enumerate(node)]
+    return node
+
 
 def schema() -> dict[str, Any]:
     """The policy JSON Schema shipped in the package."""
@@ -213,13 +295,13 @@ def build_policy(doc: Any, *, source: str, sha256: str = "") -> Policy:
         raise PolicyError(f"the policy must be a mapping of fields, got {_kind(doc)}", source=source,
                           fix="start from one of the examples in policies/")
     _check_structure(doc, source)
+    doc = _clean(doc, "", source)
     _validate_schema(doc, source)
     task = doc["task"]
     positive = _label_text(doc.get("positive_class"))
-    classes = None if "classes" not in doc else tuple(_label_text(c) for c in doc["classes"])
-    if classes is not None and len(set(classes)) != len(classes):
-        raise PolicyError("class names must be distinct as text (e.g. 1 and '1' collide)",
-                          source=source, where="classes")
+    classes = None if "classes" not in doc else tuple(canonical_label(str(c)) for c in doc["classes"])
+    if classes is not None:
+        _check_class_names(classes, source)
     if task == "binary":
         if positive is None:
             raise PolicyError("a binary policy needs positive_class", source=source,
@@ -237,10 +319,16 @@ def build_policy(doc: Any, *, source: str, sha256: str = "") -> Policy:
     gates = tuple(_gate_spec(i, g, task, classes, data, source) for i, g in enumerate(doc["gates"]))
     return Policy(
         name=doc["name"], task=task, positive_class=positive, classes=classes, data=data,
-        bootstrap=BootstrapSpec(**doc.get("bootstrap", {})),
+        bootstrap=BootstrapSpec(**_whole(doc.get("bootstrap", {}), ("resamples", "seed"))),
         decision=DecisionSpec(**doc.get("decision", {})),
         gates=gates, path=source, sha256=sha256,
     )
+
+
+def _whole(section: Mapping[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    """``section`` with its integer fields as ``int``: JSON Schema counts ``200.0`` as an integer,
+    but a resample count or a seed must be one for numpy."""
+    return {k: int(v) if k in keys and isinstance(v, float) else v for k, v in section.items()}
 
 
 def _data_spec(d: Mapping[str, Any]) -> DataSpec:
@@ -350,8 +438,8 @@ def _schema_problem(err: jsonschema.ValidationError) -> str:
         got = "null" if inst is None else f"{_kind(inst)} {_show(inst)}"
         return f"must be {_article(wanted)} (got {got})"
     if v in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
-        lo = err.schema.get("minimum", err.schema.get("exclusiveMinimum"))
-        hi = err.schema.get("maximum", err.schema.get("exclusiveMaximum"))
+        lo = _bound(err.schema.get("minimum", err.schema.get("exclusiveMinimum")))
+        hi = _bound(err.schema.get("maximum", err.schema.get("exclusiveMaximum")))
         if "exclusiveMinimum" in err.schema and "exclusiveMaximum" in err.schema:
             return f"must be strictly between {lo} and {hi} (got {_show(inst)})"
         if lo is not None and hi is not None:
@@ -367,6 +455,13 @@ def _schema_problem(err: jsonschema.ValidationError) -> str:
     if v == "uniqueItems":
         return "items must be distinct"
     return err.message.splitlines()[0]
+
+
+def _bound(x: Any) -> Any:
+    """A schema bound as written for people: ``2**63 - 1`` rather than 9223372036854775807."""
+    if isinstance(x, int) and x > 2**32 and (x + 1) & x == 0:
+        return f"2**{x.bit_length()} - 1"
+    return x
 
 
 def _article(wanted: str) -> str:
@@ -385,18 +480,67 @@ def _show(x: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def _check_class_names(classes: tuple[str, ...], source: str) -> None:
+    if len(set(classes)) != len(classes):
+        raise PolicyError("class names must be distinct as text (e.g. 1 and '1' collide)",
+                          source=source, where="classes")
+    limit = MAX_CLASSES.value()
+    if len(classes) > limit:
+        raise PolicyError(f"lists {len(classes):,} classes, more than the limit of {MAX_CLASSES.shown(limit)}",
+                          source=source, where="classes", fix=MAX_CLASSES.fix())
+    twins = invisible_twins(classes)
+    if twins:
+        raise PolicyError(lookalike_problem(twins), source=source, where="classes", fix=lookalike_fix())
+
+
 def _label_text(x: Any) -> str | None:
     """Class labels are compared as text: YAML ``1`` and CSV ``"1"`` are the same class."""
     return None if x is None else canonical_label(str(x))
 
 
-_INTEGRAL_FLOAT = re.compile(r"^([+-]?\d+)\.0+$")
+_INTEGRAL_FLOAT = re.compile(r"([+-]?[0-9]+)\.0+", re.ASCII)
 
 
 def canonical_label(text: str) -> str:
-    """The text a label is compared as: surrounding whitespace dropped, and an integral float written
-    as an integer (``"1.0"`` → ``"1"``: pandas writes integer labels as floats once a column has an
-    empty cell, which label latency makes common)."""
+    """The text a label is compared as: surrounding whitespace dropped, NFC form (``é`` typed as
+    ``e`` + U+0301 is ``é``), and an integral float written as an integer (``"1.0"`` → ``"1"``:
+    pandas writes integer labels as floats once a column has an empty cell, which label latency
+    makes common). Only ASCII digits make a number: ``"١.0"`` stays as it is."""
     text = text.strip()
-    match = _INTEGRAL_FLOAT.match(text)
+    if not text.isascii():
+        text = unicodedata.normalize("NFC", text)
+    match = _INTEGRAL_FLOAT.fullmatch(text)
     return match.group(1) if match else text
+
+
+# Characters that render as nothing: format characters (Cf: U+200B-U+200F, U+2060, U+FEFF, the
+# bidi controls U+202A-U+202E and U+2066-U+2069, ...), controls (Cc), the combining grapheme joiner,
+# variation selectors and the Hangul fillers.
+_INVISIBLE_CATEGORIES = frozenset({"Cf", "Cc"})
+_INVISIBLE_EXTRA = frozenset([0x034F, 0x115F, 0x1160, 0x3164, 0xFFA0, *range(0xFE00, 0xFE10),
+                              *range(0xE0100, 0xE01F0)])
+def lookalike_fix(members: str = "labels") -> str:
+    return f"remove the invisible characters (zero-width, bidi, ...) from the {members}"
+
+
+def visible_form(text: str) -> str:
+    """What a reader sees of a name: its NFC form without invisible characters, every Unicode space
+    as a plain space. Two names with the same visible form print identically."""
+    if text.isascii() and text.isprintable():
+        return text
+    return "".join(" " if ch.isspace() else ch for ch in unicodedata.normalize("NFC", text)
+                   if unicodedata.category(ch) not in _INVISIBLE_CATEGORIES and ord(ch) not in _INVISIBLE_EXTRA)
+
+
+def invisible_twins(names: Iterable[str]) -> tuple[str, str] | None:
+    """The first two distinct names that look the same (same :func:`visible_form`), else None."""
+    seen: dict[str, str] = {}
+    for name in names:
+        first = seen.setdefault(visible_form(name), name)
+        if first != name:
+            return first, name
+    return None
+
+
+def lookalike_problem(twins: tuple[str, str]) -> str:
+    return f"{show(twins[0])} and {show(twins[1])} differ only by invisible characters"

@@ -3,8 +3,13 @@
 Readers only parse; they never interpret labels or scores (that is :mod:`gate.align`). Formats are
 chosen by extension: ``.csv``, ``.csv.gz``, ``.jsonl``/``.ndjson`` (optionally ``.gz``), ``.parquet``
 (needs the ``parquet`` extra). CSV is comma-separated, UTF-8 (a BOM is accepted), RFC 4180 quoting
-(quoted fields may contain commas and newlines). Every problem is an :class:`InputError` that names the
-file and the row or line.
+(quoted fields may contain commas and newlines). JSON Lines are split on ``\n`` only (``\r\n`` too),
+never on the other Unicode line breaks a JSON string may hold. Column names are NFC-normalised.
+Every problem is an :class:`InputError` that names the file and the row or line.
+
+Only regular files are read (a FIFO or a device could block or never end), and no file, compressed
+or not, may exceed :data:`gate.limits.MAX_BYTES` (``MODEL_GATE_MAX_BYTES``): gzip is decompressed as
+a stream that stops at the limit.
 """
 
 from __future__ import annotations
@@ -14,12 +19,19 @@ import gzip
 import hashlib
 import io
 import json
+import os
+import re
+import stat
+import unicodedata
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-from gate.errors import InputError
+import numpy as np
+
+from gate.errors import GateError, InputError, clip
+from gate.limits import MAX_BYTES, Limit
 
 csv.field_size_limit(2**31 - 1)  # a very long field is the data's business, not a parser limit
 
@@ -32,14 +44,15 @@ class Table:
     """Raw columns of one artifact. ``columns[name][i]`` is the value of data row ``i`` (0-based):
     a ``str`` for CSV, any JSON scalar (or None when the key is absent) for JSON Lines, a Python
     scalar for Parquet. ``lines[i]`` is the 1-based file line where row ``i`` starts (None for
-    Parquet)."""
+    Parquet). ``types`` names each column's Parquet type (None for the text formats)."""
 
     source: str
     format: str
-    columns: dict[str, list[Any]]
+    columns: dict[str, Any]          # name -> a list or a LazyColumn (a Sequence of values)
     n_rows: int
     sha256: str
     lines: Sequence[int] | None = None
+    types: dict[str, str] | None = None
 
     def where(self, row: int, column: str | None = None) -> str:
         """Human reference to a row, e.g. ``row 7 (line 8), column 'score'``."""
@@ -50,13 +63,23 @@ class Table:
             text += f", column '{column}'"
         return text
 
+    def subset(self, rows: Any) -> Table:
+        """The rows at the given 0-based positions (in that order), with their original line
+        numbers, so messages about the subset still point into the file."""
+        rows = np.asarray(rows, dtype=np.int64)
+        picked = rows.tolist()
+        columns = {name: (TextColumn(col.arrow.take(rows)) if isinstance(col, TextColumn)
+                          else [col[r] for r in picked]) for name, col in self.columns.items()}
+        lines = None if self.lines is None else [self.lines[r] for r in picked]
+        return Table(self.source, self.format, columns, len(picked), self.sha256, lines, self.types)
+
 
 def read_table(path: str | Path) -> Table:
-    """Read one artifact. Raises InputError for anything unreadable or malformed."""
+    """Read one artifact. Raises InputError for anything unreadable, malformed or over the limits."""
     path = Path(path)
     source = str(path)
     kind = detect_format(path)
-    raw = _read_bytes(path)
+    raw = read_file_bytes(path, DATA_FILE)
     digest = hashlib.sha256(raw).hexdigest()
     if path.name.lower().endswith(".gz"):
         raw = _gunzip(raw, source)
@@ -77,32 +100,85 @@ def detect_format(path: Path) -> str:
     for ext in sorted(FORMATS, key=len, reverse=True):
         if name.endswith(ext):
             return FORMATS[ext]
-    raise InputError(f"unknown file type '{path.suffix or path.name}'", source=str(path),
+    raise InputError(f"unknown file type '{clip(path.suffix or path.name)}'", source=str(path),
                      fix="use .csv, .csv.gz, .jsonl, .jsonl.gz or .parquet")
 
 
-def _read_bytes(path: Path) -> bytes:
+# ---------------------------------------------------------------------------------------------
+# reading a file safely: regular files only, within a size limit
+
+
+@dataclass(frozen=True)
+class FileKind:
+    """What a file is for, for the messages about it: the error class, the noun of the directory
+    message, the fix when the path does not exist, and the size limit."""
+
+    error: type[GateError]
+    noun: str
+    directory_fix: str
+    missing_fix: str
+    limit: Limit
+
+
+DATA_FILE = FileKind(InputError, "a file", "pass the path of the predictions file", "check the path", MAX_BYTES)
+
+_NOT_REGULAR = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character device"),
+                (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
+def read_file_bytes(path: Path, kind: FileKind) -> bytes:
+    """The bytes of a regular file of at most ``kind.limit`` bytes. The path is stat-ed before it is
+    opened, so a FIFO (which would block until a writer comes), a device (``/dev/zero`` never ends)
+    or a socket is refused at once; the open itself is non-blocking and the descriptor re-checked,
+    so a path swapped for a FIFO in between cannot block either. A file that grows past the limit
+    while it is read is refused too."""
     source = str(path)
+    limit = kind.limit.value()
     try:
-        return path.read_bytes()
-    except IsADirectoryError:
-        raise InputError("is a directory, not a file", source=source,
-                         fix="pass the path of the predictions file") from None
+        _check_regular(os.stat(path).st_mode, kind, source)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+        with os.fdopen(fd, "rb") as handle:
+            _check_regular(os.fstat(handle.fileno()).st_mode, kind, source)
+            data = handle.read(limit + 1)
     except FileNotFoundError:
-        raise InputError("file not found", source=source, fix="check the path") from None
+        raise kind.error("file not found", source=source, fix=kind.missing_fix) from None
     except PermissionError:
-        raise InputError("permission denied", source=source, fix="make the file readable") from None
+        raise kind.error("permission denied", source=source, fix="make the file readable") from None
+    except ValueError:   # a NUL character in the path
+        raise kind.error("the path contains a NUL character", source=source, fix="check the path") from None
     except OSError as exc:
-        raise InputError(f"cannot read the file ({exc.strerror})", source=source) from None
+        raise kind.error(f"cannot read the file ({exc.strerror})", source=source,
+                         fix="check the path and its permissions") from None
+    if len(data) > limit:
+        raise kind.error(f"is larger than the size limit of {kind.limit.shown(limit)}", source=source,
+                         fix=kind.limit.fix())
+    return data
+
+
+def _check_regular(mode: int, kind: FileKind, source: str) -> None:
+    if stat.S_ISDIR(mode):
+        raise kind.error(f"is a directory, not {kind.noun}", source=source, fix=kind.directory_fix)
+    if not stat.S_ISREG(mode):
+        what = next((name for test, name in _NOT_REGULAR if test(mode)), "not a regular file")
+        raise kind.error(f"is {what}, not a regular file", source=source,
+                         fix="write the data to a file first; pipes and devices are not read")
 
 
 def _gunzip(raw: bytes, source: str) -> bytes:
+    """Decompress as a stream and stop one byte past :data:`MAX_BYTES`: a gzip bomb is refused
+    after reading at most the limit, not after filling the memory."""
+    limit = MAX_BYTES.value()
     try:
-        return gzip.decompress(raw)
+        with gzip.GzipFile(fileobj=io.BytesIO(raw)) as stream:
+            data = stream.read(limit + 1)
     except (OSError, EOFError, zlib.error) as exc:
         problem = "is not gzip data" if raw[:2] != b"\x1f\x8b" else f"is a damaged gzip file ({exc})"
         raise InputError(problem, source=source,
                          fix="compress it with gzip, or drop the .gz extension if it is plain text") from None
+    if len(data) > limit:
+        raise InputError(f"decompresses to more than the size limit of {MAX_BYTES.shown(limit)}", source=source,
+                         fix=MAX_BYTES.fix())
+    return data
 
 
 def _decode(raw: bytes, source: str) -> str:
@@ -114,34 +190,75 @@ def _decode(raw: bytes, source: str) -> str:
                          fix="save the file as UTF-8") from None
 
 
+def column_name(name: str) -> str:
+    """A column name as matched against the policy's (whose strings are NFC too): its NFC form."""
+    return unicodedata.normalize("NFC", name)
+
+
 FAST_CSV_MIN_BYTES = 1 << 20   # smaller files always take the csv-module path (same result)
 
 
-class TextColumn(Sequence):
+class LazyColumn(Sequence):
+    """A read-only column that builds its list of values on first element access (``_build``), so a
+    column nobody reads costs nothing; compares equal to a list of the same values."""
+
+    _values: list | None = None
+
+    def __len__(self) -> int:
+        raise NotImplementedError
+
+    def _build(self) -> list:
+        raise NotImplementedError
+
+    def _list(self) -> list:
+        if self._values is None:
+            self._values = self._build()
+        return self._values
+
+    def __getitem__(self, i):  # type: ignore[override]
+        return self._list()[i]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._list())
+
+    def __eq__(self, other: object) -> bool:
+        return list(self) == list(other) if isinstance(other, (list, LazyColumn)) else NotImplemented
+
+
+class TextColumn(LazyColumn):
     """A CSV column parsed by pyarrow: a read-only sequence of ``str`` like the csv-module path's
     lists (materialised on first element access), plus ``arrow`` (a ``pyarrow.StringArray``) for the
     vectorised paths of :mod:`gate.align`."""
 
     def __init__(self, arrow: Any) -> None:
         self.arrow = arrow
-        self._values: list[str] | None = None
 
     def __len__(self) -> int:
         return len(self.arrow)
 
-    def _list(self) -> list[str]:
-        if self._values is None:
-            self._values = self.arrow.to_pylist()
-        return self._values
+    def _build(self) -> list:
+        return self.arrow.to_pylist()
 
-    def __getitem__(self, i):  # type: ignore[override]
-        return self._list()[i]
 
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._list())
+class SparseColumn(LazyColumn):
+    """A JSON Lines key: the rows that have it and their values; every other row is None. Kept
+    sparse until read, so a file whose lines each bring new keys stays linear in its size."""
 
-    def __eq__(self, other: object) -> bool:
-        return list(self) == list(other) if isinstance(other, (list, TextColumn)) else NotImplemented
+    def __init__(self, n_rows: int) -> None:
+        self.n_rows = n_rows
+        self.rows: list[int] = []
+        self.values: list[Any] = []
+
+    def __len__(self) -> int:
+        return self.n_rows
+
+    def _build(self) -> list:
+        if len(self.rows) == self.n_rows:     # in every row: the rows are 0, 1, ... in order
+            return self.values
+        dense: list[Any] = [None] * self.n_rows
+        for r, v in zip(self.rows, self.values):
+            dense[r] = v
+        return dense
 
 
 def _read_csv_fast(text: str, source: str) -> Table | None:
@@ -162,7 +279,7 @@ def _read_csv_fast(text: str, source: str) -> Table | None:
     newline = text.find("\n")
     if newline <= 0:
         return None
-    header = [h.strip() for h in text[:newline].rstrip("\r").split(",")]
+    header = [column_name(h.strip()) for h in text[:newline].rstrip("\r").split(",")]
     if len(header) < 2 or len(set(header)) != len(header) or "" in header:
         return None
     body = text[newline + 1:]
@@ -200,7 +317,7 @@ def _read_csv(text: str, source: str) -> Table:
         raise InputError(f"malformed CSV header ({exc})", source=source) from None
     if header is None or header == []:
         return Table(source, "csv", {}, 0, "", [])
-    header = [h.strip() for h in header]
+    header = [column_name(h.strip()) for h in header]
     _check_header(header, source)
     columns: list[list[str]] = [[] for _ in header]
     lines: list[int] = []
@@ -228,52 +345,144 @@ def _check_header(header: list[str], source: str) -> None:
     if len(header) == 1:
         for sep, name in ((";", "semicolon"), ("\t", "tab"), ("|", "pipe")):
             if sep in header[0]:
-                raise InputError(f"the header looks {name}-separated ('{_clip(header[0])}')", source=source,
+                raise InputError(f"the header looks {name}-separated ('{clip(header[0])}')", source=source,
                                  fix="model-gate reads comma-separated CSV; re-export with commas")
-    seen: set[str] = set()
     for i, name in enumerate(header):
         if name == "":
             raise InputError(f"header column {i + 1} has no name", source=source, fix="name every column")
+    _check_unique(header, source, "the header")
+
+
+def _check_unique(names: Sequence[str], source: str, container: str) -> None:
+    """Column names must be distinct (CSV headers, Parquet schemas, JSON keys after NFC)."""
+    seen: set[str] = set()
+    for name in names:
         if name in seen:
-            raise InputError(f"column '{_clip(name)}' appears twice in the header", source=source,
+            raise InputError(f"column '{clip(name)}' appears twice in {container}", source=source,
                              fix="give every column a distinct name")
         seen.add(name)
 
 
+MAX_NUMBER_DIGITS = 100   # a JSON integer this long is no score, label or weight (and int() would refuse 4300)
+MAX_FLAT_BRACKETS = 64    # a line with more '{'/'[' outside strings is refused before json parses it
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.?)*(?:"|\Z)', re.DOTALL)   # linear: the tail always matches
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+class _LongNumber(str):
+    """A JSON integer of more than :data:`MAX_NUMBER_DIGITS` digits, kept as its text until the
+    reader names its key in the error."""
+
+
+class _LineProblem(Exception):
+    """A problem in one JSON line, raised from inside the parse hooks; the caller adds the line."""
+
+    def __init__(self, problem: str, fix: str) -> None:
+        super().__init__(problem)
+        self.problem, self.fix = problem, fix
+
+
 def _read_jsonl(text: str, source: str) -> Table:
-    columns: dict[str, list[Any]] = {}
+    """One flat JSON object per line; a key missing from a line is None there."""
+    columns: dict[str, SparseColumn] = {}
     lines: list[int] = []
     for lineno, obj in _json_objects(text, source):
         row = len(lines)
-        for key in obj:
-            if key not in columns:
-                columns[key] = [None] * row
-        for key, col in columns.items():
-            value = obj.get(key)
-            if isinstance(value, (dict, list)):
-                raise InputError(f"line {lineno}, key '{_clip(key)}' holds a nested {type(value).__name__}",
-                                 source=source, fix="use flat scalar values")
-            col.append(value)
+        for key, value in obj.items():
+            if isinstance(value, (dict, list, _LongNumber)):
+                raise InputError(_non_scalar(lineno, key, value), source=source,
+                                 fix="use flat scalar values" if not isinstance(value, _LongNumber)
+                                 else "write long ids as JSON strings; no score or weight is that long")
+            col = columns.get(key)
+            if col is None:
+                col = columns[key] = SparseColumn(0)
+            col.rows.append(row)
+            col.values.append(value)
         lines.append(lineno)
-    return Table(source, "jsonl", columns, len(lines), "", lines)
+    for col in columns.values():
+        col.n_rows = len(lines)
+    names = [column_name(k) for k in columns]
+    _check_unique(names, source, "the keys (after Unicode NFC normalisation)")
+    return Table(source, "jsonl", dict(zip(names, columns.values())), len(lines), "", lines)
+
+
+def _non_scalar(lineno: int, key: str, value: object) -> str:
+    if isinstance(value, _LongNumber):
+        return f"line {lineno}, key '{clip(key)}' holds a number of {len(value):,} digits (at most {MAX_NUMBER_DIGITS})"
+    return f"line {lineno}, key '{clip(key)}' holds a nested {type(value).__name__}"
 
 
 def _json_objects(text: str, source: str) -> Iterator[tuple[int, dict]]:
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
+    """Split on ``\n`` only (a trailing ``\r`` is dropped): U+2028, U+0085 and the other breaks
+    ``str.splitlines`` knows are valid inside JSON strings. Blank lines are skipped."""
+    for lineno, line in enumerate(text.split("\n"), start=1):
+        line = line.removesuffix("\r")
+        if not line.strip(" \t\r"):
             continue
         try:
-            obj = json.loads(line)
+            obj = _parse_line(line)
         except json.JSONDecodeError as exc:
             raise InputError(f"line {lineno} is not valid JSON ({exc.msg})", source=source,
                              fix="write one JSON object per line") from None
+        except _LineProblem as exc:
+            raise InputError(f"line {lineno}{exc.problem}", source=source, fix=exc.fix) from None
         if not isinstance(obj, dict):
             raise InputError(f"line {lineno} is a JSON {type(obj).__name__}, not an object", source=source,
                              fix="write one JSON object per line")
+        if "\\u" in line and _SURROGATE_ESCAPE.search(line):
+            _check_surrogates(obj, lineno, source)
         yield lineno, obj
 
 
+def _parse_line(line: str) -> Any:
+    """``json.loads`` for one line that cannot recurse deeply (a line with more than
+    :data:`MAX_FLAT_BRACKETS` brackets outside strings is refused unparsed), that refuses
+    duplicate keys, and that keeps over-long integers as text instead of converting them."""
+    if line.count("{") + line.count("[") > 1:
+        structure = _JSON_STRING.sub("", line)
+        opened = structure.count("{") + structure.count("[")
+        if opened > MAX_FLAT_BRACKETS:
+            raise _LineProblem(f" nests {opened:,} JSON objects or arrays; model-gate reads one flat object "
+                               "per line", "use flat scalar values")
+    return _DECODER.decode(line)
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        key = next(k for k, _ in pairs if k in seen or seen.add(k))   # type: ignore[func-returns-value]
+        raise _LineProblem(f", key '{clip(key)}' appears twice in one object",
+                           "give every key once; JSON readers disagree on which value wins")
+    return obj
+
+
+def _parse_int(text: str) -> int | _LongNumber:
+    digits = len(text) - (text[0] == "-")
+    return int(text) if digits <= MAX_NUMBER_DIGITS else _LongNumber(text)
+
+
+_DECODER = json.JSONDecoder(object_pairs_hook=_unique_pairs, parse_int=_parse_int)   # built once: cheaper
+
+
+def _check_surrogates(obj: dict, lineno: int, source: str) -> None:
+    """A ``\\ud800`` escape without its pair decodes to a lone surrogate, which no UTF-8 report
+    can hold."""
+    for key, value in obj.items():
+        for text in (key, value):
+            if isinstance(text, str):
+                try:
+                    text.encode("utf-8")
+                except UnicodeEncodeError:
+                    raise InputError(f"line {lineno}, key '{clip(key)}' holds an unpaired UTF-16 surrogate "
+                                     f"escape", source=source,
+                                     fix="write the text as UTF-8 (or as a valid \\ud83d\\ude00 pair)") from None
+
+
 def _read_parquet(raw: bytes, source: str) -> Table:
+    """Every column as Python scalars, with its Parquet type kept for the messages of
+    :mod:`gate.align`. The uncompressed size the file declares is held to :data:`MAX_BYTES`
+    before anything is decompressed."""
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -281,13 +490,36 @@ def _read_parquet(raw: bytes, source: str) -> Table:
         raise InputError("reading Parquet needs pyarrow", source=source,
                          fix="pip install 'model-gate[parquet]'") from None
     try:
-        table = pq.read_table(pa.BufferReader(raw))
-    except Exception as exc:  # pyarrow raises many types for corrupt files
-        raise InputError(f"is not a readable Parquet file ({str(exc).splitlines()[0]})", source=source) from None
-    columns = {name: table.column(name).to_pylist() for name in table.column_names}
-    return Table(source, "parquet", columns, table.num_rows, "", None)
+        parquet = pq.ParquetFile(pa.BufferReader(raw))
+        _check_parquet_size(parquet.metadata, source)
+        table = parquet.read()
+        names = [column_name(n) for n in table.column_names]
+        _check_unique(names, source, "the Parquet schema")
+        columns = {name: table.column(i).to_pylist() for i, name in enumerate(names)}
+    except InputError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - pyarrow raises many types for corrupt files
+        first = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise InputError(f"is not a readable Parquet file ({clip(first, 300)})", source=source) from None
+    types = {name: str(table.schema.field(i).type) for i, name in enumerate(names)}
+    return Table(source, "parquet", columns, table.num_rows, "", None, types)
 
 
-def _clip(text: str, limit: int = 40) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[:limit - 3] + "..."
+PARQUET_CELL_BYTES = 8   # a decoded cell takes at least this much, however well it compressed
+
+
+def _check_parquet_size(metadata: Any, source: str) -> None:
+    """The data a Parquet file decodes to, held to :data:`MAX_BYTES` before anything is decoded:
+    the uncompressed size its row groups declare, and at least :data:`PARQUET_CELL_BYTES` per cell
+    (a run-length or dictionary-encoded column of 10^9 equal values is a few KB on disk, and
+    its uncompressed pages are too)."""
+    limit = MAX_BYTES.value()
+    total = PARQUET_CELL_BYTES * metadata.num_rows * metadata.num_columns
+    for i in range(metadata.num_row_groups):
+        if total > limit:
+            break
+        total += metadata.row_group(i).total_byte_size
+    if total > limit:
+        raise InputError(f"holds more data than the size limit of {MAX_BYTES.shown(limit)} once decoded "
+                         f"({metadata.num_rows:,} rows × {metadata.num_columns:,} columns)", source=source,
+                         fix=MAX_BYTES.fix())

@@ -10,9 +10,11 @@ the last test fails when it is out of date.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import os
+import signal
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,7 +79,8 @@ class Case:
     check: Callable[[str, Path], None] | None = None   # extra assertions on (stdout, workdir)
     setup: Callable[[Path], None] | None = None
     group: str = "policy"
-    env: dict[str, str] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)   # environment variables set for the run
+    needs_pyarrow: bool = False                         # skipped on the core install
 
 
 def _bin(**kw) -> dict[str, str]:
@@ -136,6 +139,96 @@ def _unreadable(path: Path) -> None:
 
 JSON = ["--format", "json"]
 L = "\n"
+
+# -- hostile-input building blocks (readers, policy, alignment) ------------------------------------
+
+DIGITS_5000 = "9" * 5000
+J_CHECK = ["check", "--policy", "policy.yml", "--candidate", "cand.jsonl"]
+PQ_CHECK = ["check", "--policy", "policy.yml", "--candidate", "cand.parquet"]
+PQ = "model-gate: error: cand.parquet: "
+JL = "model-gate: error: cand.jsonl: "
+MULTI_ACC = MULTI_HEAD.replace("classes: [a, b, c]\n", "") + "gates:\n  - metric: accuracy\n    min: 0.1\n"
+
+
+def _jsonl_rows(n: int = 40, **override) -> list[dict]:
+    """Binary rows as dicts; ``override[i]`` replaces keys of row i."""
+    rows = [{"id": f"r{i}", "label": str(i % 2), "score": (i % 10) / 10} for i in range(n)]
+    for i, change in override.items():
+        rows[int(i[1:])].update(change)
+    return rows
+
+
+def _labels_csv(labels: list[str], n: int = 30) -> str:
+    """Multiclass rows cycling through ``labels`` (prediction = label)."""
+    return "id,label,prediction\n" + "".join(f"r{i},{labels[i % len(labels)]},{labels[i % len(labels)]}\n"
+                                             for i in range(n))
+
+
+def _fifo(name: str) -> Callable[[Path], None]:
+    """A named pipe nobody writes to: opening it for reading would block forever."""
+    def make(path: Path) -> None:
+        (path / name).unlink(missing_ok=True)
+        os.mkfifo(path / name)
+    return make
+
+
+def _to_dev_zero(path: Path) -> None:
+    os.symlink("/dev/zero", path / "cand.csv")
+
+
+def _parquet(columns: Callable[[], dict], **write) -> Callable[[Path], None]:
+    """Write cand.parquet from ``columns()`` (built inside the test, where pyarrow is importable)."""
+    def make(path: Path) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+        pq.write_table(pa.table(columns()), path / "cand.parquet", **write)
+    return make
+
+
+def _pq_columns(**extra):
+    def build() -> dict:
+        cols = {"id": [f"r{i}" for i in range(40)], "label": [str(i % 2) for i in range(40)],
+                "score": [(i % 10) / 10 for i in range(40)]}
+        cols.update({k: v() if callable(v) else v for k, v in extra.items()})
+        return cols
+    return build
+
+
+def _timestamps() -> list:
+    import datetime
+    return [datetime.datetime(2024, 1, 1) + datetime.timedelta(seconds=i) for i in range(40)]
+
+
+def _dictionary_labels():
+    import pyarrow as pa
+    return pa.array([str(i % 2) for i in range(40)]).dictionary_encode()
+
+
+def _class_support(expected: dict[str, int]) -> Callable[[str, Path], None]:
+    def check(stdout: str, _: Path) -> None:
+        assert _report(stdout)["data"]["class_support"] == expected
+    return check
+
+
+def _rows_read(n: int) -> Callable[[str, Path], None]:
+    def check(stdout: str, _: Path) -> None:
+        rep = _report(stdout)
+        assert rep["data"]["n_candidate"] == n and rep["gates"][0]["status"] == "pass"
+    return check
+
+
+def _warns(text: str, n_candidate: int) -> Callable[[str, Path], None]:
+    def check(stdout: str, _: Path) -> None:
+        rep = _report(stdout)
+        assert text in rep["warnings"] and rep["data"]["n_candidate"] == n_candidate, rep["warnings"]
+        assert rep["data"]["pairing"] == "paired"
+    return check
+
+
+def _bomb() -> bytes:
+    return gzip.compress(b"id,label,score\n" + b"0" * (8 << 20), compresslevel=9)   # 8 KiB -> 8 MiB
+
+
 
 CASES: list[Case] = [
     # -- the policy file itself ----------------------------------------------------------------
@@ -242,11 +335,11 @@ CASES: list[Case] = [
          P + "bootstrap.method: must be one of percentile, basic, bca (got 'studentized')"),
     Case("schema-seed", "negative bootstrap.seed", {
         "policy.yml": policy().replace("seed: 1}", "seed: -1}"), "cand.csv": binary_csv()}, CHECK, 2,
-         P + 'bootstrap.seed: must be >= 0 (got -1)'),
+         P + 'bootstrap.seed: must be between 0 and 2**63 - 1 (got -1)'),
     Case("schema-pairing", "unknown bootstrap.pairing", {
         "policy.yml": policy().replace("seed: 1}", "seed: 1, pairing: sometimes}"), "cand.csv": binary_csv()},
         CHECK, 2,
-         P + "bootstrap.pairing: must be one of auto, paired, independent (got 'sometimes')"),
+         P + "bootstrap.pairing: must be one of auto, paired, independent, intersect (got 'sometimes')"),
     Case("schema-stratify", "bootstrap.stratify is text", {
         "policy.yml": policy().replace("seed: 1}", "seed: 1, stratify: 'yes'}"), "cand.csv": binary_csv()},
         CHECK, 2,
@@ -399,7 +492,7 @@ CASES: list[Case] = [
          CHECK + JSON, 0, None, check=_reads_like_plain, group="file"),
     Case("file-parquet-corrupt", "a .parquet file that is not Parquet", _data(binary_csv(), name="cand.parquet"),
          ["check", "--policy", "policy.yml", "--candidate", "cand.parquet"], 2,
-         "model-gate: error: cand.parquet: is not a readable Parquet file (Could not open Parquet input source '<Buffer>': Parquet magic bytes not found in footer. Either the file is corrupted or this is not a parquet file.)", group="file"),
+         "model-gate: error: cand.parquet: is not a readable Parquet file (Parquet magic bytes not found in footer. Either the file is corrupted or this is not a parquet file.)", group="file"),
     # -- artifacts: CSV structure --------------------------------------------------------------
     Case("csv-quoted-newline", "quoted field with a newline (valid CSV): reads correctly",
          _data('id,label,score,note\nr0,1,0.9,"two\nlines"\nr1,1,0.1,x\nr2,0,0.2,"a, b"\nr3,0,0.8,y\n'),
@@ -514,7 +607,7 @@ CASES: list[Case] = [
     Case("ids-partial-overlap", "candidate and baseline share only some ids",
          {"policy.yml": policy("  - metric: recall\n    max_drop: 0.05\n"), "cand.csv": binary_csv(ids=range(0, 40)),
           "base.csv": binary_csv(ids=range(20, 60))}, CHECK_B, 2,
-         'model-gate: error: cand.csv + base.csv: candidate has 40 ids, baseline 40, and they share 20: pairing needs the same id set (paired) or disjoint sets (independent, e.g. canary traffic) (evaluate both models on the same examples, or set bootstrap.pairing: independent)', group="pairing"),
+         'model-gate: error: cand.csv + base.csv: candidate has 40 ids, baseline 40, and they share 20: pairing needs the same id set (paired) or disjoint sets (independent, e.g. canary traffic) (set bootstrap.pairing: intersect to compare the models on the 20 shared ids, or evaluate both models on the same examples)', group="pairing"),
     Case("ids-paired-disjoint", "pairing: paired with disjoint ids",
          {"policy.yml": policy("  - metric: recall\n    max_drop: 0.05\n").replace("seed: 1}", "seed: 1, pairing: paired}"),
           "cand.csv": binary_csv(ids=range(0, 40)), "base.csv": binary_csv(ids=range(40, 80))}, CHECK_B, 2,
@@ -537,9 +630,168 @@ CASES: list[Case] = [
          _data(binary_csv(header="id,label,score,region", score=lambda i: f"0.{i % 10},{'x' if i == 1 else 'y'}"),
                pol=policy("  - metric: recall\n    slice: region\n    min: 0.1\n")),
          CHECK + JSON, 1, None, check=_one_row_slice, group="degenerate"),
+    # -- hostile numbers in the policy (was: tracebacks, and NaN accepted) ----------------------
+    Case("yaml-int-5000-digits", "a 5,000-digit bootstrap.seed (int() refuses > 4,300 digits; was a traceback)",
+         {"policy.yml": policy().replace("seed: 1}", f"seed: {DIGITS_5000}}}"), "cand.csv": binary_csv()}, CHECK, 2,
+         P + 'line 5, column 35: invalid YAML: an integer of 5,000 digits is too long (at most 100) (quote it if it is a name or label; numbers in a policy are far shorter)'),
+    Case("yaml-int-5000-name", "a 5,000-digit number as the policy name",
+         {"policy.yml": policy().replace("name: t", f"name: {DIGITS_5000}"), "cand.csv": binary_csv()}, CHECK, 2,
+         P + 'line 2, column 7: invalid YAML: an integer of 5,000 digits is too long (at most 100) (quote it if it is a name or label; numbers in a policy are far shorter)'),
+    Case("schema-seed-2-63", "bootstrap.seed of 2**63", {
+        "policy.yml": policy().replace("seed: 1}", f"seed: {2**63}}}"), "cand.csv": binary_csv()}, CHECK, 2,
+         P + 'bootstrap.seed: must be between 0 and 2**63 - 1 (got 9223372036854775808)'),
+    Case("policy-nan-bar", "a .nan bar (passes JSON Schema bounds; was silently accepted)",
+         _gate("  - metric: recall\n    min: .nan\n"), CHECK, 2, P + 'gates[0].min: must be a finite number (got .nan) (write a plain number)'),
+    Case("policy-inf-max-drop", "max_drop: .inf (was a crash in the plots)",
+         _gate("  - metric: recall\n    max_drop: .inf\n"), CHECK_B, 2, P + 'gates[0].max_drop: must be a finite number (got .inf) (write a plain number)'),
+    Case("policy-nan-confidence", "bootstrap.confidence: .nan (was a crash in the quantiles)", {
+        "policy.yml": policy().replace("seed: 1}", "seed: 1, confidence: .nan}"), "cand.csv": binary_csv()},
+         CHECK, 2, P + 'bootstrap.confidence: must be a finite number (got .nan) (write a plain number)'),
+    Case("policy-nan-threshold", "data.threshold: .nan", _schema("data: {threshold: .nan}\n"), CHECK, 2, P + 'data.threshold: must be a finite number (got .nan) (write a plain number)'),
+    Case("policy-float-overflow", "a bar of 1.0e+400 (YAML reads infinity)",
+         _gate("  - metric: recall\n    min: 1.0e+400\n"), CHECK, 2, P + 'gates[0].min: must be a finite number (got .inf) (write a plain number)'),
+    Case("policy-lone-surrogate", "a \\ud800 escape in a policy string (no UTF-8 report can hold it)",
+         {"policy.yml": policy().replace("name: t", 'name: "\\ud800"'), "cand.csv": binary_csv()}, CHECK, 2, P + 'name: holds an unpaired UTF-16 surrogate (a \\ud800-style escape) (write the text as UTF-8)'),
+    Case("policy-classes-invisible", "classes a and a + U+200B (render identically)",
+         {"policy.yml": MULTI_HEAD.replace("[a, b, c]", '[a, "a\\u200b", b]') + "gates:\n  - metric: accuracy\n    min: 0.1\n",
+          "cand.csv": multi_csv()}, CHECK, 2, P + "classes: 'a' and 'a\\u200b' differ only by invisible characters (remove the invisible characters (zero-width, bidi, ...) from the labels)"),
+    Case("policy-classes-nfc", "classes é and e + U+0301 (one class once NFC-normalised)",
+         {"policy.yml": MULTI_HEAD.replace("[a, b, c]", '["\\u00e9", "e\\u0301", b]') + "gates:\n  - metric: accuracy\n    min: 0.1\n",
+          "cand.csv": multi_csv()}, CHECK, 2, P + 'classes: items must be distinct'),
+    Case("policy-classes-over-limit", "more classes listed than MODEL_GATE_MAX_CLASSES",
+         {"policy.yml": MULTI_HEAD + "gates:\n  - metric: accuracy\n    min: 0.1\n", "cand.csv": multi_csv()}, CHECK, 2,
+         P + 'classes: lists 3 classes, more than the limit of 2 (raise the limit with the environment variable MODEL_GATE_MAX_CLASSES, e.g. MODEL_GATE_MAX_CLASSES=8)', env={"MODEL_GATE_MAX_CLASSES": "2"}),
+    Case("policy-too-large", "a policy over MODEL_GATE_MAX_POLICY_BYTES", _bin(), CHECK, 2, P + 'is larger than the size limit of 64 bytes (raise the limit with the environment variable MODEL_GATE_MAX_POLICY_BYTES, e.g. MODEL_GATE_MAX_POLICY_BYTES=256)',
+         env={"MODEL_GATE_MAX_POLICY_BYTES": "64"}),
+    Case("policy-fifo", "the policy is a FIFO with no writer (was a hang)", _bin(), CHECK, 2, P + 'is a named pipe (FIFO), not a regular file (write the data to a file first; pipes and devices are not read)',
+         setup=_fifo("policy.yml")),
+    # -- hostile files ---------------------------------------------------------------------------
+    Case("file-fifo", "the candidate is a FIFO with no writer (was a hang)", _bin(), CHECK, 2, C + 'is a named pipe (FIFO), not a regular file (write the data to a file first; pipes and devices are not read)',
+         setup=_fifo("cand.csv"), group="file"),
+    Case("file-device", "the candidate is /dev/zero (was read forever)", {"policy.yml": policy()}, CHECK, 2, C + 'is a character device, not a regular file (write the data to a file first; pipes and devices are not read)',
+         setup=_to_dev_zero, group="file"),
+    Case("file-too-large", "a file over MODEL_GATE_MAX_BYTES", _bin(), CHECK, 2, C + 'is larger than the size limit of 100 bytes (raise the limit with the environment variable MODEL_GATE_MAX_BYTES, e.g. MODEL_GATE_MAX_BYTES=400)',
+         env={"MODEL_GATE_MAX_BYTES": "100"}, group="file"),
+    Case("file-gzip-bomb", "a gzip bomb: 8 KiB that decompress to 8 MiB, over a 1M limit (read as a stream)",
+         _data(_bomb(), name="cand.csv.gz"), ["check", "--policy", "policy.yml", "--candidate", "cand.csv.gz"], 2,
+         'model-gate: error: cand.csv.gz: decompresses to more than the size limit of 1 MiB (raise the limit with the environment variable MODEL_GATE_MAX_BYTES, e.g. MODEL_GATE_MAX_BYTES=4M)', env={"MODEL_GATE_MAX_BYTES": "1M"}, group="file"),
+    Case("file-limit-env-invalid", "MODEL_GATE_MAX_BYTES is not a size", _bin(), CHECK, 2, "model-gate: error: environment: MODEL_GATE_MAX_BYTES must be a positive whole number of bytes (K, M, G suffixes allowed) (got 'lots') (unset it to use the default, 512 MiB)",
+         env={"MODEL_GATE_MAX_BYTES": "lots"}, group="file"),
+    Case("file-parquet-too-large", "Parquet that decodes to more than the limit (its declared page sizes, checked before reading)",
+         {"policy.yml": policy()}, PQ_CHECK, 2,
+         PQ + 'holds more data than the size limit of 64 KiB once decoded (100 rows × 4 columns) (raise the limit with the environment variable MODEL_GATE_MAX_BYTES, e.g. MODEL_GATE_MAX_BYTES=256K)',
+         env={"MODEL_GATE_MAX_BYTES": "64K"},
+         setup=_parquet(lambda: {"id": [f"r{i}" for i in range(100)], "label": ["1"] * 100,
+                                 "score": [0.5] * 100, "blob": ["x" * 2000] * 100},
+                        use_dictionary=False, compression="gzip"), group="file", needs_pyarrow=True),
+    # -- hostile values ----------------------------------------------------------------------------
+    Case("score-underscore", "score 0_5 (Python's float() reads it as 5)",
+         _data(binary_csv(score=lambda i: "0_5" if i == 4 else "0.5")), CHECK, 2, C + "row 5 (line 6), column 'score': '0_5' is not a number (scores must be finite numbers)", group="values"),
+    Case("score-arabic-indic", "score ٠.٥ in Arabic-Indic digits (float() reads it)",
+         _data(binary_csv(score=lambda i: "\u0660.\u0665" if i == 4 else "0.5")), CHECK, 2, C + "row 5 (line 6), column 'score': '٠.٥' is not a number (scores must be finite numbers)", group="values"),
+    Case("score-fullwidth", "score ０.５ in fullwidth digits (float() reads it)",
+         _data(binary_csv(score=lambda i: "\uff10.\uff15" if i == 4 else "0.5")), CHECK, 2, C + "row 5 (line 6), column 'score': '０.５' is not a number (scores must be finite numbers)", group="values"),
+    Case("weight-overflow", "weights of 1e308 (their sum overflows)",
+         _data(binary_csv(header="id,label,score,weight", score=lambda i: "0.5,1e308")), CHECK, 2, C + "row 1 (line 2), column 'weight': weight 1e+308 is outside the supported range (0, or 1e-60 to 1e+60) (rescale the weights, e.g. divide them by their mean; only their ratios matter)",
+         group="values"),
+    Case("weight-underflow", "a weight of 1e-300 (products underflow to 0)",
+         _data(binary_csv(header="id,label,score,weight", score=lambda i: f"0.5,{'1e-300' if i == 3 else 1}")),
+         CHECK, 2, C + "row 4 (line 5), column 'weight': weight 1e-300 is outside the supported range (0, or 1e-60 to 1e+60) (rescale the weights, e.g. divide them by their mean; only their ratios matter)", group="values"),
+    Case("jsonl-int-5000-score", "a 5,000-digit integer score in JSON Lines (was a traceback)",
+         _data(jsonl(_jsonl_rows()).replace('"score": 0.5', f'"score": {DIGITS_5000}', 1), name="cand.jsonl"),
+         J_CHECK, 2, JL + "line 6, key 'score' holds a number of 5,000 digits (at most 100) (write long ids as JSON strings; no score or weight is that long)", group="values"),
+    Case("jsonl-int-5000-id", "a 5,000-digit integer id in JSON Lines",
+         _data(jsonl(_jsonl_rows()).replace('"id": "r7"', f'"id": {DIGITS_5000}'), name="cand.jsonl"),
+         J_CHECK, 2, JL + "line 8, key 'id' holds a number of 5,000 digits (at most 100) (write long ids as JSON strings; no score or weight is that long)", group="values"),
+    Case("jsonl-deep-nesting", "a value nested 100,000 deep (was a RecursionError)",
+         _data('{"id": "r0", "label": ' + "[" * 100_000 + "]" * 100_000 + "}\n", name="cand.jsonl"),
+         J_CHECK, 2, JL + 'line 1 nests 100,001 JSON objects or arrays; model-gate reads one flat object per line (use flat scalar values)', group="values"),
+    Case("jsonl-duplicate-key", "a key twice in one object (was: the last value silently won)",
+         _data(jsonl(_jsonl_rows()).replace('"label": "1", ', '"label": "1", "label": "0", ', 1), name="cand.jsonl"),
+         J_CHECK, 2, JL + "line 2, key 'label' appears twice in one object (give every key once; JSON readers disagree on which value wins)", group="values"),
+    Case("jsonl-lone-surrogate", "an unpaired \\ud800 escape in a label",
+         _data(jsonl(_jsonl_rows()).replace('"label": "1"', '"label": "\\ud800"', 1), name="cand.jsonl"),
+         J_CHECK, 2, JL + "line 2, key 'label' holds an unpaired UTF-16 surrogate escape (write the text as UTF-8 (or as a valid \\ud83d\\ude00 pair))", group="values"),
+    Case("jsonl-line-separators", "U+2028, U+2029 and U+0085 inside JSON strings: valid, one row per \\n line",
+         _data("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in _jsonl_rows(
+             **{f"r{i}": {"note": "a\u2028b\u2029c\x85d"} for i in range(40)})), name="cand.jsonl",
+             pol=policy("  - metric: recall\n    min: 0.1\n")), J_CHECK + JSON, 0, None, check=_rows_read(40),
+         group="values"),
+    Case("jsonl-crlf", "CRLF line ends: valid", _data(jsonl(_jsonl_rows()).replace("\n", "\r\n"), name="cand.jsonl",
+                                                      pol=policy("  - metric: recall\n    min: 0.1\n")),
+         J_CHECK + JSON, 0, None, check=_rows_read(40), group="values"),
+    Case("labels-nfc", "labels é and e + U+0301: one class (NFC), matching classes: [é]",
+         _data(_labels_csv(["\u00e9", "e\u0301", "x"]),
+               pol=MULTI_ACC.replace("task: multiclass\n", "task: multiclass\nclasses: [\u00e9, x]\n")),
+         CHECK + JSON, 0, None, check=_class_support({"\u00e9": 20, "x": 10}), group="values"),
+    Case("labels-invisible-twins", "labels a and a + U+200B (two classes that render the same)",
+         _data(_labels_csv(["a", "a\u200b", "x"]), pol=MULTI_ACC), CHECK, 2, C + "column 'label': 'a' and 'a\\u200b' differ only by invisible characters (remove the invisible characters (zero-width, bidi, ...) from the labels)", group="values"),
+    Case("labels-bidi-twins", "labels x and U+202E + x (a bidi override)",
+         _data(_labels_csv(["x", "\u202ex", "y"]), pol=MULTI_ACC), CHECK, 2, C + "column 'label': 'x' and '\\u202ex' differ only by invisible characters (remove the invisible characters (zero-width, bidi, ...) from the labels)", group="values"),
+    Case("label-control-characters", "a label holding a terminal escape: the message shows it escaped",
+         _data(binary_csv(label=lambda i: "\x1b[2J" if i == 2 else str(i % 2)), pol=policy(extra="classes: ['0', '1']\n")),
+         CHECK, 2, C + "row 3 (line 4), column 'label': label '\\x1b[2J' is not one of the classes (0, 1) (fix the label or add the class to the policy's classes:)", group="values"),
+    Case("labels-over-class-limit", "more distinct labels than MODEL_GATE_MAX_CLASSES (10^6 labels took > 400 s)",
+         _data(_labels_csv(["a", "b", "c", "d"]), pol=MULTI_ACC), CHECK, 2, C + "column 'label': has 4 distinct classes in the labels and predictions, more than the limit of 3 (check that the column is the one meant; to allow more, raise the limit with the environment variable MODEL_GATE_MAX_CLASSES, e.g. MODEL_GATE_MAX_CLASSES=12)",
+         env={"MODEL_GATE_MAX_CLASSES": "3"}, group="values"),
+    Case("slices-over-limit", "more slice values than MODEL_GATE_MAX_SLICE_VALUES",
+         _data(binary_csv(header="id,label,score,region", score=lambda i: f"0.{i % 10},{'xyz'[i % 3]}"),
+               pol=policy("  - metric: recall\n    slice: region\n    min: 0.1\n")), CHECK, 2, C + "column 'region': has 3 distinct slice values, more than the limit of 2 (check that the column is the one meant; to allow more, raise the limit with the environment variable MODEL_GATE_MAX_SLICE_VALUES, e.g. MODEL_GATE_MAX_SLICE_VALUES=8)",
+         env={"MODEL_GATE_MAX_SLICE_VALUES": "2"}, group="values"),
+    Case("slice-invisible-twins", "slice values eu and eu + U+2060",
+         _data(binary_csv(header="id,label,score,region", score=lambda i: f"0.{i % 10},{['eu', 'eu' + chr(0x2060)][i % 2]}"),
+               pol=policy("  - metric: recall\n    slice: region\n    min: 0.1\n")), CHECK, 2, C + "column 'region': 'eu' and 'eu\\u2060' differ only by invisible characters (remove the invisible characters (zero-width, bidi, ...) from the slice values)", group="values"),
+    Case("parquet-timestamp-id", "a Parquet timestamp id column (never joins with text ids)",
+         {"policy.yml": policy("  - metric: recall\n    max_drop: 0.05\n"), "base.csv": binary_csv()},
+         PQ_CHECK + ["--baseline", "base.csv"], 2, PQ + "column 'id': has Parquet type timestamp[us], which cannot be matched as text (ids, labels, predictions and slices must be strings, integers, floats or booleans; cast the column to string before writing the file)", setup=_parquet(_pq_columns(id=_timestamps)),
+         group="values", needs_pyarrow=True),
+    Case("parquet-binary-label", "a Parquet binary label column",
+         {"policy.yml": policy()}, PQ_CHECK, 2, PQ + "column 'label': has Parquet type binary, which cannot be matched as text (ids, labels, predictions and slices must be strings, integers, floats or booleans; cast the column to string before writing the file)",
+         setup=_parquet(_pq_columns(label=lambda: [str(i % 2).encode() for i in range(40)])),
+         group="values", needs_pyarrow=True),
+    Case("parquet-list-slice", "a Parquet list column used as a slice",
+         {"policy.yml": policy("  - metric: recall\n    slice: region\n    min: 0.1\n")}, PQ_CHECK, 2, PQ + "column 'region': has Parquet type list<element: string>, which cannot be matched as text (ids, labels, predictions and slices must be strings, integers, floats or booleans; cast the column to string before writing the file)",
+         setup=_parquet(_pq_columns(region=lambda: [["eu"]] * 40)), group="values", needs_pyarrow=True),
+    Case("parquet-struct-label", "a Parquet struct label column",
+         {"policy.yml": policy()}, PQ_CHECK, 2, PQ + "column 'label': has Parquet type struct<v: int64>, which cannot be matched as text (ids, labels, predictions and slices must be strings, integers, floats or booleans; cast the column to string before writing the file)",
+         setup=_parquet(_pq_columns(label=lambda: [{"v": i % 2} for i in range(40)])), group="values",
+         needs_pyarrow=True),
+    Case("parquet-dictionary-labels", "dictionary-encoded Parquet labels: valid",
+         {"policy.yml": policy("  - metric: recall\n    min: 0.1\n")}, PQ_CHECK + JSON, 0, None,
+         check=_reads_like_plain, setup=_parquet(_pq_columns(label=_dictionary_labels)), group="values",
+         needs_pyarrow=True),
+    # -- pairing -----------------------------------------------------------------------------------
+    Case("ids-paired-partial", "pairing: paired with a partial id overlap: the fix suggests intersect",
+         {"policy.yml": policy("  - metric: recall\n    max_drop: 0.05\n").replace("seed: 1}", "seed: 1, pairing: paired}"),
+          "cand.csv": binary_csv(ids=range(0, 40)), "base.csv": binary_csv(ids=range(30, 70))}, CHECK_B, 2, 'model-gate: error: cand.csv + base.csv: candidate has 40 ids, baseline 40, and they share 10: pairing: paired needs the same id set (set bootstrap.pairing: intersect to compare the models on the 10 shared ids, or evaluate both models on the same examples)',
+         group="pairing"),
+    Case("pairing-intersect", "pairing: intersect on a partial overlap: paired on the shared ids, with a warning",
+         {"policy.yml": policy("  - metric: recall\n    max_drop: 0.5\n").replace("seed: 1}", "seed: 1, pairing: intersect}"),
+          "cand.csv": binary_csv(ids=range(0, 40)), "base.csv": binary_csv(ids=range(20, 70))}, CHECK_B + JSON, 0, None,
+         check=_warns("pairing: intersect: compared on the 20 ids both files hold; dropped 20 of 40 candidate "
+                      "rows and 30 of 50 baseline rows", 20), group="pairing"),
+    Case("pairing-intersect-disjoint", "pairing: intersect with no shared id",
+         {"policy.yml": policy("  - metric: recall\n    max_drop: 0.05\n").replace("seed: 1}", "seed: 1, pairing: intersect}"),
+          "cand.csv": binary_csv(ids=range(0, 40)), "base.csv": binary_csv(ids=range(40, 80))}, CHECK_B, 2, "model-gate: error: cand.csv + base.csv: candidate has 40 ids, baseline 40, and they share none: pairing: intersect needs shared ids (set bootstrap.pairing: independent for disjoint traffic, such as a canary's)",
+         group="pairing"),
+    Case("pairing-same-file", "the same file as candidate and baseline: a warning, not an error",
+         {"policy.yml": policy("  - metric: recall\n    max_drop: 0.05\n"), "cand.csv": binary_csv()},
+         CHECK + ["--baseline", "cand.csv"] + JSON, 0, None,
+         check=_warns("the candidate and the baseline are the same file (cand.csv): every comparative gate "
+                      "compares the model with itself", 40), group="pairing"),
+    Case("ids-nfc-duplicate", "ids é and e + U+0301 in one file (the same id once NFC-normalised)",
+         {"policy.yml": policy("  - metric: recall\n    max_drop: 0.05\n"),
+          "cand.csv": binary_csv().replace("r3,", "\u00e9,").replace("r4,", "e\u0301,"), "base.csv": binary_csv()},
+         CHECK_B, 2, C + "column 'id': id 'é' appears twice (row 4 (line 5) and row 5 (line 6)) (ids must be unique per file)", group="pairing"),
     # -- command line --------------------------------------------------------------------------
     Case("cli-negative-seed", "--seed below 0", _bin(), CHECK + ["--seed", "-3"], 2,
          'model-gate: error: command line: --seed must be >= 0', group="cli"),
+    Case("cli-seed-5000-digits", "a 5,000-digit --seed (was echoed whole)", _bin(), CHECK + ["--seed", DIGITS_5000], 2,
+         "model-gate: error: argument --seed: must be a whole number from 0 to 2**63 - 1 (got '999999999999999999999999999999999999...) (see model-gate check --help)",
+         group="cli"),
+    Case("cli-seed-2-63", "--seed of 2**63", _bin(), CHECK + ["--seed", str(2**63)], 2,
+         "model-gate: error: argument --seed: must be a whole number from 0 to 2**63 - 1 (got '9223372036854775808') (see model-gate check --help)",
+         group="cli"),
     Case("cli-unknown-option", "an unknown option", _bin(), CHECK + ["--colour"], 2,
          'model-gate: error: unrecognized arguments: --colour (see model-gate --help)', group="cli"),
     Case("cli-missing-candidate", "check without --candidate", _bin(), ["check", "--policy", "policy.yml"], 2,
@@ -655,16 +907,37 @@ def _still_readable(path: Path) -> bool:
     return True
 
 
+@contextlib.contextmanager
+def _time_limit(seconds: float):
+    """Fail instead of hanging (a FIFO case must not block on open): SIGALRM interrupts a blocked
+    system call and the handler's exception ends the case."""
+    def expire(signum, frame):
+        raise TimeoutError(f"the case ran for more than {seconds} s (a hang)")
+    if not hasattr(signal, "setitimer"):
+        yield
+        return
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_bad_input(case: Case, tmp_path: Path, capsys, monkeypatch) -> None:
-    if case.id == "file-parquet-corrupt":
+    if case.id == "file-parquet-corrupt" or case.needs_pyarrow:
         pytest.importorskip("pyarrow")
-    for key in [k for k in os.environ if k.startswith(("GITHUB_", "GITLAB_", "CI_"))] + ["CI"]:
+    for key in [k for k in os.environ if k.startswith(("GITHUB_", "GITLAB_", "CI_", "MODEL_GATE_MAX_"))] + ["CI"]:
         monkeypatch.delenv(key, raising=False)
+    for key, value in case.env.items():
+        monkeypatch.setenv(key, value)
     materialise(case, tmp_path)
     if case.id == "file-unreadable" and _still_readable(tmp_path / "cand.csv"):
         pytest.skip("chmod 000 does not stop this user from reading the file (running as root)")
-    code, out, err = run_case(case, tmp_path, capsys)
+    with _time_limit(60):
+        code, out, err = run_case(case, tmp_path, capsys)
     assert "Traceback" not in err and "Traceback" not in out
     assert code == case.exit, (code, err)
     if case.message is None:

@@ -9,12 +9,12 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from gate import atomic
+from gate import atomic, limits
 from gate.cli import paths
 from gate.cli.common import add_publish_arguments, print_untrusted, publish_report
 from gate.engine import run_check
 from gate.errors import UsageError
-from gate.policy import load_policy
+from gate.policy import load_policy, seed_argument
 from gate.render import console, json_report, markdown, outputs
 from gate.report import Report
 
@@ -22,13 +22,14 @@ HELP = "evaluate a policy on prediction files and print the verdict"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = limits.help_text()
     parser.add_argument("--policy", required=True, help="policy YAML file")
     parser.add_argument("--candidate", required=True, help="candidate predictions (.csv, .csv.gz, .jsonl, .parquet)")
     parser.add_argument("--baseline", help="baseline predictions, for comparative gates")
     parser.add_argument("--out-dir", help="write report.json, report.md, junit.xml and report.html here")
     parser.add_argument("--format", choices=("text", "json"), default="text",
                         help="stdout: a verdict table (text) or only the JSON report (json)")
-    parser.add_argument("--seed", type=int, help="override bootstrap.seed")
+    parser.add_argument("--seed", type=seed_argument, help="override bootstrap.seed")
     parser.add_argument("--comment-file", metavar="PATH", help="write the exact PR/MR comment body here")
     parser.add_argument("--chart", choices=("mermaid", "none"), default="mermaid",
                         help="PR-curve chart in the comment (a table with the same points is always there)")

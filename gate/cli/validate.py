@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import Sequence
 
+from gate import limits
 from gate.cli.common import print_untrusted
 from gate.policy import load_policy
 from gate.render.text import one_line
@@ -14,6 +15,7 @@ HELP = "check a policy file (schema, metric names, bars) without data"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = limits.help_text()
     parser.add_argument("policy", help="policy YAML file")
 
 
