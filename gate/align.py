@@ -281,7 +281,7 @@ def _id_column(t: Table, col: str) -> tuple[np.ndarray, bool]:
     fast = _fast_ids(t, col)
     if fast is not None:
         return fast, True
-    ids = np.array([_text(v) for v in t.columns[col]], dtype=object)
+    ids = np.array([_cell_text(v) for v in t.columns[col]], dtype=object)   # None, NaN, blank → "" (refused)
     _check_ids(t, col, ids)
     return ids, False
 
@@ -293,7 +293,7 @@ def _slice_values(t: Table, col: str, rows: np.ndarray) -> np.ndarray:
     if fast is not None:
         values, distinct = fast
     else:
-        values = np.array([_slice_text(t.columns[col][r]) for r in rows], dtype=object)
+        values = np.array([_cell_text(t.columns[col][r]) for r in rows], dtype=object)
         distinct = set(values.tolist())
     _check_groups(distinct, MAX_SLICE_VALUES, t.source, col, "distinct slice values", "slice values")
     return values
@@ -657,7 +657,7 @@ def _fast_slices(t: Table, col: str, rows: np.ndarray) -> tuple[np.ndarray, set[
     if enc is None:
         return None
     idx, values = enc
-    texts = np.array([_slice_text(v) for v in values] or [""], dtype=object)
+    texts = np.array([_cell_text(v) for v in values] or [""], dtype=object)
     codes = idx[rows]
     used = np.flatnonzero(np.bincount(codes, minlength=texts.size))
     return texts[codes], set(texts[used].tolist())
@@ -714,5 +714,6 @@ def _text(v: object) -> str:
     return str(v)
 
 
-def _slice_text(v: object) -> str:
+def _cell_text(v: object) -> str:
+    """An id or slice value as text; missing ones (None, NaN, blank) are "" (an empty id is refused)."""
     return "" if _empty(v) else _text(v)

@@ -779,6 +779,11 @@ CASES: list[Case] = [
          CHECK + ["--baseline", "cand.csv"] + JSON, 0, None,
          check=_warns("the candidate and the baseline are the same file (cand.csv): every comparative gate "
                       "compares the model with itself", 40), group="pairing"),
+    Case("jsonl-missing-id", "a JSON Lines row without its id key (was silently the id 'None')",
+         {"policy.yml": policy("  - metric: recall\n    max_drop: 0.05\n"), "base.csv": binary_csv(),
+          "cand.jsonl": jsonl([{k: v for k, v in r.items() if not (k == "id" and r["id"] == "r5")} for r in _jsonl_rows()])},
+         J_CHECK + ["--baseline", "base.csv"], 2, JL + "row 6 (line 6), column 'id': id is empty (every row needs an id)",
+         group="pairing"),
     Case("ids-nfc-duplicate", "ids é and e + U+0301 in one file (the same id once NFC-normalised)",
          {"policy.yml": policy("  - metric: recall\n    max_drop: 0.05\n"),
           "cand.csv": binary_csv().replace("r3,", "\u00e9,").replace("r4,", "e\u0301,"), "base.csv": binary_csv()},
