@@ -23,7 +23,7 @@ import pytest
 
 from gate.cli.main import main
 from gate.publish.workflow_commands import Commands, escape_data
-from gate.render import annotations, console, html, junit, markdown
+from gate.render import annotations, console, html, json_report, junit, markdown
 from gate.render import text as T
 from tests.fakes.ci import github_env, gitlab_env, parse_commands
 from tests.report_factory import build_report, est, make_gate
@@ -92,6 +92,15 @@ RENDERERS = {
 @pytest.mark.parametrize("name", list(RENDERERS))
 def test_no_renderer_lets_an_invisible_character_through(name):
     assert _raw(RENDERERS[name](hostile_report())) == []
+
+
+def test_report_json_escapes_them_and_keeps_the_value():
+    """report.json (and ``--format json``) writes them as JSON escapes: the same value, nothing a
+    terminal would act on when the file is printed."""
+    report = hostile_report()
+    text = json_report.render(report)
+    assert _raw(text) == [] and "\\u202e" in text and "\\udb40\\udc41" in text
+    assert json.loads(text) == json.loads(json.dumps(report.to_dict()))
 
 
 def test_html_with_plots_has_no_invisible_character():

@@ -7,15 +7,26 @@ from __future__ import annotations
 import json
 import re
 
+from gate.render import text as T
 from gate.report import Report
 
+#: written as JSON escapes: invisible characters (so ``cat report.json`` or ``--format json`` in a
+#: terminal shows ``\u202e``, never reordered text or an escape sequence) and lone surrogates
+_ESCAPED = re.compile(f"[{T.INVISIBLE_CHARS}\ud800-\udfff]")
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
+
+def _json_escape(ch: str) -> str:
+    """``\\uXXXX`` (a UTF-16 surrogate pair of them above U+FFFF), as JSON spells any character."""
+    code = ord(ch)
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    code -= 0x10000
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
 
 
 def render(report: Report) -> str:
-    """The JSON text (UTF-8 characters kept as they are). A lone surrogate, which only an undecodable
-    byte in a file name on the command line can bring in, is written as its ``\\uDCxx`` escape: the
-    same JSON value, and a file that is valid UTF-8."""
+    """The JSON text, other characters kept as they are (UTF-8). The characters of :data:`_ESCAPED`
+    can only stand inside JSON strings, so their escapes are the same JSON value; a lone surrogate
+    (an undecodable byte of a file name) would otherwise not even encode as UTF-8."""
     text = json.dumps(report.to_dict(), indent=2, sort_keys=False, ensure_ascii=False) + "\n"
-    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return _ESCAPED.sub(lambda m: _json_escape(m.group()), text)
