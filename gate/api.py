@@ -22,7 +22,7 @@ import numpy as np
 
 from gate.align import build_evalset
 from gate.engine import evaluate
-from gate.errors import UsageError
+from gate.errors import InputError, PolicyError, UsageError
 from gate.policy import BARS, Policy, build_policy
 from gate.policy import load_policy as _load_policy_file
 from gate.readers import Table, read_table
@@ -40,9 +40,12 @@ def load_policy(policy: PathLike | Mapping[str, Any] | Policy) -> Policy:
     if isinstance(policy, Policy):
         return policy
     if isinstance(policy, Mapping):
-        doc = json.loads(json.dumps(policy))   # a plain, private copy (and non-JSON values refused early)
-        sha = hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
-        return build_policy(doc, source="<policy>", sha256=sha)
+        try:    # a plain, private copy, as YAML would give: non-JSON values are refused here
+            text = json.dumps(policy, sort_keys=True, allow_nan=True)
+        except (TypeError, ValueError) as exc:
+            raise PolicyError(f"the policy mapping holds a value YAML cannot ({exc})", source="<policy>",
+                              fix="use plain str, int, float, bool, list and dict values") from None
+        return build_policy(json.loads(text), source="<policy>", sha256=hashlib.sha256(text.encode()).hexdigest())
     return _load_policy_file(policy)
 
 
@@ -58,9 +61,9 @@ def check(policy: PathLike | Mapping[str, Any] | Policy, candidate: Source, base
     pol = _with_overrides(load_policy(policy), seed, n_resamples, confidence_level)
     if baseline is None and pol.needs_baseline and pol.decision.require_baseline:
         first = next(g for g in pol.gates if g.comparative)
-        raise UsageError(f"{first.path} ({first.metric} {first.bar_kind}) compares with a baseline, "
+        raise InputError(f"{first.path} ({first.metric} {first.bar_kind}) compares with a baseline, "
                          "but no baseline was given", source=pol.path,
-                         fix="pass baseline=..., or set decision.require_baseline: false")
+                         fix="pass --baseline FILE (baseline= in Python), or set decision.require_baseline: false")
     tables = _read_all([("<candidate>", candidate)] + ([("<baseline>", baseline)] if baseline is not None else []))
     evalset = build_evalset(pol, tables[0], tables[1] if baseline is not None else None)
     return evaluate(pol, evalset, command=command)

@@ -1,21 +1,20 @@
 """The pipeline: policy + artifacts → aligned arrays → sufficient statistics → bootstrap → decisions →
 one :class:`gate.report.Report`.
 
-``run_check`` is what ``model-gate check`` calls; ``evaluate`` works on an already aligned
-:class:`gate.align.EvalSet` (tests and benchmarks use it directly).
+``evaluate`` works on an already aligned :class:`gate.align.EvalSet`; :func:`gate.api.check` (what
+``model-gate check`` calls) reads and aligns the inputs first.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
 from gate import __version__
-from gate.align import EvalSet, build_evalset, check_probabilities
+from gate.align import EvalSet, check_probabilities
 from gate.coverage import coverage_check, coverage_result
 from gate.decide import Check, Decision, decide_all
 from gate.errors import InputError
@@ -26,7 +25,6 @@ from gate.messages import gate_message
 from gate.metrics.catalog import METRICS
 from gate.metrics.plan import QuantityBuilder, warm_class_groups
 from gate.policy import Policy
-from gate.readers import read_table
 from gate.report import Bar, Estimate, GateResult, Report, Reproducibility
 from gate.stats import StatPlan, compress, default_threads, parallel_map
 
@@ -39,21 +37,6 @@ ADAPTIVE_ROUND = 500         # bootstrap.adaptive: resamples per round (whole ch
 ADAPTIVE_MIN = 500           # ... never stop a gate group before this many resamples
 ADAPTIVE_Z = 3.0             # ... endpoints must be this many Monte-Carlo SE from the bar
 ADAPTIVE_TAIL = 10           # ... and the endpoint's tail must hold this many replicates
-
-
-def run_check(policy: Policy, candidate: str | Path, baseline: str | Path | None, *, seed: int | None = None,
-              command: Sequence[str] = ()) -> Report:
-    """Read the artifacts, evaluate every gate, return the Report. Raises GateError on bad input."""
-    if baseline is None and policy.needs_baseline and policy.decision.require_baseline:
-        first = next(g for g in policy.gates if g.comparative)
-        raise InputError(f"{first.path} ({first.metric} {first.bar_kind}) compares with a baseline, "
-                         "but no --baseline was given", source=policy.path,
-                         fix="pass --baseline FILE, or set decision.require_baseline: false")
-    paths = [candidate] + ([baseline] if baseline is not None else [])
-    tables = parallel_map(read_table, paths)       # the first bad file's error wins, as when read in turn
-    cand_table, base_table = tables[0], (tables[1] if baseline is not None else None)
-    evalset = build_evalset(policy, cand_table, base_table)
-    return evaluate(policy, evalset, seed=seed, command=command)
 
 
 @dataclass

@@ -594,7 +594,7 @@ CASES: list[Case] = [
     # -- candidate and baseline ----------------------------------------------------------------
     Case("baseline-missing", "comparative gate without --baseline", _gate("  - metric: recall\n    max_drop: 0.05\n"),
          CHECK, 2,
-         P + 'gates[0] (recall max_drop) compares with a baseline, but no --baseline was given (pass --baseline FILE, or set decision.require_baseline: false)', group="pairing"),
+         P + 'gates[0] (recall max_drop) compares with a baseline, but no baseline was given (pass --baseline FILE (baseline= in Python), or set decision.require_baseline: false)', group="pairing"),
     Case("ids-missing-column", "no id column with a baseline", {"policy.yml": policy("  - metric: recall\n    max_drop: 0.05\n"),
          "cand.csv": binary_csv().replace("id,", "key,"), "base.csv": binary_csv()}, CHECK_B, 2,
          C + "has no column 'id' (columns: key, label, score) (add the column to the candidate file or map it in the policy's data: section)", group="pairing"),

@@ -17,7 +17,7 @@ import pytest
 from scipy import stats
 from sklearn import metrics as skm
 
-from gate.engine import run_check
+from gate.api import check
 from gate.policy import build_policy
 
 B_OURS = 4000
@@ -86,7 +86,7 @@ def test_paired_delta_interval_matches_sklearn_loop(tmp_path, metric, stratify):
     c = write_csv(tmp_path / "c.csv", ids, y, cand)
     b = write_csv(tmp_path / "b.csv", ids, y, base)
     pol = policy([{"metric": metric, "max_drop": 0.5}], stratify=stratify)
-    report = run_check(pol, c, b)
+    report = check(pol, c, b)
     gate = report.gates[0]
     assert report.data.pairing == "paired"
     with warnings.catch_warnings():
@@ -109,7 +109,7 @@ def test_independent_sides_are_resampled_separately(tmp_path):
     y2, _, b2 = paired_data(seed=2, n=650)
     c = write_csv(tmp_path / "c.csv", np.arange(500), y1, c1)
     b = write_csv(tmp_path / "b.csv", np.arange(1000, 1650), y2, b2)
-    report = run_check(policy([{"metric": "recall", "max_drop": 0.5}]), c, b)
+    report = check(policy([{"metric": "recall", "max_drop": 0.5}]), c, b)
     gate = report.gates[0]
     assert report.data.pairing == "independent"
 
@@ -131,7 +131,7 @@ def test_bca_matches_scipy_bootstrap(tmp_path):
     ~40% noisier than percentile ones (statistics reference §2.4), so the tolerance gets 1.4×."""
     y, cand, _ = paired_data(seed=8, n=400, prevalence=0.2)
     c = write_csv(tmp_path / "c.csv", np.arange(y.size), y, cand)
-    report = run_check(policy([{"metric": "accuracy", "min": 0.1}], method="bca"), c, None)
+    report = check(policy([{"metric": "accuracy", "min": 0.1}], method="bca"), c, None)
     gate = report.gates[0]
     correct = ((cand >= 0.5).astype(int) == y).astype(float)
     res = stats.bootstrap((correct,), np.mean, n_resamples=B_REF, method="BCa", rng=np.random.default_rng(4))
@@ -148,7 +148,7 @@ def test_undefined_resamples_are_counted_not_dropped(tmp_path):
     y[[3, 50, 120]] = 1
     scores = np.where(y == 1, 0.9, 0.1)
     c = write_csv(tmp_path / "c.csv", np.arange(200), y, scores)
-    report = run_check(policy([{"metric": "recall", "min": 0.5}]), c, None)
+    report = check(policy([{"metric": "recall", "min": 0.5}]), c, None)
     gate = report.gates[0]
     expected = B_OURS * (1 - 3 / 200) ** 200      # P(no positive drawn) ≈ 4.9%
     assert abs(gate.candidate.undefined_resamples - expected) < 5 * math.sqrt(expected)

@@ -155,7 +155,7 @@ def test_artifact_errors_exit_2_with_one_line(tmp_path, capsys, cand, base, expe
 def test_comparative_gate_without_baseline_is_an_input_error(tmp_path, capsys):
     policy = write_policy(tmp_path, BINARY_HEAD + F1_GATE)
     assert main(["check", "--policy", policy, "--candidate", _csv(tmp_path, "c.csv", GOOD)]) == 2
-    assert "compares with a baseline, but no --baseline was given" in capsys.readouterr().err
+    assert "compares with a baseline, but no baseline was given" in capsys.readouterr().err
 
 
 def test_usage_error_exits_2_without_traceback():

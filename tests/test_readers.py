@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gate.engine import run_check
+from gate.api import check
 from gate.policy import load_policy
 from gate.readers import read_table
 
@@ -19,8 +19,8 @@ MULTI = ROOT / "examples/multiclass"
 
 def test_jsonl_and_csv_give_the_same_report():
     policy = load_policy(ROOT / "policies/multiclass.yml")
-    from_csv = run_check(policy, MULTI / "candidate.csv", MULTI / "baseline.csv")
-    from_jsonl = run_check(policy, MULTI / "candidate.jsonl", MULTI / "baseline.csv")
+    from_csv = check(policy, MULTI / "candidate.csv", MULTI / "baseline.csv")
+    from_jsonl = check(policy, MULTI / "candidate.jsonl", MULTI / "baseline.csv")
     a, b = from_csv.to_dict(), from_jsonl.to_dict()
     for report in (a, b):
         report["data"]["artifacts"] = []
@@ -42,8 +42,8 @@ def test_gzip_and_parquet_read_like_csv(tmp_path):
     assert pq_table.n_rows == csv_table.n_rows and pq_table.columns["request_id"] == csv_table.columns["request_id"]
     policy = load_policy(ROOT / "policies/affairs.yml")
     base = ROOT / "examples/affairs/baseline.csv"
-    gates_csv = [g.to_dict() for g in run_check(policy, source, base).gates]
-    gates_pq = [g.to_dict() for g in run_check(policy, tmp_path / "c.parquet", base).gates]
+    gates_csv = [g.to_dict() for g in check(policy, source, base).gates]
+    gates_pq = [g.to_dict() for g in check(policy, tmp_path / "c.parquet", base).gates]
     assert gates_csv == gates_pq
 
 
@@ -65,7 +65,7 @@ def test_jsonl_missing_keys_are_null_and_blank_lines_skipped(tmp_path):
 
 
 def test_unlabeled_rows_count_toward_label_coverage():
-    report = run_check(load_policy(ROOT / "policies/affairs.yml"), ROOT / "examples/affairs/candidate.csv",
+    report = check(load_policy(ROOT / "policies/affairs.yml"), ROOT / "examples/affairs/candidate.csv",
                        ROOT / "examples/affairs/baseline.csv")
     rows = read_table(ROOT / "examples/affairs/candidate.csv")
     unlabeled = sum(1 for v in rows.columns["y_true"] if v.strip() == "")
@@ -82,7 +82,7 @@ def test_integer_labels_written_as_floats_match_integer_classes(tmp_path):
                            "gates": [{"metric": "recall", "min": 0.1}]}, source="p")
     p = tmp_path / "c.csv"
     p.write_text("id,label,prediction\n1,1.0,1.0\n2,0.0,0.0\n3,,1.0\n4,1.0,0.0\n")
-    report = run_check(policy, p, None)
+    report = check(policy, p, None)
     assert report.data.classes == ("0", "1") and report.data.n_candidate == 3
     assert report.gates[0].candidate.value == 0.5
 
@@ -94,6 +94,6 @@ def test_binary_scores_from_predict_proba_columns(tmp_path):
                            "gates": [{"metric": "roc_auc", "min": 0.1}]}, source="p")
     p = tmp_path / "c.csv"
     p.write_text("id,label,score_ham,score_spam\n1,spam,0.2,0.8\n2,ham,0.7,0.3\n3,spam,0.6,0.4\n4,ham,0.9,0.1\n")
-    report = run_check(policy, p, None)
+    report = check(policy, p, None)
     assert report.gates[0].candidate.value == 1.0
     assert report.data.classes == ("ham", "spam")

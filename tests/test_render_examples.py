@@ -30,7 +30,7 @@ EXAMPLES = {
 
 @pytest.fixture(scope="module")
 def reports():
-    from gate.engine import run_check
+    from gate.api import check
     from gate.policy import load_policy
     missing = [p for spec in EXAMPLES.values() for p in spec if not (REPO / p).exists()]
     assert not missing, f"bundled examples missing: {missing}"   # shipped in the repo: never a skip
@@ -40,7 +40,7 @@ def reports():
         out = {}
         for name, (policy, cand, base) in EXAMPLES.items():
             cmd = ["model-gate", "check", "--policy", policy, "--candidate", cand, "--baseline", base]
-            out[name] = run_check(load_policy(policy), cand, base, command=cmd)
+            out[name] = check(load_policy(policy), cand, base, command=cmd)
         return out
     finally:
         os.chdir(old)

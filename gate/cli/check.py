@@ -9,10 +9,9 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from gate import atomic, limits
+from gate import api, atomic, limits
 from gate.cli import paths
 from gate.cli.common import add_publish_arguments, print_untrusted, publish_report
-from gate.engine import run_check
 from gate.errors import UsageError
 from gate.policy import load_policy, seed_argument
 from gate.render import console, json_report, markdown, outputs
@@ -51,8 +50,7 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         raise UsageError("--seed must be >= 0", source="command line")
     if args.fail_on_inconclusive:
         policy = dataclasses.replace(policy, decision=dataclasses.replace(policy.decision, inconclusive="fail"))
-    report = run_check(policy, args.candidate, args.baseline, seed=args.seed,
-                       command=reproduce_command(args))
+    report = api.check(policy, args.candidate, args.baseline, seed=args.seed, command=reproduce_command(args))
     report_json = write_outputs(report, args)
     if args.format == "json":
         sys.stdout.write(_json_stdout(report))
