@@ -204,3 +204,13 @@ def test_input_error_in_ci_still_sets_outputs_and_dotenv(tmp_path):
     assert "::error title=model-gate%3A input error::missing.yml: file not found" in proc.stdout
     assert "verdict=error" in outputs.read_text().splitlines()
     assert (tmp_path / "gate.env").read_text().splitlines() == ["MODEL_GATE_VERDICT=error", "MODEL_GATE_FAILED=0"]
+
+
+def test_usage_errors_quote_arguments_safely(capsys):
+    """argparse echoes the offending arguments: the line is clipped and invisible characters escaped."""
+    assert main(["check", "--policy", "p", "--candidate", "c", "--bogus", "x" * 5000]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and len(err) < 2100 and "unrecognized arguments: --bogus" in err
+    assert main(["check", "--policy", "p", "--candidate", "c", "--b\u202eogus"]) == 2
+    err = capsys.readouterr().err
+    assert "\u202e" not in err and "--b\\u202eogus" in err

@@ -16,7 +16,7 @@ from typing import Sequence
 from gate import __version__
 from gate.cli import check, paths, publish, validate
 from gate.cli.common import announce_error, print_untrusted
-from gate.errors import GateError
+from gate.errors import GateError, UsageError
 
 SUBCOMMANDS = {"check": check, "validate": validate, "publish": publish}
 
@@ -25,8 +25,10 @@ class _Parser(argparse.ArgumentParser):
     """argparse that reports usage errors as one line with exit code 2 (no usage dump)."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(2, f"model-gate: error: {message} (see model-gate {self.prog.split()[-1]} --help)\n"
-                  if " " in self.prog else f"model-gate: error: {message} (see model-gate --help)\n")
+        """argparse quotes the offending arguments: the line is made safe like any GateError's
+        (one line, invisible characters escaped, clipped)."""
+        command = f"model-gate {self.prog.split()[-1]}" if " " in self.prog else "model-gate"
+        self.exit(2, f"model-gate: error: {UsageError(message, fix=f'see {command} --help').message}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
