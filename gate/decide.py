@@ -22,7 +22,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from scipy.special import ndtri
+
 from gate.intervals import IntervalSource
+
+POWER = 0.8   # the chance that a rerun at the hinted size decides the gate, if the estimate is the truth
 
 
 @dataclass
@@ -101,7 +105,8 @@ def _decide(check: Check, alpha: float, fail_alpha: float, p_value: float | None
         return Decision("pass", "clears_bar", ci, fail_alpha, p_value, None)
     if not retained and _misses(check, fail_alpha):
         return Decision("fail", "misses_bar", ci, fail_alpha, p_value, None)
-    return Decision("inconclusive", "straddles_bar", ci, fail_alpha, p_value, needed_examples(check, ci))
+    return Decision("inconclusive", "straddles_bar", ci, fail_alpha, p_value,
+                    needed_examples(check, ci, alpha, fail_alpha))
 
 
 def _interval(check: Check, alpha: float, fail_alpha: float) -> tuple[float, float]:
@@ -112,10 +117,16 @@ def _interval(check: Check, alpha: float, fail_alpha: float) -> tuple[float, flo
     return d.lower(fail_alpha), d.upper(alpha)
 
 
-def needed_examples(check: Check, ci: tuple[float, float]) -> int | None:
-    """Roughly how many labeled examples would decide a straddling gate, assuming the estimate stays
-    put and the interval shrinks like 1/√n: ``n · (half-width / distance to the bar)²`` on the side the
-    estimate leans to. None when the estimate sits exactly on the bar."""
+def needed_examples(check: Check, ci: tuple[float, float], alpha: float, fail_alpha: float,
+                    power: float = POWER) -> int | None:
+    """How many labeled examples would decide a straddling gate with probability ``power`` (80%),
+    if the estimate is the truth and the interval shrinks like 1/√n.
+
+    On the side the estimate leans to (pass side at ``alpha``, fail side at ``fail_alpha``), with
+    half-width ``h`` and tail quantile ``z_a = Φ⁻¹(1 − a)``, the standard error is ``h / z_a``; the
+    gate is decided with that power once the distance ``d`` to the bar is ``(z_a + z_power)`` standard
+    errors: ``n · (h / d)² · ((z_a + z_power) / z_a)²``. (Without the power term the interval edge
+    would sit on the bar: a coin flip.) None when the estimate sits exactly on the bar."""
     d = check.distribution
     assert d is not None
     estimate, t = d.estimate, check.threshold
@@ -130,4 +141,6 @@ def needed_examples(check: Check, ci: tuple[float, float]) -> int | None:
         half = hi - estimate if leans_pass else estimate - lo
     if not math.isfinite(half) or half <= 0:
         return None
-    return int(math.ceil(check.n * (half / distance) ** 2))
+    z_side = float(ndtri(1.0 - (alpha if leans_pass else fail_alpha)))
+    inflation = ((z_side + float(ndtri(power))) / z_side) ** 2
+    return int(math.ceil(check.n * (half / distance) ** 2 * inflation))

@@ -88,9 +88,18 @@ def test_forced_checks_are_inconclusive_with_their_reason():
     assert (d.status, d.reason) == ("inconclusive", "min_support")
 
 
-def test_needed_examples_scales_with_the_squared_ratio():
+def test_needed_examples_is_an_80_percent_power_calculation():
     c = check(0.905, 0.9)     # sd 0.01: half-width ≈ 0.0196, distance 0.005 → n·(0.0196/0.005)² ≈ 15.4 n
     [d] = decide_all([c], 0.95, "none")
     assert d.status == "inconclusive"
-    assert 13_000 < d.needed_n < 18_000
-    assert needed_examples(check(0.9, 0.9), (0.88, 0.92)) is None
+    inflation = ((1.95996 + 0.84162) / 1.95996) ** 2    # (z_0.025 + z_0.8)² / z_0.025² ≈ 2.04
+    assert 13_000 * inflation < d.needed_n < 18_000 * inflation
+    assert needed_examples(check(0.9, 0.9), (0.88, 0.92), 0.025, 0.025) is None
+
+
+def test_needed_examples_uses_the_fail_side_level_when_the_estimate_leans_to_fail():
+    c = check(0.895, 0.9)
+    [nominal] = decide_all([c], 0.95, "none")
+    adjusted, _ = decide_all([c, check(0.5, 0.9, seed=1)], 0.95, "bonferroni")
+    assert nominal.status == adjusted.status == "inconclusive"
+    assert adjusted.needed_n > nominal.needed_n           # a wider fail-side interval needs more
