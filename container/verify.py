@@ -41,8 +41,9 @@ import re
 import subprocess
 import sys
 import tempfile
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 
 def fail(msg: str) -> None:
@@ -89,8 +90,8 @@ def missing_libraries() -> dict[str, list[str]]:
         res = subprocess.run(["ldd", p], capture_output=True, text=True)
         if res.returncode != 0 and "not a dynamic executable" not in res.stdout + res.stderr:
             fail(f"ldd {p}: {res.stderr.strip()}")
-        out[os.path.relpath(p, sys.prefix)] = sorted(l.split()[0] for l in res.stdout.splitlines()
-                                                      if "not found" in l)
+        out[os.path.relpath(p, sys.prefix)] = sorted(line.split()[0] for line in res.stdout.splitlines()
+                                                      if "not found" in line)
     return out
 
 
@@ -121,6 +122,7 @@ def check_formats() -> None:
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
+
     from gate import readers
 
     n = 40_000     # > 1 MiB of CSV, so the pyarrow CSV reader runs as well as the csv module

@@ -24,7 +24,8 @@ _EXPORTS = {
     "GateError": "gate.errors", "PolicyError": "gate.errors", "InputError": "gate.errors",
     "UsageError": "gate.errors",
 }
-__all__ = sorted(_EXPORTS) + ["__version__"]
+__all__ = ["Estimate", "GateError", "GateResult", "InputError", "Policy", "PolicyError", "Report", "UsageError",
+           "__version__", "check", "check_arrays", "load_policy"]
 
 if TYPE_CHECKING:
     from gate.api import check, check_arrays, load_policy

@@ -22,8 +22,8 @@ import shutil
 import stat
 import sys
 import tempfile
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Iterable, Mapping
 
 STAGING_PREFIX = ".model-gate-"
 

@@ -23,16 +23,18 @@ def data_summary(es: EvalSet) -> DataSummary:
                        label_coverage=c.n_labeled / c.n_rows, artifacts=artifacts, class_support=support)
 
 
+def _class_metrics(cm: np.ndarray, i: int) -> dict[str, float]:
+    """Precision, recall and F1 of class ``i`` from one confusion matrix."""
+    return {m: float(f.per_class(m, cm[None])[0][0, i]) for m in ("precision", "recall", "f1")}
+
+
 def report_extras(es: EvalSet) -> dict:
     sides = [("candidate", es.candidate)] + ([("baseline", es.baseline)] if es.baseline is not None else [])
     k = es.n_classes
     cms = {role: _weighted_cm(side, k) for role, side in sides}
-    rows = []
-    for i, name in enumerate(es.classes):
-        def metrics_of(cm: np.ndarray) -> dict[str, float]:
-            return {m: float(f.per_class(m, cm[None])[0][0, i]) for m in ("precision", "recall", "f1")}
-        rows.append(ClassRow(name, int(np.count_nonzero(es.candidate.y == i)), metrics_of(cms["candidate"]),
-                             metrics_of(cms["baseline"]) if "baseline" in cms else None))
+    rows = [ClassRow(name, int(np.count_nonzero(es.candidate.y == i)), _class_metrics(cms["candidate"], i),
+                     _class_metrics(cms["baseline"], i) if "baseline" in cms else None)
+            for i, name in enumerate(es.classes)]
     confusion = tuple(ConfusionMatrix(role, es.classes, tuple(tuple(float(x) for x in r) for r in cm))
                       for role, cm in cms.items())
     curves: list[Curve] = []

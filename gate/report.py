@@ -12,8 +12,9 @@ which treats the file as untrusted data: types and consistency are validated, no
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 SCHEMA_VERSION = "1.0"
 
@@ -347,7 +348,7 @@ class Report:
         }
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "Report":
+    def from_dict(cls, d: Mapping[str, Any]) -> Report:
         """Read parsed ``report.json`` data back as untrusted input (see :mod:`gate.report_reader`:
         every field type-checked, counts/verdict/exit code checked against the gates). Raises
         :class:`gate.report_reader.ReportFormatError`, a ValueError naming the field."""

@@ -23,10 +23,24 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
-from gate.report import (SEVERITIES, STATUSES, Artifact, Bar, Calibration, ClassRow, ConfusionMatrix,
-                         Curve, DataSummary, Estimate, GateResult, Report, Reproducibility)
+from gate.report import (
+    SEVERITIES,
+    STATUSES,
+    Artifact,
+    Bar,
+    Calibration,
+    ClassRow,
+    ConfusionMatrix,
+    Curve,
+    DataSummary,
+    Estimate,
+    GateResult,
+    Report,
+    Reproducibility,
+)
 
 MAX_INT_DIGITS = 18
 _MISSING = object()
@@ -188,7 +202,7 @@ class Obj:
             return default
         return read(self.value[key], self.at(key), *args)
 
-    def obj(self, key: str) -> "Obj":
+    def obj(self, key: str) -> Obj:
         return self.field(key, Obj)
 
     def array(self, key: str, read: Callable[..., Any], *args: Any, default: Any = _MISSING) -> tuple[Any, ...]:

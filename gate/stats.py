@@ -51,9 +51,9 @@ It does not grow with B (replicates are kept as one float per resample and quant
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 import scipy.sparse as sp
@@ -98,7 +98,7 @@ class StatPlan:
     blocks: list[Block] = field(default_factory=list)
     keys: dict[tuple, int] = field(default_factory=dict)
 
-    def add(self, key: tuple, make: "callable[[], Block]") -> int:
+    def add(self, key: tuple, make: callable[[], Block]) -> int:
         """Register a block once per key; returns its index."""
         if key not in self.keys:
             self.keys[key] = len(self.blocks)
@@ -327,7 +327,7 @@ class Pieces:
     per_example: bool
 
 
-def make_pieces(views: list["_View"], n: int, per_example: bool) -> Pieces:
+def make_pieces(views: list[_View], n: int, per_example: bool) -> Pieces:
     """:class:`Pieces` of the positions ``0 .. n-1`` (see there)."""
     if per_example or not views:
         first, size = np.arange(n), np.ones(n, dtype=np.int64)
@@ -569,7 +569,7 @@ class Bootstrap:
                 f"({', '.join(str(v.n_codes) for v in self.views)} codes), {len(self._weighted)} weighted, "
                 f"{len(self._generic)} generic blocks, chunks of {self.chunk}")
 
-    def chunk_sums(self, i: int, child: np.random.SeedSequence) -> tuple[int, "Sums"]:
+    def chunk_sums(self, i: int, child: np.random.SeedSequence) -> tuple[int, Sums]:
         start = i * self.chunk
         b = min(self.chunk, self.resamples - start)
         rng = np.random.Generator(np.random.PCG64(child))
@@ -662,7 +662,7 @@ class Bootstrap:
         for k, pos, target, value in self._generic:
             sums[k][r] = np.bincount(target, weights=per_position[pos] * value, minlength=blocks[k].size)
 
-    def pieces(self) -> "Pieces":
+    def pieces(self) -> Pieces:
         """The Poisson path's draw units (built once, on first use)."""
         if self._pieces is None:
             self._pieces = make_pieces(self.views, self.n, per_example=bool(self._weighted or self._generic))

@@ -9,10 +9,22 @@ scenarios (deterministic: same call, same Report).
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
-from gate.report import (Artifact, Bar, Calibration, ClassRow, ConfusionMatrix, Curve, DataSummary,
-                         Estimate, GateResult, Report, Reproducibility)
+from gate.report import (
+    Artifact,
+    Bar,
+    Calibration,
+    ClassRow,
+    ConfusionMatrix,
+    Curve,
+    DataSummary,
+    Estimate,
+    GateResult,
+    Report,
+    Reproducibility,
+)
 
 _OP = {"min": ">=", "max": "<=", "max_drop": ">=", "max_relative_drop": ">=", "min_gain": ">="}
 _QUANTITY = {"min": "candidate", "max": "candidate", "max_drop": "delta",

@@ -9,6 +9,7 @@ from sklearn.metrics import roc_auc_score
 
 from gate.align import EvalSet, Side
 from gate.engine import evaluate
+from gate.errors import PolicyError
 from gate.policy import build_policy
 from gate.render import json_report
 from gate.report import Artifact
@@ -108,7 +109,7 @@ def test_byte_identical_across_runs_and_thread_counts(monkeypatch):
 def test_off_by_default_and_in_the_schema():
     from gate.policy import BootstrapSpec
     assert BootstrapSpec().adaptive is False
-    with pytest.raises(Exception):
+    with pytest.raises(PolicyError):
         build_policy({"version": 1, "name": "x", "task": "binary", "positive_class": "1",
                       "bootstrap": {"adaptive": "yes"}, "gates": [{"metric": "recall", "min": 0.5}]},
                      source="<test>")

@@ -16,9 +16,9 @@ import json
 import os
 import signal
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
@@ -64,7 +64,7 @@ CHECK = ["check", "--policy", "policy.yml", "--candidate", "cand.csv"]
 CHECK_B = CHECK + ["--baseline", "base.csv"]
 P = "model-gate: error: policy.yml: "
 C = "model-gate: error: cand.csv: "
-O = "model-gate: error: command line: "
+OUT = "model-gate: error: command line: "
 R_FIX = "(not a valid model-gate report: pass the report.json that model-gate check --out-dir wrote, unmodified)"
 
 
@@ -302,13 +302,13 @@ CASES: list[Case] = [
     Case("schema-data-empty-column", "data.label is empty", _schema("data: {label: ''}\n"), CHECK, 2,
          P + 'data.label: must not be empty'),
     Case("schema-name-long", "name longer than 200 characters", {"policy.yml": policy().replace("name: t", "name: " + "n" * 201),
-                                                                   "cand.csv": binary_csv()}, CHECK, 2, 
+                                                                   "cand.csv": binary_csv()}, CHECK, 2,
          P + 'name: must be at most 200 characters'),
-    Case("schema-data-id-type", "data.id is a number", _schema("data: {id: 7}\n"), CHECK, 2, 
+    Case("schema-data-id-type", "data.id is a number", _schema("data: {id: 7}\n"), CHECK, 2,
          P + 'data.id: must be a string (got integer 7)'),
-    Case("schema-data-weight-empty", "data.weight is empty", _schema("data: {weight: ''}\n"), CHECK, 2, 
+    Case("schema-data-weight-empty", "data.weight is empty", _schema("data: {weight: ''}\n"), CHECK, 2,
          P + 'data.weight: must not be empty'),
-    Case("schema-data-prefix-type", "data.score_prefix is a list", _schema("data: {score_prefix: [p]}\n"), CHECK, 2, 
+    Case("schema-data-prefix-type", "data.score_prefix is a list", _schema("data: {score_prefix: [p]}\n"), CHECK, 2,
          P + 'data.score_prefix: must be a string (got list ["p"])'),
     Case("schema-resamples-low", "bootstrap.resamples < 100",
          {"policy.yml": policy().replace("resamples: 200", "resamples: 50"), "cand.csv": binary_csv()}, CHECK, 2,
@@ -409,29 +409,29 @@ CASES: list[Case] = [
     Case("gate-interpolation", "unknown interpolation",
          _gate("  - metric: interpolated_ap\n    interpolation: voc12\n    min: 0.5\n"), CHECK, 2,
          P + "gates[0].interpolation: must be one of voc11, coco101 (got 'voc12')"),
-    Case("gate-name-empty", "gate name is empty", _gate("  - metric: recall\n    name: ''\n    min: 0.5\n"), CHECK, 2, 
+    Case("gate-name-empty", "gate name is empty", _gate("  - metric: recall\n    name: ''\n    min: 0.5\n"), CHECK, 2,
          P + 'gates[0].name: must not be empty'),
-    Case("gate-class-type", "gate class is a list", _gate("  - metric: recall\n    class: [a]\n    min: 0.5\n"), CHECK, 2, 
+    Case("gate-class-type", "gate class is a list", _gate("  - metric: recall\n    class: [a]\n    min: 0.5\n"), CHECK, 2,
          P + 'gates[0].class: must be a string or an integer (got list ["a"])'),
     Case("gate-predicted-type", "confusion predicted is a mapping",
-         _gate("  - metric: confusion\n    class: '1'\n    predicted: {a: 1}\n    max: 5\n"), CHECK, 2, 
+         _gate("  - metric: confusion\n    class: '1'\n    predicted: {a: 1}\n    max: 5\n"), CHECK, 2,
          P + 'gates[0].predicted: must be a string or an integer (got mapping {"a": 1})'),
-    Case("gate-max-type", "max is text", _gate("  - metric: fpr\n    max: low\n"), CHECK, 2, 
+    Case("gate-max-type", "max is text", _gate("  - metric: fpr\n    max: low\n"), CHECK, 2,
          P + "gates[0].max: must be a number (got string 'low')"),
-    Case("gate-min-gain-type", "min_gain is true", _gate("  - metric: recall\n    min_gain: true\n"), CHECK_B, 2, 
+    Case("gate-min-gain-type", "min_gain is true", _gate("  - metric: recall\n    min_gain: true\n"), CHECK_B, 2,
          P + 'gates[0].min_gain: must be a number (got boolean true)'),
     Case("gate-adjusted-type", "adjusted is text", _gate("  - metric: balanced_accuracy\n    adjusted: 'yes'\n    min: 0.5\n"),
-         CHECK, 2, 
+         CHECK, 2,
          P + "gates[0].adjusted: must be true or false (got string 'yes')"),
     Case("gate-normalize", "unknown normalize",
-         _gate("  - metric: confusion\n    class: '1'\n    predicted: '0'\n    normalize: rows\n    max: 5\n"), CHECK, 2, 
+         _gate("  - metric: confusion\n    class: '1'\n    predicted: '0'\n    normalize: rows\n    max: 5\n"), CHECK, 2,
          P + "gates[0].normalize: must be one of none, true, pred, all (got 'rows')"),
     Case("gate-at-precision", "at_precision below 0",
-         _gate("  - metric: recall_at_precision\n    at_precision: -0.5\n    min: 0.5\n"), CHECK, 2, 
+         _gate("  - metric: recall_at_precision\n    at_precision: -0.5\n    min: 0.5\n"), CHECK, 2,
          P + 'gates[0].at_precision: must be between 0 and 1 (got -0.5)'),
-    Case("gate-slice-empty", "slice is empty", _gate("  - metric: recall\n    slice: ''\n    min: 0.5\n"), CHECK, 2, 
+    Case("gate-slice-empty", "slice is empty", _gate("  - metric: recall\n    slice: ''\n    min: 0.5\n"), CHECK, 2,
          P + 'gates[0].slice: must not be empty'),
-    Case("gate-not-mapping", "a gate that is a plain string", _gate("  - recall >= 0.5\n"), CHECK, 2, 
+    Case("gate-not-mapping", "a gate that is a plain string", _gate("  - recall >= 0.5\n"), CHECK, 2,
          P + "gates[0]: must be a mapping (got string 'recall >= 0.5')"),
     Case("gate-matrix-with-class", "whole-matrix metric with a class",
          _gate("  - metric: accuracy\n    class: '1'\n    min: 0.5\n"), CHECK, 2,
@@ -804,38 +804,38 @@ CASES: list[Case] = [
          group="cli"),
     # -- outputs: --out-dir, --comment-file, --dotenv (checked before any input is read) ----------
     Case("out-dir-is-file", "--out-dir names a regular file", {**_bin(), "out": "x"}, CHECK + ["--out-dir", "out"], 2,
-         O + "--out-dir out: is a file, not a directory (pass a directory for the reports; it is created when missing)",
+         OUT + "--out-dir out: is a file, not a directory (pass a directory for the reports; it is created when missing)",
          group="cli"),
     Case("out-dir-is-candidate", "--out-dir names the candidate file", _bin(), CHECK + ["--out-dir", "cand.csv"], 2,
-         O + "--out-dir cand.csv: is the --candidate file, not a directory (pass a directory for the reports; it is "
+         OUT + "--out-dir cand.csv: is the --candidate file, not a directory (pass a directory for the reports; it is "
          "created when missing)", group="cli"),
     Case("out-dir-report-is-directory", "--out-dir holds a directory named report.json", _bin(),
          CHECK + ["--out-dir", "out"], 2,
-         O + "--out-dir out: out/report.json is a directory, so report.json cannot be written there (remove that "
+         OUT + "--out-dir out: out/report.json is a directory, so report.json cannot be written there (remove that "
          "directory or choose another --out-dir)", setup=lambda p: (p / "out" / "report.json").mkdir(parents=True),
          group="cli"),
     Case("out-dir-links-to-input", "--out-dir holds report.md, a symlink to the policy", _bin(),
          CHECK + ["--out-dir", "out"], 2,
-         O + "--out-dir out: out/report.md is the --policy file; an output never overwrites an input (choose another "
+         OUT + "--out-dir out: out/report.md is the --policy file; an output never overwrites an input (choose another "
          "path for --out-dir)", setup=lambda p: ((p / "out").mkdir(), (p / "out" / "report.md").symlink_to(p / "policy.yml")),
          group="cli"),
     Case("comment-file-is-policy", "--comment-file names the policy", _bin(), CHECK + ["--comment-file", "policy.yml"], 2,
-         O + "--comment-file policy.yml: is the --policy file; an output never overwrites an input (choose another path "
+         OUT + "--comment-file policy.yml: is the --policy file; an output never overwrites an input (choose another path "
          "for --comment-file)", group="cli"),
     Case("comment-file-links-to-candidate", "--comment-file is a symlink to the candidate", _bin(),
          CHECK + ["--comment-file", "c.md"], 2,
-         O + "--comment-file c.md: is the --candidate file; an output never overwrites an input (choose another path "
+         OUT + "--comment-file c.md: is the --candidate file; an output never overwrites an input (choose another path "
          "for --comment-file)", setup=lambda p: (p / "c.md").symlink_to("cand.csv"), group="cli"),
     Case("dotenv-is-baseline", "--dotenv names the baseline (the error's own dotenv is not written either)",
          _gate("  - metric: recall\n    max_drop: 0.05\n"), CHECK_B + ["--dotenv", "base.csv"], 2,
-         O + "--dotenv base.csv: is the --baseline file; an output never overwrites an input (choose another path for "
+         OUT + "--dotenv base.csv: is the --baseline file; an output never overwrites an input (choose another path for "
          "--dotenv)", group="cli"),
     Case("comment-file-is-directory", "--comment-file names a directory", {**_bin(), "out": None},
          CHECK + ["--comment-file", "out"], 2,
-         O + "--comment-file out: is a directory (give --comment-file a file path)", group="cli"),
+         OUT + "--comment-file out: is a directory (give --comment-file a file path)", group="cli"),
     Case("outputs-collide", "--comment-file is the report.md that --out-dir writes", _bin(),
          CHECK + ["--out-dir", ".", "--comment-file", "report.md"], 2,
-         O + "--comment-file report.md: report.md is also written by --out-dir (give each output its own path)",
+         OUT + "--comment-file report.md: report.md is also written by --out-dir (give each output its own path)",
          group="cli"),
     Case("comment-file-full-disk", "--comment-file /dev/full (no space left): no output is written at all", _bin(),
          CHECK + ["--out-dir", "out", "--comment-file", "/dev/full"], 2,

@@ -236,8 +236,8 @@ def test_entrypoint_is_the_console_script() -> None:
 
 
 def test_dockerignore_allows_only_what_the_build_needs() -> None:
-    lines = [l.strip() for l in (ROOT / ".dockerignore").read_text().splitlines()
-             if l.strip() and not l.startswith("#")]
+    lines = [line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()
+             if line.strip() and not line.startswith("#")]
     assert lines[0] == "*"
     assert {"!pyproject.toml", "!gate/", "!container/requirements.txt", "!container/verify.py"} <= set(lines)
 
@@ -290,6 +290,7 @@ def _unpinned(requirements: list[str], lock: dict) -> tuple[list[str], set[str],
     (requirements whose name is not pinned or whose pin does not satisfy them, names reached,
     whether every reached distribution could be followed)."""
     from importlib import metadata
+
     from packaging.requirements import Requirement
 
     env = {"python_version": "3.11", "python_full_version": "3.11.13", "sys_platform": "linux",
@@ -359,13 +360,13 @@ def test_lock_check_catches_a_new_unpinned_dependency() -> None:
 
 
 def test_lock_matches_the_dockerfile_and_is_generated() -> None:
-    header = [l for l in LOCK.read_text(encoding="utf-8").splitlines() if l.startswith("#")]
+    header = [line for line in LOCK.read_text(encoding="utf-8").splitlines() if line.startswith("#")]
     base = re.search(r"^ARG BASE_IMAGE=python:(\d+\.\d+)\.\d+-slim-bookworm$",
                      DOCKERFILE.read_text(encoding="utf-8"), re.M)
     assert base
-    assert any(f"# python {base.group(1)}, glibc 2.36" in l for l in header), header
-    assert any(l.endswith(f"extras: {','.join(_image_extras())}") for l in header), header
-    assert any("scripts/container-lock" in l for l in header)
+    assert any(f"# python {base.group(1)}, glibc 2.36" in line for line in header), header
+    assert any(line.endswith(f"extras: {','.join(_image_extras())}") for line in header), header
+    assert any("scripts/container-lock" in line for line in header)
     script = ROOT / "scripts" / "container-lock"
     assert script.stat().st_mode & stat.S_IXUSR
     res = subprocess.run([sys.executable, "-m", "py_compile", str(script)], capture_output=True, text=True)

@@ -22,8 +22,15 @@ from sklearn import metrics as skm
 
 from gate.align import EvalSet, Side
 from gate.metrics import formulas as f
-from gate.metrics.plan import (QuantityBuilder, RankStats, Target, collapse_negative_runs, descending_groups,
-                               negatives, positives)
+from gate.metrics.plan import (
+    QuantityBuilder,
+    RankStats,
+    Target,
+    collapse_negative_runs,
+    descending_groups,
+    negatives,
+    positives,
+)
 from gate.report import Artifact
 from gate.stats import Bootstrap, StatPlan, compress, jackknife_sums
 

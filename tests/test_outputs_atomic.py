@@ -217,8 +217,7 @@ def test_write_files_rolls_back_when_a_rename_fails(tmp_path):
     rename. Files already moved are removed again and no staging directory stays."""
     class Racing(dict):
         def items(self):
-            for path, text in super().items():
-                yield path, text
+            yield from super().items()
             (tmp_path / "b.txt").mkdir()
     files = Racing({tmp_path / "a.txt": "a", tmp_path / "b.txt": "b"})
     with pytest.raises(atomic.OutputError) as exc:

@@ -63,8 +63,8 @@ def test_forbidden_comment_keeps_the_verdict_exit_code_unless_strict(fake_github
     assert main(["publish", "--report", report, "--strict-publish"]) == 2
     captured = capsys.readouterr()
     assert READONLY_TOKEN not in captured.err
-    assert READONLY_TOKEN not in "\n".join(l for l in captured.out.splitlines()
-                                          if not l.startswith("::add-mask::"))
+    assert READONLY_TOKEN not in "\n".join(line for line in captured.out.splitlines()
+                                          if not line.startswith("::add-mask::"))
     warnings = [c[2] for c in parse_commands(captured.out) if c[0] == "warning"]
     assert any("pull-requests: write" in w for w in warnings)
 

@@ -5,8 +5,16 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fakes.ci import (assert_no_secret, github_env, gitlab_env, parse_commands,
-                            parse_github_output, publication, run, validate_dotenv)
+from tests.fakes.ci import (
+    assert_no_secret,
+    github_env,
+    gitlab_env,
+    parse_commands,
+    parse_github_output,
+    publication,
+    run,
+    validate_dotenv,
+)
 from tests.fakes.github import ACTIONS_TOKEN, NOT_ACCESSIBLE, SECONDARY
 from tests.fakes.gitlab import GL_TOKEN, JOB_TOKEN
 

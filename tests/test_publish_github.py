@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 
 from gate.publish import bodies
-from tests.fakes.ci import (HEAD_SHA, github_env, parse_commands, parse_github_output,
-                            publication, run)
+from tests.fakes.ci import HEAD_SHA, github_env, parse_commands, parse_github_output, publication, run
 from tests.fakes.github import ACTIONS_TOKEN, PAT, READONLY_TOKEN, FakeGitHub
 
 MARKER = "<!-- model-gate:v1 key=policy -->"

@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 
 from gate.publish.http import HttpClient, HttpError, RetryPolicy
-from tests.fakes.ci import (FakeClock, assert_no_secret, github_env, gitlab_env,
-                            parse_github_output, publication, run)
+from tests.fakes.ci import FakeClock, assert_no_secret, github_env, gitlab_env, parse_github_output, publication, run
 from tests.fakes.github import ACTIONS_TOKEN, PAT, SECONDARY
 from tests.fakes.gitlab import GL_TOKEN
 

@@ -61,7 +61,7 @@ def _leaks(token: str, texts: dict[str, str]) -> list[str]:
 
 
 def _outputs(tmp_path: Path, out: str, err: str) -> dict[str, str]:
-    texts = {"stdout": "\n".join(l for l in out.splitlines() if not l.startswith("::add-mask::")),
+    texts = {"stdout": "\n".join(line for line in out.splitlines() if not line.startswith("::add-mask::")),
              "stderr": err}
     for f in (tmp_path / "ci").rglob("*"):
         if f.is_file():

@@ -12,10 +12,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from report_factory import adversarial_report, binary_report
 
 from gate.render import html as H
 from gate.render import plots
-from report_factory import adversarial_report, binary_report
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -96,8 +96,10 @@ MERMAID_JS = os.environ.get("MODEL_GATE_MERMAID_JS", "")
 def test_mermaid_charts_parse_and_render(tmp_path):
     """Optional: every ```mermaid block of the comment parses and renders with a real Mermaid."""
     import html as _html
-    from gate.render import markdown
+
     from report_factory import adversarial_report
+
+    from gate.render import markdown
     blocks = []
     for r in (binary_report(), adversarial_report()):
         blocks += re.findall(r"```mermaid\n(.*?)```", markdown.render(r), flags=re.S)

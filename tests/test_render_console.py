@@ -5,9 +5,10 @@ from __future__ import annotations
 import io
 import re
 
-from gate.render import console
 from report_factory import adversarial_report, binary_report, build_report, est, make_gate, passing_report
 from test_render_markdown import check_golden
+
+from gate.render import console
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 

@@ -9,10 +9,10 @@ import re
 import xml.etree.ElementTree as ET
 
 import pytest
+from report_factory import build_report, est, make_gate
 
 from gate.render import annotations, console, html, json_report, junit, markdown
 from gate.report import DataSummary, Estimate, Report  # noqa: F401
-from report_factory import build_report, est, make_gate
 
 
 def _no_baseline() -> Report:

@@ -13,12 +13,12 @@ import re
 from pathlib import Path
 
 import pytest
-
-from gate.render import html as H
-from gate.render import junit, markdown, plots
 from test_render_chromium import CHROMIUM, console_errors, run_chromium
 from test_render_junit import XSD
 from test_render_markdown import check_golden
+
+from gate.render import html as H
+from gate.render import junit, markdown, plots
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = {

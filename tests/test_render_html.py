@@ -7,10 +7,10 @@ import sys
 from html.parser import HTMLParser
 
 import pytest
+from report_factory import adversarial_report, binary_report, build_report, large_report, make_gate
 
 from gate.render import html as H
 from gate.render import plots
-from report_factory import adversarial_report, binary_report, build_report, large_report, make_gate
 
 needs_mpl = pytest.mark.skipif(not plots.available(), reason="matplotlib not installed (model-gate[plots])")
 

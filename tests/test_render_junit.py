@@ -7,11 +7,10 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from report_factory import adversarial_report, binary_report, build_report, est, large_report, make_gate, passing_report
+from test_render_markdown import check_golden
 
 from gate.render import junit
-from report_factory import (adversarial_report, binary_report, build_report, est, large_report, make_gate,
-                            passing_report)
-from test_render_markdown import check_golden
 
 XSD = Path(__file__).resolve().parent / "vendor" / "junit-10.xsd"
 REPORTS = {"binary": binary_report, "passing": passing_report, "adversarial": adversarial_report,

@@ -7,11 +7,19 @@ import re
 from pathlib import Path
 
 import pytest
+from md_check import cells, code_spans, strip_code_spans
+from report_factory import (
+    ADVERSARIAL_NAMES,
+    adversarial_report,
+    binary_report,
+    build_report,
+    est,
+    large_report,
+    make_gate,
+    passing_report,
+)
 
 from gate.render import markdown as md
-from md_check import cells, code_spans, strip_code_spans
-from report_factory import (ADVERSARIAL_NAMES, adversarial_report, binary_report, build_report, est,
-                            large_report, make_gate, passing_report)
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("MODEL_GATE_UPDATE_GOLDEN") == "1"

@@ -13,10 +13,10 @@ from html import escape
 from html.parser import HTMLParser
 
 import pytest
+from report_factory import ADVERSARIAL_NAMES, adversarial_report, binary_report, large_report
 
 from gate.render import markdown as md
 from gate.render import text as T
-from report_factory import ADVERSARIAL_NAMES, adversarial_report, binary_report, large_report
 
 cmarkgfm = pytest.importorskip("cmarkgfm", reason="cmarkgfm (GitHub's cmark-gfm) not installed: pip install cmarkgfm")
 from cmarkgfm.cmark import Options  # noqa: E402

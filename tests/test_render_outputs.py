@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 
+from report_factory import adversarial_report, binary_report, build_report, est, make_gate, passing_report
+
 from gate.publish.publication import Annotation
 from gate.render import annotations, json_report, markdown, outputs
 from gate.report import Report
-from report_factory import adversarial_report, binary_report, build_report, est, make_gate, passing_report
 
 
 def test_json_deterministic_and_round_trips():

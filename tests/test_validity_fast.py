@@ -151,6 +151,7 @@ def test_docs_validity_is_generated_from_the_committed_summary():
     """docs/validity.md is exactly what `python -m validation.validity report` renders from
     validation/results/summary.json (so tables and prose cannot drift from the data)."""
     import json
+
     from validation.validity_text import render
     summary = json.loads((ROOT / "validation" / "results" / "summary.json").read_text())
     assert (ROOT / "docs" / "validity.md").read_text(encoding="utf-8") == render(summary), \

@@ -37,7 +37,7 @@ import os
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -86,12 +86,12 @@ def coverage_policy(truth: dict[str, float], *, method: str = "bca", resamples: 
     return _policy(gates, method=method, resamples=resamples)
 
 
-@lru_cache(maxsize=None)
+@cache
 def null_population(prevalence: float):
     return binary_population(prevalence)
 
 
-@lru_cache(maxsize=None)
+@cache
 def loss_population(prevalence: float, loss: float):
     if loss == 0.0:
         return null_population(prevalence)

@@ -15,8 +15,7 @@ from collections import defaultdict
 import numpy as np
 
 from validation.population import METRICS, binary_population
-from validation.validity import (CONFIDENCE, FWER_CLASSES, METHODS, POWER_LOSSES, PREVALENCES,
-                                 RESULTS, ROOT, load)
+from validation.validity import CONFIDENCE, FWER_CLASSES, METHODS, POWER_LOSSES, PREVALENCES, RESULTS, ROOT, load
 
 DECIDED = ("clears_bar", "misses_bar", "straddles_bar")
 ALPHA_HALF = (1 - CONFIDENCE) / 2

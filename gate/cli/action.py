@@ -28,8 +28,8 @@ import os
 import shlex
 import stat
 import sys
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
 
 PROG = "model-gate-action"
 

@@ -6,8 +6,8 @@ import argparse
 import dataclasses
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from gate import api, atomic, limits
 from gate.cli import paths

@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
-from gate.errors import UsageError
 from gate.atomic import OutputError, remove_files
+from gate.errors import UsageError
 from gate.render.outputs import FILES
 
 INPUT_OPTIONS = {"policy": "--policy", "candidate": "--candidate", "baseline": "--baseline",

@@ -7,7 +7,8 @@ uses (handy in notebooks and the reference for tests against scikit-learn).
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 

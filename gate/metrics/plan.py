@@ -9,8 +9,9 @@ bootstrap replicate, so the two can never disagree on a definition.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import numpy as np
 

@@ -10,13 +10,22 @@ message, file or stream except GitHub's ``::add-mask::`` line.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Callable, Mapping, TextIO
+from typing import TextIO
 
 from gate.publish import bodies, files
-from gate.publish.environment import (GITHUB, GITLAB, LOCAL, GitHubContext, GitLabContext, detect,
-                                      github_context, gitlab_context)
-from gate.publish.github import (FORK_RECIPE, GitHubPublisher, github_client, permission_hint)
+from gate.publish.environment import (
+    GITHUB,
+    GITLAB,
+    LOCAL,
+    GitHubContext,
+    GitLabContext,
+    detect,
+    github_context,
+    gitlab_context,
+)
+from gate.publish.github import FORK_RECIPE, GitHubPublisher, github_client, permission_hint
 from gate.publish.gitlab import GitLabPublisher, gitlab_client, setup_hint
 from gate.publish.http import HttpError, Redactor
 from gate.publish.publication import Publication

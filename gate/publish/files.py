@@ -13,8 +13,8 @@ from __future__ import annotations
 import os
 import re
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 from gate.atomic import write_files
 

@@ -11,8 +11,9 @@ Upsert (platform-contracts §3–§4, checklist 12–18):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import quote
 
 from gate import __version__

@@ -19,8 +19,9 @@ rate-limit docs (platform-contracts §3, §6, checklist 16):
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import requests

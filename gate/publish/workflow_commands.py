@@ -10,8 +10,9 @@ helper for workflow commands (the container action's entry point uses it as well
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Iterator, Mapping, Sequence, TextIO
+from typing import TextIO
 
 from gate.publish.publication import Annotation
 from gate.render.text import visible

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 import unicodedata
-from typing import IO, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import IO
 
 from gate.render import text as T
 from gate.report import GateResult, Report

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import html as _html
 import re
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from gate.render import plots as P
 from gate.render import text as T

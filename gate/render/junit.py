@@ -39,7 +39,7 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import re
-from typing import Mapping
+from collections.abc import Mapping
 
 from gate.render import text as T
 from gate.report import GateResult, Report

@@ -22,8 +22,8 @@ from __future__ import annotations
 import hashlib
 import html
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 from urllib.parse import quote
 
 from gate.render import text as T

@@ -20,7 +20,8 @@ import re
 import shutil
 import sys
 import tempfile
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from gate.render import text as T
 from gate.report import Curve, GateResult, Report

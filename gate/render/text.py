@@ -12,7 +12,8 @@ from __future__ import annotations
 import math
 import re
 import shlex
-from typing import Iterable, NamedTuple, Sequence
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple
 
 from gate.report import Estimate, GateResult, Report
 

@@ -11,13 +11,13 @@ GitHub's OpenAPI description; any request without the required headers).
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 
 
 @pytest.fixture
-def fake_github() -> Iterator["FakeGitHub"]:
+def fake_github() -> Iterator[FakeGitHub]:
     from tests.fakes.github import FakeGitHub
 
     server = FakeGitHub().start()
@@ -30,7 +30,7 @@ def fake_github() -> Iterator["FakeGitHub"]:
 
 
 @pytest.fixture
-def fake_gitlab() -> Iterator["FakeGitLab"]:
+def fake_gitlab() -> Iterator[FakeGitLab]:
     from tests.fakes.gitlab import FakeGitLab
 
     server = FakeGitLab().start()

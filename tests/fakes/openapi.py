@@ -79,7 +79,7 @@ def instance(sch: dict[str, Any], name: str = "x") -> Any:
     return name
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _template(path: str, method: str, status: str, item: bool, which: int | None) -> Any:
     sch = schema(path, method, status, item=item)
     if which is not None:
