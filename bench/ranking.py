@@ -11,8 +11,8 @@ and compute the same seven per-query measures: AP (map), nDCG@10, P@10, recall@1
 hit rate@10 (success_10) and R-precision.
 
 - ``gate.ranking``: ``from_arrays`` (checks, join, ranking) + ``per_query`` for the seven measures.
-- ``pytrec_eval``: building its ``{qid: {docid: value}}`` dicts from the columns, the evaluator (qrels)
-  and ``evaluate`` (run).
+- ``pytrec_eval``: building its ``{qid: {docid: value}}`` dicts from the columns (the fast way: one
+  ``dict(zip(...))`` per query, using the grouping by query), the evaluator (qrels) and ``evaluate`` (run).
 
 Wall and CPU times are taken for each side (best of ``--repeat``, interleaved, so both see the same
 load); the values are compared (max |difference| per measure) and the ratios are printed. Needs
@@ -76,19 +76,23 @@ def run_ours(cols: dict) -> tuple[dict, dict]:
     return values, {"build": t1 - t0, "measures": t2 - t1, "total": t2 - t0, "cpu": cpu}
 
 
+def nested_dicts(query: np.ndarray, item: np.ndarray, value: np.ndarray) -> dict[str, dict[str, float]]:
+    """pytrec_eval's ``{qid: {docid: value}}`` from columns grouped by query: one ``dict(zip(...))`` per
+    query over list slices (about twice as fast as a ``setdefault`` per row)."""
+    starts = np.flatnonzero(np.concatenate(([True], query[1:] != query[:-1])))
+    ends = np.append(starts[1:], len(query))
+    items, values = item.astype(str).tolist(), value.tolist()
+    return {q: dict(zip(items[a:b], values[a:b]))
+            for q, a, b in zip(query[starts].astype(str).tolist(), starts.tolist(), ends.tolist())}
+
+
 def run_pytrec(cols: dict) -> tuple[dict, dict]:
     import pytrec_eval
 
     c0 = time.process_time()
     t0 = time.perf_counter()
-    run: dict = {}
-    qrels: dict = {}
-    for q, d, s in zip(cols["run_query"].astype(str).tolist(), cols["run_item"].astype(str).tolist(),
-                       cols["run_score"].tolist()):
-        run.setdefault(q, {})[d] = s
-    for q, d, r in zip(cols["judged_query"].astype(str).tolist(), cols["judged_item"].astype(str).tolist(),
-                       cols["judged_relevance"].tolist()):
-        qrels.setdefault(q, {})[d] = r
+    run = nested_dicts(cols["run_query"], cols["run_item"], cols["run_score"])
+    qrels = nested_dicts(cols["judged_query"], cols["judged_item"], cols["judged_relevance"])
     t1 = time.perf_counter()
     evaluator = pytrec_eval.RelevanceEvaluator(qrels, TREC_NAMES)
     t2 = time.perf_counter()

@@ -62,8 +62,15 @@ CASES = [make_case(s) for s in range(N_CASES)]
 
 
 def to_rankings(run: dict, qrels: dict) -> rk.Rankings:
-    rq, ri, rs = zip(*[(q, d, s) for q, docs in run.items() for d, s in docs.items()]) if run else ((), (), ())
-    jq, ji, jr = zip(*[(q, d, r) for q, docs in qrels.items() for d, r in docs.items()])
+    """Long tables from the dicts: rows grouped by query, or shuffled when the run has an odd number of
+    rows (both orders must give the same values)."""
+    rows = [(q, d, s) for q, docs in run.items() for d, s in docs.items()]
+    judged = [(q, d, r) for q, docs in qrels.items() for d, r in docs.items()]
+    if len(rows) % 2:
+        rng = np.random.default_rng(len(rows))
+        rows, judged = [rows[i] for i in rng.permutation(len(rows))], [judged[i] for i in rng.permutation(len(judged))]
+    rq, ri, rs = zip(*rows) if rows else ((), (), ())
+    jq, ji, jr = zip(*judged)
     return rk.from_tables({"query_id": list(rq), "item_id": list(ri), "score": list(rs)},
                           {"query_id": list(jq), "item_id": list(ji), "relevance": list(jr)})
 
@@ -320,6 +327,17 @@ def test_key_collisions_fall_back_to_exact_matching(monkeypatch, pytrec_eval):
         rk.from_tables({"query_id": ["q", "q"], "item_id": ["a", "a"], "score": [1.0, 2.0]}, JUDGED)
 
 
+@pytest.mark.parametrize("keys", ["hashed", "first letter"])
+def test_same_item_in_neighbouring_queries_does_not_match(monkeypatch, keys):
+    """Sorted by (query, item), q1's last row and q2's first row hold the same item: not a match."""
+    if keys == "first letter":                                   # a known key order: x before y in q2
+        monkeypatch.setattr(runs, "item_keys", lambda ids: np.array([ord(v[0]) for v in ids], np.uint64))
+    r = to_rankings({"q2": {"x": 5.0}}, {"q1": {"x": 1}, "q2": {"y": 1}})
+    assert np.isnan(r.relevance).tolist() == [True]
+    (ap,) = rk.per_query(r, [rk.Measure("ap")], rk.RankingOptions(missing_queries="zero"))
+    assert ap.values.tolist() == [0.0, 0.0]
+
+
 @pytest.mark.parametrize("cells", [segments.CELLS_PER_BLOCK, 7])
 def test_skewed_list_lengths_sort_in_buckets(monkeypatch, cells):
     """Lists of very different lengths (padding buckets, small blocks) rank exactly as a plain sort."""
@@ -404,6 +422,8 @@ JUDGED = {"query_id": ["q"], "item_id": ["a"], "relevance": [1]}
     ({"query_id": np.array([1.0, 2.0]), "item_id": ["a", "b"], "score": [1.0, 2.0]}, "float64 values, not ids", None),
     ({"query_id": ["q", "q"], "item_id": ["a", "a"], "score": [1.0, 2.0]}, "lists item 'a' twice (also at row 1)",
      "row 2"),
+    ({"query_id": ["q"] * 4, "item_id": ["a", "b", "a", "a"], "score": [1.0, 2.0, 3.0, 1.0]},
+     "lists item 'a' twice (also at row 1)", "row 3"),                   # judged too: a run of 4 rows
     ({"query_id": ["q"], "item_id": ["a", "b"], "score": [1.0, 2.0]}, "different lengths", None),
     ({"query_id": ["q"], "doc": ["a"], "score": [1.0]}, "has no column 'item_id' (columns: 'query_id', 'doc',", None),
     ({"query_id": [1], "item_id": ["a"], "score": [1.0]}, "query ids are integers but the judgements' are text",

@@ -38,7 +38,7 @@ from typing import Callable, Iterable
 import numpy as np
 
 from gate.errors import InputError, PolicyError, clip
-from gate.ranking.positions import GAINS, TIES, Positions
+from gate.ranking.positions import GAINS, TIES, Positions, Terms
 from gate.ranking.runs import Rankings
 
 MEASURES = ("ap", "ndcg", "precision", "recall", "reciprocal_rank", "hit_rate", "r_precision")
@@ -156,26 +156,25 @@ def _divide(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     return np.divide(num, den, out=np.zeros(len(num)), where=den != 0)
 
 
-def _by_relevant_count(terms: Callable[[Positions], np.ndarray]) -> Callable[[Positions, Measure], Raw]:
+def _by_relevant_count(terms: Callable[[Positions], Terms]) -> Callable[[Positions, Measure], Raw]:
     """A measure that is a sum above k divided by R (ap, recall); empty when R = 0."""
     def raw(pos: Positions, m: Measure) -> Raw:
         r = pos.relevant_count
-        return _divide(pos.per_query_sum(terms(pos), pos.above(m.k)), r), r == 0
+        return _divide(pos.sum_above(terms(pos), m.k), r), r == 0
     return raw
 
 
 def _ndcg(pos: Positions, m: Measure) -> Raw:
     """DCG above k over the ideal DCG above k, both with gain / log2(p + 2) (``m_ndcg_cut.c``); the ideal
     list is every judged relevance, descending. Empty when the ideal DCG is 0."""
-    dcg = pos.per_query_sum(pos.discounted_gain(m.gain), pos.above(m.k))
     ideal = pos.ideal_dcg(m.gain, m.k)
-    return _divide(dcg, ideal), ideal == 0
+    return _divide(pos.sum_above(pos.discounted_gain(m.gain), m.k), ideal), ideal == 0
 
 
 def _precision(pos: Positions, m: Measure) -> Raw:
     """Relevant above k / k (fewer than k retrieved: the rest count as non-relevant, ``m_P.c``); without
     k, relevant retrieved / retrieved (``m_set_P.c``, 0 for an empty list)."""
-    found = pos.per_query_sum(pos.expected_relevant, pos.above(m.k))
+    found = pos.sum_above(pos.relevant, m.k)
     den = pos.rankings.lengths if m.k is None else np.full(len(found), float(m.k))
     return _divide(found, den), pos.relevant_count == 0
 
@@ -183,24 +182,22 @@ def _precision(pos: Positions, m: Measure) -> Raw:
 def _r_precision(pos: Positions, m: Measure) -> Raw:
     """Relevant above rank R / R (``m_Rprec.c``; a list shorter than R counts the rest as non-relevant)."""
     r = pos.relevant_count
-    return _divide(pos.per_query_sum(pos.expected_relevant, pos.above_relevant_count()), r), r == 0
+    return _divide(pos.sum_above(pos.relevant, limit=r), r), r == 0
 
 
 def _first_relevant(weight: Callable[[np.ndarray], np.ndarray | float]) -> Callable[[Positions, Measure], Raw]:
     """A sum above k of P(first relevant item at rank p) x weight(p) (reciprocal rank, hit rate); empty
     when R = 0."""
     def raw(pos: Positions, m: Measure) -> Raw:
-        at, p = pos.first_relevant
-        if m.k is not None:
-            above = pos.rank[at] < m.k
-            at, p = at[above], p[above]
-        return pos.sum_at(at, p * weight(pos.rank[at])), pos.relevant_count == 0
+        t = pos.first_relevant
+        weighted = Terms(t.at, t.query, t.rank, t.value * weight(t.rank))
+        return pos.sum_above(weighted, m.k), pos.relevant_count == 0
     return raw
 
 
 _RAW: dict[str, Callable[[Positions, Measure], Raw]] = {
     "ap": _by_relevant_count(lambda p: p.ap_terms),
-    "recall": _by_relevant_count(lambda p: p.expected_relevant),
+    "recall": _by_relevant_count(lambda p: p.relevant),
     "ndcg": _ndcg,
     "precision": _precision,
     "r_precision": _r_precision,

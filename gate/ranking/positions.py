@@ -1,7 +1,8 @@
 """Per ranked position, what each measure sums: computed once for all measures of one run.
 
 Every measure is a per-query sum over the positions of the ranked list (then divided by k, R or the
-ideal DCG). :class:`Positions` holds the summands for one relevance threshold and one tie rule:
+ideal DCG). :class:`Positions` holds the summands for one relevance threshold and one tie rule, only at
+the positions where they can be non-zero (:class:`Terms`):
 
 - *relevant*: an item is relevant when the judgements give it relevance >= ``relevance_threshold``
   (trec_eval's ``-l``, default 1; ``rel >= epi->relevance_level`` in every ``m_*.c``). Unjudged items and
@@ -15,7 +16,7 @@ so each position is its own group. ``average`` gives every measure its expected 
 of the tied items, each order equally likely: within a group of ``n`` tied items holding ``m`` relevant
 ones, a position is relevant with probability ``m / n`` and has the group's mean gain (for DCG this is
 scikit-learn's ``_tie_averaged_dcg``). The non-linear summands have closed forms too: see
-:meth:`Positions.ap_terms` and :meth:`Positions.first_relevant`. With one-item groups every formula
+:attr:`Positions.ap_terms` and :attr:`Positions.first_relevant`. With one-item groups every formula
 reduces to trec_eval's, term by term.
 """
 
@@ -28,7 +29,7 @@ import numpy as np
 from scipy.special import gammaln
 
 from gate.ranking.runs import Rankings
-from gate.ranking.segments import leading_rows, segment_of_rows
+from gate.ranking.segments import segment_of
 
 GAINS = ("linear", "exponential")
 TIES = ("trec", "average")
@@ -48,101 +49,119 @@ def log2_of_rank_plus_two(rank: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True, eq=False)
-class Positions:
-    """Summands per ranked position of ``rankings`` (flat, in rank order), for one threshold and tie rule.
+class Terms:
+    """Summands of a measure at some positions of the ranked lists, ascending (so in rank order within
+    each query): the position ``at``, its ``query`` index and 0-based ``rank``, and the ``value``."""
 
-    ``query`` is each position's query index and ``rank`` its 0-based rank in the query. Tie groups are
-    runs of equal scores (``average``) or single positions (``trec``): ``size`` (n), ``relevant_in_group``
-    (m), ``offset`` (the position's index j inside its group) and ``relevant_before`` (b, relevant items
-    in earlier groups of the same query) describe each position's group.
+    at: np.ndarray
+    query: np.ndarray
+    rank: np.ndarray
+    value: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class Positions:
+    """The summands of every measure for ``rankings`` under one threshold and tie rule.
+
+    Tie groups are runs of equal scores in a query (``average``) or single positions (``trec``). At each
+    position holding a relevant item with some probability, ``size`` (n), ``relevant_in_group`` (m),
+    ``offset`` (j, the position's index inside its group) and ``relevant_before`` (b, relevant items in
+    earlier groups of the query) describe its group; ``relevant`` holds those positions with m / n.
     """
 
     rankings: Rankings
     threshold: float
     ties: str
-    query: np.ndarray = field(init=False)
-    rank: np.ndarray = field(init=False)
+    relevant: Terms = field(init=False)
     size: np.ndarray | int = field(init=False)
-    relevant_in_group: np.ndarray = field(init=False)
+    relevant_in_group: np.ndarray | int = field(init=False)
     offset: np.ndarray | int = field(init=False)
     relevant_before: np.ndarray = field(init=False)
-    group: np.ndarray | None = field(init=False)
-    _gains: dict[str, np.ndarray] = field(init=False, default_factory=dict, repr=False)
-    _above: dict[int, np.ndarray] = field(init=False, default_factory=dict, repr=False)   # by k
+    _gains: dict[str, Terms] = field(init=False, default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
-        r = self.rankings
-        query = segment_of_rows(r.offsets)
-        start = r.offsets[query]
-        relevant = r.relevance >= self.threshold                # NaN (unjudged) compares False
-        before = np.cumsum(relevant) - relevant                  # relevant items at earlier positions
-        values = {"query": query, "rank": np.arange(len(query)) - start}
-        if self.ties == "trec":                                  # one-item groups, no arrays of ones
-            values |= {"size": 1, "relevant_in_group": relevant.astype(float), "offset": 0,
-                       "relevant_before": before - before[start], "group": None}
+        relevant = self.rankings.relevance >= self.threshold           # NaN (unjudged) compares False
+        if self.ties == "trec":
+            at = np.flatnonzero(relevant)
+            query = self._query_of(at)
+            first_of_query = np.searchsorted(at, self.rankings.offsets[:-1])
+            stats = {"size": 1, "relevant_in_group": 1, "offset": 0,
+                     "relevant_before": np.arange(len(at)) - first_of_query[query]}
+            share = np.ones(len(at))
         else:
-            values |= self._tie_groups(values["rank"], relevant, before, start)
-        for name, value in values.items():
+            at, stats = self._tie_groups(relevant)
+            share = stats["relevant_in_group"] / stats["size"]
+        for name, value in stats.items():
             object.__setattr__(self, name, value)
+        object.__setattr__(self, "relevant", self.terms(at, share))
 
-    def _tie_groups(self, rank: np.ndarray, relevant: np.ndarray, before: np.ndarray,
-                    start: np.ndarray) -> dict[str, np.ndarray]:
-        """Each position's tie group (a run of equal scores in a query): n, m, j, b and the group index."""
-        scores = self.rankings.scores
-        starts = (rank == 0) | np.concatenate(([True], scores[1:] != scores[:-1]))
-        group = np.cumsum(starts) - 1
-        first = np.flatnonzero(starts)
-        size = np.diff(np.append(first, len(rank)))
+    def _query_of(self, at: np.ndarray) -> np.ndarray:
+        return segment_of(at, self.rankings.offsets)
+
+    def terms(self, at: np.ndarray, value: np.ndarray) -> Terms:
+        """:class:`Terms` of ``value`` at the (ascending) positions ``at``."""
+        query = self._query_of(at)
+        return Terms(at, query, at - self.rankings.offsets[query], value)
+
+    def _tie_groups(self, relevant: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """The positions whose tie group holds a relevant item, with n, m, j and b there."""
+        r = self.rankings
+        group = self._group
+        first = np.flatnonzero(np.diff(group, prepend=-1))
         in_group = np.bincount(group, weights=relevant, minlength=len(first))
-        before_group = before[first] - before[start[first]]
-        return {"size": size[group], "relevant_in_group": in_group[group],
-                "offset": np.arange(len(rank)) - first[group], "relevant_before": before_group[group],
-                "group": group}
+        before = np.cumsum(relevant) - relevant                          # relevant at earlier positions
+        before_group = before[first] - before[r.offsets[self._query_of(first)]]
+        at = np.flatnonzero(in_group[group] > 0)
+        g = group[at]
+        return at, {"size": np.diff(np.append(first, len(group)))[g], "relevant_in_group": in_group[g],
+                    "offset": at - first[g], "relevant_before": before_group[g]}
 
     @cached_property
-    def _judged_query(self) -> np.ndarray:
-        return segment_of_rows(self.rankings.judged_offsets)
+    def _group(self) -> np.ndarray:
+        """Tie group index of every position (``average`` only): runs of equal scores in a query."""
+        r = self.rankings
+        starts = np.ones(len(r.scores), bool)
+        starts[1:] = r.scores[1:] != r.scores[:-1]
+        starts[r.offsets[:-1][r.offsets[:-1] < len(r.scores)]] = True
+        return np.cumsum(starts) - 1
 
     @cached_property
     def relevant_count(self) -> np.ndarray:
-        """R per query: judged items with relevance >= the threshold (retrieved or not)."""
-        relevant = self.rankings.judged_relevance >= self.threshold
-        return np.bincount(self._judged_query, weights=relevant, minlength=self.rankings.n_queries)
+        """R per query: judged items with relevance >= the threshold (retrieved or not), as floats."""
+        at = np.flatnonzero(self.rankings.judged_relevance >= self.threshold)
+        return np.diff(np.searchsorted(at, self.rankings.judged_offsets)).astype(float)
+
+    @cached_property
+    def _positive_judged(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Judged positions with a positive relevance, their query and their rank in the ideal list."""
+        r = self.rankings
+        at = np.flatnonzero(r.judged_relevance > 0)
+        query = segment_of(at, r.judged_offsets)
+        return at, query, at - r.judged_offsets[query]
 
     def ideal_dcg(self, kind: str, k: int | None) -> np.ndarray:
         """Per query, the DCG of the judged relevance values sorted descending (the ideal ranking), cut
         at k (None: all): only positive gains count, and they come first in each query's list."""
-        r = self.rankings
-        at = np.flatnonzero(r.judged_relevance > 0)
-        rank = at - r.judged_offsets[self._judged_query[at]]
+        at, query, rank = self._positive_judged
         if k is not None:
-            at, rank = at[rank < k], rank[rank < k]
-        terms = gains(r.judged_relevance[at], kind) / log2_of_rank_plus_two(rank)
-        return np.bincount(self._judged_query[at], weights=terms, minlength=r.n_queries)
+            at, query, rank = at[rank < k], query[rank < k], rank[rank < k]
+        terms = gains(self.rankings.judged_relevance[at], kind) / log2_of_rank_plus_two(rank)
+        return np.bincount(query, weights=terms, minlength=self.rankings.n_queries)
 
-    @cached_property
-    def expected_relevant(self) -> np.ndarray:
-        """Probability that the position holds a relevant item: m / n (0 or 1 under ``trec``)."""
-        return self.relevant_in_group if self.group is None else self.relevant_in_group / self.size
-
-    def expected_gain(self, kind: str) -> np.ndarray:
-        """The position's expected nDCG gain: the mean gain of its tie group (its own gain under ``trec``)."""
+    def discounted_gain(self, kind: str) -> Terms:
+        """``gain / log2(p + 2)`` at the positions p with a positive (expected) gain; under ``average`` the
+        gain is the mean gain of the position's tie group."""
         if kind not in self._gains:
             g = gains(self.rankings.relevance, kind)
-            if self.group is not None:
-                g = (np.bincount(self.group, weights=g) / np.bincount(self.group))[self.group]
-            self._gains[kind] = g
+            if self.ties == "average":
+                g = (np.bincount(self._group, weights=g) / np.bincount(self._group))[self._group]
+            at = np.flatnonzero(g > 0)
+            t = self.terms(at, g[at])
+            self._gains[kind] = Terms(t.at, t.query, t.rank, t.value / log2_of_rank_plus_two(t.rank))
         return self._gains[kind]
 
-    def discounted_gain(self, kind: str) -> np.ndarray:
-        """``expected_gain / log2(p + 2)`` at each position p (one pass per gain kind, shared by every k)."""
-        key = f"discounted {kind}"
-        if key not in self._gains:
-            self._gains[key] = self.expected_gain(kind) / log2_of_rank_plus_two(self.rank)
-        return self._gains[key]
-
     @cached_property
-    def ap_terms(self) -> np.ndarray:
+    def ap_terms(self) -> Terms:
         """Expected ``rel(p) * precision@p`` at each position p (0-based rank, 1-based p + 1).
 
         trec_eval (``m_map.c``) adds ``rel_so_far / (i + 1)`` at each relevant position. With ties, a
@@ -150,51 +169,35 @@ class Positions:
         probability 1/n and then has ``j (m - 1) / (n - 1)`` of the group's other relevant items ahead of
         it on average, so the slot contributes ``(m / n) (b + 1 + j (m - 1) / (n - 1)) / (p + 1)``.
         """
+        t = self.relevant
         n, m, j = self.size, self.relevant_in_group, self.offset
-        ahead = 0 if self.group is None else j * (m - 1) / np.maximum(n - 1, 1)
-        return self.expected_relevant * (self.relevant_before + 1 + ahead) / (self.rank + 1)
+        ahead = 0 if self.ties == "trec" else j * (m - 1) / np.maximum(n - 1, 1)
+        return Terms(t.at, t.query, t.rank, t.value * (self.relevant_before + 1 + ahead) / (t.rank + 1))
 
     @cached_property
-    def first_relevant(self) -> tuple[np.ndarray, np.ndarray]:
-        """``(positions, probabilities)``: where the query's first relevant item may be, and how likely.
+    def first_relevant(self) -> Terms:
+        """The probability that a position holds the query's first relevant item.
 
-        Only positions of the first group with a relevant item (b = 0, m > 0) qualify: the slot j is
-        reached with no relevant item ahead with probability ``S_j = C(n - j, m) / C(n, m)`` and then
-        holds a relevant one with probability ``m / (n - j)``. Under ``trec`` this is the first relevant
-        item with probability 1. Reciprocal rank sums the probabilities over ``1 / (p + 1)``, hit rate
-        sums them.
+        Only positions of the first group with a relevant item (b = 0) qualify: the slot j is reached
+        with no relevant item ahead with probability ``S_j = C(n - j, m) / C(n, m)`` and then holds a
+        relevant one with probability ``m / (n - j)``. Under ``trec`` this is the first relevant item,
+        with probability 1. Reciprocal rank sums the probabilities over ``1 / (p + 1)``, hit rate sums them.
         """
-        shape = self.rank.shape
+        t = self.relevant
+        shape = t.at.shape
         n, m, j = (np.broadcast_to(x, shape) for x in (self.size, self.relevant_in_group, self.offset))
-        live = np.flatnonzero((self.relevant_before == 0) & (m > 0) & (j <= n - m))
+        live = np.flatnonzero((self.relevant_before == 0) & (j <= n - m))
         n, m, j = n[live], m[live], j[live]
         log_survive = gammaln(n - j + 1) - gammaln(n + 1) + gammaln(n - m + 1) - gammaln(n - m - j + 1)
-        return live, np.exp(log_survive) * (m / (n - j))
+        return Terms(t.at[live], t.query[live], t.rank[live], np.exp(log_survive) * (m / (n - j)))
 
-    @cached_property
-    def longest(self) -> int:
-        """The longest ranked list (0 when the run is empty)."""
-        return int(self.rankings.lengths.max(initial=0))
-
-    def above(self, k: int | None) -> np.ndarray | None:
-        """The positions ranked above ``k`` (rank < k), in rank order; None when that is every position."""
-        if k is None or k >= self.longest:
-            return None
-        if k not in self._above:
-            self._above[k] = leading_rows(self.rankings.offsets, k)
-        return self._above[k]
-
-    def above_relevant_count(self) -> np.ndarray:
-        """The positions ranked above R, the query's number of relevant judged items."""
-        return leading_rows(self.rankings.offsets, self.relevant_count.astype(np.int64))
-
-    def sum_at(self, positions: np.ndarray, terms: np.ndarray) -> np.ndarray:
-        """Per query, the sum of ``terms`` given at some ``positions`` (in rank order)."""
-        return np.bincount(self.query[positions], weights=terms, minlength=self.rankings.n_queries)
-
-    def per_query_sum(self, terms: np.ndarray, positions: np.ndarray | None = None) -> np.ndarray:
-        """Sum of ``terms`` per query over ``positions`` (all when None), in rank order as trec_eval's
-        loops add them (``np.bincount`` adds each query's terms one by one)."""
-        if positions is None:
-            return np.bincount(self.query, weights=terms, minlength=self.rankings.n_queries)
-        return self.sum_at(positions, terms[positions])
+    def sum_above(self, terms: Terms, k: int | None = None, limit: np.ndarray | None = None) -> np.ndarray:
+        """Per query, the sum of ``terms`` at ranks below ``k`` (all when None) and below ``limit[query]``
+        (when given), added in rank order as trec_eval's loops add them (``np.bincount`` adds each
+        query's terms one by one)."""
+        keep = np.ones(len(terms.at), bool)
+        if k is not None:
+            keep &= terms.rank < k
+        if limit is not None:
+            keep &= terms.rank < limit[terms.query]
+        return np.bincount(terms.query[keep], weights=terms.value[keep], minlength=self.rankings.n_queries)

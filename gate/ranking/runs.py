@@ -26,7 +26,7 @@ import numpy as np
 from gate.errors import InputError, clip
 from gate.ranking.columns import (Origin, as_text, factorize, id_column, item_keys, number_column,
                                   runs_of_equal, same_lengths)
-from gate.ranking.segments import counting_up, offsets_from_codes, reverse_within, segment_argsort
+from gate.ranking.segments import offsets_from_codes, reverse_within, segment_argsort
 
 RUN_COLUMNS = ("query_id", "item_id", "score")
 JUDGEMENT_COLUMNS = ("query_id", "item_id", "relevance")
@@ -184,8 +184,8 @@ class _Join:
 
     run: _Rows
     judged: _Rows
-    order: np.ndarray             # concatenated row indices (run rows, then judgement rows) by (query, key)
-    from_run: np.ndarray          # per position of ``order``: a run row?
+    run_codes: np.ndarray         # each row's query index
+    judged_codes: np.ndarray
     run_offsets: np.ndarray
     judged_offsets: np.ndarray
     run_relevance: np.ndarray     # per run row: the judged relevance, NaN when unjudged
@@ -198,89 +198,112 @@ class _Join:
         offsets = run_offsets + judged_offsets
         keys = (np.concatenate((run.item, judged.item)) if exact
                 else np.concatenate((item_keys(run.item), item_keys(judged.item))))
-        grouped = np.argsort(np.concatenate((run_codes, judged_codes)), kind="stable")
+        grouped = _by_query(run_codes, judged_codes, run_offsets, judged_offsets)
         order = grouped[segment_argsort(keys[grouped], offsets)]
         n_run = len(run.item)
         from_run = order < n_run
         equal = _EqualKeys.of(keys[order], offsets, order, from_run)
         if not (equal.check_others(run, judged, exact) and (exact or equal.pairs_match(run, judged))):
             return cls.of(run, run_codes, judged, judged_codes, n_queries, exact=True)
-        run_rows, judged_rows = equal.pairs()
+        run_rows, judged_rows = equal.pairs
         relevance = np.full(n_run, np.nan)
         relevance[run_rows] = judged.value[judged_rows - n_run]
-        return cls(run, judged, order, from_run, run_offsets, judged_offsets, relevance)
+        return cls(run, judged, run_codes, judged_codes, run_offsets, judged_offsets, relevance)
 
     def run_rows_in_rank_order(self) -> np.ndarray:
         """Run rows by query, then score descending, then item id descending as text (trec_eval's order):
         a sort by score inside each query, then every run of tied scores sorted by item."""
-        rows = self.order[self.from_run]
-        rows = rows[segment_argsort(-self.run.value[rows], self.run_offsets)]
+        rows = _grouped(self.run_codes)
+        scores = self.run.value if rows is None else self.run.value[rows]
+        by_score = segment_argsort(-scores, self.run_offsets)
+        rows = by_score if rows is None else rows[by_score]
         return _ties_by_item_descending(rows, self.run.value, self.run.item, self.run_offsets)
 
     def judged_relevance_descending(self) -> np.ndarray:
         """Every judged relevance value, grouped by query, descending within the query."""
-        values = self.judged.value[self.order[~self.from_run] - len(self.run.item)]
+        rows = _grouped(self.judged_codes)
+        values = self.judged.value if rows is None else self.judged.value[rows]
         return values[segment_argsort(-values, self.judged_offsets)]
+
+
+def _in_order(codes: np.ndarray) -> bool:
+    return bool((codes[1:] >= codes[:-1]).all())
+
+
+def _grouped(codes: np.ndarray) -> np.ndarray | None:
+    """The rows in query order (a stable sort by query code), or None when they already are."""
+    return None if _in_order(codes) else np.argsort(codes, kind="stable")
+
+
+def _by_query(run_codes: np.ndarray, judged_codes: np.ndarray, run_offsets: np.ndarray,
+              judged_offsets: np.ndarray) -> np.ndarray:
+    """The rows of the concatenation (run rows, then judgement rows) grouped by query, each query's run
+    rows first. When both tables come grouped by query (the usual case) the rows are placed, not sorted:
+    run row i of query q goes to ``i + judged_offsets[q]``, judgement row j to ``j + run_offsets[q + 1]``."""
+    if not (_in_order(run_codes) and _in_order(judged_codes)):
+        return np.argsort(np.concatenate((run_codes, judged_codes)), kind="stable")
+    out = np.empty(len(run_codes) + len(judged_codes), np.int64)
+    out[np.arange(len(run_codes)) + judged_offsets[run_codes]] = np.arange(len(run_codes))
+    out[np.arange(len(judged_codes)) + run_offsets[judged_codes + 1]] = len(run_codes) + np.arange(len(judged_codes))
+    return out
 
 
 @dataclass(frozen=True, eq=False)
 class _EqualKeys:
-    """The concatenated rows that share their (query, key) with a neighbour in sorted order, as groups
-    (runs of equal (query, key)): ``rows`` (run rows first, then judgement rows, by index), ``from_run``
-    per row, and each group's first row ``first`` and ``size``. A *pair* (one run row, one judgement row)
-    is a match; any other group is a duplicate or a key collision."""
+    """Runs of equal (query, key) among the concatenated rows in (query, key) order. A run of two rows,
+    one from each table, is a *pair* (a match); any other run is a duplicate or a key collision.
 
-    rows: np.ndarray
+    ``order`` holds the row indices (run rows first, then judgement rows), ``from_run`` whether each is
+    a run row, ``same[p]`` whether position p + 1 repeats position p."""
+
+    order: np.ndarray
     from_run: np.ndarray
-    first: np.ndarray
-    size: np.ndarray
+    same: np.ndarray
 
     @classmethod
     def of(cls, keys: np.ndarray, offsets: np.ndarray, order: np.ndarray, from_run: np.ndarray) -> _EqualKeys:
         """From the keys in (query, key) order and the queries' ``offsets`` in that order."""
-        same = keys[1:] == keys[:-1]                                   # position p + 1 repeats p ...
-        same[offsets[1:-1][offsets[1:-1] > 0] - 1] = False              # ... in the same query
-        shared = np.zeros(len(keys), bool)
-        shared[1:] |= same
-        shared[:-1] |= same
-        at = np.flatnonzero(shared)
-        first = np.flatnonzero(~np.concatenate(([False], same))[at])
-        return cls(order[at], from_run[at], first, np.diff(np.append(first, len(at))))
+        same = keys[1:] == keys[:-1]
+        bounds = offsets[1:-1]
+        same[bounds[(bounds > 0) & (bounds < len(keys))] - 1] = False   # never across two queries
+        return cls(order, from_run, same)
 
     @cached_property
-    def _pairs(self) -> tuple[np.ndarray, np.ndarray]:
-        f = self.first[self.is_pair]
-        a, b = self.rows[f], self.rows[f + 1]
-        run_first = self.from_run[f]
-        return np.where(run_first, a, b), np.where(run_first, b, a)
+    def _pair_starts(self) -> np.ndarray:
+        same = self.same
+        alone = same.copy()
+        alone[1:] &= ~same[:-1]
+        alone[:-1] &= ~same[1:]
+        return np.flatnonzero(alone & (self.from_run[:-1] != self.from_run[1:]))
 
     @cached_property
-    def is_pair(self) -> np.ndarray:
-        """Per group: one run row and one judgement row."""
-        f = self.first
-        return (self.size == 2) & (self.from_run[f] != self.from_run[np.minimum(f + 1, len(self.rows) - 1)])
-
     def pairs(self) -> tuple[np.ndarray, np.ndarray]:
         """The (run row, judgement row) of every pair, aligned."""
-        return self._pairs
+        p = self._pair_starts
+        a, b = self.order[p], self.order[p + 1]
+        run_first = self.from_run[p]
+        return np.where(run_first, a, b), np.where(run_first, b, a)
 
     def pairs_match(self, run: _Rows, judged: _Rows) -> bool:
         """Whether every pair's two rows hold the same item id (not ids whose keys collide)."""
-        run_rows, judged_rows = self.pairs()
+        run_rows, judged_rows = self.pairs
         return bool((run.item[run_rows] == judged.item[judged_rows - len(run.item)]).all())
 
     def check_others(self, run: _Rows, judged: _Rows, exact: bool) -> bool:
-        """Groups other than pairs: raise for a duplicate (query, item) when their ids are equal; False
+        """Runs other than pairs: raise for a duplicate (query, item) when their ids are equal; False
         when two ids only share a key (the caller then matches exactly); True when there are none."""
-        groups = np.flatnonzero(~self.is_pair)
-        if not len(groups):
+        if int(self.same.sum()) == len(self._pair_starts):
             return True
-        member = np.repeat(groups, self.size[groups])
-        at = np.repeat(self.first[groups], self.size[groups]) + counting_up(self.size[groups])
-        items = _items(run, judged, self.rows[at])
-        if not exact and not (items == items[np.searchsorted(member, member)]).all():
+        shared = np.zeros(len(self.order), bool)
+        shared[1:] |= self.same
+        shared[:-1] |= self.same
+        shared[self._pair_starts] = shared[self._pair_starts + 1] = False
+        at = np.flatnonzero(shared)
+        group = np.cumsum(~np.concatenate(([False], self.same))[at]) - 1
+        items = _items(run, judged, self.order[at])
+        if not exact and not (items == items[np.searchsorted(group, group)]).all():
             return False
-        _raise_duplicate(self.rows[at], self.from_run[at], member, run, judged)
+        _raise_duplicate(self.order[at], self.from_run[at], group, run, judged)
         return True
 
 

@@ -28,15 +28,9 @@ def segment_of_rows(offsets: np.ndarray) -> np.ndarray:
     return np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
 
 
-def counting_up(sizes: np.ndarray) -> np.ndarray:
-    """``[0, 1, ..., s - 1]`` for every size s, concatenated."""
-    return np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-
-
-def leading_rows(offsets: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """The first ``counts[i]`` rows of every segment i (all of it when shorter), in order."""
-    counts = np.minimum(np.diff(offsets), counts)
-    return np.repeat(offsets[:-1], counts) + counting_up(counts)
+def segment_of(at: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """The segment index of each of the ascending rows ``at`` (one search per segment, not per row)."""
+    return np.repeat(np.arange(len(offsets) - 1), np.diff(np.searchsorted(at, offsets)))
 
 
 def reverse_within(offsets: np.ndarray) -> np.ndarray:
