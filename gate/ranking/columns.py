@@ -9,13 +9,15 @@ names the source, the row (tables) or line (files) and the fix.
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from numbers import Integral, Real
-from typing import Sequence
 
 import numpy as np
 
 from gate.errors import InputError, clip
+
+Column = Sequence | np.ndarray        # one column's values: a Python sequence or a numpy array
 
 
 @dataclass(frozen=True, eq=False)
@@ -31,7 +33,7 @@ class Origin:
         return f"line {int(self.lines[row])}" if self.lines is not None else f"row {row + 1}"
 
 
-def id_column(values: Sequence | np.ndarray, column: str, origin: Origin) -> np.ndarray:
+def id_column(values: Column, column: str, origin: Origin) -> np.ndarray:
     """``values`` as an int64 array (integer ids) or a numpy unicode array (text ids)."""
     arr = _one_dimensional(values, column, origin)
     if arr.dtype.kind == "u" and len(arr) and arr.max() > np.iinfo(np.int64).max:
@@ -62,7 +64,7 @@ def _ids_from_objects(items: list, column: str, origin: Origin) -> np.ndarray:
                      fix="ids must be all integers or all text in one column")
 
 
-def number_column(values: Sequence | np.ndarray, column: str, origin: Origin) -> np.ndarray:
+def number_column(values: Column, column: str, origin: Origin) -> np.ndarray:
     """``values`` as a float64 array of finite numbers (not text, not booleans, not NaN/inf)."""
     arr = _one_dimensional(values, column, origin)
     if arr.dtype.kind == "O":
@@ -83,7 +85,7 @@ def number_column(values: Sequence | np.ndarray, column: str, origin: Origin) ->
     return arr
 
 
-def _one_dimensional(values: Sequence | np.ndarray, column: str, origin: Origin) -> np.ndarray:
+def _one_dimensional(values: Column, column: str, origin: Origin) -> np.ndarray:
     """``values`` as a 1-d array; Python lists stay objects, so a mix of types is seen per row
     (``np.asarray([1, "a"])`` would quietly turn the integer into text)."""
     arr = np.array(values, dtype=object) if isinstance(values, (list, tuple)) else np.asarray(values)

@@ -13,7 +13,7 @@ measure                value per query                                          
                        judged gains sorted descending (the ideal DCG)
 ``precision``          relevant at p < k / k (no k: / number retrieved)         ``P_k`` (``set_P``)
 ``recall``             relevant at p < k / R                                    ``recall_k`` (``set_recall``)
-``reciprocal_rank``    1 / (p + 1) of the first relevant item (0 if none < k)   ``recip_rank``
+``reciprocal_rank``    1 / (p + 1) of the first relevant item (0 if none < k)   ``recip_rank`` (of the top k)
 ``hit_rate``           1 when a relevant item is at some p < k, else 0          ``success_k``
 ``r_precision``        relevant at p < R / R                                    ``Rprec``
 =====================  =======================================================  =======================
@@ -31,9 +31,9 @@ measure                value per query                                          
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from numbers import Integral, Real
-from typing import Callable, Iterable
 
 import numpy as np
 

@@ -17,19 +17,30 @@ Rules, as trec_eval's (``get_trec_results.c``, ``form_res_rels.c``):
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
 from gate.errors import InputError, clip
-from gate.ranking.columns import (Origin, as_text, factorize, id_column, item_keys, number_column,
-                                  runs_of_equal, same_lengths)
+from gate.ranking.columns import (
+    Column,
+    Origin,
+    as_text,
+    factorize,
+    id_column,
+    item_keys,
+    number_column,
+    runs_of_equal,
+    same_lengths,
+)
 from gate.ranking.segments import offsets_from_codes, reverse_within, segment_argsort
 
 RUN_COLUMNS = ("query_id", "item_id", "score")
 JUDGEMENT_COLUMNS = ("query_id", "item_id", "relevance")
+RUN_ORIGIN, JUDGEMENTS_ORIGIN = Origin("run"), Origin("judgements")
 
 
 @dataclass(frozen=True, eq=False)
@@ -39,10 +50,9 @@ class Rankings:
     ``query_ids`` are the judged queries, sorted (integers numerically, text by code point). Query ``i``
     owns run rows ``offsets[i]:offsets[i + 1]`` of ``item_ids`` (integers or text, as given),
     ``scores`` and ``relevance``, in rank order (rank 1 first); ``relevance`` is the judged value or NaN
-    for an unjudged item. It owns
-    ``judged_relevance[judged_offsets[i]:judged_offsets[i + 1]]``: every relevance value the judgements
-    give for the query, descending, whether or not the run retrieved the item (R and the ideal DCG come
-    from these, never from the retrieved list).
+    for an unjudged item. It also owns ``judged_relevance[judged_offsets[i]:judged_offsets[i + 1]]``:
+    every relevance value the judgements give for the query, descending, whether or not the run
+    retrieved the item (R and the ideal DCG come from these, never from the retrieved list).
     """
 
     query_ids: np.ndarray
@@ -100,9 +110,9 @@ def _pick(table: Mapping[str, Any], columns: Sequence[str], origin: Origin) -> l
     return [table[name] for name in columns]
 
 
-def from_arrays(run_query: Sequence, run_item: Sequence, run_score: Sequence,
-                judged_query: Sequence, judged_item: Sequence, judged_relevance: Sequence, *,
-                run_origin: Origin = Origin("run"), judgements_origin: Origin = Origin("judgements"),
+def from_arrays(run_query: Column, run_item: Column, run_score: Column,
+                judged_query: Column, judged_item: Column, judged_relevance: Column, *,
+                run_origin: Origin = RUN_ORIGIN, judgements_origin: Origin = JUDGEMENTS_ORIGIN,
                 names: tuple[tuple[str, ...], tuple[str, ...]] = (RUN_COLUMNS, JUDGEMENT_COLUMNS)) -> Rankings:
     """:class:`Rankings` from the six columns (Python sequences or numpy arrays). Ids are integers or
     text, scores and relevance finite numbers; ``*_origin`` name the sources (and file lines) for errors."""
@@ -135,7 +145,7 @@ class _Rows:
     rows: np.ndarray          # each row's index in the caller's table (for messages)
 
     @classmethod
-    def of(cls, query: Sequence, item: Sequence, value: Sequence, names: tuple[str, ...],
+    def of(cls, query: Column, item: Column, value: Column, names: tuple[str, ...],
            origin: Origin) -> _Rows:
         q = id_column(query, names[0], origin)
         i = id_column(item, names[1], origin)
