@@ -55,8 +55,9 @@ def evaluate(policy: Policy, es: EvalSet, *, seed: int | None = None, command: S
     seed = policy.bootstrap.seed if seed is None else seed
     gates = expand_gates(policy, es)
     _check_inputs(policy, es, gates)
-    offsets = {"candidate": 0, "baseline": es.candidate.y.size if es.pairing == "independent" else 0}
-    n_units = es.candidate.y.size + (es.baseline.y.size if es.pairing == "independent" else 0)
+    independent = es.baseline if es.pairing == "independent" else None     # its own units after the candidate's
+    offsets = {"candidate": 0, "baseline": es.candidate.y.size if independent is not None else 0}
+    n_units = es.candidate.y.size + (independent.y.size if independent is not None else 0)
     plan = StatPlan(n_units)
     warm_class_groups(es, default_threads())      # the sorts every ranking block and curve shares
     builder = QuantityBuilder(es, plan, offsets)
@@ -126,7 +127,7 @@ def _strata(policy: Policy, es: EvalSet, n_units: int) -> np.ndarray:
     n_c = es.candidate.y.size
     if policy.bootstrap.stratify:
         strata[:n_c] = es.candidate.y
-    if es.pairing == "independent":
+    if es.pairing == "independent" and es.baseline is not None:
         strata[n_c:] = k + (es.baseline.y if policy.bootstrap.stratify else 0)
     return strata
 
@@ -344,7 +345,7 @@ class _ReadRecorder(list):
         super().__init__(items)
         self.read: set[int] = set()
 
-    def __getitem__(self, i):  # type: ignore[override]
+    def __getitem__(self, i):
         self.read.add(i)
         return super().__getitem__(i)
 
@@ -389,6 +390,7 @@ class _Measured:
     n: int = 0
     support: int | None = None
     smallest: int = 0
+    dist: Distribution | None = None     # the tested quantity's bootstrap distribution (the check's)
 
 
 def _decide(policy: Policy, es: EvalSet, gates: list[Expanded], series: dict) -> list[GateResult]:
@@ -413,7 +415,7 @@ def _decide(policy: Policy, es: EvalSet, gates: list[Expanded], series: dict) ->
         n, support, smallest = _sizes(es, g)
         forced = _guard(policy, g, tested, dist, n, support)
         checks.append(Check(dist, g.op, g.threshold, g.spec.severity == "error", n, forced))
-        measured.append(_Measured(cand, base, tested, n, support, smallest))
+        measured.append(_Measured(cand, base, tested, n, support, smallest, dist))
     decisions = decide_all(checks, confidence, policy.decision.multiple_testing)
     results = []
     for g, check, m, d in zip(gates, checks, measured, decisions):
@@ -464,9 +466,7 @@ def _undefined_reason(g: Expanded, support: int | None) -> str:
     return "undefined on this data (a denominator is zero)"
 
 
-def _estimate(s: _Series | None, method: str, confidence: float, jack_weights: np.ndarray | None) -> Estimate | None:
-    if s is None:
-        return None
+def _estimate(s: _Series, method: str, confidence: float, jack_weights: np.ndarray | None) -> Estimate:
     if s.point_undefined:
         return Estimate(None, None, int(np.count_nonzero(s.reps_undefined)))
     dist = _distribution(s, method, jack_weights)
@@ -478,15 +478,15 @@ def _gate_result(policy: Policy, g: Expanded, check: Check, m: _Measured, d: Dec
                  confidence: float, jack_weights: np.ndarray | None) -> GateResult:
     cand, base, tested, n, support = m.cand, m.base, m.tested, m.n, m.support
     candidate = _estimate(cand, method, confidence, jack_weights)
-    baseline = _estimate(base, method, confidence, jack_weights)
+    baseline = None if base is None else _estimate(base, method, confidence, jack_weights)
     delta_series = tested if g.quantity == "delta" else (_combine("delta", cand, base) if base is not None else None)
-    delta = _estimate(delta_series, method, confidence, jack_weights)
+    delta = None if delta_series is None else _estimate(delta_series, method, confidence, jack_weights)
     if tested is None:
         tested_est = Estimate(None, None, 0)
     else:
         undefined = int(np.count_nonzero(tested.reps_undefined))
         tested_est = Estimate(None if tested.point_undefined else tested.point, d.ci, undefined)
-    notes = _notes(g, check, d, support, m.smallest, policy)
+    notes = _notes(g, check, m.dist, d, support, m.smallest, policy)
     if cand.drawn is not None:
         notes.append(f"adaptive: decided after {cand.drawn} of {policy.bootstrap.resamples} resamples "
                      f"(endpoints more than {ADAPTIVE_Z:g} Monte-Carlo SE from the bar)")
@@ -500,7 +500,7 @@ def _gate_result(policy: Policy, g: Expanded, check: Check, m: _Measured, d: Dec
         reason=d.reason, confidence=adjusted_conf,
         message=gate_message(g, d, tested_est, check, _nominal(check, confidence), policy.decision.multiple_testing),
         p_value=d.p_value, needed_n=d.needed_n, notes=tuple(notes),
-        distribution=tuple(float(x) for x in (check.distribution.replicates if check.distribution else ())),
+        distribution=tuple(float(x) for x in (m.dist.replicates if m.dist else ())),
     )
 
 
@@ -509,10 +509,10 @@ def _nominal(check: Check, confidence: float) -> tuple[float, float] | None:
     return d.interval(confidence) if d is not None and d.usable else None
 
 
-def _notes(g: Expanded, check: Check, d: Decision, support: int | None, smallest: int,
+def _notes(g: Expanded, check: Check, dist: Distribution | None, d: Decision, support: int | None, smallest: int,
            policy: Policy) -> list[str]:
+    """``dist``: the check's distribution, a bootstrap one (coverage gates are not noted here)."""
     notes = []
-    dist = check.distribution
     if dist is not None and dist.undefined:
         notes.append(f"undefined in {dist.undefined} of {dist.total} resamples (excluded from the interval)")
     family = METRICS[g.spec.metric].family

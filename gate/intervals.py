@@ -32,8 +32,11 @@ from scipy.special import ndtr, ndtri
 class IntervalSource(Protocol):
     """One-sided endpoints and a p-value for failing a bar, whatever method computes them."""
 
-    estimate: float
-    method: str
+    @property
+    def estimate(self) -> float: ...
+
+    @property
+    def method(self) -> str: ...
 
     @property
     def usable(self) -> bool: ...

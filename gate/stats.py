@@ -51,7 +51,7 @@ It does not grow with B (replicates are kept as one float per resample and quant
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -98,7 +98,7 @@ class StatPlan:
     blocks: list[Block] = field(default_factory=list)
     keys: dict[tuple, int] = field(default_factory=dict)
 
-    def add(self, key: tuple, make: callable[[], Block]) -> int:
+    def add(self, key: tuple, make: Callable[[], Block]) -> int:
         """Register a block once per key; returns its index."""
         if key not in self.keys:
             self.keys[key] = len(self.blocks)
@@ -305,7 +305,7 @@ class Sums(list):
     quantities evaluated on this chunk share intermediate results (e.g. a ranking block's cumulative
     counts); it lives exactly as long as the chunk."""
 
-    def __init__(self, items: list[np.ndarray]) -> None:
+    def __init__(self, items: Sequence[np.ndarray | None]) -> None:     # None: a block not drawn here
         super().__init__(items)
         self.memo: dict = {}
 
@@ -391,7 +391,7 @@ class Bootstrap:
     once (on disjoint resample ranges). ``path`` forces ``"multinomial"`` or ``"index"`` (tests).
     """
 
-    def __init__(self, plan: StatPlan, strata: np.ndarray, resamples: int, seed: int,
+    def __init__(self, plan: StatPlan, strata: np.ndarray, resamples: int, seed: int | np.random.SeedSequence,
                  path: str | None = None, allow_poisson: bool = False) -> None:
         self.plan, self.resamples, self.seed = plan, int(resamples), seed
         n = plan.n_units
@@ -454,23 +454,25 @@ class Bootstrap:
         blocks = self.plan.blocks
         key_of = {idx: key for key, idx in self.plan.keys.items()}
         countable, weighted, generic = [], [], []
+        dense: dict[int, tuple[np.ndarray, int]] = {}    # countable block -> (code, number of codes)
         for k in range(len(blocks)):
-            code = self._codes[k]
-            if code is None:
+            entry = self._codes[k]
+            if entry is None:
                 generic.append(k)
-            elif code[2]:
+            elif entry[2]:
                 countable.append(k)
+                dense[k] = entry[0], entry[1]
             else:
                 weighted.append(k)
         # greedy views: large blocks each get one; a small block joins a large view of the same role
         # if that barely adds codes, else it is merged into a small view (≤ SMALL_VIEW codes).
         views: list[list] = []   # [code, d, [blocks], role]
-        large = sorted((k for k in countable if self._codes[k][1] > SMALL_VIEW), key=lambda k: -self._codes[k][1])
-        small = [k for k in countable if self._codes[k][1] <= SMALL_VIEW]
+        large = sorted((k for k in countable if dense[k][1] > SMALL_VIEW), key=lambda k: -dense[k][1])
+        small = [k for k in countable if dense[k][1] <= SMALL_VIEW]
         for k in large:
-            views.append([self._codes[k][0], self._codes[k][1], [k], _role(key_of[k])])
+            views.append([dense[k][0], dense[k][1], [k], _role(key_of[k])])
         for k in small:
-            code, d, _ = self._codes[k]
+            code, d = dense[k]
             placed = False
             for v in views:
                 if v[1] > SMALL_VIEW and v[3] == _role(key_of[k]):
@@ -505,7 +507,7 @@ class Bootstrap:
         self.views: list[_View] = []
         for i, (code, d, members, _) in enumerate(views):
             single = len(members) == 1
-            maps = []
+            maps: list[tuple] = []
             if single:
                 k = members[0]
                 target, value = _unit_arrays(blocks[k], n)
@@ -514,16 +516,16 @@ class Bootstrap:
                 d = size + 1
                 first = np.full(d, -1, dtype=np.intp)
                 first[code[::-1]] = np.arange(n - 1, -1, -1)
-                v = np.where(first[:size] >= 0, value[np.maximum(first[:size], 0)], 1.0)
-                maps.append((k, None, None if np.all(v == 1.0) else v))
+                vals = np.where(first[:size] >= 0, value[np.maximum(first[:size], 0)], 1.0)
+                maps.append((k, None, None if np.all(vals == 1.0) else vals))
             else:
                 first = np.empty(d, dtype=np.intp)
                 first[code[::-1]] = np.arange(n - 1, -1, -1)
                 for k in members:
                     target, value = _unit_arrays(blocks[k], n)
-                    t, v = target[first], value[first]
+                    t, vals = target[first], value[first]
                     t = np.where(t < 0, blocks[k].size, t).astype(np.intp)
-                    maps.append((k, t, None if np.all(v[t < blocks[k].size] == 1.0) else v))
+                    maps.append((k, t, None if np.all(vals[t < blocks[k].size] == 1.0) else vals))
             table = np.ascontiguousarray(code[order], dtype=np.intp)
             run_starts = None
             if i == 0 and np.all(np.diff(table) >= 0) and np.all(np.bincount(table, minlength=d) > 0):
@@ -539,8 +541,8 @@ class Bootstrap:
         self._generic = [(k, pos_of_unit[blocks[k].unit], blocks[k].target, np.asarray(blocks[k].value, float))
                          for k in generic]
         self._int_blocks = [False] * len(blocks)
-        for v in self.views:
-            for k, _, value in v.maps:
+        for view in self.views:
+            for k, _, value in view.maps:
                 self._int_blocks[k] = value is None
         self._per_resample_extra = 0
 
@@ -558,7 +560,7 @@ class Bootstrap:
         return "Poisson(1) weights" if self.poisson else "index resampling"
 
     def describe(self) -> str:
-        if self.path == "multinomial":
+        if self.cells is not None:      # the multinomial path
             return f"multinomial over {self.cells.multiplicity.size} cells, chunks of {self.chunk}"
         draw = "index draws"
         if self.poisson:
@@ -613,6 +615,7 @@ class Bootstrap:
                 if gather:       # code tables that fit in cache: gather the drawn codes, count them
                     counts = np.bincount(view.table[idx], minlength=view.n_codes)
                 elif view.starts is not None:
+                    assert per_position is not None     # counted whenever the codes are not gathered
                     counts = np.add.reduceat(per_position, view.starts)
                 else:
                     counts = np.bincount(view.table, weights=per_position, minlength=view.n_codes)
@@ -636,6 +639,7 @@ class Bootstrap:
                     counts = np.bincount(pieces.tables[v], weights=w, minlength=view.n_codes + 1)[:view.n_codes]
                 self._view_sums(view, counts, sums, r)
             if pieces.per_example:
+                assert w is not None                # drawn whenever the pieces are single examples
                 self._unit_sums(w[:self.n], sums, r)
         return sums
 
@@ -654,7 +658,10 @@ class Bootstrap:
                 sums[k][r] = np.bincount(target, weights=w, minlength=size + 1)[:size]
 
     def _unit_sums(self, per_position: np.ndarray | None, sums: list[np.ndarray], r: int) -> None:
-        """Resample ``r``'s sums of the weighted and generic blocks from per-position weights."""
+        """Resample ``r``'s sums of the weighted and generic blocks from per-position weights (``None``
+        only when there are none: nothing to add)."""
+        if per_position is None:
+            return
         blocks = self.plan.blocks
         for k, target, value in self._weighted:
             size = blocks[k].size
