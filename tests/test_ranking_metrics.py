@@ -75,9 +75,14 @@ def to_rankings(run: dict, qrels: dict) -> rk.Rankings:
                           {"query_id": list(jq), "item_id": list(ji), "relevance": list(jr)})
 
 
+def ours_all(run: dict, qrels: dict, measures: list[rk.Measure], **options) -> list[dict[str, float]]:
+    """Our per-query values of every measure, {query: value} each (one Rankings, one per_query call)."""
+    results = rk.per_query(to_rankings(run, qrels), measures, rk.RankingOptions(**options))
+    return [dict(zip(r.query_ids.tolist(), r.values.tolist())) for r in results]
+
+
 def ours(run: dict, qrels: dict, measure: rk.Measure, **options) -> dict[str, float]:
-    (result,) = rk.per_query(to_rankings(run, qrels), [measure], rk.RankingOptions(**options))
-    return dict(zip(result.query_ids.tolist(), result.values.tolist()))
+    return ours_all(run, qrels, [measure], **options)[0]
 
 
 def trec_order(docs: dict) -> list[str]:
@@ -85,23 +90,47 @@ def trec_order(docs: dict) -> list[str]:
     return sorted(docs, key=lambda d: (docs[d], d), reverse=True)
 
 
+CUT = {"ap": "map_cut", "ndcg": "ndcg_cut", "precision": "P", "recall": "recall", "hit_rate": "success"}
+WHOLE = {"ap": "map", "ndcg": "ndcg", "precision": "set_P", "recall": "set_recall",
+         "reciprocal_rank": "recip_rank", "r_precision": "Rprec", "hit_rate": "success"}
+NO_CUT = 1_000_000                  # success needs a cutoff: one beyond every list
+
+
+def trec_measure(m: rk.Measure) -> tuple[str, int | None]:
+    """trec_eval's measure family and cutoff for ``m`` (RR@k: recip_rank of the run cut at k)."""
+    if m.name in CUT and (m.k is not None or m.name == "hit_rate"):
+        return CUT[m.name], m.k or NO_CUT
+    return WHOLE[m.name], None
+
+
+def references(pytrec_eval, run: dict, qrels: dict, measures: list[rk.Measure],
+               threshold: int = 1) -> list[dict[str, float]]:
+    """trec_eval's per-query values of every measure (only queries in both run and qrels, as trec_eval):
+    one evaluator per qrels variant (exponential gain: qrels rewritten to 2^rel - 1) and run variant
+    (reciprocal rank at k: the run cut at k in trec_eval's order)."""
+    out: dict[rk.Measure, dict[str, float]] = {}
+    variants: dict[tuple, list[rk.Measure]] = {}
+    for m in measures:
+        variants.setdefault((m.gain, m.k if m.name == "reciprocal_rank" else None), []).append(m)
+    for (gain, rr_cut), group in variants.items():
+        q = qrels if gain == "linear" else {
+            qid: {d: (2 ** r - 1 if r > 0 else r) for d, r in docs.items()} for qid, docs in qrels.items()}
+        r = run if rr_cut is None else {qid: {d: docs[d] for d in trec_order(docs)[:rr_cut]} for qid, docs in run.items()}
+        cutoffs: dict[str, set] = {}
+        for m in group:
+            family, k = trec_measure(m)
+            cutoffs.setdefault(family, set()).add(k)
+        names = {f if None in ks else f"{f}." + ",".join(map(str, sorted(ks))) for f, ks in cutoffs.items()}
+        result = pytrec_eval.RelevanceEvaluator(q, names, relevance_level=threshold).evaluate(r)
+        for m in group:
+            family, k = trec_measure(m)
+            key = family if k is None else f"{family}_{k}"
+            out[m] = {qid: v[key] for qid, v in result.items()}
+    return [out[m] for m in measures]
+
+
 def reference(pytrec_eval, run: dict, qrels: dict, m: rk.Measure, threshold: int = 1) -> dict[str, float]:
-    """trec_eval's per-query value of ``m`` (only queries in both run and qrels, as trec_eval)."""
-    if m.gain == "exponential":
-        qrels = {q: {d: (2 ** r - 1 if r > 0 else r) for d, r in docs.items()} for q, docs in qrels.items()}
-    if m.name == "reciprocal_rank" and m.k is not None:     # trec_eval has no cutoff: truncate the run
-        run = {q: {d: docs[d] for d in trec_order(docs)[:m.k]} for q, docs in run.items()}
-    cut = {"ap": "map_cut", "ndcg": "ndcg_cut", "precision": "P", "recall": "recall", "hit_rate": "success"}
-    whole = {"ap": "map", "ndcg": "ndcg", "precision": "set_P", "recall": "set_recall",
-             "reciprocal_rank": "recip_rank", "r_precision": "Rprec", "hit_rate": "success"}
-    if m.k is not None and m.name in cut:
-        name, key = f"{cut[m.name]}.{m.k}", f"{cut[m.name]}_{m.k}"
-    elif m.name == "hit_rate":
-        name, key = "success.1000000", "success_1000000"
-    else:
-        name = key = whole[m.name]
-    evaluator = pytrec_eval.RelevanceEvaluator(qrels, {name}, relevance_level=threshold)
-    return {q: v[key] for q, v in evaluator.evaluate(run).items()}
+    return references(pytrec_eval, run, qrels, [m], threshold)[0]
 
 
 def all_measures(ks=KS) -> list[rk.Measure]:
@@ -124,46 +153,45 @@ def assert_same(got: dict, want: dict, label: str, tol: float = TOL) -> None:
 @pytest.mark.parametrize("threshold", [1, 2])
 def test_defaults_equal_trec_eval(pytrec_eval, threshold):
     compared = 0
+    measures = all_measures()
     for seed, (run, qrels) in enumerate(CASES):
-        for m in all_measures():
-            want = reference(pytrec_eval, run, qrels, m, threshold)
-            assert_same(ours(run, qrels, m, relevance_threshold=threshold), want, f"case {seed} {m.label}")
+        got = ours_all(run, qrels, measures, relevance_threshold=threshold)
+        for m, g, want in zip(measures, got, references(pytrec_eval, run, qrels, measures, threshold)):
+            assert_same(g, want, f"case {seed} {m.label}")
             compared += len(want)
     assert compared >= 50_000
 
 
 def test_trec_ties_are_bit_identical_for_count_measures(pytrec_eval):
     """AP, P, recall, RR, hit rate and R-precision add the same doubles in trec_eval's order: equal bits."""
+    measures = [m for m in all_measures(ks=(1, 5, 40)) if m.name != "ndcg"]
     for run, qrels in CASES[:40]:
-        for m in all_measures(ks=(1, 5, 40)):
-            if m.name != "ndcg":
-                want = reference(pytrec_eval, run, qrels, m)
-                got = ours(run, qrels, m)
-                assert [got[q] for q in sorted(want)] == [want[q] for q in sorted(want)], m.label
+        for m, got, want in zip(measures, ours_all(run, qrels, measures), references(pytrec_eval, run, qrels, measures)):
+            assert [got[q] for q in sorted(want)] == [want[q] for q in sorted(want)], m.label
 
 
 def test_missing_queries_zero_is_trec_eval_c(pytrec_eval):
     """trec_eval -c scores judged queries the run did not answer 0; pytrec_eval has no -c, so its values
     are completed with zeros for those queries."""
     compared = 0
+    measures = all_measures(ks=(1, 5))
     for seed, (run, qrels) in enumerate(CASES):
-        missing = set(qrels) - set(run)
-        for m in all_measures(ks=(1, 5)):
-            want = reference(pytrec_eval, run, qrels, m) | {q: 0.0 for q in missing}
-            assert_same(ours(run, qrels, m, missing_queries="zero"), want, f"case {seed} {m.label}")
-            compared += len(want)
+        missing = {q: 0.0 for q in set(qrels) - set(run)}
+        got = ours_all(run, qrels, measures, missing_queries="zero")
+        for m, g, want in zip(measures, got, references(pytrec_eval, run, qrels, measures)):
+            assert_same(g, want | missing, f"case {seed} {m.label}")
+            compared += len(want | missing)
     assert compared >= 30_000
 
 
 def test_empty_queries_skip_and_error(pytrec_eval):
     compared = 0
+    measures = all_measures(ks=(3,))
     for seed, (run, qrels) in enumerate(CASES):
-        for m in all_measures(ks=(3,)):
-            want = reference(pytrec_eval, run, qrels, m)
-            has_target = {q for q, docs in qrels.items()
-                          if any(r >= 1 for r in docs.values())}          # R > 0 (and a positive gain)
-            assert_same(ours(run, qrels, m, empty_queries="skip"),
-                        {q: v for q, v in want.items() if q in has_target}, f"case {seed} {m.label}")
+        has_target = {q for q, docs in qrels.items() if any(r >= 1 for r in docs.values())}  # R > 0, a gain > 0
+        got = ours_all(run, qrels, measures, empty_queries="skip")
+        for m, g, want in zip(measures, got, references(pytrec_eval, run, qrels, measures)):
+            assert_same(g, {q: v for q, v in want.items() if q in has_target}, f"case {seed} {m.label}")
             if set(want) - has_target:
                 with pytest.raises(InputError, match="judged queries have no"):
                     ours(run, qrels, m, empty_queries="error")
@@ -225,11 +253,12 @@ def test_average_ties_equal_the_mean_over_tie_orders(pytrec_eval):
                     expanded_qrels[key] = qrels[q]
         for q in set(qrels) - set(run):
             expanded_qrels[q] = qrels[q]
-        for m in all_measures(ks=(1, 2, 3)):
-            per_order = reference(pytrec_eval, expanded_run, expanded_qrels, m)
+        measures = all_measures(ks=(1, 2, 3))
+        got = ours_all(run, qrels, measures, ties="average")
+        for m, g, per_order in zip(measures, got, references(pytrec_eval, expanded_run, expanded_qrels, measures)):
             want = {q: float(np.mean([v for key, v in per_order.items() if of[key] == q]))
                     for q in {of[key] for key in per_order}}
-            assert_same(ours(run, qrels, m, ties="average"), want, f"case {seed} {m.label}", tol=1e-10)
+            assert_same(g, want, f"case {seed} {m.label}", tol=1e-10)
             compared += len(want)
     assert compared >= 8_000
 
@@ -285,8 +314,7 @@ def test_trec_files_equal_tables_and_trec_eval(pytrec_eval, tmp_path):
         run_path, qrels_path = write_trec(tmp_path, run, qrels, rng)
         from_files = rk.from_trec(run_path, qrels_path)
         measures = all_measures(ks=(1, 5))
-        for m, got in zip(measures, rk.per_query(from_files, measures)):
-            want = reference(pytrec_eval, run, qrels, m)
+        for m, got, want in zip(measures, rk.per_query(from_files, measures), references(pytrec_eval, run, qrels, measures)):
             assert_same(dict(zip(got.query_ids.tolist(), got.values.tolist())), want, f"case {seed} {m.label}")
             compared += len(want)
     assert compared >= 5_000
@@ -320,9 +348,10 @@ def test_integer_ids_rank_ties_by_their_text():
 def test_key_collisions_fall_back_to_exact_matching(monkeypatch, pytrec_eval):
     """Every text id hashed to the same key: the join notices and matches on the ids themselves."""
     monkeypatch.setattr(runs, "item_keys", lambda ids: np.zeros(len(ids), np.uint64))
+    measures = all_measures(ks=(3,))
     for seed, (run, qrels) in enumerate(CASES[:20]):
-        for m in all_measures(ks=(3,)):
-            assert_same(ours(run, qrels, m), reference(pytrec_eval, run, qrels, m), f"case {seed} {m.label}")
+        for m, got, want in zip(measures, ours_all(run, qrels, measures), references(pytrec_eval, run, qrels, measures)):
+            assert_same(got, want, f"case {seed} {m.label}")
     with pytest.raises(InputError, match="lists item 'a' twice"):
         rk.from_tables({"query_id": ["q", "q"], "item_id": ["a", "a"], "score": [1.0, 2.0]}, JUDGED)
 
