@@ -5,8 +5,13 @@ need it skip when it is not installed. Random cases (seeded) mix: heavy ties (in
 relevance 0..3 with negative judgements, unjudged retrieved items, judged items never retrieved, queries
 with no relevant item, judged queries missing from the run, run-only queries, one-item queries, item ids
 whose text order differs from their numeric order (``d9`` > ``d10``), and cutoffs from 1 to more than the
-list length. ``ties: average`` is checked against the mean of trec_eval's values over every order of the
-tied items, and its nDCG against ``sklearn.metrics.ndcg_score``.
+list length; half of them hand the rows over shuffled. Compared, per query: 160 random runs (10 queries
+each) x 46 measures x relevance thresholds 1 and 2 (about 117,000 values), the same runs with
+``missing_queries: zero`` against trec_eval -c (about 31,000) and with ``empty_queries: skip|error``,
+30 of them written as TREC files. ``ties: average`` is checked against the mean of trec_eval's values
+over every order of the tied items (60 runs, about 8,000 values), and its nDCG against
+``sklearn.metrics.ndcg_score`` (150 dense cases, about 5,600 values). Values match to 1e-12 (ties:
+trec AP, P, recall, RR, hit rate and R-precision bit for bit; average ties to 1e-10).
 """
 
 from __future__ import annotations
@@ -409,6 +414,7 @@ QRELS_OK = "q1 0 d1 1\n"
     ("# c\n" + RUN_OK + "q1 Q0 d1 2 0.4 tag\n", QRELS_OK, ("run", "line 3"), "lists item 'd1' twice (also at line 2)"),
     (RUN_OK, QRELS_OK + "\nq1 0 d1 0\n", ("qrels", "line 3"), "lists item 'd1' twice (also at line 1)"),
     (RUN_OK + "q1 Q0 d\x002 2 0.4 tag\n", QRELS_OK, ("run", "line 2"), "NUL byte"),
+    (RUN_OK + "q1 Q0 " + "d" * 5000 + " 2 0.4 tag\n", QRELS_OK, ("run", "line 2"), "docid is longer than 4096 bytes"),
 ])
 def test_trec_parse_errors(tmp_path, run_text, qrels_text, where, problem):
     paths = {"run": tmp_path / "run.txt", "qrels": tmp_path / "qrels.txt"}
@@ -419,6 +425,18 @@ def test_trec_parse_errors(tmp_path, run_text, qrels_text, where, problem):
     message = info.value.message
     assert message.startswith(f"{paths[where[0]]}: {where[1]}: ") and problem in message, message
     assert info.value.fix and "\n" not in message
+
+
+def test_trec_crlf_tabs_and_comments(tmp_path):
+    run, qrels = tmp_path / "run", tmp_path / "qrels"
+    run.write_bytes(b"# run\r\nq1\tQ0\td1\t1\t0.5\ttag\r\n   \r\n  q1 Q0 d2 2 0.25 tag  \r\n#q1 Q0 d3 3 9 tag\r\n")
+    qrels.write_bytes(b"q1 0 d2 1\r\nq1 0 d9 -1")                       # no final newline
+    r = rk.from_trec(run, qrels)
+    assert r.item_ids.tolist() == ["d1", "d2"] and r.scores.tolist() == [0.5, 0.25]
+    assert np.array_equal(r.relevance, [np.nan, 1.0], equal_nan=True)
+    assert r.judged_relevance.tolist() == [1.0, -1.0]
+    (ap,) = rk.per_query(r, [rk.Measure("ap")])
+    assert ap.values.tolist() == [0.5]
 
 
 def test_trec_not_utf8(tmp_path):

@@ -18,7 +18,8 @@ MAX_EXACT_LENGTHS = 64      # up to this many distinct lengths: one matrix per l
 
 
 def offsets_from_codes(codes: np.ndarray, n_segments: int) -> np.ndarray:
-    """Segment offsets for rows whose segment codes are sorted (``codes[i]`` in ``0..n_segments-1``)."""
+    """Segment offsets from each row's segment code (``0..n_segments-1``): where each segment's rows
+    start once the rows are grouped by code (the rows themselves need not be sorted yet)."""
     counts = np.bincount(codes, minlength=n_segments)
     return np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
 

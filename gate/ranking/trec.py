@@ -31,7 +31,8 @@ from gate.ranking.runs import Rankings, from_arrays
 
 RUN_FIELDS = ("query", "Q0", "docid", "rank", "score", "tag")
 QRELS_FIELDS = ("query", "0", "docid", "relevance")
-BLOCK_ROWS = 1 << 18            # rows per block when copying a field out of the file
+BLOCK_CELLS = 1 << 22           # bytes copied per block when taking a field out of the file
+MAX_FIELD_BYTES = 4096          # a longer field is an input error, not a 4 GB array
 
 _WHITESPACE = np.zeros(256, bool)
 _WHITESPACE[list(b" \t\n\r\v\f")] = True
@@ -107,15 +108,19 @@ class _Fields:
 
     def raw(self, field: int) -> np.ndarray:
         """Field ``field`` of every row as bytes (``S``), copied out in blocks of rows."""
-        s, e = self.starts[:, field], self.ends[:, field]
-        width = int((e - s).max(initial=1))
+        s, lengths = self.starts[:, field], self.ends[:, field] - self.starts[:, field]
+        width = int(lengths.max(initial=1))
+        if width > MAX_FIELD_BYTES:
+            row = int(np.argmax(lengths > MAX_FIELD_BYTES))
+            raise InputError(f"{self.names[field]} is longer than {MAX_FIELD_BYTES} bytes", source=self.origin.source,
+                             where=self.origin.where(row), fix="check that the file is a TREC run or qrels file")
         out = np.empty(len(s), dtype=f"S{width}")
         col = np.arange(width)
-        for lo in range(0, len(s), BLOCK_ROWS):
-            bs, length = s[lo:lo + BLOCK_ROWS], (e - s)[lo:lo + BLOCK_ROWS]
-            idx = np.minimum(bs[:, None] + col, len(self.buf) - 1)
-            cells = np.where(col < length[:, None], self.buf[idx], 0).astype(np.uint8)
-            out[lo:lo + BLOCK_ROWS] = cells.view(f"S{width}").ravel()
+        step = max(1, BLOCK_CELLS // width)
+        for lo in range(0, len(s), step):
+            idx = np.minimum(s[lo:lo + step, None] + col, len(self.buf) - 1)
+            cells = np.where(col < lengths[lo:lo + step, None], self.buf[idx], 0).astype(np.uint8)
+            out[lo:lo + step] = cells.view(f"S{width}").ravel()
         return out
 
     def text(self, field: int) -> np.ndarray:
