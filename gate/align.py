@@ -31,6 +31,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -70,6 +71,10 @@ class Side:
     n_labeled: int
     all_ids: np.ndarray | None = None   # ids of every row, labeled or not (for pairing)
     memo: dict = field(default_factory=dict, repr=False, compare=False)   # derived arrays (class_groups)
+    # the id column as pyarrow read it (a pyarrow array; all rows, file order), for the sort join in _pairing
+    arrow_ids: Any = field(default=None, repr=False, compare=False)
+    # the baseline position of each candidate row, when _pairing joined every row (for _reorder_like)
+    all_rows_join: np.ndarray | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -269,8 +274,7 @@ def _side(role: str, policy: Policy, t: Table, classes: tuple[str, ...], needs_s
                         rows=t.n_rows, labeled_rows=int(rows.size))
     side = Side(role, artifact, ids[rows], y, pred, scores, weight, slice_values, t.n_rows, int(rows.size),
                 ids if need_ids else None)
-    if arrow_ids is not None:
-        side._arrow_ids = arrow_ids     # for the sort join in _pairing (all rows, file order)
+    side.arrow_ids = arrow_ids
     return side
 
 
@@ -488,16 +492,18 @@ FAST_JOIN_MIN_ROWS = 10_000
 def _pairing(mode: str, ct: Table, bt: Table, cand: Side, base: Side) -> str:
     if mode == "independent":
         return "independent"
-    if min(cand.all_ids.size, base.all_ids.size) >= FAST_JOIN_MIN_ROWS:
+    c_all, b_all = cand.all_ids, base.all_ids
+    assert c_all is not None and b_all is not None      # with a baseline, both sides keep every row's id
+    if min(c_all.size, b_all.size) >= FAST_JOIN_MIN_ROWS:
         # ids are distinct within each file (checked), so the sets are equal iff every candidate id
         # is found and the counts match; anything else goes through the sets below for the message
         order = _sorted_join(cand, base)
         if order is None:
-            order = _fast_order(cand.all_ids, base.all_ids)
-        if order is not None and cand.all_ids.size == base.all_ids.size and np.all(order >= 0):
-            cand._all_rows_join = order     # reused by _reorder_like when every row is labeled
+            order = _fast_order(c_all, b_all)
+        if order is not None and c_all.size == b_all.size and np.all(order >= 0):
+            cand.all_rows_join = order     # reused by _reorder_like when every row is labeled
             return "paired"
-    c_ids, b_ids = set(cand.all_ids), set(base.all_ids)
+    c_ids, b_ids = set(c_all), set(b_all)
     shared = len(c_ids & b_ids)
     if c_ids == b_ids:
         return "paired"
@@ -516,8 +522,9 @@ def _pairing(mode: str, ct: Table, bt: Table, cand: Side, base: Side) -> str:
 def _reorder_like(cand: Side, base: Side, ct: Table, bt: Table, classes: tuple[str, ...] = ()) -> Side:
     """Put the baseline's labeled rows in the candidate's order; the candidate's labels are the truth."""
     order = None
+    assert cand.all_ids is not None and base.all_ids is not None      # paired: every row's id is kept
     if cand.ids.size == cand.all_ids.size and base.ids.size == base.all_ids.size:
-        order = getattr(cand, "_all_rows_join", None)   # every row labeled: labeled ids = all ids
+        order = cand.all_rows_join   # every row labeled: labeled ids = all ids
     if order is None and cand.ids.size >= FAST_JOIN_MIN_ROWS:
         order = _fast_order(cand.ids, base.ids)
     if order is None or np.any(order < 0) or base.ids.size != cand.ids.size:
@@ -639,7 +646,7 @@ def _fast_ids(t: Table, col: str) -> np.ndarray | None:
 def _sorted_join(cand: Side, base: Side) -> np.ndarray | None:
     """For two id columns read by pyarrow (distinct ids, checked): the baseline position of every
     candidate row when both hold the same id set, by sorting both; None otherwise."""
-    ca, ba = getattr(cand, "_arrow_ids", None), getattr(base, "_arrow_ids", None)
+    ca, ba = cand.arrow_ids, base.arrow_ids
     if ca is None or ba is None or len(ca) != len(ba):
         return None
     import pyarrow.compute as pc

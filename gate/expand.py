@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gate.align import EvalSet
-from gate.errors import InputError
+from gate.errors import InputError, PolicyError
 from gate.metrics.catalog import METRICS
 from gate.metrics.plan import Target
 from gate.policy import GateSpec, Policy
@@ -81,6 +81,8 @@ def _expanded(policy: Policy, es: EvalSet, spec: GateSpec, class_index: int | No
     class_name = None if class_index is None else es.classes[class_index]
     quals, label = [], spec.name or spec.metric
     if spec.metric == "confusion":
+        if predicted_index is None:     # load_policy requires it; a Policy built in Python may lack it
+            raise PolicyError("metric 'confusion' needs 'predicted'", source=policy.path, where=spec.path)
         label = f"confusion '{class_name}' predicted as '{es.classes[predicted_index]}'"
         quals.append(f"class={class_name}")
         quals.append(f"predicted={es.classes[predicted_index]}")
@@ -103,7 +105,8 @@ def _expanded(policy: Policy, es: EvalSet, spec: GateSpec, class_index: int | No
     gate_id = (spec.name or spec.metric) + (f"[{','.join(quals)}]" if quals else "")
     quantity, op, threshold = bar_rule(spec)
     return Expanded(spec, target, gate_id, label, class_name,
-                    None if spec.slice is None else {spec.slice: slice_value}, quantity, op, threshold)
+                    None if spec.slice is None or slice_value is None else {spec.slice: slice_value},
+                    quantity, op, threshold)
 
 
 def bar_rule(spec: GateSpec) -> tuple[str, str, float]:

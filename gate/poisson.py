@@ -54,7 +54,8 @@ MAX_SIZE = 32       # a cell of identical examples is drawn in pieces of at most
 def _tables(size: int) -> tuple[np.ndarray, np.ndarray]:
     """For Poisson(``size``): (lookup table from a 16-bit uniform to the weight, 255 = ambiguous; the
     48-bit CDF thresholds, k = 0 .. until the terms are below 1e-19, so the tail is below 1e-17)."""
-    pmf, k = [], 0
+    pmf: list[float] = []
+    k = 0
     while k <= size or pmf[-1] > 1e-19:      # past the mode the terms fall faster than geometrically
         pmf.append(math.exp(-size + k * math.log(size) - math.lgamma(k + 1)))
         k += 1

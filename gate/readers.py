@@ -216,7 +216,7 @@ class LazyColumn(Sequence):
             self._values = self._build()
         return self._values
 
-    def __getitem__(self, i):  # type: ignore[override]
+    def __getitem__(self, i):
         return self._list()[i]
 
     def __iter__(self) -> Iterator[Any]:

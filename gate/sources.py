@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol, TypeGuard
 
 from gate.errors import InputError
 from gate.readers import Table
@@ -43,9 +43,9 @@ def table_from_memory(source: object, name: str) -> Table:
 
 def _columns(source: object, name: str) -> dict[str, list[Any]]:
     if _is_arrow_table(source):
-        return {str(k): list(v) for k, v in source.to_pydict().items()}  # type: ignore[attr-defined]
+        return {str(k): list(v) for k, v in source.to_pydict().items()}
     if _is_dataframe(source):
-        return {str(k): _values(source[k], name, str(k)) for k in source.columns}  # type: ignore[attr-defined]
+        return {str(k): _values(source[k], name, str(k)) for k in source.columns}
     assert isinstance(source, Mapping)
     return {str(k): _values(v, name, str(k)) for k, v in source.items()}
 
@@ -76,9 +76,24 @@ def _digest(columns: Mapping[str, list[Any]]) -> str:
     return h.hexdigest()
 
 
-def _is_dataframe(x: object) -> bool:
+class _DataFrame(Protocol):
+    """What is read of a pandas-like DataFrame (recognised by its ``columns`` and ``iloc``)."""
+
+    @property
+    def columns(self) -> Any: ...
+
+    def __getitem__(self, key: Any) -> Any: ...
+
+
+class _ArrowTable(Protocol):
+    """What is read of a pyarrow Table (recognised by its ``column_names`` and ``to_pydict``)."""
+
+    def to_pydict(self) -> dict[Any, Any]: ...
+
+
+def _is_dataframe(x: object) -> TypeGuard[_DataFrame]:
     return hasattr(x, "columns") and hasattr(x, "iloc")
 
 
-def _is_arrow_table(x: object) -> bool:
+def _is_arrow_table(x: object) -> TypeGuard[_ArrowTable]:
     return hasattr(x, "column_names") and hasattr(x, "to_pydict")

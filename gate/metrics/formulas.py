@@ -80,7 +80,7 @@ def averaged(name: str, cm: np.ndarray, average: str, beta: float = 1.0) -> Resu
         return value[:, 1], undefined[:, 1]
     value, undefined = per_class(name, cm, beta)
     if average == "macro":
-        return value.mean(axis=1), undefined.all(axis=1)
+        return value.mean(axis=1), undefined.all(axis=1)  # type: ignore[return-value]  # numpy stubs: all(axis=1) of 2-D is an array
     support = cm.sum(axis=2)
     total = support.sum(axis=1)
     w_value, w_undefined = _ratio((value * support).sum(axis=1), total)

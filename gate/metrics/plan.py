@@ -148,10 +148,13 @@ class QuantityBuilder:
         if name == "prevalence":
             return lambda acc: f._ratio(cm_of(acc).sum(axis=2)[:, t.class_index], cm_of(acc).sum(axis=(1, 2)))
         if name == "confusion":
-            return lambda acc: f.confusion_cell(cm_of(acc), t.class_index, t.predicted_index, p["normalize"])
+            true_idx, pred_idx = t.class_index, t.predicted_index
+            assert true_idx is not None and pred_idx is not None     # expand: a confusion gate names both
+            return lambda acc: f.confusion_cell(cm_of(acc), true_idx, pred_idx, p["normalize"])
         beta = float(p.get("beta", 1.0))
-        if t.average is not None:
-            return lambda acc: f.averaged(name, cm_of(acc), t.average, beta)
+        average = t.average
+        if average is not None:
+            return lambda acc: f.averaged(name, cm_of(acc), average, beta)
 
         def one_class(acc: list[np.ndarray]) -> f.Result:
             value, undefined = f.per_class(name, cm_of(acc), beta)
@@ -163,10 +166,10 @@ class QuantityBuilder:
         fast = t.metric if t.metric in FAST_RANKING else None
         if t.average == "micro":
             return _ranked(self.rank_micro_block(role, t), metric, fast)
-        classes = [t.class_index] if t.average is None else list(range(self.k))
-        blocks = [self.rank_block(role, t, c) for c in classes]
         if t.average is None:
-            return _ranked(blocks[0], metric, fast)
+            assert t.class_index is not None        # expand: a per-class gate without average has its class
+            return _ranked(self.rank_block(role, t, t.class_index), metric, fast)
+        blocks = [self.rank_block(role, t, c) for c in range(self.k)]
         per_class = [_ranked(i, metric, fast) for i in blocks]
 
         def averaged(acc: list[np.ndarray]) -> f.Result:
@@ -174,7 +177,7 @@ class QuantityBuilder:
             values = np.column_stack([v for v, _ in parts])
             undefined = np.column_stack([u for _, u in parts]).any(axis=1)
             if t.average == "macro":
-                return values.mean(axis=1), undefined
+                return values.mean(axis=1), undefined  # type: ignore[return-value]  # numpy stubs: any(axis=1) of 2-D is an array
             support = np.column_stack([positives(acc[i]).sum(axis=1) for i in blocks])
             value, no_support = f._ratio((values * support).sum(axis=1), support.sum(axis=1))
             return value, undefined | no_support
