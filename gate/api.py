@@ -96,7 +96,7 @@ def check_arrays(policy: PathLike | Mapping[str, Any] | Sequence[Mapping[str, An
 def _with_overrides(policy: Policy, seed: int | None, n_resamples: int | None,
                     confidence_level: float | None) -> Policy:
     """The policy with ``bootstrap`` fields replaced, validated by the same schema as the YAML."""
-    changes = {k: v for k, v in (("seed", seed), ("resamples", n_resamples), ("confidence", confidence_level))
+    changes: dict[str, Any] = {k: v for k, v in (("seed", seed), ("resamples", n_resamples), ("confidence", confidence_level))
                if v is not None}
     if not changes:
         return policy
@@ -139,8 +139,9 @@ def _labels(labels: Sequence[Any] | None, *columns: Any) -> list[Any]:
 
 
 def _arrays_policy(policy: Any, labels: list[Any], pos_label: Any) -> Policy:
-    gates = [policy] if isinstance(policy, Mapping) and any(b in policy for b in BARS) else policy
-    if isinstance(policy, (Policy, str, os.PathLike)) or (isinstance(policy, Mapping) and gates is policy):
+    one_gate = isinstance(policy, Mapping) and any(b in policy for b in BARS)
+    gates = [policy] if one_gate else policy
+    if isinstance(policy, (Policy, str, os.PathLike)) or (isinstance(policy, Mapping) and not one_gate):
         return load_policy(policy)
     task = "binary" if len(labels) <= 2 else "multiclass"
     doc: dict[str, Any] = {"version": 1, "name": ARRAYS_POLICY_NAME, "task": task,

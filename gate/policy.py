@@ -17,6 +17,7 @@ import difflib
 import hashlib
 import json
 import math
+import os
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -128,7 +129,7 @@ class Policy:
         return any(g.comparative for g in self.gates)
 
 
-def load_policy(path: str | Path) -> Policy:
+def load_policy(path: str | os.PathLike[str]) -> Policy:
     """Read, validate and type a policy file. Raises PolicyError with a one-line cause."""
     path = Path(path)
     source = str(path)

@@ -75,7 +75,7 @@ class Table:
         return Table(self.source, self.format, columns, len(picked), self.sha256, lines, self.types)
 
 
-def read_table(path: str | Path) -> Table:
+def read_table(path: str | os.PathLike[str]) -> Table:
     """Read one artifact. Raises InputError for anything unreadable, malformed or over the limits."""
     path = Path(path)
     source = str(path)

@@ -148,7 +148,7 @@ def action_argv(environ: Mapping[str, str], args: Sequence[str] = ()) -> list[st
     inputs, passthrough = resolve_inputs(environ, args)
     workspace = environ.get("GITHUB_WORKSPACE") or None
 
-    paths = {n: resolve_path(inputs[n], workspace) for n in PATH_INPUTS if inputs[n]}
+    paths = {n: resolve_path(path, workspace) for n in PATH_INPUTS if (path := inputs[n])}
 
     comment = (inputs["comment"] or "auto").strip()
     comment = COMMENT_ALIASES.get(comment.lower(), comment.lower())

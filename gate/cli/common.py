@@ -12,7 +12,8 @@ from gate.publish import files
 from gate.publish.dispatch import publish
 from gate.publish.publication import Publication
 from gate.publish.workflow_commands import Commands
-from gate.render import annotations, markdown
+from gate.render import annotations as annotation_lines  # not "annotations": the __future__ name
+from gate.render import markdown
 from gate.render import text as T
 from gate.report import Report
 
@@ -46,7 +47,7 @@ def publication_for(report: Report, comment_key: str | None, report_json: str | 
     return Publication(
         comment_body=body, summary_body=body, marker_key=comment_key or report.policy_name,
         verdict=report.verdict, exit_code=report.exit_code, failed_count=failed,
-        report_json_path=report_json, annotations=annotations.render(report),
+        report_json_path=report_json, annotations=annotation_lines.render(report),
         status_description=f"{report.verdict}: {T.counts_text(report)}",
     )
 

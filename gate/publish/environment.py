@@ -47,6 +47,11 @@ def _int(value: Any) -> int | None:
     return None
 
 
+def _object(value: Any) -> dict[str, Any]:
+    """A JSON object of the event payload, or {} for anything else (absent, null, another type)."""
+    return value if isinstance(value, dict) else {}
+
+
 def stamp_key(stamp: str) -> tuple[int, ...]:
     """Order of run stamps: the integers in the stamp, compared as a tuple ("123.2" < "124.1")."""
     return tuple(int(n) for n in re.findall(r"\d+", stamp))
@@ -138,7 +143,7 @@ def github_context(environ: Mapping[str, str], api_url: str | None = None) -> Gi
     if event_name in PR_EVENTS or (pr is not None and event_name == ""):
         if pr is not None:
             ctx.pr_number = _int(pr.get("number")) or _int(event.get("number"))
-            head = pr.get("head") if isinstance(pr.get("head"), dict) else {}
+            head = _object(pr.get("head"))
             ctx.head_sha = head.get("sha") if isinstance(head.get("sha"), str) else github_sha
             head_repo = head.get("repo")
             if head_repo is None:
@@ -150,12 +155,12 @@ def github_context(environ: Mapping[str, str], api_url: str | None = None) -> Gi
             ctx.pr_number = _int(event.get("number"))
             ctx.head_sha = github_sha
     elif event_name == "issue_comment":
-        issue = event.get("issue") if isinstance(event.get("issue"), dict) else {}
+        issue = _object(event.get("issue"))
         if issue.get("pull_request"):
             ctx.pr_number = _int(issue.get("number"))
         ctx.head_sha = None  # the payload has no head SHA; GITHUB_SHA is the default branch
     elif event_name == "workflow_run":
-        run = event.get("workflow_run") if isinstance(event.get("workflow_run"), dict) else {}
+        run = _object(event.get("workflow_run"))
         ctx.head_sha = run.get("head_sha") if isinstance(run.get("head_sha"), str) else None
         head_repo = run.get("head_repository")
         if head_repo is None or (isinstance(head_repo, dict)

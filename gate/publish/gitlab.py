@@ -71,11 +71,11 @@ class GitLabPublisher:
 
     def list_notes(self, iid: int) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
-        params: dict[str, Any] | None = {"sort": "asc", "order_by": "created_at", "per_page": 100}
-        url: str | None = self.notes_path(iid)
-        base_params = dict(params)
+        base_params: dict[str, Any] = {"sort": "asc", "order_by": "created_at", "per_page": 100}
+        params: dict[str, Any] | None = dict(base_params)
+        url = self.notes_path(iid)
         for _ in range(10_000):
-            resp = self.client.request("GET", url, params=params)  # type: ignore[arg-type]
+            resp = self.client.request("GET", url, params=params)
             data = resp.json()
             if isinstance(data, list):
                 out.extend(n for n in data if isinstance(n, dict))
