@@ -393,7 +393,7 @@ def parse_number(v: object) -> float:
     if isinstance(v, bool) or v is None:
         raise ValueError(v)
     try:
-        return float(v)  # type: ignore[arg-type]
+        return float(v)  # type: ignore[arg-type]  # any cell: what float() refuses raises TypeError, below
     except OverflowError:
         return math.inf
     except TypeError:

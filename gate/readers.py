@@ -452,7 +452,12 @@ def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict:
     obj = dict(pairs)
     if len(obj) != len(pairs):
         seen: set[str] = set()
-        key = next(k for k, _ in pairs if k in seen or seen.add(k))   # type: ignore[func-returns-value]
+        key = ""
+        for k, _ in pairs:          # the first key seen twice
+            if k in seen:
+                key = k
+                break
+            seen.add(k)
         raise _LineProblem(f", key '{clip(key)}' appears twice in one object",
                            "give every key once; JSON readers disagree on which value wins")
     return obj

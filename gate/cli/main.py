@@ -12,6 +12,7 @@ import argparse
 import sys
 import traceback
 from collections.abc import Sequence
+from typing import NoReturn
 
 from gate import __version__
 from gate.cli import check, paths, publish, validate
@@ -24,7 +25,7 @@ SUBCOMMANDS = {"check": check, "validate": validate, "publish": publish}
 class _Parser(argparse.ArgumentParser):
     """argparse that reports usage errors as one line with exit code 2 (no usage dump)."""
 
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         """argparse quotes the offending arguments: the line is made safe like any GateError's
         (one line, invisible characters escaped, clipped)."""
         command = f"model-gate {self.prog.split()[-1]}" if " " in self.prog else "model-gate"

@@ -203,8 +203,9 @@ class GitLabContext:
 def gitlab_context(environ: Mapping[str, str], api_url: str | None = None) -> GitLabContext:
     problems: list[str] = []
     base = api_url or _get(environ, "CI_API_V4_URL")
-    if not base and _get(environ, "CI_SERVER_URL"):
-        base = _get(environ, "CI_SERVER_URL").rstrip("/") + "/api/v4"  # type: ignore[union-attr]
+    server = _get(environ, "CI_SERVER_URL")
+    if not base and server:
+        base = server.rstrip("/") + "/api/v4"
     project = _get(environ, "CI_MERGE_REQUEST_PROJECT_ID")
     iid = _int(_get(environ, "CI_MERGE_REQUEST_IID"))
     if iid is None:

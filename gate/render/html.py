@@ -153,7 +153,7 @@ def per_class_table(report: Report) -> str:
         for k in keys:
             c = r.candidate.get(k)
             b = None if r.baseline is None else r.baseline.get(k)
-            d = c - b if T.is_number(c) and T.is_number(b) else None  # type: ignore[operator]
+            d = c - b if T.is_number(c) and T.is_number(b) else None
             cells += [T.fmt(c), T.fmt(b), T.fmt_signed(d)]
         rows.append(cells)
     return "<h2>Per-class metrics</h2>\n" + _table(header, rows, [False] + [True] * (len(header) - 1))

@@ -199,7 +199,7 @@ def per_class_section(rows: Sequence[ClassRow]) -> str | None:
             c = r.candidate.get(k)
             if has_base:
                 b = None if r.baseline is None else r.baseline.get(k)
-                d = c - b if T.is_number(c) and T.is_number(b) else None  # type: ignore[operator]
+                d = c - b if T.is_number(c) and T.is_number(b) else None
                 cells += [T.fmt(c), T.fmt(b), T.fmt_signed(d)]
             else:
                 cells.append(T.fmt(c))
@@ -347,6 +347,11 @@ class _Section:
     text: str
 
 
+def _present(sections: dict[str, str | None], order: Sequence[str]) -> list[_Section]:
+    """The non-empty sections, in ``order``."""
+    return [_Section(n, text) for n in order if (text := sections[n])]
+
+
 def _assemble(head: list[str], table_head: list[str], rows: list[str], omitted_rows: str,
               sections: list[_Section], note: str, marker: str) -> str:
     parts = ["\n".join(head)]
@@ -388,7 +393,7 @@ def render(report: Report, *, chart: str = "mermaid", max_chars: int = MAX_CHARS
         "reproducibility": repro_section(report),
     }
     order = ("per_class", "confusion", "curves", "data", "reproducibility")  # display order
-    kept = [_Section(n, sections[n]) for n in order if sections[n]]  # type: ignore[arg-type]
+    kept = _present(sections, order)
 
     out = _assemble(head, table_head, rows, "", kept, "", marker)
     if len(out) <= max_chars:
@@ -408,7 +413,7 @@ def render(report: Report, *, chart: str = "mermaid", max_chars: int = MAX_CHARS
     # is worst first, so passing gates go first). Rows being cut anyway, keep the small, important
     # sections (reproducibility, then data) as long as every non-passing gate row still fits.
     must_show = sum(1 for g in gates if g.status != "pass")
-    full = {s.name: s for s in (_Section(n, sections[n]) for n in order if sections[n])}  # type: ignore[arg-type]
+    full = {s.name: s for s in _present(sections, order)}
     best = None
     for keep in (("data", "reproducibility"), ("reproducibility",), ()):
         kept = [full[n] for n in order if n in keep and n in full]

@@ -13,7 +13,7 @@ import math
 import re
 import shlex
 from collections.abc import Iterable, Sequence
-from typing import NamedTuple
+from typing import NamedTuple, TypeGuard
 
 from gate.report import Estimate, GateResult, Report
 
@@ -52,7 +52,7 @@ class Segment(NamedTuple):
         return self.kind != "text"
 
 
-def is_number(x: float | None) -> bool:
+def is_number(x: float | None) -> TypeGuard[float]:
     return x is not None and isinstance(x, (int, float)) and math.isfinite(x)
 
 
@@ -105,7 +105,7 @@ def fmt_count(c: float | None) -> str:
 
 
 def fmt_pct(x: float | None, digits: int = 1) -> str:
-    return DASH if not is_number(x) else f"{100.0 * x:.{digits}f}%"  # type: ignore[operator]
+    return DASH if not is_number(x) else f"{100.0 * x:.{digits}f}%"
 
 
 # ---------------------------------------------------------------------------------------------------
