@@ -25,7 +25,7 @@ from gate.messages import gate_message
 from gate.metrics.catalog import METRICS
 from gate.metrics.plan import QuantityBuilder, warm_class_groups
 from gate.policy import Policy
-from gate.report import Bar, Estimate, GateResult, Report, Reproducibility
+from gate.report import Bar, Estimate, GateResult, Report, Reproducibility, gate_counts, verdict_of
 from gate.stats import StatPlan, compress, default_threads, parallel_map
 
 SMALL_SUPPORT = 100          # warn below this many examples on the smaller side of the gated class
@@ -69,16 +69,12 @@ def evaluate(policy: Policy, es: EvalSet, *, seed: int | None = None, command: S
             quantities[(g.id, "baseline")] = builder.quantity("baseline", g.target)
     series, resampling = _run_bootstrap(policy, es, plan, quantities, seed, n_units, bootstrapped, gates)
     results = _decide(policy, es, gates, series)
-    blocking_fail = any(r.blocking and r.status == "fail" for r in results)
-    blocking_inconclusive = any(r.blocking and r.status == "inconclusive" for r in results)
-    verdict = "fail" if blocking_fail or (blocking_inconclusive and policy.decision.inconclusive == "fail") else "pass"
-    counts = {s: sum(r.status == s for r in results) for s in ("pass", "fail", "inconclusive")}
-    counts["warning"] = sum(1 for r in results if not r.blocking and r.status != "pass")
+    verdict = verdict_of(results, policy.decision.inconclusive)
     extras = report_extras(es)
     warnings = list(es.warnings) + _resample_warnings(policy, results)
     return Report(
         policy_name=policy.name, verdict=verdict, exit_code=1 if verdict == "fail" else 0,
-        gates=tuple(results), counts=counts, data=data_summary(es), warnings=tuple(warnings),
+        gates=tuple(results), counts=gate_counts(results), data=data_summary(es), warnings=tuple(warnings),
         reproducibility=Reproducibility(
             seed=seed, resamples=policy.bootstrap.resamples, method=policy.bootstrap.method,
             confidence=policy.bootstrap.confidence, stratify=policy.bootstrap.stratify,

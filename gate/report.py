@@ -12,7 +12,7 @@ which treats the file as untrusted data: types and consistency are validated, no
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -354,6 +354,23 @@ class Report:
         :class:`gate.report_reader.ReportFormatError`, a ValueError naming the field."""
         from gate.report_reader import report_from_dict
         return report_from_dict(d)
+
+
+def gate_counts(gates: Sequence[GateResult]) -> dict[str, int]:
+    """A report's ``counts``: statuses over all gates, plus ``warning`` = gates of
+    severity warning that did not pass."""
+    counts = {s: sum(1 for g in gates if g.status == s) for s in STATUSES}
+    counts["warning"] = sum(1 for g in gates if not g.blocking and g.status != "pass")
+    return counts
+
+
+def verdict_of(gates: Sequence[GateResult], inconclusive_rule: str) -> str:
+    """fail when a blocking gate failed, or was inconclusive under ``decision.inconclusive: fail``."""
+    if any(g.blocking and g.status == "fail" for g in gates):
+        return "fail"
+    if inconclusive_rule == "fail" and any(g.blocking and g.status == "inconclusive" for g in gates):
+        return "fail"
+    return "pass"
 
 
 def _num(x: float | None) -> float | None:

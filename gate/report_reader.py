@@ -40,6 +40,8 @@ from gate.report import (
     GateResult,
     Report,
     Reproducibility,
+    gate_counts,
+    verdict_of,
 )
 
 MAX_INT_DIGITS = 18
@@ -417,23 +419,6 @@ def load_report(raw: bytes) -> Report:
 # consistency
 # ---------------------------------------------------------------------------------------------------
 
-def expected_counts(gates: Sequence[GateResult]) -> dict[str, int]:
-    """``counts`` as the engine computes it: statuses over all gates, plus ``warning`` = gates of
-    severity warning that did not pass."""
-    counts = {s: sum(1 for g in gates if g.status == s) for s in STATUSES}
-    counts["warning"] = sum(1 for g in gates if not g.blocking and g.status != "pass")
-    return counts
-
-
-def expected_verdict(gates: Sequence[GateResult], inconclusive_rule: str) -> str:
-    """fail when a blocking gate failed, or was inconclusive under ``decision.inconclusive: fail``."""
-    if any(g.blocking and g.status == "fail" for g in gates):
-        return "fail"
-    if inconclusive_rule == "fail" and any(g.blocking and g.status == "inconclusive" for g in gates):
-        return "fail"
-    return "pass"
-
-
 def _status_problem(g: GateResult) -> str | None:
     """Why ``g.status`` contradicts its own tested interval and bar, or None. A pass needs an interval
     wholly on the passing side (``lo >= threshold`` for ``>=``); a fail one wholly on the failing
@@ -464,14 +449,14 @@ def check_consistency(report: Report) -> None:
         problem = _status_problem(g)
         if problem:
             raise ReportFormatError(f"gates[{i}].status", problem)
-    counts = expected_counts(report.gates)
+    counts = gate_counts(report.gates)
     for key in COUNT_KEYS:
         if report.counts.get(key) != counts[key]:
             raise ReportFormatError(f"counts.{key}", f"says {report.counts.get(key)} but the gates hold "
                                                      f"{counts[key]}")
-    verdict = expected_verdict(report.gates, report.reproducibility.inconclusive)
+    verdict = verdict_of(report.gates, report.reproducibility.inconclusive)
     if report.verdict != verdict:
-        failed = sum(1 for g in report.gates if g.blocking and g.status == "fail")
+        failed = len(report.failed)
         raise ReportFormatError("verdict", f"says {report.verdict!r} but the gates make it {verdict!r} "
                                            f"({failed} blocking gate{'s' * (failed != 1)} failed, "
                                            f"decision.inconclusive: {report.reproducibility.inconclusive})")

@@ -19,11 +19,11 @@ def assert_passes(report: Report, *, allow_inconclusive: bool | None = None) -> 
     that blocks, failed and inconclusive, with its interval, bar and reason."""
     from gate.render import console
 
-    blocked = report.verdict != "pass"
+    blocked = not report.passed
     if allow_inconclusive is False:
-        blocked = blocked or any(g.blocking and g.status == "inconclusive" for g in report.gates)
+        blocked = blocked or bool(report.inconclusive)
     elif allow_inconclusive:
-        blocked = any(g.blocking and g.status == "fail" for g in report.gates)
+        blocked = bool(report.failed)
     if blocked:
         raise AssertionError("model-gate: the candidate does not pass\n" + console.render(report, quiet=True))
 
@@ -32,6 +32,6 @@ def assert_fails(report: Report) -> None:
     """Raise AssertionError unless a blocking gate failed (for tests that pin a known-bad model)."""
     from gate.render import console
 
-    if not any(g.blocking and g.status == "fail" for g in report.gates):
+    if not report.failed:
         raise AssertionError("model-gate: expected a failing gate, but none failed\n"
                              + console.render(report, quiet=False))

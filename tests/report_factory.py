@@ -108,8 +108,8 @@ def make_gate(
 def counts_of(gates: Sequence[GateResult]) -> dict[str, int]:
     """The engine's rule (the one ``model-gate publish`` verifies): statuses over all gates, and
     ``warning`` = gates of severity warning that did not pass (so those count twice)."""
-    from gate.report_reader import expected_counts
-    return expected_counts(gates)
+    from gate.report import gate_counts
+    return gate_counts(gates)
 
 
 def _pr_curve(model: str, cls: str, shift: float, points: int = 41) -> Curve:

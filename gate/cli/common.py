@@ -43,7 +43,7 @@ def print_untrusted(text: str, stream: TextIO) -> None:
 
 def publication_for(report: Report, comment_key: str | None, report_json: str | None) -> Publication:
     body = markdown.render(report, key=comment_key)
-    failed = sum(1 for g in report.gates if g.blocking and g.status == "fail")
+    failed = len(report.failed)
     return Publication(
         comment_body=body, summary_body=body, marker_key=comment_key or report.policy_name,
         verdict=report.verdict, exit_code=report.exit_code, failed_count=failed,
