@@ -516,15 +516,22 @@ PARQUET_CELL_BYTES = 8   # a decoded cell takes at least this much, however well
 
 def _check_parquet_size(metadata: Any, source: str) -> None:
     """The data a Parquet file decodes to, held to :data:`MAX_BYTES` before anything is decoded:
-    the uncompressed size its row groups declare, and at least :data:`PARQUET_CELL_BYTES` per cell
-    (a run-length or dictionary-encoded column of 10^9 equal values is a few KB on disk, and
-    its uncompressed pages are too)."""
+    per row group, the larger of the uncompressed sizes it declares (its own and its column
+    chunks') and :data:`PARQUET_CELL_BYTES` per cell (a run-length or dictionary-encoded column of
+    10^9 equal values is a few KB on disk, and its uncompressed pages are too). The row groups must
+    add up to the rows the footer declares: one that claims 10^10 rows in a 3-row file is corrupt,
+    and the reader would allocate for the claim."""
+    groups = [metadata.row_group(i) for i in range(metadata.num_row_groups)]
+    declared = sum(group.num_rows for group in groups)
+    if declared != metadata.num_rows:
+        raise InputError(f"is not a readable Parquet file (its row groups hold {declared:,} rows, its footer "
+                         f"declares {metadata.num_rows:,})", source=source,
+                         fix="write the file again with pyarrow, pandas or Spark")
     limit = MAX_BYTES.value()
     total = PARQUET_CELL_BYTES * metadata.num_rows * metadata.num_columns
-    for i in range(metadata.num_row_groups):
-        if total > limit:
-            break
-        total += metadata.row_group(i).total_byte_size
+    for group in groups:
+        chunks = sum(max(group.column(j).total_uncompressed_size, 0) for j in range(group.num_columns))
+        total += max(group.total_byte_size, chunks)
     if total > limit:
         raise InputError(f"holds more data than the size limit of {MAX_BYTES.shown(limit)} once decoded "
                          f"({metadata.num_rows:,} rows × {metadata.num_columns:,} columns)", source=source,

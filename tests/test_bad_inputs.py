@@ -14,6 +14,7 @@ import contextlib
 import gzip
 import json
 import os
+import shutil
 import signal
 import sys
 from collections.abc import Callable
@@ -182,6 +183,13 @@ def _parquet(columns: Callable[[], dict], **write) -> Callable[[Path], None]:
         import pyarrow as pa
         import pyarrow.parquet as pq
         pq.write_table(pa.table(columns()), path / "cand.parquet", **write)
+    return make
+
+
+def _fixture(name: str, as_name: str) -> Callable[[Path], None]:
+    """Copy ``tests/fixtures/<name>`` into the case directory as ``as_name``."""
+    def make(path: Path) -> None:
+        shutil.copyfile(Path(__file__).parent / "fixtures" / name, path / as_name)
     return make
 
 
@@ -684,6 +692,11 @@ CASES: list[Case] = [
          setup=_parquet(lambda: {"id": [f"r{i}" for i in range(100)], "label": ["1"] * 100,
                                  "score": [0.5] * 100, "blob": ["x" * 2000] * 100},
                         use_dictionary=False, compression="gzip"), group="file", needs_pyarrow=True),
+    Case("file-parquet-row-group-lies", "Parquet whose row group claims 69·10⁹ rows in a 3-row file (found by "
+         "scripts/fuzz: pyarrow allocated for the claim, out of memory)",
+         {"policy.yml": policy()}, PQ_CHECK, 2,
+         PQ + "is not a readable Parquet file (its row groups hold 69,098,993,274 rows, its footer declares 3) (write the file again with pyarrow, pandas or Spark)",
+         setup=_fixture("parquet/row-group-claims-more-rows.parquet", "cand.parquet"), group="file", needs_pyarrow=True),
     # -- hostile values ----------------------------------------------------------------------------
     Case("score-underscore", "score 0_5 (Python's float() reads it as 5)",
          _data(binary_csv(score=lambda i: "0_5" if i == 4 else "0.5")), CHECK, 2, C + "row 5 (line 6), column 'score': '0_5' is not a number (scores must be finite numbers)", group="values"),
