@@ -33,6 +33,7 @@ import numpy as np
 
 from gate.errors import GateError, InputError, clip
 from gate.limits import MAX_BYTES, Limit
+from gate.parquet_footer import FooterSizes, read_footer_sizes
 
 csv.field_size_limit(2**31 - 1)  # a very long field is the data's business, not a parser limit
 
@@ -496,9 +497,8 @@ def _read_parquet(raw: bytes, source: str) -> Table:
         raise InputError("reading Parquet needs pyarrow", source=source,
                          fix="pip install 'model-gate[parquet]'") from None
     try:
-        parquet = pq.ParquetFile(pa.BufferReader(raw))
-        _check_parquet_size(parquet.metadata, source)
-        table = parquet.read()
+        _check_parquet_size(read_footer_sizes(raw), source)
+        table = pq.ParquetFile(pa.BufferReader(raw)).read()
         names = [column_name(n) for n in table.column_names]
         _check_unique(names, source, "the Parquet schema")
         columns = {name: table.column(i).to_pylist() for i, name in enumerate(names)}
@@ -514,25 +514,23 @@ def _read_parquet(raw: bytes, source: str) -> Table:
 PARQUET_CELL_BYTES = 8   # a decoded cell takes at least this much, however well it compressed
 
 
-def _check_parquet_size(metadata: Any, source: str) -> None:
+def _check_parquet_size(footer: FooterSizes, source: str) -> None:
     """The data a Parquet file decodes to, held to :data:`MAX_BYTES` before anything is decoded:
-    per row group, the larger of the uncompressed sizes it declares (its own and its column
-    chunks') and :data:`PARQUET_CELL_BYTES` per cell (a run-length or dictionary-encoded column of
-    10^9 equal values is a few KB on disk, and its uncompressed pages are too). The row groups must
-    add up to the rows the footer declares: one that claims 10^10 rows in a 3-row file is corrupt,
-    and the reader would allocate for the claim."""
-    groups = [metadata.row_group(i) for i in range(metadata.num_row_groups)]
-    declared = sum(group.num_rows for group in groups)
-    if declared != metadata.num_rows:
+    per row group, the uncompressed size it declares (:attr:`RowGroupSize.declared_bytes`) and
+    :data:`PARQUET_CELL_BYTES` per cell, whichever is larger (a run-length or dictionary-encoded
+    column of 10^9 equal values is a few KB on disk, and its uncompressed pages are too). The row
+    groups must add up to the rows the footer declares: one that claims 10^10 rows in a 3-row file
+    is corrupt, and pyarrow would allocate for the claim."""
+    declared = sum(group.num_rows for group in footer.row_groups)
+    if declared != footer.num_rows or any(group.num_rows < 0 for group in footer.row_groups):
         raise InputError(f"is not a readable Parquet file (its row groups hold {declared:,} rows, its footer "
-                         f"declares {metadata.num_rows:,})", source=source,
+                         f"declares {footer.num_rows:,})", source=source,
                          fix="write the file again with pyarrow, pandas or Spark")
     limit = MAX_BYTES.value()
-    total = PARQUET_CELL_BYTES * metadata.num_rows * metadata.num_columns
-    for group in groups:
-        chunks = sum(max(group.column(j).total_uncompressed_size, 0) for j in range(group.num_columns))
-        total += max(group.total_byte_size, chunks)
+    total = sum(max(group.declared_bytes, PARQUET_CELL_BYTES * group.num_rows * len(group.column_sizes))
+                for group in footer.row_groups)
     if total > limit:
+        columns = max((len(group.column_sizes) for group in footer.row_groups), default=0)
         raise InputError(f"holds more data than the size limit of {MAX_BYTES.shown(limit)} once decoded "
-                         f"({metadata.num_rows:,} rows × {metadata.num_columns:,} columns)", source=source,
+                         f"({footer.num_rows:,} rows × {columns:,} columns)", source=source,
                          fix=MAX_BYTES.fix())

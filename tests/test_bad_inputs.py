@@ -500,7 +500,7 @@ CASES: list[Case] = [
          CHECK + JSON, 0, None, check=_reads_like_plain, group="file"),
     Case("file-parquet-corrupt", "a .parquet file that is not Parquet", _data(binary_csv(), name="cand.parquet"),
          ["check", "--policy", "policy.yml", "--candidate", "cand.parquet"], 2,
-         "model-gate: error: cand.parquet: is not a readable Parquet file (Parquet magic bytes not found in footer. Either the file is corrupted or this is not a parquet file.)", group="file"),
+         "model-gate: error: cand.parquet: is not a readable Parquet file (Parquet magic bytes not found at the start)", group="file"),
     # -- artifacts: CSV structure --------------------------------------------------------------
     Case("csv-quoted-newline", "quoted field with a newline (valid CSV): reads correctly",
          _data('id,label,score,note\nr0,1,0.9,"two\nlines"\nr1,1,0.1,x\nr2,0,0.2,"a, b"\nr3,0,0.8,y\n'),
@@ -697,6 +697,11 @@ CASES: list[Case] = [
          {"policy.yml": policy()}, PQ_CHECK, 2,
          PQ + "is not a readable Parquet file (its row groups hold 69,098,993,274 rows, its footer declares 3) (write the file again with pyarrow, pandas or Spark)",
          setup=_fixture("parquet/row-group-claims-more-rows.parquet", "cand.parquet"), group="file", needs_pyarrow=True),
+    Case("file-parquet-histogram-abort", "Parquet whose size statistics have a wrong-length histogram (found by "
+         "scripts/fuzz: pyarrow's row-group metadata accessor aborted the process, no exception)",
+         {"policy.yml": policy()}, PQ_CHECK, 2,
+         PQ + "is not a readable Parquet file (Definition level histogram size mismatch, size: 2, expected: 1)",
+         setup=_fixture("parquet/histogram-size-mismatch.parquet", "cand.parquet"), group="file", needs_pyarrow=True),
     # -- hostile values ----------------------------------------------------------------------------
     Case("score-underscore", "score 0_5 (Python's float() reads it as 5)",
          _data(binary_csv(score=lambda i: "0_5" if i == 4 else "0.5")), CHECK, 2, C + "row 5 (line 6), column 'score': '0_5' is not a number (scores must be finite numbers)", group="values"),
