@@ -1,7 +1,9 @@
 """Property-based tests (hypothesis): readers, the policy loader and the metrics.
 
 - Readers and the policy loader never raise anything but :class:`gate.errors.GateError` (the CLI turns
-  that into one line and exit 2; anything else would be a traceback).
+  that into one line and exit 2; anything else would be a traceback), whose message is one line that
+  names the file; what they accept is consistent (a column per name, a value per row; a policy with
+  gates).
 - Metrics: ranges, symmetries, permutation invariance, invariance of ranking metrics under strictly
   increasing score transforms, agreement with scikit-learn, the percentile interval contains the point
   estimate, and a candidate identical to its baseline has delta 0 with interval [0, 0].
@@ -16,6 +18,7 @@ import io
 import json
 import shutil
 import tempfile
+import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -41,12 +44,24 @@ atexit.register(shutil.rmtree, TMP, True)
 
 
 def _read(raw: bytes, name: str):
+    """Read ``raw`` as file ``name``: either a consistent table (every column holds one value per
+    row, distinct NFC names) or a one-line GateError that names the file."""
     path = TMP / name
     path.write_bytes(raw)
     try:
-        return readers.read_table(path)
-    except GateError:
+        table = readers.read_table(path)
+    except GateError as err:
+        _assert_one_line_naming(err, str(path))
         return None
+    assert all(len(values) == table.n_rows for values in table.columns.values())
+    assert all(unicodedata.is_normalized("NFC", column) for column in table.columns)
+    return table
+
+
+def _assert_one_line_naming(err: GateError, source: str) -> None:
+    message = err.message
+    assert message.startswith(source + ": ") and "\n" not in message and "\r" not in message, message
+    assert len(message) > len(source) + 2
 
 
 @FAST
@@ -147,10 +162,13 @@ ANY = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(-5, 10**7), s
 
 
 def _load(doc) -> None:
+    """Either a policy with at least one gate or a one-line PolicyError naming p.yml."""
     try:
-        build_policy(doc, source="p.yml")
-    except PolicyError:
-        pass
+        policy = build_policy(doc, source="p.yml")
+    except PolicyError as err:
+        _assert_one_line_naming(err, "p.yml")
+        return
+    assert policy.gates and isinstance(policy.name, str)
 
 
 @FAST
@@ -162,7 +180,8 @@ def _load(doc) -> None:
 def test_random_yaml_text_gives_a_policy_or_a_policy_error(text: str) -> None:
     try:
         doc = parse_yaml(text, "p.yml")
-    except PolicyError:
+    except PolicyError as err:
+        _assert_one_line_naming(err, "p.yml")
         return
     _load(doc)
 
