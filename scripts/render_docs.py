@@ -14,6 +14,9 @@ Blocks:
   affairs-gates       examples/README.md: verdict line, data summary and gate table per example
   multiclass-gates
   canary-gates
+  report-top          docs/report-schema.md: the field tables, from gate/report.schema.json
+  report-gate         (scripts/report_schema_doc.py)
+  report-estimate
 
 Each example is run through the real CLI (``model-gate check`` via gate.cli.main, from the repository
 root with the relative paths a user types, output directory in a temporary directory), and the tables
@@ -34,6 +37,8 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from scripts import report_schema_doc
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT_DIR = "model-gate-report"  # what the README's command says; the run writes to a temp dir
@@ -176,6 +181,7 @@ def blocks(runs: dict[str, Run] | None = None) -> dict[tuple[str, str], str]:
     out = {("README.md", "affairs-console"): "```\n" + runs["affairs"].stdout.rstrip("\n") + "\n```"}
     for name, ex in EXAMPLES.items():
         out[("examples/README.md", f"{name}-gates")] = summary(runs[name], ex)
+    out.update(report_schema_doc.blocks())
     return out
 
 

@@ -188,6 +188,7 @@ def test_token_goes_to_environment_not_argv() -> None:
     assert action_env_updates({}) == {}
 
 
+@pytest.mark.invalid_report
 def test_main_calls_cli_with_argv_and_returns_its_code(monkeypatch, tmp_path) -> None:
     seen = {}
 
