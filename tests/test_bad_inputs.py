@@ -685,6 +685,10 @@ CASES: list[Case] = [
          'model-gate: error: cand.csv.gz: decompresses to more than the size limit of 1 MiB (raise the limit with the environment variable MODEL_GATE_MAX_BYTES, e.g. MODEL_GATE_MAX_BYTES=4M)', env={"MODEL_GATE_MAX_BYTES": "1M"}, group="file"),
     Case("file-limit-env-invalid", "MODEL_GATE_MAX_BYTES is not a size", _bin(), CHECK, 2, "model-gate: error: environment: MODEL_GATE_MAX_BYTES must be a positive whole number of bytes (K, M, G suffixes allowed) (got 'lots') (unset it to use the default, 512 MiB)",
          env={"MODEL_GATE_MAX_BYTES": "lots"}, group="file"),
+    Case("source-date-epoch-invalid", "SOURCE_DATE_EPOCH is not a Unix time (reproducible builds fix junit.xml's timestamp with it)",
+         _bin(), CHECK + ["--out-dir", "out"], 2, "model-gate: error: environment: SOURCE_DATE_EPOCH is 'yesterday', not a Unix time "
+         "(set it to whole seconds since 1970-01-01 UTC (e.g. $(git log -1 --format=%ct)), or unset it)",
+         env={"SOURCE_DATE_EPOCH": "yesterday"}, group="cli"),
     Case("file-parquet-too-large", "Parquet that decodes to more than the limit (its declared page sizes, checked before reading)",
          {"policy.yml": policy()}, PQ_CHECK, 2,
          PQ + 'holds more data than the size limit of 64 KiB once decoded (100 rows × 4 columns) (raise the limit with the environment variable MODEL_GATE_MAX_BYTES, e.g. MODEL_GATE_MAX_BYTES=256K)',
