@@ -346,6 +346,13 @@ class Report:
 
         return markdown.render(self, chart=chart)
 
+    def to_openmetrics(self) -> str:
+        """Every gate's values, interval ends, bar and status as OpenMetrics 1.0 gauges, as
+        ``model-gate check --openmetrics FILE`` writes them (see :mod:`gate.render.openmetrics`)."""
+        from gate.render import openmetrics
+
+        return openmetrics.render(self)
+
     def gates_worst_first(self) -> list[GateResult]:
         """Gates ordered for display: blocking failures, inconclusive, warnings, passes; stable."""
         def rank(g: GateResult) -> int:

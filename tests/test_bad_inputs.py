@@ -857,11 +857,11 @@ CASES: list[Case] = [
     Case("comment-file-full-disk", "--comment-file /dev/full (no space left): no output is written at all", _bin(),
          CHECK + ["--out-dir", "out", "--comment-file", "/dev/full"], 2,
          "model-gate: error: /dev/full: cannot be written (No space left on device); no report was written (free some "
-         "space or choose a writable --out-dir / --comment-file)", group="cli"),
+         "space or choose a writable --out-dir / --comment-file / --openmetrics)", group="cli"),
     Case("out-dir-unwritable", "--out-dir where no directory can be created", _bin(),
          CHECK + ["--out-dir", "/proc/self/reports"], 2,
          "model-gate: error: /proc/self/reports/report.json: cannot be written (No such file or directory); no report "
-         "was written (free some space or choose a writable --out-dir / --comment-file)", group="cli"),
+         "was written (free some space or choose a writable --out-dir / --comment-file / --openmetrics)", group="cli"),
     # -- publish --report: the file is untrusted (tests/test_publish_trust.py has the full set) ----
     Case("publish-forged-verdict", "report.json claims verdict pass, exit code 0, over a failed gate", {},
          ["publish", "--report", "report.json"], 2,

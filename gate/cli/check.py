@@ -14,7 +14,7 @@ from gate.cli import paths
 from gate.cli.common import add_publish_arguments, print_untrusted, publish_report
 from gate.errors import UsageError
 from gate.policy import load_policy, seed_argument
-from gate.render import console, json_report, markdown, outputs
+from gate.render import console, json_report, markdown, openmetrics, outputs
 from gate.report import Report
 
 HELP = "evaluate a policy on prediction files and print the verdict"
@@ -30,6 +30,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="stdout: a verdict table (text) or only the JSON report (json)")
     parser.add_argument("--seed", type=seed_argument, help="override bootstrap.seed")
     parser.add_argument("--comment-file", metavar="PATH", help="write the exact PR/MR comment body here")
+    parser.add_argument("--openmetrics", metavar="PATH",
+                        help="write every gate's values, interval ends, bar and status as OpenMetrics gauges here")
     parser.add_argument("--chart", choices=("mermaid", "none"), default="mermaid",
                         help="PR-curve chart in the comment (a table with the same points is always there)")
     parser.add_argument("--quiet", action="store_true", help="print only failing gates and the verdict")
@@ -64,7 +66,7 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
 
 def write_outputs(report: Report, args: argparse.Namespace) -> str | None:
-    """The four reports in ``--out-dir`` and the ``--comment-file``, written all or none
+    """The four reports in ``--out-dir``, the ``--comment-file`` and ``--openmetrics``, written all or none
     (:func:`gate.atomic.write_files`); returns the report.json path, if any. A failure (full
     disk, unwritable directory) is a :class:`UsageError` and leaves no output behind."""
     files: dict[Path, str] = {}
@@ -73,12 +75,14 @@ def write_outputs(report: Report, args: argparse.Namespace) -> str | None:
         files.update({Path(args.out_dir) / name: text for name, text in texts.items()})
     if args.comment_file:
         files[Path(args.comment_file)] = markdown.render(report, chart=args.chart, key=args.comment_key)
+    if args.openmetrics:
+        files[Path(args.openmetrics)] = openmetrics.render(report)
     try:
         atomic.write_files(files)
     except atomic.OutputError as exc:
         raise UsageError(f"cannot be written ({exc.strerror}); no report was written",
                          source=str(exc.filename),
-                         fix="free some space or choose a writable --out-dir / --comment-file") from None
+                         fix="free some space or choose a writable --out-dir / --comment-file / --openmetrics") from None
     return str(Path(args.out_dir) / outputs.FILES["json"]) if args.out_dir else None
 
 
