@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"   # 1.1: gates[].policy_line
 
 STATUSES = ("pass", "fail", "inconclusive")
 SEVERITIES = ("error", "warning")
@@ -67,7 +67,9 @@ class GateResult:
     decision used (for relative drops the interval of (cand − base)/base). ``needed_n`` estimates, for
     an inconclusive gate, how many labeled examples would likely decide it (``None`` otherwise).
     ``distribution`` holds the bootstrap replicates of the tested quantity (not serialised to JSON;
-    HTML plots use it).
+    HTML plots use it). ``policy_line`` is the 1-based line of the gate's entry in the policy file
+    (None when the policy did not come from a file, or the report predates schema 1.1); annotations
+    point there.
     """
 
     id: str
@@ -95,6 +97,7 @@ class GateResult:
     p_value: float | None = None
     needed_n: int | None = None
     notes: tuple[str, ...] = ()
+    policy_line: int | None = None
     distribution: tuple[float, ...] = field(default=(), repr=False, compare=False)
 
     @property
@@ -130,6 +133,7 @@ class GateResult:
             "p_value": _num(self.p_value),
             "needed_n": self.needed_n,
             "notes": list(self.notes),
+            "policy_line": self.policy_line,
         }
 
 

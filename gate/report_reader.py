@@ -369,6 +369,7 @@ def gate(value: Any, path: str) -> GateResult:
         p_value=o.field("p_value", optional(number), default=None),
         needed_n=o.field("needed_n", optional(integer), default=None),
         notes=o.array("notes", text, default=()),
+        policy_line=o.field("policy_line", optional(integer), 1, default=None),
     )
 
 

@@ -43,6 +43,22 @@ def test_the_schema_is_draft_2020_12_and_versioned_with_the_report():
     assert version.is_valid(SCHEMA_VERSION) and version.is_valid("1.7") and not version.is_valid("2.0")
 
 
+def test_the_document_names_the_version():
+    doc = (ROOT / "docs/report-schema.md").read_text(encoding="utf-8")
+    assert doc.splitlines()[0] == f"# `report.json` — schema version {SCHEMA_VERSION}"
+    assert f"`{schema()['$id']}`" in doc
+
+
+def test_a_1_0_report_without_policy_line_is_read():
+    """policy_line was added in 1.1: a 1.0 file (which lacks it) is still a valid report."""
+    doc = _doc(binary_report())
+    doc["schema_version"] = "1.0"
+    for g in doc["gates"]:
+        del g["policy_line"]
+    assert {g.policy_line for g in report_from_dict(doc).gates} == {None}
+    assert any("policy_line" in e for e in schema_errors(doc))   # but this writer always writes it
+
+
 def test_the_schema_ships_as_package_data():
     """The file is where the reader loads it from, and pyproject's package-data globs put it in the wheel."""
     assert resources.files("gate").joinpath("report.schema.json").is_file()

@@ -9,11 +9,14 @@ from dataclasses import dataclass
 class Annotation:
     """One workflow-command annotation: ``level`` is ``"error"`` (failed gate) or ``"warning"``
     (inconclusive gate, or a failed gate of severity warning). ``title`` and ``message`` are
-    untrusted text (they contain class names) and must be escaped by the publisher."""
+    untrusted text (they contain class names) and must be escaped by the publisher. ``file`` and
+    ``line`` place it in the repository (the gate's entry in the policy file), or are None."""
 
     level: str
     title: str
     message: str
+    file: str | None = None
+    line: int | None = None
 
 
 @dataclass(frozen=True)

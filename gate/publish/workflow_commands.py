@@ -96,7 +96,8 @@ class Commands:
                 omitted[level] += 1
                 continue
             shown[level] += 1
-            self._emit(format_command(level, ann.message, {"title": ann.title}))
+            where = {"file": ann.file, "line": None if ann.file is None or ann.line is None else str(ann.line)}
+            self._emit(format_command(level, ann.message, {**where, "title": ann.title}))
         for level, count in omitted.items():
             if count:
                 noun = "failed" if level == "error" else "warning"

@@ -5,9 +5,17 @@ A failed blocking gate is an ``"error"``; an inconclusive gate, or a failed gate
 ``Report.gates_worst_first``: blocking failures, inconclusive, warnings). Title and message are plain
 single-line text with control characters replaced; they still hold untrusted names, so the publisher
 escapes them for the workflow-command syntax and applies its per-run limit.
+
+Each annotation points at its gate's entry in the policy file (``file=policies/x.yml,line=N``, so the
+pull request's Files view shows it on that line): the file is the policy path the report records,
+when it is relative and inside the working directory (in CI, the repository root); an absolute path,
+one that leaves the directory, or a policy not read from a file gives an annotation without a place.
 """
 
 from __future__ import annotations
+
+import posixpath
+import re
 
 from gate.publish.publication import Annotation
 from gate.render import text as T
@@ -22,7 +30,20 @@ def level(g: GateResult) -> str | None:
     return "warning"
 
 
+def policy_file(path: str) -> str | None:
+    """``path`` as a repository-relative POSIX path (``./policies/x.yml`` → ``policies/x.yml``), or
+    None when it is empty, absolute, leaves the working directory, or is not a file name at all
+    (``<policy>``: a policy given as a mapping in Python)."""
+    if not path or path.startswith("<"):
+        return None
+    norm = posixpath.normpath(path.replace("\\", "/"))
+    if posixpath.isabs(norm) or norm == ".." or norm.startswith("../") or re.match(r"^[A-Za-z]:", norm):
+        return None
+    return norm
+
+
 def render(report: Report) -> tuple[Annotation, ...]:
+    file = policy_file(report.reproducibility.policy_path)
     out = []
     for g in report.gates_worst_first():
         lv = level(g)
@@ -33,6 +54,7 @@ def render(report: Report) -> tuple[Annotation, ...]:
         extra = T.needed_text(g)
         if extra:
             msg += f" ({extra})"
-        out.append(Annotation(level=lv, title=title, message=msg))
+        out.append(Annotation(level=lv, title=title, message=msg, file=file,
+                              line=g.policy_line if file is not None else None))
     # errors before warnings even if a future ordering change interleaves them
     return tuple(sorted(out, key=lambda a: a.level != "error"))

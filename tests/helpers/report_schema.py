@@ -2,8 +2,9 @@
 
 ``gate/report.schema.json`` lets a 1.0 reader ignore unknown fields (a 1.x writer may add some). What
 *this* writer produces must be exactly the documented fields: :func:`strict_schema` is the shipped
-schema with ``additionalProperties: false`` on every object that lists its properties, so a field
-written but not documented (or documented but renamed) fails here. The conftest applies
+schema with ``additionalProperties: false`` and every listed property required, on every object that
+lists its properties, so a field written but not documented, documented but not written (also one
+a 1.0 file may lack, such as ``policy_line``) or renamed fails here. The conftest applies
 :func:`check_report_text` to every report.json the suite renders or finds in a test's ``tmp_path``.
 """
 
@@ -18,11 +19,13 @@ from gate.report_reader import parse_json, schema, validator
 
 
 def _closed(node: Any) -> Any:
-    """``node`` with every object schema that has ``properties`` closed to other fields."""
+    """``node`` with every object schema that has ``properties`` closed to other fields and
+    requiring all of them."""
     if isinstance(node, dict):
         out = {k: _closed(v) for k, v in node.items()}
         if "properties" in out and "additionalProperties" not in out:
             out["additionalProperties"] = False
+            out["required"] = list(out["properties"])
         return out
     if isinstance(node, list):
         return [_closed(v) for v in node]
