@@ -62,7 +62,7 @@ truck tv type umbrella underline unlock upload-cloud upload user-check user-minu
 user users video-off video voicemail volume-1 volume-2 volume-x volume watch wifi-off wifi wind
 x-circle x-square x zap-off zap zoom-in zoom-out
 """.split())
-OUTPUTS = {"verdict", "passed", "failed_count", "report_json", "comment_url"}
+OUTPUTS = {"verdict", "passed", "failed_count", "inconclusive_count", "report_json", "comment_url"}
 INTERP = re.compile(r"\$\[\[\s*inputs\.([A-Za-z0-9_-]+)\s*\]\]")
 
 

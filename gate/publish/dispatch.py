@@ -193,13 +193,9 @@ def _write_outputs(pub: Publication, environ: Mapping[str, str], rep: _Reporter)
     if not path:
         rep.info("GITHUB_OUTPUT is not set; step outputs not written")
         return
-    values = {
-        "verdict": pub.verdict,
-        "passed": "true" if pub.passed else "false",
-        "failed_count": str(pub.failed_count),
-        "report_json": pub.report_json_path or "",
-        "comment_url": rep.outcome.comment_url or "",
-    }
+    values = files.step_outputs(pub.verdict, failed_count=pub.failed_count,
+                                inconclusive_count=pub.inconclusive_count,
+                                report_json=pub.report_json_path or "", comment_url=rep.outcome.comment_url or "")
     values = {k: rep.redact(v) for k, v in values.items()}
     try:
         files.write_github_outputs(path, values)

@@ -27,7 +27,7 @@ class Publication:
     ``<!-- model-gate:v1 key=<marker_key> -->`` (already size-limited to 65,000 characters);
     ``summary_body`` is the job-summary Markdown (may be the same text). ``verdict`` is
     ``"pass"``/``"fail"``; ``exit_code`` the verdict's exit code (0/1); ``failed_count`` the number of
-    blocking failed gates; ``report_json_path`` where report.json was written (or None);
+    blocking failed gates (``inconclusive_count`` of undecided ones); ``report_json_path`` where report.json was written (or None);
     ``annotations`` are worst first; ``status_description`` is a short one-liner for a commit status;
     ``run_stamp`` identifies the run (publishers never let an older run overwrite a newer comment).
     """
@@ -42,6 +42,7 @@ class Publication:
     annotations: tuple[Annotation, ...]
     status_description: str
     run_stamp: str = ""
+    inconclusive_count: int = 0
 
     @property
     def passed(self) -> bool:
