@@ -15,6 +15,7 @@ import pytest
 
 from gate.cli.main import main
 from gate.policy import load_policy
+from gate.publish.workflow_commands import repository_path
 from gate.render.annotations import policy_file
 from tests.fakes.ci import github_env, parse_commands
 
@@ -103,10 +104,27 @@ def test_a_hostile_policy_path_is_escaped_as_a_property(work, capsys):
 
 @pytest.mark.parametrize("path,expected", [
     ("policies/x.yml", "policies/x.yml"), ("./policies//x.yml", "policies/x.yml"), ("a/../b.yml", "b.yml"),
-    ("/abs/x.yml", None), ("../x.yml", None), ("..", None), ("C:/x.yml", None), ("<policy>", None), ("", None),
+    ("/abs/./x.yml", "/abs/x.yml"), ("../x.yml", None), ("..", None), ("C:/x.yml", None), ("<policy>", None), ("", None),
 ])
 def test_policy_file_is_repository_relative_or_nothing(path, expected):
     assert policy_file(path) == expected
+
+
+@pytest.mark.parametrize("file,workspace,expected", [
+    ("policies/x.yml", None, "policies/x.yml"), ("/github/workspace/policies/x.yml", "/github/workspace", "policies/x.yml"),
+    ("/github/workspace/policies/x.yml", "/github/workspace/", "policies/x.yml"), ("/elsewhere/x.yml", "/github/workspace", None),
+    ("/github/workspace2/x.yml", "/github/workspace", None), ("/github/workspace/x.yml", None, None), (None, "/w", None),
+])
+def test_the_publisher_places_absolute_paths_in_the_workspace(file, workspace, expected):
+    assert repository_path(file, workspace) == expected
+
+
+def test_the_container_action_passes_absolute_paths_and_annotations_stay_placed(work, capsys, monkeypatch):
+    """model-gate-action resolves --policy against GITHUB_WORKSPACE; the annotation is still relative."""
+    monkeypatch.setenv("GITHUB_WORKSPACE", str(work))
+    main(["check", "--policy", str(work / "policies/x.yml"), "--candidate", "cand.csv", "--comment", "off"])
+    errors = [c for c in parse_commands(capsys.readouterr().out) if c[0] == "error"]
+    assert [(c[1]["file"], c[1]["line"]) for c in errors] == [("policies/x.yml", "10")]
 
 
 def test_a_policy_without_a_file_gives_annotations_without_a_place():

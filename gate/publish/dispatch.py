@@ -164,7 +164,7 @@ def _publish_github(pub: Publication, environ: Mapping[str, str], comment: str, 
     ctx = github_context(environ, api_url)
     if ctx.token:
         commands.add_mask(ctx.token)  # first, before anything could echo it
-    commands.annotations(pub.annotations)
+    commands.annotations(pub.annotations, workspace=environ.get("GITHUB_WORKSPACE"))
     _write_summary(pub, environ, ctx, rep)
     if comment == "auto" or status:
         try:

@@ -8,8 +8,10 @@ escapes them for the workflow-command syntax and applies its per-run limit.
 
 Each annotation points at its gate's entry in the policy file (``file=policies/x.yml,line=N``, so the
 pull request's Files view shows it on that line): the file is the policy path the report records,
-when it is relative and inside the working directory (in CI, the repository root); an absolute path,
-one that leaves the directory, or a policy not read from a file gives an annotation without a place.
+normalised; the GitHub publisher makes an absolute one relative to ``GITHUB_WORKSPACE`` (the container
+action passes absolute paths) and drops a place outside it
+(:func:`gate.publish.workflow_commands.repository_path`). A relative path that leaves the working
+directory, or a policy not read from a file, gives an annotation without a place.
 """
 
 from __future__ import annotations
@@ -31,13 +33,14 @@ def level(g: GateResult) -> str | None:
 
 
 def policy_file(path: str) -> str | None:
-    """``path`` as a repository-relative POSIX path (``./policies/x.yml`` → ``policies/x.yml``), or
-    None when it is empty, absolute, leaves the working directory, or is not a file name at all
-    (``<policy>``: a policy given as a mapping in Python)."""
+    """``path`` normalised as a POSIX path (``./policies/x.yml`` → ``policies/x.yml``; an absolute
+    path stays absolute), or None when it is empty, a relative path that leaves the working
+    directory, a Windows drive path, or not a file name at all (``<policy>``: a policy given as a
+    mapping in Python)."""
     if not path or path.startswith("<"):
         return None
     norm = posixpath.normpath(path.replace("\\", "/"))
-    if posixpath.isabs(norm) or norm == ".." or norm.startswith("../") or re.match(r"^[A-Za-z]:", norm):
+    if norm == ".." or norm.startswith("../") or re.match(r"^[A-Za-z]:", norm):
         return None
     return norm
 
