@@ -6,6 +6,7 @@ import argparse
 import dataclasses
 import os
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -14,6 +15,8 @@ from gate.cli import paths
 from gate.cli.common import add_publish_arguments, print_untrusted, publish_report
 from gate.errors import UsageError
 from gate.policy import load_policy, seed_argument
+from gate.publish import artifact
+from gate.readers import Table, read_table
 from gate.render import console, json_report, markdown, openmetrics, outputs
 from gate.report import Report
 
@@ -25,6 +28,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--policy", required=True, help="policy YAML file")
     parser.add_argument("--candidate", required=True, help="candidate predictions (.csv, .csv.gz, .jsonl, .parquet)")
     parser.add_argument("--baseline", help="baseline predictions, for comparative gates")
+    parser.add_argument("--baseline-from-run", metavar="WORKFLOW[:ARTIFACT]",
+                        help="GitHub Actions: the baseline is the artifact ARTIFACT (default "
+                             f"{artifact.DEFAULT_ARTIFACT}) of the latest successful run of WORKFLOW "
+                             "(e.g. model-gate.yml) on the default branch")
     parser.add_argument("--out-dir", help="write report.json, report.md, junit.xml and report.html here")
     parser.add_argument("--format", choices=("text", "json"), default="text",
                         help="stdout: a verdict table (text) or only the JSON report (json)")
@@ -52,7 +59,9 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         raise UsageError("--seed must be >= 0", source="command line")
     if args.fail_on_inconclusive:
         policy = dataclasses.replace(policy, decision=dataclasses.replace(policy.decision, inconclusive="fail"))
-    report = api.check(policy, args.candidate, args.baseline, seed=args.seed, command=reproduce_command(args))
+    with tempfile.TemporaryDirectory(prefix="model-gate-baseline-") as tmp:
+        baseline = _baseline(args, Path(tmp))
+        report = api.check(policy, args.candidate, baseline, seed=args.seed, command=reproduce_command(args))
     report_json = write_outputs(report, args)
     if args.format == "json":
         sys.stdout.write(_json_stdout(report))
@@ -63,6 +72,18 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     if not publish_report(report, args, report_json, commands):
         return 2
     return 0 if args.exit_zero else report.exit_code
+
+
+def _baseline(args: argparse.Namespace, tmp: Path) -> str | Table | None:
+    """``--baseline`` as given, or the ``--baseline-from-run`` artifact downloaded into ``tmp`` and
+    read, its source named after the run (so the reports say where it came from and stay the same
+    for the same run)."""
+    if not args.baseline_from_run:
+        return args.baseline
+    if args.baseline:
+        raise UsageError("give --baseline or --baseline-from-run, not both", source="command line")
+    fetched = artifact.fetch_baseline(artifact.RunSpec.parse(args.baseline_from_run), os.environ, tmp)
+    return dataclasses.replace(read_table(fetched.path), source=fetched.label)
 
 
 def write_outputs(report: Report, args: argparse.Namespace) -> str | None:
@@ -101,6 +122,8 @@ def reproduce_command(args: argparse.Namespace) -> list[str]:
     cmd = ["model-gate", "check", "--policy", args.policy, "--candidate", args.candidate]
     if args.baseline:
         cmd += ["--baseline", args.baseline]
+    if args.baseline_from_run:
+        cmd += ["--baseline-from-run", args.baseline_from_run]
     if args.seed is not None:
         cmd += ["--seed", str(args.seed)]
     if args.fail_on_inconclusive:
