@@ -17,7 +17,8 @@ from gate.cli.main import main
 from gate.policy import load_policy
 from gate.publish.workflow_commands import repository_path
 from gate.render.annotations import policy_file
-from tests.fakes.ci import github_env, parse_commands
+from tests.fakes.ci import parse_commands
+from tests.helpers.workdir import github_workdir, seventy_percent_csv
 
 POLICY = """# a comment, then a blank line
 
@@ -38,28 +39,13 @@ gates:
 """
 
 
-def _csv(n: int = 300) -> str:
-    """Labels alternate; the prediction is right 70% of the time."""
-    rows = ["id,label,prediction"]
-    for i in range(n):
-        label = i % 2
-        rows.append(f"r{i},{label},{label if i % 10 < 7 else 1 - label}")
-    return "\n".join(rows) + "\n"
-
-
 def _line_of(text: str, needle: str) -> int:
     return next(i for i, line in enumerate(text.splitlines(), 1) if needle in line)
 
 
 @pytest.fixture
 def work(tmp_path, monkeypatch):
-    (tmp_path / "policies").mkdir()
-    (tmp_path / "policies/x.yml").write_text(POLICY, encoding="utf-8")
-    (tmp_path / "cand.csv").write_text(_csv(), encoding="utf-8")
-    monkeypatch.chdir(tmp_path)
-    for key, value in github_env(tmp_path, None).items():
-        monkeypatch.setenv(key, value)
-    return tmp_path
+    return github_workdir(tmp_path, monkeypatch, {"policies/x.yml": POLICY, "cand.csv": seventy_percent_csv()})
 
 
 def test_gate_lines_are_kept_from_yaml(tmp_path):
@@ -80,7 +66,9 @@ def test_check_annotations_point_at_the_gate_lines(work, capsys):
     assert found == {("error", "policies/x.yml", str(_line_of(POLICY, "- metric: recall"))),
                      ("warning", "policies/x.yml", str(_line_of(POLICY, "- metric: accuracy")))}
     gates = json.loads((work / "out/report.json").read_text(encoding="utf-8"))["gates"]
-    assert [g["policy_line"] for g in gates] == [10, 13, 14]
+    assert [g["policy_line"] for g in gates] == [_line_of(POLICY, "- metric: recall"),
+                                                 _line_of(POLICY, "{metric: precision"),
+                                                 _line_of(POLICY, "- metric: accuracy")]
 
 
 def test_publish_from_report_json_points_at_the_same_lines(work, capsys):
@@ -124,7 +112,7 @@ def test_the_container_action_passes_absolute_paths_and_annotations_stay_placed(
     monkeypatch.setenv("GITHUB_WORKSPACE", str(work))
     main(["check", "--policy", str(work / "policies/x.yml"), "--candidate", "cand.csv", "--comment", "off"])
     errors = [c for c in parse_commands(capsys.readouterr().out) if c[0] == "error"]
-    assert [(c[1]["file"], c[1]["line"]) for c in errors] == [("policies/x.yml", "10")]
+    assert [(c[1]["file"], c[1]["line"]) for c in errors] == [("policies/x.yml", str(_line_of(POLICY, "- metric: recall")))]
 
 
 def test_a_policy_without_a_file_gives_annotations_without_a_place():

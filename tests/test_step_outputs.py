@@ -15,7 +15,8 @@ import yaml
 
 from gate.cli.main import main
 from gate.publish import files
-from tests.fakes.ci import github_env, parse_github_output
+from tests.fakes.ci import parse_github_output
+from tests.helpers.workdir import github_workdir, seventy_percent_csv
 
 ROOT = Path(__file__).resolve().parents[1]
 POLICY = """version: 1
@@ -32,20 +33,9 @@ gates:
 """
 
 
-def _csv(n: int = 300) -> str:
-    """Labels alternate; the prediction is right 70% of the time, so accuracy >= 0.7 is undecided."""
-    rows = ["id,label,prediction"] + [f"r{i},{i % 2},{i % 2 if i % 10 < 7 else 1 - i % 2}" for i in range(n)]
-    return "\n".join(rows) + "\n"
-
-
 @pytest.fixture
 def work(tmp_path, monkeypatch):
-    (tmp_path / "policy.yml").write_text(POLICY, encoding="utf-8")
-    (tmp_path / "cand.csv").write_text(_csv(), encoding="utf-8")
-    monkeypatch.chdir(tmp_path)
-    for key, value in github_env(tmp_path, None).items():
-        monkeypatch.setenv(key, value)
-    return tmp_path
+    return github_workdir(tmp_path, monkeypatch, {"policy.yml": POLICY, "cand.csv": seventy_percent_csv()})
 
 
 def _outputs(work: Path) -> dict[str, str]:
