@@ -15,6 +15,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any, Union
 
@@ -26,7 +27,7 @@ from gate.errors import InputError, PolicyError, UsageError
 from gate.policy import BARS, Policy, build_policy
 from gate.policy import load_policy as _load_policy_file
 from gate.readers import Table, read_table
-from gate.report import Report
+from gate.report import Report, RunTiming
 from gate.sources import is_in_memory, table_from_memory
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -57,7 +58,10 @@ def check(policy: PathLike | Mapping[str, Any] | Policy, candidate: Source, base
     ``candidate``/``baseline``: a file path (.csv, .csv.gz, .jsonl, .parquet), a pandas DataFrame, a
     pyarrow Table or a mapping of column name → values, with the columns the policy's ``data:``
     section names. Raises :class:`gate.GateError` (exit code 2 in the CLI) on a bad policy or input.
+    The Report's ``timing`` is this call's start and duration (``SOURCE_DATE_EPOCH``: that instant, 0 s).
     """
+    started, clock = time.time(), time.perf_counter()
+    source_date_epoch = _source_date_epoch()
     pol = _with_overrides(load_policy(policy), seed, n_resamples, confidence_level)
     if baseline is None and pol.needs_baseline and pol.decision.require_baseline:
         first = next(g for g in pol.gates if g.comparative)
@@ -66,7 +70,22 @@ def check(policy: PathLike | Mapping[str, Any] | Policy, candidate: Source, base
                          fix="pass --baseline FILE (baseline= in Python), or set decision.require_baseline: false")
     tables = _read_all([("<candidate>", candidate)] + ([("<baseline>", baseline)] if baseline is not None else []))
     evalset = build_evalset(pol, tables[0], tables[1] if baseline is not None else None)
-    return evaluate(pol, evalset, command=command)
+    report = evaluate(pol, evalset, command=command)
+    timing = RunTiming.measured(started, time.perf_counter() - clock, source_date_epoch)
+    return dataclasses.replace(report, timing=timing)
+
+
+def _source_date_epoch() -> str | None:
+    """``SOURCE_DATE_EPOCH`` (reproducible builds: the Unix time to use instead of the clock), or
+    None when unset or empty. Anything but a non-negative integer is a :class:`UsageError`, as the
+    specification asks (a silently ignored value would give a different junit.xml on every run)."""
+    raw = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if not raw:
+        return None
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 12:
+        raise UsageError(f"SOURCE_DATE_EPOCH is {raw[:40]!r}, not a Unix time", source="environment",
+                         fix="set it to whole seconds since 1970-01-01 UTC (e.g. $(git log -1 --format=%ct)), or unset it")
+    return raw
 
 
 def check_arrays(policy: PathLike | Mapping[str, Any] | Sequence[Mapping[str, Any]] | Policy, y_true: Any,

@@ -495,7 +495,7 @@ def _gate_result(policy: Policy, g: Expanded, check: Check, m: _Measured, d: Dec
         delta=delta, tested=tested_est, n=n or 0, support=support, status=d.status, severity=severity,
         reason=d.reason, confidence=adjusted_conf,
         message=gate_message(g, d, tested_est, check, _nominal(check, confidence), policy.decision.multiple_testing),
-        p_value=d.p_value, needed_n=d.needed_n, notes=tuple(notes),
+        p_value=d.p_value, needed_n=d.needed_n, notes=tuple(notes), policy_line=g.spec.line,
         distribution=tuple(float(x) for x in (m.dist.replicates if m.dist else ())),
     )
 

@@ -13,6 +13,7 @@ refused.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import difflib
 import hashlib
 import json
@@ -20,7 +21,7 @@ import math
 import os
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -97,6 +98,7 @@ class GateSpec:
     min_support: int = 0
     name: str | None = None
     params: Mapping[str, Any] = field(default_factory=dict)
+    line: int | None = None             # 1-based line of the gate's entry in the policy file (None: not from a file)
 
     @property
     def path(self) -> str:
@@ -139,8 +141,8 @@ def load_policy(path: str | os.PathLike[str]) -> Policy:
     except UnicodeDecodeError as exc:
         raise PolicyError(f"not UTF-8 text (byte {exc.start})", source=source,
                           fix="save the policy as UTF-8") from None
-    doc = parse_yaml(text, source)
-    return build_policy(doc, source=source, sha256=hashlib.sha256(raw_bytes).hexdigest())
+    doc, lines = parse_yaml_with_gate_lines(text, source)
+    return build_policy(doc, source=source, sha256=hashlib.sha256(raw_bytes).hexdigest(), gate_lines=lines)
 
 
 POLICY_FILE = FileKind(PolicyError, "a policy file", "pass the path of a YAML file", "check the --policy path",
@@ -149,8 +151,18 @@ POLICY_FILE = FileKind(PolicyError, "a policy file", "pass the path of a YAML fi
 
 def parse_yaml(text: str, source: str) -> Any:
     """``yaml.safe_load`` that also rejects duplicate keys (a silent footgun in policies)."""
+    return parse_yaml_with_gate_lines(text, source)[0]
+
+
+def parse_yaml_with_gate_lines(text: str, source: str) -> tuple[Any, tuple[int, ...]]:
+    """:func:`parse_yaml`'s document and the 1-based line where each item of its top-level ``gates``
+    list starts (the ``- metric: ...`` line; empty when there is no such list), so annotations can
+    point at a gate in the policy file. One parse: the node tree is kept, then constructed."""
+    loader = _StrictLoader(text)
     try:
-        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - _StrictLoader is a SafeLoader
+        node = loader.get_single_node()
+        doc = None if node is None else loader.construct_document(node)
+        return doc, _gate_lines(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
@@ -161,6 +173,19 @@ def parse_yaml(text: str, source: str) -> Any:
         raise PolicyError(f"invalid YAML: {exc}", source=source, fix="fix the YAML syntax") from None
     except RecursionError:
         raise PolicyError("invalid YAML: nested too deeply", source=source, fix="fix the YAML syntax") from None
+    finally:
+        loader.dispose()
+
+
+def _gate_lines(node: yaml.Node | None) -> tuple[int, ...]:
+    """Start lines of the items of a top-level mapping's ``gates`` sequence (a duplicate ``gates``
+    key is refused while constructing, so the first one is the one)."""
+    if not isinstance(node, yaml.MappingNode):
+        return ()
+    for key, value in node.value:
+        if isinstance(key, yaml.ScalarNode) and key.value == "gates" and isinstance(value, yaml.SequenceNode):
+            return tuple(item.start_mark.line + 1 for item in value.value)
+    return ()
 
 
 MAX_POLICY_NODES = 100_000
@@ -288,8 +313,9 @@ def schema() -> dict[str, Any]:
     return json.loads(resources.files("gate").joinpath("policy_schema.json").read_text("utf-8"))
 
 
-def build_policy(doc: Any, *, source: str, sha256: str = "") -> Policy:
-    """Validate a parsed YAML document and build the typed Policy."""
+def build_policy(doc: Any, *, source: str, sha256: str = "", gate_lines: Sequence[int] = ()) -> Policy:
+    """Validate a parsed YAML document and build the typed Policy. ``gate_lines`` are the policy
+    file's line of each gate (:func:`parse_yaml_with_gate_lines`); a gate beyond them has none."""
     if doc is None:
         raise PolicyError("the policy is empty", source=source,
                           fix="start from one of the examples in policies/")
@@ -318,7 +344,9 @@ def build_policy(doc: Any, *, source: str, sha256: str = "") -> Policy:
     if task == "multiclass" and data.threshold is not None:
         raise PolicyError("data.threshold applies only to task: binary", source=source,
                           where="data.threshold", fix="remove it; multiclass predictions are the argmax")
-    gates = tuple(_gate_spec(i, g, task, classes, data, source) for i, g in enumerate(doc["gates"]))
+    gates = tuple(dataclasses.replace(_gate_spec(i, g, task, classes, data, source),
+                                      line=gate_lines[i] if i < len(gate_lines) else None)
+                  for i, g in enumerate(doc["gates"]))
     return Policy(
         name=doc["name"], task=task, positive_class=positive, classes=classes, data=data,
         bootstrap=BootstrapSpec(**_whole(doc.get("bootstrap", {}), ("resamples", "seed"))),

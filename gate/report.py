@@ -11,12 +11,13 @@ which treats the file as untrusted data: types and consistency are validated, no
 
 from __future__ import annotations
 
+import datetime
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"   # 1.1: gates[].policy_line
 
 STATUSES = ("pass", "fail", "inconclusive")
 SEVERITIES = ("error", "warning")
@@ -66,7 +67,9 @@ class GateResult:
     decision used (for relative drops the interval of (cand − base)/base). ``needed_n`` estimates, for
     an inconclusive gate, how many labeled examples would likely decide it (``None`` otherwise).
     ``distribution`` holds the bootstrap replicates of the tested quantity (not serialised to JSON;
-    HTML plots use it).
+    HTML plots use it). ``policy_line`` is the 1-based line of the gate's entry in the policy file
+    (None when the policy did not come from a file, or the report predates schema 1.1); annotations
+    point there.
     """
 
     id: str
@@ -94,6 +97,7 @@ class GateResult:
     p_value: float | None = None
     needed_n: int | None = None
     notes: tuple[str, ...] = ()
+    policy_line: int | None = None
     distribution: tuple[float, ...] = field(default=(), repr=False, compare=False)
 
     @property
@@ -129,6 +133,7 @@ class GateResult:
             "p_value": _num(self.p_value),
             "needed_n": self.needed_n,
             "notes": list(self.notes),
+            "policy_line": self.policy_line,
         }
 
 
@@ -264,13 +269,39 @@ class Reproducibility:
 
 
 @dataclass(frozen=True)
+class RunTiming:
+    """When a check ran and how long it took, measured by :func:`gate.api.check` around reading,
+    aligning, bootstrapping and deciding (rendering and publishing excluded).
+
+    ``started`` is ISO 8601 in UTC without a zone suffix (``2026-12-01T11:45:00``, as Surefire writes
+    JUnit timestamps); ``seconds`` the wall-clock duration. Not part of report.json, which stays
+    byte-identical across runs; junit.xml shows it. Under ``SOURCE_DATE_EPOCH`` (reproducible builds)
+    :func:`RunTiming.measured` gives that instant and 0 seconds instead.
+    """
+
+    started: str
+    seconds: float
+
+    @classmethod
+    def measured(cls, started_epoch: float, seconds: float, source_date_epoch: str | None) -> RunTiming:
+        """The timing of a run that started at ``started_epoch`` (Unix seconds) and took ``seconds``,
+        or, when ``source_date_epoch`` is set (an integer of Unix seconds, already checked), the fixed
+        ``source_date_epoch`` and 0 seconds."""
+        if source_date_epoch is not None:
+            started_epoch, seconds = int(source_date_epoch), 0.0
+        when = datetime.datetime.fromtimestamp(int(started_epoch), tz=datetime.timezone.utc)
+        return cls(started=when.strftime("%Y-%m-%dT%H:%M:%S"), seconds=max(0.0, seconds))
+
+
+@dataclass(frozen=True)
 class Report:
     """The result of one ``model-gate check``.
 
     ``verdict`` is ``"pass"`` or ``"fail"``; ``exit_code`` is 0 or 1 accordingly (2 never reaches a
     Report: input errors stop before one exists). ``gates`` are in policy order; renderers put failed
     and inconclusive gates first. ``counts`` has keys pass/fail/inconclusive/warning (warning = gates
-    of severity warning that did not pass).
+    of severity warning that did not pass). ``timing`` is the run's start and duration (None for a
+    Report read back from report.json or built by hand; renderers then show the Unix epoch and 0).
     """
 
     policy_name: str
@@ -286,6 +317,7 @@ class Report:
     calibration: tuple[Calibration, ...] = ()
     warnings: tuple[str, ...] = ()
     schema_version: str = SCHEMA_VERSION
+    timing: RunTiming | None = field(default=None, compare=False)
 
     @property
     def tool_version(self) -> str:
@@ -317,6 +349,13 @@ class Report:
         from gate.render import markdown
 
         return markdown.render(self, chart=chart)
+
+    def to_openmetrics(self) -> str:
+        """Every gate's values, interval ends, bar and status as OpenMetrics 1.0 gauges, as
+        ``model-gate check --openmetrics FILE`` writes them (see :mod:`gate.render.openmetrics`)."""
+        from gate.render import openmetrics
+
+        return openmetrics.render(self)
 
     def gates_worst_first(self) -> list[GateResult]:
         """Gates ordered for display: blocking failures, inconclusive, warnings, passes; stable."""

@@ -5,26 +5,34 @@ pull request) produced, so the file is validated before anything is rendered or 
 
 - **JSON**: NaN/Infinity literals, numbers that overflow to infinity, integers of more than 18
   digits, duplicate keys in an object and nesting deeper than the interpreter allows are refused;
-- **types**: every field read is checked: strings are strings (without lone surrogates), numbers
-  are finite and not booleans, integers are integers, enumerations hold one of their values (also
-  the fields renderers print as trusted words: metric, average, model, role), arrays that must line
-  up (curve x/y, confusion rows) do;
+- **schema** (:func:`check_schema`): the document must be valid against the JSON Schema shipped in
+  the package, ``gate/report.schema.json`` (the one ``docs/report-schema.md`` is generated from):
+  every field a 1.0 writer writes is present, strings are strings, numbers are numbers and not
+  booleans, integers are integers (``1.0`` is not), enumerations hold one of their values (also the
+  fields renderers print as trusted words: metric, average, model, role); unknown fields are
+  ignored, as a 1.x reader must;
+- **types beyond the schema**: strings hold no lone surrogates, arrays that must line up (curve
+  x/y, confusion rows) do; the typed reads that build the Report check each field again;
 - **consistency** (:func:`check_consistency`): ``counts``, ``verdict`` and ``exit_code`` must be what
   the gates and the decision rule recorded in ``reproducibility.inconclusive`` imply, and each gate's
   ``status`` must agree with its tested interval and bar. A report whose gates say 15 failed cannot
   post a green commit status by claiming ``verdict: pass``.
 
 Every problem raises :class:`ReportFormatError` naming the field (``gates[3].status``), so the CLI
-can print one line and exit 2. Optional fields that a 1.0 writer always writes but older files may
-lack keep their documented defaults.
+can print one line and exit 2. The enumerations below are read from the schema, so the two cannot
+disagree.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Callable, Sequence
+from importlib import resources
 from typing import Any
+
+import jsonschema
 
 from gate.report import (
     SEVERITIES,
@@ -47,20 +55,41 @@ from gate.report import (
 MAX_INT_DIGITS = 18
 _MISSING = object()
 
-VERDICTS = ("pass", "fail")
-OPS = (">=", "<=")
-QUANTITIES = ("candidate", "delta", "relative_delta")
-DIRECTIONS = ("higher", "lower")
-BAR_KINDS = ("min", "max", "max_drop", "max_relative_drop", "min_gain")
-TASKS = ("binary", "multiclass")
-PAIRINGS = ("paired", "independent", "none")
-INCONCLUSIVE_RULES = ("fail", "warn", "pass")
-MULTIPLE_TESTING = ("none", "bonferroni", "holm")
-METHODS = ("percentile", "basic", "bca")
-CURVE_KINDS = ("pr", "roc")
-MODELS = ("candidate", "baseline")
-AVERAGES = ("macro", "micro", "weighted")
-COUNT_KEYS = ("pass", "fail", "inconclusive", "warning")
+SCHEMA_FILE = "report.schema.json"
+
+
+@functools.lru_cache(maxsize=1)
+def schema() -> dict[str, Any]:
+    """The JSON Schema of ``report.json`` shipped in the package (``gate/report.schema.json``, draft
+    2020-12, ``$id`` ending in the schema version it describes)."""
+    loaded: dict[str, Any] = json.loads(resources.files("gate").joinpath(SCHEMA_FILE).read_text("utf-8"))
+    return loaded
+
+
+def _enum(*path: str) -> tuple[str, ...]:
+    """The values the schema allows at ``path``: each key is looked up in ``properties`` (through an
+    array's ``items``) or, for a ``$defs`` name, there; an object's allowed keys for ``counts``."""
+    node: Any = schema()
+    for key in path:
+        node = node.get("items", node)
+        node = node["properties"][key] if key in node.get("properties", {}) else schema()["$defs"][key]
+    return tuple(v for v in node.get("enum", node.get("propertyNames", {}).get("enum", ())) if v is not None)
+
+
+VERDICTS = _enum("verdict")
+OPS = _enum("gate", "op")
+QUANTITIES = _enum("gate", "quantity")
+DIRECTIONS = _enum("gate", "direction")
+BAR_KINDS = _enum("gate", "bar", "kind")
+TASKS = _enum("data", "task")
+PAIRINGS = _enum("data", "pairing")
+INCONCLUSIVE_RULES = _enum("reproducibility", "inconclusive")
+MULTIPLE_TESTING = _enum("reproducibility", "multiple_testing")
+METHODS = _enum("reproducibility", "method")
+CURVE_KINDS = _enum("curves", "kind")
+MODELS = _enum("confusion", "model")
+AVERAGES = _enum("gate", "average")
+COUNT_KEYS = _enum("counts")
 
 
 class ReportFormatError(ValueError):
@@ -225,6 +254,69 @@ def _object_of(value: Any, path: str, read: Callable[..., Any]) -> dict[str, Any
 
 
 # ---------------------------------------------------------------------------------------------------
+# the schema
+# ---------------------------------------------------------------------------------------------------
+
+_TYPE_WORDS = {"string": "a string", "integer": "an integer", "number": "a number", "array": "an array",
+               "object": "an object", "boolean": "true or false", "null": "null"}
+
+
+def _is_integer(_checker: Any, value: Any) -> bool:
+    """JSON Schema counts ``1.0`` as an integer; the writer writes integers as integers, so here
+    only an int is one (and, as everywhere in JSON Schema, never ``true``/``false``)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+@functools.lru_cache(maxsize=1)
+def validator() -> Any:
+    """A draft 2020-12 validator of :func:`schema`, with :func:`_is_integer`."""
+    base = jsonschema.Draft202012Validator
+    strict = jsonschema.validators.extend(base, type_checker=base.TYPE_CHECKER.redefine("integer", _is_integer))
+    return strict(schema())
+
+
+def _json_path(parts: Any) -> str:
+    """``gates[3].tested.ci`` from a jsonschema error's path (``""`` for the document)."""
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _shown(value: Any) -> str:
+    return repr(value[:60]) if isinstance(value, str) else str(value)
+
+
+def _schema_error(error: Any) -> ReportFormatError:
+    """One jsonschema error as the line the CLI prints: the field's path and what it must be. A
+    subschema's ``x-expected`` names what a value must be when its type alone does not say it."""
+    path, value, keyword = _json_path(error.absolute_path), error.instance, error.validator
+    if isinstance(value, _Bad):
+        return ReportFormatError(path, value.problem)
+    if keyword == "required":
+        missing = next(k for k in error.validator_value if k not in value)
+        return ReportFormatError(f"{path}.{missing}" if path else missing, "is missing")
+    if keyword in ("enum", "const"):
+        choices = error.validator_value if keyword == "enum" else [error.validator_value]
+        return ReportFormatError(path, f"must be one of {', '.join(str(c) for c in choices if c is not None)} "
+                                       f"(got {_shown(value)})")
+    if keyword == "minimum":
+        return ReportFormatError(path, f"must be >= {error.validator_value} (got {value})")
+    types = error.schema.get("type", "object")
+    expected = error.schema.get("x-expected") or _TYPE_WORDS[types if isinstance(types, str) else types[0]]
+    got = repr(value[:20]) if keyword == "pattern" else _kind(value)
+    return ReportFormatError(path, f"must be {expected}, got {got}")
+
+
+def check_schema(doc: Any) -> None:
+    """Raise :class:`ReportFormatError` for the first place where ``doc`` breaks the shipped schema
+    (in the schema's order of fields, so the same document always names the same field)."""
+    error = next(iter(validator().iter_errors(doc)), None)
+    if error is not None:
+        raise _schema_error(error)
+
+
+# ---------------------------------------------------------------------------------------------------
 # the parts of a report
 # ---------------------------------------------------------------------------------------------------
 
@@ -277,6 +369,7 @@ def gate(value: Any, path: str) -> GateResult:
         p_value=o.field("p_value", optional(number), default=None),
         needed_n=o.field("needed_n", optional(integer), default=None),
         notes=o.array("notes", text, default=()),
+        policy_line=o.field("policy_line", optional(integer), 1, default=None),
     )
 
 
@@ -390,6 +483,7 @@ def _schema_version(value: Any, path: str) -> str:
 def report_from_dict(value: Any) -> Report:
     """A Report from parsed ``report.json`` data: every field read is type-checked, then the whole is
     checked for consistency (:func:`check_consistency`)."""
+    check_schema(value)
     o = Obj(value, "")
     report = Report(
         schema_version=o.field("schema_version", _schema_version),

@@ -14,6 +14,10 @@ Blocks:
   affairs-gates       examples/README.md: verdict line, data summary and gate table per example
   multiclass-gates
   canary-gates
+  affairs-openmetrics README.md: an excerpt of the affairs example's --openmetrics file
+  report-top          docs/report-schema.md: the field tables, from gate/report.schema.json
+  report-gate         (scripts/report_schema_doc.py)
+  report-estimate
 
 Each example is run through the real CLI (``model-gate check`` via gate.cli.main, from the repository
 root with the relative paths a user types, output directory in a temporary directory), and the tables
@@ -34,6 +38,8 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from scripts import report_schema_doc
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT_DIR = "model-gate-report"  # what the README's command says; the run writes to a temp dir
@@ -170,12 +176,31 @@ def summary(run: Run, example: Example) -> str:
     ])
 
 
+def openmetrics_excerpt(example: Example) -> str:
+    """README Outputs: the line count and two families (one gate's lines) of ``--openmetrics`` for
+    ``example``, from the same run the CLI makes (``Report.to_openmetrics()``)."""
+    from gate import api
+
+    text = api.check(ROOT / example.policy, ROOT / example.candidate, ROOT / example.baseline).to_openmetrics()
+    lines = text.splitlines()
+    families = sum(1 for line in lines if line.startswith("# TYPE "))
+    shown = []
+    for family in ("model_gate_candidate", "model_gate_gate_status"):
+        shown += [line for line in lines if line.startswith((f"# HELP {family} ", f"# TYPE {family} "))]
+        shown += [line for line in lines if line.startswith(family + "{") and 'gate="recall[class=affair]"' in line
+                  and ('status="' not in line or 'status="pass"' in line)]
+    return (f"which gives, among its {len(lines)} lines ({families} gauge families; an undefined value has no "
+            "sample):\n\n```\n" + "\n".join(shown) + "\n```")
+
+
 def blocks(runs: dict[str, Run] | None = None) -> dict[tuple[str, str], str]:
     """Every generated block's fresh content, keyed by (file, block name)."""
     runs = runs if runs is not None else {name: run_example(ex) for name, ex in EXAMPLES.items()}
     out = {("README.md", "affairs-console"): "```\n" + runs["affairs"].stdout.rstrip("\n") + "\n```"}
     for name, ex in EXAMPLES.items():
         out[("examples/README.md", f"{name}-gates")] = summary(runs[name], ex)
+    out[("README.md", "affairs-openmetrics")] = openmetrics_excerpt(EXAMPLES["affairs"])
+    out.update(report_schema_doc.blocks())
     return out
 
 

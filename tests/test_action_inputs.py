@@ -83,6 +83,13 @@ def test_full_argv_with_defaults() -> None:
     ]
 
 
+def test_baseline_from_run_input_is_passed_as_is() -> None:
+    """Not a path: WORKFLOW[:ARTIFACT] goes to the CLI untouched (no workspace prefix)."""
+    env = _env(INPUT_POLICY="p.yml", INPUT_CANDIDATE="c.csv", INPUT_BASELINE_FROM_RUN="model-gate.yml:preds")
+    argv = action_argv(env)
+    assert argv[argv.index("--baseline-from-run") + 1] == "model-gate.yml:preds" and "--baseline" not in argv
+
+
 def test_all_inputs() -> None:
     env = _env(
         INPUT_POLICY="p.yml",
@@ -188,6 +195,7 @@ def test_token_goes_to_environment_not_argv() -> None:
     assert action_env_updates({}) == {}
 
 
+@pytest.mark.invalid_report
 def test_main_calls_cli_with_argv_and_returns_its_code(monkeypatch, tmp_path) -> None:
     seen = {}
 

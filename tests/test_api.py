@@ -11,8 +11,11 @@
 from __future__ import annotations
 
 import csv
+import datetime
 import json
 import re
+import time
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
@@ -178,3 +181,37 @@ def test_assert_passes_allow_inconclusive_overrides_the_policy():
     assert_passes(report)
     with pytest.raises(AssertionError):
         assert_passes(report, allow_inconclusive=False)
+
+
+def test_check_measures_its_run(monkeypatch):
+    """Report.timing is the call's start (UTC, whole seconds) and duration; SOURCE_DATE_EPOCH fixes
+    both (reproducible builds: that instant and 0 s). junit.xml shows them (tests/test_render_junit.py)."""
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    before = time.time()
+    report = gate.check(POLICY, ROOT / "examples/affairs/candidate.csv", ROOT / "examples/affairs/baseline.csv",
+                        n_resamples=200)
+    elapsed = time.time() - before
+    started = datetime.datetime.strptime(report.timing.started, "%Y-%m-%dT%H:%M:%S")
+    started = started.replace(tzinfo=datetime.timezone.utc).timestamp()
+    assert int(before) <= started <= before + elapsed
+    assert 0 < report.timing.seconds <= elapsed
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    fixed = gate.check(POLICY, ROOT / "examples/affairs/candidate.csv", ROOT / "examples/affairs/baseline.csv",
+                       n_resamples=200)
+    assert (fixed.timing.started, fixed.timing.seconds) == ("2026-01-01T00:00:00", 0.0)
+    assert fixed == report and fixed.to_json() == report.to_json()   # timing is not part of the result
+
+
+def test_cli_junit_shows_the_run_time(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    monkeypatch.chdir(ROOT)
+    before = time.time()
+    code = main(["check", "--policy", "policies/affairs.yml", "--candidate", "examples/affairs/candidate.csv",
+                 "--baseline", "examples/affairs/baseline.csv", "--out-dir", str(tmp_path)])
+    elapsed = time.time() - before
+    capsys.readouterr()
+    assert code == 0
+    suite = ET.parse(tmp_path / "junit.xml").getroot().find("testsuite")
+    started = datetime.datetime.strptime(suite.get("timestamp"), "%Y-%m-%dT%H:%M:%S")
+    assert int(before) <= started.replace(tzinfo=datetime.timezone.utc).timestamp() <= before + elapsed
+    assert 0 < float(suite.get("time")) <= elapsed

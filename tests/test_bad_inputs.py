@@ -685,6 +685,10 @@ CASES: list[Case] = [
          'model-gate: error: cand.csv.gz: decompresses to more than the size limit of 1 MiB (raise the limit with the environment variable MODEL_GATE_MAX_BYTES, e.g. MODEL_GATE_MAX_BYTES=4M)', env={"MODEL_GATE_MAX_BYTES": "1M"}, group="file"),
     Case("file-limit-env-invalid", "MODEL_GATE_MAX_BYTES is not a size", _bin(), CHECK, 2, "model-gate: error: environment: MODEL_GATE_MAX_BYTES must be a positive whole number of bytes (K, M, G suffixes allowed) (got 'lots') (unset it to use the default, 512 MiB)",
          env={"MODEL_GATE_MAX_BYTES": "lots"}, group="file"),
+    Case("source-date-epoch-invalid", "SOURCE_DATE_EPOCH is not a Unix time (reproducible builds fix junit.xml's timestamp with it)",
+         _bin(), CHECK + ["--out-dir", "out"], 2, "model-gate: error: environment: SOURCE_DATE_EPOCH is 'yesterday', not a Unix time "
+         "(set it to whole seconds since 1970-01-01 UTC (e.g. $(git log -1 --format=%ct)), or unset it)",
+         env={"SOURCE_DATE_EPOCH": "yesterday"}, group="cli"),
     Case("file-parquet-too-large", "Parquet that decodes to more than the limit (its declared page sizes, checked before reading)",
          {"policy.yml": policy()}, PQ_CHECK, 2,
          PQ + 'holds more data than the size limit of 64 KiB once decoded (100 rows × 4 columns) (raise the limit with the environment variable MODEL_GATE_MAX_BYTES, e.g. MODEL_GATE_MAX_BYTES=256K)',
@@ -858,11 +862,11 @@ CASES: list[Case] = [
     Case("comment-file-full-disk", "--comment-file /dev/full (no space left): no output is written at all", _bin(),
          CHECK + ["--out-dir", "out", "--comment-file", "/dev/full"], 2,
          "model-gate: error: /dev/full: cannot be written (No space left on device); no report was written (free some "
-         "space or choose a writable --out-dir / --comment-file)", group="cli"),
+         "space or choose a writable --out-dir / --comment-file / --openmetrics)", group="cli"),
     Case("out-dir-unwritable", "--out-dir where no directory can be created", _bin(),
          CHECK + ["--out-dir", "/proc/self/reports"], 2,
          "model-gate: error: /proc/self/reports/report.json: cannot be written (No such file or directory); no report "
-         "was written (free some space or choose a writable --out-dir / --comment-file)", group="cli"),
+         "was written (free some space or choose a writable --out-dir / --comment-file / --openmetrics)", group="cli"),
     # -- publish --report: the file is untrusted (tests/test_publish_trust.py has the full set) ----
     Case("publish-forged-verdict", "report.json claims verdict pass, exit code 0, over a failed gate", {},
          ["publish", "--report", "report.json"], 2,
@@ -948,7 +952,13 @@ def _time_limit(seconds: float):
         signal.signal(signal.SIGALRM, previous)
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def _params(cases: list[Case]) -> list:
+    """The cases as pytest params; a publish case plants a broken report.json on purpose."""
+    return [pytest.param(c, id=c.id, marks=[pytest.mark.invalid_report] if "--report" in c.args else [])
+            for c in cases]
+
+
+@pytest.mark.parametrize("case", _params(CASES))
 def test_bad_input(case: Case, tmp_path: Path, capsys, monkeypatch) -> None:
     if case.id == "file-parquet-corrupt" or case.needs_pyarrow:
         pytest.importorskip("pyarrow")

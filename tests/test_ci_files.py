@@ -62,7 +62,7 @@ truck tv type umbrella underline unlock upload-cloud upload user-check user-minu
 user users video-off video voicemail volume-1 volume-2 volume-x volume watch wifi-off wifi wind
 x-circle x-square x zap-off zap zoom-in zoom-out
 """.split())
-OUTPUTS = {"verdict", "passed", "failed_count", "report_json", "comment_url"}
+OUTPUTS = {"verdict", "passed", "failed_count", "inconclusive_count", "report_json", "comment_url"}
 INTERP = re.compile(r"\$\[\[\s*inputs\.([A-Za-z0-9_-]+)\s*\]\]")
 
 
@@ -425,7 +425,11 @@ def test_component_header_declares_the_inputs() -> None:
     header, _ = _template_parts()
     assert set(header) == {"spec"}
     inputs = header["spec"]["inputs"]
-    assert {"stage", "policy", "candidate", "baseline", "image", "job_prefix", "comment"} <= set(inputs)
+    assert {"stage", "policy", "candidate", "baseline", "image", "job_prefix", "comment", "fail_on_inconclusive",
+            "extra_args"} <= set(inputs)
+    action_inputs = yaml.safe_load(ACTION.read_text(encoding="utf-8"))["inputs"]
+    assert {"fail_on_inconclusive", "extra_args"} <= set(action_inputs)   # the action's inputs, same names
+    assert inputs["fail_on_inconclusive"] == {**inputs["fail_on_inconclusive"], "type": "boolean", "default": False}
     assert inputs["stage"]["default"] == "test"
     assert inputs["job_prefix"]["default"] == "model-gate"
     assert "default" not in inputs["policy"] and "default" not in inputs["candidate"]  # mandatory
@@ -483,11 +487,19 @@ def test_component_header_is_valid_gitlab_ci(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(shutil.which("sh") is None, reason="needs a POSIX shell")
-@pytest.mark.parametrize("baseline", ["", "preds/base line.csv"])
-def test_component_script_builds_the_intended_argv(tmp_path: Path, baseline: str) -> None:
-    """Run the job's script in sh with GitLab's job variables and a stub `model-gate`."""
+@pytest.mark.parametrize("baseline,fail_on_inconclusive,extra_args,extra", [
+    ("", False, "", []),
+    ("preds/base line.csv", True, "", ["--fail-on-inconclusive"]),
+    ("", False, " --seed 7\t--exit-zero  * $(touch pwned) ", ["--seed", "7", "--exit-zero", "*", "$(touch", "pwned)"]),
+])
+def test_component_script_builds_the_intended_argv(tmp_path: Path, baseline: str, fail_on_inconclusive: bool,
+                                                   extra_args: str, extra: list[str]) -> None:
+    """Run the job's script in sh with GitLab's job variables and a stub `model-gate`: extra_args is
+    split on whitespace, never glob-expanded or run (a `*` in the working directory stays `*`)."""
     header, body = _template_parts()
-    values = {**TEST_VALUES, "baseline": baseline}
+    values = {**TEST_VALUES, "baseline": baseline, "fail_on_inconclusive": str(fail_on_inconclusive).lower(),
+              "extra_args": extra_args}
+    (tmp_path / "glob-bait.txt").write_text("", encoding="utf-8")
     job = yaml.safe_load(interpolate(body, header["spec"]["inputs"], values))["model-gate"]
     stub = tmp_path / "bin" / "model-gate"
     stub.parent.mkdir()
@@ -495,15 +507,16 @@ def test_component_script_builds_the_intended_argv(tmp_path: Path, baseline: str
     stub.chmod(0o755)
     env = {"PATH": f"{stub.parent}:{os.environ.get('PATH', '/usr/bin:/bin')}",
            **{k: str(v) for k, v in job["variables"].items()}}
-    res = subprocess.run(["sh", "-eu", "-c", "\n".join(job["script"])], env=env,
+    res = subprocess.run(["sh", "-eu", "-c", "\n".join(job["script"])], env=env, cwd=tmp_path,
                          capture_output=True, text=True, timeout=30)
     assert res.returncode == 0, res.stderr
     argv = json.loads(res.stdout)
     want = ["check", "--policy", "policies/affairs.yml", "--candidate", "preds/candidate.csv"]
     if baseline:
         want += ["--baseline", baseline]
-    want += ["--out-dir", "model-gate", "--comment", "auto", "--dotenv", "model-gate/gate.env"]
+    want += ["--out-dir", "model-gate", "--comment", "auto", "--dotenv", "model-gate/gate.env", *extra]
     assert argv == want
+    assert not (tmp_path / "pwned").exists()
 
 
 def test_cli_accepts_the_options_the_packaging_uses() -> None:

@@ -113,6 +113,7 @@ def test_publish_rerenders_a_saved_report_locally(tmp_path, capsys):
     assert "model-gate: PASS" in capsys.readouterr().out
 
 
+@pytest.mark.invalid_report
 def test_publish_rejects_a_file_that_is_not_a_report(tmp_path, capsys):
     bad = tmp_path / "report.json"
     bad.write_text(json.dumps({"schema_version": "1.0", "verdict": "pass; rm -rf /"}))

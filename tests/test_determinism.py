@@ -1,6 +1,6 @@
 """Determinism and isolation of ``model-gate check``.
 
-- Byte-identical report.json, report.md, junit.xml and report.html across runs, across
+- Byte-identical report.json, report.md, junit.xml (under ``SOURCE_DATE_EPOCH``) and report.html across runs, across
   ``PYTHONHASHSEED`` values, and across thread counts (``OMP_NUM_THREADS``, ``OPENBLAS_NUM_THREADS``,
   ``MKL_NUM_THREADS`` and the engine's own ``MODEL_GATE_THREADS``), in fresh interpreters.
 - No file is written outside ``--out-dir``: the run happens in an empty working directory with its own
@@ -32,7 +32,10 @@ EXAMPLES = {
 
 
 def _local_env(**extra: str) -> dict[str, str]:
+    """The environment without CI variables; ``SOURCE_DATE_EPOCH`` set, since junit.xml otherwise
+    carries the run's own timestamp and duration (the other reports never do)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(CI_PREFIXES) and k not in ("CI", "PYTHONHASHSEED")}
+    env["SOURCE_DATE_EPOCH"] = "1767225600"
     env.update(extra)
     return env
 

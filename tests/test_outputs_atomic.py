@@ -1,7 +1,7 @@
 """Outputs are all or nothing, never stale, and never land on an input.
 
 - a run that stops without a verdict (input error, usage error, a full disk) leaves no report.json,
-  report.md, junit.xml, report.html or comment file behind, not even the previous run's;
+  report.md, junit.xml, report.html, comment file or OpenMetrics file behind, not even the previous run's;
 - a failed write (full disk via RLIMIT_FSIZE, /dev/full, an unwritable directory) is exit 2 with one
   line, and leaves neither half-written files nor staging directories;
 - symlinks and hard links at an output path never redirect a write onto another file.
@@ -48,7 +48,8 @@ def _left(out: Path) -> list[str]:
 
 def _previous_pass(work: Path, capsys) -> None:
     """A passing run whose reports a later CI step would trust, plus a file of the user's own."""
-    assert _run(capsys, *CHECK, "--comment-file", "comment.md")[0] == 0
+    assert _run(capsys, *CHECK, "--comment-file", "comment.md", "--openmetrics", "metrics.txt")[0] == 0
+    assert (work / "metrics.txt").read_text(encoding="utf-8").endswith("# EOF\n")
     assert json.loads((work / "out" / "report.json").read_text())["verdict"] == "pass"
     (work / "out" / "notes.txt").write_text("mine", encoding="utf-8")
 
@@ -57,7 +58,7 @@ def _previous_pass(work: Path, capsys) -> None:
                                       "report-json-dir"])
 def test_an_error_leaves_no_previous_report(work, capsys, breakage):
     _previous_pass(work, capsys)
-    args = [*CHECK, "--comment-file", "comment.md"]
+    args = [*CHECK, "--comment-file", "comment.md", "--openmetrics", "metrics.txt"]
     if breakage == "bad-candidate":
         (work / "cand.csv").write_text("id,label,score\nr0,1,high\n", encoding="utf-8")
     elif breakage == "bad-policy":
@@ -73,7 +74,7 @@ def test_an_error_leaves_no_previous_report(work, capsys, breakage):
     assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
     expected = ["notes.txt"] + (["report.json"] if breakage == "report-json-dir" else [])
     assert _left(work / "out") == expected  # the user's own file stays; no report, no staging dir
-    assert not (work / "comment.md").exists()
+    assert not (work / "comment.md").exists() and not (work / "metrics.txt").exists()
     assert (work / "cand.csv").exists() and (work / "policy.yml").exists()
 
 
@@ -103,7 +104,7 @@ def _limited_run(work: Path, max_bytes: int, *args: str) -> subprocess.Completed
 def test_full_disk_writes_nothing_and_removes_the_previous_reports(work, capsys):
     _previous_pass(work, capsys)
     html_size = (work / "out" / "report.html").stat().st_size
-    proc = _limited_run(work, html_size // 2, *CHECK, "--comment-file", "comment.md")
+    proc = _limited_run(work, html_size // 2, *CHECK, "--comment-file", "comment.md", "--openmetrics", "metrics.txt")
     assert proc.returncode == 2, proc.stderr
     # with plots report.html is the file that overflows; without matplotlib (the core install) it is
     # small, and report.json, written first, overflows instead
@@ -111,7 +112,7 @@ def test_full_disk_writes_nothing_and_removes_the_previous_reports(work, capsys)
                                         "no report was written" for name in ("report.html", "report.json"))) \
         and proc.stderr.count("\n") == 1
     assert _left(work / "out") == ["notes.txt"]
-    assert not (work / "comment.md").exists()
+    assert not (work / "comment.md").exists() and not (work / "metrics.txt").exists()
 
 
 def test_a_failing_stream_commits_nothing(work, capsys):
@@ -119,7 +120,7 @@ def test_a_failing_stream_commits_nothing(work, capsys):
     code, err = _run(capsys, *CHECK, "--comment-file", "/dev/full")
     assert code == 2
     assert err == ("model-gate: error: /dev/full: cannot be written (No space left on device); no report was "
-                   "written (free some space or choose a writable --out-dir / --comment-file)\n")
+                   "written (free some space or choose a writable --out-dir / --comment-file / --openmetrics)\n")
     assert _left(work / "out") == []
     assert os.path.exists("/dev/full")
 
@@ -166,7 +167,8 @@ def test_symlinked_report_is_replaced_not_followed(work, capsys):
         victim.write_text("precious", encoding="utf-8")
     (work / "out" / "report.json").symlink_to(victims[0])
     (work / "comment.md").symlink_to(victims[1])
-    assert _run(capsys, *CHECK, "--comment-file", "comment.md")[0] == 0
+    assert _run(capsys, *CHECK, "--comment-file", "comment.md", "--openmetrics", "metrics.txt")[0] == 0
+    assert (work / "metrics.txt").read_text(encoding="utf-8").endswith("# EOF\n")
     assert [v.read_text(encoding="utf-8") for v in victims] == ["precious", "precious"]
     assert not (work / "out" / "report.json").is_symlink() and not (work / "comment.md").is_symlink()
     assert json.loads((work / "out" / "report.json").read_text())["verdict"] == "pass"
@@ -178,7 +180,8 @@ def test_symlink_to_a_device_is_replaced_not_written_through(work, capsys):
     (work / "out").mkdir()
     (work / "out" / "report.json").symlink_to("/dev/full")
     (work / "comment.md").symlink_to("/dev/null")
-    assert _run(capsys, *CHECK, "--comment-file", "comment.md")[0] == 0
+    assert _run(capsys, *CHECK, "--comment-file", "comment.md", "--openmetrics", "metrics.txt")[0] == 0
+    assert (work / "metrics.txt").read_text(encoding="utf-8").endswith("# EOF\n")
     assert not (work / "out" / "report.json").is_symlink() and not (work / "comment.md").is_symlink()
     assert os.path.exists("/dev/full") and os.path.exists("/dev/null")
 

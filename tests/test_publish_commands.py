@@ -69,7 +69,7 @@ def test_outputs_parse_with_the_runner_rules(tmp_path):
     r = run(publication(verdict="fail", failed=2, report="/github/workspace/out/report.json"),
             github_env(tmp_path, None), comment="off")
     out = parse_github_output((tmp_path / "output.txt").read_text(encoding="utf-8"))
-    assert out == {"verdict": "fail", "passed": "false", "failed_count": "2",
+    assert out == {"verdict": "fail", "passed": "false", "failed_count": "2", "inconclusive_count": "0",
                    "report_json": "/github/workspace/out/report.json", "comment_url": ""}
     assert r.outcome.ok
 

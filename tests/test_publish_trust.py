@@ -162,6 +162,7 @@ def in_tmp(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("case", FORGED + MALFORMED, ids=[c[0] for c in FORGED + MALFORMED])
+@pytest.mark.invalid_report
 def test_refused_documents(in_tmp, capsys, case):
     _, build, expected = case
     code, out, err = _run(in_tmp, capsys, json.dumps(build()).encode())
@@ -170,6 +171,7 @@ def test_refused_documents(in_tmp, capsys, case):
 
 
 @pytest.mark.parametrize("case", RAW, ids=[c[0] for c in RAW])
+@pytest.mark.invalid_report
 def test_refused_json(in_tmp, capsys, case):
     _, build, expected = case
     code, out, err = _run(in_tmp, capsys, build())

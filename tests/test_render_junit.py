@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -11,6 +12,7 @@ from report_factory import adversarial_report, binary_report, build_report, est,
 from test_render_markdown import check_golden
 
 from gate.render import junit
+from gate.report import RunTiming
 
 XSD = Path(__file__).resolve().parent / "vendor" / "junit-10.xsd"
 REPORTS = {"binary": binary_report, "passing": passing_report, "adversarial": adversarial_report,
@@ -129,15 +131,24 @@ def test_duplicate_names_made_unique():
         "recall >= 0.900", "recall >= 0.900 (2)", "recall >= 0.900 (3)"]
 
 
-def test_timestamp_deterministic_and_from_source_date_epoch(monkeypatch):
-    r = binary_report()
-    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
-    a, b = junit.render(r), junit.render(r)
-    assert a == b
-    assert 'timestamp="1970-01-01T00:00:00"' in a
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
-    assert 'timestamp="2026-01-01T00:00:00"' in junit.render(r)
-    assert 'timestamp="2020-02-02T00:00:00"' in junit.render(r, timestamp_value="2020-02-02T00:00:00")
+def test_timestamp_and_time_come_from_the_report(schema):
+    """The suite's timestamp and time are the Report's measured timing; without one (a report read
+    back, or built by hand) the epoch and 0, whatever the environment says."""
+    timed = dataclasses.replace(binary_report(), timing=RunTiming("2026-12-01T11:45:07", 1.23456))
+    xml = junit.render(timed)
+    suites = ET.fromstring(xml)
+    assert suites.get("time") == "1.235"
+    assert (suites[0].get("timestamp"), suites[0].get("time")) == ("2026-12-01T11:45:07", "1.235")
+    assert {tc.get("time") for tc in suites.iter("testcase")} == {"0"}
+    schema.validate(io.StringIO(xml))
+    untimed = junit.render(binary_report())
+    assert 'timestamp="1970-01-01T00:00:00"' in untimed and ' time="0" ' in untimed
+    assert 'timestamp="2020-02-02T00:00:00"' in junit.render(timed, timestamp_value="2020-02-02T00:00:00")
+
+
+def test_run_timing_under_source_date_epoch():
+    assert RunTiming.measured(1764589507.9, 2.5, None) == RunTiming("2025-12-01T11:45:07", 2.5)
+    assert RunTiming.measured(1764589507.9, 2.5, "1767225600") == RunTiming("2026-01-01T00:00:00", 0.0)
 
 
 def test_policy_file_on_suite(schema):
@@ -147,6 +158,5 @@ def test_policy_file_on_suite(schema):
     schema.validate(io.StringIO(xml))
 
 
-def test_golden(monkeypatch):
-    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+def test_golden():
     check_golden("binary.junit.xml", junit.render(binary_report(), policy_file="policies/model-gate.yml"))

@@ -9,7 +9,7 @@ from report_factory import adversarial_report, binary_report, build_report, est,
 
 from gate.publish.publication import Annotation
 from gate.render import annotations, json_report, markdown, outputs
-from gate.report import Report
+from gate.report import SCHEMA_VERSION, Report
 
 
 def test_json_deterministic_and_round_trips():
@@ -17,7 +17,7 @@ def test_json_deterministic_and_round_trips():
     text = json_report.render(r)
     assert text == json_report.render(binary_report()) and text.endswith("}\n")
     d = json.loads(text)
-    assert d["schema_version"] == "1.0" and d["verdict"] == "fail"
+    assert d["schema_version"] == SCHEMA_VERSION and d["verdict"] == "fail"
     assert json_report.render(Report.from_dict(d)) == text
     adv = json_report.render(adversarial_report())
     assert "<!-- model-gate:v1 key=x -->" in adv  # JSON keeps data verbatim (ensure_ascii=False)

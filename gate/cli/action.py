@@ -10,7 +10,7 @@ valid shell identifiers and runner versions differ, so an input ``foo_bar`` is l
 3. ``FOO_BAR`` (bare; convenient for local runs and for ``env: GITHUB_TOKEN: ...``)
 
 Command-line arguments (``runs.args`` or a local invocation) override the environment:
-``--policy``, ``--candidate``, ``--baseline``, ``--out-dir``, ``--comment``,
+``--policy``, ``--candidate``, ``--baseline``, ``--baseline-from-run``, ``--out-dir``, ``--comment``,
 ``--fail-on-inconclusive``, ``--extra-args``; any other arguments are passed through to
 ``model-gate check`` unchanged.
 
@@ -41,6 +41,7 @@ INPUT_DEFAULTS: dict[str, str | None] = {
     "policy": None,
     "candidate": None,
     "baseline": None,
+    "baseline_from_run": None,
     "out_dir": "model-gate-report",
     "comment": "auto",
     "github_token": None,
@@ -102,6 +103,7 @@ def _arg_parser() -> argparse.ArgumentParser:
     p.add_argument("--policy")
     p.add_argument("--candidate")
     p.add_argument("--baseline")
+    p.add_argument("--baseline-from-run", dest="baseline_from_run")
     p.add_argument("--out-dir", dest="out_dir")
     p.add_argument("--comment")
     p.add_argument(
@@ -163,6 +165,8 @@ def action_argv(environ: Mapping[str, str], args: Sequence[str] = ()) -> list[st
     argv = ["check", "--policy", paths["policy"], "--candidate", paths["candidate"]]
     if "baseline" in paths:
         argv += ["--baseline", paths["baseline"]]
+    if inputs["baseline_from_run"]:
+        argv += ["--baseline-from-run", inputs["baseline_from_run"]]
     argv += ["--out-dir", paths["out_dir"], "--comment", comment]
     if fail_on_inconclusive:
         argv.append("--fail-on-inconclusive")

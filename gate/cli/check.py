@@ -6,6 +6,7 @@ import argparse
 import dataclasses
 import os
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -14,7 +15,9 @@ from gate.cli import paths
 from gate.cli.common import add_publish_arguments, print_untrusted, publish_report
 from gate.errors import UsageError
 from gate.policy import load_policy, seed_argument
-from gate.render import console, json_report, markdown, outputs
+from gate.publish import artifact
+from gate.readers import Table, read_table
+from gate.render import console, json_report, markdown, openmetrics, outputs
 from gate.report import Report
 
 HELP = "evaluate a policy on prediction files and print the verdict"
@@ -25,11 +28,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--policy", required=True, help="policy YAML file")
     parser.add_argument("--candidate", required=True, help="candidate predictions (.csv, .csv.gz, .jsonl, .parquet)")
     parser.add_argument("--baseline", help="baseline predictions, for comparative gates")
+    parser.add_argument("--baseline-from-run", metavar="WORKFLOW[:ARTIFACT]",
+                        help="GitHub Actions: the baseline is the artifact ARTIFACT (default "
+                             f"{artifact.DEFAULT_ARTIFACT}) of the latest successful run of WORKFLOW "
+                             "(e.g. model-gate.yml) on the default branch")
     parser.add_argument("--out-dir", help="write report.json, report.md, junit.xml and report.html here")
     parser.add_argument("--format", choices=("text", "json"), default="text",
                         help="stdout: a verdict table (text) or only the JSON report (json)")
     parser.add_argument("--seed", type=seed_argument, help="override bootstrap.seed")
     parser.add_argument("--comment-file", metavar="PATH", help="write the exact PR/MR comment body here")
+    parser.add_argument("--openmetrics", metavar="PATH",
+                        help="write every gate's values, interval ends, bar and status as OpenMetrics gauges here")
     parser.add_argument("--chart", choices=("mermaid", "none"), default="mermaid",
                         help="PR-curve chart in the comment (a table with the same points is always there)")
     parser.add_argument("--quiet", action="store_true", help="print only failing gates and the verdict")
@@ -50,7 +59,9 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         raise UsageError("--seed must be >= 0", source="command line")
     if args.fail_on_inconclusive:
         policy = dataclasses.replace(policy, decision=dataclasses.replace(policy.decision, inconclusive="fail"))
-    report = api.check(policy, args.candidate, args.baseline, seed=args.seed, command=reproduce_command(args))
+    with tempfile.TemporaryDirectory(prefix="model-gate-baseline-") as tmp:
+        baseline = _baseline(args, Path(tmp))
+        report = api.check(policy, args.candidate, baseline, seed=args.seed, command=reproduce_command(args))
     report_json = write_outputs(report, args)
     if args.format == "json":
         sys.stdout.write(_json_stdout(report))
@@ -63,8 +74,20 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     return 0 if args.exit_zero else report.exit_code
 
 
+def _baseline(args: argparse.Namespace, tmp: Path) -> str | Table | None:
+    """``--baseline`` as given, or the ``--baseline-from-run`` artifact downloaded into ``tmp`` and
+    read, its source named after the run (so the reports say where it came from and stay the same
+    for the same run)."""
+    if not args.baseline_from_run:
+        return args.baseline
+    if args.baseline:
+        raise UsageError("give --baseline or --baseline-from-run, not both", source="command line")
+    fetched = artifact.fetch_baseline(artifact.RunSpec.parse(args.baseline_from_run), os.environ, tmp)
+    return dataclasses.replace(read_table(fetched.path), source=fetched.label)
+
+
 def write_outputs(report: Report, args: argparse.Namespace) -> str | None:
-    """The four reports in ``--out-dir`` and the ``--comment-file``, written all or none
+    """The four reports in ``--out-dir``, the ``--comment-file`` and ``--openmetrics``, written all or none
     (:func:`gate.atomic.write_files`); returns the report.json path, if any. A failure (full
     disk, unwritable directory) is a :class:`UsageError` and leaves no output behind."""
     files: dict[Path, str] = {}
@@ -73,12 +96,14 @@ def write_outputs(report: Report, args: argparse.Namespace) -> str | None:
         files.update({Path(args.out_dir) / name: text for name, text in texts.items()})
     if args.comment_file:
         files[Path(args.comment_file)] = markdown.render(report, chart=args.chart, key=args.comment_key)
+    if args.openmetrics:
+        files[Path(args.openmetrics)] = openmetrics.render(report)
     try:
         atomic.write_files(files)
     except atomic.OutputError as exc:
         raise UsageError(f"cannot be written ({exc.strerror}); no report was written",
                          source=str(exc.filename),
-                         fix="free some space or choose a writable --out-dir / --comment-file") from None
+                         fix="free some space or choose a writable --out-dir / --comment-file / --openmetrics") from None
     return str(Path(args.out_dir) / outputs.FILES["json"]) if args.out_dir else None
 
 
@@ -97,6 +122,8 @@ def reproduce_command(args: argparse.Namespace) -> list[str]:
     cmd = ["model-gate", "check", "--policy", args.policy, "--candidate", args.candidate]
     if args.baseline:
         cmd += ["--baseline", args.baseline]
+    if args.baseline_from_run:
+        cmd += ["--baseline-from-run", args.baseline_from_run]
     if args.seed is not None:
         cmd += ["--seed", str(args.seed)]
     if args.fail_on_inconclusive:

@@ -47,6 +47,7 @@ def publication_for(report: Report, comment_key: str | None, report_json: str | 
     return Publication(
         comment_body=body, summary_body=body, marker_key=comment_key or report.policy_name,
         verdict=report.verdict, exit_code=report.exit_code, failed_count=failed,
+        inconclusive_count=len(report.inconclusive),
         report_json_path=report_json, annotations=annotation_lines.render(report),
         status_description=f"{report.verdict}: {T.counts_text(report)}",
     )
@@ -71,10 +72,8 @@ def announce_error(message: str, args: argparse.Namespace) -> None:
     if env.get("GITHUB_ACTIONS") == "true":
         Commands(sys.stdout).error(message, title="model-gate: input error")
         if env.get("GITHUB_OUTPUT"):
-            outputs = {"verdict": "error", "passed": "false", "failed_count": "0", "report_json": "",
-                       "comment_url": ""}
             try:
-                files.write_github_outputs(env["GITHUB_OUTPUT"], outputs)
+                files.write_github_outputs(env["GITHUB_OUTPUT"], files.step_outputs("error"))
             except (OSError, ValueError):
                 pass
     if getattr(args, "dotenv", None) and paths.writable_output(args, args.dotenv):

@@ -164,7 +164,7 @@ def _publish_github(pub: Publication, environ: Mapping[str, str], comment: str, 
     ctx = github_context(environ, api_url)
     if ctx.token:
         commands.add_mask(ctx.token)  # first, before anything could echo it
-    commands.annotations(pub.annotations)
+    commands.annotations(pub.annotations, workspace=environ.get("GITHUB_WORKSPACE"))
     _write_summary(pub, environ, ctx, rep)
     if comment == "auto" or status:
         try:
@@ -193,13 +193,9 @@ def _write_outputs(pub: Publication, environ: Mapping[str, str], rep: _Reporter)
     if not path:
         rep.info("GITHUB_OUTPUT is not set; step outputs not written")
         return
-    values = {
-        "verdict": pub.verdict,
-        "passed": "true" if pub.passed else "false",
-        "failed_count": str(pub.failed_count),
-        "report_json": pub.report_json_path or "",
-        "comment_url": rep.outcome.comment_url or "",
-    }
+    values = files.step_outputs(pub.verdict, failed_count=pub.failed_count,
+                                inconclusive_count=pub.inconclusive_count,
+                                report_json=pub.report_json_path or "", comment_url=rep.outcome.comment_url or "")
     values = {k: rep.redact(v) for k, v in values.items()}
     try:
         files.write_github_outputs(path, values)

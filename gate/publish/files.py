@@ -42,6 +42,26 @@ def format_output(name: str, value: str, delimiter: str | None = None) -> str:
     return f"{name}<<{delimiter}\n{value}\n{delimiter}\n"
 
 
+#: The action's step outputs (action.yml ``outputs:``), in the order they are written.
+STEP_OUTPUTS = ("verdict", "passed", "failed_count", "inconclusive_count", "report_json", "comment_url")
+#: What ``verdict`` can be: the report's verdict, or ``error`` when no report was made.
+STEP_VERDICTS = ("pass", "fail", "error")
+
+
+def step_outputs(verdict: str, *, failed_count: int = 0, inconclusive_count: int = 0, report_json: str = "",
+                 comment_url: str = "") -> dict[str, str]:
+    """The values of every step output, the one place that defines them: ``verdict`` is ``pass`` or
+    ``fail`` (report.json's verdict; inconclusive gates fail it only under ``decision.inconclusive:
+    fail`` or ``--fail-on-inconclusive``, and ``inconclusive_count`` says how many blocking gates the
+    data could not decide either way), or ``error`` when the check stopped without a report."""
+    if verdict not in STEP_VERDICTS:
+        raise ValueError(f"verdict must be one of {STEP_VERDICTS}, got {verdict!r}")
+    values = {"verdict": verdict, "passed": "true" if verdict == "pass" else "false",
+              "failed_count": str(failed_count), "inconclusive_count": str(inconclusive_count),
+              "report_json": report_json, "comment_url": comment_url}
+    return {k: values[k] for k in STEP_OUTPUTS}
+
+
 def write_github_outputs(path: str, values: Mapping[str, str]) -> None:
     text = "".join(format_output(k, v) for k, v in values.items())  # validate all before writing
     with open(path, "a", encoding="utf-8", newline="\n") as fh:

@@ -271,7 +271,10 @@ class HttpClient:
         return min(self.policy.backoff_cap, self.policy.backoff_base * (2 ** attempt))
 
     def request(self, method: str, path_or_url: str, *, params: Mapping[str, Any] | None = None,
-                json: Any = None) -> requests.Response:
+                json: Any = None, stream: bool = False) -> requests.Response:
+        """``stream=True`` leaves the body unread (``iter_content``), for a download with a size
+        limit; redirects are followed, and ``requests`` drops ``Authorization`` when one leaves the
+        API's host (a signed blob URL needs no token and must not get one)."""
         method = method.upper()
         url = self.url(path_or_url)
         shown = self.shown(url)
@@ -281,7 +284,7 @@ class HttpClient:
             self._pace_write(method)
             try:
                 resp = self.session.request(method, url, params=params, json=json,
-                                            timeout=self.timeout)
+                                            timeout=self.timeout, stream=stream)
             except (requests.ConnectionError, requests.Timeout) as exc:
                 if method in MUTATING:
                     self._last_write = self.clock()

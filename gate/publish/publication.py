@@ -9,11 +9,14 @@ from dataclasses import dataclass
 class Annotation:
     """One workflow-command annotation: ``level`` is ``"error"`` (failed gate) or ``"warning"``
     (inconclusive gate, or a failed gate of severity warning). ``title`` and ``message`` are
-    untrusted text (they contain class names) and must be escaped by the publisher."""
+    untrusted text (they contain class names) and must be escaped by the publisher. ``file`` and
+    ``line`` place it in the repository (the gate's entry in the policy file), or are None."""
 
     level: str
     title: str
     message: str
+    file: str | None = None
+    line: int | None = None
 
 
 @dataclass(frozen=True)
@@ -24,7 +27,7 @@ class Publication:
     ``<!-- model-gate:v1 key=<marker_key> -->`` (already size-limited to 65,000 characters);
     ``summary_body`` is the job-summary Markdown (may be the same text). ``verdict`` is
     ``"pass"``/``"fail"``; ``exit_code`` the verdict's exit code (0/1); ``failed_count`` the number of
-    blocking failed gates; ``report_json_path`` where report.json was written (or None);
+    blocking failed gates (``inconclusive_count`` of undecided ones); ``report_json_path`` where report.json was written (or None);
     ``annotations`` are worst first; ``status_description`` is a short one-liner for a commit status;
     ``run_stamp`` identifies the run (publishers never let an older run overwrite a newer comment).
     """
@@ -39,6 +42,7 @@ class Publication:
     annotations: tuple[Annotation, ...]
     status_description: str
     run_stamp: str = ""
+    inconclusive_count: int = 0
 
     @property
     def passed(self) -> bool:

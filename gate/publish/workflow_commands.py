@@ -9,6 +9,7 @@ helper for workflow commands (the container action's entry point uses it as well
 
 from __future__ import annotations
 
+import posixpath
 import secrets
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -29,6 +30,19 @@ def escape_data(value: str) -> str:
 
 def escape_property(value: str) -> str:
     return escape_data(value).replace(":", "%3A").replace(",", "%2C")
+
+
+def repository_path(file: str | None, workspace: str | None) -> str | None:
+    """An annotation's ``file`` as GitHub wants it, relative to the repository root: a relative path
+    as it is; an absolute one relative to ``workspace`` (``GITHUB_WORKSPACE``) when inside it, else
+    None (GitHub could not place it, and an absolute path says nothing to a reader)."""
+    if file is None or not posixpath.isabs(file):
+        return file
+    if not workspace:
+        return None
+    root = posixpath.normpath(workspace.replace("\\", "/"))
+    inside = posixpath.relpath(file, root) if file.startswith(root.rstrip("/") + "/") else None
+    return inside
 
 
 def format_command(command: str, message: str = "",
@@ -84,10 +98,11 @@ class Commands:
         with self.stop_commands():
             self.stream.write(text if text.endswith("\n") else text + "\n")
 
-    def annotations(self, annotations: Sequence[Annotation],
-                    limit: int = ANNOTATION_LIMIT) -> dict[str, int]:
-        """Emit at most ``limit`` error and ``limit`` warning annotations (input is worst first);
-        return how many of each level were omitted, and say so in a notice."""
+    def annotations(self, annotations: Sequence[Annotation], limit: int = ANNOTATION_LIMIT,
+                    workspace: str | None = None) -> dict[str, int]:
+        """Emit at most ``limit`` error and ``limit`` warning annotations (input is worst first),
+        each placed with :func:`repository_path`; return how many of each level were omitted, and
+        say so in a notice."""
         shown = {"error": 0, "warning": 0}
         omitted = {"error": 0, "warning": 0}
         for ann in annotations:
@@ -96,7 +111,9 @@ class Commands:
                 omitted[level] += 1
                 continue
             shown[level] += 1
-            self._emit(format_command(level, ann.message, {"title": ann.title}))
+            file = repository_path(ann.file, workspace)
+            where = {"file": file, "line": None if file is None or ann.line is None else str(ann.line)}
+            self._emit(format_command(level, ann.message, {**where, "title": ann.title}))
         for level, count in omitted.items():
             if count:
                 noun = "failed" if level == "error" else "warning"

@@ -3,8 +3,8 @@ mikepenz/action-junit-report, EnricoMi and Jenkins.
 
 Shape (the intersection those tools accept, valid against the Jenkins/Surefire ``junit-10.xsd``)::
 
-    <testsuites name="model-gate" tests= failures= errors= time="0">
-      <testsuite name="model-gate.<policy>" tests= failures= errors= skipped= time="0" timestamp=…>
+    <testsuites name="model-gate" tests= failures= errors= time=<run seconds>>
+      <testsuite name="model-gate.<policy>" tests= failures= errors= skipped= time=<run seconds> timestamp=<run start>>
         <properties>…policy, verdict, seed…</properties>
         <testcase classname="model-gate.<policy>" name="<gate label> <bar>" time="0">
           <failure message="…" type="ThresholdNotMet">same text + details</failure>
@@ -24,9 +24,12 @@ Every ``<failure>``/``<error>``/``<skipped>`` carries its message both as attrib
 text (old GitLab ignores the attribute; empty elements trip older parsers). Test-case names are
 unique within the file (duplicates get `` (2)``, `` (3)`` …).
 
-Deterministic: durations are not measured per gate, so every ``time`` is ``0``; ``timestamp`` comes
-from ``SOURCE_DATE_EPOCH`` when set, else it is the fixed ``1970-01-01T00:00:00`` (or pass
-``timestamp=``). XSD notes: ``junit-10.xsd`` allows neither ``skipped`` on ``<testsuites>`` nor
+Time: ``timestamp`` and the suites' ``time`` are the run's start and duration as measured by
+:func:`gate.api.check` (``Report.timing``; never the renderer's clock), so under
+``SOURCE_DATE_EPOCH`` they are that instant and ``0`` and the file is byte-identical across runs. A
+Report without timing (read back from report.json, built by hand) shows ``1970-01-01T00:00:00`` and
+``0``; ``timestamp_value=`` overrides the timestamp. Gates are not timed one by one: every
+``<testcase time>`` is ``0``. XSD notes: ``junit-10.xsd`` allows neither ``skipped`` on ``<testsuites>`` nor
 ``file`` on ``<testcase>``, so the root carries tests/failures/errors/time totals, and the policy file
 (``policy_file``) goes on ``<testsuite file=…>``.
 
@@ -36,10 +39,7 @@ also the discouraged C1 controls) are removed from every string before serialisa
 
 from __future__ import annotations
 
-import datetime as _dt
-import os
 import re
-from collections.abc import Mapping
 
 from gate.render import text as T
 from gate.report import GateResult, Report
@@ -67,13 +67,11 @@ def _text(s: str) -> str:
     return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
 
 
-def timestamp(environ: Mapping[str, str] | None = None) -> str:
-    """ISO-8601 (UTC, no zone suffix, as Surefire writes it) from ``SOURCE_DATE_EPOCH``, else the
-    Unix epoch: never the wall clock, so the file is byte-identical across runs."""
-    environ = os.environ if environ is None else environ
-    raw = environ.get("SOURCE_DATE_EPOCH", "").strip()
-    secs = int(raw) if raw.isdigit() else 0
-    return _dt.datetime.fromtimestamp(secs, tz=_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+def run_time(report: Report) -> tuple[str, str]:
+    """``(timestamp, time)`` attributes of the suite: the report's measured timing, else the epoch and 0."""
+    if report.timing is None:
+        return "1970-01-01T00:00:00", "0"
+    return report.timing.started, f"{report.timing.seconds:.3f}"
 
 
 def case_name(g: GateResult) -> str:
@@ -121,7 +119,7 @@ def outcome(g: GateResult, inconclusive_as: str) -> tuple[str, str] | None:
 
 
 def render(report: Report, *, inconclusive_as: str | None = None, policy_file: str | None = None,
-           timestamp_value: str | None = None, environ: Mapping[str, str] | None = None) -> str:
+           timestamp_value: str | None = None) -> str:
     """``junit.xml`` text (UTF-8 declared; write it encoded as UTF-8). ``inconclusive_as`` defaults
     to the policy: ``decision.inconclusive: fail`` → ``"failure"``, ``warn``/``pass`` → ``"skipped"``."""
     if inconclusive_as is None:
@@ -129,7 +127,8 @@ def render(report: Report, *, inconclusive_as: str | None = None, policy_file: s
     if inconclusive_as not in INCONCLUSIVE_AS:
         raise ValueError(f"inconclusive_as must be one of {INCONCLUSIVE_AS}, got {inconclusive_as!r}")
     suite = "model-gate." + (clean(T.one_line(report.policy_name)).strip() or "policy")
-    ts = timestamp_value or timestamp(environ)
+    ts, duration = run_time(report)
+    ts = timestamp_value or ts
 
     cases: list[str] = []
     used: set[str] = set()
@@ -166,9 +165,9 @@ def render(report: Report, *, inconclusive_as: str | None = None, policy_file: s
     lines = [
         '<?xml version="1.0" encoding="UTF-8"?>',
         f'<testsuites name="model-gate" tests="{n}" failures="{counts["failure"]}" '
-        f'errors="{counts["error"]}" time="0">',
+        f'errors="{counts["error"]}" time="{duration}">',
         f'  <testsuite name="{_attr(suite)}" tests="{n}" failures="{counts["failure"]}" '
-        f'errors="{counts["error"]}" skipped="{counts["skipped"]}" time="0" timestamp="{_attr(ts)}"{file_attr}>',
+        f'errors="{counts["error"]}" skipped="{counts["skipped"]}" time="{duration}" timestamp="{_attr(ts)}"{file_attr}>',
         "    <properties>",
         *(f'      <property name="{k}" value="{_attr(v)}"/>' for k, v in props),
         "    </properties>",

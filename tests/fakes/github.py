@@ -1,11 +1,16 @@
-"""A fake GitHub REST API (issue comments, commit statuses, pulls for a commit, /user).
+"""A fake GitHub REST API (issue comments, commit statuses, pulls for a commit, /user, the repository,
+workflow runs and their artifacts).
 
 State: users per token, comments (ids ascending, creation order, authors), statuses, pulls per
 commit. Behaviour copied from the real API where the tool depends on it: ``per_page`` (default 30,
 max 100) with ``link`` ``rel=next``/``rel=last``; ``GET /user`` answers 403 "Resource not
 accessible by integration" for an Actions installation token; a read-only token gets the same 403
 on writes; 401 "Bad credentials" for unknown tokens; 422 "Body is too long (maximum is 65536
-characters)"; 422 when a status description exceeds 140 characters.
+characters)"; 422 when a status description exceeds 140 characters. Workflow runs are listed newest
+first, filtered by ``branch`` and ``status`` (a conclusion such as ``success``); an artifact's zip
+download answers 302 to a signed URL on a second server (:class:`FakeBlobStore`, another port, so
+``requests`` must drop the token on the way: the blob store records a violation if one arrives), and
+410 for an expired artifact.
 
 Every request and documented response is validated against GitHub's OpenAPI description; the
 ``violations`` list must stay empty (the pytest fixture fails the test otherwise).
@@ -47,11 +52,36 @@ READONLY_TOKEN = "ghs_ReadOnlyForkToken0123456789abcdefghij"
 PAT = "ghp_BotPersonalAccessToken0123456789abcdef"
 
 
+RUNS = "/repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs"
+ARTIFACTS = "/repos/{owner}/{repo}/actions/runs/{run_id}/artifacts"
+
+
+class FakeBlobStore(FakeServer):
+    """Where artifact downloads redirect to: ``GET /blob/<id>?sig=…`` serves the zip's bytes. A
+    request carrying an ``Authorization`` header is a violation (the token must not leave GitHub)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.blobs: dict[str, bytes] = {}
+
+    def route(self, req: Logged) -> Response:
+        if req.headers.get("authorization"):
+            self.violations.append(f"{req.method} {req.path}: the API token was sent to the blob store")
+        blob = self.blobs.get(req.path.rsplit("/", 1)[-1])
+        if req.method != "GET" or blob is None or req.query.get("sig") != ["signed"]:
+            return Response(404, b"", {"Content-Type": "text/plain"})
+        return Response(200, blob, {"Content-Type": "application/zip"})
+
+
 class FakeGitHub(FakeServer):
     prefix = "/api/v3"  # like GHES: proves GITHUB_API_URL (with a path) is honoured
 
     def __init__(self, *, api_version: str = "2022-11-28") -> None:
         super().__init__()
+        self.default_branch = "main"
+        self.workflow_runs: dict[str, list[dict[str, Any]]] = {}   # workflow file name -> runs, oldest first
+        self.run_artifacts: dict[int, list[dict[str, Any]]] = {}
+        self.blob_store = FakeBlobStore()
         self.api_version = api_version
         self.accounts: dict[str, Account] = {
             ACTIONS_TOKEN: Account("github-actions[bot]", 41898282, "Bot", True, False),
@@ -67,7 +97,37 @@ class FakeGitHub(FakeServer):
         self._clock = itertools.count(1)
         self.post_barrier: threading.Barrier | None = None
 
+    def start(self) -> FakeGitHub:
+        self.blob_store.start()
+        super().start()
+        return self
+
+    def stop(self) -> None:
+        super().stop()
+        self.blob_store.stop()
+        self.violations.extend(self.blob_store.violations)
+
     # -- seeding and views ------------------------------------------------------------------
+    def add_workflow_run(self, workflow: str, *, branch: str = "main", conclusion: str = "success",
+                         artifacts: dict[str, bytes] | None = None, expired: bool = False) -> dict[str, Any]:
+        """A completed run of ``workflow`` (newest so far) with artifacts ``{name: zip bytes}``."""
+        run = openapi.instance(openapi.schema(RUNS, "get", "200")["properties"]["workflow_runs"]["items"])
+        with self.lock:
+            rid = next(self._ids)
+            run.update(id=rid, run_number=rid, head_branch=branch, status="completed", conclusion=conclusion,
+                       path=f".github/workflows/{workflow}",
+                       html_url=f"https://github.com/octo/gate/actions/runs/{rid}")
+            self.workflow_runs.setdefault(workflow, []).append(run)
+            self.run_artifacts[rid] = []
+            for name, data in (artifacts or {}).items():
+                aid = next(self._ids)
+                art = openapi.instance(openapi.schema(ARTIFACTS, "get", "200")["properties"]["artifacts"]["items"])
+                art.update(id=aid, name=name, size_in_bytes=len(data), expired=expired,
+                           archive_download_url=f"https://api.github.com/repos/octo/gate/actions/artifacts/{aid}/zip")
+                self.run_artifacts[rid].append(art)
+                self.blob_store.blobs[str(aid)] = data
+        return run
+
     def _user(self, acct: Account) -> dict[str, Any]:
         user = openapi.template(COMMENTS, "get", "200", item=True)["user"]
         user.update(login=acct.login, id=acct.id, type=acct.type,
@@ -159,7 +219,38 @@ class FakeGitHub(FakeServer):
                 return self._status(req, acct, owner, repo, rest[1])
             if len(rest) == 3 and rest[0] == "commits" and rest[2] == "pulls" and m == "GET":
                 return self._list(req, self.pulls_by_sha.get(rest[1], []))
+            if m == "GET" and (not rest or rest[0] == "actions"):
+                return self._actions(req, owner, repo, rest)
         return Response(404, {"message": "Not Found", "documentation_url": "https://docs.github.com"})
+
+    def _actions(self, req: Logged, owner: str, repo: str, rest: list[str]) -> Response:
+        """The repository, workflow runs, a run's artifacts and an artifact's download."""
+        not_found = Response(404, {"message": "Not Found", "documentation_url": "https://docs.github.com"})
+        if not rest:
+            repository = openapi.template("/repos/{owner}/{repo}", "get", "200")
+            repository.update(name=repo, full_name=f"{owner}/{repo}", default_branch=self.default_branch)
+            return Response(200, repository)
+        query = {k: v[0] for k, v in req.query.items()}
+        per_page = min(100, int(query.get("per_page", "30")))
+        if len(rest) == 4 and rest[1] == "workflows" and rest[3] == "runs":
+            if rest[2] not in self.workflow_runs:
+                return not_found
+            runs = [r for r in reversed(self.workflow_runs[rest[2]])
+                    if r["head_branch"] == query.get("branch", r["head_branch"])
+                    and query.get("status") in (None, r["status"], r["conclusion"])]
+            return Response(200, {"total_count": len(runs), "workflow_runs": runs[:per_page]})
+        if len(rest) == 4 and rest[1] == "runs" and rest[3] == "artifacts":
+            arts = [a for a in self.run_artifacts.get(int(rest[2]), []) if a["name"] == query.get("name", a["name"])]
+            return Response(200, {"total_count": len(arts), "artifacts": arts[:per_page]})
+        if len(rest) == 4 and rest[1] == "artifacts" and rest[3] == "zip":
+            art = next((a for arts in self.run_artifacts.values() for a in arts if a["id"] == int(rest[2])), None)
+            if art is None:
+                return not_found
+            if art["expired"]:
+                return Response(410, {"message": "Artifact has expired", "documentation_url": "https://docs.github.com"})
+            return Response(302, None, {"Location": f"{self.blob_store.url}/blob/{art['id']}?sig=signed",
+                                        "Content-Type": "text/plain"})
+        return not_found
 
     def _list(self, req: Logged, items: list[dict[str, Any]]) -> Response:
         per_page = min(100, int(req.query.get("per_page", ["30"])[0]))

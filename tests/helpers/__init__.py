@@ -1,0 +1,1 @@
+"""Shared test helpers (imported by tests and conftest; never a test module)."""

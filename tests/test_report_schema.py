@@ -1,0 +1,129 @@
+"""``gate/report.schema.json``: the shipped JSON Schema of report.json.
+
+Every report.json the suite produces is checked against it by the conftest; these tests pin the
+schema itself: a valid draft 2020-12 schema versioned with ``gate.report.SCHEMA_VERSION``, shipped as
+package data, closed enough that a renamed or undocumented field fails, the same one
+``model-gate publish`` reads with, and the source of docs/report-schema.md.
+"""
+
+from __future__ import annotations
+
+import copy
+import fnmatch
+import json
+from importlib import resources
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from gate import api
+from gate.metrics.catalog import METRICS
+from gate.report import SCHEMA_VERSION
+from gate.report_reader import ReportFormatError, check_schema, report_from_dict, schema
+from tests.helpers.report_schema import schema_errors
+from tests.report_factory import adversarial_report, binary_report, large_report, passing_report
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = {"affairs": ("examples/affairs/candidate.csv", "examples/affairs/baseline.csv"),
+            "multiclass": ("examples/multiclass/candidate.csv", "examples/multiclass/baseline.csv"),
+            "canary": ("examples/canary/candidate.csv.gz", "examples/canary/baseline.csv")}
+
+
+def _doc(report) -> dict:
+    return json.loads(report.to_json())
+
+
+def test_the_schema_is_draft_2020_12_and_versioned_with_the_report():
+    s = schema()
+    jsonschema.Draft202012Validator.check_schema(s)
+    assert s["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert s["$id"].endswith(f":{SCHEMA_VERSION}") and s["title"].endswith(f"schema version {SCHEMA_VERSION}")
+    version = jsonschema.Draft202012Validator(s["properties"]["schema_version"])
+    assert version.is_valid(SCHEMA_VERSION) and version.is_valid("1.7") and not version.is_valid("2.0")
+
+
+def test_the_document_names_the_version():
+    doc = (ROOT / "docs/report-schema.md").read_text(encoding="utf-8")
+    assert doc.splitlines()[0] == f"# `report.json` — schema version {SCHEMA_VERSION}"
+    assert f"`{schema()['$id']}`" in doc
+
+
+def test_a_1_0_report_without_policy_line_is_read():
+    """policy_line was added in 1.1: a 1.0 file (which lacks it) is still a valid report."""
+    doc = _doc(binary_report())
+    doc["schema_version"] = "1.0"
+    for g in doc["gates"]:
+        del g["policy_line"]
+    assert {g.policy_line for g in report_from_dict(doc).gates} == {None}
+    assert any("policy_line" in e for e in schema_errors(doc))   # but this writer always writes it
+
+
+def test_the_schema_ships_as_package_data():
+    """The file is where the reader loads it from, and pyproject's package-data globs put it in the wheel."""
+    assert resources.files("gate").joinpath("report.schema.json").is_file()
+    tomllib = pytest.importorskip("tomllib", reason="tomllib needs Python 3.11")
+    globs = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["tool"]["setuptools"]["package-data"]["gate"]
+    assert any(fnmatch.fnmatch("report.schema.json", g) for g in globs), globs
+
+
+def test_metric_names_are_the_catalogue():
+    assert schema()["$defs"]["gate"]["properties"]["metric"]["enum"] == list(METRICS)
+
+
+@pytest.mark.parametrize("factory", [binary_report, passing_report, adversarial_report, large_report])
+def test_factory_reports_validate(factory):
+    """Including the adversarial one: hostile class names, invisible characters, markup, huge values."""
+    assert schema_errors(_doc(factory())) == []
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLES))
+def test_bundled_examples_validate(name):
+    candidate, baseline = EXAMPLES[name]
+    report = api.check(ROOT / f"policies/{name}.yml", ROOT / candidate, ROOT / baseline, n_resamples=200)
+    assert schema_errors(_doc(report)) == []
+
+
+def test_edge_reports_validate():
+    """No baseline (baseline/delta null), a metric undefined on the data (value and ci null), one
+    class only, and the gate refused for too few examples."""
+    y = [0] * 30 + [1] * 30
+    no_baseline = api.check_arrays([{"metric": "recall", "min": 0.5}, {"metric": "roc_auc", "min": 0.5}],
+                                   y, y, [0.2] * 30 + [0.8] * 30, n_resamples=200)
+    one_class = api.check_arrays([{"metric": "roc_auc", "min": 0.5, "min_support": 100}], [1] * 20,
+                                 [1] * 20, [0.9] * 20, labels=[0, 1], baseline_pred=[1] * 20,
+                                 baseline_score=[0.7] * 20, n_resamples=200)
+    for report in (no_baseline, one_class):
+        doc = _doc(report)
+        assert schema_errors(doc) == []
+    gate = _doc(one_class)["gates"][0]
+    assert gate["status"] == "inconclusive" and gate["candidate"]["value"] is None
+
+
+def test_an_undocumented_or_renamed_field_fails_the_suite_check():
+    """The check the conftest applies can fail: a field the schema does not list, a missing one, and
+    a wrong type each give an error naming the place."""
+    doc = _doc(binary_report())
+    extra = copy.deepcopy(doc)
+    extra["gates"][0]["distribution"] = [0.9, 0.91]
+    renamed = copy.deepcopy(doc)
+    renamed["data"]["n_cand"] = renamed["data"].pop("n_candidate")
+    typed = copy.deepcopy(doc)
+    typed["counts"]["fail"] = 2.0
+    assert any(e.startswith("gates/0:") and "distribution" in e for e in schema_errors(extra))
+    assert any("n_candidate" in e for e in schema_errors(renamed))
+    assert any(e.startswith("counts/fail:") for e in schema_errors(typed))
+
+
+def test_the_reader_reads_with_the_schema():
+    """``model-gate publish`` refuses what the schema refuses, naming the field; unknown fields (a
+    later 1.x writer's) are ignored."""
+    doc = _doc(binary_report())
+    del doc["gates"][1]["p_value"]
+    with pytest.raises(ReportFormatError, match=r"^gates\[1\]\.p_value: is missing$"):
+        report_from_dict(doc)
+    newer = _doc(binary_report())
+    newer["gates"][0]["added_in_1_1"] = {"anything": [1]}
+    newer["schema_version"] = "1.1"
+    check_schema(newer)
+    assert report_from_dict(newer).gates[0].id == binary_report().gates[0].id
