@@ -21,33 +21,40 @@ _HIDDEN_LINE = re.compile(r"^<!-- model-gate:[^\n]*-->[ \t]*$", re.M)
 
 
 def marker_for(key: str) -> str:
-    """The marker line for ``key``, encoded exactly as the Markdown renderer encodes it."""
-    try:
-        from gate.render.markdown import marker_line
-    except ImportError:  # pragma: no cover - renderer absent: a conservative local encoding
-        key = re.sub(r"[^A-Za-z0-9._~/:+=-]", "_", key).replace("--", "-_") or "default"
-        return f"<!-- model-gate:v1 key={key} -->"
+    """The marker line for ``key`` (without state), encoded exactly as the Markdown renderer does."""
+    from gate.render.markdown import marker_line
     return marker_line(key)
 
 
+def _key_of(line: str) -> str | None:
+    from gate.render.markdown import parse_marker
+    parsed = parse_marker(line)
+    return None if parsed is None else parsed[0]
+
+
 def body_marker(body: str) -> str | None:
-    """The (last) marker line already in a rendered body, if any."""
+    """The marker (without state) of the (last) marker line already in a rendered body, if any."""
     found = _MARKER_ANY.findall(body)
-    return found[-1].rstrip() if found else None
+    key = _key_of(found[-1]) if found else None
+    return None if key is None else f"<!-- model-gate:v1 key={key} -->"
 
 
 def has_marker(body: str, marker: str) -> bool:
-    """The marker must stand on its own line (a quoted or inline mention does not count)."""
-    return any(line.rstrip() == marker for line in body.splitlines())
+    """The marker must stand on its own line (a quoted or inline mention does not count); the state
+    a marker line carries (``state=…``) does not change whose comment it is."""
+    key = _key_of(marker)
+    return key is not None and any(_key_of(line) == key for line in body.splitlines())
 
 
 def with_marker(body: str, marker: str) -> str:
-    """``body`` carrying exactly ``marker``: other keys' marker lines are replaced, a missing one is
-    appended (the renderer puts it last)."""
+    """``body`` carrying exactly ``marker``'s key: other keys' marker lines get this key (their
+    state kept), a missing one is appended (the renderer puts it last)."""
     if has_marker(body, marker):
         return body
-    if _MARKER_ANY.search(body):
-        return _MARKER_ANY.sub(lambda _m: marker, body)
+    key = _key_of(marker)
+    if key is not None and _MARKER_ANY.search(body):
+        return _MARKER_ANY.sub(lambda m: re.sub(r"key=\S+", lambda _k: f"key={key}", m.group(0), count=1),
+                               body)
     return f"{body.rstrip()}\n{marker}\n"
 
 

@@ -203,6 +203,47 @@ def composed_reason(g: GateResult) -> list[Segment]:
     return segs
 
 
+def label_segments(g: GateResult, classes: Sequence[str] = ()) -> list[Segment]:
+    """The gate's label with its data names marked: the class names the engine quotes (``for class
+    'fraud'``; a confusion gate's two classes, looked up in ``classes``) and a trailing slice
+    ``in key=value`` become ``"name"`` segments, the rest (metric or policy gate name, average,
+    parameters) is ``"prose"``. A label not built that way (a hand-made Report) is one prose
+    segment when it is plain words, else one name segment (shown whole as code)."""
+    label, tail = g.label, []
+    if g.slice and len(g.slice) == 1:
+        (key, value), = g.slice.items()
+        suffix = f" in {key}={value or '(empty)'}"
+        if label.endswith(suffix) and len(label) > len(suffix):
+            label = label[: -len(suffix)]
+            tail = [Segment(" in "), Segment(key, "name"), Segment("="), Segment(value, "name")]
+    names = [g.class_name] if g.class_name else []
+    if g.metric == "confusion":
+        names += [c for c in classes if c not in names]
+    names.sort(key=len, reverse=True)
+    segs: list[Segment] = []
+    pos = 0
+    while names:
+        hits = [(label.find(f"'{n}'", pos), -len(n), n) for n in names]
+        hits = [h for h in hits if h[0] >= 0]
+        if not hits:
+            break
+        at, _, name = min(hits)
+        if at > pos:
+            segs.append(Segment(label[pos:at], "prose"))
+        segs.append(Segment(name, "name"))
+        pos = at + len(name) + 2
+    if pos < len(label):
+        segs.append(Segment(label[pos:], "prose"))
+    if not tail and not any(s.kind == "name" for s in segs) and not _PLAIN_LABEL.fullmatch(g.label):
+        return [Segment(g.label, "name")]
+    return segs + tail
+
+
+#: a label made only of words, numbers and light punctuation reads as prose; anything else (brackets,
+#: markup characters) is shown whole as a name
+_PLAIN_LABEL = re.compile(r"[\w .,()=%+'-]+")
+
+
 def reason_segments(g: GateResult) -> list[Segment]:
     """The sentence a reader sees for a gate: the engine's ``message`` (untrusted as a whole: it quotes
     class names) when present, else :func:`composed_reason`."""
@@ -238,15 +279,20 @@ def verdict_kind(report: Report) -> str:
 
 
 VERDICT_EMOJI = {"pass": "✅", "warn": "⚠️", "fail": "❌"}
-STATUS_EMOJI = {"pass": "✅", "fail": "❌", "inconclusive": "❔"}
+#: one distinct, high-contrast icon per status (shape and colour differ; the word is always shown
+#: next to it, for screen readers and colour-blind readers): the grey ❔ used before was nearly
+#: invisible on GitHub's light and dark themes
+STATUS_EMOJI = {"pass": "✅", "fail": "❌", "inconclusive": "🔶"}
+WARNING_EMOJI = "⚠️"
 
 
 def status_emoji(g: GateResult) -> str:
+    """✅ pass, ❌ blocking fail, 🔶 blocking inconclusive, ⚠️ a non-blocking gate that did not pass."""
     if g.status == "pass":
-        return "✅"
+        return STATUS_EMOJI["pass"]
     if not g.blocking:
-        return "⚠️"
-    return STATUS_EMOJI.get(g.status, "❔")
+        return WARNING_EMOJI
+    return STATUS_EMOJI.get(g.status, STATUS_EMOJI["inconclusive"])
 
 
 def counts_text(report: Report) -> str:
