@@ -254,6 +254,13 @@ def binary_report(**kw: Any) -> Report:
     return build_report(binary_gates(), **kw)
 
 
+def two_failures_report() -> Report:
+    """binary_report's gates plus a second blocking failure (so ``failed_count`` is 2)."""
+    extra = make_gate("precision", class_name="fraud", bar=0.8, candidate=est(0.71, 0.68, 0.74),
+                      baseline=est(0.75, 0.72, 0.78), status="fail", support=412, n=5000, gate_id="min:precision")
+    return build_report([*binary_gates(), extra], warnings=())
+
+
 def passing_report() -> Report:
     gates = [g for g in binary_gates() if g.status == "pass"]
     return build_report(gates, warnings=())

@@ -1,4 +1,5 @@
-"""Sticky-comment bodies: the hidden marker, the run stamp, and size limits.
+"""Sticky-comment bodies: the hidden marker, the run stamp, and the size limits (the renderer fits the
+body into them: nothing here cuts text).
 
 The marker ``<!-- model-gate:v1 key=<key> -->`` identifies *our* comment for one key; the run stamp
 ``<!-- model-gate:run <stamp> -->`` records which CI run wrote it, so an older run never overwrites
@@ -8,6 +9,7 @@ a newer run's comment. Neither is rendered by GitHub or GitLab (HTML comments).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from gate.publish.environment import STAMP_LINE, clean_stamp, stamp_key
@@ -17,7 +19,6 @@ GITHUB_SAFE_BYTES = 65_536  # after a 422, fit in 65,536 UTF-8 *bytes*: safe und
 GITLAB_NOTE_LIMIT = 1_000_000  # characters; "Limited to 1,000,000 characters"
 
 _MARKER_ANY = re.compile(r"^<!-- model-gate:v1 key=[^\n]*? -->[ \t]*$", re.M)
-_HIDDEN_LINE = re.compile(r"^<!-- model-gate:[^\n]*-->[ \t]*$", re.M)
 
 
 def marker_for(key: str) -> str:
@@ -85,32 +86,31 @@ def same_content(a: str, b: str) -> bool:
     return strip_stamp(a).strip() == strip_stamp(b).strip()
 
 
-def shorten(body: str, max_chars: int, *, max_bytes: int | None = None,
-            link: str | None = None) -> str:
-    """A body of at most ``max_chars`` characters (and ``max_bytes`` UTF-8 bytes) keeping every
-    hidden ``model-gate`` line (marker, run stamp) and ending with a truncation notice."""
-    if len(body) <= max_chars and (max_bytes is None or len(body.encode("utf-8")) <= max_bytes):
-        return body
-    hidden = [m.group(0).rstrip() for m in _HIDDEN_LINE.finditer(body)]
-    content = _HIDDEN_LINE.sub("", body)
-    where = f" See the [full report]({link})." if link else " See the job log or report artifacts."
-    notice = f"\n\n---\n**model-gate:** comment truncated to fit the size limit.{where}\n"
-    head = "\n".join(h for h in hidden if not STAMP_LINE.match(h))
-    tail = "\n".join(h for h in hidden if STAMP_LINE.match(h))
-    fixed = notice + (head + "\n" if head else "") + (tail + "\n" if tail else "")
-    room = max_chars - len(fixed) - 20
-    cut = content[: max(0, room)]
-    if max_bytes is not None:
-        budget = max_bytes - len(fixed.encode("utf-8")) - 40
-        cut = cut.encode("utf-8")[: max(0, budget)].decode("utf-8", errors="ignore")
-    if "\n" in cut:
-        cut = cut[: cut.rfind("\n")]
-    if cut.count("```") % 2:
-        cut += "\n```"
-    opened = cut.count("<details") - cut.count("</details>")
-    cut += "\n</details>" * max(0, opened)
-    result = cut.lstrip("\n") + notice + (head + "\n" if head else "") + (tail + "\n" if tail else "")
-    return result
+@dataclass(frozen=True)
+class Limit:
+    """Room for a body: characters and, optionally, UTF-8 bytes. The renderer fits the body into
+    it (:class:`gate.render.markdown.Budget`); nothing here cuts text."""
+
+    max_chars: int
+    max_bytes: int | None = None
+
+
+#: what a body may take, leaving room for the run-stamp line added after rendering
+STAMP_ROOM = 200
+GITHUB_LIMIT = Limit(65_000)
+GITHUB_SAFE_LIMIT = Limit(GITHUB_COMMENT_LIMIT - STAMP_ROOM, GITHUB_SAFE_BYTES - STAMP_ROOM)
+GITLAB_LIMIT = Limit(GITLAB_NOTE_LIMIT - STAMP_ROOM)
+
+
+def retry_limit(limit: Limit, rejected: str) -> Limit:
+    """The room for the one retry after a platform rejected ``rejected`` as too long: ``limit``,
+    but at most half the rejected body's length (the platform counted differently from us)."""
+    half = max(1, len(rejected) // 2)
+    return Limit(min(limit.max_chars, half),
+                 None if limit.max_bytes is None else min(limit.max_bytes, half))
+
+#: (body of the comment being replaced or None, room) → the body to send, or None to send nothing
+BodyFor = Callable[[str | None, Limit], str | None]
 
 
 @dataclass
