@@ -114,17 +114,6 @@ def test_changes_lists_flips_new_removed_and_moved_numbers():
 
 # -- GitHub, through `model-gate publish` ------------------------------------------------------------
 
-@pytest.fixture
-def ci_env(monkeypatch):
-    def apply(env: dict[str, str]) -> None:
-        for name in ("GITHUB_ACTIONS", "GITLAB_CI", "GITHUB_TOKEN", "INPUT_GITHUB_TOKEN",
-                     "GITLAB_TOKEN", "MODEL_GATE_GITLAB_TOKEN", "CI_JOB_TOKEN"):
-            monkeypatch.delenv(name, raising=False)
-        for key, value in env.items():
-            monkeypatch.setenv(key, value)
-    return apply
-
-
 def _publish(tmp_path, fake_github, ci_env, report, run_id: str, *extra: str, **env_extra: str) -> int:
     ci_env(github_env(tmp_path, fake_github, run_id=run_id, **env_extra))
     return main(["publish", "--report", _report_file(tmp_path, report, f"report-{run_id}.json"), *extra])

@@ -10,44 +10,21 @@ horizontal scrollbar. Cases: the three bundled examples as ``model-gate check`` 
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 from report_factory import multiclass_40_report
 
 from gate.render import markdown
 from gate.run_context import RunContext
-from scripts import comment_page
+from scripts import comment_page, comment_screenshots
 
 pytest.importorskip("cmarkgfm", reason="cmarkgfm (GitHub's cmark-gfm) not installed: pip install cmarkgfm")
 pytestmark = pytest.mark.skipif(comment_page.chromium() is None,
                                 reason="Chromium not installed (apt-get install -y chromium)")
 
-REPO = Path(__file__).resolve().parents[1]
-EXAMPLES = {
-    "affairs": ("policies/affairs.yml", "examples/affairs/candidate.csv", "examples/affairs/baseline.csv"),
-    "multiclass": ("policies/multiclass.yml", "examples/multiclass/candidate.csv",
-                   "examples/multiclass/baseline.csv"),
-    "canary": ("policies/canary.yml", "examples/canary/candidate.csv.gz", "examples/canary/baseline.csv"),
-}
 CONTEXT = RunContext(commit="0123456789abcdef0123456789abcdef01234567",
                      run_url="https://github.com/acme/models/actions/runs/1234567890",
                      artifact_url="https://github.com/acme/models/actions/runs/1234567890/artifacts/987654321",
                      report_url="https://acme.github.io/models/pr-42/report.html")
-
-
-def example_report(name: str):
-    from gate.api import check
-    from gate.policy import load_policy
-    policy, cand, base = EXAMPLES[name]
-    old = os.getcwd()
-    os.chdir(REPO)
-    try:
-        return check(load_policy(policy), cand, base,
-                     command=["model-gate", "check", "--policy", policy, "--candidate", cand, "--baseline", base])
-    finally:
-        os.chdir(old)
 
 
 def assert_gate_tables_fit(text: str, expected_rows: int) -> None:
@@ -60,9 +37,9 @@ def assert_gate_tables_fit(text: str, expected_rows: int) -> None:
         assert t.client <= comment_page.WIDTH
 
 
-@pytest.mark.parametrize("name", sorted(EXAMPLES))
+@pytest.mark.parametrize("name", sorted(comment_screenshots.EXAMPLES))
 def test_bundled_example_comment_fits_760px(name):
-    report = example_report(name)
+    report = comment_screenshots.example(name)      # as `model-gate check` computes it
     assert_gate_tables_fit(markdown.render(report, context=CONTEXT), len(report.gates))
 
 
