@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import zlib
 from pathlib import Path
 
@@ -95,6 +96,20 @@ def test_forged_or_corrupt_state_is_refused_with_a_fixed_sentence(token, why):
     if "state=" in line:       # a token that cannot even be written into a marker is never read from one
         state, notice = md.previous_state(f"old\n{line}\n", "fraud-detector")
         assert state is None and why in notice and "hidden state was ignored" in notice and token not in notice
+
+
+def test_a_well_formed_forged_state_cannot_inject_markdown():
+    pytest.importorskip("cmarkgfm")
+    from scripts.comment_page import to_html
+    evil = comment_state.CommentState("pass", (
+        comment_state.GateState("@octocat <script>alert(1)</script> #1 [x](http://evil.example)", "pass", 1.0, None),
+        comment_state.GateState("recall[class=fraud]", "pass", 0.93, None)))
+    text = md.render(first_report(), previous=evil)
+    assert "gate removed: `@octocat" in text
+    html = to_html(text)
+    outside = re.sub(r"<code>.*?</code>", "", html, flags=re.S)
+    for bad in ("@octocat", "<script", "#1", "href="):
+        assert bad not in outside
 
 
 def test_changes_lists_flips_new_removed_and_moved_numbers():

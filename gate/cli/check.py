@@ -69,8 +69,9 @@ def write_outputs(report: Report, args: argparse.Namespace) -> str | None:
     disk, unwritable directory) is a :class:`UsageError` and leaves no output behind."""
     files: dict[Path, str] = {}
     if args.out_dir:
-        texts = outputs.render_all(report, chart=args.chart, policy_file=args.policy,
-                                   context=run_context_of(args))
+        # report.md stays a function of the inputs and seed (a re-run has another run URL); the
+        # comment file and the posted comment carry the run context
+        texts = outputs.render_all(report, chart=args.chart, policy_file=args.policy)
         files.update({Path(args.out_dir) / name: text for name, text in texts.items()})
     if args.comment_file:
         files[Path(args.comment_file)] = markdown.render(report, chart=args.chart, key=args.comment_key,

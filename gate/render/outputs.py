@@ -9,18 +9,16 @@ from pathlib import Path
 from gate.atomic import write_files
 from gate.render import html, json_report, junit, markdown
 from gate.report import Report
-from gate.run_context import RunContext
 
 FILES = {"json": "report.json", "markdown": "report.md", "junit": "junit.xml", "html": "report.html"}
 
 
 def render_all(report: Report, *, chart: str = "mermaid", policy_file: str | None = None,
-               plots: bool | None = None, context: RunContext | None = None) -> dict[str, str]:
-    """The four report texts, keyed by their file name in ``--out-dir`` (``context``: the commit
-    and links report.md shows at the top)."""
+               plots: bool | None = None) -> dict[str, str]:
+    """The four report texts, keyed by their file name in ``--out-dir``."""
     return {
         FILES["json"]: json_report.render(report),
-        FILES["markdown"]: markdown.render(report, chart=chart, context=context),
+        FILES["markdown"]: markdown.render(report, chart=chart),
         FILES["junit"]: junit.render(report, policy_file=policy_file),
         FILES["html"]: html.render(report, plots=plots),
     }
