@@ -304,10 +304,10 @@ def gate_row(g: GateResult, classes: Sequence[str] = ()) -> list[str]:
     ]
 
 
-def reason_item(g: GateResult) -> str:
+def reason_item(g: GateResult, classes: Sequence[str] = ()) -> str:
     """``- ❌ <why>`` for a gate that did not pass, with how many labels would decide an
     inconclusive one."""
-    why = segments(T.reason_segments(g))
+    why = segments(T.reason_segments(g, classes))
     need = T.needed_text(g)
     return f"- {T.status_emoji(g)} **{T.status_word(g)}**: {why}" + (f"; {need}" if need else "")
 
@@ -639,7 +639,7 @@ def _layout(report: Report, key: str | None, context: RunContext, previous: Comm
     if len(state) > budget.max_chars // 8:
         state = ""
     return _Layout(head=head, gates=gates, rows=[_row(gate_row(g, classes)) for g in gates],
-                   reasons=[reason_item(g) for g in gates if g.status != "pass"],
+                   reasons=[reason_item(g, classes) for g in gates if g.status != "pass"],
                    collapse=passing > MAX_PASSING_SHOWN,
                    marker=marker_line(report.policy_name if key is None else key, state))
 

@@ -203,40 +203,49 @@ def composed_reason(g: GateResult) -> list[Segment]:
     return segs
 
 
-def label_segments(g: GateResult, classes: Sequence[str] = ()) -> list[Segment]:
-    """The gate's label with its data names marked: the class names the engine quotes (``for class
-    'fraud'``; a confusion gate's two classes, looked up in ``classes``) and a trailing slice
-    ``in key=value`` become ``"name"`` segments, the rest (metric or policy gate name, average,
-    parameters) is ``"prose"``. A label not built that way (a hand-made Report) is one prose
-    segment when it is plain words, else one name segment (shown whole as code)."""
-    label, tail = g.label, []
-    if g.slice and len(g.slice) == 1:
-        (key, value), = g.slice.items()
-        suffix = f" in {key}={value or '(empty)'}"
-        if label.endswith(suffix) and len(label) > len(suffix):
-            label = label[: -len(suffix)]
-            tail = [Segment(" in "), Segment(key, "name"), Segment("="), Segment(value, "name")]
+def _data_names(g: GateResult, classes: Sequence[str]) -> list[tuple[str, list[Segment]]]:
+    """What the engine writes for this gate's data names, and their segments: ``'fraud'`` for a
+    class (a confusion gate's predicted class too, looked up in ``classes``) and ``key=value`` for
+    its slice. Longest first, so a name inside another is not taken for it."""
     names = [g.class_name] if g.class_name else []
     if g.metric == "confusion":
         names += [c for c in classes if c not in names]
-    names.sort(key=len, reverse=True)
+    out = [(f"'{n}'", [Segment(n, "name")]) for n in names]
+    for key, value in (g.slice or {}).items():
+        out.append((f"{key}={value or '(empty)'}",
+                    [Segment(key, "name"), Segment("="), Segment(value, "name")]))
+    return sorted(out, key=lambda item: len(item[0]), reverse=True)
+
+
+def mark_names(text: str, g: GateResult, classes: Sequence[str] = ()) -> list[Segment]:
+    """``text`` (a label or a message the engine wrote about ``g``) with the gate's data names as
+    ``"name"`` segments and the rest as ``"prose"``, so every format shows them the same way."""
+    patterns = _data_names(g, classes)
     segs: list[Segment] = []
     pos = 0
-    while names:
-        hits = [(label.find(f"'{n}'", pos), -len(n), n) for n in names]
-        hits = [h for h in hits if h[0] >= 0]
+    while True:
+        hits = [(at, -len(p), p, named) for p, named in patterns if (at := text.find(p, pos)) >= 0]
         if not hits:
             break
-        at, _, name = min(hits)
+        at, _, found, named = min(hits, key=lambda h: (h[0], h[1]))
         if at > pos:
-            segs.append(Segment(label[pos:at], "prose"))
-        segs.append(Segment(name, "name"))
-        pos = at + len(name) + 2
-    if pos < len(label):
-        segs.append(Segment(label[pos:], "prose"))
-    if not tail and not any(s.kind == "name" for s in segs) and not _PLAIN_LABEL.fullmatch(g.label):
+            segs.append(Segment(text[pos:at], "prose"))
+        segs += named
+        pos = at + len(found)
+    if pos < len(text):
+        segs.append(Segment(text[pos:], "prose"))
+    return segs
+
+
+def label_segments(g: GateResult, classes: Sequence[str] = ()) -> list[Segment]:
+    """The gate's label with its data names marked (:func:`mark_names`): ``recall for class
+    'fraud' in region=eu`` → words, name, words, name = name. A label not built that way (a
+    hand-made Report) is one prose segment when it is plain words, else one name segment (shown
+    whole as code)."""
+    segs = mark_names(g.label, g, classes)
+    if not any(s.kind == "name" for s in segs) and not _PLAIN_LABEL.fullmatch(g.label):
         return [Segment(g.label, "name")]
-    return segs + tail
+    return segs
 
 
 #: a label made only of words, numbers and light punctuation reads as prose; anything else (brackets,
@@ -244,11 +253,12 @@ def label_segments(g: GateResult, classes: Sequence[str] = ()) -> list[Segment]:
 _PLAIN_LABEL = re.compile(r"[\w .,()=%+'-]+")
 
 
-def reason_segments(g: GateResult) -> list[Segment]:
-    """The sentence a reader sees for a gate: the engine's ``message`` (untrusted as a whole: it quotes
-    class names) when present, else :func:`composed_reason`."""
+def reason_segments(g: GateResult, classes: Sequence[str] = ()) -> list[Segment]:
+    """The sentence a reader sees for a gate: the engine's ``message`` (untrusted as a whole; the
+    data names it quotes marked as names, :func:`mark_names`) when present, else
+    :func:`composed_reason`."""
     if g.message.strip():
-        return [Segment(g.message, "prose")]
+        return mark_names(g.message, g, classes)
     return composed_reason(g)
 
 
@@ -258,7 +268,8 @@ def plain(segs: Iterable[Segment]) -> str:
 
 
 def reason_text(g: GateResult) -> str:
-    return plain(reason_segments(g))
+    """The reason as one plain line: the engine's message verbatim (quotes around names kept)."""
+    return plain([Segment(g.message, "prose")] if g.message.strip() else composed_reason(g))
 
 
 def needed_text(g: GateResult) -> str:
