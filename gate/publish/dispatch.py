@@ -38,7 +38,8 @@ class PublishOutcome:
     """``ok`` is False when something asked for (comment, status, outputs, dotenv) failed.
 
     ``comment_action`` is ``created``/``updated``/``unchanged``/``stale`` when a comment was handled,
-    ``skipped`` when it was not attempted, None when commenting was off. ``messages`` are the
+    ``skipped`` when it was not attempted or the comment mode said it was not worth it (the reason is
+    in ``messages``), None when commenting was off. ``messages`` are the
     warnings and notes, token-free, in order."""
 
     ok: bool = True
