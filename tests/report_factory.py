@@ -254,6 +254,13 @@ def binary_report(**kw: Any) -> Report:
     return build_report(binary_gates(), **kw)
 
 
+def two_failures_report() -> Report:
+    """binary_report's gates plus a second blocking failure (so ``failed_count`` is 2)."""
+    extra = make_gate("precision", class_name="fraud", bar=0.8, candidate=est(0.71, 0.68, 0.74),
+                      baseline=est(0.75, 0.72, 0.78), status="fail", support=412, n=5000, gate_id="min:precision")
+    return build_report([*binary_gates(), extra], warnings=())
+
+
 def passing_report() -> Report:
     gates = [g for g in binary_gates() if g.status == "pass"]
     return build_report(gates, warnings=())
@@ -308,3 +315,58 @@ def large_report(n_classes: int = 60, n_slices: int = 10) -> Report:
                                baseline=est(0.79, 0.74, 0.84), status="pass", n=20000, support=300))
     return build_report(gates, policy_name="big-multiclass", classes=classes, task="multiclass",
                         positive=None, curve_classes=classes)
+
+
+def engine_label(metric: str, class_name: str | None = None, *, average: str | None = None,
+                 slice: Mapping[str, str] | None = None) -> str:
+    """A label written the way :mod:`gate.expand` writes it (``recall for class 'fraud' in
+    region=eu``), for renderer tests of the gate column."""
+    label = metric + (f" for class '{class_name}'" if class_name is not None else "")
+    label += f" ({average})" if average else ""
+    for k, v in (slice or {}).items():
+        label += f" in {k}={v or '(empty)'}"
+    return label
+
+
+MULTICLASS_40 = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
+                 "truck", "pedestrian", "bicycle", "motorcycle")
+
+
+def multiclass_40_report() -> Report:
+    """40 gates over 13 classes, labelled as the engine labels them: recall and precision per class
+    (two fail, three inconclusive, one a warning), macro f1, accuracy, a slice gate, a relative drop."""
+    gates: list[GateResult] = []
+    for i, c in enumerate(MULTICLASS_40):
+        for j, metric in enumerate(("recall", "precision", "f1")):
+            if len(gates) >= 36:
+                break
+            k = 3 * i + j
+            status = "fail" if k in (4, 17) else "inconclusive" if k in (9, 22, 30) else "pass"
+            severity = "warning" if k == 22 else "error"
+            v = {"fail": 0.812, "inconclusive": 0.861}.get(status, 0.9 + (k % 7) / 100)
+            gates.append(make_gate(metric, class_name=c, bar=0.85, kind="min",
+                                   label=engine_label(metric, c), gate_id=f"{metric}[class={c}]",
+                                   candidate=est(v, v - 0.031, min(1.0, v + 0.027)), baseline=est(0.88, 0.85, 0.91),
+                                   status=status, severity=severity, support=300 + 7 * i, n=4000,
+                                   needed_n=9800 if status == "inconclusive" else None, message=""))
+    gates.append(make_gate("f1", kind="max_drop", bar=0.01, average="macro",
+                           label=engine_label("f1", average="macro"), gate_id="f1[average=macro]",
+                           candidate=est(0.902, 0.895, 0.909), baseline=est(0.906, 0.899, 0.913),
+                           delta=est(-0.004, -0.009, 0.001), status="pass", n=4000, message=""))
+    gates.append(make_gate("accuracy", bar=0.9, label="accuracy", gate_id="accuracy",
+                           candidate=est(0.913, 0.904, 0.921), status="pass", n=4000, message=""))
+    gates.append(make_gate("recall", kind="max_drop", bar=0.03, class_name="pedestrian",
+                           slice={"weather": "night-rain"},
+                           label=engine_label("recall", "pedestrian", slice={"weather": "night-rain"}),
+                           gate_id="recall[class=pedestrian,weather=night-rain]",
+                           candidate=est(0.874, 0.842, 0.905), baseline=est(0.881, 0.85, 0.91),
+                           delta=est(-0.007, -0.041, 0.026), status="inconclusive", n=1200,
+                           needed_n=5200, message=""))
+    gates.append(make_gate("average_precision", kind="max_relative_drop", bar=0.05,
+                           label="average_precision (macro)", gate_id="average_precision[average=macro]",
+                           average="macro", candidate=est(0.931, 0.924, 0.938),
+                           baseline=est(0.935, 0.928, 0.941), tested=est(-0.004, -0.013, 0.004),
+                           status="pass", n=4000, message=""))
+    return build_report(gates, policy_name="vision-13-classes", classes=MULTICLASS_40,
+                        task="multiclass", positive=None, curve_classes=MULTICLASS_40[:3],
+                        paths=("preds/candidate.parquet", "preds/baseline-main-2026-11-30.parquet"))

@@ -79,7 +79,7 @@ def test_full_argv_with_defaults() -> None:
         "--policy", f"{WS}/policies/affairs.yml",
         "--candidate", f"{WS}/examples/affairs/candidate.csv",
         "--out-dir", f"{WS}/model-gate-report",
-        "--comment", "auto",
+        "--comment", "auto", "--comment-mode", "always",
     ]
 
 
@@ -97,6 +97,7 @@ def test_all_inputs() -> None:
         INPUT_BASELINE="b.parquet",
         INPUT_OUT_DIR="/tmp/out",
         INPUT_COMMENT="off",
+        INPUT_COMMENT_MODE="Failures",
         INPUT_FAIL_ON_INCONCLUSIVE="TRUE",
         INPUT_EXTRA_ARGS="--seed 7 --title 'two words'",
     )
@@ -106,7 +107,7 @@ def test_all_inputs() -> None:
         "--candidate", f"{WS}/c.csv",
         "--baseline", f"{WS}/b.parquet",
         "--out-dir", "/tmp/out",
-        "--comment", "off",
+        "--comment", "off", "--comment-mode", "failures",
         "--fail-on-inconclusive",
         "--seed", "7", "--title", "two words",
     ]
@@ -178,6 +179,11 @@ def test_bad_boolean_is_a_usage_error(value: str) -> None:
     env = {"INPUT_POLICY": "p", "INPUT_CANDIDATE": "c", "INPUT_FAIL_ON_INCONCLUSIVE": value}
     with pytest.raises(ActionInputError, match="fail_on_inconclusive"):
         action_argv(env)
+
+
+def test_unknown_comment_mode_is_a_usage_error() -> None:
+    with pytest.raises(ActionInputError, match="comment_mode.*always, changed, failures, off"):
+        action_argv(_env(INPUT_POLICY="p.yml", INPUT_CANDIDATE="c.csv", INPUT_COMMENT_MODE="sometimes"))
 
 
 def test_unbalanced_quote_in_extra_args_is_a_usage_error() -> None:

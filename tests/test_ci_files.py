@@ -464,7 +464,7 @@ def test_component_interpolated_is_valid_gitlab_ci(tmp_path: Path, values: dict)
     assert art.get("expose_as")
     script = " ".join(job["script"])
     for opt in ("check", "--policy", "--candidate", "--baseline", "--out-dir model-gate",
-                "--comment", "--dotenv model-gate/gate.env"):
+                "--comment", "--comment-mode", "--dotenv model-gate/gate.env"):
         assert opt in script
     p = tmp_path / ".gitlab-ci.yml"
     p.write_text(text, encoding="utf-8")
@@ -514,7 +514,8 @@ def test_component_script_builds_the_intended_argv(tmp_path: Path, baseline: str
     want = ["check", "--policy", "policies/affairs.yml", "--candidate", "preds/candidate.csv"]
     if baseline:
         want += ["--baseline", baseline]
-    want += ["--out-dir", "model-gate", "--comment", "auto", "--dotenv", "model-gate/gate.env", *extra]
+    want += ["--out-dir", "model-gate", "--comment", "auto", "--comment-mode", "always",
+             "--dotenv", "model-gate/gate.env", *extra]
     assert argv == want
     assert not (tmp_path / "pwned").exists()
 

@@ -130,7 +130,7 @@ def test_a_stream_is_written_in_place(work, capfd):
     before = os.readlink("/dev/stdout")
     assert main([*CHECK, "--comment-file", "/dev/stdout", "--format", "json"]) == 0
     out = capfd.readouterr().out
-    assert "<!-- model-gate:v1 key=t -->" in out and os.readlink("/dev/stdout") == before
+    assert "<!-- model-gate:v1 key=t " in out and os.readlink("/dev/stdout") == before
 
 
 def test_unwritable_out_dir(work, capsys):

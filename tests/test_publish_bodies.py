@@ -37,24 +37,16 @@ def test_stamp_roundtrip_and_order():
     assert bodies.with_stamp("x", "1 --> <script>") == "x\n<!-- model-gate:run 1-script -->\n"
 
 
-def test_shorten_keeps_hidden_lines_and_closes_blocks():
-    body = ("<details><summary>s</summary>\n\n```\n" + "row\n" * 30_000 + f"```\n</details>\n"
-            f"{MARKER}\n<!-- model-gate:run 5.1 -->\n")
-    short = bodies.shorten(body, 10_000, link="https://ci/run/5")
-    assert len(short) <= 10_000
-    lines = short.splitlines()
-    assert MARKER in lines and lines[-1] == "<!-- model-gate:run 5.1 -->"
-    assert short.count("```") % 2 == 0
-    assert short.count("<details") == short.count("</details>")
-    assert "comment truncated" in short and "https://ci/run/5" in short
+def test_a_marker_with_state_is_still_ours_and_keeps_its_state_under_another_key():
+    stated = marker_line("policy", "1.eJwrSS0u0c1JTSxJTVEoSsxLz1VIzs8rSa0oSc3PTEktLlbITc0rSczJzMsHALjXDBo=")
+    assert stated != MARKER and bodies.has_marker(f"x\n{stated}\n", MARKER)
+    assert not bodies.has_marker(f"x\n{stated}\n", marker_line("other"))
+    assert bodies.body_marker(f"x\n{stated}") == MARKER
+    moved = bodies.with_marker(f"x\n{stated}\n", marker_line("other"))
+    assert moved == f"x\n{stated.replace('key=policy', 'key=other')}\n"
 
 
-def test_shorten_by_bytes_for_wide_characters():
-    body = "😀" * 60_000 + f"\n{MARKER}\n"
-    short = bodies.shorten(body, 65_536, max_bytes=65_536)
-    assert len(short.encode("utf-8")) <= 65_536 and MARKER in short.splitlines()
-
-
-def test_short_bodies_are_untouched():
-    body = f"ok\n{MARKER}\n"
-    assert bodies.shorten(body, 65_536, max_bytes=65_536) == body
+def test_retry_limit_is_at_most_half_of_the_rejected_body():
+    assert bodies.retry_limit(bodies.GITHUB_SAFE_LIMIT, "x" * 65_000) == bodies.Limit(32_500, 32_500)
+    assert bodies.retry_limit(bodies.GITHUB_SAFE_LIMIT, "x" * 200_000) == bodies.GITHUB_SAFE_LIMIT
+    assert bodies.retry_limit(bodies.GITLAB_LIMIT, "x" * 10) == bodies.Limit(5, None)

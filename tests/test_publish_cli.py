@@ -7,8 +7,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from gate.cli.main import main
 from tests.fakes.ci import github_env, parse_commands, parse_github_output
 from tests.fakes.github import ACTIONS_TOKEN, READONLY_TOKEN
@@ -19,17 +17,6 @@ def _report(tmp_path: Path, report) -> str:
     path = tmp_path / "report.json"
     path.write_text(json.dumps(report.to_dict()), encoding="utf-8")
     return str(path)
-
-
-@pytest.fixture
-def ci_env(monkeypatch):
-    def apply(env: dict[str, str]) -> None:
-        for name in ("GITHUB_ACTIONS", "GITLAB_CI", "GITHUB_TOKEN", "INPUT_GITHUB_TOKEN",
-                     "GITLAB_TOKEN", "MODEL_GATE_GITLAB_TOKEN", "CI_JOB_TOKEN"):
-            monkeypatch.delenv(name, raising=False)
-        for key, value in env.items():
-            monkeypatch.setenv(key, value)
-    return apply
 
 
 def test_publish_twice_one_comment_and_untrusted_names_stay_inert(fake_github, tmp_path, ci_env,

@@ -10,7 +10,8 @@ import pytest
 from gate.publish import files
 from gate.publish.publication import Annotation
 from gate.publish.workflow_commands import Commands, escape_data, escape_property, format_command
-from tests.fakes.ci import github_env, parse_commands, parse_github_output, publication, run
+from tests.fakes.ci import github_env, parse_commands, parse_github_output, publication, report_publication, run
+from tests.report_factory import build_report, large_report, make_gate
 
 
 def test_escaping_matches_the_toolkit():
@@ -86,17 +87,43 @@ def test_multiline_output_uses_a_random_delimiter_and_refuses_it_in_values(tmp_p
         files.format_output("bad name", "x")
 
 
-def test_summary_is_appended_and_kept_under_one_mebibyte(tmp_path):
+def test_summary_shows_every_gate_the_comment_had_to_leave_out(tmp_path):
+    report = large_report(60, 10)                       # 660 gates: over the comment's 65,000 characters
+    pub = report_publication(report)
+    assert "gate rows not shown" in pub.comment_body
+    r = run(pub, github_env(tmp_path, None), comment="off")
+    text = (tmp_path / "summary.md").read_text(encoding="utf-8")
+    assert len(text) > 65_536 and "Shortened to fit" not in text and "gate rows not shown" not in text
+    rows = [ln for ln in text.splitlines() if ln.startswith("| ") and ln.endswith("** |")]
+    assert len(rows) == len(report.gates)               # one table row per gate, none dropped
+    assert not any("shortened" in m for m in r.outcome.messages)
+
+
+def test_summary_is_rendered_into_what_is_left_of_one_mebibyte(tmp_path):
     summary = tmp_path / "summary.md"
-    summary.write_text("# earlier step output\n", encoding="utf-8")
-    big = "| row | ✅ |\n" * 200_000  # ~2.6 MB of UTF-8
-    r = run(publication(summary=big), github_env(tmp_path, None), comment="off")
+    earlier = "# earlier step output\n" + "x" * 700_000 + "\n"
+    summary.write_text(earlier, encoding="utf-8")
+    r = run(report_publication(large_report(120, 12)), github_env(tmp_path, None), comment="off")
     data = summary.read_bytes()
     assert len(data) < 1_048_576
     text = data.decode("utf-8")
-    assert text.startswith("# earlier step output\n| row | ✅ |")
-    assert "job summary truncated" in text and "actions/runs/9000" in text
-    assert any("truncated" in m for m in r.outcome.messages)
+    room = 1_048_576 - 1 - len(earlier.encode("utf-8"))
+    assert text.startswith(earlier) and f"Shortened to fit {room:,} bytes" in text
+    assert text.count("<details") == text.count("</details>")   # the renderer cut it, whole sections
+    assert any("shortened" in m for m in r.outcome.messages)
+
+
+def test_annotation_notice_points_where_every_gate_really_is(tmp_path):
+    gates = [make_gate("recall", class_name=f"c{i}", status="fail", gate_id=f"g{i}") for i in range(15)]
+    complete = run(report_publication(build_report(gates)), github_env(tmp_path, None), comment="off")
+    notices = [c for c in parse_commands(complete.commands) if c[0] == "notice"]
+    assert len(notices) == 1 and "see the job summary for all gates" in notices[0][2]
+    (tmp_path / "small").mkdir()
+    (tmp_path / "small" / "summary.md").write_text("x" * 1_047_000, encoding="utf-8")  # 1.5 KB left
+    cut = run(report_publication(build_report(gates)), github_env(tmp_path / "small", None), comment="off")
+    notices = [c for c in parse_commands(cut.commands) if c[0] == "notice"]
+    assert len(notices) == 1 and "see the job summary" not in notices[0][2]
+    assert "report.json has all gates (the job summary had to be shortened)" in notices[0][2]
 
 
 def test_small_summary_is_appended_verbatim(tmp_path):

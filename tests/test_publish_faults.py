@@ -12,11 +12,13 @@ from tests.fakes.ci import (
     parse_commands,
     parse_github_output,
     publication,
+    report_publication,
     run,
     validate_dotenv,
 )
 from tests.fakes.github import ACTIONS_TOKEN, NOT_ACCESSIBLE, SECONDARY
 from tests.fakes.gitlab import GL_TOKEN, JOB_TOKEN
+from tests.report_factory import two_failures_report
 
 TOO_LONG = {"message": "Validation Failed", "documentation_url": "https://docs.github.com/rest",
             "errors": [{"code": "custom", "message": "Body is too long (maximum is 65536 characters)"}]}
@@ -50,7 +52,7 @@ GITHUB_FAULTS = {
 def test_github_fault(fake_github, tmp_path, name):
     fault, kwargs, ok, fragment = GITHUB_FAULTS[name]
     fake_github.inject(path=r"/comments$", **fault)
-    r = run(publication(verdict="fail", failed=2), github_env(tmp_path, fake_github), **kwargs)
+    r = run(report_publication(two_failures_report()), github_env(tmp_path, fake_github), **kwargs)
     text = " ".join(r.outcome.messages)
     assert r.outcome.ok is ok, text
     assert fragment in text

@@ -11,9 +11,20 @@ from pathlib import Path
 
 import pytest
 
+from gate import run_context
 from gate.publish import bodies
-from tests.fakes.ci import HEAD_SHA, github_env, parse_commands, parse_github_output, publication, run
+from gate.render import markdown
+from tests.fakes.ci import (
+    HEAD_SHA,
+    github_env,
+    parse_commands,
+    parse_github_output,
+    publication,
+    report_publication,
+    run,
+)
 from tests.fakes.github import ACTIONS_TOKEN, PAT, READONLY_TOKEN, FakeGitHub
+from tests.report_factory import large_report, two_failures_report
 
 MARKER = "<!-- model-gate:v1 key=policy -->"
 ALL_TOKENS = (ACTIONS_TOKEN, PAT, READONLY_TOKEN)
@@ -170,36 +181,40 @@ def test_comment_key_separates_comments(fake_github, tmp_path):
 # -- size limits (checklist 15) -----------------------------------------------------------------
 def test_422_body_too_long_retries_once_with_a_shorter_body_keeping_the_marker(fake_github,
                                                                                 tmp_path):
-    # 60,000 four-byte characters: fits 65,536 characters but not a byte-based limit.
-    body = "| x |\n" + ("😀" * 100 + "\n") * 600
+    # GitHub counted differently from us and refused the 65,000-character body: the renderer makes
+    # the retry's body, for at most half the length and 65,336 UTF-8 bytes, marker and stamp kept
     fake_github.inject("POST", "/comments$", status=422, body={
         "message": "Validation Failed", "documentation_url": "https://docs.github.com/rest",
         "errors": [{"resource": "IssueComment", "code": "custom", "field": "body",
                     "message": "Body is too long (maximum is 65536 characters)"}]})
-    r = run(publication(body), github_env(tmp_path, fake_github))
+    r = run(report_publication(large_report(60, 10)), github_env(tmp_path, fake_github))
     assert r.outcome.ok and r.outcome.comment_action == "created", r.outcome.messages
     posts = fake_github.requests("POST", "/comments$")
     assert len(posts) == 2
-    sent = posts[1].json["body"]
-    assert len(sent.encode("utf-8")) <= 65_536
-    assert MARKER in sent.splitlines() and "comment truncated" in sent
+    first, sent = posts[0].json["body"], posts[1].json["body"]
+    assert len(sent) <= len(first) // 2 + bodies.STAMP_ROOM and len(sent.encode("utf-8")) <= 65_536
+    assert bodies.has_marker(sent, MARKER) and "Shortened to fit" in sent
     assert "<!-- model-gate:run 9000.1 -->" in sent
     assert any("too long" in m for m in r.outcome.messages)
 
 
-def test_a_300kb_body_is_cut_to_the_limit_before_sending(fake_github, tmp_path):
-    r = run(publication("row\n" * 75_000), github_env(tmp_path, fake_github))
+def test_a_large_report_is_rendered_to_the_limit_before_sending(fake_github, tmp_path):
+    env = github_env(tmp_path, fake_github)
+    pub = report_publication(large_report(120, 12), context=run_context.from_environ(env))
+    assert len(markdown.render(pub.source.report, max_chars=10**8)) > 400_000
+    r = run(pub, env)
     assert r.outcome.ok
     sent = fake_github.requests("POST", "/comments$")[0].json["body"]
-    assert len(sent) <= 65_536 and MARKER in sent and "comment truncated" in sent
+    assert len(sent) <= 65_536 and bodies.has_marker(sent, MARKER) and "Shortened to fit" in sent
     assert "https://github.example/octo/gate/actions/runs/9000" in sent
+    assert sent.count("<details") == sent.count("</details>")   # cut by the renderer, not mid-block
 
 
 def test_repeated_422_fails_cleanly(fake_github, tmp_path):
     fake_github.inject("POST", "/comments$", times=5, status=422, body={
         "message": "Validation Failed", "documentation_url": "https://docs.github.com/rest",
         "errors": [{"code": "custom", "message": "Body is too long (maximum is 65536 characters)"}]})
-    r = run(publication(verdict="fail", failed=1), github_env(tmp_path, fake_github))
+    r = run(report_publication(two_failures_report()), github_env(tmp_path, fake_github))
     assert not r.outcome.ok and r.outcome.comment_action == "failed"
     assert len(fake_github.requests("POST", "/comments$")) == 2  # once, then once shorter: no loop
     assert parse_github_output((tmp_path / "output.txt").read_text())["verdict"] == "fail"

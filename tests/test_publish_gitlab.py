@@ -6,8 +6,9 @@ import threading
 
 from gate.publish import bodies
 from gate.publish.environment import gitlab_context
-from tests.fakes.ci import assert_no_secret, gitlab_env, publication, run, validate_dotenv
+from tests.fakes.ci import assert_no_secret, gitlab_env, publication, report_publication, run, validate_dotenv
 from tests.fakes.gitlab import GL_TOKEN, JOB_TOKEN, FakeGitLab
+from tests.report_factory import large_report
 
 MARKER = "<!-- model-gate:v1 key=policy -->"
 
@@ -148,22 +149,25 @@ def test_no_merge_request_skips_quietly(fake_gitlab):
     assert fake_gitlab.requests("POST") == []
 
 
-def test_note_over_a_million_characters_is_truncated_with_marker(fake_gitlab):
-    r = run(publication("x" * 1_200_000), gitlab_env(fake_gitlab))
+def test_note_keeps_what_the_github_comment_must_cut(fake_gitlab):
+    # 460,000 characters: over GitHub's 65,536, well under GitLab's 1,000,000, so the note is whole
+    pub = report_publication(large_report(120, 12))
+    r = run(pub, gitlab_env(fake_gitlab))
     assert r.outcome.ok
     sent = fake_gitlab.requests("POST")[0].json["body"]
-    assert len(sent) <= 1_000_000 and MARKER in sent.splitlines()
-    assert "https://gitlab.example/forker/app/-/jobs/8000" in sent
+    assert 400_000 < len(sent) <= 1_000_000 and bodies.has_marker(sent, MARKER)
+    assert "Shortened to fit" not in sent and "gate rows not shown" not in sent
+    assert "Shortened to fit" in pub.comment_body   # the 65,000-character default would have cut it
 
 
 def test_note_too_long_400_retries_once_shorter(fake_gitlab):
     fake_gitlab.inject("POST", "/notes$", status=400, body={"message": {"note": [
         "is too long (maximum is 1000000 characters)"]}})
-    r = run(publication("y\n" * 1000), gitlab_env(fake_gitlab))
+    r = run(report_publication(large_report(20, 5)), gitlab_env(fake_gitlab))
     assert r.outcome.ok and r.outcome.comment_action == "created"
     posts = fake_gitlab.requests("POST")
-    assert len(posts) == 2 and len(posts[1].json["body"]) < len(posts[0].json["body"])
-    assert MARKER in posts[1].json["body"].splitlines()
+    assert len(posts) == 2 and len(posts[1].json["body"]) <= len(posts[0].json["body"]) // 2 + 200
+    assert bodies.has_marker(posts[1].json["body"], MARKER) and "Shortened to fit" in posts[1].json["body"]
 
 
 def test_forbidden_token_is_a_clear_failure(fake_gitlab, tmp_path):

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -16,19 +15,12 @@ from report_factory import adversarial_report, binary_report
 
 from gate.render import html as H
 from gate.render import plots
+from scripts.comment_page import chromium
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def _chromium() -> str | None:
-    for c in (os.environ.get("CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium"),
-              shutil.which("chromium-browser"), shutil.which("google-chrome")):
-        if c and os.path.exists(c):
-            return c
-    return None
-
-
-CHROMIUM = _chromium()
+CHROMIUM = chromium()
 pytestmark = pytest.mark.skipif(CHROMIUM is None,
                                 reason="Chromium not installed (apt-get install -y chromium)")
 

@@ -13,13 +13,16 @@ from report_factory import (
     adversarial_report,
     binary_report,
     build_report,
+    engine_label,
     est,
     large_report,
     make_gate,
+    multiclass_40_report,
     passing_report,
 )
 
 from gate.render import markdown as md
+from gate.run_context import RunContext
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("MODEL_GATE_UPDATE_GOLDEN") == "1"
@@ -65,21 +68,52 @@ def test_verdict_line_emoji_and_counts():
     assert not re.search(r":[a-z_]+:", fail + ok + warn), "verdict uses Unicode emoji, not shortcodes"
 
 
-def test_gate_table_worst_first_with_all_columns():
+def test_gate_table_worst_first_compact_rows_and_reasons_below():
     text = md.render(binary_report())
-    rows = [ln for ln in text.splitlines() if ln.startswith("| ") and ("`recall" in ln or "`f1" in ln
-            or "`average" in ln or "`balanced" in ln or "`label" in ln)]
-    order = [re.search(r"`([a-z_0-9]+)", r).group(1) for r in rows]
-    assert order == ["recall", "f1", "average_precision", "recall", "balanced_accuracy", "label_coverage"]
-    first = cells(rows[0])
-    assert len(first) == len(md.GATE_HEADER)
-    assert first[2].strip() == "0.870 [0.840, 0.895]"      # candidate [CI]
-    assert first[3].strip() == "0.880"                      # baseline
-    assert first[4].strip() == "-0.010 [-0.030, +0.010]"    # delta [CI]
-    assert first[5].strip() == "≥ 0.900"                    # bar
-    assert first[6].strip() == "5,000"                      # n
-    assert "is below the 0.900 floor" in first[7] and "`fraud`" in first[7]
-    assert "(need ~19,000)" in cells(rows[1])[6]
+    rows = [cells(ln) for ln in text.splitlines() if ln.startswith("| ") and "**" in ln]
+    assert [r[0].strip() for r in rows] == ["❌", "🔶", "⚠️", "✅", "✅", "✅"]   # worst first, distinct icons
+    assert [r[5].strip() for r in rows][:3] == ["**fail**", "**inconclusive**", "**fail (warning)**"]
+    first = rows[0]
+    assert len(first) == len(md.GATE_HEADER) == 6
+    assert first[2].strip() == "0.870<br>[0.840,&nbsp;0.895]"          # candidate [CI]
+    assert first[3].strip() == "-0.010<br>[-0.030,&nbsp;+0.010]"       # delta [CI]
+    assert first[4].strip() == "≥&nbsp;0.900"                          # bar
+    assert "floor" not in "".join(first), "the why sentence is not in the table"
+    # reasons: one list item per gate that did not pass, in the same order, none for passing gates
+    reasons = [ln for ln in text.splitlines() if ln.startswith("- ") and "**" in ln]
+    assert len(reasons) == 3
+    assert reasons[0].startswith("- ❌ **fail**: ") and "is below the 0.900 floor" in reasons[0]
+    assert reasons[1].startswith("- 🔶 **inconclusive**: ") and "~19,000 labeled examples" in reasons[1]
+    assert reasons[2].startswith("- ⚠️ **fail (warning)**: ")
+
+
+def test_gate_names_plain_words_with_data_names_as_code():
+    g = make_gate("average_precision", class_name="fra|ud", slice={"region": "eu"}, status="fail",
+                  label=engine_label("average_precision", "fra|ud", slice={"region": "eu"}))
+    assert md.gate_cell(g) == "average\\_precision for class `fra\\|ud` in `region`=`eu`"
+    odd = make_gate("recall", label="my *gate* @octocat", status="pass")   # a label not built by the engine
+    cell = md.gate_cell(odd)
+    assert "@octocat" not in strip_code_spans(cell) and "*gate*" not in strip_code_spans(cell)
+
+
+def test_passing_gates_collapse_beyond_five():
+    r = multiclass_40_report()
+    text = md.render(r)
+    main, rest = text.split("<details><summary>✅ 34 passing gates</summary>", 1)
+    assert main.count("| ✅ |") == 0 and main.count("| ❌ |") == 2
+    assert rest.split("</details>", 1)[0].count("| ✅ |") == 34
+    few = md.render(passing_report())          # 3 passing gates: no <details>, all in the main table
+    assert "passing gates</summary>" not in few and few.count("| ✅ |") == 3
+
+
+def test_context_line_commit_baseline_and_links():
+    ctx = RunContext(commit="0123456789abcdef0123456789abcdef01234567",
+                     run_url="https://github.com/o/r/actions/runs/9", artifact_url="https://x.example/a(1)",
+                     report_url=None)
+    line = md.render(binary_report(), context=ctx).splitlines()[2]
+    assert line == ("Commit `0123456` · baseline `baseline.csv` (sha256 `cccccccccccc`) · "
+                    "[workflow run](https://github.com/o/r/actions/runs/9) · [artifact](https://x.example/a%281%29)")
+    assert md.render(binary_report()).splitlines()[2] == "Baseline `baseline.csv` (sha256 `cccccccccccc`)"
 
 
 def test_reason_composed_when_message_empty():
@@ -120,10 +154,11 @@ def test_adversarial_names_only_inside_code_spans():
         assert bad not in outside, f"{bad!r} is live Markdown"
     # exactly one HTML comment start in the whole body: our marker, on the last line
     assert text.count("<!--") == 1
-    assert text.rstrip("\n").splitlines()[-1] == md.marker_line(adversarial_report().policy_name)
+    last = md.parse_marker(text.rstrip("\n").splitlines()[-1])
+    assert last is not None and last[0] == md.marker_key(adversarial_report().policy_name)
     # only our own tags are raw HTML
     tags = set(re.findall(r"</?([a-zA-Z]+)", outside))
-    assert tags <= {"details", "summary"}, tags
+    assert tags <= {"details", "summary", "br"}, tags
     # newlines inside names never start a new line: every line is one of ours
     for ln in text.splitlines():
         assert not ln.startswith("line2")
@@ -195,8 +230,8 @@ def test_marker_keys_distinct_for_distinct_names():
 
 def test_marker_custom_key_and_default():
     r = binary_report()
-    assert md.render(r).rstrip().endswith("<!-- model-gate:v1 key=fraud-detector -->")
-    assert md.render(r, key="ci/model-gate").rstrip().endswith("<!-- model-gate:v1 key=ci/model-gate -->")
+    assert md.parse_marker(md.render(r).rstrip().splitlines()[-1])[0] == "fraud-detector"
+    assert md.parse_marker(md.render(r, key="ci/model-gate").rstrip().splitlines()[-1])[0] == "ci/model-gate"
 
 
 # --- details sections ---------------------------------------------------------------------------------
@@ -271,9 +306,9 @@ def test_large_report_fits_with_truncation_note_and_marker():
     assert len(text) <= 65_000
     assert "✂️ Shortened to fit 65,000 characters" in text
     assert "gate rows not shown" in text
-    assert text.rstrip("\n").splitlines()[-1] == "<!-- model-gate:v1 key=big-multiclass -->"
+    assert text.rstrip("\n").splitlines()[-1].startswith("<!-- model-gate:v1 key=big-multiclass ")
     # every failing / inconclusive gate row is still there
-    shown = text.count("| ❌ |") + text.count("| ❔ |") + text.count("| ⚠️ |")
+    shown = text.count("| ❌ |") + text.count("| 🔶 |") + text.count("| ⚠️ |")
     assert shown == sum(1 for g in r.gates if g.status != "pass")
     # small, useful sections kept while rows are cut
     assert "<details><summary>Reproducibility</summary>" in text
@@ -290,14 +325,14 @@ def test_details_dropped_before_rows():
     assert "dropped confusion matrices" in text
     assert "gate rows" not in text
     for g in r.gates:
-        assert md.code(g.label) in text
+        assert md.gate_cell(g) in text
 
 
 @pytest.mark.parametrize("budget", [50, 200, 1000, 3000, 10_000])
 def test_any_budget_respected_and_marker_kept(budget):
     text = md.render(large_report(20, 3), max_chars=budget)
     assert len(text) <= max(budget, len(md.marker_line("big-multiclass")) + 1)
-    assert text.rstrip("\n").endswith("<!-- model-gate:v1 key=big-multiclass -->")
+    assert md.parse_marker(text.rstrip("\n").splitlines()[-1])[0] == "big-multiclass"
 
 
 def test_truncated_adversarial_stays_inert():

@@ -11,6 +11,7 @@ valid shell identifiers and runner versions differ, so an input ``foo_bar`` is l
 
 Command-line arguments (``runs.args`` or a local invocation) override the environment:
 ``--policy``, ``--candidate``, ``--baseline``, ``--baseline-from-run``, ``--out-dir``, ``--comment``,
+``--comment-mode``,
 ``--fail-on-inconclusive``, ``--extra-args``; any other arguments are passed through to
 ``model-gate check`` unchanged.
 
@@ -31,6 +32,8 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
+from gate.publish.dispatch import COMMENT_MODES
+
 PROG = "model-gate-action"
 
 #: Exit code for usage/configuration errors (same convention as the CLI).
@@ -44,6 +47,7 @@ INPUT_DEFAULTS: dict[str, str | None] = {
     "baseline_from_run": None,
     "out_dir": "model-gate-report",
     "comment": "auto",
+    "comment_mode": "always",
     "github_token": None,
     "fail_on_inconclusive": "false",
     "extra_args": "",
@@ -106,6 +110,7 @@ def _arg_parser() -> argparse.ArgumentParser:
     p.add_argument("--baseline-from-run", dest="baseline_from_run")
     p.add_argument("--out-dir", dest="out_dir")
     p.add_argument("--comment")
+    p.add_argument("--comment-mode", dest="comment_mode")
     p.add_argument(
         "--fail-on-inconclusive", dest="fail_on_inconclusive", nargs="?", const="true",
         help="true/false (bare flag means true)",
@@ -155,6 +160,10 @@ def action_argv(environ: Mapping[str, str], args: Sequence[str] = ()) -> list[st
     comment = (inputs["comment"] or "auto").strip()
     comment = COMMENT_ALIASES.get(comment.lower(), comment.lower())
 
+    mode = (inputs["comment_mode"] or "always").strip().lower()
+    if mode not in COMMENT_MODES:
+        raise ActionInputError(f"input 'comment_mode' must be one of {', '.join(COMMENT_MODES)}, got {mode!r}")
+
     fail_on_inconclusive = parse_bool("fail_on_inconclusive", inputs["fail_on_inconclusive"] or "false")
 
     try:
@@ -167,7 +176,7 @@ def action_argv(environ: Mapping[str, str], args: Sequence[str] = ()) -> list[st
         argv += ["--baseline", paths["baseline"]]
     if inputs["baseline_from_run"]:
         argv += ["--baseline-from-run", inputs["baseline_from_run"]]
-    argv += ["--out-dir", paths["out_dir"], "--comment", comment]
+    argv += ["--out-dir", paths["out_dir"], "--comment", comment, "--comment-mode", mode]
     if fail_on_inconclusive:
         argv.append("--fail-on-inconclusive")
     return argv + extra + list(passthrough)

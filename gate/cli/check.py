@@ -12,7 +12,7 @@ from pathlib import Path
 
 from gate import api, atomic, limits
 from gate.cli import paths
-from gate.cli.common import add_publish_arguments, print_untrusted, publish_report
+from gate.cli.common import add_publish_arguments, print_untrusted, publish_report, run_context_of
 from gate.errors import UsageError
 from gate.policy import load_policy, seed_argument
 from gate.publish import artifact
@@ -92,10 +92,13 @@ def write_outputs(report: Report, args: argparse.Namespace) -> str | None:
     disk, unwritable directory) is a :class:`UsageError` and leaves no output behind."""
     files: dict[Path, str] = {}
     if args.out_dir:
+        # report.md stays a function of the inputs and seed (a re-run has another run URL); the
+        # comment file and the posted comment carry the run context
         texts = outputs.render_all(report, chart=args.chart, policy_file=args.policy)
         files.update({Path(args.out_dir) / name: text for name, text in texts.items()})
     if args.comment_file:
-        files[Path(args.comment_file)] = markdown.render(report, chart=args.chart, key=args.comment_key)
+        files[Path(args.comment_file)] = markdown.render(report, chart=args.chart, key=args.comment_key,
+                                                         context=run_context_of(args))
     if args.openmetrics:
         files[Path(args.openmetrics)] = openmetrics.render(report)
     try:

@@ -7,15 +7,17 @@ import os
 import sys
 from typing import TextIO
 
+from gate import run_context
 from gate.cli import paths
 from gate.publish import files
-from gate.publish.dispatch import publish
+from gate.publish.dispatch import COMMENT_MODES, publish
 from gate.publish.publication import Publication
 from gate.publish.workflow_commands import Commands
 from gate.render import annotations as annotation_lines  # not "annotations": the __future__ name
-from gate.render import markdown
 from gate.render import text as T
+from gate.render.comment import ReportComment
 from gate.report import Report
+from gate.run_context import RunContext
 
 
 def add_publish_arguments(parser: argparse.ArgumentParser) -> None:
@@ -23,7 +25,16 @@ def add_publish_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--comment", choices=("auto", "off"), default="auto",
                        help="post or update the sticky PR/MR comment when running in CI with a usable token "
                             "(auto, default); never in a local run")
+    group.add_argument("--comment-mode", choices=COMMENT_MODES, default="always",
+                       help="when to post or update the comment: always (default); changed (only when the "
+                            "verdict or a gate's status changed since the previous comment); failures (only "
+                            "when a gate fails or is inconclusive; an existing comment is still updated once "
+                            "it passes); off")
     group.add_argument("--comment-key", help="key of the sticky comment marker (default: the policy name)")
+    group.add_argument("--artifact-url", metavar="URL",
+                       help="link the comment to the uploaded artifact (default: $MODEL_GATE_ARTIFACT_URL)")
+    group.add_argument("--report-url", metavar="URL",
+                       help="link the comment to the HTML report (default: $MODEL_GATE_REPORT_URL)")
     group.add_argument("--status", action="store_true", help="also post a GitHub commit status")
     group.add_argument("--strict-publish", action="store_true",
                        help="exit 2 when publishing fails (default: publishing never changes the exit code)")
@@ -41,25 +52,36 @@ def print_untrusted(text: str, stream: TextIO) -> None:
     stream.flush()
 
 
-def publication_for(report: Report, comment_key: str | None, report_json: str | None) -> Publication:
-    body = markdown.render(report, key=comment_key)
+def run_context_of(args: argparse.Namespace) -> RunContext:
+    """The commit and links of this CI run (see :mod:`gate.run_context`)."""
+    return run_context.from_environ(os.environ, artifact_url=getattr(args, "artifact_url", None),
+                                    report_url=getattr(args, "report_url", None))
+
+
+def publication_for(report: Report, comment_key: str | None, report_json: str | None,
+                    context: RunContext | None = None) -> Publication:
+    """The Publication of ``report``: the comment rendered once for the default budget, plus the
+    source that re-renders it for a platform's room and against the comment it replaces."""
+    source = ReportComment(report, key=comment_key, context=context)
+    body = source.body()
     failed = len(report.failed)
     return Publication(
         comment_body=body, summary_body=body, marker_key=comment_key or report.policy_name,
         verdict=report.verdict, exit_code=report.exit_code, failed_count=failed,
         inconclusive_count=len(report.inconclusive),
         report_json_path=report_json, annotations=annotation_lines.render(report),
-        status_description=f"{report.verdict}: {T.counts_text(report)}",
+        status_description=f"{report.verdict}: {T.counts_text(report)}", source=source,
     )
 
 
 def publish_report(report: Report, args: argparse.Namespace, report_json: str | None,
                    commands_stream: TextIO) -> bool:
     """Publish; returns False only when --strict-publish is set and something asked for failed."""
-    outcome = publish(publication_for(report, args.comment_key, report_json), environ=os.environ,
-                      comment=args.comment, status=args.status, strict=args.strict_publish,
-                      dotenv_path=args.dotenv, commands_stream=commands_stream, log_stream=sys.stderr,
-                      comment_key=args.comment_key, api_url=args.api_url)
+    pub = publication_for(report, args.comment_key, report_json, run_context_of(args))
+    outcome = publish(pub, environ=os.environ, comment=args.comment, status=args.status,
+                      strict=args.strict_publish, dotenv_path=args.dotenv, commands_stream=commands_stream,
+                      log_stream=sys.stderr, comment_key=args.comment_key, api_url=args.api_url,
+                      comment_mode=args.comment_mode)
     return outcome.ok or not args.strict_publish
 
 

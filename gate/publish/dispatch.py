@@ -38,7 +38,8 @@ class PublishOutcome:
     """``ok`` is False when something asked for (comment, status, outputs, dotenv) failed.
 
     ``comment_action`` is ``created``/``updated``/``unchanged``/``stale`` when a comment was handled,
-    ``skipped`` when it was not attempted, None when commenting was off. ``messages`` are the
+    ``skipped`` when it was not attempted or the comment mode said it was not worth it (the reason is
+    in ``messages``), None when commenting was off. ``messages`` are the
     warnings and notes, token-free, in order."""
 
     ok: bool = True
@@ -100,13 +101,15 @@ class _Reporter:
 def publish(publication: Publication, *, environ: Mapping[str, str], comment: str,
             status: bool, strict: bool, dotenv_path: str | None, commands_stream: TextIO,
             log_stream: TextIO, comment_key: str | None = None, api_url: str | None = None,
+            comment_mode: str = "always",
             sleep: Callable[[float], None] = time.sleep,
             clock: Callable[[], float] = time.time, max_retries: int = 4,
             http_timeout: float = 30.0) -> PublishOutcome:
     """Publish ``publication`` to wherever this process runs.
 
     ``comment`` is ``"auto"`` (post when a PR/MR context and a usable token exist; never in local
-    mode) or ``"off"``. ``status`` asks for a GitHub commit status. ``strict`` is accepted so the
+    mode) or ``"off"``; ``comment_mode`` (:data:`COMMENT_MODES`, see :func:`comment_decision`)
+    says when a comment is worth posting. ``status`` asks for a GitHub commit status. ``strict`` is accepted so the
     CLI can pass it through; the exit decision stays with the CLI (``strict and not outcome.ok``).
     ``sleep``/``clock`` are injectable so tests never wait.
     """
@@ -126,16 +129,23 @@ def publish(publication: Publication, *, environ: Mapping[str, str], comment: st
     if comment not in ("auto", "off"):
         rep.warn(f"unknown comment mode {comment!r}; expected auto or off", failed=True)
         comment = "off"
+    if comment_mode not in COMMENT_MODES:
+        rep.warn(f"unknown comment mode {comment_mode!r}; expected one of {', '.join(COMMENT_MODES)}",
+                 failed=True)
+        comment = "off"
+    if comment_mode == "off":
+        comment = "off"
     net = _Net(sleep, clock, max_retries, http_timeout, redact)
     try:
         if platform == GITHUB:
-            _publish_github(publication, environ, comment, status, comment_key, marker, api_url,
-                            rep, commands, net)
+            _publish_github(publication, environ, _Comment(comment, comment_mode), status,
+                            comment_key, marker, api_url, rep, commands, net)
         elif platform == GITLAB:
             if status:
                 rep.info("--status posts a GitHub commit status; on GitLab the job status "
                          "and the MR widget already show the result")
-            _publish_gitlab(publication, environ, comment, marker, api_url, rep, net)
+            _publish_gitlab(publication, environ, _Comment(comment, comment_mode), marker, api_url,
+                            rep, net)
         else:
             if status:
                 rep.info("local run: --status needs GitHub Actions; nothing posted")
@@ -144,6 +154,55 @@ def publish(publication: Publication, *, environ: Mapping[str, str], comment: st
     if dotenv_path:
         _write_dotenv(publication, dotenv_path, rep)
     return outcome
+
+
+COMMENT_MODES = ("always", "changed", "failures", "off")
+
+
+@dataclass(frozen=True)
+class _Comment:
+    """``auto``/``off`` (whether to comment at all) and the mode (when it is worth it)."""
+
+    switch: str
+    mode: str
+
+    @property
+    def on(self) -> bool:
+        return self.switch == "auto"
+
+
+def comment_decision(pub: Publication, mode: str, previous: str | None) -> str:
+    """``""`` when the comment should be posted, else why not. ``always``: every run. ``changed``:
+    the first run, then only when the verdict or a gate's status changed (an unreadable previous
+    state counts as changed). ``failures``: when a gate failed or is inconclusive; otherwise only an
+    existing comment is updated, so it stops showing an old failure."""
+    src = pub.source
+    if mode == "changed" and previous is not None:
+        changed = src.changed(previous) if src is not None else not bodies.same_content(
+            previous, pub.comment_body)
+        return "" if changed else ("nothing changed since the previous comment (same verdict, every "
+                                   "gate's status the same); not updated (--comment-mode changed)")
+    if mode == "failures" and previous is None:
+        attention = src.attention if src is not None else not pub.passed
+        return "" if attention else ("every gate passes and there is no earlier comment to "
+                                     "update; not posted (--comment-mode failures)")
+    return ""
+
+
+def body_for(pub: Publication, mode: str, marker: str, stamp: str,
+             skipped: list[str]) -> bodies.BodyFor:
+    """The publisher's callback: given the comment it found (or None) and the platform's room, the
+    body to send (rendered by ``pub.source`` against that comment, marker and run stamp added), or
+    None with the reason appended to ``skipped``."""
+    def make(previous: str | None, limit: bodies.Limit) -> str | None:
+        why = comment_decision(pub, mode, previous)
+        if why:
+            skipped.append(why)
+            return None
+        text = pub.comment_body if pub.source is None else pub.source.body(
+            previous, max_chars=limit.max_chars, max_bytes=limit.max_bytes)
+        return bodies.with_stamp(bodies.with_marker(text, marker), stamp)
+    return make
 
 
 BAD_TOKEN = ("the token holds whitespace or control characters inside it (a secrets file of several "
@@ -158,15 +217,15 @@ def token_usable(token: str) -> bool:
 
 
 # -- GitHub ------------------------------------------------------------------------------------
-def _publish_github(pub: Publication, environ: Mapping[str, str], comment: str, status: bool,
+def _publish_github(pub: Publication, environ: Mapping[str, str], comment: _Comment, status: bool,
                     status_key: str | None, marker: str, api_url: str | None, rep: _Reporter,
                     commands: Commands, net: _Net) -> None:
     ctx = github_context(environ, api_url)
     if ctx.token:
         commands.add_mask(ctx.token)  # first, before anything could echo it
-    commands.annotations(pub.annotations, workspace=environ.get("GITHUB_WORKSPACE"))
-    _write_summary(pub, environ, ctx, rep)
-    if comment == "auto" or status:
+    complete = _write_summary(pub, environ, rep)
+    commands.annotations(pub.annotations, workspace=environ.get("GITHUB_WORKSPACE"), all_gates_in_summary=complete)
+    if comment.on or status:
         try:
             _github_writes(pub, ctx, comment, status, status_key, marker, rep, net)
         except Exception as exc:  # a bug or an odd API answer: still write the outputs below
@@ -174,18 +233,29 @@ def _publish_github(pub: Publication, environ: Mapping[str, str], comment: str, 
     _write_outputs(pub, environ, rep)
 
 
-def _write_summary(pub: Publication, environ: Mapping[str, str], ctx: GitHubContext,
-                   rep: _Reporter) -> None:
+def _write_summary(pub: Publication, environ: Mapping[str, str], rep: _Reporter) -> bool:
+    """Append the job summary, rendered for the room left under 1 MiB (every gate, unless even that
+    is too little). True when it holds every gate."""
     path = environ.get("GITHUB_STEP_SUMMARY")
     if not path:
         rep.warn("GITHUB_STEP_SUMMARY is not set; job summary skipped")
-        return
+        return False
     try:
-        notice = f"Full report: {ctx.run_url}" if ctx.run_url else ""
-        if files.append_step_summary(path, pub.summary_body, notice=notice):
-            rep.warn("job summary truncated to stay under GitHub's 1 MiB per-step limit")
+        room = files.summary_room(path)
+        if pub.source is not None:
+            text, shortened = pub.source.summary(room)
+        else:
+            text, shortened = pub.summary_body, False
+            if len(text.encode("utf-8")) + 1 > room:
+                rep.warn("the job summary does not fit the 1 MiB per-step limit; not written")
+                return False
+        files.append_step_summary(path, text)
     except OSError as exc:
         rep.warn(f"cannot write the job summary: {exc.strerror or exc}", failed=True)
+        return False
+    if shortened:
+        rep.warn("job summary shortened to stay under GitHub's 1 MiB per-step limit")
+    return not shortened
 
 
 def _write_outputs(pub: Publication, environ: Mapping[str, str], rep: _Reporter) -> None:
@@ -203,31 +273,31 @@ def _write_outputs(pub: Publication, environ: Mapping[str, str], rep: _Reporter)
         rep.warn(f"cannot write step outputs: {exc}", failed=True)
 
 
-def _github_writes(pub: Publication, ctx: GitHubContext, comment: str, status: bool,
+def _github_writes(pub: Publication, ctx: GitHubContext, comment: _Comment, status: bool,
                    status_key: str | None, marker: str, rep: _Reporter, net: _Net) -> None:
     out = rep.outcome
-    wanted = "comment" if comment == "auto" else "commit status"
-    if status and comment == "auto":
+    wanted = "comment" if comment.on else "commit status"
+    if status and comment.on:
         wanted = "comment and commit status"
     if ctx.writes_blocked:
-        out.comment_action = "skipped" if comment == "auto" else None
+        out.comment_action = "skipped" if comment.on else None
         rep.warn(f"{ctx.fork_reason}: the pull_request token is read-only, so the {wanted} "
                  f"cannot be posted (the job summary and outputs are still written); "
                  f"{FORK_RECIPE}")
         return
     if ctx.token and not token_usable(ctx.token):
-        out.comment_action = "skipped" if comment == "auto" else None
+        out.comment_action = "skipped" if comment.on else None
         rep.warn(f"{BAD_TOKEN} (input github_token / GITHUB_TOKEN); the {wanted} was not posted",
                  failed=True)
         return
     if not ctx.token:
-        out.comment_action = "skipped" if comment == "auto" else None
+        out.comment_action = "skipped" if comment.on else None
         rep.warn(f"no GitHub token: set the action input github_token (default "
                  f"${{{{ github.token }}}}) or env GITHUB_TOKEN to post the {wanted}",
                  failed=status)
         return
     if ctx.owner_repo is None:
-        out.comment_action = "skipped" if comment == "auto" else None
+        out.comment_action = "skipped" if comment.on else None
         rep.warn(f"GITHUB_REPOSITORY is not set; cannot post the {wanted}", failed=True)
         return
     client = github_client(ctx, sleep=net.sleep, clock=net.clock, redact=net.redact,
@@ -238,22 +308,22 @@ def _github_writes(pub: Publication, ctx: GitHubContext, comment: str, status: b
     except HttpError as exc:
         number, head_sha, why = None, ctx.head_sha, f"cannot look up the pull request ({exc})"
     stamp = pub.run_stamp or ctx.run_stamp
-    if comment == "auto":
+    if comment.on:
         if number is None:
             out.comment_action = "skipped"
             rep.info(f"no pull request to comment on: {why}")
         else:
-            body = bodies.with_stamp(bodies.with_marker(pub.comment_body, marker), stamp)
-            body = bodies.shorten(body, bodies.GITHUB_COMMENT_LIMIT, link=ctx.run_url)
+            skipped: list[str] = []
             try:
-                result = gh.upsert_comment(number, body, marker, stamp)
+                result = gh.upsert_comment(number, body_for(pub, comment.mode, marker, stamp, skipped),
+                                           marker, stamp)
             except HttpError as exc:
                 out.comment_action = "failed"
                 _github_failure(exc, "comment", rep)
             else:
                 out.comment_action = result.action
                 out.comment_url = result.url
-                for note in result.notes:
+                for note in skipped + result.notes:
                     rep.info(note)
                 rep.info(f"PR #{number} comment {result.action}: {result.url or ''}")
     if status:
@@ -288,9 +358,9 @@ def _github_failure(exc: HttpError, what: str, rep: _Reporter) -> None:
 
 
 # -- GitLab ------------------------------------------------------------------------------------
-def _publish_gitlab(pub: Publication, environ: Mapping[str, str], comment: str, marker: str,
+def _publish_gitlab(pub: Publication, environ: Mapping[str, str], comment: _Comment, marker: str,
                     api_url: str | None, rep: _Reporter, net: _Net) -> None:
-    if comment != "auto":
+    if not comment.on:
         return
     out = rep.outcome
     ctx: GitLabContext = gitlab_context(environ, api_url)
@@ -322,9 +392,9 @@ def _publish_gitlab(pub: Publication, environ: Mapping[str, str], comment: str, 
             rep.info("no merge request for this pipeline (run the job in merge request pipelines: "
                      "rules: - if: $CI_PIPELINE_SOURCE == 'merge_request_event'); note skipped")
             return
-        body = bodies.with_stamp(bodies.with_marker(pub.comment_body, marker),
-                                 pub.run_stamp or ctx.run_stamp)
-        result = gl.upsert_note(iid, body, marker, pub.run_stamp or ctx.run_stamp)
+        stamp = pub.run_stamp or ctx.run_stamp
+        skipped: list[str] = []
+        result = gl.upsert_note(iid, body_for(pub, comment.mode, marker, stamp, skipped), marker, stamp)
     except HttpError as exc:
         out.comment_action = "failed"
         if exc.status in (401, 403):
@@ -336,7 +406,7 @@ def _publish_gitlab(pub: Publication, environ: Mapping[str, str], comment: str, 
         return
     out.comment_action = result.action
     out.comment_url = result.url
-    for note in result.notes:
+    for note in skipped + result.notes:
         rep.info(note)
     rep.info(f"MR !{iid} note {result.action}" + (f": {result.url}" if result.url else ""))
 

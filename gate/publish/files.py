@@ -3,7 +3,8 @@
 - ``$GITHUB_OUTPUT``: ``name=value`` lines, or ``name<<ghadelimiter_<uuid4>`` / value / delimiter for
   multiline values; a key or value containing the delimiter is refused (as actions/toolkit
   ``prepareKeyValueMessage`` does). UTF-8, appended.
-- ``$GITHUB_STEP_SUMMARY``: appended UTF-8 Markdown, kept under 1 MiB per step with a notice.
+- ``$GITHUB_STEP_SUMMARY``: appended UTF-8 Markdown; :func:`summary_room` says how much still fits
+  under the 1 MiB per step, and the renderer fits the summary into it.
 - dotenv (GitLab): keys ``^[A-Za-z0-9_]+$``, values without spaces or newlines, no comments or blank
   lines, file < 5 KB, UTF-8.
 """
@@ -68,36 +69,18 @@ def write_github_outputs(path: str, values: Mapping[str, str]) -> None:
         fh.write(text)
 
 
-def truncate_utf8(text: str, max_bytes: int) -> str:
-    """The longest prefix of ``text`` whose UTF-8 encoding fits ``max_bytes`` (never splits a
-    character)."""
-    data = text.encode("utf-8")
-    if len(data) <= max_bytes:
-        return text
-    return data[:max(0, max_bytes)].decode("utf-8", errors="ignore")
-
-
-def append_step_summary(path: str, markdown: str, limit: int = SUMMARY_LIMIT_BYTES,
-                        notice: str = "") -> bool:
-    """Append ``markdown`` so the whole file stays below ``limit`` bytes; return True if it was
-    truncated (a truncation notice is then appended)."""
+def summary_room(path: str, limit: int = SUMMARY_LIMIT_BYTES) -> int:
+    """UTF-8 bytes still free in the step summary at ``path`` (earlier steps' text counts), leaving
+    one byte so the file stays strictly below ``limit``."""
     existing = os.path.getsize(path) if os.path.exists(path) else 0
-    budget = limit - 1 - existing
+    return max(0, limit - 1 - existing)
+
+
+def append_step_summary(path: str, markdown: str) -> None:
+    """Append ``markdown`` (already rendered to fit :func:`summary_room`) with a final newline."""
     text = markdown if markdown.endswith("\n") else markdown + "\n"
-    truncated = len(text.encode("utf-8")) > budget
-    if truncated:
-        tail = ("\n\n---\n> **model-gate:** job summary truncated to stay under GitHub's 1 MiB "
-                "per-step limit." + (f" {notice}" if notice else "") + "\n")
-        cut = truncate_utf8(text, budget - len(tail.encode("utf-8")))
-        cut = cut[: cut.rfind("\n") + 1] if "\n" in cut else cut
-        if cut.count("```") % 2:
-            cut += "```\n"
-        text = cut + tail
-        if len(text.encode("utf-8")) > budget:  # a tiny budget: write only what fits
-            text = truncate_utf8(text, max(0, budget))
     with open(path, "a", encoding="utf-8", newline="\n") as fh:
         fh.write(text)
-    return truncated
 
 
 def dotenv_problems(values: Mapping[str, str]) -> list[str]:

@@ -151,19 +151,21 @@ class GitHubPublisher:
         own = [c for c in marked if ident.owns(c)]
         return sorted(own, key=lambda c: (c.get("created_at") or "", c.get("id") or 0))
 
-    def _send(self, method: str, path: str, body: str, result_notes: list[str]) -> dict[str, Any]:
+    def _send(self, method: str, path: str, body: str, result_notes: list[str],
+              shorter: Callable[[], str] | None = None) -> dict[str, Any]:
+        """Send ``body``; on 422 "Body is too long" retry once with ``shorter()`` (the renderer's
+        body for a byte-safe budget), when there is one and it is shorter."""
         try:
             return self.client.request(method, path, json={"body": body}).json()
         except HttpError as exc:
             if not exc.body_too_long:
                 raise
-            shorter = bodies.shorten(body, bodies.GITHUB_COMMENT_LIMIT,
-                                     max_bytes=bodies.GITHUB_SAFE_BYTES, link=self.ctx.run_url)
-            if shorter == body:
-                shorter = bodies.shorten(body, len(body) // 2, link=self.ctx.run_url)
+            short = shorter() if shorter is not None else body
+            if len(short) >= len(body):
+                raise
             result_notes.append(f"GitHub rejected the comment as too long ({len(body)} "
-                                f"characters); retried once with {len(shorter)} characters")
-            return self.client.request(method, path, json={"body": shorter}).json()
+                                f"characters); retried once with {len(short)} characters")
+            return self.client.request(method, path, json={"body": short}).json()
 
     def _delete(self, comment_id: int) -> bool:
         try:
@@ -174,12 +176,24 @@ class GitHubPublisher:
                 return False
             raise
 
-    def upsert_comment(self, number: int, body: str, marker: str, stamp: str) -> bodies.UpsertResult:
+    def upsert_comment(self, number: int, body_for: bodies.BodyFor, marker: str,
+                       stamp: str) -> bodies.UpsertResult:
+        """Create or update our comment. ``body_for(previous body, limit)`` gives the body to send
+        (None: do not comment, e.g. ``--comment-mode changed`` with nothing changed)."""
         notes: list[str] = []
         own = self._own(self.list_comments(number), marker)
+        previous = (own[0].get("body") or "") if own else None
+        body = body_for(previous, bodies.GITHUB_LIMIT)
+        if body is None:
+            return bodies.UpsertResult("skipped", own[0].get("html_url") if own else None,
+                                       own[0].get("id") if own else None, [], notes)
+
+        def shorter() -> str:  # byte-safe, and at most half: the retry must be shorter
+            return body_for(previous, bodies.retry_limit(bodies.GITHUB_SAFE_LIMIT, body)) or body
+
         if own:
-            return self._converge(own, body, stamp, notes, created=None)
-        created = self._send("POST", f"{self.repo_path}/issues/{number}/comments", body, notes)
+            return self._converge(own, body, stamp, notes, created=None, shorter=shorter)
+        created = self._send("POST", f"{self.repo_path}/issues/{number}/comments", body, notes, shorter)
         if self._identity is None or self._identity.login is None:
             login = (created.get("user") or {}).get("login")
             if login:  # the comment we just created tells us who we are
@@ -187,10 +201,11 @@ class GitHubPublisher:
         own = self._own(self.list_comments(number), marker)
         if not own:  # not listed yet (or removed meanwhile): trust the POST
             return bodies.UpsertResult("created", created.get("html_url"), created.get("id"), [], notes)
-        return self._converge(own, body, stamp, notes, created=created)
+        return self._converge(own, body, stamp, notes, created=created, shorter=shorter)
 
     def _converge(self, own: list[dict[str, Any]], body: str, stamp: str, notes: list[str],
-                  created: dict[str, Any] | None) -> bodies.UpsertResult:
+                  created: dict[str, Any] | None,
+                  shorter: Callable[[], str] | None = None) -> bodies.UpsertResult:
         keep = own[0]
         action = "created" if created is not None and keep.get("id") == created.get("id") \
             else "unchanged"
@@ -206,7 +221,7 @@ class GitHubPublisher:
             final = keep
         else:
             final = self._send("PATCH", f"{self.repo_path}/issues/comments/{keep['id']}", body,
-                               notes)
+                               notes, shorter)
             action = "updated"
         deleted = []
         for dup in own[1:]:

@@ -96,30 +96,44 @@ class GitLabPublisher:
                and bodies.has_marker(n.get("body") or "", marker)]
         return sorted(own, key=lambda n: (n.get("created_at") or "", n.get("id") or 0))
 
-    def _send(self, method: str, path: str, body: str, notes: list[str]) -> dict[str, Any]:
-        body = bodies.shorten(body, bodies.GITLAB_NOTE_LIMIT, link=self.ctx.job_url)
+    def _send(self, method: str, path: str, body: str, notes: list[str],
+              shorter: Callable[[], str] | None = None) -> dict[str, Any]:
+        """Send ``body``; when GitLab says it is too long, retry once with ``shorter()``."""
         try:
             return self.client.request(method, path, json={"body": body}).json()
         except HttpError as exc:
             if not exc.body_too_long:
                 raise
-            shorter = bodies.shorten(body, min(len(body) // 2, bodies.GITLAB_NOTE_LIMIT // 2),
-                                     link=self.ctx.job_url)
+            short = shorter() if shorter is not None else body
+            if len(short) >= len(body):
+                raise
             notes.append(f"GitLab rejected the note as too long; retried once with "
-                         f"{len(shorter)} characters")
-            return self.client.request(method, path, json={"body": shorter}).json()
+                         f"{len(short)} characters")
+            return self.client.request(method, path, json={"body": short}).json()
 
     def note_url(self, iid: int, note_id: int | None) -> str | None:
         if self.web_url and note_id is not None:
             return f"{self.web_url.rstrip('/')}/-/merge_requests/{iid}#note_{note_id}"
         return None
 
-    def upsert_note(self, iid: int, body: str, marker: str, stamp: str) -> bodies.UpsertResult:
+    def upsert_note(self, iid: int, body_for: bodies.BodyFor, marker: str,
+                    stamp: str) -> bodies.UpsertResult:
+        """Create or update our note; ``body_for(previous body, limit)`` as in
+        :meth:`gate.publish.github.GitHubPublisher.upsert_comment` (None: no note)."""
         messages: list[str] = []
         own = self._own(self.list_notes(iid), marker)
+        previous = (own[0].get("body") or "") if own else None
+        body = body_for(previous, bodies.GITLAB_LIMIT)
+        if body is None:
+            return bodies.UpsertResult("skipped", self.note_url(iid, own[0].get("id")) if own else None,
+                                       own[0].get("id") if own else None, [], messages)
+
+        def shorter() -> str:  # at most half: the retry must be shorter
+            return body_for(previous, bodies.retry_limit(bodies.GITLAB_LIMIT, body)) or body
+
         created = None
         if not own:
-            created = self._send("POST", self.notes_path(iid), body, messages)
+            created = self._send("POST", self.notes_path(iid), body, messages, shorter)
             own = self._own(self.list_notes(iid), marker)
             if not own:
                 return bodies.UpsertResult("created", self.note_url(iid, created.get("id")),
@@ -135,7 +149,7 @@ class GitLabPublisher:
         elif bodies.same_content(current, body):
             action = "unchanged"
         else:
-            self._send("PUT", f"{self.notes_path(iid)}/{keep['id']}", body, messages)
+            self._send("PUT", f"{self.notes_path(iid)}/{keep['id']}", body, messages, shorter)
             action = "updated"
         deleted = []
         for dup in own[1:]:

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from gate.render.comment import ReportComment
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,9 @@ class Publication:
     blocking failed gates (``inconclusive_count`` of undecided ones); ``report_json_path`` where report.json was written (or None);
     ``annotations`` are worst first; ``status_description`` is a short one-liner for a commit status;
     ``run_stamp`` identifies the run (publishers never let an older run overwrite a newer comment).
+    ``source`` re-renders the comment for the room a platform allows and against the comment it
+    replaces (what changed since the previous run); without one, ``comment_body`` and
+    ``summary_body`` are sent as they are.
     """
 
     comment_body: str
@@ -43,6 +50,7 @@ class Publication:
     status_description: str
     run_stamp: str = ""
     inconclusive_count: int = 0
+    source: ReportComment | None = None
 
     @property
     def passed(self) -> bool:

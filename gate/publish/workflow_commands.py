@@ -98,11 +98,12 @@ class Commands:
         with self.stop_commands():
             self.stream.write(text if text.endswith("\n") else text + "\n")
 
-    def annotations(self, annotations: Sequence[Annotation], limit: int = ANNOTATION_LIMIT,
-                    workspace: str | None = None) -> dict[str, int]:
+    def annotations(self, annotations: Sequence[Annotation], limit: int = ANNOTATION_LIMIT, *,
+                    workspace: str | None = None, all_gates_in_summary: bool = True) -> dict[str, int]:
         """Emit at most ``limit`` error and ``limit`` warning annotations (input is worst first),
         each placed with :func:`repository_path`; return how many of each level were omitted, and
-        say so in a notice."""
+        say so in a notice that points to where every gate is: the job summary when it holds them
+        all (``all_gates_in_summary``), else report.json."""
         shown = {"error": 0, "warning": 0}
         omitted = {"error": 0, "warning": 0}
         for ann in annotations:
@@ -112,12 +113,13 @@ class Commands:
                 continue
             shown[level] += 1
             file = repository_path(ann.file, workspace)
-            where = {"file": file, "line": None if file is None or ann.line is None else str(ann.line)}
-            self._emit(format_command(level, ann.message, {**where, "title": ann.title}))
+            place = {"file": file, "line": None if file is None or ann.line is None else str(ann.line)}
+            self._emit(format_command(level, ann.message, {**place, "title": ann.title}))
         for level, count in omitted.items():
             if count:
                 noun = "failed" if level == "error" else "warning"
+                where = ("see the job summary for all gates" if all_gates_in_summary else
+                         "report.json has all gates (the job summary had to be shortened)")
                 self.notice(f"{count} more {noun} gate annotation(s) omitted: GitHub shows at most "
-                            f"{limit} {level} annotations per step; see the job summary or the "
-                            "PR comment for all gates.", title="model-gate")
+                            f"{limit} {level} annotations per step; {where}.", title="model-gate")
         return omitted

@@ -162,7 +162,7 @@ def per_class_table(report: Report) -> str:
 def confusion_tables(report: Report) -> str:
     out = []
     for m in report.confusion:
-        header = ["true \\ predicted", *(_name(c) for c in m.classes)]
+        header = ["true ↓ predicted →", *(_name(c) for c in m.classes)]
         rows = [[_name(c), *(T.fmt_count(v) for v in row)] for c, row in zip(m.classes, m.counts)]
         out.append(f"<h3>{esc(m.model)}</h3>\n" + _table(header, rows, [False] + [True] * len(m.classes)))
     return "\n".join(out)
@@ -258,7 +258,7 @@ def render(report: Report, *, plots: bool | None = None) -> str:
         n = len(report.gates)
         cap = ("Each row is a gate's tested interval (bar: interval, dot: point estimate) minus its threshold; "
                "right of the dashed line clears the bar. Red: failed, orange: inconclusive, "
-               "dark yellow: non-blocking warning, green: passed.")
+               "dark yellow: non-blocking warning, green: passed. " + P.forest_title(report) + ".")
         if n > P.MAX_FOREST_ROWS:
             cap += f" Showing the {P.MAX_FOREST_ROWS} worst of {n} gates; all are in the table below."
         body.append(_figure(P.forest(report), "forest-plot", esc(cap)))

@@ -26,8 +26,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from gate import comment_state
+from gate.comment_state import Changes, CommentState
 from gate.render import text as T
-from gate.report import ClassRow, ConfusionMatrix, Curve, GateResult, Report
+from gate.report import ClassRow, ConfusionMatrix, Curve, Estimate, GateResult, Report
+from gate.run_context import RunContext
 
 MAX_CHARS = 65_000
 MAX_KEY = 128
@@ -70,9 +73,10 @@ _REF_LIKE = re.compile(r"[%&][^\W_]")
 def _prose_words(s: str) -> list[str]:
     out = []
     for tok in s.split():
-        if (_SAFE_TOKEN.fullmatch(tok) and not tok.lower().startswith("www.")
+        if (_SAFE_TOKEN.fullmatch(tok.replace("_", "a")) and not tok.lower().startswith("www.")
                 and not _REF_LIKE.search(tok)):
-            t = html.escape(tok, quote=False)
+            # an identifier like average_precision stays a word: "_" escaped, so no emphasis forms
+            t = html.escape(tok, quote=False).replace("_", "\\_")
             out.append(t.replace("[", "\\[").replace("]", "\\]"))
         else:
             out.append(code(tok))
@@ -113,10 +117,19 @@ def prose(s: str) -> str:
     return " ".join(out)
 
 
+def _prose_piece(s: str) -> str:
+    """:func:`prose`, keeping one space at either edge when the piece had whitespace there (segments
+    are joined without separators)."""
+    body = prose(s)
+    lead = " " if s[:1].isspace() and body else ""
+    trail = " " if s[-1:].isspace() and body else ""
+    return lead + body + trail if body else (" " if s.strip() == "" and s else "")
+
+
 def segments(segs: Iterable[T.Segment]) -> str:
     """Render :class:`gate.render.text.Segment` s: names as code spans, free text via :func:`prose`."""
-    return "".join(prose(s.text) if s.kind == "prose" else code(s.text) if s.untrusted else s.text
-                   for s in segs)
+    return "".join(_prose_piece(s.text) if s.kind == "prose" else code(s.text) if s.untrusted
+                   else s.text for s in segs)
 
 
 def marker_key(key: str) -> str:
@@ -132,8 +145,38 @@ def marker_key(key: str) -> str:
     return k or "default"
 
 
-def marker_line(key: str) -> str:
-    return f"{MARKER_PREFIX}{marker_key(key)} -->"
+def marker_line(key: str, state: str = "") -> str:
+    """``<!-- model-gate:v1 key=<key> -->``, with `` state=<token>`` before ``-->`` when the comment
+    carries its state (a :mod:`gate.comment_state` token: base64, so never ``--``)."""
+    extra = f" state={state}" if state and _STATE_TOKEN.fullmatch(state) else ""
+    return f"{MARKER_PREFIX}{marker_key(key)}{extra} -->"
+
+
+_STATE_TOKEN = re.compile(r"[0-9]+\.[A-Za-z0-9+/=]+")
+_MARKER = re.compile(r"<!-- model-gate:v1 key=(?P<key>[^\s]+)(?: state=(?P<state>[^\s]*))? -->")
+
+
+def parse_marker(line: str) -> tuple[str, str] | None:
+    """(encoded key, state token or ``""``) of a marker line, or None when it is not one."""
+    m = _MARKER.fullmatch(line.strip())
+    return None if m is None else (m.group("key"), m.group("state") or "")
+
+
+def previous_state(body: str | None, key: str) -> tuple[CommentState | None, str]:
+    """The state carried by the marker line for ``key`` in a previous comment ``body``, and a notice
+    when there was one that cannot be used (forged, corrupt, too large, another version). No
+    previous comment, or one without state, is simply (None, "")."""
+    if not body:
+        return None, ""
+    want = marker_key(key)
+    tokens = [p[1] for line in body.splitlines() if (p := parse_marker(line)) and p[0] == want]
+    if not tokens or not tokens[-1]:
+        return None, ""
+    try:
+        return comment_state.decode(tokens[-1]), ""
+    except comment_state.StateError as exc:
+        return None, (f"{T.WARNING_EMOJI} The previous comment's hidden state was ignored ({exc}); "
+                      "changes since the previous run are not shown.")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -149,35 +192,124 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[str]], align: Sequence
     return [_row(header), _row(align), *(_row(r) for r in rows)]
 
 
+_VERDICT_WORD = {"pass": "passed", "warn": "passed with warnings", "fail": "failed"}
+
+
 def verdict_line(report: Report) -> str:
     kind = T.verdict_kind(report)
-    word = {"pass": "passed", "warn": "passed with warnings", "fail": "failed"}[kind]
-    return (f"{T.VERDICT_EMOJI[kind]} **model-gate {word}** — policy {code(report.policy_name)} · "
-            f"{T.counts_text(report)}")
+    return (f"{T.VERDICT_EMOJI[kind]} **model-gate {_VERDICT_WORD[kind]}** — policy "
+            f"{code(report.policy_name)} · {T.counts_text(report)}")
 
 
-GATE_HEADER = ("", "Gate", "Candidate [CI]", "Baseline", "Δ [CI]", "Bar", "n", "Verdict")
-GATE_ALIGN = (":-:", "---", "--:", "--:", "--:", "---", "--:", "---")
+def _file_name(path: str) -> str:
+    return re.split(r"[/\\]", path)[-1] or path
 
 
-def gate_row(g: GateResult) -> list[str]:
-    verdict = f"**{T.status_word(g)}**"
-    reason = segments(T.reason_segments(g))
-    if reason and g.status != "pass":
-        verdict += f": {reason}"
-    n = T.fmt_int(g.n)
-    if g.status == "inconclusive" and g.needed_n is not None:
-        n += f" (need ~{g.needed_n:,})"
+def context_line(report: Report, context: RunContext) -> str:
+    """``Commit `abc1234` · baseline `base.csv` (sha256 `0123456789ab`) · [workflow run](…) ·
+    [artifact](…) · [HTML report](…)``: only the parts that are known. The baseline is the report's
+    baseline artifact (file name and the first 12 hex digits of its sha256); without one it says
+    so, as the comparison gates then had nothing to compare with."""
+    parts = []
+    if context.commit:
+        parts.append(f"Commit {code(context.commit[:7])}")
+    base = [a for a in report.data.artifacts if a.role == "baseline"]
+    if base:
+        parts.append(f"baseline {code(_file_name(base[0].path))} (sha256 {code(base[0].sha256[:12])})")
+    elif report.data.artifacts:
+        parts.append("no baseline")
+    for label, url in (("workflow run", context.run_url), ("artifact", context.artifact_url),
+                       ("HTML report", context.report_url)):
+        safe = _url(url)
+        if safe:
+            parts.append(f"[{label}]({safe})")
+    if not parts:
+        return ""
+    parts[0] = parts[0][0].upper() + parts[0][1:]
+    return " · ".join(parts)
+
+
+_STATUS_FLOW = {"pass": "pass", "fail": "fail", "inconclusive": "inconclusive"}
+
+
+def changes_lines(ch: Changes) -> list[str]:
+    """"What changed since the previous run": verdict, status flips, new and removed gates, then
+    moved numbers (only those that differ at the shown precision), at most :data:`MAX_CHANGES`
+    lines. An unchanged run says so in one line."""
+    items: list[str] = []
+    if ch.verdict:
+        items.append(f"verdict: **{ch.verdict[0]}** → **{ch.verdict[1]}**")
+    for g, before in ch.status:
+        items.append(f"{gate_cell(g)}: {_STATUS_FLOW[before]} → **{g.status}**")
+    items += [f"new gate: {gate_cell(g)} (**{g.status}**)" for g in ch.new]
+    items += [f"gate removed: {code(gid)}" for gid in ch.removed]
+    for v in ch.values:
+        signed = v.quantity == "delta"
+        f = T.fmt_signed if signed else T.fmt
+        before, after = f(v.before), f(v.after)
+        if before != after:
+            what = "Δ" if signed else "candidate"
+            items.append(f"{gate_cell(v.gate)} {what} {before} → {after}")
+    if not items:
+        return ["**Since the previous run:** no change."]
+    shown = items[:MAX_CHANGES]
+    more = len(items) - len(shown)
+    lines = ["**Since the previous run:**", *(f"- {i}" for i in shown)]
+    if more:
+        lines.append(f"- … and {more} more changes")
+    return lines
+
+
+GATE_HEADER = ("", "Gate", "Candidate [CI]", "Δ [CI]", "Bar", "Verdict")
+GATE_ALIGN = (":-:", "---", "--:", "--:", "---", "---")
+#: passing gates stay in the main table up to this many; more collapse into a <details> table
+MAX_PASSING_SHOWN = 5
+#: lines of "what changed since the previous run" shown before "… and N more"
+MAX_CHANGES = 10
+
+
+def gate_cell(g: GateResult, classes: Sequence[str] = ()) -> str:
+    """The gate's name: our words plain, data names (classes, slice keys and values) as code spans."""
+    return segments(T.label_segments(g, classes))
+
+
+def estimate_cell(e: Estimate | None, *, signed: bool = False) -> str:
+    """``0.870<br>[0.840,&nbsp;0.900]``: the value on the first line, the interval on the second,
+    which never breaks inside (a narrow column then costs one deliberate line, not a split bracket)."""
+    if e is None or e.value is None and e.ci is None:
+        return T.DASH
+    f = T.fmt_signed if signed else T.fmt
+    ci = T.fmt_ci(e.ci, signed=signed)
+    return f(e.value) + (f"<br>{ci.replace(', ', ',&nbsp;')}" if ci else "")
+
+
+def bar_cell(g: GateResult) -> str:
+    """The bar, its comparison and number kept together: ``drop ≤&nbsp;0.020``."""
+    text = T.bar_text(g)
+    cmp_at = max(text.rfind("≥"), text.rfind("≤"))
+    return text[:cmp_at] + text[cmp_at:].replace(" ", "&nbsp;") if cmp_at >= 0 else text
+
+
+def gate_row(g: GateResult, classes: Sequence[str] = ()) -> list[str]:
+    """One compact table row: icon, gate, candidate [CI], Δ [CI], bar, the status word. The reason
+    goes in the list under the table (:func:`reason_item`), so a row stays two lines at most in a
+    760 px column."""
     return [
         T.status_emoji(g),
-        code(g.label or g.id),
-        T.fmt_est(g.candidate),
-        T.fmt(g.baseline.value) if g.baseline is not None else T.DASH,
-        T.fmt_est(g.delta, signed=True) if g.delta is not None else T.DASH,
-        T.bar_text(g),
-        n,
-        verdict,
+        gate_cell(g, classes),
+        estimate_cell(g.candidate),
+        estimate_cell(g.delta, signed=True),
+        bar_cell(g),
+        f"**{T.status_word(g)}**",
     ]
+
+
+def reason_item(g: GateResult, classes: Sequence[str] = ()) -> str:
+    """``- ❌ <why>`` for a gate that did not pass, with how many labels would decide an
+    inconclusive one."""
+    why = segments(T.reason_segments(g, classes))
+    need = T.needed_text(g)
+    return f"- {T.status_emoji(g)} **{T.status_word(g)}**: {why}" + (f"; {need}" if need else "")
 
 
 def _details(summary: str, body: list[str]) -> str:
@@ -209,7 +341,8 @@ def per_class_section(rows: Sequence[ClassRow]) -> str | None:
 
 
 def _confusion_table(title: str, classes: Sequence[str], counts: Sequence[Sequence[str]]) -> list[str]:
-    header = ["true ＼ predicted", *(code(c) for c in classes)]
+    # "true ↓ predicted →": arrows every common font has (U+FF3C "＼" showed as an empty box)
+    header = ["true ↓ predicted →", *(code(c) for c in classes)]
     body = [[code(c), *row] for c, row in zip(classes, counts)]
     return [f"**{title}**", "", *_table(header, body, [":--"] + ["--:"] * len(classes)), ""]
 
@@ -352,14 +485,66 @@ def _present(sections: dict[str, str | None], order: Sequence[str]) -> list[_Sec
     return [_Section(n, text) for n in order if (text := sections[n])]
 
 
-def _assemble(head: list[str], table_head: list[str], rows: list[str], omitted_rows: str,
-              sections: list[_Section], note: str, marker: str) -> str:
-    parts = ["\n".join(head)]
-    parts.append("\n".join([*table_head, *rows]) + ("\n\n" + omitted_rows if omitted_rows else ""))
-    parts += [s.text for s in sections]
+@dataclass(frozen=True)
+class Budget:
+    """A size limit in characters and, optionally, UTF-8 bytes (GitHub's job summary counts bytes)."""
+
+    max_chars: int = MAX_CHARS
+    max_bytes: int | None = None
+
+    def fits(self, text: str) -> bool:
+        return len(text) <= self.max_chars and (
+            self.max_bytes is None or len(text.encode("utf-8")) <= self.max_bytes)
+
+    def describe(self) -> str:
+        if self.max_bytes is not None and self.max_bytes < self.max_chars:
+            return f"{self.max_bytes:,} bytes"
+        return f"{self.max_chars:,} characters"
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """The parts of a comment that do not depend on how much has to be cut."""
+
+    head: list[str]
+    gates: list[GateResult]          # worst first
+    rows: list[str]                  # one table row per gate, same order
+    reasons: list[str]               # one list item per gate that did not pass, same order
+    collapse: bool                   # passing gates go into a <details> table
+    marker: str
+
+
+def _tables(lay: _Layout, shown: int) -> str:
+    """Main table (+ reasons) and the collapsed passing table, for the first ``shown`` gates."""
+    gates, rows = lay.gates[:shown], lay.rows[:shown]
+    if not lay.gates:
+        return "_No gates were evaluated._"
+    head = _table(GATE_HEADER, [], GATE_ALIGN)
+    main = [r for g, r in zip(gates, rows) if not (lay.collapse and g.status == "pass")]
+    passing = [r for g, r in zip(gates, rows) if lay.collapse and g.status == "pass"]
+    out = []
+    if main:
+        out.append("\n".join(head + main))
+    elif lay.collapse and not any(g.status != "pass" for g in lay.gates):
+        out.append(f"All {len(lay.gates)} gates pass.")
+    reasons = lay.reasons[:sum(1 for g in gates if g.status != "pass")]
+    if reasons:
+        out.append("\n".join(reasons))
+    omitted = _omitted(lay.gates[shown:])
+    if passing:
+        total = sum(1 for g in lay.gates if g.status == "pass")
+        summary = f"{T.STATUS_EMOJI['pass']} {total} passing gates"
+        out.append(_details(summary, head + passing + ([""] + [omitted] if omitted else [])))
+    elif omitted:
+        out.append(omitted)
+    return "\n\n".join(out)
+
+
+def _assemble(lay: _Layout, shown: int, sections: list[_Section], note: str) -> str:
+    parts = ["\n".join(lay.head), _tables(lay, shown), *(s.text for s in sections)]
     if note:
         parts.append(note)
-    parts.append(marker)
+    parts.append(lay.marker)
     return "\n\n".join(parts) + "\n"
 
 
@@ -367,24 +552,29 @@ def _assemble(head: list[str], table_head: list[str], rows: list[str], omitted_r
 DROP_ORDER = ("confusion", "curves", "per_class", "data", "reproducibility")
 _NAMES = {"confusion": "confusion matrices", "curves": "PR curves", "per_class": "per-class metrics",
           "data": "data summary", "reproducibility": "reproducibility"}
+SECTION_ORDER = ("per_class", "confusion", "curves", "data", "reproducibility")  # display order
 
 
-def render(report: Report, *, chart: str = "mermaid", max_chars: int = MAX_CHARS, key: str | None = None,
-           run_url: str | None = None) -> str:
-    """The comment body. ``chart`` is ``"mermaid"`` or ``"none"`` (drops only the chart, never the
-    numbers); ``key`` the marker key (default: the policy name); ``run_url`` (http/https only) is linked
-    from the truncation note when something had to be dropped."""
+def render(report: Report, *, chart: str = "mermaid", max_chars: int = MAX_CHARS,
+           max_bytes: int | None = None, key: str | None = None, run_url: str | None = None,
+           context: RunContext | None = None, previous: CommentState | None = None,
+           state_notice: str = "") -> str:
+    """The comment (or job-summary) body.
+
+    ``chart`` is ``"mermaid"`` or ``"none"`` (drops only the chart, never the numbers); ``key`` the
+    marker key (default: the policy name); ``context`` the commit and links shown at the top
+    (``run_url`` alone also works; it is linked from the truncation note); ``previous`` the state of
+    the comment this one replaces, to list what changed; ``state_notice`` a fixed sentence saying why
+    a previous state was ignored. The marker line carries this report's state
+    (:mod:`gate.comment_state`). The result fits ``max_chars`` characters and ``max_bytes`` UTF-8
+    bytes: details sections go first (least important first), then gate rows from the bottom
+    (passing gates first, the table being worst first), and a line says what was dropped."""
     if chart not in CHARTS:
         raise ValueError(f"chart must be one of {CHARTS}, got {chart!r}")
-    marker = marker_line(report.policy_name if key is None else key)
-    link = _run_link(run_url)
-    head = [verdict_line(report)]
-    if report.warnings:
-        head.append("")
-        head += [f"- ⚠️ {prose(w)}" for w in report.warnings]
-    gates = report.gates_worst_first()
-    table_head = _table(GATE_HEADER, [], GATE_ALIGN) if gates else ["_No gates were evaluated._"]
-    rows = [_row(gate_row(g)) for g in gates]
+    budget = Budget(max_chars, max_bytes)
+    context = context or RunContext(run_url=run_url)
+    link = _run_link(context.run_url or run_url)
+    lay = _layout(report, key, context, previous, state_notice, budget)
     sections = {
         "per_class": per_class_section(report.per_class),
         "confusion": confusion_section(report.confusion),
@@ -392,57 +582,77 @@ def render(report: Report, *, chart: str = "mermaid", max_chars: int = MAX_CHARS
         "data": data_section(report),
         "reproducibility": repro_section(report),
     }
-    order = ("per_class", "confusion", "curves", "data", "reproducibility")  # display order
-    kept = _present(sections, order)
-
-    out = _assemble(head, table_head, rows, "", kept, "", marker)
-    if len(out) <= max_chars:
+    full = _present(sections, SECTION_ORDER)
+    every = len(lay.gates)
+    out = _assemble(lay, every, full, "")
+    if budget.fits(out):
         return out
-
-    dropped: list[str] = []
+    kept, dropped = list(full), []
     for name in DROP_ORDER:
         if not any(s.name == name for s in kept):
             continue
         kept = [s for s in kept if s.name != name]
         dropped.append(_NAMES[name])
-        out = _assemble(head, table_head, rows, "", kept, _note(dropped, 0, max_chars, link), marker)
-        if len(out) <= max_chars:
+        out = _assemble(lay, every, kept, _note(dropped, 0, budget, link))
+        if budget.fits(out):
             return out
-
     # Even without any details the table is too long: gate rows must go (from the bottom; the table
     # is worst first, so passing gates go first). Rows being cut anyway, keep the small, important
     # sections (reproducibility, then data) as long as every non-passing gate row still fits.
-    must_show = sum(1 for g in gates if g.status != "pass")
-    full = {s.name: s for s in _present(sections, order)}
-    best = None
+    must_show = sum(1 for g in lay.gates if g.status != "pass")
+    by_name = {s.name: s for s in full}
     for keep in (("data", "reproducibility"), ("reproducibility",), ()):
-        kept = [full[n] for n in order if n in keep and n in full]
-        dropped = [_NAMES[n] for n in DROP_ORDER if n in full and n not in keep]
-        fit = _fit_rows(head, table_head, rows, gates, kept, dropped, marker, max_chars, link)
+        kept = [by_name[n] for n in SECTION_ORDER if n in keep and n in by_name]
+        dropped = [_NAMES[n] for n in DROP_ORDER if n in by_name and n not in keep]
+        fit = _fit_rows(lay, kept, dropped, budget, link)
         if fit is not None and (fit[0] >= must_show or not keep):
-            best = fit[1]
-            break
-    if best is not None:
-        return best
-    # Not even the verdict line fits (absurd max_chars or policy name). Never cut text mid-way: a cut
+            return fit[1]
+    # Not even the verdict line fits (absurd budget or policy name). Never cut text mid-way: a cut
     # code span would release what it neutralised. Trusted words only, then the marker alone.
     kind = T.verdict_kind(report)
-    word = {"pass": "passed", "warn": "passed with warnings", "fail": "failed"}[kind]
-    short = f"{T.VERDICT_EMOJI[kind]} **model-gate {word}** (report too large to show; see report.json)\n\n{marker}\n"
-    return short if len(short) <= max_chars else marker + "\n"
+    short = (f"{T.VERDICT_EMOJI[kind]} **model-gate {_VERDICT_WORD[kind]}** (report too large to "
+             f"show; see report.json)\n\n{lay.marker}\n")
+    bare = marker_line(report.policy_name if key is None else key)   # the state is optional
+    short = short.replace(lay.marker, bare) if not budget.fits(short) else short
+    return short if budget.fits(short) else bare + "\n"
 
 
-def _fit_rows(head: list[str], table_head: list[str], rows: list[str], gates: Sequence[GateResult],
-              kept: list[_Section], dropped: list[str], marker: str, max_chars: int,
+def _layout(report: Report, key: str | None, context: RunContext, previous: CommentState | None,
+            state_notice: str, budget: Budget) -> _Layout:
+    """Everything but the cutting. The state rides in the marker only while it takes at most an
+    eighth of the budget (the next run then just cannot compare; the content comes first)."""
+    gates = report.gates_worst_first()
+    classes = report.data.classes
+    head = [verdict_line(report)]
+    ctx = context_line(report, context)
+    if ctx:
+        head += ["", ctx]
+    if previous is not None:
+        head += ["", *changes_lines(comment_state.changes(previous, report))]
+    elif state_notice:
+        head += ["", f"> {state_notice}"]
+    if report.warnings:
+        head.append("")
+        head += [f"- {T.WARNING_EMOJI} {prose(w)}" for w in report.warnings]
+    passing = sum(1 for g in gates if g.status == "pass")
+    state = comment_state.encode(comment_state.state_of(report))
+    if len(state) > budget.max_chars // 8:
+        state = ""
+    return _Layout(head=head, gates=gates, rows=[_row(gate_row(g, classes)) for g in gates],
+                   reasons=[reason_item(g, classes) for g in gates if g.status != "pass"],
+                   collapse=passing > MAX_PASSING_SHOWN,
+                   marker=marker_line(report.policy_name if key is None else key, state))
+
+
+def _fit_rows(lay: _Layout, kept: list[_Section], dropped: list[str], budget: Budget,
               link: str) -> tuple[int, str] | None:
     """The largest number of leading gate rows that fits, with the assembled text (None: not even 0)."""
-    lo, hi = 0, len(rows)
+    lo, hi = 0, len(lay.rows)
     best = None
     while lo <= hi:
         mid = (lo + hi) // 2
-        cand = _assemble(head, table_head, rows[:mid], _omitted(gates[mid:]), kept,
-                         _note(dropped, len(rows) - mid, max_chars, link), marker)
-        if len(cand) <= max_chars:
+        cand = _assemble(lay, mid, kept, _note(dropped, len(lay.rows) - mid, budget, link))
+        if budget.fits(cand):
             best, lo = (mid, cand), mid + 1
         else:
             hi = mid - 1
@@ -463,22 +673,27 @@ def _omitted(gates: Sequence[GateResult]) -> str:
     return f"_{len(gates)} more gate rows not shown ({parts})._"
 
 
-def _run_link(url: str | None) -> str:
-    """A Markdown link to the CI run, or ``""``: http(s) only, characters that could end the link
-    destination or the line percent-encoded."""
+def _url(url: str | None) -> str:
+    """A URL safe as a Markdown link destination, or ``""``: http(s) only, characters that could end
+    the destination or the line percent-encoded."""
     if not url or not re.match(r"https?://[^\s]+$", url.strip()):
         return ""
     safe = quote(url.strip(), safe=":/?#[]@!$&'*+,;=%-._~")
-    safe = safe.replace("(", "%28").replace(")", "%29").replace("`", "%60")
-    return f"[the CI run]({safe})"
+    return safe.replace("(", "%28").replace(")", "%29").replace("`", "%60")
 
 
-def _note(dropped: Sequence[str], rows_dropped: int, max_chars: int, link: str = "") -> str:
+def _run_link(url: str | None) -> str:
+    """A Markdown link to the CI run, or ``""``."""
+    safe = _url(url)
+    return f"[the CI run]({safe})" if safe else ""
+
+
+def _note(dropped: Sequence[str], rows_dropped: int, budget: Budget, link: str = "") -> str:
     what = []
     if dropped:
         what.append("dropped " + ", ".join(dropped))
     if rows_dropped:
         what.append(f"left out {rows_dropped} gate rows")
     where = f"the artifacts of {link}" if link else "the job artifacts"
-    return (f"> ✂️ Shortened to fit {max_chars:,} characters: {'; '.join(what)}. "
+    return (f"> ✂️ Shortened to fit {budget.describe()}: {'; '.join(what)}. "
             f"The full report is in report.json / report.html ({where}).")

@@ -129,6 +129,11 @@ def forest(report: Report) -> str | None:
             if v is None:
                 ax.plot([0], [y], marker="x", color=c, markersize=7)
                 continue
+            nominal = nominal_interval(g)
+            if nominal is not None:  # thin grey: the interval the comment's table shows
+                nlo, nhi = sorted(((nominal[0] - g.threshold) * sign, (nominal[1] - g.threshold) * sign))
+                ax.plot([nlo, nhi], [y + 0.22, y + 0.22], color="#8c8c8c", linewidth=1.0)
+                xs_all += [nlo, nhi]
             if g.tested.ci is not None:
                 lo, hi = sorted(((g.tested.ci[0] - g.threshold) * sign, (g.tested.ci[1] - g.threshold) * sign))
                 ax.plot([lo, hi], [y, y], color=c, linewidth=2.2, solid_capstyle="butt")
@@ -152,12 +157,28 @@ def forest(report: Report) -> str | None:
             txt = (f"{T.fmt_est(g.tested, signed=signed)}  bar {T.bar_text(g)}  {T.status_word(g)}")
             ax.text(1.01, y, txt, transform=trans, va="center", ha="left", fontsize=8, color=gate_color(g))
         ax.set_xlabel("margin to the bar: tested value − threshold (flipped for ≤ bars); right of 0 clears the bar")
-        level = int(round(report.reproducibility.confidence * 100))
-        adjusted = "" if report.reproducibility.multiple_testing == "none" else (
-            f", fail side {report.reproducibility.multiple_testing}-adjusted")
-        ax.set_title(f"Gates: decision intervals against their bars ({level}%{adjusted})")
+        ax.set_title(forest_title(report))
         ax.grid(axis="x", color="#dddddd", linewidth=0.6)
         return _svg(fig, "forest")
+
+
+def nominal_interval(g: GateResult) -> tuple[float, float] | None:
+    """The interval the comment's table shows for the quantity this gate tests: candidate [CI] for
+    min/max bars, Δ [CI] for drop/gain bars (None for relative drops: the table has no column)."""
+    est = {"candidate": g.candidate, "delta": g.delta}.get(g.quantity)
+    return None if est is None else est.ci
+
+
+def forest_title(report: Report) -> str:
+    """Which intervals the forest plot draws, in words that match the table: thick coloured = the
+    decision interval (pass side at the nominal level; fail side Holm/Bonferroni-adjusted when the
+    policy adjusts), thin grey = the nominal interval of the comment's table."""
+    level = f"{100 * report.reproducibility.confidence:g}%"
+    mt = report.reproducibility.multiple_testing
+    if mt == "none":
+        return f"Gates against their bars: {level} intervals, nominal (thick = thin = the table's)"
+    return (f"Gates against their bars. Thick: decision interval ({level} pass side, fail side "
+            f"{mt.capitalize()}-adjusted); thin grey: nominal {level} interval, as in the table")
 
 
 def _curve_classes(curves: Sequence[Curve]) -> list[str]:
@@ -203,8 +224,16 @@ def curves(report: Report) -> list[tuple[str, str]]:
     return out
 
 
+def quality_of_difference(diff: Sequence[Sequence[float]]) -> list[list[float]]:
+    """The colour of each cell of candidate − baseline counts, by quality rather than sign: on the
+    diagonal (correct predictions) more is better, off it (errors) fewer is better, so an
+    off-diagonal cell's sign is flipped. The cell text still shows the signed count."""
+    return [[v if i == j else -v for j, v in enumerate(row)] for i, row in enumerate(diff)]
+
+
 def confusion(report: Report) -> str | None:
-    """Heatmaps: candidate, baseline, and their difference (candidate − baseline)."""
+    """Heatmaps: candidate, baseline, and their difference (candidate − baseline), the difference
+    coloured by quality (:func:`quality_of_difference`)."""
     mats = list(report.confusion)
     if not mats:
         return None
@@ -215,7 +244,7 @@ def confusion(report: Report) -> str | None:
     if "candidate" in by and "baseline" in by and by["candidate"].classes == by["baseline"].classes:
         cand, base = by["candidate"], by["baseline"]
         diff = [[a - b for a, b in zip(ra, rb)] for ra, rb in zip(cand.counts, base.counts)]
-        panels.append(("difference (candidate − baseline)", cand.classes, diff, True))
+        panels.append(("candidate − baseline (green = better)", cand.classes, diff, True))
     k = max(len(p[1]) for p in panels)
     side = 3.6 if k <= 12 else min(3.6 + 0.08 * k, 9.0)
     with matplotlib.rc_context(_RC):
@@ -223,11 +252,14 @@ def confusion(report: Report) -> str | None:
         for idx, (title, classes, counts, diverging) in enumerate(panels):
             ax = fig.add_subplot(1, len(panels), idx + 1)
             if diverging:
-                lim = max((abs(v) for row in counts for v in row), default=1.0) or 1.0
-                im = ax.imshow(counts, cmap="RdBu", vmin=-lim, vmax=lim, interpolation="nearest")
+                quality = quality_of_difference(counts)
+                lim = max((abs(v) for row in quality for v in row), default=1.0) or 1.0
+                im = ax.imshow(quality, cmap="RdYlGn", vmin=-lim, vmax=lim, interpolation="nearest")
+                bar = fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, ticks=[-lim, 0, lim])
+                bar.ax.set_yticklabels(["worse", "same", "better"])
             else:
                 im = ax.imshow(counts, cmap="Blues", interpolation="nearest")
-            fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+                fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
             n = len(classes)
             if n <= MAX_TICK_CLASSES:
                 names = [label(c, 16) for c in classes]
@@ -242,8 +274,9 @@ def confusion(report: Report) -> str | None:
                         s = T.fmt_count(v)
                         if diverging and v > 0:
                             s = "+" + s
+                        dark = not diverging and abs(v) > 0.6 * top   # RdYlGn's ends stay light enough
                         ax.text(j, i, s, ha="center", va="center", fontsize=7,
-                                color="white" if abs(v) > 0.6 * top else "black")
+                                color="white" if dark else "black")
             ax.set_xlabel("predicted")
             ax.set_ylabel("true")
             ax.set_title(label(title, 40))

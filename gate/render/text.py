@@ -203,11 +203,62 @@ def composed_reason(g: GateResult) -> list[Segment]:
     return segs
 
 
-def reason_segments(g: GateResult) -> list[Segment]:
-    """The sentence a reader sees for a gate: the engine's ``message`` (untrusted as a whole: it quotes
-    class names) when present, else :func:`composed_reason`."""
+def _data_names(g: GateResult, classes: Sequence[str]) -> list[tuple[str, list[Segment]]]:
+    """What the engine writes for this gate's data names, and their segments: ``'fraud'`` for a
+    class (a confusion gate's predicted class too, looked up in ``classes``) and ``key=value`` for
+    its slice. Longest first, so a name inside another is not taken for it."""
+    names = [g.class_name] if g.class_name else []
+    if g.metric == "confusion":
+        names += [c for c in classes if c not in names]
+    out = [(f"'{n}'", [Segment(n, "name")]) for n in names]
+    for key, value in (g.slice or {}).items():
+        out.append((f"{key}={value or '(empty)'}",
+                    [Segment(key, "name"), Segment("="), Segment(value, "name")]))
+    return sorted(out, key=lambda item: len(item[0]), reverse=True)
+
+
+def mark_names(text: str, g: GateResult, classes: Sequence[str] = ()) -> list[Segment]:
+    """``text`` (a label or a message the engine wrote about ``g``) with the gate's data names as
+    ``"name"`` segments and the rest as ``"prose"``, so every format shows them the same way."""
+    patterns = _data_names(g, classes)
+    segs: list[Segment] = []
+    pos = 0
+    while True:
+        hits = [(at, -len(p), p, named) for p, named in patterns if (at := text.find(p, pos)) >= 0]
+        if not hits:
+            break
+        at, _, found, named = min(hits, key=lambda h: (h[0], h[1]))
+        if at > pos:
+            segs.append(Segment(text[pos:at], "prose"))
+        segs += named
+        pos = at + len(found)
+    if pos < len(text):
+        segs.append(Segment(text[pos:], "prose"))
+    return segs
+
+
+def label_segments(g: GateResult, classes: Sequence[str] = ()) -> list[Segment]:
+    """The gate's label with its data names marked (:func:`mark_names`): ``recall for class
+    'fraud' in region=eu`` → words, name, words, name = name. A label not built that way (a
+    hand-made Report) is one prose segment when it is plain words, else one name segment (shown
+    whole as code)."""
+    segs = mark_names(g.label, g, classes)
+    if not any(s.kind == "name" for s in segs) and not _PLAIN_LABEL.fullmatch(g.label):
+        return [Segment(g.label, "name")]
+    return segs
+
+
+#: a label made only of words, numbers and light punctuation reads as prose; anything else (brackets,
+#: markup characters) is shown whole as a name
+_PLAIN_LABEL = re.compile(r"[\w .,()=%+'-]+")
+
+
+def reason_segments(g: GateResult, classes: Sequence[str] = ()) -> list[Segment]:
+    """The sentence a reader sees for a gate: the engine's ``message`` (untrusted as a whole; the
+    data names it quotes marked as names, :func:`mark_names`) when present, else
+    :func:`composed_reason`."""
     if g.message.strip():
-        return [Segment(g.message, "prose")]
+        return mark_names(g.message, g, classes)
     return composed_reason(g)
 
 
@@ -217,7 +268,8 @@ def plain(segs: Iterable[Segment]) -> str:
 
 
 def reason_text(g: GateResult) -> str:
-    return plain(reason_segments(g))
+    """The reason as one plain line: the engine's message verbatim (quotes around names kept)."""
+    return plain([Segment(g.message, "prose")] if g.message.strip() else composed_reason(g))
 
 
 def needed_text(g: GateResult) -> str:
@@ -238,15 +290,20 @@ def verdict_kind(report: Report) -> str:
 
 
 VERDICT_EMOJI = {"pass": "✅", "warn": "⚠️", "fail": "❌"}
-STATUS_EMOJI = {"pass": "✅", "fail": "❌", "inconclusive": "❔"}
+#: one distinct, high-contrast icon per status (shape and colour differ; the word is always shown
+#: next to it, for screen readers and colour-blind readers): the grey ❔ used before was nearly
+#: invisible on GitHub's light and dark themes
+STATUS_EMOJI = {"pass": "✅", "fail": "❌", "inconclusive": "🔶"}
+WARNING_EMOJI = "⚠️"
 
 
 def status_emoji(g: GateResult) -> str:
+    """✅ pass, ❌ blocking fail, 🔶 blocking inconclusive, ⚠️ a non-blocking gate that did not pass."""
     if g.status == "pass":
-        return "✅"
+        return STATUS_EMOJI["pass"]
     if not g.blocking:
-        return "⚠️"
-    return STATUS_EMOJI.get(g.status, "❔")
+        return WARNING_EMOJI
+    return STATUS_EMOJI.get(g.status, STATUS_EMOJI["inconclusive"])
 
 
 def counts_text(report: Report) -> str:

@@ -41,6 +41,19 @@ def fake_gitlab() -> Iterator[FakeGitLab]:
     assert server.violations == [], "\n".join(server.violations)
 
 
+@pytest.fixture
+def ci_env(monkeypatch: pytest.MonkeyPatch):
+    """``ci_env(env)`` makes ``env`` this process's CI environment (for tests that run the CLI's
+    ``main``): the platform and token variables of the real environment are removed first."""
+    def apply(env: dict[str, str]) -> None:
+        for name in ("GITHUB_ACTIONS", "GITLAB_CI", "GITHUB_TOKEN", "INPUT_GITHUB_TOKEN",
+                     "GITLAB_TOKEN", "MODEL_GATE_GITLAB_TOKEN", "CI_JOB_TOKEN"):
+            monkeypatch.delenv(name, raising=False)
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+    return apply
+
+
 if False:  # pragma: no cover - names for type checkers only
     from tests.fakes.github import FakeGitHub
     from tests.fakes.gitlab import FakeGitLab

@@ -32,6 +32,15 @@ def publication(body: str = "## ✅ model-gate: pass\n\n| gate | value |\n|---|-
         status_description=status, run_stamp=run_stamp)
 
 
+def report_publication(report: Any, *, key: str | None = "policy", context: Any = None,
+                       report_json: str | None = "out/report.json") -> Publication:
+    """The Publication the CLI builds for ``report`` (a real rendered comment that can re-render
+    itself for a platform's room and against the comment it replaces)."""
+    from gate.cli.common import publication_for
+
+    return publication_for(report, key, report_json, context)
+
+
 def github_env(tmp_path: Path, server: Any | None, *, event: str = "pull_request.json",
                event_name: str = "pull_request", token: str | None = None,
                run_id: str = "9000", attempt: str = "1", **extra: str) -> dict[str, str]:
