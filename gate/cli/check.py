@@ -23,8 +23,16 @@ HELP = "evaluate a policy on prediction files and print the verdict"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.epilog = limits.help_text()
     parser.add_argument("--policy", required=True, help="policy YAML file")
-    parser.add_argument("--candidate", required=True, help="candidate predictions (.csv, .csv.gz, .jsonl, .parquet)")
+    parser.add_argument("--candidate", help="candidate predictions (.csv, .csv.gz, .jsonl, .parquet), or through an "
+                        "engine: parquet:DIR_OR_GLOB, duckdb:FILE?table=NAME, spark:TABLE (docs/scale.md)")
     parser.add_argument("--baseline", help="baseline predictions, for comparative gates")
+    engine = parser.add_argument_group("engines (docs/scale.md)")
+    engine.add_argument("--engine", choices=("local", "duckdb", "spark"),
+                        help="who reads the data: local (files, in-process), duckdb (default for parquet:/duckdb: "
+                             "sources and queries) or spark (the SparkSession of spark-submit or the environment)")
+    engine.add_argument("--candidate-query", metavar="SQL", help="the candidate's rows as a query the engine runs")
+    engine.add_argument("--baseline-query", metavar="SQL", help="the baseline's rows as a query the engine runs")
+    engine.add_argument("--database", metavar="FILE", help="the DuckDB database file that the queries run on")
     parser.add_argument("--out-dir", help="write report.json, report.md, junit.xml and report.html here")
     parser.add_argument("--format", choices=("text", "json"), default="text",
                         help="stdout: a verdict table (text) or only the JSON report (json)")
@@ -43,6 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """Check the output paths, forget the previous run's reports, evaluate, then write every output
     at once (:func:`write_outputs`), print and publish."""
+    candidate, baseline = _sources(args)
     paths.check_outputs(args)
     paths.forget_reports(args, strict=True)
     policy = load_policy(args.policy)
@@ -50,7 +59,8 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         raise UsageError("--seed must be >= 0", source="command line")
     if args.fail_on_inconclusive:
         policy = dataclasses.replace(policy, decision=dataclasses.replace(policy.decision, inconclusive="fail"))
-    report = api.check(policy, args.candidate, args.baseline, seed=args.seed, command=reproduce_command(args))
+    report = api.check(policy, candidate, baseline, seed=args.seed, command=reproduce_command(args),
+                       engine=args.engine, database=args.database)
     report_json = write_outputs(report, args)
     if args.format == "json":
         sys.stdout.write(_json_stdout(report))
@@ -61,6 +71,27 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     if not publish_report(report, args, report_json, commands):
         return 2
     return 0 if args.exit_zero else report.exit_code
+
+
+def _sources(args: argparse.Namespace) -> tuple[object, object]:
+    """``--candidate``/``--baseline``, or the engine queries in their place (exactly one per side)."""
+    sides = []
+    for role, given, query in (("candidate", args.candidate, args.candidate_query),
+                               ("baseline", args.baseline, args.baseline_query)):
+        if given and query:
+            raise UsageError(f"--{role} and --{role}-query both given", source="command line", fix="give one of them")
+        if query:
+            from gate.engines.sources import query_source
+            sides.append(query_source(query, role, args.database))
+        else:
+            sides.append(given)
+    if sides[0] is None:
+        raise UsageError("--candidate (or --candidate-query) is required", source="command line",
+                         fix="give --candidate FILE (or an engine source, docs/scale.md), or --candidate-query SQL")
+    if args.database and not (args.candidate_query or args.baseline_query):
+        raise UsageError("--database is only read by --candidate-query / --baseline-query", source="command line",
+                         fix="name a table as duckdb:FILE?table=NAME instead")
+    return sides[0], sides[1]
 
 
 def write_outputs(report: Report, args: argparse.Namespace) -> str | None:
@@ -94,9 +125,10 @@ def _json_stdout(report: Report) -> str:
 
 def reproduce_command(args: argparse.Namespace) -> list[str]:
     """The local command that reproduces this verdict (no publishing flags, explicit seed)."""
-    cmd = ["model-gate", "check", "--policy", args.policy, "--candidate", args.candidate]
-    if args.baseline:
-        cmd += ["--baseline", args.baseline]
+    cmd = ["model-gate", "check", "--policy", args.policy]
+    for flag in ("candidate", "candidate_query", "baseline", "baseline_query", "engine", "database"):
+        if getattr(args, flag, None):
+            cmd += [f"--{flag.replace('_', '-')}", getattr(args, flag)]
     if args.seed is not None:
         cmd += ["--seed", str(args.seed)]
     if args.fail_on_inconclusive:
