@@ -20,7 +20,7 @@ from typing import Any, Union
 
 import numpy as np
 
-from gate import engines
+from gate import engines, progress
 from gate.align import build_evalset
 from gate.engine import evaluate
 from gate.errors import InputError, PolicyError, UsageError
@@ -71,10 +71,13 @@ def check(policy: PathLike | Mapping[str, Any] | Policy, candidate: Source, base
                          fix="pass --baseline FILE (baseline= in Python), or set decision.require_baseline: false")
     if engines.wanted(engine, candidate, baseline):
         evalset = engines.engine_evalset_of(pol, candidate, baseline, engine, database)
+    else:
+        with progress.stage("reading"):
+            tables = _read_all([("<candidate>", candidate)] + ([("<baseline>", baseline)] if baseline is not None else []))
+        with progress.stage("aligning"):
+            evalset = build_evalset(pol, tables[0], tables[1] if baseline is not None else None)
+    with progress.stage("resampling"):
         return evaluate(pol, evalset, command=command)
-    tables = _read_all([("<candidate>", candidate)] + ([("<baseline>", baseline)] if baseline is not None else []))
-    evalset = build_evalset(pol, tables[0], tables[1] if baseline is not None else None)
-    return evaluate(pol, evalset, command=command)
 
 
 def check_arrays(policy: PathLike | Mapping[str, Any] | Sequence[Mapping[str, Any]] | Policy, y_true: Any,

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from gate import api, atomic, limits
+from gate import api, atomic, limits, progress
 from gate.cli import paths
 from gate.cli.common import add_publish_arguments, print_untrusted, publish_report
 from gate.errors import UsageError
@@ -59,8 +59,12 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         raise UsageError("--seed must be >= 0", source="command line")
     if args.fail_on_inconclusive:
         policy = dataclasses.replace(policy, decision=dataclasses.replace(policy.decision, inconclusive="fail"))
-    report = api.check(policy, candidate, baseline, seed=args.seed, command=reproduce_command(args),
-                       engine=args.engine, database=args.database)
+    progress.configure(None if args.quiet or args.format == "json" else sys.stderr)
+    try:
+        report = api.check(policy, candidate, baseline, seed=args.seed, command=reproduce_command(args),
+                           engine=args.engine, database=args.database)
+    finally:
+        progress.configure(None)
     report_json = write_outputs(report, args)
     if args.format == "json":
         sys.stdout.write(_json_stdout(report))

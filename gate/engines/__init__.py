@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
+from gate import progress
 from gate.errors import UsageError, clip
 
 if TYPE_CHECKING:       # the engine modules import sqlglot: only when the engine path runs
@@ -59,7 +60,8 @@ def engine_evalset_of(policy: Policy, candidate: Any, baseline: Any, engine: str
     base = None if baseline is None else _as_source(baseline, "baseline", database)
     name = pick_engine(engine, [s for s in (cand, base) if s is not None])
     views = {CANDIDATE_VIEW: cand} | ({BASELINE_VIEW: base} if base is not None else {})
-    return engine_evalset(policy, open_engine(name, views), cand, base)
+    with progress.stage(f"aggregating in the engine ({name})"):
+        return engine_evalset(policy, open_engine(name, views), cand, base)
 
 
 PARQUET_SUFFIXES = (".parquet", ".parq", ".pq")
