@@ -215,6 +215,26 @@ def test_too_many_cells_is_a_one_line_error_not_an_approximation(tmp_path, monke
     assert gate.check(confusion_only, *(f"parquet:{f}" for f in files)).verdict in ("pass", "fail")
 
 
+def test_over_the_cell_limit_the_pairing_counts_decide_first(tmp_path, monkeypatch):
+    """Past the limit the joint pass is not trusted for anything: the id counts alone decide, so a
+    partial overlap is still reported as one, and disjoint ids (canary traffic) are grouped side by
+    side, each side within the limit though both together are over it."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    cand, base = paired(n=3000, seed=18)
+    canary = base.set_column(0, "id", pc.binary_join_element_wise("k", base.column("id"), ""))
+    half = pa.concat_tables([base.slice(0, 2000), canary.slice(2000)])
+    files = {n: write_file(t, tmp_path / f"{n}.parquet") for n, t in (("c", cand), ("k", canary), ("h", half))}
+    per_side = max(duckdb.execute(f"SELECT COUNT(*) FROM (SELECT DISTINCT label, prediction, score, weight, region "
+                              f"FROM '{files[n]}')").fetchone()[0] for n in ("c", "k"))
+    unlimited = report_dict(gate.check(POLICY, f"parquet:{files['c']}", f"parquet:{files['k']}"))
+    monkeypatch.setenv("MODEL_GATE_MAX_ENGINE_CELLS", str(per_side))
+    limited = report_dict(gate.check(POLICY, f"parquet:{files['c']}", f"parquet:{files['k']}"))
+    assert limited == unlimited and limited["data"]["pairing"] == "independent"
+    with pytest.raises(InputError, match="candidate has 3000 ids, baseline 3000, and they share 2000"):
+        gate.check(POLICY, f"parquet:{files['c']}", f"parquet:{files['h']}")
+
+
 def test_usage_errors(tmp_path):
     cand, base = paired(n=300, seed=16)
     f = write_file(cand, tmp_path / "c.parquet")

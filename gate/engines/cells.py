@@ -69,29 +69,65 @@ def engine_evalset(policy: Policy, engine: Engine, cand: EngineSource, base: Eng
     spec = policy.data
     c_cols = _fetched(policy, engine, sql.CANDIDATE_VIEW, cand, "candidate", base is not None)
     if base is None:
-        table = _cell_table(cand, c_cols.names, _cells(engine, cand, sql.cells(c_cols.names, _limit(), view=sql.CANDIDATE_VIEW)))
+        table = _side_table(engine, cand, c_cols, sql.CANDIDATE_VIEW, None, "")
         es = build_evalset(_for_cells(policy, c_cols, None, "auto"), table, None)
         return _expand(es, [table], spec.label, None)
     b_cols = _fetched(policy, engine, sql.BASELINE_VIEW, base, "baseline", True)
-    pairing, warning = _pairing(policy, engine, cand, base)
+    integer = all(engine.is_integer(v, spec.id) for v in (sql.CANDIDATE_VIEW, sql.BASELINE_VIEW))
+    for view, source in ((sql.CANDIDATE_VIEW, cand), (sql.BASELINE_VIEW, base)):
+        _check_ids(engine, view, source, spec.id, integer)
+    joint, pairing, warning = _joined_cells(policy, engine, cand, base, c_cols, b_cols, integer)
     aligned = _for_cells(policy, c_cols, b_cols, pairing)
-    if pairing == "independent":
-        ct = _cell_table(cand, c_cols.names, _cells(engine, cand, sql.cells(c_cols.names, _limit(), view=sql.CANDIDATE_VIEW)),
-                         spec.id, "c")
-        bt = _cell_table(base, b_cols.names, _cells(engine, base, sql.cells(b_cols.names, _limit(), view=sql.BASELINE_VIEW)),
-                         spec.id, "b")
-        return _expand(build_evalset(aligned, ct, bt), [ct, bt], spec.label, None)
-    rows = _cells(engine, cand, sql.cells(c_cols.names, _limit(), id_column=spec.id, base_columns=b_cols.names),
-                  f"{cand.shown} + {base.shown}")
     n_c = len(c_cols.names)
-    ct = _cell_table(cand, c_cols.names, [r[:n_c] + r[-1:] for r in rows], spec.id)
-    bt = _cell_table(base, b_cols.names, [r[n_c:] for r in rows], spec.id)
-    _check_paired_labels(policy, engine, ct, bt, c_cols, b_cols)
+    if pairing == "independent":
+        if joint is None:         # pairing: independent, or too many joint cells to tell
+            ct = _side_table(engine, cand, c_cols, sql.CANDIDATE_VIEW, spec.id, "c")
+            bt = _side_table(engine, base, b_cols, sql.BASELINE_VIEW, spec.id, "b")
+        else:                     # disjoint ids: each side's cells are the rows only it holds
+            ct = _cell_table(cand, c_cols.names, [r[2:2 + n_c] + r[-1:] for r in joint if r[0]], spec.id, "c")
+            bt = _cell_table(base, b_cols.names, [r[2 + n_c:] for r in joint if r[1]], spec.id, "b")
+        return _expand(build_evalset(aligned, ct, bt), [ct, bt], spec.label, None)
+    assert joint is not None
+    both = [r[2:] for r in joint if r[0] and r[1]]
+    ct = _cell_table(cand, c_cols.names, [r[:n_c] + r[-1:] for r in both], spec.id)
+    bt = _cell_table(base, b_cols.names, [r[n_c:] for r in both], spec.id)
+    _check_paired_labels(policy, engine, ct, bt, c_cols, b_cols, integer)
     es = build_evalset(aligned, ct, bt)
     if warning:
         es.warnings.insert(1 if es.warnings and es.warnings[0].startswith("the candidate and the baseline are") else 0,
                            warning)
     return _expand(es, [ct, bt], spec.label, ct.counts)
+
+
+def _side_table(engine: Engine, source: EngineSource, cols: _Columns, view: str, id_name: str | None,
+                prefix: str) -> CellTable:
+    """One side's cells, grouped on its own (no baseline, or independent pairing)."""
+    return _cell_table(source, cols.names, _cells(engine, source, sql.cells(cols.names, _limit(), view=view)),
+                       id_name, prefix)
+
+
+def _joined_cells(policy: Policy, engine: Engine, cand: EngineSource, base: EngineSource, c_cols: _Columns,
+                  b_cols: _Columns, integer: bool) -> tuple[list[tuple] | None, str, str | None]:
+    """``(rows of the full outer join's cells or None, pairing, warning)``. One pass gives both the
+    cells and the pairing counts; over the cell limit, the pairing counts alone decide first (a
+    partial overlap is reported as such, and disjoint ids are grouped side by side)."""
+    if policy.bootstrap.pairing == "independent":
+        return None, "independent", None
+    shown = f"{cand.shown} + {base.shown}"
+    query = sql.cells(c_cols.names, _limit(), id_column=policy.data.id, base_columns=b_cols.names, integer=integer)
+    rows = engine.rows(query, shown)
+    if len(rows) < _limit():
+        counts: dict[tuple[bool, bool], int] = {}
+        for r in rows:
+            counts[(bool(r[0]), bool(r[1]))] = counts.get((bool(r[0]), bool(r[1])), 0) + int(r[-1])
+        pairing, warning = _decide_pairing(policy, counts, shown)
+        return sorted(rows, key=_canonical_key), pairing, warning
+    counts = {(bool(a), bool(b)): int(n) for a, b, n in engine.rows(sql.pairing_counts(policy.data.id, integer), shown)}
+    pairing, warning = _decide_pairing(policy, counts, shown)
+    if pairing == "independent":
+        return None, pairing, warning
+    _cells(engine, cand, query, shown)          # raises the too-many-cells error
+    raise AssertionError("unreachable")
 
 
 def _limit() -> int:
@@ -152,7 +188,11 @@ def _cells(engine: Engine, source: EngineSource, query: Any, shown: str | None =
                          "never binned ones", source=shown or source.shown,
                          fix="round the scores in a query (ROUND(score, 3)), gate these metrics through the file "
                              f"path, or {MAX_CELLS.fix()}")
-    return sorted(rows, key=lambda r: tuple((type(v).__name__, repr(v)) for v in r))
+    return sorted(rows, key=_canonical_key)
+
+
+def _canonical_key(row: tuple) -> tuple:
+    return tuple((type(v).__name__, repr(v)) for v in row)
 
 
 def _cell_table(source: EngineSource, names: Sequence[str], rows: list[tuple], id_name: str | None = None,
@@ -180,17 +220,12 @@ def _digest(names: Sequence[str], rows: list[tuple]) -> str:
     return h.hexdigest()
 
 
-def _pairing(policy: Policy, engine: Engine, cand: EngineSource, base: EngineSource) -> tuple[str, str | None]:
-    """``(pairing, warning)`` from the engine's id counts, with the file path's rules and messages."""
-    spec, mode = policy.data, policy.bootstrap.pairing
-    for view, source in ((sql.CANDIDATE_VIEW, cand), (sql.BASELINE_VIEW, base)):
-        _check_ids(engine, view, source, spec.id)
-    if mode == "independent":
-        return "independent", None
-    counts = {(bool(a), bool(b)): int(n) for a, b, n in engine.rows(sql.pairing_counts(spec.id), cand.shown)}
+def _decide_pairing(policy: Policy, counts: dict[tuple[bool, bool], int], where: str) -> tuple[str, str | None]:
+    """``(pairing, warning)`` from the rows per (id in candidate, id in baseline), with the file
+    path's rules and messages (gate.align)."""
+    mode = policy.bootstrap.pairing
     shared, c_only, b_only = counts.get((True, True), 0), counts.get((True, False), 0), counts.get((False, True), 0)
     c_ids, b_ids = shared + c_only, shared + b_only
-    where = f"{cand.shown} + {base.shown}"
     if mode == "intersect":
         if shared == 0:
             raise InputError(f"candidate has {c_ids:,} ids, baseline {b_ids:,}, and they share none: "
@@ -214,20 +249,20 @@ def _pairing(policy: Policy, engine: Engine, cand: EngineSource, base: EngineSou
                      source=where, fix=fix)
 
 
-def _check_ids(engine: Engine, view: str, source: EngineSource, column: str) -> None:
+def _check_ids(engine: Engine, view: str, source: EngineSource, column: str, integer: bool) -> None:
     """Ids non-empty and unique within one source (the file path's rule)."""
-    rows, distinct, empty = engine.rows(sql.id_check(view, column), source.shown)[0]
+    rows, distinct, empty = engine.rows(sql.id_check(view, column, integer), source.shown)[0]
     if empty:
         raise InputError(f"id is empty in {int(empty):,} rows", source=source.shown, where=f"column '{column}'",
                          fix="every row needs an id")
     if distinct != rows:
-        value, times = engine.rows(sql.duplicate_id(view, column), source.shown)[0]
+        value, times = engine.rows(sql.duplicate_id(view, column, integer), source.shown)[0]
         raise InputError(f"id {show(value)} appears {int(times):,} times", source=source.shown,
                          where=f"column '{column}'", fix="ids must be unique per file")
 
 
 def _check_paired_labels(policy: Policy, engine: Engine, ct: CellTable, bt: CellTable, c_cols: _Columns,
-                         b_cols: _Columns) -> None:
+                         b_cols: _Columns, integer: bool) -> None:
     """Paired cells carry both labels: they must agree (as text), as the file path demands, and the
     message names a real id (fetched from the engine for the first disagreeing cell)."""
     label = policy.data.label
@@ -235,7 +270,7 @@ def _check_paired_labels(policy: Policy, engine: Engine, ct: CellTable, bt: Cell
         if _empty(c) and _empty(b):
             continue
         if _empty(c) != _empty(b) or _text(c) != _text(b):
-            example = _example_id(engine, policy, ct, bt, c_cols, b_cols, i)
+            example = _example_id(engine, policy, ct, bt, c_cols, b_cols, i, integer)
             where = f"{ct.source} + {bt.source}"
             if _empty(c) != _empty(b):
                 raise InputError(f"id {show(example)} is labeled in one file but not in the other", source=where,
@@ -245,12 +280,12 @@ def _check_paired_labels(policy: Policy, engine: Engine, ct: CellTable, bt: Cell
 
 
 def _example_id(engine: Engine, policy: Policy, ct: CellTable, bt: CellTable, c_cols: _Columns,
-                b_cols: _Columns, i: int) -> str:
+                b_cols: _Columns, i: int, integer: bool) -> str:
     """An id of cell ``i`` (its values looked up in the engine); ``"?"`` if the lookup fails."""
     cand = {n: ct.columns[n][i] for n in c_cols.names}
     base = {n: bt.columns[n][i] for n in b_cols.names}
     try:
-        found = engine.rows(sql.example_id(policy.data.id, cand, base), ct.source)
+        found = engine.rows(sql.example_id(policy.data.id, cand, base, integer), ct.source)
     except InputError:
         return "?"
     return str(found[0][0]) if found else "?"

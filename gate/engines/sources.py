@@ -132,6 +132,10 @@ class Engine:
     def rows(self, query: exp.Expr, what: str) -> list[tuple]:
         raise NotImplementedError
 
+    def is_integer(self, view: str, column: str) -> bool:
+        """Whether the view's column has an integer type (ids are then joined as they are)."""
+        raise NotImplementedError
+
 
 def _missing_extra(extra: str, module: str) -> UsageError:
     return UsageError(f"the {extra} engine needs the Python package '{module}', which is not installed",
@@ -208,20 +212,31 @@ class DuckDBEngine(Engine):
             raise InputError(f"DuckDB: {clip(_first_line(exc), 300)}", source=shown,
                              fix=_duckdb_fix(exc)) from None
 
-    def columns(self, view: str) -> list[str]:
+    def rows(self, query: exp.Expr, what: str) -> list[tuple]:
+        return self._execute(sql.render(query, "duckdb"), what)
+
+    def is_integer(self, view: str, column: str) -> bool:
+        return self._types(view).get(column, "") in _DUCKDB_INTEGERS
+
+    def _types(self, view: str) -> dict[str, str]:
         name = exp.to_identifier(view, quoted=True).sql("duckdb")
         text = f"SELECT * FROM {name} LIMIT 0"
         try:
             if self.con is not None:
-                return [d[0] for d in self.con.execute(text).description]
+                return {d[0]: str(d[1]) for d in self.con.execute(text).description}
             assert self._relation is not None
-            return list(self._relation.query("model_gate_self", text).columns)
+            rel = self._relation.query("model_gate_self", text)
+            return {c: str(t) for c, t in zip(rel.columns, rel.types)}
         except self._duckdb.Error as exc:
             raise InputError(f"DuckDB: {clip(_first_line(exc), 300)}", source=self._shown[view],
                              fix=_duckdb_fix(exc)) from None
 
-    def rows(self, query: exp.Expr, what: str) -> list[tuple]:
-        return self._execute(sql.render(query, "duckdb"), what)
+    def columns(self, view: str) -> list[str]:
+        return list(self._types(view))
+
+
+_DUCKDB_INTEGERS = frozenset({"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+                              "UINTEGER", "UBIGINT", "UHUGEINT"})
 
 
 def _duckdb_fix(exc: BaseException) -> str:
@@ -299,6 +314,11 @@ class SparkEngine(Engine):
     def rows(self, query: exp.Expr, what: str) -> list[tuple]:
         with self._errors(what):
             return [tuple(r) for r in self.spark.sql(sql.render(query, "spark")).collect()]
+
+    def is_integer(self, view: str, column: str) -> bool:
+        with self._errors(self._shown[view]):
+            kinds = {f.name: f.dataType.typeName() for f in self.spark.table(view).schema.fields}
+        return kinds.get(column) in ("byte", "short", "integer", "long")
 
 
 def open_engine(name: str, sources: dict[str, EngineSource]) -> Engine:
