@@ -4,6 +4,7 @@
     python bench/scale.py --rows 10000000          # the measured point (shared 2-core machine)
     python bench/scale.py --rows 100000000         # the issue's target size
     python bench/scale.py --crossover 100000,300000,1000000,3000000   # engine vs in-process path
+    python bench/scale.py --engine spark           # the same workload through Spark local mode
 
 The data (seeded, in a temporary directory removed at the end unless ``--keep``): candidate/ and
 baseline/, each ``day=0 .. day=7/part-K.parquet`` (at most 2^20 rows per file), columns ``id``
@@ -102,10 +103,10 @@ def single_files(root: Path) -> tuple[Path, Path]:
     return paths[0], paths[1]
 
 
-def run_gate(policy_path: Path, cand: str, base: str) -> dict:
+def run_gate(policy_path: Path, cand: str, base: str, engine: str | None = None) -> dict:
     """``model-gate check --quiet --format json`` under /usr/bin/time -v: wall, peak RSS, verdict, the bootstrap."""
     cmd = ["/usr/bin/time", "-v", sys.executable, "-m", "gate.cli.main", "check", "--policy", str(policy_path),
-           "--candidate", cand, "--baseline", base, "--format", "json"]
+           "--candidate", cand, "--baseline", base, "--format", "json"] + (["--engine", engine] if engine else [])
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
@@ -125,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rows", type=int, default=1_000_000, help="rows per side of the engine workload")
     ap.add_argument("--classes", default="2,10", help="variants: 2 (binary) and/or 10")
     ap.add_argument("--crossover", default="", help="comma-separated sizes gated both ways (single files)")
+    ap.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb",
+                    help="the engine of the main workload (spark: local mode, the session getOrCreate() makes)")
     ap.add_argument("--keep", action="store_true", help="keep the generated data")
     args = ap.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="model-gate-scale."))
@@ -138,8 +141,8 @@ def main(argv: list[str] | None = None) -> int:
                 t0 = time.perf_counter()
                 write_dataset(root, args.rows, classes)
                 gen = time.perf_counter() - t0
-                r = run_gate(pol, f"parquet:{root / 'candidate'}", f"parquet:{root / 'baseline'}")
-                lines.append(f"engine   {classes:>2} classes  {r['rows']:>12,} rows  {r['wall']:8.2f} s  cpu {r['cpu']:8.2f} s  "
+                r = run_gate(pol, f"parquet:{root / 'candidate'}", f"parquet:{root / 'baseline'}", args.engine)
+                lines.append(f"{args.engine:<8} {classes:>2} classes  {r['rows']:>12,} rows  {r['wall']:8.2f} s  cpu {r['cpu']:8.2f} s  "
                              f"peak {r['rss_mb']:7.0f} MB  {r['verdict']}  (data written in {gen:.1f} s; {r['resampling']})")
                 print(lines[-1], flush=True)
                 shutil.rmtree(root, ignore_errors=True)

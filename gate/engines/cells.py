@@ -340,7 +340,7 @@ def _repeat(side: Side, table: CellTable, order: np.ndarray, counts: np.ndarray)
         return np.repeat(a[order], counts, axis=0)
     n_rows, n_labeled = int(table.counts.sum()), int(counts.sum())
     artifact = dataclasses.replace(side.artifact, rows=n_rows, labeled_rows=n_labeled)
-    cell_of_row = np.repeat(np.arange(counts.size, dtype=np.int64), counts)
-    return Side(side.role, artifact, cell_of_row, rep(side.y), rep(side.pred),
+    no_ids = np.broadcast_to(np.array("", dtype=object), (n_labeled,))   # ids are paired already; no memory
+    return Side(side.role, artifact, no_ids, rep(side.y), rep(side.pred),
                 None if side.scores is None else rep(side.scores), None if side.weight is None else rep(side.weight),
                 {k: rep(v) for k, v in side.slices.items()}, n_rows, n_labeled)
