@@ -13,8 +13,9 @@ baseline/, each ``day=0 .. day=7/part-K.parquet`` (at most 2^20 rows per file), 
 confusion-matrix gates only (recall, precision, F1, accuracy, MCC as floors and as deltas, a slice
 gate, label coverage), B = 2,000.
 
-Each measurement is ``model-gate check --quiet`` as a subprocess under ``/usr/bin/time -v`` (wall
-time, peak RSS). ``--crossover`` gates single-file copies of smaller datasets both ways: the local
+Each measurement is ``model-gate check --out-dir`` as a subprocess under ``/usr/bin/time -v`` (wall
+time, CPU, peak RSS), with a progress line a second (``MODEL_GATE_PROGRESS_SECONDS=1``), which
+gives each stage's duration to the second. ``--crossover`` gates single-file copies of smaller datasets both ways: the local
 path (``--candidate cand.parquet``) and the engine path (``--candidate parquet:cand.parquet``).
 """
 
@@ -104,10 +105,12 @@ def single_files(root: Path) -> tuple[Path, Path]:
 
 
 def run_gate(policy_path: Path, cand: str, base: str, engine: str | None = None) -> dict:
-    """``model-gate check --quiet --format json`` under /usr/bin/time -v: wall, peak RSS, verdict, the bootstrap."""
+    """``model-gate check --out-dir`` under /usr/bin/time -v: wall, CPU, peak RSS, verdict, and each
+    stage's duration to the second (from the progress lines, one a second)."""
+    out = Path(tempfile.mkdtemp(prefix="model-gate-scale-out."))
     cmd = ["/usr/bin/time", "-v", sys.executable, "-m", "gate.cli.main", "check", "--policy", str(policy_path),
-           "--candidate", cand, "--baseline", base, "--format", "json"] + (["--engine", engine] if engine else [])
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+           "--candidate", cand, "--baseline", base, "--out-dir", str(out)] + (["--engine", engine] if engine else [])
+    env = dict(os.environ, PYTHONPATH=str(ROOT), MODEL_GATE_PROGRESS_SECONDS="1")
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
     wall = time.perf_counter() - t0
@@ -115,10 +118,15 @@ def run_gate(policy_path: Path, cand: str, base: str, engine: str | None = None)
         raise RuntimeError(f"model-gate failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
     rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr)
     cpu = [float(x) for x in re.findall(r"(?:User|System) time \(seconds\): ([\d.]+)", proc.stderr)]
-    report = json.loads(proc.stdout)
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    shutil.rmtree(out, ignore_errors=True)
+    stages: dict[str, int] = {}
+    for name, seconds in re.findall(r"^model-gate: (.+): (\d+) s$", proc.stderr, flags=re.M):
+        stages[name] = int(seconds)
     return {"wall": wall, "cpu": sum(cpu), "rss_mb": int(rss.group(1)) / 1024 if rss else float("nan"),
             "verdict": report["verdict"], "rows": report["data"]["artifacts"][0]["rows"],
-            "resampling": report["reproducibility"]["resampling"], "gates": [g["tested"] for g in report["gates"]]}
+            "resampling": report["reproducibility"]["resampling"], "gates": [g["tested"] for g in report["gates"]],
+            "stages": ", ".join(f"{k} ~{v} s" for k, v in stages.items())}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -143,7 +151,8 @@ def main(argv: list[str] | None = None) -> int:
                 gen = time.perf_counter() - t0
                 r = run_gate(pol, f"parquet:{root / 'candidate'}", f"parquet:{root / 'baseline'}", args.engine)
                 lines.append(f"{args.engine:<8} {classes:>2} classes  {r['rows']:>12,} rows  {r['wall']:8.2f} s  cpu {r['cpu']:8.2f} s  "
-                             f"peak {r['rss_mb']:7.0f} MB  {r['verdict']}  (data written in {gen:.1f} s; {r['resampling']})")
+                             f"peak {r['rss_mb']:7.0f} MB  {r['verdict']}  ({r['stages']}; data written in {gen:.1f} s; "
+                             f"{r['resampling']})")
                 print(lines[-1], flush=True)
                 shutil.rmtree(root, ignore_errors=True)
             for n in [int(x) for x in args.crossover.split(",") if x]:

@@ -126,8 +126,7 @@ def _joined_cells(policy: Policy, engine: Engine, cand: EngineSource, base: Engi
     pairing, warning = _decide_pairing(policy, counts, shown)
     if pairing == "independent":
         return None, pairing, warning
-    _cells(engine, cand, query, shown)          # raises the too-many-cells error
-    raise AssertionError("unreachable")
+    raise _too_many_cells(shown)
 
 
 def _limit() -> int:
@@ -181,14 +180,17 @@ def _cells(engine: Engine, source: EngineSource, query: Any, shown: str | None =
     """The cell rows (values..., count), in a canonical order (by type name and repr of the values,
     so that a message naming "the first" bad cell names the same one whatever the engine)."""
     rows = engine.rows(query, shown or source.shown)
-    limit = MAX_CELLS.value()
-    if len(rows) > limit:
-        raise InputError(f"has more than {MAX_CELLS.shown(limit)} distinct combinations of the columns the gates "
-                         "read: continuous scores make one per row, and the engine path returns exact counts, "
-                         "never binned ones", source=shown or source.shown,
-                         fix="round the scores in a query (ROUND(score, 3)), gate these metrics through the file "
-                             f"path, or {MAX_CELLS.fix()}")
+    if len(rows) > MAX_CELLS.value():
+        raise _too_many_cells(shown or source.shown)
     return sorted(rows, key=_canonical_key)
+
+
+def _too_many_cells(source: str) -> InputError:
+    return InputError(f"has more than {MAX_CELLS.shown(MAX_CELLS.value())} distinct combinations of the columns the "
+                      "gates read: continuous scores make one per row, and the engine path returns exact counts, "
+                      "never binned ones", source=source,
+                      fix="round the scores in a query (ROUND(score, 3)), gate these metrics through the file "
+                          f"path, or {MAX_CELLS.fix()}")
 
 
 def _canonical_key(row: tuple) -> tuple:
