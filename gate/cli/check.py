@@ -12,6 +12,7 @@ from pathlib import Path
 from gate import api, atomic, limits, progress
 from gate.cli import paths
 from gate.cli.common import add_publish_arguments, print_untrusted, publish_report
+from gate.engines import MAX_CELLS
 from gate.errors import UsageError
 from gate.policy import load_policy, seed_argument
 from gate.render import console, json_report, markdown, outputs
@@ -21,7 +22,8 @@ HELP = "evaluate a policy on prediction files and print the verdict"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.epilog = limits.help_text()
+    parser.epilog = (f"{limits.help_text()} Engine path (docs/scale.md): distinct value combinations an engine "
+                     f"returns {MAX_CELLS.env} ({MAX_CELLS.shown(MAX_CELLS.default)}).")
     parser.add_argument("--policy", required=True, help="policy YAML file")
     parser.add_argument("--candidate", help="candidate predictions (.csv, .csv.gz, .jsonl, .parquet), or through an "
                         "engine: parquet:DIR_OR_GLOB, duckdb:FILE?table=NAME, spark:TABLE (docs/scale.md)")

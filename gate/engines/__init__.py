@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from gate import progress
 from gate.errors import UsageError, clip
+from gate.limits import Limit
 
 if TYPE_CHECKING:       # the engine modules import sqlglot: only when the engine path runs
     from gate.align import EvalSet
@@ -20,6 +21,8 @@ if TYPE_CHECKING:       # the engine modules import sqlglot: only when the engin
 __all__ = ["engine_evalset_of", "is_engine_source", "wanted"]
 
 LOCAL = "local"
+MAX_CELLS = Limit("MODEL_GATE_MAX_ENGINE_CELLS", 1_000_000, "count", "engine cells")
+"""Distinct (label, predictions, scores, weight, slices) combinations an engine may return."""
 SCHEMES = ("parquet:", "duckdb:", "spark:")
 
 

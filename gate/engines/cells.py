@@ -30,16 +30,12 @@ from typing import Any
 import numpy as np
 
 from gate.align import EvalSet, Side, _empty, _require_column, _text, build_evalset
-from gate.engines import sql
+from gate.engines import MAX_CELLS, sql
 from gate.engines.sources import Engine, EngineSource
 from gate.errors import InputError, show
-from gate.limits import Limit
 from gate.metrics.catalog import METRICS
 from gate.policy import Policy
 from gate.readers import Table
-
-MAX_CELLS = Limit("MODEL_GATE_MAX_ENGINE_CELLS", 1_000_000, "count", "engine cells")
-"""Distinct (label, predictions, scores, weight, slices) combinations the engine may return."""
 
 
 @dataclass
