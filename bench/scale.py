@@ -129,6 +129,36 @@ def run_gate(policy_path: Path, cand: str, base: str, engine: str | None = None)
             "stages": ", ".join(f"{k} ~{v} s" for k, v in stages.items())}
 
 
+def engine_only(root: Path, classes: int) -> dict:
+    """DuckDB's part alone, in a fresh process: the id checks and the joint cell aggregation of the
+    engine path (no alignment, no bootstrap): wall, CPU (all threads) and peak RSS."""
+    code = f"""
+import json, resource, sys, time
+sys.path.insert(0, {str(ROOT)!r})
+from bench.scale import policy
+from gate.api import load_policy
+from gate.engines import cells, sources, sql
+pol = load_policy(policy({classes}))
+t0, c0 = time.perf_counter(), time.process_time()
+views = {{sql.CANDIDATE_VIEW: sources.engine_source("parquet:{root / 'candidate'}", "candidate"),
+         sql.BASELINE_VIEW: sources.engine_source("parquet:{root / 'baseline'}", "baseline")}}
+eng = sources.open_engine("duckdb", views)
+(cv, cand), (bv, base) = views.items()
+cols = [cells._fetched(pol, eng, v, s, v, True) for v, s in views.items()]
+integer = all(eng.is_integer(v, "id") for v in views)
+for v, s in views.items():
+    cells._check_ids(eng, v, s, "id", integer)
+joint, pairing, _ = cells._joined_cells(pol, eng, cand, base, cols[0], cols[1], integer)
+print(json.dumps({{"wall": time.perf_counter() - t0, "cpu": time.process_time() - c0, "cells": len(joint),
+                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                          env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stderr[-3000:])
+    return json.loads(proc.stdout)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", type=int, default=1_000_000, help="rows per side of the engine workload")
@@ -136,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--crossover", default="", help="comma-separated sizes gated both ways (single files)")
     ap.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb",
                     help="the engine of the main workload (spark: local mode, the session getOrCreate() makes)")
+    ap.add_argument("--engine-only", action="store_true", help="also time DuckDB's part alone (id checks + cells)")
     ap.add_argument("--keep", action="store_true", help="keep the generated data")
     args = ap.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="model-gate-scale."))
@@ -154,6 +185,11 @@ def main(argv: list[str] | None = None) -> int:
                              f"peak {r['rss_mb']:7.0f} MB  {r['verdict']}  ({r['stages']}; data written in {gen:.1f} s; "
                              f"{r['resampling']})")
                 print(lines[-1], flush=True)
+                if args.engine_only:
+                    e = engine_only(root, classes)
+                    lines.append(f"duckdb's part alone {r['rows']:>12,} rows  {e['wall']:8.2f} s  cpu {e['cpu']:8.2f} s  "
+                                 f"peak {e['rss_mb']:7.0f} MB  {e['cells']} cells")
+                    print(lines[-1], flush=True)
                 shutil.rmtree(root, ignore_errors=True)
             for n in [int(x) for x in args.crossover.split(",") if x]:
                 root = work / f"x{n}-k{classes}"

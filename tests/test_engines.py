@@ -235,6 +235,19 @@ def test_over_the_cell_limit_the_pairing_counts_decide_first(tmp_path, monkeypat
         gate.check(POLICY, f"parquet:{files['c']}", f"parquet:{files['h']}")
 
 
+def test_duckdbs_own_progress_bar_is_off(tmp_path):
+    """DuckDB prints a progress bar to stdout for queries over ~2 s, which would corrupt --format
+    json's report on stdout: model-gate's connections turn it off (its own progress is on stderr).
+    In a subprocess, as the CLI runs (under pytest's capture DuckDB starts with it off anyway)."""
+    code = ("import duckdb\n"
+            "from gate.engines.sources import DuckDBEngine, EngineSource\n"
+            "engine = DuckDBEngine({'v': EngineSource('query', 'SELECT 1 AS x', 'q')})\n"
+            "q = \"SELECT current_setting('enable_progress_bar')\"\n"
+            "print(duckdb.connect().execute(q).fetchall(), engine.con.execute(q).fetchall())\n")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert run.stdout.strip() == "[(True,)] [(False,)]", run.stderr
+
+
 def test_usage_errors(tmp_path):
     cand, base = paired(n=300, seed=16)
     f = write_file(cand, tmp_path / "c.parquet")

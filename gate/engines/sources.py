@@ -171,15 +171,17 @@ class DuckDBEngine(Engine):
             self._define(view, source)
 
     def _connect(self, database: str | None):
-        if database is None:
-            return self._duckdb.connect()
-        if not os.path.isfile(database):
+        """Our own connection, without DuckDB's progress bar: it prints to stdout, which carries the
+        report with ``--format json`` (model-gate names the stage on stderr instead)."""
+        if database is not None and not os.path.isfile(database):
             raise InputError("no such DuckDB database file", source=database, fix="check the path")
         try:
-            return self._duckdb.connect(database, read_only=True)
+            con = self._duckdb.connect() if database is None else self._duckdb.connect(database, read_only=True)
         except self._duckdb.Error as exc:
             raise InputError(f"cannot be opened by DuckDB ({clip(_first_line(exc), 200)})", source=database,
                              fix="give a DuckDB database file (written by the same or an older DuckDB)") from None
+        con.execute("SET enable_progress_bar = false")
+        return con
 
     def _define(self, view: str, source: EngineSource) -> None:
         self._shown[view] = source.shown
