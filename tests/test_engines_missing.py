@@ -27,6 +27,8 @@ def _hide(monkeypatch, *names: str) -> None:
 @pytest.mark.parametrize("hidden, package, extra", [(("duckdb",), "duckdb", "duckdb"),
                                                     (("sqlglot", "duckdb"), "sqlglot", "duckdb")])
 def test_engine_source_without_the_extra_names_the_install(hidden, package, extra, monkeypatch):
+    if package == "duckdb":      # with sqlglot there, duckdb is the first package found missing
+        pytest.importorskip("sqlglot", reason="the core env lacks sqlglot too: the next case covers it")
     _hide(monkeypatch, *hidden)
     with pytest.raises(UsageError) as err:
         gate.check(POLICY, "parquet:data/cand/")
