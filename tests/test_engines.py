@@ -308,7 +308,9 @@ def test_cli_reads_datasets_tables_and_queries(tmp_path):
 
 @pytest.mark.parametrize("args, expected", [
     (["--candidate-query", "SELECT * FROM no_such_table"], "DuckDB: Catalog Error"),
-    (["--candidate", "parquet:x.parquet", "--candidate-query", "SELECT 1"], "--candidate and --candidate-query both given"),
+    (["--candidate", "parquet:x.parquet", "--candidate-query", "SELECT 1"],
+     "argument --candidate-query: not allowed with argument --candidate"),
+    (["--candidate-query", "  "], "--candidate-query is empty"),
     (["--candidate", "duckdb:x.db"], "names a DuckDB database but no table"),
     (["--candidate", "spark:db.preds", "--engine", "duckdb"], "spark:db.preds is read by spark, not duckdb"),
 ])

@@ -25,16 +25,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.epilog = (f"{limits.help_text()} Engine path (docs/scale.md): distinct value combinations an engine "
                      f"returns {MAX_CELLS.env} ({MAX_CELLS.shown(MAX_CELLS.default)}).")
     parser.add_argument("--policy", required=True, help="policy YAML file")
-    parser.add_argument("--candidate", help="candidate predictions (.csv, .csv.gz, .jsonl, .parquet), or through an "
-                        "engine: parquet:DIR_OR_GLOB, duckdb:FILE?table=NAME, spark:TABLE (docs/scale.md)")
-    parser.add_argument("--baseline", help="baseline predictions, for comparative gates")
-    engine = parser.add_argument_group("engines (docs/scale.md)")
-    engine.add_argument("--engine", choices=("local", "duckdb", "spark"),
+    candidate = parser.add_mutually_exclusive_group(required=True)
+    candidate.add_argument("--candidate", help="candidate predictions (.csv, .csv.gz, .jsonl, .parquet), or through "
+                           "an engine: parquet:DIR_OR_GLOB, duckdb:FILE?table=NAME, spark:TABLE (docs/scale.md)")
+    candidate.add_argument("--candidate-query", metavar="SQL", help="the candidate's rows as a query the engine runs")
+    baseline = parser.add_mutually_exclusive_group()
+    baseline.add_argument("--baseline", help="baseline predictions, for comparative gates")
+    baseline.add_argument("--baseline-query", metavar="SQL", help="the baseline's rows as a query the engine runs")
+    parser.add_argument("--engine", choices=("local", "duckdb", "spark"),
                         help="who reads the data: local (files, in-process), duckdb (default for parquet:/duckdb: "
                              "sources and queries) or spark (the SparkSession of spark-submit or the environment)")
-    engine.add_argument("--candidate-query", metavar="SQL", help="the candidate's rows as a query the engine runs")
-    engine.add_argument("--baseline-query", metavar="SQL", help="the baseline's rows as a query the engine runs")
-    engine.add_argument("--database", metavar="FILE", help="the DuckDB database file that the queries run on")
+    parser.add_argument("--database", metavar="FILE", help="the DuckDB database file that the queries run on")
     parser.add_argument("--out-dir", help="write report.json, report.md, junit.xml and report.html here")
     parser.add_argument("--format", choices=("text", "json"), default="text",
                         help="stdout: a verdict table (text) or only the JSON report (json)")
@@ -80,20 +81,15 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
 
 def _sources(args: argparse.Namespace) -> tuple[object, object]:
-    """``--candidate``/``--baseline``, or the engine queries in their place (exactly one per side)."""
+    """``--candidate``/``--baseline``, or the engine queries in their place (argparse allows one per side)."""
     sides = []
     for role, given, query in (("candidate", args.candidate, args.candidate_query),
                                ("baseline", args.baseline, args.baseline_query)):
-        if given and query:
-            raise UsageError(f"--{role} and --{role}-query both given", source="command line", fix="give one of them")
-        if query:
+        if query is not None:
             from gate.engines.sources import query_source
             sides.append(query_source(query, role, args.database))
         else:
             sides.append(given)
-    if sides[0] is None:
-        raise UsageError("--candidate (or --candidate-query) is required", source="command line",
-                         fix="give --candidate FILE (or an engine source, docs/scale.md), or --candidate-query SQL")
     if args.database and not (args.candidate_query or args.baseline_query):
         raise UsageError("--database is only read by --candidate-query / --baseline-query", source="command line",
                          fix="name a table as duckdb:FILE?table=NAME instead")
