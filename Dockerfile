@@ -44,7 +44,7 @@ RUN set -eu; \
 COPY . /src/
 RUN set -eu; \
     venv=/opt/model-gate; \
-    "$venv/bin/pip" install --no-cache-dir --no-index --no-build-isolation "/src[plots,parquet,accel]"; \
+    "$venv/bin/pip" install --no-cache-dir --no-index --no-build-isolation "/src[plots,parquet,accel,duckdb]"; \
     "$venv/bin/python" /src/container/verify.py record /tmp/libraries.json; \
     sp="$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')"; \
     find "$sp" -type d -name tests -prune -exec rm -rf {} +; \

@@ -21,6 +21,7 @@ from typing import Any, Union
 
 import numpy as np
 
+from gate import engines, progress
 from gate.align import build_evalset
 from gate.engine import evaluate
 from gate.errors import InputError, PolicyError, UsageError
@@ -52,12 +53,16 @@ def load_policy(policy: PathLike | Mapping[str, Any] | Policy) -> Policy:
 
 def check(policy: PathLike | Mapping[str, Any] | Policy, candidate: Source, baseline: Source | None = None, *,
           seed: int | None = None, n_resamples: int | None = None, confidence_level: float | None = None,
-          command: Sequence[str] = ()) -> Report:
+          command: Sequence[str] = (), engine: str | None = None, database: str | None = None) -> Report:
     """Evaluate every gate of ``policy`` on the candidate's (and baseline's) predictions.
 
     ``candidate``/``baseline``: a file path (.csv, .csv.gz, .jsonl, .parquet), a pandas DataFrame, a
     pyarrow Table or a mapping of column name → values, with the columns the policy's ``data:``
-    section names. Raises :class:`gate.GateError` (exit code 2 in the CLI) on a bad policy or input.
+    section names. Or, through an engine (docs/scale.md): ``"parquet:DIR_OR_GLOB"``,
+    ``"duckdb:FILE?table=NAME"``, ``"spark:TABLE"``, a DuckDB relation or a Spark DataFrame;
+    ``engine`` is ``"duckdb"``, ``"spark"`` or ``"local"`` (None: DuckDB for engine sources, local
+    for the rest), ``database`` the DuckDB file that queries run on.
+    Raises :class:`gate.GateError` (exit code 2 in the CLI) on a bad policy or input.
     The Report's ``timing`` is this call's start and duration (``SOURCE_DATE_EPOCH``: that instant, 0 s).
     """
     started, clock = time.time(), time.perf_counter()
@@ -68,9 +73,15 @@ def check(policy: PathLike | Mapping[str, Any] | Policy, candidate: Source, base
         raise InputError(f"{first.path} ({first.metric} {first.bar_kind}) compares with a baseline, "
                          "but no baseline was given", source=pol.path,
                          fix="pass --baseline FILE (baseline= in Python), or set decision.require_baseline: false")
-    tables = _read_all([("<candidate>", candidate)] + ([("<baseline>", baseline)] if baseline is not None else []))
-    evalset = build_evalset(pol, tables[0], tables[1] if baseline is not None else None)
-    report = evaluate(pol, evalset, command=command)
+    if engines.wanted(engine, candidate, baseline):
+        evalset = engines.engine_evalset_of(pol, candidate, baseline, engine, database)
+    else:
+        with progress.stage("reading"):
+            tables = _read_all([("<candidate>", candidate)] + ([("<baseline>", baseline)] if baseline is not None else []))
+        with progress.stage("aligning"):
+            evalset = build_evalset(pol, tables[0], tables[1] if baseline is not None else None)
+    with progress.stage("resampling"):
+        report = evaluate(pol, evalset, command=command)
     timing = RunTiming.measured(started, time.perf_counter() - clock, source_date_epoch)
     return dataclasses.replace(report, timing=timing)
 

@@ -822,7 +822,7 @@ CASES: list[Case] = [
     Case("cli-unknown-option", "an unknown option", _bin(), CHECK + ["--colour"], 2,
          'model-gate: error: unrecognized arguments: --colour (see model-gate --help)', group="cli"),
     Case("cli-missing-candidate", "check without --candidate", _bin(), ["check", "--policy", "policy.yml"], 2,
-         'model-gate: error: the following arguments are required: --candidate (see model-gate check --help)',
+         'model-gate: error: one of the arguments --candidate --candidate-query is required (see model-gate check --help)',
          group="cli"),
     # -- outputs: --out-dir, --comment-file, --dotenv (checked before any input is read) ----------
     Case("out-dir-is-file", "--out-dir names a regular file", {**_bin(), "out": "x"}, CHECK + ["--out-dir", "out"], 2,

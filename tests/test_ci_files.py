@@ -200,13 +200,13 @@ def test_dockerfile_follows_github_container_action_rules() -> None:
 def test_dockerfile_installs_the_package_non_editable_with_extras() -> None:
     runs = " ".join(rest for w, rest in _instructions() if w == "RUN")
     assert "python3 -m venv /opt/model-gate" in runs
-    assert '"/src[plots,parquet,accel]"' in runs
+    assert '"/src[plots,parquet,accel,duckdb]"' in runs
     assert " -e " not in runs and "--editable" not in runs
     assert "--no-cache-dir" in runs
     runs = " ".join(runs.split())
     # third-party code only from the hash-pinned lock; the package itself without any index
     assert "--only-binary :all: --require-hashes -r /src/container/requirements.txt" in runs
-    assert '--no-index --no-build-isolation "/src[plots,parquet,accel]"' in runs
+    assert '--no-index --no-build-isolation "/src[plots,parquet,accel,duckdb]"' in runs
     # the slimmed venv is proven at build time (libraries, pins, imports, formats, plots, and the
     # numba kernels compiled into the image's cache)
     assert "container/verify.py record" in runs and "container/verify.py build" in runs

@@ -10,9 +10,10 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from gate import api, atomic, limits
+from gate import api, atomic, limits, progress
 from gate.cli import paths
 from gate.cli.common import add_publish_arguments, print_untrusted, publish_report, run_context_of
+from gate.engines import MAX_CELLS
 from gate.errors import UsageError
 from gate.policy import load_policy, seed_argument
 from gate.publish import artifact
@@ -24,14 +25,24 @@ HELP = "evaluate a policy on prediction files and print the verdict"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.epilog = limits.help_text()
+    parser.epilog = (f"{limits.help_text()} Engine path (docs/scale.md): distinct value combinations an engine "
+                     f"returns {MAX_CELLS.env} ({MAX_CELLS.shown(MAX_CELLS.default)}).")
     parser.add_argument("--policy", required=True, help="policy YAML file")
-    parser.add_argument("--candidate", required=True, help="candidate predictions (.csv, .csv.gz, .jsonl, .parquet)")
-    parser.add_argument("--baseline", help="baseline predictions, for comparative gates")
+    candidate = parser.add_mutually_exclusive_group(required=True)
+    candidate.add_argument("--candidate", help="candidate predictions (.csv, .csv.gz, .jsonl, .parquet), or through "
+                           "an engine: parquet:DIR_OR_GLOB, duckdb:FILE?table=NAME, spark:TABLE (docs/scale.md)")
+    candidate.add_argument("--candidate-query", metavar="SQL", help="the candidate's rows as a query the engine runs")
+    baseline = parser.add_mutually_exclusive_group()
+    baseline.add_argument("--baseline", help="baseline predictions, for comparative gates")
+    baseline.add_argument("--baseline-query", metavar="SQL", help="the baseline's rows as a query the engine runs")
     parser.add_argument("--baseline-from-run", metavar="WORKFLOW[:ARTIFACT]",
                         help="GitHub Actions: the baseline is the artifact ARTIFACT (default "
                              f"{artifact.DEFAULT_ARTIFACT}) of the latest successful run of WORKFLOW "
                              "(e.g. model-gate.yml) on the default branch")
+    parser.add_argument("--engine", choices=("local", "duckdb", "spark"),
+                        help="who reads the data: local (files, in-process), duckdb (default for parquet:/duckdb: "
+                             "sources and queries) or spark (the SparkSession of spark-submit or the environment)")
+    parser.add_argument("--database", metavar="FILE", help="the DuckDB database file that the queries run on")
     parser.add_argument("--out-dir", help="write report.json, report.md, junit.xml and report.html here")
     parser.add_argument("--format", choices=("text", "json"), default="text",
                         help="stdout: a verdict table (text) or only the JSON report (json)")
@@ -52,6 +63,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """Check the output paths, forget the previous run's reports, evaluate, then write every output
     at once (:func:`write_outputs`), print and publish."""
+    candidate, baseline = _sources(args)
     paths.check_outputs(args)
     paths.forget_reports(args, strict=True)
     policy = load_policy(args.policy)
@@ -59,9 +71,15 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         raise UsageError("--seed must be >= 0", source="command line")
     if args.fail_on_inconclusive:
         policy = dataclasses.replace(policy, decision=dataclasses.replace(policy.decision, inconclusive="fail"))
-    with tempfile.TemporaryDirectory(prefix="model-gate-baseline-") as tmp:
-        baseline = _baseline(args, Path(tmp))
-        report = api.check(policy, args.candidate, baseline, seed=args.seed, command=reproduce_command(args))
+    progress.configure(None if args.quiet or args.format == "json" else sys.stderr)
+    try:
+        with tempfile.TemporaryDirectory(prefix="model-gate-baseline-") as tmp:
+            if args.baseline_from_run:
+                baseline = _baseline_from_run(args.baseline_from_run, Path(tmp))
+            report = api.check(policy, candidate, baseline, seed=args.seed, command=reproduce_command(args),
+                               engine=args.engine, database=args.database)
+    finally:
+        progress.configure(None)
     report_json = write_outputs(report, args)
     if args.format == "json":
         sys.stdout.write(_json_stdout(report))
@@ -74,16 +92,30 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     return 0 if args.exit_zero else report.exit_code
 
 
-def _baseline(args: argparse.Namespace, tmp: Path) -> str | Table | None:
-    """``--baseline`` as given, or the ``--baseline-from-run`` artifact downloaded into ``tmp`` and
-    read, its source named after the run (so the reports say where it came from and stay the same
-    for the same run)."""
-    if not args.baseline_from_run:
-        return args.baseline
-    if args.baseline:
-        raise UsageError("give --baseline or --baseline-from-run, not both", source="command line")
-    fetched = artifact.fetch_baseline(artifact.RunSpec.parse(args.baseline_from_run), os.environ, tmp)
+def _baseline_from_run(spec: str, tmp: Path) -> Table:
+    """The ``--baseline-from-run`` artifact downloaded into ``tmp`` and read, its source named after
+    the run (so the reports say where it came from and stay the same for the same run)."""
+    fetched = artifact.fetch_baseline(artifact.RunSpec.parse(spec), os.environ, tmp)
     return dataclasses.replace(read_table(fetched.path), source=fetched.label)
+
+
+def _sources(args: argparse.Namespace) -> tuple[object, object]:
+    """``--candidate``/``--baseline``, or the engine queries in their place (argparse allows one per
+    side); ``--baseline-from-run`` excludes both baseline options."""
+    if args.baseline_from_run and (args.baseline or args.baseline_query):
+        raise UsageError("give --baseline or --baseline-from-run, not both", source="command line")
+    sides = []
+    for role, given, query in (("candidate", args.candidate, args.candidate_query),
+                               ("baseline", args.baseline, args.baseline_query)):
+        if query is not None:
+            from gate.engines.sources import query_source
+            sides.append(query_source(query, role, args.database))
+        else:
+            sides.append(given)
+    if args.database and not (args.candidate_query or args.baseline_query):
+        raise UsageError("--database is only read by --candidate-query / --baseline-query", source="command line",
+                         fix="name a table as duckdb:FILE?table=NAME instead")
+    return sides[0], sides[1]
 
 
 def write_outputs(report: Report, args: argparse.Namespace) -> str | None:
@@ -122,11 +154,11 @@ def _json_stdout(report: Report) -> str:
 
 def reproduce_command(args: argparse.Namespace) -> list[str]:
     """The local command that reproduces this verdict (no publishing flags, explicit seed)."""
-    cmd = ["model-gate", "check", "--policy", args.policy, "--candidate", args.candidate]
-    if args.baseline:
-        cmd += ["--baseline", args.baseline]
-    if args.baseline_from_run:
-        cmd += ["--baseline-from-run", args.baseline_from_run]
+    cmd = ["model-gate", "check", "--policy", args.policy]
+    for flag in ("candidate", "candidate_query", "baseline", "baseline_query", "baseline_from_run", "engine",
+                 "database"):
+        if getattr(args, flag, None):
+            cmd += [f"--{flag.replace('_', '-')}", getattr(args, flag)]
     if args.seed is not None:
         cmd += ["--seed", str(args.seed)]
     if args.fail_on_inconclusive:

@@ -1,0 +1,344 @@
+"""The engine path: counts per distinct combination of values come back from the engine, and the
+same alignment and bootstrap as for files run on them.
+
+1. The engine checks ids and pairs by id (:func:`_pairing`): the counts of shared, candidate-only and
+   baseline-only ids decide paired / independent / error exactly as :mod:`gate.align` does for files.
+2. It groups the rows by every column a gate reads — label, predictions, the scores a gate needs,
+   weight, slices; for paired data the candidate's and the baseline's columns over the join by id —
+   and returns ``COUNT(*)`` per group: a *cell table*, one row per distinct combination. Nothing is
+   approximated: a row is its cell's values, so the cells are the data. At most :data:`MAX_CELLS`
+   cells come back; more (continuous scores gated by a ranking metric at scale) is an input error
+   that says so, never a silent binning.
+3. :func:`gate.align.build_evalset` checks and encodes the cell tables (every alignment rule and
+   message of the file path), then each cell is repeated by its count in *canonical order* — sorted
+   by its encoded values — so the arrays, and therefore the bootstrap's draws and the report, depend
+   neither on the engine, nor on the partitioning, nor on the row order.
+
+Without scores in any gate (and predictions given), score columns are not fetched: the report then
+has no PR/ROC curves or reliability bins (a file run on the same data has them).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from gate.align import EvalSet, Side, _empty, _require_column, _text, build_evalset
+from gate.engines import MAX_CELLS, sql
+from gate.engines.sources import Engine, EngineSource
+from gate.errors import InputError, show
+from gate.metrics.catalog import METRICS
+from gate.policy import Policy
+from gate.readers import Table
+
+
+@dataclass
+class CellTable(Table):
+    """A cell table: row ``i`` stands for ``counts[i]`` rows of the source with these values."""
+
+    counts: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    keys: tuple[str, ...] = ()     # the value columns, for messages
+
+    def where(self, row: int, column: str | None = None) -> str:
+        """``the 12 rows with label='a', prediction='b'`` (a cell is no row number of the source)."""
+        values = ", ".join(f"{k}={show(self.columns[k][row], 30)}" for k in self.keys if k in self.columns)
+        text = f"the {int(self.counts[row]):,} rows with {values}"
+        return text + (f", column '{column}'" if column is not None else "")
+
+
+@dataclass(frozen=True)
+class _Columns:
+    """The source columns fetched for one side, in query order."""
+
+    names: tuple[str, ...]
+
+
+def engine_evalset(policy: Policy, engine: Engine, cand: EngineSource, base: EngineSource | None) -> EvalSet:
+    """The EvalSet of two engine sources (views ``sql.CANDIDATE_VIEW`` / ``sql.BASELINE_VIEW`` of
+    ``engine``), identical to what the file path builds from the same rows in canonical order."""
+    spec = policy.data
+    c_cols = _fetched(policy, engine, sql.CANDIDATE_VIEW, cand, "candidate", base is not None)
+    if base is None:
+        table = _side_table(engine, cand, c_cols, sql.CANDIDATE_VIEW, None, "")
+        es = build_evalset(_for_cells(policy, c_cols, None, "auto"), table, None)
+        return _expand(es, [table], spec.label, None)
+    b_cols = _fetched(policy, engine, sql.BASELINE_VIEW, base, "baseline", True)
+    integer = all(engine.is_integer(v, spec.id) for v in (sql.CANDIDATE_VIEW, sql.BASELINE_VIEW))
+    for view, source in ((sql.CANDIDATE_VIEW, cand), (sql.BASELINE_VIEW, base)):
+        _check_ids(engine, view, source, spec.id, integer)
+    joint, pairing, warning = _joined_cells(policy, engine, cand, base, c_cols, b_cols, integer)
+    aligned = _for_cells(policy, c_cols, b_cols, pairing)
+    n_c = len(c_cols.names)
+    if pairing == "independent":
+        if joint is None:         # pairing: independent, or too many joint cells to tell
+            ct = _side_table(engine, cand, c_cols, sql.CANDIDATE_VIEW, spec.id, "c")
+            bt = _side_table(engine, base, b_cols, sql.BASELINE_VIEW, spec.id, "b")
+        else:                     # disjoint ids: each side's cells are the rows only it holds
+            ct = _cell_table(cand, c_cols.names, [r[2:2 + n_c] + r[-1:] for r in joint if r[0]], spec.id, "c")
+            bt = _cell_table(base, b_cols.names, [r[2 + n_c:] for r in joint if r[1]], spec.id, "b")
+        return _expand(build_evalset(aligned, ct, bt), [ct, bt], spec.label, None)
+    assert joint is not None
+    both = [r[2:] for r in joint if r[0] and r[1]]
+    ct = _cell_table(cand, c_cols.names, [r[:n_c] + r[-1:] for r in both], spec.id)
+    bt = _cell_table(base, b_cols.names, [r[n_c:] for r in both], spec.id)
+    _check_paired_labels(policy, engine, ct, bt, c_cols, b_cols, integer)
+    es = build_evalset(aligned, ct, bt)
+    if warning:
+        es.warnings.insert(1 if es.warnings and es.warnings[0].startswith("the candidate and the baseline are") else 0,
+                           warning)
+    return _expand(es, [ct, bt], spec.label, ct.counts)
+
+
+def _side_table(engine: Engine, source: EngineSource, cols: _Columns, view: str, id_name: str | None,
+                prefix: str) -> CellTable:
+    """One side's cells, grouped on its own (no baseline, or independent pairing)."""
+    return _cell_table(source, cols.names, _cells(engine, source, sql.cells(cols.names, _limit(), view=view)),
+                       id_name, prefix)
+
+
+def _joined_cells(policy: Policy, engine: Engine, cand: EngineSource, base: EngineSource, c_cols: _Columns,
+                  b_cols: _Columns, integer: bool) -> tuple[list[tuple] | None, str, str | None]:
+    """``(rows of the full outer join's cells or None, pairing, warning)``. One pass gives both the
+    cells and the pairing counts; over the cell limit, the pairing counts alone decide first (a
+    partial overlap is reported as such, and disjoint ids are grouped side by side)."""
+    if policy.bootstrap.pairing == "independent":
+        return None, "independent", None
+    shown = f"{cand.shown} + {base.shown}"
+    query = sql.cells(c_cols.names, _limit(), id_column=policy.data.id, base_columns=b_cols.names, integer=integer)
+    rows = engine.rows(query, shown)
+    if len(rows) < _limit():
+        counts: dict[tuple[bool, bool], int] = {}
+        for r in rows:
+            counts[(bool(r[0]), bool(r[1]))] = counts.get((bool(r[0]), bool(r[1])), 0) + int(r[-1])
+        pairing, warning = _decide_pairing(policy, counts, shown)
+        return sorted(rows, key=_canonical_key), pairing, warning
+    counts = {(bool(a), bool(b)): int(n) for a, b, n in engine.rows(sql.pairing_counts(policy.data.id, integer), shown)}
+    pairing, warning = _decide_pairing(policy, counts, shown)
+    if pairing == "independent":
+        return None, pairing, warning
+    raise _too_many_cells(shown)
+
+
+def _limit() -> int:
+    return MAX_CELLS.value() + 1     # one more: to tell "at the limit" from "over it"
+
+
+def _fetched(policy: Policy, engine: Engine, view: str, source: EngineSource, role: str, need_ids: bool) -> _Columns:
+    """The columns the gates read, checked against the source's schema with the file path's messages."""
+    spec = policy.data
+    schema = engine.columns(view)
+    probe = Table(source.shown, source.format, {c: [] for c in schema}, 0, "")
+    required = [spec.label, *sorted(set(spec.slices) | {g.slice for g in policy.gates if g.slice})]
+    required += [spec.id] if need_ids else []
+    required += [getattr(spec, k) for k in ("prediction", "score", "weight") if k in spec.explicit]
+    for col in required:
+        _require_column(probe, col, role)
+    names = [spec.label] + [c for c in (spec.prediction, spec.weight) if c in schema]
+    names += _score_columns(policy, schema)
+    names += [c for c in required if c not in names and c != spec.id]
+    return _Columns(tuple(dict.fromkeys(names)))
+
+
+def _score_columns(policy: Policy, schema: Sequence[str]) -> list[str]:
+    """The score columns, when a gate reads scores or predictions come from them (else none: a
+    continuous score would make every row its own cell)."""
+    spec = policy.data
+    needs = any(METRICS[g.metric].family in ("ranking", "probability") for g in policy.gates)
+    from_scores = spec.prediction not in schema or (policy.task == "binary" and spec.threshold is not None)
+    if not (needs or from_scores):
+        return []
+    if policy.task == "binary":
+        for col in (spec.score, f"{spec.score_prefix}{policy.positive_class}"):
+            if col in schema and (col == spec.score or "score" not in spec.explicit):
+                return [col]
+        return []
+    return [c for c in schema if c.startswith(spec.score_prefix) and len(c) > len(spec.score_prefix)]
+
+
+def _for_cells(policy: Policy, c_cols: _Columns, b_cols: _Columns | None, pairing: str) -> Policy:
+    """The policy that aligns the cell tables: the pairing the engine decided (cells carry
+    synthetic ids), and no demand for an explicit score column that was deliberately not fetched."""
+    explicit = policy.data.explicit
+    fetched = set(c_cols.names) & (set(b_cols.names) if b_cols is not None else set(c_cols.names))
+    if "score" in explicit and policy.data.score not in fetched:
+        explicit = explicit - {"score"}
+    return dataclasses.replace(policy, data=dataclasses.replace(policy.data, explicit=explicit),
+                               bootstrap=dataclasses.replace(policy.bootstrap, pairing=pairing))
+
+
+def _cells(engine: Engine, source: EngineSource, query: Any, shown: str | None = None) -> list[tuple]:
+    """The cell rows (values..., count), in a canonical order (by type name and repr of the values,
+    so that a message naming "the first" bad cell names the same one whatever the engine)."""
+    rows = engine.rows(query, shown or source.shown)
+    if len(rows) > MAX_CELLS.value():
+        raise _too_many_cells(shown or source.shown)
+    return sorted(rows, key=_canonical_key)
+
+
+def _too_many_cells(source: str) -> InputError:
+    return InputError(f"has more than {MAX_CELLS.shown(MAX_CELLS.value())} distinct combinations of the columns the "
+                      "gates read: continuous scores make one per row, and the engine path returns exact counts, "
+                      "never binned ones", source=source,
+                      fix="round the scores in a query (ROUND(score, 3)), gate these metrics through the file "
+                          f"path, or {MAX_CELLS.fix()}")
+
+
+def _canonical_key(row: tuple) -> tuple:
+    return tuple((type(v).__name__, repr(v)) for v in row)
+
+
+def _cell_table(source: EngineSource, names: Sequence[str], rows: list[tuple], id_name: str | None = None,
+                id_prefix: str = "") -> CellTable:
+    """A Table of cells (the last value of each row is its count), with synthetic ids
+    ``<prefix><i>`` in column ``id_name`` when given (the source's ids are not fetched)."""
+    columns: dict[str, Any] = {name: [r[i] for r in rows] for i, name in enumerate(names)}
+    counts = np.array([r[-1] for r in rows], dtype=np.int64)
+    digest = _digest(names, rows)
+    if id_name is not None:
+        columns[id_name] = [f"{id_prefix}{i}" for i in range(len(rows))]
+    return CellTable(source.shown, source.format, columns, len(rows), digest, None, None, counts, tuple(names))
+
+
+def _digest(names: Sequence[str], rows: list[tuple]) -> str:
+    """sha256 of one side's cells merged by value (column names, then each value tuple and its
+    count, sorted): the same for the same data whatever the engine, the partitioning or the order."""
+    merged: dict[str, int] = {}
+    for r in rows:
+        key = json.dumps([[type(v).__name__, v] for v in r[:len(names)]], default=repr, allow_nan=True)
+        merged[key] = merged.get(key, 0) + int(r[-1])
+    h = hashlib.sha256(json.dumps(list(names)).encode())
+    for key in sorted(merged):
+        h.update(f"{key}\t{merged[key]}\n".encode())
+    return h.hexdigest()
+
+
+def _decide_pairing(policy: Policy, counts: dict[tuple[bool, bool], int], where: str) -> tuple[str, str | None]:
+    """``(pairing, warning)`` from the rows per (id in candidate, id in baseline), with the file
+    path's rules and messages (gate.align)."""
+    mode = policy.bootstrap.pairing
+    shared, c_only, b_only = counts.get((True, True), 0), counts.get((True, False), 0), counts.get((False, True), 0)
+    c_ids, b_ids = shared + c_only, shared + b_only
+    if mode == "intersect":
+        if shared == 0:
+            raise InputError(f"candidate has {c_ids:,} ids, baseline {b_ids:,}, and they share none: "
+                             "pairing: intersect needs shared ids", source=where,
+                             fix="set bootstrap.pairing: independent for disjoint traffic, such as a canary's")
+        warning = None
+        if c_only or b_only:
+            warning = (f"pairing: intersect: compared on the {shared:,} ids both files hold; dropped "
+                       f"{c_only:,} of {c_ids:,} candidate rows and {b_only:,} of {b_ids:,} baseline rows")
+        return "paired", warning
+    if not c_only and not b_only:
+        return "paired", None
+    if mode == "auto" and shared == 0:
+        return "independent", None
+    why = ("pairing: paired needs the same id set" if mode == "paired" else
+           "pairing needs the same id set (paired) or disjoint sets (independent, e.g. canary traffic)")
+    fix = ("evaluate both models on the same examples, or set bootstrap.pairing: independent" if shared == 0 else
+           f"set bootstrap.pairing: intersect to compare the models on the {shared} shared ids, "
+           "or evaluate both models on the same examples")
+    raise InputError(f"candidate has {c_ids} ids, baseline {b_ids}, and they share {shared}: {why}",
+                     source=where, fix=fix)
+
+
+def _check_ids(engine: Engine, view: str, source: EngineSource, column: str, integer: bool) -> None:
+    """Ids non-empty and unique within one source (the file path's rule)."""
+    rows, distinct, empty = engine.rows(sql.id_check(view, column, integer), source.shown)[0]
+    if empty:
+        raise InputError(f"id is empty in {int(empty):,} rows", source=source.shown, where=f"column '{column}'",
+                         fix="every row needs an id")
+    if distinct != rows:
+        value, times = engine.rows(sql.duplicate_id(view, column, integer), source.shown)[0]
+        raise InputError(f"id {show(value)} appears {int(times):,} times", source=source.shown,
+                         where=f"column '{column}'", fix="ids must be unique per file")
+
+
+def _check_paired_labels(policy: Policy, engine: Engine, ct: CellTable, bt: CellTable, c_cols: _Columns,
+                         b_cols: _Columns, integer: bool) -> None:
+    """Paired cells carry both labels: they must agree (as text), as the file path demands, and the
+    message names a real id (fetched from the engine for the first disagreeing cell)."""
+    label = policy.data.label
+    for i, (c, b) in enumerate(zip(ct.columns[label], bt.columns[label])):
+        if _empty(c) and _empty(b):
+            continue
+        if _empty(c) != _empty(b) or _text(c) != _text(b):
+            example = _example_id(engine, policy, ct, bt, c_cols, b_cols, i, integer)
+            where = f"{ct.source} + {bt.source}"
+            if _empty(c) != _empty(b):
+                raise InputError(f"id {show(example)} is labeled in one file but not in the other", source=where,
+                                 fix="give paired files the same labels")
+            raise InputError(f"id {show(example)} has label {show(_text(c))} in the candidate but {show(_text(b))} "
+                             "in the baseline", source=where, fix="paired files must carry the same ground truth")
+
+
+def _example_id(engine: Engine, policy: Policy, ct: CellTable, bt: CellTable, c_cols: _Columns,
+                b_cols: _Columns, i: int, integer: bool) -> str:
+    """An id of cell ``i`` (its values looked up in the engine); ``"?"`` if the lookup fails."""
+    cand = {n: ct.columns[n][i] for n in c_cols.names}
+    base = {n: bt.columns[n][i] for n in b_cols.names}
+    try:
+        found = engine.rows(sql.example_id(policy.data.id, cand, base, integer), ct.source)
+    except InputError:
+        return "?"
+    return str(found[0][0]) if found else "?"
+
+
+# ---------------------------------------------------------------------------------------------
+# cells → rows
+
+
+def _labeled_counts(table: CellTable, label: str) -> np.ndarray:
+    """The counts of the labeled cells, in table order (the rows :func:`build_evalset` keeps)."""
+    labeled = np.array([not _empty(v) for v in table.columns[label]], dtype=bool)
+    return table.counts[labeled]
+
+
+def _expand(es: EvalSet, tables: list[CellTable], label: str, joint: np.ndarray | None) -> EvalSet:
+    """Every side's cell arrays repeated by their counts, cells sorted by their encoded values
+    (candidate first, then the baseline's for paired data); n_rows count the unlabeled rows too.
+    ``joint``: paired data (one cell per pair of rows, both sides in the same order)."""
+    sides = [es.candidate] + ([es.baseline] if es.baseline is not None else [])
+    if joint is not None:
+        counts = _labeled_counts(tables[0], label)
+        order = _canonical_order(sides, counts.size)
+        new = [_repeat(side, tables[k], order, counts[order]) for k, side in enumerate(sides)]
+    else:
+        new = []
+        for side, table in zip(sides, tables):
+            counts = _labeled_counts(table, label)
+            order = _canonical_order([side], counts.size)
+            new.append(_repeat(side, table, order, counts[order]))
+    return EvalSet(es.task, es.classes, new[0], new[1] if len(new) > 1 else None, es.pairing, es.warnings)
+
+
+def _canonical_order(sides: list[Side], n: int) -> np.ndarray:
+    """Cells sorted by (y, prediction, scores, weight, slices) of each side in turn."""
+    keys: list[np.ndarray] = []
+    for side in sides:
+        keys += [side.y, side.pred]
+        if side.scores is not None:
+            keys += list(side.scores.T) if side.scores.ndim == 2 else [side.scores]
+        if side.weight is not None:
+            keys.append(side.weight)
+        for name in sorted(side.slices):
+            keys.append(np.unique(side.slices[name].astype(str), return_inverse=True)[1].ravel())
+    if not keys or n == 0:
+        return np.arange(n)
+    return np.lexsort(keys[::-1])
+
+
+def _repeat(side: Side, table: CellTable, order: np.ndarray, counts: np.ndarray) -> Side:
+    def rep(a: np.ndarray) -> np.ndarray:
+        return np.repeat(a[order], counts, axis=0)
+    n_rows, n_labeled = int(table.counts.sum()), int(counts.sum())
+    artifact = dataclasses.replace(side.artifact, rows=n_rows, labeled_rows=n_labeled)
+    no_ids = np.broadcast_to(np.array("", dtype=object), (n_labeled,))   # ids are paired already; no memory
+    return Side(side.role, artifact, no_ids, rep(side.y), rep(side.pred),
+                None if side.scores is None else rep(side.scores), None if side.weight is None else rep(side.weight),
+                {k: rep(v) for k, v in side.slices.items()}, n_rows, n_labeled)

@@ -1,0 +1,135 @@
+"""The aggregation, written once with sqlglot's expression builder and printed in each engine's dialect.
+
+Every query reads two views the engine adapter defines (:data:`CANDIDATE_VIEW`, :data:`BASELINE_VIEW`)
+and returns a few thousand rows at most: counts, never examples. User-controlled names (columns, tables)
+only ever enter as sqlglot identifiers, so they are quoted for the dialect (``"a""b"`` in DuckDB,
+```a``b``` in Spark), never pasted into SQL text.
+
+Queries (``c`` and ``b`` are the two views with the id cast to trimmed text as ``mg_id``):
+
+- :func:`id_check`: rows, distinct ids and empty ids of one side (ids must be unique and non-empty);
+- :func:`duplicate_id`: one id that appears twice, for the message;
+- :func:`pairing_counts`: rows per (in candidate, in baseline) over the full outer join by id;
+- :func:`cells`: ``COUNT(*)`` per distinct combination of the fetched columns, of one side, or of both
+  sides over the full outer join by id, with the two "id present" flags (so the same pass gives the
+  pairing counts); at most ``limit`` rows come back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlglot import exp
+
+CANDIDATE_VIEW = "model_gate_candidate"
+BASELINE_VIEW = "model_gate_baseline"
+ID = "mg_id"
+COUNT = "mg_n"
+DIALECTS = ("duckdb", "spark")
+
+
+def _col(name: str, table: str | None = None) -> exp.Column:
+    return exp.column(name, table=table, quoted=True)
+
+
+def _text_id(column: str, integer: bool) -> exp.Expr:
+    """The id as trimmed text: ids are compared as text, as in the file path (SPEC §2). Integer ids
+    on both sides are compared as they are: their text is a one-to-one function of the value, and
+    a join on integers is cheaper than on their text."""
+    if integer:
+        return _col(column)
+    return exp.Trim(this=exp.Cast(this=_col(column), to=exp.DataType.build("varchar")))
+
+
+def _side(view: str, id_column: str | None, columns: Sequence[str], integer: bool = False) -> exp.Select:
+    """``SELECT <id as text> AS mg_id, col0 AS c0, ... FROM view``."""
+    items: list[exp.Expr] = [] if id_column is None else [exp.alias_(_text_id(id_column, integer), ID, quoted=True)]
+    items += [exp.alias_(_col(c), f"c{i}", quoted=True) for i, c in enumerate(columns)]
+    return exp.select(*(items or [exp.Literal.number(1)])).from_(exp.to_table(view, quoted=True))
+
+
+def _with_sides(query: exp.Select, sides: dict[str, exp.Select]) -> exp.Select:
+    for alias, select in sides.items():
+        query = query.with_(alias, as_=select)
+    return query
+
+
+def _count() -> exp.Expr:
+    return exp.alias_(exp.Count(this=exp.Star()), COUNT, quoted=True)
+
+
+def _empty_id(integer: bool) -> exp.Expr:
+    is_null = exp.Is(this=_col(ID), expression=exp.Null())
+    return is_null if integer else exp.or_(is_null, exp.EQ(this=_col(ID), expression=exp.Literal.string("")))
+
+
+def id_check(view: str, id_column: str, integer: bool = False) -> exp.Select:
+    """``(rows, distinct non-empty ids, empty ids)`` of one view."""
+    ids = _col(ID) if integer else exp.Nullif(this=_col(ID), expression=exp.Literal.string(""))
+    q = exp.select(exp.Count(this=exp.Star()), exp.Count(this=exp.Distinct(expressions=[ids])),
+                   exp.Sum(this=exp.If(this=_empty_id(integer), true=exp.Literal.number(1), false=exp.Literal.number(0))))
+    return _with_sides(q.from_("s"), {"s": _side(view, id_column, [], integer)})
+
+
+def duplicate_id(view: str, id_column: str, integer: bool = False) -> exp.Select:
+    """The smallest id that appears more than once, and how often."""
+    q = (exp.select(_col(ID), exp.Count(this=exp.Star())).from_("s").where(exp.Not(this=_empty_id(integer)))
+         .group_by(_col(ID)).having(exp.GT(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(1)))
+         .order_by(_col(ID)).limit(1))
+    return _with_sides(q, {"s": _side(view, id_column, [], integer)})
+
+
+def _joined(id_column: str, cand: Sequence[str], base: Sequence[str], kind: str, integer: bool) -> exp.Select:
+    on = exp.EQ(this=_col(ID, "c"), expression=_col(ID, "b"))
+    q = exp.select().from_(exp.to_table("c")).join(exp.to_table("b"), on=on, join_type=kind)
+    return _with_sides(q, {"c": _side(CANDIDATE_VIEW, id_column, cand, integer),
+                           "b": _side(BASELINE_VIEW, id_column, base, integer)})
+
+
+def _flags() -> list[exp.Expr]:
+    """Whether the joined row's id is in the candidate, in the baseline."""
+    return [exp.Not(this=exp.Is(this=_col(ID, t), expression=exp.Null())) for t in ("c", "b")]
+
+
+def pairing_counts(id_column: str, integer: bool = False) -> exp.Select:
+    """Rows per (id in the candidate, id in the baseline) over the full outer join."""
+    q = _joined(id_column, [], [], "full outer", integer)
+    return q.select(*_flags(), exp.Count(this=exp.Star())).group_by(*_flags())
+
+
+def cells(columns: Sequence[str], limit: int, *, view: str | None = None, id_column: str | None = None,
+          base_columns: Sequence[str] = (), integer: bool = False) -> exp.Select:
+    """Counts per distinct combination of ``columns`` of ``view`` (one side), or — ``view`` None —
+    per (in candidate, in baseline, the candidate's ``columns``, the baseline's ``base_columns``)
+    over the full outer join by id: the paired cells and the pairing counts in one pass (a side's
+    columns are NULL where it lacks the id)."""
+    if view is not None:
+        keys: list[exp.Expr] = [_col(f"c{i}") for i in range(len(columns))]
+        q = exp.select(*keys, _count()).from_("s")
+        q = _with_sides(q, {"s": _side(view, None, columns)})
+    else:
+        assert id_column is not None
+        keys = _flags() + [_col(f"c{i}", t) for t, n in (("c", len(columns)), ("b", len(base_columns)))
+                           for i in range(n)]
+        q = _joined(id_column, columns, base_columns, "full outer", integer).select(*keys, _count())
+    if keys:
+        q = q.group_by(*keys)
+    return q.limit(limit)
+
+
+def example_id(id_column: str, cand: dict[str, object], base: dict[str, object], integer: bool = False) -> exp.Select:
+    """One shared id whose candidate row has the values ``cand`` and baseline row ``base`` (None:
+    SQL NULL), the smallest: the example a paired-data message names."""
+    conds: list[exp.Expr] = []
+    for table, values in (("c", cand), ("b", base)):
+        for i, value in enumerate(values.values()):
+            column = _col(f"c{i}", table)
+            conds.append(exp.Is(this=column, expression=exp.Null()) if value is None
+                         else exp.EQ(this=column, expression=exp.convert(value)))
+    q = _joined(id_column, list(cand), list(base), "inner", integer).select(_col(ID, "c"))
+    return q.where(exp.and_(*conds) if conds else exp.true()).order_by(_col(ID, "c")).limit(1)
+
+
+def render(query: exp.Expr, dialect: str) -> str:
+    """The query in one engine's SQL."""
+    return query.sql(dialect=dialect)
