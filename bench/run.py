@@ -40,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.workloads import binary_arrays, write_binary, write_multiclass  # noqa: E402
 
+PARTS = ("startup", "ci", "w1", "w2", "cm", "accel", "sklearn", "scipy", "floor", "csv")
 SIZES = {
     "small": dict(n1=100_000, b1=200, n2=50_000, b2=200, ncm=100_000, bcm=2000, sk_n=100_000, sk_r=20,
                   sp_n=100_000, sp_r=40, floor_r=100),
@@ -77,6 +78,36 @@ def run_gate(policy: Path, cand: Path, base: Path, out_dir: Path | None = None, 
             "boot_cpu": float(boot.group(3)) if boot else float("nan"),
             "path": boot.group(4) if boot else "", "prepare": float(prep.group(1)) if prep else float("nan"),
             "verdict": verdict, "drawn": f"; adaptive drew {drawn.group(1)} of {drawn.group(2)}" if drawn else ""}
+
+
+def startup(argv: list[str], runs: int = 15) -> tuple[float, float]:
+    """Median and best wall seconds of ``model-gate ARGV`` in a fresh interpreter, ``runs`` times
+    (hyperfine-style: one warm-up run first, so the page cache holds the modules)."""
+    cmd = [sys.executable, "-m", "gate.cli.main", *argv]
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    times = []
+    for i in range(runs + 1):
+        t0 = time.perf_counter()
+        proc = subprocess.run(cmd, capture_output=True, env=env, cwd=ROOT)
+        if i:
+            times.append(time.perf_counter() - t0)
+        if proc.returncode not in (0, 1):
+            raise RuntimeError(f"{' '.join(argv)} failed ({proc.returncode}): {proc.stderr.decode()}")
+    return float(np.median(times)), min(times)
+
+
+def startup_rows(rows: list, res: dict) -> None:
+    """``--help`` and ``validate`` (target: <= 0.25 s wall each), next to bare ``python -c pass``."""
+    bare = []
+    for _ in range(10):
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+        bare.append(time.perf_counter() - t0)
+    for key, argv in (("help", ["--help"]), ("validate", ["validate", str(ROOT / "policies" / "affairs.yml")])):
+        med, best = startup(argv)
+        res[f"startup_{key}"] = med
+        rows.append((f"start-up: model-gate {argv[0]}", f"{med:.3f} s", f"best {best:.3f} s",
+                     f"median of 15 fresh processes; python -c pass {float(np.median(bare)):.3f} s"))
 
 
 def sklearn_loop(n: int, resamples: int, seed: int = 3) -> float:
@@ -241,12 +272,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--adaptive", action="store_true",
                     help="set bootstrap.adaptive: true in the generated policies (the small run then uses "
                          "B=2000 for W1, CM and the scaled rows: B=200 is below adaptive's 500-resample minimum)")
-    ap.add_argument("--skip", default="", help="comma list of parts to skip: w1,w2,cm,accel,sklearn,scipy,floor,csv")
+    ap.add_argument("--skip", default="",
+                    help=f"comma list of parts to skip: {','.join(PARTS)}")
+    ap.add_argument("--only", default="", help="comma list of the parts to run (the others are skipped)")
     args = ap.parse_args(argv)
     size = dict(SIZES["full" if args.full else "small"])
     if args.adaptive and not args.full:
         size.update(b1=2000, b2=2000)
     skip = set(filter(None, args.skip.split(",")))
+    if args.only:
+        skip |= set(PARTS) - set(args.only.split(","))
     tmp = Path(tempfile.mkdtemp(prefix="model-gate-bench-"))
     rows: list[tuple[str, str, str, str]] = []
     res: dict[str, float] = {}
@@ -254,6 +289,8 @@ def main(argv: list[str] | None = None) -> int:
           f"on {machine()}", flush=True)
     print(f"data in {tmp}", flush=True)
     try:
+        if "startup" not in skip:
+            startup_rows(rows, res)
         if "w1" not in skip or "cm" not in skip or "csv" not in skip:
             t0 = time.perf_counter()
             w1 = _adaptive(write_binary(tmp, size["n1"], size["b1"]), args.adaptive)
@@ -351,8 +388,11 @@ def print_targets(res: dict, full: bool) -> None:
     def line(name: str, ok: bool | None, measured: str) -> None:
         status = "n/a" if ok is None else ("MET" if ok else "NOT MET")
         print(f"  [{status:^7}] {name}: {measured}")
-    print("targets (issue 6)" + ("" if full else " - small run, indicative only; use --full"))
+    print("targets (issues 6 and 13)" + ("" if full else " - small run, indicative only; use --full"))
     g = res.get
+    for key in ("help", "validate"):
+        if g(f"startup_{key}") is not None:
+            line(f"model-gate {key} <= 0.25 s wall", g(f"startup_{key}") <= 0.25, f"{g(f'startup_{key}'):.3f} s")
     if g("w1_wall") is not None:
         line("W1 end to end <= 20 s", g("w1_wall") <= 20, f"{g('w1_wall'):.2f} s")
     if g("w1_wall") is not None and g("sk") is not None:

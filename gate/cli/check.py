@@ -8,14 +8,19 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from gate import api, atomic, limits
+from gate import limits
 from gate.cli import paths
 from gate.cli.common import add_publish_arguments, print_untrusted, publish_report
 from gate.errors import UsageError
-from gate.policy import load_policy, seed_argument
-from gate.render import console, json_report, markdown, outputs
-from gate.report import Report
+
+if TYPE_CHECKING:
+    from gate.report import Report
+
+# The engine (numpy, scipy), the policy schema (jsonschema, yaml) and the renderers are imported by
+# run(), not here: building the parser for ``model-gate --help`` or ``validate`` needs none of them
+# (tests/test_startup.py).
 
 HELP = "evaluate a policy on prediction files and print the verdict"
 
@@ -28,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out-dir", help="write report.json, report.md, junit.xml and report.html here")
     parser.add_argument("--format", choices=("text", "json"), default="text",
                         help="stdout: a verdict table (text) or only the JSON report (json)")
-    parser.add_argument("--seed", type=seed_argument, help="override bootstrap.seed")
+    parser.add_argument("--seed", type=_seed, help="override bootstrap.seed")
     parser.add_argument("--comment-file", metavar="PATH", help="write the exact PR/MR comment body here")
     parser.add_argument("--chart", choices=("mermaid", "none"), default="mermaid",
                         help="PR-curve chart in the comment (a table with the same points is always there)")
@@ -40,9 +45,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_publish_arguments(parser)
 
 
+def _seed(text: str) -> int:
+    """``--seed``: :func:`gate.policy.seed_argument`, imported only when the flag is given."""
+    from gate.policy import seed_argument
+
+    return seed_argument(text)
+
+
 def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """Check the output paths, forget the previous run's reports, evaluate, then write every output
     at once (:func:`write_outputs`), print and publish."""
+    from gate import api
+    from gate.policy import load_policy
+    from gate.render import console
+
     paths.check_outputs(args)
     paths.forget_reports(args, strict=True)
     policy = load_policy(args.policy)
@@ -67,6 +83,9 @@ def write_outputs(report: Report, args: argparse.Namespace) -> str | None:
     """The four reports in ``--out-dir`` and the ``--comment-file``, written all or none
     (:func:`gate.atomic.write_files`); returns the report.json path, if any. A failure (full
     disk, unwritable directory) is a :class:`UsageError` and leaves no output behind."""
+    from gate import atomic
+    from gate.render import markdown, outputs
+
     files: dict[Path, str] = {}
     if args.out_dir:
         texts = outputs.render_all(report, chart=args.chart, policy_file=args.policy)
@@ -86,6 +105,8 @@ def _json_stdout(report: Report) -> str:
     """``--format json``: the report.json text. In GitHub Actions the runner scans stdout for legacy
     ``##[command]`` anywhere in a line, so that sequence (only possible inside a JSON string) is
     written with a JSON escape: the same JSON value, inert for the runner."""
+    from gate.render import json_report
+
     text = json_report.render(report)
     if os.environ.get("GITHUB_ACTIONS") == "true":
         text = text.replace("##[", "#\\u0023[")

@@ -5,17 +5,15 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from gate.cli import paths
 from gate.publish import files
-from gate.publish.dispatch import publish
-from gate.publish.publication import Publication
 from gate.publish.workflow_commands import Commands
-from gate.render import annotations as annotation_lines  # not "annotations": the __future__ name
-from gate.render import markdown
-from gate.render import text as T
-from gate.report import Report
+
+if TYPE_CHECKING:   # the transports (requests) and renderers load when a report is published
+    from gate.publish.publication import Publication
+    from gate.report import Report
 
 
 def add_publish_arguments(parser: argparse.ArgumentParser) -> None:
@@ -42,6 +40,11 @@ def print_untrusted(text: str, stream: TextIO) -> None:
 
 
 def publication_for(report: Report, comment_key: str | None, report_json: str | None) -> Publication:
+    from gate.publish.publication import Publication
+    from gate.render import annotations as annotation_lines  # not "annotations": the __future__ name
+    from gate.render import markdown
+    from gate.render import text as T
+
     body = markdown.render(report, key=comment_key)
     failed = len(report.failed)
     return Publication(
@@ -55,6 +58,8 @@ def publication_for(report: Report, comment_key: str | None, report_json: str | 
 def publish_report(report: Report, args: argparse.Namespace, report_json: str | None,
                    commands_stream: TextIO) -> bool:
     """Publish; returns False only when --strict-publish is set and something asked for failed."""
+    from gate.publish.dispatch import publish
+
     outcome = publish(publication_for(report, args.comment_key, report_json), environ=os.environ,
                       comment=args.comment, status=args.status, strict=args.strict_publish,
                       dotenv_path=args.dotenv, commands_stream=commands_stream, log_stream=sys.stderr,
