@@ -105,7 +105,7 @@ def test_rank_stats_kernel_gives_the_numpy_floats_bit_for_bit(monkeypatch, seed)
     import gate.metrics.plan
     monkeypatch.setattr(gate.metrics.plan, "RANK_KERNEL_MIN", 0)
     rng = np.random.default_rng(seed)
-    g = int(rng.choice([1, 7, 5000]))
+    g = [1, 7, 5000, 20_000][seed]                   # 20,000: more than one slice of the numpy path
     counts = np.concatenate([rng.poisson(2.0, (16, g)), rng.poisson(0.3, (16, g))], axis=1)
     for sums in (counts, counts * 0.37, counts[:, ::-1].copy()):
         values = {}
@@ -115,6 +115,36 @@ def test_rank_stats_kernel_gives_the_numpy_floats_bit_for_bit(monkeypatch, seed)
             values[accel] = [stats.metric(m)[0] for m in ("average_precision", "pr_auc", "roc_auc")]
         for a, b in zip(values["numba"], values["numpy"]):
             assert a.tobytes() == b.tobytes()
+
+
+def _rank_sums_in_one_pass(pos: np.ndarray, neg: np.ndarray) -> np.ndarray:
+    """The reference for the numpy ranking sums: whole-row ``np.cumsum``s (strictly left to right),
+    the formulation the sliced numpy path replaced."""
+    tps, fps = np.cumsum(pos, axis=1), np.cumsum(neg, axis=1)
+    alls = tps + fps
+    prec = np.ones(alls.shape)
+    np.divide(tps, alls, out=prec, where=alls > 0)
+    prev = np.concatenate([np.ones((prec.shape[0], 1)), prec[:, :-1]], axis=1)
+    pos_f = pos.astype(np.float64)
+    return np.stack([np.cumsum(x, axis=1)[:, -1].astype(np.float64)
+                     for x in (pos, neg, pos_f * prec, pos_f * (prec + prev), pos * fps, pos * neg)])
+
+
+@pytest.mark.parametrize("groups", [1, 6, 7, 8, 50, 20_000])
+@pytest.mark.parametrize("slice_", [7, 8192])
+def test_sliced_rank_sums_give_the_one_pass_floats_bit_for_bit(monkeypatch, groups, slice_):
+    """The numpy ranking sums run in cache-sized slices of groups; the carried running sums must give
+    exactly the floats of one pass (counts and fractional weights, slices that divide the groups
+    evenly or not), since the compiled kernel and the reports depend on that order."""
+    import gate.metrics.plan
+    monkeypatch.setattr(gate.metrics.plan, "RANK_SLICE", slice_)
+    rng = np.random.default_rng(groups + slice_)
+    counts = np.concatenate([rng.poisson(2.0, (12, groups)), rng.poisson(0.4, (12, groups))], axis=1)
+    counts[0] = 0                                   # a resample that drew nothing
+    for sums in (counts, counts * 0.37, rng.uniform(0, 3, counts.shape)):
+        neg, pos = negatives(sums), positives(sums)
+        got = gate.metrics.plan._rank_sums(pos, neg)
+        assert got.tobytes() == _rank_sums_in_one_pass(pos, neg).tobytes()
 
 
 # ---------------------------------------------------------------------------------------------
