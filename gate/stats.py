@@ -424,7 +424,7 @@ class Bootstrap:
     """
 
     def __init__(self, plan: StatPlan, strata: np.ndarray, resamples: int, seed: int | np.random.SeedSequence,
-                 path: str | None = None, allow_poisson: bool = False) -> None:
+                 path: str | None = None, allow_poisson: bool = False, samples_only: bool = False) -> None:
         self.plan, self.resamples, self.seed = plan, int(resamples), seed
         n = plan.n_units
         strata = np.asarray(strata, dtype=np.int64)
@@ -446,10 +446,14 @@ class Bootstrap:
         # Poisson(1) bootstrap: independent Poisson(1) weight per example instead of N draws with
         # replacement (the standard large-scale bootstrap; same limit distribution for the ratio
         # metrics, intervals checked against the multinomial in tests/test_fast_path.py). Only
-        # where it pays (large N, index path), without strata (it does not keep their sizes) and
-        # when the caller allows it (no raw-count quantity such as support).
+        # where it pays (large N, index path), when the caller allows it (no raw-count quantity such
+        # as support), and without strata (it does not keep their sizes) unless ``samples_only``: the
+        # strata only separate independent samples (a canary's candidate and baseline rows), and
+        # every weight is independent anyway, so each sample gets its own Poisson bootstrap (its
+        # size varies as any Poisson resample's does; its ratio metrics see only its own weights).
         self.poisson = (self.path == "index" and (path == "poisson" or (
-            allow_poisson and path is None and self.n >= POISSON_MIN_UNITS)) and len(self._strata_ranges) == 1)
+            allow_poisson and path is None and self.n >= POISSON_MIN_UNITS))
+            and (len(self._strata_ranges) == 1 or samples_only))
         self._root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
         self.key = int(self._root.generate_state(1, np.uint64)[0])     # the Poisson weights' stream
         self._pieces: Pieces | None = None
