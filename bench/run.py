@@ -273,8 +273,8 @@ def machine() -> str:
 def kernel_gain(w1: dict[str, Path], rows: list, res: dict, resamples: int = 400) -> None:
     """The compiled kernel's gain on W1's resampling (bootstrap minus building the code tables),
     both paths at ``resamples``, in this run. Needs numba (the accel extra)."""
-    from gate.poisson import compiled
-    if compiled() is None:
+    import importlib.util
+    if importlib.util.find_spec("numba") is None:       # (compiled() is None under --numpy too)
         rows.append(("compiled kernel (accel extra)", "-", "not installed", "pip install '.[accel]' to measure it"))
         return
     policy = w1["policy"].with_name("w1_kernel.yml")
