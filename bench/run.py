@@ -8,6 +8,10 @@ Everything runs in this one process tree on the same machine, so the ratios comp
 Generated data goes to a temporary directory that is removed at the end (``--keep`` keeps it).
 
 Rows of the table:
+- ``start-up``: ``model-gate --help`` and ``validate`` in fresh processes (median of 15, wall and CPU).
+- ``typical CI run``: 10^4 rows, 10 gates, B = 2,000, with ``--out-dir`` (plots included) and without.
+- ``growth``: W1 at 10^4, 10^5, 10^6 (and 4·10^6 with ``--full``) rows for B = 500 and 2,000 (only
+  with ``--full`` or ``--only growth``).
 - ``model-gate W1/W2/CM`` run ``model-gate check`` end to end (reading CSV) as a subprocess under
   ``/usr/bin/time -v`` (peak RSS) with ``MODEL_GATE_TIMING=1`` (bootstrap time from stderr).
 - ``sklearn loop`` draws index resamples and calls ``average_precision_score`` + ``f1_score`` for the
@@ -40,7 +44,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench.workloads import binary_arrays, write_binary, write_ci, write_multiclass  # noqa: E402
 
-PARTS = ("startup", "ci", "w1", "w2", "cm", "accel", "sklearn", "scipy", "floor", "csv")
+PARTS = ("startup", "ci", "w1", "w2", "cm", "accel", "sklearn", "scipy", "floor", "csv", "growth")
+GROWTH_ROWS = (10_000, 100_000, 1_000_000)      # --full adds 4,000,000
 SIZES = {
     "small": dict(n1=100_000, b1=200, n2=50_000, b2=200, ncm=100_000, bcm=2000, sk_n=100_000, sk_r=20,
                   sp_n=100_000, sp_r=40, floor_r=100),
@@ -140,6 +145,23 @@ def ci_rows(tmp: Path, rows: list, res: dict, runs: int = 5) -> None:
                  f"cpu {med['out', 'cpu']:.2f} s", f"median of {runs}; report.html {plots}"))
     rows.append(("typical CI run, console only (no --out-dir)", f"{med['console', 'wall']:.2f} s",
                  f"cpu {med['console', 'cpu']:.2f} s", f"bootstrap {med['console', 'boot']:.2f} s"))
+
+
+def growth_rows(tmp: Path, rows: list, full: bool) -> None:
+    """How W1's cost grows with N and B: end to end wall, bootstrap CPU and peak RSS at each size
+    (``GROWTH_ROWS``, plus 4·10^6 with ``--full``) for B = 500 and 2,000."""
+    for n in GROWTH_ROWS + ((4_000_000,) if full else ()):
+        d = tmp / f"growth{n}"
+        d.mkdir()
+        w = write_binary(d, n, 2000)
+        for b in (500, 2000):
+            policy = d / f"w1_b{b}.yml"
+            policy.write_text(re.sub(r"resamples: \d+", f"resamples: {b}", w["policy"].read_text()))
+            r = run_gate(policy, w["cand"], w["base"])
+            rows.append((f"growth: W1 at {n:,} rows, B={b}", f"{r['wall']:.2f} s", f"peak {r['rss_mb']:.0f} MB",
+                         f"bootstrap {r['boot']:.2f} s (cpu {r['boot_cpu']:.2f} s); "
+                         f"{r['rss_mb'] * 1024 / n:.2f} KB per row"))
+        shutil.rmtree(d, ignore_errors=True)
 
 
 def sklearn_loop(n: int, resamples: int, seed: int = 3) -> float:
@@ -332,6 +354,8 @@ def main(argv: list[str] | None = None) -> int:
             startup_rows(rows, res)
         if "ci" not in skip:
             ci_rows(tmp, rows, res)
+        if "growth" not in skip and (args.full or "growth" in args.only.split(",")):   # minutes: not in the small run
+            growth_rows(tmp, rows, args.full)
         if "w1" not in skip or "cm" not in skip or "csv" not in skip:
             t0 = time.perf_counter()
             w1 = _adaptive(write_binary(tmp, size["n1"], size["b1"]), args.adaptive)
