@@ -6,6 +6,7 @@
 - W2: 20 classes (Zipf-like prior), paired, softmax scores written with 4 decimals (as typical
   exports; heavy ties at 0), a prediction column (arg-max).
 - CM: the W1 files with a confusion-matrix-only policy.
+- CI: the typical CI run: W1's data at 10^4 rows with 10 of its gates (no PR-AUC), B = 2,000.
 """
 
 from __future__ import annotations
@@ -83,6 +84,17 @@ def write_binary(dir_: Path, n: int, resamples: int, seed: int = 1) -> dict[str,
     paths["policy"].write_text(_policy("w1", "binary", resamples, W1_GATES, extra))
     paths["cm_policy"] = dir_ / "cm.yml"
     paths["cm_policy"].write_text(_policy("cm-only", "binary", resamples, CM_GATES, extra))
+    return paths
+
+
+def write_ci(dir_: Path, n: int = 10_000, resamples: int = 2000) -> dict[str, Path]:
+    """The typical CI run: W1 at ``n`` rows, its gates without the two PR-AUC ones (10 gates)."""
+    dir_.mkdir(parents=True, exist_ok=True)
+    paths = write_binary(dir_, n, resamples)
+    gates = "\n".join(ln for ln in W1_GATES.splitlines() if "pr_auc" not in ln)
+    extra = "positive_class: \"1\"\nclasses: [\"0\", \"1\"]\ndata:\n  threshold: 0.3\n"
+    paths["policy"] = dir_ / "ci.yml"
+    paths["policy"].write_text(_policy("ci", "binary", resamples, gates, extra))
     return paths
 
 

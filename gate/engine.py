@@ -190,7 +190,7 @@ def _run_bootstrap(policy: Policy, es: EvalSet, plan: StatPlan, quantities: dict
         members = set(blocks)
         qs = {key: q for key, q in quantities.items() if reads[key] and reads[key] <= members}
         boot = Bootstrap(subplan(plan, blocks), strata, B, np.random.SeedSequence(seed, spawn_key=(c,)),
-                         allow_poisson=allow_poisson)
+                         allow_poisson=allow_poisson, samples_only=not policy.bootstrap.stratify)
 
         def consume(start: int, acc: list[np.ndarray]) -> None:
             full = Sums([None] * len(plan.blocks))

@@ -110,19 +110,34 @@ def resolve(u: np.ndarray, sizes: np.ndarray, key: int, resample: int, n: int, p
     return np.count_nonzero(poisson_tables()[1][sizes] <= value[:, None], axis=1)
 
 
-def weights(key: int, resample: int, sizes: np.ndarray | int) -> np.ndarray:
+def weights(key: int, resample: int, sizes: np.ndarray | int, bounds: np.ndarray | None = None) -> np.ndarray:
     """Poisson weights of ``resample``, one per position: Poisson(``sizes[i]``) (each 1 .. MAX_SIZE),
     or Poisson(1) for each of ``sizes`` positions when it is an int. float64, ready to be
-    ``bincount`` weights."""
+    ``bincount`` weights. ``bounds`` (when ``sizes`` is ``sizes_of(bounds)``) lets each run of one
+    mean look its uniforms up in that mean's table directly (the same weights, fewer passes)."""
     sizes = np.ones(sizes, dtype=np.uint8) if isinstance(sizes, int) else sizes
     n = sizes.size
     u = uniforms(key, resample, n)
-    small = poisson_tables()[0].ravel().take(sizes.astype(np.intp) * 65536 + u)
+    small = _lookup(u, sizes, bounds)
     ambiguous = np.flatnonzero(small == AMBIGUOUS)
     w = small.astype(np.float64)
     if ambiguous.size:
         w[ambiguous] = resolve(u[ambiguous], sizes[ambiguous], key, resample, n, ambiguous)
     return w
+
+
+def _lookup(u: np.ndarray, sizes: np.ndarray, bounds: np.ndarray | None) -> np.ndarray:
+    """The lookup-table weight (or :data:`AMBIGUOUS`) of every uniform: by runs of one mean when
+    ``bounds`` gives them, else by one gather at ``size·65536 + u``."""
+    luts = poisson_tables()[0]
+    if bounds is None:
+        return luts.ravel().take(sizes.astype(np.intp) * 65536 + u)
+    small = np.empty(u.size, dtype=np.uint8)
+    for m in range(1, bounds.size):
+        lo, hi = int(bounds[m - 1]), int(bounds[m])
+        if hi > lo:
+            luts[m].take(u[lo:hi], out=small[lo:hi])
+    return small
 
 
 # -- compiled kernel (optional) -------------------------------------------------------------------

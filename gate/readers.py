@@ -29,8 +29,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from gate.errors import GateError, InputError, clip
 from gate.limits import MAX_BYTES, Limit
 from gate.parquet_footer import FooterSizes, read_footer_sizes
@@ -67,7 +65,10 @@ class Table:
 
     def subset(self, rows: Any) -> Table:
         """The rows at the given 0-based positions (in that order), with their original line
-        numbers, so messages about the subset still point into the file."""
+        numbers, so messages about the subset still point into the file. numpy is imported here,
+        not at the top: ``model-gate validate`` reads the policy through this module without it."""
+        import numpy as np
+
         rows = np.asarray(rows, dtype=np.int64)
         picked = rows.tolist()
         columns = {name: (TextColumn(col.arrow.take(rows)) if isinstance(col, TextColumn)

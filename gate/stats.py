@@ -325,6 +325,38 @@ class Pieces:
     tables: list[np.ndarray]      # per view: the pieces' codes (scratch code for padding)
     first: np.ndarray             # a position of each piece (−1 for padding)
     per_example: bool
+    _counters: list[_Counter] | None = None
+
+    def counters(self) -> list[_Counter]:
+        """The numpy path's per-view counting (built on first use; the compiled kernel needs none)."""
+        if self._counters is None:
+            self._counters = [_Counter.of(table) for table in self.tables]
+        return self._counters
+
+
+@dataclass
+class _Counter:
+    """Per-code totals of piece weights for one view, without the compiled kernel. A table whose
+    codes come in long runs (the first view: sorted within each piece size) sums each run with one
+    ``np.add.reduceat`` and counts the runs; any other table is ``bincount``-ed with its codes
+    widened to ``intp`` once (bincount would convert a narrow table on every call). The weights are
+    whole numbers, so every order of addition gives the same counts."""
+
+    codes: np.ndarray                 # intp: the table itself, or the code of each run
+    starts: np.ndarray | None = None  # the first position of each run (None: no runs)
+
+    @staticmethod
+    def of(table: np.ndarray) -> _Counter:
+        codes = table.astype(np.intp)
+        starts = np.flatnonzero(np.concatenate([[True], codes[1:] != codes[:-1]])) if codes.size else None
+        if starts is not None and starts.size <= codes.size // 3:     # worth it only with long runs
+            return _Counter(codes[starts], starts)
+        return _Counter(codes)
+
+    def count(self, w: np.ndarray, minlength: int) -> np.ndarray:
+        if self.starts is None:
+            return np.bincount(self.codes, weights=w, minlength=minlength)
+        return np.bincount(self.codes, weights=np.add.reduceat(w, self.starts), minlength=minlength)
 
 
 def make_pieces(views: list[_View], n: int, per_example: bool) -> Pieces:
@@ -392,7 +424,7 @@ class Bootstrap:
     """
 
     def __init__(self, plan: StatPlan, strata: np.ndarray, resamples: int, seed: int | np.random.SeedSequence,
-                 path: str | None = None, allow_poisson: bool = False) -> None:
+                 path: str | None = None, allow_poisson: bool = False, samples_only: bool = False) -> None:
         self.plan, self.resamples, self.seed = plan, int(resamples), seed
         n = plan.n_units
         strata = np.asarray(strata, dtype=np.int64)
@@ -414,10 +446,14 @@ class Bootstrap:
         # Poisson(1) bootstrap: independent Poisson(1) weight per example instead of N draws with
         # replacement (the standard large-scale bootstrap; same limit distribution for the ratio
         # metrics, intervals checked against the multinomial in tests/test_fast_path.py). Only
-        # where it pays (large N, index path), without strata (it does not keep their sizes) and
-        # when the caller allows it (no raw-count quantity such as support).
+        # where it pays (large N, index path), when the caller allows it (no raw-count quantity such
+        # as support), and without strata (it does not keep their sizes) unless ``samples_only``: the
+        # strata only separate independent samples (a canary's candidate and baseline rows), and
+        # every weight is independent anyway, so each sample gets its own Poisson bootstrap (its
+        # size varies as any Poisson resample's does; its ratio metrics see only its own weights).
         self.poisson = (self.path == "index" and (path == "poisson" or (
-            allow_poisson and path is None and self.n >= POISSON_MIN_UNITS)) and len(self._strata_ranges) == 1)
+            allow_poisson and path is None and self.n >= POISSON_MIN_UNITS))
+            and (len(self._strata_ranges) == 1 or samples_only))
         self._root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
         self.key = int(self._root.generate_state(1, np.uint64)[0])     # the Poisson weights' stream
         self._pieces: Pieces | None = None
@@ -630,13 +666,17 @@ class Bootstrap:
         if fused:
             fused_counts = poisson.view_counts(self.key, start, b, pieces.bounds, pieces.tables,
                                                [v.n_codes + 1 for v in self.views])
+        else:
+            counters = pieces.counters()
         for r in range(b):
-            w = None if fused and not pieces.per_example else poisson.weights(self.key, start + r, pieces.sizes)
+            w = (None if fused and not pieces.per_example
+                 else poisson.weights(self.key, start + r, pieces.sizes, pieces.bounds))
             for v, view in enumerate(self.views):
                 if fused:
                     counts = fused_counts[v][r, :view.n_codes]
                 else:
-                    counts = np.bincount(pieces.tables[v], weights=w, minlength=view.n_codes + 1)[:view.n_codes]
+                    assert w is not None
+                    counts = counters[v].count(w, view.n_codes + 1)[:view.n_codes]
                 self._view_sums(view, counts, sums, r)
             if pieces.per_example:
                 assert w is not None                # drawn whenever the pieces are single examples

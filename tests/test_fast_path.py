@@ -105,7 +105,7 @@ def test_rank_stats_kernel_gives_the_numpy_floats_bit_for_bit(monkeypatch, seed)
     import gate.metrics.plan
     monkeypatch.setattr(gate.metrics.plan, "RANK_KERNEL_MIN", 0)
     rng = np.random.default_rng(seed)
-    g = int(rng.choice([1, 7, 5000]))
+    g = [1, 7, 5000, 20_000][seed]                   # 20,000: more than one slice of the numpy path
     counts = np.concatenate([rng.poisson(2.0, (16, g)), rng.poisson(0.3, (16, g))], axis=1)
     for sums in (counts, counts * 0.37, counts[:, ::-1].copy()):
         values = {}
@@ -115,6 +115,36 @@ def test_rank_stats_kernel_gives_the_numpy_floats_bit_for_bit(monkeypatch, seed)
             values[accel] = [stats.metric(m)[0] for m in ("average_precision", "pr_auc", "roc_auc")]
         for a, b in zip(values["numba"], values["numpy"]):
             assert a.tobytes() == b.tobytes()
+
+
+def _rank_sums_in_one_pass(pos: np.ndarray, neg: np.ndarray) -> np.ndarray:
+    """The reference for the numpy ranking sums: whole-row ``np.cumsum``s (strictly left to right),
+    the formulation the sliced numpy path replaced."""
+    tps, fps = np.cumsum(pos, axis=1), np.cumsum(neg, axis=1)
+    alls = tps + fps
+    prec = np.ones(alls.shape)
+    np.divide(tps, alls, out=prec, where=alls > 0)
+    prev = np.concatenate([np.ones((prec.shape[0], 1)), prec[:, :-1]], axis=1)
+    pos_f = pos.astype(np.float64)
+    return np.stack([np.cumsum(x, axis=1)[:, -1].astype(np.float64)
+                     for x in (pos, neg, pos_f * prec, pos_f * (prec + prev), pos * fps, pos * neg)])
+
+
+@pytest.mark.parametrize("groups", [1, 6, 7, 8, 50, 20_000])
+@pytest.mark.parametrize("slice_", [7, 4096])
+def test_sliced_rank_sums_give_the_one_pass_floats_bit_for_bit(monkeypatch, groups, slice_):
+    """The numpy ranking sums run in cache-sized slices of groups; the carried running sums must give
+    exactly the floats of one pass (counts and fractional weights, slices that divide the groups
+    evenly or not), since the compiled kernel and the reports depend on that order."""
+    import gate.metrics.plan
+    monkeypatch.setattr(gate.metrics.plan, "RANK_SLICE", slice_)
+    rng = np.random.default_rng(groups + slice_)
+    counts = np.concatenate([rng.poisson(2.0, (12, groups)), rng.poisson(0.4, (12, groups))], axis=1)
+    counts[0] = 0                                   # a resample that drew nothing
+    for sums in (counts, counts * 0.37, rng.uniform(0, 3, counts.shape)):
+        neg, pos = negatives(sums), positives(sums)
+        got = gate.metrics.plan._rank_sums(pos, neg)
+        assert got.tobytes() == _rank_sums_in_one_pass(pos, neg).tobytes()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -506,3 +536,106 @@ def test_poisson_intervals_match_the_multinomial_ones():
         for q in (0.025, 0.975):
             assert abs(np.quantile(a, q) - np.quantile(b, q)) < tol, (m, q)
         assert abs(b.std() / sd - 1) < 0.1, m
+
+
+@pytest.mark.parametrize("hash_join_min", [0, 10 ** 9])
+def test_id_join_gives_every_candidate_its_baseline_position(monkeypatch, hash_join_min):
+    """Both id joins (pyarrow's hash join from HASH_JOIN_MIN ids, the numpy sort join below it and in
+    the core install) give a dict lookup's positions, -1 for ids the baseline lacks; ids the sort
+    join cannot compare (a NUL) give None, and the per-row join runs."""
+    import gate.align
+    if hash_join_min == 0:
+        pytest.importorskip("pyarrow")
+    monkeypatch.setattr(gate.align, "HASH_JOIN_MIN", hash_join_min)
+    rng = np.random.default_rng(5)
+    base = np.array([f"r{i}" for i in rng.permutation(3000)] + ["é", "a b", "10", "010"], dtype=object)
+    cand = np.array([f"r{i}" for i in rng.integers(0, 3500, 2500)] + ["010", "é", "x"], dtype=object)
+    where = {v: i for i, v in enumerate(base.tolist())}
+    got = gate.align._fast_order(cand, base)
+    assert got is not None
+    np.testing.assert_array_equal(got, [where.get(v, -1) for v in cand.tolist()])
+    if hash_join_min:
+        nul = np.array(["a\x00", "b"], dtype=object)
+        assert gate.align._fast_order(nul, np.array(["a", "b"], dtype=object)) is None
+
+
+def _canary(n_c: int = 12000, n_b: int = 9000) -> EvalSet:
+    """Independent samples (a canary): the candidate and the baseline scored different rows."""
+    rng = np.random.default_rng(12)
+
+    def side(role: str, n: int, signal: float) -> Side:
+        y = (rng.random(n) < 0.2).astype(np.int64)
+        s = np.round(1 / (1 + np.exp(-(signal * y - 1 + rng.normal(0, 1, n)))), 6)   # few ties: no multinomial
+        art = Artifact(role, f"<{role}>", "", "memory", n, n)
+        return Side(role, art, np.arange(n), y, (s >= 0.5).astype(np.int64), s, None, {}, n, n)
+    return EvalSet("binary", ("0", "1"), side("candidate", n_c, 1.5), side("baseline", n_b, 1.2), "independent")
+
+
+def _canary_draws(path: str | None, stratify: bool, B: int) -> tuple[Bootstrap, dict[str, np.ndarray]]:
+    """ΔAP, ΔROC-AUC and ΔF1 replicates of the canary, with the engine's units and strata."""
+    from gate.engine import _strata
+    from gate.policy import build_policy
+    es = _canary()
+    n_c = es.candidate.y.size
+    plan = StatPlan(n_c + es.baseline.y.size)
+    qb = QuantityBuilder(es, plan, {"candidate": 0, "baseline": n_c})
+    metrics = ("average_precision", "roc_auc", "f1")
+    qs = {(m, r): qb.quantity(r, Target(m, 1, None, {})) for m in metrics for r in ("candidate", "baseline")}
+    policy = build_policy({"version": 1, "name": "c", "task": "binary", "positive_class": "1", "classes": ["0", "1"],
+                           "bootstrap": {"stratify": stratify}, "gates": [{"metric": "recall", "min": 0.1}]},
+                          source="<test>")
+    boot = Bootstrap(plan, _strata(policy, es, plan.n_units), B, 21, path=path, allow_poisson=True,
+                     samples_only=not stratify)
+    out = {key: np.empty(B) for key in qs}
+
+    def consume(start, acc):
+        for key, q in qs.items():
+            out[key][start:start + acc[0].shape[0]] = q(acc)[0]
+    boot.run(consume)
+    return boot, {m: out[(m, "candidate")] - out[(m, "baseline")] for m in metrics}
+
+
+def test_a_large_canary_takes_the_poisson_path_unless_stratified(monkeypatch):
+    """Independent samples (two strata that only separate the samples) take Poisson weights above the
+    size threshold, as a paired check does; a stratified bootstrap keeps index resampling (Poisson
+    weights would not keep the strata's sizes)."""
+    import gate.stats
+    monkeypatch.setattr(gate.stats, "POISSON_MIN_UNITS", 1000)
+    assert _canary_draws(None, False, 100)[0].poisson
+    assert not _canary_draws(None, True, 100)[0].poisson
+    monkeypatch.setattr(gate.stats, "POISSON_MIN_UNITS", 10 ** 9)
+    assert not _canary_draws(None, False, 100)[0].poisson
+
+
+def test_canary_poisson_intervals_match_the_index_ones():
+    """Same canary, B = 3000 each: index resampling within each sample vs independent Poisson(1)
+    weights; the 2.5%/97.5% endpoints and SDs of ΔAP, ΔROC-AUC, ΔF1 agree within Monte-Carlo error
+    (endpoint SD ≈ 2.67σ/√B per bootstrap; 4 SDs of the difference allowed)."""
+    B = 3000
+    boot_i, index = _canary_draws("index", False, B)
+    boot_p, pois = _canary_draws("poisson", False, B)
+    assert boot_p.poisson and not boot_i.poisson
+    for m in index:
+        a, b = index[m], pois[m]
+        sd = a.std()
+        tol = 4 * np.sqrt(2) * 2.67 * sd / np.sqrt(B)
+        for q in (0.025, 0.975):
+            assert abs(np.quantile(a, q) - np.quantile(b, q)) < tol, (m, q)
+        assert abs(b.std() / sd - 1) < 0.1, m
+
+
+def test_canary_report_on_poisson_weights_is_the_same_with_and_without_the_kernel(monkeypatch):
+    """A canary's report on the Poisson path is byte-identical whether numba or numpy computed it,
+    for any thread count, and it says which resampling it used."""
+    pytest.importorskip("numba")
+    import gate.stats
+    from gate.engine import evaluate
+    from gate.render import json_report
+    monkeypatch.setattr(gate.stats, "POISSON_MIN_UNITS", 0)
+    out = []
+    for accel, threads in (("numba", "2"), ("numpy", "1"), ("numpy", "2")):
+        monkeypatch.setenv("MODEL_GATE_ACCEL", accel)
+        monkeypatch.setenv("MODEL_GATE_THREADS", threads)
+        out.append(json_report.render(evaluate(_policy(brier=False), _canary(4000, 3000))))
+    assert out[0] == out[1] == out[2]
+    assert "Poisson" in out[0]

@@ -89,3 +89,30 @@ def test_kernel_counts_equal_numpy_bincounts(groups):
             w = poisson.weights(key, 11 + r, poisson.sizes_of(bounds))
             for i, counts in zip(chosen, got):
                 np.testing.assert_array_equal(counts[r], np.bincount(tables[i], weights=w, minlength=n_codes[i]))
+
+
+@pytest.mark.parametrize("groups", [[4], [8, 0, 4], [1000, 20, 4, 0, 0, 8, 4, 65_540]])
+def test_weights_looked_up_by_runs_of_one_mean_are_the_same(groups):
+    """``weights(..., bounds)`` (one table lookup per run of a Poisson mean, the numpy path's way)
+    gives exactly the weights of the per-position gather."""
+    bounds = np.concatenate([[0], np.cumsum(groups + [0] * (poisson.MAX_SIZE - len(groups)))]).astype(np.int64)
+    sizes = poisson.sizes_of(bounds)
+    for key, resample in ((3, 0), (2 ** 64 - 5, 9)):
+        np.testing.assert_array_equal(poisson.weights(key, resample, sizes, bounds),
+                                      poisson.weights(key, resample, sizes))
+
+
+@pytest.mark.parametrize("sorted_codes", [True, False])
+def test_numpy_view_counting_equals_bincount(sorted_codes):
+    """The numpy path counts a table with long runs of one code (the first view) by summing the runs,
+    any other table by bincount; both give bincount's counts exactly (whole-number weights)."""
+    from gate.stats import _Counter
+    rng = np.random.default_rng(int(sorted_codes))
+    codes = rng.integers(0, 5000, 200_000)
+    if sorted_codes:     # sorted within each of three runs of piece sizes, as Pieces orders them
+        codes = np.concatenate([np.sort(part) for part in np.split(codes, [120_000, 190_000])])
+    table = poisson.compact_table(codes, 5001)
+    counter = _Counter.of(table)
+    assert (counter.starts is not None) == sorted_codes
+    w = poisson.weights(17, 2, np.ones(codes.size, dtype=np.uint8))
+    np.testing.assert_array_equal(counter.count(w, 5001), np.bincount(codes, weights=w, minlength=5001))

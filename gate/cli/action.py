@@ -32,7 +32,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from gate.publish.dispatch import COMMENT_MODES
+from gate.publish.publication import COMMENT_MODES
 
 PROG = "model-gate-action"
 

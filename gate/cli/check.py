@@ -9,17 +9,22 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from gate import api, atomic, limits, progress
+from gate import limits, progress
 from gate.cli import paths
 from gate.cli.common import add_publish_arguments, print_untrusted, publish_report, run_context_of
 from gate.engines import MAX_CELLS
 from gate.errors import UsageError
-from gate.policy import load_policy, seed_argument
-from gate.publish import artifact
-from gate.readers import Table, read_table
-from gate.render import console, json_report, markdown, openmetrics, outputs
-from gate.report import Report
+from gate.publish.publication import DEFAULT_ARTIFACT
+
+if TYPE_CHECKING:
+    from gate.readers import Table
+    from gate.report import Report
+
+# The engine (numpy, scipy), the policy schema (jsonschema, yaml), the renderers and the transports
+# are imported by run(), not here: building the parser for ``model-gate --help`` or ``validate``
+# needs none of them (tests/test_startup.py).
 
 HELP = "evaluate a policy on prediction files and print the verdict"
 
@@ -37,7 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     baseline.add_argument("--baseline-query", metavar="SQL", help="the baseline's rows as a query the engine runs")
     parser.add_argument("--baseline-from-run", metavar="WORKFLOW[:ARTIFACT]",
                         help="GitHub Actions: the baseline is the artifact ARTIFACT (default "
-                             f"{artifact.DEFAULT_ARTIFACT}) of the latest successful run of WORKFLOW "
+                             f"{DEFAULT_ARTIFACT}) of the latest successful run of WORKFLOW "
                              "(e.g. model-gate.yml) on the default branch")
     parser.add_argument("--engine", choices=("local", "duckdb", "spark"),
                         help="who reads the data: local (files, in-process), duckdb (default for parquet:/duckdb: "
@@ -46,7 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out-dir", help="write report.json, report.md, junit.xml and report.html here")
     parser.add_argument("--format", choices=("text", "json"), default="text",
                         help="stdout: a verdict table (text) or only the JSON report (json)")
-    parser.add_argument("--seed", type=seed_argument, help="override bootstrap.seed")
+    parser.add_argument("--seed", type=_seed, help="override bootstrap.seed")
     parser.add_argument("--comment-file", metavar="PATH", help="write the exact PR/MR comment body here")
     parser.add_argument("--openmetrics", metavar="PATH",
                         help="write every gate's values, interval ends, bar and status as OpenMetrics gauges here")
@@ -60,9 +65,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_publish_arguments(parser)
 
 
+def _seed(text: str) -> int:
+    """``--seed``: :func:`gate.policy.seed_argument`, imported only when the flag is given."""
+    from gate.policy import seed_argument
+
+    return seed_argument(text)
+
+
 def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """Check the output paths, forget the previous run's reports, evaluate, then write every output
     at once (:func:`write_outputs`), print and publish."""
+    from gate import api
+    from gate.policy import load_policy
+    from gate.render import console
+
     candidate, baseline = _sources(args)
     paths.check_outputs(args)
     paths.forget_reports(args, strict=True)
@@ -95,6 +111,9 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
 def _baseline_from_run(spec: str, tmp: Path) -> Table:
     """The ``--baseline-from-run`` artifact downloaded into ``tmp`` and read, its source named after
     the run (so the reports say where it came from and stay the same for the same run)."""
+    from gate.publish import artifact
+    from gate.readers import read_table
+
     fetched = artifact.fetch_baseline(artifact.RunSpec.parse(spec), os.environ, tmp)
     return dataclasses.replace(read_table(fetched.path), source=fetched.label)
 
@@ -122,6 +141,9 @@ def write_outputs(report: Report, args: argparse.Namespace) -> str | None:
     """The four reports in ``--out-dir``, the ``--comment-file`` and ``--openmetrics``, written all or none
     (:func:`gate.atomic.write_files`); returns the report.json path, if any. A failure (full
     disk, unwritable directory) is a :class:`UsageError` and leaves no output behind."""
+    from gate import atomic
+    from gate.render import markdown, openmetrics, outputs
+
     files: dict[Path, str] = {}
     if args.out_dir:
         # report.md stays a function of the inputs and seed (a re-run has another run URL); the
@@ -146,6 +168,8 @@ def _json_stdout(report: Report) -> str:
     """``--format json``: the report.json text. In GitHub Actions the runner scans stdout for legacy
     ``##[command]`` anywhere in a line, so that sequence (only possible inside a JSON string) is
     written with a JSON escape: the same JSON value, inert for the runner."""
+    from gate.render import json_report
+
     text = json_report.render(report)
     if os.environ.get("GITHUB_ACTIONS") == "true":
         text = text.replace("##[", "#\\u0023[")

@@ -5,19 +5,17 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from gate import run_context
 from gate.cli import paths
 from gate.publish import files
-from gate.publish.dispatch import COMMENT_MODES, publish
-from gate.publish.publication import Publication
+from gate.publish.publication import COMMENT_MODES
 from gate.publish.workflow_commands import Commands
-from gate.render import annotations as annotation_lines  # not "annotations": the __future__ name
-from gate.render import text as T
-from gate.render.comment import ReportComment
-from gate.report import Report
-from gate.run_context import RunContext
+
+if TYPE_CHECKING:   # the transports (requests) and renderers load when a report is published
+    from gate.publish.publication import Publication
+    from gate.report import Report
+    from gate.run_context import RunContext
 
 
 def add_publish_arguments(parser: argparse.ArgumentParser) -> None:
@@ -54,6 +52,8 @@ def print_untrusted(text: str, stream: TextIO) -> None:
 
 def run_context_of(args: argparse.Namespace) -> RunContext:
     """The commit and links of this CI run (see :mod:`gate.run_context`)."""
+    from gate import run_context
+
     return run_context.from_environ(os.environ, artifact_url=getattr(args, "artifact_url", None),
                                     report_url=getattr(args, "report_url", None))
 
@@ -62,6 +62,11 @@ def publication_for(report: Report, comment_key: str | None, report_json: str | 
                     context: RunContext | None = None) -> Publication:
     """The Publication of ``report``: the comment rendered once for the default budget, plus the
     source that re-renders it for a platform's room and against the comment it replaces."""
+    from gate.publish.publication import Publication
+    from gate.render import annotations as annotation_lines  # not "annotations": the __future__ name
+    from gate.render import text as T
+    from gate.render.comment import ReportComment
+
     source = ReportComment(report, key=comment_key, context=context)
     body = source.body()
     failed = len(report.failed)
@@ -77,6 +82,8 @@ def publication_for(report: Report, comment_key: str | None, report_json: str | 
 def publish_report(report: Report, args: argparse.Namespace, report_json: str | None,
                    commands_stream: TextIO) -> bool:
     """Publish; returns False only when --strict-publish is set and something asked for failed."""
+    from gate.publish.dispatch import publish
+
     pub = publication_for(report, args.comment_key, report_json, run_context_of(args))
     outcome = publish(pub, environ=os.environ, comment=args.comment, status=args.status,
                       strict=args.strict_publish, dotenv_path=args.dotenv, commands_stream=commands_stream,

@@ -24,7 +24,6 @@ from pathlib import Path
 
 from gate.atomic import OutputError, remove_files
 from gate.errors import UsageError
-from gate.render.outputs import FILES
 
 INPUT_OPTIONS = {"policy": "--policy", "candidate": "--candidate", "baseline": "--baseline",
                  "report": "--report"}
@@ -57,6 +56,10 @@ def inputs_of(args: argparse.Namespace) -> dict[str, str]:
 
 
 def report_paths(out_dir: str | None) -> list[Path]:
+    """The report files ``--out-dir`` holds (none without it). The renderers' module is imported
+    here, not at the top, so building the parser loads no renderer."""
+    from gate.render.outputs import FILES
+
     return [Path(out_dir) / name for name in FILES.values()] if out_dir else []
 
 

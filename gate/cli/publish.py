@@ -12,13 +12,16 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from gate import report_reader
 from gate.cli import paths
 from gate.cli.common import add_publish_arguments, print_untrusted, publish_report
 from gate.errors import InputError
-from gate.render import console
-from gate.report import Report
+
+if TYPE_CHECKING:
+    from gate.report import Report
+
+# report_reader (jsonschema) and the renderers load in run(): ``--help`` needs neither.
 
 HELP = "publish (comment, summary, outputs) a report.json computed earlier by 'check'"
 MAX_REPORT_BYTES = 50 * 1024 * 1024
@@ -35,6 +38,8 @@ def load_report(path: str) -> Report:
     """The report at ``path``, validated by :mod:`gate.report_reader` (types, consistency of verdict,
     exit code and counts with the gates). At most 50 MB are read, so ``/dev/zero`` or a runaway file
     cannot exhaust memory. Every problem is an :class:`InputError` naming the field."""
+    from gate import report_reader
+
     try:
         with open(path, "rb") as fh:
             raw = fh.read(MAX_REPORT_BYTES + 1)
@@ -53,6 +58,8 @@ def load_report(path: str) -> Report:
 
 
 def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from gate.render import console
+
     paths.check_outputs(args)
     report = load_report(args.report)
     print_untrusted(console.render(report, color=console.use_color(sys.stdout), quiet=True), sys.stdout)

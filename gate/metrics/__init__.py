@@ -8,11 +8,12 @@ uses (handy in notebooks and the reference for tests against scikit-learn).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from gate.metrics.catalog import METRICS, PARAM_DEFAULTS
+
+if TYPE_CHECKING:   # numpy only when point_estimate runs: the policy (validate) imports the catalogue
+    import numpy as np
 
 
 def point_estimate(metric: str, y_true: np.ndarray, y_pred: np.ndarray, *, n_classes: int,
@@ -25,6 +26,8 @@ def point_estimate(metric: str, y_true: np.ndarray, y_pred: np.ndarray, *, n_cla
     Binary data is ``n_classes=2`` with class 1 positive and ``scores`` of shape ``(n,)``; multiclass
     ``scores`` has shape ``(n, n_classes)``.
     """
+    import numpy as np
+
     from gate.align import EvalSet, Side
     from gate.metrics.plan import QuantityBuilder, Target
     from gate.report import Artifact

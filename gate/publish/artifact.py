@@ -36,9 +36,9 @@ from gate.limits import MAX_BYTES
 from gate.publish.environment import github_context
 from gate.publish.github import github_client
 from gate.publish.http import HttpClient, HttpError, Redactor
+from gate.publish.publication import DEFAULT_ARTIFACT
 from gate.readers import FORMATS
 
-DEFAULT_ARTIFACT = "model-gate-baseline"
 OPTION = "--baseline-from-run"
 CHUNK = 1 << 16
 

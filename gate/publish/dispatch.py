@@ -28,7 +28,7 @@ from gate.publish.environment import (
 from gate.publish.github import FORK_RECIPE, GitHubPublisher, github_client, permission_hint
 from gate.publish.gitlab import GitLabPublisher, gitlab_client, setup_hint
 from gate.publish.http import HttpError, Redactor
-from gate.publish.publication import Publication
+from gate.publish.publication import COMMENT_MODES, Publication
 from gate.publish.workflow_commands import Commands
 from gate.render.text import one_line
 
@@ -156,7 +156,6 @@ def publish(publication: Publication, *, environ: Mapping[str, str], comment: st
     return outcome
 
 
-COMMENT_MODES = ("always", "changed", "failures", "off")
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from gate.render.comment import ReportComment
 
+COMMENT_MODES = ("always", "changed", "failures", "off")   # when to comment: dispatch.comment_decision
+DEFAULT_ARTIFACT = "model-gate-baseline"   # what --baseline-from-run downloads unless given WORKFLOW:NAME
+
 
 @dataclass(frozen=True)
 class Annotation:

@@ -1,0 +1,83 @@
+"""Start-up: a command imports only what it uses (issue 13).
+
+``model-gate --help`` builds the parser of every subcommand and must load none of the heavy
+libraries; ``validate`` reads the policy (yaml, jsonschema) and nothing of the engine, the
+renderers' plots or the transports. This is a property of the import graph, checked in a fresh
+interpreter; the start-up *times* are measured in bench/ (``python bench/run.py --only startup``),
+not here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# third-party packages that cost tens of milliseconds or more to import
+HEAVY = ("numpy", "scipy", "requests", "urllib3", "pyarrow", "pandas", "matplotlib", "numba", "jsonschema",
+         "yaml", "duckdb", "pyspark", "sklearn")
+# gate modules that pull the engine or the renderers in
+ENGINE = ("gate.api", "gate.engine", "gate.align", "gate.stats", "gate.decide", "gate.intervals",
+          "gate.coverage", "gate.render.plots", "gate.render.html", "gate.publish.dispatch", "gate.publish.http")
+
+PROBE = """
+import json, sys
+from gate.cli.main import main
+code = main(sys.argv[1:])
+print(json.dumps({"code": code, "modules": sorted(sys.modules)}), file=sys.stderr)
+"""
+
+
+def loaded(*argv: str) -> tuple[int, set[str], str]:
+    """Exit code, the top-level packages and gate modules imported, and stdout, of one CLI run in a
+    fresh interpreter (the same ``main`` the console script calls)."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env.pop("GITHUB_ACTIONS", None)
+    proc = subprocess.run([sys.executable, "-c", PROBE, *argv], capture_output=True, text=True, env=env,
+                          cwd=ROOT, timeout=60)
+    data = json.loads(proc.stderr.strip().splitlines()[-1])
+    mods = {m.split(".")[0] for m in data["modules"]} | {m for m in data["modules"] if m.startswith("gate.")}
+    return data["code"], mods, proc.stdout
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["check", "--help"], ["validate", "--help"], ["publish", "--help"],
+                                  ["--version"]])
+def test_help_imports_no_heavy_module(argv: list[str]) -> None:
+    code, mods, out = loaded(*argv)
+    assert code == 0 and "model-gate" in out
+    assert not mods & set(HEAVY), sorted(mods & set(HEAVY))
+    assert not mods & set(ENGINE), sorted(mods & set(ENGINE))
+
+
+def test_validate_imports_only_the_policy_reader() -> None:
+    code, mods, out = loaded("validate", str(ROOT / "policies" / "affairs.yml"))
+    assert code == 0 and "valid model-gate policy" in out
+    assert {"yaml", "jsonschema", "gate.policy"} <= mods     # it did read the policy
+    assert not mods & (set(HEAVY) - {"yaml", "jsonschema"}), sorted(mods & set(HEAVY))
+    assert not mods & set(ENGINE), sorted(mods & set(ENGINE))
+
+
+def test_a_bad_policy_is_still_refused_by_the_lazy_validate(tmp_path: Path) -> None:
+    """The lazy import changes nothing in the outcome: a policy error is exit 2, one line."""
+    bad = tmp_path / "bad.yml"
+    bad.write_text("version: 1\nname: x\ntask: binary\npositive_class: \"1\"\ngates:\n  - {metric: recal, min: 0.5}\n")
+    proc = subprocess.run([sys.executable, "-m", "gate.cli.main", "validate", str(bad)], capture_output=True,
+                          text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)), cwd=ROOT, timeout=60)
+    assert proc.returncode == 2
+    assert len(proc.stderr.strip().splitlines()) == 1 and "recal" in proc.stderr
+
+
+def test_check_still_loads_the_engine(tmp_path: Path) -> None:
+    """The other side of the property: ``check`` does import the engine when it runs (the lazy imports
+    moved, they did not disappear), and ``--seed`` is still validated at parse time."""
+    code, mods, _ = loaded("check", "--policy", str(ROOT / "policies" / "affairs.yml"), "--candidate",
+                           str(tmp_path / "missing.csv"))
+    assert code == 2 and {"gate.policy", "gate.api", "numpy"} <= mods
+    code, mods, _ = loaded("check", "--policy", "p.yml", "--candidate", "c.csv", "--seed", "-x")
+    assert code == 2 and "numpy" not in mods
