@@ -440,10 +440,15 @@ def data_summary(value: Any, path: str) -> DataSummary:
         positive_class=o.field("positive_class", optional(text), default=None),
         pairing=o.field("pairing", text, PAIRINGS), n_candidate=o.field("n_candidate", integer),
         n_baseline=o.field("n_baseline", optional(integer), default=None),
-        label_coverage=o.field("label_coverage", number),
+        label_coverage=_nan_if_null(o.field("label_coverage", optional(number))),
         artifacts=o.array("artifacts", artifact, default=()),
         class_support=o.field("class_support", _object_of, integer, default={}),
     )
+
+
+def _nan_if_null(value: float | None) -> float:
+    """A number the writer writes as null when it is not finite (e.g. label coverage of no rows)."""
+    return math.nan if value is None else value
 
 
 def _flag(value: Any, path: str) -> bool:
