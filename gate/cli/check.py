@@ -17,7 +17,7 @@ from gate.errors import UsageError
 from gate.policy import load_policy, seed_argument
 from gate.publish import artifact
 from gate.readers import Table, read_table
-from gate.render import console, json_report, markdown, openmetrics, outputs
+from gate.render import codequality, console, json_report, markdown, openmetrics, outputs
 from gate.report import Report
 
 HELP = "evaluate a policy on prediction files and print the verdict"
@@ -39,6 +39,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--comment-file", metavar="PATH", help="write the exact PR/MR comment body here")
     parser.add_argument("--openmetrics", metavar="PATH",
                         help="write every gate's values, interval ends, bar and status as OpenMetrics gauges here")
+    parser.add_argument("--codequality", metavar="PATH",
+                        help="write a GitLab Code Quality report here: failed and inconclusive gates on their policy lines")
     parser.add_argument("--chart", choices=("mermaid", "none"), default="mermaid",
                         help="PR-curve chart in the comment (a table with the same points is always there)")
     parser.add_argument("--quiet", action="store_true", help="print only failing gates and the verdict")
@@ -87,7 +89,7 @@ def _baseline(args: argparse.Namespace, tmp: Path) -> str | Table | None:
 
 
 def write_outputs(report: Report, args: argparse.Namespace) -> str | None:
-    """The four reports in ``--out-dir``, the ``--comment-file`` and ``--openmetrics``, written all or none
+    """The four reports in ``--out-dir``, the ``--comment-file``, ``--openmetrics`` and ``--codequality``, written all or none
     (:func:`gate.atomic.write_files`); returns the report.json path, if any. A failure (full
     disk, unwritable directory) is a :class:`UsageError` and leaves no output behind."""
     files: dict[Path, str] = {}
@@ -98,6 +100,8 @@ def write_outputs(report: Report, args: argparse.Namespace) -> str | None:
         files[Path(args.comment_file)] = markdown.render(report, chart=args.chart, key=args.comment_key)
     if args.openmetrics:
         files[Path(args.openmetrics)] = openmetrics.render(report)
+    if args.codequality:
+        files[Path(args.codequality)] = codequality.render(report)
     try:
         atomic.write_files(files)
     except atomic.OutputError as exc:
