@@ -15,6 +15,7 @@ import jsonschema
 
 from gate.cli.main import main
 from gate.render import codequality
+from tests.helpers.workdir import LINES_POLICY as POLICY
 from tests.helpers.workdir import github_workdir, seventy_percent_csv
 from tests.report_factory import adversarial_report, passing_report
 
@@ -35,19 +36,6 @@ CODE_QUALITY = {
         },
     },
 }
-POLICY = """version: 1
-name: quality
-task: binary
-positive_class: "1"
-bootstrap: {resamples: 400, seed: 3}
-gates:
-  - metric: recall
-    min: 0.99
-  - metric: precision
-    min: 0.05
-  - metric: accuracy
-    min: 0.7
-"""
 
 
 def _load(text: str) -> list:
