@@ -158,11 +158,8 @@ def parse_yaml_with_gate_lines(text: str, source: str) -> tuple[Any, tuple[int, 
     """:func:`parse_yaml`'s document and the 1-based line where each item of its top-level ``gates``
     list starts (the ``- metric: ...`` line; empty when there is no such list), so annotations can
     point at a gate in the policy file. One parse: the node tree is kept, then constructed."""
-    loader = _StrictLoader(text)
     try:
-        node = loader.get_single_node()
-        doc = None if node is None else loader.construct_document(node)
-        return doc, _gate_lines(node)
+        return _load(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
@@ -173,6 +170,15 @@ def parse_yaml_with_gate_lines(text: str, source: str) -> tuple[Any, tuple[int, 
         raise PolicyError(f"invalid YAML: {exc}", source=source, fix="fix the YAML syntax") from None
     except RecursionError:
         raise PolicyError("invalid YAML: nested too deeply", source=source, fix="fix the YAML syntax") from None
+
+
+def _load(text: str) -> tuple[Any, tuple[int, ...]]:
+    """What ``yaml.load`` does (the loader is made from the text, which already reads it, so a bad
+    character raises here), keeping the node tree for :func:`_gate_lines`."""
+    loader = _StrictLoader(text)
+    try:
+        node = loader.get_single_node()
+        return (None if node is None else loader.construct_document(node)), _gate_lines(node)
     finally:
         loader.dispose()
 

@@ -38,9 +38,11 @@ class Estimate:
     undefined_resamples: int = 0
 
     def to_dict(self) -> dict[str, Any]:
+        """``ci`` is null unless both ends are finite: an interval with an undefined end is none."""
+        finite = self.ci is not None and all(math.isfinite(float(end)) for end in self.ci)
         return {
             "value": _num(self.value),
-            "ci": None if self.ci is None else [_num(self.ci[0]), _num(self.ci[1])],
+            "ci": [_num(self.ci[0]), _num(self.ci[1])] if self.ci is not None and finite else None,
             "undefined_resamples": self.undefined_resamples,
         }
 

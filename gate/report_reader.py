@@ -328,9 +328,9 @@ def _interval(value: Any, path: str) -> tuple[float, float]:
 
 def estimate(value: Any, path: str) -> Estimate:
     o = Obj(value, path)
-    return Estimate(value=o.field("value", optional(number), default=None),
-                    ci=o.field("ci", optional(_interval), default=None),
-                    undefined_resamples=o.field("undefined_resamples", integer, default=0))
+    return Estimate(value=o.field("value", optional(number)),
+                    ci=o.field("ci", optional(_interval)),
+                    undefined_resamples=o.field("undefined_resamples", integer))
 
 
 def _slice(value: Any, path: str) -> dict[str, str]:
@@ -350,25 +350,25 @@ def gate(value: Any, path: str) -> GateResult:
     candidate = o.field("candidate", estimate)
     gate_id = o.field("id", text)
     return GateResult(
-        id=gate_id, metric=o.field("metric", text, metric_names()), label=o.field("label", text, default=gate_id),
-        class_name=o.field("class", optional(text), default=None),
-        average=o.field("average", optional(text), AVERAGES, default=None),
-        slice=o.field("slice", optional(_slice), default=None),
+        id=gate_id, metric=o.field("metric", text, metric_names()), label=o.field("label", text),
+        class_name=o.field("class", optional(text)),
+        average=o.field("average", optional(text), AVERAGES),
+        slice=o.field("slice", optional(_slice)),
         bar=Bar(bar.field("kind", text, BAR_KINDS), bar_value),
-        quantity=o.field("quantity", text, QUANTITIES, default="candidate"),
-        op=o.field("op", text, OPS, default=">="),
-        threshold=o.field("threshold", number, default=bar_value),
-        direction=o.field("direction", text, DIRECTIONS, default="higher"),
-        candidate=candidate, baseline=o.field("baseline", optional(estimate), default=None),
-        delta=o.field("delta", optional(estimate), default=None),
-        tested=o.field("tested", optional(estimate), default=None) or candidate,
-        n=o.field("n", integer), support=o.field("support", optional(integer), default=None),
-        status=o.field("status", text, STATUSES), severity=o.field("severity", text, SEVERITIES, default="error"),
-        reason=o.field("reason", text, default=""), message=o.field("message", text, default=""),
-        confidence=o.field("confidence", number, default=0.95),
-        p_value=o.field("p_value", optional(number), default=None),
-        needed_n=o.field("needed_n", optional(integer), default=None),
-        notes=o.array("notes", text, default=()),
+        quantity=o.field("quantity", text, QUANTITIES),
+        op=o.field("op", text, OPS),
+        threshold=o.field("threshold", number),
+        direction=o.field("direction", text, DIRECTIONS),
+        candidate=candidate, baseline=o.field("baseline", optional(estimate)),
+        delta=o.field("delta", optional(estimate)),
+        tested=o.field("tested", estimate),
+        n=o.field("n", integer), support=o.field("support", optional(integer)),
+        status=o.field("status", text, STATUSES), severity=o.field("severity", text, SEVERITIES),
+        reason=o.field("reason", text), message=o.field("message", text),
+        confidence=o.field("confidence", number),
+        p_value=o.field("p_value", optional(number)),
+        needed_n=o.field("needed_n", optional(integer)),
+        notes=o.array("notes", text),
         policy_line=o.field("policy_line", optional(integer), 1, default=None),
     )
 
@@ -381,7 +381,7 @@ def class_row(value: Any, path: str) -> ClassRow:
     o = Obj(value, path)
     return ClassRow(name=o.field("class", text), support=o.field("support", integer),
                     candidate=o.field("candidate", _scores),
-                    baseline=o.field("baseline", optional(_scores), default=None))
+                    baseline=o.field("baseline", optional(_scores)))
 
 
 def _numbers(value: Any, path: str) -> tuple[float, ...]:
@@ -415,7 +415,7 @@ def curve(value: Any, path: str) -> Curve:
     _same_length(o, {"x": xs, "y": ys}, "x")
     return Curve(kind=o.field("kind", text, CURVE_KINDS), model=o.field("model", text, MODELS),
                  class_name=o.field("class", text), x=xs, y=ys,
-                 area=o.field("area", optional(number), default=None))
+                 area=o.field("area", optional(number)))
 
 
 def calibration(value: Any, path: str) -> Calibration:
@@ -423,7 +423,7 @@ def calibration(value: Any, path: str) -> Calibration:
     arrays = {k: o.field(k, _numbers) for k in ("confidence", "accuracy", "weight")}
     _same_length(o, arrays, "confidence")
     return Calibration(model=o.field("model", text, MODELS), bin_edges=o.field("bin_edges", _numbers),
-                       ece=o.field("ece", optional(number), default=None), **arrays)
+                       ece=o.field("ece", optional(number)), **arrays)
 
 
 def artifact(value: Any, path: str) -> Artifact:
@@ -437,13 +437,18 @@ def data_summary(value: Any, path: str) -> DataSummary:
     o = Obj(value, path)
     return DataSummary(
         task=o.field("task", text, TASKS), classes=o.array("classes", text),
-        positive_class=o.field("positive_class", optional(text), default=None),
+        positive_class=o.field("positive_class", optional(text)),
         pairing=o.field("pairing", text, PAIRINGS), n_candidate=o.field("n_candidate", integer),
-        n_baseline=o.field("n_baseline", optional(integer), default=None),
-        label_coverage=o.field("label_coverage", number),
-        artifacts=o.array("artifacts", artifact, default=()),
-        class_support=o.field("class_support", _object_of, integer, default={}),
+        n_baseline=o.field("n_baseline", optional(integer)),
+        label_coverage=_nan_if_null(o.field("label_coverage", optional(number))),
+        artifacts=o.array("artifacts", artifact),
+        class_support=o.field("class_support", _object_of, integer),
     )
+
+
+def _nan_if_null(value: float | None) -> float:
+    """A number the writer writes as null when it is not finite (e.g. label coverage of no rows)."""
+    return math.nan if value is None else value
 
 
 def _flag(value: Any, path: str) -> bool:
@@ -462,7 +467,7 @@ def reproducibility(value: Any, path: str) -> Reproducibility:
         inconclusive=o.field("inconclusive", text, INCONCLUSIVE_RULES),
         tool_version=o.field("tool_version", text), policy_path=o.field("policy_path", text),
         policy_sha256=o.field("policy_sha256", text), command=o.array("command", text),
-        resampling=o.field("resampling", text, default=""),
+        resampling=o.field("resampling", text),
     )
 
 
@@ -494,11 +499,11 @@ def report_from_dict(value: Any) -> Report:
         counts=o.field("counts", _counts),
         data=o.field("data", data_summary),
         reproducibility=o.field("reproducibility", reproducibility),
-        per_class=o.array("per_class", class_row, default=()),
-        confusion=o.array("confusion", confusion, default=()),
-        curves=o.array("curves", curve, default=()),
-        calibration=o.array("calibration", calibration, default=()),
-        warnings=o.array("warnings", text, default=()),
+        per_class=o.array("per_class", class_row),
+        confusion=o.array("confusion", confusion),
+        curves=o.array("curves", curve),
+        calibration=o.array("calibration", calibration),
+        warnings=o.array("warnings", text),
     )
     check_consistency(report)
     return report

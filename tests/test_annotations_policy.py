@@ -18,25 +18,8 @@ from gate.policy import load_policy
 from gate.publish.workflow_commands import repository_path
 from gate.render.annotations import policy_file
 from tests.fakes.ci import parse_commands
+from tests.helpers.workdir import LINES_POLICY as POLICY
 from tests.helpers.workdir import github_workdir, seventy_percent_csv
-
-POLICY = """# a comment, then a blank line
-
-version: 1
-name: lines
-task: binary
-positive_class: "1"
-bootstrap: {resamples: 400, seed: 3}
-gates:
-  # recall cannot reach 0.99 with 70% correct predictions: fails
-  - metric: recall
-    min: 0.99
-
-  - {metric: precision, min: 0.05}
-  - metric: accuracy
-    min: 0.7
-    severity: warning
-"""
 
 
 def _line_of(text: str, needle: str) -> int:

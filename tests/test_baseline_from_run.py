@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import random
 import shutil
 import stat
 import zipfile
@@ -162,6 +163,16 @@ def test_size_limits_hold_for_the_declared_size_and_the_inflated_file(work, fake
     _refused(capsys, f"artifact model-gate-baseline of run {run['id']} of model-gate.yml is {len(bomb):,} bytes, more "
                      "than the limit of 1 KiB (raise the limit with the environment variable MODEL_GATE_MAX_BYTES, "
                      "e.g. MODEL_GATE_MAX_BYTES=4K)", "--baseline-from-run", "model-gate.yml")
+
+
+def test_a_download_longer_than_declared_is_cut_at_the_limit(work, fake_github, capsys, monkeypatch):
+    """The artifact claims 10 bytes; the blob is 40 KB of incompressible bytes: reading stops at the limit."""
+    noise = random.Random(1).randbytes(40_000)
+    fake_github.add_workflow_run("model-gate.yml", declared_size=10, artifacts={"model-gate-baseline": _zip({"b.csv": noise})})
+    monkeypatch.setenv("MODEL_GATE_MAX_BYTES", "16K")
+    _refused(capsys, "the download of artifact model-gate-baseline exceeds the limit of 16 KiB (raise the limit with "
+                     "the environment variable MODEL_GATE_MAX_BYTES, e.g. MODEL_GATE_MAX_BYTES=64K)",
+             "--baseline-from-run", "model-gate.yml")
 
 
 def test_an_unknown_workflow_names_the_request(work, fake_github, capsys):

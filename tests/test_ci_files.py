@@ -460,7 +460,8 @@ def test_component_interpolated_is_valid_gitlab_ci(tmp_path: Path, values: dict)
     art = job["artifacts"]
     assert art["when"] == "always"
     assert "model-gate/" in art["paths"]
-    assert art["reports"] == {"junit": "model-gate/junit.xml", "dotenv": "model-gate/gate.env"}
+    assert art["reports"] == {"junit": "model-gate/junit.xml", "dotenv": "model-gate/gate.env",
+                              "codequality": "model-gate/gl-code-quality.json"}
     assert art.get("expose_as")
     script = " ".join(job["script"])
     for opt in ("check", "--policy", "--candidate", "--baseline", "--out-dir model-gate",
@@ -515,7 +516,7 @@ def test_component_script_builds_the_intended_argv(tmp_path: Path, baseline: str
     if baseline:
         want += ["--baseline", baseline]
     want += ["--out-dir", "model-gate", "--comment", "auto", "--comment-mode", "always",
-             "--dotenv", "model-gate/gate.env", *extra]
+             "--dotenv", "model-gate/gate.env", "--codequality", "model-gate/gl-code-quality.json", *extra]
     assert argv == want
     assert not (tmp_path / "pwned").exists()
 
@@ -527,7 +528,7 @@ def test_cli_accepts_the_options_the_packaging_uses() -> None:
                           "check", "--help"], capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert res.returncode == 0, res.stderr
     for opt in ("--policy", "--candidate", "--baseline", "--out-dir", "--comment",
-                "--fail-on-inconclusive", "--dotenv"):
+                "--fail-on-inconclusive", "--dotenv", "--codequality"):
         assert opt in res.stdout, opt
 
 

@@ -48,8 +48,10 @@ def _left(out: Path) -> list[str]:
 
 def _previous_pass(work: Path, capsys) -> None:
     """A passing run whose reports a later CI step would trust, plus a file of the user's own."""
-    assert _run(capsys, *CHECK, "--comment-file", "comment.md", "--openmetrics", "metrics.txt")[0] == 0
+    assert _run(capsys, *CHECK, "--comment-file", "comment.md", "--openmetrics", "metrics.txt",
+                "--codequality", "cq.json")[0] == 0
     assert (work / "metrics.txt").read_text(encoding="utf-8").endswith("# EOF\n")
+    assert (work / "cq.json").read_text(encoding="utf-8") == "[]\n"
     assert json.loads((work / "out" / "report.json").read_text())["verdict"] == "pass"
     (work / "out" / "notes.txt").write_text("mine", encoding="utf-8")
 
@@ -58,7 +60,7 @@ def _previous_pass(work: Path, capsys) -> None:
                                       "report-json-dir"])
 def test_an_error_leaves_no_previous_report(work, capsys, breakage):
     _previous_pass(work, capsys)
-    args = [*CHECK, "--comment-file", "comment.md", "--openmetrics", "metrics.txt"]
+    args = [*CHECK, "--comment-file", "comment.md", "--openmetrics", "metrics.txt", "--codequality", "cq.json"]
     if breakage == "bad-candidate":
         (work / "cand.csv").write_text("id,label,score\nr0,1,high\n", encoding="utf-8")
     elif breakage == "bad-policy":
@@ -75,6 +77,7 @@ def test_an_error_leaves_no_previous_report(work, capsys, breakage):
     expected = ["notes.txt"] + (["report.json"] if breakage == "report-json-dir" else [])
     assert _left(work / "out") == expected  # the user's own file stays; no report, no staging dir
     assert not (work / "comment.md").exists() and not (work / "metrics.txt").exists()
+    assert not (work / "cq.json").exists()
     assert (work / "cand.csv").exists() and (work / "policy.yml").exists()
 
 

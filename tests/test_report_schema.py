@@ -9,8 +9,10 @@ package data, closed enough that a renamed or undocumented field fails, the same
 from __future__ import annotations
 
 import copy
+import dataclasses
 import fnmatch
 import json
+import math
 from importlib import resources
 from pathlib import Path
 
@@ -22,7 +24,7 @@ from gate.metrics.catalog import METRICS
 from gate.report import SCHEMA_VERSION
 from gate.report_reader import ReportFormatError, check_schema, report_from_dict, schema
 from tests.helpers.report_schema import schema_errors
-from tests.report_factory import adversarial_report, binary_report, large_report, passing_report
+from tests.report_factory import adversarial_report, binary_report, est, large_report, make_gate, passing_report
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = {"affairs": ("examples/affairs/candidate.csv", "examples/affairs/baseline.csv"),
@@ -127,3 +129,19 @@ def test_the_reader_reads_with_the_schema():
     newer["schema_version"] = "1.1"
     check_schema(newer)
     assert report_from_dict(newer).gates[0].id == binary_report().gates[0].id
+
+
+def test_non_finite_numbers_are_written_as_the_schema_says_and_read_back():
+    """An interval with an infinite end is written as null, an undefined label coverage as null;
+    the strict schema accepts both and the reader reads the file back."""
+    report = binary_report()
+    gate = make_gate("recall", candidate=est(math.nan, -math.inf, math.inf), status="inconclusive")
+    report = dataclasses.replace(report, gates=(gate,), counts={"pass": 0, "fail": 0, "inconclusive": 1, "warning": 0},
+                                 verdict="pass", exit_code=0,
+                                 data=dataclasses.replace(report.data, label_coverage=math.nan))
+    doc = _doc(report)
+    assert schema_errors(doc) == []
+    assert doc["gates"][0]["candidate"] == {"value": None, "ci": None, "undefined_resamples": 0}
+    assert doc["data"]["label_coverage"] is None
+    again = report_from_dict(doc)
+    assert math.isnan(again.data.label_coverage) and again.gates[0].candidate.ci is None

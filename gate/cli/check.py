@@ -55,6 +55,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--comment-file", metavar="PATH", help="write the exact PR/MR comment body here")
     parser.add_argument("--openmetrics", metavar="PATH",
                         help="write every gate's values, interval ends, bar and status as OpenMetrics gauges here")
+    parser.add_argument("--codequality", metavar="PATH",
+                        help="write a GitLab Code Quality report here: failed and inconclusive gates on their policy lines")
     parser.add_argument("--chart", choices=("mermaid", "none"), default="mermaid",
                         help="PR-curve chart in the comment (a table with the same points is always there)")
     parser.add_argument("--quiet", action="store_true", help="print only failing gates and the verdict")
@@ -138,11 +140,11 @@ def _sources(args: argparse.Namespace) -> tuple[object, object]:
 
 
 def write_outputs(report: Report, args: argparse.Namespace) -> str | None:
-    """The four reports in ``--out-dir``, the ``--comment-file`` and ``--openmetrics``, written all or none
+    """The four reports in ``--out-dir``, the ``--comment-file``, ``--openmetrics`` and ``--codequality``, written all or none
     (:func:`gate.atomic.write_files`); returns the report.json path, if any. A failure (full
     disk, unwritable directory) is a :class:`UsageError` and leaves no output behind."""
     from gate import atomic
-    from gate.render import markdown, openmetrics, outputs
+    from gate.render import codequality, markdown, openmetrics, outputs
 
     files: dict[Path, str] = {}
     if args.out_dir:
@@ -155,6 +157,8 @@ def write_outputs(report: Report, args: argparse.Namespace) -> str | None:
                                                          context=run_context_of(args))
     if args.openmetrics:
         files[Path(args.openmetrics)] = openmetrics.render(report)
+    if args.codequality:
+        files[Path(args.codequality)] = codequality.render(report)
     try:
         atomic.write_files(files)
     except atomic.OutputError as exc:

@@ -2,16 +2,17 @@
 
 Output rules (each broken rule is a :class:`UsageError`: one line, exit 2, nothing written):
 
-- an output (the four reports in ``--out-dir``, ``--comment-file``, ``--openmetrics``, ``--dotenv``) never names an input
+- an output (the four reports in ``--out-dir``, ``--comment-file``, ``--openmetrics``, ``--codequality``,
+  ``--dotenv``) never names an input
   (``--policy``, ``--candidate``, ``--baseline``, publish's ``--report``): not the same path once
   symlinks are resolved, and not the same file through a hard link;
 - ``--out-dir``, when it exists, is a directory, and no report name inside it is a directory;
-- ``--comment-file``, ``--openmetrics`` and ``--dotenv`` are not directories;
+- ``--comment-file``, ``--openmetrics``, ``--codequality`` and ``--dotenv`` are not directories;
 - no two outputs are the same file.
 
 Stale reports: a run of ``check`` that ends without a verdict (exit 2, an internal error, an interrupt)
 must not leave the previous run's ``report.json`` / ``report.md`` / ``junit.xml`` / ``report.html``,
-``--comment-file`` or ``--openmetrics`` behind for a later CI step to trust. :func:`forget_reports` deletes them (files and
+``--comment-file``, ``--openmetrics`` or ``--codequality`` behind for a later CI step to trust. :func:`forget_reports` deletes them (files and
 symlinks only, never an input), at the start of every ``check`` and again when it stops with an error.
 """
 
@@ -67,7 +68,8 @@ def outputs_of(args: argparse.Namespace) -> list[tuple[str, Path]]:
     """``(option, path)`` of every file the command may write."""
     out_dir = getattr(args, "out_dir", None)
     outs = [("--out-dir", p) for p in report_paths(out_dir)]
-    for name, opt in (("comment_file", "--comment-file"), ("openmetrics", "--openmetrics"), ("dotenv", "--dotenv")):
+    for name, opt in (("comment_file", "--comment-file"), ("openmetrics", "--openmetrics"),
+                      ("codequality", "--codequality"), ("dotenv", "--dotenv")):
         if getattr(args, name, None):
             outs.append((opt, Path(getattr(args, name))))
     return outs
@@ -126,12 +128,13 @@ def writable_output(args: argparse.Namespace, path: str | os.PathLike[str]) -> b
 
 
 def forget_reports(args: argparse.Namespace, *, strict: bool = False) -> list[Path]:
-    """Delete the reports a previous run left in ``--out-dir``, the ``--comment-file`` and ``--openmetrics`` (regular
+    """Delete the reports a previous run left in ``--out-dir`` and the ``--comment-file``, ``--openmetrics`` and
+    ``--codequality`` files (regular
     files and symlinks only; never a path that is also an input). Returns what was deleted. With
     ``strict`` (the start of a run), a report that cannot be deleted is a :class:`UsageError`: the run
     stops before it could leave a stale report looking like its own."""
     stale = report_paths(getattr(args, "out_dir", None))
-    for name in ("comment_file", "openmetrics"):
+    for name in ("comment_file", "openmetrics", "codequality"):
         if getattr(args, name, None):
             stale.append(Path(getattr(args, name)))
     try:
@@ -146,10 +149,11 @@ def lenient_check_args(argv: Sequence[str]) -> argparse.Namespace | None:
     (an unknown option, a missing value elsewhere), so its stale reports can still be forgotten.
     None when it names no output. Accepts the real parser's abbreviations, ignores everything else."""
     parser = argparse.ArgumentParser(add_help=False, exit_on_error=False)
-    for opt in ("--policy", "--candidate", "--baseline", "--out-dir", "--comment-file", "--openmetrics", "--dotenv"):
+    for opt in ("--policy", "--candidate", "--baseline", "--out-dir", "--comment-file", "--openmetrics",
+                "--codequality", "--dotenv"):
         parser.add_argument(opt)
     try:
         args, _ = parser.parse_known_args(list(argv[1:]))
     except (argparse.ArgumentError, SystemExit):
         return None
-    return args if args.out_dir or args.comment_file or args.openmetrics or args.dotenv else None
+    return args if args.out_dir or args.comment_file or args.openmetrics or args.codequality or args.dotenv else None

@@ -22,7 +22,6 @@ encrypted and not a symlink. Every problem is one line (:class:`gate.errors.Inpu
 
 from __future__ import annotations
 
-import io
 import stat
 import time
 import zipfile
@@ -125,24 +124,27 @@ def _artifact(client: HttpClient, spec: RunSpec, repo_path: str, run: Mapping[st
     return art
 
 
-def _download(client: HttpClient, spec: RunSpec, repo_path: str, art: Mapping[str, Any], limit: int) -> bytes:
-    """The zip's bytes, at most ``limit`` of them (a longer answer is refused while reading)."""
+def _download(client: HttpClient, spec: RunSpec, repo_path: str, art: Mapping[str, Any], limit: int,
+              target: Path) -> None:
+    """The zip, streamed into ``target``: at most ``limit`` bytes (a longer answer is refused while
+    reading, so neither memory nor disk holds more)."""
     path = f"{repo_path}/actions/artifacts/{art['id']}/zip"
     try:
         resp = client.request("GET", path, stream=True)
     except HttpError as exc:
         fix = "it expired: run the workflow again" if exc.status == 410 else "the token needs `actions: read`"
         raise _problem(spec, f"cannot download artifact {spec.artifact}: {exc}", fix) from None
-    data = bytearray()
+    received = 0
     try:
-        for chunk in resp.iter_content(CHUNK):
-            data += chunk
-            if len(data) > limit:
-                raise _problem(spec, f"the download of artifact {spec.artifact} exceeds the limit of "
-                                     f"{MAX_BYTES.shown(limit)}", MAX_BYTES.fix())
+        with open(target, "xb") as out:
+            for chunk in resp.iter_content(CHUNK):
+                received += len(chunk)
+                if received > limit:
+                    raise _problem(spec, f"the download of artifact {spec.artifact} exceeds the limit of "
+                                         f"{MAX_BYTES.shown(limit)}", MAX_BYTES.fix())
+                out.write(chunk)
     finally:
         resp.close()
-    return bytes(data)
 
 
 def _only_file(spec: RunSpec, archive: zipfile.ZipFile, limit: int) -> zipfile.ZipInfo:
@@ -169,11 +171,11 @@ def _only_file(spec: RunSpec, archive: zipfile.ZipFile, limit: int) -> zipfile.Z
     return info
 
 
-def extract(spec: RunSpec, data: bytes, dest: Path, limit: int) -> Path:
-    """Verify the zip (module docstring) and write its one file into ``dest``; returns its path.
-    The uncompressed bytes are counted while reading, whatever the archive declares."""
+def extract(spec: RunSpec, zip_path: Path, dest: Path, limit: int) -> Path:
+    """Verify the zip at ``zip_path`` (module docstring) and write its one file into ``dest``;
+    returns its path. The uncompressed bytes are counted while reading, whatever the archive declares."""
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        with zipfile.ZipFile(zip_path) as archive:
             info = _only_file(spec, archive, limit)
             target = dest / info.filename
             written = 0
@@ -205,7 +207,10 @@ def fetch_baseline(spec: RunSpec, environ: Mapping[str, str], dest: Path, *,
     branch = _default_branch(client, spec, ctx.event, repo_path)
     run = _latest_run(client, spec, repo_path, branch)
     art = _artifact(client, spec, repo_path, run, limit)
-    path = extract(spec, _download(client, spec, repo_path, art, limit), dest, limit)
+    zip_path = dest / ".artifact.zip"     # a name no predictions file has: it cannot clash with the extracted one
+    _download(client, spec, repo_path, art, limit, zip_path)
+    path = extract(spec, zip_path, dest, limit)
+    zip_path.unlink()
     html_url = run.get("html_url")
     run_url = html_url if isinstance(html_url, str) else ""
     return Fetched(path, f"{spec.workflow} run {run['id']}: {spec.artifact}/{path.name}", int(run["id"]), run_url)

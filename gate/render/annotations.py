@@ -46,6 +46,12 @@ def policy_file(path: str) -> str | None:
 
 
 def render(report: Report) -> tuple[Annotation, ...]:
+    """The annotations, errors first (see the module docstring)."""
+    return tuple(a for _, a in annotated(report))
+
+
+def annotated(report: Report) -> list[tuple[GateResult, Annotation]]:
+    """Each non-passing gate with its annotation, errors before warnings, otherwise worst first."""
     file = policy_file(report.reproducibility.policy_path)
     out = []
     for g in report.gates_worst_first():
@@ -57,7 +63,7 @@ def render(report: Report) -> tuple[Annotation, ...]:
         extra = T.needed_text(g)
         if extra:
             msg += f" ({extra})"
-        out.append(Annotation(level=lv, title=title, message=msg, file=file,
-                              line=g.policy_line if file is not None else None))
+        out.append((g, Annotation(level=lv, title=title, message=msg, file=file,
+                                  line=g.policy_line if file is not None else None)))
     # errors before warnings even if a future ordering change interleaves them
-    return tuple(sorted(out, key=lambda a: a.level != "error"))
+    return sorted(out, key=lambda pair: pair[1].level != "error")

@@ -24,9 +24,13 @@ def _json_escape(ch: str) -> str:
     return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
 
 
-def render(report: Report) -> str:
-    """The JSON text, other characters kept as they are (UTF-8). The characters of :data:`_ESCAPED`
-    can only stand inside JSON strings, so their escapes are the same JSON value; a lone surrogate
-    (an undecodable byte of a file name) would otherwise not even encode as UTF-8."""
-    text = json.dumps(report.to_dict(), indent=2, sort_keys=False, ensure_ascii=False) + "\n"
+def escape_invisible(text: str) -> str:
+    """JSON text with the characters of :data:`_ESCAPED` written as escapes. They can only stand
+    inside JSON strings, so the escapes are the same JSON value; a lone surrogate (an undecodable
+    byte of a file name) would otherwise not even encode as UTF-8."""
     return _ESCAPED.sub(lambda m: _json_escape(m.group()), text)
+
+
+def render(report: Report) -> str:
+    """The JSON text, other characters kept as they are (UTF-8); see :func:`escape_invisible`."""
+    return escape_invisible(json.dumps(report.to_dict(), indent=2, sort_keys=False, ensure_ascii=False) + "\n")

@@ -109,8 +109,10 @@ class FakeGitHub(FakeServer):
 
     # -- seeding and views ------------------------------------------------------------------
     def add_workflow_run(self, workflow: str, *, branch: str = "main", conclusion: str = "success",
-                         artifacts: dict[str, bytes] | None = None, expired: bool = False) -> dict[str, Any]:
-        """A completed run of ``workflow`` (newest so far) with artifacts ``{name: zip bytes}``."""
+                         artifacts: dict[str, bytes] | None = None, expired: bool = False,
+                         declared_size: int | None = None) -> dict[str, Any]:
+        """A completed run of ``workflow`` (newest so far) with artifacts ``{name: zip bytes}``; each
+        artifact's ``size_in_bytes`` is its length unless ``declared_size`` says otherwise (a lie)."""
         run = openapi.instance(openapi.schema(RUNS, "get", "200")["properties"]["workflow_runs"]["items"])
         with self.lock:
             rid = next(self._ids)
@@ -122,7 +124,8 @@ class FakeGitHub(FakeServer):
             for name, data in (artifacts or {}).items():
                 aid = next(self._ids)
                 art = openapi.instance(openapi.schema(ARTIFACTS, "get", "200")["properties"]["artifacts"]["items"])
-                art.update(id=aid, name=name, size_in_bytes=len(data), expired=expired,
+                size = len(data) if declared_size is None else declared_size
+                art.update(id=aid, name=name, size_in_bytes=size, expired=expired,
                            archive_download_url=f"https://api.github.com/repos/octo/gate/actions/artifacts/{aid}/zip")
                 self.run_artifacts[rid].append(art)
                 self.blob_store.blobs[str(aid)] = data

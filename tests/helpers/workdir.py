@@ -8,6 +8,27 @@ import pytest
 
 from tests.fakes.ci import github_env
 
+#: A binary policy for :func:`seventy_percent_csv` whose gates sit on known lines (after a comment,
+#: a blank line, in block and flow style): recall fails, precision passes, accuracy (severity
+#: warning) is inconclusive.
+LINES_POLICY = """# a comment, then a blank line
+
+version: 1
+name: lines
+task: binary
+positive_class: "1"
+bootstrap: {resamples: 400, seed: 3}
+gates:
+  # recall cannot reach 0.99 with 70% correct predictions: fails
+  - metric: recall
+    min: 0.99
+
+  - {metric: precision, min: 0.05}
+  - metric: accuracy
+    min: 0.7
+    severity: warning
+"""
+
 
 def seventy_percent_csv(n: int = 300) -> str:
     """Binary predictions ``id,label,prediction``: labels alternate and the prediction is right 70%
