@@ -65,6 +65,8 @@ class GateResult:
     reader can state the rule without knowing metric directions. ``tested`` is the interval the
     decision used (for relative drops the interval of (cand − base)/base). ``needed_n`` estimates, for
     an inconclusive gate, how many labeled examples would likely decide it (``None`` otherwise).
+    ``interval_method`` names the interval that decided it: a bootstrap method (``percentile``,
+    ``basic``, ``bca``), or a score/exact interval (``clopper-pearson``, ``newcombe``; gate/score.py).
     ``distribution`` holds the bootstrap replicates of the tested quantity (not serialised to JSON;
     HTML plots use it).
     """
@@ -94,6 +96,7 @@ class GateResult:
     p_value: float | None = None
     needed_n: int | None = None
     notes: tuple[str, ...] = ()
+    interval_method: str = "percentile"
     distribution: tuple[float, ...] = field(default=(), repr=False, compare=False)
 
     @property
@@ -129,6 +132,7 @@ class GateResult:
             "p_value": _num(self.p_value),
             "needed_n": self.needed_n,
             "notes": list(self.notes),
+            "interval_method": self.interval_method,
         }
 
 

@@ -57,6 +57,7 @@ PAIRINGS = ("paired", "independent", "none")
 INCONCLUSIVE_RULES = ("fail", "warn", "pass")
 MULTIPLE_TESTING = ("none", "bonferroni", "holm")
 METHODS = ("percentile", "basic", "bca")
+INTERVAL_METHODS = (*METHODS, "clopper-pearson", "newcombe")
 CURVE_KINDS = ("pr", "roc")
 MODELS = ("candidate", "baseline")
 AVERAGES = ("macro", "micro", "weighted")
@@ -277,6 +278,7 @@ def gate(value: Any, path: str) -> GateResult:
         p_value=o.field("p_value", optional(number), default=None),
         needed_n=o.field("needed_n", optional(integer), default=None),
         notes=o.array("notes", text, default=()),
+        interval_method=o.field("interval_method", text, INTERVAL_METHODS, default="percentile"),
     )
 
 

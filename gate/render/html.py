@@ -124,9 +124,9 @@ def gate_table(report: Report) -> str:
         why = _segments(T.reason_segments(g)) if g.status != "pass" else ""
         if extra:
             why += f" <span class=\"note\">({esc(extra)})</span>"
-        rows.append([esc(T.status_word(g)), _name(g.label or g.id), esc(T.fmt_est(g.candidate)),
+        rows.append([esc(T.status_word(g)), _name(g.label or g.id), esc(T.fmt_gate_est(g, "candidate")),
                      esc(T.fmt(g.baseline.value) if g.baseline else T.DASH),
-                     esc(T.fmt_est(g.delta, signed=True) if g.delta else T.DASH), esc(T.bar_text(g)),
+                     esc(T.fmt_gate_est(g, "delta")), esc(T.bar_text(g)),
                      esc(n), why])
     return _status_cells(_table(header, rows, [False, False, True, True, True, False, True, False],
                                 [_row_class(g) for g in gates], cls="gates"))

@@ -171,9 +171,9 @@ def gate_row(g: GateResult) -> list[str]:
     return [
         T.status_emoji(g),
         code(g.label or g.id),
-        T.fmt_est(g.candidate),
+        T.fmt_gate_est(g, "candidate"),
         T.fmt(g.baseline.value) if g.baseline is not None else T.DASH,
-        T.fmt_est(g.delta, signed=True) if g.delta is not None else T.DASH,
+        T.fmt_gate_est(g, "delta"),
         T.bar_text(g),
         n,
         verdict,

@@ -90,6 +90,27 @@ def fmt_est(e: Estimate | None, *, signed: bool = False, digits: int = DIGITS) -
     return f"{head} {ci}" if ci else head
 
 
+SCORE_INTERVALS = {"clopper-pearson": "Clopper–Pearson", "newcombe": "Newcombe"}
+
+
+def interval_name(g: GateResult) -> str:
+    """The interval that decided the gate, as a reader names it: ``percentile bootstrap`` (or basic,
+    BCa), ``Clopper–Pearson`` or ``Newcombe``."""
+    return SCORE_INTERVALS.get(g.interval_method, f"{g.interval_method} bootstrap")
+
+
+def fmt_gate_est(g: GateResult, column: str) -> str:
+    """The ``candidate`` or ``delta`` cell of a gate row: :func:`fmt_est`, and when that column holds
+    the tested quantity and a score interval decided it, the interval's name (``… (Newcombe)``)."""
+    e = g.candidate if column == "candidate" else g.delta
+    if e is None:
+        return DASH
+    text = fmt_est(e, signed=column != "candidate")
+    if g.quantity == column and g.interval_method in SCORE_INTERVALS:
+        text += f" ({SCORE_INTERVALS[g.interval_method]})"
+    return text
+
+
 def fmt_int(n: int | None) -> str:
     return DASH if n is None else f"{n:,}"
 
