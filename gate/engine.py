@@ -74,13 +74,14 @@ def evaluate(policy: Policy, es: EvalSet, *, seed: int | None = None, command: S
     results = _decide(policy, es, gates, series)
     verdict = verdict_of(results, policy.decision.inconclusive)
     extras = report_extras(es)
-    warnings = list(es.warnings) + _resample_warnings(policy, results)
+    warnings = list(policy.warnings) + list(es.warnings) + _resample_warnings(policy, results)
     return Report(
         policy_name=policy.name, verdict=verdict, exit_code=1 if verdict == "fail" else 0,
         gates=tuple(results), counts=gate_counts(results), data=data_summary(es), warnings=tuple(warnings),
         reproducibility=Reproducibility(
             seed=seed, resamples=policy.bootstrap.resamples, method=policy.bootstrap.method,
             confidence=policy.bootstrap.confidence, stratify=policy.bootstrap.stratify,
+            sampling=policy.bootstrap.sampling,
             multiple_testing=policy.decision.multiple_testing, inconclusive=policy.decision.inconclusive,
             tool_version=__version__, policy_path=policy.path, policy_sha256=policy.sha256,
             command=tuple(command), resampling=resampling),
@@ -121,13 +122,16 @@ def _check_inputs(policy: Policy, es: EvalSet, gates: list[Expanded]) -> None:
 
 
 def _strata(policy: Policy, es: EvalSet, n_units: int) -> np.ndarray:
+    """Resampling strata: one per side (an independent baseline is resampled on its own), and within
+    a side one per true class under ``sampling: stratified`` (each resample keeps the class counts)."""
     k = es.n_classes
     strata = np.zeros(n_units, dtype=np.int64)
     n_c = es.candidate.y.size
-    if policy.bootstrap.stratify:
+    stratified = policy.bootstrap.sampling == "stratified"
+    if stratified:
         strata[:n_c] = es.candidate.y
     if es.pairing == "independent" and es.baseline is not None:
-        strata[n_c:] = k + (es.baseline.y if policy.bootstrap.stratify else 0)
+        strata[n_c:] = k + (es.baseline.y if stratified else 0)
     return strata
 
 
@@ -484,7 +488,7 @@ def _guard(policy: Policy, g: Expanded, tested: _Series, dist: Distribution | No
     if not dist.usable:
         return "undefined", "the bootstrap distribution could not be formed"
     distinct = np.unique(dist.replicates).size
-    fixed = policy.bootstrap.stratify and g.spec.metric in ("support", "prevalence")
+    fixed = policy.bootstrap.sampling == "stratified" and g.spec.metric in ("support", "prevalence")
     if distinct < DEGENERATE_VALUES and not fixed:
         return ("degenerate_resamples", f"the {dist.replicates.size} resamples take only {distinct} distinct "
                 f"value{'s' if distinct != 1 else ''}: the bootstrap cannot measure this uncertainty "

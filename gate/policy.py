@@ -61,13 +61,24 @@ class DataSpec:
 
 @dataclass(frozen=True)
 class BootstrapSpec:
+    """``sampling`` is the design the test set was drawn under, which the bootstrap reproduces:
+    ``iid`` (the default: rows drawn from the traffic, so the class counts vary from one test set to
+    the next) or ``stratified`` (a fixed number of rows drawn per class; resamples keep each class's
+    count). Stratified resampling of an i.i.d. test set removes the prevalence variance and
+    under-covers (docs/validity.md §11)."""
+
     resamples: int = 2000
     confidence: float = 0.95
     method: str = "percentile"
     seed: int = 0
     pairing: str = "auto"
-    stratify: bool = False
+    sampling: str = "iid"
     adaptive: bool = False     # stop drawing for a gate group once its decisions are settled
+
+    @property
+    def stratify(self) -> bool:
+        """Resamples keep each true class's count (``sampling: stratified``)."""
+        return self.sampling == "stratified"
 
 
 @dataclass(frozen=True)
@@ -123,6 +134,7 @@ class Policy:
     gates: tuple[GateSpec, ...]
     path: str
     sha256: str
+    warnings: tuple[str, ...] = ()     # deprecated spellings, shown in the report's warnings
 
     @property
     def needs_baseline(self) -> bool:
@@ -319,12 +331,32 @@ def build_policy(doc: Any, *, source: str, sha256: str = "") -> Policy:
         raise PolicyError("data.threshold applies only to task: binary", source=source,
                           where="data.threshold", fix="remove it; multiclass predictions are the argmax")
     gates = tuple(_gate_spec(i, g, task, classes, data, source) for i, g in enumerate(doc["gates"]))
+    bootstrap, warnings = _bootstrap_spec(doc.get("bootstrap", {}), source)
     return Policy(
         name=doc["name"], task=task, positive_class=positive, classes=classes, data=data,
-        bootstrap=BootstrapSpec(**_whole(doc.get("bootstrap", {}), ("resamples", "seed"))),
-        decision=DecisionSpec(**doc.get("decision", {})),
-        gates=gates, path=source, sha256=sha256,
+        bootstrap=bootstrap, decision=DecisionSpec(**doc.get("decision", {})),
+        gates=gates, path=source, sha256=sha256, warnings=warnings,
     )
+
+
+STRATIFY_DEPRECATED = ("bootstrap.stratify is deprecated: write bootstrap.sampling: stratified, which is right only "
+                       "when the test set itself was drawn per class (a fixed number of rows of each class); "
+                       "for a test set sampled from traffic use sampling: iid (docs/validity.md §11)")
+
+
+def _bootstrap_spec(section: Mapping[str, Any], source: str) -> tuple[BootstrapSpec, tuple[str, ...]]:
+    """The bootstrap section, with the deprecated ``stratify: true|false`` read as
+    ``sampling: stratified|iid`` (``true`` adds a warning; contradicting ``sampling`` is an error)."""
+    values = _whole(section, ("resamples", "seed"))
+    if "stratify" not in values:
+        return BootstrapSpec(**values), ()
+    stratify = values.pop("stratify")
+    implied = "stratified" if stratify else "iid"
+    if values.get("sampling", implied) != implied:
+        raise PolicyError(f"stratify: {str(stratify).lower()} contradicts sampling: {values['sampling']}",
+                          source=source, where="bootstrap.stratify", fix="remove stratify (deprecated); keep sampling")
+    values["sampling"] = implied
+    return BootstrapSpec(**values), (STRATIFY_DEPRECATED,) if stratify else ()
 
 
 def _whole(section: Mapping[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:

@@ -243,7 +243,8 @@ class DataSummary:
 @dataclass(frozen=True)
 class Reproducibility:
     """Everything needed to reproduce the run locally. ``command`` is the argv to re-run;
-    ``resampling`` says how the bootstrap drew its resamples (e.g. "multinomial over cells")."""
+    ``resampling`` says how the bootstrap drew its resamples (e.g. "multinomial over cells");
+    ``sampling`` is the policy's sampling design (``stratify`` is true exactly when it is stratified)."""
 
     seed: int
     resamples: int
@@ -257,10 +258,11 @@ class Reproducibility:
     policy_sha256: str
     command: tuple[str, ...]
     resampling: str = ""
+    sampling: str = ""      # "iid" | "stratified" (bootstrap.sampling); "" in reports older than it
 
     def to_dict(self) -> dict[str, Any]:
         return {"seed": self.seed, "resamples": self.resamples, "method": self.method,
-                "resampling": self.resampling,
+                "resampling": self.resampling, "sampling": self.sampling or ("stratified" if self.stratify else "iid"),
                 "confidence": _num(self.confidence), "stratify": self.stratify,
                 "multiple_testing": self.multiple_testing, "inconclusive": self.inconclusive,
                 "tool_version": self.tool_version, "policy_path": self.policy_path,

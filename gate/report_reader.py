@@ -58,6 +58,7 @@ INCONCLUSIVE_RULES = ("fail", "warn", "pass")
 MULTIPLE_TESTING = ("none", "bonferroni", "holm")
 METHODS = ("percentile", "basic", "bca")
 INTERVAL_METHODS = (*METHODS, "clopper-pearson", "newcombe")
+SAMPLINGS = ("iid", "stratified")
 CURVE_KINDS = ("pr", "roc")
 MODELS = ("candidate", "baseline")
 AVERAGES = ("macro", "micro", "weighted")
@@ -362,7 +363,15 @@ def _flag(value: Any, path: str) -> bool:
 
 
 def reproducibility(value: Any, path: str) -> Reproducibility:
+    """The reproducibility section; ``sampling`` (absent before it existed) must agree with ``stratify``."""
     o = Obj(value, path)
+    r = _reproducibility(o)
+    if r.sampling and (r.sampling == "stratified") != r.stratify:
+        raise ReportFormatError(f"{path}.sampling", f"is {r.sampling!r} but stratify is {str(r.stratify).lower()}")
+    return r
+
+
+def _reproducibility(o: Obj) -> Reproducibility:
     return Reproducibility(
         seed=o.field("seed", integer), resamples=o.field("resamples", integer),
         method=o.field("method", text, METHODS), confidence=o.field("confidence", number),
@@ -372,6 +381,7 @@ def reproducibility(value: Any, path: str) -> Reproducibility:
         tool_version=o.field("tool_version", text), policy_path=o.field("policy_path", text),
         policy_sha256=o.field("policy_sha256", text), command=o.array("command", text),
         resampling=o.field("resampling", text, default=""),
+        sampling=o.field("sampling", text, SAMPLINGS, default=""),
     )
 
 

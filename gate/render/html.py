@@ -205,7 +205,7 @@ def data_section(report: Report) -> str:
 def repro_section(report: Report) -> str:
     r = report.reproducibility
     rows = [["Seed", esc(r.seed)], ["Resamples", T.fmt_int(r.resamples)], ["Method", esc(r.method)],
-            ["Resampling", esc(r.resampling or "not recorded")], ["Confidence", T.fmt(r.confidence)], ["Stratified", "yes" if r.stratify else "no"],
+            ["Resampling", esc(r.resampling or "not recorded")], ["Confidence", T.fmt(r.confidence)], ["Sampling", esc(T.sampling_text(r))],
             ["Multiple testing", esc(r.multiple_testing)], ["Inconclusive gates", esc(r.inconclusive)],
             ["Tool version", esc(r.tool_version)], ["Policy", _name(r.policy_path)],
             ["Policy sha256", _name(r.policy_sha256)]]

@@ -323,7 +323,7 @@ def repro_section(report: Report) -> str:
         ["Method", code(r.method)],
         ["Resampling", code(r.resampling or "not recorded")],
         ["Confidence", T.fmt(r.confidence)],
-        ["Stratified", "yes" if r.stratify else "no"],
+        ["Sampling", T.sampling_text(r)],
         ["Multiple testing", code(r.multiple_testing)],
         ["Inconclusive gates", code(r.inconclusive)],
         ["Tool version", code(r.tool_version)],

@@ -15,7 +15,7 @@ import shlex
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple, TypeGuard
 
-from gate.report import Estimate, GateResult, Report
+from gate.report import Estimate, GateResult, Report, Reproducibility
 
 DIGITS = 3
 DASH = "—"  # shown for a missing / undefined number
@@ -109,6 +109,11 @@ def fmt_gate_est(g: GateResult, column: str) -> str:
     if g.quantity == column and g.interval_method in SCORE_INTERVALS:
         text += f" ({SCORE_INTERVALS[g.interval_method]})"
     return text
+
+
+def sampling_text(r: Reproducibility) -> str:
+    """The sampling design as the reproducibility table shows it."""
+    return "stratified by class" if r.stratify else "i.i.d."
 
 
 def fmt_int(n: int | None) -> str:
