@@ -60,7 +60,7 @@ def check(policy: PathLike | Mapping[str, Any] | Policy, candidate: Source, base
     """
     pol = _with_overrides(load_policy(policy), seed, n_resamples, confidence_level)
     if baseline is None and pol.needs_baseline and pol.decision.require_baseline:
-        first = next(g for g in pol.gates if g.comparative)
+        first = next(g for g in pol.gates if g.needs_baseline)
         raise InputError(f"{first.path} ({first.metric} {first.bar_kind}) compares with a baseline, "
                          "but no baseline was given", source=pol.path,
                          fix="pass --baseline FILE (baseline= in Python), or set decision.require_baseline: false")

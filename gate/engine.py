@@ -20,6 +20,7 @@ from gate.decide import Check, Decision, decide_all
 from gate.errors import InputError
 from gate.expand import Expanded, expand_gates
 from gate.extras import data_summary, report_extras
+from gate.flips import flip_rows
 from gate.intervals import Distribution, acceleration
 from gate.messages import gate_message
 from gate.metrics.catalog import METRICS
@@ -64,16 +65,19 @@ def evaluate(policy: Policy, es: EvalSet, *, seed: int | None = None, command: S
     plan = StatPlan(n_units)
     warm_class_groups(es, default_threads())      # the sorts every ranking block and curve shares
     builder = QuantityBuilder(es, plan, offsets)
-    bootstrapped = [g for g in gates if METRICS[g.spec.metric].family != "coverage"]
+    bootstrapped = [g for g in gates if METRICS[g.spec.metric].family not in ("coverage", "flip")
+                    or (METRICS[g.spec.metric].family == "flip" and es.baseline is not None)]
     quantities = {}
     for g in bootstrapped:
         quantities[(g.id, "candidate")] = builder.quantity("candidate", g.target)
-        if es.baseline is not None:
+        if es.baseline is not None and METRICS[g.spec.metric].family != "flip":    # a flip rate is already paired
             quantities[(g.id, "baseline")] = builder.quantity("baseline", g.target)
     series, resampling = _run_bootstrap(policy, es, plan, quantities, seed, n_units, bootstrapped, gates)
     results = _decide(policy, es, gates, series)
     verdict = verdict_of(results, policy.decision.inconclusive)
     extras = report_extras(es)
+    if any(METRICS[g.spec.metric].family == "flip" for g in gates):
+        extras["flips"] = flip_rows(es)
     warnings = list(policy.warnings) + list(es.warnings) + _resample_warnings(policy, results)
     return Report(
         policy_name=policy.name, verdict=verdict, exit_code=1 if verdict == "fail" else 0,
@@ -92,8 +96,10 @@ def evaluate(policy: Policy, es: EvalSet, *, seed: int | None = None, command: S
 def _resample_warnings(policy: Policy, results: list[GateResult]) -> list[str]:
     """Holm/Bonferroni put a family of m blocking gates' fail-side endpoints at the α/(2m) tail, which
     B resamples estimate from about B·α/(2m) replicates: docs/validity.md finds B ≥ 200·m keeps the
-    family-wise false-fail rate near its nominal level."""
-    m = sum(1 for r in results if r.blocking and r.metric != "label_coverage" and r.p_value is not None)
+    family-wise false-fail rate near its nominal level. Gates decided on exact or score intervals
+    (label_coverage, proportions) need no resamples and are not counted."""
+    m = sum(1 for r in results if r.blocking and r.interval_method in ("percentile", "basic", "bca")
+            and r.p_value is not None)
     needed = 200 * m
     if policy.decision.multiple_testing == "none" or m < 2 or policy.bootstrap.resamples >= needed:
         return []
@@ -115,6 +121,11 @@ def _check_inputs(policy: Policy, es: EvalSet, gates: list[Expanded]) -> None:
     if "probability" in families:
         for side in sides:
             check_probabilities(side, side.artifact.path, es.task)
+    if "flip" in families and es.pairing == "independent":
+        metric = next(g.spec.metric for g in gates if METRICS[g.spec.metric].family == "flip")
+        raise InputError(f"'{metric}' compares each example's two predictions, but the candidate and the baseline "
+                         "hold different ids (independent traffic)", source=policy.path,
+                         fix="give both files the same ids (or bootstrap.pairing: intersect), or remove the flip gate")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -410,6 +421,10 @@ def _decide(policy: Policy, es: EvalSet, gates: list[Expanded], series: dict) ->
         if METRICS[g.spec.metric].family == "coverage":
             checks.append(coverage_check(es, g))
             measured.append(None)
+            continue
+        if METRICS[g.spec.metric].family == "flip" and es.baseline is None:
+            checks.append(Check(None, g.op, g.threshold, False, 0, ("no_baseline", "no baseline to compare with")))
+            measured.append(_Measured(_Series(math.nan, True), None, None))
             continue
         cand = series[(g.id, "candidate")]
         base = series.get((g.id, "baseline"))

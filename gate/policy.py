@@ -121,6 +121,11 @@ class GateSpec:
     def direction(self) -> str:
         return METRICS[self.metric].direction
 
+    @property
+    def needs_baseline(self) -> bool:
+        """A comparative bar, or a flip metric (flips are measured against the baseline)."""
+        return self.comparative or METRICS[self.metric].family == "flip"
+
 
 @dataclass(frozen=True)
 class Policy:
@@ -138,7 +143,7 @@ class Policy:
 
     @property
     def needs_baseline(self) -> bool:
-        return any(g.comparative for g in self.gates)
+        return any(g.needs_baseline for g in self.gates)
 
 
 def load_policy(path: str | os.PathLike[str]) -> Policy:
@@ -410,8 +415,11 @@ def _gate_spec(i: int, g: Mapping[str, Any], task: str, classes: tuple[str, ...]
         if kind not in ("min", "max") or "slice" in g or class_name is not None:
             raise PolicyError(f"'{metric}' takes only min or max, with no class or slice",
                               source=source, where=where)
+    if mdef.family == "flip" and kind not in ("min", "max"):
+        raise PolicyError(f"'{metric}' takes only min or max (it already compares with the baseline)",
+                          source=source, where=f"{where}.{kind}", fix="write max: <the largest acceptable share>")
     if (task == "multiclass" and mdef.scope == "class" and class_name is None and average is None
-            and metric != "brier"):
+            and metric != "brier" and mdef.family != "flip"):
         raise PolicyError(f"multiclass '{metric}' needs class: <name>, class: \"*\" or average",
                           source=source, where=where, fix="add class: or average:")
     if class_name is not None and class_name != "*" and classes is not None and class_name not in classes:

@@ -154,6 +154,23 @@ class ClassRow:
 
 
 @dataclass(frozen=True)
+class FlipRow:
+    """One true class of the "what flipped" table (paired baseline): its (weighted) examples, the
+    ones the baseline got right and the candidate gets wrong (``negative``), the reverse
+    (``positive``), and every change of predicted class (``churn``; gate/flips.py)."""
+
+    name: str
+    examples: float
+    negative: float
+    positive: float
+    churn: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"class": self.name, "examples": _num(self.examples), "negative_flips": _num(self.negative),
+                "positive_flips": _num(self.positive), "churn": _num(self.churn)}
+
+
+@dataclass(frozen=True)
 class ConfusionMatrix:
     """Weighted confusion matrix of one model: ``counts[i][j]`` = true class i predicted as j."""
 
@@ -292,6 +309,7 @@ class Report:
     calibration: tuple[Calibration, ...] = ()
     warnings: tuple[str, ...] = ()
     schema_version: str = SCHEMA_VERSION
+    flips: tuple[FlipRow, ...] = ()     # the "what flipped" table, when the policy has a flip gate
 
     @property
     def tool_version(self) -> str:
@@ -350,6 +368,7 @@ class Report:
             "confusion": [c.to_dict() for c in self.confusion],
             "curves": [c.to_dict() for c in self.curves],
             "calibration": [c.to_dict() for c in self.calibration],
+            "flips": [r.to_dict() for r in self.flips],
             "warnings": list(self.warnings),
         }
 

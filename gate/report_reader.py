@@ -37,6 +37,7 @@ from gate.report import (
     Curve,
     DataSummary,
     Estimate,
+    FlipRow,
     GateResult,
     Report,
     Reproducibility,
@@ -319,6 +320,13 @@ def confusion(value: Any, path: str) -> ConfusionMatrix:
     return ConfusionMatrix(model=o.field("model", text, MODELS), classes=classes, counts=counts)
 
 
+def flip_row(value: Any, path: str) -> FlipRow:
+    o = Obj(value, path)
+    return FlipRow(name=o.field("class", text), examples=o.field("examples", number),
+                   negative=o.field("negative_flips", number), positive=o.field("positive_flips", number),
+                   churn=o.field("churn", number))
+
+
 def curve(value: Any, path: str) -> Curve:
     o = Obj(value, path)
     xs, ys = o.field("x", _numbers), o.field("y", _numbers)
@@ -417,6 +425,7 @@ def report_from_dict(value: Any) -> Report:
         curves=o.array("curves", curve, default=()),
         calibration=o.array("calibration", calibration, default=()),
         warnings=o.array("warnings", text, default=()),
+        flips=o.array("flips", flip_row, default=()),
     )
     check_consistency(report)
     return report

@@ -5,7 +5,8 @@ paired Δrecall take a handful of values (with no discordant example, every repl
 interval collapses to [0, 0]). Where a gate's quantity is a proportion of counted examples, the
 engine decides it on an interval built for that:
 
-- **candidate proportions** (recall, precision, specificity, fpr, fnr, accuracy, flip rates):
+- **candidate proportions** (recall, precision, specificity, fpr, fnr, accuracy, and the flip rates
+  of gate/flips.py against a paired baseline):
   the exact Clopper–Pearson interval of ``k`` of ``n`` (:class:`gate.exact.ClopperPearson`),
   conditional on the number of trials (positives for recall, predicted positives for precision);
 - **paired differences of proportions** over the same trials (Δrecall, Δspecificity, Δfpr, Δfnr,
@@ -28,6 +29,7 @@ from scipy.special import ndtri
 
 from gate.align import EvalSet, Side
 from gate.exact import ClopperPearson
+from gate.flips import FLIP_METRICS, flip_cells, flipped
 from gate.intervals import IntervalSource
 
 CANDIDATE_PROPORTIONS = ("recall", "precision", "specificity", "fpr", "fnr", "accuracy")
@@ -145,6 +147,14 @@ def trials(metric: str, y: np.ndarray, pred: np.ndarray, class_index: int | None
     }[metric]
 
 
+def flip_trials(metric: str, y: np.ndarray, cand_pred: np.ndarray, base_pred: np.ndarray,
+                class_index: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """(trial, success) masks of a flip rate: every row (the class's true rows with a class), and
+    the rows in the metric's flip cells (gate/flips.py)."""
+    trial = np.ones(y.size, dtype=bool) if class_index is None else y == class_index
+    return trial, flipped(metric, flip_cells(y, cand_pred, base_pred))
+
+
 def _rows(side: Side, slice_col: str | None, slice_value: str | None) -> np.ndarray:
     if slice_col is None:
         return np.ones(side.y.size, dtype=bool)
@@ -156,12 +166,17 @@ def score_intervals(es: EvalSet, metric: str, quantity: str, class_index: int | 
     """The score intervals that decide this gate instead of the bootstrap, or None when it is not
     eligible (see the module docstring) or has no trials (the bootstrap's guards then say why)."""
     cand = es.candidate
-    if metric not in CANDIDATE_PROPORTIONS or average is not None or cand.weight is not None:
+    if metric not in (*CANDIDATE_PROPORTIONS, *FLIP_METRICS) or average is not None or cand.weight is not None:
         return None
     if quantity not in ("candidate", "delta"):
         return None
     rows = _rows(cand, slice_col, slice_value)
-    trial, success = trials(metric, cand.y[rows], cand.pred[rows], class_index)
+    if metric in FLIP_METRICS:
+        if es.baseline is None or es.pairing != "paired":
+            return None
+        trial, success = flip_trials(metric, cand.y[rows], cand.pred[rows], es.baseline.pred[rows], class_index)
+    else:
+        trial, success = trials(metric, cand.y[rows], cand.pred[rows], class_index)
     n = int(np.count_nonzero(trial))
     if n == 0:
         return None

@@ -139,6 +139,14 @@ def _status_cells(html: str) -> str:
     return html
 
 
+def flips_table(report: Report) -> str:
+    """The "what flipped" table (flip gates only)."""
+    if not report.flips:
+        return ""
+    rows = [[_name(r.name), *T.flip_cells(r)] for r in report.flips]
+    return "<h2>What flipped (candidate vs baseline)</h2>\n" + _table(list(T.FLIP_HEADER), rows, [False] + [True] * 4)
+
+
 def per_class_table(report: Report) -> str:
     rows_in = report.per_class
     if not rows_in:
@@ -291,6 +299,7 @@ def render(report: Report, *, plots: bool | None = None) -> str:
         body += _plot_section("Calibration", "calibration", P.calibration if have_plots else None,
                               "Reliability bins as tables", calibration_tables, report)
 
+    body.append(flips_table(report))
     body.append(per_class_table(report))
     body.append(data_section(report))
     body.append(repro_section(report))

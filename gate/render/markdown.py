@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from gate.render import text as T
-from gate.report import ClassRow, ConfusionMatrix, Curve, GateResult, Report
+from gate.report import ClassRow, ConfusionMatrix, Curve, FlipRow, GateResult, Report
 
 MAX_CHARS = 65_000
 MAX_KEY = 128
@@ -208,6 +208,15 @@ def per_class_section(rows: Sequence[ClassRow]) -> str | None:
     return _details(f"Per-class metrics ({len(rows)} classes)", _table(header, body, align))
 
 
+def flips_section(rows: Sequence[FlipRow]) -> str | None:
+    """What flipped between the paired baseline and the candidate, per true class (flip gates only)."""
+    if not rows:
+        return None
+    body = [[code(r.name), *T.flip_cells(r)] for r in rows]
+    return _details("What flipped (candidate vs baseline, per true class)",
+                    _table(T.FLIP_HEADER, body, [":--"] + ["--:"] * 4))
+
+
 def _confusion_table(title: str, classes: Sequence[str], counts: Sequence[Sequence[str]]) -> list[str]:
     header = ["true ＼ predicted", *(code(c) for c in classes)]
     body = [[code(c), *row] for c, row in zip(classes, counts)]
@@ -364,9 +373,9 @@ def _assemble(head: list[str], table_head: list[str], rows: list[str], omitted_r
 
 
 #: drop order when over budget: least important first
-DROP_ORDER = ("confusion", "curves", "per_class", "data", "reproducibility")
+DROP_ORDER = ("confusion", "curves", "per_class", "flips", "data", "reproducibility")
 _NAMES = {"confusion": "confusion matrices", "curves": "PR curves", "per_class": "per-class metrics",
-          "data": "data summary", "reproducibility": "reproducibility"}
+          "flips": "what flipped", "data": "data summary", "reproducibility": "reproducibility"}
 
 
 def render(report: Report, *, chart: str = "mermaid", max_chars: int = MAX_CHARS, key: str | None = None,
@@ -387,12 +396,13 @@ def render(report: Report, *, chart: str = "mermaid", max_chars: int = MAX_CHARS
     rows = [_row(gate_row(g)) for g in gates]
     sections = {
         "per_class": per_class_section(report.per_class),
+        "flips": flips_section(report.flips),
         "confusion": confusion_section(report.confusion),
         "curves": pr_section(report.curves, chart),
         "data": data_section(report),
         "reproducibility": repro_section(report),
     }
-    order = ("per_class", "confusion", "curves", "data", "reproducibility")  # display order
+    order = ("flips", "per_class", "confusion", "curves", "data", "reproducibility")  # display order
     kept = _present(sections, order)
 
     out = _assemble(head, table_head, rows, "", kept, "", marker)

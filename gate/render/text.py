@@ -15,7 +15,7 @@ import shlex
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple, TypeGuard
 
-from gate.report import Estimate, GateResult, Report, Reproducibility
+from gate.report import Estimate, FlipRow, GateResult, Report, Reproducibility
 
 DIGITS = 3
 DASH = "—"  # shown for a missing / undefined number
@@ -109,6 +109,15 @@ def fmt_gate_est(g: GateResult, column: str) -> str:
     if g.quantity == column and g.interval_method in SCORE_INTERVALS:
         text += f" ({SCORE_INTERVALS[g.interval_method]})"
     return text
+
+
+FLIP_HEADER = ("Class", "Examples", "Broke (baseline right → candidate wrong)", "Fixed (wrong → right)",
+               "Changed prediction")
+
+
+def flip_cells(r: FlipRow) -> list[str]:
+    """A "what flipped" row after its class name: the examples and the three flip counts."""
+    return [fmt_count(r.examples), fmt_count(r.negative), fmt_count(r.positive), fmt_count(r.churn)]
 
 
 def sampling_text(r: Reproducibility) -> str:
