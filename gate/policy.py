@@ -359,7 +359,7 @@ def _bootstrap_spec(section: Mapping[str, Any], source: str) -> tuple[BootstrapS
     implied = "stratified" if stratify else "iid"
     if values.get("sampling", implied) != implied:
         raise PolicyError(f"stratify: {str(stratify).lower()} contradicts sampling: {values['sampling']}",
-                          source=source, where="bootstrap.stratify", fix="remove stratify (deprecated); keep sampling")
+                          source=source, where="bootstrap.stratify", fix="remove the deprecated stratify; keep sampling")
     values["sampling"] = implied
     return BootstrapSpec(**values), (STRATIFY_DEPRECATED,) if stratify else ()
 
@@ -416,7 +416,7 @@ def _gate_spec(i: int, g: Mapping[str, Any], task: str, classes: tuple[str, ...]
             raise PolicyError(f"'{metric}' takes only min or max, with no class or slice",
                               source=source, where=where)
     if mdef.family == "flip" and kind not in ("min", "max"):
-        raise PolicyError(f"'{metric}' takes only min or max (it already compares with the baseline)",
+        raise PolicyError(f"'{metric}' takes only min or max: it already compares with the baseline",
                           source=source, where=f"{where}.{kind}", fix="write max: <the largest acceptable share>")
     if (task == "multiclass" and mdef.scope == "class" and class_name is None and average is None
             and metric != "brier" and mdef.family != "flip"):
@@ -430,11 +430,38 @@ def _gate_spec(i: int, g: Mapping[str, Any], task: str, classes: tuple[str, ...]
         raise PolicyError(f"slice '{g['slice']}' is not listed in data.slices ({', '.join(data.slices)})",
                           source=source, where=f"{where}.slice", fix="add it to data.slices")
     params = {k: g.get(k, PARAM_DEFAULTS.get(k)) for k in mdef.params}
+    if metric == "expected_cost":
+        params["costs"] = cost_matrix(g["costs"], task, classes, f"{where}.costs", source)
     return GateSpec(
         index=i, metric=metric, bar_kind=kind, bar_value=float(g[kind]), class_name=class_name,
         predicted=predicted, average=average, slice=g.get("slice"), severity=g.get("severity", "error"),
         min_support=int(g.get("min_support", 0)), name=g.get("name"), params=params,
     )
+
+
+BINARY_COSTS = (("tn", "fp"), ("fn", "tp"))     # [true][predicted], negative class first
+
+
+def cost_matrix(costs: Any, task: str, classes: tuple[str, ...] | None, where: str,
+                source: str) -> tuple[tuple[float, ...], ...]:
+    """``expected_cost``'s ``costs`` as a true × predicted matrix (class indices: binary negative,
+    positive). Binary: a mapping of fn/fp/tn/tp (a missing key costs 0). Multiclass: a square list of
+    rows in the order of the policy's ``classes:`` (required, since it fixes that order)."""
+    if task == "binary":
+        if not isinstance(costs, Mapping):
+            raise PolicyError("a binary cost is a mapping such as {fn: 50, fp: 5}", source=source, where=where,
+                              fix="write costs: {fn: <cost of a miss>, fp: <cost of a false alarm>}")
+        return tuple(tuple(float(costs.get(k, 0.0)) for k in row) for row in BINARY_COSTS)
+    if classes is None or not isinstance(costs, list):
+        raise PolicyError("a multiclass cost is a true × predicted matrix in the order of classes:", source=source,
+                          where=where if classes is not None else "classes",
+                          fix="list classes: and give costs: one row per true class, one column per predicted class")
+    k = len(classes)
+    if len(costs) != k or any(len(row) != k for row in costs):
+        shape = f"{len(costs)} rows of {', '.join(str(len(r)) for r in costs)}"
+        raise PolicyError(f"must be {k} × {k} (one row and column per class in classes:), got {shape}",
+                          source=source, where=where)
+    return tuple(tuple(float(x) for x in row) for row in costs)
 
 
 def _validate_schema(doc: dict, source: str) -> None:
@@ -488,6 +515,9 @@ def _schema_problem(err: jsonschema.ValidationError) -> str:
             return f"must be between {lo} and {hi} (got {_show(inst)})"
         op = {"minimum": ">=", "maximum": "<=", "exclusiveMinimum": ">", "exclusiveMaximum": "<"}[v]
         return f"must be {op} {s} (got {_show(inst)})"
+    if v == "oneOf" and err.absolute_path and err.absolute_path[-1] == "costs":
+        return ("must be a mapping of numbers with keys fn, fp, tn, tp (binary) or a list of rows of numbers "
+                f"(multiclass), got {_show(inst)}")
     if v == "minItems":
         return f"must have at least {s} item{'s' if s != 1 else ''}"
     if v == "minLength":

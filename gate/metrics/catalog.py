@@ -64,6 +64,8 @@ METRICS: dict[str, MetricDef] = {m.name: m for m in (
               "Matthews correlation coefficient (multiclass R_K); 0 when undefined"),
     MetricDef("cohen_kappa", "higher", "confusion", "matrix", (), (),
               "Cohen's kappa between labels and predictions"),
+    MetricDef("expected_cost", "lower", "confusion", "matrix", (), ("costs",),
+              "mean cost per example, Σ cm[i, j]·costs[i][j] / n for a true × predicted cost matrix"),
     MetricDef("confusion", "higher", "confusion", "class", (), ("predicted", "normalize"),
               "one confusion-matrix cell (true class, predicted class), counts or normalized"),
     MetricDef("support", "higher", "confusion", "class", (), (),
@@ -101,7 +103,7 @@ METRICS: dict[str, MetricDef] = {m.name: m for m in (
 
 PARAM_DEFAULTS = {"beta": 1.0, "adjusted": False, "normalize": "none", "interpolation": "coco101"}
 REQUIRED_PARAMS = {"precision_at_recall": ("at_recall",), "recall_at_precision": ("at_precision",),
-                   "confusion": ("class", "predicted"), "fbeta": ("beta",)}
+                   "confusion": ("class", "predicted"), "fbeta": ("beta",), "expected_cost": ("costs",)}
 ALL_PARAMS = frozenset(p for m in METRICS.values() for p in m.params)
 
 

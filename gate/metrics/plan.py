@@ -169,6 +169,9 @@ class QuantityBuilder:
             return lambda acc: _never_undefined(cm_of(acc).sum(axis=2)[:, t.class_index])
         if name == "prevalence":
             return lambda acc: f._ratio(cm_of(acc).sum(axis=2)[:, t.class_index], cm_of(acc).sum(axis=(1, 2)))
+        if name == "expected_cost":
+            costs = np.asarray(p["costs"], dtype=np.float64)
+            return lambda acc: f._ratio((cm_of(acc) * costs).sum(axis=(1, 2)), cm_of(acc).sum(axis=(1, 2)))
         if name == "confusion":
             true_idx, pred_idx = t.class_index, t.predicted_index
             assert true_idx is not None and pred_idx is not None     # expand: a confusion gate names both
