@@ -23,6 +23,7 @@ import numpy as np
 from gate.align import build_evalset
 from gate.engine import evaluate
 from gate.errors import InputError, PolicyError, UsageError
+from gate.planning import Plan, plan_report
 from gate.policy import BARS, Policy, build_policy
 from gate.policy import load_policy as _load_policy_file
 from gate.readers import Table, read_table
@@ -67,6 +68,16 @@ def check(policy: PathLike | Mapping[str, Any] | Policy, candidate: Source, base
     tables = _read_all([("<candidate>", candidate)] + ([("<baseline>", baseline)] if baseline is not None else []))
     evalset = build_evalset(pol, tables[0], tables[1] if baseline is not None else None)
     return evaluate(pol, evalset, command=command)
+
+
+def plan(policy: PathLike | Mapping[str, Any] | Policy, candidate: Source, baseline: Source | None = None, *,
+         power: float = 0.8, seed: int | None = None, n_resamples: int | None = None) -> Plan:
+    """Power and sample size of every gate (what ``model-gate plan`` prints): one :func:`check`, then
+    per gate the examples that decide it with ``power`` at the observed effect and the true values it
+    passes and fails from at the current size (:mod:`gate.planning`)."""
+    if not 0.0 < power < 1.0:
+        raise UsageError(f"power must be strictly between 0 and 1 (got {power})", source="arguments")
+    return plan_report(check(policy, candidate, baseline, seed=seed, n_resamples=n_resamples), power)
 
 
 def check_arrays(policy: PathLike | Mapping[str, Any] | Sequence[Mapping[str, Any]] | Policy, y_true: Any,
