@@ -163,3 +163,26 @@ def test_docs_validity_is_generated_from_the_committed_summary():
     summary = json.loads((ROOT / "validation" / "results" / "summary.json").read_text())
     assert (ROOT / "docs" / "validity.md").read_text(encoding="utf-8") == render(summary), \
         "docs/validity.md is stale: run python -m validation.validity report"
+
+
+def test_issue16_study_reps_record_what_the_engine_decided():
+    """One replication of each issue-16 study (validation/issue16.py): every gate row names its
+    interval, and where the bootstrap decided an unguarded gate, the recorded 'before' rule (the
+    percentile bootstrap from the same replicates) is the engine's own decision."""
+    from validation import issue16
+
+    rec = issue16.small_support_rep(2_000, 0, 300)
+    assert set(rec["gates"]) == {f"{m}/{b}" for m, b in issue16.SMALL_GATES}
+    methods = {k: g["method"] for k, g in rec["gates"].items()}
+    assert methods == {"recall/min": "clopper-pearson", "recall/max_drop": "newcombe",
+                       "accuracy/max_drop": "newcombe", "f1/max_drop": "percentile", "brier/max_drop": "percentile"}
+    for key in ("f1/max_drop", "brier/max_drop"):
+        g = rec["gates"][key]
+        if g["reason"] in ("clears_bar", "misses_bar", "straddles_bar"):
+            assert g["old"] == g["status"], key
+    samp = issue16.sampling_rep("stratified", 1_000, 0, 200)
+    assert set(samp["results"]) == {"iid", "stratified"}
+    flips = issue16.flips_rep(500, 0, 100)
+    assert all(g["method"] == "clopper-pearson" for g in flips["gates"].values())
+    truth = issue16.extra_truth(issue16.FLIP_PREVALENCE)
+    assert truth["churn"] >= truth["negative_flip_rate"] + truth["positive_flip_rate"] - 1e-12
