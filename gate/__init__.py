@@ -19,17 +19,19 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "load_policy": "gate.api", "check": "gate.api", "check_arrays": "gate.api",
+    "load_policy": "gate.api", "check": "gate.api", "check_arrays": "gate.api", "plan": "gate.api",
+    "Plan": "gate.planning",
     "Policy": "gate.policy", "Report": "gate.report", "GateResult": "gate.report", "Estimate": "gate.report",
     "GateError": "gate.errors", "PolicyError": "gate.errors", "InputError": "gate.errors",
     "UsageError": "gate.errors",
 }
-__all__ = ["Estimate", "GateError", "GateResult", "InputError", "Policy", "PolicyError", "Report", "UsageError",
-           "__version__", "check", "check_arrays", "load_policy"]
+__all__ = ["Estimate", "GateError", "GateResult", "InputError", "Plan", "Policy", "PolicyError", "Report",
+           "UsageError", "__version__", "check", "check_arrays", "load_policy", "plan"]
 
 if TYPE_CHECKING:
-    from gate.api import check, check_arrays, load_policy
+    from gate.api import check, check_arrays, load_policy, plan
     from gate.errors import GateError, InputError, PolicyError, UsageError
+    from gate.planning import Plan
     from gate.policy import Policy
     from gate.report import Estimate, GateResult, Report
 

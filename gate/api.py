@@ -25,6 +25,7 @@ from gate import engines, progress
 from gate.align import build_evalset
 from gate.engine import evaluate
 from gate.errors import InputError, PolicyError, UsageError
+from gate.planning import Plan, plan_report
 from gate.policy import BARS, Policy, build_policy
 from gate.policy import load_policy as _load_policy_file
 from gate.readers import Table, read_table
@@ -69,7 +70,7 @@ def check(policy: PathLike | Mapping[str, Any] | Policy, candidate: Source, base
     source_date_epoch = _source_date_epoch()
     pol = _with_overrides(load_policy(policy), seed, n_resamples, confidence_level)
     if baseline is None and pol.needs_baseline and pol.decision.require_baseline:
-        first = next(g for g in pol.gates if g.comparative)
+        first = next(g for g in pol.gates if g.needs_baseline)
         raise InputError(f"{first.path} ({first.metric} {first.bar_kind}) compares with a baseline, "
                          "but no baseline was given", source=pol.path,
                          fix="pass --baseline FILE (baseline= in Python), or set decision.require_baseline: false")
@@ -97,6 +98,16 @@ def _source_date_epoch() -> str | None:
         raise UsageError(f"SOURCE_DATE_EPOCH is {raw[:40]!r}, not a Unix time", source="environment",
                          fix="set it to whole seconds since 1970-01-01 UTC (e.g. $(git log -1 --format=%ct)), or unset it")
     return raw
+
+
+def plan(policy: PathLike | Mapping[str, Any] | Policy, candidate: Source, baseline: Source | None = None, *,
+         power: float = 0.8, seed: int | None = None, n_resamples: int | None = None) -> Plan:
+    """Power and sample size of every gate (what ``model-gate plan`` prints): one :func:`check`, then
+    per gate the examples that decide it with ``power`` at the observed effect and the true values it
+    passes and fails from at the current size (:mod:`gate.planning`)."""
+    if not 0.0 < power < 1.0:
+        raise UsageError(f"power must be strictly between 0 and 1 (got {power})", source="arguments")
+    return plan_report(check(policy, candidate, baseline, seed=seed, n_resamples=n_resamples), power)
 
 
 def check_arrays(policy: PathLike | Mapping[str, Any] | Sequence[Mapping[str, Any]] | Policy, y_true: Any,

@@ -34,4 +34,5 @@ def coverage_result(es: EvalSet, g: Expanded, check: Check, d: Decision, confide
         support=None, status=d.status, severity=g.spec.severity, reason=d.reason,
         message=gate_message(g, d, tested, check) + f" ({es.candidate.n_labeled:,} of {es.candidate.n_rows:,} rows labeled)",
         confidence=confidence, p_value=d.p_value, needed_n=d.needed_n, policy_line=g.spec.line,
+        interval_method=dist.method,
     )

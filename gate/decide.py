@@ -141,6 +141,13 @@ def needed_examples(check: Check, ci: tuple[float, float], alpha: float, fail_al
         half = hi - estimate if leans_pass else estimate - lo
     if not math.isfinite(half) or half <= 0:
         return None
-    z_side = float(ndtri(1.0 - (alpha if leans_pass else fail_alpha)))
+    return sample_size(check.n, half, distance, alpha if leans_pass else fail_alpha, power)
+
+
+def sample_size(n: int, half: float, distance: float, tail: float, power: float = POWER) -> int:
+    """Examples that put an interval end at tail level ``tail`` ``distance`` away from the estimate
+    with probability ``power``, when today's ``n`` examples give that end a half-width ``half`` and
+    the standard error shrinks like 1/√n: ``n · (h / d)² · ((z_tail + z_power) / z_tail)²``."""
+    z_side = float(ndtri(1.0 - tail))
     inflation = ((z_side + float(ndtri(power))) / z_side) ** 2
-    return int(math.ceil(check.n * (half / distance) ** 2 * inflation))
+    return int(math.ceil(n * (half / distance) ** 2 * inflation))

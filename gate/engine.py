@@ -20,17 +20,21 @@ from gate.decide import Check, Decision, decide_all
 from gate.errors import InputError
 from gate.expand import Expanded, expand_gates
 from gate.extras import data_summary, report_extras
+from gate.flips import flip_rows
 from gate.intervals import Distribution, acceleration
 from gate.messages import gate_message
 from gate.metrics.catalog import METRICS
 from gate.metrics.plan import QuantityBuilder, warm_class_groups
 from gate.policy import Policy
 from gate.report import Bar, Estimate, GateResult, Report, Reproducibility, gate_counts, verdict_of
+from gate.score import ScoreIntervals, score_intervals
 from gate.stats import StatPlan, compress, default_threads, parallel_map
 
 SMALL_SUPPORT = 100          # warn below this many examples on the smaller side of the gated class
 SMALL_SUPPORT_RANKING = 200  # ... for AP / PR-AUC / ROC-AUC, and for every metric with method: basic
                              # (calibrated in docs/validity.md §2 and §8)
+DEGENERATE_VALUES = 5        # a bootstrapped quantity whose defined replicates take fewer distinct values
+                             # is inconclusive: its interval would be a few tied points (docs/validity.md §10)
 MC_SE_FACTOR = 2.67          # SD of a 95% percentile endpoint ≈ 2.67·σ*/√B (statistics reference §2.4)
 ADAPTIVE_ROUND = 500         # bootstrap.adaptive: resamples per round (whole chunks, at least 2 so that
                              # a round keeps two threads busy; fixed, so results do not depend on threads)
@@ -61,23 +65,27 @@ def evaluate(policy: Policy, es: EvalSet, *, seed: int | None = None, command: S
     plan = StatPlan(n_units)
     warm_class_groups(es, default_threads())      # the sorts every ranking block and curve shares
     builder = QuantityBuilder(es, plan, offsets)
-    bootstrapped = [g for g in gates if METRICS[g.spec.metric].family != "coverage"]
+    bootstrapped = [g for g in gates if METRICS[g.spec.metric].family not in ("coverage", "flip")
+                    or (METRICS[g.spec.metric].family == "flip" and es.baseline is not None)]
     quantities = {}
     for g in bootstrapped:
         quantities[(g.id, "candidate")] = builder.quantity("candidate", g.target)
-        if es.baseline is not None:
+        if es.baseline is not None and METRICS[g.spec.metric].family != "flip":    # a flip rate is already paired
             quantities[(g.id, "baseline")] = builder.quantity("baseline", g.target)
     series, resampling = _run_bootstrap(policy, es, plan, quantities, seed, n_units, bootstrapped, gates)
     results = _decide(policy, es, gates, series)
     verdict = verdict_of(results, policy.decision.inconclusive)
     extras = report_extras(es)
-    warnings = list(es.warnings) + _resample_warnings(policy, results)
+    if any(METRICS[g.spec.metric].family == "flip" for g in gates):
+        extras["flips"] = flip_rows(es)
+    warnings = list(policy.warnings) + list(es.warnings) + _resample_warnings(policy, results)
     return Report(
         policy_name=policy.name, verdict=verdict, exit_code=1 if verdict == "fail" else 0,
         gates=tuple(results), counts=gate_counts(results), data=data_summary(es), warnings=tuple(warnings),
         reproducibility=Reproducibility(
             seed=seed, resamples=policy.bootstrap.resamples, method=policy.bootstrap.method,
             confidence=policy.bootstrap.confidence, stratify=policy.bootstrap.stratify,
+            sampling=policy.bootstrap.sampling,
             multiple_testing=policy.decision.multiple_testing, inconclusive=policy.decision.inconclusive,
             tool_version=__version__, policy_path=policy.path, policy_sha256=policy.sha256,
             command=tuple(command), resampling=resampling),
@@ -88,8 +96,10 @@ def evaluate(policy: Policy, es: EvalSet, *, seed: int | None = None, command: S
 def _resample_warnings(policy: Policy, results: list[GateResult]) -> list[str]:
     """Holm/Bonferroni put a family of m blocking gates' fail-side endpoints at the α/(2m) tail, which
     B resamples estimate from about B·α/(2m) replicates: docs/validity.md finds B ≥ 200·m keeps the
-    family-wise false-fail rate near its nominal level."""
-    m = sum(1 for r in results if r.blocking and r.metric != "label_coverage" and r.p_value is not None)
+    family-wise false-fail rate near its nominal level. Gates decided on exact or score intervals
+    (label_coverage, proportions) need no resamples and are not counted."""
+    m = sum(1 for r in results if r.blocking and r.interval_method in ("percentile", "basic", "bca")
+            and r.p_value is not None)
     needed = 200 * m
     if policy.decision.multiple_testing == "none" or m < 2 or policy.bootstrap.resamples >= needed:
         return []
@@ -111,6 +121,11 @@ def _check_inputs(policy: Policy, es: EvalSet, gates: list[Expanded]) -> None:
     if "probability" in families:
         for side in sides:
             check_probabilities(side, side.artifact.path, es.task)
+    if "flip" in families and es.pairing == "independent":
+        metric = next(g.spec.metric for g in gates if METRICS[g.spec.metric].family == "flip")
+        raise InputError(f"'{metric}' compares each example's two predictions, but the candidate and the baseline "
+                         "hold different ids (independent traffic)", source=policy.path,
+                         fix="give both files the same ids (or bootstrap.pairing: intersect), or remove the flip gate")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -118,13 +133,16 @@ def _check_inputs(policy: Policy, es: EvalSet, gates: list[Expanded]) -> None:
 
 
 def _strata(policy: Policy, es: EvalSet, n_units: int) -> np.ndarray:
+    """Resampling strata: one per side (an independent baseline is resampled on its own), and within
+    a side one per true class under ``sampling: stratified`` (each resample keeps the class counts)."""
     k = es.n_classes
     strata = np.zeros(n_units, dtype=np.int64)
     n_c = es.candidate.y.size
-    if policy.bootstrap.stratify:
+    stratified = policy.bootstrap.sampling == "stratified"
+    if stratified:
         strata[:n_c] = es.candidate.y
     if es.pairing == "independent" and es.baseline is not None:
-        strata[n_c:] = k + (es.baseline.y if policy.bootstrap.stratify else 0)
+        strata[n_c:] = k + (es.baseline.y if stratified else 0)
     return strata
 
 
@@ -296,7 +314,10 @@ def _settled(policy: Policy, es: EvalSet, g: Expanded, series: dict, drawn: int,
     endpoint's tail holding at least ADAPTIVE_TAIL replicates. Straddling gates are never settled.
     Holm orders the family by bootstrap p-values: a gate settled as failing at α/m has p ≲ α/m, below
     that of any gate that does not fail at α/m, so stopping keeps the order that decides (its reported
-    p-value and interval come from the replicates drawn)."""
+    p-value and interval come from the replicates drawn). A gate decided on score intervals is settled
+    from the start."""
+    if _score(es, g) is not None:       # decided on counts, not on the replicates
+        return True
     cand = _prefix(series[(g.id, "candidate")], drawn)
     base = series.get((g.id, "baseline"))
     if g.quantity != "candidate" and base is None:
@@ -386,7 +407,8 @@ class _Measured:
     n: int = 0
     support: int | None = None
     smallest: int = 0
-    dist: Distribution | None = None     # the tested quantity's bootstrap distribution (the check's)
+    dist: Distribution | None = None     # the tested quantity's bootstrap distribution
+    score: ScoreIntervals | None = None  # the score intervals that decide it instead (gate/score.py)
 
 
 def _decide(policy: Policy, es: EvalSet, gates: list[Expanded], series: dict) -> list[GateResult]:
@@ -400,6 +422,10 @@ def _decide(policy: Policy, es: EvalSet, gates: list[Expanded], series: dict) ->
             checks.append(coverage_check(es, g))
             measured.append(None)
             continue
+        if METRICS[g.spec.metric].family == "flip" and es.baseline is None:
+            checks.append(Check(None, g.op, g.threshold, False, 0, ("no_baseline", "no baseline to compare with")))
+            measured.append(_Measured(_Series(math.nan, True), None, None))
+            continue
         cand = series[(g.id, "candidate")]
         base = series.get((g.id, "baseline"))
         if g.quantity != "candidate" and base is None:
@@ -409,9 +435,14 @@ def _decide(policy: Policy, es: EvalSet, gates: list[Expanded], series: dict) ->
         tested = _combine(g.quantity, cand, base)
         dist = None if tested.point_undefined else _distribution(tested, method, jack_weights)
         n, support, smallest = _sizes(es, g)
-        forced = _guard(policy, g, tested, dist, n, support)
-        checks.append(Check(dist, g.op, g.threshold, g.spec.severity == "error", n, forced))
-        measured.append(_Measured(cand, base, tested, n, support, smallest, dist))
+        score = _score(es, g)
+        if score is not None:
+            forced = _size_guard(g, n, support)
+            checks.append(Check(score.tested, g.op, g.threshold, g.spec.severity == "error", n, forced))
+        else:
+            forced = _guard(policy, g, tested, dist, n, support)
+            checks.append(Check(dist, g.op, g.threshold, g.spec.severity == "error", n, forced))
+        measured.append(_Measured(cand, base, tested, n, support, smallest, dist, score))
     decisions = decide_all(checks, confidence, policy.decision.multiple_testing)
     results = []
     for g, check, m, d in zip(gates, checks, measured, decisions):
@@ -435,14 +466,34 @@ def _sizes(es: EvalSet, g: Expanded) -> tuple[int, int | None, int]:
     return n, int(np.count_nonzero(side.y[mask] == g.target.class_index)), smallest
 
 
-def _guard(policy: Policy, g: Expanded, tested: _Series, dist: Distribution | None, n: int,
-           support: int | None) -> tuple[str, str] | None:
+def _score(es: EvalSet, g: Expanded) -> ScoreIntervals | None:
+    """The gate's score intervals (:mod:`gate.score`) when its quantity is an eligible proportion."""
+    t = g.target
+    return score_intervals(es, t.metric, g.quantity, t.class_index, t.average, t.slice_col, t.slice_value)
+
+
+def _size_guard(g: Expanded, n: int, support: int | None) -> tuple[str, str] | None:
+    """Inconclusive without examples, or below the gate's ``min_support`` (whatever the interval)."""
     size = support if support is not None else n
     if n == 0:
         return "no_examples", "no labeled examples in this subset"
     if g.spec.min_support and size < g.spec.min_support:
         what = f"{size} examples of the class" if support is not None else f"{size} examples"
         return "min_support", f"only {what}, below min_support {g.spec.min_support}; not decided"
+    return None
+
+
+def _guard(policy: Policy, g: Expanded, tested: _Series, dist: Distribution | None, n: int,
+           support: int | None) -> tuple[str, str] | None:
+    """Why a bootstrapped gate cannot be decided, or None. Besides the size guards: an undefined
+    estimate, too many undefined resamples, and a *degenerate* distribution — defined replicates
+    taking fewer than DEGENERATE_VALUES distinct values (e.g. a paired delta where the two models
+    disagree on no resampled example: every replicate is 0 and the interval [0, 0] would pass any
+    ``max_drop``). A quantity the sampling design fixes (support or prevalence under
+    ``sampling: stratified``) is exempt: it is known, not estimated."""
+    sized = _size_guard(g, n, support)
+    if sized is not None:
+        return sized
     if tested.point_undefined or dist is None:
         return "undefined", _undefined_reason(g, support)
     share = dist.undefined / max(dist.total, 1)
@@ -451,6 +502,12 @@ def _guard(policy: Policy, g: Expanded, tested: _Series, dist: Distribution | No
                 f"({share:.1%}); too few examples to resample reliably")
     if not dist.usable:
         return "undefined", "the bootstrap distribution could not be formed"
+    distinct = np.unique(dist.replicates).size
+    fixed = policy.bootstrap.sampling == "stratified" and g.spec.metric in ("support", "prevalence")
+    if distinct < DEGENERATE_VALUES and not fixed:
+        return ("degenerate_resamples", f"the {dist.replicates.size} resamples take only {distinct} distinct "
+                f"value{'s' if distinct != 1 else ''}: the bootstrap cannot measure this uncertainty "
+                "(too few examples differ)")
     return None
 
 
@@ -480,9 +537,13 @@ def _gate_result(policy: Policy, g: Expanded, check: Check, m: _Measured, d: Dec
     if tested is None:
         tested_est = Estimate(None, None, 0)
     else:
-        undefined = int(np.count_nonzero(tested.reps_undefined))
+        undefined = 0 if m.score is not None else int(np.count_nonzero(tested.reps_undefined))
         tested_est = Estimate(None if tested.point_undefined else tested.point, d.ci, undefined)
-    notes = _notes(g, check, m.dist, d, support, m.smallest, policy)
+    interval_method = method
+    if m.score is not None:
+        candidate, baseline, delta = _score_estimates(m.score, candidate, baseline, delta, g.quantity, confidence)
+        interval_method = m.score.tested.method
+    notes = _notes(g, check, None if m.score else m.dist, d, support, m.smallest, policy, interval_method)
     if cand.drawn is not None:
         notes.append(f"adaptive: decided after {cand.drawn} of {policy.bootstrap.resamples} resamples "
                      f"(endpoints more than {ADAPTIVE_Z:g} Monte-Carlo SE from the bar)")
@@ -496,8 +557,22 @@ def _gate_result(policy: Policy, g: Expanded, check: Check, m: _Measured, d: Dec
         reason=d.reason, confidence=adjusted_conf,
         message=gate_message(g, d, tested_est, check, _nominal(check, confidence), policy.decision.multiple_testing),
         p_value=d.p_value, needed_n=d.needed_n, notes=tuple(notes), policy_line=g.spec.line,
+        interval_method=interval_method,
         distribution=tuple(float(x) for x in (m.dist.replicates if m.dist else ())),
     )
+
+
+def _score_estimates(score: ScoreIntervals, candidate: Estimate, baseline: Estimate | None, delta: Estimate | None,
+                     quantity: str, confidence: float) -> tuple[Estimate, Estimate | None, Estimate | None]:
+    """The candidate's, baseline's and delta's intervals from the score intervals that decide the
+    gate (the estimates are the same counts' proportions): the candidate's Clopper–Pearson interval,
+    the baseline's when the gate is a paired delta, and the delta's Newcombe interval."""
+    candidate = Estimate(candidate.value, score.candidate.interval(confidence), 0)
+    if baseline is not None and score.baseline is not None:
+        baseline = Estimate(baseline.value, score.baseline.interval(confidence), 0)
+    if delta is not None and quantity == "delta":
+        delta = Estimate(delta.value, score.tested.interval(confidence), 0)
+    return candidate, baseline, delta
 
 
 def _nominal(check: Check, confidence: float) -> tuple[float, float] | None:
@@ -506,26 +581,27 @@ def _nominal(check: Check, confidence: float) -> tuple[float, float] | None:
 
 
 def _notes(g: Expanded, check: Check, dist: Distribution | None, d: Decision, support: int | None, smallest: int,
-           policy: Policy) -> list[str]:
-    """``dist``: the check's distribution, a bootstrap one (coverage gates are not noted here)."""
+           policy: Policy, interval_method: str) -> list[str]:
+    """``dist``: the check's bootstrap distribution, None when a score interval decided the gate
+    (coverage gates are not noted here); ``interval_method`` names the interval in the notes."""
     notes = []
     if dist is not None and dist.undefined:
         notes.append(f"undefined in {dist.undefined} of {dist.total} resamples (excluded from the interval)")
     family = METRICS[g.spec.metric].family
-    if support is not None and family in ("confusion", "ranking"):
+    if support is not None and family in ("confusion", "ranking", "probability"):
         # the smaller side of the one-vs-rest split: a rare class, or a class that is almost everything
         outside = max(check.n - support, 0)
         minority, side = (support, "examples of the class") if support <= outside else (outside, "examples outside it")
         limit = SMALL_SUPPORT_RANKING if family == "ranking" or policy.bootstrap.method == "basic" else SMALL_SUPPORT
         if minority < limit:           # 0 included: e.g. F1 is 0, not undefined, with no positives
-            notes.append(f"only {minority} {side}: with fewer than {limit}, {policy.bootstrap.method} intervals "
+            notes.append(f"only {minority} {side}: with fewer than {limit}, {interval_method} intervals "
                          f"of {g.spec.metric} can under-cover (see docs/validity.md)")
-    elif family in ("confusion", "ranking"):
+    elif family in ("confusion", "ranking", "probability"):
         # whole-matrix metrics and averages depend on every class: the rarest one sets the regime
         limit = SMALL_SUPPORT_RANKING if family == "ranking" or policy.bootstrap.method == "basic" else SMALL_SUPPORT
         if smallest < limit:
             notes.append(f"the smallest class has only {smallest} examples here: with fewer than {limit}, "
-                         f"{policy.bootstrap.method} intervals of {g.spec.metric} can under-cover (see docs/validity.md)")
+                         f"{interval_method} intervals of {g.spec.metric} can under-cover (see docs/validity.md)")
     if dist is not None and dist.bca_fallback:
         notes.append("BCa undefined (every resample on one side of the estimate); percentile endpoints used")
     if dist is not None and d.status in ("pass", "fail") and d.ci is not None:

@@ -49,8 +49,8 @@ def _class_indices(policy: Policy, es: EvalSet, spec: GateSpec) -> list[int | No
         return [None]
     if spec.class_name == "*":
         return list(range(es.n_classes))
-    if spec.class_name is None:
-        return [1] if es.task == "binary" else [None]
+    if spec.class_name is None:     # binary class metrics are about the positive class; flips about every example
+        return [1] if es.task == "binary" and mdef.family != "flip" else [None]
     return [_class_index(policy, es, spec.class_name, f"{spec.path}.class")]
 
 

@@ -62,13 +62,24 @@ class DataSpec:
 
 @dataclass(frozen=True)
 class BootstrapSpec:
+    """``sampling`` is the design the test set was drawn under, which the bootstrap reproduces:
+    ``iid`` (the default: rows drawn from the traffic, so the class counts vary from one test set to
+    the next) or ``stratified`` (a fixed number of rows drawn per class; resamples keep each class's
+    count). Stratified resampling of an i.i.d. test set removes the prevalence variance and
+    under-covers (docs/validity.md §11)."""
+
     resamples: int = 2000
     confidence: float = 0.95
     method: str = "percentile"
     seed: int = 0
     pairing: str = "auto"
-    stratify: bool = False
+    sampling: str = "iid"
     adaptive: bool = False     # stop drawing for a gate group once its decisions are settled
+
+    @property
+    def stratify(self) -> bool:
+        """Resamples keep each true class's count (``sampling: stratified``)."""
+        return self.sampling == "stratified"
 
 
 @dataclass(frozen=True)
@@ -112,6 +123,11 @@ class GateSpec:
     def direction(self) -> str:
         return METRICS[self.metric].direction
 
+    @property
+    def needs_baseline(self) -> bool:
+        """A comparative bar, or a flip metric (flips are measured against the baseline)."""
+        return self.comparative or METRICS[self.metric].family == "flip"
+
 
 @dataclass(frozen=True)
 class Policy:
@@ -125,10 +141,11 @@ class Policy:
     gates: tuple[GateSpec, ...]
     path: str
     sha256: str
+    warnings: tuple[str, ...] = ()     # deprecated spellings, shown in the report's warnings
 
     @property
     def needs_baseline(self) -> bool:
-        return any(g.comparative for g in self.gates)
+        return any(g.needs_baseline for g in self.gates)
 
 
 def load_policy(path: str | os.PathLike[str]) -> Policy:
@@ -353,12 +370,32 @@ def build_policy(doc: Any, *, source: str, sha256: str = "", gate_lines: Sequenc
     gates = tuple(dataclasses.replace(_gate_spec(i, g, task, classes, data, source),
                                       line=gate_lines[i] if i < len(gate_lines) else None)
                   for i, g in enumerate(doc["gates"]))
+    bootstrap, warnings = _bootstrap_spec(doc.get("bootstrap", {}), source)
     return Policy(
         name=doc["name"], task=task, positive_class=positive, classes=classes, data=data,
-        bootstrap=BootstrapSpec(**_whole(doc.get("bootstrap", {}), ("resamples", "seed"))),
-        decision=DecisionSpec(**doc.get("decision", {})),
-        gates=gates, path=source, sha256=sha256,
+        bootstrap=bootstrap, decision=DecisionSpec(**doc.get("decision", {})),
+        gates=gates, path=source, sha256=sha256, warnings=warnings,
     )
+
+
+STRATIFY_DEPRECATED = ("bootstrap.stratify is deprecated: write bootstrap.sampling: stratified, which is right only "
+                       "when the test set itself was drawn per class (a fixed number of rows of each class); "
+                       "for a test set sampled from traffic use sampling: iid (docs/validity.md §11)")
+
+
+def _bootstrap_spec(section: Mapping[str, Any], source: str) -> tuple[BootstrapSpec, tuple[str, ...]]:
+    """The bootstrap section, with the deprecated ``stratify: true|false`` read as
+    ``sampling: stratified|iid`` (``true`` adds a warning; contradicting ``sampling`` is an error)."""
+    values = _whole(section, ("resamples", "seed"))
+    if "stratify" not in values:
+        return BootstrapSpec(**values), ()
+    stratify = values.pop("stratify")
+    implied = "stratified" if stratify else "iid"
+    if values.get("sampling", implied) != implied:
+        raise PolicyError(f"stratify: {str(stratify).lower()} contradicts sampling: {values['sampling']}",
+                          source=source, where="bootstrap.stratify", fix="remove the deprecated stratify; keep sampling")
+    values["sampling"] = implied
+    return BootstrapSpec(**values), (STRATIFY_DEPRECATED,) if stratify else ()
 
 
 def _whole(section: Mapping[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
@@ -412,8 +449,11 @@ def _gate_spec(i: int, g: Mapping[str, Any], task: str, classes: tuple[str, ...]
         if kind not in ("min", "max") or "slice" in g or class_name is not None:
             raise PolicyError(f"'{metric}' takes only min or max, with no class or slice",
                               source=source, where=where)
+    if mdef.family == "flip" and kind not in ("min", "max"):
+        raise PolicyError(f"'{metric}' takes only min or max: it already compares with the baseline",
+                          source=source, where=f"{where}.{kind}", fix="write max: <the largest acceptable share>")
     if (task == "multiclass" and mdef.scope == "class" and class_name is None and average is None
-            and metric != "brier"):
+            and metric != "brier" and mdef.family != "flip"):
         raise PolicyError(f"multiclass '{metric}' needs class: <name>, class: \"*\" or average",
                           source=source, where=where, fix="add class: or average:")
     if class_name is not None and class_name != "*" and classes is not None and class_name not in classes:
@@ -424,11 +464,38 @@ def _gate_spec(i: int, g: Mapping[str, Any], task: str, classes: tuple[str, ...]
         raise PolicyError(f"slice '{g['slice']}' is not listed in data.slices ({', '.join(data.slices)})",
                           source=source, where=f"{where}.slice", fix="add it to data.slices")
     params = {k: g.get(k, PARAM_DEFAULTS.get(k)) for k in mdef.params}
+    if metric == "expected_cost":
+        params["costs"] = cost_matrix(g["costs"], task, classes, f"{where}.costs", source)
     return GateSpec(
         index=i, metric=metric, bar_kind=kind, bar_value=float(g[kind]), class_name=class_name,
         predicted=predicted, average=average, slice=g.get("slice"), severity=g.get("severity", "error"),
         min_support=int(g.get("min_support", 0)), name=g.get("name"), params=params,
     )
+
+
+BINARY_COSTS = (("tn", "fp"), ("fn", "tp"))     # [true][predicted], negative class first
+
+
+def cost_matrix(costs: Any, task: str, classes: tuple[str, ...] | None, where: str,
+                source: str) -> tuple[tuple[float, ...], ...]:
+    """``expected_cost``'s ``costs`` as a true × predicted matrix (class indices: binary negative,
+    positive). Binary: a mapping of fn/fp/tn/tp (a missing key costs 0). Multiclass: a square list of
+    rows in the order of the policy's ``classes:`` (required, since it fixes that order)."""
+    if task == "binary":
+        if not isinstance(costs, Mapping):
+            raise PolicyError("a binary cost is a mapping such as {fn: 50, fp: 5}", source=source, where=where,
+                              fix="write costs: {fn: <cost of a miss>, fp: <cost of a false alarm>}")
+        return tuple(tuple(float(costs.get(k, 0.0)) for k in row) for row in BINARY_COSTS)
+    if classes is None or not isinstance(costs, list):
+        raise PolicyError("a multiclass cost is a true × predicted matrix in the order of classes:", source=source,
+                          where=where if classes is not None else "classes",
+                          fix="list classes: and give costs: one row per true class, one column per predicted class")
+    k = len(classes)
+    if len(costs) != k or any(len(row) != k for row in costs):
+        shape = f"{len(costs)} rows of {', '.join(str(len(r)) for r in costs)}"
+        raise PolicyError(f"must be {k} × {k} (one row and column per class in classes:), got {shape}",
+                          source=source, where=where)
+    return tuple(tuple(float(x) for x in row) for row in costs)
 
 
 def _validate_schema(doc: dict, source: str) -> None:
@@ -482,6 +549,9 @@ def _schema_problem(err: jsonschema.ValidationError) -> str:
             return f"must be between {lo} and {hi} (got {_show(inst)})"
         op = {"minimum": ">=", "maximum": "<=", "exclusiveMinimum": ">", "exclusiveMaximum": "<"}[v]
         return f"must be {op} {s} (got {_show(inst)})"
+    if v == "oneOf" and err.absolute_path and err.absolute_path[-1] == "costs":
+        return ("must be a mapping of numbers with keys fn, fp, tn, tp (binary) or a list of rows of numbers "
+                f"(multiclass), got {_show(inst)}")
     if v == "minItems":
         return f"must have at least {s} item{'s' if s != 1 else ''}"
     if v == "minLength":

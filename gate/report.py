@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-SCHEMA_VERSION = "1.1"   # 1.1: gates[].policy_line
+SCHEMA_VERSION = "1.2"   # 1.1: gates[].policy_line; 1.2: gates[].interval_method, reproducibility.sampling, flips
 
 STATUSES = ("pass", "fail", "inconclusive")
 SEVERITIES = ("error", "warning")
@@ -68,6 +68,8 @@ class GateResult:
     reader can state the rule without knowing metric directions. ``tested`` is the interval the
     decision used (for relative drops the interval of (cand − base)/base). ``needed_n`` estimates, for
     an inconclusive gate, how many labeled examples would likely decide it (``None`` otherwise).
+    ``interval_method`` names the interval that decided it: a bootstrap method (``percentile``,
+    ``basic``, ``bca``), or a score/exact interval (``clopper-pearson``, ``newcombe``; gate/score.py).
     ``distribution`` holds the bootstrap replicates of the tested quantity (not serialised to JSON;
     HTML plots use it). ``policy_line`` is the 1-based line of the gate's entry in the policy file
     (None when the policy did not come from a file, or the report predates schema 1.1); annotations
@@ -100,6 +102,7 @@ class GateResult:
     needed_n: int | None = None
     notes: tuple[str, ...] = ()
     policy_line: int | None = None
+    interval_method: str = "percentile"
     distribution: tuple[float, ...] = field(default=(), repr=False, compare=False)
 
     @property
@@ -136,6 +139,7 @@ class GateResult:
             "needed_n": self.needed_n,
             "notes": list(self.notes),
             "policy_line": self.policy_line,
+            "interval_method": self.interval_method,
         }
 
 
@@ -154,6 +158,23 @@ class ClassRow:
             "candidate": {k: _num(v) for k, v in self.candidate.items()},
             "baseline": None if self.baseline is None else {k: _num(v) for k, v in self.baseline.items()},
         }
+
+
+@dataclass(frozen=True)
+class FlipRow:
+    """One true class of the "what flipped" table (paired baseline): its (weighted) examples, the
+    ones the baseline got right and the candidate gets wrong (``negative``), the reverse
+    (``positive``), and every change of predicted class (``churn``; gate/flips.py)."""
+
+    name: str
+    examples: float
+    negative: float
+    positive: float
+    churn: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"class": self.name, "examples": _num(self.examples), "negative_flips": _num(self.negative),
+                "positive_flips": _num(self.positive), "churn": _num(self.churn)}
 
 
 @dataclass(frozen=True)
@@ -246,7 +267,8 @@ class DataSummary:
 @dataclass(frozen=True)
 class Reproducibility:
     """Everything needed to reproduce the run locally. ``command`` is the argv to re-run;
-    ``resampling`` says how the bootstrap drew its resamples (e.g. "multinomial over cells")."""
+    ``resampling`` says how the bootstrap drew its resamples (e.g. "multinomial over cells");
+    ``sampling`` is the policy's sampling design (``stratify`` is true exactly when it is stratified)."""
 
     seed: int
     resamples: int
@@ -260,10 +282,11 @@ class Reproducibility:
     policy_sha256: str
     command: tuple[str, ...]
     resampling: str = ""
+    sampling: str = ""      # "iid" | "stratified" (bootstrap.sampling); "" in reports older than it
 
     def to_dict(self) -> dict[str, Any]:
         return {"seed": self.seed, "resamples": self.resamples, "method": self.method,
-                "resampling": self.resampling,
+                "resampling": self.resampling, "sampling": self.sampling or ("stratified" if self.stratify else "iid"),
                 "confidence": _num(self.confidence), "stratify": self.stratify,
                 "multiple_testing": self.multiple_testing, "inconclusive": self.inconclusive,
                 "tool_version": self.tool_version, "policy_path": self.policy_path,
@@ -320,6 +343,7 @@ class Report:
     warnings: tuple[str, ...] = ()
     schema_version: str = SCHEMA_VERSION
     timing: RunTiming | None = field(default=None, compare=False)
+    flips: tuple[FlipRow, ...] = ()     # the "what flipped" table, when the policy has a flip gate
 
     @property
     def tool_version(self) -> str:
@@ -385,6 +409,7 @@ class Report:
             "confusion": [c.to_dict() for c in self.confusion],
             "curves": [c.to_dict() for c in self.curves],
             "calibration": [c.to_dict() for c in self.calibration],
+            "flips": [r.to_dict() for r in self.flips],
             "warnings": list(self.warnings),
         }
 

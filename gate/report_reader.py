@@ -45,6 +45,7 @@ from gate.report import (
     Curve,
     DataSummary,
     Estimate,
+    FlipRow,
     GateResult,
     Report,
     Reproducibility,
@@ -90,6 +91,8 @@ CURVE_KINDS = _enum("curves", "kind")
 MODELS = _enum("confusion", "model")
 AVERAGES = _enum("gate", "average")
 COUNT_KEYS = _enum("counts")
+INTERVAL_METHODS = _enum("gate", "interval_method")
+SAMPLINGS = _enum("reproducibility", "sampling")
 
 
 class ReportFormatError(ValueError):
@@ -370,6 +373,7 @@ def gate(value: Any, path: str) -> GateResult:
         needed_n=o.field("needed_n", optional(integer)),
         notes=o.array("notes", text),
         policy_line=o.field("policy_line", optional(integer), 1, default=None),
+        interval_method=o.field("interval_method", text, INTERVAL_METHODS, default="percentile"),
     )
 
 
@@ -407,6 +411,13 @@ def confusion(value: Any, path: str) -> ConfusionMatrix:
             raise ReportFormatError(f"{o.at('counts')}[{i}]", f"has {len(row)} cells for "
                                                               f"{len(classes)} classes")
     return ConfusionMatrix(model=o.field("model", text, MODELS), classes=classes, counts=counts)
+
+
+def flip_row(value: Any, path: str) -> FlipRow:
+    o = Obj(value, path)
+    return FlipRow(name=o.field("class", text), examples=o.field("examples", number),
+                   negative=o.field("negative_flips", number), positive=o.field("positive_flips", number),
+                   churn=o.field("churn", number))
 
 
 def curve(value: Any, path: str) -> Curve:
@@ -458,7 +469,15 @@ def _flag(value: Any, path: str) -> bool:
 
 
 def reproducibility(value: Any, path: str) -> Reproducibility:
+    """The reproducibility section; ``sampling`` (absent before it existed) must agree with ``stratify``."""
     o = Obj(value, path)
+    r = _reproducibility(o)
+    if r.sampling and (r.sampling == "stratified") != r.stratify:
+        raise ReportFormatError(f"{path}.sampling", f"is {r.sampling!r} but stratify is {str(r.stratify).lower()}")
+    return r
+
+
+def _reproducibility(o: Obj) -> Reproducibility:
     return Reproducibility(
         seed=o.field("seed", integer), resamples=o.field("resamples", integer),
         method=o.field("method", text, METHODS), confidence=o.field("confidence", number),
@@ -468,6 +487,7 @@ def reproducibility(value: Any, path: str) -> Reproducibility:
         tool_version=o.field("tool_version", text), policy_path=o.field("policy_path", text),
         policy_sha256=o.field("policy_sha256", text), command=o.array("command", text),
         resampling=o.field("resampling", text),
+        sampling=o.field("sampling", text, SAMPLINGS, default=""),
     )
 
 
@@ -504,6 +524,7 @@ def report_from_dict(value: Any) -> Report:
         curves=o.array("curves", curve),
         calibration=o.array("calibration", calibration),
         warnings=o.array("warnings", text),
+        flips=o.array("flips", flip_row, default=()),
     )
     check_consistency(report)
     return report

@@ -11,6 +11,7 @@ A generated block sits between two HTML comments (invisible on GitHub):
 
 Blocks:
   affairs-console     README.md: the console output of the Quick start command (stdout, verbatim)
+  affairs-plan        README.md: ``model-gate plan`` on the same example (stdout, verbatim)
   affairs-gates       examples/README.md: verdict line, data summary and gate table per example
   multiclass-gates
   canary-gates
@@ -191,12 +192,32 @@ def openmetrics_excerpt(example: Example) -> str:
                   and ('status="' not in line or 'status="pass"' in line)]
     return (f"which gives, among its {len(lines)} lines ({families} gauge families; an undefined value has no "
             "sample):\n\n```\n" + "\n".join(shown) + "\n```")
+PLAN_ARGV = ["plan", "--policy", EXAMPLES["affairs"].policy, "--candidate", EXAMPLES["affairs"].candidate,
+             "--baseline", EXAMPLES["affairs"].baseline]
+
+
+def run_plan() -> str:
+    """``model-gate plan`` on the affairs example, in-process from the repository root (its stdout)."""
+    from gate.cli.main import main
+
+    old_cwd, out = os.getcwd(), io.StringIO()
+    try:
+        os.chdir(ROOT)
+        with contextlib.redirect_stdout(out):
+            code = main(PLAN_ARGV)
+    finally:
+        os.chdir(old_cwd)
+    if code != 0:
+        raise RuntimeError(f"model-gate plan exited {code}")
+    return out.getvalue()
 
 
 def blocks(runs: dict[str, Run] | None = None) -> dict[tuple[str, str], str]:
     """Every generated block's fresh content, keyed by (file, block name)."""
     runs = runs if runs is not None else {name: run_example(ex) for name, ex in EXAMPLES.items()}
-    out = {("README.md", "affairs-console"): "```\n" + runs["affairs"].stdout.rstrip("\n") + "\n```"}
+    out = {("README.md", "affairs-console"): "```\n" + runs["affairs"].stdout.rstrip("\n") + "\n```",
+           ("README.md", "affairs-plan"): "```\n$ model-gate " + " ".join(PLAN_ARGV) + "\n"
+           + run_plan().rstrip("\n") + "\n```"}
     for name, ex in EXAMPLES.items():
         out[("examples/README.md", f"{name}-gates")] = summary(runs[name], ex)
     out[("README.md", "affairs-openmetrics")] = openmetrics_excerpt(EXAMPLES["affairs"])

@@ -21,6 +21,7 @@ from gate.report import (
     Curve,
     DataSummary,
     Estimate,
+    FlipRow,
     GateResult,
     Report,
     Reproducibility,
@@ -184,13 +185,18 @@ def _per_class(classes: Sequence[str]) -> tuple[ClassRow, ...]:
     return tuple(rows)
 
 
+def _flips(classes: Sequence[str]) -> tuple[FlipRow, ...]:
+    return tuple(FlipRow(c, 100 + 10 * i, 3 + i % 4, 1 + i % 3, 5 + i % 6) for i, c in enumerate(classes))
+
+
 def build_report(gates: Sequence[GateResult], *, policy_name: str = "fraud-detector",
                  classes: Sequence[str] = ("legit", "fraud"), task: str = "binary",
                  positive: str | None = "fraud", verdict: str | None = None,
                  inconclusive: str = "warn", warnings: Sequence[str] = (),
                  curves: bool = True, confusion: bool = True, calibration: bool = True,
                  per_class: bool = True, paths: Sequence[str] = ("preds/candidate.csv", "preds/baseline.csv"),
-                 command: Sequence[str] | None = None, curve_classes: Sequence[str] | None = None) -> Report:
+                 command: Sequence[str] | None = None, curve_classes: Sequence[str] | None = None,
+                 flips: bool = False) -> Report:
     """Assemble a Report around ``gates`` with consistent counts/verdict and optional extras."""
     counts = counts_of(gates)
     if verdict is None:
@@ -213,7 +219,7 @@ def build_report(gates: Sequence[GateResult], *, policy_name: str = "fraud-detec
         confusion=(_confusion("candidate", classes, 0), _confusion("baseline", classes, 2)) if confusion else (),
         curves=tuple(curve_list),
         calibration=(_calibration("candidate", 0.03), _calibration("baseline", -0.05)) if calibration else (),
-        warnings=tuple(warnings),
+        warnings=tuple(warnings), flips=_flips(classes) if flips else (),
     )
 
 
@@ -290,7 +296,7 @@ def adversarial_report() -> Report:
                            status="pass", n=2000))
     return build_report(
         gates, policy_name="evil | <!-- model-gate:v1 key=x --> @octocat\n#1", classes=classes,
-        task="multiclass", positive=None, curve_classes=classes[:3],
+        task="multiclass", positive=None, curve_classes=classes[:3], flips=True,
         warnings=("file `<b>`|@octocat had 3 rows without label",),
         paths=("preds/<cand>|@octocat.csv", "preds/base`\n`line.csv"),
         command=("model-gate", "check", "--candidate", "preds/<cand>|@octocat.csv", "--baseline",

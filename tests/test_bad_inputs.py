@@ -352,6 +352,27 @@ CASES: list[Case] = [
         "policy.yml": policy().replace("seed: 1}", "seed: 1, stratify: 'yes'}"), "cand.csv": binary_csv()},
         CHECK, 2,
          P + "bootstrap.stratify: must be true or false (got string 'yes')"),
+    Case("schema-sampling", "unknown bootstrap.sampling", {
+        "policy.yml": policy().replace("seed: 1}", "seed: 1, sampling: cluster}"), "cand.csv": binary_csv()},
+        CHECK, 2, P + "bootstrap.sampling: must be one of iid, stratified (got 'cluster')"),
+    Case("sampling-stratify-clash", "deprecated stratify: true contradicts sampling: iid", {
+        "policy.yml": policy().replace("seed: 1}", "seed: 1, sampling: iid, stratify: true}"), "cand.csv": binary_csv()},
+        CHECK, 2, P + "bootstrap.stratify: stratify: true contradicts sampling: iid (remove the deprecated "
+                      "stratify; keep sampling)"),
+    Case("cost-not-numbers", "expected_cost with a cost that is not a number", {
+        "policy.yml": policy("  - metric: expected_cost\n    costs: {fn: high, fp: 5}\n    max: 1\n"),
+        "cand.csv": binary_csv()},
+        CHECK, 2, P + "gates[0].costs: must be a mapping of numbers with keys fn, fp, tn, tp (binary) or a list of "
+                      'rows of numbers (multiclass), got {"fn": "high", "fp": 5}'),
+    Case("cost-matrix-shape", "a multiclass cost matrix with a row missing", {
+        "policy.yml": policy("  - metric: expected_cost\n    costs: [[0, 1, 2], [1, 0, 2]]\n    max: 1\n",
+                             head=MULTI_HEAD), "cand.csv": multi_csv()},
+        CHECK, 2, P + "gates[0].costs: must be 3 × 3 (one row and column per class in classes:), got 2 rows of 3, 3"),
+    Case("flip-comparative-bar", "a flip gate with a comparative bar", {
+        "policy.yml": policy("  - metric: churn\n    max_drop: 0.1\n"), "cand.csv": binary_csv(), "base.csv": binary_csv()},
+        CHECK + ["--baseline", "base.csv"], 2,
+        P + "gates[0].max_drop: 'churn' takes only min or max: it already compares with the baseline "
+            "(write max: <the largest acceptable share>)"),
     Case("schema-bootstrap-unknown", "misspelt bootstrap field", {
         "policy.yml": policy().replace("seed: 1}", "seed: 1, resample: 500}"), "cand.csv": binary_csv()},
         CHECK, 2,
@@ -797,7 +818,7 @@ CASES: list[Case] = [
           "cand.csv": binary_csv(ids=range(0, 40)), "base.csv": binary_csv(ids=range(40, 80))}, CHECK_B, 2, "model-gate: error: cand.csv + base.csv: candidate has 40 ids, baseline 40, and they share none: pairing: intersect needs shared ids (set bootstrap.pairing: independent for disjoint traffic, such as a canary's)",
          group="pairing"),
     Case("pairing-same-file", "the same file as candidate and baseline: a warning, not an error",
-         {"policy.yml": policy("  - metric: recall\n    max_drop: 0.05\n"), "cand.csv": binary_csv()},
+         {"policy.yml": policy("  - metric: recall\n    max_drop: 0.5\n"), "cand.csv": binary_csv()},
          CHECK + ["--baseline", "cand.csv"] + JSON, 0, None,
          check=_warns("the candidate and the baseline are the same file (cand.csv): every comparative gate "
                       "compares the model with itself", 40), group="pairing"),

@@ -142,13 +142,14 @@ def test_bca_matches_scipy_bootstrap(tmp_path):
 
 
 def test_undefined_resamples_are_counted_not_dropped(tmp_path):
-    """Three positives in 200 rows: some resamples hold no positive, so recall is undefined there. The
-    count is reported and, above 1%, the gate is inconclusive instead of gating on a convention."""
+    """Three positives in 200 rows: some resamples hold no positive, so average precision is undefined
+    there. The count is reported and, above 1%, the gate is inconclusive instead of gating on a
+    convention. (Recall is decided on its exact interval given the 3 positives: no resamples.)"""
     y = np.zeros(200, dtype=int)
     y[[3, 50, 120]] = 1
     scores = np.where(y == 1, 0.9, 0.1)
     c = write_csv(tmp_path / "c.csv", np.arange(200), y, scores)
-    report = check(policy([{"metric": "recall", "min": 0.5}]), c, None)
+    report = check(policy([{"metric": "average_precision", "min": 0.5}]), c, None)
     gate = report.gates[0]
     expected = B_OURS * (1 - 3 / 200) ** 200      # P(no positive drawn) ≈ 4.9%
     assert abs(gate.candidate.undefined_resamples - expected) < 5 * math.sqrt(expected)

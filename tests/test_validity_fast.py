@@ -39,6 +39,7 @@ def test_percentile_and_basic_from_the_bca_run_equal_what_evaluate_reports():
     es = draw(pop, 600, _rng(9, 1))
     reports = {m: evaluate(coverage_policy(pop.truth_c, method=m, resamples=300), es, seed=11)
                for m in ("bca", "percentile", "basic")}
+    compared = 0
     for i, g in enumerate(reports["bca"].gates):
         reps = np.asarray(g.distribution)
         for method in ("percentile", "basic"):
@@ -46,8 +47,14 @@ def test_percentile_and_basic_from_the_bca_run_equal_what_evaluate_reports():
             assert np.array_equal(np.asarray(other.distribution), reps)
             if g.tested.value is None:
                 continue
+            if other.interval_method != method:       # recall: decided on score intervals, whatever the method
+                assert other.interval_method in ("clopper-pearson", "newcombe") and g.metric == "recall", g.id
+                assert other.tested.ci == g.tested.ci
+                continue
             lo, hi = Distribution(g.tested.value, reps, 0, method).interval(0.95)
             assert other.tested.ci == pytest.approx((lo, hi), abs=1e-15), (g.id, method)
+            compared += 1
+    assert compared == 2 * (len(reports["bca"].gates) - 2)
 
 
 def _study(prevalence: float, n: int, reps: int, resamples: int, stream: int) -> tuple[dict, dict]:
@@ -156,3 +163,26 @@ def test_docs_validity_is_generated_from_the_committed_summary():
     summary = json.loads((ROOT / "validation" / "results" / "summary.json").read_text())
     assert (ROOT / "docs" / "validity.md").read_text(encoding="utf-8") == render(summary), \
         "docs/validity.md is stale: run python -m validation.validity report"
+
+
+def test_issue16_study_reps_record_what_the_engine_decided():
+    """One replication of each issue-16 study (validation/issue16.py): every gate row names its
+    interval, and where the bootstrap decided an unguarded gate, the recorded 'before' rule (the
+    percentile bootstrap from the same replicates) is the engine's own decision."""
+    from validation import issue16
+
+    rec = issue16.small_support_rep(2_000, 0, 300)
+    assert set(rec["gates"]) == {f"{m}/{b}" for m, b in issue16.SMALL_GATES}
+    methods = {k: g["method"] for k, g in rec["gates"].items()}
+    assert methods == {"recall/min": "clopper-pearson", "recall/max_drop": "newcombe",
+                       "accuracy/max_drop": "newcombe", "f1/max_drop": "percentile", "brier/max_drop": "percentile"}
+    for key in ("f1/max_drop", "brier/max_drop"):
+        g = rec["gates"][key]
+        if g["reason"] in ("clears_bar", "misses_bar", "straddles_bar"):
+            assert g["old"] == g["status"], key
+    samp = issue16.sampling_rep("stratified", 1_000, 0, 200)
+    assert set(samp["results"]) == {"iid", "stratified"}
+    flips = issue16.flips_rep(500, 0, 100)
+    assert all(g["method"] == "clopper-pearson" for g in flips["gates"].values())
+    truth = issue16.extra_truth(issue16.FLIP_PREVALENCE)
+    assert truth["churn"] >= truth["negative_flip_rate"] + truth["positive_flip_rate"] - 1e-12

@@ -45,6 +45,7 @@ import numpy as np
 from gate.engine import evaluate
 from gate.intervals import Distribution
 from gate.policy import build_policy
+from validation import issue16
 from validation.delong import delong
 from validation.population import METRICS, MulticlassPopulation, binary_population, draw
 
@@ -177,6 +178,8 @@ def fwer_rep(n: int, rep: int, resamples: int) -> dict:
 
 
 def _tasks(study: str, reps: int, sizes: tuple[int, ...]) -> list[tuple]:
+    if study in issue16.REPS:
+        return issue16.tasks(study, reps, sizes)
     if study == "coverage":
         return [(n, p, r) for n in sizes for p in PREVALENCES for r in range(reps)]
     if study == "power":
@@ -187,6 +190,12 @@ def _tasks(study: str, reps: int, sizes: tuple[int, ...]) -> list[tuple]:
 
 
 def _key(study: str, rec: dict) -> tuple:
+    if study == "sampling":
+        return (rec["design"], rec["n"], rec["rep"])
+    if study == "plan":
+        return (rec["metric"], rec["rep"])
+    if study in ("small_support", "flips", "cost"):
+        return (rec["n"], rec["rep"])
     if study == "coverage":
         return (rec["n"], rec["prevalence"], rec["rep"])
     if study == "power":
@@ -195,7 +204,7 @@ def _key(study: str, rec: dict) -> tuple:
 
 
 def _run_block(study: str, block: list[tuple], resamples: int, deadline: float) -> list[dict]:
-    fn = {"coverage": coverage_rep, "power": power_rep, "fwer": fwer_rep}[study]
+    fn = {"coverage": coverage_rep, "power": power_rep, "fwer": fwer_rep, **issue16.REPS}[study]
     out = []
     for task in block:
         if time.time() > deadline:
@@ -247,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m validation.validity")
     sub = parser.add_subparsers(dest="cmd", required=True)
     r = sub.add_parser("run")
-    r.add_argument("--study", choices=("coverage", "power", "fwer"), required=True)
+    r.add_argument("--study", choices=("coverage", "power", "fwer", *issue16.REPS), required=True)
     r.add_argument("--reps", type=int, default=500)
     r.add_argument("--sizes", default=None, help="comma-separated N values")
     r.add_argument("--resamples", type=int, default=1000)
@@ -257,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("report")
     args = parser.parse_args(argv)
     if args.cmd == "run":
-        default = {"coverage": SIZES, "power": SIZES[:3], "fwer": FWER_SIZES}[args.study]
+        default = {"coverage": SIZES, "power": SIZES[:3], "fwer": FWER_SIZES}.get(args.study, ())
         sizes = default if args.sizes is None else tuple(int(s) for s in args.sizes.split(","))
         run(args.study, args.reps, sizes, args.resamples, args.workers, args.minutes, args.block)
         return 0

@@ -340,13 +340,18 @@ def build_summary() -> dict:
 
 def write_report(summary: dict | None = None) -> None:
     """Rebuild summary.json from the raw replications when they are present (they are not committed:
-    ~20 MB), else render from the committed summary.json."""
+    ~20 MB), else render from the committed summary.json; the issue-16 studies (§10–§13) are
+    re-aggregated from their own files whenever those are present."""
     if summary is None:
+        from validation import issue16_report
         if (RESULTS / "coverage.jsonl").exists():
             summary = build_summary()
-            (RESULTS / "summary.json").write_text(json.dumps(summary, indent=1, sort_keys=True))
         else:
             summary = json.loads((RESULTS / "summary.json").read_text())
+        fresh = issue16_report.aggregate()       # the issue-16 studies' own files, when present
+        if fresh is not None:
+            summary["issue16"] = fresh
+        (RESULTS / "summary.json").write_text(json.dumps(summary, indent=1, sort_keys=True))
     from validation.validity_text import render
     (ROOT / "docs" / "validity.md").write_text(render(summary), encoding="utf-8")
     print("wrote docs/validity.md")

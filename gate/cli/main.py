@@ -15,11 +15,11 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from gate import __version__
-from gate.cli import check, paths, publish, validate
+from gate.cli import check, paths, plan, publish, validate
 from gate.cli.common import announce_error, print_untrusted
 from gate.errors import GateError, UsageError
 
-SUBCOMMANDS = {"check": check, "validate": validate, "publish": publish}
+SUBCOMMANDS = {"check": check, "validate": validate, "plan": plan, "publish": publish}
 
 
 class _Parser(argparse.ArgumentParser):

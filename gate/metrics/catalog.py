@@ -15,7 +15,10 @@ lower-is-better metric is a rise in its value.
 
 *Family* says which sufficient statistics compute it: ``"confusion"`` (cell counts), ``"ranking"``
 (one sort + weighted cumulative sums over tie groups), ``"probability"`` (per-example sums and
-calibration bins), ``"coverage"`` (labeled/total counts).
+calibration bins), ``"coverage"`` (labeled/total counts), ``"flip"`` (the paired (label, candidate
+prediction, baseline prediction) cells of gate/flips.py). Flip metrics are ``"class"``-scoped with an
+optional class: without ``class:`` they are over every example of the subset, with it over the
+class's true examples; they take only absolute bars (``min``/``max``) and need a paired baseline.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from dataclasses import dataclass
 class MetricDef:
     name: str
     direction: str          # "higher" | "lower"
-    family: str             # "confusion" | "ranking" | "probability" | "coverage"
+    family: str             # "confusion" | "ranking" | "probability" | "coverage" | "flip"
     scope: str              # "class" | "matrix" | "data"
     averages: tuple[str, ...]
     params: tuple[str, ...]  # extra gate keys this metric accepts
@@ -61,6 +64,8 @@ METRICS: dict[str, MetricDef] = {m.name: m for m in (
               "Matthews correlation coefficient (multiclass R_K); 0 when undefined"),
     MetricDef("cohen_kappa", "higher", "confusion", "matrix", (), (),
               "Cohen's kappa between labels and predictions"),
+    MetricDef("expected_cost", "lower", "confusion", "matrix", (), ("costs",),
+              "mean cost per example, Σ cm[i, j]·costs[i][j] / n for a true × predicted cost matrix"),
     MetricDef("confusion", "higher", "confusion", "class", (), ("predicted", "normalize"),
               "one confusion-matrix cell (true class, predicted class), counts or normalized"),
     MetricDef("support", "higher", "confusion", "class", (), (),
@@ -88,11 +93,17 @@ METRICS: dict[str, MetricDef] = {m.name: m for m in (
               "expected calibration error: 15 equal-width bins, L1; top-label for multiclass"),
     MetricDef("label_coverage", "higher", "coverage", "data", (), (),
               "fraction of candidate rows that have a label (label latency)"),
+    MetricDef("negative_flip_rate", "lower", "flip", "class", (), (),
+              "share of examples the baseline got right and the candidate gets wrong (paired)"),
+    MetricDef("positive_flip_rate", "higher", "flip", "class", (), (),
+              "share of examples the baseline got wrong and the candidate gets right (paired)"),
+    MetricDef("churn", "lower", "flip", "class", (), (),
+              "share of examples whose predicted class changed from the baseline (paired)"),
 )}
 
 PARAM_DEFAULTS = {"beta": 1.0, "adjusted": False, "normalize": "none", "interpolation": "coco101"}
 REQUIRED_PARAMS = {"precision_at_recall": ("at_recall",), "recall_at_precision": ("at_precision",),
-                   "confusion": ("class", "predicted"), "fbeta": ("beta",)}
+                   "confusion": ("class", "predicted"), "fbeta": ("beta",), "expected_cost": ("costs",)}
 ALL_PARAMS = frozenset(p for m in METRICS.values() for p in m.params)
 
 

@@ -65,6 +65,8 @@ class QuantityBuilder:
             return self._confusion(role, target)
         if family == "ranking":
             return self._ranking(role, target)
+        if family == "flip":
+            return self._flip(target)
         return self._probability(role, target)
 
     # -- blocks -------------------------------------------------------------------------------
@@ -127,7 +129,27 @@ class QuantityBuilder:
         return self.plan.add(key, lambda: Block(self._units(role, rows), bins[rows],
                                                 self._weight(side, rows) * values[rows], ECE_BINS))
 
+    def flip_block(self, target: Target) -> int:
+        """The paired flip cells (gate/flips.py) of the candidate's subset rows, by true class:
+        target ``y · 5 + cell``, weighted by the candidate's weights."""
+        from gate.flips import N_CELLS, flip_cells
+        cand, base, rows = self.side("candidate"), self.side("baseline"), self.rows("candidate", target)
+        key = ("flip", target.slice_col, target.slice_value)
+        return self.plan.add(key, lambda: Block(self._units("candidate", rows), cand.y[rows] * N_CELLS + flip_cells(
+            cand.y[rows], cand.pred[rows], base.pred[rows]), self._weight(cand, rows), self.k * N_CELLS))
+
     # -- families -------------------------------------------------------------------------------
+
+    def _flip(self, t: Target) -> Quantity:
+        """A flip rate: the share of the subset's examples (of the class, with one) in the metric's cells."""
+        from gate.flips import FLIP_CELLS, N_CELLS
+        idx, k, cells = self.flip_block(t), self.k, list(FLIP_CELLS[t.metric])
+
+        def rate(acc: list[np.ndarray]) -> f.Result:
+            sums = _float(acc[idx]).reshape(-1, k, N_CELLS)
+            rows = sums.sum(axis=1) if t.class_index is None else sums[:, t.class_index, :]
+            return f._ratio(rows[:, cells].sum(axis=1), rows.sum(axis=1))
+        return rate
 
     def _confusion(self, role: str, t: Target) -> Quantity:
         idx, k, name, p = self.cm_block(role, t), self.k, t.metric, t.params
@@ -147,6 +169,9 @@ class QuantityBuilder:
             return lambda acc: _never_undefined(cm_of(acc).sum(axis=2)[:, t.class_index])
         if name == "prevalence":
             return lambda acc: f._ratio(cm_of(acc).sum(axis=2)[:, t.class_index], cm_of(acc).sum(axis=(1, 2)))
+        if name == "expected_cost":
+            costs = np.asarray(p["costs"], dtype=np.float64)
+            return lambda acc: f._ratio((cm_of(acc) * costs).sum(axis=(1, 2)), cm_of(acc).sum(axis=(1, 2)))
         if name == "confusion":
             true_idx, pred_idx = t.class_index, t.predicted_index
             assert true_idx is not None and pred_idx is not None     # expand: a confusion gate names both

@@ -81,8 +81,8 @@ def verdict_line(report: Report, color: bool) -> str:
 
 
 def _rows(gates: Sequence[GateResult]) -> list[list[str]]:
-    return [[_status(g)[0], _clip(T.one_line(g.label or g.id), GATE_WIDTH), T.fmt_est(g.candidate),
-             T.fmt_est(g.delta, signed=True) if g.delta is not None else T.DASH, T.bar_text(g),
+    return [[_status(g)[0], _clip(T.one_line(g.label or g.id), GATE_WIDTH), T.fmt_gate_est(g, "candidate"),
+             T.fmt_gate_est(g, "delta"), T.bar_text(g),
              T.fmt_int(g.n)] for g in gates]
 
 

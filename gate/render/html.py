@@ -124,9 +124,9 @@ def gate_table(report: Report) -> str:
         why = _segments(T.reason_segments(g)) if g.status != "pass" else ""
         if extra:
             why += f" <span class=\"note\">({esc(extra)})</span>"
-        rows.append([esc(T.status_word(g)), _name(g.label or g.id), esc(T.fmt_est(g.candidate)),
+        rows.append([esc(T.status_word(g)), _name(g.label or g.id), esc(T.fmt_gate_est(g, "candidate")),
                      esc(T.fmt(g.baseline.value) if g.baseline else T.DASH),
-                     esc(T.fmt_est(g.delta, signed=True) if g.delta else T.DASH), esc(T.bar_text(g)),
+                     esc(T.fmt_gate_est(g, "delta")), esc(T.bar_text(g)),
                      esc(n), why])
     return _status_cells(_table(header, rows, [False, False, True, True, True, False, True, False],
                                 [_row_class(g) for g in gates], cls="gates"))
@@ -137,6 +137,14 @@ def _status_cells(html: str) -> str:
     for c in ("pass", "fail", "inconclusive", "warning"):
         html = html.replace(f'<tr class="{c}"><td>', f'<tr class="{c}"><td class="status">')
     return html
+
+
+def flips_table(report: Report) -> str:
+    """The "what flipped" table (flip gates only)."""
+    if not report.flips:
+        return ""
+    rows = [[_name(r.name), *T.flip_cells(r)] for r in report.flips]
+    return "<h2>What flipped (candidate vs baseline)</h2>\n" + _table(list(T.FLIP_HEADER), rows, [False] + [True] * 4)
 
 
 def per_class_table(report: Report) -> str:
@@ -205,7 +213,7 @@ def data_section(report: Report) -> str:
 def repro_section(report: Report) -> str:
     r = report.reproducibility
     rows = [["Seed", esc(r.seed)], ["Resamples", T.fmt_int(r.resamples)], ["Method", esc(r.method)],
-            ["Resampling", esc(r.resampling or "not recorded")], ["Confidence", T.fmt(r.confidence)], ["Stratified", "yes" if r.stratify else "no"],
+            ["Resampling", esc(r.resampling or "not recorded")], ["Confidence", T.fmt(r.confidence)], ["Sampling", esc(T.sampling_text(r))],
             ["Multiple testing", esc(r.multiple_testing)], ["Inconclusive gates", esc(r.inconclusive)],
             ["Tool version", esc(r.tool_version)], ["Policy", _name(r.policy_path)],
             ["Policy sha256", _name(r.policy_sha256)]]
@@ -291,6 +299,7 @@ def render(report: Report, *, plots: bool | None = None) -> str:
         body += _plot_section("Calibration", "calibration", P.calibration if have_plots else None,
                               "Reliability bins as tables", calibration_tables, report)
 
+    body.append(flips_table(report))
     body.append(per_class_table(report))
     body.append(data_section(report))
     body.append(repro_section(report))

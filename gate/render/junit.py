@@ -91,6 +91,7 @@ def details(g: GateResult) -> str:
     lines.append(f"delta: {T.fmt_est(g.delta, signed=True)}")
     if g.quantity == "relative_delta":
         lines.append(f"relative delta (tested): {T.fmt_est(g.tested, signed=True)}")
+    lines.append(f"interval: {T.interval_name(g)}")
     lines.append(f"confidence: {T.fmt(g.confidence)}")
     lines.append(f"n: {g.n}" + (f", support: {g.support}" if g.support is not None else ""))
     if g.p_value is not None:

@@ -29,7 +29,7 @@ from urllib.parse import quote
 from gate import comment_state
 from gate.comment_state import Changes, CommentState
 from gate.render import text as T
-from gate.report import ClassRow, ConfusionMatrix, Curve, Estimate, GateResult, Report
+from gate.report import ClassRow, ConfusionMatrix, Curve, Estimate, FlipRow, GateResult, Report
 from gate.run_context import RunContext
 
 MAX_CHARS = 65_000
@@ -273,14 +273,21 @@ def gate_cell(g: GateResult, classes: Sequence[str] = ()) -> str:
     return segments(T.label_segments(g, classes))
 
 
-def estimate_cell(e: Estimate | None, *, signed: bool = False) -> str:
+def estimate_cell(e: Estimate | None, *, signed: bool = False, method: str | None = None) -> str:
     """``0.870<br>[0.840,&nbsp;0.900]``: the value on the first line, the interval on the second,
-    which never breaks inside (a narrow column then costs one deliberate line, not a split bracket)."""
+    which never breaks inside (a narrow column then costs one deliberate line, not a split bracket);
+    ``method`` names a score interval that decided the gate, small, on a third line."""
     if e is None or e.value is None and e.ci is None:
         return T.DASH
     f = T.fmt_signed if signed else T.fmt
     ci = T.fmt_ci(e.ci, signed=signed)
-    return f(e.value) + (f"<br>{ci.replace(', ', ',&nbsp;')}" if ci else "")
+    return (f(e.value) + (f"<br>{ci.replace(', ', ',&nbsp;')}" if ci else "")
+            + (f"<br><sub>{method}</sub>" if method else ""))
+
+
+def _score_interval(g: GateResult, column: str) -> str | None:
+    """The score interval's name when it decided the gate on this column (``Clopper–Pearson``)."""
+    return T.SCORE_INTERVALS.get(g.interval_method) if g.quantity == column else None
 
 
 def bar_cell(g: GateResult) -> str:
@@ -297,8 +304,8 @@ def gate_row(g: GateResult, classes: Sequence[str] = ()) -> list[str]:
     return [
         T.status_emoji(g),
         gate_cell(g, classes),
-        estimate_cell(g.candidate),
-        estimate_cell(g.delta, signed=True),
+        estimate_cell(g.candidate, method=_score_interval(g, "candidate")),
+        estimate_cell(g.delta, signed=True, method=_score_interval(g, "delta")),
         bar_cell(g),
         f"**{T.status_word(g)}**",
     ]
@@ -338,6 +345,15 @@ def per_class_section(rows: Sequence[ClassRow]) -> str | None:
         body.append(cells)
     align = [":--", "--:"] + ["--:"] * (len(header) - 2)
     return _details(f"Per-class metrics ({len(rows)} classes)", _table(header, body, align))
+
+
+def flips_section(rows: Sequence[FlipRow]) -> str | None:
+    """What flipped between the paired baseline and the candidate, per true class (flip gates only)."""
+    if not rows:
+        return None
+    body = [[code(r.name), *T.flip_cells(r)] for r in rows]
+    return _details("What flipped (candidate vs baseline, per true class)",
+                    _table(T.FLIP_HEADER, body, [":--"] + ["--:"] * 4))
 
 
 def _confusion_table(title: str, classes: Sequence[str], counts: Sequence[Sequence[str]]) -> list[str]:
@@ -456,7 +472,7 @@ def repro_section(report: Report) -> str:
         ["Method", code(r.method)],
         ["Resampling", code(r.resampling or "not recorded")],
         ["Confidence", T.fmt(r.confidence)],
-        ["Stratified", "yes" if r.stratify else "no"],
+        ["Sampling", T.sampling_text(r)],
         ["Multiple testing", code(r.multiple_testing)],
         ["Inconclusive gates", code(r.inconclusive)],
         ["Tool version", code(r.tool_version)],
@@ -549,10 +565,10 @@ def _assemble(lay: _Layout, shown: int, sections: list[_Section], note: str) -> 
 
 
 #: drop order when over budget: least important first
-DROP_ORDER = ("confusion", "curves", "per_class", "data", "reproducibility")
+DROP_ORDER = ("confusion", "curves", "per_class", "flips", "data", "reproducibility")
 _NAMES = {"confusion": "confusion matrices", "curves": "PR curves", "per_class": "per-class metrics",
-          "data": "data summary", "reproducibility": "reproducibility"}
-SECTION_ORDER = ("per_class", "confusion", "curves", "data", "reproducibility")  # display order
+          "flips": "what flipped", "data": "data summary", "reproducibility": "reproducibility"}
+SECTION_ORDER = ("flips", "per_class", "confusion", "curves", "data", "reproducibility")  # display order
 
 
 def render(report: Report, *, chart: str = "mermaid", max_chars: int = MAX_CHARS,
@@ -577,6 +593,7 @@ def render(report: Report, *, chart: str = "mermaid", max_chars: int = MAX_CHARS
     lay = _layout(report, key, context, previous, state_notice, budget)
     sections = {
         "per_class": per_class_section(report.per_class),
+        "flips": flips_section(report.flips),
         "confusion": confusion_section(report.confusion),
         "curves": pr_section(report.curves, chart),
         "data": data_section(report),

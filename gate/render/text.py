@@ -15,7 +15,7 @@ import shlex
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple, TypeGuard
 
-from gate.report import Estimate, GateResult, Report
+from gate.report import Estimate, FlipRow, GateResult, Report, Reproducibility
 
 DIGITS = 3
 DASH = "—"  # shown for a missing / undefined number
@@ -88,6 +88,41 @@ def fmt_est(e: Estimate | None, *, signed: bool = False, digits: int = DIGITS) -
     head = f(e.value, digits)
     ci = fmt_ci(e.ci, signed=signed, digits=digits)
     return f"{head} {ci}" if ci else head
+
+
+SCORE_INTERVALS = {"clopper-pearson": "Clopper–Pearson", "newcombe": "Newcombe"}
+
+
+def interval_name(g: GateResult) -> str:
+    """The interval that decided the gate, as a reader names it: ``percentile bootstrap`` (or basic,
+    BCa), ``Clopper–Pearson`` or ``Newcombe``."""
+    return SCORE_INTERVALS.get(g.interval_method, f"{g.interval_method} bootstrap")
+
+
+def fmt_gate_est(g: GateResult, column: str) -> str:
+    """The ``candidate`` or ``delta`` cell of a gate row: :func:`fmt_est`, and when that column holds
+    the tested quantity and a score interval decided it, the interval's name (``… (Newcombe)``)."""
+    e = g.candidate if column == "candidate" else g.delta
+    if e is None:
+        return DASH
+    text = fmt_est(e, signed=column != "candidate")
+    if g.quantity == column and g.interval_method in SCORE_INTERVALS:
+        text += f" ({SCORE_INTERVALS[g.interval_method]})"
+    return text
+
+
+FLIP_HEADER = ("Class", "Examples", "Broke (baseline right → candidate wrong)", "Fixed (wrong → right)",
+               "Changed prediction")
+
+
+def flip_cells(r: FlipRow) -> list[str]:
+    """A "what flipped" row after its class name: the examples and the three flip counts."""
+    return [fmt_count(r.examples), fmt_count(r.negative), fmt_count(r.positive), fmt_count(r.churn)]
+
+
+def sampling_text(r: Reproducibility) -> str:
+    """The sampling design as the reproducibility table shows it."""
+    return "stratified by class" if r.stratify else "i.i.d."
 
 
 def fmt_int(n: int | None) -> str:

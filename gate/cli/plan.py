@@ -1,0 +1,61 @@
+"""``model-gate plan``: per gate, the examples that decide it with 80% power at the observed effect,
+and the true values it passes and fails from at the current size (a thin client of
+:func:`gate.api.plan`; the figures are explained in :mod:`gate.planning`)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from gate import api, limits
+from gate.cli.common import print_untrusted
+from gate.errors import UsageError
+from gate.planning import GatePlan, Plan
+from gate.policy import seed_argument
+from gate.render import text as T
+
+HELP = "print, per gate, the examples needed to decide it with 80%% power and the effect the current n detects"
+HEADER = ("GATE", "STATUS", "N", "ESTIMATE", "BAR", "N FOR POWER", "PASSES FROM", "FAILS FROM")
+GATE_WIDTH = 44
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = limits.help_text()
+    parser.add_argument("--policy", required=True, help="policy YAML file")
+    parser.add_argument("--candidate", required=True, help="candidate predictions (.csv, .csv.gz, .jsonl, .parquet)")
+    parser.add_argument("--baseline", help="baseline predictions, for comparative and flip gates")
+    parser.add_argument("--power", type=float, default=0.8, help="the chance of deciding a gate (default 0.8)")
+    parser.add_argument("--seed", type=seed_argument, help="override bootstrap.seed")
+
+
+def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    if args.seed is not None and args.seed < 0:
+        raise UsageError("--seed must be >= 0", source="command line")
+    result = api.plan(args.policy, args.candidate, args.baseline, power=args.power, seed=args.seed)
+    print_untrusted(render(result), sys.stdout)
+    return 0
+
+
+def _row(g: GatePlan) -> list[str]:
+    signed = g.quantity != "candidate"
+    f = T.fmt_signed if signed else T.fmt
+    needed = T.DASH if g.needed_n is None else f"{g.needed_n:,}"
+    return [T.shorten(T.one_line(g.label or g.id), GATE_WIDTH), g.status, T.fmt_int(g.n), f(g.estimate),
+            f"{g.op} {f(g.threshold)}", needed, T.DASH if g.pass_from is None else f"{g.op} {f(g.pass_from)}",
+            T.DASH if g.fail_from is None else f"{'<' if g.op == '>=' else '>'} {f(g.fail_from)}"]
+
+
+def render(result: Plan) -> str:
+    """The plan as a plain-text table, then one line per gate without figures."""
+    rows = [list(HEADER)] + [_row(g) for g in result.gates]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(HEADER))]
+    lines = [f"model-gate plan: policy {T.one_line(result.report.policy_name)}, {result.power:.0%} power, "
+             "figures at the current number of labeled examples"]
+    lines += ["  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))).rstrip()
+              for r in rows]
+    lines += [f"{T.one_line(g.label or g.id)}: {T.one_line(g.note)}" for g in result.gates if g.note]
+    lines.append("N FOR POWER: labeled examples that decide the gate with that power if the estimate is the truth. "
+                 "PASSES/FAILS FROM: true values of the tested quantity the gate passes/fails with that power "
+                 "at the current N (their distance to the bar is the minimal detectable effect).")
+    return "\n".join(lines) + "\n"
