@@ -51,19 +51,26 @@ def load_policy(policy: PathLike | Mapping[str, Any] | Policy) -> Policy:
 
 def check(policy: PathLike | Mapping[str, Any] | Policy, candidate: Source, baseline: Source | None = None, *,
           seed: int | None = None, n_resamples: int | None = None, confidence_level: float | None = None,
-          command: Sequence[str] = ()) -> Report:
+          command: Sequence[str] = (), qrels: Source | None = None) -> Report:
     """Evaluate every gate of ``policy`` on the candidate's (and baseline's) predictions.
 
     ``candidate``/``baseline``: a file path (.csv, .csv.gz, .jsonl, .parquet), a pandas DataFrame, a
     pyarrow Table or a mapping of column name → values, with the columns the policy's ``data:``
-    section names. Raises :class:`gate.GateError` (exit code 2 in the CLI) on a bad policy or input.
+    section names. ``task: ranking`` also reads TREC run files, and ``qrels`` (a table or a TREC qrels
+    file) overrides the policy's ``data.qrels`` (see :mod:`gate.ranking.check`). Raises
+    :class:`gate.GateError` (exit code 2 in the CLI) on a bad policy or input.
     """
     pol = _with_overrides(load_policy(policy), seed, n_resamples, confidence_level)
+    if qrels is not None and pol.task != "ranking":
+        raise UsageError("qrels applies only to task: ranking", source="arguments", fix="remove --qrels / qrels=")
     if baseline is None and pol.needs_baseline and pol.decision.require_baseline:
         first = next(g for g in pol.gates if g.comparative)
         raise InputError(f"{first.path} ({first.metric} {first.bar_kind}) compares with a baseline, "
                          "but no baseline was given", source=pol.path,
                          fix="pass --baseline FILE (baseline= in Python), or set decision.require_baseline: false")
+    if pol.task == "ranking":
+        from gate.ranking.check import check_ranking
+        return check_ranking(pol, candidate, baseline, qrels=qrels, command=command)
     tables = _read_all([("<candidate>", candidate)] + ([("<baseline>", baseline)] if baseline is not None else []))
     evalset = build_evalset(pol, tables[0], tables[1] if baseline is not None else None)
     return evaluate(pol, evalset, command=command)

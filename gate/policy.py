@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsonschema
 import yaml
@@ -39,6 +39,9 @@ from gate.metrics.catalog import (
     suggest,
 )
 from gate.readers import FileKind, read_file_bytes
+
+if TYPE_CHECKING:
+    from gate.ranking.policy import RankingSpec
 
 BARS = ("min", "max", "max_drop", "max_relative_drop", "min_gain")
 COMPARATIVE_BARS = ("max_drop", "max_relative_drop", "min_gain")
@@ -123,6 +126,7 @@ class Policy:
     gates: tuple[GateSpec, ...]
     path: str
     sha256: str
+    ranking: RankingSpec | None = None     # task: ranking only (gate.ranking.policy)
 
     @property
     def needs_baseline(self) -> bool:
@@ -300,6 +304,10 @@ def build_policy(doc: Any, *, source: str, sha256: str = "") -> Policy:
     doc = _clean(doc, "", source)
     _validate_schema(doc, source)
     task = doc["task"]
+    if task == "ranking":
+        return _ranking_policy(doc, source, sha256)
+    from gate.ranking.policy import check_classification_doc
+    check_classification_doc(doc, source)
     positive = _label_text(doc.get("positive_class"))
     classes = None if "classes" not in doc else tuple(canonical_label(str(c)) for c in doc["classes"])
     if classes is not None:
@@ -324,6 +332,21 @@ def build_policy(doc: Any, *, source: str, sha256: str = "") -> Policy:
         bootstrap=BootstrapSpec(**_whole(doc.get("bootstrap", {}), ("resamples", "seed"))),
         decision=DecisionSpec(**doc.get("decision", {})),
         gates=gates, path=source, sha256=sha256,
+    )
+
+
+def _ranking_policy(doc: dict, source: str, sha256: str) -> Policy:
+    """A ``task: ranking`` policy: its data block, options and gates come from :mod:`gate.ranking.policy`."""
+    from gate.ranking.policy import check_bootstrap, ranking_gates, ranking_spec
+
+    spec = ranking_spec(doc, source)
+    check_bootstrap(doc, source)
+    return Policy(
+        name=doc["name"], task="ranking", positive_class=None, classes=None,
+        data=DataSpec(score=spec.data.score, slices=spec.data.slices, explicit=frozenset(doc.get("data", {}))),
+        bootstrap=BootstrapSpec(**_whole(doc.get("bootstrap", {}), ("resamples", "seed"))),
+        decision=DecisionSpec(**doc.get("decision", {})),
+        gates=ranking_gates(doc, spec), path=source, sha256=sha256, ranking=spec,
     )
 
 

@@ -52,13 +52,14 @@ OPS = (">=", "<=")
 QUANTITIES = ("candidate", "delta", "relative_delta")
 DIRECTIONS = ("higher", "lower")
 BAR_KINDS = ("min", "max", "max_drop", "max_relative_drop", "min_gain")
-TASKS = ("binary", "multiclass")
+TASKS = ("binary", "multiclass", "ranking")
 PAIRINGS = ("paired", "independent", "none")
 INCONCLUSIVE_RULES = ("fail", "warn", "pass")
 MULTIPLE_TESTING = ("none", "bonferroni", "holm")
 METHODS = ("percentile", "basic", "bca")
 CURVE_KINDS = ("pr", "roc")
 MODELS = ("candidate", "baseline")
+ROLES = MODELS + ("judgements",)      # an artifact: a run, or a ranking check's judgements file
 AVERAGES = ("macro", "micro", "weighted")
 COUNT_KEYS = ("pass", "fail", "inconclusive", "warning")
 
@@ -246,9 +247,11 @@ def _slice(value: Any, path: str) -> dict[str, str]:
 
 
 def metric_names() -> tuple[str, ...]:
-    """The catalogue's metric names: renderers print ``metric`` and ``average`` as our own words."""
+    """The catalogue's metric names and the ranking measures: renderers print ``metric`` and ``average``
+    as our own words."""
     from gate.metrics.catalog import METRICS
-    return tuple(METRICS)
+    from gate.ranking.measures import MEASURES
+    return tuple(dict.fromkeys((*METRICS, *MEASURES)))
 
 
 def gate(value: Any, path: str) -> GateResult:
@@ -335,7 +338,7 @@ def calibration(value: Any, path: str) -> Calibration:
 
 def artifact(value: Any, path: str) -> Artifact:
     o = Obj(value, path)
-    return Artifact(role=o.field("role", text, MODELS), path=o.field("path", text), sha256=o.field("sha256", text),
+    return Artifact(role=o.field("role", text, ROLES), path=o.field("path", text), sha256=o.field("sha256", text),
                     format=o.field("format", text), rows=o.field("rows", integer),
                     labeled_rows=o.field("labeled_rows", integer))
 

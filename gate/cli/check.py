@@ -25,6 +25,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--policy", required=True, help="policy YAML file")
     parser.add_argument("--candidate", required=True, help="candidate predictions (.csv, .csv.gz, .jsonl, .parquet)")
     parser.add_argument("--baseline", help="baseline predictions, for comparative gates")
+    parser.add_argument("--qrels", metavar="FILE",
+                        help="task: ranking: relevance judgements (a table or a TREC qrels file); overrides data.qrels")
     parser.add_argument("--out-dir", help="write report.json, report.md, junit.xml and report.html here")
     parser.add_argument("--format", choices=("text", "json"), default="text",
                         help="stdout: a verdict table (text) or only the JSON report (json)")
@@ -50,7 +52,8 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         raise UsageError("--seed must be >= 0", source="command line")
     if args.fail_on_inconclusive:
         policy = dataclasses.replace(policy, decision=dataclasses.replace(policy.decision, inconclusive="fail"))
-    report = api.check(policy, args.candidate, args.baseline, seed=args.seed, command=reproduce_command(args))
+    report = api.check(policy, args.candidate, args.baseline, seed=args.seed, command=reproduce_command(args),
+                       qrels=args.qrels)
     report_json = write_outputs(report, args)
     if args.format == "json":
         sys.stdout.write(_json_stdout(report))
@@ -97,6 +100,8 @@ def reproduce_command(args: argparse.Namespace) -> list[str]:
     cmd = ["model-gate", "check", "--policy", args.policy, "--candidate", args.candidate]
     if args.baseline:
         cmd += ["--baseline", args.baseline]
+    if args.qrels:
+        cmd += ["--qrels", args.qrels]
     if args.seed is not None:
         cmd += ["--seed", str(args.seed)]
     if args.fail_on_inconclusive:
