@@ -38,6 +38,8 @@ from gate.report import (
     DataSummary,
     Estimate,
     GateResult,
+    QueryComparison,
+    QueryDelta,
     Report,
     Reproducibility,
     gate_counts,
@@ -336,6 +338,23 @@ def calibration(value: Any, path: str) -> Calibration:
                        ece=o.field("ece", optional(number), default=None), **arrays)
 
 
+def query_delta(value: Any, path: str) -> QueryDelta:
+    o = Obj(value, path)
+    return QueryDelta(query_id=o.field("query_id", text), candidate=o.field("candidate", number),
+                      baseline=o.field("baseline", number), delta=o.field("delta", number))
+
+
+def query_comparison(value: Any, path: str) -> QueryComparison:
+    """A ranking report's per-query comparison; the histogram has one count per pair of edges."""
+    o = Obj(value, path)
+    edges, counts = o.field("histogram_edges", _numbers), o.array("histogram_counts", integer)
+    if len(edges) != (len(counts) + 1 if counts else 0):
+        raise ReportFormatError(o.at("histogram_edges"), f"has {len(edges)} edges for {len(counts)} bins")
+    return QueryComparison(measure=o.field("measure", text), improved=o.field("improved", integer),
+                           regressed=o.field("regressed", integer), tied=o.field("tied", integer),
+                           worst=o.array("worst", query_delta), histogram_edges=edges, histogram_counts=counts)
+
+
 def artifact(value: Any, path: str) -> Artifact:
     o = Obj(value, path)
     return Artifact(role=o.field("role", text, ROLES), path=o.field("path", text), sha256=o.field("sha256", text),
@@ -408,6 +427,7 @@ def report_from_dict(value: Any) -> Report:
         curves=o.array("curves", curve, default=()),
         calibration=o.array("calibration", calibration, default=()),
         warnings=o.array("warnings", text, default=()),
+        queries=o.array("queries", query_comparison, default=()),
     )
     check_consistency(report)
     return report

@@ -347,3 +347,64 @@ def test_report_json_reads_back_for_publish(tmp_path: Path) -> None:
                                                        {"metric": "hit_rate", "k": 1, "min": 0.2}])
     back = Report.from_dict(json.loads(report.to_json()))
     assert back.to_json() == report.to_json() and back.to_markdown() == report.to_markdown()
+
+
+# ---------------------------------------------------------------------------------------------
+# the per-query comparison in the report
+
+
+def test_query_comparison_counts_worst_and_histogram(pytrec_eval, tmp_path: Path) -> None:
+    cand, base, qrels = two_runs(200, seed=13, shift=0.8)
+    report = check_files(tmp_path, cand, base, qrels, [{"metric": "ndcg", "k": 10, "max_drop": 0.02},
+                                                       {"metric": "precision", "k": 3, "min": 0.1}])
+    assert [q.measure for q in report.queries] == ["ndcg@10", "precision@3"]
+    for q, m in zip(report.queries, (rk.Measure("ndcg", 10), rk.Measure("precision", 3))):
+        (c,), (b,) = (references(pytrec_eval, r, qrels, [m]) for r in (cand, base))
+        delta = {qid: c[qid] - b[qid] for qid in qrels}
+        assert (q.improved, q.regressed, q.tied) == (sum(d > 0 for d in delta.values()), sum(d < 0 for d in delta.values()),
+                                                     sum(d == 0 for d in delta.values()))
+        want = sorted((d, qid) for qid, d in delta.items() if d < 0)[:10]
+        assert [w.query_id for w in q.worst] == [qid for _, qid in want]
+        assert [w.delta for w in q.worst] == pytest.approx([d for d, _ in want], abs=1e-12)
+        assert sum(q.histogram_counts) == 200 and len(q.histogram_edges) == len(q.histogram_counts) + 1
+        assert q.histogram_edges[0] == pytest.approx(-max(abs(d) for d in delta.values()))
+    assert report.queries[1].tied > 0
+    markdown, html = report.to_markdown(), _html(report)
+    assert "Per-query comparison (candidate vs baseline)" in markdown and "Most regressed queries" in html
+    worst = report.queries[0].worst[0]
+    assert f"| `{worst.query_id}` | {worst.candidate:.3f} | {worst.baseline:.3f} | {worst.delta:+.3f} |" in markdown
+
+
+def _html(report) -> str:
+    from gate.render import html
+    return html.render(report, plots=False)
+
+
+def test_query_ids_are_escaped_in_every_renderer(tmp_path: Path) -> None:
+    """Query ids come from the user's files: a hostile one stays inert in Markdown, HTML and the console."""
+    from gate.render import console
+    hostile = "q<img src=x onerror=alert(1)>|`@here"
+    qrels = {hostile: {"a": 1, "b": 0}, "q2": {"a": 1, "b": 1}}
+    cand = {hostile: {"a": 0.1, "b": 0.9}, "q2": {"a": 0.5, "b": 0.4}}
+    base = {hostile: {"a": 0.9, "b": 0.1}, "q2": {"a": 0.5, "b": 0.4}}
+    rows = lambda run: {"query_id": [q for q, d in run.items() for _ in d], "item_id": [i for d in run.values() for i in d],  # noqa: E731
+                        "score": [s for d in run.values() for s in d.values()]}
+    judged = {"query_id": [q for q, d in qrels.items() for _ in d], "item_id": [i for d in qrels.values() for i in d],
+              "relevance": [r for d in qrels.values() for r in d.values()]}
+    report = gate.check(policy([{"metric": "ap", "max_drop": 0.5}]), rows(cand), rows(base), qrels=judged)
+    assert report.queries[0].worst[0].query_id == hostile
+    html, markdown = _html(report), report.to_markdown()
+    assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "<img" not in markdown and "@here" not in markdown.replace("`@here", "")
+    assert "\\|" in markdown.split("Most regressed")[1]
+    text = console.render(report)
+    assert "per query, ap: 0 improved, 1 regressed, 1 tied" in text
+
+
+def test_tampered_query_histogram_is_refused(tmp_path: Path) -> None:
+    from gate.report_reader import ReportFormatError, report_from_dict
+    cand, base, qrels = two_runs(40, seed=14, shift=0.5)
+    data = json.loads(check_files(tmp_path, cand, base, qrels, [{"metric": "ap", "min": 0.1}]).to_json())
+    data["queries"][0]["histogram_counts"].append(3)
+    with pytest.raises(ReportFormatError, match=r"queries\[0\].histogram_edges: has 21 edges for 21 bins"):
+        report_from_dict(data)

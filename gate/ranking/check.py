@@ -39,6 +39,7 @@ from gate.policy import Policy
 from gate.ranking.inputs import Columns, Input, query_attribute, read_judgements, read_run_input, same_id_kinds
 from gate.ranking.measures import Measure, PerQuery, per_query
 from gate.ranking.policy import RankingGateSpec, RankingSpec
+from gate.ranking.queries import comparisons
 from gate.ranking.runs import Rankings, from_arrays
 from gate.report import Bar, DataSummary, Estimate, GateResult, Report, Reproducibility, gate_counts, verdict_of
 from gate.stats import parallel_map
@@ -84,6 +85,7 @@ def check_ranking(policy: Policy, candidate: Any, baseline: Any = None, *, qrels
         policy_name=policy.name, verdict=verdict, exit_code=1 if verdict == "fail" else 0,
         gates=tuple(results), counts=gate_counts(results), data=summary(sides, judged, pairing),
         warnings=tuple(warnings(sides)),
+        queries=comparisons(sides[0].values, sides[1].values) if len(sides) > 1 else (),
         reproducibility=Reproducibility(
             seed=seed, resamples=policy.bootstrap.resamples, method=policy.bootstrap.method,
             confidence=policy.bootstrap.confidence, stratify=False,

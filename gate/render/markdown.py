@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from gate.render import text as T
-from gate.report import ClassRow, ConfusionMatrix, Curve, GateResult, Report
+from gate.report import ClassRow, ConfusionMatrix, Curve, GateResult, QueryComparison, Report
 
 MAX_CHARS = 65_000
 MAX_KEY = 128
@@ -208,6 +208,22 @@ def per_class_section(rows: Sequence[ClassRow]) -> str | None:
     return _details(f"Per-class metrics ({len(rows)} classes)", _table(header, body, align))
 
 
+def queries_section(comparisons: Sequence[QueryComparison]) -> str | None:
+    """task: ranking: per measure, how many queries improved, regressed or tied, and the queries that
+    regressed most (ids are untrusted: code spans)."""
+    if not comparisons:
+        return None
+    body = _table(["Measure", "Queries"], [[code(q.measure), T.query_counts_text(q)] for q in comparisons],
+                  [":--", ":--"])
+    for q in comparisons:
+        if q.worst:
+            body += ["", f"**Most regressed queries, {code(q.measure)}**", ""]
+            body += _table(["Query", "Candidate", "Baseline", "Δ"],
+                           [[code(w.query_id), T.fmt(w.candidate), T.fmt(w.baseline), T.fmt_signed(w.delta)]
+                            for w in q.worst], [":--", "--:", "--:", "--:"])
+    return _details("Per-query comparison (candidate vs baseline)", body)
+
+
 def _confusion_table(title: str, classes: Sequence[str], counts: Sequence[Sequence[str]]) -> list[str]:
     header = ["true ＼ predicted", *(code(c) for c in classes)]
     body = [[code(c), *row] for c, row in zip(classes, counts)]
@@ -294,6 +310,7 @@ def pr_section(curves: Sequence[Curve], chart: str) -> str | None:
 
 def data_section(report: Report) -> str:
     d = report.data
+    sizes = T.data_labels(d.task)
     cls_list = ", ".join(code(c) for c in d.classes[:20])
     if len(d.classes) > 20:
         cls_list += f" … (+{len(d.classes) - 20} more)"
@@ -302,9 +319,9 @@ def data_section(report: Report) -> str:
         ["Classes", f"{len(d.classes)}: {cls_list}"],
         ["Positive class", code(d.positive_class) if d.positive_class is not None else T.DASH],
         ["Pairing", code(d.pairing)],
-        ["Rows (candidate)", T.fmt_int(d.n_candidate)],
-        ["Rows (baseline)", T.fmt_int(d.n_baseline)],
-        ["Label coverage", T.fmt_pct(d.label_coverage)],
+        [sizes[0], T.fmt_int(d.n_candidate)],
+        [sizes[1], T.fmt_int(d.n_baseline)],
+        [sizes[2], T.fmt_pct(d.label_coverage)],
     ]
     body = _table(["", ""], rows, [":--", ":--"])
     if d.artifacts:
@@ -364,9 +381,9 @@ def _assemble(head: list[str], table_head: list[str], rows: list[str], omitted_r
 
 
 #: drop order when over budget: least important first
-DROP_ORDER = ("confusion", "curves", "per_class", "data", "reproducibility")
+DROP_ORDER = ("confusion", "curves", "per_class", "queries", "data", "reproducibility")
 _NAMES = {"confusion": "confusion matrices", "curves": "PR curves", "per_class": "per-class metrics",
-          "data": "data summary", "reproducibility": "reproducibility"}
+          "queries": "per-query comparison", "data": "data summary", "reproducibility": "reproducibility"}
 
 
 def render(report: Report, *, chart: str = "mermaid", max_chars: int = MAX_CHARS, key: str | None = None,
@@ -387,12 +404,13 @@ def render(report: Report, *, chart: str = "mermaid", max_chars: int = MAX_CHARS
     rows = [_row(gate_row(g)) for g in gates]
     sections = {
         "per_class": per_class_section(report.per_class),
+        "queries": queries_section(report.queries),
         "confusion": confusion_section(report.confusion),
         "curves": pr_section(report.curves, chart),
         "data": data_section(report),
         "reproducibility": repro_section(report),
     }
-    order = ("per_class", "confusion", "curves", "data", "reproducibility")  # display order
+    order = ("per_class", "queries", "confusion", "curves", "data", "reproducibility")  # display order
     kept = _present(sections, order)
 
     out = _assemble(head, table_head, rows, "", kept, "", marker)

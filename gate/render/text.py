@@ -15,7 +15,7 @@ import shlex
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple, TypeGuard
 
-from gate.report import Estimate, GateResult, Report
+from gate.report import Estimate, GateResult, QueryComparison, Report
 
 DIGITS = 3
 DASH = "—"  # shown for a missing / undefined number
@@ -305,3 +305,17 @@ def shell_arg(a: str) -> str:
 def command_line(argv: Sequence[str]) -> str:
     """The reproduce command: ``shlex.join`` semantics (see :func:`shell_arg` for the exception)."""
     return " ".join(shell_arg(a) for a in argv)
+
+
+def query_counts_text(q: QueryComparison) -> str:
+    """``146 improved, 143 regressed, 10 tied (of 299 queries both runs score)`` (task: ranking)."""
+    total = q.improved + q.regressed + q.tied
+    return f"{q.improved:,} improved, {q.regressed:,} regressed, {q.tied:,} tied (of {total:,} queries both runs score)"
+
+
+def data_labels(task: str) -> tuple[str, str, str]:
+    """The data summary's row names for the candidate's and baseline's sizes and the coverage: rows and
+    label coverage, or (task: ranking) judged queries and the share of them the candidate answered."""
+    if task == "ranking":
+        return "Judged queries (candidate)", "Judged queries (baseline)", "Queries the candidate answered"
+    return "Rows (candidate)", "Rows (baseline)", "Label coverage"
