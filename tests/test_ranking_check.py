@@ -408,3 +408,17 @@ def test_tampered_query_histogram_is_refused(tmp_path: Path) -> None:
     data["queries"][0]["histogram_counts"].append(3)
     with pytest.raises(ReportFormatError, match=r"queries\[0\].histogram_edges: has 21 edges for 21 bins"):
         report_from_dict(data)
+
+
+def test_the_resampling_product_is_exact(tmp_path: Path, monkeypatch) -> None:
+    """Rounded to 2^-30, the values make BLAS's product exact (thread counts cannot change a replicate);
+    numpy's fixed-order einsum on the unrounded values (the path beyond EXACT_UNITS queries) agrees to 1e-9."""
+    from gate.ranking import check as ranking_check
+    cand, base, qrels = two_runs(120, seed=15, shift=0.4)
+    gates = [{"metric": "ndcg", "k": 10, "max_drop": 0.02}, {"metric": "ap", "min": 0.1}]
+    blas = check_files(tmp_path, cand, base, qrels, gates)
+    monkeypatch.setattr(ranking_check, "EXACT_UNITS", 0)
+    loops = check_files(tmp_path, cand, base, qrels, gates)
+    for a, b in zip(blas.gates, loops.gates):
+        assert a.distribution != b.distribution
+        np.testing.assert_allclose(a.distribution, b.distribution, rtol=0, atol=1e-9)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from gate.errors import PolicyError
-from gate.policy import build_policy
+from gate.policy import build_policy, load_policy
 from gate.ranking import Measure, RankingOptions
 
 RANKING = {"version": 1, "name": "r", "task": "ranking", "gates": [{"metric": "ndcg", "k": 10, "min": 0.3}]}
@@ -127,3 +129,25 @@ BINARY = {"version": 1, "name": "b", "task": "binary", "positive_class": "1", "g
 ])
 def test_ranking_fields_in_a_classification_policy(doc, expected: str) -> None:
     assert error_of(doc) == expected
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_bundled_ranking_policy_loads() -> None:
+    policy = load_policy(ROOT / "policies" / "ranking.yml")
+    assert policy.task == "ranking" and len(policy.gates) == 7
+    assert policy.ranking.data.qrels == str(ROOT / "policies" / ".." / "examples" / "ranking" / "qrels.csv")
+    assert policy.ranking.options == RankingOptions(missing_queries="zero")
+
+
+def test_example_data_is_what_the_generator_writes(tmp_path: Path) -> None:
+    """examples/ranking/ is rebuilt byte for byte by its script (the docstrings it reads are those of the
+    scikit-learn version the files were made with)."""
+    sklearn = pytest.importorskip("sklearn")
+    if sklearn.__version__ != "1.9.1":
+        pytest.skip(f"the example was made with scikit-learn 1.9.1 (installed: {sklearn.__version__})")
+    subprocess.run([sys.executable, str(ROOT / "examples" / "ranking" / "make_ranking.py"), "--out", str(tmp_path)],
+                   check=True, capture_output=True, timeout=300)
+    for name in ("bm25.run", "tfidf.run", "qrels.csv"):
+        assert (tmp_path / name).read_bytes() == (ROOT / "examples" / "ranking" / name).read_bytes(), name

@@ -45,6 +45,8 @@ from gate.report import Bar, DataSummary, Estimate, GateResult, Report, Reproduc
 from gate.stats import parallel_map
 
 CHUNK = 64                 # resamples per matrix product (bounds the weight matrix: CHUNK × queries)
+QUANTUM = 2.0 ** -30       # values enter the resampling product as multiples of this (see bootstrap)
+EXACT_UNITS = 1 << 22      # ... exactly while Σ weights stays below 2^23 (Poisson(1) weights: ~units)
 SPAWN_KEY = 15             # the ranking bootstrap's stream: SeedSequence(seed, spawn_key=(SPAWN_KEY,))
 
 
@@ -225,7 +227,13 @@ def bootstrap(gates: list[RankingGate], units: Units, resamples: int, seed: int,
               jackknife: bool) -> dict[tuple[str, str], _Series]:
     """Every (gate id, role) series: the point mean, ``resamples`` weighted-mean replicates and (for
     BCa) the leave-one-unit-out means. One (units × 2·series) matrix holds each series' values and its
-    indicator, so a chunk of resamples is one matrix product."""
+    indicator, so a chunk of resamples is one matrix product.
+
+    The product is exact, so BLAS's summation order (which depends on its thread count) cannot change
+    a replicate: the weights are small integers, and the values enter the product rounded to multiples
+    of :data:`QUANTUM` (2^-30, an error below 5e-10 per query; every measure lies in [0, 1]), so every
+    partial sum is a multiple of 2^-30 below 2^23 (up to :data:`EXACT_UNITS` queries), which float64
+    holds exactly. Beyond that, numpy's own (single-threaded, fixed-order) einsum loop is used."""
     keys = [(g.expanded.id, role) for g in gates for role in g.queries]
     matrix = np.zeros((units.size, 2 * len(keys)))
     j = 0
@@ -235,10 +243,12 @@ def bootstrap(gates: list[RankingGate], units: Units, resamples: int, seed: int,
             matrix[at, j], matrix[at, len(keys) + j] = g.values[role], 1.0
             j += 1
     key = stream_key(seed)
+    exact = units.size <= EXACT_UNITS
+    rounded = np.round(matrix / QUANTUM) * QUANTUM if exact else matrix
 
     def chunk(first: int) -> np.ndarray:
         w = np.stack([poisson.weights(key, r, units.size) for r in range(first, min(first + CHUNK, resamples))])
-        return w @ matrix
+        return w @ rounded if exact else np.einsum("rn,ns->rs", w, rounded, optimize=False)
 
     sums = np.concatenate(parallel_map(chunk, list(range(0, resamples, CHUNK))))
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -106,7 +106,7 @@ def render(report: Report, *, color: bool = False, quiet: bool = False) -> str:
             lines.append("  ".join(cells).rstrip())
             if g.status != "pass":
                 why = T.reason_text(g)
-                extra = T.needed_text(g)
+                extra = T.needed_text(g, T.sample_unit(report))
                 lines.append("    → " + _clip(why, 160) + (f" ({extra})" if extra else ""))
     if not quiet:
         for q in report.queries:

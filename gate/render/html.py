@@ -120,7 +120,7 @@ def gate_table(report: Report) -> str:
     rows = []
     for g in gates:
         n = T.fmt_int(g.n)
-        extra = T.needed_text(g)
+        extra = T.needed_text(g, T.sample_unit(report))
         why = _segments(T.reason_segments(g)) if g.status != "pass" else ""
         if extra:
             why += f" <span class=\"note\">({esc(extra)})</span>"

@@ -220,10 +220,16 @@ def reason_text(g: GateResult) -> str:
     return plain(reason_segments(g))
 
 
-def needed_text(g: GateResult) -> str:
-    """``~1,900 labeled examples would likely decide it`` for an inconclusive gate, else ``""``."""
+def sample_unit(report: Report) -> str:
+    """What a gate's n counts: ``labeled examples``, or ``judged queries`` for task: ranking."""
+    return "judged queries" if report.data.task == "ranking" else "labeled examples"
+
+
+def needed_text(g: GateResult, unit: str = "labeled examples") -> str:
+    """``~1,900 labeled examples would likely decide it`` for an inconclusive gate, else ``""``
+    (``unit``: :func:`sample_unit`)."""
     if g.status == "inconclusive" and g.needed_n is not None:
-        return f"~{g.needed_n:,} labeled examples would likely decide it"
+        return f"~{g.needed_n:,} {unit} would likely decide it"
     return ""
 
 
