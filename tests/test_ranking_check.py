@@ -422,3 +422,43 @@ def test_the_resampling_product_is_exact(tmp_path: Path, monkeypatch) -> None:
     for a, b in zip(blas.gates, loops.gates):
         assert a.distribution != b.distribution
         np.testing.assert_allclose(a.distribution, b.distribution, rtol=0, atol=1e-9)
+
+
+def test_large_csv_fast_path_equals_the_table_path(tmp_path: Path) -> None:
+    """A plain CSV of 1 MB or more is parsed by pyarrow into typed columns (gate.ranking.fast_csv): the
+    report equals the one from the same rows in memory, and a bad cell still gets its exact line."""
+    from gate.ranking import fast_csv
+    rng = np.random.default_rng(16)
+    n_q, n_i = 5000, 12
+    q = np.repeat(np.arange(n_q), n_i)
+    items = np.tile(np.arange(n_i), n_q)
+    score = np.round(rng.random(n_q * n_i), 5)
+    rel = rng.choice([0, 1, 2], n_q * n_i)
+    lines = [f"q{a},{b:03d},{s},{r}\n" for a, b, s, r in zip(q, items, score, rel)]
+    text = "query_id,item_id,score,relevance\n" + "".join(lines)
+    assert len(text) > fast_csv.FAST_BYTES
+    (tmp_path / "run.csv").write_text(text)
+    assert fast_csv.read_fast(tmp_path / "run.csv", ("score", "relevance")) is not None
+    pol = policy([{"metric": "ndcg", "k": 5, "min": 0.1}, {"metric": "ap", "min": 0.1}])
+    memory = {"query_id": [f"q{a}" for a in q], "item_id": [f"{b:03d}" for b in items], "score": score.tolist(),
+              "relevance": rel.tolist()}
+    from_file, from_memory = gate.check(pol, str(tmp_path / "run.csv")), gate.check(pol, memory)
+    assert [g.to_dict() for g in from_file.gates] == [g.to_dict() for g in from_memory.gates]
+    lines[4000] = lines[4000].replace(f",{score[4000]},", ",0x1F,")
+    (tmp_path / "bad.csv").write_text("query_id,item_id,score,relevance\n" + "".join(lines))
+    assert fast_csv.read_fast(tmp_path / "bad.csv", ("score", "relevance")) is None
+    with pytest.raises(InputError, match=r"bad.csv: line 4002: 'score' is '0x1F', not a number"):
+        gate.check(pol, str(tmp_path / "bad.csv"))
+
+
+def test_the_end_to_end_bench_runs_small(pytrec_eval) -> None:
+    """bench/ranking_check.py at a small size: it times both sides and its delta intervals agree with the
+    numpy bootstrap of pytrec_eval's values (Monte-Carlo noise only)."""
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, str(root / "bench" / "ranking_check.py"), "--queries", "400",
+                           "--resamples", "1000"], capture_output=True, text=True, timeout=300, cwd=root)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[1].startswith("model-gate          wall") and lines[2].startswith("pytrec_eval + numpy wall")
+    gaps = [float(part.split()[-1]) for part in lines[3].split(": ", 1)[1].split(", ")]
+    assert len(gaps) == 6 and max(gaps) < 0.02

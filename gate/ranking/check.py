@@ -21,6 +21,9 @@ the same :class:`gate.report.GateResult`, so every renderer and publisher works 
 from __future__ import annotations
 
 import math
+import os
+import sys
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -77,11 +80,16 @@ def check_ranking(policy: Policy, candidate: Any, baseline: Any = None, *, qrels
     spec = policy.ranking
     assert spec is not None
     seed = policy.bootstrap.seed if seed is None else seed
+    clock = _Clock()
     sides, judged = read_sides(spec, candidate, baseline, qrels)
+    clock.lap("read + per-query values")
     gates = expand(policy, spec, sides, judged)
     units, pairing = query_units(policy, gates)
     series = bootstrap(gates, units, policy.bootstrap.resamples, seed, policy.bootstrap.method == "bca")
+    clock.lap(f"bootstrap ({units.size:,} units)")
     results = decide(policy, gates, series)
+    clock.lap("decisions")
+    clock.report()
     verdict = verdict_of(results, policy.decision.inconclusive)
     return Report(
         policy_name=policy.name, verdict=verdict, exit_code=1 if verdict == "fail" else 0,
@@ -95,6 +103,23 @@ def check_ranking(policy: Policy, candidate: Any, baseline: Any = None, *, qrels
             tool_version=__version__, policy_path=policy.path, policy_sha256=policy.sha256,
             command=tuple(command), resampling=f"Poisson(1) weights per query, {units.size:,} queries ({pairing})"),
     )
+
+
+class _Clock:
+    """``MODEL_GATE_TIMING=1``: the phases' wall times, printed to stderr (as the classification engine's)."""
+
+    def __init__(self) -> None:
+        self.on = os.environ.get("MODEL_GATE_TIMING", "") not in ("", "0")
+        self.last, self.laps = time.perf_counter(), list[str]()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps.append(f"{name} {now - self.last:.3f} s")
+        self.last = now
+
+    def report(self) -> None:
+        if self.on:
+            print("model-gate timing (ranking): " + ", ".join(self.laps), file=sys.stderr)
 
 
 # ---------------------------------------------------------------------------------------------

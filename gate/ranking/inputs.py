@@ -28,11 +28,15 @@ import numpy as np
 
 from gate.errors import InputError, UsageError, clip
 from gate.ranking.columns import Origin, id_column, number_column
+from gate.ranking.fast_csv import NumberColumn, read_fast
 from gate.ranking.policy import RankingData
+from gate.ranking.trec import DECIMAL as _DECIMAL
 from gate.ranking.trec import TrecColumns, read_qrels, read_run
 from gate.readers import DATA_FILE, FORMATS, Table, TextColumn, read_file_bytes, read_table
 from gate.report import Artifact
 from gate.sources import is_in_memory, table_from_memory
+
+_NON_FINITE = ("nan", "+nan", "-nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity")
 
 
 @dataclass(frozen=True, eq=False)
@@ -82,7 +86,7 @@ def read_judgements(source: Any, data: RankingData) -> Input:
         raw, artifact = _trec_bytes(source, "judgements")
         cols = Columns.of_trec(read_qrels(str(source), raw))
         return Input(cols, None, _rows(artifact, len(cols.query)))
-    table = _table(source, "<judgements>")
+    table = _table(source, "<judgements>", (data.relevance,))
     origin = _origin(table)
     cols = Columns(_ids(table, data.query_id, origin), _ids(table, data.item_id, origin),
                    _numbers(table, data.relevance, origin, empty_ok=False)[0], origin)
@@ -99,7 +103,7 @@ def read_run_input(source: Any, role: str, data: RankingData, inline: bool) -> I
         raw, artifact = _trec_bytes(source, role)
         cols = Columns.of_trec(read_run(str(source), raw))
         return Input(cols, None, _rows(artifact, len(cols.query)))
-    table = _table(source, f"<{role}>")
+    table = _table(source, f"<{role}>", (data.score, data.relevance) if inline else (data.score,))
     origin = _origin(table)
     query, item = _ids(table, data.query_id, origin), _ids(table, data.item_id, origin)
     score, retrieved = _numbers(table, data.score, origin, empty_ok=inline)
@@ -142,13 +146,15 @@ def query_attribute(column: str, judgements: Input, candidate: Input, data: Rank
 # ---------------------------------------------------------------------------------------------
 
 
-def _table(source: Any, name: str) -> Table:
+def _table(source: Any, name: str, numbers: tuple[str, ...] = ()) -> Table:
+    """The table of ``source``; a large plain CSV file is parsed with ``numbers`` as number columns
+    (:mod:`gate.ranking.fast_csv`), anything else by :func:`gate.readers.read_table`."""
     if isinstance(source, Table):
         return source
     if is_in_memory(source):
         return table_from_memory(source, name)
     if isinstance(source, (str, os.PathLike)):
-        return read_table(source)
+        return read_fast(Path(source), numbers) or read_table(source)
     raise UsageError(f"{name[1:-1]} is a {type(source).__name__}", source="arguments",
                      fix="pass a file path, a pandas DataFrame, a pyarrow Table or a mapping of columns")
 
@@ -170,7 +176,10 @@ def _artifact(table: Table, role: str) -> Artifact:
 
 
 def _origin(table: Table) -> Origin:
-    return Origin(table.source, None if table.lines is None else np.asarray(table.lines))
+    lines = table.lines
+    if isinstance(lines, range):            # the fast CSV path: line i + 2 (no Python loop over it)
+        return Origin(table.source, np.arange(lines.start, lines.stop, lines.step))
+    return Origin(table.source, None if lines is None else np.asarray(lines))
 
 
 def _missing_column(table: Table, name: str, fix: str) -> None:
@@ -185,9 +194,11 @@ def _column(table: Table, name: str) -> Any:
 
 
 def _ids(table: Table, name: str, origin: Origin) -> np.ndarray:
-    """An id column: integers or non-empty text (see :func:`gate.ranking.columns.id_column`)."""
+    """An id column: integers or non-empty text (see :func:`gate.ranking.columns.id_column`). A CSV
+    column whose every cell is an integer written plainly (no sign, leading zero or space: its text is
+    the integer's decimal form) becomes int64, which compares and ties exactly as the text would."""
     col = _column(table, name)
-    values = col.arrow.to_numpy(zero_copy_only=False).astype(str) if isinstance(col, TextColumn) else list(col)
+    values = _arrow_ids(col.arrow) if isinstance(col, TextColumn) else list(col)
     ids = id_column(values, name, origin)
     if ids.dtype.kind == "U":
         empty = np.flatnonzero(ids == "")
@@ -197,13 +208,44 @@ def _ids(table: Table, name: str, origin: Origin) -> np.ndarray:
     return ids
 
 
+def _arrow_ids(arrow: Any) -> np.ndarray:
+    """A pyarrow string column as int64 when its text round-trips (see :func:`_ids`), else as text."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    try:
+        ints = pc.cast(arrow, pa.int64())
+        if pc.all(pc.equal(pc.cast(ints, pa.string()), arrow)).as_py():
+            return ints.to_numpy(zero_copy_only=False)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    return arrow.to_numpy(zero_copy_only=False).astype(str)
+
+
+def _arrow_numbers(arrow: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    """A pyarrow string column as float64 and which cells are not empty (empty: NaN), or None when
+    pyarrow cannot parse a cell (the slow path then names its row)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    empty = pc.equal(arrow, "")
+    try:
+        floats = pc.cast(pc.if_else(empty, pa.scalar(None, pa.string()), arrow), pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    return floats.to_numpy(zero_copy_only=False), ~empty.to_numpy(zero_copy_only=False)
+
+
 def _numbers(table: Table, name: str, origin: Origin, empty_ok: bool) -> tuple[np.ndarray, np.ndarray]:
     """A number column (text cells parsed as decimals) and which rows hold a value; with ``empty_ok``
     an empty cell (``""`` or null) is NaN and marked absent, else an input error."""
     col = _column(table, name)
-    values = col.arrow.to_numpy(zero_copy_only=False) if isinstance(col, TextColumn) else np.array(list(col), object)
-    present = np.array([v is not None and v != "" for v in values.tolist()], bool) if values.dtype == object \
-        else np.ones(len(values), bool)
+    fast = col.numbers() if isinstance(col, NumberColumn) else (
+        _arrow_numbers(col.arrow) if isinstance(col, TextColumn) else None)
+    if fast is not None:
+        values, present = fast
+    else:
+        values = col.arrow.to_numpy(zero_copy_only=False) if isinstance(col, TextColumn) else np.array(list(col), object)
+        present = np.array([v is not None and v != "" for v in values.tolist()], bool) if values.dtype == object \
+            else np.ones(len(values), bool)
     if not empty_ok and not present.all():
         row = int(np.argmin(present))
         raise InputError(f"'{clip(name)}' is empty", source=origin.source, where=origin.where(row),
@@ -217,17 +259,13 @@ def _numbers(table: Table, name: str, origin: Origin, empty_ok: bool) -> tuple[n
 
 
 def _parsed(values: np.ndarray, name: str, origin: Origin) -> np.ndarray:
-    """Text cells as floats (NaN and infinity too: :func:`number_column` then names their row); a
-    cell that is no number is an input error naming its row. Booleans are left for number_column."""
-    if not any(isinstance(v, str) for v in values.tolist()):
+    """Text cells as floats: ASCII decimals (as in TREC files; ``1_0`` or ``٠.٥`` are no numbers), and
+    NaN or infinity, which :func:`number_column` then names by row; any other text is an input error
+    naming its row. Other cells (booleans too) are left for number_column."""
+    if values.dtype != object or not any(isinstance(v, str) for v in values.tolist()):
         return values
-    try:
-        return values.astype(np.float64)
-    except (TypeError, ValueError):
-        for i, v in enumerate(values.tolist()):
-            try:
-                float(v)
-            except (TypeError, ValueError):
-                raise InputError(f"'{clip(name)}' is {clip(repr(v))}, not a number", source=origin.source,
-                                 where=origin.where(i), fix="give a finite number") from None
-        raise
+    for i, v in enumerate(values.tolist()):
+        if isinstance(v, str) and not (_DECIMAL.fullmatch(v) or v.lower() in _NON_FINITE):
+            raise InputError(f"'{clip(name)}' is {clip(repr(v))}, not a number", source=origin.source,
+                             where=origin.where(i), fix="give a finite number")
+    return np.array([float(v) if isinstance(v, str) else v for v in values.tolist()], object)

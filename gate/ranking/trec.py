@@ -41,6 +41,7 @@ _DECIMAL_BYTES[list(b"0123456789+-.eE")] = True
 _INTEGER_BYTES = np.zeros(256, bool)
 _INTEGER_BYTES[list(b"0123456789+-")] = True
 _DECIMAL = re.compile(rb"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
+DECIMAL = re.compile(_DECIMAL.pattern.decode("ascii"))     # the same rule for text cells (gate.ranking.inputs)
 _INTEGER = re.compile(rb"[+-]?[0-9]+")
 
 
