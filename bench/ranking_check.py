@@ -3,6 +3,7 @@
     nice python bench/ranking_check.py                       # 10^5 queries x 100 items, B = 2,000
     python bench/ranking_check.py --queries 5000 --resamples 500   # small, while developing
     python bench/ranking_check.py --ranx                     # also ranx's compare (pip install ranx)
+    python bench/ranking_check.py --ranx-path DIR            # ranx installed with pip install --target DIR
 
 Data (seeded, bench/ranking.py's generator): a baseline run of ``--items`` items per query, a candidate
 that is the baseline with noise added to its scores, and judgements grading about half of the
@@ -108,12 +109,21 @@ def run_numpy(paths: dict[str, Path], resamples: int) -> dict[str, tuple[float, 
 
 
 def run_ranx(paths: dict[str, Path]) -> dict[str, float]:
+    """ranx's compare on the same files (reading and building its Qrels/Run included); numba compiles
+    ranx's kernels on first use, so a warm-up compare on 50 queries runs first, untimed."""
     from ranx import Qrels, Run, compare
-    qrels = Qrels(nested_dicts(*_read(paths["qrels"], "relevance")))
-    runs = [Run(nested_dicts(*_read(paths[role], "score")), name=role) for role in ("baseline", "candidate")]
+
+    def load(limit: int | None = None) -> tuple:
+        qrels = nested_dicts(*_read(paths["qrels"], "relevance"))
+        keep = set(list(qrels)[:limit]) if limit else None
+        pick = (lambda d: {q: v for q, v in d.items() if q in keep}) if keep else (lambda d: d)
+        runs = [Run(pick(nested_dicts(*_read(paths[role], "score"))), name=role) for role in ("baseline", "candidate")]
+        return Qrels(pick(qrels)), runs
+
+    compare(*load(50), metrics=RANX, stat_test="fisher", n_permutations=10)
     times = {}
     for test in ("student", "fisher"):
-        _, wall, _ = timed(lambda t=test: compare(qrels, runs, metrics=RANX, stat_test=t, n_permutations=1000))
+        _, wall, _ = timed(lambda t=test: compare(*load(), metrics=RANX, stat_test=t, n_permutations=1000))
         times[test] = wall
     return times
 
@@ -124,7 +134,12 @@ def main() -> None:
     ap.add_argument("--items", type=int, default=100)
     ap.add_argument("--resamples", type=int, default=2000)
     ap.add_argument("--ranx", action="store_true", help="also time ranx's compare (needs pip install ranx)")
+    ap.add_argument("--ranx-path", help="a pip --target folder holding ranx, appended to sys.path (so the "
+                                        "installed numpy still wins); implies --ranx")
     args = ap.parse_args()
+    if args.ranx_path:
+        sys.path.append(args.ranx_path)
+        args.ranx = True
     with tempfile.TemporaryDirectory(prefix="bench-ranking-") as tmp:
         paths = write_files(Path(tmp), args.queries, args.items)
         size = sum(p.stat().st_size for p in paths.values()) / 1e6

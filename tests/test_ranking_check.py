@@ -462,3 +462,43 @@ def test_the_end_to_end_bench_runs_small(pytrec_eval) -> None:
     assert lines[1].startswith("model-gate          wall") and lines[2].startswith("pytrec_eval + numpy wall")
     gaps = [float(part.split()[-1]) for part in lines[3].split(": ", 1)[1].split(", ")]
     assert len(gaps) == 6 and max(gaps) < 0.02
+
+
+def test_policy_options_reach_the_values(pytrec_eval, tmp_path: Path) -> None:
+    """ranking: options change the report's means as the tool that defines each alternative does:
+    relevance_threshold 2 = trec_eval -l 2, gain exponential = trec_eval on 2^rel - 1 qrels,
+    empty_queries: skip drops queries without a relevant item, ties: average = scikit-learn's ndcg_score."""
+    from sklearn.metrics import ndcg_score
+    run, qrels = make_case(2024, n_queries=40)
+    run_path, qrels_path = trec_files(tmp_path, run, qrels)
+
+    def means(measures, **options):
+        report = gate.check(policy(gates_of(measures), ranking=options), str(run_path), qrels=str(qrels_path))
+        return [(g.candidate.value, g.n) for g in report.gates]
+
+    def reference(measures, values, keep=lambda q: True):
+        out = []
+        for v in values:
+            v = {q: x for q, x in (v | {q: 0.0 for q in set(qrels) - set(run)}).items() if keep(q)}
+            out.append((pytest.approx(float(np.mean(list(v.values()))), abs=1e-12), len(v)))
+        return out
+
+    two = [rk.Measure("ap"), rk.Measure("precision", 5)]
+    assert means(two, relevance_threshold=2) == reference(two, references(pytrec_eval, run, qrels, two, threshold=2))
+    exp = [rk.Measure("ndcg", 10, "exponential")]
+    assert means([rk.Measure("ndcg", 10)], gain="exponential") == reference(exp, references(pytrec_eval, run, qrels, exp))
+    relevant = {q for q, docs in qrels.items() if any(r >= 1 for r in docs.values())}
+    assert means(two, empty_queries="skip") == reference(two, references(pytrec_eval, run, qrels, two),
+                                                         keep=lambda q: q in relevant)
+    # ties: average on a dense case (every judged item retrieved) is scikit-learn's tie-averaged nDCG
+    rng = np.random.default_rng(3)
+    dense_qrels = {f"q{i}": {f"d{j}": int(r) for j, r in enumerate(rng.choice([0, 1, 2, 3], 8))} for i in range(30)}
+    dense_run = {q: {d: float(rng.integers(0, 3)) for d in docs} for q, docs in dense_qrels.items()}
+    dense_qrels = {q: docs for q, docs in dense_qrels.items() if any(docs.values())}
+    dense_run = {q: dense_run[q] for q in dense_qrels}
+    run_path, qrels_path = trec_files(tmp_path, dense_run, dense_qrels, "dense.txt")
+    report = gate.check(policy([{"metric": "ndcg", "k": 5, "min": 0}], ranking={"ties": "average"}), str(run_path),
+                        qrels=str(qrels_path))
+    want = np.mean([ndcg_score([[dense_qrels[q][d] for d in sorted(dense_qrels[q])]],
+                               [[dense_run[q][d] for d in sorted(dense_qrels[q])]], k=5) for q in dense_qrels])
+    assert report.gates[0].candidate.value == pytest.approx(want, abs=1e-12)
