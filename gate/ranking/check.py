@@ -196,8 +196,9 @@ def _gate(spec: RankingGateSpec, sides: list[Side], slice_of: tuple[str, str, di
 
 @dataclass(frozen=True, eq=False)
 class Units:
-    """The resampling units: ``ids[u]`` is unit u's (role, query id) key; ``index[role]`` maps a
-    run's query ids to units (the baseline has its own units only under pairing: independent)."""
+    """The resampling units: ``keys[role]`` holds the sorted query ids whose units start at
+    ``offset[role]``; only ``candidate`` is there (both runs share its units) unless ``pairing:
+    independent`` gives the baseline units of its own."""
 
     keys: dict[str, np.ndarray]           # role -> the sorted query ids that role's units stand for
     offset: dict[str, int]                # role -> the first unit of that role's ids

@@ -250,6 +250,8 @@ def _numbers(table: Table, name: str, origin: Origin, empty_ok: bool) -> tuple[n
         row = int(np.argmin(present))
         raise InputError(f"'{clip(name)}' is empty", source=origin.source, where=origin.where(row),
                          fix="give every row a finite number")
+    if present.all():                       # the usual case: no copies of the rows and lines
+        return number_column(_parsed(values, name, origin), name, origin), present
     out = np.full(len(values), np.nan)
     kept = values[present]
     lines = None if origin.lines is None else origin.lines[present]
