@@ -427,6 +427,7 @@ def test_the_resampling_product_is_exact(tmp_path: Path, monkeypatch) -> None:
 def test_large_csv_fast_path_equals_the_table_path(tmp_path: Path) -> None:
     """A plain CSV of 1 MB or more is parsed by pyarrow into typed columns (gate.ranking.fast_csv): the
     report equals the one from the same rows in memory, and a bad cell still gets its exact line."""
+    pytest.importorskip("pyarrow", reason="pyarrow not installed (the parquet extra)")
     from gate.ranking import fast_csv
     rng = np.random.default_rng(16)
     n_q, n_i = 5000, 12
@@ -451,9 +452,21 @@ def test_large_csv_fast_path_equals_the_table_path(tmp_path: Path) -> None:
         gate.check(pol, str(tmp_path / "bad.csv"))
 
 
+def test_large_csv_without_pyarrow_takes_the_table_path(tmp_path: Path, monkeypatch) -> None:
+    """The core install (no pyarrow): the fast path steps aside and read_table's csv-module path reads the file."""
+    from gate.ranking import fast_csv
+    lines = "".join(f"q{i // 10},d{i % 10},{(i * 7919) % 1000 / 1000},{i % 3}\n" for i in range(60_000))
+    (tmp_path / "run.csv").write_text("query_id,item_id,score,relevance\n" + lines)
+    monkeypatch.setitem(sys.modules, "pyarrow", None)
+    assert fast_csv.read_fast(tmp_path / "run.csv", ("score", "relevance")) is None
+    report = gate.check(policy([{"metric": "precision", "k": 3, "min": 0.1}]), str(tmp_path / "run.csv"))
+    assert report.gates[0].n == 6000 and report.gates[0].candidate.value is not None
+
+
 def test_the_end_to_end_bench_runs_small(pytrec_eval) -> None:
     """bench/ranking_check.py at a small size: it times both sides and its delta intervals agree with the
     numpy bootstrap of pytrec_eval's values (Monte-Carlo noise only)."""
+    pytest.importorskip("pyarrow", reason="pyarrow not installed (the bench writes its CSV files with it)")
     root = Path(__file__).resolve().parents[1]
     done = subprocess.run([sys.executable, str(root / "bench" / "ranking_check.py"), "--queries", "400",
                            "--resamples", "1000"], capture_output=True, text=True, timeout=300, cwd=root)

@@ -67,8 +67,12 @@ def _header(raw: bytes, numbers: tuple[str, ...]) -> tuple[list[str], bytes] | N
 
 
 def _parse(raw: bytes, header: tuple[list[str], bytes], numbers: tuple[str, ...]) -> Any:
-    import pyarrow as pa
-    from pyarrow import csv as pacsv
+    """The pyarrow table of the rows after the header, or None (no pyarrow: the core install)."""
+    try:
+        import pyarrow as pa
+        from pyarrow import csv as pacsv
+    except ImportError:
+        return None
     names = [f"c{i}" for i in range(len(header[0]))]
     types = {n: (pa.float64() if name in numbers else pa.string()) for n, name in zip(names, header[0])}
     try:
