@@ -54,7 +54,8 @@ def load_policy(policy: PathLike | Mapping[str, Any] | Policy) -> Policy:
 
 def check(policy: PathLike | Mapping[str, Any] | Policy, candidate: Source, baseline: Source | None = None, *,
           seed: int | None = None, n_resamples: int | None = None, confidence_level: float | None = None,
-          command: Sequence[str] = (), engine: str | None = None, database: str | None = None) -> Report:
+          command: Sequence[str] = (), engine: str | None = None, database: str | None = None,
+          qrels: Source | None = None) -> Report:
     """Evaluate every gate of ``policy`` on the candidate's (and baseline's) predictions.
 
     ``candidate``/``baseline``: a file path (.csv, .csv.gz, .jsonl, .parquet), a pandas DataFrame, a
@@ -62,27 +63,37 @@ def check(policy: PathLike | Mapping[str, Any] | Policy, candidate: Source, base
     section names. Or, through an engine (docs/scale.md): ``"parquet:DIR_OR_GLOB"``,
     ``"duckdb:FILE?table=NAME"``, ``"spark:TABLE"``, a DuckDB relation or a Spark DataFrame;
     ``engine`` is ``"duckdb"``, ``"spark"`` or ``"local"`` (None: DuckDB for engine sources, local
-    for the rest), ``database`` the DuckDB file that queries run on.
+    for the rest), ``database`` the DuckDB file that queries run on. ``task: ranking`` also reads
+    TREC run files, and ``qrels`` (a table or a TREC qrels file) overrides the policy's
+    ``data.qrels`` (see :mod:`gate.ranking.check`).
     Raises :class:`gate.GateError` (exit code 2 in the CLI) on a bad policy or input.
     The Report's ``timing`` is this call's start and duration (``SOURCE_DATE_EPOCH``: that instant, 0 s).
     """
     started, clock = time.time(), time.perf_counter()
     source_date_epoch = _source_date_epoch()
     pol = _with_overrides(load_policy(policy), seed, n_resamples, confidence_level)
+    if qrels is not None and pol.task != "ranking":
+        raise UsageError("qrels applies only to task: ranking", source="arguments", fix="remove --qrels / qrels=")
     if baseline is None and pol.needs_baseline and pol.decision.require_baseline:
         first = next(g for g in pol.gates if g.needs_baseline)
         raise InputError(f"{first.path} ({first.metric} {first.bar_kind}) compares with a baseline, "
                          "but no baseline was given", source=pol.path,
                          fix="pass --baseline FILE (baseline= in Python), or set decision.require_baseline: false")
-    if engines.wanted(engine, candidate, baseline):
-        evalset = engines.engine_evalset_of(pol, candidate, baseline, engine, database)
+    if pol.task == "ranking":
+        from gate.ranking.check import check_ranking
+        with progress.stage("ranking"):
+            report = check_ranking(pol, candidate, baseline, qrels=qrels, command=command)
     else:
-        with progress.stage("reading"):
-            tables = _read_all([("<candidate>", candidate)] + ([("<baseline>", baseline)] if baseline is not None else []))
-        with progress.stage("aligning"):
-            evalset = build_evalset(pol, tables[0], tables[1] if baseline is not None else None)
-    with progress.stage("resampling"):
-        report = evaluate(pol, evalset, command=command)
+        if engines.wanted(engine, candidate, baseline):
+            evalset = engines.engine_evalset_of(pol, candidate, baseline, engine, database)
+        else:
+            with progress.stage("reading"):
+                tables = _read_all([("<candidate>", candidate)]
+                                   + ([("<baseline>", baseline)] if baseline is not None else []))
+            with progress.stage("aligning"):
+                evalset = build_evalset(pol, tables[0], tables[1] if baseline is not None else None)
+        with progress.stage("resampling"):
+            report = evaluate(pol, evalset, command=command)
     timing = RunTiming.measured(started, time.perf_counter() - clock, source_date_epoch)
     return dataclasses.replace(report, timing=timing)
 

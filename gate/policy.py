@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsonschema
 import yaml
@@ -40,6 +40,9 @@ from gate.metrics.catalog import (
     suggest,
 )
 from gate.readers import FileKind, read_file_bytes
+
+if TYPE_CHECKING:
+    from gate.ranking.policy import RankingSpec
 
 BARS = ("min", "max", "max_drop", "max_relative_drop", "min_gain")
 COMPARATIVE_BARS = ("max_drop", "max_relative_drop", "min_gain")
@@ -126,7 +129,7 @@ class GateSpec:
     @property
     def needs_baseline(self) -> bool:
         """A comparative bar, or a flip metric (flips are measured against the baseline)."""
-        return self.comparative or METRICS[self.metric].family == "flip"
+        return self.comparative or (self.metric in METRICS and METRICS[self.metric].family == "flip")
 
 
 @dataclass(frozen=True)
@@ -142,6 +145,7 @@ class Policy:
     path: str
     sha256: str
     warnings: tuple[str, ...] = ()     # deprecated spellings, shown in the report's warnings
+    ranking: RankingSpec | None = None     # task: ranking only (gate.ranking.policy)
 
     @property
     def needs_baseline(self) -> bool:
@@ -349,6 +353,10 @@ def build_policy(doc: Any, *, source: str, sha256: str = "", gate_lines: Sequenc
     doc = _clean(doc, "", source)
     _validate_schema(doc, source)
     task = doc["task"]
+    if task == "ranking":
+        return _ranking_policy(doc, source, sha256)
+    from gate.ranking.policy import check_classification_doc
+    check_classification_doc(doc, source)
     positive = _label_text(doc.get("positive_class"))
     classes = None if "classes" not in doc else tuple(canonical_label(str(c)) for c in doc["classes"])
     if classes is not None:
@@ -396,6 +404,21 @@ def _bootstrap_spec(section: Mapping[str, Any], source: str) -> tuple[BootstrapS
                           source=source, where="bootstrap.stratify", fix="remove the deprecated stratify; keep sampling")
     values["sampling"] = implied
     return BootstrapSpec(**values), (STRATIFY_DEPRECATED,) if stratify else ()
+
+
+def _ranking_policy(doc: dict, source: str, sha256: str) -> Policy:
+    """A ``task: ranking`` policy: its data block, options and gates come from :mod:`gate.ranking.policy`."""
+    from gate.ranking.policy import check_bootstrap, ranking_gates, ranking_spec
+
+    spec = ranking_spec(doc, source)
+    check_bootstrap(doc, source)
+    bootstrap, _ = _bootstrap_spec(doc.get("bootstrap", {}), source)
+    return Policy(
+        name=doc["name"], task="ranking", positive_class=None, classes=None,
+        data=DataSpec(score=spec.data.score, slices=spec.data.slices, explicit=frozenset(doc.get("data", {}))),
+        bootstrap=bootstrap, decision=DecisionSpec(**doc.get("decision", {})),
+        gates=ranking_gates(doc, spec), path=source, sha256=sha256, ranking=spec,
+    )
 
 
 def _whole(section: Mapping[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:

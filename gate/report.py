@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-SCHEMA_VERSION = "1.2"   # 1.1: gates[].policy_line; 1.2: gates[].interval_method, reproducibility.sampling, flips
+SCHEMA_VERSION = "1.2"   # 1.1: gates[].policy_line; 1.2: gates[].interval_method, reproducibility.sampling, flips, queries, task ranking
 
 STATUSES = ("pass", "fail", "inconclusive")
 SEVERITIES = ("error", "warning")
@@ -227,6 +227,43 @@ class Calibration:
 
 
 @dataclass(frozen=True)
+class QueryDelta:
+    """One query's value of a ranking measure for both models, and candidate − baseline."""
+
+    query_id: str
+    candidate: float
+    baseline: float
+    delta: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"query_id": self.query_id, "candidate": _num(self.candidate), "baseline": _num(self.baseline),
+                "delta": _num(self.delta)}
+
+
+@dataclass(frozen=True)
+class QueryComparison:
+    """``task: ranking``: candidate vs baseline per query on one measure (``measure``, e.g. ``ndcg@10``),
+    over the queries both runs score. ``improved``/``regressed``/``tied`` count queries whose delta is
+    > 0, < 0 or exactly 0; ``worst`` lists the queries that regressed most (most first, at most
+    :data:`gate.ranking.queries.WORST_QUERIES`); ``histogram_counts[i]`` counts deltas in
+    ``[histogram_edges[i], histogram_edges[i + 1])`` (the last bin closed)."""
+
+    measure: str
+    improved: int
+    regressed: int
+    tied: int
+    worst: tuple[QueryDelta, ...]
+    histogram_edges: tuple[float, ...]
+    histogram_counts: tuple[int, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"measure": self.measure, "improved": self.improved, "regressed": self.regressed, "tied": self.tied,
+                "worst": [q.to_dict() for q in self.worst],
+                "histogram_edges": [_num(e) for e in self.histogram_edges],
+                "histogram_counts": list(self.histogram_counts)}
+
+
+@dataclass(frozen=True)
 class Artifact:
     """One input file as read: role is ``"candidate"`` or ``"baseline"``."""
 
@@ -344,6 +381,7 @@ class Report:
     schema_version: str = SCHEMA_VERSION
     timing: RunTiming | None = field(default=None, compare=False)
     flips: tuple[FlipRow, ...] = ()     # the "what flipped" table, when the policy has a flip gate
+    queries: tuple[QueryComparison, ...] = ()     # task: ranking with a baseline
 
     @property
     def tool_version(self) -> str:
@@ -411,6 +449,7 @@ class Report:
             "calibration": [c.to_dict() for c in self.calibration],
             "flips": [r.to_dict() for r in self.flips],
             "warnings": list(self.warnings),
+            "queries": [q.to_dict() for q in self.queries],
         }
 
     @classmethod

@@ -47,6 +47,8 @@ from gate.report import (
     Estimate,
     FlipRow,
     GateResult,
+    QueryComparison,
+    QueryDelta,
     Report,
     Reproducibility,
     gate_counts,
@@ -93,6 +95,7 @@ AVERAGES = _enum("gate", "average")
 COUNT_KEYS = _enum("counts")
 INTERVAL_METHODS = _enum("gate", "interval_method")
 SAMPLINGS = _enum("reproducibility", "sampling")
+ROLES = _enum("data", "artifacts", "role")
 
 
 class ReportFormatError(ValueError):
@@ -341,9 +344,11 @@ def _slice(value: Any, path: str) -> dict[str, str]:
 
 
 def metric_names() -> tuple[str, ...]:
-    """The catalogue's metric names: renderers print ``metric`` and ``average`` as our own words."""
+    """The catalogue's metric names and the ranking measures: renderers print ``metric`` and ``average``
+    as our own words."""
     from gate.metrics.catalog import METRICS
-    return tuple(METRICS)
+    from gate.ranking.options import MEASURES
+    return tuple(dict.fromkeys((*METRICS, *MEASURES)))
 
 
 def gate(value: Any, path: str) -> GateResult:
@@ -437,9 +442,26 @@ def calibration(value: Any, path: str) -> Calibration:
                        ece=o.field("ece", optional(number)), **arrays)
 
 
+def query_delta(value: Any, path: str) -> QueryDelta:
+    o = Obj(value, path)
+    return QueryDelta(query_id=o.field("query_id", text), candidate=o.field("candidate", number),
+                      baseline=o.field("baseline", number), delta=o.field("delta", number))
+
+
+def query_comparison(value: Any, path: str) -> QueryComparison:
+    """A ranking report's per-query comparison; the histogram has one count per pair of edges."""
+    o = Obj(value, path)
+    edges, counts = o.field("histogram_edges", _numbers), o.array("histogram_counts", integer)
+    if len(edges) != (len(counts) + 1 if counts else 0):
+        raise ReportFormatError(o.at("histogram_edges"), f"has {len(edges)} edges for {len(counts)} bins")
+    return QueryComparison(measure=o.field("measure", text), improved=o.field("improved", integer),
+                           regressed=o.field("regressed", integer), tied=o.field("tied", integer),
+                           worst=o.array("worst", query_delta), histogram_edges=edges, histogram_counts=counts)
+
+
 def artifact(value: Any, path: str) -> Artifact:
     o = Obj(value, path)
-    return Artifact(role=o.field("role", text, MODELS), path=o.field("path", text), sha256=o.field("sha256", text),
+    return Artifact(role=o.field("role", text, ROLES), path=o.field("path", text), sha256=o.field("sha256", text),
                     format=o.field("format", text), rows=o.field("rows", integer),
                     labeled_rows=o.field("labeled_rows", integer))
 
@@ -525,6 +547,7 @@ def report_from_dict(value: Any) -> Report:
         calibration=o.array("calibration", calibration),
         warnings=o.array("warnings", text),
         flips=o.array("flips", flip_row, default=()),
+        queries=o.array("queries", query_comparison, default=()),
     )
     check_consistency(report)
     return report

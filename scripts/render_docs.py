@@ -15,6 +15,8 @@ Blocks:
   affairs-gates       examples/README.md: verdict line, data summary and gate table per example
   multiclass-gates
   canary-gates
+  ranking-gates
+  ranking-console     README.md: the console output of the ranking example (task: ranking)
   affairs-openmetrics README.md: an excerpt of the affairs example's --openmetrics file
   report-top          docs/report-schema.md: the field tables, from gate/report.schema.json
   report-gate         (scripts/report_schema_doc.py)
@@ -65,6 +67,7 @@ EXAMPLES = {
                           "examples/multiclass/baseline.csv"),
     "canary": Example("canary", "policies/canary.yml", "examples/canary/candidate.csv.gz",
                       "examples/canary/baseline.csv"),
+    "ranking": Example("ranking", "policies/ranking.yml", "examples/ranking/bm25.run", "examples/ranking/tfidf.run"),
 }
 
 # The README's first Quick start command, without the install step (tests/test_readme.py checks the
@@ -144,7 +147,8 @@ def gate_table(report: dict) -> str:
             delta += f"; relative {g['tested']['value']:+.1%}"
         verdict = g["status"] if g["status"] == "pass" else f"**{g['status']}**"
         if g.get("needed_n"):
-            verdict += f" (~{g['needed_n']:,} labeled examples would likely decide it)"
+            unit = "judged queries" if report["data"]["task"] == "ranking" else "labeled examples"
+            verdict += f" (~{g['needed_n']:,} {unit} would likely decide it)"
         if g.get("severity") == "warning":
             verdict += ", warning only"
         baseline = _num(g["baseline"]["value"]) if g.get("baseline") else "—"
@@ -163,6 +167,10 @@ def summary(run: Run, example: Example) -> str:
     design = (f"{r['data']['pairing']} bootstrap, {rep['method']}, {rep['resamples']:,} resamples, seed "
               f"{rep['seed']}, multiple testing: {rep['multiple_testing']}, inconclusive: {rep['inconclusive']}")
     support = ", ".join(f"`{c}` {n:,}" for c, n in r["data"]["class_support"].items())
+    data = (f"{rows}; label coverage {r['data']['label_coverage']:.3f}; labeled examples per class: {support}"
+            if r["data"]["task"] != "ranking" else
+            "; ".join(f"{role} {a['rows']:,} rows" for role, a in arts.items())
+            + f"; {r['data']['n_candidate']:,} judged queries, {r['data']['label_coverage']:.1%} answered by the candidate")
     return "\n".join([
         f"`model-gate check --policy {example.policy} ...` exits {run.code} and ends with",
         "",
@@ -170,8 +178,7 @@ def summary(run: Run, example: Example) -> str:
         verdict_line,
         "```",
         "",
-        f"Data: {rows}; label coverage {r['data']['label_coverage']:.3f}; labeled examples per class: "
-        f"{support}. {design[0].upper()}{design[1:]}.",
+        f"Data: {data}. {design[0].upper()}{design[1:]}.",
         "",
         gate_table(r),
     ])
@@ -217,7 +224,8 @@ def blocks(runs: dict[str, Run] | None = None) -> dict[tuple[str, str], str]:
     runs = runs if runs is not None else {name: run_example(ex) for name, ex in EXAMPLES.items()}
     out = {("README.md", "affairs-console"): "```\n" + runs["affairs"].stdout.rstrip("\n") + "\n```",
            ("README.md", "affairs-plan"): "```\n$ model-gate " + " ".join(PLAN_ARGV) + "\n"
-           + run_plan().rstrip("\n") + "\n```"}
+           + run_plan().rstrip("\n") + "\n```",
+           ("README.md", "ranking-console"): "```\n" + runs["ranking"].stdout.rstrip("\n") + "\n```"}
     for name, ex in EXAMPLES.items():
         out[("examples/README.md", f"{name}-gates")] = summary(runs[name], ex)
     out[("README.md", "affairs-openmetrics")] = openmetrics_excerpt(EXAMPLES["affairs"])

@@ -61,6 +61,11 @@ def jsonl(rows: list[dict]) -> str:
     return "".join(json.dumps(r) + "\n" for r in rows)
 
 
+RANK_HEAD = "version: 1\nname: t\ntask: ranking\nbootstrap: {resamples: 200, seed: 1}\n"
+RANK_GATES = "  - {metric: ndcg, k: 10, min: 0.1}\n"
+RANK_RUN = "q1 Q0 d1 1 0.9 x\nq1 Q0 d2 2 0.5 x\n"
+RANK_QRELS = "q1 0 d1 1\nq1 0 d2 0\n"
+RANK_CHECK = ["check", "--policy", "policy.yml", "--candidate", "run.txt"]
 CHECK = ["check", "--policy", "policy.yml", "--candidate", "cand.csv"]
 CHECK_B = CHECK + ["--baseline", "base.csv"]
 P = "model-gate: error: policy.yml: "
@@ -290,7 +295,7 @@ CASES: list[Case] = [
          P + 'name: must not be empty'),
     Case("schema-task", "unknown task", {"policy.yml": policy().replace("task: binary", "task: regression"),
                                          "cand.csv": binary_csv()}, CHECK, 2,
-         P + "task: must be one of binary, multiclass (got 'regression')"),
+         P + "task: must be one of binary, multiclass, ranking (got 'regression')"),
     Case("schema-unknown-field", "misspelt top-level field (did-you-mean)", _schema("decisions: {}\n"), CHECK, 2,
          P + "top level: unknown field 'decisions'; did you mean 'decision'?"),
     Case("schema-positive-class-type", "positive_class is a list", {
@@ -902,6 +907,29 @@ CASES: list[Case] = [
          ["publish", "--report", "report.json"], 2,
          "model-gate: error: report.json: gates[0].n: must be an integer, got a string " + R_FIX,
          setup=lambda p: _write_report(p, gate0={"n": "5000"}), group="cli"),
+    Case("ranking-trec-run-without-qrels", "task: ranking, a TREC run file and no judgements",
+         {"policy.yml": policy(RANK_GATES, head=RANK_HEAD), "run.txt": RANK_RUN}, RANK_CHECK, 2,
+         "model-gate: error: run.txt: is a TREC run file, and no judgements were given (pass --qrels FILE "
+         "(qrels= in Python) or set data.qrels in the policy)", group="ranking"),
+    Case("ranking-unknown-metric", "task: ranking, a misspelt ranking metric (did-you-mean)",
+         {"policy.yml": policy("  - {metric: ndgc, k: 10, min: 0.1}\n", head=RANK_HEAD), "run.txt": RANK_RUN,
+          "qrels.txt": RANK_QRELS}, RANK_CHECK + ["--qrels", "qrels.txt"], 2,
+         P + "gates[0].metric: unknown ranking metric 'ndgc' (did you mean 'ndcg'?)", group="ranking"),
+    Case("ranking-r-precision-k", "task: ranking, r_precision with a cutoff",
+         {"policy.yml": policy("  - {metric: r_precision, k: 10, min: 0.1}\n", head=RANK_HEAD), "run.txt": RANK_RUN,
+          "qrels.txt": RANK_QRELS}, RANK_CHECK + ["--qrels", "qrels.txt"], 2,
+         P + "gates[0].k: r_precision takes no k (its cutoff is R, the number of relevant items; drop k)",
+         group="ranking"),
+    Case("ranking-trec-score", "task: ranking, a TREC run line whose score is not a number",
+         {"policy.yml": policy(RANK_GATES, head=RANK_HEAD), "run.txt": RANK_RUN + "q2 Q0 d1 1 high x\n",
+          "qrels.txt": RANK_QRELS}, RANK_CHECK + ["--qrels", "qrels.txt"], 2,
+         "model-gate: error: run.txt: line 3: score 'high' is not a decimal number (write a decimal number in ASCII "
+         "digits (no NaN or infinity))", group="ranking"),
+    Case("ranking-qrels-fields", "task: ranking, a qrels line with three fields",
+         {"policy.yml": policy(RANK_GATES, head=RANK_HEAD), "run.txt": RANK_RUN, "qrels.txt": "q1 0 d1 1\nq1 d2 0\n"},
+         RANK_CHECK + ["--qrels", "qrels.txt"], 2,
+         "model-gate: error: qrels.txt: line 2: has 3 fields, expected 4 (write 'query 0 docid relevance' separated "
+         "by spaces, one entry per line)", group="ranking"),
     Case("publish-nan", "report.json with a NaN literal", {}, ["publish", "--report", "report.json"], 2,
          "model-gate: error: report.json: gates[0].candidate.value: holds the JSON extension literal NaN (a report "
          "holds only finite numbers; undefined values are null) " + R_FIX,

@@ -38,10 +38,16 @@ def test_fail_side_end_on_the_bar_does_not_fail(op, side):
     assert decision.status == "inconclusive"
 
 
-def test_a_perfect_recall_meets_a_bar_of_one():
-    """Every resample of a perfect classifier's recall is exactly 1.0, and ``min: 1.0`` passes."""
+def test_a_perfect_recall_cannot_show_a_bar_of_one():
+    """End to end: 600 of 600 positives found. Recall is decided on the Clopper–Pearson interval,
+    whose lower end for x = n is (α/2)^(1/n) < 1, so ``min: 1.0`` (no miss, ever) cannot be shown
+    by finite data: inconclusive, never a pass on a bootstrap collapsed to [1, 1]; ``min`` at that
+    lower end exactly passes (equality at the bar)."""
     y_true = np.tile([0, 1, 1, 0, 1], 200)
-    report = gate.check_arrays([{"metric": "recall", "min": 1.0}, {"metric": "fpr", "max": 0.0}],
-                               y_true, y_pred=y_true, seed=2, n_resamples=300)
-    assert [(g.status, g.candidate.ci) for g in report.gates] == [("pass", (1.0, 1.0)), ("pass", (0.0, 0.0))]
-    assert report.verdict == "pass"
+    [never] = gate.check_arrays([{"metric": "recall", "min": 1.0}], y_true, y_pred=y_true, seed=2,
+                                n_resamples=300).gates
+    assert never.interval_method == "clopper-pearson" and never.status == "inconclusive"
+    assert never.candidate.ci[0] == pytest.approx(0.025 ** (1 / 600), abs=1e-12) and never.candidate.ci[1] == 1.0
+    [at_bar] = gate.check_arrays([{"metric": "recall", "min": never.candidate.ci[0]}], y_true, y_pred=y_true,
+                                 seed=2, n_resamples=300).gates
+    assert at_bar.status == "pass"

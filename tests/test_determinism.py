@@ -28,6 +28,8 @@ CI_PREFIXES = ("GITHUB_", "GITLAB_", "CI_", "INPUT_", "RUNNER_", "MODEL_GATE_")
 EXAMPLES = {
     "affairs": ["policies/affairs.yml", "examples/affairs/candidate.csv", "examples/affairs/baseline.csv"],
     "canary": ["policies/canary.yml", "examples/canary/candidate.csv.gz", "examples/canary/baseline.csv"],
+    "ranking": ["policies/ranking.yml", "examples/ranking/bm25.run", "examples/ranking/tfidf.run",
+                "examples/ranking/qrels.csv"],      # the policy's data.qrels, copied too
 }
 
 
@@ -46,7 +48,7 @@ def _workdir(tmp: Path, example: str) -> tuple[Path, list[str]]:
     for rel in EXAMPLES[example]:
         (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(ROOT / rel, tmp / rel)
-    policy, cand, base = EXAMPLES[example]
+    policy, cand, base = EXAMPLES[example][:3]
     return tmp, ["check", "--policy", policy, "--candidate", cand, "--baseline", base, "--out-dir", "out"]
 
 

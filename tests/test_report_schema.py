@@ -70,7 +70,11 @@ def test_the_schema_ships_as_package_data():
 
 
 def test_metric_names_are_the_catalogue():
-    assert schema()["$defs"]["gate"]["properties"]["metric"]["enum"] == list(METRICS)
+    """Classification metrics from gate.metrics.catalog, then the ranking measures (ap, ndcg, ...)."""
+    from gate.ranking.options import MEASURES
+
+    expected = list(METRICS) + [m for m in MEASURES if m not in METRICS]
+    assert schema()["$defs"]["gate"]["properties"]["metric"]["enum"] == expected
 
 
 @pytest.mark.parametrize("factory", [binary_report, passing_report, adversarial_report, large_report])

@@ -23,6 +23,7 @@ GROUPS = {
     "values": "Prediction files: values, labels, scores, JSON Lines",
     "pairing": "Candidate and baseline",
     "degenerate": "Degenerate but valid data: a verdict, not an error",
+    "ranking": "Ranking (task: ranking): runs, judgements, ranking gates",
     "cli": "Command line",
 }
 

@@ -44,6 +44,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="GitHub Actions: the baseline is the artifact ARTIFACT (default "
                              f"{DEFAULT_ARTIFACT}) of the latest successful run of WORKFLOW "
                              "(e.g. model-gate.yml) on the default branch")
+    parser.add_argument("--qrels", metavar="FILE",
+                        help="task: ranking: relevance judgements (a table or a TREC qrels file); overrides data.qrels")
     parser.add_argument("--engine", choices=("local", "duckdb", "spark"),
                         help="who reads the data: local (files, in-process), duckdb (default for parquet:/duckdb: "
                              "sources and queries) or spark (the SparkSession of spark-submit or the environment)")
@@ -95,7 +97,7 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
             if args.baseline_from_run:
                 baseline = _baseline_from_run(args.baseline_from_run, Path(tmp))
             report = api.check(policy, candidate, baseline, seed=args.seed, command=reproduce_command(args),
-                               engine=args.engine, database=args.database)
+                               engine=args.engine, database=args.database, qrels=args.qrels)
     finally:
         progress.configure(None)
     report_json = write_outputs(report, args)
@@ -183,8 +185,8 @@ def _json_stdout(report: Report) -> str:
 def reproduce_command(args: argparse.Namespace) -> list[str]:
     """The local command that reproduces this verdict (no publishing flags, explicit seed)."""
     cmd = ["model-gate", "check", "--policy", args.policy]
-    for flag in ("candidate", "candidate_query", "baseline", "baseline_query", "baseline_from_run", "engine",
-                 "database"):
+    for flag in ("candidate", "candidate_query", "baseline", "baseline_query", "baseline_from_run", "qrels",
+                 "engine", "database"):
         if getattr(args, flag, None):
             cmd += [f"--{flag.replace('_', '-')}", getattr(args, flag)]
     if args.seed is not None:

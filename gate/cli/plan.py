@@ -7,13 +7,16 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from gate import api, limits
+from gate import limits
 from gate.cli.common import print_untrusted
 from gate.errors import UsageError
-from gate.planning import GatePlan, Plan
-from gate.policy import seed_argument
-from gate.render import text as T
+
+if TYPE_CHECKING:
+    from gate.planning import GatePlan, Plan
+
+# The engine, the policy reader and the renderers load in run(): ``--help`` needs none of them.
 
 HELP = "print, per gate, the examples needed to decide it with 80%% power and the effect the current n detects"
 HEADER = ("GATE", "STATUS", "N", "ESTIMATE", "BAR", "N FOR POWER", "PASSES FROM", "FAILS FROM")
@@ -26,10 +29,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--candidate", required=True, help="candidate predictions (.csv, .csv.gz, .jsonl, .parquet)")
     parser.add_argument("--baseline", help="baseline predictions, for comparative and flip gates")
     parser.add_argument("--power", type=float, default=0.8, help="the chance of deciding a gate (default 0.8)")
-    parser.add_argument("--seed", type=seed_argument, help="override bootstrap.seed")
+    parser.add_argument("--seed", type=_seed, help="override bootstrap.seed")
+
+
+def _seed(text: str) -> int:
+    """``--seed``: :func:`gate.policy.seed_argument`, imported only when the flag is given."""
+    from gate.policy import seed_argument
+
+    return seed_argument(text)
 
 
 def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from gate import api
+
     if args.seed is not None and args.seed < 0:
         raise UsageError("--seed must be >= 0", source="command line")
     result = api.plan(args.policy, args.candidate, args.baseline, power=args.power, seed=args.seed)
@@ -38,6 +50,8 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
 
 def _row(g: GatePlan) -> list[str]:
+    from gate.render import text as T
+
     signed = g.quantity != "candidate"
     f = T.fmt_signed if signed else T.fmt
     needed = T.DASH if g.needed_n is None else f"{g.needed_n:,}"
@@ -48,6 +62,8 @@ def _row(g: GatePlan) -> list[str]:
 
 def render(result: Plan) -> str:
     """The plan as a plain-text table, then one line per gate without figures."""
+    from gate.render import text as T
+
     rows = [list(HEADER)] + [_row(g) for g in result.gates]
     widths = [max(len(r[i]) for r in rows) for i in range(len(HEADER))]
     lines = [f"model-gate plan: policy {T.one_line(result.report.policy_name)}, {result.power:.0%} power, "

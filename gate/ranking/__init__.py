@@ -17,9 +17,25 @@ Modules: :mod:`~gate.ranking.runs` (tables to :class:`Rankings`), :mod:`~gate.ra
 (the measures and the rules for empty and missing queries).
 """
 
-from gate.ranking.measures import MEASURES, Measure, PerQuery, QueryCounts, RankingOptions, per_query
-from gate.ranking.runs import JUDGEMENT_COLUMNS, RUN_COLUMNS, Rankings, from_arrays, from_tables
-from gate.ranking.trec import TrecColumns, from_trec, read_qrels, read_run
+import importlib
+from typing import Any
+
+_HOMES = {
+    "options": ("MEASURES", "Measure", "RankingOptions"),
+    "measures": ("PerQuery", "QueryCounts", "per_query"),
+    "runs": ("JUDGEMENT_COLUMNS", "RUN_COLUMNS", "Rankings", "from_arrays", "from_tables"),
+    "trec": ("TrecColumns", "from_trec", "read_qrels", "read_run"),
+}
+_MODULE_OF = {name: module for module, names in _HOMES.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    """The public names load their module (numpy) on first use: importing ``gate.ranking.policy``
+    to read a policy stays light."""
+    if name not in _MODULE_OF:
+        raise AttributeError(f"module 'gate.ranking' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"gate.ranking.{_MODULE_OF[name]}"), name)
+
 
 __all__ = [
     "JUDGEMENT_COLUMNS", "MEASURES", "Measure", "PerQuery", "QueryCounts", "RUN_COLUMNS", "RankingOptions",

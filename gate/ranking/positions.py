@@ -31,9 +31,6 @@ from scipy.special import gammaln
 from gate.ranking.runs import Rankings
 from gate.ranking.segments import segment_of
 
-GAINS = ("linear", "exponential")
-TIES = ("trec", "average")
-
 
 def gains(relevance: np.ndarray, kind: str) -> np.ndarray:
     """The nDCG gain of each relevance value: ``rel`` or ``2^rel - 1`` for ``rel > 0``, else 0 (NaN too)."""

@@ -41,6 +41,7 @@ _DECIMAL_BYTES[list(b"0123456789+-.eE")] = True
 _INTEGER_BYTES = np.zeros(256, bool)
 _INTEGER_BYTES[list(b"0123456789+-")] = True
 _DECIMAL = re.compile(rb"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
+DECIMAL = re.compile(_DECIMAL.pattern.decode("ascii"))     # the same rule for text cells (gate.ranking.inputs)
 _INTEGER = re.compile(rb"[+-]?[0-9]+")
 
 
@@ -62,15 +63,16 @@ class TrecColumns:
     origin: Origin
 
 
-def read_run(path: str | Path) -> TrecColumns:
-    """The ``qid``, ``docid`` and ``score`` fields of a run file (rank, Q0 and tag are not read)."""
-    table = _Fields.read(path, RUN_FIELDS)
+def read_run(path: str | Path, data: bytes | None = None) -> TrecColumns:
+    """The ``qid``, ``docid`` and ``score`` fields of a run file (rank, Q0 and tag are not read);
+    ``data``: the file's bytes when the caller has read them already."""
+    table = _Fields.read(path, RUN_FIELDS, data)
     return TrecColumns(table.text(0), table.text(2), table.number(4, _DECIMAL_BYTES, _DECIMAL, float), table.origin)
 
 
-def read_qrels(path: str | Path) -> TrecColumns:
-    """The ``qid``, ``docid`` and integer ``rel`` fields of a qrels file."""
-    table = _Fields.read(path, QRELS_FIELDS)
+def read_qrels(path: str | Path, data: bytes | None = None) -> TrecColumns:
+    """The ``qid``, ``docid`` and integer ``rel`` fields of a qrels file (``data`` as for :func:`read_run`)."""
+    table = _Fields.read(path, QRELS_FIELDS, data)
     return TrecColumns(table.text(0), table.text(2), table.number(3, _INTEGER_BYTES, _INTEGER, int), table.origin)
 
 
@@ -86,10 +88,10 @@ class _Fields:
     names: tuple[str, ...]
 
     @classmethod
-    def read(cls, path: str | Path, names: tuple[str, ...]) -> _Fields:
+    def read(cls, path: str | Path, names: tuple[str, ...], data: bytes | None = None) -> _Fields:
         source = str(path)
         try:
-            data = Path(path).read_bytes()
+            data = Path(path).read_bytes() if data is None else data
         except OSError as exc:
             raise InputError(f"cannot be read ({exc.strerror or exc})", source=source,
                              fix="check the path and its permissions") from None

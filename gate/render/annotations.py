@@ -60,7 +60,7 @@ def annotated(report: Report) -> list[tuple[GateResult, Annotation]]:
             continue
         title = f"model-gate: {T.shorten(T.one_line(g.label or g.id), 200)} {T.status_word(g)}"
         msg = T.reason_text(g)
-        extra = T.needed_text(g)
+        extra = T.needed_text(g, T.sample_unit(report))
         if extra:
             msg += f" ({extra})"
         out.append((g, Annotation(level=lv, title=title, message=msg, file=file,

@@ -106,9 +106,13 @@ def render(report: Report, *, color: bool = False, quiet: bool = False) -> str:
             lines.append("  ".join(cells).rstrip())
             if g.status != "pass":
                 why = T.reason_text(g)
-                extra = T.needed_text(g)
+                extra = T.needed_text(g, T.sample_unit(report))
                 lines.append("    → " + _clip(why, 160) + (f" ({extra})" if extra else ""))
     if not quiet:
+        for q in report.queries:
+            worst = ", ".join(f"{T.one_line(w.query_id)} {T.fmt_signed(w.delta)}" for w in q.worst[:3])
+            lines.append(_clip(f"per query, {T.one_line(q.measure)}: {T.query_counts_text(q)}"
+                               + (f"; most regressed: {worst}" if worst else ""), 200))
         for w in report.warnings:
             lines.append(_paint("warning: ", "warn", color) + _clip(T.one_line(w), 200))
     lines.append(verdict_line(report, color))

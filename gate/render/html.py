@@ -120,7 +120,7 @@ def gate_table(report: Report) -> str:
     rows = []
     for g in gates:
         n = T.fmt_int(g.n)
-        extra = T.needed_text(g)
+        extra = T.needed_text(g, T.sample_unit(report))
         why = _segments(T.reason_segments(g)) if g.status != "pass" else ""
         if extra:
             why += f" <span class=\"note\">({esc(extra)})</span>"
@@ -167,6 +167,18 @@ def per_class_table(report: Report) -> str:
     return "<h2>Per-class metrics</h2>\n" + _table(header, rows, [False] + [True] * (len(header) - 1))
 
 
+def query_tables(report: Report) -> str:
+    """task: ranking: improved/regressed/tied per measure and the queries that regressed most."""
+    out = [_table(["Measure", "Queries"], [[_name(q.measure), esc(T.query_counts_text(q))] for q in report.queries])]
+    for q in report.queries:
+        if q.worst:
+            out.append(f"<h3>Most regressed queries · {_name(q.measure)}</h3>\n" + _table(
+                ["Query", "Candidate", "Baseline", "Δ"],
+                [[_name(w.query_id), T.fmt(w.candidate), T.fmt(w.baseline), T.fmt_signed(w.delta)] for w in q.worst],
+                [False, True, True, True]))
+    return "\n".join(out)
+
+
 def confusion_tables(report: Report) -> str:
     out = []
     for m in report.confusion:
@@ -197,10 +209,11 @@ def curve_tables(report: Report) -> str:
 
 def data_section(report: Report) -> str:
     d = report.data
+    sizes = T.data_labels(d.task)
     rows = [["Task", esc(d.task)], ["Classes", f"{len(d.classes)}: " + ", ".join(_name(c) for c in d.classes)],
             ["Positive class", _name(d.positive_class) if d.positive_class is not None else T.DASH],
-            ["Pairing", esc(d.pairing)], ["Rows (candidate)", T.fmt_int(d.n_candidate)],
-            ["Rows (baseline)", T.fmt_int(d.n_baseline)], ["Label coverage", T.fmt_pct(d.label_coverage)]]
+            ["Pairing", esc(d.pairing)], [sizes[0], T.fmt_int(d.n_candidate)],
+            [sizes[1], T.fmt_int(d.n_baseline)], [sizes[2], T.fmt_pct(d.label_coverage)]]
     out = ["<h2>Data</h2>", _table(["", ""], rows)]
     if d.artifacts:
         out.append(_table(["Role", "File", "Format", "Rows", "Labeled", "sha256"],
@@ -292,6 +305,10 @@ def render(report: Report, *, plots: bool | None = None) -> str:
                 body.append(_figure(svg))
         body.append(f"<details><summary>Curve points as tables</summary>\n{curve_tables(report)}\n</details>")
 
+    if report.queries:
+        body += _plot_section("Per-query comparison (candidate vs baseline)", "query-deltas",
+                              P.query_deltas if have_plots else None, "Query counts and most regressed queries",
+                              query_tables, report)
     if report.confusion:
         body += _plot_section("Confusion matrices", "confusion", P.confusion if have_plots else None,
                               "Counts as tables", confusion_tables, report)

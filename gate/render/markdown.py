@@ -29,7 +29,7 @@ from urllib.parse import quote
 from gate import comment_state
 from gate.comment_state import Changes, CommentState
 from gate.render import text as T
-from gate.report import ClassRow, ConfusionMatrix, Curve, Estimate, FlipRow, GateResult, Report
+from gate.report import ClassRow, ConfusionMatrix, Curve, Estimate, FlipRow, GateResult, QueryComparison, Report
 from gate.run_context import RunContext
 
 MAX_CHARS = 65_000
@@ -356,6 +356,22 @@ def flips_section(rows: Sequence[FlipRow]) -> str | None:
                     _table(T.FLIP_HEADER, body, [":--"] + ["--:"] * 4))
 
 
+def queries_section(comparisons: Sequence[QueryComparison]) -> str | None:
+    """task: ranking: per measure, how many queries improved, regressed or tied, and the queries that
+    regressed most (ids are untrusted: code spans)."""
+    if not comparisons:
+        return None
+    body = _table(["Measure", "Queries"], [[code(q.measure), T.query_counts_text(q)] for q in comparisons],
+                  [":--", ":--"])
+    for q in comparisons:
+        if q.worst:
+            body += ["", f"**Most regressed queries, {code(q.measure)}**", ""]
+            body += _table(["Query", "Candidate", "Baseline", "Δ"],
+                           [[code(w.query_id), T.fmt(w.candidate), T.fmt(w.baseline), T.fmt_signed(w.delta)]
+                            for w in q.worst], [":--", "--:", "--:", "--:"])
+    return _details("Per-query comparison (candidate vs baseline)", body)
+
+
 def _confusion_table(title: str, classes: Sequence[str], counts: Sequence[Sequence[str]]) -> list[str]:
     # "true ↓ predicted →": arrows every common font has (U+FF3C "＼" showed as an empty box)
     header = ["true ↓ predicted →", *(code(c) for c in classes)]
@@ -443,6 +459,7 @@ def pr_section(curves: Sequence[Curve], chart: str) -> str | None:
 
 def data_section(report: Report) -> str:
     d = report.data
+    sizes = T.data_labels(d.task)
     cls_list = ", ".join(code(c) for c in d.classes[:20])
     if len(d.classes) > 20:
         cls_list += f" … (+{len(d.classes) - 20} more)"
@@ -451,9 +468,9 @@ def data_section(report: Report) -> str:
         ["Classes", f"{len(d.classes)}: {cls_list}"],
         ["Positive class", code(d.positive_class) if d.positive_class is not None else T.DASH],
         ["Pairing", code(d.pairing)],
-        ["Rows (candidate)", T.fmt_int(d.n_candidate)],
-        ["Rows (baseline)", T.fmt_int(d.n_baseline)],
-        ["Label coverage", T.fmt_pct(d.label_coverage)],
+        [sizes[0], T.fmt_int(d.n_candidate)],
+        [sizes[1], T.fmt_int(d.n_baseline)],
+        [sizes[2], T.fmt_pct(d.label_coverage)],
     ]
     body = _table(["", ""], rows, [":--", ":--"])
     if d.artifacts:
@@ -565,10 +582,11 @@ def _assemble(lay: _Layout, shown: int, sections: list[_Section], note: str) -> 
 
 
 #: drop order when over budget: least important first
-DROP_ORDER = ("confusion", "curves", "per_class", "flips", "data", "reproducibility")
+DROP_ORDER = ("confusion", "curves", "per_class", "queries", "flips", "data", "reproducibility")
 _NAMES = {"confusion": "confusion matrices", "curves": "PR curves", "per_class": "per-class metrics",
-          "flips": "what flipped", "data": "data summary", "reproducibility": "reproducibility"}
-SECTION_ORDER = ("flips", "per_class", "confusion", "curves", "data", "reproducibility")  # display order
+          "queries": "per-query comparison", "flips": "what flipped", "data": "data summary",
+          "reproducibility": "reproducibility"}
+SECTION_ORDER = ("flips", "per_class", "queries", "confusion", "curves", "data", "reproducibility")  # display order
 
 
 def render(report: Report, *, chart: str = "mermaid", max_chars: int = MAX_CHARS,
@@ -594,6 +612,7 @@ def render(report: Report, *, chart: str = "mermaid", max_chars: int = MAX_CHARS
     sections = {
         "per_class": per_class_section(report.per_class),
         "flips": flips_section(report.flips),
+        "queries": queries_section(report.queries),
         "confusion": confusion_section(report.confusion),
         "curves": pr_section(report.curves, chart),
         "data": data_section(report),

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from gate.render import text as T
-from gate.report import Curve, GateResult, Report
+from gate.report import Curve, GateResult, QueryComparison, Report
 
 MAX_FOREST_ROWS = 150
 MAX_CURVE_CLASSES = 12
@@ -310,30 +310,54 @@ def calibration(report: Report) -> str | None:
         return _svg(fig, "calibration")
 
 
+def _small_multiples(items: Sequence[Any], salt: str, draw: Any) -> str:
+    """One panel per item, three per row: ``draw(ax, item, i)`` fills panel ``i``."""
+    matplotlib, _, _ = _mpl()
+    cols = min(3, len(items))
+    rows = (len(items) + cols - 1) // cols
+    with matplotlib.rc_context(_RC):
+        fig = _figure(3.8 * cols, 2.9 * rows)
+        for i, item in enumerate(items):
+            draw(fig.add_subplot(rows, cols, i + 1), item, i)
+        fig.tight_layout()
+        return _svg(fig, salt)
+
+
 def distributions(report: Report) -> str | None:
     """Bootstrap replicates of the tested quantity for failing gates, with the bar and interval."""
     gates = [g for g in report.gates_worst_first() if g.status == "fail" and g.distribution][:MAX_DISTRIBUTIONS]
     if not gates:
         return None
-    matplotlib, _, _ = _mpl()
-    cols = min(3, len(gates))
-    rows = (len(gates) + cols - 1) // cols
-    with matplotlib.rc_context(_RC):
-        fig = _figure(3.8 * cols, 2.9 * rows)
-        for i, g in enumerate(gates):
-            ax = fig.add_subplot(rows, cols, i + 1)
-            ax.hist(list(g.distribution), bins=40, color="#9ecae1", edgecolor="#6baed6", linewidth=0.4)
-            ax.axvline(g.threshold, color=COLORS["fail"], linestyle="--", linewidth=1.4, label="bar")
-            if g.tested.ci is not None:
-                for b in g.tested.ci:
-                    ax.axvline(b, color="#555555", linestyle=":", linewidth=1.0)
-            if g.tested.value is not None:
-                ax.axvline(g.tested.value, color="#000000", linewidth=1.2, label="observed")
-            ax.set_title(label(g.label or g.id, 36), color=gate_color(g))
-            ax.set_xlabel({"candidate": "value", "delta": "candidate − baseline",
-                           "relative_delta": "relative change"}.get(g.quantity, g.quantity))
-            ax.set_yticks([])
-            if i == 0:
-                ax.legend(fontsize=7, loc="upper left")
-        fig.tight_layout()
-        return _svg(fig, "distributions")
+
+    def draw(ax: Any, g: GateResult, i: int) -> None:
+        ax.hist(list(g.distribution), bins=40, color="#9ecae1", edgecolor="#6baed6", linewidth=0.4)
+        ax.axvline(g.threshold, color=COLORS["fail"], linestyle="--", linewidth=1.4, label="bar")
+        if g.tested.ci is not None:
+            for b in g.tested.ci:
+                ax.axvline(b, color="#555555", linestyle=":", linewidth=1.0)
+        if g.tested.value is not None:
+            ax.axvline(g.tested.value, color="#000000", linewidth=1.2, label="observed")
+        ax.set_title(label(g.label or g.id, 36), color=gate_color(g))
+        ax.set_xlabel({"candidate": "value", "delta": "candidate − baseline",
+                       "relative_delta": "relative change"}.get(g.quantity, g.quantity))
+        ax.set_yticks([])
+        if i == 0:
+            ax.legend(fontsize=7, loc="upper left")
+    return _small_multiples(gates, "distributions", draw)
+
+
+def query_deltas(report: Report) -> str | None:
+    """task: ranking: a histogram of the per-query deltas (candidate − baseline) of each measure, drawn
+    from the report's bins (the renderer does not recompute them)."""
+    comparisons = [q for q in report.queries if q.histogram_counts][:MAX_DISTRIBUTIONS]
+    if not comparisons:
+        return None
+
+    def draw(ax: Any, q: QueryComparison, i: int) -> None:
+        edges = list(q.histogram_edges)
+        ax.bar(edges[:-1], list(q.histogram_counts), width=[b - a for a, b in zip(edges, edges[1:])],
+               align="edge", color="#9ecae1", edgecolor="#6baed6", linewidth=0.4)
+        ax.axvline(0.0, color="#000000", linewidth=1.0)
+        ax.set_title(label(q.measure, 36))
+        ax.set_xlabel("candidate − baseline, per query")
+    return _small_multiples(comparisons, "query-deltas", draw)

@@ -15,7 +15,7 @@ import shlex
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple, TypeGuard
 
-from gate.report import Estimate, FlipRow, GateResult, Report, Reproducibility
+from gate.report import Estimate, FlipRow, GateResult, QueryComparison, Report, Reproducibility
 
 DIGITS = 3
 DASH = "—"  # shown for a missing / undefined number
@@ -307,10 +307,16 @@ def reason_text(g: GateResult) -> str:
     return plain([Segment(g.message, "prose")] if g.message.strip() else composed_reason(g))
 
 
-def needed_text(g: GateResult) -> str:
-    """``~1,900 labeled examples would likely decide it`` for an inconclusive gate, else ``""``."""
+def sample_unit(report: Report) -> str:
+    """What a gate's n counts: ``labeled examples``, or ``judged queries`` for task: ranking."""
+    return "judged queries" if report.data.task == "ranking" else "labeled examples"
+
+
+def needed_text(g: GateResult, unit: str = "labeled examples") -> str:
+    """``~1,900 labeled examples would likely decide it`` for an inconclusive gate, else ``""``
+    (``unit``: :func:`sample_unit`)."""
     if g.status == "inconclusive" and g.needed_n is not None:
-        return f"~{g.needed_n:,} labeled examples would likely decide it"
+        return f"~{g.needed_n:,} {unit} would likely decide it"
     return ""
 
 
@@ -397,3 +403,17 @@ def shell_arg(a: str) -> str:
 def command_line(argv: Sequence[str]) -> str:
     """The reproduce command: ``shlex.join`` semantics (see :func:`shell_arg` for the exception)."""
     return " ".join(shell_arg(a) for a in argv)
+
+
+def query_counts_text(q: QueryComparison) -> str:
+    """``146 improved, 143 regressed, 10 tied (of 299 queries both runs score)`` (task: ranking)."""
+    total = q.improved + q.regressed + q.tied
+    return f"{q.improved:,} improved, {q.regressed:,} regressed, {q.tied:,} tied (of {total:,} queries both runs score)"
+
+
+def data_labels(task: str) -> tuple[str, str, str]:
+    """The data summary's row names for the candidate's and baseline's sizes and the coverage: rows and
+    label coverage, or (task: ranking) judged queries and the share of them the candidate answered."""
+    if task == "ranking":
+        return "Judged queries (candidate)", "Judged queries (baseline)", "Queries the candidate answered"
+    return "Rows (candidate)", "Rows (baseline)", "Label coverage"

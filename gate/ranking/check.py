@@ -1,0 +1,387 @@
+"""``task: ranking``: runs and judgements → per-query values → query bootstrap → decisions → one Report.
+
+Each model's per-query values are computed once (:func:`gate.ranking.per_query`, one pass for every
+measure the gates use). The query is the resampling unit: resample ``r`` gives query ``q`` the Poisson(1)
+weight ``w[r, q]`` (:func:`gate.poisson.weights`, a pure function of (seed, r, q), so chunking and
+threads never change a replicate), and a gate's replicate is the weighted mean ``Σ w·v / Σ w`` over its
+queries (undefined when every weight is 0). The weight belongs to the query id:
+
+- when both runs score the same queries the two means share every weight: a paired bootstrap of the
+  difference;
+- queries only one run scores (``missing_queries: skip``, or disjoint canary traffic) carry their own,
+  independent weights, so disjoint runs are resampled independently;
+- ``bootstrap.pairing: independent`` gives the baseline's queries weights of their own, ``paired``
+  requires both runs to score the same queries, ``intersect`` keeps only the queries both score.
+
+Decisions use the classification machinery unchanged: :class:`gate.intervals.Distribution` (percentile,
+basic, BCa with a leave-one-query-out jackknife), :func:`gate.decide.decide_all` (Holm, Bonferroni) and
+the same :class:`gate.report.GateResult`, so every renderer and publisher works as it is.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from gate import __version__, poisson
+from gate.decide import Check, Decision, decide_all
+from gate.engine import _combine, _distribution, _estimate, _guard, _Series
+from gate.errors import InputError
+from gate.expand import Expanded, bar_rule
+from gate.intervals import Distribution
+from gate.messages import gate_message
+from gate.metrics.plan import Target
+from gate.policy import Policy
+from gate.ranking.inputs import Columns, Input, query_attribute, read_judgements, read_run_input, same_id_kinds
+from gate.ranking.measures import PerQuery, per_query
+from gate.ranking.options import Measure
+from gate.ranking.policy import RankingGateSpec, RankingSpec
+from gate.ranking.queries import comparisons
+from gate.ranking.runs import Rankings, from_arrays
+from gate.report import Bar, DataSummary, Estimate, GateResult, Report, Reproducibility, gate_counts, verdict_of
+from gate.stats import parallel_map
+
+CHUNK = 64                 # resamples per matrix product (bounds the weight matrix: CHUNK × queries)
+QUANTUM = 2.0 ** -30       # values enter the resampling product as multiples of this (see bootstrap)
+EXACT_UNITS = 1 << 22      # ... exactly while Σ weights stays below 2^23 (Poisson(1) weights: ~units)
+SPAWN_KEY = 15             # the ranking bootstrap's stream: SeedSequence(seed, spawn_key=(SPAWN_KEY,))
+
+
+@dataclass(frozen=True, eq=False)
+class Side:
+    """One model: its rankings (judged queries, ranked lists) and per-query values of every measure."""
+
+    role: str
+    input: Input
+    rankings: Rankings
+    values: dict[Measure, PerQuery]
+
+
+@dataclass(frozen=True, eq=False)
+class RankingGate:
+    """An expanded gate: the policy gate, its slice value and, per side, the queries it averages."""
+
+    expanded: Expanded
+    measure: Measure
+    queries: dict[str, np.ndarray]        # role -> query ids (sorted)
+    values: dict[str, np.ndarray]         # role -> per-query values, aligned with queries
+
+
+def check_ranking(policy: Policy, candidate: Any, baseline: Any = None, *, qrels: Any = None,
+                  seed: int | None = None, command: Sequence[str] = ()) -> Report:
+    """The Report of a ``task: ranking`` policy (see the module docstring); ``qrels`` overrides
+    ``data.qrels``; without either, each run carries an inline relevance column."""
+    spec = policy.ranking
+    assert spec is not None
+    seed = policy.bootstrap.seed if seed is None else seed
+    clock = _Clock()
+    sides, judged = read_sides(spec, candidate, baseline, qrels)
+    clock.lap("read + per-query values")
+    gates = expand(policy, spec, sides, judged)
+    units, pairing = query_units(policy, gates)
+    series = bootstrap(gates, units, policy.bootstrap.resamples, seed, policy.bootstrap.method == "bca")
+    clock.lap(f"bootstrap ({units.size:,} units)")
+    results = decide(policy, gates, series)
+    clock.lap("decisions")
+    clock.report()
+    verdict = verdict_of(results, policy.decision.inconclusive)
+    return Report(
+        policy_name=policy.name, verdict=verdict, exit_code=1 if verdict == "fail" else 0,
+        gates=tuple(results), counts=gate_counts(results), data=summary(sides, judged, pairing),
+        warnings=tuple(warnings(sides)),
+        queries=comparisons(sides[0].values, sides[1].values) if len(sides) > 1 else (),
+        reproducibility=Reproducibility(
+            seed=seed, resamples=policy.bootstrap.resamples, method=policy.bootstrap.method,
+            confidence=policy.bootstrap.confidence, stratify=False,
+            multiple_testing=policy.decision.multiple_testing, inconclusive=policy.decision.inconclusive,
+            tool_version=__version__, policy_path=policy.path, policy_sha256=policy.sha256,
+            command=tuple(command), resampling=f"Poisson(1) weights per query, {units.size:,} queries ({pairing})"),
+    )
+
+
+class _Clock:
+    """``MODEL_GATE_TIMING=1``: the phases' wall times, printed to stderr (as the classification engine's)."""
+
+    def __init__(self) -> None:
+        self.on = os.environ.get("MODEL_GATE_TIMING", "") not in ("", "0")
+        self.last, self.laps = time.perf_counter(), list[str]()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps.append(f"{name} {now - self.last:.3f} s")
+        self.last = now
+
+    def report(self) -> None:
+        if self.on:
+            print("model-gate timing (ranking): " + ", ".join(self.laps), file=sys.stderr)
+
+
+# ---------------------------------------------------------------------------------------------
+# inputs → per-query values
+
+
+def read_sides(spec: RankingSpec, candidate: Any, baseline: Any, qrels: Any) -> tuple[list[Side], Input | None]:
+    """Read the judgements and the runs and compute every measure's per-query values per run."""
+    qrels = spec.data.qrels if qrels is None else qrels
+    judged = read_judgements(qrels, spec.data) if qrels is not None else None
+    roles = [("candidate", candidate)] + ([("baseline", baseline)] if baseline is not None else [])
+    inputs = [read_run_input(src, role, spec.data, inline=judged is None) for role, src in roles]
+    measures = list(dict.fromkeys(spec.measures))
+
+    def side(run: Input) -> Side:
+        judgements = run.judged if judged is None else judged.columns
+        assert judgements is not None
+        rankings = _rankings(run.columns, judgements)
+        return Side(run.artifact.role, run, rankings, dict(zip(measures, per_query(rankings, measures, spec.options))))
+
+    return parallel_map(side, inputs), judged
+
+
+def _rankings(run: Columns, judged: Columns) -> Rankings:
+    run, judged = same_id_kinds(run, judged)
+    return from_arrays(run.query, run.item, run.value, judged.query, judged.item, judged.value,
+                       run_origin=run.origin, judgements_origin=judged.origin)
+
+
+def expand(policy: Policy, spec: RankingSpec, sides: list[Side], judged: Input | None) -> list[RankingGate]:
+    """One :class:`RankingGate` per (policy gate, slice value), in policy order; ids made unique."""
+    out: list[RankingGate] = []
+    seen: dict[str, int] = {}
+    attributes: dict[str, dict[Any, str]] = {}
+    for gate_spec in policy.gates:
+        assert isinstance(gate_spec, RankingGateSpec)
+        column = gate_spec.slice
+        if column is not None and column not in attributes:
+            attributes[column] = query_attribute(column, judged or sides[0].input, sides[0].input, spec.data)
+        for value in ([""] if column is None else sorted(set(attributes[column].values()))):
+            g = _gate(gate_spec, sides, None if column is None else (column, value, attributes[column]))
+            seen[g.expanded.id] = seen.get(g.expanded.id, 0) + 1
+            if seen[g.expanded.id] > 1:
+                g.expanded.id = f"{g.expanded.id}#{seen[g.expanded.id]}"
+            out.append(g)
+    return out
+
+
+def _gate(spec: RankingGateSpec, sides: list[Side], slice_of: tuple[str, str, dict[Any, str]] | None) -> RankingGate:
+    label = spec.name or spec.measure.label
+    gate_id, slice_dict = label, None
+    queries, values = {}, {}
+    for side in sides:
+        pq = side.values[spec.measure]
+        keep = np.ones(len(pq.query_ids), bool)
+        if slice_of is not None:
+            column, value, attribute = slice_of
+            keep = np.array([attribute.get(q) == value for q in pq.query_ids.tolist()], bool)
+        queries[side.role], values[side.role] = pq.query_ids[keep], pq.values[keep]
+    if slice_of is not None:
+        column, value, _ = slice_of
+        label += f" in {column}={value or '(empty)'}"
+        gate_id += f"[{column}={value}]"
+        slice_dict = {column: value}
+    quantity, op, threshold = bar_rule(spec)
+    target = Target(spec.metric, None, None, dict(spec.params), spec.slice, None if slice_of is None else slice_of[1])
+    expanded = Expanded(spec, target, gate_id, label, None, slice_dict, quantity, op, threshold)
+    return RankingGate(expanded, spec.measure, queries, values)
+
+
+# ---------------------------------------------------------------------------------------------
+# the query bootstrap
+
+
+@dataclass(frozen=True, eq=False)
+class Units:
+    """The resampling units: ``keys[role]`` holds the sorted query ids whose units start at
+    ``offset[role]``; only ``candidate`` is there (both runs share its units) unless ``pairing:
+    independent`` gives the baseline units of its own."""
+
+    keys: dict[str, np.ndarray]           # role -> the sorted query ids that role's units stand for
+    offset: dict[str, int]                # role -> the first unit of that role's ids
+    size: int
+
+    def of(self, role: str, queries: np.ndarray) -> np.ndarray:
+        key = "baseline" if role == "baseline" and "baseline" in self.keys else "candidate"
+        return self.offset[key] + np.searchsorted(self.keys[key], queries)
+
+
+def query_units(policy: Policy, gates: list[RankingGate]) -> tuple[Units, str]:
+    """The units and the pairing the report names (see the module docstring)."""
+    mode = policy.bootstrap.pairing
+    both = [g for g in gates if "baseline" in g.queries]
+    if mode == "intersect":
+        for g in both:
+            shared = np.intersect1d(g.queries["candidate"], g.queries["baseline"])
+            for role in ("candidate", "baseline"):
+                keep = np.isin(g.queries[role], shared)
+                g.queries[role], g.values[role] = g.queries[role][keep], g.values[role][keep]
+    if mode == "paired":
+        for g in both:
+            if not np.array_equal(g.queries["candidate"], g.queries["baseline"]):
+                only = np.setxor1d(g.queries["candidate"], g.queries["baseline"])
+                raise InputError(f"{g.expanded.label}: the runs score different queries ({len(only)} only in one, "
+                                 f"e.g. '{only[0]}'), so they cannot be paired", source=policy.path,
+                                 where="bootstrap.pairing",
+                                 fix="use pairing: auto or intersect, or ranking.missing_queries: zero")
+    if mode == "independent" and both:
+        cand = np.unique(np.concatenate([g.queries["candidate"] for g in gates]))
+        base = np.unique(np.concatenate([g.queries["baseline"] for g in both]))
+        return Units({"candidate": cand, "baseline": base}, {"candidate": 0, "baseline": cand.size},
+                     cand.size + base.size), "independent"
+    ids = np.unique(np.concatenate([q for g in gates for q in g.queries.values()]))
+    return Units({"candidate": ids}, {"candidate": 0}, ids.size), _pairing_name(both)
+
+
+def _pairing_name(both: list[RankingGate]) -> str:
+    """paired when some query is scored by both runs (of a comparative gate), independent when none is."""
+    if not both:
+        return "none"
+    shared = any(np.intersect1d(g.queries["candidate"], g.queries["baseline"]).size for g in both)
+    return "paired" if shared else "independent"
+
+
+def stream_key(seed: int) -> int:
+    """The 64-bit key of the ranking bootstrap's Poisson weights for ``seed``."""
+    return int(np.random.SeedSequence(seed, spawn_key=(SPAWN_KEY,)).generate_state(1, np.uint64)[0])
+
+
+def bootstrap(gates: list[RankingGate], units: Units, resamples: int, seed: int,
+              jackknife: bool) -> dict[tuple[str, str], _Series]:
+    """Every (gate id, role) series: the point mean, ``resamples`` weighted-mean replicates and (for
+    BCa) the leave-one-unit-out means. One (units × 2·series) matrix holds each series' values and its
+    indicator, so a chunk of resamples is one matrix product.
+
+    The product is exact, so BLAS's summation order (which depends on its thread count) cannot change
+    a replicate: the weights are small integers, and the values enter the product rounded to multiples
+    of :data:`QUANTUM` (2^-30, an error below 5e-10 per query; every measure lies in [0, 1]), so every
+    partial sum is a multiple of 2^-30 below 2^23 (up to :data:`EXACT_UNITS` queries), which float64
+    holds exactly. Beyond that, numpy's own (single-threaded, fixed-order) einsum loop is used."""
+    keys = [(g.expanded.id, role) for g in gates for role in g.queries]
+    matrix = np.zeros((units.size, 2 * len(keys)))
+    j = 0
+    for g in gates:
+        for role in g.queries:
+            at = units.of(role, g.queries[role])
+            matrix[at, j], matrix[at, len(keys) + j] = g.values[role], 1.0
+            j += 1
+    key = stream_key(seed)
+    exact = units.size <= EXACT_UNITS
+    rounded = np.round(matrix / QUANTUM) * QUANTUM if exact else matrix
+
+    def chunk(first: int) -> np.ndarray:
+        w = np.stack([poisson.weights(key, r, units.size) for r in range(first, min(first + CHUNK, resamples))])
+        return w @ rounded if exact else np.einsum("rn,ns->rs", w, rounded, optimize=False)
+
+    sums = np.concatenate(parallel_map(chunk, list(range(0, resamples, CHUNK))))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        reps = sums[:, :len(keys)] / sums[:, len(keys):]
+    totals, counts = matrix[:, :len(keys)].sum(axis=0), matrix[:, len(keys):].sum(axis=0)
+    out = {}
+    for j, k in enumerate(keys):
+        point = totals[j] / counts[j] if counts[j] else math.nan
+        jack = None
+        if jackknife:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                jack = (totals[j] - matrix[:, j]) / (counts[j] - matrix[:, len(keys) + j])
+        out[k] = _Series(float(point), not counts[j], reps[:, j].copy(), ~np.isfinite(reps[:, j]), jack)
+    if jackknife:
+        out[("__jack_weights__", "")] = _Series(0.0, False, np.ones(units.size), np.zeros(units.size, bool))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# decisions
+
+
+def decide(policy: Policy, gates: list[RankingGate], series: dict[tuple[str, str], _Series]) -> list[GateResult]:
+    """Each gate's check (the classification guards, with the query count as its size), one
+    :func:`decide_all` over the policy, then the GateResults."""
+    method, confidence = policy.bootstrap.method, policy.bootstrap.confidence
+    jack = series.get(("__jack_weights__", ""))
+    jack_weights = None if jack is None else jack.reps
+    checks: list[Check] = []
+    tested: list[_Series | None] = []
+    for g in gates:
+        e = g.expanded
+        cand, base = series[(e.id, "candidate")], series.get((e.id, "baseline"))
+        if e.quantity != "candidate" and base is None:
+            checks.append(Check(None, e.op, e.threshold, False, 0, ("no_baseline", "no baseline to compare with")))
+            tested.append(None)
+            continue
+        t = _combine(e.quantity, cand, base)
+        dist = None if t.point_undefined else _distribution(t, method, jack_weights)
+        n = len(g.queries["candidate"])
+        forced = _guard(policy, e, t, dist, n, None)
+        if forced is not None and forced[0] == "no_examples":
+            forced = ("no_examples", "no judged queries in this subset")
+        checks.append(Check(dist, e.op, e.threshold, e.spec.severity == "error", n, forced))
+        tested.append(t)
+    decisions = decide_all(checks, confidence, policy.decision.multiple_testing)
+    return [_result(policy, g, c, t, d, series, jack_weights)
+            for g, c, t, d in zip(gates, checks, tested, decisions)]
+
+
+def _result(policy: Policy, g: RankingGate, check: Check, tested: _Series | None, d: Decision,
+            series: dict[tuple[str, str], _Series], jack_weights: np.ndarray | None) -> GateResult:
+    e, method, confidence = g.expanded, policy.bootstrap.method, policy.bootstrap.confidence
+    cand, base = series[(e.id, "candidate")], series.get((e.id, "baseline"))
+    estimate = lambda s: _estimate(s, method, confidence, jack_weights)   # noqa: E731
+    delta = None if base is None else estimate(tested if e.quantity == "delta" and tested else _combine("delta", cand, base))
+    undefined = 0 if tested is None else int(np.count_nonzero(tested.reps_undefined))
+    tested_est = Estimate(None if tested is None or tested.point_undefined else tested.point, d.ci, undefined)
+    dist = check.distribution
+    nominal = dist.interval(confidence) if dist is not None and dist.usable else None
+    severity = e.spec.severity if check.forced is None or check.forced[0] != "no_baseline" else "warning"
+    return GateResult(
+        id=e.id, metric=e.spec.metric, label=e.label, class_name=None, average=None, slice=e.slice,
+        bar=Bar(e.spec.bar_kind, e.spec.bar_value), quantity=e.quantity, op=e.op, threshold=e.threshold, direction="higher",
+        candidate=estimate(cand), baseline=None if base is None else estimate(base), delta=delta,
+        tested=tested_est, n=check.n, support=None, status=d.status, severity=severity, reason=d.reason,
+        confidence=1.0 - 2.0 * d.fail_alpha,
+        message=gate_message(e, d, tested_est, check, nominal, policy.decision.multiple_testing),
+        p_value=d.p_value, needed_n=d.needed_n, notes=tuple(_notes(g, undefined, len(cand.reps))),
+        distribution=tuple(float(x) for x in (dist.replicates if isinstance(dist, Distribution) else ())),
+    )
+
+
+def _notes(g: RankingGate, undefined: int, total: int) -> list[str]:
+    """Undefined resamples, and how the query rules changed the set of averaged queries."""
+    notes = []
+    if undefined:
+        notes.append(f"undefined in {undefined} of {total} resamples (no query drawn; excluded from the interval)")
+    return notes
+
+
+# ---------------------------------------------------------------------------------------------
+# the report's data section and warnings
+
+
+def summary(sides: list[Side], judged: Input | None, pairing: str) -> DataSummary:
+    """Task, pairing, judged queries per run, the share of judged queries the candidate answered
+    (reported as coverage), and the artifacts (runs, then the judgements file)."""
+    cand = sides[0].rankings
+    base = sides[1].rankings if len(sides) > 1 else None
+    answered = float(np.count_nonzero(cand.lengths)) / max(cand.n_queries, 1)
+    artifacts = tuple(s.input.artifact for s in sides) + ((judged.artifact,) if judged is not None else ())
+    return DataSummary(task="ranking", classes=(), positive_class=None, pairing=pairing,
+                       n_candidate=cand.n_queries, n_baseline=None if base is None else base.n_queries,
+                       label_coverage=answered, artifacts=artifacts, class_support={})
+
+
+def warnings(sides: list[Side]) -> list[str]:
+    """What the query rules did, per run: judged queries it returned nothing for, and queries only it has."""
+    out = []
+    for side in sides:
+        counts = next(iter(side.values.values())).counts
+        missing = counts.missing_zeroed + counts.missing_skipped
+        if missing:
+            rule = "scored 0 (missing_queries: zero)" if counts.missing_zeroed else "left out (missing_queries: skip)"
+            out.append(f"the {side.role} returned nothing for {missing} of {counts.judged} judged queries: {rule}")
+        if counts.run_only:
+            out.append(f"the {side.role} ranks {counts.run_only} queries the judgements do not mention (ignored)")
+    return out
