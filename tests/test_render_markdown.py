@@ -158,7 +158,7 @@ def test_adversarial_names_only_inside_code_spans():
     assert last is not None and last[0] == md.marker_key(adversarial_report().policy_name)
     # only our own tags are raw HTML
     tags = set(re.findall(r"</?([a-zA-Z]+)", outside))
-    assert tags <= {"details", "summary", "br"}, tags
+    assert tags <= {"details", "summary", "br", "sub"}, tags
     # newlines inside names never start a new line: every line is one of ours
     for ln in text.splitlines():
         assert not ln.startswith("line2")
@@ -354,3 +354,25 @@ def test_truncation_note_links_the_run():
     assert "[the CI run](https://x.example/a%29%28b)" in t
     # no link when nothing was dropped
     assert "CI run" not in md.render(binary_report(), run_url=url)
+
+
+def test_a_score_interval_is_named_under_its_cell():
+    """The comment says which interval decided a gate when it is not the bootstrap: the candidate
+    cell of a recall floor (Clopper–Pearson) and the Δ cell of a paired recall drop (Newcombe)."""
+    import numpy as np
+
+    import gate
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 600)
+    pred = np.where(rng.random(600) < 0.85, y, 1 - y)
+    base = np.where(rng.random(600) < 0.8, y, 1 - y)
+    report = gate.check_arrays([{"metric": "recall", "min": 0.5}, {"metric": "recall", "max_drop": 0.1},
+                                {"metric": "f1", "max_drop": 0.1}], y, pred, baseline_pred=base, seed=1)
+    rows = {g.id: g for g in report.gates}
+    assert [g.interval_method for g in report.gates] == ["clopper-pearson", "newcombe", "percentile"]
+    md = report.to_markdown()
+    lines = [ln for ln in md.splitlines() if ln.startswith("| ")]
+    assert sum("<sub>Clopper–Pearson</sub>" in ln for ln in lines) == 1
+    assert sum("<sub>Newcombe</sub>" in ln for ln in lines) == 1
+    assert len(rows) == 3 and not any("<sub>percentile" in ln for ln in lines)

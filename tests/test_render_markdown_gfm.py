@@ -68,7 +68,7 @@ def walk(html: str) -> Walk:
 
 
 ALLOWED = {"p", "strong", "em", "code", "pre", "table", "thead", "tbody", "tr", "th", "td", "details",
-           "summary", "ul", "li", "blockquote", "br"}
+           "summary", "ul", "li", "blockquote", "br", "sub"}
 
 
 @pytest.mark.parametrize("factory,budget", [(adversarial_report, md.MAX_CHARS), (adversarial_report, 2500),
