@@ -23,11 +23,10 @@ import pytest
 import yaml
 
 from gate.cli import action as action_mod
+from tests.helpers.gitlab_ci import ROOT, TEMPLATE, assert_valid, check_jsonschema, interpolate, template_parts
 
-ROOT = Path(__file__).resolve().parent.parent
 ACTION = ROOT / "action.yml"
 DOCKERFILE = ROOT / "Dockerfile"
-TEMPLATE = ROOT / "templates" / "model-gate.yml"
 DOCS = ROOT / "docs" / "container.md"
 
 SNAKE = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -63,20 +62,6 @@ user users video-off video voicemail volume-1 volume-2 volume-x volume watch wif
 x-circle x-square x zap-off zap zoom-in zoom-out
 """.split())
 OUTPUTS = {"verdict", "passed", "failed_count", "inconclusive_count", "report_json", "comment_url"}
-INTERP = re.compile(r"\$\[\[\s*inputs\.([A-Za-z0-9_-]+)\s*\]\]")
-
-
-def _check_jsonschema(schema: str, path: Path) -> subprocess.CompletedProcess:
-    exe = shutil.which("check-jsonschema")
-    if exe is None:
-        pytest.skip("check-jsonschema is not installed")
-    return subprocess.run([exe, "--builtin-schema", schema, str(path)],
-                          capture_output=True, text=True, timeout=120)
-
-
-def _assert_valid(schema: str, path: Path) -> None:
-    res = _check_jsonschema(schema, path)
-    assert res.returncode == 0, f"{path.name} vs {schema}:\n{res.stdout}\n{res.stderr}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -89,7 +74,7 @@ def action() -> dict:
 
 
 def test_action_validates_against_schemastore_schema() -> None:
-    _assert_valid("vendor.github-actions", ACTION)
+    assert_valid("vendor.github-actions", ACTION)
 
 
 def test_action_schema_check_is_real(tmp_path: Path) -> None:
@@ -97,7 +82,7 @@ def test_action_schema_check_is_real(tmp_path: Path) -> None:
     bad["branding"]["icon"] = "coffee"  # excluded by GitHub
     p = tmp_path / "action.yml"
     p.write_text(yaml.safe_dump(bad), encoding="utf-8")
-    assert _check_jsonschema("vendor.github-actions", p).returncode != 0
+    assert check_jsonschema("vendor.github-actions", p).returncode != 0
 
 
 def test_action_is_a_docker_action_built_from_the_dockerfile(action: dict) -> None:
@@ -395,34 +380,14 @@ def test_scripts_are_executable() -> None:
 # GitLab CI/CD component
 # ---------------------------------------------------------------------------------------------
 
-def _template_parts() -> tuple[dict, str]:
-    text = TEMPLATE.read_text(encoding="utf-8")
-    header, sep, body = text.partition("\n---\n")
-    assert sep, "component must be `spec:` header, `---`, then jobs"
-    return yaml.safe_load(header), body
-
-
 TEST_VALUES = {"policy": "policies/affairs.yml", "candidate": "preds/candidate.csv",
                "baseline": "preds/base line.csv"}
 
 
-def interpolate(body: str, spec_inputs: dict, values: dict) -> str:
-    """Substitute `$[[ inputs.x ]]` like GitLab: given value, else the default; mandatory
-    inputs (no default) must be given."""
-    def sub(m: re.Match) -> str:
-        name = m.group(1)
-        assert name in spec_inputs, f"undeclared input {name}"
-        if name in values:
-            return str(values[name])
-        assert "default" in spec_inputs[name], f"mandatory input {name} not given"
-        return str(spec_inputs[name]["default"])
-    out = INTERP.sub(sub, body)
-    assert "$[[" not in out
-    return out
 
 
 def test_component_header_declares_the_inputs() -> None:
-    header, _ = _template_parts()
+    header, _ = template_parts()
     assert set(header) == {"spec"}
     inputs = header["spec"]["inputs"]
     assert {"stage", "policy", "candidate", "baseline", "image", "job_prefix", "comment", "fail_on_inconclusive",
@@ -445,7 +410,7 @@ def test_component_header_declares_the_inputs() -> None:
      "image": "registry.example.com/model-gate:9.9.9"},
 ])
 def test_component_interpolated_is_valid_gitlab_ci(tmp_path: Path, values: dict) -> None:
-    header, body = _template_parts()
+    header, body = template_parts()
     inputs = header["spec"]["inputs"]
     text = interpolate(body, inputs, values)
     doc = yaml.safe_load(text)
@@ -469,22 +434,22 @@ def test_component_interpolated_is_valid_gitlab_ci(tmp_path: Path, values: dict)
         assert opt in script
     p = tmp_path / ".gitlab-ci.yml"
     p.write_text(text, encoding="utf-8")
-    _assert_valid("vendor.gitlab-ci", p)
+    assert_valid("vendor.gitlab-ci", p)
 
 
 def test_component_schema_check_is_real(tmp_path: Path) -> None:
-    header, body = _template_parts()
+    header, body = template_parts()
     doc = yaml.safe_load(interpolate(body, header["spec"]["inputs"], TEST_VALUES))
     doc["model-gate"]["artifacts"]["when"] = "sometimes"
     p = tmp_path / ".gitlab-ci.yml"
     p.write_text(yaml.safe_dump(doc), encoding="utf-8")
-    assert _check_jsonschema("vendor.gitlab-ci", p).returncode != 0
+    assert check_jsonschema("vendor.gitlab-ci", p).returncode != 0
 
 
 def test_component_header_is_valid_gitlab_ci(tmp_path: Path) -> None:
     p = tmp_path / "header.yml"
     p.write_text(TEMPLATE.read_text(encoding="utf-8").partition("\n---\n")[0], encoding="utf-8")
-    _assert_valid("vendor.gitlab-ci", p)
+    assert_valid("vendor.gitlab-ci", p)
 
 
 @pytest.mark.skipif(shutil.which("sh") is None, reason="needs a POSIX shell")
@@ -497,7 +462,7 @@ def test_component_script_builds_the_intended_argv(tmp_path: Path, baseline: str
                                                    extra_args: str, extra: list[str]) -> None:
     """Run the job's script in sh with GitLab's job variables and a stub `model-gate`: extra_args is
     split on whitespace, never glob-expanded or run (a `*` in the working directory stays `*`)."""
-    header, body = _template_parts()
+    header, body = template_parts()
     values = {**TEST_VALUES, "baseline": baseline, "fail_on_inconclusive": str(fail_on_inconclusive).lower(),
               "extra_args": extra_args}
     (tmp_path / "glob-bait.txt").write_text("", encoding="utf-8")
@@ -551,7 +516,7 @@ def test_docs_github_workflow_snippet_is_valid(tmp_path: Path) -> None:
     text = snippets[".github/workflows/model-gate.yml"]
     p = tmp_path / "model-gate.yml"
     p.write_text(text, encoding="utf-8")
-    _assert_valid("vendor.github-workflows", p)
+    assert_valid("vendor.github-workflows", p)
     actionlint = shutil.which("actionlint")
     if actionlint:
         res = subprocess.run([actionlint, "-shellcheck=", "-pyflakes=", str(p)],
@@ -574,9 +539,9 @@ def test_docs_gitlab_snippet_is_valid(tmp_path: Path) -> None:
     text = snippets[".gitlab-ci.yml"]
     p = tmp_path / ".gitlab-ci.yml"
     p.write_text(text, encoding="utf-8")
-    _assert_valid("vendor.gitlab-ci", p)
+    assert_valid("vendor.gitlab-ci", p)
     doc = yaml.safe_load(text)
-    header, _ = _template_parts()
+    header, _ = template_parts()
     inputs = header["spec"]["inputs"]
     comps = [i for i in doc["include"] if "component" in i]
     assert comps and comps[0]["component"].split("@")[0].endswith("/model-gate")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import yaml
 
-from tests.test_ci_files import ROOT, _assert_valid, _template_parts, interpolate
+from tests.helpers.gitlab_ci import ROOT, assert_valid, interpolate, template_parts
 
 PROJECT_CI = ROOT / ".gitlab-ci.yml"
 
@@ -25,7 +25,7 @@ def merged_pipeline() -> dict:
     project = yaml.safe_load(PROJECT_CI.read_text())
     [include] = project["include"]
     assert include["component"].endswith("/model-gate@$CI_COMMIT_SHA")
-    header, body = _template_parts()
+    header, body = template_parts()
     spec_inputs = header["spec"]["inputs"]
     assert set(include["inputs"]) <= set(spec_inputs)
     jobs = yaml.safe_load(interpolate(body, spec_inputs, include["inputs"]))
@@ -40,7 +40,7 @@ def test_dry_include_is_valid_gitlab_ci(tmp_path):
     pipeline = merged_pipeline()
     path = tmp_path / ".gitlab-ci.yml"
     path.write_text(yaml.safe_dump(pipeline, sort_keys=False))
-    _assert_valid("vendor.gitlab-ci", path)
+    assert_valid("vendor.gitlab-ci", path)
 
 
 def test_dry_include_gates_the_bundled_example():

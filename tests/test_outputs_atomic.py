@@ -19,7 +19,7 @@ import pytest
 
 from gate import atomic
 from gate.cli.main import main
-from tests.test_bad_inputs import binary_csv, policy
+from tests.helpers.inputs import binary_csv, policy
 
 ROOT = Path(__file__).resolve().parents[1]
 REPORTS = ("report.json", "report.md", "junit.xml", "report.html")

@@ -15,31 +15,13 @@ from report_factory import adversarial_report, binary_report
 
 from gate.render import html as H
 from gate.render import plots
-from scripts.comment_page import chromium
+from tests.helpers.chromium import CHROMIUM, console_errors, run_chromium
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-CHROMIUM = chromium()
 pytestmark = pytest.mark.skipif(CHROMIUM is None,
                                 reason="Chromium not installed (apt-get install -y chromium)")
-
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--enable-logging=stderr", "--v=0"]
-
-
-def run_chromium(page: Path, tmp_path: Path, *extra: str) -> subprocess.CompletedProcess:
-    profile = tmp_path / "profile"
-    profile.mkdir(exist_ok=True)
-    return subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *extra, page.as_uri()],
-                          capture_output=True, text=True, timeout=90)
-
-
-def console_errors(stderr: str) -> list[str]:
-    """Console messages and page errors Chromium logs with --enable-logging=stderr."""
-    return [ln for ln in stderr.splitlines()
-            if "CONSOLE" in ln or "Uncaught" in ln or "Refused to" in ln or "Content Security Policy" in ln]
 
 
 def test_console_error_detection_works(tmp_path):

@@ -6,9 +6,9 @@ import io
 import re
 
 from report_factory import adversarial_report, binary_report, build_report, est, make_gate, passing_report
-from test_render_markdown import check_golden
 
 from gate.render import console
+from tests.helpers.golden import check_golden
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 

@@ -13,12 +13,12 @@ import re
 from pathlib import Path
 
 import pytest
-from test_render_chromium import CHROMIUM, console_errors, run_chromium
-from test_render_junit import XSD
-from test_render_markdown import check_golden
 
 from gate.render import html as H
 from gate.render import junit, markdown, plots
+from tests.helpers.chromium import CHROMIUM, console_errors, run_chromium
+from tests.helpers.golden import check_golden
+from tests.helpers.vendor import JUNIT_XSD
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = {
@@ -57,9 +57,9 @@ def test_markdown_golden(reports, name):
 def test_junit_valid_for_every_example(reports, name):
     xmlschema = pytest.importorskip("xmlschema", reason="xmlschema not installed")
     junitparser = pytest.importorskip("junitparser", reason="junitparser not installed")
-    assert XSD.exists(), f"vendored JUnit XSD missing: {XSD}"
+    assert JUNIT_XSD.exists(), f"vendored JUnit XSD missing: {JUNIT_XSD}"
     xml = junit.render(reports[name], policy_file=EXAMPLES[name][0])
-    xmlschema.XMLSchema(str(XSD)).validate(io.StringIO(xml))
+    xmlschema.XMLSchema(str(JUNIT_XSD)).validate(io.StringIO(xml))
     suite = list(junitparser.JUnitXml.fromstring(xml))[0]
     assert suite.tests == len(reports[name].gates) and all(c.name.strip() for c in suite)
 

@@ -1,20 +1,19 @@
-"""JUnit XML renderer: XSD validity, junitparser, illegal characters, mapping of gate statuses."""
+"""JUnit XML renderer: JUNIT_XSD validity, junitparser, illegal characters, mapping of gate statuses."""
 
 from __future__ import annotations
 
 import dataclasses
 import io
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import pytest
 from report_factory import adversarial_report, binary_report, build_report, est, large_report, make_gate, passing_report
-from test_render_markdown import check_golden
 
 from gate.render import junit
 from gate.report import RunTiming
+from tests.helpers.golden import check_golden
+from tests.helpers.vendor import JUNIT_XSD
 
-XSD = Path(__file__).resolve().parent / "vendor" / "junit-10.xsd"
 REPORTS = {"binary": binary_report, "passing": passing_report, "adversarial": adversarial_report,
            "large": lambda: large_report(12, 3)}
 
@@ -22,7 +21,7 @@ REPORTS = {"binary": binary_report, "passing": passing_report, "adversarial": ad
 @pytest.fixture(scope="module")
 def schema():
     xmlschema = pytest.importorskip("xmlschema", reason="xmlschema not installed (pip install model-gate[test])")
-    return xmlschema.XMLSchema(str(XSD))
+    return xmlschema.XMLSchema(str(JUNIT_XSD))
 
 
 @pytest.mark.parametrize("name", sorted(REPORTS))

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 from md_check import cells, code_spans, strip_code_spans
@@ -23,19 +21,7 @@ from report_factory import (
 
 from gate.render import markdown as md
 from gate.run_context import RunContext
-
-GOLDEN = Path(__file__).parent / "golden"
-UPDATE = os.environ.get("MODEL_GATE_UPDATE_GOLDEN") == "1"
-
-
-def check_golden(name: str, text: str) -> None:
-    """Compare with tests/golden/<name>; MODEL_GATE_UPDATE_GOLDEN=1 rewrites it (review the diff!)."""
-    path = GOLDEN / name
-    if UPDATE:
-        path.parent.mkdir(exist_ok=True)
-        path.write_text(text, encoding="utf-8", newline="\n")
-    assert path.exists(), f"missing golden file {path}; run with MODEL_GATE_UPDATE_GOLDEN=1 and review it"
-    assert text == path.read_text(encoding="utf-8"), f"{name} differs from the golden file"
+from tests.helpers.golden import check_golden
 
 
 @pytest.mark.parametrize("name,factory,chart", [
