@@ -1,4 +1,4 @@
-"""Write docs/comment-*.png: the PR comment of the bundled examples as GitHub shows it at 760 px.
+"""Write docs/comment-*.png: the PR comment of the bundled examples (scripts.render_docs.EXAMPLES) as GitHub shows it at 760 px.
 
 Usage: ``python -m scripts.comment_screenshots [OUT_DIR]`` (default ``docs``). Needs ``cmarkgfm`` and
 Chromium (see :mod:`scripts.comment_page`). Each picture is the report.md that ``model-gate check``
@@ -22,21 +22,17 @@ from gate.render import markdown
 from gate.report import Report
 from gate.run_context import RunContext
 from scripts import comment_page
+from scripts.render_docs import EXAMPLES  # the bundled examples, one list for the docs and the pictures
 
 REPO = Path(__file__).resolve().parents[1]
-EXAMPLES = {
-    "affairs": ("policies/affairs.yml", "examples/affairs/candidate.csv", "examples/affairs/baseline.csv"),
-    "multiclass": ("policies/multiclass.yml", "examples/multiclass/candidate.csv",
-                   "examples/multiclass/baseline.csv"),
-    "canary": ("policies/canary.yml", "examples/canary/candidate.csv.gz", "examples/canary/baseline.csv"),
-}
 CONTEXT = RunContext(commit="3f9c2e17b6a04d5e8c1f0a2b9d7e6c5a4b3f2e1d",
                      run_url="https://github.com/acme/models/actions/runs/1234567890",
                      artifact_url="https://github.com/acme/models/actions/runs/1234567890/artifacts/987654321")
 
 
 def example(name: str) -> Report:
-    policy, cand, base = EXAMPLES[name]
+    ex = EXAMPLES[name]
+    policy, cand, base = ex.policy, ex.candidate, ex.baseline
     old = os.getcwd()
     os.chdir(REPO)
     try:

@@ -4,7 +4,7 @@ report.md goes through cmark-gfm (GitHub's parser) with GitHub's markdown CSS (v
 tests/vendor) into headless Chromium at 760 px (:mod:`scripts.comment_page`); every gate table (the
 main one and the collapsed passing one, opened for the measurement) must be no wider than the
 column: GitHub's CSS makes a table a scroll box, so ``scrollWidth > clientWidth`` is exactly a
-horizontal scrollbar. Cases: the three bundled examples as ``model-gate check`` computes them, and a
+horizontal scrollbar. Cases: the bundled examples (classification and ranking) as ``model-gate check`` computes them, and a
 40-gate multiclass report. The check itself is proven able to fail on the old layout's long row.
 """
 

@@ -362,3 +362,15 @@ def test_a_score_interval_is_named_under_its_cell():
     assert sum("<sub>Clopper–Pearson</sub>" in ln for ln in lines) == 1
     assert sum("<sub>Newcombe</sub>" in ln for ln in lines) == 1
     assert len(rows) == 3 and not any("<sub>percentile" in ln for ln in lines)
+
+
+def test_a_name_before_a_colon_or_a_code_word_keeps_its_span():
+    """A guard's message ``… class 'zero': not decided`` rendered ``zero``:`` (the lone colon became
+    a code span touching the name's, and the runs merged). A lone colon is prose now, and two code
+    spans that would touch get a space between them."""
+    from gate.render.text import Segment
+
+    assert md.segments([Segment("for class "), Segment("zero", "name"), Segment(": not decided", "prose")]) \
+        == "for class `zero`: not decided"
+    joined = md.segments([Segment("a", "name"), Segment("@team done", "prose")])
+    assert joined == "`a` `@team` done" and "``" not in joined

@@ -64,7 +64,7 @@ def code(s: str) -> str:
     return f"{fence}{pad}{s}{pad}{fence}"
 
 
-_SAFE_TOKEN = re.compile(r"(?:[^\W_]|[.,;()=+\-%/≥≤−–Δ×·'\"<>&\[\]])+:?")
+_SAFE_TOKEN = re.compile(r"(?:[^\W_]|[.,;()=+\-%/≥≤−–Δ×·'\"<>&\[\]])+:?|:")   # a lone ":" too (no :x: forms)
 _QUOTED = re.compile(r"`([^`]+)`")
 #: GitLab references: ``%milestone``, ``&epic`` (``#``, ``!``, ``~``, ``$``, ``@`` are never prose)
 _REF_LIKE = re.compile(r"[%&][^\W_]")
@@ -127,9 +127,13 @@ def _prose_piece(s: str) -> str:
 
 
 def segments(segs: Iterable[T.Segment]) -> str:
-    """Render :class:`gate.render.text.Segment` s: names as code spans, free text via :func:`prose`."""
-    return "".join(_prose_piece(s.text) if s.kind == "prose" else code(s.text) if s.untrusted
-                   else s.text for s in segs)
+    """Render :class:`gate.render.text.Segment` s: names as code spans, free text via :func:`prose`.
+    Two code spans never touch (their backtick runs would merge): a space goes between them."""
+    out = ""
+    for s in segs:
+        piece = _prose_piece(s.text) if s.kind == "prose" else code(s.text) if s.untrusted else s.text
+        out += (" " if out.endswith("`") and piece.startswith("`") else "") + piece
+    return out
 
 
 def marker_key(key: str) -> str:
