@@ -134,14 +134,10 @@ def _intersect(col: str, ct: Table, bt: Table, warnings: list[str]) -> tuple[Tab
     c_keep, b_keep = _member(c_ids, b_ids), _member(b_ids, c_ids)
     shared = int(np.count_nonzero(c_keep))
     if shared == 0:
-        raise InputError(f"candidate has {c_ids.size:,} ids, baseline {b_ids.size:,}, and they share none: "
-                         "pairing: intersect needs shared ids", source=f"{ct.source} + {bt.source}",
-                         fix="set bootstrap.pairing: independent for disjoint traffic, such as a canary's")
+        raise intersect_without_shared(c_ids.size, b_ids.size, f"{ct.source} + {bt.source}")
     dropped = (ct.n_rows - shared, bt.n_rows - shared)
     if any(dropped):
-        warnings.append(f"pairing: intersect: compared on the {shared:,} ids both files hold; dropped "
-                        f"{dropped[0]:,} of {ct.n_rows:,} candidate rows and {dropped[1]:,} of "
-                        f"{bt.n_rows:,} baseline rows")
+        warnings.append(intersect_warning(shared, dropped[0], ct.n_rows, dropped[1], bt.n_rows))
     return (ct.subset(np.flatnonzero(c_keep)) if dropped[0] else ct,
             bt.subset(np.flatnonzero(b_keep)) if dropped[1] else bt)
 
@@ -509,14 +505,33 @@ def _pairing(mode: str, ct: Table, bt: Table, cand: Side, base: Side) -> str:
         return "paired"
     if mode == "auto" and shared == 0:
         return "independent"
+    raise pairing_mismatch(mode, len(c_ids), len(b_ids), shared, f"{ct.source} + {bt.source}")
+
+
+def intersect_without_shared(c_ids: int, b_ids: int, source: str) -> InputError:
+    """``pairing: intersect`` with no id in common: that is independent traffic (the file path's
+    and the engine path's message)."""
+    return InputError(f"candidate has {c_ids:,} ids, baseline {b_ids:,}, and they share none: "
+                      "pairing: intersect needs shared ids", source=source,
+                      fix="set bootstrap.pairing: independent for disjoint traffic, such as a canary's")
+
+
+def intersect_warning(shared: int, c_dropped: int, c_rows: int, b_dropped: int, b_rows: int) -> str:
+    """The report warning of ``pairing: intersect`` when it dropped rows on either side."""
+    return (f"pairing: intersect: compared on the {shared:,} ids both files hold; dropped "
+            f"{c_dropped:,} of {c_rows:,} candidate rows and {b_dropped:,} of {b_rows:,} baseline rows")
+
+
+def pairing_mismatch(mode: str, c_ids: int, b_ids: int, shared: int, source: str) -> InputError:
+    """Id sets that are neither equal (paired) nor, under ``auto``, disjoint (independent)."""
     why = ("pairing: paired needs the same id set" if mode == "paired" else
            "pairing needs the same id set (paired) or disjoint sets (independent, e.g. canary traffic)")
     # independent would treat the shared examples as two samples: intersect pairs them
     fix = ("evaluate both models on the same examples, or set bootstrap.pairing: independent" if shared == 0 else
            f"set bootstrap.pairing: intersect to compare the models on the {shared} shared ids, "
            "or evaluate both models on the same examples")
-    raise InputError(f"candidate has {len(c_ids)} ids, baseline {len(b_ids)}, and they share {shared}: {why}",
-                     source=f"{ct.source} + {bt.source}", fix=fix)
+    return InputError(f"candidate has {c_ids} ids, baseline {b_ids}, and they share {shared}: {why}",
+                      source=source, fix=fix)
 
 
 def _reorder_like(cand: Side, base: Side, ct: Table, bt: Table, classes: tuple[str, ...] = ()) -> Side:

@@ -29,7 +29,17 @@ from typing import Any
 
 import numpy as np
 
-from gate.align import EvalSet, Side, _empty, _require_column, _text, build_evalset
+from gate.align import (
+    EvalSet,
+    Side,
+    _empty,
+    _require_column,
+    _text,
+    build_evalset,
+    intersect_warning,
+    intersect_without_shared,
+    pairing_mismatch,
+)
 from gate.engines import MAX_CELLS, sql
 from gate.engines.sources import Engine, EngineSource
 from gate.errors import InputError, show
@@ -226,25 +236,14 @@ def _decide_pairing(policy: Policy, counts: dict[tuple[bool, bool], int], where:
     c_ids, b_ids = shared + c_only, shared + b_only
     if mode == "intersect":
         if shared == 0:
-            raise InputError(f"candidate has {c_ids:,} ids, baseline {b_ids:,}, and they share none: "
-                             "pairing: intersect needs shared ids", source=where,
-                             fix="set bootstrap.pairing: independent for disjoint traffic, such as a canary's")
-        warning = None
-        if c_only or b_only:
-            warning = (f"pairing: intersect: compared on the {shared:,} ids both files hold; dropped "
-                       f"{c_only:,} of {c_ids:,} candidate rows and {b_only:,} of {b_ids:,} baseline rows")
+            raise intersect_without_shared(c_ids, b_ids, where)
+        warning = intersect_warning(shared, c_only, c_ids, b_only, b_ids) if c_only or b_only else None
         return "paired", warning
     if not c_only and not b_only:
         return "paired", None
     if mode == "auto" and shared == 0:
         return "independent", None
-    why = ("pairing: paired needs the same id set" if mode == "paired" else
-           "pairing needs the same id set (paired) or disjoint sets (independent, e.g. canary traffic)")
-    fix = ("evaluate both models on the same examples, or set bootstrap.pairing: independent" if shared == 0 else
-           f"set bootstrap.pairing: intersect to compare the models on the {shared} shared ids, "
-           "or evaluate both models on the same examples")
-    raise InputError(f"candidate has {c_ids} ids, baseline {b_ids}, and they share {shared}: {why}",
-                     source=where, fix=fix)
+    raise pairing_mismatch(mode, c_ids, b_ids, shared, where)
 
 
 def _check_ids(engine: Engine, view: str, source: EngineSource, column: str, integer: bool) -> None:
