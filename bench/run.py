@@ -223,10 +223,10 @@ def check_statistic(n: int = 5000) -> float:
 
 def gate_delta_ap(n: int, resamples: int, method: str) -> float:
     """Seconds for model-gate's evaluate() on the same data and statistic (ΔAP gate), in-process."""
-    from gate.align import EvalSet, Side
+    from gate.data.align import EvalSet, Side
     from gate.engine import evaluate
-    from gate.policy import load_policy
-    from gate.report import Artifact
+    from gate.policy.load import load_policy
+    from gate.report.model import Artifact
     a = binary_arrays(n)
     y = a["y"]
 
@@ -255,7 +255,7 @@ def floor(n: int, resamples: int) -> float:
 
 
 def csv_read(path: Path, fast: bool) -> float:
-    import gate.readers as readers
+    import gate.data.readers as readers
     saved = readers.FAST_CSV_MIN_BYTES
     if not fast:
         readers.FAST_CSV_MIN_BYTES = 1 << 62

@@ -123,7 +123,7 @@ def check_formats() -> None:
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    from gate import readers
+    from gate.data import readers
 
     n = 40_000     # > 1 MiB of CSV, so the pyarrow CSV reader runs as well as the csv module
     ids = [f"req-{i:06d}" for i in range(n)]
@@ -176,7 +176,7 @@ def check_plots() -> None:
 
 
 KERNEL_PROBE = """
-from gate.poisson import compile_kernels, compiled
+from gate.resampling.poisson import compile_kernels, compiled
 n = compile_kernels()
 k = compiled()
 fs = (k.single, k.pair, k.rank_sums) if k else ()

@@ -20,8 +20,8 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "load_policy": "gate.api", "check": "gate.api", "check_arrays": "gate.api", "plan": "gate.api",
-    "Plan": "gate.planning",
-    "Policy": "gate.policy", "Report": "gate.report", "GateResult": "gate.report", "Estimate": "gate.report",
+    "Plan": "gate.inference.planning",
+    "Policy": "gate.policy.load", "Report": "gate.report.model", "GateResult": "gate.report.model", "Estimate": "gate.report.model",
     "GateError": "gate.errors", "PolicyError": "gate.errors", "InputError": "gate.errors",
     "UsageError": "gate.errors",
 }
@@ -31,9 +31,9 @@ __all__ = ["Estimate", "GateError", "GateResult", "InputError", "Plan", "Policy"
 if TYPE_CHECKING:
     from gate.api import check, check_arrays, load_policy, plan
     from gate.errors import GateError, InputError, PolicyError, UsageError
-    from gate.planning import Plan
-    from gate.policy import Policy
-    from gate.report import Estimate, GateResult, Report
+    from gate.inference.planning import Plan
+    from gate.policy.load import Policy
+    from gate.report.model import Estimate, GateResult, Report
 
 
 def __getattr__(name: str) -> Any:

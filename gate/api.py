@@ -22,15 +22,15 @@ from typing import Any, Union
 import numpy as np
 
 from gate import engines, progress
-from gate.align import build_evalset
+from gate.data.align import build_evalset
+from gate.data.readers import Table, read_table
+from gate.data.sources import is_in_memory, table_from_memory
 from gate.engine import evaluate
 from gate.errors import InputError, PolicyError, UsageError
-from gate.planning import Plan, plan_report
-from gate.policy import BARS, Policy, build_policy
-from gate.policy import load_policy as _load_policy_file
-from gate.readers import Table, read_table
-from gate.report import Report, RunTiming
-from gate.sources import is_in_memory, table_from_memory
+from gate.inference.planning import Plan, plan_report
+from gate.policy.load import BARS, Policy, build_policy
+from gate.policy.load import load_policy as _load_policy_file
+from gate.report.model import Report, RunTiming
 
 PathLike = Union[str, "os.PathLike[str]"]
 Source = Any   # a path, a pandas DataFrame, a pyarrow Table, or a mapping of column name -> values
@@ -115,7 +115,7 @@ def plan(policy: PathLike | Mapping[str, Any] | Policy, candidate: Source, basel
          power: float = 0.8, seed: int | None = None, n_resamples: int | None = None) -> Plan:
     """Power and sample size of every gate (what ``model-gate plan`` prints): one :func:`check`, then
     per gate the examples that decide it with ``power`` at the observed effect and the true values it
-    passes and fails from at the current size (:mod:`gate.planning`)."""
+    passes and fails from at the current size (:mod:`gate.inference.planning`)."""
     if not 0.0 < power < 1.0:
         raise UsageError(f"power must be strictly between 0 and 1 (got {power})", source="arguments")
     return plan_report(check(policy, candidate, baseline, seed=seed, n_resamples=n_resamples), power)
@@ -159,7 +159,7 @@ def _with_overrides(policy: Policy, seed: int | None, n_resamples: int | None,
 
 
 def _read_all(sources: list[tuple[str, Source]]) -> list[Table]:
-    from gate.stats import parallel_map
+    from gate.resampling.stats import parallel_map
 
     def read(item: tuple[str, Source]) -> Table:
         name, source = item

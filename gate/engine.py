@@ -14,21 +14,21 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from gate import __version__
-from gate.align import EvalSet, check_probabilities
-from gate.coverage import coverage_check, coverage_result
-from gate.decide import Check, Decision, decide_all
+from gate.data.align import EvalSet, check_probabilities
 from gate.errors import InputError
-from gate.expand import Expanded, expand_gates
-from gate.extras import data_summary, report_extras
-from gate.flips import flip_rows
-from gate.intervals import Distribution, acceleration
-from gate.messages import gate_message
+from gate.inference.decide import Check, Decision, decide_all
+from gate.inference.intervals import Distribution, acceleration
+from gate.inference.label_coverage import coverage_check, coverage_result
+from gate.inference.score import ScoreIntervals, score_intervals
 from gate.metrics.catalog import METRICS
-from gate.metrics.plan import QuantityBuilder, warm_class_groups
-from gate.policy import Policy
-from gate.report import Bar, Estimate, GateResult, Report, Reproducibility, gate_counts, verdict_of
-from gate.score import ScoreIntervals, score_intervals
-from gate.stats import StatPlan, compress, default_threads, parallel_map
+from gate.metrics.compiler import QuantityBuilder, warm_class_groups
+from gate.metrics.flips import flip_rows
+from gate.policy.expand import Expanded, expand_gates
+from gate.policy.load import Policy
+from gate.render.messages import gate_message
+from gate.report.model import Bar, Estimate, GateResult, Report, Reproducibility, gate_counts, verdict_of
+from gate.report.summaries import data_summary, report_extras
+from gate.resampling.stats import StatPlan, compress, default_threads, parallel_map
 
 SMALL_SUPPORT = 100          # warn below this many examples on the smaller side of the gated class
 SMALL_SUPPORT_RANKING = 200  # ... for AP / PR-AUC / ROC-AUC, and for every metric with method: basic
@@ -164,7 +164,7 @@ def _run_bootstrap(policy: Policy, es: EvalSet, plan: StatPlan, quantities: dict
     import sys
     import time
 
-    from gate.stats import Bootstrap, Sums, components, jackknife_sums, run_all, subplan
+    from gate.resampling.stats import Bootstrap, Sums, components, jackknife_sums, run_all, subplan
 
     timing = os.environ.get("MODEL_GATE_TIMING", "") not in ("", "0")
     t0 = time.perf_counter()
@@ -408,7 +408,7 @@ class _Measured:
     support: int | None = None
     smallest: int = 0
     dist: Distribution | None = None     # the tested quantity's bootstrap distribution
-    score: ScoreIntervals | None = None  # the score intervals that decide it instead (gate/score.py)
+    score: ScoreIntervals | None = None  # the score intervals that decide it instead (gate/inference/score.py)
 
 
 def _decide(policy: Policy, es: EvalSet, gates: list[Expanded], series: dict) -> list[GateResult]:
@@ -467,7 +467,7 @@ def _sizes(es: EvalSet, g: Expanded) -> tuple[int, int | None, int]:
 
 
 def _score(es: EvalSet, g: Expanded) -> ScoreIntervals | None:
-    """The gate's score intervals (:mod:`gate.score`) when its quantity is an eligible proportion."""
+    """The gate's score intervals (:mod:`gate.inference.score`) when its quantity is an eligible proportion."""
     t = g.target
     return score_intervals(es, t.metric, g.quantity, t.class_index, t.average, t.slice_col, t.slice_value)
 

@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from gate.report import Report
+from gate.report.model import Report
 
 
 def assert_passes(report: Report, *, allow_inconclusive: bool | None = None) -> None:

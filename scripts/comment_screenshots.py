@@ -15,12 +15,12 @@ import os
 import sys
 from pathlib import Path
 
-from gate import comment_state
 from gate.api import check
-from gate.policy import load_policy
+from gate.policy.load import load_policy
 from gate.render import markdown
-from gate.report import Report
-from gate.run_context import RunContext
+from gate.report import comment_state
+from gate.report.model import Report
+from gate.report.run_context import RunContext
 from scripts import comment_page
 from scripts.render_docs import EXAMPLES  # the bundled examples, one list for the docs and the pictures
 

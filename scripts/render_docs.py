@@ -18,7 +18,7 @@ Blocks:
   ranking-gates
   ranking-console     README.md: the console output of the ranking example (task: ranking)
   affairs-openmetrics README.md: an excerpt of the affairs example's --openmetrics file
-  report-top          docs/report-schema.md: the field tables, from gate/report.schema.json
+  report-top          docs/report-schema.md: the field tables, from gate/report/schema.json
   report-gate         (scripts/report_schema_doc.py)
   report-estimate
 

@@ -1,4 +1,4 @@
-"""The field tables of docs/report-schema.md, generated from ``gate/report.schema.json``.
+"""The field tables of docs/report-schema.md, generated from ``gate/report/schema.json``.
 
 ``python -m scripts.render_docs`` writes them into the doc's marked blocks (``report-top``,
 ``report-gate``, ``report-estimate``) and tests/test_docs_drift.py fails when they differ, so the
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gate.report_reader import schema
+from gate.report.reader import schema
 
 SECTIONS = {"report-top": (), "report-gate": ("$defs", "gate"), "report-estimate": ("$defs", "estimate")}
 

@@ -11,7 +11,7 @@ live next to the interpreter; that directory goes first on PATH, as activating t
 ``/path/to/venv/bin/python -m pytest`` finds them instead of skipping.
 
 Every report.json the suite produces must match the schema shipped in the package
-(``gate/report.schema.json``, closed to undocumented fields: tests/helpers/report_schema.py): the
+(``gate/report/schema.json``, closed to undocumented fields: tests/helpers/report_schema.py): the
 autouse fixture ``reports_match_the_schema`` checks each one rendered in the test's process and, after
 the test, each ``report.json`` under its ``tmp_path`` (written by a ``model-gate`` subprocess, say). A
 test that plants a broken report.json (or renders a report no check can produce, to test a

@@ -12,7 +12,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from gate.report import (
+from gate.report.model import (
     Artifact,
     Bar,
     Calibration,
@@ -109,7 +109,7 @@ def make_gate(
 def counts_of(gates: Sequence[GateResult]) -> dict[str, int]:
     """The engine's rule (the one ``model-gate publish`` verifies): statuses over all gates, and
     ``warning`` = gates of severity warning that did not pass (so those count twice)."""
-    from gate.report import gate_counts
+    from gate.report.model import gate_counts
     return gate_counts(gates)
 
 
@@ -325,7 +325,7 @@ def large_report(n_classes: int = 60, n_slices: int = 10) -> Report:
 
 def engine_label(metric: str, class_name: str | None = None, *, average: str | None = None,
                  slice: Mapping[str, str] | None = None) -> str:
-    """A label written the way :mod:`gate.expand` writes it (``recall for class 'fraud' in
+    """A label written the way :mod:`gate.policy.expand` writes it (``recall for class 'fraud' in
     region=eu``), for renderer tests of the gate column."""
     label = metric + (f" for class '{class_name}'" if class_name is not None else "")
     label += f" ({average})" if average else ""

@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from gate.align import EvalSet, Side
+from gate.data.align import EvalSet, Side
 from gate.engine import evaluate
 from gate.errors import PolicyError
-from gate.policy import build_policy
+from gate.policy.load import build_policy
 from gate.render import json_report
-from gate.report import Artifact
+from gate.report.model import Artifact
 
 B = 2000
 
@@ -107,7 +107,7 @@ def test_byte_identical_across_runs_and_thread_counts(monkeypatch):
 
 
 def test_off_by_default_and_in_the_schema():
-    from gate.policy import BootstrapSpec
+    from gate.policy.load import BootstrapSpec
     assert BootstrapSpec().adaptive is False
     with pytest.raises(PolicyError):
         build_policy({"version": 1, "name": "x", "task": "binary", "positive_class": "1",

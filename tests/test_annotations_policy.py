@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from gate.cli.main import main
-from gate.policy import load_policy
+from gate.policy.load import load_policy
 from gate.publish.workflow_commands import repository_path
 from gate.render.annotations import policy_file
 from tests.fakes.ci import parse_commands

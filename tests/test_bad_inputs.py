@@ -1021,7 +1021,7 @@ def test_bad_input(case: Case, tmp_path: Path, capsys, monkeypatch) -> None:
 
 def test_suspicious_but_valid_csv_reads_exactly(tmp_path: Path) -> None:
     """BOM and quoted newlines/commas: the values come through untouched."""
-    from gate.readers import read_table
+    from gate.data.readers import read_table
     path = tmp_path / "t.csv"
     path.write_bytes("\ufeffid,note\r\nr0,\"two\r\nlines\"\r\nr1,\"a, \"\"b\"\"\"\r\n".encode())
     table = read_table(path)

@@ -18,7 +18,7 @@ from scipy import stats
 from sklearn import metrics as skm
 
 from gate.api import check
-from gate.policy import build_policy
+from gate.policy.load import build_policy
 
 B_OURS = 4000
 B_REF = 2000

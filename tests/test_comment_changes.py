@@ -1,6 +1,6 @@
 """'What changed since the previous run' and the comment modes, end to end.
 
-The hidden state (gate.comment_state) is checked on its own (round trip, strict parsing of forged and
+The hidden state (gate.report.comment_state) is checked on its own (round trip, strict parsing of forged and
 corrupt payloads), then through ``model-gate publish --report`` against the fake GitHub and the
 publisher against the fake GitLab, both over real HTTP: a first run, a run with no change, a changed
 run, a forged state, a fork pull request, and each of --comment-mode always|changed|failures|off.
@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from gate import comment_state
 from gate.cli.main import main
 from gate.publish import bodies
 from gate.render import markdown as md
+from gate.report import comment_state
 from tests.fakes.ci import github_env, gitlab_env, report_publication, run
 from tests.report_factory import build_report, engine_label, est, make_gate
 

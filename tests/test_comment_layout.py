@@ -14,7 +14,7 @@ import pytest
 from report_factory import multiclass_40_report
 
 from gate.render import markdown
-from gate.run_context import RunContext
+from gate.report.run_context import RunContext
 from scripts import comment_page, comment_screenshots
 
 pytest.importorskip("cmarkgfm", reason="cmarkgfm (GitHub's cmark-gfm) not installed: pip install cmarkgfm")

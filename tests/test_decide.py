@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gate.decide import Check, decide_all, needed_examples
-from gate.expand import bar_rule
-from gate.intervals import Distribution
-from gate.policy import GateSpec
+from gate.inference.decide import Check, decide_all, needed_examples
+from gate.inference.intervals import Distribution
+from gate.policy.expand import bar_rule
+from gate.policy.load import GateSpec
 
 
 def dist(center: float, sd: float = 0.01, n: int = 4000, seed: int = 0) -> Distribution:

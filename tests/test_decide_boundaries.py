@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import gate
-from gate.decide import Check, decide_all
-from gate.intervals import Distribution
+from gate.inference.decide import Check, decide_all
+from gate.inference.intervals import Distribution
 
 
 def _replicates_with_block(bar: float, side: str) -> np.ndarray:

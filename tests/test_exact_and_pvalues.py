@@ -16,9 +16,9 @@ import pytest
 from scipy.stats import binomtest
 
 import gate
-from gate.decide import Check, decide_all
-from gate.exact import ClopperPearson
-from gate.intervals import Distribution
+from gate.inference.decide import Check, decide_all
+from gate.inference.exact import ClopperPearson
+from gate.inference.intervals import Distribution
 
 
 @pytest.mark.parametrize("k, n", [(0, 1), (0, 10), (3, 10), (10, 10), (37, 40), (500, 1000), (999, 1000)])

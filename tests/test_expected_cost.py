@@ -12,7 +12,7 @@ from sklearn.metrics import confusion_matrix
 
 import gate
 from gate.errors import PolicyError
-from gate.policy import build_policy
+from gate.policy.load import build_policy
 
 
 def _binary(seed: int, n: int = 800):

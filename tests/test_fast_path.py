@@ -20,9 +20,9 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
-from gate.align import EvalSet, Side
+from gate.data.align import EvalSet, Side
 from gate.metrics import formulas as f
-from gate.metrics.plan import (
+from gate.metrics.compiler import (
     QuantityBuilder,
     RankStats,
     Target,
@@ -31,8 +31,8 @@ from gate.metrics.plan import (
     negatives,
     positives,
 )
-from gate.report import Artifact
-from gate.stats import Bootstrap, StatPlan, compress, jackknife_sums
+from gate.report.model import Artifact
+from gate.resampling.stats import Bootstrap, StatPlan, compress, jackknife_sums
 
 RANKING = {
     "average_precision": f.average_precision,
@@ -76,11 +76,11 @@ def test_rank_cells_give_every_ranking_metric_exactly(seed):
 @pytest.mark.parametrize("seed", range(8))
 @pytest.mark.parametrize("accel", ["numba", "numpy"])
 def test_rank_stats_equal_the_formulas(monkeypatch, seed, accel):
-    import gate.metrics.plan
+    import gate.metrics.compiler
     if accel == "numba":
         pytest.importorskip("numba")
     monkeypatch.setenv("MODEL_GATE_ACCEL", accel)
-    monkeypatch.setattr(gate.metrics.plan, "RANK_KERNEL_MIN", 0)
+    monkeypatch.setattr(gate.metrics.compiler, "RANK_KERNEL_MIN", 0)
     rng = np.random.default_rng(seed)
     g = int(rng.choice([1, 3, 50, 400]))
     pos = rng.poisson(rng.choice([0.05, 0.5, 2.0]), (30, g))
@@ -102,8 +102,8 @@ def test_rank_stats_equal_the_formulas(monkeypatch, seed, accel):
 def test_rank_stats_kernel_gives_the_numpy_floats_bit_for_bit(monkeypatch, seed):
     """Reports must not depend on whether numba is installed."""
     pytest.importorskip("numba")
-    import gate.metrics.plan
-    monkeypatch.setattr(gate.metrics.plan, "RANK_KERNEL_MIN", 0)
+    import gate.metrics.compiler
+    monkeypatch.setattr(gate.metrics.compiler, "RANK_KERNEL_MIN", 0)
     rng = np.random.default_rng(seed)
     g = [1, 7, 5000, 20_000][seed]                   # 20,000: more than one slice of the numpy path
     counts = np.concatenate([rng.poisson(2.0, (16, g)), rng.poisson(0.3, (16, g))], axis=1)
@@ -136,14 +136,14 @@ def test_sliced_rank_sums_give_the_one_pass_floats_bit_for_bit(monkeypatch, grou
     """The numpy ranking sums run in cache-sized slices of groups; the carried running sums must give
     exactly the floats of one pass (counts and fractional weights, slices that divide the groups
     evenly or not), since the compiled kernel and the reports depend on that order."""
-    import gate.metrics.plan
-    monkeypatch.setattr(gate.metrics.plan, "RANK_SLICE", slice_)
+    import gate.metrics.compiler
+    monkeypatch.setattr(gate.metrics.compiler, "RANK_SLICE", slice_)
     rng = np.random.default_rng(groups + slice_)
     counts = np.concatenate([rng.poisson(2.0, (12, groups)), rng.poisson(0.4, (12, groups))], axis=1)
     counts[0] = 0                                   # a resample that drew nothing
     for sums in (counts, counts * 0.37, rng.uniform(0, 3, counts.shape)):
         neg, pos = negatives(sums), positives(sums)
-        got = gate.metrics.plan._rank_sums(pos, neg)
+        got = gate.metrics.compiler._rank_sums(pos, neg)
         assert got.tobytes() == _rank_sums_in_one_pass(pos, neg).tobytes()
 
 
@@ -301,7 +301,7 @@ def test_replicates_equal_scikit_learn_on_the_same_resamples():
 
 
 def _policy(resamples: int = 300, method: str = "percentile", brier: bool = True):
-    from gate.policy import build_policy
+    from gate.policy.load import build_policy
     doc = {"version": 1, "name": "fast", "task": "binary", "positive_class": "1", "classes": ["0", "1"],
            "bootstrap": {"resamples": resamples, "seed": 4, "method": method},
            "gates": [{"metric": "average_precision", "max_drop": 0.02}, {"metric": "roc_auc", "min": 0.6},
@@ -324,17 +324,17 @@ def _binary(n: int = 3000, same: bool = False) -> EvalSet:
 
 @pytest.mark.parametrize("method,poisson", [("percentile", False), ("bca", False), ("percentile", True)])
 def test_report_is_byte_identical_for_any_thread_count(monkeypatch, method, poisson):
-    import gate.stats
+    import gate.resampling.stats
     from gate.engine import evaluate
     from gate.render import json_report
     if poisson:
-        monkeypatch.setattr(gate.stats, "POISSON_MIN_UNITS", 0)
+        monkeypatch.setattr(gate.resampling.stats, "POISSON_MIN_UNITS", 0)
     out = []
     for threads in ("1", "2", "3"):
         monkeypatch.setenv("MODEL_GATE_THREADS", threads)
         out.append(json_report.render(evaluate(_policy(method=method), _binary())))
     assert out[0] == out[1] == out[2]
-    assert ("Poisson" in gate.stats.Bootstrap(*_one_plan(), 10, 1, allow_poisson=True).describe()) == poisson
+    assert ("Poisson" in gate.resampling.stats.Bootstrap(*_one_plan(), 10, 1, allow_poisson=True).describe()) == poisson
 
 
 @pytest.mark.parametrize("brier", [True, False])     # per-example weights / pieces of identical examples
@@ -342,12 +342,12 @@ def test_report_is_byte_identical_with_or_without_the_compiled_kernel(monkeypatc
     """Poisson path (forced at this size): the kernel and the numpy path draw the same weights and
     sum the ranking metrics in the same order, so report.json is the same bytes."""
     pytest.importorskip("numba")
-    import gate.metrics.plan
-    import gate.stats
+    import gate.metrics.compiler
+    import gate.resampling.stats
     from gate.engine import evaluate
     from gate.render import json_report
-    monkeypatch.setattr(gate.stats, "POISSON_MIN_UNITS", 0)
-    monkeypatch.setattr(gate.metrics.plan, "RANK_KERNEL_MIN", 0)
+    monkeypatch.setattr(gate.resampling.stats, "POISSON_MIN_UNITS", 0)
+    monkeypatch.setattr(gate.metrics.compiler, "RANK_KERNEL_MIN", 0)
     out = {}
     for accel in ("numba", "numpy"):
         monkeypatch.setenv("MODEL_GATE_ACCEL", accel)
@@ -383,7 +383,7 @@ def _write(path, text):
 
 def _both(monkeypatch, fn):
     """fn() with the fast paths (pyarrow CSV at any size) and with the csv module / row loops."""
-    import gate.readers as readers
+    import gate.data.readers as readers
     monkeypatch.setattr(readers, "FAST_CSV_MIN_BYTES", 0)
     fast = fn()
     monkeypatch.setattr(readers, "FAST_CSV_MIN_BYTES", 1 << 62)
@@ -408,7 +408,7 @@ def _csv_rows(n=40, seed=0, label=lambda i, y: str(y), score=lambda i, s: f"{s:.
     _csv_rows().replace("x3,", '"x3",'),                                   # quotes: slow path
 ])
 def test_fast_csv_reader_returns_what_the_csv_module_returns(tmp_path, monkeypatch, text):
-    from gate.readers import read_table
+    from gate.data.readers import read_table
     path = _write(tmp_path / "p.csv", text)
     fast, slow = _both(monkeypatch, lambda: read_table(path))
     assert fast.n_rows == slow.n_rows and list(fast.columns) == list(slow.columns)
@@ -430,12 +430,12 @@ gates:
 
 
 def _evalset_from(tmp_path, cand_text, base_text, monkeypatch):
-    from gate.align import build_evalset
-    from gate.policy import load_policy
-    from gate.readers import read_table
+    from gate.data.align import build_evalset
+    from gate.data.readers import read_table
+    from gate.policy.load import load_policy
     pol = _write(tmp_path / "p.yml", POLICY)
     c, b = _write(tmp_path / "c.csv", cand_text), _write(tmp_path / "b.csv", base_text)
-    import gate.align as align
+    import gate.data.align as align
     monkeypatch.setattr(align, "FAST_JOIN_MIN_ROWS", 0)
 
     def run():
@@ -487,12 +487,12 @@ def test_vectorised_alignment_matches_the_row_loops(tmp_path, monkeypatch, case)
 def test_poisson_path_sums_equal_the_reference_accumulation(monkeypatch, accel):
     """The Poisson path's block sums (fused kernel or numpy bincounts) equal the reference
     accumulation of the same counter-based weights, resample by resample."""
-    import gate.stats
-    from gate import poisson
+    import gate.resampling.stats
+    from gate.resampling import poisson
     if accel == "numba":
         pytest.importorskip("numba")
     monkeypatch.setenv("MODEL_GATE_ACCEL", accel)
-    monkeypatch.setattr(gate.stats, "MAX_CHUNK", 4)
+    monkeypatch.setattr(gate.resampling.stats, "MAX_CHUNK", 4)
     for weights, countable_only in ((True, False), (False, False), (False, True)):
         es = evalset(3, n=3000, weights=weights, decimals=1)
         plan, _ = build(es, countable_only)
@@ -543,20 +543,20 @@ def test_id_join_gives_every_candidate_its_baseline_position(monkeypatch, hash_j
     """Both id joins (pyarrow's hash join from HASH_JOIN_MIN ids, the numpy sort join below it and in
     the core install) give a dict lookup's positions, -1 for ids the baseline lacks; ids the sort
     join cannot compare (a NUL) give None, and the per-row join runs."""
-    import gate.align
+    import gate.data.align
     if hash_join_min == 0:
         pytest.importorskip("pyarrow")
-    monkeypatch.setattr(gate.align, "HASH_JOIN_MIN", hash_join_min)
+    monkeypatch.setattr(gate.data.align, "HASH_JOIN_MIN", hash_join_min)
     rng = np.random.default_rng(5)
     base = np.array([f"r{i}" for i in rng.permutation(3000)] + ["é", "a b", "10", "010"], dtype=object)
     cand = np.array([f"r{i}" for i in rng.integers(0, 3500, 2500)] + ["010", "é", "x"], dtype=object)
     where = {v: i for i, v in enumerate(base.tolist())}
-    got = gate.align._fast_order(cand, base)
+    got = gate.data.align._fast_order(cand, base)
     assert got is not None
     np.testing.assert_array_equal(got, [where.get(v, -1) for v in cand.tolist()])
     if hash_join_min:
         nul = np.array(["a\x00", "b"], dtype=object)
-        assert gate.align._fast_order(nul, np.array(["a", "b"], dtype=object)) is None
+        assert gate.data.align._fast_order(nul, np.array(["a", "b"], dtype=object)) is None
 
 
 def _canary(n_c: int = 12000, n_b: int = 9000) -> EvalSet:
@@ -574,7 +574,7 @@ def _canary(n_c: int = 12000, n_b: int = 9000) -> EvalSet:
 def _canary_draws(path: str | None, stratify: bool, B: int) -> tuple[Bootstrap, dict[str, np.ndarray]]:
     """ΔAP, ΔROC-AUC and ΔF1 replicates of the canary, with the engine's units and strata."""
     from gate.engine import _strata
-    from gate.policy import build_policy
+    from gate.policy.load import build_policy
     es = _canary()
     n_c = es.candidate.y.size
     plan = StatPlan(n_c + es.baseline.y.size)
@@ -599,11 +599,11 @@ def test_a_large_canary_takes_the_poisson_path_unless_stratified(monkeypatch):
     """Independent samples (two strata that only separate the samples) take Poisson weights above the
     size threshold, as a paired check does; a stratified bootstrap keeps index resampling (Poisson
     weights would not keep the strata's sizes)."""
-    import gate.stats
-    monkeypatch.setattr(gate.stats, "POISSON_MIN_UNITS", 1000)
+    import gate.resampling.stats
+    monkeypatch.setattr(gate.resampling.stats, "POISSON_MIN_UNITS", 1000)
     assert _canary_draws(None, False, 100)[0].poisson
     assert not _canary_draws(None, True, 100)[0].poisson
-    monkeypatch.setattr(gate.stats, "POISSON_MIN_UNITS", 10 ** 9)
+    monkeypatch.setattr(gate.resampling.stats, "POISSON_MIN_UNITS", 10 ** 9)
     assert not _canary_draws(None, False, 100)[0].poisson
 
 
@@ -628,10 +628,10 @@ def test_canary_report_on_poisson_weights_is_the_same_with_and_without_the_kerne
     """A canary's report on the Poisson path is byte-identical whether numba or numpy computed it,
     for any thread count, and it says which resampling it used."""
     pytest.importorskip("numba")
-    import gate.stats
+    import gate.resampling.stats
     from gate.engine import evaluate
     from gate.render import json_report
-    monkeypatch.setattr(gate.stats, "POISSON_MIN_UNITS", 0)
+    monkeypatch.setattr(gate.resampling.stats, "POISSON_MIN_UNITS", 0)
     out = []
     for accel, threads in (("numba", "2"), ("numpy", "1"), ("numpy", "2")):
         monkeypatch.setenv("MODEL_GATE_ACCEL", accel)

@@ -22,18 +22,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gate.align import _NUMBER, parse_number
 from gate.cli.main import main
+from gate.data.align import _NUMBER, parse_number
+from gate.data.limits import MAX_BYTES, MAX_CLASSES
+from gate.data.readers import read_table
 from gate.errors import GateError, InputError, PolicyError, UsageError, escape_invisible
-from gate.limits import MAX_BYTES, MAX_CLASSES
-from gate.policy import (
+from gate.policy.load import (
     build_policy,
     canonical_label,
     invisible_twins,
     parse_yaml,
     visible_form,
 )
-from gate.readers import read_table
 
 ROOT = Path(__file__).resolve().parents[1]
 POLICY = """version: 1
@@ -125,8 +125,8 @@ def test_integers_too_large_for_a_float_are_infinite_not_a_crash():
 def _read_scores(tmp_path: Path, monkeypatch, cells: list[str], fast: bool):
     """read_table + build_evalset on a binary CSV with these score cells, on the pyarrow fast path
     (any size) or the csv-module path."""
-    from gate import readers
-    from gate.align import build_evalset
+    from gate.data import readers
+    from gate.data.align import build_evalset
     monkeypatch.setattr(readers, "FAST_CSV_MIN_BYTES", 0 if fast else 1 << 62)
     path = tmp_path / "c.csv"
     path.write_text("id,label,score\n" + "".join(f"r{i},{i % 2},{c}\n" for i, c in enumerate(cells)), encoding="utf-8")
@@ -397,7 +397,7 @@ def test_malformed_limits_are_usage_errors(monkeypatch, limit, raw):
 
 
 def test_the_class_limit_applies_to_derived_classes(tmp_path, monkeypatch):
-    from gate.align import build_evalset
+    from gate.data.align import build_evalset
     policy = build_policy(parse_yaml(POLICY.replace('task: binary\npositive_class: "1"', "task: multiclass")
                                      .replace("recall\n    min", "accuracy\n    min"), "p.yml"), source="p.yml")
     path = tmp_path / "c.csv"
@@ -500,7 +500,7 @@ def test_hostile_inputs_without_pyarrow(tmp_path, monkeypatch):
     pytest.importorskip("pyarrow")
     from tests.test_core_install import _hide_pyarrow
     _hide_pyarrow(monkeypatch)
-    from gate.align import build_evalset
+    from gate.data.align import build_evalset
     policy = build_policy(parse_yaml(POLICY, "p.yml"), source="p.yml")
     messages = []
     for cell in ("0_5", "\u0660.\u0665", "nan"):
@@ -523,7 +523,7 @@ def test_help_states_the_limits_and_how_to_raise_them(command, capsys):
 
 
 def test_the_readme_lists_every_limit_with_its_default():
-    from gate.limits import ALL
+    from gate.data.limits import ALL
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme.split("### Limits", 1)[1].split("\n## ", 1)[0]
     for limit in ALL:

@@ -1,4 +1,4 @@
-"""gate.parquet_footer reads the sizes a Parquet footer declares exactly as pyarrow reports them, and
+"""gate.data.parquet_footer reads the sizes a Parquet footer declares exactly as pyarrow reports them, and
 rejects every malformed footer with FooterError (never another exception, never a hang)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import struct
 
 import pytest
 
-from gate.parquet_footer import FooterError, read_footer_sizes
+from gate.data.parquet_footer import FooterError, read_footer_sizes
 
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")

@@ -9,7 +9,7 @@ import pytest
 
 import gate
 from gate.cli.main import main
-from gate.planning import plan_report
+from gate.inference.planning import plan_report
 
 BAR = 0.80
 
@@ -46,7 +46,7 @@ def test_passes_from_and_fails_from_have_80_percent_power_in_simulation(make, fi
     passing = [make(g.pass_from, n, 100 + r).gates[0].status for r in range(runs)]
     failing = [make(g.fail_from, n, 5000 + r).gates[0].status for r in range(runs)]
     # the standard error is read at the estimate: a proportion's spreads a little more at a value
-    # nearer ½, so the far side's power dips a few points below 80% (documented in gate/planning.py)
+    # nearer ½, so the far side's power dips a few points below 80% (documented in gate/inference/planning.py)
     assert 0.65 <= _share(passing, "pass") <= 0.92, _share(passing, "pass")
     assert 0.65 <= _share(failing, "fail") <= 0.92, _share(failing, "fail")
 

@@ -1,4 +1,4 @@
-"""Counter-based Poisson(1) weights (gate.poisson) and the optional compiled kernel.
+"""Counter-based Poisson(1) weights (gate.resampling.poisson) and the optional compiled kernel.
 
 The weights must be Poisson(1) (rounded to 2^-48), a pure function of (key, resample, position),
 and the compiled kernel must give the numpy path's counts bit for bit."""
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from gate import poisson
+from gate.resampling import poisson
 
 
 def _value48(key: int, resample: int, n: int) -> np.ndarray:
@@ -106,7 +106,7 @@ def test_weights_looked_up_by_runs_of_one_mean_are_the_same(groups):
 def test_numpy_view_counting_equals_bincount(sorted_codes):
     """The numpy path counts a table with long runs of one code (the first view) by summing the runs,
     any other table by bincount; both give bincount's counts exactly (whole-number weights)."""
-    from gate.stats import _Counter
+    from gate.resampling.stats import _Counter
     rng = np.random.default_rng(int(sorted_codes))
     codes = rng.integers(0, 5000, 200_000)
     if sorted_codes:     # sorted within each of three runs of piece sizes, as Pieces orders them

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from gate.errors import PolicyError
-from gate.policy import build_policy, load_policy, parse_yaml
+from gate.policy.load import build_policy, load_policy, parse_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -27,13 +27,13 @@ import yaml
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from gate import readers
-from gate.align import EvalSet, Side
+from gate.data import readers
+from gate.data.align import EvalSet, Side
 from gate.engine import evaluate
 from gate.errors import GateError, PolicyError
 from gate.metrics import point_estimate
-from gate.policy import build_policy, parse_yaml
-from gate.report import Artifact
+from gate.policy.load import build_policy, parse_yaml
+from gate.report.model import Artifact
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 TMP = Path(tempfile.mkdtemp(prefix="mg-props-"))

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from gate import run_context
 from gate.publish import bodies
 from gate.render import markdown
+from gate.report import run_context
 from tests.fakes.ci import (
     HEAD_SHA,
     github_env,

@@ -17,7 +17,7 @@ import pytest
 from gate.cli.main import main
 from gate.cli.publish import MAX_REPORT_BYTES
 from gate.render import annotations, console, html, junit, markdown
-from gate.report_reader import ReportFormatError, load_report, metric_names, report_from_dict
+from gate.report.reader import ReportFormatError, load_report, metric_names, report_from_dict
 from tests.fakes.ci import github_env
 from tests.report_factory import adversarial_report, binary_report, large_report, passing_report
 

@@ -345,7 +345,7 @@ def test_qrels_with_a_classification_policy_is_a_usage_error() -> None:
 def test_report_json_reads_back_for_publish(tmp_path: Path) -> None:
     """``model-gate publish`` reads report.json as untrusted data: a ranking report passes its checks and
     renders the same Markdown."""
-    from gate.report import Report
+    from gate.report.model import Report
     cand, base, qrels = two_runs(60, seed=12, shift=0.5)
     report = check_files(tmp_path, cand, base, qrels, [{"metric": "ndcg", "k": 10, "max_drop": 0.02},
                                                        {"metric": "hit_rate", "k": 1, "min": 0.2}])
@@ -406,7 +406,7 @@ def test_query_ids_are_escaped_in_every_renderer(tmp_path: Path) -> None:
 
 
 def test_tampered_query_histogram_is_refused(tmp_path: Path) -> None:
-    from gate.report_reader import ReportFormatError, report_from_dict
+    from gate.report.reader import ReportFormatError, report_from_dict
     cand, base, qrels = two_runs(40, seed=14, shift=0.5)
     data = json.loads(check_files(tmp_path, cand, base, qrels, [{"metric": "ap", "min": 0.1}]).to_json())
     data["queries"][0]["histogram_counts"].append(3)

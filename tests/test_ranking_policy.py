@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from gate.errors import PolicyError
-from gate.policy import build_policy, load_policy
+from gate.policy.load import build_policy, load_policy
 from gate.ranking import Measure, RankingOptions
 
 RANKING = {"version": 1, "name": "r", "task": "ranking", "gates": [{"metric": "ndcg", "k": 10, "min": 0.3}]}

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from gate.api import check
-from gate.policy import load_policy
-from gate.readers import read_table
+from gate.data.readers import read_table
+from gate.policy.load import load_policy
 
 ROOT = Path(__file__).resolve().parents[1]
 MULTI = ROOT / "examples/multiclass"
@@ -76,7 +76,7 @@ def test_unlabeled_rows_count_toward_label_coverage():
 
 def test_integer_labels_written_as_floats_match_integer_classes(tmp_path):
     """pandas writes an int column with an empty cell as 1.0/0.0; those are classes 1 and 0."""
-    from gate.policy import build_policy
+    from gate.policy.load import build_policy
     policy = build_policy({"version": 1, "name": "f", "task": "binary", "positive_class": 1,
                            "bootstrap": {"resamples": 200},
                            "gates": [{"metric": "recall", "min": 0.1}]}, source="p")
@@ -88,7 +88,7 @@ def test_integer_labels_written_as_floats_match_integer_classes(tmp_path):
 
 
 def test_binary_scores_from_predict_proba_columns(tmp_path):
-    from gate.policy import build_policy
+    from gate.policy.load import build_policy
     policy = build_policy({"version": 1, "name": "f", "task": "binary", "positive_class": "spam",
                            "bootstrap": {"resamples": 200},
                            "gates": [{"metric": "roc_auc", "min": 0.1}]}, source="p")

@@ -12,7 +12,7 @@ import pytest
 from report_factory import build_report, est, make_gate
 
 from gate.render import annotations, console, html, json_report, junit, markdown
-from gate.report import DataSummary, Estimate, Report  # noqa: F401
+from gate.report.model import DataSummary, Estimate, Report  # noqa: F401
 
 
 def _no_baseline() -> Report:

@@ -31,7 +31,7 @@ EXAMPLES = {
 @pytest.fixture(scope="module")
 def reports():
     from gate.api import check
-    from gate.policy import load_policy
+    from gate.policy.load import load_policy
     missing = [p for spec in EXAMPLES.values() for p in spec if not (REPO / p).exists()]
     assert not missing, f"bundled examples missing: {missing}"   # shipped in the repo: never a skip
     old = os.getcwd()

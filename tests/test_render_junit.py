@@ -10,7 +10,7 @@ import pytest
 from report_factory import adversarial_report, binary_report, build_report, est, large_report, make_gate, passing_report
 
 from gate.render import junit
-from gate.report import RunTiming
+from gate.report.model import RunTiming
 from tests.helpers.golden import check_golden
 from tests.helpers.vendor import JUNIT_XSD
 

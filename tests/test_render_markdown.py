@@ -20,7 +20,7 @@ from report_factory import (
 )
 
 from gate.render import markdown as md
-from gate.run_context import RunContext
+from gate.report.run_context import RunContext
 from tests.helpers.golden import check_golden
 
 

@@ -9,7 +9,7 @@ from report_factory import adversarial_report, binary_report, build_report, est,
 
 from gate.publish.publication import Annotation
 from gate.render import annotations, json_report, markdown, outputs
-from gate.report import SCHEMA_VERSION, Report
+from gate.report.model import SCHEMA_VERSION, Report
 
 
 def test_json_deterministic_and_round_trips():

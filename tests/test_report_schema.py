@@ -1,4 +1,4 @@
-"""``gate/report.schema.json``: the shipped JSON Schema of report.json.
+"""``gate/report/schema.json``: the shipped JSON Schema of report.json.
 
 Every report.json the suite produces is checked against it by the conftest; these tests pin the
 schema itself: a valid draft 2020-12 schema versioned with ``gate.report.SCHEMA_VERSION``, shipped as
@@ -21,8 +21,8 @@ import pytest
 
 from gate import api
 from gate.metrics.catalog import METRICS
-from gate.report import SCHEMA_VERSION
-from gate.report_reader import ReportFormatError, check_schema, report_from_dict, schema
+from gate.report.model import SCHEMA_VERSION
+from gate.report.reader import ReportFormatError, check_schema, report_from_dict, schema
 from tests.helpers.report_schema import schema_errors
 from tests.report_factory import adversarial_report, binary_report, est, large_report, make_gate, passing_report
 
@@ -63,10 +63,10 @@ def test_a_1_0_report_without_policy_line_is_read():
 
 def test_the_schema_ships_as_package_data():
     """The file is where the reader loads it from, and pyproject's package-data globs put it in the wheel."""
-    assert resources.files("gate").joinpath("report.schema.json").is_file()
+    assert resources.files("gate.report").joinpath("schema.json").is_file()
     tomllib = pytest.importorskip("tomllib", reason="tomllib needs Python 3.11")
-    globs = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["tool"]["setuptools"]["package-data"]["gate"]
-    assert any(fnmatch.fnmatch("report.schema.json", g) for g in globs), globs
+    globs = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["tool"]["setuptools"]["package-data"]["gate.report"]
+    assert any(fnmatch.fnmatch("schema.json", g) for g in globs), globs
 
 
 def test_metric_names_are_the_catalogue():

@@ -10,7 +10,7 @@ from report_factory import binary_report
 
 from gate.cli.main import main
 from gate.render import markdown
-from gate.run_context import RunContext, clean_sha, clean_url, from_environ
+from gate.report.run_context import RunContext, clean_sha, clean_url, from_environ
 from tests.fakes.ci import EVENTS, HEAD_SHA, github_env, gitlab_env
 
 

@@ -10,8 +10,8 @@ import pytest
 
 import gate
 from gate.errors import PolicyError
-from gate.policy import STRATIFY_DEPRECATED, build_policy
-from gate.report_reader import ReportFormatError
+from gate.policy.load import STRATIFY_DEPRECATED, build_policy
+from gate.report.reader import ReportFormatError
 
 
 def _doc(**bootstrap) -> dict:

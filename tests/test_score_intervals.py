@@ -1,5 +1,5 @@
 """Defect 5 of issue 16: degenerate intervals must not pass, and proportions at small support are
-decided on score intervals (gate/score.py), named in the report.
+decided on score intervals (gate/inference/score.py), named in the report.
 
 References: scipy's exact and Wilson binomial intervals (``binomtest(...).proportion_ci``); the
 Newcombe paired interval rebuilt here from its published definition on scipy's Wilson intervals.
@@ -14,7 +14,7 @@ import pytest
 from scipy.stats import binomtest
 
 import gate
-from gate.score import NewcombePaired
+from gate.inference.score import NewcombePaired
 
 ALPHA = 0.025
 

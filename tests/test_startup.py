@@ -23,8 +23,8 @@ ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("numpy", "scipy", "requests", "urllib3", "pyarrow", "pandas", "matplotlib", "numba", "jsonschema",
          "yaml", "duckdb", "pyspark", "sklearn")
 # gate modules that pull the engine or the renderers in
-ENGINE = ("gate.api", "gate.engine", "gate.align", "gate.stats", "gate.decide", "gate.intervals",
-          "gate.coverage", "gate.render.plots", "gate.render.html", "gate.publish.dispatch", "gate.publish.http")
+ENGINE = ("gate.api", "gate.engine", "gate.data.align", "gate.resampling.stats", "gate.inference.decide", "gate.inference.intervals",
+          "gate.inference.label_coverage", "gate.render.plots", "gate.render.html", "gate.publish.dispatch", "gate.publish.http")
 
 PROBE = """
 import json, sys
@@ -58,7 +58,7 @@ def test_help_imports_no_heavy_module(argv: list[str]) -> None:
 def test_validate_imports_only_the_policy_reader() -> None:
     code, mods, out = loaded("validate", str(ROOT / "policies" / "affairs.yml"))
     assert code == 0 and "valid model-gate policy" in out
-    assert {"yaml", "jsonschema", "gate.policy"} <= mods     # it did read the policy
+    assert {"yaml", "jsonschema", "gate.policy.load"} <= mods     # it did read the policy
     assert not mods & (set(HEAVY) - {"yaml", "jsonschema"}), sorted(mods & set(HEAVY))
     assert not mods & set(ENGINE), sorted(mods & set(ENGINE))
 
@@ -78,6 +78,6 @@ def test_check_still_loads_the_engine(tmp_path: Path) -> None:
     moved, they did not disappear), and ``--seed`` is still validated at parse time."""
     code, mods, _ = loaded("check", "--policy", str(ROOT / "policies" / "affairs.yml"), "--candidate",
                            str(tmp_path / "missing.csv"))
-    assert code == 2 and {"gate.policy", "gate.api", "numpy"} <= mods
+    assert code == 2 and {"gate.policy.load", "gate.api", "numpy"} <= mods
     code, mods, _ = loaded("check", "--policy", "p.yml", "--candidate", "c.csv", "--seed", "-x")
     assert code == 2 and "numpy" not in mods

@@ -29,7 +29,7 @@ from functools import cache
 import numpy as np
 
 from gate.engine import evaluate
-from gate.intervals import Distribution
+from gate.inference.intervals import Distribution
 from validation.population import Population, _side, binary_population, draw
 
 SMALL_SIZES = (100, 200, 400, 1_000, 2_000)
@@ -119,7 +119,7 @@ def _draw_stratified(pop: Population, n: int, positives: int, rng: np.random.Gen
         cells.append(np.repeat(idx, rng.multinomial(count, p)))
     c = np.concatenate(cells)
     y, s = pop.y[c], pop.score_c[c]
-    from gate.align import EvalSet
+    from gate.data.align import EvalSet
     return EvalSet("binary", ("negative", "positive"), _side("candidate", y, pop.pred(s), s), None, "none")
 
 
@@ -200,7 +200,7 @@ def _plan_draw(metric: str, truth: float, n: int, seed: int, resamples: int):
 def plan_figures(metric: str, resamples: int):
     """The plan of the first test set (seed 0, or the first seed whose gate straddles the bar, so that
     the needed n is above n)."""
-    from gate.planning import plan_report
+    from gate.inference.planning import plan_report
     truth, n = PLAN_CASES[metric]
     for seed in range(50):
         report = _plan_draw(metric, truth, n, seed, resamples)

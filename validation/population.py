@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from gate.align import EvalSet, Side
+from gate.data.align import EvalSet, Side
 from gate.metrics import point_estimate
-from gate.report import Artifact
+from gate.report.model import Artifact
 
 METRICS = ("recall", "f1", "balanced_accuracy", "average_precision", "pr_auc", "roc_auc")
 SCORE_DECIMALS = 2

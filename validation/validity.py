@@ -43,8 +43,8 @@ from pathlib import Path
 import numpy as np
 
 from gate.engine import evaluate
-from gate.intervals import Distribution
-from gate.policy import build_policy
+from gate.inference.intervals import Distribution
+from gate.policy.load import build_policy
 from validation import issue16
 from validation.delong import delong
 from validation.population import METRICS, MulticlassPopulation, binary_population, draw

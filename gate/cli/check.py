@@ -11,16 +11,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gate import limits, progress
+from gate import progress
 from gate.cli import paths
 from gate.cli.common import add_publish_arguments, print_untrusted, publish_report, run_context_of
+from gate.data import limits
 from gate.engines import MAX_CELLS
 from gate.errors import UsageError
 from gate.publish.publication import DEFAULT_ARTIFACT
 
 if TYPE_CHECKING:
-    from gate.readers import Table
-    from gate.report import Report
+    from gate.data.readers import Table
+    from gate.report.model import Report
 
 # The engine (numpy, scipy), the policy schema (jsonschema, yaml), the renderers and the transports
 # are imported by run(), not here: building the parser for ``model-gate --help`` or ``validate``
@@ -71,7 +72,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _seed(text: str) -> int:
     """``--seed``: :func:`gate.policy.seed_argument`, imported only when the flag is given."""
-    from gate.policy import seed_argument
+    from gate.policy.load import seed_argument
 
     return seed_argument(text)
 
@@ -80,7 +81,7 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """Check the output paths, forget the previous run's reports, evaluate, then write every output
     at once (:func:`write_outputs`), print and publish."""
     from gate import api
-    from gate.policy import load_policy
+    from gate.policy.load import load_policy
     from gate.render import console
 
     candidate, baseline = _sources(args)
@@ -115,8 +116,8 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
 def _baseline_from_run(spec: str, tmp: Path) -> Table:
     """The ``--baseline-from-run`` artifact downloaded into ``tmp`` and read, its source named after
     the run (so the reports say where it came from and stay the same for the same run)."""
+    from gate.data.readers import read_table
     from gate.publish import artifact
-    from gate.readers import read_table
 
     fetched = artifact.fetch_baseline(artifact.RunSpec.parse(spec), os.environ, tmp)
     return dataclasses.replace(read_table(fetched.path), source=fetched.label)

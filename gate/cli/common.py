@@ -14,8 +14,8 @@ from gate.publish.workflow_commands import Commands
 
 if TYPE_CHECKING:   # the transports (requests) and renderers load when a report is published
     from gate.publish.publication import Publication
-    from gate.report import Report
-    from gate.run_context import RunContext
+    from gate.report.model import Report
+    from gate.report.run_context import RunContext
 
 
 def add_publish_arguments(parser: argparse.ArgumentParser) -> None:
@@ -51,8 +51,8 @@ def print_untrusted(text: str, stream: TextIO) -> None:
 
 
 def run_context_of(args: argparse.Namespace) -> RunContext:
-    """The commit and links of this CI run (see :mod:`gate.run_context`)."""
-    from gate import run_context
+    """The commit and links of this CI run (see :mod:`gate.report.run_context`)."""
+    from gate.report import run_context
 
     return run_context.from_environ(os.environ, artifact_url=getattr(args, "artifact_url", None),
                                     report_url=getattr(args, "report_url", None))

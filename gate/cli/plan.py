@@ -1,6 +1,6 @@
 """``model-gate plan``: per gate, the examples that decide it with 80% power at the observed effect,
 and the true values it passes and fails from at the current size (a thin client of
-:func:`gate.api.plan`; the figures are explained in :mod:`gate.planning`)."""
+:func:`gate.api.plan`; the figures are explained in :mod:`gate.inference.planning`)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from gate import limits
 from gate.cli.common import print_untrusted
+from gate.data import limits
 from gate.errors import UsageError
 
 if TYPE_CHECKING:
-    from gate.planning import GatePlan, Plan
+    from gate.inference.planning import GatePlan, Plan
 
 # The engine, the policy reader and the renderers load in run(): ``--help`` needs none of them.
 
@@ -34,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _seed(text: str) -> int:
     """``--seed``: :func:`gate.policy.seed_argument`, imported only when the flag is given."""
-    from gate.policy import seed_argument
+    from gate.policy.load import seed_argument
 
     return seed_argument(text)
 

@@ -19,7 +19,7 @@ from gate.cli.common import add_publish_arguments, print_untrusted, publish_repo
 from gate.errors import InputError
 
 if TYPE_CHECKING:
-    from gate.report import Report
+    from gate.report.model import Report
 
 # report_reader (jsonschema) and the renderers load in run(): ``--help`` needs neither.
 
@@ -35,10 +35,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def load_report(path: str) -> Report:
-    """The report at ``path``, validated by :mod:`gate.report_reader` (types, consistency of verdict,
+    """The report at ``path``, validated by :mod:`gate.report.reader` (types, consistency of verdict,
     exit code and counts with the gates). At most 50 MB are read, so ``/dev/zero`` or a runaway file
     cannot exhaust memory. Every problem is an :class:`InputError` naming the field."""
-    from gate import report_reader
+    from gate.report import reader as report_reader
 
     try:
         with open(path, "rb") as fh:

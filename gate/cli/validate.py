@@ -6,8 +6,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from gate import limits
 from gate.cli.common import print_untrusted
+from gate.data import limits
 from gate.render.text import one_line
 
 HELP = "check a policy file (schema, metric names, bars) without data"
@@ -21,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """Load (and so check) the policy; print one line. The policy module (jsonschema, yaml) is
     imported here so that ``model-gate --help`` does not load it."""
-    from gate.policy import load_policy
+    from gate.policy.load import load_policy
 
     policy = load_policy(args.policy)
     expanded = sum(1 for _ in policy.gates)

@@ -10,13 +10,13 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from gate import progress
+from gate.data.limits import Limit
 from gate.errors import UsageError, clip
-from gate.limits import Limit
 
 if TYPE_CHECKING:       # the engine modules import sqlglot: only when the engine path runs
-    from gate.align import EvalSet
+    from gate.data.align import EvalSet
     from gate.engines.sources import EngineSource
-    from gate.policy import Policy
+    from gate.policy.load import Policy
 
 __all__ = ["engine_evalset_of", "is_engine_source", "wanted"]
 

@@ -2,7 +2,7 @@
 same alignment and bootstrap as for files run on them.
 
 1. The engine checks ids and pairs by id (:func:`_pairing`): the counts of shared, candidate-only and
-   baseline-only ids decide paired / independent / error exactly as :mod:`gate.align` does for files.
+   baseline-only ids decide paired / independent / error exactly as :mod:`gate.data.align` does for files.
 2. It groups the rows by every column a gate reads — label, predictions, the scores a gate needs,
    weight, slices; for paired data the candidate's and the baseline's columns over the join by id —
    and returns ``COUNT(*)`` per group: a *cell table*, one row per distinct combination. Nothing is
@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from gate.align import (
+from gate.data.align import (
     EvalSet,
     Side,
     _empty,
@@ -40,12 +40,12 @@ from gate.align import (
     intersect_without_shared,
     pairing_mismatch,
 )
+from gate.data.readers import Table
 from gate.engines import MAX_CELLS, sql
 from gate.engines.sources import Engine, EngineSource
 from gate.errors import InputError, show
 from gate.metrics.catalog import METRICS
-from gate.policy import Policy
-from gate.readers import Table
+from gate.policy.load import Policy
 
 
 @dataclass
@@ -230,7 +230,7 @@ def _digest(names: Sequence[str], rows: list[tuple]) -> str:
 
 def _decide_pairing(policy: Policy, counts: dict[tuple[bool, bool], int], where: str) -> tuple[str, str | None]:
     """``(pairing, warning)`` from the rows per (id in candidate, id in baseline), with the file
-    path's rules and messages (gate.align)."""
+    path's rules and messages (gate.data.align)."""
     mode = policy.bootstrap.pairing
     shared, c_only, b_only = counts.get((True, True), 0), counts.get((True, False), 0), counts.get((False, True), 0)
     c_ids, b_ids = shared + c_only, shared + b_only

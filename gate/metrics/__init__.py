@@ -28,10 +28,10 @@ def point_estimate(metric: str, y_true: np.ndarray, y_pred: np.ndarray, *, n_cla
     """
     import numpy as np
 
-    from gate.align import EvalSet, Side
-    from gate.metrics.plan import QuantityBuilder, Target
-    from gate.report import Artifact
-    from gate.stats import StatPlan
+    from gate.data.align import EvalSet, Side
+    from gate.metrics.compiler import QuantityBuilder, Target
+    from gate.report.model import Artifact
+    from gate.resampling.stats import StatPlan
 
     y = np.asarray(y_true, dtype=np.int64)
     art = Artifact("candidate", "<memory>", "", "memory", y.size, y.size)

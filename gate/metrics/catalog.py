@@ -16,7 +16,7 @@ lower-is-better metric is a rise in its value.
 *Family* says which sufficient statistics compute it: ``"confusion"`` (cell counts), ``"ranking"``
 (one sort + weighted cumulative sums over tie groups), ``"probability"`` (per-example sums and
 calibration bins), ``"coverage"`` (labeled/total counts), ``"flip"`` (the paired (label, candidate
-prediction, baseline prediction) cells of gate/flips.py). Flip metrics are ``"class"``-scoped with an
+prediction, baseline prediction) cells of gate/metrics/flips.py). Flip metrics are ``"class"``-scoped with an
 optional class: without ``class:`` they are over every example of the subset, with it over the
 class's true examples; they take only absolute bars (``min``/``max``) and need a paired baseline.
 """

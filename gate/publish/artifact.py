@@ -30,13 +30,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from gate.data.limits import MAX_BYTES
+from gate.data.readers import FORMATS
 from gate.errors import GateError, InputError, UsageError
-from gate.limits import MAX_BYTES
 from gate.publish.environment import github_context
 from gate.publish.github import github_client
 from gate.publish.http import HttpClient, HttpError, Redactor
 from gate.publish.publication import DEFAULT_ARTIFACT
-from gate.readers import FORMATS
 
 OPTION = "--baseline-from-run"
 CHUNK = 1 << 16

@@ -30,23 +30,24 @@ from typing import Any
 
 import numpy as np
 
-from gate import __version__, poisson
-from gate.decide import Check, Decision, decide_all
+from gate import __version__
 from gate.engine import _combine, _distribution, _estimate, _guard, _Series
 from gate.errors import InputError
-from gate.expand import Expanded, bar_rule
-from gate.intervals import Distribution
-from gate.messages import gate_message
-from gate.metrics.plan import Target
-from gate.policy import Policy
+from gate.inference.decide import Check, Decision, decide_all
+from gate.inference.intervals import Distribution
+from gate.metrics.compiler import Target
+from gate.policy.expand import Expanded, bar_rule
+from gate.policy.load import Policy
 from gate.ranking.inputs import Columns, Input, query_attribute, read_judgements, read_run_input, same_id_kinds
 from gate.ranking.measures import PerQuery, per_query
 from gate.ranking.options import Measure
 from gate.ranking.policy import RankingGateSpec, RankingSpec
 from gate.ranking.queries import comparisons
 from gate.ranking.runs import Rankings, from_arrays
-from gate.report import Bar, DataSummary, Estimate, GateResult, Report, Reproducibility, gate_counts, verdict_of
-from gate.stats import parallel_map
+from gate.render.messages import gate_message
+from gate.report.model import Bar, DataSummary, Estimate, GateResult, Report, Reproducibility, gate_counts, verdict_of
+from gate.resampling import poisson
+from gate.resampling.stats import parallel_map
 
 CHUNK = 64                 # resamples per matrix product (bounds the weight matrix: CHUNK × queries)
 QUANTUM = 2.0 ** -30       # values enter the resampling product as multiples of this (see bootstrap)

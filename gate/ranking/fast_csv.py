@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from gate.readers import DATA_FILE, Table, TextColumn, column_name, read_file_bytes
+from gate.data.readers import DATA_FILE, Table, TextColumn, column_name, read_file_bytes
 
 FAST_BYTES = 1 << 20
 

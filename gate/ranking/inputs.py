@@ -26,15 +26,15 @@ from typing import Any
 
 import numpy as np
 
+from gate.data.readers import DATA_FILE, FORMATS, Table, TextColumn, read_file_bytes, read_table
+from gate.data.sources import is_in_memory, table_from_memory
 from gate.errors import InputError, UsageError, clip
 from gate.ranking.columns import Origin, id_column, number_column
 from gate.ranking.fast_csv import NumberColumn, read_fast
 from gate.ranking.policy import RankingData
 from gate.ranking.trec import DECIMAL as _DECIMAL
 from gate.ranking.trec import TrecColumns, read_qrels, read_run
-from gate.readers import DATA_FILE, FORMATS, Table, TextColumn, read_file_bytes, read_table
-from gate.report import Artifact
-from gate.sources import is_in_memory, table_from_memory
+from gate.report.model import Artifact
 
 _NON_FINITE = ("nan", "+nan", "-nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity")
 

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from gate.errors import PolicyError, clip
-from gate.policy import GateSpec
+from gate.policy.load import GateSpec
 from gate.ranking.options import MEASURES, Measure, RankingOptions
 
 RANKING_DATA_KEYS = ("query_id", "item_id", "relevance", "qrels")

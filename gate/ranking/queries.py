@@ -16,7 +16,7 @@ import numpy as np
 
 from gate.ranking.measures import PerQuery
 from gate.ranking.options import Measure
-from gate.report import QueryComparison, QueryDelta
+from gate.report.model import QueryComparison, QueryDelta
 
 WORST_QUERIES = 10
 BINS = 20

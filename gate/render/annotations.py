@@ -21,7 +21,7 @@ import re
 
 from gate.publish.publication import Annotation
 from gate.render import text as T
-from gate.report import GateResult, Report
+from gate.report.model import GateResult, Report
 
 
 def level(g: GateResult) -> str | None:

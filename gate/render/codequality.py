@@ -19,7 +19,7 @@ import json
 
 from gate.render import annotations as annotation_lines
 from gate.render.json_report import escape_invisible
-from gate.report import Report
+from gate.report.model import Report
 
 SEVERITY = {"error": "major", "warning": "minor"}
 

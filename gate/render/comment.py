@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gate import comment_state
 from gate.render import markdown
-from gate.report import Report
-from gate.run_context import RunContext
+from gate.report import comment_state
+from gate.report.model import Report
+from gate.report.run_context import RunContext
 
 #: the job summary has 1 MiB per step; the comment's 65,000 characters must never limit it
 SUMMARY_MAX_CHARS = 1_048_576

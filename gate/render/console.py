@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import IO
 
 from gate.render import text as T
-from gate.report import GateResult, Report
+from gate.report.model import GateResult, Report
 
 GATE_WIDTH = 44
 _RESET = "\x1b[0m"

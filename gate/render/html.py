@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 
 from gate.render import plots as P
 from gate.render import text as T
-from gate.report import GateResult, Report
+from gate.report.model import GateResult, Report
 
 PLOTS_HINT = "Install model-gate[plots] for plots (pip install 'model-gate[plots]')."
 

@@ -8,7 +8,7 @@ import json
 import re
 
 from gate.render import text as T
-from gate.report import Report
+from gate.report.model import Report
 
 #: written as JSON escapes: invisible characters (so ``cat report.json`` or ``--format json`` in a
 #: terminal shows ``\u202e``, never reordered text or an escape sequence) and lone surrogates

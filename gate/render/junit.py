@@ -42,7 +42,7 @@ from __future__ import annotations
 import re
 
 from gate.render import text as T
-from gate.report import GateResult, Report
+from gate.report.model import GateResult, Report
 
 _ILLEGAL = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 INCONCLUSIVE_AS = ("failure", "skipped")

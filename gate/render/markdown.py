@@ -26,11 +26,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from gate import comment_state
-from gate.comment_state import Changes, CommentState
 from gate.render import text as T
-from gate.report import ClassRow, ConfusionMatrix, Curve, Estimate, FlipRow, GateResult, QueryComparison, Report
-from gate.run_context import RunContext
+from gate.report import comment_state
+from gate.report.comment_state import Changes, CommentState
+from gate.report.model import ClassRow, ConfusionMatrix, Curve, Estimate, FlipRow, GateResult, QueryComparison, Report
+from gate.report.run_context import RunContext
 
 MAX_CHARS = 65_000
 MAX_KEY = 128
@@ -151,7 +151,7 @@ def marker_key(key: str) -> str:
 
 def marker_line(key: str, state: str = "") -> str:
     """``<!-- model-gate:v1 key=<key> -->``, with `` state=<token>`` before ``-->`` when the comment
-    carries its state (a :mod:`gate.comment_state` token: base64, so never ``--``)."""
+    carries its state (a :mod:`gate.report.comment_state` token: base64, so never ``--``)."""
     extra = f" state={state}" if state and _STATE_TOKEN.fullmatch(state) else ""
     return f"{MARKER_PREFIX}{marker_key(key)}{extra} -->"
 
@@ -604,7 +604,7 @@ def render(report: Report, *, chart: str = "mermaid", max_chars: int = MAX_CHARS
     (``run_url`` alone also works; it is linked from the truncation note); ``previous`` the state of
     the comment this one replaces, to list what changed; ``state_notice`` a fixed sentence saying why
     a previous state was ignored. The marker line carries this report's state
-    (:mod:`gate.comment_state`). The result fits ``max_chars`` characters and ``max_bytes`` UTF-8
+    (:mod:`gate.report.comment_state`). The result fits ``max_chars`` characters and ``max_bytes`` UTF-8
     bytes: details sections go first (least important first), then gate rows from the bottom
     (passing gates first, the table being worst first), and a line says what was dropped."""
     if chart not in CHARTS:

@@ -32,7 +32,7 @@ import re
 from collections.abc import Callable, Iterator
 from typing import TypeGuard
 
-from gate.report import Estimate, GateResult, Report
+from gate.report.model import Estimate, GateResult, Report
 
 PREFIX = "model_gate_"
 STATUSES = ("pass", "fail", "inconclusive")

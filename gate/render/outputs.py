@@ -8,7 +8,7 @@ from pathlib import Path
 
 from gate.atomic import write_files
 from gate.render import html, json_report, junit, markdown
-from gate.report import Report
+from gate.report.model import Report
 
 FILES = {"json": "report.json", "markdown": "report.md", "junit": "junit.xml", "html": "report.html"}
 

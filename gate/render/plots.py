@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from gate.render import text as T
-from gate.report import Curve, GateResult, QueryComparison, Report
+from gate.report.model import Curve, GateResult, QueryComparison, Report
 
 MAX_FOREST_ROWS = 150
 MAX_CURVE_CLASSES = 12

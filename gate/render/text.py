@@ -15,7 +15,7 @@ import shlex
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple, TypeGuard
 
-from gate.report import Estimate, FlipRow, GateResult, QueryComparison, Report, Reproducibility
+from gate.report.model import Estimate, FlipRow, GateResult, QueryComparison, Report, Reproducibility
 
 DIGITS = 3
 DASH = "—"  # shown for a missing / undefined number

@@ -1,6 +1,6 @@
 """Check a report.json against the schema shipped in the package, more strictly than a reader does.
 
-``gate/report.schema.json`` lets a 1.0 reader ignore unknown fields (a 1.x writer may add some). What
+``gate/report/schema.json`` lets a 1.0 reader ignore unknown fields (a 1.x writer may add some). What
 *this* writer produces must be exactly the documented fields: :func:`strict_schema` is the shipped
 schema with ``additionalProperties: false`` and every listed property required, on every object that
 lists its properties, so a field written but not documented, documented but not written (also one
@@ -15,7 +15,7 @@ import functools
 from pathlib import Path
 from typing import Any
 
-from gate.report_reader import parse_json, schema, validator
+from gate.report.reader import parse_json, schema, validator
 
 
 def _closed(node: Any) -> Any:
@@ -51,7 +51,7 @@ def schema_errors(doc: Any) -> list[str]:
 def check_report_text(text: str, where: str = "report.json") -> None:
     """Fail the test when ``text`` (a report.json) is not valid against the strict schema."""
     errors = schema_errors(parse_json(text.encode("utf-8")))
-    assert not errors, f"{where} does not match gate/report.schema.json:\n" + "\n".join(errors[:20])
+    assert not errors, f"{where} does not match gate/report/schema.json:\n" + "\n".join(errors[:20])
 
 
 def check_report_file(path: Path) -> None:

@@ -6,7 +6,7 @@ pull request) produced, so the file is validated before anything is rendered or 
 - **JSON**: NaN/Infinity literals, numbers that overflow to infinity, integers of more than 18
   digits, duplicate keys in an object and nesting deeper than the interpreter allows are refused;
 - **schema** (:func:`check_schema`): the document must be valid against the JSON Schema shipped in
-  the package, ``gate/report.schema.json`` (the one ``docs/report-schema.md`` is generated from):
+  the package, ``gate/report/schema.json`` (the one ``docs/report-schema.md`` is generated from):
   every field a 1.0 writer writes is present, strings are strings, numbers are numbers and not
   booleans, integers are integers (``1.0`` is not), enumerations hold one of their values (also the
   fields renderers print as trusted words: metric, average, model, role); unknown fields are
@@ -34,7 +34,7 @@ from typing import Any
 
 import jsonschema
 
-from gate.report import (
+from gate.report.model import (
     SEVERITIES,
     STATUSES,
     Artifact,
@@ -58,14 +58,14 @@ from gate.report import (
 MAX_INT_DIGITS = 18
 _MISSING = object()
 
-SCHEMA_FILE = "report.schema.json"
+SCHEMA_FILE = "schema.json"
 
 
 @functools.lru_cache(maxsize=1)
 def schema() -> dict[str, Any]:
-    """The JSON Schema of ``report.json`` shipped in the package (``gate/report.schema.json``, draft
+    """The JSON Schema of ``report.json`` shipped in the package (``gate/report/schema.json``, draft
     2020-12, ``$id`` ending in the schema version it describes)."""
-    loaded: dict[str, Any] = json.loads(resources.files("gate").joinpath(SCHEMA_FILE).read_text("utf-8"))
+    loaded: dict[str, Any] = json.loads(resources.files("gate.report").joinpath(SCHEMA_FILE).read_text("utf-8"))
     return loaded
 
 

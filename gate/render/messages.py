@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import math
 
-from gate.decide import Check, Decision
-from gate.expand import Expanded
-from gate.report import Estimate
+from gate.inference.decide import Check, Decision
+from gate.policy.expand import Expanded
+from gate.report.model import Estimate
 
 
 def fmt(x: float | None) -> str:

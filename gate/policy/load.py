@@ -30,8 +30,9 @@ from typing import TYPE_CHECKING, Any
 import jsonschema
 import yaml
 
+from gate.data.limits import MAX_CLASSES, MAX_POLICY_BYTES
+from gate.data.readers import FileKind, read_file_bytes
 from gate.errors import PolicyError, clip, show
-from gate.limits import MAX_CLASSES, MAX_POLICY_BYTES
 from gate.metrics.catalog import (
     ALL_PARAMS,
     METRICS,
@@ -39,7 +40,6 @@ from gate.metrics.catalog import (
     REQUIRED_PARAMS,
     suggest,
 )
-from gate.readers import FileKind, read_file_bytes
 
 if TYPE_CHECKING:
     from gate.ranking.policy import RankingSpec
@@ -337,7 +337,7 @@ def _clean(node: Any, path: str, source: str) -> Any:
 
 def schema() -> dict[str, Any]:
     """The policy JSON Schema shipped in the package."""
-    return json.loads(resources.files("gate").joinpath("policy_schema.json").read_text("utf-8"))
+    return json.loads(resources.files("gate.policy").joinpath("schema.json").read_text("utf-8"))
 
 
 def build_policy(doc: Any, *, source: str, sha256: str = "", gate_lines: Sequence[int] = ()) -> Policy:

@@ -28,8 +28,8 @@ from dataclasses import dataclass
 
 from scipy.special import ndtri
 
-from gate.decide import POWER, sample_size
-from gate.report import GateResult, Report
+from gate.inference.decide import POWER, sample_size
+from gate.report.model import GateResult, Report
 
 DECIDED = ("clears_bar", "misses_bar", "straddles_bar")    # reasons of gates no guard forced
 

@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from gate.align import EvalSet, Side
+from gate.data.align import EvalSet, Side
 from gate.metrics import formulas as f
 from gate.metrics.catalog import METRICS
-from gate.stats import Block, StatPlan, parallel_map
+from gate.resampling.stats import Block, StatPlan, parallel_map
 
 Quantity = Callable[[list[np.ndarray]], f.Result]
 ECE_BINS = 15
@@ -130,9 +130,9 @@ class QuantityBuilder:
                                                 self._weight(side, rows) * values[rows], ECE_BINS))
 
     def flip_block(self, target: Target) -> int:
-        """The paired flip cells (gate/flips.py) of the candidate's subset rows, by true class:
+        """The paired flip cells (gate/metrics/flips.py) of the candidate's subset rows, by true class:
         target ``y · 5 + cell``, weighted by the candidate's weights."""
-        from gate.flips import N_CELLS, flip_cells
+        from gate.metrics.flips import N_CELLS, flip_cells
         cand, base, rows = self.side("candidate"), self.side("baseline"), self.rows("candidate", target)
         key = ("flip", target.slice_col, target.slice_value)
         return self.plan.add(key, lambda: Block(self._units("candidate", rows), cand.y[rows] * N_CELLS + flip_cells(
@@ -142,7 +142,7 @@ class QuantityBuilder:
 
     def _flip(self, t: Target) -> Quantity:
         """A flip rate: the share of the subset's examples (of the class, with one) in the metric's cells."""
-        from gate.flips import FLIP_CELLS, N_CELLS
+        from gate.metrics.flips import FLIP_CELLS, N_CELLS
         idx, k, cells = self.flip_block(t), self.k, list(FLIP_CELLS[t.metric])
 
         def rate(acc: list[np.ndarray]) -> f.Result:
@@ -268,7 +268,7 @@ class RankStats:
 
     def __init__(self, sums: np.ndarray) -> None:
         pos, neg = positives(sums), negatives(sums)
-        from gate.poisson import compiled
+        from gate.resampling.poisson import compiled
         kernels = compiled() if sums.size >= RANK_KERNEL_MIN else None   # small: not worth importing numba
         if kernels is not None:
             out = np.empty((6, sums.shape[0]))

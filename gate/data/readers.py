@@ -1,6 +1,6 @@
 """Artifact readers: one prediction file → a :class:`Table` of raw column values.
 
-Readers only parse; they never interpret labels or scores (that is :mod:`gate.align`). Formats are
+Readers only parse; they never interpret labels or scores (that is :mod:`gate.data.align`). Formats are
 chosen by extension: ``.csv``, ``.csv.gz``, ``.jsonl``/``.ndjson`` (optionally ``.gz``), ``.parquet``
 (needs the ``parquet`` extra). CSV is comma-separated, UTF-8 (a BOM is accepted), RFC 4180 quoting
 (quoted fields may contain commas and newlines). JSON Lines are split on ``\n`` only (``\r\n`` too),
@@ -29,9 +29,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from gate.data.limits import MAX_BYTES, Limit
+from gate.data.parquet_footer import FooterSizes, read_footer_sizes
 from gate.errors import GateError, InputError, clip
-from gate.limits import MAX_BYTES, Limit
-from gate.parquet_footer import FooterSizes, read_footer_sizes
 
 csv.field_size_limit(2**31 - 1)  # a very long field is the data's business, not a parser limit
 
@@ -231,7 +231,7 @@ class LazyColumn(Sequence):
 class TextColumn(LazyColumn):
     """A CSV column parsed by pyarrow: a read-only sequence of ``str`` like the csv-module path's
     lists (materialised on first element access), plus ``arrow`` (a ``pyarrow.StringArray``) for the
-    vectorised paths of :mod:`gate.align`."""
+    vectorised paths of :mod:`gate.data.align`."""
 
     def __init__(self, arrow: Any) -> None:
         self.arrow = arrow
@@ -489,7 +489,7 @@ def _check_surrogates(obj: dict, lineno: int, source: str) -> None:
 
 def _read_parquet(raw: bytes, source: str) -> Table:
     """Every column as Python scalars, with its Parquet type kept for the messages of
-    :mod:`gate.align`. The uncompressed size the file declares is held to :data:`MAX_BYTES`
+    :mod:`gate.data.align`. The uncompressed size the file declares is held to :data:`MAX_BYTES`
     before anything is decompressed."""
     try:
         import pyarrow as pa

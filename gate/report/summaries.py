@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from gate.align import EvalSet
+from gate.data.align import EvalSet
 from gate.metrics import formulas as f
-from gate.metrics.plan import calibration_inputs, class_groups, ece_bins
-from gate.report import Calibration, ClassRow, ConfusionMatrix, Curve, DataSummary
+from gate.metrics.compiler import calibration_inputs, class_groups, ece_bins
+from gate.report.model import Calibration, ClassRow, ConfusionMatrix, Curve, DataSummary
 
 MAX_CURVE_POINTS = 200
 

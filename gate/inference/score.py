@@ -6,7 +6,7 @@ interval collapses to [0, 0]). Where a gate's quantity is a proportion of counte
 engine decides it on an interval built for that:
 
 - **candidate proportions** (recall, precision, specificity, fpr, fnr, accuracy, and the flip rates
-  of gate/flips.py against a paired baseline):
+  of gate/metrics/flips.py against a paired baseline):
   the exact Clopper–Pearson interval of ``k`` of ``n`` (:class:`gate.exact.ClopperPearson`),
   conditional on the number of trials (positives for recall, predicted positives for precision);
 - **paired differences of proportions** over the same trials (Δrecall, Δspecificity, Δfpr, Δfnr,
@@ -27,10 +27,10 @@ import numpy as np
 from scipy.optimize import brentq
 from scipy.special import ndtri
 
-from gate.align import EvalSet, Side
-from gate.exact import ClopperPearson
-from gate.flips import FLIP_METRICS, flip_cells, flipped
-from gate.intervals import IntervalSource
+from gate.data.align import EvalSet, Side
+from gate.inference.exact import ClopperPearson
+from gate.inference.intervals import IntervalSource
+from gate.metrics.flips import FLIP_METRICS, flip_cells, flipped
 
 CANDIDATE_PROPORTIONS = ("recall", "precision", "specificity", "fpr", "fnr", "accuracy")
 PAIRED_PROPORTIONS = ("recall", "specificity", "fpr", "fnr", "accuracy")
@@ -150,7 +150,7 @@ def trials(metric: str, y: np.ndarray, pred: np.ndarray, class_index: int | None
 def flip_trials(metric: str, y: np.ndarray, cand_pred: np.ndarray, base_pred: np.ndarray,
                 class_index: int | None) -> tuple[np.ndarray, np.ndarray]:
     """(trial, success) masks of a flip rate: every row (the class's true rows with a class), and
-    the rows in the metric's flip cells (gate/flips.py)."""
+    the rows in the metric's flip cells (gate/metrics/flips.py)."""
     trial = np.ones(y.size, dtype=bool) if class_index is None else y == class_index
     return trial, flipped(metric, flip_cells(y, cand_pred, base_pred))
 

@@ -142,7 +142,7 @@ def _lookup(u: np.ndarray, sizes: np.ndarray, bounds: np.ndarray | None) -> np.n
 
 # -- compiled kernel (optional) -------------------------------------------------------------------
 
-_KERNELS: dict | None = None     # {"module": gate._kernels} once imported, {} when numba is missing
+_KERNELS: dict | None = None     # {"module": gate.resampling._kernels} once imported, {} when numba is missing
 
 
 def accelerated() -> bool:
@@ -151,14 +151,14 @@ def accelerated() -> bool:
 
 
 def compiled():
-    """The compiled-kernel module (:mod:`gate._kernels`), or None without numba or with
+    """The compiled-kernel module (:mod:`gate.resampling._kernels`), or None without numba or with
     ``MODEL_GATE_ACCEL=numpy``."""
     global _KERNELS
     if os.environ.get("MODEL_GATE_ACCEL", "").strip().lower() in ("numpy", "off", "0", "no"):
         return None
     if _KERNELS is None:
         try:
-            from gate import _kernels as module
+            from gate.resampling import _kernels as module
             _KERNELS = {"module": module}
         except Exception:    # noqa: BLE001 - no numba, a numba/numpy mismatch, no writable cache: numpy path
             _KERNELS = {}
@@ -198,7 +198,7 @@ def sizes_of(bounds: np.ndarray) -> np.ndarray:
 def compile_kernels() -> int:
     """Compile the kernel signatures a run can need (code tables uint16/int32, counts int32/int64,
     ranking sums of int64 or float64 blocks) so that no run pays numba's ~2 s of compilation; numba
-    caches them next to gate/_kernels.py. The container image calls this at build time. Returns the
+    caches them next to gate/resampling/_kernels.py. The container image calls this at build time. Returns the
     number of signatures (0 without numba)."""
     kernels = compiled()
     if kernels is None:

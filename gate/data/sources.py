@@ -14,8 +14,8 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, TypeGuard
 
+from gate.data.readers import Table
 from gate.errors import InputError
-from gate.readers import Table
 
 MEMORY_FORMAT = "memory"
 

@@ -24,7 +24,7 @@ import zlib
 from dataclasses import dataclass
 from typing import Any
 
-from gate.report import STATUSES, GateResult, Report
+from gate.report.model import STATUSES, GateResult, Report
 
 VERSION = 1
 MAX_TOKEN = 16_000       # characters of the encoded state in the marker line

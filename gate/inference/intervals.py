@@ -16,7 +16,7 @@ Replicates where the metric was undefined are excluded and counted (``undefined`
 ``p_value(threshold, op)`` is each method's own p-value for failing a bar: the smallest tail level
 at which that method's fail-side endpoint misses the threshold, so Holm's step-down orders gates by
 the same rule that decides them. :class:`IntervalSource` is what the decision rule needs of any
-interval method: the bootstrap's :class:`Distribution` and exact methods (:mod:`gate.exact`) alike.
+interval method: the bootstrap's :class:`Distribution` and exact methods (:mod:`gate.inference.exact`) alike.
 """
 
 from __future__ import annotations

@@ -11,15 +11,15 @@ The gates are shares of the examples of the subset (a class's true examples with
 slice's with ``slice:``): ``negative_flip_rate`` = NEGATIVE_FLIP, ``positive_flip_rate`` =
 POSITIVE_FLIP, ``churn`` = any change of predicted class (NEGATIVE_FLIP + POSITIVE_FLIP +
 CHANGED_WRONG). Exact counts of the cells, so unweighted flip gates are decided on the
-Clopper–Pearson interval (:mod:`gate.score`); weighted ones on the bootstrap of the same cells.
+Clopper–Pearson interval (:mod:`gate.inference.score`); weighted ones on the bootstrap of the same cells.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from gate.align import EvalSet
-from gate.report import FlipRow
+from gate.data.align import EvalSet
+from gate.report.model import FlipRow
 
 BOTH_RIGHT, NEGATIVE_FLIP, POSITIVE_FLIP, SAME_WRONG, CHANGED_WRONG = range(5)
 N_CELLS = 5

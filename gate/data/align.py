@@ -19,7 +19,7 @@ Rules (SPEC §2):
   values) that differ only by invisible characters are an input error. Ids, labels, predictions and
   slices must be plain scalars (text, integers, floats, booleans): a Parquet timestamp, binary or
   nested column is refused by name and type. Distinct classes and slice values are capped
-  (:mod:`gate.limits`).
+  (:mod:`gate.data.limits`).
 - Scores and weights written as text must be ASCII decimal numbers (``[+-]digits[.digits][e±digits]``);
   ``0_5``, Arabic-Indic or fullwidth digits are not numbers, ``nan``/``inf`` are non-finite and
   refused. Positive weights must lie in [1e-60, 1e60], so that no weighted sum or product
@@ -35,18 +35,18 @@ from typing import Any
 
 import numpy as np
 
+from gate.data.limits import MAX_CLASSES, MAX_SLICE_VALUES, Limit
+from gate.data.readers import Table
 from gate.errors import InputError, clip, show
-from gate.limits import MAX_CLASSES, MAX_SLICE_VALUES, Limit
 from gate.metrics.catalog import METRICS
-from gate.policy import (
+from gate.policy.load import (
     Policy,
     canonical_label,
     invisible_twins,
     lookalike_fix,
     lookalike_problem,
 )
-from gate.readers import Table
-from gate.report import Artifact
+from gate.report.model import Artifact
 
 PROBABILITY_SUM_TOLERANCE = 0.01
 

@@ -6,12 +6,12 @@ where the gate stands in the policy.
 
 from __future__ import annotations
 
-from gate.align import EvalSet
-from gate.decide import Check, Decision
-from gate.exact import ClopperPearson
-from gate.expand import Expanded
-from gate.messages import gate_message
-from gate.report import Bar, Estimate, GateResult
+from gate.data.align import EvalSet
+from gate.inference.decide import Check, Decision
+from gate.inference.exact import ClopperPearson
+from gate.policy.expand import Expanded
+from gate.render.messages import gate_message
+from gate.report.model import Bar, Estimate, GateResult
 
 
 def coverage_check(es: EvalSet, g: Expanded) -> Check:

@@ -5,7 +5,7 @@ JUnit, HTML) turn it into text and publishers transport that text. Nothing downs
 computes a metric: every number a reader sees is a field here.
 
 ``Report.to_dict()`` is the documented ``report.json`` (see ``docs/report-schema.md``);
-``Report.from_dict()`` reads it back through :mod:`gate.report_reader` (used by ``model-gate publish``,
+``Report.from_dict()`` reads it back through :mod:`gate.report.reader` (used by ``model-gate publish``,
 which treats the file as untrusted data: types and consistency are validated, nothing is evaluated).
 """
 
@@ -69,7 +69,7 @@ class GateResult:
     decision used (for relative drops the interval of (cand − base)/base). ``needed_n`` estimates, for
     an inconclusive gate, how many labeled examples would likely decide it (``None`` otherwise).
     ``interval_method`` names the interval that decided it: a bootstrap method (``percentile``,
-    ``basic``, ``bca``), or a score/exact interval (``clopper-pearson``, ``newcombe``; gate/score.py).
+    ``basic``, ``bca``), or a score/exact interval (``clopper-pearson``, ``newcombe``; gate/inference/score.py).
     ``distribution`` holds the bootstrap replicates of the tested quantity (not serialised to JSON;
     HTML plots use it). ``policy_line`` is the 1-based line of the gate's entry in the policy file
     (None when the policy did not come from a file, or the report predates schema 1.1); annotations
@@ -164,7 +164,7 @@ class ClassRow:
 class FlipRow:
     """One true class of the "what flipped" table (paired baseline): its (weighted) examples, the
     ones the baseline got right and the candidate gets wrong (``negative``), the reverse
-    (``positive``), and every change of predicted class (``churn``; gate/flips.py)."""
+    (``positive``), and every change of predicted class (``churn``; gate/metrics/flips.py)."""
 
     name: str
     examples: float
@@ -454,10 +454,10 @@ class Report:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Report:
-        """Read parsed ``report.json`` data back as untrusted input (see :mod:`gate.report_reader`:
+        """Read parsed ``report.json`` data back as untrusted input (see :mod:`gate.report.reader`:
         every field type-checked, counts/verdict/exit code checked against the gates). Raises
         :class:`gate.report_reader.ReportFormatError`, a ValueError naming the field."""
-        from gate.report_reader import report_from_dict
+        from gate.report.reader import report_from_dict
         return report_from_dict(d)
 
 

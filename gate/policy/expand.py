@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gate.align import EvalSet
+from gate.data.align import EvalSet
 from gate.errors import InputError, PolicyError
 from gate.metrics.catalog import METRICS
-from gate.metrics.plan import Target
-from gate.policy import GateSpec, Policy
+from gate.metrics.compiler import Target
+from gate.policy.load import GateSpec, Policy
 
 
 @dataclass

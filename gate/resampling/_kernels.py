@@ -1,4 +1,4 @@
-"""numba kernels for :mod:`gate.poisson` (imported only when numba is installed: the ``accel`` extra).
+"""numba kernels for :mod:`gate.resampling.poisson` (imported only when numba is installed: the ``accel`` extra).
 
 A position's weight is computed exactly as :func:`gate.poisson.weights` computes it (same ``mix64``
 source, same lookup table and thresholds), so the counts equal the numpy path's bit for bit. The
@@ -12,7 +12,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from gate.poisson import _LANE, AMBIGUOUS, EXTRA, GAMMA, mix64
+from gate.resampling.poisson import _LANE, AMBIGUOUS, EXTRA, GAMMA, mix64
 
 _mix = numba.njit(inline="always")(mix64)
 

@@ -30,7 +30,7 @@ The bootstrap (:class:`Bootstrap`) produces the same block sums without material
   against the multinomial in tests/test_fast_path.py). Examples that agree on every view's code are
   drawn together, a Poisson(m) weight per piece of m ≤ 32 of them (:class:`Pieces`: the same
   distribution, since the statistics only see the sum). The weights are a counter-based stream (a
-  pure function of seed, resample and piece, :mod:`gate.poisson`), drawn and counted in one
+  pure function of seed, resample and piece, :mod:`gate.resampling.poisson`), drawn and counted in one
   compiled pass per pair of views when numba is installed.
 
 The engine runs one :class:`Bootstrap` per group of blocks that one gate reads together
@@ -58,7 +58,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-from gate import poisson
+from gate.resampling import poisson
 
 CHUNK_BUDGET = 8_000_000        # elements of the (resamples × sums) working arrays per chunk
 MAX_CHUNK = 256                 # resamples per chunk at most (keeps both cores busy on small plans)
@@ -637,7 +637,7 @@ class Bootstrap:
 
     def _index_sums(self, rng: np.random.Generator, start: int, b: int) -> list[np.ndarray]:
         """Block sums of resamples ``start .. start+b``: index draws from ``rng``, or Poisson
-        weights from the plan's counter-based stream (:mod:`gate.poisson`) over :class:`Pieces`
+        weights from the plan's counter-based stream (:mod:`gate.resampling.poisson`) over :class:`Pieces`
         (fused with the counting in a compiled pass when numba is installed; same sums either way)."""
         if self.poisson:
             return self._poisson_sums(start, b)

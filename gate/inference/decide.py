@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from scipy.special import ndtri
 
-from gate.intervals import IntervalSource
+from gate.inference.intervals import IntervalSource
 
 POWER = 0.8   # the chance that a rerun at the hinted size decides the gate, if the estimate is the truth
 

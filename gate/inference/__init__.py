@@ -1,0 +1,1 @@
+"""From resampled statistics to verdicts: interval endpoints (:mod:`.intervals`), score and exact intervals (:mod:`.score`, :mod:`.exact`, :mod:`.label_coverage`), gate decisions with multiple testing (:mod:`.decide`), and power planning (:mod:`.planning`)."""

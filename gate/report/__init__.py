@@ -1,0 +1,1 @@
+"""The one data model every renderer and publisher reads (:mod:`.model`), its point-estimate summaries (:mod:`.summaries`), where it was produced (:mod:`.run_context`), the state a sticky comment carries (:mod:`.comment_state`), and the hostile-input reader of ``report.json`` (:mod:`.reader`)."""
