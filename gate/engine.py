@@ -9,50 +9,38 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import replace
 
 import numpy as np
 
 from gate import __version__
 from gate.align import EvalSet, check_probabilities
 from gate.coverage import coverage_check, coverage_result
-from gate.decide import Check, Decision, decide_all
+from gate.decide import Check, Decision
 from gate.errors import InputError
 from gate.expand import Expanded, expand_gates
 from gate.extras import data_summary, report_extras
 from gate.flips import flip_rows
-from gate.intervals import Distribution, acceleration
-from gate.messages import gate_message
+from gate.gate_results import Fixed, Measured, Pending, decide_gates, pending
+from gate.guards import NO_EXAMPLES
+from gate.intervals import Distribution
 from gate.metrics.catalog import METRICS
 from gate.metrics.plan import QuantityBuilder, warm_class_groups
 from gate.policy import Policy
-from gate.report import Bar, Estimate, GateResult, Report, Reproducibility, gate_counts, verdict_of
+from gate.report import GateResult, Report, Reproducibility, gate_counts, verdict_of
 from gate.score import ScoreIntervals, score_intervals
+from gate.series import Series, prefix
 from gate.stats import StatPlan, compress, default_threads, parallel_map
 
 SMALL_SUPPORT = 100          # warn below this many examples on the smaller side of the gated class
 SMALL_SUPPORT_RANKING = 200  # ... for AP / PR-AUC / ROC-AUC, and for every metric with method: basic
                              # (calibrated in docs/validity.md §2 and §8)
-DEGENERATE_VALUES = 5        # a bootstrapped quantity whose defined replicates take fewer distinct values
-                             # is inconclusive: its interval would be a few tied points (docs/validity.md §10)
 MC_SE_FACTOR = 2.67          # SD of a 95% percentile endpoint ≈ 2.67·σ*/√B (statistics reference §2.4)
 ADAPTIVE_ROUND = 500         # bootstrap.adaptive: resamples per round (whole chunks, at least 2 so that
                              # a round keeps two threads busy; fixed, so results do not depend on threads)
 ADAPTIVE_MIN = 500           # ... never stop a gate group before this many resamples
 ADAPTIVE_Z = 3.0             # ... endpoints must be this many Monte-Carlo SE from the bar
 ADAPTIVE_TAIL = 10           # ... and the endpoint's tail must hold this many replicates
-
-
-@dataclass
-class _Series:
-    """Point value and replicates of one quantity."""
-
-    point: float
-    point_undefined: bool
-    reps: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    reps_undefined: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
-    jack: np.ndarray | None = None
-    drawn: int | None = None    # bootstrap.adaptive: resamples drawn when its group stopped early
 
 
 def evaluate(policy: Policy, es: EvalSet, *, seed: int | None = None, command: Sequence[str] = ()) -> Report:
@@ -72,8 +60,9 @@ def evaluate(policy: Policy, es: EvalSet, *, seed: int | None = None, command: S
         quantities[(g.id, "candidate")] = builder.quantity("candidate", g.target)
         if es.baseline is not None and METRICS[g.spec.metric].family != "flip":    # a flip rate is already paired
             quantities[(g.id, "baseline")] = builder.quantity("baseline", g.target)
-    series, resampling = _run_bootstrap(policy, es, plan, quantities, seed, n_units, bootstrapped, gates)
-    results = _decide(policy, es, gates, series)
+    series, jack_weights, resampling = _run_bootstrap(policy, es, plan, quantities, seed, n_units, bootstrapped,
+                                                      gates)
+    results = _decide(policy, es, gates, series, jack_weights)
     verdict = verdict_of(results, policy.decision.inconclusive)
     extras = report_extras(es)
     if any(METRICS[g.spec.metric].family == "flip" for g in gates):
@@ -148,7 +137,7 @@ def _strata(policy: Policy, es: EvalSet, n_units: int) -> np.ndarray:
 
 def _run_bootstrap(policy: Policy, es: EvalSet, plan: StatPlan, quantities: dict, seed: int,
                    n_units: int, bootstrapped: Sequence[Expanded] = (),
-                   all_gates: Sequence[Expanded] = ()) -> tuple[dict[tuple[str, str], _Series], str]:
+                   all_gates: Sequence[Expanded] = ()) -> tuple[dict[tuple[str, str], Series], np.ndarray | None, str]:
     """Point estimates from the observed counts (reference accumulation), then the replicates from
     :class:`gate.stats.Bootstrap` (chunked, threaded, deterministic whatever the thread count).
 
@@ -159,7 +148,8 @@ def _run_bootstrap(policy: Policy, es: EvalSet, plan: StatPlan, quantities: dict
     exact draw each (e.g. a multinomial over one class's rank cells instead of N indices).
     With ``bootstrap.adaptive`` each component is drawn in rounds and stops once every gate in it is
     settled (:func:`_settled`); its replicates are then a prefix of the full draw's (same chunk seeds).
-    ``MODEL_GATE_TIMING=1`` prints the phases' wall and CPU times to stderr."""
+    ``MODEL_GATE_TIMING=1`` prints the phases' wall and CPU times to stderr. Returns the series, the
+    jackknife's unit weights (BCa; else None) and the resampling's description."""
     import os
     import sys
     import time
@@ -170,15 +160,15 @@ def _run_bootstrap(policy: Policy, es: EvalSet, plan: StatPlan, quantities: dict
     t0 = time.perf_counter()
     B = policy.bootstrap.resamples
     point_acc = plan.accumulate(np.ones((1, n_units)))
-    series: dict[tuple[str, str], _Series] = {}
+    series: dict[tuple[str, str], Series] = {}
     reads: dict[tuple[str, str], set[int]] = {}
     for key, q in quantities.items():
         probe = _ReadRecorder(point_acc)
         v, u = q(probe)
         reads[key] = probe.read
-        series[key] = _Series(float(v[0]), bool(u[0]), np.empty(B), np.zeros(B, dtype=bool))
+        series[key] = Series(float(v[0]), bool(u[0]), np.empty(B), np.zeros(B, dtype=bool))
     if not quantities:
-        return series, "none (no bootstrapped gate)"
+        return series, None, "none (no bootstrapped gate)"
     strata = _strata(policy, es, n_units)
     by_gate: dict[str, set[int]] = {}
     for (gate_id, _), blocks in reads.items():
@@ -194,8 +184,7 @@ def _run_bootstrap(policy: Policy, es: EvalSet, plan: StatPlan, quantities: dict
         acc, jack_weights = jackknife_sums(cells, seed)
         for key, q in quantities.items():
             v, u = q(acc)
-            series[key].jack = np.where(u, np.nan, v)
-        series[("__jack_weights__", "")] = _Series(0.0, False, jack_weights, np.zeros(jack_weights.size, dtype=bool))
+            series[key] = replace(series[key], jack=np.where(u, np.nan, v))
     t_jack = time.perf_counter() - tj
     adaptive = policy.bootstrap.adaptive
     m_max = sum(1 for g in all_gates if g.spec.severity == "error")   # the largest possible family
@@ -241,7 +230,7 @@ def _run_bootstrap(policy: Policy, es: EvalSet, plan: StatPlan, quantities: dict
                 stopped += 1
                 for key in qs:
                     s = series[key]
-                    s.reps, s.reps_undefined, s.drawn = s.reps[:drawn], s.reps_undefined[:drawn], drawn
+                    series[key] = replace(s, reps=s.reps[:drawn], reps_undefined=s.reps_undefined[:drawn], drawn=drawn)
     for key, blocks in reads.items():       # quantities that read no block (none today): constant
         if not blocks:
             series[key].reps[:] = series[key].point
@@ -258,7 +247,7 @@ def _run_bootstrap(policy: Policy, es: EvalSet, plan: StatPlan, quantities: dict
     if adaptive:
         described_draw += (f"; adaptive: {stopped} of {len(comps)} stopped early once decided "
                            f"({total_drawn} of {len(comps) * B} resamples drawn)")
-    return series, described_draw
+    return series, jack_weights, described_draw
 
 
 def _draw_adaptive(policy: Policy, es: EvalSet, boot, consume, gates: list[Expanded], series: dict,
@@ -279,10 +268,6 @@ def _draw_adaptive(policy: Policy, es: EvalSet, boot, consume, gates: list[Expan
                 _settled(policy, es, g, series, drawn, jack_weights, m_max) for g in gates):
             return drawn
     return B
-
-
-def _prefix(s: _Series, n: int) -> _Series:
-    return _Series(s.point, s.point_undefined, s.reps[:n], s.reps_undefined[:n], s.jack)
 
 
 def _endpoint_se(dist: Distribution, tail: float, sigma: float) -> float:
@@ -318,18 +303,16 @@ def _settled(policy: Policy, es: EvalSet, g: Expanded, series: dict, drawn: int,
     from the start."""
     if _score(es, g) is not None:       # decided on counts, not on the replicates
         return True
-    cand = _prefix(series[(g.id, "candidate")], drawn)
-    base = series.get((g.id, "baseline"))
-    if g.quantity != "candidate" and base is None:
-        return True
-    tested = _combine(g.quantity, cand, None if base is None else _prefix(base, drawn))
-    if tested.point_undefined:
-        return True
-    dist = _distribution(tested, policy.bootstrap.method, jack_weights)
+    cand, base = series[(g.id, "candidate")], series.get((g.id, "baseline"))
     n, support, _ = _sizes(es, g)
-    forced = _guard(policy, g, tested, dist, n, support)
-    if forced is not None:
-        return forced[0] in ("no_examples", "min_support")
+    so_far = pending(policy, Measured(g, prefix(cand, drawn), None if base is None else prefix(base, drawn), n,
+                                      support), jack_weights)
+    forced = so_far.check.forced
+    if forced is not None:              # settled when more replicates cannot lift the guard
+        return forced[0] in ("no_baseline", "no_examples", "min_support") or (
+            so_far.tested is not None and so_far.tested.point_undefined)
+    dist = so_far.dist
+    assert dist is not None
     total = max(dist.total, 1)
     p = dist.undefined / total
     if p + max(ADAPTIVE_Z * math.sqrt(p * (1.0 - p) / total), 3.0 / total) >= policy.decision.max_undefined_fraction:
@@ -367,90 +350,34 @@ class _ReadRecorder(list):
         return super().__getitem__(i)
 
 
-def _combine(kind: str, cand: _Series, base: _Series | None) -> _Series:
-    """The tested quantity's series: candidate, delta (c − b) or relative delta ((c − b)/b)."""
-    if kind == "candidate":
-        return cand
-    assert base is not None
-
-    def op(c: np.ndarray | float, b: np.ndarray | float):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.subtract(c, b) if kind == "delta" else np.divide(np.subtract(c, b), b)
-
-    point = float(op(cand.point, base.point))
-    undefined = cand.point_undefined or base.point_undefined or not math.isfinite(point)
-    reps = op(cand.reps, base.reps)
-    reps_undefined = cand.reps_undefined | base.reps_undefined | ~np.isfinite(reps)
-    jack = None if cand.jack is None or base.jack is None else op(cand.jack, base.jack)
-    return _Series(point, undefined, reps, reps_undefined, jack)
-
-
-def _distribution(s: _Series, method: str, jack_weights: np.ndarray | None) -> Distribution:
-    reps = s.reps[~s.reps_undefined]
-    a = 0.0
-    if method == "bca" and s.jack is not None and jack_weights is not None:
-        a = acceleration(s.jack, jack_weights)
-    return Distribution(s.point, reps, int(np.count_nonzero(s.reps_undefined)), method, a)
-
-
 # ---------------------------------------------------------------------------------------------
 # decisions and gate results
 
 
-@dataclass
-class _Measured:
-    """What one bootstrapped gate measured: both sides' series, the tested quantity, subset sizes."""
-
-    cand: _Series
-    base: _Series | None
-    tested: _Series | None
-    n: int = 0
-    support: int | None = None
-    smallest: int = 0
-    dist: Distribution | None = None     # the tested quantity's bootstrap distribution
-    score: ScoreIntervals | None = None  # the score intervals that decide it instead (gate/score.py)
-
-
-def _decide(policy: Policy, es: EvalSet, gates: list[Expanded], series: dict) -> list[GateResult]:
-    method, confidence = policy.bootstrap.method, policy.bootstrap.confidence
-    jack = series.get(("__jack_weights__", ""))
-    jack_weights = None if jack is None else jack.reps
-    checks: list[Check] = []
-    measured: list[_Measured | None] = []
+def _decide(policy: Policy, es: EvalSet, gates: list[Expanded], series: dict[tuple[str, str], Series],
+            jack_weights: np.ndarray | None) -> list[GateResult]:
+    """Every gate's measurements handed to the shared decision stage (:mod:`gate.gate_results`):
+    label coverage on its exact interval, a flip rate without a baseline as measured nothing, the
+    rest from their series, sizes and score intervals."""
+    confidence = policy.bootstrap.confidence
+    items: list[Measured | Fixed] = []
     for g in gates:
-        if METRICS[g.spec.metric].family == "coverage":
-            checks.append(coverage_check(es, g))
-            measured.append(None)
-            continue
-        if METRICS[g.spec.metric].family == "flip" and es.baseline is None:
-            checks.append(Check(None, g.op, g.threshold, False, 0, ("no_baseline", "no baseline to compare with")))
-            measured.append(_Measured(_Series(math.nan, True), None, None))
-            continue
-        cand = series[(g.id, "candidate")]
-        base = series.get((g.id, "baseline"))
-        if g.quantity != "candidate" and base is None:
-            checks.append(Check(None, g.op, g.threshold, False, 0, ("no_baseline", "no baseline to compare with")))
-            measured.append(_Measured(cand, base, None))
-            continue
-        tested = _combine(g.quantity, cand, base)
-        dist = None if tested.point_undefined else _distribution(tested, method, jack_weights)
-        n, support, smallest = _sizes(es, g)
-        score = _score(es, g)
-        if score is not None:
-            forced = _size_guard(g, n, support)
-            checks.append(Check(score.tested, g.op, g.threshold, g.spec.severity == "error", n, forced))
+        family = METRICS[g.spec.metric].family
+        if family == "coverage":
+            items.append(_coverage(es, g, confidence))
+        elif family == "flip" and es.baseline is None:
+            items.append(Measured(g, None, None))
         else:
-            forced = _guard(policy, g, tested, dist, n, support)
-            checks.append(Check(dist, g.op, g.threshold, g.spec.severity == "error", n, forced))
-        measured.append(_Measured(cand, base, tested, n, support, smallest, dist, score))
-    decisions = decide_all(checks, confidence, policy.decision.multiple_testing)
-    results = []
-    for g, check, m, d in zip(gates, checks, measured, decisions):
-        if m is None:
-            results.append(coverage_result(es, g, check, d, confidence))
-        else:
-            results.append(_gate_result(policy, g, check, m, d, method, confidence, jack_weights))
-    return results
+            n, support, smallest = _sizes(es, g)
+            items.append(Measured(g, series[(g.id, "candidate")], series.get((g.id, "baseline")), n, support,
+                                  smallest, _score(es, g), NO_EXAMPLES))
+    return decide_gates(policy, items, jack_weights=jack_weights, notes=lambda p, d, im: _notes(policy, p, d, im))
+
+
+def _coverage(es: EvalSet, g: Expanded, confidence: float) -> Fixed:
+    """label_coverage, decided on its exact interval (:mod:`gate.coverage`) in the same family."""
+    check = coverage_check(es, g)
+    return Fixed(check, lambda d: coverage_result(es, g, check, d, confidence))
 
 
 def _sizes(es: EvalSet, g: Expanded) -> tuple[int, int | None, int]:
@@ -472,118 +399,25 @@ def _score(es: EvalSet, g: Expanded) -> ScoreIntervals | None:
     return score_intervals(es, t.metric, g.quantity, t.class_index, t.average, t.slice_col, t.slice_value)
 
 
-def _size_guard(g: Expanded, n: int, support: int | None) -> tuple[str, str] | None:
-    """Inconclusive without examples, or below the gate's ``min_support`` (whatever the interval)."""
-    size = support if support is not None else n
-    if n == 0:
-        return "no_examples", "no labeled examples in this subset"
-    if g.spec.min_support and size < g.spec.min_support:
-        what = f"{size} examples of the class" if support is not None else f"{size} examples"
-        return "min_support", f"only {what}, below min_support {g.spec.min_support}; not decided"
-    return None
-
-
-def _guard(policy: Policy, g: Expanded, tested: _Series, dist: Distribution | None, n: int,
-           support: int | None) -> tuple[str, str] | None:
-    """Why a bootstrapped gate cannot be decided, or None. Besides the size guards: an undefined
-    estimate, too many undefined resamples, and a *degenerate* distribution — defined replicates
-    taking fewer than DEGENERATE_VALUES distinct values (e.g. a paired delta where the two models
-    disagree on no resampled example: every replicate is 0 and the interval [0, 0] would pass any
-    ``max_drop``). A quantity the sampling design fixes (support or prevalence under
-    ``sampling: stratified``) is exempt: it is known, not estimated."""
-    sized = _size_guard(g, n, support)
-    if sized is not None:
-        return sized
-    if tested.point_undefined or dist is None:
-        return "undefined", _undefined_reason(g, support)
-    share = dist.undefined / max(dist.total, 1)
-    if share > policy.decision.max_undefined_fraction:
-        return ("undefined_resamples", f"undefined in {dist.undefined} of {dist.total} resamples "
-                f"({share:.1%}); too few examples to resample reliably")
-    if not dist.usable:
-        return "undefined", "the bootstrap distribution could not be formed"
-    distinct = np.unique(dist.replicates).size
-    fixed = policy.bootstrap.sampling == "stratified" and g.spec.metric in ("support", "prevalence")
-    if distinct < DEGENERATE_VALUES and not fixed:
-        return ("degenerate_resamples", f"the {dist.replicates.size} resamples take only {distinct} distinct "
-                f"value{'s' if distinct != 1 else ''}: the bootstrap cannot measure this uncertainty "
-                "(too few examples differ)")
-    return None
-
-
-def _undefined_reason(g: Expanded, support: int | None) -> str:
-    if support == 0:
-        return "undefined: the class has no true examples here"
-    if g.spec.metric == "roc_auc":
-        return "undefined: ROC-AUC needs both positive and negative examples"
-    return "undefined on this data (a denominator is zero)"
-
-
-def _estimate(s: _Series, method: str, confidence: float, jack_weights: np.ndarray | None) -> Estimate:
-    if s.point_undefined:
-        return Estimate(None, None, int(np.count_nonzero(s.reps_undefined)))
-    dist = _distribution(s, method, jack_weights)
-    ci = dist.interval(confidence) if dist.usable else None
-    return Estimate(s.point, ci, dist.undefined)
-
-
-def _gate_result(policy: Policy, g: Expanded, check: Check, m: _Measured, d: Decision, method: str,
-                 confidence: float, jack_weights: np.ndarray | None) -> GateResult:
-    cand, base, tested, n, support = m.cand, m.base, m.tested, m.n, m.support
-    candidate = _estimate(cand, method, confidence, jack_weights)
-    baseline = None if base is None else _estimate(base, method, confidence, jack_weights)
-    delta_series = tested if g.quantity == "delta" else (_combine("delta", cand, base) if base is not None else None)
-    delta = None if delta_series is None else _estimate(delta_series, method, confidence, jack_weights)
-    if tested is None:
-        tested_est = Estimate(None, None, 0)
-    else:
-        undefined = 0 if m.score is not None else int(np.count_nonzero(tested.reps_undefined))
-        tested_est = Estimate(None if tested.point_undefined else tested.point, d.ci, undefined)
-    interval_method = method
-    if m.score is not None:
-        candidate, baseline, delta = _score_estimates(m.score, candidate, baseline, delta, g.quantity, confidence)
-        interval_method = m.score.tested.method
-    notes = _notes(g, check, None if m.score else m.dist, d, support, m.smallest, policy, interval_method)
-    if cand.drawn is not None:
-        notes.append(f"adaptive: decided after {cand.drawn} of {policy.bootstrap.resamples} resamples "
+def _notes(policy: Policy, p: Pending, d: Decision, interval_method: str) -> list[str]:
+    """A classification gate's notes (coverage gates have none): undefined resamples, a small class
+    whose intervals can under-cover, BCa's fallback, a decision within Monte-Carlo error of the bar,
+    and where ``bootstrap.adaptive`` stopped. The bootstrap distribution is not noted on when a score
+    interval decided the gate; ``interval_method`` names the interval."""
+    m, check = p.measured, p.check
+    g, support, smallest = m.gate, m.support, m.smallest
+    dist = None if m.score is not None else p.dist
+    notes = _sampling_notes(policy, g, check, dist, d, support, smallest, interval_method)
+    drawn = m.candidate.drawn if m.candidate is not None else None
+    if drawn is not None:
+        notes.append(f"adaptive: decided after {drawn} of {policy.bootstrap.resamples} resamples "
                      f"(endpoints more than {ADAPTIVE_Z:g} Monte-Carlo SE from the bar)")
-    severity = g.spec.severity if check.forced is None or check.forced[0] != "no_baseline" else "warning"
-    adjusted_conf = 1.0 - 2.0 * d.fail_alpha
-    return GateResult(
-        id=g.id, metric=g.spec.metric, label=g.label, class_name=g.class_name, average=g.spec.average,
-        slice=g.slice, bar=Bar(g.spec.bar_kind, g.spec.bar_value), quantity=g.quantity, op=g.op,
-        threshold=g.threshold, direction=g.spec.direction, candidate=candidate, baseline=baseline,
-        delta=delta, tested=tested_est, n=n or 0, support=support, status=d.status, severity=severity,
-        reason=d.reason, confidence=adjusted_conf,
-        message=gate_message(g, d, tested_est, check, _nominal(check, confidence), policy.decision.multiple_testing),
-        p_value=d.p_value, needed_n=d.needed_n, notes=tuple(notes), policy_line=g.spec.line,
-        interval_method=interval_method,
-        distribution=tuple(float(x) for x in (m.dist.replicates if m.dist else ())),
-    )
+    return notes
 
 
-def _score_estimates(score: ScoreIntervals, candidate: Estimate, baseline: Estimate | None, delta: Estimate | None,
-                     quantity: str, confidence: float) -> tuple[Estimate, Estimate | None, Estimate | None]:
-    """The candidate's, baseline's and delta's intervals from the score intervals that decide the
-    gate (the estimates are the same counts' proportions): the candidate's Clopper–Pearson interval,
-    the baseline's when the gate is a paired delta, and the delta's Newcombe interval."""
-    candidate = Estimate(candidate.value, score.candidate.interval(confidence), 0)
-    if baseline is not None and score.baseline is not None:
-        baseline = Estimate(baseline.value, score.baseline.interval(confidence), 0)
-    if delta is not None and quantity == "delta":
-        delta = Estimate(delta.value, score.tested.interval(confidence), 0)
-    return candidate, baseline, delta
-
-
-def _nominal(check: Check, confidence: float) -> tuple[float, float] | None:
-    d = check.distribution
-    return d.interval(confidence) if d is not None and d.usable else None
-
-
-def _notes(g: Expanded, check: Check, dist: Distribution | None, d: Decision, support: int | None, smallest: int,
-           policy: Policy, interval_method: str) -> list[str]:
-    """``dist``: the check's bootstrap distribution, None when a score interval decided the gate
-    (coverage gates are not noted here); ``interval_method`` names the interval in the notes."""
+def _sampling_notes(policy: Policy, g: Expanded, check: Check, dist: Distribution | None, d: Decision,
+                    support: int | None, smallest: int, interval_method: str) -> list[str]:
+    """The notes on the bootstrap distribution ``dist`` (None: a score interval decided)."""
     notes = []
     if dist is not None and dist.undefined:
         notes.append(f"undefined in {dist.undefined} of {dist.total} resamples (excluded from the interval)")

@@ -13,9 +13,10 @@ queries (undefined when every weight is 0). The weight belongs to the query id:
 - ``bootstrap.pairing: independent`` gives the baseline's queries weights of their own, ``paired``
   requires both runs to score the same queries, ``intersect`` keeps only the queries both score.
 
-Decisions use the classification machinery unchanged: :class:`gate.intervals.Distribution` (percentile,
-basic, BCa with a leave-one-query-out jackknife), :func:`gate.decide.decide_all` (Holm, Bonferroni) and
-the same :class:`gate.report.GateResult`, so every renderer and publisher works as it is.
+Decisions are the shared stage :func:`gate.gate_results.decide_gates` (the classification guards with
+the query count as the size, :class:`gate.intervals.Distribution`: percentile, basic, BCa with a
+leave-one-query-out jackknife; Holm, Bonferroni), giving the same :class:`gate.report.GateResult`, so
+every renderer and publisher works as it is.
 """
 
 from __future__ import annotations
@@ -31,12 +32,10 @@ from typing import Any
 import numpy as np
 
 from gate import __version__, poisson
-from gate.decide import Check, Decision, decide_all
-from gate.engine import _combine, _distribution, _estimate, _guard, _Series
+from gate.decide import Decision
 from gate.errors import InputError
 from gate.expand import Expanded, bar_rule
-from gate.intervals import Distribution
-from gate.messages import gate_message
+from gate.gate_results import Measured, Pending, decide_gates
 from gate.metrics.plan import Target
 from gate.policy import Policy
 from gate.ranking.inputs import Columns, Input, query_attribute, read_judgements, read_run_input, same_id_kinds
@@ -45,7 +44,8 @@ from gate.ranking.options import Measure
 from gate.ranking.policy import RankingGateSpec, RankingSpec
 from gate.ranking.queries import comparisons
 from gate.ranking.runs import Rankings, from_arrays
-from gate.report import Bar, DataSummary, Estimate, GateResult, Report, Reproducibility, gate_counts, verdict_of
+from gate.report import DataSummary, GateResult, Report, Reproducibility, gate_counts, verdict_of
+from gate.series import Series
 from gate.stats import parallel_map
 
 CHUNK = 64                 # resamples per matrix product (bounds the weight matrix: CHUNK × queries)
@@ -86,9 +86,10 @@ def check_ranking(policy: Policy, candidate: Any, baseline: Any = None, *, qrels
     clock.lap("read + per-query values")
     gates = expand(policy, spec, sides, judged)
     units, pairing = query_units(policy, gates)
-    series = bootstrap(gates, units, policy.bootstrap.resamples, seed, policy.bootstrap.method == "bca")
+    jackknife = policy.bootstrap.method == "bca"
+    series = bootstrap(gates, units, policy.bootstrap.resamples, seed, jackknife)
     clock.lap(f"bootstrap ({units.size:,} units)")
-    results = decide(policy, gates, series)
+    results = decide(policy, gates, series, np.ones(units.size) if jackknife else None)
     clock.lap("decisions")
     clock.report()
     verdict = verdict_of(results, policy.decision.inconclusive)
@@ -251,9 +252,9 @@ def stream_key(seed: int) -> int:
 
 
 def bootstrap(gates: list[RankingGate], units: Units, resamples: int, seed: int,
-              jackknife: bool) -> dict[tuple[str, str], _Series]:
+              jackknife: bool) -> dict[tuple[str, str], Series]:
     """Every (gate id, role) series: the point mean, ``resamples`` weighted-mean replicates and (for
-    BCa) the leave-one-unit-out means. One (units × 2·series) matrix holds each series' values and its
+    BCa) the leave-one-unit-out means (every unit weighs 1 in the jackknife). One (units × 2·series) matrix holds each series' values and its
     indicator, so a chunk of resamples is one matrix product.
 
     The product is exact, so BLAS's summation order (which depends on its thread count) cannot change
@@ -288,9 +289,7 @@ def bootstrap(gates: list[RankingGate], units: Units, resamples: int, seed: int,
         if jackknife:
             with np.errstate(divide="ignore", invalid="ignore"):
                 jack = (totals[j] - matrix[:, j]) / (counts[j] - matrix[:, len(keys) + j])
-        out[k] = _Series(float(point), not counts[j], reps[:, j].copy(), ~np.isfinite(reps[:, j]), jack)
-    if jackknife:
-        out[("__jack_weights__", "")] = _Series(0.0, False, np.ones(units.size), np.zeros(units.size, bool))
+        out[k] = Series(float(point), not counts[j], reps[:, j].copy(), ~np.isfinite(reps[:, j]), jack)
     return out
 
 
@@ -298,63 +297,23 @@ def bootstrap(gates: list[RankingGate], units: Units, resamples: int, seed: int,
 # decisions
 
 
-def decide(policy: Policy, gates: list[RankingGate], series: dict[tuple[str, str], _Series]) -> list[GateResult]:
-    """Each gate's check (the classification guards, with the query count as its size), one
-    :func:`decide_all` over the policy, then the GateResults."""
-    method, confidence = policy.bootstrap.method, policy.bootstrap.confidence
-    jack = series.get(("__jack_weights__", ""))
-    jack_weights = None if jack is None else jack.reps
-    checks: list[Check] = []
-    tested: list[_Series | None] = []
-    for g in gates:
-        e = g.expanded
-        cand, base = series[(e.id, "candidate")], series.get((e.id, "baseline"))
-        if e.quantity != "candidate" and base is None:
-            checks.append(Check(None, e.op, e.threshold, False, 0, ("no_baseline", "no baseline to compare with")))
-            tested.append(None)
-            continue
-        t = _combine(e.quantity, cand, base)
-        dist = None if t.point_undefined else _distribution(t, method, jack_weights)
-        n = len(g.queries["candidate"])
-        forced = _guard(policy, e, t, dist, n, None)
-        if forced is not None and forced[0] == "no_examples":
-            forced = ("no_examples", "no judged queries in this subset")
-        checks.append(Check(dist, e.op, e.threshold, e.spec.severity == "error", n, forced))
-        tested.append(t)
-    decisions = decide_all(checks, confidence, policy.decision.multiple_testing)
-    return [_result(policy, g, c, t, d, series, jack_weights)
-            for g, c, t, d in zip(gates, checks, tested, decisions)]
+def decide(policy: Policy, gates: list[RankingGate], series: dict[tuple[str, str], Series],
+           jack_weights: np.ndarray | None = None) -> list[GateResult]:
+    """The GateResults of the shared decision stage (:func:`gate.gate_results.decide_gates`): each
+    gate's size is its candidate's query count; ``jack_weights``: the jackknife's unit weights (BCa)."""
+    measured = [Measured(g.expanded, series[(g.expanded.id, "candidate")], series.get((g.expanded.id, "baseline")),
+                         len(g.queries["candidate"]), empty="no judged queries in this subset") for g in gates]
+    return decide_gates(policy, measured, jack_weights=jack_weights, notes=_notes)
 
 
-def _result(policy: Policy, g: RankingGate, check: Check, tested: _Series | None, d: Decision,
-            series: dict[tuple[str, str], _Series], jack_weights: np.ndarray | None) -> GateResult:
-    e, method, confidence = g.expanded, policy.bootstrap.method, policy.bootstrap.confidence
-    cand, base = series[(e.id, "candidate")], series.get((e.id, "baseline"))
-    estimate = lambda s: _estimate(s, method, confidence, jack_weights)   # noqa: E731
-    delta = None if base is None else estimate(tested if e.quantity == "delta" and tested else _combine("delta", cand, base))
-    undefined = 0 if tested is None else int(np.count_nonzero(tested.reps_undefined))
-    tested_est = Estimate(None if tested is None or tested.point_undefined else tested.point, d.ci, undefined)
-    dist = check.distribution
-    nominal = dist.interval(confidence) if dist is not None and dist.usable else None
-    severity = e.spec.severity if check.forced is None or check.forced[0] != "no_baseline" else "warning"
-    return GateResult(
-        id=e.id, metric=e.spec.metric, label=e.label, class_name=None, average=None, slice=e.slice,
-        bar=Bar(e.spec.bar_kind, e.spec.bar_value), quantity=e.quantity, op=e.op, threshold=e.threshold, direction="higher",
-        candidate=estimate(cand), baseline=None if base is None else estimate(base), delta=delta,
-        tested=tested_est, n=check.n, support=None, status=d.status, severity=severity, reason=d.reason,
-        confidence=1.0 - 2.0 * d.fail_alpha,
-        message=gate_message(e, d, tested_est, check, nominal, policy.decision.multiple_testing),
-        p_value=d.p_value, needed_n=d.needed_n, notes=tuple(_notes(g, undefined, len(cand.reps))),
-        distribution=tuple(float(x) for x in (dist.replicates if isinstance(dist, Distribution) else ())),
-    )
-
-
-def _notes(g: RankingGate, undefined: int, total: int) -> list[str]:
-    """Undefined resamples, and how the query rules changed the set of averaged queries."""
-    notes = []
+def _notes(p: Pending, d: Decision, interval_method: str) -> list[str]:
+    """Undefined resamples (a resample that drew none of the gate's queries)."""
+    undefined = 0 if p.tested is None else int(np.count_nonzero(p.tested.reps_undefined))
+    assert p.measured.candidate is not None
+    total = len(p.measured.candidate.reps)
     if undefined:
-        notes.append(f"undefined in {undefined} of {total} resamples (no query drawn; excluded from the interval)")
-    return notes
+        return [f"undefined in {undefined} of {total} resamples (no query drawn; excluded from the interval)"]
+    return []
 
 
 # ---------------------------------------------------------------------------------------------
