@@ -27,7 +27,7 @@ from gate.intervals import Distribution
 from gate.metrics.catalog import METRICS
 from gate.metrics.plan import QuantityBuilder, warm_class_groups
 from gate.policy import Policy
-from gate.report import GateResult, Report, Reproducibility, gate_counts, verdict_of
+from gate.report import GateResult, Report, Reproducibility, exit_code_of, gate_counts, verdict_of
 from gate.score import ScoreIntervals, score_intervals
 from gate.series import Series, prefix
 from gate.stats import StatPlan, compress, default_threads, parallel_map
@@ -69,7 +69,7 @@ def evaluate(policy: Policy, es: EvalSet, *, seed: int | None = None, command: S
         extras["flips"] = flip_rows(es)
     warnings = list(policy.warnings) + list(es.warnings) + _resample_warnings(policy, results)
     return Report(
-        policy_name=policy.name, verdict=verdict, exit_code=1 if verdict == "fail" else 0,
+        policy_name=policy.name, verdict=verdict, exit_code=exit_code_of(verdict),
         gates=tuple(results), counts=gate_counts(results), data=data_summary(es), warnings=tuple(warnings),
         reproducibility=Reproducibility(
             seed=seed, resamples=policy.bootstrap.resamples, method=policy.bootstrap.method,

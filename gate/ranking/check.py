@@ -44,7 +44,7 @@ from gate.ranking.options import Measure
 from gate.ranking.policy import RankingGateSpec, RankingSpec
 from gate.ranking.queries import comparisons
 from gate.ranking.runs import Rankings, from_arrays
-from gate.report import DataSummary, GateResult, Report, Reproducibility, gate_counts, verdict_of
+from gate.report import DataSummary, GateResult, Report, Reproducibility, exit_code_of, gate_counts, verdict_of
 from gate.series import Series
 from gate.stats import parallel_map
 
@@ -94,7 +94,7 @@ def check_ranking(policy: Policy, candidate: Any, baseline: Any = None, *, qrels
     clock.report()
     verdict = verdict_of(results, policy.decision.inconclusive)
     return Report(
-        policy_name=policy.name, verdict=verdict, exit_code=1 if verdict == "fail" else 0,
+        policy_name=policy.name, verdict=verdict, exit_code=exit_code_of(verdict),
         gates=tuple(results), counts=gate_counts(results), data=summary(sides, judged, pairing),
         warnings=tuple(warnings(sides)),
         queries=comparisons(sides[0].values, sides[1].values) if len(sides) > 1 else (),
