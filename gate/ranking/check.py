@@ -22,16 +22,13 @@ every renderer and publisher works as it is.
 from __future__ import annotations
 
 import math
-import os
-import sys
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from gate import __version__, poisson
+from gate import __version__, poisson, timing
 from gate.decide import Decision
 from gate.errors import InputError
 from gate.expand import Expanded, bar_rule
@@ -81,7 +78,7 @@ def check_ranking(policy: Policy, candidate: Any, baseline: Any = None, *, qrels
     spec = policy.ranking
     assert spec is not None
     seed = policy.bootstrap.seed if seed is None else seed
-    clock = _Clock()
+    clock = timing.Clock()
     sides, judged = read_sides(spec, candidate, baseline, qrels)
     clock.lap("read + per-query values")
     gates = expand(policy, spec, sides, judged)
@@ -91,7 +88,7 @@ def check_ranking(policy: Policy, candidate: Any, baseline: Any = None, *, qrels
     clock.lap(f"bootstrap ({units.size:,} units)")
     results = decide(policy, gates, series, np.ones(units.size) if jackknife else None)
     clock.lap("decisions")
-    clock.report()
+    clock.report(" (ranking)")
     verdict = verdict_of(results, policy.decision.inconclusive)
     return Report(
         policy_name=policy.name, verdict=verdict, exit_code=exit_code_of(verdict),
@@ -105,23 +102,6 @@ def check_ranking(policy: Policy, candidate: Any, baseline: Any = None, *, qrels
             tool_version=__version__, policy_path=policy.path, policy_sha256=policy.sha256,
             command=tuple(command), resampling=f"Poisson(1) weights per query, {units.size:,} queries ({pairing})"),
     )
-
-
-class _Clock:
-    """``MODEL_GATE_TIMING=1``: the phases' wall times, printed to stderr (as the classification engine's)."""
-
-    def __init__(self) -> None:
-        self.on = os.environ.get("MODEL_GATE_TIMING", "") not in ("", "0")
-        self.last, self.laps = time.perf_counter(), list[str]()
-
-    def lap(self, name: str) -> None:
-        now = time.perf_counter()
-        self.laps.append(f"{name} {now - self.last:.3f} s")
-        self.last = now
-
-    def report(self) -> None:
-        if self.on:
-            print("model-gate timing (ranking): " + ", ".join(self.laps), file=sys.stderr)
 
 
 # ---------------------------------------------------------------------------------------------
