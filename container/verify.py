@@ -18,7 +18,7 @@ and 6 without compiling anything):
 2. every ELF file left in the venv finds all the shared libraries it found before the slimming
    (ldd), so nothing that stays can need what was deleted;
 3. every module of the gate package imports;
-4. each input format is read through gate.readers.read_table (CSV on both the csv-module path and
+4. each input format is read through gate.data.readers.read_table (CSV on both the csv-module path and
    the pyarrow fast path, CSV.gz, JSONL, Parquet) and gives the same rows, pyarrow.compute works,
    and a Parquet file round-trips;
 5. matplotlib renders an SVG with text (fonts, ft2font) the way gate.render.plots does;

@@ -25,6 +25,7 @@ from gate.report.model import (
     GateResult,
     Report,
     Reproducibility,
+    verdict_of,
 )
 
 _OP = {"min": ">=", "max": "<=", "max_drop": ">=", "max_relative_drop": ">=", "min_gain": ">="}
@@ -200,10 +201,7 @@ def build_report(gates: Sequence[GateResult], *, policy_name: str = "fraud-detec
     """Assemble a Report around ``gates`` with consistent counts/verdict and optional extras."""
     counts = counts_of(gates)
     if verdict is None:
-        blocking_fail = any(g.status == "fail" and g.severity == "error" for g in gates)
-        blocking_inc = inconclusive == "fail" and any(
-            g.status == "inconclusive" and g.severity == "error" for g in gates)
-        verdict = "fail" if (blocking_fail or blocking_inc) else "pass"
+        verdict = verdict_of(gates, inconclusive)
     cc = list(curve_classes) if curve_classes is not None else ([positive] if positive else list(classes))
     curve_list: list[Curve] = []
     if curves:

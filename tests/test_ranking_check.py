@@ -260,6 +260,7 @@ def test_methods_and_determinism(tmp_path: Path, method: str) -> None:
     for g in first.gates:
         lo, hi = g.candidate.ci
         assert lo < g.candidate.value < hi and g.status in ("pass", "fail", "inconclusive")
+        assert g.interval_method == method      # the report names the interval that decided it
 
 
 def test_pairing_paired_and_intersect(tmp_path: Path) -> None:

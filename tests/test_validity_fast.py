@@ -18,8 +18,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from gate.engine import SMALL_SUPPORT, SMALL_SUPPORT_RANKING, evaluate  # noqa: E402
+from gate.engine import evaluate  # noqa: E402
 from gate.inference.intervals import Distribution  # noqa: E402
+from gate.report.notes import SMALL_SUPPORT, SMALL_SUPPORT_RANKING  # noqa: E402
 from validation.delong import delong  # noqa: E402
 from validation.population import METRICS, MulticlassPopulation, draw  # noqa: E402
 from validation.validity import _policy, _rng, coverage_policy, null_population  # noqa: E402

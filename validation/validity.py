@@ -11,7 +11,7 @@ per replication, so a run can be stopped and resumed and the report reads whatev
   exactly-as-good baseline (``multiple_testing: none``, so each interval is at the nominal 95%). The
   bootstrap replicates do not depend on ``method`` (same seed → same resamples), so the percentile and
   basic intervals are computed from the replicates the report carries with
-  :class:`gate.intervals.Distribution` — exactly what ``evaluate`` would report for those methods
+  :class:`gate.inference.intervals.Distribution` — exactly what ``evaluate`` would report for those methods
   (``tests/test_validity_fast.py`` checks this identity). A gate *falsely fails* when the fail-side
   endpoint misses the bar, i.e. the upper endpoint lies below the true value (one-sided
   non-coverage), unless a guard forced it inconclusive. Anchors: the point-estimate gate (fail when

@@ -31,7 +31,7 @@ def warned(metric: str, positives: int, n: int, method: str = "percentile", prop
     """The engine's small-support warning (gate/engine.py ``_notes``) for a test set with ``positives``
     of ``n`` examples. Whole-matrix metrics (balanced accuracy) have no class count in the engine yet;
     ``proposed=True`` applies the same rule to their smallest class (the change suggested in §8)."""
-    from gate.engine import SMALL_SUPPORT, SMALL_SUPPORT_RANKING
+    from gate.report.notes import SMALL_SUPPORT, SMALL_SUPPORT_RANKING
     if metric == "balanced_accuracy" and not proposed:
         return False
     minority = min(positives, n - positives)

@@ -6,7 +6,7 @@ import platform
 
 import numpy as np
 
-from gate.engine import SMALL_SUPPORT
+from gate.report.notes import SMALL_SUPPORT
 from validation import issue16_report
 from validation import validity_report as R
 from validation.validity import FWER_ACCURACY, FWER_CLASSES
@@ -245,7 +245,7 @@ DESIGN = """\
   interval is the nominal two-sided 95% interval; `method: bca`, `resamples: 1000` (B = 1000 instead of
   the default 2000 to fit the CPU budget; see §7 for what B changes). The resamples depend only on the
   seed, not on the method, so the percentile and basic intervals are computed from the replicates in
-  the same report with `gate.intervals.Distribution` — exactly what `evaluate` reports for those
+  the same report with `gate.inference.intervals.Distribution` — exactly what `evaluate` reports for those
   methods (`tests/test_validity_fast.py` checks the identity).
 - **Reading the tables.** Coverage = share of runs whose interval contains the true value. A gate
   *falsely fails* when its fail-side endpoint misses the bar although the truth is exactly at the bar:
@@ -359,7 +359,7 @@ DEFAULTS = """\
 - **`inconclusive: fail`** (unchanged; not a statistical question): with few examples most gates are
   inconclusive, and the report says how many examples would decide them."""
 RULE = """\
-Implemented in `gate/engine.py` (`SMALL_SUPPORT = 100`, `SMALL_SUPPORT_RANKING = 200`, `_notes`):
+Implemented in `gate/report/notes.py` (`SMALL_SUPPORT = 100`, `SMALL_SUPPORT_RANKING = 200`, `gate_notes`):
 
 > A gate on a per-class metric gets the note *"only k examples of the class: with fewer than L,
 > <method> intervals of <metric> can under-cover (see docs/validity.md)"* when k, the smaller side
@@ -378,7 +378,7 @@ every per-class metric.
 **Whole-matrix metrics** (accuracy, balanced accuracy, mcc, kappa) have no gated class, so the rule is
 applied to the *smallest* class in the gated subset (0 when one is absent; for a binary task
 min(positives, negatives)): balanced accuracy with ≈ 2 positives covers 0.67, and before this rule its
-unwarned delta was the only acceptance failure (§3). `gate/engine.py` (`_sizes`, `_notes`) implements it;
+unwarned delta was the only acceptance failure (§3). `gate/inference/sizes.py` and `gate/report/notes.py` (`sizes`, `gate_notes`) implement it;
 the acceptance section shows the study's first rule and this one, simulated from the recorded class
 counts."""
 LIMITS = """\

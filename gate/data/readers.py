@@ -8,7 +8,7 @@ never on the other Unicode line breaks a JSON string may hold. Column names are 
 Every problem is an :class:`InputError` that names the file and the row or line.
 
 Only regular files are read (a FIFO or a device could block or never end), and no file, compressed
-or not, may exceed :data:`gate.limits.MAX_BYTES` (``MODEL_GATE_MAX_BYTES``): gzip is decompressed as
+or not, may exceed :data:`gate.data.limits.MAX_BYTES` (``MODEL_GATE_MAX_BYTES``): gzip is decompressed as
 a stream that stops at the limit.
 """
 

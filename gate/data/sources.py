@@ -1,5 +1,5 @@
 """In-memory prediction sources: a pandas DataFrame, a pyarrow Table or a mapping of columns → the
-same raw :class:`~gate.readers.Table` a file reader returns, so alignment and everything after it
+same raw :class:`~gate.data.readers.Table` a file reader returns, so alignment and everything after it
 cannot tell a notebook's data from a file's.
 
 Values are taken as Python scalars (numpy scalars and arrays through ``tolist()``); a float NaN or

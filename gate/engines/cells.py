@@ -9,7 +9,7 @@ same alignment and bootstrap as for files run on them.
    approximated: a row is its cell's values, so the cells are the data. At most :data:`MAX_CELLS`
    cells come back; more (continuous scores gated by a ranking metric at scale) is an input error
    that says so, never a silent binning.
-3. :func:`gate.align.build_evalset` checks and encodes the cell tables (every alignment rule and
+3. :func:`gate.data.align.build_evalset` checks and encodes the cell tables (every alignment rule and
    message of the file path), then each cell is repeated by its count in *canonical order* — sorted
    by its encoded values — so the arrays, and therefore the bootstrap's draws and the report, depend
    neither on the engine, nor on the partitioning, nor on the row order.

@@ -2,7 +2,7 @@
 
 :class:`ClopperPearson` is the exact binomial interval and test for ``k`` successes in ``n`` trials
 (``scipy.stats.binomtest(k, n).proportion_ci(method="exact")``), with the one-sided endpoints and
-the p-value the decision rule asks of any :class:`gate.intervals.IntervalSource`. Its p-value for
+the p-value the decision rule asks of any :class:`gate.inference.intervals.IntervalSource`. Its p-value for
 failing a bar is the exact binomial tail at the bar, so the gate fails at tail level α exactly when
 the Clopper–Pearson endpoint at α misses the bar, and Holm orders it among bootstrap gates by a
 real p-value.

@@ -1,5 +1,5 @@
 """The ``label_coverage`` gate: labeled / all candidate rows, decided on the exact Clopper–Pearson
-interval and test (:class:`gate.exact.ClopperPearson`) instead of a bootstrap. Its exact p-value
+interval and test (:class:`gate.inference.exact.ClopperPearson`) instead of a bootstrap. Its exact p-value
 takes its place in the Holm family like any bootstrap gate's, so the verdict does not depend on
 where the gate stands in the policy.
 """

@@ -1,13 +1,13 @@
 """Power and sample size of every gate (``model-gate plan``; issue 16).
 
 From one evaluation's report, for each gate with an interval, under the two assumptions of the
-"n examples would decide it" hint (:func:`gate.decide.needed_examples`): the standard error on each
+"n examples would decide it" hint (:func:`gate.inference.decide.needed_examples`): the standard error on each
 side of the estimate is the interval's half-width there over its normal quantile, and it shrinks
 like 1/√n. With ``z_p = Φ⁻¹(power)`` (80% by default), ``s_pass``/``s_fail`` the standard errors
 read off the pass-side end (nominal tail α) and the fail-side end (its multiplicity-adjusted tail):
 
 - **needed n**: the examples that decide the gate with that power *at the observed effect* (on the
-  side the estimate leans; :func:`gate.decide.sample_size`); None with the estimate on the bar;
+  side the estimate leans; :func:`gate.inference.decide.sample_size`); None with the estimate on the bar;
 - **pass from / fail from**: the smallest true values at the current n that the gate passes (fails)
   with that power, ``t ± (z_α + z_p)·s_pass`` and ``t ∓ (z_α' + z_p)·s_fail``; their distances from
   the bar are the minimal detectable effects. For a ``max_drop: δ`` gate, ``δ`` plus the fail-side

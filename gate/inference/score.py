@@ -7,7 +7,7 @@ engine decides it on an interval built for that:
 
 - **candidate proportions** (recall, precision, specificity, fpr, fnr, accuracy, and the flip rates
   of gate/metrics/flips.py against a paired baseline):
-  the exact Clopper–Pearson interval of ``k`` of ``n`` (:class:`gate.exact.ClopperPearson`),
+  the exact Clopper–Pearson interval of ``k`` of ``n`` (:class:`gate.inference.exact.ClopperPearson`),
   conditional on the number of trials (positives for recall, predicted positives for precision);
 - **paired differences of proportions** over the same trials (Δrecall, Δspecificity, Δfpr, Δfnr,
   Δaccuracy with a paired baseline): Newcombe's hybrid score interval for paired proportions

@@ -1,7 +1,7 @@
 """From a resolved gate target to sufficient-statistic blocks and a function of their sums.
 
 :class:`QuantityBuilder` registers, for one model side and subset (slice), the blocks a metric needs in
-a shared :class:`gate.stats.StatPlan` (confusion cells, tie-group sums, per-example sums), and returns a
+a shared :class:`gate.resampling.stats.StatPlan` (confusion cells, tie-group sums, per-example sums), and returns a
 ``Quantity``: a function from the accumulated block sums of ``b`` resamples to ``(value, undefined)``
 arrays of shape ``(b,)``. The same function yields the point estimate (observed counts) and every
 bootstrap replicate, so the two can never disagree on a definition.
@@ -234,7 +234,7 @@ RANK_KERNEL_MIN = 1 << 20     # block sums per chunk from which RankStats uses t
 
 def _ranked(idx: int, metric: Callable[[np.ndarray, np.ndarray], f.Result], fast: str | None) -> Quantity:
     """A ranking quantity over block ``idx``. On bootstrap chunks (block sums carrying a ``memo``,
-    see :class:`gate.stats.Sums`) AP, PR-AUC and ROC-AUC come from :class:`RankStats`, which shares
+    see :class:`gate.resampling.stats.Sums`) AP, PR-AUC and ROC-AUC come from :class:`RankStats`, which shares
     the cumulative counts between metrics and gates of one block; elsewhere (point estimates,
     jackknife rows, other metrics) the formulas of :mod:`gate.metrics.formulas` are used as they are.
     Both agree to rounding (tests/test_fast_path.py)."""
@@ -263,7 +263,7 @@ class RankStats:
     by pos/P; prec_prev = 1 before the first group); ROC-AUC = (P·N − Σ pos·fps + ½ Σ pos·neg) / (P·N).
     Same values, conventions and undefined flags as :func:`formulas.average_precision`,
     :func:`formulas.pr_auc`, :func:`formulas.roc_auc` (to rounding). Every sum runs left to right
-    (``np.cumsum``), so the compiled kernel (:func:`gate._kernels.rank_sums`, one pass per row,
+    (``np.cumsum``), so the compiled kernel (:func:`gate.resampling._kernels.rank_sums`, one pass per row,
     used when numba is installed) gives the same floats bit for bit."""
 
     def __init__(self, sums: np.ndarray) -> None:
@@ -297,7 +297,7 @@ RANK_SLICE = 4096     # groups per slice of _rank_sums: a slice's temporaries st
 
 
 def _rank_sums(pos: np.ndarray, neg: np.ndarray) -> np.ndarray:
-    """numpy twin of :func:`gate._kernels.rank_sums`: the same six sums, every float one added left
+    """numpy twin of :func:`gate.resampling._kernels.rank_sums`: the same six sums, every float one added left
     to right in the same order, so both give the same floats bit for bit.
 
     The groups are taken in slices of :data:`RANK_SLICE` (the temporaries of a whole 12 × 160,000

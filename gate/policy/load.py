@@ -3,7 +3,7 @@
 Every problem is a :class:`gate.errors.PolicyError` whose message names the file, the YAML path
 (``gates[2].max_drop``) and what is allowed. Unknown metric and field names get a did-you-mean.
 
-Untrusted-input rules: the file must be a regular file within :data:`gate.limits.MAX_POLICY_BYTES`;
+Untrusted-input rules: the file must be a regular file within :data:`gate.data.limits.MAX_POLICY_BYTES`;
 integers longer than :data:`MAX_INT_DIGITS` digits and non-finite numbers (``.nan``, ``.inf``,
 ``1e400``) are refused wherever they appear; every string is NFC-normalised (the data's labels are
 too, so ``classes:`` and the files agree); class names that differ only by invisible characters are

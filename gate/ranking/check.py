@@ -2,7 +2,7 @@
 
 Each model's per-query values are computed once (:func:`gate.ranking.per_query`, one pass for every
 measure the gates use). The query is the resampling unit: resample ``r`` gives query ``q`` the Poisson(1)
-weight ``w[r, q]`` (:func:`gate.poisson.weights`, a pure function of (seed, r, q), so chunking and
+weight ``w[r, q]`` (:func:`gate.resampling.poisson.weights`, a pure function of (seed, r, q), so chunking and
 threads never change a replicate), and a gate's replicate is the weighted mean ``Σ w·v / Σ w`` over its
 queries (undefined when every weight is 0). The weight belongs to the query id:
 
@@ -13,28 +13,26 @@ queries (undefined when every weight is 0). The weight belongs to the query id:
 - ``bootstrap.pairing: independent`` gives the baseline's queries weights of their own, ``paired``
   requires both runs to score the same queries, ``intersect`` keeps only the queries both score.
 
-Decisions use the classification machinery unchanged: :class:`gate.intervals.Distribution` (percentile,
-basic, BCa with a leave-one-query-out jackknife), :func:`gate.decide.decide_all` (Holm, Bonferroni) and
-the same :class:`gate.report.GateResult`, so every renderer and publisher works as it is.
+Decisions are the shared stage :func:`gate.inference.gate_results.decide_gates` (the classification guards with
+the query count as the size, :class:`gate.inference.intervals.Distribution`: percentile, basic, BCa with a
+leave-one-query-out jackknife; Holm, Bonferroni), giving the same :class:`gate.report.GateResult`, so
+every renderer and publisher works as it is.
 """
 
 from __future__ import annotations
 
 import math
-import os
-import sys
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from gate import __version__
-from gate.engine import _combine, _distribution, _estimate, _guard, _Series
+from gate import __version__, timing
 from gate.errors import InputError
-from gate.inference.decide import Check, Decision, decide_all
-from gate.inference.intervals import Distribution
+from gate.inference.decide import Decision
+from gate.inference.gate_results import Measured, Pending, decide_gates
+from gate.inference.series import Series
 from gate.metrics.compiler import Target
 from gate.policy.expand import Expanded, bar_rule
 from gate.policy.load import Policy
@@ -44,8 +42,7 @@ from gate.ranking.options import Measure
 from gate.ranking.policy import RankingGateSpec, RankingSpec
 from gate.ranking.queries import comparisons
 from gate.ranking.runs import Rankings, from_arrays
-from gate.render.messages import gate_message
-from gate.report.model import Bar, DataSummary, Estimate, GateResult, Report, Reproducibility, gate_counts, verdict_of
+from gate.report.model import DataSummary, GateResult, Report, Reproducibility, exit_code_of, gate_counts, verdict_of
 from gate.resampling import poisson
 from gate.resampling.stats import parallel_map
 
@@ -82,19 +79,20 @@ def check_ranking(policy: Policy, candidate: Any, baseline: Any = None, *, qrels
     spec = policy.ranking
     assert spec is not None
     seed = policy.bootstrap.seed if seed is None else seed
-    clock = _Clock()
+    clock = timing.Clock()
     sides, judged = read_sides(spec, candidate, baseline, qrels)
     clock.lap("read + per-query values")
     gates = expand(policy, spec, sides, judged)
     units, pairing = query_units(policy, gates)
-    series = bootstrap(gates, units, policy.bootstrap.resamples, seed, policy.bootstrap.method == "bca")
+    jackknife = policy.bootstrap.method == "bca"
+    series = bootstrap(gates, units, policy.bootstrap.resamples, seed, jackknife)
     clock.lap(f"bootstrap ({units.size:,} units)")
-    results = decide(policy, gates, series)
+    results = decide(policy, gates, series, np.ones(units.size) if jackknife else None)
     clock.lap("decisions")
-    clock.report()
+    clock.report(" (ranking)")
     verdict = verdict_of(results, policy.decision.inconclusive)
     return Report(
-        policy_name=policy.name, verdict=verdict, exit_code=1 if verdict == "fail" else 0,
+        policy_name=policy.name, verdict=verdict, exit_code=exit_code_of(verdict),
         gates=tuple(results), counts=gate_counts(results), data=summary(sides, judged, pairing),
         warnings=tuple(warnings(sides)),
         queries=comparisons(sides[0].values, sides[1].values) if len(sides) > 1 else (),
@@ -105,23 +103,6 @@ def check_ranking(policy: Policy, candidate: Any, baseline: Any = None, *, qrels
             tool_version=__version__, policy_path=policy.path, policy_sha256=policy.sha256,
             command=tuple(command), resampling=f"Poisson(1) weights per query, {units.size:,} queries ({pairing})"),
     )
-
-
-class _Clock:
-    """``MODEL_GATE_TIMING=1``: the phases' wall times, printed to stderr (as the classification engine's)."""
-
-    def __init__(self) -> None:
-        self.on = os.environ.get("MODEL_GATE_TIMING", "") not in ("", "0")
-        self.last, self.laps = time.perf_counter(), list[str]()
-
-    def lap(self, name: str) -> None:
-        now = time.perf_counter()
-        self.laps.append(f"{name} {now - self.last:.3f} s")
-        self.last = now
-
-    def report(self) -> None:
-        if self.on:
-            print("model-gate timing (ranking): " + ", ".join(self.laps), file=sys.stderr)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -252,9 +233,9 @@ def stream_key(seed: int) -> int:
 
 
 def bootstrap(gates: list[RankingGate], units: Units, resamples: int, seed: int,
-              jackknife: bool) -> dict[tuple[str, str], _Series]:
+              jackknife: bool) -> dict[tuple[str, str], Series]:
     """Every (gate id, role) series: the point mean, ``resamples`` weighted-mean replicates and (for
-    BCa) the leave-one-unit-out means. One (units × 2·series) matrix holds each series' values and its
+    BCa) the leave-one-unit-out means (every unit weighs 1 in the jackknife). One (units × 2·series) matrix holds each series' values and its
     indicator, so a chunk of resamples is one matrix product.
 
     The product is exact, so BLAS's summation order (which depends on its thread count) cannot change
@@ -289,9 +270,7 @@ def bootstrap(gates: list[RankingGate], units: Units, resamples: int, seed: int,
         if jackknife:
             with np.errstate(divide="ignore", invalid="ignore"):
                 jack = (totals[j] - matrix[:, j]) / (counts[j] - matrix[:, len(keys) + j])
-        out[k] = _Series(float(point), not counts[j], reps[:, j].copy(), ~np.isfinite(reps[:, j]), jack)
-    if jackknife:
-        out[("__jack_weights__", "")] = _Series(0.0, False, np.ones(units.size), np.zeros(units.size, bool))
+        out[k] = Series(float(point), not counts[j], reps[:, j].copy(), ~np.isfinite(reps[:, j]), jack)
     return out
 
 
@@ -299,63 +278,23 @@ def bootstrap(gates: list[RankingGate], units: Units, resamples: int, seed: int,
 # decisions
 
 
-def decide(policy: Policy, gates: list[RankingGate], series: dict[tuple[str, str], _Series]) -> list[GateResult]:
-    """Each gate's check (the classification guards, with the query count as its size), one
-    :func:`decide_all` over the policy, then the GateResults."""
-    method, confidence = policy.bootstrap.method, policy.bootstrap.confidence
-    jack = series.get(("__jack_weights__", ""))
-    jack_weights = None if jack is None else jack.reps
-    checks: list[Check] = []
-    tested: list[_Series | None] = []
-    for g in gates:
-        e = g.expanded
-        cand, base = series[(e.id, "candidate")], series.get((e.id, "baseline"))
-        if e.quantity != "candidate" and base is None:
-            checks.append(Check(None, e.op, e.threshold, False, 0, ("no_baseline", "no baseline to compare with")))
-            tested.append(None)
-            continue
-        t = _combine(e.quantity, cand, base)
-        dist = None if t.point_undefined else _distribution(t, method, jack_weights)
-        n = len(g.queries["candidate"])
-        forced = _guard(policy, e, t, dist, n, None)
-        if forced is not None and forced[0] == "no_examples":
-            forced = ("no_examples", "no judged queries in this subset")
-        checks.append(Check(dist, e.op, e.threshold, e.spec.severity == "error", n, forced))
-        tested.append(t)
-    decisions = decide_all(checks, confidence, policy.decision.multiple_testing)
-    return [_result(policy, g, c, t, d, series, jack_weights)
-            for g, c, t, d in zip(gates, checks, tested, decisions)]
+def decide(policy: Policy, gates: list[RankingGate], series: dict[tuple[str, str], Series],
+           jack_weights: np.ndarray | None = None) -> list[GateResult]:
+    """The GateResults of the shared decision stage (:func:`gate.inference.gate_results.decide_gates`): each
+    gate's size is its candidate's query count; ``jack_weights``: the jackknife's unit weights (BCa)."""
+    measured = [Measured(g.expanded, series[(g.expanded.id, "candidate")], series.get((g.expanded.id, "baseline")),
+                         len(g.queries["candidate"]), empty="no judged queries in this subset") for g in gates]
+    return decide_gates(policy, measured, jack_weights=jack_weights, notes=_notes)
 
 
-def _result(policy: Policy, g: RankingGate, check: Check, tested: _Series | None, d: Decision,
-            series: dict[tuple[str, str], _Series], jack_weights: np.ndarray | None) -> GateResult:
-    e, method, confidence = g.expanded, policy.bootstrap.method, policy.bootstrap.confidence
-    cand, base = series[(e.id, "candidate")], series.get((e.id, "baseline"))
-    estimate = lambda s: _estimate(s, method, confidence, jack_weights)   # noqa: E731
-    delta = None if base is None else estimate(tested if e.quantity == "delta" and tested else _combine("delta", cand, base))
-    undefined = 0 if tested is None else int(np.count_nonzero(tested.reps_undefined))
-    tested_est = Estimate(None if tested is None or tested.point_undefined else tested.point, d.ci, undefined)
-    dist = check.distribution
-    nominal = dist.interval(confidence) if dist is not None and dist.usable else None
-    severity = e.spec.severity if check.forced is None or check.forced[0] != "no_baseline" else "warning"
-    return GateResult(
-        id=e.id, metric=e.spec.metric, label=e.label, class_name=None, average=None, slice=e.slice,
-        bar=Bar(e.spec.bar_kind, e.spec.bar_value), quantity=e.quantity, op=e.op, threshold=e.threshold, direction="higher",
-        candidate=estimate(cand), baseline=None if base is None else estimate(base), delta=delta,
-        tested=tested_est, n=check.n, support=None, status=d.status, severity=severity, reason=d.reason,
-        confidence=1.0 - 2.0 * d.fail_alpha,
-        message=gate_message(e, d, tested_est, check, nominal, policy.decision.multiple_testing),
-        p_value=d.p_value, needed_n=d.needed_n, notes=tuple(_notes(g, undefined, len(cand.reps))),
-        distribution=tuple(float(x) for x in (dist.replicates if isinstance(dist, Distribution) else ())),
-    )
-
-
-def _notes(g: RankingGate, undefined: int, total: int) -> list[str]:
-    """Undefined resamples, and how the query rules changed the set of averaged queries."""
-    notes = []
+def _notes(p: Pending, d: Decision, interval_method: str) -> list[str]:
+    """Undefined resamples (a resample that drew none of the gate's queries)."""
+    undefined = 0 if p.tested is None else int(np.count_nonzero(p.tested.reps_undefined))
+    assert p.measured.candidate is not None
+    total = len(p.measured.candidate.reps)
     if undefined:
-        notes.append(f"undefined in {undefined} of {total} resamples (no query drawn; excluded from the interval)")
-    return notes
+        return [f"undefined in {undefined} of {total} resamples (no query drawn; excluded from the interval)"]
+    return []
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,10 +1,10 @@
 """Large plain CSV runs and judgements read straight into typed columns by pyarrow (``task: ranking``).
 
-:func:`gate.readers.read_table` decodes a file to text and hands every column over as text, which at
+:func:`gate.data.readers.read_table` decodes a file to text and hands every column over as text, which at
 10^7 rows costs seconds per file, and a ranking check then parses the numbers again. For a plain ``.csv``
 file of at least :data:`FAST_BYTES`, :func:`read_fast` parses the number columns (score, relevance) as
 float64 and every other column as text in one multithreaded pyarrow pass. It is taken only when the
-result cannot differ from the :func:`~gate.readers.read_table` path: no quote character, no NUL byte, no
+result cannot differ from the :func:`~gate.data.readers.read_table` path: no quote character, no NUL byte, no
 lone CR, no byte-order mark, a header of distinct non-empty names that holds every number column, one data
 row per line (so row i is line i + 2), UTF-8 text, and every number cell a number pyarrow reads (an empty
 cell is null). Anything else returns None and the caller reads the file with read_table, whose messages
@@ -36,7 +36,7 @@ class NumberColumn(TextColumn):
 
 def read_fast(path: Path, numbers: tuple[str, ...]) -> Table | None:
     """The Table of ``path`` with the columns ``numbers`` as :class:`NumberColumn` and the others as
-    text (:class:`~gate.readers.TextColumn`), or None when the fast path does not apply (see above)."""
+    text (:class:`~gate.data.readers.TextColumn`), or None when the fast path does not apply (see above)."""
     if not str(path).lower().endswith(".csv") or not path.is_file() or path.stat().st_size < FAST_BYTES:
         return None
     raw = read_file_bytes(path, DATA_FILE)

@@ -4,7 +4,7 @@ a TREC qrels file, or a ``relevance`` column inline in each run), plus the query
 Rules:
 
 - A path ending in a table suffix (``.csv``, ``.csv.gz``, ``.jsonl``, ``.parquet``, ...) is a table read
-  by :func:`gate.readers.read_table`, with the policy's ``data:`` column names; any other path is a TREC
+  by :func:`gate.data.readers.read_table`, with the policy's ``data:`` column names; any other path is a TREC
   file (run: ``qid Q0 docid rank score tag``; qrels: ``qid 0 docid rel``). DataFrames, pyarrow Tables and
   mappings of columns are tables too.
 - Ids are integers or text; when one input has integer ids and another text ids, the integers are
@@ -148,7 +148,7 @@ def query_attribute(column: str, judgements: Input, candidate: Input, data: Rank
 
 def _table(source: Any, name: str, numbers: tuple[str, ...] = ()) -> Table:
     """The table of ``source``; a large plain CSV file is parsed with ``numbers`` as number columns
-    (:mod:`gate.ranking.fast_csv`), anything else by :func:`gate.readers.read_table`."""
+    (:mod:`gate.ranking.fast_csv`), anything else by :func:`gate.data.readers.read_table`."""
     if isinstance(source, Table):
         return source
     if is_in_memory(source):

@@ -25,11 +25,8 @@ from gate.report.model import GateResult, Report
 
 
 def level(g: GateResult) -> str | None:
-    if g.status == "pass":
-        return None
-    if g.status == "fail" and g.blocking:
-        return "error"
-    return "warning"
+    """``error`` for a blocking failure, ``warning`` for any other gate that did not pass, None for a pass."""
+    return {"pass": None, "fail": "error"}.get(g.outcome, "warning")
 
 
 def policy_file(path: str) -> str | None:

@@ -64,12 +64,13 @@ def _paint(s: str, color: str | None, on: bool) -> str:
     return f"{_COLORS[color]}{s}{_RESET}" if on and color else s
 
 
+_STATUS = {"pass": ("PASS", "pass"), "warning": ("WARN", "warn"), "fail": ("FAIL", "fail"),
+           "inconclusive": ("INCONCL", "inconclusive")}
+
+
 def _status(g: GateResult) -> tuple[str, str]:
-    if g.status == "pass":
-        return "PASS", "pass"
-    if not g.blocking:
-        return "WARN", "warn"
-    return ("FAIL", "fail") if g.status == "fail" else ("INCONCL", "inconclusive")
+    """The STATUS word and its colour, by :attr:`GateResult.outcome`."""
+    return _STATUS[g.outcome]
 
 
 def verdict_line(report: Report, color: bool) -> str:
@@ -89,8 +90,7 @@ def _rows(gates: Sequence[GateResult]) -> list[list[str]]:
 def render(report: Report, *, color: bool = False, quiet: bool = False) -> str:
     gates = report.gates_worst_first()
     if quiet:  # the gates behind a failing verdict (and failed warnings): what a reader must act on
-        blocks_inc = report.reproducibility.inconclusive == "fail"
-        gates = [g for g in gates if g.status == "fail" or (g.status == "inconclusive" and g.blocking and blocks_inc)]
+        gates = [g for g in gates if g.blocks(report.reproducibility.inconclusive) or g.status == "fail"]
     header = ["STATUS", "GATE", "CANDIDATE [CI]", "Δ [CI]", "BAR", "N"]
     rows = _rows(gates)
     right = [False, False, False, False, False, True]

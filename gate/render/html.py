@@ -107,9 +107,7 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[str]], num: Sequence[b
 
 
 def _row_class(g: GateResult) -> str:
-    if g.status == "pass":
-        return "pass"
-    return "warning" if not g.blocking else g.status
+    return g.outcome
 
 
 def gate_table(report: Report) -> str:
@@ -159,10 +157,8 @@ def per_class_table(report: Report) -> str:
     for r in rows_in:
         cells = [_name(r.name), T.fmt_int(r.support)]
         for k in keys:
-            c = r.candidate.get(k)
             b = None if r.baseline is None else r.baseline.get(k)
-            d = c - b if T.is_number(c) and T.is_number(b) else None
-            cells += [T.fmt(c), T.fmt(b), T.fmt_signed(d)]
+            cells += [T.fmt(r.candidate.get(k)), T.fmt(b), T.fmt_signed(r.delta(k))]
         rows.append(cells)
     return "<h2>Per-class metrics</h2>\n" + _table(header, rows, [False] + [True] * (len(header) - 1))
 

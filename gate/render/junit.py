@@ -108,11 +108,11 @@ def details(g: GateResult) -> str:
 
 def outcome(g: GateResult, inconclusive_as: str) -> tuple[str, str] | None:
     """``(element, type)`` for a gate, or ``None`` for a plain passing test case."""
-    if g.status == "pass":
+    if g.outcome == "pass":
         return None
-    if not g.blocking:
+    if g.outcome == "warning":
         return "skipped", "Warning"
-    if g.status == "fail":
+    if g.outcome == "fail":
         if g.tested.value is None:
             return "error", "MetricUndefined"
         return "failure", "ThresholdNotMet"
@@ -149,7 +149,7 @@ def render(report: Report, *, inconclusive_as: str | None = None, policy_file: s
         element, typ = out
         counts[element] += 1
         msg = T.reason_text(g)
-        if element == "skipped" and not g.blocking:
+        if g.outcome == "warning":
             msg = f"warning (does not fail the build): {msg}"
         elif element == "skipped":
             msg = f"inconclusive: {msg}"

@@ -29,7 +29,16 @@ from urllib.parse import quote
 from gate.render import text as T
 from gate.report import comment_state
 from gate.report.comment_state import Changes, CommentState
-from gate.report.model import ClassRow, ConfusionMatrix, Curve, Estimate, FlipRow, GateResult, QueryComparison, Report
+from gate.report.model import (
+    ClassRow,
+    ConfusionMatrix,
+    Curve,
+    Estimate,
+    FlipRow,
+    GateResult,
+    QueryComparison,
+    Report,
+)
 from gate.report.run_context import RunContext
 
 MAX_CHARS = 65_000
@@ -342,8 +351,7 @@ def per_class_section(rows: Sequence[ClassRow]) -> str | None:
             c = r.candidate.get(k)
             if has_base:
                 b = None if r.baseline is None else r.baseline.get(k)
-                d = c - b if T.is_number(c) and T.is_number(b) else None
-                cells += [T.fmt(c), T.fmt(b), T.fmt_signed(d)]
+                cells += [T.fmt(c), T.fmt(b), T.fmt_signed(r.delta(k))]
             else:
                 cells.append(T.fmt(c))
         body.append(cells)
@@ -383,18 +391,17 @@ def _confusion_table(title: str, classes: Sequence[str], counts: Sequence[Sequen
     return [f"**{title}**", "", *_table(header, body, [":--"] + ["--:"] * len(classes)), ""]
 
 
-def confusion_section(mats: Sequence[ConfusionMatrix]) -> str | None:
+def confusion_section(mats: Sequence[ConfusionMatrix], difference: ConfusionMatrix | None = None) -> str | None:
+    """Each model's confusion matrix, then ``difference`` (:attr:`Report.confusion_difference`)."""
     if not mats:
         return None
     body: list[str] = []
     for m in mats:
         body += _confusion_table(f"{m.model.capitalize()}", m.classes,
                                  [[T.fmt_count(c) for c in row] for row in m.counts])
-    by_model = {m.model: m for m in mats}
-    cand, base = by_model.get("candidate"), by_model.get("baseline")
-    if cand is not None and base is not None and cand.classes == base.classes:
-        diff = [[_signed_count(a - b) for a, b in zip(ra, rb)] for ra, rb in zip(cand.counts, base.counts)]
-        body += _confusion_table("Difference (candidate − baseline)", cand.classes, diff)
+    if difference is not None:
+        body += _confusion_table(f"Difference ({difference.model})", difference.classes,
+                                 [[_signed_count(c) for c in row] for row in difference.counts])
     return _details("Confusion matrices (rows: true class, columns: predicted)", body[:-1])
 
 
@@ -617,7 +624,7 @@ def render(report: Report, *, chart: str = "mermaid", max_chars: int = MAX_CHARS
         "per_class": per_class_section(report.per_class),
         "flips": flips_section(report.flips),
         "queries": queries_section(report.queries),
-        "confusion": confusion_section(report.confusion),
+        "confusion": confusion_section(report.confusion, report.confusion_difference),
         "curves": pr_section(report.curves, chart),
         "data": data_section(report),
         "reproducibility": repro_section(report),

@@ -74,9 +74,7 @@ def label(s: str, width: int = 40) -> str:
 
 
 def gate_color(g: GateResult) -> str:
-    if g.status == "pass":
-        return COLORS["pass"]
-    return COLORS["warning"] if not g.blocking else COLORS[g.status]
+    return COLORS[g.outcome]
 
 
 _RC = {

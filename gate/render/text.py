@@ -192,9 +192,7 @@ def bar_text_ascii(g: GateResult) -> str:
 def status_word(g: GateResult) -> str:
     """``pass`` / ``fail`` / ``inconclusive``, with `` (warning)`` for non-blocking gates that did not
     pass."""
-    if g.status != "pass" and not g.blocking:
-        return f"{g.status} (warning)"
-    return g.status
+    return f"{g.status} (warning)" if g.outcome == "warning" else g.status
 
 
 def gate_subject(g: GateResult) -> list[Segment]:
@@ -340,11 +338,7 @@ WARNING_EMOJI = "⚠️"
 
 def status_emoji(g: GateResult) -> str:
     """✅ pass, ❌ blocking fail, 🔶 blocking inconclusive, ⚠️ a non-blocking gate that did not pass."""
-    if g.status == "pass":
-        return STATUS_EMOJI["pass"]
-    if not g.blocking:
-        return WARNING_EMOJI
-    return STATUS_EMOJI.get(g.status, STATUS_EMOJI["inconclusive"])
+    return WARNING_EMOJI if g.outcome == "warning" else STATUS_EMOJI[g.outcome]
 
 
 def counts_text(report: Report) -> str:

@@ -20,6 +20,7 @@ from typing import Any
 SCHEMA_VERSION = "1.2"   # 1.1: gates[].policy_line; 1.2: gates[].interval_method, reproducibility.sampling, flips, queries, task ranking
 
 STATUSES = ("pass", "fail", "inconclusive")
+OUTCOME_ORDER = ("fail", "inconclusive", "warning", "pass")   # GateResult.outcome, worst first
 SEVERITIES = ("error", "warning")
 
 
@@ -110,6 +111,20 @@ class GateResult:
         """True when this gate's status can fail the build (severity error)."""
         return self.severity == "error"
 
+    @property
+    def outcome(self) -> str:
+        """What the gate means for the build, the one classification every renderer shows:
+        ``pass``; ``fail`` (a blocking gate that failed); ``inconclusive`` (a blocking gate the data
+        could not decide); ``warning`` (a non-blocking gate that failed or was inconclusive)."""
+        if self.status == "pass":
+            return "pass"
+        return self.status if self.blocking else "warning"
+
+    def blocks(self, inconclusive_rule: str) -> bool:
+        """True when this gate makes the verdict fail: a blocking failure, or a blocking
+        inconclusive gate under ``decision.inconclusive: fail`` (``inconclusive_rule``)."""
+        return self.outcome == "fail" or (self.outcome == "inconclusive" and inconclusive_rule == "fail")
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
@@ -151,6 +166,14 @@ class ClassRow:
     support: int
     candidate: Mapping[str, float | None]   # keys: precision, recall, f1
     baseline: Mapping[str, float | None] | None
+
+    def delta(self, key: str) -> float | None:
+        """Candidate − baseline of metric ``key``; None without a baseline or when either value is
+        missing or not finite."""
+        c = self.candidate.get(key)
+        b = None if self.baseline is None else self.baseline.get(key)
+        finite = all(isinstance(v, (int, float)) and math.isfinite(v) for v in (c, b))
+        return float(c) - float(b) if finite and c is not None and b is not None else None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -395,12 +418,18 @@ class Report:
     @property
     def failed(self) -> tuple[GateResult, ...]:
         """The blocking gates that failed, in policy order (the ones that make the verdict fail)."""
-        return tuple(g for g in self.gates if g.blocking and g.status == "fail")
+        return tuple(g for g in self.gates if g.outcome == "fail")
 
     @property
     def inconclusive(self) -> tuple[GateResult, ...]:
         """The blocking gates the data could not decide, in policy order."""
-        return tuple(g for g in self.gates if g.blocking and g.status == "inconclusive")
+        return tuple(g for g in self.gates if g.outcome == "inconclusive")
+
+    @property
+    def blocking_gates(self) -> tuple[GateResult, ...]:
+        """The gates that make the verdict fail (:meth:`GateResult.blocks` under the report's
+        ``decision.inconclusive``), in policy order; empty exactly when the verdict is pass."""
+        return tuple(g for g in self.gates if g.blocks(self.reproducibility.inconclusive))
 
     def to_json(self) -> str:
         """report.json, byte for byte as ``model-gate check --out-dir`` writes it."""
@@ -421,15 +450,21 @@ class Report:
 
         return openmetrics.render(self)
 
+    @property
+    def confusion_difference(self) -> ConfusionMatrix | None:
+        """The candidate's confusion counts minus the baseline's (model ``"candidate − baseline"``),
+        when both matrices are there over the same classes; else None."""
+        by_model = {m.model: m for m in self.confusion}
+        cand, base = by_model.get("candidate"), by_model.get("baseline")
+        if cand is None or base is None or cand.classes != base.classes:
+            return None
+        counts = tuple(tuple(a - b for a, b in zip(ra, rb)) for ra, rb in zip(cand.counts, base.counts))
+        return ConfusionMatrix("candidate − baseline", cand.classes, counts)
+
     def gates_worst_first(self) -> list[GateResult]:
-        """Gates ordered for display: blocking failures, inconclusive, warnings, passes; stable."""
-        def rank(g: GateResult) -> int:
-            if g.status == "fail":
-                return 0 if g.blocking else 2
-            if g.status == "inconclusive":
-                return 1 if g.blocking else 2
-            return 3
-        return sorted(self.gates, key=rank)
+        """Gates ordered for display by :attr:`GateResult.outcome`: blocking failures, inconclusive,
+        warnings, passes; stable (policy order within each)."""
+        return sorted(self.gates, key=lambda g: OUTCOME_ORDER.index(g.outcome))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -456,7 +491,7 @@ class Report:
     def from_dict(cls, d: Mapping[str, Any]) -> Report:
         """Read parsed ``report.json`` data back as untrusted input (see :mod:`gate.report.reader`:
         every field type-checked, counts/verdict/exit code checked against the gates). Raises
-        :class:`gate.report_reader.ReportFormatError`, a ValueError naming the field."""
+        :class:`gate.report.reader.ReportFormatError`, a ValueError naming the field."""
         from gate.report.reader import report_from_dict
         return report_from_dict(d)
 
@@ -465,17 +500,20 @@ def gate_counts(gates: Sequence[GateResult]) -> dict[str, int]:
     """A report's ``counts``: statuses over all gates, plus ``warning`` = gates of
     severity warning that did not pass."""
     counts = {s: sum(1 for g in gates if g.status == s) for s in STATUSES}
-    counts["warning"] = sum(1 for g in gates if not g.blocking and g.status != "pass")
+    counts["warning"] = sum(1 for g in gates if g.outcome == "warning")
     return counts
 
 
 def verdict_of(gates: Sequence[GateResult], inconclusive_rule: str) -> str:
-    """fail when a blocking gate failed, or was inconclusive under ``decision.inconclusive: fail``."""
-    if any(g.blocking and g.status == "fail" for g in gates):
-        return "fail"
-    if inconclusive_rule == "fail" and any(g.blocking and g.status == "inconclusive" for g in gates):
-        return "fail"
-    return "pass"
+    """fail when a gate blocks (:meth:`GateResult.blocks`: a blocking gate failed, or was inconclusive
+    under ``decision.inconclusive: fail``)."""
+    return "fail" if any(g.blocks(inconclusive_rule) for g in gates) else "pass"
+
+
+def exit_code_of(verdict: str) -> int:
+    """The process exit code of a verdict: 1 for fail, 0 for pass (2, a usage or input error, has no
+    report)."""
+    return 1 if verdict == "fail" else 0
 
 
 def _num(x: float | None) -> float | None:

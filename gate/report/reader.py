@@ -51,6 +51,7 @@ from gate.report.model import (
     QueryDelta,
     Report,
     Reproducibility,
+    exit_code_of,
     gate_counts,
     verdict_of,
 )
@@ -603,7 +604,7 @@ def check_consistency(report: Report) -> None:
         raise ReportFormatError("verdict", f"says {report.verdict!r} but the gates make it {verdict!r} "
                                            f"({failed} blocking gate{'s' * (failed != 1)} failed, "
                                            f"decision.inconclusive: {report.reproducibility.inconclusive})")
-    exit_code = 0 if verdict == "pass" else 1
+    exit_code = exit_code_of(verdict)
     if report.exit_code != exit_code:
         raise ReportFormatError("exit_code", f"says {report.exit_code} but verdict {verdict!r} means "
                                              f"{exit_code}")

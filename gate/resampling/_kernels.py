@@ -1,6 +1,6 @@
 """numba kernels for :mod:`gate.resampling.poisson` (imported only when numba is installed: the ``accel`` extra).
 
-A position's weight is computed exactly as :func:`gate.poisson.weights` computes it (same ``mix64``
+A position's weight is computed exactly as :func:`gate.resampling.poisson.weights` computes it (same ``mix64``
 source, same lookup table and thresholds), so the counts equal the numpy path's bit for bit. The
 loops are written out by hand on purpose: a helper returning a word's four weights, a generic loop
 over tables, or a branch per position each cost 1.5–2× here (measured on the bench's W1/W2 tables).
@@ -99,7 +99,7 @@ def single(key, r0, luts, thresholds, bounds, t0, h0):
 def rank_sums(pos, neg, out):
     """Per row of a ranking block's per-group counts: ``out[:, r]`` = (P, N, Σ pos·prec,
     Σ pos·(prec + prec_prev), Σ pos·fps, Σ pos·neg), summed left to right exactly as
-    :class:`gate.metrics.plan.RankStats` sums them with ``np.cumsum`` (same floats)."""
+    :class:`gate.metrics.compiler.RankStats` sums them with ``np.cumsum`` (same floats)."""
     for r in range(pos.shape[0]):
         tps = pos[r, 0] * 0
         fps = tps

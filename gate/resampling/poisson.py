@@ -9,7 +9,7 @@ The weight of position ``i`` in resample ``r`` of a stream ``key`` is a pure fun
   BigCrush) — and its four 16-bit lanes are the uniforms of positions ``4j .. 4j+3``;
 - a 16-bit uniform picks the weight through a lookup table (the inverse CDF of Poisson(m), where
   m is the number of identical examples the position stands for: 1, or up to MAX_SIZE for a
-  piece of a cell, see :class:`gate.stats.Pieces`), except in the few buckets that hold a CDF
+  piece of a cell, see :class:`gate.resampling.stats.Pieces`), except in the few buckets that hold a CDF
   threshold: those take 32 more bits from a second stream (``mix64(key ⊕ EXTRA + (r·n + i)·γ) >> 32``)
   and are resolved against 48-bit thresholds. Every probability is thus Poisson(m)'s rounded to a
   multiple of 2^-48 (the tail below 1e-17 folded into the last value).

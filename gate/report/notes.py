@@ -1,0 +1,85 @@
+"""The notes and warnings a classification report carries about its own sampling: small classes whose
+intervals can under-cover (thresholds calibrated in docs/validity.md §2 and §8), undefined
+resamples, BCa's fallback, decisions within Monte-Carlo error of the bar, adaptive stopping, and
+too few resamples for a Holm/Bonferroni family."""
+
+from __future__ import annotations
+
+import math
+
+from gate.inference.decide import Check, Decision
+from gate.inference.gate_results import Pending
+from gate.inference.intervals import Distribution
+from gate.metrics.catalog import METRICS
+from gate.policy.expand import Expanded
+from gate.policy.load import Policy
+from gate.report.model import GateResult
+from gate.resampling import adaptive
+
+SMALL_SUPPORT = 100          # warn below this many examples on the smaller side of the gated class
+SMALL_SUPPORT_RANKING = 200  # ... for AP / PR-AUC / ROC-AUC, and for every metric with method: basic
+                             # (calibrated in docs/validity.md §2 and §8)
+MC_SE_FACTOR = 2.67          # SD of a 95% percentile endpoint ≈ 2.67·σ*/√B (statistics reference §2.4)
+
+
+def resample_warnings(policy: Policy, results: list[GateResult]) -> list[str]:
+    """Holm/Bonferroni put a family of m blocking gates' fail-side endpoints at the α/(2m) tail, which
+    B resamples estimate from about B·α/(2m) replicates: docs/validity.md finds B ≥ 200·m keeps the
+    family-wise false-fail rate near its nominal level. Gates decided on exact or score intervals
+    (label_coverage, proportions) need no resamples and are not counted."""
+    m = sum(1 for r in results if r.blocking and r.interval_method in ("percentile", "basic", "bca")
+            and r.p_value is not None)
+    needed = 200 * m
+    if policy.decision.multiple_testing == "none" or m < 2 or policy.bootstrap.resamples >= needed:
+        return []
+    return [f"{m} blocking gates share the {policy.decision.multiple_testing} adjustment: with "
+            f"{policy.bootstrap.resamples} resamples the adjusted endpoints are noisy and the family-wise "
+            f"false-fail rate can exceed its level; set bootstrap.resamples to at least {needed} (docs/validity.md)"]
+
+
+def gate_notes(policy: Policy, p: Pending, d: Decision, interval_method: str) -> list[str]:
+    """A classification gate's notes (coverage gates have none): undefined resamples, a small class
+    whose intervals can under-cover, BCa's fallback, a decision within Monte-Carlo error of the bar,
+    and where ``bootstrap.adaptive`` stopped. The bootstrap distribution is not noted on when a score
+    interval decided the gate; ``interval_method`` names the interval."""
+    m, check = p.measured, p.check
+    g, support, smallest = m.gate, m.support, m.smallest
+    dist = None if m.score is not None else p.dist
+    notes = sampling_notes(policy, g, check, dist, d, support, smallest, interval_method)
+    drawn = m.candidate.drawn if m.candidate is not None else None
+    if drawn is not None:
+        notes.append(f"adaptive: decided after {drawn} of {policy.bootstrap.resamples} resamples "
+                     f"(endpoints more than {adaptive.Z:g} Monte-Carlo SE from the bar)")
+    return notes
+
+
+def sampling_notes(policy: Policy, g: Expanded, check: Check, dist: Distribution | None, d: Decision,
+                    support: int | None, smallest: int, interval_method: str) -> list[str]:
+    """The notes on the bootstrap distribution ``dist`` (None: a score interval decided)."""
+    notes = []
+    if dist is not None and dist.undefined:
+        notes.append(f"undefined in {dist.undefined} of {dist.total} resamples (excluded from the interval)")
+    family = METRICS[g.spec.metric].family
+    if support is not None and family in ("confusion", "ranking", "probability"):
+        # the smaller side of the one-vs-rest split: a rare class, or a class that is almost everything
+        outside = max(check.n - support, 0)
+        minority, side = (support, "examples of the class") if support <= outside else (outside, "examples outside it")
+        limit = SMALL_SUPPORT_RANKING if family == "ranking" or policy.bootstrap.method == "basic" else SMALL_SUPPORT
+        if minority < limit:           # 0 included: e.g. F1 is 0, not undefined, with no positives
+            notes.append(f"only {minority} {side}: with fewer than {limit}, {interval_method} intervals "
+                         f"of {g.spec.metric} can under-cover (see docs/validity.md)")
+    elif family in ("confusion", "ranking", "probability"):
+        # whole-matrix metrics and averages depend on every class: the rarest one sets the regime
+        limit = SMALL_SUPPORT_RANKING if family == "ranking" or policy.bootstrap.method == "basic" else SMALL_SUPPORT
+        if smallest < limit:
+            notes.append(f"the smallest class has only {smallest} examples here: with fewer than {limit}, "
+                         f"{interval_method} intervals of {g.spec.metric} can under-cover (see docs/validity.md)")
+    if dist is not None and dist.bca_fallback:
+        notes.append("BCa undefined (every resample on one side of the estimate); percentile endpoints used")
+    if dist is not None and d.status in ("pass", "fail") and d.ci is not None:
+        mc_se = MC_SE_FACTOR * dist.standard_error() / math.sqrt(max(dist.replicates.size, 1))
+        edge = d.ci[0] if (d.status == "pass") == (check.op == ">=") else d.ci[1]
+        if math.isfinite(mc_se) and abs(edge - check.threshold) < 3 * mc_se:
+            notes.append(f"decided within Monte-Carlo error of the bar (endpoint SE ≈ {mc_se:.2g}); "
+                         "more bootstrap.resamples would make it firmer")
+    return notes
