@@ -7,6 +7,7 @@ one :class:`gate.report.Report`.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -15,6 +16,8 @@ import numpy as np
 
 from gate import __version__
 from gate.align import EvalSet, check_probabilities
+from gate.calibration import METHOD as ECE_METHOD
+from gate.calibration import BiasBounded, EceBias, ece_bias, tested_centres
 from gate.coverage import coverage_check, coverage_result
 from gate.decide import Check, Decision, decide_all
 from gate.errors import InputError
@@ -322,10 +325,11 @@ def _settled(policy: Policy, es: EvalSet, g: Expanded, series: dict, drawn: int,
     base = series.get((g.id, "baseline"))
     if g.quantity != "candidate" and base is None:
         return True
-    tested = _combine(g.quantity, cand, None if base is None else _prefix(base, drawn))
+    prefix_base = None if base is None else _prefix(base, drawn)
+    tested = _combine(g.quantity, cand, prefix_base)
     if tested.point_undefined:
         return True
-    dist = _distribution(tested, policy.bootstrap.method, jack_weights)
+    dist = _tested_distribution(es, g, tested, cand, prefix_base, policy.bootstrap.method, jack_weights)
     n, support, _ = _sizes(es, g)
     forced = _guard(policy, g, tested, dist, n, support)
     if forced is not None:
@@ -385,6 +389,42 @@ def _combine(kind: str, cand: _Series, base: _Series | None) -> _Series:
     return _Series(point, undefined, reps, reps_undefined, jack)
 
 
+def _ece_bias(es: EvalSet, g: Expanded, role: str) -> EceBias:
+    """The ECE bias bounds (gate/calibration.py) of one side's rows in the gate's subset."""
+    side = es.candidate if role == "candidate" else es.baseline
+    assert side is not None
+    t = g.target
+    rows = (np.arange(side.y.size) if t.slice_col is None
+            else np.flatnonzero(side.slices[t.slice_col] == t.slice_value))
+    return ece_bias(side, es.task, rows)
+
+
+def _ece_centres(es: EvalSet, g: Expanded, kind: str, cand: _Series, base: _Series | None) -> tuple[float, float]:
+    """The bias-bounded (lowest, highest) centres of an ECE quantity: the candidate's, or a delta's
+    or relative delta's from both sides (gate.calibration.tested_centres)."""
+    cand_bias = _ece_bias(es, g, "candidate")
+    if kind == "candidate":
+        return tested_centres(kind, cand.point, cand_bias, None, None)
+    assert base is not None
+    return tested_centres(kind, cand.point, cand_bias, base.point, _ece_bias(es, g, "baseline"))
+
+
+def _tested_distribution(es: EvalSet, g: Expanded, tested: _Series, cand: _Series, base: _Series | None,
+                         method: str, jack_weights: np.ndarray | None) -> Distribution:
+    """The tested quantity's distribution: the policy's bootstrap method, except for ECE, whose
+    plug-in is biased upward: its endpoints sit around the bias-bounded centres (``bias-bounded``,
+    gate/calibration.py), whatever ``bootstrap.method`` says."""
+    if g.spec.metric != "ece":
+        return _distribution(tested, method, jack_weights)
+    return _ece_distribution(tested, _ece_centres(es, g, g.quantity, cand, base))
+
+
+def _ece_distribution(s: _Series, centres: tuple[float, float]) -> Distribution:
+    reps = s.reps[~s.reps_undefined]
+    return BiasBounded(s.point, reps, int(np.count_nonzero(s.reps_undefined)), ECE_METHOD,
+                       low_centre=centres[0], high_centre=centres[1])
+
+
 def _distribution(s: _Series, method: str, jack_weights: np.ndarray | None) -> Distribution:
     reps = s.reps[~s.reps_undefined]
     a = 0.0
@@ -433,7 +473,7 @@ def _decide(policy: Policy, es: EvalSet, gates: list[Expanded], series: dict) ->
             measured.append(_Measured(cand, base, None))
             continue
         tested = _combine(g.quantity, cand, base)
-        dist = None if tested.point_undefined else _distribution(tested, method, jack_weights)
+        dist = None if tested.point_undefined else _tested_distribution(es, g, tested, cand, base, method, jack_weights)
         n, support, smallest = _sizes(es, g)
         score = _score(es, g)
         if score is not None:
@@ -449,8 +489,37 @@ def _decide(policy: Policy, es: EvalSet, gates: list[Expanded], series: dict) ->
         if m is None:
             results.append(coverage_result(es, g, check, d, confidence))
         else:
-            results.append(_gate_result(policy, g, check, m, d, method, confidence, jack_weights))
+            result = _gate_result(policy, g, check, m, d, method, confidence, jack_weights)
+            results.append(_ece_result(es, g, m, result, confidence) if g.spec.metric == "ece" else result)
     return results
+
+
+def _ece_result(es: EvalSet, g: Expanded, m: _Measured, result: GateResult, confidence: float) -> GateResult:
+    """An ECE gate's result with the bias-bounded intervals (gate/calibration.py) on the candidate,
+    the baseline and the delta, ``interval_method: bias-bounded`` and a note naming the method."""
+    cand_bias = _ece_bias(es, g, "candidate")
+    base_bias = _ece_bias(es, g, "baseline") if m.base is not None else None
+
+    def interval(s: _Series, centres: tuple[float, float]) -> tuple[float, float] | None:
+        dist = _ece_distribution(s, centres)
+        return dist.interval(confidence) if dist.usable else None
+
+    candidate = result.candidate
+    if not m.cand.point_undefined:
+        candidate = dataclasses.replace(candidate, ci=interval(m.cand, tested_centres(
+            "candidate", m.cand.point, cand_bias, None, None)))
+    baseline, delta = result.baseline, result.delta
+    if m.base is not None and base_bias is not None and baseline is not None and not m.base.point_undefined:
+        baseline = dataclasses.replace(baseline, ci=interval(m.base, tested_centres(
+            "candidate", m.base.point, base_bias, None, None)))
+        delta_series = _combine("delta", m.cand, m.base)
+        if delta is not None and not delta_series.point_undefined:
+            delta = dataclasses.replace(delta, ci=interval(delta_series, tested_centres(
+                "delta", m.cand.point, cand_bias, m.base.point, base_bias)))
+    note = (f"ECE interval: the bootstrap's spread around the estimate less its upward bias, bounded in "
+            f"[{cand_bias.low:.2g}, {cand_bias.high:.2g}] from the bins' noise (bias-bounded, see docs/validity.md)")
+    return dataclasses.replace(result, candidate=candidate, baseline=baseline, delta=delta,
+                               interval_method=ECE_METHOD, notes=(*result.notes, note))
 
 
 def _sizes(es: EvalSet, g: Expanded) -> tuple[int, int | None, int]:

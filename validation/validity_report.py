@@ -351,6 +351,10 @@ def write_report(summary: dict | None = None) -> None:
         fresh = issue16_report.aggregate()       # the issue-16 studies' own files, when present
         if fresh is not None:
             summary["issue16"] = fresh
+        from validation import ece_study
+        ece = ece_study.aggregate()              # the ECE study's own file, when present
+        if ece is not None:
+            summary["ece"] = ece
         (RESULTS / "summary.json").write_text(json.dumps(summary, indent=1, sort_keys=True))
     from validation.validity_text import render
     (ROOT / "docs" / "validity.md").write_text(render(summary), encoding="utf-8")
