@@ -33,7 +33,7 @@ nice -n 10 python -m validation.validity run --study cost --reps 400 --resamples
 nice -n 10 python -m validation.validity run --study plan --reps 400 --resamples 1000 --workers 2 --minutes 10
 #   (the plan study stopped starting replications at its 10-minute limit: 113 of 800 done, 609 s)
 # the ECE study (the bias-bounded interval), same settings
-nice -n 10 python -m validation.validity run --study ece --reps 300 --resamples 1000 --workers 2             # 309 s
+nice -n 10 python -m validation.validity run --study ece --reps 300 --resamples 1000 --workers 2             # 247 s
 # sequential reruns ("collect more and rerun"), same settings
 nice -n 10 python -m validation.validity run --study looks --reps 300 --resamples 1000 --workers 2           # 132 s
 # tables -> docs/validity.md and validation/results/summary.json
