@@ -14,8 +14,9 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from gate import __version__, timing
-from gate.data.align import EvalSet, check_probabilities
+from gate.data.align import EvalSet, Side, check_probabilities
 from gate.errors import InputError
+from gate.inference.calibration import EceBias, EceInterval, ece_bias
 from gate.inference.gate_results import Fixed, Measured, decide_gates
 from gate.inference.guards import NO_EXAMPLES
 from gate.inference.label_coverage import coverage_check, coverage_result
@@ -318,7 +319,22 @@ def _measured(es: EvalSet, g: Expanded) -> Measured:
     n, support, smallest = sizes(es, g)
     t = g.target
     score = score_intervals(es, t.metric, g.quantity, t.class_index, t.average, t.slice_col, t.slice_value)
-    return Measured(g, None, None, n, support, smallest, score, NO_EXAMPLES)
+    return Measured(g, None, None, n, support, smallest, score, NO_EXAMPLES, _interval_rule(es, g))
+
+
+def _interval_rule(es: EvalSet, g: Expanded) -> EceInterval | None:
+    """ECE's bias-bounded interval rule (gate/inference/calibration.py), from each side's rows in
+    the gate's subset; None for every other metric (the policy's bootstrap method)."""
+    if g.spec.metric != "ece":
+        return None
+    t = g.target
+
+    def bias(side: Side) -> EceBias:
+        rows = (np.arange(side.y.size) if t.slice_col is None
+                else np.flatnonzero(side.slices[t.slice_col] == t.slice_value))
+        return ece_bias(side, es.task, rows)
+
+    return EceInterval(bias(es.candidate), None if es.baseline is None else bias(es.baseline))
 
 
 def _coverage(es: EvalSet, g: Expanded, confidence: float) -> Fixed:

@@ -101,20 +101,22 @@ def _canonical(table, policy_classes: list[str]):
 
 
 def test_probability_and_weighted_gates_equal_the_file_path_in_canonical_order(tmp_path):
-    """With sample weights and a probability gate, the file path's bootstrap follows the file's row
+    """With sample weights and probability gates (ECE's bias-bounded interval included), the file path's bootstrap follows the file's row
     order; written in the canonical order, the file gives exactly the engine's report (and the
     engine's is the same whatever order its source is in). Predictions only from the candidate
     here, the baseline scoring the same rows identically."""
     cand, _ = paired(n=2000, seed=4, unlabeled=0.0)
     order, labeled = _canonical(cand, ["0", "1"])
     policy = {**POLICY, "data": {"slices": ["region"], "weight": "weight"},
-              "gates": POLICY["gates"][:1] + [{"metric": "brier", "max": 0.5}, {"metric": "log_loss", "max": 1.0}]}
+              "gates": POLICY["gates"][:1] + [{"metric": "brier", "max": 0.5}, {"metric": "log_loss", "max": 1.0},
+                                              {"metric": "ece", "max": 0.2}]}
     sorted_file = write_file(labeled.take(order), tmp_path / "sorted.parquet")
     shuffled = write_file(labeled, tmp_path / "shuffled.parquet", seed=9)
     by_file = report_dict(gate.check(policy, sorted_file))
     by_engine = report_dict(gate.check(policy, f"parquet:{shuffled}"))
     assert _without_artifacts(by_engine) == _without_artifacts(by_file)
     assert by_engine["gates"][1]["metric"] == "brier" and by_engine["gates"][1]["candidate"]["ci"] is not None
+    assert by_engine["gates"][3]["interval_method"] == "bias-bounded"     # ECE's interval, same on both paths
 
 
 def test_confusion_gates_equal_a_shuffled_file_exactly(tmp_path):

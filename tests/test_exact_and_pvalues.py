@@ -106,3 +106,33 @@ def test_bca_past_its_pole_gives_the_limit():
     dist = Distribution(float(np.mean(reps)), reps, 0, "bca", acceleration=0.45)   # 1 - a(z0 + 2.81) < 0
     assert dist.upper(0.0025) == pytest.approx(float(reps.max()))
     assert dist.lower(0.0025) <= dist.lower(0.025) <= dist.upper(0.025) <= dist.upper(0.0025)
+
+
+def test_bca_p_value_past_its_pole_agrees_with_the_endpoint():
+    """Where 1 + a(z_F − z0) ≤ 0 (a large acceleration and a bar far below the replicates) no tail
+    level puts the BCa endpoint on the bar: it misses at every level, so the p-value is 0, not the
+    percentile share (0.0013 here, which would say "not failed at α = 0.001" while the endpoint
+    fails there); a bar it never misses gets 1."""
+    reps = _replicates(1, skew=0.0)
+    dist = Distribution(float(np.mean(reps)), reps, 0, "bca", acceleration=0.45)
+    for t, op in ((0.60, "<="), (0.64, "<="), (0.64, ">="), (0.60, ">=")):
+        p = dist.p_value(t, op)
+        for alpha in (1e-4, 1e-3, 0.01, 0.025):
+            misses = dist.upper(alpha) < t if op == ">=" else dist.lower(alpha) > t
+            assert misses == (p < alpha), (t, op, alpha, p)
+    assert dist.p_value(0.64, "<=") == 0.0 and dist.p_value(0.64, ">=") == 1.0
+
+
+def test_holm_orders_bca_gates_by_their_bca_p_values():
+    """Two BCa gates whose percentile and BCa p-values rank them in opposite orders: Holm uses the
+    BCa ones (the endpoint that decides them), so the step-down's α/m goes to the BCa-smaller one."""
+    reps = 0.5 + 0.012 * np.random.default_rng(0).standard_normal(4000)
+    centre = float(np.median(reps))
+    checks = [Check(Distribution(centre, reps, 0, "bca", -0.1), "<=", 0.475, True, 1000),
+              Check(Distribution(centre, reps, 0, "bca", 0.1), "<=", 0.48, True, 1000)]
+    p_pct = [c.distribution.share_beyond(c.threshold, c.op) for c in checks]
+    p_bca = [c.distribution.p_value(c.threshold, c.op) for c in checks]
+    assert p_pct[0] < p_pct[1] and p_bca[0] > p_bca[1]
+    decisions = decide_all(checks, 0.95, "holm")
+    assert [d.p_value for d in decisions] == p_bca
+    assert [d.fail_alpha for d in decisions] == pytest.approx([0.025, 0.0125])   # the BCa order: gate 2 first

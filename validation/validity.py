@@ -45,7 +45,7 @@ import numpy as np
 from gate.engine import evaluate
 from gate.inference.intervals import Distribution
 from gate.policy.load import build_policy
-from validation import issue16
+from validation import ece_study, issue16, looks_study
 from validation.delong import delong
 from validation.population import METRICS, MulticlassPopulation, binary_population, draw
 
@@ -178,6 +178,10 @@ def fwer_rep(n: int, rep: int, resamples: int) -> dict:
 
 
 def _tasks(study: str, reps: int, sizes: tuple[int, ...]) -> list[tuple]:
+    if study == "ece":
+        return ece_study.tasks(reps, sizes)
+    if study == "looks":
+        return looks_study.tasks(reps)
     if study in issue16.REPS:
         return issue16.tasks(study, reps, sizes)
     if study == "coverage":
@@ -194,6 +198,10 @@ def _key(study: str, rec: dict) -> tuple:
         return (rec["design"], rec["n"], rec["rep"])
     if study == "plan":
         return (rec["metric"], rec["rep"])
+    if study == "ece":
+        return (rec["k"], rec["n"], rec["rep"])
+    if study == "looks":
+        return (rec["metric"], rec["confidence"], rec["rep"])
     if study in ("small_support", "flips", "cost"):
         return (rec["n"], rec["rep"])
     if study == "coverage":
@@ -204,7 +212,8 @@ def _key(study: str, rec: dict) -> tuple:
 
 
 def _run_block(study: str, block: list[tuple], resamples: int, deadline: float) -> list[dict]:
-    fn = {"coverage": coverage_rep, "power": power_rep, "fwer": fwer_rep, **issue16.REPS}[study]
+    fn = {"coverage": coverage_rep, "power": power_rep, "fwer": fwer_rep, "ece": ece_study.ece_rep,
+          "looks": looks_study.looks_rep, **issue16.REPS}[study]
     out = []
     for task in block:
         if time.time() > deadline:
@@ -256,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m validation.validity")
     sub = parser.add_subparsers(dest="cmd", required=True)
     r = sub.add_parser("run")
-    r.add_argument("--study", choices=("coverage", "power", "fwer", *issue16.REPS), required=True)
+    r.add_argument("--study", choices=("coverage", "power", "fwer", "ece", "looks", *issue16.REPS), required=True)
     r.add_argument("--reps", type=int, default=500)
     r.add_argument("--sizes", default=None, help="comma-separated N values")
     r.add_argument("--resamples", type=int, default=1000)

@@ -351,6 +351,11 @@ def write_report(summary: dict | None = None) -> None:
         fresh = issue16_report.aggregate()       # the issue-16 studies' own files, when present
         if fresh is not None:
             summary["issue16"] = fresh
+        from validation import ece_study, looks_study
+        for key, study in (("ece", ece_study), ("looks", looks_study)):
+            fresh_study = study.aggregate()      # the ECE and sequential-looks studies' own files, when present
+            if fresh_study is not None:
+                summary[key] = fresh_study
         (RESULTS / "summary.json").write_text(json.dumps(summary, indent=1, sort_keys=True))
     from validation.validity_text import render
     (ROOT / "docs" / "validity.md").write_text(render(summary), encoding="utf-8")

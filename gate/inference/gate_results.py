@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import Protocol
 
 import numpy as np
 
@@ -39,13 +40,30 @@ from gate.report.model import Bar, Estimate, GateResult
 NO_BASELINE = ("no_baseline", "no baseline to compare with")
 
 
+class IntervalRule(Protocol):
+    """A gate's own interval rule, in place of ``bootstrap.method`` (ECE's bias-bounded interval:
+    :class:`gate.inference.calibration.EceInterval`): every interval of the gate, and the tested
+    one, comes from :meth:`distribution`; the result names ``method`` and carries ``note``."""
+
+    @property
+    def method(self) -> str: ...
+
+    @property
+    def note(self) -> str: ...
+
+    def distribution(self, kind: str, s: Series, candidate: float, baseline: float | None) -> Distribution:
+        """The distribution of ``s``, the ``kind`` quantity (candidate, baseline, delta, relative_delta)."""
+        ...
+
+
 @dataclass(frozen=True)
 class Measured:
     """One expanded gate's measurements. ``n`` is its size (labeled examples in its subset, or judged
     queries); ``support`` the positives of the gated class (None for a gate without a class);
     ``smallest`` the examples of the subset's smallest class (classification's notes read it);
     ``score`` the score intervals that decide a proportion instead of the bootstrap (gate/inference/score.py);
-    ``empty`` what the no-examples guard says when ``n`` is 0. ``candidate`` is None when nothing
+    ``empty`` what the no-examples guard says when ``n`` is 0; ``interval`` the gate's own interval
+    rule (None: the policy's bootstrap method). ``candidate`` is None when nothing
     could be measured: a gate that compares each example's two predictions (a flip rate) without a
     baseline. A comparative gate's ``baseline`` is None when no baseline was given."""
 
@@ -57,6 +75,7 @@ class Measured:
     smallest: int = 0
     score: ScoreIntervals | None = None
     empty: str = NO_EXAMPLES
+    interval: IntervalRule | None = None
 
 
 @dataclass(frozen=True)
@@ -92,13 +111,22 @@ def pending(policy: Policy, m: Measured, jack_weights: np.ndarray | None) -> Pen
         nothing = replace(m, candidate=m.candidate or UNDEFINED, n=0, support=None, smallest=0, score=None)
         return Pending(nothing, Check(None, g.op, g.threshold, False, 0, NO_BASELINE), None, None)
     tested = combine(g.quantity, m.candidate, m.baseline)
-    dist = None if tested.point_undefined else distribution(tested, policy.bootstrap.method, jack_weights)
+    dist = None if tested.point_undefined else _distribution(policy, m, tested, jack_weights)
     blocking = g.spec.severity == "error"
     if m.score is not None:
         forced = size_guard(g, m.n, m.support, m.empty)
         return Pending(m, Check(m.score.tested, g.op, g.threshold, blocking, m.n, forced), tested, dist)
     forced = guard(policy, g, tested, dist, m.n, m.support, m.empty)
     return Pending(m, Check(dist, g.op, g.threshold, blocking, m.n, forced), tested, dist)
+
+
+def _distribution(policy: Policy, m: Measured, tested: Series, jack_weights: np.ndarray | None) -> Distribution:
+    """The tested quantity's distribution: the gate's own interval rule, else the policy's method."""
+    if m.interval is None:
+        return distribution(tested, policy.bootstrap.method, jack_weights)
+    assert m.candidate is not None
+    return m.interval.distribution(m.gate.quantity, tested, m.candidate.point,
+                                   None if m.baseline is None else m.baseline.point)
 
 
 def decide_gates(policy: Policy, gates: Sequence[Measured | Fixed], *, jack_weights: np.ndarray | None = None,
@@ -116,7 +144,7 @@ def _result(policy: Policy, p: Pending, d: Decision, jack_weights: np.ndarray | 
     m, g, check = p.measured, p.measured.gate, p.check
     method, confidence = policy.bootstrap.method, policy.bootstrap.confidence
     candidate, baseline, delta = _estimates(p, method, confidence, jack_weights)
-    interval_method = method
+    interval_method = method if m.interval is None else m.interval.method
     if m.score is not None:
         candidate, baseline, delta = _score_estimates(m.score, candidate, baseline, delta, g.quantity, confidence)
         interval_method = m.score.tested.method
@@ -130,7 +158,7 @@ def _result(policy: Policy, p: Pending, d: Decision, jack_weights: np.ndarray | 
         reason=d.reason, confidence=1.0 - 2.0 * d.fail_alpha,
         message=gate_message(g, d, tested, check, _nominal(check, confidence), policy.decision.multiple_testing),
         p_value=d.p_value, needed_n=d.needed_n,
-        notes=tuple(notes(p, d, interval_method)) if notes is not None else (), policy_line=g.spec.line,
+        notes=(*(notes(p, d, interval_method) if notes is not None else ()), *_rule_note(m)), policy_line=g.spec.line,
         interval_method=interval_method,
         distribution=tuple(float(x) for x in (p.dist.replicates if p.dist is not None else ())),
     )
@@ -143,12 +171,25 @@ def _estimates(p: Pending, method: str, confidence: float,
     m = p.measured
     assert m.candidate is not None
     base = m.baseline if p.tested is not None else None
-    candidate = estimate(m.candidate, method, confidence, jack_weights)
-    baseline = None if base is None else estimate(base, method, confidence, jack_weights)
+    rule = m.interval
+
+    def of(kind: str, s: Series) -> Estimate:
+        if rule is None or s.point_undefined:
+            return estimate(s, method, confidence, jack_weights)
+        assert m.candidate is not None
+        dist = rule.distribution(kind, s, m.candidate.point, None if base is None else base.point)
+        return Estimate(s.point, dist.interval(confidence) if dist.usable else None, dist.undefined)
+
+    candidate = of("candidate", m.candidate)
+    baseline = None if base is None else of("baseline", base)
     if base is None:
         return candidate, baseline, None
     delta_series = p.tested if m.gate.quantity == "delta" and p.tested is not None else combine("delta", m.candidate, base)
-    return candidate, baseline, estimate(delta_series, method, confidence, jack_weights)
+    return candidate, baseline, of("delta", delta_series)
+
+
+def _rule_note(m: Measured) -> tuple[str, ...]:
+    return () if m.interval is None else (m.interval.note,)
 
 
 def _tested(p: Pending, d: Decision) -> Estimate:

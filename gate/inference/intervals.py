@@ -28,6 +28,8 @@ from typing import Protocol
 import numpy as np
 from scipy.special import ndtr, ndtri
 
+_TINY = 1e-9   # a tail level below any the decision rule uses (the most stringent endpoint)
+
 
 class IntervalSource(Protocol):
     """One-sided endpoints and a p-value for failing a bar, whatever method computes them."""
@@ -129,7 +131,10 @@ class Distribution:
         - bca: the tail level ``α*`` at which the BCa endpoint reaches the threshold: with
           ``F`` the percentile p-value's share on the fail side and ``w = (z_F − z0)/(1 + a(z_F − z0))``,
           ``α* = Φ(z0 − w)`` for ``>=`` and ``Φ(w − z0)`` for ``<=`` (Efron & Tibshirani 1993, §14.3);
-          at ``a = z0 = 0`` it is the percentile p-value. Where BCa falls back, percentile's.
+          at ``a = z0 = 0`` it is the percentile p-value. Where BCa falls back, percentile's. Past the
+          pole (``1 + a(z_F − z0) ≤ 0``) no tail level puts the BCa endpoint on the threshold: the
+          endpoint misses the bar at every level or at none, and the p-value is that limit, 0 or 1
+          (the percentile share there would disagree with the endpoint that decides).
         """
         if self.method == "basic":
             return Distribution(self.estimate, 2.0 * self.estimate - self.replicates, 0, "percentile"
@@ -140,8 +145,11 @@ class Distribution:
         fail_side = 1.0 - share if op == ">=" else share
         z_f, z0, a = float(ndtri(fail_side)), self.bias_z0, self.acceleration
         denominator = 1.0 + a * (z_f - z0)
-        if not math.isfinite(z_f) or denominator <= 0.0:
+        if not math.isfinite(z_f):
             return share
+        if denominator <= 0.0:
+            misses = self.upper(_TINY) < threshold if op == ">=" else self.lower(_TINY) > threshold
+            return 0.0 if misses else 1.0
         w = (z_f - z0) / denominator
         return float(ndtr(z0 - w) if op == ">=" else ndtr(w - z0))
 

@@ -70,7 +70,8 @@ class GateResult:
     decision used (for relative drops the interval of (cand − base)/base). ``needed_n`` estimates, for
     an inconclusive gate, how many labeled examples would likely decide it (``None`` otherwise).
     ``interval_method`` names the interval that decided it: a bootstrap method (``percentile``,
-    ``basic``, ``bca``), or a score/exact interval (``clopper-pearson``, ``newcombe``; gate/inference/score.py).
+    ``basic``, ``bca``), a score/exact interval (``clopper-pearson``, ``newcombe``; gate/inference/score.py), or
+    ``bias-bounded`` for ECE (gate/inference/calibration.py).
     ``distribution`` holds the bootstrap replicates of the tested quantity (not serialised to JSON;
     HTML plots use it). ``policy_line`` is the 1-based line of the gate's entry in the policy file
     (None when the policy did not come from a file, or the report predates schema 1.1); annotations
