@@ -73,7 +73,7 @@ def evaluate(policy: Policy, es: EvalSet, *, seed: int | None = None, command: S
         if es.baseline is not None and METRICS[g.spec.metric].family != "flip":    # a flip rate is already paired
             quantities[(g.id, "baseline")] = builder.quantity("baseline", g.target)
     series, resampling = _run_bootstrap(policy, es, plan, quantities, seed, n_units, bootstrapped, gates)
-    results = _decide(policy, es, gates, series)
+    results = _decide(policy, es, gates, series, seed)
     verdict = verdict_of(results, policy.decision.inconclusive)
     extras = report_extras(es)
     if any(METRICS[g.spec.metric].family == "flip" for g in gates):
@@ -88,9 +88,16 @@ def evaluate(policy: Policy, es: EvalSet, *, seed: int | None = None, command: S
             sampling=policy.bootstrap.sampling,
             multiple_testing=policy.decision.multiple_testing, inconclusive=policy.decision.inconclusive,
             tool_version=__version__, policy_path=policy.path, policy_sha256=policy.sha256,
-            command=tuple(command), resampling=resampling),
+            command=tuple(command), resampling=resampling, **_unit_fields(policy, es)),
         **extras,
     )
+
+
+def _unit_fields(policy: Policy, es: EvalSet) -> dict:
+    """The reproducibility block's resampling unit: examples, or ``data.cluster``'s clusters."""
+    unit, clusters = resampling_unit(es, policy.data.cluster)
+    return {"unit": unit, "cluster": policy.data.cluster or "", "clusters": clusters} if unit == "cluster" else {
+        "unit": unit}
 
 
 def _resample_warnings(policy: Policy, results: list[GateResult]) -> list[str]:
@@ -146,6 +153,29 @@ def _strata(policy: Policy, es: EvalSet, n_units: int) -> np.ndarray:
     return strata
 
 
+def cluster_codes(es: EvalSet) -> np.ndarray | None:
+    """``data.cluster``: every unit's cluster as a code, numbered in sorted order of the cluster
+    texts (so the draw depends on the clusters, not on the order of the rows); None without
+    clusters. Paired sides share the candidate's units (their clusters agree, checked when aligned);
+    an independent baseline's clusters are numbered after the candidate's, so a cluster name that
+    both sides use still makes two clusters, one per sample."""
+    if es.candidate.cluster is None:
+        return None
+    codes = np.unique(es.candidate.cluster, return_inverse=True)[1].ravel().astype(np.int64)
+    if es.pairing == "independent" and es.baseline is not None and es.baseline.cluster is not None:
+        base = np.unique(es.baseline.cluster, return_inverse=True)[1].ravel().astype(np.int64)
+        codes = np.concatenate([codes, base + (int(codes.max()) + 1 if codes.size else 0)])
+    return codes
+
+
+def resampling_unit(es: EvalSet, column: str | None) -> tuple[str, int | None]:
+    """The unit the bootstrap resampled and, for clusters, how many there are (both sides')."""
+    clusters = cluster_codes(es)
+    if clusters is None or column is None:
+        return "example", None
+    return "cluster", int(np.unique(clusters).size)
+
+
 def _run_bootstrap(policy: Policy, es: EvalSet, plan: StatPlan, quantities: dict, seed: int,
                    n_units: int, bootstrapped: Sequence[Expanded] = (),
                    all_gates: Sequence[Expanded] = ()) -> tuple[dict[tuple[str, str], _Series], str]:
@@ -164,7 +194,7 @@ def _run_bootstrap(policy: Policy, es: EvalSet, plan: StatPlan, quantities: dict
     import sys
     import time
 
-    from gate.stats import Bootstrap, Sums, components, jackknife_sums, run_all, subplan
+    from gate.stats import Bootstrap, Sums, cluster_jackknife_sums, components, jackknife_sums, run_all, subplan
 
     timing = os.environ.get("MODEL_GATE_TIMING", "") not in ("", "0")
     t0 = time.perf_counter()
@@ -180,6 +210,7 @@ def _run_bootstrap(policy: Policy, es: EvalSet, plan: StatPlan, quantities: dict
     if not quantities:
         return series, "none (no bootstrapped gate)"
     strata = _strata(policy, es, n_units)
+    clusters = cluster_codes(es)
     by_gate: dict[str, set[int]] = {}
     for (gate_id, _), blocks in reads.items():
         by_gate.setdefault(gate_id, set()).update(blocks)
@@ -190,8 +221,10 @@ def _run_bootstrap(policy: Policy, es: EvalSet, plan: StatPlan, quantities: dict
     tj = time.perf_counter()
     jack_weights = None
     if policy.bootstrap.method == "bca":      # before the draw: adaptive stopping reads BCa endpoints
-        cells = compress(plan, strata)
-        acc, jack_weights = jackknife_sums(cells, seed)
+        if clusters is not None:      # delete one cluster at a time
+            acc, jack_weights = cluster_jackknife_sums(plan, clusters, seed)
+        else:
+            acc, jack_weights = jackknife_sums(compress(plan, strata), seed)
         for key, q in quantities.items():
             v, u = q(acc)
             series[key].jack = np.where(u, np.nan, v)
@@ -208,7 +241,7 @@ def _run_bootstrap(policy: Policy, es: EvalSet, plan: StatPlan, quantities: dict
         members = set(blocks)
         qs = {key: q for key, q in quantities.items() if reads[key] and reads[key] <= members}
         boot = Bootstrap(subplan(plan, blocks), strata, B, np.random.SeedSequence(seed, spawn_key=(c,)),
-                         allow_poisson=allow_poisson, samples_only=not policy.bootstrap.stratify)
+                         allow_poisson=allow_poisson, samples_only=not policy.bootstrap.stratify, clusters=clusters)
 
         def consume(start: int, acc: list[np.ndarray]) -> None:
             full = Sums([None] * len(plan.blocks))
@@ -411,7 +444,7 @@ class _Measured:
     score: ScoreIntervals | None = None  # the score intervals that decide it instead (gate/score.py)
 
 
-def _decide(policy: Policy, es: EvalSet, gates: list[Expanded], series: dict) -> list[GateResult]:
+def _decide(policy: Policy, es: EvalSet, gates: list[Expanded], series: dict, seed: int = 0) -> list[GateResult]:
     method, confidence = policy.bootstrap.method, policy.bootstrap.confidence
     jack = series.get(("__jack_weights__", ""))
     jack_weights = None if jack is None else jack.reps
@@ -419,7 +452,7 @@ def _decide(policy: Policy, es: EvalSet, gates: list[Expanded], series: dict) ->
     measured: list[_Measured | None] = []
     for g in gates:
         if METRICS[g.spec.metric].family == "coverage":
-            checks.append(coverage_check(es, g))
+            checks.append(coverage_check(es, g, seed=seed, resamples=policy.bootstrap.resamples, method=method))
             measured.append(None)
             continue
         if METRICS[g.spec.metric].family == "flip" and es.baseline is None:
