@@ -305,7 +305,7 @@ def _cluster_values(t: Table, col: str, rows: np.ndarray) -> np.ndarray:
     values = _cluster_texts(t, col, rows)
     empty = np.flatnonzero(values == "")
     if empty.size:
-        raise InputError("has a row with no cluster", source=t.source, where=t.where(int(rows[empty[0]]), col),
+        raise InputError("the cluster is empty", source=t.source, where=t.where(int(rows[empty[0]]), col),
                          fix="give every labeled row its cluster (session, user, patient ...), "
                              "or a cluster of its own (e.g. its id)")
     return values
@@ -613,7 +613,7 @@ def _same_clusters(cand: Side, base_cluster: np.ndarray, ct: Table, bt: Table) -
         i = int(clash[0])
         raise InputError(f"id {show(cand.ids[i])} is in cluster {show(cand.cluster[i])} in the candidate but "
                          f"{show(base_cluster[i])} in the baseline", source=f"{ct.source} + {bt.source}",
-                         fix="paired files must give each id the same cluster (the same data.cluster column)")
+                         fix="paired files must put each id in the same cluster (the rows of one user, session, ... together)")
 
 
 def check_probabilities(side: Side, source: str, task: str) -> None:
