@@ -312,3 +312,24 @@ def test_plan_with_clusters_says_what_its_figures_assume():
     assert f"{clusters:,} clusters of user" in clus.note
     assert f"about {d['cl'].size / clusters:.1f} labeled rows each" in clus.note
     assert clus.gates[0].needed_n > 1.3 * iid.gates[0].needed_n
+
+
+def test_multiclass_macro_f1_equals_a_numpy_cluster_bootstrap():
+    """task: multiclass resamples the same whole clusters: macro-F1's replicates against scikit-learn's
+    f1_score(average="macro") on numpy cluster resamples."""
+    rng = np.random.default_rng(15)
+    cl = np.repeat(np.arange(120), rng.integers(2, 14, 120))
+    taste = rng.integers(0, 3, 120)[cl]                     # a user's rows lean to one class
+    y = np.where(rng.random(cl.size) < 0.6, taste, rng.integers(0, 3, cl.size))
+    good = rng.random(120)[cl] < 0.75                        # a user the model reads well, or not
+    p = np.where(good & (rng.random(cl.size) < 0.9), y, rng.integers(0, 3, cl.size))
+    names = np.array(["a", "b", "c"])
+    table = {"label": names[y].tolist(), "prediction": names[p].tolist(), "user": [f"u{c}" for c in cl]}
+    doc = {"version": 1, "name": "mc", "task": "multiclass", "data": {"cluster": "user"},
+           "bootstrap": {"resamples": B, "seed": 4}, "decision": {"multiple_testing": "none"},
+           "gates": [{"metric": "f1", "average": "macro", "min": 0.1}]}
+    g = check(doc, table).gates[0]
+    ref = reference({"cl": cl}, lambda i: f1_score(y[i], p[i], average="macro", labels=[0, 1, 2]))
+    assert np.std(g.distribution) == pytest.approx(ref.std(), rel=0.15)
+    lo, hi = np.quantile(ref, [0.025, 0.975])
+    assert abs(g.tested.ci[0] - lo) < ENDPOINT_TOL * ref.std() and abs(g.tested.ci[1] - hi) < ENDPOINT_TOL * ref.std()
