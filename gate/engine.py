@@ -35,6 +35,7 @@ SMALL_SUPPORT_RANKING = 200  # ... for AP / PR-AUC / ROC-AUC, and for every metr
                              # (calibrated in docs/validity.md §2 and §8)
 DEGENERATE_VALUES = 5        # a bootstrapped quantity whose defined replicates take fewer distinct values
                              # is inconclusive: its interval would be a few tied points (docs/validity.md §10)
+SMALL_CLUSTERS = 100         # data.cluster: note gates resampling fewer clusters (docs/validity.md §15)
 MC_SE_FACTOR = 2.67          # SD of a 95% percentile endpoint ≈ 2.67·σ*/√B (statistics reference §2.4)
 ADAPTIVE_ROUND = 500         # bootstrap.adaptive: resamples per round (whole chunks, at least 2 so that
                              # a round keeps two threads busy; fixed, so results do not depend on threads)
@@ -482,7 +483,7 @@ def _decide(policy: Policy, es: EvalSet, gates: list[Expanded], series: dict, se
         if m is None:
             results.append(coverage_result(es, g, check, d, confidence))
         else:
-            results.append(_gate_result(policy, g, check, m, d, method, confidence, jack_weights))
+            results.append(_gate_result(policy, g, check, m, d, method, confidence, jack_weights, es))
     return results
 
 
@@ -561,7 +562,7 @@ def _estimate(s: _Series, method: str, confidence: float, jack_weights: np.ndarr
 
 
 def _gate_result(policy: Policy, g: Expanded, check: Check, m: _Measured, d: Decision, method: str,
-                 confidence: float, jack_weights: np.ndarray | None) -> GateResult:
+                 confidence: float, jack_weights: np.ndarray | None, es: EvalSet | None = None) -> GateResult:
     cand, base, tested, n, support = m.cand, m.base, m.tested, m.n, m.support
     candidate = _estimate(cand, method, confidence, jack_weights)
     baseline = None if base is None else _estimate(base, method, confidence, jack_weights)
@@ -577,6 +578,7 @@ def _gate_result(policy: Policy, g: Expanded, check: Check, m: _Measured, d: Dec
         candidate, baseline, delta = _score_estimates(m.score, candidate, baseline, delta, g.quantity, confidence)
         interval_method = m.score.tested.method
     notes = _notes(g, check, None if m.score else m.dist, d, support, m.smallest, policy, interval_method)
+    notes += _cluster_notes(es, g) if es is not None and m.dist is not None else []
     if cand.drawn is not None:
         notes.append(f"adaptive: decided after {cand.drawn} of {policy.bootstrap.resamples} resamples "
                      f"(endpoints more than {ADAPTIVE_Z:g} Monte-Carlo SE from the bar)")
@@ -611,6 +613,26 @@ def _score_estimates(score: ScoreIntervals, candidate: Estimate, baseline: Estim
 def _nominal(check: Check, confidence: float) -> tuple[float, float] | None:
     d = check.distribution
     return d.interval(confidence) if d is not None and d.usable else None
+
+
+def _cluster_notes(es: EvalSet, g: Expanded) -> list[str]:
+    """With ``data.cluster``, a gate whose rows hold fewer than SMALL_CLUSTERS clusters (the
+    candidate's, within the gate's slice) is noted: a bootstrap of so few units runs narrow
+    (docs/validity.md §15: 50 clusters covered 90.5–95.5%)."""
+    side = es.candidate
+    if side.cluster is None:
+        return []
+    if "cluster_codes" not in side.memo:
+        side.memo["cluster_codes"] = np.unique(side.cluster, return_inverse=True)[1].ravel()
+    codes = side.memo["cluster_codes"]
+    t = g.target
+    if t.slice_col is not None:
+        codes = codes[side.slices[t.slice_col] == t.slice_value]
+    k = int(np.unique(codes).size)
+    if k >= SMALL_CLUSTERS:
+        return []
+    return [f"only {k} clusters: with fewer than {SMALL_CLUSTERS}, cluster-bootstrap intervals can under-cover "
+            "(see docs/validity.md)"]
 
 
 def _notes(g: Expanded, check: Check, dist: Distribution | None, d: Decision, support: int | None, smallest: int,

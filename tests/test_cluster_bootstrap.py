@@ -333,3 +333,18 @@ def test_multiclass_macro_f1_equals_a_numpy_cluster_bootstrap():
     assert np.std(g.distribution) == pytest.approx(ref.std(), rel=0.15)
     lo, hi = np.quantile(ref, [0.025, 0.975])
     assert abs(g.tested.ci[0] - lo) < ENDPOINT_TOL * ref.std() and abs(g.tested.ci[1] - hi) < ENDPOINT_TOL * ref.std()
+
+
+def test_few_clusters_are_noted():
+    """Below 100 clusters in a gate's rows the report notes that the interval can under-cover (the
+    validity study finds 50 clusters ~2 points narrow); a slice counts its own clusters."""
+    d = clustered(16, clusters=150)
+    cand = dict(d["cand"], grp=np.where(d["cl"] < 30, "few", "many").tolist())
+    report = check(policy([{"metric": "accuracy", "min": 0.1}, {"metric": "accuracy", "slice": "grp", "min": 0.1}]),
+                   cand)
+    notes = {str(g.slice): [n for n in g.notes if "clusters" in n] for g in report.gates}
+    assert notes["None"] == []
+    few = next(v for k, v in notes.items() if "few" in k)
+    many = next(v for k, v in notes.items() if "many" in k)
+    assert few == ["only 30 clusters: with fewer than 100, cluster-bootstrap intervals can under-cover "
+                   "(see docs/validity.md)"] and many == []
