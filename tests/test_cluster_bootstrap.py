@@ -348,3 +348,22 @@ def test_few_clusters_are_noted():
     many = next(v for k, v in notes.items() if "many" in k)
     assert few == ["only 30 clusters: with fewer than 100, cluster-bootstrap intervals can under-cover "
                    "(see docs/validity.md)"] and many == []
+
+
+def test_the_reports_name_the_unit_with_the_column_escaped():
+    """The markdown reproducibility table and the comment's context line name the clusters; the column
+    name is the policy's (untrusted): a code span in markdown, escaped in HTML; report.json round-trips."""
+    from gate.render import html, json_report, markdown
+    from gate.report_reader import load_report
+    from gate.run_context import RunContext
+    d = clustered(18, clusters=120)
+    col = "user|<b>x</b>"
+    cand = {k: v for k, v in d["cand"].items() if k != "user"} | {col: d["cand"]["user"]}
+    report = check(policy([{"metric": "accuracy", "min": 0.1}], cluster=col), cand)
+    md = markdown.render(report, context=RunContext(commit="abc1234"))
+    assert "| Resampled unit | 120 clusters by `user\\|&lt;b&gt;x&lt;/b&gt;`, each resampled whole" in md
+    assert "resampled by 120 clusters of `user\\|&lt;b&gt;x&lt;/b&gt;`" in md
+    page = html.render(report, plots=False)
+    assert "120 clusters by <code>user|&lt;b&gt;x&lt;/b&gt;</code>" in page and "<b>x</b>" not in page
+    back = load_report(json_report.render(report).encode("utf-8")).reproducibility
+    assert (back.unit, back.cluster, back.clusters) == ("cluster", col, 120)
