@@ -367,3 +367,20 @@ def test_the_reports_name_the_unit_with_the_column_escaped():
     assert "120 clusters by <code>user|&lt;b&gt;x&lt;/b&gt;</code>" in page and "<b>x</b>" not in page
     back = load_report(json_report.render(report).encode("utf-8")).reproducibility
     assert (back.unit, back.cluster, back.clusters) == ("cluster", col, 120)
+
+
+def test_the_validity_study_replications_record_what_gate_check_reports():
+    """One replication of each study of validation/clustered.py (docs/validity.md §15–§16): a gate row
+    is [covered, upper endpoint below the truth], so a fail at the bar is never covered; the cluster
+    replication records both bootstraps of the same test set, the ranking one every gate."""
+    from validation import clustered as V
+    rec = V.cluster_rep(0.3, 50, 0, 200)
+    assert set(rec) >= {"iid", "cluster"} and len(rec["iid"]) == len(rec["cluster"]) == len(V.CLUSTER_GATES)
+    rank = V.ranking_rep(50, "independent", 0, 200)
+    assert len(rank["gates"]) == 2 * len(V.RANKING_MEASURES)
+    for covered, fails in rec["iid"] + rec["cluster"] + rank["gates"]:
+        assert not (covered and fails)
+    for icc in (0.0, 0.3):       # the rows' marginals do not depend on ρ: prevalence 0.3, recall Φ(0.75)
+        u = V.cluster_universe(icc)
+        assert u["y"].mean() == pytest.approx(0.3, abs=0.01)
+        assert u["truth_c"]["recall"] == pytest.approx(float(ndtr(0.75)), abs=0.01)

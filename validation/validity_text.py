@@ -165,6 +165,8 @@ def render(summary: dict) -> str:
     sections = issue16_report.render(summary)
     if sections:
         add([""] + sections[:-1])
+    from validation import clustered  # §15–§16: their own summary, validation/results/clustered.json
+    add(clustered.sections())
     return "\n".join(out) + "\n"
 
 
