@@ -270,19 +270,21 @@ def _side(role: str, policy: Policy, t: Table, classes: tuple[str, ...], needs_s
     slice_values = {s: _slice_values(t, s, rows) for s in slices}
     artifact = Artifact(role=role, path=t.source, sha256=t.sha256, format=t.format,
                         rows=t.n_rows, labeled_rows=int(rows.size))
+    texts = _cluster_texts(t, spec.cluster) if spec.cluster else None
     side = Side(role, artifact, ids[rows], y, pred, scores, weight, slice_values, t.n_rows, int(rows.size),
-                ids if need_ids else None, cluster=_cluster_values(t, spec.cluster, rows) if spec.cluster else None)
+                ids if need_ids else None,
+                cluster=None if texts is None else _cluster_values(t, spec.cluster or "", rows, texts))
     side.arrow_ids = arrow_ids
-    if spec.cluster:
-        side.cluster_rows = _cluster_rows(t, spec.cluster, labeled)
+    if texts is not None:
+        side.cluster_rows = _cluster_rows(texts, labeled)
     return side
 
 
-def _cluster_rows(t: Table, col: str, labeled: np.ndarray) -> np.ndarray:
+def _cluster_rows(texts: np.ndarray, labeled: np.ndarray) -> np.ndarray:
     """``(2, clusters)``: labeled rows and all rows of each cluster, over every row of the file
-    (what label_coverage resamples), clusters in sorted order of their text. An unlabeled row with
-    no cluster is a cluster of its own (a labeled one was refused by :func:`_cluster_values`)."""
-    texts = _cluster_texts(t, col, np.arange(t.n_rows))
+    (``texts``: each row's cluster; what label_coverage resamples), clusters in sorted order of their
+    text. An unlabeled row with no cluster is a cluster of its own (a labeled one was refused by
+    :func:`_cluster_values`)."""
     named = texts != ""
     names, code = np.unique(texts[named], return_inverse=True)
     lab = np.bincount(code.ravel(), weights=labeled[named], minlength=names.size)
@@ -291,18 +293,22 @@ def _cluster_rows(t: Table, col: str, labeled: np.ndarray) -> np.ndarray:
     return np.stack([np.concatenate([lab, np.zeros(loose)]), np.concatenate([rows, np.ones(loose)])])
 
 
-def _cluster_texts(t: Table, col: str, rows: np.ndarray) -> np.ndarray:
-    """The cluster column's text at ``rows`` ("" where empty)."""
+def _cluster_texts(t: Table, col: str) -> np.ndarray:
+    """The cluster column's text on every row ("" where empty), each distinct value converted once."""
     _check_plain_values(t, col)
-    fast = _fast_slices(t, col, rows)
-    return fast[0] if fast is not None else np.array([_cell_text(t.columns[col][r]) for r in rows], dtype=object)
+    fast = _fast_slices(t, col, np.arange(t.n_rows))
+    if fast is not None:
+        return fast[0]
+    values = list(t.columns[col])
+    text_of = {v: _cell_text(v) for v in set(values)}      # plain scalars: hashable (checked above)
+    return np.array([text_of[v] for v in values], dtype=object)
 
 
-def _cluster_values(t: Table, col: str, rows: np.ndarray) -> np.ndarray:
+def _cluster_values(t: Table, col: str, rows: np.ndarray, texts: np.ndarray) -> np.ndarray:
     """The labeled rows' clusters (``data.cluster``) as text, compared like ids and slices. Any
     number of distinct clusters; an empty cell is refused: a row of no cluster cannot be resampled
     with the others of its cluster, and "" is no cluster of its own."""
-    values = _cluster_texts(t, col, rows)
+    values = texts[rows]
     empty = np.flatnonzero(values == "")
     if empty.size:
         raise InputError("the cluster is empty", source=t.source, where=t.where(int(rows[empty[0]]), col),

@@ -466,14 +466,25 @@ class ClusterDraw:
         drawn = np.concatenate(draws) if draws else np.zeros(0, dtype=np.int64)
         return np.bincount(drawn, minlength=self.size + 1).astype(np.float64)
 
-    def weights(self, rng: np.random.Generator, key: int, resample: int, use_poisson: bool) -> np.ndarray:
-        """Every position's weight in one resample: its cluster's count or Poisson(1) weight."""
-        assert self.of_position is not None
+    def per_cluster(self, rng: np.random.Generator, key: int, resample: int, use_poisson: bool) -> np.ndarray:
+        """One resample's weight per active cluster (and a 0 for the inactive ones): its count, or
+        its Poisson(1) weight from the plan's counter-based stream."""
         if use_poisson:
-            per_cluster = np.append(poisson.weights(key, resample, self.size), 0.0)
-        else:
-            per_cluster = self.counts(rng)
-        return per_cluster[self.of_position]
+            return np.append(poisson.weights(key, resample, self.size), 0.0)
+        return self.counts(rng)
+
+    def matrix(self, rows: np.ndarray, values: np.ndarray | None, n_rows: int,
+               columns: np.ndarray | None = None) -> sp.csr_matrix:
+        """``(n_rows × clusters+1)``: the sum of ``values`` (1 each when None) per (row, cluster) over
+        the positions (``columns``: their clusters, default every position's). Rows ≥ ``n_rows``
+        (a block's "no entry" sentinel) are dropped. A resample's sums are this times its weights."""
+        cols = self.of_position if columns is None else columns
+        assert cols is not None
+        keep = rows < n_rows
+        data = np.ones(int(np.count_nonzero(keep))) if values is None else np.asarray(values, float)[keep]
+        m = sp.csr_matrix((data, (rows[keep], cols[keep])), shape=(n_rows, self.size + 1))
+        m.sum_duplicates()
+        return m
 
 
 def cluster_jackknife_sums(plan: StatPlan, clusters: np.ndarray, seed: int,
@@ -550,6 +561,8 @@ class Bootstrap:
         self._root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
         self.key = int(self._root.generate_state(1, np.uint64)[0])     # the Poisson weights' stream
         self._pieces: Pieces | None = None
+        if self.clusters is not None:
+            self._prepare_clusters()
         per = sum(b.size for b in plan.blocks) + self._per_resample_extra
         self.chunk = int(max(1, min(self.resamples, MAX_CHUNK, CHUNK_BUDGET // max(per, 1))))
 
@@ -763,22 +776,35 @@ class Bootstrap:
 
     def _cluster_sums(self, rng: np.random.Generator, start: int, b: int) -> list[np.ndarray]:
         """Block sums of resamples ``start .. start+b`` when whole clusters are the units: each
-        resample gives every cluster a count (index draws of clusters, or a Poisson(1) weight from
-        the plan's counter-based stream) and every position its cluster's count; the views' per-code
-        counts are those weights summed per code (whole numbers: exact in any order)."""
+        resample gives every cluster a weight (its count among the drawn clusters, or a Poisson(1)
+        weight) and every position its cluster's; a view's per-code counts are then its sparse
+        (code × cluster) matrix of position counts times the chunk's ``(clusters × b)`` weights, a
+        weighted or generic block's sums its (target × cluster) matrix of summed values times them
+        (whole-number weights: the counts are exact in any order)."""
         draw = self.clusters
         assert draw is not None
-        sums = self._empty_sums(b)
+        w = np.empty((draw.size + 1, b))
         for r in range(b):
-            w = draw.weights(rng, self.key, start + r, self.poisson)
-            for view in self.views:
-                if view.starts is not None:
-                    counts = np.add.reduceat(w, view.starts)
-                else:
-                    counts = np.bincount(view.table, weights=w, minlength=view.n_codes)
-                self._view_sums(view, counts, sums, r)
-            self._unit_sums(w, sums, r)
+            w[:, r] = draw.per_cluster(rng, self.key, start + r, self.poisson)
+        sums = self._empty_sums(b)
+        for view, m in zip(self.views, self._cluster_views):
+            counts = np.ascontiguousarray((m @ w).T)
+            for r in range(b):
+                self._view_sums(view, counts[r], sums, r)
+        for k, m in self._cluster_blocks:
+            sums[k][:] = (m @ w).T
         return sums
+
+    def _prepare_clusters(self) -> None:
+        """The sparse (code or target × cluster) matrices of :meth:`_cluster_sums`."""
+        draw = self.clusters
+        assert draw is not None and draw.of_position is not None
+        self._cluster_views = [draw.matrix(v.table, None, v.n_codes) for v in self.views]
+        blocks = self.plan.blocks
+        self._cluster_blocks = [(k, draw.matrix(target, value, blocks[k].size)) for k, target, value in self._weighted]
+        self._cluster_blocks += [(k, draw.matrix(target, value, blocks[k].size, draw.of_position[pos]))
+                                 for k, pos, target, value in self._generic]
+        self._per_resample_extra = draw.size + 1
 
     def _poisson_sums(self, start: int, b: int) -> list[np.ndarray]:
         pieces = self.pieces()
