@@ -36,9 +36,9 @@ The bootstrap (:class:`Bootstrap`) produces the same block sums without material
 - **whole clusters** — with ``data.cluster`` (:class:`ClusterDraw`) a unit is still an example, but
   a resample draws *clusters*: as many as the stratum has, uniformly with replacement (or, for large
   plans of many clusters, one Poisson(1) weight per cluster from the same counter-based stream), and
-  every example weighs its cluster's count. The views' per-code counts are then weighted
-  ``bincount``-s of those whole-number weights (exact in any order), and a block's sums follow as
-  above. Only the clusters with an example in the plan's blocks are drawn (a slice's gate resamples
+  every example weighs its cluster's count. A chunk's per-code counts are then each view's sparse
+  (code × cluster) matrix of example counts times the chunk's (cluster × resamples) weights (whole
+  numbers: exact in any order), and a block's sums follow as above. Only the clusters with an example in the plan's blocks are drawn (a slice's gate resamples
   the clusters with rows in the slice). Clusters are numbered by their sorted names and positions
   ordered by (stratum, code, cluster), so the draw does not depend on the order of the rows. BCa's
   jackknife deletes one cluster at a time (:func:`cluster_jackknife_sums`). The multinomial over
