@@ -17,7 +17,8 @@ from gate import __version__, timing
 from gate.data.align import EvalSet, Side, check_probabilities
 from gate.errors import InputError
 from gate.inference.calibration import EceBias, EceInterval, ece_bias
-from gate.inference.gate_results import Fixed, Measured, decide_gates
+from gate.inference.decide import Decision
+from gate.inference.gate_results import Fixed, Measured, Pending, decide_gates
 from gate.inference.guards import NO_EXAMPLES
 from gate.inference.label_coverage import coverage_check, coverage_result
 from gate.inference.score import score_intervals
@@ -58,7 +59,7 @@ def evaluate(policy: Policy, es: EvalSet, *, seed: int | None = None, command: S
     measured = {g.id: _measured(es, g) for g in bootstrapped}
     series, jack_weights, resampling = _run_bootstrap(policy, es, plan, quantities, seed, n_units, measured,
                                                       gates)
-    results = _decide(policy, es, gates, series, jack_weights, measured)
+    results = _decide(policy, es, gates, series, jack_weights, measured, seed)
     verdict = verdict_of(results, policy.decision.inconclusive)
     extras = report_extras(es)
     if any(METRICS[g.spec.metric].family == "flip" for g in gates):
@@ -73,7 +74,7 @@ def evaluate(policy: Policy, es: EvalSet, *, seed: int | None = None, command: S
             sampling=policy.bootstrap.sampling,
             multiple_testing=policy.decision.multiple_testing, inconclusive=policy.decision.inconclusive,
             tool_version=__version__, policy_path=policy.path, policy_sha256=policy.sha256,
-            command=tuple(command), resampling=resampling),
+            command=tuple(command), resampling=resampling, **_unit_fields(policy, es)),
         **extras,
     )
 
@@ -116,6 +117,36 @@ def _strata(policy: Policy, es: EvalSet, n_units: int) -> np.ndarray:
     return strata
 
 
+def cluster_codes(es: EvalSet) -> np.ndarray | None:
+    """``data.cluster``: every unit's cluster as a code, numbered in sorted order of the cluster
+    texts (so the draw depends on the clusters, not on the order of the rows); None without
+    clusters. Paired sides share the candidate's units (their clusters agree, checked when aligned);
+    an independent baseline's clusters are numbered after the candidate's, so a cluster name that
+    both sides use still makes two clusters, one per sample."""
+    if es.candidate.cluster is None:
+        return None
+    codes = np.unique(es.candidate.cluster, return_inverse=True)[1].ravel().astype(np.int64)
+    if es.pairing == "independent" and es.baseline is not None and es.baseline.cluster is not None:
+        base = np.unique(es.baseline.cluster, return_inverse=True)[1].ravel().astype(np.int64)
+        codes = np.concatenate([codes, base + (int(codes.max()) + 1 if codes.size else 0)])
+    return codes
+
+
+def resampling_unit(es: EvalSet, column: str | None) -> tuple[str, int | None]:
+    """The unit the bootstrap resampled and, for clusters, how many there are (both sides')."""
+    clusters = cluster_codes(es)
+    if clusters is None or column is None:
+        return "example", None
+    return "cluster", int(np.unique(clusters).size)
+
+
+def _unit_fields(policy: Policy, es: EvalSet) -> dict:
+    """The reproducibility block's resampling unit: examples, or ``data.cluster``'s clusters."""
+    unit, clusters = resampling_unit(es, policy.data.cluster)
+    return {"unit": unit, "cluster": policy.data.cluster or "", "clusters": clusters} if unit == "cluster" else {
+        "unit": unit}
+
+
 def _run_bootstrap(policy: Policy, es: EvalSet, plan: StatPlan, quantities: dict[tuple[str, str], Quantity],
                    seed: int, n_units: int, measured: dict[str, Measured],
                    all_gates: Sequence[Expanded] = ()) -> tuple[dict[tuple[str, str], Series], np.ndarray | None, str]:
@@ -139,14 +170,15 @@ def _run_bootstrap(policy: Policy, es: EvalSet, plan: StatPlan, quantities: dict
     if not quantities:
         return series, None, "none (no bootstrapped gate)"
     strata = _strata(policy, es, n_units)
+    clusters = cluster_codes(es)
     by_gate: dict[str, set[int]] = {}
     for (gate_id, _), blocks in reads.items():
         by_gate.setdefault(gate_id, set()).update(blocks)
     comps = components(len(plan.blocks), list(by_gate.values()))
     tj = time.perf_counter()
-    jack_weights = _jackknife(policy, plan, strata, quantities, series, seed)
+    jack_weights = _jackknife(policy, plan, strata, clusters, quantities, series, seed)
     t_jack = time.perf_counter() - tj
-    draw = _Draw(policy, plan, strata, seed, quantities, reads, series, jack_weights,
+    draw = _Draw(policy, plan, strata, clusters, seed, quantities, reads, series, jack_weights,
                  m_max=sum(1 for g in all_gates if g.spec.severity == "error"))   # the largest possible family
     t1, c1 = time.perf_counter(), time.process_time()
     draw.run_all(comps, measured)
@@ -176,15 +208,20 @@ def _points(plan: StatPlan, quantities: dict[tuple[str, str], Quantity], n_units
     return series, reads
 
 
-def _jackknife(policy: Policy, plan: StatPlan, strata: np.ndarray, quantities: dict[tuple[str, str], Quantity],
-               series: dict[tuple[str, str], Series], seed: int) -> np.ndarray | None:
-    """BCa only: every series' leave-one-cell-out values (set on ``series``) and the cells' weights.
-    Run before the draw: adaptive stopping reads BCa endpoints."""
-    from gate.resampling.stats import jackknife_sums
+def _jackknife(policy: Policy, plan: StatPlan, strata: np.ndarray, clusters: np.ndarray | None,
+               quantities: dict[tuple[str, str], Quantity], series: dict[tuple[str, str], Series],
+               seed: int) -> np.ndarray | None:
+    """BCa only: every series' leave-one-cell-out values (leave-one-cluster-out with ``clusters``;
+    set on ``series``) and the cells' weights. Run before the draw: adaptive stopping reads BCa
+    endpoints."""
+    from gate.resampling.stats import cluster_jackknife_sums, jackknife_sums
 
     if policy.bootstrap.method != "bca":
         return None
-    acc, jack_weights = jackknife_sums(compress(plan, strata), seed)
+    if clusters is not None:
+        acc, jack_weights = cluster_jackknife_sums(plan, clusters, seed)
+    else:
+        acc, jack_weights = jackknife_sums(compress(plan, strata), seed)
     for key, q in quantities.items():
         v, u = q(acc)
         series[key] = replace(series[key], jack=np.where(u, np.nan, v))
@@ -199,6 +236,7 @@ class _Draw:
     policy: Policy
     plan: StatPlan
     strata: np.ndarray
+    clusters: np.ndarray | None
     seed: int
     quantities: dict[tuple[str, str], Quantity]
     reads: dict[tuple[str, str], set[int]]
@@ -223,7 +261,8 @@ class _Draw:
                                 for g in self.policy.gates)
         boot = Bootstrap(subplan(self.plan, blocks), self.strata, self.policy.bootstrap.resamples,
                          np.random.SeedSequence(self.seed, spawn_key=(c,)),
-                         allow_poisson=allow_poisson, samples_only=not self.policy.bootstrap.stratify)
+                         allow_poisson=allow_poisson, samples_only=not self.policy.bootstrap.stratify,
+                         clusters=self.clusters)
         series, n_blocks = self.series, len(self.plan.blocks)
 
         def consume(start: int, acc: list[np.ndarray]) -> None:
@@ -295,22 +334,33 @@ class _ReadRecorder(list):
 
 
 def _decide(policy: Policy, es: EvalSet, gates: list[Expanded], series: dict[tuple[str, str], Series],
-            jack_weights: np.ndarray | None, measured: dict[str, Measured]) -> list[GateResult]:
+            jack_weights: np.ndarray | None, measured: dict[str, Measured], seed: int) -> list[GateResult]:
     """Every gate's measurements handed to the shared decision stage (:mod:`gate.inference.gate_results`):
     label coverage on its exact interval, a flip rate without a baseline as measured nothing, the
     rest (``measured``: sizes and score intervals) with their series."""
-    confidence = policy.bootstrap.confidence
     items: list[Measured | Fixed] = []
     for g in gates:
         family = METRICS[g.spec.metric].family
         if family == "coverage":
-            items.append(_coverage(es, g, confidence))
+            items.append(_coverage(policy, es, g, seed))
         elif family == "flip" and es.baseline is None:
             items.append(Measured(g, None, None))
         else:
             items.append(replace(measured[g.id], candidate=series[(g.id, "candidate")],
                                  baseline=series.get((g.id, "baseline"))))
-    return decide_gates(policy, items, jack_weights=jack_weights, notes=lambda p, d, im: gate_notes(policy, p, d, im))
+    codes = None if es.candidate.cluster is None else np.unique(es.candidate.cluster, return_inverse=True)[1].ravel()
+
+    def notes(p: Pending, d: Decision, interval_method: str) -> list[str]:
+        return gate_notes(policy, p, d, interval_method, None if codes is None else _clusters_in(es, codes, p.measured.gate))
+
+    return decide_gates(policy, items, jack_weights=jack_weights, notes=notes)
+
+
+def _clusters_in(es: EvalSet, codes: np.ndarray, g: Expanded) -> int:
+    """How many of the candidate's clusters (``codes``: each row's) have rows in the gate's slice."""
+    t = g.target
+    rows = codes if t.slice_col is None else codes[es.candidate.slices[t.slice_col] == t.slice_value]
+    return int(np.unique(rows).size)
 
 
 def _measured(es: EvalSet, g: Expanded) -> Measured:
@@ -337,7 +387,9 @@ def _interval_rule(es: EvalSet, g: Expanded) -> EceInterval | None:
     return EceInterval(bias(es.candidate), None if es.baseline is None else bias(es.baseline))
 
 
-def _coverage(es: EvalSet, g: Expanded, confidence: float) -> Fixed:
-    """label_coverage, decided on its exact interval (:mod:`gate.inference.label_coverage`) in the same family."""
-    check = coverage_check(es, g)
-    return Fixed(check, lambda d: coverage_result(es, g, check, d, confidence))
+def _coverage(policy: Policy, es: EvalSet, g: Expanded, seed: int) -> Fixed:
+    """label_coverage, decided on its exact interval (a cluster bootstrap with ``data.cluster``:
+    :mod:`gate.inference.label_coverage`) in the same family."""
+    b = policy.bootstrap
+    check = coverage_check(es, g, seed=seed, resamples=b.resamples, method=b.method)
+    return Fixed(check, lambda d: coverage_result(es, g, check, d, b.confidence))

@@ -170,6 +170,8 @@ def render(summary: dict) -> str:
                 + looks_study.render(summary.get("looks")))
     if sections:
         add([""] + sections[:-1])
+    from validation import clustered  # §17–§18: their own summary, validation/results/clustered.json
+    add(clustered.sections())
     return "\n".join(out) + "\n"
 
 
@@ -396,7 +398,7 @@ LIMITS = """\
   accurate model (AUC 0.75) would suffer less from the heteroscedasticity that drives the ROC-AUC
   result, a more accurate one more.
 - Test sets are i.i.d. from the population; real evaluation sets can be clustered (users, sessions),
-  which no i.i.d. bootstrap handles.
+  which no i.i.d. bootstrap handles (§17 studies `data.cluster`, the cluster bootstrap).
 - B = 1,000 in the main grid (the default is 2,000; §3b repeats the false-fail check at 2,000 for
   N ≤ 10,000 with fewer replications).
 - The engine changed under the study (the speed work landed while it ran): the main coverage grid ran

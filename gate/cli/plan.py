@@ -71,6 +71,8 @@ def render(result: Plan) -> str:
     lines += ["  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))).rstrip()
               for r in rows]
     lines += [f"{T.one_line(g.label or g.id)}: {T.one_line(g.note)}" for g in result.gates if g.note]
+    if result.note:
+        lines.append(T.one_line(result.note))
     lines.append("N FOR POWER: labeled examples that decide the gate with that power if the estimate is the truth. "
                  "PASSES/FAILS FROM: true values of the tested quantity the gate passes/fails with that power "
                  "at the current N (their distance to the bar is the minimal detectable effect).")

@@ -75,6 +75,8 @@ class Side:
     arrow_ids: Any = field(default=None, repr=False, compare=False)
     # the baseline position of each candidate row, when _pairing joined every row (for _reorder_like)
     all_rows_join: np.ndarray | None = field(default=None, repr=False, compare=False)
+    cluster: np.ndarray | None = None   # data.cluster: each labeled row's cluster as text (None: no clusters)
+    cluster_rows: np.ndarray | None = None   # data.cluster: (labeled rows, rows) per cluster, all rows counted
 
 
 @dataclass
@@ -239,7 +241,7 @@ def _check_plain_values(t: Table, col: str) -> None:
 def _side(role: str, policy: Policy, t: Table, classes: tuple[str, ...], needs_scores: bool,
           slices: list[str], need_ids: bool, warnings: list[str]) -> Side:
     spec = policy.data
-    for col in [spec.label] + slices + ([spec.id] if need_ids else []):
+    for col in [spec.label] + slices + ([spec.id] if need_ids else []) + ([spec.cluster] if spec.cluster else []):
         _require_column(t, col, role)
     for key in ("prediction", "score", "weight"):
         if key in spec.explicit:
@@ -268,10 +270,51 @@ def _side(role: str, policy: Policy, t: Table, classes: tuple[str, ...], needs_s
     slice_values = {s: _slice_values(t, s, rows) for s in slices}
     artifact = Artifact(role=role, path=t.source, sha256=t.sha256, format=t.format,
                         rows=t.n_rows, labeled_rows=int(rows.size))
+    texts = _cluster_texts(t, spec.cluster) if spec.cluster else None
     side = Side(role, artifact, ids[rows], y, pred, scores, weight, slice_values, t.n_rows, int(rows.size),
-                ids if need_ids else None)
+                ids if need_ids else None,
+                cluster=None if texts is None else _cluster_values(t, spec.cluster or "", rows, texts))
     side.arrow_ids = arrow_ids
+    if texts is not None:
+        side.cluster_rows = _cluster_rows(texts, labeled)
     return side
+
+
+def _cluster_rows(texts: np.ndarray, labeled: np.ndarray) -> np.ndarray:
+    """``(2, clusters)``: labeled rows and all rows of each cluster, over every row of the file
+    (``texts``: each row's cluster; what label_coverage resamples), clusters in sorted order of their
+    text. An unlabeled row with no cluster is a cluster of its own (a labeled one was refused by
+    :func:`_cluster_values`)."""
+    named = texts != ""
+    names, code = np.unique(texts[named], return_inverse=True)
+    lab = np.bincount(code.ravel(), weights=labeled[named], minlength=names.size)
+    rows = np.bincount(code.ravel(), minlength=names.size).astype(np.float64)
+    loose = np.count_nonzero(~named)
+    return np.stack([np.concatenate([lab, np.zeros(loose)]), np.concatenate([rows, np.ones(loose)])])
+
+
+def _cluster_texts(t: Table, col: str) -> np.ndarray:
+    """The cluster column's text on every row ("" where empty), each distinct value converted once."""
+    _check_plain_values(t, col)
+    fast = _fast_slices(t, col, np.arange(t.n_rows))
+    if fast is not None:
+        return fast[0]
+    values = list(t.columns[col])
+    text_of = {v: _cell_text(v) for v in set(values)}      # plain scalars: hashable (checked above)
+    return np.array([text_of[v] for v in values], dtype=object)
+
+
+def _cluster_values(t: Table, col: str, rows: np.ndarray, texts: np.ndarray) -> np.ndarray:
+    """The labeled rows' clusters (``data.cluster``) as text, compared like ids and slices. Any
+    number of distinct clusters; an empty cell is refused: a row of no cluster cannot be resampled
+    with the others of its cluster, and "" is no cluster of its own."""
+    values = texts[rows]
+    empty = np.flatnonzero(values == "")
+    if empty.size:
+        raise InputError("the cluster is empty", source=t.source, where=t.where(int(rows[empty[0]]), col),
+                         fix="give every labeled row its cluster (session, user, patient ...), "
+                             "or a cluster of its own (e.g. its id)")
+    return values
 
 
 def _id_column(t: Table, col: str) -> tuple[np.ndarray, bool]:
@@ -558,10 +601,25 @@ def _reorder_like(cand: Side, base: Side, ct: Table, bt: Table, classes: tuple[s
         raise InputError(f"id {show(cand.ids[i])} has label {c_label} in the candidate but "
                          f"{b_label} in the baseline", source=f"{ct.source} + {bt.source}",
                          fix="paired files must carry the same ground truth")
+    cluster = None if base.cluster is None else base.cluster[order]
+    if cluster is not None and cand.cluster is not None:
+        _same_clusters(cand, cluster, ct, bt)
     return Side(base.role, base.artifact, base.ids[order], y_base, base.pred[order],
                 None if base.scores is None else base.scores[order],
                 None if base.weight is None else base.weight[order],
-                {k: v[order] for k, v in base.slices.items()}, base.n_rows, base.n_labeled, base.all_ids)
+                {k: v[order] for k, v in base.slices.items()}, base.n_rows, base.n_labeled, base.all_ids,
+                cluster=cluster)
+
+
+def _same_clusters(cand: Side, base_cluster: np.ndarray, ct: Table, bt: Table) -> None:
+    """Paired rows resample together, so a shared id must be in the same cluster on both sides."""
+    assert cand.cluster is not None
+    clash = np.flatnonzero(cand.cluster != base_cluster)
+    if clash.size:
+        i = int(clash[0])
+        raise InputError(f"id {show(cand.ids[i])} is in cluster {show(cand.cluster[i])} in the candidate but "
+                         f"{show(base_cluster[i])} in the baseline", source=f"{ct.source} + {bt.source}",
+                         fix="paired files must put each id in the same cluster (the rows of one user, session, ... together)")
 
 
 def check_probabilities(side: Side, source: str, task: str) -> None:

@@ -73,6 +73,7 @@ def engine_evalset(policy: Policy, engine: Engine, cand: EngineSource, base: Eng
     """The EvalSet of two engine sources (views ``sql.CANDIDATE_VIEW`` / ``sql.BASELINE_VIEW`` of
     ``engine``), identical to what the file path builds from the same rows in canonical order."""
     spec = policy.data
+    _no_clusters(policy, cand)
     c_cols = _fetched(policy, engine, sql.CANDIDATE_VIEW, cand, "candidate", base is not None)
     if base is None:
         table = _side_table(engine, cand, c_cols, sql.CANDIDATE_VIEW, None, "")
@@ -103,6 +104,17 @@ def engine_evalset(policy: Policy, engine: Engine, cand: EngineSource, base: Eng
         es.warnings.insert(1 if es.warnings and es.warnings[0].startswith("the candidate and the baseline are") else 0,
                            warning)
     return _expand(es, [ct, bt], spec.label, ct.counts)
+
+
+def _no_clusters(policy: Policy, source: EngineSource) -> None:
+    """``data.cluster`` is refused on engine sources: a cluster key in the cells would make a cell
+    per cluster and combination (the cell limit at any real number of users), and label_coverage's
+    per-cluster row counts need the unlabeled rows' clusters too, which the cells do not carry."""
+    if policy.data.cluster:
+        raise InputError("data.cluster (the cluster bootstrap) is not supported on engine sources yet",
+                         source=source.shown, where="data.cluster",
+                         fix="export the rows the gates read (with the cluster column) to Parquet or CSV and "
+                             "check the file, or remove data.cluster")
 
 
 def _side_table(engine: Engine, source: EngineSource, cols: _Columns, view: str, id_name: str | None,

@@ -14,7 +14,8 @@ engine decides it on an interval built for that:
   (Newcombe 1998, *Statistics in Medicine* 17:2635, method 10), :class:`NewcombePaired`.
 
 Not eligible (the bootstrap decides, with its guards): weighted data (a weighted proportion is no
-count), averages over classes, relative drops, independent (canary) pairing, Δprecision (the two
+count), clustered data (``data.cluster``: the trials are not independent, so a binomial interval is too
+narrow; the cluster bootstrap decides), averages over classes, relative drops, independent (canary) pairing, Δprecision (the two
 models' trials differ), and a paired delta whose two files slice the rows differently.
 """
 
@@ -167,6 +168,8 @@ def score_intervals(es: EvalSet, metric: str, quantity: str, class_index: int | 
     eligible (see the module docstring) or has no trials (the bootstrap's guards then say why)."""
     cand = es.candidate
     if metric not in (*CANDIDATE_PROPORTIONS, *FLIP_METRICS) or average is not None or cand.weight is not None:
+        return None
+    if cand.cluster is not None:      # correlated trials: no binomial interval
         return None
     if quantity not in ("candidate", "delta"):
         return None

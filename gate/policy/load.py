@@ -60,6 +60,7 @@ class DataSpec:
     weight: str = "weight"
     threshold: float | None = None
     slices: tuple[str, ...] = ()
+    cluster: str | None = None    # resample whole clusters of rows (session, user, patient) instead of rows
     explicit: frozenset[str] = frozenset()  # keys the policy set (a set column must exist)
 
 
@@ -379,11 +380,23 @@ def build_policy(doc: Any, *, source: str, sha256: str = "", gate_lines: Sequenc
                                       line=gate_lines[i] if i < len(gate_lines) else None)
                   for i, g in enumerate(doc["gates"]))
     bootstrap, warnings = _bootstrap_spec(doc.get("bootstrap", {}), source)
+    _check_cluster_sampling(data, bootstrap, source)
     return Policy(
         name=doc["name"], task=task, positive_class=positive, classes=classes, data=data,
         bootstrap=bootstrap, decision=DecisionSpec(**doc.get("decision", {})),
         gates=gates, path=source, sha256=sha256, warnings=warnings,
     )
+
+
+def _check_cluster_sampling(data: DataSpec, bootstrap: BootstrapSpec, source: str) -> None:
+    """``data.cluster`` with ``sampling: stratified`` is refused: a stratified resample keeps each
+    class's count of rows, but a cluster holds rows of several classes, so no draw of whole
+    clusters can keep them (and a test set drawn per class is not one drawn by cluster)."""
+    if data.cluster and bootstrap.sampling == "stratified":
+        raise PolicyError("sampling: stratified keeps each class's count of rows, but data.cluster resamples whole "
+                          "clusters, which hold rows of several classes", source=source, where="bootstrap.sampling",
+                          fix="use sampling: iid (the default) with data.cluster; stratified is only right for a "
+                              "test set drawn per class, not by cluster")
 
 
 STRATIFY_DEPRECATED = ("bootstrap.stratify is deprecated: write bootstrap.sampling: stratified, which is right only "

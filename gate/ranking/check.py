@@ -101,7 +101,8 @@ def check_ranking(policy: Policy, candidate: Any, baseline: Any = None, *, qrels
             confidence=policy.bootstrap.confidence, stratify=False,
             multiple_testing=policy.decision.multiple_testing, inconclusive=policy.decision.inconclusive,
             tool_version=__version__, policy_path=policy.path, policy_sha256=policy.sha256,
-            command=tuple(command), resampling=f"Poisson(1) weights per query, {units.size:,} queries ({pairing})"),
+            command=tuple(command), resampling=f"Poisson(1) weights per query, {units.size:,} queries ({pairing})",
+            unit="query"),
     )
 
 

@@ -110,6 +110,10 @@ def ranking_spec(doc: Mapping[str, Any], source: str) -> RankingSpec:
 
 
 def _data(d: Mapping[str, Any], source: str) -> RankingData:
+    if "cluster" in d:
+        raise PolicyError("data.cluster does not apply to task: ranking: the query is already the resampling unit "
+                          "(each query's items are resampled together)", source=source, where="data.cluster",
+                          fix="remove it")
     for key in CLASSIFICATION_DATA_KEYS:
         if key in d:
             fix = "name the query column data.query_id" if key == "id" else "remove it"

@@ -219,8 +219,9 @@ def _file_name(path: str) -> str:
 
 
 def context_line(report: Report, context: RunContext) -> str:
-    """``Commit `abc1234` · baseline `base.csv` (sha256 `0123456789ab`) · [workflow run](…) ·
-    [artifact](…) · [HTML report](…)``: only the parts that are known. The baseline is the report's
+    """``Commit `abc1234` · baseline `base.csv` (sha256 `0123456789ab`) · resampled by 412 clusters of
+    `user_id` · [workflow run](…) · [artifact](…) · [HTML report](…)``: only the parts that are known
+    (the clusters only with ``data.cluster``). The baseline is the report's
     baseline artifact (file name and the first 12 hex digits of its sha256); without one it says
     so, as the comparison gates then had nothing to compare with."""
     parts = []
@@ -231,6 +232,9 @@ def context_line(report: Report, context: RunContext) -> str:
         parts.append(f"baseline {code(_file_name(base[0].path))} (sha256 {code(base[0].sha256[:12])})")
     elif report.data.artifacts:
         parts.append("no baseline")
+    r = report.reproducibility
+    if r.unit == "cluster":
+        parts.append(f"resampled by {T.fmt_int(r.clusters)} clusters of {code(r.cluster)}")
     for label, url in (("workflow run", context.run_url), ("artifact", context.artifact_url),
                        ("HTML report", context.report_url)):
         safe = _url(url)
@@ -501,6 +505,7 @@ def repro_section(report: Report) -> str:
         ["Resampling", code(r.resampling or "not recorded")],
         ["Confidence", T.fmt(r.confidence)],
         ["Sampling", T.sampling_text(r)],
+        *([["Resampled unit", unit]] if (unit := T.cluster_unit_text(r, code(r.cluster))) else []),
         ["Multiple testing", code(r.multiple_testing)],
         ["Inconclusive gates", code(r.inconclusive)],
         ["Tool version", code(r.tool_version)],

@@ -125,6 +125,14 @@ def sampling_text(r: Reproducibility) -> str:
     return "stratified by class" if r.stratify else "i.i.d."
 
 
+def cluster_unit_text(r: Reproducibility, column: str) -> str | None:
+    """The reproducibility row for a cluster bootstrap (None when the unit is not a cluster):
+    ``1,204 clusters by user_id, each resampled whole``; ``column`` is the caller's escaped name."""
+    if r.unit != "cluster":
+        return None
+    return f"{fmt_int(r.clusters)} clusters by {column}, each resampled whole (paired rows together)"
+
+
 def fmt_int(n: int | None) -> str:
     return DASH if n is None else f"{n:,}"
 

@@ -344,10 +344,14 @@ class Reproducibility:
     command: tuple[str, ...]
     resampling: str = ""
     sampling: str = ""      # "iid" | "stratified" (bootstrap.sampling); "" in reports older than it
+    unit: str = ""          # "example" | "cluster" | "query": what a resample draws; "" in reports older than it
+    cluster: str = ""       # unit "cluster": the data.cluster column
+    clusters: int | None = None     # unit "cluster": how many clusters
 
     def to_dict(self) -> dict[str, Any]:
         return {"seed": self.seed, "resamples": self.resamples, "method": self.method,
                 "resampling": self.resampling, "sampling": self.sampling or ("stratified" if self.stratify else "iid"),
+                "unit": self.unit or "example", "cluster": self.cluster, "clusters": self.clusters,
                 "confidence": _num(self.confidence), "stratify": self.stratify,
                 "multiple_testing": self.multiple_testing, "inconclusive": self.inconclusive,
                 "tool_version": self.tool_version, "policy_path": self.policy_path,

@@ -16,6 +16,7 @@ from gate.policy.load import Policy
 from gate.report.model import GateResult
 from gate.resampling import adaptive
 
+SMALL_CLUSTERS = 100         # data.cluster: note gates resampling fewer clusters (docs/validity.md, cluster bootstrap)
 SMALL_SUPPORT = 100          # warn below this many examples on the smaller side of the gated class
 SMALL_SUPPORT_RANKING = 200  # ... for AP / PR-AUC / ROC-AUC, and for every metric with method: basic
                              # (calibrated in docs/validity.md §2 and §8)
@@ -37,15 +38,19 @@ def resample_warnings(policy: Policy, results: list[GateResult]) -> list[str]:
             f"false-fail rate can exceed its level; set bootstrap.resamples to at least {needed} (docs/validity.md)"]
 
 
-def gate_notes(policy: Policy, p: Pending, d: Decision, interval_method: str) -> list[str]:
+def gate_notes(policy: Policy, p: Pending, d: Decision, interval_method: str,
+               clusters: int | None = None) -> list[str]:
     """A classification gate's notes (coverage gates have none): undefined resamples, a small class
     whose intervals can under-cover, BCa's fallback, a decision within Monte-Carlo error of the bar,
-    and where ``bootstrap.adaptive`` stopped. The bootstrap distribution is not noted on when a score
+    too few clusters (``clusters``: the clusters in the gate's rows, with ``data.cluster``) and
+    where ``bootstrap.adaptive`` stopped. The bootstrap distribution is not noted on when a score
     interval decided the gate; ``interval_method`` names the interval."""
     m, check = p.measured, p.check
     g, support, smallest = m.gate, m.support, m.smallest
     dist = None if m.score is not None else p.dist
     notes = sampling_notes(policy, g, check, dist, d, support, smallest, interval_method)
+    if clusters is not None and p.dist is not None:
+        notes += cluster_notes(clusters)
     drawn = m.candidate.drawn if m.candidate is not None else None
     if drawn is not None:
         notes.append(f"adaptive: decided after {drawn} of {policy.bootstrap.resamples} resamples "
@@ -83,3 +88,12 @@ def sampling_notes(policy: Policy, g: Expanded, check: Check, dist: Distribution
             notes.append(f"decided within Monte-Carlo error of the bar (endpoint SE ≈ {mc_se:.2g}); "
                          "more bootstrap.resamples would make it firmer")
     return notes
+
+
+def cluster_notes(clusters: int) -> list[str]:
+    """With ``data.cluster``, a gate whose rows hold fewer than SMALL_CLUSTERS ``clusters`` is noted:
+    a bootstrap of so few units runs narrow (docs/validity.md: 50 clusters covered 90.5–95.5%)."""
+    if clusters >= SMALL_CLUSTERS:
+        return []
+    return [f"only {clusters} clusters: with fewer than {SMALL_CLUSTERS}, cluster-bootstrap intervals can under-cover "
+            "(see docs/validity.md)"]

@@ -96,6 +96,7 @@ AVERAGES = _enum("gate", "average")
 COUNT_KEYS = _enum("counts")
 INTERVAL_METHODS = _enum("gate", "interval_method")
 SAMPLINGS = _enum("reproducibility", "sampling")
+UNITS = _enum("reproducibility", "unit")
 ROLES = _enum("data", "artifacts", "role")
 
 
@@ -497,6 +498,8 @@ def reproducibility(value: Any, path: str) -> Reproducibility:
     r = _reproducibility(o)
     if r.sampling and (r.sampling == "stratified") != r.stratify:
         raise ReportFormatError(f"{path}.sampling", f"is {r.sampling!r} but stratify is {str(r.stratify).lower()}")
+    if (r.unit == "cluster") != (r.clusters is not None) or (r.unit == "cluster") != bool(r.cluster):
+        raise ReportFormatError(f"{path}.unit", "cluster and clusters are given exactly when unit is 'cluster'")
     return r
 
 
@@ -511,6 +514,9 @@ def _reproducibility(o: Obj) -> Reproducibility:
         policy_sha256=o.field("policy_sha256", text), command=o.array("command", text),
         resampling=o.field("resampling", text),
         sampling=o.field("sampling", text, SAMPLINGS, default=""),
+        unit=o.field("unit", text, UNITS, default=""),
+        cluster=o.field("cluster", text, default=""),
+        clusters=o.field("clusters", optional(integer), 1, default=None),
     )
 
 

@@ -33,6 +33,23 @@ The bootstrap (:class:`Bootstrap`) produces the same block sums without material
   pure function of seed, resample and piece, :mod:`gate.resampling.poisson`), drawn and counted in one
   compiled pass per pair of views when numba is installed.
 
+- **whole clusters** — with ``data.cluster`` (:class:`ClusterDraw`) a unit is still an example, but
+  a resample draws *clusters*: as many as the stratum has, uniformly with replacement (or, for large
+  plans of many clusters, one Poisson(1) weight per cluster from the same counter-based stream), and
+  every example weighs its cluster's count. A chunk's per-code counts are then each view's sparse
+  (code × cluster) matrix of example counts times the chunk's (cluster × resamples) weights (whole
+  numbers: exact in any order), and a block's sums follow as above. Only the clusters with an example in the plan's blocks are drawn (a slice's gate resamples
+  the clusters with rows in the slice). Clusters are numbered by their sorted names and positions
+  ordered by (stratum, code, cluster), so the draw does not depend on the order of the rows. BCa's
+  jackknife deletes one cluster at a time (:func:`cluster_jackknife_sums`). The multinomial over
+  cells does not apply (a cluster is a unit of many examples with different cells).
+
+  ``task: ranking`` (gate/ranking/check.py) already treats each query as one unit of precomputed
+  per-query values: its weighted means Σ w·v / Σ w are two weighted blocks per series over query
+  units, which this module's Poisson path draws the same way; it keeps its own dense matrix product
+  (one BLAS call per chunk, faster for a few series). A cluster of queries (a user's session of
+  queries) would be a :class:`ClusterDraw` over those query units.
+
 The engine runs one :class:`Bootstrap` per group of blocks that one gate reads together
 (:func:`components`, :func:`subplan`), so a confusion-only group takes the multinomial even when
 another gate needs the index path; the groups are prepared on the thread pool and their chunks
@@ -67,6 +84,7 @@ SMALL_VIEW = 65_536             # a view made of small blocks has at most this m
 GATHER_MAX_UNITS = 262_144      # up to this many units, count gathered codes; beyond, per-position counts
 POISSON_MIN_UNITS = 262_145     # larger single-stratum plans may draw Poisson(1) weights (see below)
 MERGE_GROWTH = 1.10             # a small block joins a large view if that grows its codes by ≤ 10%
+POISSON_MIN_CLUSTERS = 1_000    # ... and with clusters, only from this many (few clusters: multinomial)
 
 
 @dataclass
@@ -407,6 +425,84 @@ def _role(key: tuple) -> str | None:
     return next((k for k in key if k in ("candidate", "baseline")), None)
 
 
+@dataclass
+class ClusterDraw:
+    """Whole clusters as the resampling units (``data.cluster``): a resample gives cluster ``c`` a
+    count ``k_c`` (``C_s`` index draws among the ``C_s`` clusters of its stratum, or one Poisson(1)
+    weight) and every example of the cluster the weight ``k_c``. Only the *active* clusters — those
+    with an example in some block of the plan (for a slice's gate: the clusters with rows in the
+    slice) — are drawn; the others weigh 0. ``of_unit[u]`` is unit ``u``'s active cluster (``size``
+    for none); active clusters are numbered by stratum, then by the caller's code (sorted by key, so
+    the draw does not depend on the order of the rows). A cluster must lie within one stratum."""
+
+    of_unit: np.ndarray
+    ranges: list[tuple[int, int]]       # per stratum: (first active cluster, number of them)
+    size: int
+    of_position: np.ndarray | None = None   # of_unit in the bootstrap's position order
+
+    @staticmethod
+    def of(plan: StatPlan, clusters: np.ndarray, strata: np.ndarray) -> ClusterDraw:
+        n = plan.n_units
+        if clusters.shape != (n,):
+            raise ValueError(f"clusters: one code per unit expected ({n}), got shape {clusters.shape}")
+        used = np.zeros(n, dtype=bool)
+        for block in plan.blocks:
+            used[block.unit] = True
+        code, stratum = clusters[used], strata[used]
+        pairs = np.unique(np.stack([stratum, code]), axis=1) if code.size else np.zeros((2, 0), dtype=np.int64)
+        if np.unique(pairs[1]).size != pairs.shape[1]:
+            raise ValueError("a cluster spans two resampling strata")
+        active = np.full(int(clusters.max(initial=0)) + 1, -1, dtype=np.int64)
+        active[pairs[1]] = np.arange(pairs.shape[1])        # (stratum, code) order
+        size = int(pairs.shape[1])
+        of_unit = np.where(used, active[clusters], size).astype(np.intp)
+        per_stratum = np.unique(pairs[0], return_counts=True)[1]
+        firsts = np.concatenate([[0], np.cumsum(per_stratum)[:-1]]).astype(np.int64)
+        return ClusterDraw(of_unit, [(int(a), int(c)) for a, c in zip(firsts, per_stratum)], size)
+
+    def counts(self, rng: np.random.Generator) -> np.ndarray:
+        """One resample's count per active cluster (and a 0 for the inactive ones), float64."""
+        draws = [first + rng.integers(0, c, c) for first, c in self.ranges]
+        drawn = np.concatenate(draws) if draws else np.zeros(0, dtype=np.int64)
+        return np.bincount(drawn, minlength=self.size + 1).astype(np.float64)
+
+    def per_cluster(self, rng: np.random.Generator, key: int, resample: int, use_poisson: bool) -> np.ndarray:
+        """One resample's weight per active cluster (and a 0 for the inactive ones): its count, or
+        its Poisson(1) weight from the plan's counter-based stream."""
+        if use_poisson:
+            return np.append(poisson.weights(key, resample, self.size), 0.0)
+        return self.counts(rng)
+
+    def matrix(self, rows: np.ndarray, values: np.ndarray | None, n_rows: int,
+               columns: np.ndarray | None = None) -> sp.csr_matrix:
+        """``(n_rows × clusters+1)``: the sum of ``values`` (1 each when None) per (row, cluster) over
+        the positions (``columns``: their clusters, default every position's). Rows ≥ ``n_rows``
+        (a block's "no entry" sentinel) are dropped. A resample's sums are this times its weights."""
+        cols = self.of_position if columns is None else columns
+        assert cols is not None
+        keep = rows < n_rows
+        data = np.ones(int(np.count_nonzero(keep))) if values is None else np.asarray(values, float)[keep]
+        m = sp.csr_matrix((data, (rows[keep], cols[keep])), shape=(n_rows, self.size + 1))
+        m.sum_duplicates()
+        return m
+
+
+def cluster_jackknife_sums(plan: StatPlan, clusters: np.ndarray, seed: int,
+                           max_rows: int = 1000) -> tuple[list[np.ndarray], np.ndarray]:
+    """Block sums of the delete-one-*cluster* jackknife (BCa's acceleration with clusters as the
+    units), one row per cluster; beyond ``max_rows`` clusters a delete-d jackknife: the clusters
+    are dealt at random (seeded) into ``max_rows`` groups and each row deletes one group. Rows
+    weigh 1 each. ``clusters``: a code per unit (every unit belongs to one)."""
+    codes, c = _dense(np.asarray(clusters, dtype=np.int64))
+    if c > max_rows:
+        rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, 0x636C])))
+        group = rng.permutation(c) % max_rows
+        codes, c = group[codes], max_rows
+    removed = sp.csr_matrix((np.ones(codes.size), (codes, np.arange(codes.size))), shape=(c, codes.size))
+    full = plan.accumulate_sparse(np.ones((1, plan.n_units)))
+    return Sums([f - r for f, r in zip(full, plan.accumulate_sparse(removed))]), np.ones(c)
+
+
 def default_threads() -> int:
     env = os.environ.get("MODEL_GATE_THREADS", "")
     if env.strip().isdigit() and int(env) > 0:
@@ -424,7 +520,8 @@ class Bootstrap:
     """
 
     def __init__(self, plan: StatPlan, strata: np.ndarray, resamples: int, seed: int | np.random.SeedSequence,
-                 path: str | None = None, allow_poisson: bool = False, samples_only: bool = False) -> None:
+                 path: str | None = None, allow_poisson: bool = False, samples_only: bool = False,
+                 clusters: np.ndarray | None = None) -> None:
         self.plan, self.resamples, self.seed = plan, int(resamples), seed
         n = plan.n_units
         strata = np.asarray(strata, dtype=np.int64)
@@ -433,6 +530,10 @@ class Bootstrap:
         codes = [(_block_code(b, n) if ok else None) for b, ok in zip(plan.blocks, one_each)]
         self._codes = codes
         self.cells: Cells | None = None
+        self.clusters: ClusterDraw | None = None
+        if clusters is not None:      # whole clusters are the units: no cells of identical examples
+            self.clusters = ClusterDraw.of(plan, np.asarray(clusters, dtype=np.int64), strata)
+            path = "poisson" if path == "poisson" else "index"
         if path == "multinomial" or (path is None and all(one_each) and plan.blocks
                                      and self._few_cells(codes, strata)):
             cells = compress(plan, strata, codes if all(one_each) else None)
@@ -454,9 +555,14 @@ class Bootstrap:
         self.poisson = (self.path == "index" and (path == "poisson" or (
             allow_poisson and path is None and self.n >= POISSON_MIN_UNITS))
             and (len(self._strata_ranges) == 1 or samples_only))
+        if self.clusters is not None and path != "poisson":      # clusters: by the number of clusters
+            self.poisson = (allow_poisson and self.n >= POISSON_MIN_UNITS
+                            and self.clusters.size >= POISSON_MIN_CLUSTERS)
         self._root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
         self.key = int(self._root.generate_state(1, np.uint64)[0])     # the Poisson weights' stream
         self._pieces: Pieces | None = None
+        if self.clusters is not None:
+            self._prepare_clusters()
         per = sum(b.size for b in plan.blocks) + self._per_resample_extra
         self.chunk = int(max(1, min(self.resamples, MAX_CHUNK, CHUNK_BUDGET // max(per, 1))))
 
@@ -534,6 +640,9 @@ class Bootstrap:
         # counts are sums over runs of positions (np.add.reduceat) instead of a scatter
         primary = views[0][0] if views else np.zeros(n, dtype=np.intp)
         order = stable_order(primary, strata)
+        if self.clusters is not None:   # within a code, by cluster: the order of the rows never matters
+            order = np.lexsort((self.clusters.of_unit, primary, strata))
+            self.clusters.of_position = self.clusters.of_unit[order]
         self._order = order
         sorted_strata = strata[order]
         bounds = np.flatnonzero(np.diff(sorted_strata)) + 1
@@ -593,13 +702,17 @@ class Bootstrap:
         """The draw in a few words, for the report: all three are the ordinary bootstrap."""
         if self.path == "multinomial":
             return "multinomial over cells"
+        if self.clusters is not None:
+            return "Poisson(1) weights per cluster" if self.poisson else "cluster resampling"
         return "Poisson(1) weights" if self.poisson else "index resampling"
 
     def describe(self) -> str:
         if self.cells is not None:      # the multinomial path
             return f"multinomial over {self.cells.multiplicity.size} cells, chunks of {self.chunk}"
         draw = "index draws"
-        if self.poisson:
+        if self.clusters is not None:
+            draw = ("Poisson weights" if self.poisson else "draws") + f" of {self.clusters.size} clusters"
+        elif self.poisson:
             draw = (f"Poisson weights on {self.pieces().sizes.size} pieces"
                     + (" (compiled kernel)" if poisson.accelerated() else ""))
         return (f"{draw} over {self.n} examples, "
@@ -613,6 +726,8 @@ class Bootstrap:
         rng = np.random.Generator(np.random.PCG64(child))
         if self.path == "multinomial":
             return start, Sums(self._multinomial_sums(rng, b))
+        if self.clusters is not None:
+            return start, Sums(self._cluster_sums(rng, start, b))
         return start, Sums(self._index_sums(rng, start, b))
 
     def _multinomial_sums(self, rng: np.random.Generator, b: int) -> list[np.ndarray]:
@@ -658,6 +773,38 @@ class Bootstrap:
                 self._view_sums(view, counts, sums, r)
             self._unit_sums(per_position, sums, r)
         return sums
+
+    def _cluster_sums(self, rng: np.random.Generator, start: int, b: int) -> list[np.ndarray]:
+        """Block sums of resamples ``start .. start+b`` when whole clusters are the units: each
+        resample gives every cluster a weight (its count among the drawn clusters, or a Poisson(1)
+        weight) and every position its cluster's; a view's per-code counts are then its sparse
+        (code × cluster) matrix of position counts times the chunk's ``(clusters × b)`` weights, a
+        weighted or generic block's sums its (target × cluster) matrix of summed values times them
+        (whole-number weights: the counts are exact in any order)."""
+        draw = self.clusters
+        assert draw is not None
+        w = np.empty((draw.size + 1, b))
+        for r in range(b):
+            w[:, r] = draw.per_cluster(rng, self.key, start + r, self.poisson)
+        sums = self._empty_sums(b)
+        for view, m in zip(self.views, self._cluster_views):
+            counts = np.ascontiguousarray((m @ w).T)
+            for r in range(b):
+                self._view_sums(view, counts[r], sums, r)
+        for k, m in self._cluster_blocks:
+            sums[k][:] = (m @ w).T
+        return sums
+
+    def _prepare_clusters(self) -> None:
+        """The sparse (code or target × cluster) matrices of :meth:`_cluster_sums`."""
+        draw = self.clusters
+        assert draw is not None and draw.of_position is not None
+        self._cluster_views = [draw.matrix(v.table, None, v.n_codes) for v in self.views]
+        blocks = self.plan.blocks
+        self._cluster_blocks = [(k, draw.matrix(target, value, blocks[k].size)) for k, target, value in self._weighted]
+        self._cluster_blocks += [(k, draw.matrix(target, value, blocks[k].size, draw.of_position[pos]))
+                                 for k, pos, target, value in self._generic]
+        self._per_resample_extra = draw.size + 1
 
     def _poisson_sums(self, start: int, b: int) -> list[np.ndarray]:
         pieces = self.pieces()

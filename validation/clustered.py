@@ -1,0 +1,384 @@
+"""Validity of the cluster bootstrap and of the ranking (query) bootstrap → docs/validity.md §17–§18.
+
+Both studies draw test sets from a fixed, finite *universe* whose metric values are computed exactly
+once, so the universe's value is the estimand of a test set drawn from it, and run the real
+:func:`gate.check` on every test set (inputs as column mappings, the same path a DataFrame takes).
+
+- ``clusters`` (§17): a universe of 20,000 clusters (users) of 1 + Poisson(9) rows. Each row's label
+  and both models' scores share their cluster's latents with intra-cluster correlation ρ on the latent
+  scale: label latent ``z = √ρ·v_c + √(1−ρ)·ε``, ``y = [z > Φ⁻¹(0.7)]`` (prevalence 0.3); score
+  ``s_m = 1.5·y + √ρ·u_c + √(1−ρ)·e_m`` (u_c shared by the two models: correlated errors), prediction
+  ``s > 0.75``. The row-level marginals do not depend on ρ; only the correlation within a cluster
+  does. A test set draws C clusters with replacement; the same test set is checked with the i.i.d.
+  bootstrap (rows) and with ``data.cluster`` (whole clusters, paired), B resamples, percentile.
+  Recorded per gate: whether the 95% interval covers the universe's value, and whether its upper
+  endpoint lies below it (the gate ``min: <truth>`` — or ``min_gain: <true delta>`` — falsely fails).
+- ``ranking`` (§18): a universe of 20,000 judged queries of 30 items (grades 0/0/0/1/2, per-query
+  noise scale: easy and hard queries), two rankers (the baseline's scores noisier). A test set draws
+  n queries with replacement (renamed, so a query drawn twice is two queries); *paired*: both runs
+  score the same queries; *independent*: the baseline scores its own draw (canary traffic, disjoint
+  query ids). Gates: AP, nDCG@10 and P@10 floors on the candidate and their deltas, percentile.
+
+Usage::
+
+    nice python -m validation.clustered run --workers 2          # both studies → results/clustered.json
+    python -m validation.clustered report                        # → docs/validity.md (= validation.validity report)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+from scipy.special import ndtri
+from sklearn.metrics import accuracy_score, average_precision_score, recall_score, roc_auc_score
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "validation" / "results" / "clustered.json"
+
+ICCS = (0.0, 0.1, 0.3)
+CLUSTER_COUNTS = (50, 200)
+UNIVERSE_CLUSTERS = 20_000
+CLUSTER_METRICS = ("accuracy", "recall", "roc_auc", "average_precision")
+QUERY_COUNTS = (50, 200, 1_000, 2_000)
+UNIVERSE_QUERIES, ITEMS = 20_000, 30
+RANKING_MEASURES = (("ap", None), ("ndcg", 10), ("precision", 10))
+
+
+# ---------------------------------------------------------------------------------------------
+# §17 clusters
+
+
+@cache
+def cluster_universe(icc: float) -> dict:
+    """The universe of clustered rows for one ρ, and every gated metric's exact value on it."""
+    rng = np.random.default_rng([15, int(icc * 100)])
+    sizes = 1 + rng.poisson(9, UNIVERSE_CLUSTERS)
+    cl = np.repeat(np.arange(UNIVERSE_CLUSTERS), sizes)
+    n, a, b = cl.size, math.sqrt(icc), math.sqrt(1 - icc)
+    y = (a * rng.normal(size=UNIVERSE_CLUSTERS)[cl] + b * rng.normal(size=n) > ndtri(0.7)).astype(int)
+    shared = a * rng.normal(size=UNIVERSE_CLUSTERS)[cl]
+    scores = [np.round(1.5 * y + shared + b * rng.normal(size=n), 3) for _ in range(2)]
+    starts = np.concatenate([[0], np.cumsum(sizes)])
+    u = {"cl": cl, "y": y, "s": scores, "starts": starts}
+    u["truth_c"] = {m: _cluster_metric(m, y, scores[0]) for m in CLUSTER_METRICS}
+    u["truth_delta"] = _cluster_metric("accuracy", y, scores[0]) - _cluster_metric("accuracy", y, scores[1])
+    return u
+
+
+def _cluster_metric(metric: str, y: np.ndarray, s: np.ndarray) -> float:
+    if metric == "accuracy":
+        return float(accuracy_score(y, s > 0.75))
+    if metric == "recall":
+        return float(recall_score(y, s > 0.75))
+    if metric == "roc_auc":
+        return float(roc_auc_score(y, s))
+    return float(average_precision_score(y, s))
+
+
+def cluster_policy(cluster: bool, resamples: int, seed: int) -> dict:
+    gates = [{"metric": m, "min": 0.0} for m in CLUSTER_METRICS]
+    gates.append({"metric": "accuracy", "max_drop": 1.0})
+    return {"version": 1, "name": "clustered", "task": "binary", "positive_class": 1,
+            "data": {"cluster": "user"} if cluster else {},
+            "bootstrap": {"resamples": resamples, "seed": seed}, "decision": {"multiple_testing": "none"},
+            "gates": gates}
+
+
+def cluster_rep(icc: float, clusters: int, rep: int, resamples: int) -> dict:
+    """One test set of ``clusters`` clusters, checked with the i.i.d. and the cluster bootstrap."""
+    from gate.api import check
+    u = cluster_universe(icc)
+    rng = np.random.default_rng([150, int(icc * 100), clusters, rep])
+    drawn = rng.integers(0, UNIVERSE_CLUSTERS, clusters)
+    rows = np.concatenate([np.arange(u["starts"][c], u["starts"][c + 1]) for c in drawn])
+    users = np.repeat(np.arange(clusters), np.diff(u["starts"])[drawn])      # a cluster drawn twice: two users
+    ids = np.arange(rows.size)
+    tables = [{"id": ids, "label": u["y"][rows], "prediction": (s[rows] > 0.75).astype(int), "score": s[rows],
+               "user": users} for s in u["s"]]
+    truths = [*(u["truth_c"][m] for m in CLUSTER_METRICS), u["truth_delta"]]
+    out: dict = {"icc": icc, "clusters": clusters, "rep": rep, "rows": int(rows.size)}
+    import pyarrow as pa  # typed columns: the readers' fast paths
+    arrow = [pa.table(t) for t in tables]
+    for mode in ("iid", "cluster"):
+        report = check(cluster_policy(mode == "cluster", resamples, rep), *arrow)
+        out[mode] = [_record(g.tested.ci, t) for g, t in zip(report.gates, truths)]
+    return out
+
+
+def _record(ci: tuple[float, float] | None, truth: float) -> list[int]:
+    """[covered, fails at the bar]: the 95% interval holds the truth; its upper endpoint is below it."""
+    if ci is None:
+        return [0, 0]
+    return [int(ci[0] <= truth <= ci[1]), int(ci[1] < truth)]
+
+
+# ---------------------------------------------------------------------------------------------
+# §18 ranking
+
+
+@cache
+def ranking_universe() -> dict:
+    """Judged queries, two rankers' scores, and the universe's mean of every measure (exact)."""
+    import gate.ranking as rk
+    rng = np.random.default_rng(16)
+    q = np.repeat(np.arange(UNIVERSE_QUERIES), ITEMS)
+    rel = rng.choice([0, 0, 0, 1, 2], q.size)
+    scale = np.repeat(rng.uniform(0.3, 3.0, UNIVERSE_QUERIES), ITEMS)
+    cand = np.round(rel + rng.normal(0, 1, q.size) * scale, 4)
+    base = np.round(rel + rng.normal(0, 1, q.size) * scale * 1.15, 4)
+    item = np.tile(np.arange(ITEMS), UNIVERSE_QUERIES)
+    judged = {"query_id": q, "item_id": item, "relevance": rel}
+    measures = [rk.Measure(name, k) if k else rk.Measure(name) for name, k in RANKING_MEASURES]
+    values = [rk.per_query(rk.from_tables({"query_id": q, "item_id": item, "score": s}, judged), measures)
+              for s in (cand, base)]
+    return {"rel": rel, "scores": (cand, base), "item": item,
+            "truth_c": [float(v.mean) for v in values[0]],
+            "truth_delta": [float(c.mean - b.mean) for c, b in zip(values[0], values[1])]}
+
+
+def ranking_policy(resamples: int, seed: int, pairing: str) -> dict:
+    gates = []
+    for name, k in RANKING_MEASURES:
+        base = {"metric": name, **({"k": k} if k else {})}
+        gates += [{**base, "min": 0.0}, {**base, "max_drop": 1.0}]
+    # independent runs share one qrels file: each run skips the other's queries (not a zero for them)
+    options = {"ranking": {"missing_queries": "skip"}} if pairing == "independent" else {}
+    return {"version": 1, "name": "ranking validity", "task": "ranking", **options,
+            "bootstrap": {"resamples": resamples, "seed": seed}, "decision": {"multiple_testing": "none"},
+            "gates": gates}
+
+
+def ranking_rep(queries: int, pairing: str, rep: int, resamples: int) -> dict:
+    """One test set of ``queries`` queries (paired: one draw for both runs; independent: one each)."""
+    from gate.api import check
+    u = ranking_universe()
+    rng = np.random.default_rng([160, queries, pairing == "paired", rep])
+    draws = [rng.integers(0, UNIVERSE_QUERIES, queries)]
+    draws.append(draws[0] if pairing == "paired" else rng.integers(0, UNIVERSE_QUERIES, queries))
+    runs, judged = [], []
+    for side, drawn in enumerate(draws):
+        rows = (drawn[:, None] * ITEMS + np.arange(ITEMS)).ravel()
+        offset = 0 if pairing == "paired" or side == 0 else 10 * UNIVERSE_QUERIES     # disjoint ids
+        qid = offset + np.repeat(np.arange(queries), ITEMS)
+        runs.append({"query_id": qid, "item_id": u["item"][rows], "score": u["scores"][side][rows]})
+        if side == 0 or pairing == "independent":
+            judged.append({"query_id": qid, "item_id": u["item"][rows], "relevance": u["rel"][rows]})
+    import pyarrow as pa  # typed columns: the readers skip the per-cell checks of Python objects
+    qrels = pa.table({k: np.concatenate([j[k] for j in judged]) for k in judged[0]})
+    report = check(ranking_policy(resamples, rep, pairing), pa.table(runs[0]), pa.table(runs[1]), qrels=qrels)
+    out: dict = {"queries": queries, "pairing": pairing, "rep": rep, "gates": []}
+    for i, g in enumerate(report.gates):
+        j = i // 2
+        truth = u["truth_c"][j] if i % 2 == 0 else u["truth_delta"][j]
+        out["gates"].append(_record(g.tested.ci, truth))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# running and aggregating
+
+
+def _job(task: tuple) -> dict:
+    kind, *args = task
+    return cluster_rep(*args) if kind == "clusters" else ranking_rep(*args)
+
+
+def run(studies: tuple[str, ...], reps: int, resamples: int, workers: int) -> dict:
+    """Every replication of ``studies`` (in worker processes), aggregated into results/clustered.json."""
+    tasks: list[tuple] = []
+    if "clusters" in studies:
+        tasks += [("clusters", icc, c, r, resamples) for r in range(reps) for icc in ICCS for c in CLUSTER_COUNTS]
+    if "ranking" in studies:
+        tasks += [("ranking", q, p, r, resamples) for r in range(reps) for q in QUERY_COUNTS
+                  for p in ("paired", "independent")]
+    start, cpu = time.time(), time.process_time()
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        rows = list(pool.map(_job, tasks, chunksize=4))
+    summary = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    if "clusters" in studies:
+        summary["clusters"] = aggregate_clusters([r for r in rows if "icc" in r])
+    if "ranking" in studies:
+        summary["ranking"] = aggregate_ranking([r for r in rows if "pairing" in r])
+    summary.setdefault("runs", {})
+    for s in studies:
+        summary["runs"][s] = {"reps": reps, "resamples": resamples, "workers": workers,
+                              "wall_s": round(time.time() - start), "parent_cpu_s": round(time.process_time() - cpu)}
+    RESULTS.write_text(json.dumps(summary, indent=1, sort_keys=True) + "\n")
+    return summary
+
+
+def aggregate_clusters(rows: list[dict]) -> dict:
+    cells: dict = {}
+    for r in rows:
+        for mode in ("iid", "cluster"):
+            for g, rec in enumerate(r[mode]):
+                key = f"{r['icc']}|{r['clusters']}|{mode}|{g}"
+                c = cells.setdefault(key, [0, 0, 0])
+                c[0] += 1
+                c[1] += rec[0]
+                c[2] += rec[1]
+        rows_key = f"{r['icc']}|{r['clusters']}|rows"
+        cells.setdefault(rows_key, []).append(r["rows"])
+    for key in [k for k in cells if k.endswith("|rows")]:
+        cells[key] = float(np.median(cells[key]))
+    return cells
+
+
+def aggregate_ranking(rows: list[dict]) -> dict:
+    cells: dict = {}
+    for r in rows:
+        for g, rec in enumerate(r["gates"]):
+            c = cells.setdefault(f"{r['queries']}|{r['pairing']}|{g}", [0, 0, 0])
+            c[0] += 1
+            c[1] += rec[0]
+            c[2] += rec[1]
+    return cells
+
+
+# ---------------------------------------------------------------------------------------------
+# the document
+
+
+def _pct(k: int, n: int) -> str:
+    if not n:
+        return "–"
+    p = k / n
+    return f"{100 * p:.1f} ± {100 * math.sqrt(max(p * (1 - p), 1e-12) / n):.1f}"
+
+
+def sections() -> list[str]:
+    """§17–§18 as markdown lines from results/clustered.json (none when it is absent), for
+    :func:`validation.validity_text.render`, which writes them after the other sections."""
+    if not RESULTS.exists():
+        return []
+    summary = json.loads(RESULTS.read_text())
+    out: list[str] = []
+    if "clusters" in summary:
+        out += [""] + _render_clusters(summary["clusters"], summary["runs"]["clusters"])
+    if "ranking" in summary:
+        out += [""] + _render_ranking(summary["ranking"], summary["runs"]["ranking"])
+    return out[:-1] if out and out[-1] == "" else out
+
+
+CLUSTER_GATES = (*CLUSTER_METRICS, "Δaccuracy (paired)")
+
+
+def _render_clusters(cells: dict, meta: dict) -> list[str]:
+    out = ["## 17. Correlated examples: the cluster bootstrap (`data.cluster`)", "",
+           f"**Design.** `validation/clustered.py`: a universe of {UNIVERSE_CLUSTERS:,} clusters of 1 + Poisson(9) "
+           "rows; labels and both models' scores share per-cluster latents with intra-cluster correlation ρ on "
+           "the latent scale (the rows' marginal distribution is the same for every ρ). A test set draws C "
+           "clusters with replacement; each is checked twice through `gate.check`, with the i.i.d. bootstrap "
+           "(rows) and with `data.cluster: user` (whole clusters, paired across the two models), "
+           f"B = {meta['resamples']:,}, percentile, {meta['reps']} test sets per cell ({meta['wall_s']:,} s wall "
+           f"for this study on {meta['workers']} workers). Coverage of the universe's value by the 95% "
+           "interval and the false-fail rate of a gate whose bar is the truth (`min: <true value>`, or "
+           "`min_gain: <true Δ>`), with Monte-Carlo s.e.", ""]
+    for c in CLUSTER_COUNTS:
+        rows = cells.get(f"{ICCS[0]}|{c}|rows")
+        out += [f"### C = {c} clusters (median {rows:,.0f} rows)" if rows else f"### C = {c} clusters", "",
+                "| gate | ρ | coverage, i.i.d. % | coverage, cluster % | false-fail, i.i.d. % | false-fail, cluster % |",
+                "|---|--:|--:|--:|--:|--:|"]
+        for g, name in enumerate(CLUSTER_GATES):
+            for icc in ICCS:
+                a = cells.get(f"{icc}|{c}|iid|{g}")
+                b = cells.get(f"{icc}|{c}|cluster|{g}")
+                if not a or not b:
+                    continue
+                out.append(f"| {name} | {icc} | {_pct(a[1], a[0])} | {_pct(b[1], b[0])} | {_pct(a[2], a[0])} | "
+                           f"{_pct(b[2], b[0])} |")
+        out.append("")
+    out += ["**Reading.** With correlated rows the i.i.d. intervals are too narrow — they ignore the design "
+            "effect, about 1 + (m̄ − 1)·ICC of the metric's per-row terms for clusters of m̄ rows — and their "
+            "coverage falls with ρ: at ρ = 0.3 it is 84.5–89.5% for accuracy, recall, ROC-AUC and AP, with "
+            "false-fail rates of 3–7% at the bar (nominal 2.5%), while the cluster bootstrap's coverage is "
+            "90.5–96% and its false-fail rate 1–2.5%. (For accuracy and recall the i.i.d. column is "
+            "Clopper–Pearson, the default for proportions: exact for independent rows, which is why it "
+            "over-covers at ρ = 0.) The paired Δaccuracy barely needs clusters here: the two models share "
+            "each cluster's latent, so it cancels in the per-row differences. At ρ = 0 the cluster "
+            "bootstrap costs little; with 50 clusters it runs about 2 points narrow (90.5–95.5%), as any "
+            "bootstrap of 50 units does — the report notes every gate whose rows hold fewer than 100 "
+            "clusters — and with 200 clusters it is within Monte-Carlo error of 95% in all "
+            "but two of 15 cells (accuracy and ROC-AUC at ρ = 0, 90.5 ± 2.1%: 200 test sets per cell, so a "
+            "cell 2 s.e. off is expected among 30). `data.cluster` does not take `sampling: stratified` (a "
+            "cluster holds rows of several classes; refused with a one-line error), and label_coverage is "
+            "decided on a cluster bootstrap of the labeled share instead of Clopper–Pearson (whose "
+            "independent rows it assumes).", ""]
+    return out
+
+
+def _render_ranking(cells: dict, meta: dict) -> list[str]:
+    names = [f"{n}@{k}" if k else n for n, k in RANKING_MEASURES]
+    out = ["## 18. Ranking: coverage and false-fail by number of queries", "",
+           f"**Design.** `validation/clustered.py`: a universe of {UNIVERSE_QUERIES:,} judged queries of "
+           f"{ITEMS} items (grades 0, 0, 0, 1, 2; a per-query noise scale makes easy and hard queries); the "
+           "baseline ranker's scores are noisier. A test set draws n queries with replacement; *paired*: both "
+           "runs score the same queries (the query is the resampling unit, its weight shared by both means); "
+           "*independent*: the baseline scores a draw of its own (disjoint query ids, resampled on their own). "
+           f"Checked through `gate.check` (`task: ranking`, B = {meta['resamples']:,}, percentile), "
+           f"{meta['reps']} test sets per cell ({meta['wall_s']:,} s wall on {meta['workers']} workers). Truth: "
+           "the universe's mean per-query value (and the difference of the two rankers' means).", "",
+           "| gate | pairing | " + " | ".join(f"n = {q:,}" for q in QUERY_COUNTS) + " |",
+           "|---|---|" + "--:|" * len(QUERY_COUNTS)]
+    for what, col in (("coverage %", 1), ("false-fail %", 2)):
+        out += [f"| **{what}** | | " + " | ".join("" for _ in QUERY_COUNTS) + " |"]
+        for g in range(2 * len(RANKING_MEASURES)):
+            name = names[g // 2] + ("" if g % 2 == 0 else " Δ")
+            for pairing in ("paired", "independent"):
+                if g % 2 == 0 and pairing == "independent":
+                    continue        # the candidate's own floor does not depend on the baseline's draw
+                vals = []
+                for q in QUERY_COUNTS:
+                    c = cells.get(f"{q}|{pairing}|{g}")
+                    vals.append(_pct(c[col], c[0]) if c else "–")
+                out.append(f"| {name} | {pairing if g % 2 else '–'} | " + " | ".join(vals) + " |")
+    out += ["", "**Reading.** Every cell covers within 2 Monte-Carlo s.e. of 95% (90.8–97.5%) and falsely fails "
+            "at most 5.8% (≤ 2.5% + 3 s.e. in every cell), from 50 queries to 2,000, paired or independent: the "
+            "query bootstrap needs no warning by number of queries in this design. Pooled over measures and "
+            "sizes (1,440 test sets each) the candidate's floors falsely fail 2.6% of the time and the "
+            "independent deltas 3.0%, but the paired deltas 4.0% (s.e. 0.5%): a one-sided excess of the "
+            "percentile interval that shrinks with n (4.7–5.0% at 50–200 queries, 3.6% at 1,000, 2.8% at "
+            "2,000), the small-sample bias the classification study sees for skewed statistics. 120 test sets "
+            "per cell resolve a coverage to ±2 points only; more replications would firm up the small-n "
+            "cells.", ""]
+    return out
+
+
+def write_doc() -> None:
+    """Regenerate docs/validity.md (every section: §17–§18 come from results/clustered.json)."""
+    from validation.validity_report import write_report
+    write_report()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m validation.clustered")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("run")
+    r.add_argument("--study", choices=("clusters", "ranking", "both"), default="both")
+    r.add_argument("--reps", type=int, default=200)
+    r.add_argument("--resamples", type=int, default=500)
+    r.add_argument("--workers", type=int, default=2)
+    sub.add_parser("report")
+    args = parser.parse_args(argv)
+    if args.cmd == "run":
+        studies = ("clusters", "ranking") if args.study == "both" else (args.study,)
+        run(studies, args.reps, args.resamples, args.workers)
+        write_doc()
+    else:
+        write_doc()
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    os.environ.setdefault("MODEL_GATE_THREADS", "1")
+    sys.exit(main())
