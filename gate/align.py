@@ -45,7 +45,7 @@ from gate.policy import (
     lookalike_fix,
     lookalike_problem,
 )
-from gate.readers import Table
+from gate.readers import ArrowColumn, Table
 from gate.report import Artifact
 
 PROBABILITY_SUM_TOLERANCE = 0.01
@@ -215,8 +215,8 @@ def _check_plain_values(t: Table, col: str) -> None:
     in-memory integer of more than 100 digits (its text is refused by Python past 4300). CSV and
     JSON Lines cells are plain by construction. Checked once per column."""
     checked = t.__dict__.setdefault("_plain_checked", set())
-    if t.format in ("csv", "jsonl") or col in checked:
-        return
+    if t.format in ("csv", "jsonl") or col in checked or isinstance(t.columns[col], ArrowColumn):
+        return      # (an ArrowColumn is a string, int64-or-narrower or floating column: plain)
     values = t.columns[col]
     kinds = {type(v) for v in values}
     row = None
@@ -307,8 +307,9 @@ def _require_column(t: Table, col: str, role: str) -> None:
 
 
 def _check_mixed_types(t: Table, col: str) -> None:
-    """JSON/Parquet: a column holding both 1 and "1" is ambiguous."""
-    if t.format == "csv":
+    """JSON/Parquet: a column holding both 1 and "1" is ambiguous. A typed Parquet column read as an
+    :class:`~gate.readers.ArrowColumn` holds one Python type by construction (skipped)."""
+    if t.format == "csv" or isinstance(t.columns[col], ArrowColumn):
         return
     kinds: dict[str, tuple[type, int]] = {}
     for i, v in enumerate(t.columns[col]):
@@ -604,7 +605,7 @@ def _encoded(t: Table, col: str) -> tuple[np.ndarray, list[str]] | None:
     cache = t.__dict__.setdefault("_encoded", {})
     if col not in cache:
         import pyarrow.compute as pc
-        enc = pc.dictionary_encode(arr)
+        enc = pc.dictionary_encode(arr, null_encoding="encode")   # a null (Parquet) is a value: None
         cache[col] = (np.asarray(enc.indices.to_numpy(zero_copy_only=False), dtype=np.intp),
                       enc.dictionary.to_pylist())
     return cache[col]
@@ -622,8 +623,12 @@ def _fast_codes(t: Table, col: str, rows: np.ndarray, index: dict[str, int], all
 
 
 def _fast_numeric(t: Table, col: str, rows: np.ndarray) -> np.ndarray | None:
+    numbers = getattr(t.columns.get(col), "numbers", None)     # a numeric Parquet column, no nulls
+    if numbers is not None:
+        out = numbers[rows]
+        return out if np.all(np.isfinite(out)) else None
     arr = _arrow(t, col)
-    if arr is None:
+    if arr is None or arr.null_count:
         return None
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -642,7 +647,7 @@ def _fast_ids(t: Table, col: str) -> np.ndarray | None:
     """Ids as an object array of ``str`` when no value needs stripping, none is empty and all are
     distinct (what ``_check_ids`` demands); else None."""
     arr = _arrow(t, col)
-    if arr is None:
+    if arr is None or arr.null_count:
         return None
     import pyarrow.compute as pc
     ends = set(pc.unique(pc.utf8_slice_codeunits(arr, 0, 1)).to_pylist())
