@@ -658,9 +658,19 @@ def _fast_ids(t: Table, col: str) -> np.ndarray | None:
     if (pc.any(pc.match_substring_regex(arr, r"^[+-]?[0-9]+\.0+$")).as_py()
             or not (pc.all(pc.string_is_ascii(arr)).as_py()
                     or pc.all(pc.equal(pc.utf8_normalize(arr, "NFC"), arr)).as_py())
-            or len(pc.unique(arr)) != len(arr)):
+            or _has_duplicates(arr)):
         return None
     return arr.to_numpy(zero_copy_only=False).astype(object)
+
+
+def _has_duplicates(arr) -> bool:
+    """Whether two values of a string array (no nulls) are equal, byte for byte: sorted, two
+    neighbours are equal. Sorting 10^7 ids costs ~0.6 s of CPU, hashing them (``pc.unique``) ~3 s."""
+    import pyarrow.compute as pc
+    if len(arr) < 2:
+        return False
+    ordered = arr.take(pc.sort_indices(arr))
+    return bool(pc.any(pc.equal(ordered.slice(1), ordered.slice(0, len(arr) - 1))).as_py())
 
 
 def _sorted_join(cand: Side, base: Side) -> np.ndarray | None:
