@@ -73,6 +73,7 @@ class Side:
     memo: dict = field(default_factory=dict, repr=False, compare=False)   # derived arrays (class_groups)
     # the id column as pyarrow read it (a pyarrow array; all rows, file order), for the sort join in _pairing
     arrow_ids: Any = field(default=None, repr=False, compare=False)
+    arrow_order: Any = field(default=None, repr=False, compare=False)   # pc.sort_indices(arrow_ids), when known
     # the baseline position of each candidate row, when _pairing joined every row (for _reorder_like)
     all_rows_join: np.ndarray | None = field(default=None, repr=False, compare=False)
 
@@ -271,6 +272,7 @@ def _side(role: str, policy: Policy, t: Table, classes: tuple[str, ...], needs_s
     side = Side(role, artifact, ids[rows], y, pred, scores, weight, slice_values, t.n_rows, int(rows.size),
                 ids if need_ids else None)
     side.arrow_ids = arrow_ids
+    side.arrow_order = t.__dict__.get("_id_order", {}).get(spec.id) if from_arrow else None
     return side
 
 
@@ -658,18 +660,20 @@ def _fast_ids(t: Table, col: str) -> np.ndarray | None:
     if (pc.any(pc.match_substring_regex(arr, r"^[+-]?[0-9]+\.0+$")).as_py()
             or not (pc.all(pc.string_is_ascii(arr)).as_py()
                     or pc.all(pc.equal(pc.utf8_normalize(arr, "NFC"), arr)).as_py())
-            or _has_duplicates(arr)):
+            or _has_duplicates(arr, t.__dict__.setdefault("_id_order", {}), col)):
         return None
     return arr.to_numpy(zero_copy_only=False).astype(object)
 
 
-def _has_duplicates(arr) -> bool:
+def _has_duplicates(arr, orders: dict, col: str) -> bool:
     """Whether two values of a string array (no nulls) are equal, byte for byte: sorted, two
-    neighbours are equal. Sorting 10^7 ids costs ~0.6 s of CPU, hashing them (``pc.unique``) ~3 s."""
+    neighbours are equal. Sorting 10^7 ids costs ~0.6 s of CPU, hashing them (``pc.unique``) ~3 s;
+    the sort order is kept in ``orders[col]`` for :func:`_sorted_join`."""
     import pyarrow.compute as pc
+    orders[col] = order = pc.sort_indices(arr)
     if len(arr) < 2:
         return False
-    ordered = arr.take(pc.sort_indices(arr))
+    ordered = arr.take(order)
     return bool(pc.any(pc.equal(ordered.slice(1), ordered.slice(0, len(arr) - 1))).as_py())
 
 
@@ -680,7 +684,8 @@ def _sorted_join(cand: Side, base: Side) -> np.ndarray | None:
     if ca is None or ba is None or len(ca) != len(ba):
         return None
     import pyarrow.compute as pc
-    ci, bi = pc.sort_indices(ca), pc.sort_indices(ba)
+    ci, bi = (s.arrow_order if s.arrow_order is not None else pc.sort_indices(a)
+              for s, a in ((cand, ca), (base, ba)))
     if not pc.all(pc.equal(ca.take(ci), ba.take(bi))).as_py():
         return None
     order = np.empty(len(ca), dtype=np.int64)
