@@ -39,12 +39,12 @@ RUN set -eu; \
 # pip/setuptools. container/verify.py proves it: it records which shared libraries every ELF
 # file finds before, checks each remaining one finds them after, that the venv holds exactly
 # the pinned distributions, that every gate module imports, that gate reads CSV, CSV.gz, JSONL
-# and Parquet, that matplotlib renders, and it compiles the numba kernels (accel extra) into
+# and Parquet, that gate draws its SVG plots, and it compiles the numba kernels (accel extra) into
 # their cache, so no run pays the ~2-3 s of compilation.
 COPY . /src/
 RUN set -eu; \
     venv=/opt/model-gate; \
-    "$venv/bin/pip" install --no-cache-dir --no-index --no-build-isolation "/src[plots,parquet,accel,duckdb]"; \
+    "$venv/bin/pip" install --no-cache-dir --no-index --no-build-isolation "/src[parquet,accel,duckdb]"; \
     "$venv/bin/python" /src/container/verify.py record /tmp/libraries.json; \
     sp="$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')"; \
     find "$sp" -type d -name tests -prune -exec rm -rf {} +; \

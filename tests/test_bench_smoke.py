@@ -28,3 +28,22 @@ def test_vectorised_ap_is_sklearn_ap_with_ties():
 def test_binary_workload_shape():
     a = binary_arrays(2000)
     assert a["y"].mean() < 0.2 and np.all(a["cand"] == a["cand"].astype(np.float32))
+
+
+def test_read_align_bench_writes_the_same_rows_as_csv_and_parquet(tmp_path):
+    """bench/read_align.py's two formats hold the same values, so its CSV and Parquet rows compare
+    like with like: the aligned arrays are equal."""
+    import pytest
+    pytest.importorskip("pyarrow")
+    from bench.read_align import generate
+    from gate.data.align import build_evalset
+    from gate.data.readers import ArrowColumn, read_table
+    from gate.policy.load import load_policy
+    generate(tmp_path, 3000)
+    policy = load_policy(tmp_path / "w1.yml")
+    csv, parquet = (build_evalset(policy, read_table(tmp_path / f"cand.{f}"), read_table(tmp_path / f"base.{f}"))
+                    for f in ("csv", "parquet"))
+    assert isinstance(read_table(tmp_path / "cand.parquet").columns["score"], ArrowColumn)
+    for role in ("candidate", "baseline"):
+        a, b = getattr(csv, role), getattr(parquet, role)
+        assert a.y.size == 3000 and all(np.array_equal(getattr(a, k), getattr(b, k)) for k in ("ids", "y", "pred", "scores"))

@@ -185,14 +185,14 @@ def test_dockerfile_follows_github_container_action_rules() -> None:
 def test_dockerfile_installs_the_package_non_editable_with_extras() -> None:
     runs = " ".join(rest for w, rest in _instructions() if w == "RUN")
     assert "python3 -m venv /opt/model-gate" in runs
-    assert '"/src[plots,parquet,accel,duckdb]"' in runs
+    assert '"/src[parquet,accel,duckdb]"' in runs
     assert " -e " not in runs and "--editable" not in runs
     assert "--no-cache-dir" in runs
     runs = " ".join(runs.split())
     # third-party code only from the hash-pinned lock; the package itself without any index
     assert "--only-binary :all: --require-hashes -r /src/container/requirements.txt" in runs
-    assert '--no-index --no-build-isolation "/src[plots,parquet,accel,duckdb]"' in runs
-    # the slimmed venv is proven at build time (libraries, pins, imports, formats, plots, and the
+    assert '--no-index --no-build-isolation "/src[parquet,accel,duckdb]"' in runs
+    # the slimmed venv is proven at build time (libraries, pins, imports, formats, SVG plots, and the
     # numba kernels compiled into the image's cache)
     assert "container/verify.py record" in runs and "container/verify.py build" in runs
 
@@ -314,7 +314,7 @@ def test_lock_pins_every_distribution_the_image_needs() -> None:
     """Every distribution the image's venv gets is pinned exactly, with wheel hashes: the
     runtime dependencies, the extras the Dockerfile installs, their whole closure, and the build
     backend (the image builds model-gate with --no-build-isolation)."""
-    if any(importlib.util.find_spec(m) is None for m in ("pyarrow", "matplotlib", "numba")):
+    if any(importlib.util.find_spec(m) is None for m in ("pyarrow", "numba", "duckdb")):
         pytest.skip("the closure walk reads the installed metadata of the image's extras: needs model-gate[test]")
     project = _project()
     lock = _lock()
@@ -326,7 +326,7 @@ def test_lock_pins_every_distribution_the_image_needs() -> None:
     bad_backend, backend_names, _ = _unpinned(backend, lock)
     assert not bad_backend, f"build backend not pinned in {LOCK.name}: {bad_backend}"
     # the closure really was walked (numpy, scipy, pyarrow, ... and their dependencies)
-    assert {"numpy", "scipy", "pyarrow", "matplotlib", "numba", "llvmlite", "pillow", "urllib3"} <= reached
+    assert {"numpy", "scipy", "pyarrow", "numba", "llvmlite", "duckdb", "urllib3"} <= reached
     if complete:   # every reached distribution is installed here at its pinned version
         assert set(lock) == reached | backend_names, \
             f"pinned but not needed by the image: {sorted(set(lock) - reached - backend_names)}"

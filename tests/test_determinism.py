@@ -112,8 +112,8 @@ def _writes_outside(tmp_path: Path) -> tuple[list[str], list[str], Path]:
 
 
 def test_no_writes_outside_the_out_dir(tmp_path: Path) -> None:
-    """Nothing is left anywhere but --out-dir (and the --comment-file asked for inside it). matplotlib's
-    font cache goes to a private temp dir that is removed at exit (gate/render/plots.py)."""
+    """Nothing is left anywhere but --out-dir (and the --comment-file asked for inside it): no cache,
+    no temporary file (the plots are SVG text written by gate/render/plots.py)."""
     outside, changed, _ = _writes_outside(tmp_path)
     assert outside == [], f"files written outside --out-dir: {outside}"
     assert {"report.json", "report.md", "junit.xml", "report.html", "comment.md"} <= {Path(p).name for p in changed}

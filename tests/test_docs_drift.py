@@ -50,7 +50,7 @@ def test_file_facts_quoted_in_the_prose_hold(runs):
 
 def test_the_quick_start_command_is_the_generated_one():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert f"pip install '.[plots]' && {render_docs.QUICK_START}\n" in readme
+    assert f"pip install . && {render_docs.QUICK_START}\n" in readme
 
 
 def test_replace_rewrites_only_the_marked_block():

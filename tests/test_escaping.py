@@ -104,7 +104,6 @@ def test_report_json_escapes_them_and_keeps_the_value():
 
 
 def test_html_with_plots_has_no_invisible_character():
-    pytest.importorskip("matplotlib")
     assert _raw(html.render(hostile_report(), plots=True)) == []
 
 

@@ -33,6 +33,7 @@ from gate.metrics.compiler import (
 )
 from gate.report.model import Artifact
 from gate.resampling.stats import Bootstrap, StatPlan, compress, jackknife_sums
+from tests.helpers.evalsets import ALIGN_POLICY, assert_same_outcome
 
 RANKING = {
     "average_precision": f.average_precision,
@@ -417,16 +418,7 @@ def test_fast_csv_reader_returns_what_the_csv_module_returns(tmp_path, monkeypat
     assert [fast.where(i) for i in range(fast.n_rows)] == [slow.where(i) for i in range(slow.n_rows)]
 
 
-POLICY = """version: 1
-name: t
-task: binary
-positive_class: "1"
-data: {slices: [seg]}
-bootstrap: {resamples: 50, seed: 1}
-gates:
-  - {metric: average_precision, max_drop: 0.1}
-  - {metric: recall, slice: seg, min: 0.1}
-"""
+POLICY = ALIGN_POLICY
 
 
 def _evalset_from(tmp_path, cand_text, base_text, monkeypatch):
@@ -466,17 +458,7 @@ def test_vectorised_alignment_matches_the_row_loops(tmp_path, monkeypatch, case)
                                   + b.split(",")[2:]) if i else c
                          for i, (c, b) in enumerate(zip(cand.splitlines(), base.splitlines()))) + "\n"
     fast, slow = _evalset_from(tmp_path, cand, base, monkeypatch)
-    if isinstance(slow, tuple):
-        assert fast == slow
-        return
-    assert not isinstance(fast, tuple), fast
-    for role in ("candidate", "baseline"):
-        a, b = getattr(fast, role), getattr(slow, role)
-        for attr in ("ids", "y", "pred", "scores"):
-            assert np.array_equal(getattr(a, attr), getattr(b, attr)), (role, attr)
-        assert np.array_equal(a.slices["seg"], b.slices["seg"])
-        assert (a.n_rows, a.n_labeled) == (b.n_rows, b.n_labeled)
-    assert (fast.classes, fast.pairing) == (slow.classes, slow.pairing)
+    assert_same_outcome(fast, slow)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Without an optional extra the product still works, and says how to get what is missing.
 
 The README promises that ``pip install .`` alone gives the Quick start example's verdict and all four
-reports (tables in place of the plots), and that a Parquet file without pyarrow is an input error
+reports, plots included (hand-written SVG: matplotlib is no dependency), and that a Parquet file without pyarrow is an input error
 naming the install command. In the core-install env of ``.ci/run`` the extras are really absent; in
 the full env these tests hide them (``sys.modules[name] = None`` makes ``import name`` fail), so
 both envs run every test here.
@@ -25,7 +25,7 @@ def _hide(monkeypatch, *names: str) -> None:
         monkeypatch.setitem(sys.modules, name, None)
 
 
-def test_quick_start_without_matplotlib_gives_every_report_with_tables(tmp_path, monkeypatch, capsys):
+def test_quick_start_without_matplotlib_gives_every_report_with_plots(tmp_path, monkeypatch, capsys):
     _hide(monkeypatch, "matplotlib")
     monkeypatch.chdir(render_docs.ROOT)
     code = main(AFFAIRS.argv(str(tmp_path / "out")))
@@ -33,8 +33,9 @@ def test_quick_start_without_matplotlib_gives_every_report_with_tables(tmp_path,
     out = tmp_path / "out"
     assert sorted(p.name for p in out.iterdir()) == ["junit.xml", "report.html", "report.json", "report.md"]
     page = (out / "report.html").read_text(encoding="utf-8")
-    assert "<svg" not in page and "Install model-gate[plots] for plots" in page
+    assert page.count("<svg") >= 4 and 'id="forest-plot"' in page and "Plots are turned off" not in page
     assert '<table class="gates">' in page and "Counts as tables" in page
+    assert "matplotlib" not in sys.modules or sys.modules["matplotlib"] is None
     assert json.loads((out / "report.json").read_text(encoding="utf-8"))["verdict"] == "pass"
 
 

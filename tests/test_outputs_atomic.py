@@ -109,8 +109,8 @@ def test_full_disk_writes_nothing_and_removes_the_previous_reports(work, capsys)
     html_size = (work / "out" / "report.html").stat().st_size
     proc = _limited_run(work, html_size // 2, *CHECK, "--comment-file", "comment.md", "--openmetrics", "metrics.txt")
     assert proc.returncode == 2, proc.stderr
-    # with plots report.html is the file that overflows; without matplotlib (the core install) it is
-    # small, and report.json, written first, overflows instead
+    # report.html (with its inline SVG plots) is the largest file and usually the one that overflows;
+    # report.json, written first, overflows instead when the limit falls below it
     assert proc.stderr.startswith(tuple(f"model-gate: error: out/{name}: cannot be written (File too large); "
                                         "no report was written" for name in ("report.html", "report.json"))) \
         and proc.stderr.count("\n") == 1

@@ -20,9 +20,9 @@ def test_quick_start_has_exactly_two_commands_and_ci_runs_both_verbatim():
     commands = re.findall(r"```sh\n(.*?)```", quick, flags=re.S)
     assert len(commands) == 2 and all(c.count("\n") == 1 for c in commands)
     ci_run = (ROOT / ".ci/run").read_text()
-    # the example needs the plots extra for report.html's plots; the shown output comes from this command
+    # the core install: report.html's plots need no extra; the shown output comes from this command
     example_command = commands[0].strip()
-    assert example_command == f"pip install '.[plots]' && {render_docs.QUICK_START}"
+    assert example_command == f"pip install . && {render_docs.QUICK_START}"
     assert example_command in ci_run
     test_command = commands[1].strip()
     assert test_command == "pip install '.[test]' && python -m pytest"

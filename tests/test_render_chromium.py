@@ -14,7 +14,6 @@ import pytest
 from report_factory import adversarial_report, binary_report
 
 from gate.render import html as H
-from gate.render import plots
 from tests.helpers.chromium import CHROMIUM, console_errors, run_chromium
 
 REPO = Path(__file__).resolve().parents[1]
@@ -35,7 +34,6 @@ def test_console_error_detection_works(tmp_path):
     assert any("boom-from-page" in e or "undefinedFunction" in e for e in errors), proc.stderr[-2000:]
 
 
-@pytest.mark.skipif(not plots.available(), reason="matplotlib not installed (model-gate[plots])")
 @pytest.mark.parametrize("factory", [binary_report, adversarial_report], ids=["binary", "adversarial"])
 def test_report_renders_without_console_errors_and_shows_forest_plot(tmp_path, factory):
     page = tmp_path / "report.html"
@@ -95,7 +93,6 @@ def test_mermaid_charts_parse_and_render(tmp_path):
     assert "ERR" not in result[0] and f"svgs={len(blocks)}" in result[0], result[0]
 
 
-@pytest.mark.skipif(not plots.available(), reason="matplotlib not installed (model-gate[plots])")
 def test_bundled_example_report_renders_with_forest_plot(tmp_path):
     """The acceptance case verbatim: report.html of the bundled example, as `model-gate check` writes it."""
     from gate.cli.main import main

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from gate.render import html as H
-from gate.render import junit, markdown, plots
+from gate.render import junit, markdown
 from tests.helpers.chromium import CHROMIUM, console_errors, run_chromium
 from tests.helpers.golden import check_golden
 from tests.helpers.vendor import JUNIT_XSD
@@ -65,7 +65,6 @@ def test_junit_valid_for_every_example(reports, name):
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Chromium not installed (apt-get install -y chromium)")
-@pytest.mark.skipif(not plots.available(), reason="matplotlib not installed (model-gate[plots])")
 def test_example_html_in_chromium(reports, tmp_path):
     page = tmp_path / "report.html"
     page.write_text(H.render(reports["affairs"]), encoding="utf-8")

@@ -12,8 +12,6 @@ from report_factory import adversarial_report, binary_report, build_report, larg
 from gate.render import html as H
 from gate.render import plots
 
-needs_mpl = pytest.mark.skipif(not plots.available(), reason="matplotlib not installed (model-gate[plots])")
-
 
 class _Collector(HTMLParser):
     def __init__(self) -> None:
@@ -56,7 +54,6 @@ def _assert_self_contained(text: str) -> None:
     assert "Content-Security-Policy" in text and "default-src 'none'" in text
 
 
-@needs_mpl
 def test_self_contained_with_plots(binary_html):
     _assert_self_contained(binary_html)
     assert binary_html.startswith("<!DOCTYPE html>")
@@ -66,7 +63,6 @@ def test_self_contained_without_plots():
     _assert_self_contained(H.render(binary_report(), plots=False))
 
 
-@needs_mpl
 def test_forest_plot_first_and_inline_svg(binary_html):
     p = parse(binary_html)
     assert p.ids.count("forest-plot") == 1
@@ -75,33 +71,34 @@ def test_forest_plot_first_and_inline_svg(binary_html):
     # the forest plot comes before the gate table and before every other plot
     assert binary_html.index('id="forest-plot"') < binary_html.index('<table class="gates">')
     assert binary_html.index('id="forest-plot"') < binary_html.index("<svg", binary_html.index("</figure>"))
-    # every gate label is drawn in it (text stays text: svg.fonttype none)
+    # every gate label is drawn in it as text
     for g in binary_report().gates:
         assert f">{g.label}<" in forest or g.label in forest
 
 
-@needs_mpl
 def test_all_plots_present(binary_html):
     p = parse(binary_html)
     for fig_id in ("forest-plot", "distributions", "confusion", "calibration"):
         assert fig_id in p.ids
     assert "Precision-recall" in binary_html and "ROC" in binary_html
     assert binary_html.count("<svg") >= 5
-    assert "Install model-gate[plots]" not in binary_html
+    assert H.PLOTS_HINT not in binary_html
 
 
-@needs_mpl
 def test_deterministic(binary_html):
     assert H.render(binary_report()) == binary_html
 
 
-def test_without_matplotlib_still_renders(monkeypatch):
-    # simulate a missing optional dependency
+def test_plots_need_no_plotting_library(monkeypatch):
+    # matplotlib unimportable (it is no dependency): the page still has every plot
     monkeypatch.setitem(sys.modules, "matplotlib", None)
-    assert not plots.available()
-    text = H.render(binary_report())
+    assert H.render(binary_report()).count("<svg") >= 5
+
+
+def test_plots_off_still_renders_every_number():
+    text = H.render(binary_report(), plots=False)
     assert "<svg" not in text
-    assert "Install model-gate[plots] for plots" in text
+    assert "Plots are turned off for this page" in text
     assert 'id="forest-plot"' in text
     assert '<table class="gates">' in text
     for g in binary_report().gates:
@@ -120,8 +117,6 @@ def test_gate_table_rows_worst_first():
 
 @pytest.mark.parametrize("with_plots", [False, True])
 def test_adversarial_names_escaped(with_plots, adversarial_html):
-    if with_plots and not plots.available():
-        pytest.skip("matplotlib not installed")
     text = adversarial_html if with_plots else H.render(adversarial_report(), plots=False)
     assert "<script" not in text and "<b>" not in text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
@@ -131,7 +126,6 @@ def test_adversarial_names_escaped(with_plots, adversarial_html):
     assert not {t for t, _ in p.tags} & {"script", "b"}
 
 
-@needs_mpl
 def test_large_report_plots_capped():
     gates = large_report(16, 10).gates  # 176 gates > MAX_FOREST_ROWS
     text = H.render(build_report(gates, curves=False, confusion=False, calibration=False, per_class=False))
@@ -139,7 +133,6 @@ def test_large_report_plots_capped():
     assert text.count("<tr class=") == len(gates)  # the table still has every gate
 
 
-@needs_mpl
 def test_mathtext_in_names_is_literal():
     g = make_gate("recall", class_name="$\\frac{1}{0}$ $", status="fail")
     text = H.render(build_report([g], classes=("$\\frac{1}{0}$ $", "b"), curve_classes=["$\\frac{1}{0}$ $"]))

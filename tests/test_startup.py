@@ -35,14 +35,15 @@ print(json.dumps({"code": code, "modules": sorted(sys.modules)}), file=sys.stder
 
 
 def loaded(*argv: str) -> tuple[int, set[str], str]:
-    """Exit code, the top-level packages and gate modules imported, and stdout, of one CLI run in a
+    """Exit code, the top-level packages, scipy's subpackages and gate modules imported, and stdout, of one CLI run in a
     fresh interpreter (the same ``main`` the console script calls)."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     env.pop("GITHUB_ACTIONS", None)
     proc = subprocess.run([sys.executable, "-c", PROBE, *argv], capture_output=True, text=True, env=env,
                           cwd=ROOT, timeout=60)
     data = json.loads(proc.stderr.strip().splitlines()[-1])
-    mods = {m.split(".")[0] for m in data["modules"]} | {m for m in data["modules"] if m.startswith("gate.")}
+    mods = ({m.split(".")[0] for m in data["modules"]} | {m for m in data["modules"] if m.startswith("gate.")}
+            | {m for m in data["modules"] if m.startswith("scipy.") and m.count(".") == 1})
     return data["code"], mods, proc.stdout
 
 
@@ -81,3 +82,13 @@ def test_check_still_loads_the_engine(tmp_path: Path) -> None:
     assert code == 2 and {"gate.policy.load", "gate.api", "numpy"} <= mods
     code, mods, _ = loaded("check", "--policy", "p.yml", "--candidate", "c.csv", "--seed", "-x")
     assert code == 2 and "numpy" not in mods
+
+
+def test_the_quick_start_loads_neither_a_plotting_library_nor_scipy_optimize(tmp_path: Path) -> None:
+    """The Quick start's check with --out-dir (all four reports, plots included) imports no plotting
+    library, and scipy.optimize (~0.2 s) only where a score interval's p-value needs its root finder."""
+    from scripts import render_docs
+    code, mods, _ = loaded(*render_docs.EXAMPLES["affairs"].argv(str(tmp_path / "out")))
+    assert code == 0 and (tmp_path / "out" / "report.html").read_text(encoding="utf-8").count("<svg") >= 4
+    assert {"gate.render.plots", "scipy.special"} <= mods
+    assert not mods & {"matplotlib", "scipy.optimize"}, sorted(mods & {"matplotlib", "scipy.optimize"})

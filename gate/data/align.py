@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from gate.data.limits import MAX_CLASSES, MAX_SLICE_VALUES, Limit
-from gate.data.readers import Table
+from gate.data.readers import ArrowColumn, Table
 from gate.errors import InputError, clip, show
 from gate.metrics.catalog import METRICS
 from gate.policy.load import (
@@ -73,6 +73,7 @@ class Side:
     memo: dict = field(default_factory=dict, repr=False, compare=False)   # derived arrays (class_groups)
     # the id column as pyarrow read it (a pyarrow array; all rows, file order), for the sort join in _pairing
     arrow_ids: Any = field(default=None, repr=False, compare=False)
+    arrow_order: Any = field(default=None, repr=False, compare=False)   # pc.sort_indices(arrow_ids), when known
     # the baseline position of each candidate row, when _pairing joined every row (for _reorder_like)
     all_rows_join: np.ndarray | None = field(default=None, repr=False, compare=False)
     cluster: np.ndarray | None = None   # data.cluster: each labeled row's cluster as text (None: no clusters)
@@ -217,8 +218,8 @@ def _check_plain_values(t: Table, col: str) -> None:
     in-memory integer of more than 100 digits (its text is refused by Python past 4300). CSV and
     JSON Lines cells are plain by construction. Checked once per column."""
     checked = t.__dict__.setdefault("_plain_checked", set())
-    if t.format in ("csv", "jsonl") or col in checked:
-        return
+    if t.format in ("csv", "jsonl") or col in checked or isinstance(t.columns[col], ArrowColumn):
+        return      # (an ArrowColumn is a string, int64-or-narrower or floating column: plain)
     values = t.columns[col]
     kinds = {type(v) for v in values}
     row = None
@@ -277,6 +278,7 @@ def _side(role: str, policy: Policy, t: Table, classes: tuple[str, ...], needs_s
     side.arrow_ids = arrow_ids
     if texts is not None:
         side.cluster_rows = _cluster_rows(texts, labeled)
+    side.arrow_order = t.__dict__.get("_id_order", {}).get(spec.id) if from_arrow else None
     return side
 
 
@@ -350,8 +352,9 @@ def _require_column(t: Table, col: str, role: str) -> None:
 
 
 def _check_mixed_types(t: Table, col: str) -> None:
-    """JSON/Parquet: a column holding both 1 and "1" is ambiguous."""
-    if t.format == "csv":
+    """JSON/Parquet: a column holding both 1 and "1" is ambiguous. A typed Parquet column read as an
+    :class:`~gate.data.readers.ArrowColumn` holds one Python type by construction (skipped)."""
+    if t.format == "csv" or isinstance(t.columns[col], ArrowColumn):
         return
     kinds: dict[str, tuple[type, int]] = {}
     for i, v in enumerate(t.columns[col]):
@@ -662,7 +665,7 @@ def _encoded(t: Table, col: str) -> tuple[np.ndarray, list[str]] | None:
     cache = t.__dict__.setdefault("_encoded", {})
     if col not in cache:
         import pyarrow.compute as pc
-        enc = pc.dictionary_encode(arr)
+        enc = pc.dictionary_encode(arr, null_encoding="encode")   # a null (Parquet) is a value: None
         cache[col] = (np.asarray(enc.indices.to_numpy(zero_copy_only=False), dtype=np.intp),
                       enc.dictionary.to_pylist())
     return cache[col]
@@ -680,8 +683,12 @@ def _fast_codes(t: Table, col: str, rows: np.ndarray, index: dict[str, int], all
 
 
 def _fast_numeric(t: Table, col: str, rows: np.ndarray) -> np.ndarray | None:
+    numbers = getattr(t.columns.get(col), "numbers", None)     # a numeric Parquet column, no nulls
+    if numbers is not None:
+        out = numbers[rows]
+        return out if np.all(np.isfinite(out)) else None
     arr = _arrow(t, col)
-    if arr is None:
+    if arr is None or arr.null_count:
         return None
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -700,7 +707,7 @@ def _fast_ids(t: Table, col: str) -> np.ndarray | None:
     """Ids as an object array of ``str`` when no value needs stripping, none is empty and all are
     distinct (what ``_check_ids`` demands); else None."""
     arr = _arrow(t, col)
-    if arr is None:
+    if arr is None or arr.null_count:
         return None
     import pyarrow.compute as pc
     ends = set(pc.unique(pc.utf8_slice_codeunits(arr, 0, 1)).to_pylist())
@@ -711,9 +718,21 @@ def _fast_ids(t: Table, col: str) -> np.ndarray | None:
     if (pc.any(pc.match_substring_regex(arr, r"^[+-]?[0-9]+\.0+$")).as_py()
             or not (pc.all(pc.string_is_ascii(arr)).as_py()
                     or pc.all(pc.equal(pc.utf8_normalize(arr, "NFC"), arr)).as_py())
-            or len(pc.unique(arr)) != len(arr)):
+            or _has_duplicates(arr, t.__dict__.setdefault("_id_order", {}), col)):
         return None
     return arr.to_numpy(zero_copy_only=False).astype(object)
+
+
+def _has_duplicates(arr, orders: dict, col: str) -> bool:
+    """Whether two values of a string array (no nulls) are equal, byte for byte: sorted, two
+    neighbours are equal. Sorting 10^7 ids costs ~0.6 s of CPU, hashing them (``pc.unique``) ~3 s;
+    the sort order is kept in ``orders[col]`` for :func:`_sorted_join`."""
+    import pyarrow.compute as pc
+    orders[col] = order = pc.sort_indices(arr)
+    if len(arr) < 2:
+        return False
+    ordered = arr.take(order)
+    return bool(pc.any(pc.equal(ordered.slice(1), ordered.slice(0, len(arr) - 1))).as_py())
 
 
 def _sorted_join(cand: Side, base: Side) -> np.ndarray | None:
@@ -723,7 +742,8 @@ def _sorted_join(cand: Side, base: Side) -> np.ndarray | None:
     if ca is None or ba is None or len(ca) != len(ba):
         return None
     import pyarrow.compute as pc
-    ci, bi = pc.sort_indices(ca), pc.sort_indices(ba)
+    ci, bi = (s.arrow_order if s.arrow_order is not None else pc.sort_indices(a)
+              for s, a in ((cand, ca), (base, ba)))
     if not pc.all(pc.equal(ca.take(ci), ba.take(bi))).as_py():
         return None
     order = np.empty(len(ca), dtype=np.int64)

@@ -243,6 +243,46 @@ class TextColumn(LazyColumn):
         return self.arrow.to_pylist()
 
 
+class ArrowColumn(LazyColumn):
+    """A Parquet column kept as its pyarrow array: on first element access the same Python scalars
+    as ``to_pylist()`` (what the reader returned before), and for :mod:`gate.data.align`'s vectorised
+    paths ``arrow``, the values as text where that text is exactly what the per-row paths compare
+    (string columns as they are; integer columns cast to decimal text, which is ``str(v)``; None
+    for other types), and ``numbers``, a float64 array for an integer or floating column without
+    nulls (None otherwise; ``float(v)`` of each value, exactly)."""
+
+    def __init__(self, values: Any) -> None:
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        self.values = values
+        kind = values.type
+        text = pa.types.is_string(kind) or pa.types.is_large_string(kind)
+        self.arrow = values if text else pc.cast(values, pa.string()) if pa.types.is_integer(kind) else None
+        numeric = pa.types.is_integer(kind) or pa.types.is_floating(kind)
+        self.numbers = (np.asarray(values.to_numpy(zero_copy_only=False), dtype=np.float64)
+                        if numeric and values.null_count == 0 else None)
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def _build(self) -> list:
+        return self.values.to_pylist()
+
+
+def _parquet_column(values: Any) -> Sequence:
+    """A string, integer or floating Parquet column as an :class:`ArrowColumn`; any other type as
+    its list of Python scalars (gate.data.align's checks name the types it refuses)."""
+    import pyarrow as pa
+
+    kind = values.type
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_integer(kind) \
+            or pa.types.is_floating(kind):
+        return ArrowColumn(values)
+    return values.to_pylist()
+
+
 class SparseColumn(LazyColumn):
     """A JSON Lines key: the rows that have it and their values; every other row is None. Kept
     sparse until read, so a file whose lines each bring new keys stays linear in its size."""
@@ -488,7 +528,8 @@ def _check_surrogates(obj: dict, lineno: int, source: str) -> None:
 
 
 def _read_parquet(raw: bytes, source: str) -> Table:
-    """Every column as Python scalars, with its Parquet type kept for the messages of
+    """Every column as Python scalars (string and numeric columns as :class:`ArrowColumn`, which
+    also hands gate.data.align their arrays), with its Parquet type kept for the messages of
     :mod:`gate.data.align`. The uncompressed size the file declares is held to :data:`MAX_BYTES`
     before anything is decompressed."""
     try:
@@ -502,7 +543,7 @@ def _read_parquet(raw: bytes, source: str) -> Table:
         table = pq.ParquetFile(pa.BufferReader(raw)).read()
         names = [column_name(n) for n in table.column_names]
         _check_unique(names, source, "the Parquet schema")
-        columns = {name: table.column(i).to_pylist() for i, name in enumerate(names)}
+        columns = {name: _parquet_column(table.column(i).combine_chunks()) for i, name in enumerate(names)}
     except InputError:
         raise
     except Exception as exc:  # noqa: BLE001 - pyarrow raises many types for corrupt files

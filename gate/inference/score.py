@@ -25,7 +25,6 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import brentq
 from scipy.special import ndtri
 
 from gate.data.align import EvalSet, Side
@@ -120,6 +119,7 @@ class NewcombePaired:
             return 1.0
         if gap(1e-15) > 0:
             return 1e-15
+        from scipy.optimize import brentq  # here, not at the top: importing scipy.optimize costs ~0.2 s
         return float(brentq(gap, 1e-15, 0.5, xtol=1e-14, rtol=1e-10))
 
 

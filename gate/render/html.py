@@ -3,8 +3,8 @@
 Order: verdict → warnings → forest plot of every gate's tested interval against its bar
 (``id="forest-plot"``, the picture a reviewer wants first) → the gate table → bootstrap distributions
 of failing gates → PR/ROC curves → confusion matrices → reliability diagram → per-class table → data
-→ reproducibility. Plots are inline SVG from :mod:`gate.render.plots` (matplotlib, optional extra
-``plots``); without matplotlib the page still has every table and says how to get the plots.
+→ reproducibility. Plots are inline SVG written by :mod:`gate.render.plots` (no plotting library: the
+core install draws them); with ``plots=False`` the page has every table and says the plots are off.
 
 Every untrusted string goes through :func:`html.escape` (after control characters are replaced); a
 Content-Security-Policy meta tag forbids any network fetch or script, so even a bug in escaping could
@@ -21,7 +21,7 @@ from gate.render import plots as P
 from gate.render import text as T
 from gate.report.model import GateResult, Report
 
-PLOTS_HINT = "Install model-gate[plots] for plots (pip install 'model-gate[plots]')."
+PLOTS_HINT = "Plots are turned off for this page; every number is in the tables."
 
 CSS = """
 :root { --fail:#c62828; --inc:#ef6c00; --warn:#b8860b; --pass:#2e7d32; --muted:#5f6368; --line:#e0e0e0; }
@@ -243,7 +243,7 @@ def _figure(svg: str | None, fig_id: str = "", caption: str = "") -> str:
 
 
 def _plot_section(title: str, fig_id: str, plot, summary: str, tables, report: Report) -> list[str]:
-    """A heading, the plot (when matplotlib is there) and the same numbers as tables: collapsed under
+    """A heading, the plot (unless plots are off) and the same numbers as tables: collapsed under
     the plot, open when there is no plot."""
     out = [f"<h2>{esc(title)}</h2>"]
     if plot is not None:
@@ -254,8 +254,8 @@ def _plot_section(title: str, fig_id: str, plot, summary: str, tables, report: R
 
 
 def render(report: Report, *, plots: bool | None = None) -> str:
-    """The HTML page. ``plots=None`` draws plots when matplotlib is importable; ``False`` never."""
-    have_plots = P.available() if plots is None else (plots and P.available())
+    """The HTML page, plots included unless ``plots`` is ``False`` (``None``, the default, draws them)."""
+    have_plots = plots is not False
     kind = T.verdict_kind(report)
     word = {"pass": "passed", "warn": "passed with warnings", "fail": "failed"}[kind]
     title = f"model-gate {word}: {T.one_line(report.policy_name)}"
