@@ -5,7 +5,7 @@
 
 W1-style paired files (``id,label,score``: string ids, 10% positives, float32 scores written with
 ``%.9g``), both as CSV and as Parquet (the same values, written by pyarrow). For each format a fresh
-process runs ``gate.readers.read_table`` on both files and ``gate.align.build_evalset`` with W1's
+process runs ``gate.data.readers.read_table`` on both files and ``gate.data.align.build_evalset`` with W1's
 policy, and prints the CPU (``process_time``) and wall time of each stage and the process's peak RSS.
 Needs pyarrow (the ``parquet`` extra).
 """
@@ -54,9 +54,9 @@ def generate(d: Path, n: int) -> None:
 
 def measure(d: Path, fmt: str) -> None:
     """One format, in this process: read both files, align them, print the stage costs."""
-    from gate.align import build_evalset
-    from gate.policy import load_policy
-    from gate.readers import read_table
+    from gate.data.align import build_evalset
+    from gate.data.readers import read_table
+    from gate.policy.load import load_policy
     policy = load_policy(d / "w1.yml")
     t0, c0 = time.perf_counter(), time.process_time()
     cand, base = read_table(d / f"cand.{fmt}"), read_table(d / f"base.{fmt}")
