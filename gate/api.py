@@ -79,7 +79,9 @@ def check(policy: PathLike | Mapping[str, Any] | Policy, candidate: Source, base
         raise InputError(f"{first.path} ({first.metric} {first.bar_kind}) compares with a baseline, "
                          "but no baseline was given", source=pol.path,
                          fix="pass --baseline FILE (baseline= in Python), or set decision.require_baseline: false")
-    if pol.task == "ranking":
+    if pol.task == "multilabel":
+        report = _check_multilabel(pol, candidate, baseline, engine, command)
+    elif pol.task == "ranking":
         from gate.ranking.check import check_ranking
         with progress.stage("ranking"):
             report = check_ranking(pol, candidate, baseline, qrels=qrels, command=command)
@@ -96,6 +98,17 @@ def check(policy: PathLike | Mapping[str, Any] | Policy, candidate: Source, base
             report = evaluate(pol, evalset, command=command)
     timing = RunTiming.measured(started, time.perf_counter() - clock, source_date_epoch)
     return dataclasses.replace(report, timing=timing)
+
+
+def _check_multilabel(pol: Policy, candidate: Source, baseline: Source | None, engine: str | None,
+                      command: Sequence[str]) -> Report:
+    """``task: multilabel`` (:mod:`gate.multilabel.check`); engine sources are not supported yet."""
+    if engines.wanted(engine, candidate, baseline):
+        raise UsageError("task: multilabel reads files and in-memory tables only, not engine sources", source="arguments",
+                         fix="export the predictions to a .csv/.jsonl/.parquet file, or pass a DataFrame")
+    from gate.multilabel.check import check_multilabel
+    with progress.stage("multilabel"):
+        return check_multilabel(pol, candidate, baseline, command=command)
 
 
 def _source_date_epoch() -> str | None:

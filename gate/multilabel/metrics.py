@@ -26,11 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import rankdata
 
-LABEL_METRICS = ("precision", "recall", "f1", "fbeta", "jaccard")
-EXAMPLE_METRICS = ("hamming_loss", "subset_accuracy", "label_ranking_average_precision", "coverage_error")
-METRICS = LABEL_METRICS + EXAMPLE_METRICS
-AVERAGES = ("micro", "macro", "weighted", "samples")
-SCORE_METRICS = ("label_ranking_average_precision", "coverage_error")
+from gate.multilabel.names import AVERAGES, LABEL_METRICS, METRICS, SCORE_METRICS
 
 Result = tuple[np.ndarray, np.ndarray]   # (value, undefined), each of shape (R,)
 
