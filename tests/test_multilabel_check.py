@@ -281,3 +281,15 @@ def test_cli_writes_every_output(tmp_path, capsys):
     for name in ("report.md", "junit.xml", "report.html"):
         assert "recall for label" in (tmp_path / name).read_text()
     assert "hamming_loss" in capsys.readouterr().out
+
+
+def test_label_names_are_escaped_in_every_renderer():
+    """Label names come from column headers (untrusted): markup in one never reaches the outputs raw."""
+    from gate.render import html, junit, markdown
+    hostile = "<img src=x onerror=alert(1)>"
+    cols = {"id": ["a", "b", "c", "d"], f"label_{hostile}": [1, 0, 1, 0], "label_ok": [0, 1, 1, 0],
+            f"prediction_{hostile}": [1, 0, 0, 0], "prediction_ok": [0, 1, 1, 1]}
+    report = gate.check(policy([{"metric": "recall", "class": "*", "min": 0.1}]) | {"data": {}}, cols)
+    assert [g.class_name for g in report.gates] == [hostile, "ok"]
+    for text in (markdown.render(report), html.render(report, plots=False), junit.render(report)):
+        assert hostile not in text

@@ -246,8 +246,9 @@ def weights_chunk(first: int, count: int, n_units: int, strata: list[tuple[int, 
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(SPAWN_KEY, first // CHUNK)))
     out = np.zeros((count, n_units))
     for start, size in strata:
-        drawn = rng.integers(0, size, (count, size)) + np.arange(count)[:, None] * size
-        out[:, start:start + size] = np.bincount(drawn.ravel(), minlength=count * size).reshape(count, size)
+        drawn = rng.integers(0, size, (count, size))
+        for r in range(count):
+            out[r, start:start + size] = np.bincount(drawn[r], minlength=size)
     return out
 
 
@@ -262,12 +263,13 @@ def bootstrap(gates: list[MultilabelGate], sides: list[Side], n_units: int, resa
     base = {(g.expanded.id, s.examples.role): _base_weights(g, s) for g in gates for s in sides}
 
     def values(w_units: np.ndarray) -> dict[tuple[str, str], tuple[np.ndarray, np.ndarray]]:
-        out = {}
+        out, weighted = {}, {}
         for g in gates:
             for s in sides:
-                key = (g.expanded.id, s.examples.role)
-                w = w_units[:, s.offset:s.offset + s.examples.ids.size] * base[key]
-                out[key] = ml.metric(s.terms, g.spec.metric, w, average=g.average, label=g.label,
+                key, subset = (g.expanded.id, s.examples.role), (s.examples.role, g.spec.slice, g.slice_value)
+                if subset not in weighted:      # gates on the same examples share one weight matrix
+                    weighted[subset] = w_units[:, s.offset:s.offset + s.examples.ids.size] * base[key]
+                out[key] = ml.metric(s.terms, g.spec.metric, weighted[subset], average=g.average, label=g.label,
                                      beta=float(g.spec.params.get("beta", 1.0)))
         return out
 

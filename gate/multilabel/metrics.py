@@ -21,6 +21,7 @@ and are undefined only when every member is.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,6 +54,11 @@ class MultilabelTerms:
     @property
     def n_labels(self) -> int:
         return int(self.tp.shape[1])
+
+    @functools.cached_property
+    def counts(self) -> np.ndarray:
+        """``[tp | fp | fn]``, ``N × 3L``: one product gives every label's three weighted counts."""
+        return np.hstack([self.tp, self.fp, self.fn])
 
 
 def terms(y_true: np.ndarray, y_pred: np.ndarray | None = None, y_score: np.ndarray | None = None) -> MultilabelTerms:
@@ -150,7 +156,7 @@ def _from_counts(name: str, tp: np.ndarray, fp: np.ndarray, fn: np.ndarray, beta
 
 def _label_metric(t: MultilabelTerms, name: str, w: np.ndarray, average: str | None, label: int | None,
                   beta: float) -> Result:
-    tp, fp, fn = w @ t.tp, w @ t.fp, w @ t.fn          # R × L weighted counts
+    tp, fp, fn = np.split(w @ t.counts, 3, axis=1)     # R × L weighted counts, one matrix product
     if label is not None:
         return _from_counts(name, tp[:, label], fp[:, label], fn[:, label], beta)
     if average == "micro":
