@@ -65,7 +65,8 @@ def check(policy: PathLike | Mapping[str, Any] | Policy, candidate: Source, base
     ``engine`` is ``"duckdb"``, ``"spark"`` or ``"local"`` (None: DuckDB for engine sources, local
     for the rest), ``database`` the DuckDB file that queries run on. ``task: ranking`` also reads
     TREC run files, and ``qrels`` (a table or a TREC qrels file) overrides the policy's
-    ``data.qrels`` (see :mod:`gate.ranking.check`).
+    ``data.qrels`` (see :mod:`gate.ranking.check`). ``task: multilabel`` reads wide or long tables
+    (files or in memory, not engine sources; see :mod:`gate.multilabel.check`).
     Raises :class:`gate.GateError` (exit code 2 in the CLI) on a bad policy or input.
     The Report's ``timing`` is this call's start and duration (``SOURCE_DATE_EPOCH``: that instant, 0 s).
     """
