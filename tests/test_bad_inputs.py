@@ -283,7 +283,7 @@ CASES: list[Case] = [
          P + 'name: must not be empty'),
     Case("schema-task", "unknown task", {"policy.yml": policy().replace("task: binary", "task: regression"),
                                          "cand.csv": binary_csv()}, CHECK, 2,
-         P + "task: must be one of binary, multiclass, ranking (got 'regression')"),
+         P + "task: must be one of binary, multiclass, ranking, multilabel (got 'regression')"),
     Case("schema-unknown-field", "misspelt top-level field (did-you-mean)", _schema("decisions: {}\n"), CHECK, 2,
          P + "top level: unknown field 'decisions'; did you mean 'decision'?"),
     Case("schema-positive-class-type", "positive_class is a list", {
@@ -412,9 +412,9 @@ CASES: list[Case] = [
     Case("gate-min-support", "negative min_support", _gate("  - metric: recall\n    min: 0.5\n    min_support: -1\n"),
          CHECK, 2,
          P + 'gates[0].min_support: must be >= 0 (got -1)'),
-    Case("gate-average", "unknown average", _gate("  - metric: recall\n    average: samples\n    min: 0.5\n"),
+    Case("gate-average", "unknown average", _gate("  - metric: recall\n    average: sample\n    min: 0.5\n"),
          CHECK, 2,
-         P + "gates[0].average: must be one of macro, micro, weighted (got 'samples')"),
+         P + "gates[0].average: must be one of macro, micro, weighted, samples (got 'sample')"),
     Case("gate-average-not-allowed", "average on a metric without averages",
          _gate("  - metric: accuracy\n    average: macro\n    min: 0.5\n"), CHECK, 2,
          P + "gates[0].average: average 'macro' is not available for 'accuracy' (allowed: none)"),
@@ -955,6 +955,12 @@ CASES: list[Case] = [
           "base.csv": ml_wide(edit=lambda i, c: c[:1] + [str(1 - int(c[1]))] + c[2:] if i == 5 else c)}, CHECK_B, 2,
          "model-gate: error: base.csv: example 'e5' has label 'a' = 0, the candidate 1 (evaluate both models on the "
          "same labelled examples)", group="multilabel"),
+    Case("multilabel-partial-overlap", "task: multilabel, candidate and baseline ids that partly overlap",
+         {"policy.yml": ml_policy("  - {metric: f1, average: micro, max_drop: 0.1}\n"), "cand.csv": ml_wide(),
+          "base.csv": ml_wide(edit=lambda i, c: ["x" + c[0]] + c[1:] if i < 3 else c)}, CHECK_B, 2,
+         P + "candidate has 12 ids, baseline 12, and they share 9: pairing needs the same id set (paired) or "
+         "disjoint sets (independent, e.g. canary traffic) (set bootstrap.pairing: intersect to compare the models "
+         "on the 9 shared ids, or evaluate both models on the same examples)", group="multilabel"),
     Case("multilabel-metric-task", "task: multilabel, a metric of another task",
          {"policy.yml": ml_policy("  - {metric: roc_auc, min: 0.1}\n"), "cand.csv": ml_wide()}, CHECK, 2,
          P + "gates[0].metric: metric 'roc_auc' is not available for task: multilabel (use one of precision, recall, "

@@ -293,3 +293,23 @@ def test_label_names_are_escaped_in_every_renderer():
     assert [g.class_name for g in report.gates] == [hostile, "ok"]
     for text in (markdown.render(report), html.render(report, plots=False), junit.render(report)):
         assert hostile not in text
+
+
+def test_jsonl_and_parquet_read_like_csv(tmp_path):
+    """JSON Lines with true/false labels and Parquet with integer columns give the CSV's values."""
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+    d = plain_set(21, n=60)
+    table = wide_table(d, d["scores"][0])
+    csv_path, jsonl_path, parquet_path = tmp_path / "c.csv", tmp_path / "c.jsonl", tmp_path / "c.parquet"
+    names = list(table)
+    csv_path.write_text(",".join(names) + "\n" + "".join(
+        ",".join(str(table[k][i]) for k in names) + "\n" for i in range(60)))
+    jsonl_path.write_text("".join(json.dumps({k: (bool(v[i]) if k.startswith("label_") else v[i])
+                                              for k, v in table.items()}) + "\n" for i in range(60)))
+    pq.write_table(pa.table(table), parquet_path)
+    doc = policy([{"metric": "jaccard", "min": 0.0}, {"metric": "coverage_error", "max": 9.0}])
+    values = [[g.candidate.value for g in gate.check(doc, path).gates] for path in (csv_path, jsonl_path, parquet_path)]
+    assert values[0] == values[1] == values[2]
+    pred = (d["scores"][0] >= 0.5).astype(int)
+    assert values[0][0] == pytest.approx(skm.jaccard_score(d["y"], pred, average="samples"))
