@@ -65,7 +65,8 @@ def check(policy: PathLike | Mapping[str, Any] | Policy, candidate: Source, base
     ``engine`` is ``"duckdb"``, ``"spark"`` or ``"local"`` (None: DuckDB for engine sources, local
     for the rest), ``database`` the DuckDB file that queries run on. ``task: ranking`` also reads
     TREC run files, and ``qrels`` (a table or a TREC qrels file) overrides the policy's
-    ``data.qrels`` (see :mod:`gate.ranking.check`).
+    ``data.qrels`` (see :mod:`gate.ranking.check`). ``task: multilabel`` reads wide or long tables
+    (files or in memory, not engine sources; see :mod:`gate.multilabel.check`).
     Raises :class:`gate.GateError` (exit code 2 in the CLI) on a bad policy or input.
     The Report's ``timing`` is this call's start and duration (``SOURCE_DATE_EPOCH``: that instant, 0 s).
     """
@@ -79,7 +80,9 @@ def check(policy: PathLike | Mapping[str, Any] | Policy, candidate: Source, base
         raise InputError(f"{first.path} ({first.metric} {first.bar_kind}) compares with a baseline, "
                          "but no baseline was given", source=pol.path,
                          fix="pass --baseline FILE (baseline= in Python), or set decision.require_baseline: false")
-    if pol.task == "ranking":
+    if pol.task == "multilabel":
+        report = _check_multilabel(pol, candidate, baseline, engine, command)
+    elif pol.task == "ranking":
         from gate.ranking.check import check_ranking
         with progress.stage("ranking"):
             report = check_ranking(pol, candidate, baseline, qrels=qrels, command=command)
@@ -96,6 +99,17 @@ def check(policy: PathLike | Mapping[str, Any] | Policy, candidate: Source, base
             report = evaluate(pol, evalset, command=command)
     timing = RunTiming.measured(started, time.perf_counter() - clock, source_date_epoch)
     return dataclasses.replace(report, timing=timing)
+
+
+def _check_multilabel(pol: Policy, candidate: Source, baseline: Source | None, engine: str | None,
+                      command: Sequence[str]) -> Report:
+    """``task: multilabel`` (:mod:`gate.multilabel.check`); engine sources are not supported yet."""
+    if engines.wanted(engine, candidate, baseline):
+        raise UsageError("task: multilabel reads files and in-memory tables only, not engine sources", source="arguments",
+                         fix="export the predictions to a .csv/.jsonl/.parquet file, or pass a DataFrame")
+    from gate.multilabel.check import check_multilabel
+    with progress.stage("multilabel"):
+        return check_multilabel(pol, candidate, baseline, command=command)
 
 
 def _source_date_epoch() -> str | None:

@@ -17,6 +17,8 @@ Blocks:
   canary-gates
   ranking-gates
   ranking-console     README.md: the console output of the ranking example (task: ranking)
+  multilabel-gates
+  multilabel-console  README.md: the console output of the multilabel example (task: multilabel)
   affairs-openmetrics README.md: an excerpt of the affairs example's --openmetrics file
   report-top          docs/report-schema.md: the field tables, from gate/report/schema.json
   report-gate         (scripts/report_schema_doc.py)
@@ -68,6 +70,8 @@ EXAMPLES = {
     "canary": Example("canary", "policies/canary.yml", "examples/canary/candidate.csv.gz",
                       "examples/canary/baseline.csv"),
     "ranking": Example("ranking", "policies/ranking.yml", "examples/ranking/bm25.run", "examples/ranking/tfidf.run"),
+    "multilabel": Example("multilabel", "policies/multilabel.yml", "examples/multilabel/candidate.csv",
+                          "examples/multilabel/baseline.csv"),
 }
 
 # The README's first Quick start command, without the install step (tests/test_readme.py checks the
@@ -167,7 +171,8 @@ def summary(run: Run, example: Example) -> str:
     design = (f"{r['data']['pairing']} bootstrap, {rep['method']}, {rep['resamples']:,} resamples, seed "
               f"{rep['seed']}, multiple testing: {rep['multiple_testing']}, inconclusive: {rep['inconclusive']}")
     support = ", ".join(f"`{c}` {n:,}" for c, n in r["data"]["class_support"].items())
-    data = (f"{rows}; label coverage {r['data']['label_coverage']:.3f}; labeled examples per class: {support}"
+    per = "positive examples per label" if r["data"]["task"] == "multilabel" else "labeled examples per class"
+    data = (f"{rows}; label coverage {r['data']['label_coverage']:.3f}; {per}: {support}"
             if r["data"]["task"] != "ranking" else
             "; ".join(f"{role} {a['rows']:,} rows" for role, a in arts.items())
             + f"; {r['data']['n_candidate']:,} judged queries, {r['data']['label_coverage']:.1%} answered by the candidate")
@@ -225,7 +230,8 @@ def blocks(runs: dict[str, Run] | None = None) -> dict[tuple[str, str], str]:
     out = {("README.md", "affairs-console"): "```\n" + runs["affairs"].stdout.rstrip("\n") + "\n```",
            ("README.md", "affairs-plan"): "```\n$ model-gate " + " ".join(PLAN_ARGV) + "\n"
            + run_plan().rstrip("\n") + "\n```",
-           ("README.md", "ranking-console"): "```\n" + runs["ranking"].stdout.rstrip("\n") + "\n```"}
+           ("README.md", "ranking-console"): "```\n" + runs["ranking"].stdout.rstrip("\n") + "\n```",
+           ("README.md", "multilabel-console"): "```\n" + runs["multilabel"].stdout.rstrip("\n") + "\n```"}
     for name, ex in EXAMPLES.items():
         out[("examples/README.md", f"{name}-gates")] = summary(runs[name], ex)
     out[("README.md", "affairs-openmetrics")] = openmetrics_excerpt(EXAMPLES["affairs"])

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from gate.cli.main import main
-from tests.helpers.inputs import binary_csv, policy
+from tests.helpers.inputs import binary_csv, ml_long, ml_policy, ml_wide, policy
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -283,7 +283,7 @@ CASES: list[Case] = [
          P + 'name: must not be empty'),
     Case("schema-task", "unknown task", {"policy.yml": policy().replace("task: binary", "task: regression"),
                                          "cand.csv": binary_csv()}, CHECK, 2,
-         P + "task: must be one of binary, multiclass, ranking (got 'regression')"),
+         P + "task: must be one of binary, multiclass, ranking, multilabel (got 'regression')"),
     Case("schema-unknown-field", "misspelt top-level field (did-you-mean)", _schema("decisions: {}\n"), CHECK, 2,
          P + "top level: unknown field 'decisions'; did you mean 'decision'?"),
     Case("schema-positive-class-type", "positive_class is a list", {
@@ -412,9 +412,9 @@ CASES: list[Case] = [
     Case("gate-min-support", "negative min_support", _gate("  - metric: recall\n    min: 0.5\n    min_support: -1\n"),
          CHECK, 2,
          P + 'gates[0].min_support: must be >= 0 (got -1)'),
-    Case("gate-average", "unknown average", _gate("  - metric: recall\n    average: samples\n    min: 0.5\n"),
+    Case("gate-average", "unknown average", _gate("  - metric: recall\n    average: sample\n    min: 0.5\n"),
          CHECK, 2,
-         P + "gates[0].average: must be one of macro, micro, weighted (got 'samples')"),
+         P + "gates[0].average: must be one of macro, micro, weighted, samples (got 'sample')"),
     Case("gate-average-not-allowed", "average on a metric without averages",
          _gate("  - metric: accuracy\n    average: macro\n    min: 0.5\n"), CHECK, 2,
          P + "gates[0].average: average 'macro' is not available for 'accuracy' (allowed: none)"),
@@ -937,6 +937,88 @@ CASES: list[Case] = [
          RANK_CHECK + ["--qrels", "qrels.txt"], 2,
          "model-gate: error: qrels.txt: line 2: has 3 fields, expected 4 (write 'query 0 docid relevance' separated "
          "by spaces, one entry per line)", group="ranking"),
+    Case("multilabel-label-not-binary", "task: multilabel, a label_<L> cell that is not 0 or 1",
+         {"policy.yml": ml_policy(), "cand.csv": ml_wide(edit=lambda i, c: c[:1] + ["2"] + c[2:] if i == 3 else c)},
+         CHECK, 2, C + "row 4 (line 5), column 'label_a': label 2 is not 0 or 1 (label columns hold 1 (the label "
+         "applies) or 0)", group="multilabel"),
+    Case("multilabel-score-range", "task: multilabel, a score outside [0, 1]",
+         {"policy.yml": ml_policy(), "cand.csv": ml_wide(edit=lambda i, c: c[:3] + ["1.5"] + c[4:] if i == 4 else c)},
+         CHECK, 2, C + "row 5 (line 6), column 'score_a': score 1.5 is outside [0, 1] (scores are each label's "
+         "probability; squash raw margins with a sigmoid)", group="multilabel"),
+    Case("multilabel-score-nan", "task: multilabel, a NaN score",
+         {"policy.yml": ml_policy(), "cand.csv": ml_wide(edit=lambda i, c: c[:4] + ["nan"] if i == 2 else c)},
+         CHECK, 2, C + "row 3 (line 4), column 'score_b': score is 'nan' (scores must be finite numbers (no NaN or "
+         "infinity))", group="multilabel"),
+    Case("multilabel-score-without-label", "task: multilabel, a score_<L> column without its label_<L>",
+         {"policy.yml": ml_policy(), "cand.csv": ml_wide(edit=lambda i, c: c + ["0.5"]).replace(
+             "score_b\n", "score_b,score_c\n")},
+         CHECK, 2, C + "column 'score_c' has no truth column 'label_c' (add label_c (0/1), or drop the column)",
+         group="multilabel"),
+    Case("multilabel-long-duplicate", "task: multilabel, a long table with an (id, label) twice",
+         {"policy.yml": ml_policy(extra="data: {layout: long, threshold: 0.5}\n"), "cand.csv": ml_long(
+             [("e1", "a", 1, 0.9), ("e1", "b", 0, 0.1), ("e2", "a", 0, 0.2), ("e1", "a", 1, 0.8), ("e2", "b", 1, 0.7)])},
+         CHECK, 2, C + "row 4 (line 5): (id, label) = ('e1', 'a') appears twice (give each example one row per label)",
+         group="multilabel"),
+    Case("multilabel-long-missing", "task: multilabel, a long table without some (id, label)",
+         {"policy.yml": ml_policy(extra="data: {layout: long, threshold: 0.5}\n"), "cand.csv": ml_long(
+             [("e1", "a", 1, 0.9), ("e1", "b", 0, 0.1), ("e2", "a", 0, 0.2)])},
+         CHECK, 2, C + "column 'label': example 'e2' has no row for label 'b' (give each example one row per label "
+         "(y = 0 where it does not apply))", group="multilabel"),
+    Case("multilabel-label-sets", "task: multilabel, candidate and baseline with different label sets",
+         {"policy.yml": ml_policy("  - {metric: f1, average: micro, max_drop: 0.1}\n"), "cand.csv": ml_wide(),
+          "base.csv": ml_wide(labels=("a", "c"))}, CHECK_B, 2,
+         "model-gate: error: base.csv: has labels a, c, the candidate a, b (e.g. 'b' is only in one) (give both "
+         "models the same label set (or list it in data.labels))", group="multilabel"),
+    Case("multilabel-truth-differs", "task: multilabel, paired files that disagree on an example's truth",
+         {"policy.yml": ml_policy("  - {metric: f1, average: micro, max_drop: 0.1}\n"), "cand.csv": ml_wide(),
+          "base.csv": ml_wide(edit=lambda i, c: c[:1] + [str(1 - int(c[1]))] + c[2:] if i == 5 else c)}, CHECK_B, 2,
+         "model-gate: error: base.csv: example 'e5' has label 'a' = 0, the candidate 1 (evaluate both models on the "
+         "same labelled examples)", group="multilabel"),
+    Case("multilabel-partial-overlap", "task: multilabel, candidate and baseline ids that partly overlap",
+         {"policy.yml": ml_policy("  - {metric: f1, average: micro, max_drop: 0.1}\n"), "cand.csv": ml_wide(),
+          "base.csv": ml_wide(edit=lambda i, c: ["x" + c[0]] + c[1:] if i < 3 else c)}, CHECK_B, 2,
+         P + "candidate has 12 ids, baseline 12, and they share 9: pairing needs the same id set (paired) or "
+         "disjoint sets (independent, e.g. canary traffic) (set bootstrap.pairing: intersect to compare the models "
+         "on the 9 shared ids, or evaluate both models on the same examples)", group="multilabel"),
+    Case("multilabel-metric-task", "task: multilabel, a metric of another task",
+         {"policy.yml": ml_policy("  - {metric: roc_auc, min: 0.1}\n"), "cand.csv": ml_wide()}, CHECK, 2,
+         P + "gates[0].metric: metric 'roc_auc' is not available for task: multilabel (use one of precision, recall, "
+         "f1, fbeta, jaccard, hamming_loss, subset_accuracy, label_ranking_average_precision, coverage_error)",
+         group="multilabel"),
+    Case("multilabel-needs-scope", "task: multilabel, a per-label metric without class or average",
+         {"policy.yml": ml_policy("  - {metric: precision, min: 0.1}\n"), "cand.csv": ml_wide()}, CHECK, 2,
+         P + "gates[0]: multilabel 'precision' needs class: <label>, class: \"*\" or average (micro, macro, weighted, "
+         "samples) (add class: or average:)", group="multilabel"),
+    Case("multilabel-example-metric-class", "task: multilabel, class: on a metric over every label",
+         {"policy.yml": ml_policy("  - {metric: hamming_loss, class: a, max: 0.1}\n"), "cand.csv": ml_wide()}, CHECK, 2,
+         P + "gates[0].class: 'hamming_loss' is computed over every label; it takes no class (remove class:)",
+         group="multilabel"),
+    Case("multilabel-samples-elsewhere", "average: samples in a binary policy",
+         {"policy.yml": policy("  - {metric: f1, average: samples, min: 0.1}\n"), "cand.csv": binary_csv()}, CHECK, 2,
+         P + "gates[0].average: average: samples applies only to task: multilabel (use micro, macro or weighted)",
+         group="multilabel"),
+    Case("multilabel-no-predictions", "task: multilabel, scores only and no data.threshold",
+         {"policy.yml": ml_policy(extra=""), "cand.csv": ml_wide()}, CHECK, 2,
+         C + "'f1' needs predictions, but there are none (add the prediction_<label> columns, or set data.threshold "
+         "to predict score >= threshold)", group="multilabel"),
+    Case("multilabel-no-scores", "task: multilabel, coverage_error without score columns",
+         {"policy.yml": ml_policy("  - {metric: coverage_error, max: 2}\n", extra=""),
+          "cand.csv": "id,label_a,prediction_a\ne1,1,1\ne2,0,0\n"}, CHECK, 2,
+         C + "'coverage_error' needs scores, but there are none (add the score_<label> columns (long: score))",
+         group="multilabel"),
+    Case("multilabel-threshold-and-predictions", "task: multilabel, prediction columns and data.threshold",
+         {"policy.yml": ml_policy(), "cand.csv": "id,label_a,score_a,prediction_a\ne1,1,0.9,1\ne2,0,0.1,0\n"},
+         CHECK, 2, C + "has prediction columns and data.threshold derives predictions too (drop the prediction "
+         "columns or data.threshold)", group="multilabel"),
+    Case("multilabel-absent-label", "task: multilabel, class: names a label the data lacks",
+         {"policy.yml": ml_policy("  - {metric: recall, class: z, min: 0.1}\n"), "cand.csv": ml_wide()}, CHECK, 2,
+         P + "gates[0].class: label 'z' is named in the policy but absent from the data (labels found: a, b) (fix the "
+         "label name)", group="multilabel"),
+    Case("multilabel-engine-source", "task: multilabel through an engine source",
+         {"policy.yml": ml_policy(), "cand.csv": ml_wide()},
+         ["check", "--policy", "policy.yml", "--candidate", "parquet:somewhere/"], 2,
+         "model-gate: error: arguments: task: multilabel reads files and in-memory tables only, not engine sources "
+         "(export the predictions to a .csv/.jsonl/.parquet file, or pass a DataFrame)", group="multilabel"),
     Case("publish-nan", "report.json with a NaN literal", {}, ["publish", "--report", "report.json"], 2,
          "model-gate: error: report.json: gates[0].candidate.value: holds the JSON extension literal NaN (a report "
          "holds only finite numbers; undefined values are null) " + R_FIX,

@@ -30,6 +30,7 @@ EXAMPLES = {
     "canary": ["policies/canary.yml", "examples/canary/candidate.csv.gz", "examples/canary/baseline.csv"],
     "ranking": ["policies/ranking.yml", "examples/ranking/bm25.run", "examples/ranking/tfidf.run",
                 "examples/ranking/qrels.csv"],      # the policy's data.qrels, copied too
+    "multilabel": ["policies/multilabel.yml", "examples/multilabel/candidate.csv", "examples/multilabel/baseline.csv"],
 }
 
 

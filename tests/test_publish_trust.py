@@ -117,7 +117,7 @@ MALFORMED: list[tuple[str, Callable[[], Any], str]] = [
     ("metric-unknown", lambda: _set(_doc(), "gates[0].metric", "@org/team <b>"),
      f"gates[0].metric: must be one of {', '.join(metric_names())} (got '@org/team <b>')"),
     ("average-unknown", lambda: _set(_doc(), "gates[0].average", "*all*"),
-     "gates[0].average: must be one of macro, micro, weighted (got '*all*')"),
+     "gates[0].average: must be one of macro, micro, weighted, samples (got '*all*')"),
     ("model-unknown", lambda: _set(_doc(), "confusion[0].model", "<img src=x>"),
      "confusion[0].model: must be one of candidate, baseline (got '<img src=x>')"),
     ("curve-model-unknown", lambda: _set(_doc(), "curves[0].model", "@here"),

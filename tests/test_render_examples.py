@@ -25,6 +25,7 @@ EXAMPLES = {
     "affairs": ("policies/affairs.yml", "examples/affairs/candidate.csv", "examples/affairs/baseline.csv"),
     "multiclass": ("policies/multiclass.yml", "examples/multiclass/candidate.csv", "examples/multiclass/baseline.csv"),
     "canary": ("policies/canary.yml", "examples/canary/candidate.csv.gz", "examples/canary/baseline.csv"),
+    "multilabel": ("policies/multilabel.yml", "examples/multilabel/candidate.csv", "examples/multilabel/baseline.csv"),
 }
 
 

@@ -70,10 +70,13 @@ def test_the_schema_ships_as_package_data():
 
 
 def test_metric_names_are_the_catalogue():
-    """Classification metrics from gate.metrics.catalog, then the ranking measures (ap, ndcg, ...)."""
+    """Classification metrics from gate.metrics.catalog, then the ranking measures (ap, ndcg, ...), then
+    the multilabel metrics (jaccard, hamming_loss, ...)."""
+    from gate.multilabel.names import METRICS as MULTILABEL
     from gate.ranking.options import MEASURES
 
     expected = list(METRICS) + [m for m in MEASURES if m not in METRICS]
+    expected += [m for m in MULTILABEL if m not in expected]
     assert schema()["$defs"]["gate"]["properties"]["metric"]["enum"] == expected
 
 

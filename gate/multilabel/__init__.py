@@ -13,6 +13,20 @@ for the point estimate, a row of sample weights for a weighted set — computed 
 (0.6667, False)
 """
 
-from gate.multilabel.metrics import AVERAGES, METRICS, MultilabelTerms, metric, terms
+import importlib
+from typing import Any
+
+from gate.multilabel.names import AVERAGES, METRICS
+
+_LAZY = ("MultilabelTerms", "metric", "terms")
+
+
+def __getattr__(name: str) -> Any:
+    """The metric functions load numpy and scipy on first use: importing ``gate.multilabel.policy``
+    to read a policy stays light."""
+    if name not in _LAZY:
+        raise AttributeError(f"module 'gate.multilabel' has no attribute {name!r}")
+    return getattr(importlib.import_module("gate.multilabel.metrics"), name)
+
 
 __all__ = ["AVERAGES", "METRICS", "MultilabelTerms", "metric", "terms"]

@@ -21,16 +21,13 @@ and are undefined only when every member is.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.stats import rankdata
 
-LABEL_METRICS = ("precision", "recall", "f1", "fbeta", "jaccard")
-EXAMPLE_METRICS = ("hamming_loss", "subset_accuracy", "label_ranking_average_precision", "coverage_error")
-METRICS = LABEL_METRICS + EXAMPLE_METRICS
-AVERAGES = ("micro", "macro", "weighted", "samples")
-SCORE_METRICS = ("label_ranking_average_precision", "coverage_error")
+from gate.multilabel.names import AVERAGES, LABEL_METRICS, METRICS, SCORE_METRICS
 
 Result = tuple[np.ndarray, np.ndarray]   # (value, undefined), each of shape (R,)
 
@@ -57,6 +54,11 @@ class MultilabelTerms:
     @property
     def n_labels(self) -> int:
         return int(self.tp.shape[1])
+
+    @functools.cached_property
+    def counts(self) -> np.ndarray:
+        """``[tp | fp | fn]``, ``N × 3L``: one product gives every label's three weighted counts."""
+        return np.hstack([self.tp, self.fp, self.fn])
 
 
 def terms(y_true: np.ndarray, y_pred: np.ndarray | None = None, y_score: np.ndarray | None = None) -> MultilabelTerms:
@@ -154,7 +156,7 @@ def _from_counts(name: str, tp: np.ndarray, fp: np.ndarray, fn: np.ndarray, beta
 
 def _label_metric(t: MultilabelTerms, name: str, w: np.ndarray, average: str | None, label: int | None,
                   beta: float) -> Result:
-    tp, fp, fn = w @ t.tp, w @ t.fp, w @ t.fn          # R × L weighted counts
+    tp, fp, fn = np.split(w @ t.counts, 3, axis=1)     # R × L weighted counts, one matrix product
     if label is not None:
         return _from_counts(name, tp[:, label], fp[:, label], fn[:, label], beta)
     if average == "micro":

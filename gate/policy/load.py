@@ -42,6 +42,7 @@ from gate.metrics.catalog import (
 )
 
 if TYPE_CHECKING:
+    from gate.multilabel.policy import MultilabelData
     from gate.ranking.policy import RankingSpec
 
 BARS = ("min", "max", "max_drop", "max_relative_drop", "min_gain")
@@ -147,6 +148,7 @@ class Policy:
     sha256: str
     warnings: tuple[str, ...] = ()     # deprecated spellings, shown in the report's warnings
     ranking: RankingSpec | None = None     # task: ranking only (gate.ranking.policy)
+    multilabel: MultilabelData | None = None     # task: multilabel only (gate.multilabel.policy)
 
     @property
     def needs_baseline(self) -> bool:
@@ -354,6 +356,10 @@ def build_policy(doc: Any, *, source: str, sha256: str = "", gate_lines: Sequenc
     doc = _clean(doc, "", source)
     _validate_schema(doc, source)
     task = doc["task"]
+    if task == "multilabel":
+        return _multilabel_policy(doc, source, sha256, gate_lines)
+    from gate.multilabel.policy import check_other_task_doc
+    check_other_task_doc(doc, source)
     if task == "ranking":
         return _ranking_policy(doc, source, sha256)
     from gate.ranking.policy import check_classification_doc
@@ -431,6 +437,24 @@ def _ranking_policy(doc: dict, source: str, sha256: str) -> Policy:
         data=DataSpec(score=spec.data.score, slices=spec.data.slices, explicit=frozenset(doc.get("data", {}))),
         bootstrap=bootstrap, decision=DecisionSpec(**doc.get("decision", {})),
         gates=ranking_gates(doc, spec), path=source, sha256=sha256, ranking=spec,
+    )
+
+
+def _multilabel_policy(doc: dict, source: str, sha256: str, gate_lines: Sequence[int]) -> Policy:
+    """A ``task: multilabel`` policy: its data block and gates come from :mod:`gate.multilabel.policy`."""
+    from gate.multilabel.policy import check_bootstrap, multilabel_data, multilabel_gates
+
+    data = multilabel_data(doc, source)
+    check_bootstrap(doc, source)
+    bootstrap, _ = _bootstrap_spec(doc.get("bootstrap", {}), source)
+    gates = tuple(dataclasses.replace(g, line=gate_lines[i] if i < len(gate_lines) else None)
+                  for i, g in enumerate(multilabel_gates(doc, data, source)))
+    return Policy(
+        name=doc["name"], task="multilabel", positive_class=None, classes=data.labels,
+        data=DataSpec(id=data.id, score=data.score, score_prefix=data.score_prefix, weight=data.weight,
+                      threshold=data.threshold, slices=data.slices, explicit=frozenset(doc.get("data", {}))),
+        bootstrap=bootstrap, decision=DecisionSpec(**doc.get("decision", {})),
+        gates=gates, path=source, sha256=sha256, multilabel=data,
     )
 
 

@@ -346,11 +346,12 @@ def _slice(value: Any, path: str) -> dict[str, str]:
 
 
 def metric_names() -> tuple[str, ...]:
-    """The catalogue's metric names and the ranking measures: renderers print ``metric`` and ``average``
+    """The catalogue's metric names, the ranking measures and the multilabel metrics: renderers print ``metric`` and ``average``
     as our own words."""
     from gate.metrics.catalog import METRICS
+    from gate.multilabel.names import METRICS as MULTILABEL
     from gate.ranking.options import MEASURES
-    return tuple(dict.fromkeys((*METRICS, *MEASURES)))
+    return tuple(dict.fromkeys((*METRICS, *MEASURES, *MULTILABEL)))
 
 
 def gate(value: Any, path: str) -> GateResult:

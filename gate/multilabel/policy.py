@@ -1,0 +1,186 @@
+"""``task: multilabel`` policies: the data block (wide or long tables) and the gates, checked after the
+JSON Schema (:func:`gate.policy.build_policy` hands a multilabel document to :func:`multilabel_policy`).
+
+.. code-block:: yaml
+
+    task: multilabel
+    data: {id: id, labels: [even, prime, big], threshold: 0.5}     # wide: label_<L>, score_<L>, prediction_<L>
+    gates:
+      - {metric: f1, average: micro, max_drop: 0.01}
+      - {metric: recall, class: "*", max_drop: 0.05}
+      - {metric: hamming_loss, max: 0.1}
+
+Rules (each violation a one-line :class:`~gate.errors.PolicyError` naming the field):
+
+- ``data.layout: wide`` (default): one row per example, ``label_<L>`` 0/1 columns and ``score_<L>``
+  and/or ``prediction_<L>`` per label (prefixes ``label_prefix``, ``score_prefix``,
+  ``prediction_prefix``); the labels are ``data.labels`` or, without it, every ``label_<L>`` column.
+  ``data.layout: long``: one row per (example, label), columns ``id``, ``label``, ``y`` (0/1) and
+  ``score`` and/or ``prediction``. ``data.threshold`` derives predictions as ``score >= threshold``.
+- per-label metrics (:data:`~gate.multilabel.names.LABEL_METRICS`) need ``class: L``, ``class: "*"``
+  (one gate per label) or ``average: micro | macro | weighted | samples``; ``jaccard`` alone is the
+  samples average (the Jaccard index of each example's label sets); ``fbeta`` needs ``beta``. The
+  example metrics take neither. ``hamming_loss`` and ``coverage_error`` are lower-is-better.
+- classification and ranking fields (``positive_class``, ``classes``, ``ranking:``, ``k``,
+  ``predicted``, ...) are refused, as are the multilabel data fields in other tasks.
+- ``min_support`` counts the gate's examples (the resampling unit), for per-label gates too.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from gate.errors import PolicyError, clip
+from gate.multilabel.names import AVERAGES, LABEL_METRICS, LOWER_IS_BETTER, METRICS
+from gate.policy.load import BARS, GateSpec
+
+MULTILABEL_DATA_KEYS = ("layout", "labels", "label_prefix", "prediction_prefix", "y")
+FOREIGN_DATA_KEYS = ("query_id", "item_id", "relevance", "qrels")
+FOREIGN_GATE_KEYS = ("predicted", "adjusted", "normalize", "interpolation", "at_recall", "at_precision",
+                     "costs", "k")
+
+
+@dataclass(frozen=True)
+class MultilabelData:
+    """Column names of a multilabel table (see the module docstring)."""
+
+    layout: str = "wide"
+    id: str = "id"
+    labels: tuple[str, ...] | None = None
+    label_prefix: str = "label_"
+    score_prefix: str = "score_"
+    prediction_prefix: str = "prediction_"
+    label: str = "label"
+    y: str = "y"
+    score: str = "score"
+    prediction: str = "prediction"
+    weight: str = "weight"
+    threshold: float | None = None
+    slices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MultilabelGateSpec(GateSpec):
+    """A multilabel gate; its direction comes from the metric (hamming and coverage error: lower)."""
+
+    @property
+    def direction(self) -> str:
+        return "lower" if self.metric in LOWER_IS_BETTER else "higher"
+
+    @property
+    def needs_baseline(self) -> bool:
+        return self.comparative
+
+
+def check_other_task_doc(doc: Mapping[str, Any], source: str) -> None:
+    """A binary, multiclass or ranking policy must not carry the multilabel fields."""
+    for key in MULTILABEL_DATA_KEYS:
+        if key in doc.get("data", {}):
+            raise PolicyError(f"data.{key} applies only to task: multilabel", source=source, where=f"data.{key}",
+                              fix="remove it, or set task: multilabel")
+    for i, gate in enumerate(doc["gates"]):
+        if gate.get("average") == "samples":
+            raise PolicyError("average: samples applies only to task: multilabel", source=source,
+                              where=f"gates[{i}].average", fix="use micro, macro or weighted")
+
+
+def multilabel_data(doc: Mapping[str, Any], source: str) -> MultilabelData:
+    """The data block of a schema-valid ``task: multilabel`` document."""
+    for key in ("positive_class", "classes", "ranking"):
+        if key in doc:
+            fix = "list the labels in data.labels" if key == "classes" else "remove it"
+            raise PolicyError(f"{key} does not apply to task: multilabel", source=source, where=key, fix=fix)
+    values = dict(doc.get("data", {}))
+    for key in FOREIGN_DATA_KEYS:
+        if key in values:
+            raise PolicyError(f"data.{key} does not apply to task: multilabel", source=source,
+                              where=f"data.{key}", fix="remove it")
+    for key in ("labels", "slices"):
+        if key in values:
+            values[key] = tuple(str(v) for v in values[key])
+    return MultilabelData(**values)
+
+
+def multilabel_gates(doc: Mapping[str, Any], data: MultilabelData, source: str) -> tuple[MultilabelGateSpec, ...]:
+    """The policy's gates, each checked (see the module docstring)."""
+    return tuple(_gate(i, g, data, source) for i, g in enumerate(doc["gates"]))
+
+
+def _gate(i: int, g: Mapping[str, Any], data: MultilabelData, source: str) -> MultilabelGateSpec:
+    where = f"gates[{i}]"
+    metric = g["metric"]
+    if metric not in METRICS:
+        close = difflib.get_close_matches(metric, METRICS, n=1, cutoff=0.5)
+        fix = f"did you mean '{close[0]}'?" if close else "use one of " + ", ".join(METRICS)
+        raise PolicyError(f"metric '{clip(metric)}' is not available for task: multilabel", source=source,
+                          where=f"{where}.metric", fix=fix)
+    for key in FOREIGN_GATE_KEYS:
+        if key in g:
+            raise PolicyError(f"'{key}' does not apply to task: multilabel", source=source,
+                              where=f"{where}.{key}", fix="remove it")
+    bars = [b for b in BARS if b in g]
+    if len(bars) != 1:
+        found = " and ".join(bars) if bars else "none"
+        raise PolicyError(f"give exactly one bar ({', '.join(BARS)}); found {found}", source=source, where=where)
+    class_name, average = _scope(where, g, metric, source)
+    params = _params(where, g, metric, source)
+    if "slice" in g and data.slices and g["slice"] not in data.slices:
+        raise PolicyError(f"slice '{clip(g['slice'])}' is not listed in data.slices ({', '.join(data.slices)})",
+                          source=source, where=f"{where}.slice", fix="add it to data.slices")
+    kind = bars[0]
+    return MultilabelGateSpec(
+        index=i, metric=metric, bar_kind=kind, bar_value=float(g[kind]), class_name=class_name, average=average,
+        slice=g.get("slice"), severity=g.get("severity", "error"), min_support=int(g.get("min_support", 0)),
+        name=g.get("name"), params=params)
+
+
+def _scope(where: str, g: Mapping[str, Any], metric: str, source: str) -> tuple[str | None, str | None]:
+    """(class, average): a per-label metric needs exactly one of them (``jaccard`` alone: samples);
+    an example metric takes neither."""
+    class_name = None if "class" not in g else str(g["class"])
+    average = g.get("average")
+    if metric not in LABEL_METRICS:
+        if class_name is not None or average is not None:
+            key = "class" if class_name is not None else "average"
+            raise PolicyError(f"'{metric}' is computed over every label; it takes no {key}", source=source,
+                              where=f"{where}.{key}", fix=f"remove {key}:")
+        return None, None
+    if class_name is not None and average is not None:
+        raise PolicyError("give either class or average, not both", source=source, where=where)
+    if class_name is None and average is None:
+        if metric == "jaccard":
+            return None, "samples"
+        raise PolicyError(f"multilabel '{metric}' needs class: <label>, class: \"*\" or average "
+                          f"({', '.join(AVERAGES)})", source=source, where=where, fix="add class: or average:")
+    return class_name, average
+
+
+def _params(where: str, g: Mapping[str, Any], metric: str, source: str) -> dict[str, Any]:
+    if metric == "fbeta":
+        if "beta" not in g:
+            raise PolicyError("metric 'fbeta' needs 'beta'", source=source, where=where, fix="add beta: 2 (or 0.5, ...)")
+        return {"beta": float(g["beta"])}
+    if "beta" in g:
+        raise PolicyError(f"'beta' does not apply to metric '{metric}'", source=source, where=f"{where}.beta",
+                          fix="remove it")
+    return {}
+
+
+def check_bootstrap(doc: Mapping[str, Any], source: str) -> None:
+    """Bootstrap options the example bootstrap does not have: ``sampling: stratified`` (examples have
+    no single class), ``adaptive`` and ``method: bca`` are refused."""
+    section = doc.get("bootstrap", {})
+    for key in ("stratify", "adaptive"):
+        if section.get(key):
+            raise PolicyError(f"bootstrap.{key} is not available for task: multilabel", source=source,
+                              where=f"bootstrap.{key}", fix=f"remove it or set {key}: false")
+    if section.get("sampling") == "stratified":
+        raise PolicyError("bootstrap.sampling: stratified is not available for task: multilabel (an example has "
+                          "several labels, no one class)", source=source, where="bootstrap.sampling",
+                          fix="remove it or write sampling: iid")
+    if section.get("method") == "bca":
+        raise PolicyError("bootstrap.method: bca is not available for task: multilabel", source=source,
+                          where="bootstrap.method", fix="use percentile or basic")
