@@ -75,6 +75,9 @@ class Side:
     arrow_ids: Any = field(default=None, repr=False, compare=False)
     # the baseline position of each candidate row, when _pairing joined every row (for _reorder_like)
     all_rows_join: np.ndarray | None = field(default=None, repr=False, compare=False)
+    # examples per row (the engine path's cells: a row is that many identical examples, in a row);
+    # None: one each. Every sum over examples goes through gate.counted
+    counts: np.ndarray | None = None
 
 
 @dataclass

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from gate import __version__
+from gate import __version__, counted
 from gate.align import EvalSet, check_probabilities
 from gate.coverage import coverage_check, coverage_result
 from gate.decide import Check, Decision, decide_all
@@ -62,7 +62,7 @@ def evaluate(policy: Policy, es: EvalSet, *, seed: int | None = None, command: S
     independent = es.baseline if es.pairing == "independent" else None     # its own units after the candidate's
     offsets = {"candidate": 0, "baseline": es.candidate.y.size if independent is not None else 0}
     n_units = es.candidate.y.size + (independent.y.size if independent is not None else 0)
-    plan = StatPlan(n_units)
+    plan = StatPlan(n_units, multiplicity=_multiplicity(es))
     warm_class_groups(es, default_threads())      # the sorts every ranking block and curve shares
     builder = QuantityBuilder(es, plan, offsets)
     bootstrapped = [g for g in gates if METRICS[g.spec.metric].family not in ("coverage", "flip")
@@ -91,6 +91,18 @@ def evaluate(policy: Policy, es: EvalSet, *, seed: int | None = None, command: S
             command=tuple(command), resampling=resampling),
         **extras,
     )
+
+
+def _multiplicity(es: EvalSet) -> np.ndarray | None:
+    """Examples per unit: the counts of the engine path's cells (candidate, then an independent
+    baseline's; paired cells are one unit for both sides), None when every row is one example."""
+    c, b = es.candidate, es.baseline if es.pairing == "independent" else None
+    if c.counts is None and (b is None or b.counts is None):
+        return None
+    parts = [c.counts if c.counts is not None else np.ones(c.y.size, dtype=np.int64)]
+    if b is not None:
+        parts.append(b.counts if b.counts is not None else np.ones(b.y.size, dtype=np.int64))
+    return np.concatenate(parts).astype(np.int64)
 
 
 def _resample_warnings(policy: Policy, results: list[GateResult]) -> list[str]:
@@ -169,7 +181,7 @@ def _run_bootstrap(policy: Policy, es: EvalSet, plan: StatPlan, quantities: dict
     timing = os.environ.get("MODEL_GATE_TIMING", "") not in ("", "0")
     t0 = time.perf_counter()
     B = policy.bootstrap.resamples
-    point_acc = plan.accumulate(np.ones((1, n_units)))
+    point_acc = plan.point()
     series: dict[tuple[str, str], _Series] = {}
     reads: dict[tuple[str, str], set[int]] = {}
     for key, q in quantities.items():
@@ -459,11 +471,12 @@ def _sizes(es: EvalSet, g: Expanded) -> tuple[int, int | None, int]:
     side = es.candidate
     mask = np.ones(side.y.size, dtype=bool) if g.target.slice_col is None else (
         side.slices[g.target.slice_col] == g.target.slice_value)
-    n = int(np.count_nonzero(mask))
-    smallest = int(np.bincount(side.y[mask], minlength=es.n_classes).min())
+    counts = None if side.counts is None else side.counts[mask]
+    n = counted.total(side.counts, mask)
+    smallest = int(counted.bincount(side.y[mask], es.n_classes, None, counts).min())
     if g.target.class_index is None:
         return n, None, smallest
-    return n, int(np.count_nonzero(side.y[mask] == g.target.class_index)), smallest
+    return n, counted.total(counts, side.y[mask] == g.target.class_index), smallest
 
 
 def _score(es: EvalSet, g: Expanded) -> ScoreIntervals | None:
