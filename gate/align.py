@@ -113,6 +113,8 @@ def build_evalset(policy: Policy, candidate: Table, baseline: Table | None) -> E
     pairing = _pairing(mode, candidate, baseline, cand, base)
     if pairing == "paired":
         base = _reorder_like(cand, base, candidate, baseline, classes)
+    for side in (cand, base):       # only pairing reads every row's id: not kept through the bootstrap
+        side.all_ids = side.arrow_ids = side.all_rows_join = None
     return EvalSet(policy.task, classes, cand, base, pairing, warnings)
 
 
