@@ -113,15 +113,17 @@ def run_gate(policy_path: Path, cand: str, base: str, engine: str | None = None)
     env = dict(os.environ, PYTHONPATH=str(ROOT), MODEL_GATE_PROGRESS_SECONDS="1")
     load0 = os.getloadavg()[0]
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
-    wall = time.perf_counter() - t0
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
+        wall = time.perf_counter() - t0
+        if proc.returncode not in (0, 1):
+            raise RuntimeError(f"model-gate failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+        report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    finally:                # also when model-gate fails: no output directory left behind
+        shutil.rmtree(out, ignore_errors=True)
     load = f"load {load0:.1f} -> {os.getloadavg()[0]:.1f}"
-    if proc.returncode not in (0, 1):
-        raise RuntimeError(f"model-gate failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
     rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr)
     cpu = [float(x) for x in re.findall(r"(?:User|System) time \(seconds\): ([\d.]+)", proc.stderr)]
-    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
-    shutil.rmtree(out, ignore_errors=True)
     stages: dict[str, int] = {}
     for name, seconds in re.findall(r"^model-gate: (.+): (\d+) s$", proc.stderr, flags=re.M):
         stages[name] = int(seconds)
