@@ -111,22 +111,26 @@ def run_gate(policy_path: Path, cand: str, base: str, engine: str | None = None)
     cmd = ["/usr/bin/time", "-v", sys.executable, "-m", "gate.cli.main", "check", "--policy", str(policy_path),
            "--candidate", cand, "--baseline", base, "--out-dir", str(out)] + (["--engine", engine] if engine else [])
     env = dict(os.environ, PYTHONPATH=str(ROOT), MODEL_GATE_PROGRESS_SECONDS="1")
+    load0 = os.getloadavg()[0]
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
-    wall = time.perf_counter() - t0
-    if proc.returncode not in (0, 1):
-        raise RuntimeError(f"model-gate failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
+        wall = time.perf_counter() - t0
+        if proc.returncode not in (0, 1):
+            raise RuntimeError(f"model-gate failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+        report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    finally:                # also when model-gate fails: no output directory left behind
+        shutil.rmtree(out, ignore_errors=True)
+    load = f"load {load0:.1f} -> {os.getloadavg()[0]:.1f}"
     rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr)
     cpu = [float(x) for x in re.findall(r"(?:User|System) time \(seconds\): ([\d.]+)", proc.stderr)]
-    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
-    shutil.rmtree(out, ignore_errors=True)
     stages: dict[str, int] = {}
     for name, seconds in re.findall(r"^model-gate: (.+): (\d+) s$", proc.stderr, flags=re.M):
         stages[name] = int(seconds)
     return {"wall": wall, "cpu": sum(cpu), "rss_mb": int(rss.group(1)) / 1024 if rss else float("nan"),
             "verdict": report["verdict"], "rows": report["data"]["artifacts"][0]["rows"],
             "resampling": report["reproducibility"]["resampling"], "gates": [g["tested"] for g in report["gates"]],
-            "stages": ", ".join(f"{k} ~{v} s" for k, v in stages.items())}
+            "stages": ", ".join(f"{k} ~{v} s" for k, v in stages.items()), "load": load}
 
 
 def engine_only(root: Path, classes: int) -> dict:
@@ -182,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
                 gen = time.perf_counter() - t0
                 r = run_gate(pol, f"parquet:{root / 'candidate'}", f"parquet:{root / 'baseline'}", args.engine)
                 lines.append(f"{args.engine:<8} {classes:>2} classes  {r['rows']:>12,} rows  {r['wall']:8.2f} s  cpu {r['cpu']:8.2f} s  "
-                             f"peak {r['rss_mb']:7.0f} MB  {r['verdict']}  ({r['stages']}; data written in {gen:.1f} s; "
+                             f"peak {r['rss_mb']:7.0f} MB  {r['verdict']}  ({r['load']}; {r['stages']}; data written in {gen:.1f} s; "
                              f"{r['resampling']})")
                 print(lines[-1], flush=True)
                 if args.engine_only:
@@ -199,8 +203,9 @@ def main(argv: list[str] | None = None) -> int:
                 engine = run_gate(pol, f"parquet:{cand}", f"parquet:{base}")
                 same = "same intervals" if local["gates"] == engine["gates"] else "INTERVALS DIFFER"
                 lines.append(f"crossover {classes:>2} classes {n:>12,} rows  local {local['wall']:7.2f} s "
-                             f"(peak {local['rss_mb']:6.0f} MB)  engine {engine['wall']:7.2f} s "
-                             f"(peak {engine['rss_mb']:6.0f} MB)  {same}")
+                             f"cpu {local['cpu']:6.2f} s (peak {local['rss_mb']:6.0f} MB, {local['load']})  "
+                             f"engine {engine['wall']:7.2f} s cpu {engine['cpu']:6.2f} s "
+                             f"(peak {engine['rss_mb']:6.0f} MB, {engine['load']})  {same}")
                 print(lines[-1], flush=True)
                 shutil.rmtree(root, ignore_errors=True)
     finally:

@@ -22,7 +22,7 @@ from typing import Any, Union
 import numpy as np
 
 from gate import engines, progress
-from gate.data.align import build_evalset
+from gate.data.align import EvalSet, build_evalset
 from gate.data.readers import Table, read_table
 from gate.data.sources import is_in_memory, table_from_memory
 from gate.engine import evaluate
@@ -90,11 +90,7 @@ def check(policy: PathLike | Mapping[str, Any] | Policy, candidate: Source, base
         if engines.wanted(engine, candidate, baseline):
             evalset = engines.engine_evalset_of(pol, candidate, baseline, engine, database)
         else:
-            with progress.stage("reading"):
-                tables = _read_all([("<candidate>", candidate)]
-                                   + ([("<baseline>", baseline)] if baseline is not None else []))
-            with progress.stage("aligning"):
-                evalset = build_evalset(pol, tables[0], tables[1] if baseline is not None else None)
+            evalset = _read_and_align(pol, candidate, baseline)
         with progress.stage("resampling"):
             report = evaluate(pol, evalset, command=command)
     timing = RunTiming.measured(started, time.perf_counter() - clock, source_date_epoch)
@@ -110,6 +106,15 @@ def _check_multilabel(pol: Policy, candidate: Source, baseline: Source | None, e
     from gate.multilabel.check import check_multilabel
     with progress.stage("multilabel"):
         return check_multilabel(pol, candidate, baseline, command=command)
+
+
+def _read_and_align(pol: Policy, candidate: Source, baseline: Source | None) -> EvalSet:
+    """Read both sources and align them. The tables (file texts, pyarrow columns) are dropped on
+    return, before the bootstrap: the aligned arrays are all it needs."""
+    with progress.stage("reading"):
+        tables = _read_all([("<candidate>", candidate)] + ([("<baseline>", baseline)] if baseline is not None else []))
+    with progress.stage("aligning"):
+        return build_evalset(pol, tables[0], tables[1] if baseline is not None else None)
 
 
 def _source_date_epoch() -> str | None:

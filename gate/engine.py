@@ -46,7 +46,7 @@ def evaluate(policy: Policy, es: EvalSet, *, seed: int | None = None, command: S
     independent = es.baseline if es.pairing == "independent" else None     # its own units after the candidate's
     offsets = {"candidate": 0, "baseline": es.candidate.y.size if independent is not None else 0}
     n_units = es.candidate.y.size + (independent.y.size if independent is not None else 0)
-    plan = StatPlan(n_units)
+    plan = StatPlan(n_units, multiplicity=_multiplicity(es))
     warm_class_groups(es, default_threads())      # the sorts every ranking block and curve shares
     builder = QuantityBuilder(es, plan, offsets)
     bootstrapped = [g for g in gates if METRICS[g.spec.metric].family not in ("coverage", "flip")
@@ -77,6 +77,18 @@ def evaluate(policy: Policy, es: EvalSet, *, seed: int | None = None, command: S
             command=tuple(command), resampling=resampling, **_unit_fields(policy, es)),
         **extras,
     )
+
+
+def _multiplicity(es: EvalSet) -> np.ndarray | None:
+    """Examples per unit: the counts of the engine path's cells (candidate, then an independent
+    baseline's; paired cells are one unit for both sides), None when every row is one example."""
+    c, b = es.candidate, es.baseline if es.pairing == "independent" else None
+    if c.counts is None and (b is None or b.counts is None):
+        return None
+    parts = [c.counts if c.counts is not None else np.ones(c.y.size, dtype=np.int64)]
+    if b is not None:
+        parts.append(b.counts if b.counts is not None else np.ones(b.y.size, dtype=np.int64))
+    return np.concatenate(parts).astype(np.int64)
 
 
 def _check_inputs(policy: Policy, es: EvalSet, gates: list[Expanded]) -> None:
@@ -166,7 +178,7 @@ def _run_bootstrap(policy: Policy, es: EvalSet, plan: StatPlan, quantities: dict
     from gate.resampling.stats import components
 
     t0 = time.perf_counter()
-    series, reads = _points(plan, quantities, n_units, policy.bootstrap.resamples)
+    series, reads = _points(plan, quantities, policy.bootstrap.resamples)
     if not quantities:
         return series, None, "none (no bootstrapped gate)"
     strata = _strata(policy, es, n_units)
@@ -193,11 +205,11 @@ def _run_bootstrap(policy: Policy, es: EvalSet, plan: StatPlan, quantities: dict
     return series, jack_weights, draw.description(len(comps))
 
 
-def _points(plan: StatPlan, quantities: dict[tuple[str, str], Quantity], n_units: int,
+def _points(plan: StatPlan, quantities: dict[tuple[str, str], Quantity],
             resamples: int) -> tuple[dict[tuple[str, str], Series], dict[tuple[str, str], set[int]]]:
     """Each quantity's point estimate on the observed data (every unit weighing 1), its series with
     room for ``resamples`` replicates, and the blocks it reads (which group gates into components)."""
-    point_acc = plan.accumulate(np.ones((1, n_units)))
+    point_acc = plan.point()
     series: dict[tuple[str, str], Series] = {}
     reads: dict[tuple[str, str], set[int]] = {}
     for key, q in quantities.items():

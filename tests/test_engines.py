@@ -323,3 +323,28 @@ def test_cli_errors_are_one_line_exit_2(args, expected, tmp_path):
     assert run.returncode == 2, run.stderr
     lines = run.stderr.strip().splitlines()
     assert len(lines) == 1 and expected in lines[0] and "Traceback" not in run.stderr
+
+
+def test_duckdb_memory_limit_spills_to_a_private_directory(tmp_path, monkeypatch):
+    """MODEL_GATE_DUCKDB_MEMORY sets DuckDB's memory limit and a temporary directory of its own,
+    removed with the engine; the report is the one without a limit; a malformed value is a usage
+    error naming the variable."""
+    import gc
+
+    from gate.engines.sources import DuckDBEngine, EngineSource
+    cand, base = paired(n=2000, seed=21)
+    files = [f"parquet:{write_file(t, tmp_path / f'{r}.parquet')}" for r, t in (("c", cand), ("b", base))]
+    unlimited = report_dict(gate.check(POLICY, *files))
+    monkeypatch.setenv("MODEL_GATE_DUCKDB_MEMORY", "300M")
+    assert report_dict(gate.check(POLICY, *files)) == unlimited
+    engine = DuckDBEngine({"v": EngineSource("query", "SELECT 1 AS x", "q")})
+    (limit, spill), = engine.con.execute("SELECT current_setting('memory_limit'), current_setting('temp_directory')"
+                                         ).fetchall()
+    assert limit == "300.0 MiB" and os.path.isdir(spill) and os.path.basename(spill).startswith("model-gate-duckdb.")
+    engine.con.close()
+    del engine
+    gc.collect()
+    assert not os.path.exists(spill)
+    monkeypatch.setenv("MODEL_GATE_DUCKDB_MEMORY", "lots")
+    with pytest.raises(UsageError, match="MODEL_GATE_DUCKDB_MEMORY must be a positive whole number of bytes"):
+        gate.check(POLICY, *files)

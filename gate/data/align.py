@@ -56,7 +56,8 @@ class Side:
     """One model's labeled predictions, in evaluation order.
 
     ``y``/``pred`` are class indices, ``scores`` is ``(n,)`` (binary: positive-class score) or
-    ``(n, K)`` (multiclass) or None, ``weight`` is None for unit weights.
+    ``(n, K)`` (multiclass) or None, ``weight`` is None for unit weights. ``ids`` serve pairing only:
+    once aligned they are blank (:func:`_drop_ids`).
     """
 
     role: str
@@ -78,6 +79,9 @@ class Side:
     all_rows_join: np.ndarray | None = field(default=None, repr=False, compare=False)
     cluster: np.ndarray | None = None   # data.cluster: each labeled row's cluster as text (None: no clusters)
     cluster_rows: np.ndarray | None = None   # data.cluster: (labeled rows, rows) per cluster, all rows counted
+    # examples per row (the engine path's cells: a row is that many identical examples, in a row);
+    # None: one each. Every sum over examples goes through gate.resampling.counted
+    counts: np.ndarray | None = None
 
 
 @dataclass
@@ -108,12 +112,25 @@ def build_evalset(policy: Policy, candidate: Table, baseline: Table | None) -> E
     classes = _classes(policy, [t for t in (candidate, baseline) if t is not None])
     cand = _side("candidate", policy, candidate, classes, needs_scores, slices, baseline is not None, warnings)
     if baseline is None:
+        _drop_ids(cand)
         return EvalSet(policy.task, classes, cand, None, "none", warnings)
     base = _side("baseline", policy, baseline, classes, needs_scores, slices, True, warnings)
     pairing = _pairing(mode, candidate, baseline, cand, base)
     if pairing == "paired":
         base = _reorder_like(cand, base, candidate, baseline, classes)
+    for side in (cand, base):       # only pairing reads ids: not kept through the bootstrap
+        _drop_ids(side)
     return EvalSet(policy.task, classes, cand, base, pairing, warnings)
+
+
+def _drop_ids(side: Side | None) -> None:
+    """Release a side's id arrays once pairing is decided (nothing after alignment reads them; at
+    10^6 rows they are ~110 MB of Python strings): ``ids`` becomes blank text without memory, as on
+    the engine path."""
+    if side is None:
+        return
+    side.all_ids = side.arrow_ids = side.all_rows_join = None
+    side.ids = np.broadcast_to(np.array("", dtype=object), side.ids.shape)
 
 
 def _same_data_warning(candidate: Table, baseline: Table) -> list[str]:

@@ -10,9 +10,10 @@ same alignment and bootstrap as for files run on them.
    cells come back; more (continuous scores gated by a ranking metric at scale) is an input error
    that says so, never a silent binning.
 3. :func:`gate.data.align.build_evalset` checks and encodes the cell tables (every alignment rule and
-   message of the file path), then each cell is repeated by its count in *canonical order* — sorted
-   by its encoded values — so the arrays, and therefore the bootstrap's draws and the report, depend
-   neither on the engine, nor on the partitioning, nor on the row order.
+   message of the file path), then the cells are put in *canonical order* — sorted by their encoded
+   values — and keep their counts (``Side.counts``): the statistics take them as they are, and give
+   exactly what the same rows written out in that order give, so the report depends neither on the
+   engine, nor on the partitioning, nor on the row order, and memory grows with the cells, not the rows.
 
 Without scores in any gate (and predictions given), score columns are not fetched: the report then
 has no PR/ROC curves or reliability bins (a file run on the same data has them).
@@ -301,7 +302,7 @@ def _example_id(engine: Engine, policy: Policy, ct: CellTable, bt: CellTable, c_
 
 
 # ---------------------------------------------------------------------------------------------
-# cells → rows
+# cells in canonical order, with their counts
 
 
 def _labeled_counts(table: CellTable, label: str) -> np.ndarray:
@@ -311,8 +312,8 @@ def _labeled_counts(table: CellTable, label: str) -> np.ndarray:
 
 
 def _expand(es: EvalSet, tables: list[CellTable], label: str, joint: np.ndarray | None) -> EvalSet:
-    """Every side's cell arrays repeated by their counts, cells sorted by their encoded values
-    (candidate first, then the baseline's for paired data); n_rows count the unlabeled rows too.
+    """Every side's cell arrays with their counts, cells sorted by their encoded values (candidate
+    first, then the baseline's for paired data); n_rows count the unlabeled rows too.
     ``joint``: paired data (one cell per pair of rows, both sides in the same order)."""
     sides = [es.candidate] + ([es.baseline] if es.baseline is not None else [])
     if joint is not None:
@@ -345,11 +346,13 @@ def _canonical_order(sides: list[Side], n: int) -> np.ndarray:
 
 
 def _repeat(side: Side, table: CellTable, order: np.ndarray, counts: np.ndarray) -> Side:
-    def rep(a: np.ndarray) -> np.ndarray:
-        return np.repeat(a[order], counts, axis=0)
+    """The side's cells in canonical order, each row carrying its count (``Side.counts``): the
+    statistics take the cells as they are (memory bounded by the number of cells, not of rows) and
+    give what the same rows written out one per row, in this order, give."""
     n_rows, n_labeled = int(table.counts.sum()), int(counts.sum())
     artifact = dataclasses.replace(side.artifact, rows=n_rows, labeled_rows=n_labeled)
-    no_ids = np.broadcast_to(np.array("", dtype=object), (n_labeled,))   # ids are paired already; no memory
-    return Side(side.role, artifact, no_ids, rep(side.y), rep(side.pred),
-                None if side.scores is None else rep(side.scores), None if side.weight is None else rep(side.weight),
-                {k: rep(v) for k, v in side.slices.items()}, n_rows, n_labeled)
+    no_ids = np.broadcast_to(np.array("", dtype=object), (order.size,))   # ids are paired already; no memory
+    return Side(side.role, artifact, no_ids, side.y[order], side.pred[order],
+                None if side.scores is None else side.scores[order],
+                None if side.weight is None else side.weight[order],
+                {k: v[order] for k, v in side.slices.items()}, n_rows, n_labeled, counts=counts.astype(np.int64))

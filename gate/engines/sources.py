@@ -19,6 +19,9 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import tempfile
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -181,7 +184,21 @@ class DuckDBEngine(Engine):
             raise InputError(f"cannot be opened by DuckDB ({clip(_first_line(exc), 200)})", source=database,
                              fix="give a DuckDB database file (written by the same or an older DuckDB)") from None
         con.execute("SET enable_progress_bar = false")
+        self._limit_memory(con)
         return con
+
+    def _limit_memory(self, con) -> None:
+        """``MODEL_GATE_DUCKDB_MEMORY`` (e.g. ``1G``): DuckDB's memory limit, its joins spilling to
+        a private temporary directory (removed with the engine) instead of growing with the rows."""
+        from gate.engines import DUCKDB_MEMORY
+        limit = DUCKDB_MEMORY.value()
+        if not limit:
+            return
+        spill = tempfile.mkdtemp(prefix="model-gate-duckdb.")
+        weakref.finalize(self, shutil.rmtree, spill, True)
+        con.execute(f"SET memory_limit = '{max(1, limit >> 20)}MiB'")
+        con.execute(f"SET temp_directory = '{spill.replace(chr(39), chr(39) * 2)}'")
+        con.execute("SET preserve_insertion_order = false")    # the cells are sorted by model-gate anyway
 
     def _define(self, view: str, source: EngineSource) -> None:
         self._shown[view] = source.shown

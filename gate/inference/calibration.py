@@ -39,6 +39,7 @@ from gate.data.align import Side
 from gate.inference.intervals import Distribution
 from gate.inference.series import Series
 from gate.metrics.compiler import ECE_BINS, calibration_inputs, ece_bins
+from gate.resampling import counted
 
 METHOD = "bias-bounded"
 Z_BOUND = 2.5     # a bin's |μ|/s is taken to be at least |d|/s − Z_BOUND for the bias's upper bound
@@ -59,16 +60,21 @@ def bias_factor(m: np.ndarray) -> np.ndarray:
 
 
 def ece_bias(side: Side, task: str, rows: np.ndarray) -> EceBias:
-    """The bias bounds of the binned ECE over ``rows`` of ``side`` (no rows or no weight: no bias)."""
+    """The bias bounds of the binned ECE over ``rows`` of ``side`` (no rows or no weight: no bias);
+    an engine cell counts as its ``counts`` examples, summed as the file path sums the same rows
+    (:mod:`gate.resampling.counted`), so both paths give the same bounds to the last bit."""
     conf, correct = calibration_inputs(side, task)
     w = np.ones(rows.size) if side.weight is None else side.weight[rows].astype(np.float64)
-    total = float(w.sum())
-    if rows.size == 0 or total <= 0:
+    counts = None if side.counts is None else side.counts[rows]     # the engine path's cells
+    if rows.size == 0:
+        return EceBias(0.0, 0.0)
+    total = float(counted.bincount(np.zeros(rows.size, dtype=np.intp), 1, w, counts)[0])
+    if total <= 0:
         return EceBias(0.0, 0.0)
     x = correct[rows] - conf[rows]
     bins = ece_bins(conf[rows])
-    d = np.bincount(bins, weights=w * x, minlength=ECE_BINS) / total
-    second = np.bincount(bins, weights=w * x * x, minlength=ECE_BINS) / total
+    d = counted.bincount(bins, ECE_BINS, w * x, counts) / total
+    second = counted.bincount(bins, ECE_BINS, w * x * x, counts) / total
     se = np.sqrt(np.maximum(second - d * d, 0.0) / total)
     ok = se > 0
     z = np.abs(d[ok]) / se[ok]

@@ -31,6 +31,7 @@ from gate.data.align import EvalSet, Side
 from gate.inference.exact import ClopperPearson
 from gate.inference.intervals import IntervalSource
 from gate.metrics.flips import FLIP_METRICS, flip_cells, flipped
+from gate.resampling import counted
 
 CANDIDATE_PROPORTIONS = ("recall", "precision", "specificity", "fpr", "fnr", "accuracy")
 PAIRED_PROPORTIONS = ("recall", "specificity", "fpr", "fnr", "accuracy")
@@ -180,11 +181,15 @@ def score_intervals(es: EvalSet, metric: str, quantity: str, class_index: int | 
         trial, success = flip_trials(metric, cand.y[rows], cand.pred[rows], es.baseline.pred[rows], class_index)
     else:
         trial, success = trials(metric, cand.y[rows], cand.pred[rows], class_index)
-    n = int(np.count_nonzero(trial))
+    counts = None if cand.counts is None else cand.counts[rows]
+
+    def count(mask: np.ndarray) -> int:      # examples, not rows (engine cells have counts)
+        return counted.total(counts, mask)
+    n = count(trial)
     if n == 0:
         return None
     first = success & trial
-    exact = ClopperPearson(int(np.count_nonzero(first)), n)
+    exact = ClopperPearson(count(first), n)
     if quantity == "candidate":
         return ScoreIntervals(exact, exact)
     base = es.baseline
@@ -192,6 +197,6 @@ def score_intervals(es: EvalSet, metric: str, quantity: str, class_index: int | 
             or not np.array_equal(_rows(base, slice_col, slice_value), rows)):
         return None
     second = trials(metric, base.y[rows], base.pred[rows], class_index)[1] & trial
-    paired = NewcombePaired(int(np.count_nonzero(first & second)), int(np.count_nonzero(first & ~second)),
-                            int(np.count_nonzero(second & ~first)), int(np.count_nonzero(trial & ~first & ~second)))
-    return ScoreIntervals(paired, exact, ClopperPearson(int(np.count_nonzero(second)), n))
+    paired = NewcombePaired(count(first & second), count(first & ~second),
+                            count(second & ~first), count(trial & ~first & ~second))
+    return ScoreIntervals(paired, exact, ClopperPearson(count(second), n))

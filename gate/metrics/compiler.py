@@ -47,6 +47,15 @@ class QuantityBuilder:
         self.plan = plan
         self.offsets = offsets
         self.k = evalset.n_classes
+        # one array per (role, subset), shared by every block over it: rows, units and weights are
+        # 24 bytes per example, which each block would otherwise hold again (issue 13's memory)
+        self._shared: dict[tuple, np.ndarray] = {}
+        self._derived: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+
+    def _once(self, key: tuple, make: Callable[[], np.ndarray]) -> np.ndarray:
+        if key not in self._shared:
+            self._shared[key] = make()
+        return self._shared[key]
 
     def side(self, role: str) -> Side:
         side = self.es.candidate if role == "candidate" else self.es.baseline
@@ -56,8 +65,10 @@ class QuantityBuilder:
     def rows(self, role: str, target: Target) -> np.ndarray:
         side = self.side(role)
         if target.slice_col is None:
-            return np.arange(side.y.size)
-        return np.flatnonzero(side.slices[target.slice_col] == target.slice_value)
+            return self._once(("rows", side.y.size), lambda: np.arange(side.y.size))
+        column = side.slices[target.slice_col]
+        return self._once(("rows", role, target.slice_col, target.slice_value),
+                          lambda: np.flatnonzero(column == target.slice_value))
 
     def quantity(self, role: str, target: Target) -> Quantity:
         family = METRICS[target.metric].family
@@ -71,11 +82,25 @@ class QuantityBuilder:
 
     # -- blocks -------------------------------------------------------------------------------
 
+    def _of_rows(self, kind: str, role: str, rows: np.ndarray, make: Callable[[], np.ndarray]) -> np.ndarray:
+        """An array derived from ``rows``, once per rows array (the cache holds ``rows`` too, so its
+        ``id`` cannot be reused by another array while cached)."""
+        key = (kind, role, id(rows))
+        if key not in self._derived:
+            self._derived[key] = (rows, make())
+        return self._derived[key][1]
+
     def _units(self, role: str, rows: np.ndarray) -> np.ndarray:
-        return rows if self.offsets[role] == 0 else self.offsets[role] + rows
+        if self.offsets[role] == 0:
+            return rows
+        return self._of_rows("units", role, rows, lambda: self.offsets[role] + rows)
 
     def _weight(self, side: Side, rows: np.ndarray) -> np.ndarray:
-        return np.ones(rows.size) if side.weight is None else side.weight[rows]
+        """The rows' weights (ones without weights); shared between blocks, never written to."""
+        if side.weight is None:
+            return self._once(("ones", rows.size), lambda: np.ones(rows.size))
+        weight = side.weight
+        return self._of_rows("weight", side.role, rows, lambda: weight[rows])
 
     def cm_block(self, role: str, target: Target) -> int:
         side, rows = self.side(role), self.rows(role, target)

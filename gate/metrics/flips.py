@@ -20,6 +20,7 @@ import numpy as np
 
 from gate.data.align import EvalSet
 from gate.report.model import FlipRow
+from gate.resampling import counted
 
 BOTH_RIGHT, NEGATIVE_FLIP, POSITIVE_FLIP, SAME_WRONG, CHANGED_WRONG = range(5)
 N_CELLS = 5
@@ -53,7 +54,7 @@ def flip_rows(es: EvalSet) -> tuple[FlipRow, ...]:
     cand = es.candidate
     cells = flip_cells(cand.y, cand.pred, base.pred)
     w = np.ones(cand.y.size) if cand.weight is None else cand.weight
-    counts = np.bincount(cand.y * N_CELLS + cells, weights=w, minlength=es.n_classes * N_CELLS).reshape(-1, N_CELLS)
+    counts = counted.bincount(cand.y * N_CELLS + cells, es.n_classes * N_CELLS, w, cand.counts).reshape(-1, N_CELLS)
     return tuple(FlipRow(name, float(row.sum()), float(row[NEGATIVE_FLIP]), float(row[POSITIVE_FLIP]),
                          float(row[[c for c in FLIP_CELLS["churn"]]].sum()))
                  for name, row in zip(es.classes, counts))

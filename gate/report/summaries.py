@@ -10,16 +10,18 @@ from gate.data.align import EvalSet
 from gate.metrics import formulas as f
 from gate.metrics.compiler import calibration_inputs, class_groups, ece_bins
 from gate.report.model import Calibration, ClassRow, ConfusionMatrix, Curve, DataSummary
+from gate.resampling import counted
 
 MAX_CURVE_POINTS = 200
 
 
 def data_summary(es: EvalSet) -> DataSummary:
     c, b = es.candidate, es.baseline
-    support = {name: int(np.count_nonzero(c.y == i)) for i, name in enumerate(es.classes)}
+    support = {name: counted.total(c.counts, c.y == i) for i, name in enumerate(es.classes)}
     artifacts = (c.artifact,) + ((b.artifact,) if b is not None else ())
     return DataSummary(task=es.task, classes=es.classes, positive_class=es.classes[1] if es.task == "binary" else None,
-                       pairing=es.pairing, n_candidate=c.y.size, n_baseline=None if b is None else b.y.size,
+                       pairing=es.pairing, n_candidate=counted.total(c.counts, size=c.y.size),
+                       n_baseline=None if b is None else counted.total(b.counts, size=b.y.size),
                        label_coverage=c.n_labeled / c.n_rows, artifacts=artifacts, class_support=support)
 
 
@@ -32,7 +34,7 @@ def report_extras(es: EvalSet) -> dict:
     sides = [("candidate", es.candidate)] + ([("baseline", es.baseline)] if es.baseline is not None else [])
     k = es.n_classes
     cms = {role: _weighted_cm(side, k) for role, side in sides}
-    rows = [ClassRow(name, int(np.count_nonzero(es.candidate.y == i)), _class_metrics(cms["candidate"], i),
+    rows = [ClassRow(name, counted.total(es.candidate.counts, es.candidate.y == i), _class_metrics(cms["candidate"], i),
                      _class_metrics(cms["baseline"], i) if "baseline" in cms else None)
             for i, name in enumerate(es.classes)]
     confusion = tuple(ConfusionMatrix(role, es.classes, tuple(tuple(float(x) for x in r) for r in cm))
@@ -53,7 +55,7 @@ def report_extras(es: EvalSet) -> dict:
 
 def _weighted_cm(side, k: int) -> np.ndarray:
     w = np.ones(side.y.size) if side.weight is None else side.weight
-    return np.bincount(side.y * k + side.pred, weights=w, minlength=k * k).reshape(k, k)
+    return counted.bincount(side.y * k + side.pred, k * k, w, side.counts).reshape(k, k)
 
 
 def _curves(role: str, side, class_index: int, class_name: str) -> list[Curve]:
@@ -61,8 +63,8 @@ def _curves(role: str, side, class_index: int, class_name: str) -> list[Curve]:
     group = class_groups(side, class_index)
     positive = side.y == class_index
     g = int(group.max()) + 1
-    pos = np.bincount(group, weights=w * positive, minlength=g)[None]
-    neg = np.bincount(group, weights=w * ~positive, minlength=g)[None]
+    pos = counted.bincount(group, g, w * positive, side.counts)[None]
+    neg = counted.bincount(group, g, w * ~positive, side.counts)[None]
     tps, fps = np.cumsum(pos[0]), np.cumsum(neg[0])
     p_total, n_total = tps[-1], fps[-1]
     if p_total <= 0:
@@ -88,9 +90,9 @@ def _calibration(role: str, side, task: str) -> Calibration:
     conf, correct = calibration_inputs(side, task)
     w = np.ones(conf.size) if side.weight is None else side.weight
     bins = ece_bins(conf)
-    count = np.bincount(bins, weights=w, minlength=15)
-    conf_sum = np.bincount(bins, weights=w * conf, minlength=15)
-    correct_sum = np.bincount(bins, weights=w * correct, minlength=15)
+    count = counted.bincount(bins, 15, w, side.counts)
+    conf_sum = counted.bincount(bins, 15, w * conf, side.counts)
+    correct_sum = counted.bincount(bins, 15, w * correct, side.counts)
     used = count > 0
     ece = float(f.expected_calibration_error(count[None], conf_sum[None], correct_sum[None])[0][0])
     return Calibration(role, tuple(float(v) for v in np.linspace(0, 1, 16)),

@@ -75,7 +75,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-from gate.resampling import poisson
+from gate.resampling import counted, poisson
 
 CHUNK_BUDGET = 8_000_000        # elements of the (resamples × sums) working arrays per chunk
 MAX_CHUNK = 256                 # resamples per chunk at most (keeps both cores busy on small plans)
@@ -115,6 +115,13 @@ class StatPlan:
     n_units: int
     blocks: list[Block] = field(default_factory=list)
     keys: dict[tuple, int] = field(default_factory=dict)
+    # examples per unit (the engine path's cells), None: one each. A unit of m examples is m identical
+    # examples in a row: every result equals the plan's over the examples written out (expand_plan)
+    multiplicity: np.ndarray | None = None
+
+    @property
+    def n_examples(self) -> int:
+        return self.n_units if self.multiplicity is None else int(self.multiplicity.sum())
 
     def add(self, key: tuple, make: Callable[[], Block]) -> int:
         """Register a block once per key; returns its index."""
@@ -130,6 +137,13 @@ class StatPlan:
     def accumulate(self, weights: np.ndarray) -> list[np.ndarray]:
         """Evaluate every block on unit counts ``weights`` of shape ``(b, n_units)`` (reference path)."""
         return [accumulate_block(block, weights) for block in self.blocks]
+
+    def point(self) -> list[np.ndarray]:
+        """Every block's ``(1, size)`` sums over the observed examples (each counted once): the
+        :meth:`accumulate` of all-ones weights, bit for bit whatever the units' multiplicities."""
+        if self.multiplicity is None:
+            return self.accumulate(np.ones((1, self.n_units)))
+        return [_point_block(block, self.multiplicity) for block in self.blocks]
 
     def accumulate_sparse(self, weights: np.ndarray | sp.spmatrix) -> list[np.ndarray]:
         """Same as :meth:`accumulate` through sparse products (no ``(b × entries)`` arrays)."""
@@ -149,6 +163,43 @@ def accumulate_block(block: Block, weights: np.ndarray) -> np.ndarray:
     contributions = weights[:, block.unit] * block.value
     index = block.target[None, :] + block.size * np.arange(b)[:, None]
     return np.bincount(index.ravel(), weights=contributions.ravel(), minlength=b * block.size).reshape(b, block.size)
+
+
+def _point_block(block: Block, multiplicity: np.ndarray) -> np.ndarray:
+    """One block's sums with unit ``u`` counted ``multiplicity[u]`` times, added in the order of the
+    expanded plan's entries (:func:`expand_plan`): by example, then entry order."""
+    value = np.asarray(block.value, dtype=np.float64)
+    times = multiplicity[block.unit]
+    if block.unit.size and bool(np.all(np.diff(block.unit) > 0)):     # entries in unit order, one each
+        return counted.bincount(block.target, block.size, value, times)[None, :block.size]
+    if counted.integral(value, times):
+        return np.bincount(block.target, weights=value * times, minlength=block.size)[None, :]
+    expanded = _expand_block(block, multiplicity)
+    return np.bincount(expanded.target, weights=expanded.value, minlength=block.size)[None, :]
+
+
+def _expand_block(block: Block, multiplicity: np.ndarray) -> Block:
+    """The block over examples: unit ``u``'s entries repeated for each of its examples
+    ``start[u] .. start[u]+m-1``, ordered by example and, within one, as the unit's entries were."""
+    starts = np.cumsum(multiplicity) - multiplicity
+    times = multiplicity[block.unit]
+    entry = np.repeat(np.arange(block.unit.size), times)
+    offset = np.arange(entry.size) - np.repeat(np.cumsum(times) - times, times)
+    unit = starts[block.unit][entry] + offset
+    order = np.argsort(unit, kind="stable")
+    entry = entry[order]
+    return Block(unit[order], block.target[entry], np.asarray(block.value)[entry], block.size)
+
+
+def expand_plan(plan: StatPlan, strata: np.ndarray) -> tuple[StatPlan, np.ndarray]:
+    """The plan (and strata) over examples, each unit of multiplicity m written out as m units in a
+    row: what the file path builds from the same rows. O(N) memory: only the draws that need one
+    position per example (index draws, per-example Poisson weights) take it."""
+    if plan.multiplicity is None:
+        return plan, strata
+    mult = plan.multiplicity
+    out = StatPlan(int(mult.sum()), [_expand_block(b, mult) for b in plan.blocks], dict(plan.keys))
+    return out, np.repeat(np.asarray(strata, dtype=np.int64), mult)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -261,15 +312,19 @@ class Cells:
 
 def compress(plan: StatPlan, strata: np.ndarray, codes: list | None = None) -> Cells:
     """Merge units identical in every block entry and stratum (only possible when every block has at
-    most one entry per unit; otherwise cells are the units themselves)."""
-    n = plan.n_units
+    most one entry per unit; otherwise cells are the units themselves). Units with a multiplicity
+    weigh that many examples; unmergeable ones are first written out as examples (:func:`expand_plan`),
+    so the cells are exactly those of the examples."""
     if not plan.blocks or not all(b.one_entry_per_unit for b in plan.blocks):
+        plan, strata = expand_plan(plan, strata)
+        n = plan.n_units
         return Cells(plan, np.ones(n, dtype=np.int64), strata.astype(np.int64), np.arange(n))
+    n = plan.n_units
     key, d = _dense(np.asarray(strata, dtype=np.int64))
     for k, block in enumerate(plan.blocks):
         code, dk, _ = codes[k] if codes is not None else _block_code(block, n)
         key, d = _combine(key, d, code, dk)
-    counts = np.bincount(key, minlength=d)
+    counts = np.bincount(key, weights=plan.multiplicity, minlength=d)
     first = np.empty(d, dtype=np.intp)
     first[key[::-1]] = np.arange(n - 1, -1, -1)
     cell_plan = StatPlan(n_units=d)
@@ -279,7 +334,7 @@ def compress(plan: StatPlan, strata: np.ndarray, codes: list | None = None) -> C
         cell_target, cell_value = target[first], value[first]
         used = np.flatnonzero(cell_target >= 0)
         cell_plan.blocks.append(Block(used, cell_target[used], cell_value[used], block.size))
-    return Cells(cell_plan, counts.astype(np.int64), np.asarray(strata, dtype=np.int64)[first], key)
+    return Cells(cell_plan, np.rint(counts).astype(np.int64), np.asarray(strata, dtype=np.int64)[first], key)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -311,7 +366,7 @@ def components(n_blocks: int, groups: list[set[int]]) -> list[list[int]]:
 
 def subplan(plan: StatPlan, blocks: list[int]) -> StatPlan:
     """The plan restricted to ``blocks`` (renumbered 0..), same units."""
-    sub = StatPlan(plan.n_units)
+    sub = StatPlan(plan.n_units, multiplicity=plan.multiplicity)
     index = {b: i for i, b in enumerate(blocks)}
     sub.blocks = [plan.blocks[b] for b in blocks]
     sub.keys = {k: index[v] for k, v in plan.keys.items() if v in index}
@@ -377,15 +432,18 @@ class _Counter:
         return np.bincount(self.codes, weights=np.add.reduceat(w, self.starts), minlength=minlength)
 
 
-def make_pieces(views: list[_View], n: int, per_example: bool) -> Pieces:
-    """:class:`Pieces` of the positions ``0 .. n-1`` (see there)."""
+def make_pieces(views: list[_View], n: int, per_example: bool, multiplicity: np.ndarray | None = None) -> Pieces:
+    """:class:`Pieces` of the positions ``0 .. n-1`` (see there); position ``p`` stands for
+    ``multiplicity[p]`` examples when given (never with ``per_example``): the pieces are the same as
+    for those examples written out, since they only depend on the codes' example counts."""
     if per_example or not views:
+        assert multiplicity is None
         first, size = np.arange(n), np.ones(n, dtype=np.int64)
     else:
         joint, d = views[0].table, views[0].n_codes
         for view in views[1:]:
             joint, d = _combine(joint, d, view.table, view.n_codes)
-        count = np.bincount(joint, minlength=d)
+        count = np.rint(np.bincount(joint, weights=multiplicity, minlength=d)).astype(np.int64)
         cell_first = np.empty(d, dtype=np.int64)
         cell_first[joint[::-1]] = np.arange(n - 1, -1, -1)
         per_cell = -(-count // poisson.MAX_SIZE)
@@ -510,6 +568,12 @@ def default_threads() -> int:
     return max(1, min(os.cpu_count() or 1, 8))
 
 
+def _codes_of(plan: StatPlan) -> tuple[list[bool], list]:
+    """Whether each block has one entry per unit, and its :func:`_block_code` (None when not)."""
+    one_each = [b.one_entry_per_unit for b in plan.blocks]
+    return one_each, [(_block_code(b, plan.n_units) if ok else None) for b, ok in zip(plan.blocks, one_each)]
+
+
 class Bootstrap:
     """Seeded, chunked bootstrap producing block sums (see the module docstring).
 
@@ -523,12 +587,9 @@ class Bootstrap:
                  path: str | None = None, allow_poisson: bool = False, samples_only: bool = False,
                  clusters: np.ndarray | None = None) -> None:
         self.plan, self.resamples, self.seed = plan, int(resamples), seed
-        n = plan.n_units
         strata = np.asarray(strata, dtype=np.int64)
-        self.n = n
-        one_each = [b.one_entry_per_unit for b in plan.blocks]
-        codes = [(_block_code(b, n) if ok else None) for b, ok in zip(plan.blocks, one_each)]
-        self._codes = codes
+        self.n = n = plan.n_examples
+        one_each, codes = _codes_of(plan)
         self.cells: Cells | None = None
         self.clusters: ClusterDraw | None = None
         if clusters is not None:      # whole clusters are the units: no cells of identical examples
@@ -540,6 +601,16 @@ class Bootstrap:
             if path == "multinomial" or cells.multiplicity.size <= MULTINOMIAL_CELL_RATIO * n:
                 self.cells = cells
         self.path = "multinomial" if self.cells is not None else "index"
+        single = strata.size == 0 or int(strata.min()) == int(strata.max())
+        poisson_draw = (self.path == "index" and (path == "poisson" or (
+            allow_poisson and path is None and n >= POISSON_MIN_UNITS)) and (single or samples_only))
+        if self.path == "index" and plan.multiplicity is not None and not (
+                poisson_draw and all(c is not None and c[2] for c in codes)):
+            # units of several examples are drawn as Poisson pieces of their examples; every other
+            # index draw picks positions among the examples themselves
+            self.plan, strata = plan, strata = expand_plan(plan, strata)
+            one_each, codes = _codes_of(plan)
+        self._codes = codes
         if self.path == "multinomial":
             self._prepare_multinomial()
         else:
@@ -552,9 +623,7 @@ class Bootstrap:
         # strata only separate independent samples (a canary's candidate and baseline rows), and
         # every weight is independent anyway, so each sample gets its own Poisson bootstrap (its
         # size varies as any Poisson resample's does; its ratio metrics see only its own weights).
-        self.poisson = (self.path == "index" and (path == "poisson" or (
-            allow_poisson and path is None and self.n >= POISSON_MIN_UNITS))
-            and (len(self._strata_ranges) == 1 or samples_only))
+        self.poisson = poisson_draw
         if self.clusters is not None and path != "poisson":      # clusters: by the number of clusters
             self.poisson = (allow_poisson and self.n >= POISSON_MIN_UNITS
                             and self.clusters.size >= POISSON_MIN_CLUSTERS)
@@ -592,7 +661,7 @@ class Bootstrap:
         self._per_resample_extra = cells.multiplicity.size
 
     def _prepare_index(self, strata: np.ndarray) -> None:
-        n = self.n
+        n = self.plan.n_units     # the examples, but for units drawn as Poisson pieces (see __init__)
         blocks = self.plan.blocks
         key_of = {idx: key for key, idx in self.plan.keys.items()}
         countable, weighted, generic = [], [], []
@@ -859,7 +928,9 @@ class Bootstrap:
     def pieces(self) -> Pieces:
         """The Poisson path's draw units (built once, on first use)."""
         if self._pieces is None:
-            self._pieces = make_pieces(self.views, self.n, per_example=bool(self._weighted or self._generic))
+            mult = self.plan.multiplicity
+            self._pieces = make_pieces(self.views, self.plan.n_units, bool(self._weighted or self._generic),
+                                       None if mult is None else mult[self._order])
         return self._pieces
 
     def run(self, consume: Callable[[int, list[np.ndarray]], None], threads: int | None = None,
