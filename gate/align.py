@@ -45,13 +45,13 @@ from gate.policy import (
     lookalike_fix,
     lookalike_problem,
 )
-from gate.readers import Table
+from gate.readers import Table, TextColumn
 from gate.report import Artifact
 
 PROBABILITY_SUM_TOLERANCE = 0.01
 
 
-@dataclass
+@dataclass(frozen=True)
 class Side:
     """One model's labeled predictions, in evaluation order.
 
@@ -70,14 +70,11 @@ class Side:
     n_rows: int
     n_labeled: int
     all_ids: np.ndarray | None = None   # ids of every row, labeled or not (for pairing)
-    memo: dict = field(default_factory=dict, repr=False, compare=False)   # derived arrays (class_groups)
     # the id column as pyarrow read it (a pyarrow array; all rows, file order), for the sort join in _pairing
     arrow_ids: Any = field(default=None, repr=False, compare=False)
-    # the baseline position of each candidate row, when _pairing joined every row (for _reorder_like)
-    all_rows_join: np.ndarray | None = field(default=None, repr=False, compare=False)
 
 
-@dataclass
+@dataclass(frozen=True)
 class EvalSet:
     task: str
     classes: tuple[str, ...]
@@ -102,14 +99,16 @@ def build_evalset(policy: Policy, candidate: Table, baseline: Table | None) -> E
         if mode == "intersect":
             candidate, baseline = _intersect(policy.data.id, candidate, baseline, warnings)
             mode = "paired"
-    classes = _classes(policy, [t for t in (candidate, baseline) if t is not None])
-    cand = _side("candidate", policy, candidate, classes, needs_scores, slices, baseline is not None, warnings)
+    checked: Checked = set()
+    classes = _classes(policy, [t for t in (candidate, baseline) if t is not None], checked)
+    cand = _side("candidate", policy, candidate, classes, needs_scores, slices, baseline is not None, warnings,
+                 checked)
     if baseline is None:
         return EvalSet(policy.task, classes, cand, None, "none", warnings)
-    base = _side("baseline", policy, baseline, classes, needs_scores, slices, True, warnings)
-    pairing = _pairing(mode, candidate, baseline, cand, base)
+    base = _side("baseline", policy, baseline, classes, needs_scores, slices, True, warnings, checked)
+    pairing, joined = _pairing(mode, candidate, baseline, cand, base)
     if pairing == "paired":
-        base = _reorder_like(cand, base, candidate, baseline, classes)
+        base = _reorder_like(cand, base, candidate, baseline, classes, joined)
     return EvalSet(policy.task, classes, cand, base, pairing, warnings)
 
 
@@ -151,7 +150,7 @@ def _member(ids: np.ndarray, other: np.ndarray) -> np.ndarray:
     return np.fromiter((v in pool for v in ids.tolist()), dtype=bool, count=ids.size)
 
 
-def _classes(policy: Policy, tables: list[Table]) -> tuple[str, ...]:
+def _classes(policy: Policy, tables: list[Table], checked: Checked | None = None) -> tuple[str, ...]:
     """The class universe, fixed once for every resample: the policy's, else derived from the data
     (at most :data:`MAX_CLASSES`, with no two that differ only by invisible characters)."""
     if policy.classes is not None:
@@ -161,7 +160,7 @@ def _classes(policy: Policy, tables: list[Table]) -> tuple[str, ...]:
         for t in tables:
             for col in (policy.data.label, policy.data.prediction):
                 if col in t.columns:
-                    _check_plain_values(t, col)
+                    _check_plain_values(t, col, checked)
                 enc = _encoded(t, col)
                 values = enc[1] if enc is not None else t.columns.get(col, ())
                 seen.update(_text(v) for v in values if not _empty(v))
@@ -205,17 +204,19 @@ def _check_groups(names: set[str], limit: Limit | None, source: str, col: str, w
 
 
 _PLAIN_TYPES = frozenset({str, int, float, bool, type(None)})
+Checked = set[tuple[int, str]]   # (id of a Table, column) pairs whose values were found plain
 _MAX_PLAIN_INT = 10 ** 100     # as for JSON and the policy: longer integers are no id or label
 
 
-def _check_plain_values(t: Table, col: str) -> None:
+def _check_plain_values(t: Table, col: str, checked: Checked | None = None) -> None:
     """Ids, labels, predictions and slice values are compared as text, so they must be plain scalars.
     A Parquet (or in-memory) timestamp, date, binary, decimal, list, struct or map column would
     become Python reprs that never equal the other file's text: refused, naming the type. So is an
     in-memory integer of more than 100 digits (its text is refused by Python past 4300). CSV and
-    JSON Lines cells are plain by construction. Checked once per column."""
-    checked = t.__dict__.setdefault("_plain_checked", set())
-    if t.format in ("csv", "jsonl") or col in checked:
+    JSON Lines cells are plain by construction. Checked once per column of one
+    :func:`build_evalset` (``checked``: the (table, column) pairs already checked)."""
+    key = (id(t), col)
+    if t.format in ("csv", "jsonl") or (checked is not None and key in checked):
         return
     values = t.columns[col]
     kinds = {type(v) for v in values}
@@ -233,11 +234,12 @@ def _check_plain_values(t: Table, col: str) -> None:
                          where=f"column '{col}'",
                          fix="ids, labels, predictions and slices must be strings, integers, floats or booleans; "
                              "cast the column to string before writing the file")
-    checked.add(col)
+    if checked is not None:
+        checked.add(key)
 
 
 def _side(role: str, policy: Policy, t: Table, classes: tuple[str, ...], needs_scores: bool,
-          slices: list[str], need_ids: bool, warnings: list[str]) -> Side:
+          slices: list[str], need_ids: bool, warnings: list[str], checked: Checked | None = None) -> Side:
     spec = policy.data
     for col in [spec.label] + slices + ([spec.id] if need_ids else []):
         _require_column(t, col, role)
@@ -247,7 +249,7 @@ def _side(role: str, policy: Policy, t: Table, classes: tuple[str, ...], needs_s
     labels = t.columns[spec.label]
     for col in [spec.label, spec.prediction] + slices:
         if col in t.columns:
-            _check_plain_values(t, col)
+            _check_plain_values(t, col, checked)
     _check_mixed_types(t, spec.label)
     enc = _encoded(t, spec.label)
     if enc is not None:
@@ -263,21 +265,19 @@ def _side(role: str, policy: Policy, t: Table, classes: tuple[str, ...], needs_s
     scores = _scores(policy, t, rows, classes, needs_scores or spec.prediction not in t.columns)
     pred = _predictions(policy, t, rows, index, classes, scores, role, warnings)
     weight = _weights(t, spec.weight, rows) if spec.weight in t.columns else None
-    ids, from_arrow = _id_column(t, spec.id) if need_ids else (np.arange(t.n_rows), False)
+    ids, from_arrow = _id_column(t, spec.id, checked) if need_ids else (np.arange(t.n_rows), False)
     arrow_ids = _arrow(t, spec.id) if from_arrow else None
     slice_values = {s: _slice_values(t, s, rows) for s in slices}
     artifact = Artifact(role=role, path=t.source, sha256=t.sha256, format=t.format,
                         rows=t.n_rows, labeled_rows=int(rows.size))
-    side = Side(role, artifact, ids[rows], y, pred, scores, weight, slice_values, t.n_rows, int(rows.size),
-                ids if need_ids else None)
-    side.arrow_ids = arrow_ids
-    return side
+    return Side(role, artifact, ids[rows], y, pred, scores, weight, slice_values, t.n_rows, int(rows.size),
+                ids if need_ids else None, arrow_ids)
 
 
-def _id_column(t: Table, col: str) -> tuple[np.ndarray, bool]:
+def _id_column(t: Table, col: str, checked: Checked | None = None) -> tuple[np.ndarray, bool]:
     """Every row's id as text (NFC, stripped), checked to be a plain value, non-empty and unique;
     and whether they are the pyarrow column's own strings (then the sort join may use it)."""
-    _check_plain_values(t, col)
+    _check_plain_values(t, col, checked)
     fast = _fast_ids(t, col)
     if fast is not None:
         return fast, True
@@ -485,9 +485,12 @@ def _check_ids(t: Table, col: str, ids: np.ndarray) -> None:
 FAST_JOIN_MIN_ROWS = 10_000
 
 
-def _pairing(mode: str, ct: Table, bt: Table, cand: Side, base: Side) -> str:
+def _pairing(mode: str, ct: Table, bt: Table, cand: Side, base: Side) -> tuple[str, np.ndarray | None]:
+    """``paired``, ``independent`` (``pairing: independent``, or ``auto`` with no id in common) or a
+    one-line InputError; with it, the baseline position of each candidate row when the fast join
+    matched every row (:func:`_reorder_like` reuses it), else None."""
     if mode == "independent":
-        return "independent"
+        return "independent", None
     c_all, b_all = cand.all_ids, base.all_ids
     assert c_all is not None and b_all is not None      # with a baseline, both sides keep every row's id
     if min(c_all.size, b_all.size) >= FAST_JOIN_MIN_ROWS:
@@ -497,14 +500,13 @@ def _pairing(mode: str, ct: Table, bt: Table, cand: Side, base: Side) -> str:
         if order is None:
             order = _fast_order(c_all, b_all)
         if order is not None and c_all.size == b_all.size and np.all(order >= 0):
-            cand.all_rows_join = order     # reused by _reorder_like when every row is labeled
-            return "paired"
+            return "paired", order
     c_ids, b_ids = set(c_all), set(b_all)
     shared = len(c_ids & b_ids)
     if c_ids == b_ids:
-        return "paired"
+        return "paired", None
     if mode == "auto" and shared == 0:
-        return "independent"
+        return "independent", None
     raise pairing_mismatch(mode, len(c_ids), len(b_ids), shared, f"{ct.source} + {bt.source}")
 
 
@@ -534,12 +536,14 @@ def pairing_mismatch(mode: str, c_ids: int, b_ids: int, shared: int, source: str
                       source=source, fix=fix)
 
 
-def _reorder_like(cand: Side, base: Side, ct: Table, bt: Table, classes: tuple[str, ...] = ()) -> Side:
-    """Put the baseline's labeled rows in the candidate's order; the candidate's labels are the truth."""
+def _reorder_like(cand: Side, base: Side, ct: Table, bt: Table, classes: tuple[str, ...] = (),
+                  joined: np.ndarray | None = None) -> Side:
+    """Put the baseline's labeled rows in the candidate's order; the candidate's labels are the truth.
+    ``joined``: :func:`_pairing`'s join of every row, reused when every row is labeled."""
     order = None
     assert cand.all_ids is not None and base.all_ids is not None      # paired: every row's id is kept
     if cand.ids.size == cand.all_ids.size and base.ids.size == base.all_ids.size:
-        order = cand.all_rows_join   # every row labeled: labeled ids = all ids
+        order = joined               # every row labeled: labeled ids = all ids
     if order is None and cand.ids.size >= FAST_JOIN_MIN_ROWS:
         order = _fast_order(cand.ids, base.ids)
     if order is None or np.any(order < 0) or base.ids.size != cand.ids.size:
@@ -597,17 +601,10 @@ def _arrow(t: Table, col: str):
 
 
 def _encoded(t: Table, col: str) -> tuple[np.ndarray, list[str]] | None:
-    """(per-row index into the distinct raw values, the distinct raw values) of a text column."""
-    arr = _arrow(t, col)
-    if arr is None:
-        return None
-    cache = t.__dict__.setdefault("_encoded", {})
-    if col not in cache:
-        import pyarrow.compute as pc
-        enc = pc.dictionary_encode(arr)
-        cache[col] = (np.asarray(enc.indices.to_numpy(zero_copy_only=False), dtype=np.intp),
-                      enc.dictionary.to_pylist())
-    return cache[col]
+    """(per-row index into the distinct raw values, the distinct raw values) of a text column
+    (:meth:`gate.readers.TextColumn.encoded`); None for other columns."""
+    column = t.columns.get(col)
+    return column.encoded() if isinstance(column, TextColumn) else None
 
 
 def _fast_codes(t: Table, col: str, rows: np.ndarray, index: dict[str, int], allow_empty: bool = True) -> np.ndarray | None:

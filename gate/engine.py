@@ -23,7 +23,7 @@ from gate.flips import flip_rows
 from gate.gate_results import Fixed, Measured, decide_gates
 from gate.guards import NO_EXAMPLES
 from gate.metrics.catalog import METRICS
-from gate.metrics.plan import QuantityBuilder, warm_class_groups
+from gate.metrics.plan import ClassGroups, QuantityBuilder
 from gate.notes import gate_notes, resample_warnings
 from gate.policy import Policy
 from gate.report import GateResult, Report, Reproducibility, exit_code_of, gate_counts, verdict_of
@@ -44,8 +44,8 @@ def evaluate(policy: Policy, es: EvalSet, *, seed: int | None = None, command: S
     offsets = {"candidate": 0, "baseline": es.candidate.y.size if independent is not None else 0}
     n_units = es.candidate.y.size + (independent.y.size if independent is not None else 0)
     plan = StatPlan(n_units)
-    warm_class_groups(es, default_threads())      # the sorts every ranking block and curve shares
-    builder = QuantityBuilder(es, plan, offsets)
+    groups = ClassGroups().warm(es, default_threads())    # the sorts every ranking block and curve shares
+    builder = QuantityBuilder(es, plan, offsets, groups)
     bootstrapped = [g for g in gates if METRICS[g.spec.metric].family not in ("coverage", "flip")
                     or (METRICS[g.spec.metric].family == "flip" and es.baseline is not None)]
     quantities = {}
@@ -58,7 +58,7 @@ def evaluate(policy: Policy, es: EvalSet, *, seed: int | None = None, command: S
                                                       gates)
     results = _decide(policy, es, gates, series, jack_weights, measured)
     verdict = verdict_of(results, policy.decision.inconclusive)
-    extras = report_extras(es)
+    extras = report_extras(es, groups)
     if any(METRICS[g.spec.metric].family == "flip" for g in gates):
         extras["flips"] = flip_rows(es)
     warnings = list(policy.warnings) + list(es.warnings) + resample_warnings(policy, results)

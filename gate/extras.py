@@ -8,7 +8,7 @@ import numpy as np
 
 from gate.align import EvalSet
 from gate.metrics import formulas as f
-from gate.metrics.plan import calibration_inputs, class_groups, ece_bins
+from gate.metrics.plan import ClassGroups, calibration_inputs, ece_bins
 from gate.report import Calibration, ClassRow, ConfusionMatrix, Curve, DataSummary
 
 MAX_CURVE_POINTS = 200
@@ -28,7 +28,7 @@ def _class_metrics(cm: np.ndarray, i: int) -> dict[str, float]:
     return {m: float(f.per_class(m, cm[None])[0][0, i]) for m in ("precision", "recall", "f1")}
 
 
-def report_extras(es: EvalSet) -> dict:
+def report_extras(es: EvalSet, groups: ClassGroups | None = None) -> dict:
     sides = [("candidate", es.candidate)] + ([("baseline", es.baseline)] if es.baseline is not None else [])
     k = es.n_classes
     cms = {role: _weighted_cm(side, k) for role, side in sides}
@@ -44,7 +44,7 @@ def report_extras(es: EvalSet) -> dict:
             continue
         class_list = [1] if es.task == "binary" else range(k)
         for ci in class_list:
-            curves.extend(_curves(role, side, ci, es.classes[ci]))
+            curves.extend(_curves(role, side, ci, es.classes[ci], groups or ClassGroups()))
         if float(np.min(side.scores)) >= 0.0 and float(np.max(side.scores)) <= 1.0:
             calibration.append(_calibration(role, side, es.task))
     return {"per_class": tuple(rows), "confusion": confusion, "curves": tuple(curves),
@@ -56,9 +56,9 @@ def _weighted_cm(side, k: int) -> np.ndarray:
     return np.bincount(side.y * k + side.pred, weights=w, minlength=k * k).reshape(k, k)
 
 
-def _curves(role: str, side, class_index: int, class_name: str) -> list[Curve]:
+def _curves(role: str, side, class_index: int, class_name: str, groups: ClassGroups) -> list[Curve]:
     w = np.ones(side.y.size) if side.weight is None else side.weight
-    group = class_groups(side, class_index)
+    group = groups(side, class_index)
     positive = side.y == class_index
     g = int(group.max()) + 1
     pos = np.bincount(group, weights=w * positive, minlength=g)[None]

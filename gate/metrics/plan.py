@@ -42,11 +42,13 @@ class QuantityBuilder:
     """Builds quantities over one shared plan. Unit numbering: the candidate's labeled rows first;
     the baseline's rows share the candidate's units when paired, else follow them."""
 
-    def __init__(self, evalset: EvalSet, plan: StatPlan, offsets: Mapping[str, int]) -> None:
+    def __init__(self, evalset: EvalSet, plan: StatPlan, offsets: Mapping[str, int],
+                 groups: ClassGroups | None = None) -> None:
         self.es = evalset
         self.plan = plan
         self.offsets = offsets
         self.k = evalset.n_classes
+        self.groups = ClassGroups() if groups is None else groups
 
     def side(self, role: str) -> Side:
         side = self.es.candidate if role == "candidate" else self.es.baseline
@@ -95,7 +97,7 @@ class QuantityBuilder:
             else:
                 rows_kept = rows
             positive = (side.y[rows_kept] == class_index).astype(np.int64)
-            group = collapse_negative_runs(subset_groups(class_groups(side, class_index), rows_kept), positive)
+            group = collapse_negative_runs(subset_groups(self.groups(side, class_index), rows_kept), positive)
             g = int(group.max()) + 1 if group.size else 1
             return Block(self._units(role, rows_kept), group + g * positive, w, 2 * g)
         return self.plan.add(key, make)
@@ -401,21 +403,34 @@ def class_scores(side: Side, class_index: int) -> np.ndarray:
 
 
 def class_groups(side: Side, class_index: int) -> np.ndarray:
-    """:func:`descending_groups` of the side's scores for one class (all rows), computed once per
-    side and class (a sort of N scores; shared by every gate, slice and the report's curves)."""
-    key = ("groups", class_index)
-    if key not in side.memo:
-        side.memo[key] = descending_groups(class_scores(side, class_index))
-    return side.memo[key]
+    """:func:`descending_groups` of the side's scores for one class (all rows): a sort of N scores.
+    :class:`ClassGroups` computes it once per side and class for one evaluation."""
+    return descending_groups(class_scores(side, class_index))
 
 
-def warm_class_groups(es: EvalSet, threads: int) -> None:
-    """Compute :func:`class_groups` for every side and every class the report's curves show (the
-    positive class of a binary task, every class otherwise) on ``threads`` threads: numpy's sort
-    releases the GIL, and a 20-class pair of models is 40 sorts of N scores."""
-    pairs = [(side, c) for side in (es.candidate, es.baseline) if side is not None and side.scores is not None
-             for c in ([1] if es.task == "binary" else range(es.n_classes))]
-    parallel_map(lambda pair: class_groups(*pair), pairs, threads)
+class ClassGroups:
+    """The :func:`class_groups` of one EvalSet's sides, each computed once (shared by every gate,
+    slice and the report's curves). The cache belongs to the evaluation that creates it; the sides
+    themselves are never written to."""
+
+    def __init__(self) -> None:
+        self._groups: dict[tuple[str, int], np.ndarray] = {}
+
+    def __call__(self, side: Side, class_index: int) -> np.ndarray:
+        key = (side.role, class_index)
+        if key not in self._groups:
+            self._groups[key] = class_groups(side, class_index)
+        return self._groups[key]
+
+    def warm(self, es: EvalSet, threads: int) -> ClassGroups:
+        """Compute the groups of every side and every class the report's curves show (the positive
+        class of a binary task, every class otherwise) on ``threads`` threads: numpy's sort releases
+        the GIL, and a 20-class pair of models is 40 sorts of N scores. Returns self."""
+        pairs = [(side, c) for side in (es.candidate, es.baseline) if side is not None and side.scores is not None
+                 for c in ([1] if es.task == "binary" else range(es.n_classes))]
+        for (side, c), groups in zip(pairs, parallel_map(lambda pair: class_groups(*pair), pairs, threads)):
+            self._groups[(side.role, c)] = groups
+        return self
 
 
 def subset_groups(groups: np.ndarray, rows: np.ndarray) -> np.ndarray:
