@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from gate.errors import InputError, clip, show
+from gate.errors import InputError, clip, missing_column, show
 from gate.limits import MAX_CLASSES, MAX_SLICE_VALUES, Limit
 from gate.metrics.catalog import METRICS
 from gate.policy import (
@@ -301,9 +301,8 @@ def _slice_values(t: Table, col: str, rows: np.ndarray) -> np.ndarray:
 
 def _require_column(t: Table, col: str, role: str) -> None:
     if col not in t.columns:
-        have = ", ".join(clip(c, 20) for c in list(t.columns)[:8])
-        raise InputError(f"has no column '{col}' (columns: {have})", source=t.source,
-                         fix=f"add the column to the {role} file or map it in the policy's data: section")
+        raise missing_column(col, t.columns, t.source,
+                             f"add the column to the {role} file or map it in the policy's data: section")
 
 
 def _check_mixed_types(t: Table, col: str) -> None:
