@@ -46,7 +46,7 @@ def report_extras(es: EvalSet, groups: ClassGroups | None = None) -> dict:
         for ci in class_list:
             curves.extend(_curves(role, side, ci, es.classes[ci], groups or ClassGroups()))
         if float(np.min(side.scores)) >= 0.0 and float(np.max(side.scores)) <= 1.0:
-            calibration.append(_calibration(role, side, es.task))
+            calibration.append(_calibration(role, side))
     return {"per_class": tuple(rows), "confusion": confusion, "curves": tuple(curves),
             "calibration": tuple(calibration)}
 
@@ -84,8 +84,8 @@ def _thin(x: np.ndarray, y: np.ndarray) -> tuple[tuple[float, ...], tuple[float,
     return tuple(float(v) for v in x), tuple(float(v) for v in y)
 
 
-def _calibration(role: str, side, task: str) -> Calibration:
-    conf, correct = calibration_inputs(side, task)
+def _calibration(role: str, side) -> Calibration:
+    conf, correct = calibration_inputs(side)
     w = np.ones(conf.size) if side.weight is None else side.weight
     bins = ece_bins(conf)
     count = np.bincount(bins, weights=w, minlength=15)

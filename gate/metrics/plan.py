@@ -218,14 +218,14 @@ class QuantityBuilder:
             return acc[cm].sum(axis=1)
 
         if t.metric == "ece":
-            conf, correct = calibration_inputs(side, self.es.task)
+            conf, correct = calibration_inputs(side)
             bins = ece_bins(conf)
             count = self.binned_block(role, t, "ece_count", bins, np.ones(conf.size))
             c_sum = self.binned_block(role, t, "ece_conf", bins, conf)
             k_sum = self.binned_block(role, t, "ece_correct", bins, correct)
             return lambda acc: f.expected_calibration_error(acc[count], acc[c_sum], acc[k_sum])
-        values = (log_loss_terms(side, self.es.task) if t.metric == "log_loss"
-                  else brier_terms(side, self.es.task, t.class_index))
+        values = (log_loss_terms(side) if t.metric == "log_loss"
+                  else brier_terms(side, t.class_index))
         idx = self.sum_block(role, t, t.metric, values)
         return lambda acc: f.mean_of(acc[idx][:, 0], total(acc))
 
@@ -472,7 +472,7 @@ def collapse_negative_runs(group: np.ndarray, positive: np.ndarray) -> np.ndarra
     return (np.cumsum(starts) - 1)[group]
 
 
-def brier_terms(side: Side, task: str, class_index: int | None) -> np.ndarray:
+def brier_terms(side: Side, class_index: int | None) -> np.ndarray:
     """Per-example squared error. Binary (either class): (s − y)² (scikit-learn's scale-by-half of
     the two-column sum). Multiclass with a class: one-vs-rest (s_k − y_k)²; without: Σ_k (s_k − y_k)²
     (halved when K < 3, as scikit-learn's ``scale_by_half="auto"``)."""
@@ -487,7 +487,7 @@ def brier_terms(side: Side, task: str, class_index: int | None) -> np.ndarray:
     return total * 0.5 if s.shape[1] < 3 else total
 
 
-def log_loss_terms(side: Side, task: str) -> np.ndarray:
+def log_loss_terms(side: Side) -> np.ndarray:
     """Per-example −log p(true class), probabilities clipped to [eps, 1 − eps] (scikit-learn)."""
     s = side.scores
     assert s is not None
@@ -495,7 +495,7 @@ def log_loss_terms(side: Side, task: str) -> np.ndarray:
     return -np.log(np.clip(p_true, _EPS, 1 - _EPS))
 
 
-def calibration_inputs(side: Side, task: str) -> tuple[np.ndarray, np.ndarray]:
+def calibration_inputs(side: Side) -> tuple[np.ndarray, np.ndarray]:
     """(confidence, correct) per example: binary → (positive-class probability, is positive);
     multiclass → top-label (max probability, arg-max equals the true class)."""
     s = side.scores
