@@ -42,6 +42,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.timed import run_cli  # noqa: E402
 from bench.workloads import binary_arrays, write_binary, write_ci, write_multiclass  # noqa: E402
 
 PARTS = ("startup", "ci", "w1", "w2", "cm", "accel", "sklearn", "scipy", "floor", "csv", "growth")
@@ -65,24 +66,17 @@ def run_gate(policy: Path, cand: Path, base: Path, out_dir: Path | None = None, 
     """``model-gate check`` as a subprocess: wall time, peak RSS, bootstrap time, verdict line.
     Console output only unless ``out_dir`` (report.json/md/html, JUnit) is given; ``accel="numpy"``
     turns the compiled kernel off (MODEL_GATE_ACCEL)."""
-    cmd = ["/usr/bin/time", "-v", sys.executable, "-m", "gate.cli.main", "check", "--policy", str(policy),
-           "--candidate", str(cand), "--baseline", str(base), "--quiet"]
+    args = ["check", "--policy", str(policy), "--candidate", str(cand), "--baseline", str(base), "--quiet"]
     if out_dir is not None:
-        cmd[-1:-1] = ["--out-dir", str(out_dir)]
+        args[-1:-1] = ["--out-dir", str(out_dir)]
     accel = DEFAULT_ACCEL["value"] if accel is None else accel
-    env = dict(os.environ, MODEL_GATE_TIMING="1", PYTHONPATH=str(ROOT), MODEL_GATE_ACCEL=accel)
-    t0 = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
-    wall = time.perf_counter() - t0
-    if proc.returncode not in (0, 1):
-        raise RuntimeError(f"model-gate failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
-    rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr)
-    cpu = sum(float(m) for m in re.findall(r"(?:User|System) time \(seconds\): ([\d.]+)", proc.stderr))
+    run = run_cli(args, dict(os.environ, MODEL_GATE_TIMING="1", PYTHONPATH=str(ROOT), MODEL_GATE_ACCEL=accel))
+    proc = run.proc
     boot = re.search(r"bootstrap ([\d.]+) s \(tables ([\d.]+) s; cpu ([\d.]+) s; ([^)]*)\)", proc.stderr)
     prep = re.search(r"prepare ([\d.]+) s", proc.stderr)
     drawn = re.search(r"adaptive: drew (\d+) of (\d+) resamples", proc.stderr)
     verdict = next((ln for ln in proc.stdout.splitlines() if ln.startswith("model-gate:")), "")
-    return {"wall": wall, "cpu": cpu, "rss_mb": int(rss.group(1)) / 1024 if rss else float("nan"),
+    return {"wall": run.wall, "cpu": run.cpu, "rss_mb": run.rss_mb,
             "boot": float(boot.group(1)) if boot else float("nan"),
             "tables": float(boot.group(2)) if boot else float("nan"),
             "boot_cpu": float(boot.group(3)) if boot else float("nan"),

@@ -35,6 +35,10 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.timed import run_cli  # noqa: E402
+
 DAYS = 8
 FILE_ROWS = 1 << 20
 REGIONS = np.array(["eu", "us", "apac", "latam"])
@@ -108,26 +112,20 @@ def run_gate(policy_path: Path, cand: str, base: str, engine: str | None = None)
     """``model-gate check --out-dir`` under /usr/bin/time -v: wall, CPU, peak RSS, verdict, and each
     stage's duration to the second (from the progress lines, one a second)."""
     out = Path(tempfile.mkdtemp(prefix="model-gate-scale-out."))
-    cmd = ["/usr/bin/time", "-v", sys.executable, "-m", "gate.cli.main", "check", "--policy", str(policy_path),
-           "--candidate", cand, "--baseline", base, "--out-dir", str(out)] + (["--engine", engine] if engine else [])
-    env = dict(os.environ, PYTHONPATH=str(ROOT), MODEL_GATE_PROGRESS_SECONDS="1")
+    args = ["check", "--policy", str(policy_path), "--candidate", cand, "--baseline", base,
+            "--out-dir", str(out)] + (["--engine", engine] if engine else [])
     load0 = os.getloadavg()[0]
-    t0 = time.perf_counter()
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
-        wall = time.perf_counter() - t0
-        if proc.returncode not in (0, 1):
-            raise RuntimeError(f"model-gate failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+        run = run_cli(args, dict(os.environ, PYTHONPATH=str(ROOT), MODEL_GATE_PROGRESS_SECONDS="1"))
         report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     finally:                # also when model-gate fails: no output directory left behind
         shutil.rmtree(out, ignore_errors=True)
+    proc = run.proc
     load = f"load {load0:.1f} -> {os.getloadavg()[0]:.1f}"
-    rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr)
-    cpu = [float(x) for x in re.findall(r"(?:User|System) time \(seconds\): ([\d.]+)", proc.stderr)]
     stages: dict[str, int] = {}
     for name, seconds in re.findall(r"^model-gate: (.+): (\d+) s$", proc.stderr, flags=re.M):
         stages[name] = int(seconds)
-    return {"wall": wall, "cpu": sum(cpu), "rss_mb": int(rss.group(1)) / 1024 if rss else float("nan"),
+    return {"wall": run.wall, "cpu": run.cpu, "rss_mb": run.rss_mb,
             "verdict": report["verdict"], "rows": report["data"]["artifacts"][0]["rows"],
             "resampling": report["reproducibility"]["resampling"], "gates": [g["tested"] for g in report["gates"]],
             "stages": ", ".join(f"{k} ~{v} s" for k, v in stages.items()), "load": load}

@@ -25,7 +25,7 @@ from gate.inference.score import score_intervals
 from gate.inference.series import Series
 from gate.inference.sizes import sizes
 from gate.metrics.catalog import METRICS
-from gate.metrics.compiler import QuantityBuilder, warm_class_groups
+from gate.metrics.compiler import ClassGroups, QuantityBuilder
 from gate.metrics.flips import flip_rows
 from gate.policy.expand import Expanded, expand_gates
 from gate.policy.load import Policy
@@ -47,8 +47,8 @@ def evaluate(policy: Policy, es: EvalSet, *, seed: int | None = None, command: S
     offsets = {"candidate": 0, "baseline": es.candidate.y.size if independent is not None else 0}
     n_units = es.candidate.y.size + (independent.y.size if independent is not None else 0)
     plan = StatPlan(n_units, multiplicity=_multiplicity(es))
-    warm_class_groups(es, default_threads())      # the sorts every ranking block and curve shares
-    builder = QuantityBuilder(es, plan, offsets)
+    groups = ClassGroups().warm(es, default_threads())    # the sorts every ranking block and curve shares
+    builder = QuantityBuilder(es, plan, offsets, groups)
     bootstrapped = [g for g in gates if METRICS[g.spec.metric].family not in ("coverage", "flip")
                     or (METRICS[g.spec.metric].family == "flip" and es.baseline is not None)]
     quantities = {}
@@ -61,7 +61,7 @@ def evaluate(policy: Policy, es: EvalSet, *, seed: int | None = None, command: S
                                                       gates)
     results = _decide(policy, es, gates, series, jack_weights, measured, seed)
     verdict = verdict_of(results, policy.decision.inconclusive)
-    extras = report_extras(es)
+    extras = report_extras(es, groups)
     if any(METRICS[g.spec.metric].family == "flip" for g in gates):
         extras["flips"] = flip_rows(es)
     warnings = list(policy.warnings) + list(es.warnings) + resample_warnings(policy, results)
@@ -394,7 +394,7 @@ def _interval_rule(es: EvalSet, g: Expanded) -> EceInterval | None:
     def bias(side: Side) -> EceBias:
         rows = (np.arange(side.y.size) if t.slice_col is None
                 else np.flatnonzero(side.slices[t.slice_col] == t.slice_value))
-        return ece_bias(side, es.task, rows)
+        return ece_bias(side, rows)
 
     return EceInterval(bias(es.candidate), None if es.baseline is None else bias(es.baseline))
 

@@ -11,6 +11,8 @@ quoted value, shortened to a few dozen characters.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 MAX_MESSAGE_CHARS = 2000
 
 
@@ -71,6 +73,14 @@ def clip(text: object, limit: int = 40) -> str:
     ``limit`` characters with ``...``."""
     text = escape_invisible(" ".join(str(text).split()))
     return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def missing_column(name: str, columns: Iterable[str], source: str, fix: str) -> InputError:
+    """The one "missing column" error of every reader (classification tables, ranking runs and
+    judgements): the missing name and the first 12 columns there are, each quoted and clipped
+    (``none`` for a table without columns)."""
+    shown = ", ".join(f"'{clip(c)}'" for c in list(columns)[:12]) or "none"
+    return InputError(f"has no column '{clip(name)}' (columns: {shown})", source=source, fix=fix)
 
 
 def show(value: object, limit: int = 40) -> str:

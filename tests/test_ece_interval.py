@@ -106,7 +106,7 @@ def test_bias_bounds_of_a_hand_computed_case():
         z = abs(d) / se_b
         lows += se_b * float(bias_factor(np.array([z + 0.5]))[0])
         highs += se_b * float(bias_factor(np.array([max(z - 2.5, 0.0)]))[0])
-    bias = ece_bias(side, "binary", np.arange(10))
+    bias = ece_bias(side, np.arange(10))
     assert bias.low == pytest.approx(lows) and bias.high == pytest.approx(highs)
     assert bias.low < bias.high
 

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 
 import numpy as np
@@ -168,7 +169,7 @@ def evalset(seed: int, n: int = 400, k: int = 3, weights: bool = False, independ
     base_scores = np.roll(s, 1, axis=0) if not independent else s[: n // 2]
     base = side("baseline", base_scores, y if not independent else y[: n // 2])
     if weights and independent:
-        base.weight = w[: n // 2]
+        base = dataclasses.replace(base, weight=w[: n // 2])
     return EvalSet("multiclass", tuple("abc"[:k]), cand, base, "independent" if independent else "paired")
 
 
@@ -259,10 +260,11 @@ def test_jackknife_sums_equal_the_dense_rows():
 def test_replicates_equal_scikit_learn_on_the_same_resamples():
     """Per resample: scikit-learn with sample_weight = the resample's counts (the index resample)."""
     es = evalset(6, n=500, k=2)
-    es.task = "binary"
-    for side in (es.candidate, es.baseline):
-        side.scores = side.scores[:, 1].copy()
-        side.pred = (side.scores >= 0.5).astype(np.int64)
+    binary = {}
+    for role, side in (("candidate", es.candidate), ("baseline", es.baseline)):
+        scores = side.scores[:, 1].copy()
+        binary[role] = dataclasses.replace(side, scores=scores, pred=(scores >= 0.5).astype(np.int64))
+    es = dataclasses.replace(es, task="binary", **binary)
     plan = StatPlan(es.candidate.y.size)
     qb = QuantityBuilder(es, plan, {"candidate": 0, "baseline": 0})
     names = ["average_precision", "pr_auc", "roc_auc", "f1", "recall", "balanced_accuracy"]

@@ -7,7 +7,6 @@ import dataclasses
 import os
 import sys
 import tempfile
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -77,7 +76,7 @@ def _seed(text: str) -> int:
     return seed_argument(text)
 
 
-def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
+def run(args: argparse.Namespace) -> int:
     """Check the output paths, forget the previous run's reports, evaluate, then write every output
     at once (:func:`write_outputs`), print and publish."""
     from gate import api

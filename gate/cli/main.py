@@ -51,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             _forget_reports(paths.lenient_check_args(argv))
         return int(exc.code or 0)
     try:
-        return SUBCOMMANDS[args.command].run(args, argv)
+        return SUBCOMMANDS[args.command].run(args)
     except GateError as exc:
         _forget_reports(args)
         announce_error(exc.message, args)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from gate.cli.common import print_untrusted
@@ -39,7 +38,7 @@ def _seed(text: str) -> int:
     return seed_argument(text)
 
 
-def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
+def run(args: argparse.Namespace) -> int:
     from gate import api
 
     if args.seed is not None and args.seed < 0:

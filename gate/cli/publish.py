@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from gate.cli import paths
@@ -57,7 +56,7 @@ def load_report(path: str) -> Report:
                          "check --out-dir wrote, unmodified") from None
 
 
-def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
+def run(args: argparse.Namespace) -> int:
     from gate.render import console
 
     paths.check_outputs(args)

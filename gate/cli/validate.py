@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
 
 from gate.cli.common import print_untrusted
 from gate.data import limits
@@ -18,7 +17,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("policy", help="policy YAML file")
 
 
-def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
+def run(args: argparse.Namespace) -> int:
     """Load (and so check) the policy; print one line. The policy module (jsonschema, yaml) is
     imported here so that ``model-gate --help`` does not load it."""
     from gate.policy.load import load_policy

@@ -30,14 +30,14 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from gate.data.limits import MAX_CLASSES, MAX_SLICE_VALUES, Limit
-from gate.data.readers import ArrowColumn, Table
-from gate.errors import InputError, clip, show
+from gate.data.readers import ArrowColumn, Table, TextColumn
+from gate.errors import InputError, clip, missing_column, show
 from gate.metrics.catalog import METRICS
 from gate.policy.load import (
     Policy,
@@ -51,7 +51,7 @@ from gate.report.model import Artifact
 PROBABILITY_SUM_TOLERANCE = 0.01
 
 
-@dataclass
+@dataclass(frozen=True)
 class Side:
     """One model's labeled predictions, in evaluation order.
 
@@ -71,12 +71,9 @@ class Side:
     n_rows: int
     n_labeled: int
     all_ids: np.ndarray | None = None   # ids of every row, labeled or not (for pairing)
-    memo: dict = field(default_factory=dict, repr=False, compare=False)   # derived arrays (class_groups)
     # the id column as pyarrow read it (a pyarrow array; all rows, file order), for the sort join in _pairing
     arrow_ids: Any = field(default=None, repr=False, compare=False)
     arrow_order: Any = field(default=None, repr=False, compare=False)   # pc.sort_indices(arrow_ids), when known
-    # the baseline position of each candidate row, when _pairing joined every row (for _reorder_like)
-    all_rows_join: np.ndarray | None = field(default=None, repr=False, compare=False)
     cluster: np.ndarray | None = None   # data.cluster: each labeled row's cluster as text (None: no clusters)
     cluster_rows: np.ndarray | None = None   # data.cluster: (labeled rows, rows) per cluster, all rows counted
     # examples per row (the engine path's cells: a row is that many identical examples, in a row);
@@ -84,7 +81,7 @@ class Side:
     counts: np.ndarray | None = None
 
 
-@dataclass
+@dataclass(frozen=True)
 class EvalSet:
     task: str
     classes: tuple[str, ...]
@@ -109,28 +106,25 @@ def build_evalset(policy: Policy, candidate: Table, baseline: Table | None) -> E
         if mode == "intersect":
             candidate, baseline = _intersect(policy.data.id, candidate, baseline, warnings)
             mode = "paired"
-    classes = _classes(policy, [t for t in (candidate, baseline) if t is not None])
-    cand = _side("candidate", policy, candidate, classes, needs_scores, slices, baseline is not None, warnings)
+    checked: Checked = set()
+    classes = _classes(policy, [t for t in (candidate, baseline) if t is not None], checked)
+    cand = _side("candidate", policy, candidate, classes, needs_scores, slices, baseline is not None, warnings,
+                 checked)
     if baseline is None:
-        _drop_ids(cand)
-        return EvalSet(policy.task, classes, cand, None, "none", warnings)
-    base = _side("baseline", policy, baseline, classes, needs_scores, slices, True, warnings)
-    pairing = _pairing(mode, candidate, baseline, cand, base)
+        return EvalSet(policy.task, classes, _drop_ids(cand), None, "none", warnings)
+    base = _side("baseline", policy, baseline, classes, needs_scores, slices, True, warnings, checked)
+    pairing, joined = _pairing(mode, candidate, baseline, cand, base)
     if pairing == "paired":
-        base = _reorder_like(cand, base, candidate, baseline, classes)
-    for side in (cand, base):       # only pairing reads ids: not kept through the bootstrap
-        _drop_ids(side)
-    return EvalSet(policy.task, classes, cand, base, pairing, warnings)
+        base = _reorder_like(cand, base, candidate, baseline, classes, joined)
+    return EvalSet(policy.task, classes, _drop_ids(cand), _drop_ids(base), pairing, warnings)
 
 
-def _drop_ids(side: Side | None) -> None:
-    """Release a side's id arrays once pairing is decided (nothing after alignment reads them; at
-    10^6 rows they are ~110 MB of Python strings): ``ids`` becomes blank text without memory, as on
-    the engine path."""
-    if side is None:
-        return
-    side.all_ids = side.arrow_ids = side.all_rows_join = None
-    side.ids = np.broadcast_to(np.array("", dtype=object), side.ids.shape)
+def _drop_ids(side: Side) -> Side:
+    """The side without its id arrays, once pairing is decided (nothing after alignment reads them;
+    at 10^6 rows they are ~110 MB of Python strings): ``ids`` becomes blank text without memory, as
+    on the engine path."""
+    return replace(side, all_ids=None, arrow_ids=None, arrow_order=None,
+                   ids=np.broadcast_to(np.array("", dtype=object), side.ids.shape))
 
 
 def _same_data_warning(candidate: Table, baseline: Table) -> list[str]:
@@ -171,7 +165,7 @@ def _member(ids: np.ndarray, other: np.ndarray) -> np.ndarray:
     return np.fromiter((v in pool for v in ids.tolist()), dtype=bool, count=ids.size)
 
 
-def _classes(policy: Policy, tables: list[Table]) -> tuple[str, ...]:
+def _classes(policy: Policy, tables: list[Table], checked: Checked | None = None) -> tuple[str, ...]:
     """The class universe, fixed once for every resample: the policy's, else derived from the data
     (at most :data:`MAX_CLASSES`, with no two that differ only by invisible characters)."""
     if policy.classes is not None:
@@ -181,7 +175,7 @@ def _classes(policy: Policy, tables: list[Table]) -> tuple[str, ...]:
         for t in tables:
             for col in (policy.data.label, policy.data.prediction):
                 if col in t.columns:
-                    _check_plain_values(t, col)
+                    _check_plain_values(t, col, checked)
                 enc = _encoded(t, col)
                 values = enc[1] if enc is not None else t.columns.get(col, ())
                 seen.update(_text(v) for v in values if not _empty(v))
@@ -225,17 +219,19 @@ def _check_groups(names: set[str], limit: Limit | None, source: str, col: str, w
 
 
 _PLAIN_TYPES = frozenset({str, int, float, bool, type(None)})
+Checked = set[tuple[int, str]]   # (id of a Table, column) pairs whose values were found plain
 _MAX_PLAIN_INT = 10 ** 100     # as for JSON and the policy: longer integers are no id or label
 
 
-def _check_plain_values(t: Table, col: str) -> None:
+def _check_plain_values(t: Table, col: str, checked: Checked | None = None) -> None:
     """Ids, labels, predictions and slice values are compared as text, so they must be plain scalars.
     A Parquet (or in-memory) timestamp, date, binary, decimal, list, struct or map column would
     become Python reprs that never equal the other file's text: refused, naming the type. So is an
     in-memory integer of more than 100 digits (its text is refused by Python past 4300). CSV and
-    JSON Lines cells are plain by construction. Checked once per column."""
-    checked = t.__dict__.setdefault("_plain_checked", set())
-    if t.format in ("csv", "jsonl") or col in checked or isinstance(t.columns[col], ArrowColumn):
+    JSON Lines cells are plain by construction. Checked once per column of one
+    :func:`build_evalset` (``checked``: the (table, column) pairs already checked)."""
+    key = (id(t), col)
+    if t.format in ("csv", "jsonl") or (checked is not None and key in checked) or isinstance(t.columns[col], ArrowColumn):
         return      # (an ArrowColumn is a string, int64-or-narrower or floating column: plain)
     values = t.columns[col]
     kinds = {type(v) for v in values}
@@ -253,11 +249,12 @@ def _check_plain_values(t: Table, col: str) -> None:
                          where=f"column '{col}'",
                          fix="ids, labels, predictions and slices must be strings, integers, floats or booleans; "
                              "cast the column to string before writing the file")
-    checked.add(col)
+    if checked is not None:
+        checked.add(key)
 
 
 def _side(role: str, policy: Policy, t: Table, classes: tuple[str, ...], needs_scores: bool,
-          slices: list[str], need_ids: bool, warnings: list[str]) -> Side:
+          slices: list[str], need_ids: bool, warnings: list[str], checked: Checked | None = None) -> Side:
     spec = policy.data
     for col in [spec.label] + slices + ([spec.id] if need_ids else []) + ([spec.cluster] if spec.cluster else []):
         _require_column(t, col, role)
@@ -267,7 +264,7 @@ def _side(role: str, policy: Policy, t: Table, classes: tuple[str, ...], needs_s
     labels = t.columns[spec.label]
     for col in [spec.label, spec.prediction] + slices:
         if col in t.columns:
-            _check_plain_values(t, col)
+            _check_plain_values(t, col, checked)
     _check_mixed_types(t, spec.label)
     enc = _encoded(t, spec.label)
     if enc is not None:
@@ -283,20 +280,16 @@ def _side(role: str, policy: Policy, t: Table, classes: tuple[str, ...], needs_s
     scores = _scores(policy, t, rows, classes, needs_scores or spec.prediction not in t.columns)
     pred = _predictions(policy, t, rows, index, classes, scores, role, warnings)
     weight = _weights(t, spec.weight, rows) if spec.weight in t.columns else None
-    ids, from_arrow = _id_column(t, spec.id) if need_ids else (np.arange(t.n_rows), False)
+    ids, from_arrow, id_order = _id_column(t, spec.id, checked) if need_ids else (np.arange(t.n_rows), False, None)
     arrow_ids = _arrow(t, spec.id) if from_arrow else None
     slice_values = {s: _slice_values(t, s, rows) for s in slices}
     artifact = Artifact(role=role, path=t.source, sha256=t.sha256, format=t.format,
                         rows=t.n_rows, labeled_rows=int(rows.size))
-    texts = _cluster_texts(t, spec.cluster) if spec.cluster else None
-    side = Side(role, artifact, ids[rows], y, pred, scores, weight, slice_values, t.n_rows, int(rows.size),
-                ids if need_ids else None,
-                cluster=None if texts is None else _cluster_values(t, spec.cluster or "", rows, texts))
-    side.arrow_ids = arrow_ids
-    if texts is not None:
-        side.cluster_rows = _cluster_rows(texts, labeled)
-    side.arrow_order = t.__dict__.get("_id_order", {}).get(spec.id) if from_arrow else None
-    return side
+    texts = _cluster_texts(t, spec.cluster, checked) if spec.cluster else None
+    return Side(role, artifact, ids[rows], y, pred, scores, weight, slice_values, t.n_rows, int(rows.size),
+                ids if need_ids else None, arrow_ids, arrow_order=id_order,
+                cluster=None if texts is None else _cluster_values(t, spec.cluster or "", rows, texts),
+                cluster_rows=None if texts is None else _cluster_rows(texts, labeled))
 
 
 def _cluster_rows(texts: np.ndarray, labeled: np.ndarray) -> np.ndarray:
@@ -312,9 +305,9 @@ def _cluster_rows(texts: np.ndarray, labeled: np.ndarray) -> np.ndarray:
     return np.stack([np.concatenate([lab, np.zeros(loose)]), np.concatenate([rows, np.ones(loose)])])
 
 
-def _cluster_texts(t: Table, col: str) -> np.ndarray:
+def _cluster_texts(t: Table, col: str, checked: Checked | None = None) -> np.ndarray:
     """The cluster column's text on every row ("" where empty), each distinct value converted once."""
-    _check_plain_values(t, col)
+    _check_plain_values(t, col, checked)
     fast = _fast_slices(t, col, np.arange(t.n_rows))
     if fast is not None:
         return fast[0]
@@ -336,16 +329,17 @@ def _cluster_values(t: Table, col: str, rows: np.ndarray, texts: np.ndarray) -> 
     return values
 
 
-def _id_column(t: Table, col: str) -> tuple[np.ndarray, bool]:
+def _id_column(t: Table, col: str, checked: Checked | None = None) -> tuple[np.ndarray, bool, Any]:
     """Every row's id as text (NFC, stripped), checked to be a plain value, non-empty and unique;
-    and whether they are the pyarrow column's own strings (then the sort join may use it)."""
-    _check_plain_values(t, col)
+    whether they are the pyarrow column's own strings (then the sort join may use it), and then
+    their sort order (``pc.sort_indices``, from the duplicate check; else None)."""
+    _check_plain_values(t, col, checked)
     fast = _fast_ids(t, col)
     if fast is not None:
-        return fast, True
+        return fast[0], True, fast[1]
     ids = np.array([_cell_text(v) for v in t.columns[col]], dtype=object)   # None, NaN, blank → "" (refused)
     _check_ids(t, col, ids)
-    return ids, False
+    return ids, False, None
 
 
 def _slice_values(t: Table, col: str, rows: np.ndarray) -> np.ndarray:
@@ -363,9 +357,8 @@ def _slice_values(t: Table, col: str, rows: np.ndarray) -> np.ndarray:
 
 def _require_column(t: Table, col: str, role: str) -> None:
     if col not in t.columns:
-        have = ", ".join(clip(c, 20) for c in list(t.columns)[:8])
-        raise InputError(f"has no column '{col}' (columns: {have})", source=t.source,
-                         fix=f"add the column to the {role} file or map it in the policy's data: section")
+        raise missing_column(col, t.columns, t.source,
+                             f"add the column to the {role} file or map it in the policy's data: section")
 
 
 def _check_mixed_types(t: Table, col: str) -> None:
@@ -548,9 +541,12 @@ def _check_ids(t: Table, col: str, ids: np.ndarray) -> None:
 FAST_JOIN_MIN_ROWS = 10_000
 
 
-def _pairing(mode: str, ct: Table, bt: Table, cand: Side, base: Side) -> str:
+def _pairing(mode: str, ct: Table, bt: Table, cand: Side, base: Side) -> tuple[str, np.ndarray | None]:
+    """``paired``, ``independent`` (``pairing: independent``, or ``auto`` with no id in common) or a
+    one-line InputError; with it, the baseline position of each candidate row when the fast join
+    matched every row (:func:`_reorder_like` reuses it), else None."""
     if mode == "independent":
-        return "independent"
+        return "independent", None
     c_all, b_all = cand.all_ids, base.all_ids
     assert c_all is not None and b_all is not None      # with a baseline, both sides keep every row's id
     if min(c_all.size, b_all.size) >= FAST_JOIN_MIN_ROWS:
@@ -560,14 +556,13 @@ def _pairing(mode: str, ct: Table, bt: Table, cand: Side, base: Side) -> str:
         if order is None:
             order = _fast_order(c_all, b_all)
         if order is not None and c_all.size == b_all.size and np.all(order >= 0):
-            cand.all_rows_join = order     # reused by _reorder_like when every row is labeled
-            return "paired"
+            return "paired", order
     c_ids, b_ids = set(c_all), set(b_all)
     shared = len(c_ids & b_ids)
     if c_ids == b_ids:
-        return "paired"
+        return "paired", None
     if mode == "auto" and shared == 0:
-        return "independent"
+        return "independent", None
     raise pairing_mismatch(mode, len(c_ids), len(b_ids), shared, f"{ct.source} + {bt.source}")
 
 
@@ -597,12 +592,14 @@ def pairing_mismatch(mode: str, c_ids: int, b_ids: int, shared: int, source: str
                       source=source, fix=fix)
 
 
-def _reorder_like(cand: Side, base: Side, ct: Table, bt: Table, classes: tuple[str, ...] = ()) -> Side:
-    """Put the baseline's labeled rows in the candidate's order; the candidate's labels are the truth."""
+def _reorder_like(cand: Side, base: Side, ct: Table, bt: Table, classes: tuple[str, ...] = (),
+                  joined: np.ndarray | None = None) -> Side:
+    """Put the baseline's labeled rows in the candidate's order; the candidate's labels are the truth.
+    ``joined``: :func:`_pairing`'s join of every row, reused when every row is labeled."""
     order = None
     assert cand.all_ids is not None and base.all_ids is not None      # paired: every row's id is kept
     if cand.ids.size == cand.all_ids.size and base.ids.size == base.all_ids.size:
-        order = cand.all_rows_join   # every row labeled: labeled ids = all ids
+        order = joined               # every row labeled: labeled ids = all ids
     if order is None and cand.ids.size >= FAST_JOIN_MIN_ROWS:
         order = _fast_order(cand.ids, base.ids)
     if order is None or np.any(order < 0) or base.ids.size != cand.ids.size:
@@ -675,17 +672,10 @@ def _arrow(t: Table, col: str):
 
 
 def _encoded(t: Table, col: str) -> tuple[np.ndarray, list[str]] | None:
-    """(per-row index into the distinct raw values, the distinct raw values) of a text column."""
-    arr = _arrow(t, col)
-    if arr is None:
-        return None
-    cache = t.__dict__.setdefault("_encoded", {})
-    if col not in cache:
-        import pyarrow.compute as pc
-        enc = pc.dictionary_encode(arr, null_encoding="encode")   # a null (Parquet) is a value: None
-        cache[col] = (np.asarray(enc.indices.to_numpy(zero_copy_only=False), dtype=np.intp),
-                      enc.dictionary.to_pylist())
-    return cache[col]
+    """(per-row index into the distinct raw values, the distinct raw values) of a text column
+    (:meth:`gate.data.readers.TextColumn.encoded`); None for other columns."""
+    column = t.columns.get(col)
+    return column.encoded() if isinstance(column, TextColumn) else None
 
 
 def _fast_codes(t: Table, col: str, rows: np.ndarray, index: dict[str, int], allow_empty: bool = True) -> np.ndarray | None:
@@ -720,9 +710,9 @@ def _fast_numeric(t: Table, col: str, rows: np.ndarray) -> np.ndarray | None:
     return out if np.all(np.isfinite(out)) else None
 
 
-def _fast_ids(t: Table, col: str) -> np.ndarray | None:
+def _fast_ids(t: Table, col: str) -> tuple[np.ndarray, Any] | None:
     """Ids as an object array of ``str`` when no value needs stripping, none is empty and all are
-    distinct (what ``_check_ids`` demands); else None."""
+    distinct (what ``_check_ids`` demands), with their sort order; else None."""
     arr = _arrow(t, col)
     if arr is None or arr.null_count:
         return None
@@ -734,18 +724,19 @@ def _fast_ids(t: Table, col: str) -> np.ndarray | None:
     # ``_text`` also rewrites integral floats ("5.00" → "5") and non-NFC text: those take the slow path
     if (pc.any(pc.match_substring_regex(arr, r"^[+-]?[0-9]+\.0+$")).as_py()
             or not (pc.all(pc.string_is_ascii(arr)).as_py()
-                    or pc.all(pc.equal(pc.utf8_normalize(arr, "NFC"), arr)).as_py())
-            or _has_duplicates(arr, t.__dict__.setdefault("_id_order", {}), col)):
+                    or pc.all(pc.equal(pc.utf8_normalize(arr, "NFC"), arr)).as_py())):
         return None
-    return arr.to_numpy(zero_copy_only=False).astype(object)
+    order = pc.sort_indices(arr)
+    if _has_duplicates(arr, order):
+        return None
+    return arr.to_numpy(zero_copy_only=False).astype(object), order
 
 
-def _has_duplicates(arr, orders: dict, col: str) -> bool:
-    """Whether two values of a string array (no nulls) are equal, byte for byte: sorted, two
-    neighbours are equal. Sorting 10^7 ids costs ~0.6 s of CPU, hashing them (``pc.unique``) ~3 s;
-    the sort order is kept in ``orders[col]`` for :func:`_sorted_join`."""
+def _has_duplicates(arr, order) -> bool:
+    """Whether two values of a string array (no nulls) are equal, byte for byte: sorted (``order``:
+    its sort indices), two neighbours are equal. Sorting 10^7 ids costs ~0.6 s of CPU, hashing them
+    (``pc.unique``) ~3 s; the order is kept on the Side for :func:`_sorted_join`."""
     import pyarrow.compute as pc
-    orders[col] = order = pc.sort_indices(arr)
     if len(arr) < 2:
         return False
     ordered = arr.take(order)

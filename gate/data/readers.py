@@ -233,6 +233,8 @@ class TextColumn(LazyColumn):
     lists (materialised on first element access), plus ``arrow`` (a ``pyarrow.StringArray``) for the
     vectorised paths of :mod:`gate.data.align`."""
 
+    _encoded: tuple[Any, list] | None = None
+
     def __init__(self, arrow: Any) -> None:
         self.arrow = arrow
 
@@ -241,6 +243,17 @@ class TextColumn(LazyColumn):
 
     def _build(self) -> list:
         return self.arrow.to_pylist()
+
+    def encoded(self) -> tuple[Any, list]:
+        """(per-row index into the distinct values as an ``np.intp`` array, the distinct values):
+        pyarrow's dictionary encoding, built on first use like the value list."""
+        if self._encoded is None:
+            import numpy as np
+            import pyarrow.compute as pc
+            enc = pc.dictionary_encode(self.arrow)
+            self._encoded = (np.asarray(enc.indices.to_numpy(zero_copy_only=False), dtype=np.intp),
+                             enc.dictionary.to_pylist())
+        return self._encoded
 
 
 class ArrowColumn(LazyColumn):

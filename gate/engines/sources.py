@@ -22,6 +22,7 @@ import re
 import shutil
 import tempfile
 import weakref
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -124,20 +125,22 @@ def _is_spark_dataframe(x: object) -> bool:
 # engines
 
 
-class Engine:
+class Engine(ABC):
     """Runs the aggregation queries on two views, ``sql.CANDIDATE_VIEW`` and ``sql.BASELINE_VIEW``."""
 
     dialect = ""
 
+    @abstractmethod
     def columns(self, view: str) -> list[str]:
-        raise NotImplementedError
+        """The view's column names."""
 
+    @abstractmethod
     def rows(self, query: exp.Expr, what: str) -> list[tuple]:
-        raise NotImplementedError
+        """The query's result rows (``what`` names the query in an error)."""
 
+    @abstractmethod
     def is_integer(self, view: str, column: str) -> bool:
         """Whether the view's column has an integer type (ids are then joined as they are)."""
-        raise NotImplementedError
 
 
 def _missing_extra(extra: str, module: str) -> UsageError:

@@ -59,11 +59,11 @@ def bias_factor(m: np.ndarray) -> np.ndarray:
     return 2.0 * np.exp(-0.5 * m * m) / math.sqrt(2.0 * math.pi) - 2.0 * m * ndtr(-m)
 
 
-def ece_bias(side: Side, task: str, rows: np.ndarray) -> EceBias:
+def ece_bias(side: Side, rows: np.ndarray) -> EceBias:
     """The bias bounds of the binned ECE over ``rows`` of ``side`` (no rows or no weight: no bias);
     an engine cell counts as its ``counts`` examples, summed as the file path sums the same rows
     (:mod:`gate.resampling.counted`), so both paths give the same bounds to the last bit."""
-    conf, correct = calibration_inputs(side, task)
+    conf, correct = calibration_inputs(side)
     w = np.ones(rows.size) if side.weight is None else side.weight[rows].astype(np.float64)
     counts = None if side.counts is None else side.counts[rows]     # the engine path's cells
     if rows.size == 0:

@@ -42,7 +42,8 @@ class QuantityBuilder:
     """Builds quantities over one shared plan. Unit numbering: the candidate's labeled rows first;
     the baseline's rows share the candidate's units when paired, else follow them."""
 
-    def __init__(self, evalset: EvalSet, plan: StatPlan, offsets: Mapping[str, int]) -> None:
+    def __init__(self, evalset: EvalSet, plan: StatPlan, offsets: Mapping[str, int],
+                 groups: ClassGroups | None = None) -> None:
         self.es = evalset
         self.plan = plan
         self.offsets = offsets
@@ -51,6 +52,7 @@ class QuantityBuilder:
         # 24 bytes per example, which each block would otherwise hold again (issue 13's memory)
         self._shared: dict[tuple, np.ndarray] = {}
         self._derived: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+        self.groups = ClassGroups() if groups is None else groups
 
     def _once(self, key: tuple, make: Callable[[], np.ndarray]) -> np.ndarray:
         if key not in self._shared:
@@ -120,7 +122,7 @@ class QuantityBuilder:
             else:
                 rows_kept = rows
             positive = (side.y[rows_kept] == class_index).astype(np.int64)
-            group = collapse_negative_runs(subset_groups(class_groups(side, class_index), rows_kept), positive)
+            group = collapse_negative_runs(subset_groups(self.groups(side, class_index), rows_kept), positive)
             g = int(group.max()) + 1 if group.size else 1
             return Block(self._units(role, rows_kept), group + g * positive, w, 2 * g)
         return self.plan.add(key, make)
@@ -241,14 +243,14 @@ class QuantityBuilder:
             return acc[cm].sum(axis=1)
 
         if t.metric == "ece":
-            conf, correct = calibration_inputs(side, self.es.task)
+            conf, correct = calibration_inputs(side)
             bins = ece_bins(conf)
             count = self.binned_block(role, t, "ece_count", bins, np.ones(conf.size))
             c_sum = self.binned_block(role, t, "ece_conf", bins, conf)
             k_sum = self.binned_block(role, t, "ece_correct", bins, correct)
             return lambda acc: f.expected_calibration_error(acc[count], acc[c_sum], acc[k_sum])
-        values = (log_loss_terms(side, self.es.task) if t.metric == "log_loss"
-                  else brier_terms(side, self.es.task, t.class_index))
+        values = (log_loss_terms(side) if t.metric == "log_loss"
+                  else brier_terms(side, t.class_index))
         idx = self.sum_block(role, t, t.metric, values)
         return lambda acc: f.mean_of(acc[idx][:, 0], total(acc))
 
@@ -426,21 +428,34 @@ def class_scores(side: Side, class_index: int) -> np.ndarray:
 
 
 def class_groups(side: Side, class_index: int) -> np.ndarray:
-    """:func:`descending_groups` of the side's scores for one class (all rows), computed once per
-    side and class (a sort of N scores; shared by every gate, slice and the report's curves)."""
-    key = ("groups", class_index)
-    if key not in side.memo:
-        side.memo[key] = descending_groups(class_scores(side, class_index))
-    return side.memo[key]
+    """:func:`descending_groups` of the side's scores for one class (all rows): a sort of N scores.
+    :class:`ClassGroups` computes it once per side and class for one evaluation."""
+    return descending_groups(class_scores(side, class_index))
 
 
-def warm_class_groups(es: EvalSet, threads: int) -> None:
-    """Compute :func:`class_groups` for every side and every class the report's curves show (the
-    positive class of a binary task, every class otherwise) on ``threads`` threads: numpy's sort
-    releases the GIL, and a 20-class pair of models is 40 sorts of N scores."""
-    pairs = [(side, c) for side in (es.candidate, es.baseline) if side is not None and side.scores is not None
-             for c in ([1] if es.task == "binary" else range(es.n_classes))]
-    parallel_map(lambda pair: class_groups(*pair), pairs, threads)
+class ClassGroups:
+    """The :func:`class_groups` of one EvalSet's sides, each computed once (shared by every gate,
+    slice and the report's curves). The cache belongs to the evaluation that creates it; the sides
+    themselves are never written to."""
+
+    def __init__(self) -> None:
+        self._groups: dict[tuple[str, int], np.ndarray] = {}
+
+    def __call__(self, side: Side, class_index: int) -> np.ndarray:
+        key = (side.role, class_index)
+        if key not in self._groups:
+            self._groups[key] = class_groups(side, class_index)
+        return self._groups[key]
+
+    def warm(self, es: EvalSet, threads: int) -> ClassGroups:
+        """Compute the groups of every side and every class the report's curves show (the positive
+        class of a binary task, every class otherwise) on ``threads`` threads: numpy's sort releases
+        the GIL, and a 20-class pair of models is 40 sorts of N scores. Returns self."""
+        pairs = [(side, c) for side in (es.candidate, es.baseline) if side is not None and side.scores is not None
+                 for c in ([1] if es.task == "binary" else range(es.n_classes))]
+        for (side, c), groups in zip(pairs, parallel_map(lambda pair: class_groups(*pair), pairs, threads)):
+            self._groups[(side.role, c)] = groups
+        return self
 
 
 def subset_groups(groups: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -482,7 +497,7 @@ def collapse_negative_runs(group: np.ndarray, positive: np.ndarray) -> np.ndarra
     return (np.cumsum(starts) - 1)[group]
 
 
-def brier_terms(side: Side, task: str, class_index: int | None) -> np.ndarray:
+def brier_terms(side: Side, class_index: int | None) -> np.ndarray:
     """Per-example squared error. Binary (either class): (s − y)² (scikit-learn's scale-by-half of
     the two-column sum). Multiclass with a class: one-vs-rest (s_k − y_k)²; without: Σ_k (s_k − y_k)²
     (halved when K < 3, as scikit-learn's ``scale_by_half="auto"``)."""
@@ -497,7 +512,7 @@ def brier_terms(side: Side, task: str, class_index: int | None) -> np.ndarray:
     return total * 0.5 if s.shape[1] < 3 else total
 
 
-def log_loss_terms(side: Side, task: str) -> np.ndarray:
+def log_loss_terms(side: Side) -> np.ndarray:
     """Per-example −log p(true class), probabilities clipped to [eps, 1 − eps] (scikit-learn)."""
     s = side.scores
     assert s is not None
@@ -505,7 +520,7 @@ def log_loss_terms(side: Side, task: str) -> np.ndarray:
     return -np.log(np.clip(p_true, _EPS, 1 - _EPS))
 
 
-def calibration_inputs(side: Side, task: str) -> tuple[np.ndarray, np.ndarray]:
+def calibration_inputs(side: Side) -> tuple[np.ndarray, np.ndarray]:
     """(confidence, correct) per example: binary → (positive-class probability, is positive);
     multiclass → top-label (max probability, arg-max equals the true class)."""
     s = side.scores

@@ -39,7 +39,7 @@ from gate.metrics.compiler import Target
 from gate.multilabel import metrics as ml
 from gate.multilabel.inputs import Examples, read_examples
 from gate.multilabel.policy import MultilabelData, MultilabelGateSpec
-from gate.policy.expand import Expanded, bar_rule
+from gate.policy.expand import Expanded, bar_rule, unique_ids
 from gate.policy.load import Policy
 from gate.report.model import DataSummary, GateResult, Report, Reproducibility, gate_counts, verdict_of
 from gate.report.notes import resample_warnings
@@ -188,18 +188,13 @@ def _check_needs(policy: Policy, data: MultilabelData, sides: list[Side]) -> Non
 def expand(policy: Policy, cand: Examples) -> list[MultilabelGate]:
     """One gate per (policy gate, label of ``class: "*"``, slice value), in policy order; ids unique."""
     out: list[MultilabelGate] = []
-    seen: dict[str, int] = {}
     for spec in policy.gates:
         assert isinstance(spec, MultilabelGateSpec)
         for label in _labels_of(policy, spec, cand.labels):
             values = [None] if spec.slice is None else sorted(set(cand.slices[spec.slice].tolist()))
-            for value in values:
-                g = _gate(spec, label, cand.labels, value)
-                seen[g.expanded.id] = seen.get(g.expanded.id, 0) + 1
-                if seen[g.expanded.id] > 1:
-                    g.expanded.id = f"{g.expanded.id}#{seen[g.expanded.id]}"
-                out.append(g)
-    return out
+            out += [_gate(spec, label, cand.labels, value) for value in values]
+    ids = unique_ids([g.expanded.id for g in out])
+    return [dataclasses.replace(g, expanded=dataclasses.replace(g.expanded, id=i)) for g, i in zip(out, ids)]
 
 
 def _labels_of(policy: Policy, spec: MultilabelGateSpec, labels: tuple[str, ...]) -> list[int | None]:

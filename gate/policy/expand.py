@@ -4,7 +4,8 @@ per (class, slice value), each with a unique id, a human label, and its bar as (
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 from gate.data.align import EvalSet
 from gate.errors import InputError, PolicyError
@@ -13,7 +14,7 @@ from gate.metrics.compiler import Target
 from gate.policy.load import GateSpec, Policy
 
 
-@dataclass
+@dataclass(frozen=True)
 class Expanded:
     """A policy gate expanded over classes and slice values."""
 
@@ -30,16 +31,19 @@ class Expanded:
 
 def expand_gates(policy: Policy, es: EvalSet) -> list[Expanded]:
     """One Expanded per (gate, class, slice value), in policy order; ids made unique."""
-    out: list[Expanded] = []
+    gates = [_expanded(policy, es, spec, class_index, slice_value) for spec in policy.gates
+             for class_index in _class_indices(policy, es, spec) for slice_value in _slice_values(es, spec)]
+    return [replace(g, id=i) for g, i in zip(gates, unique_ids([g.id for g in gates]))]
+
+
+def unique_ids(ids: Sequence[str]) -> list[str]:
+    """``ids`` in order, the n-th repeat of an id (n ≥ 2) suffixed ``#n``: two gates written the same
+    way stay two gates in the report."""
     seen: dict[str, int] = {}
-    for spec in policy.gates:
-        for class_index in _class_indices(policy, es, spec):
-            for slice_value in _slice_values(es, spec):
-                g = _expanded(policy, es, spec, class_index, slice_value)
-                seen[g.id] = seen.get(g.id, 0) + 1
-                if seen[g.id] > 1:
-                    g.id = f"{g.id}#{seen[g.id]}"
-                out.append(g)
+    out = []
+    for i in ids:
+        seen[i] = seen.get(i, 0) + 1
+        out.append(i if seen[i] == 1 else f"{i}#{seen[i]}")
     return out
 
 

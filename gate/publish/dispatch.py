@@ -274,30 +274,9 @@ def _write_outputs(pub: Publication, environ: Mapping[str, str], rep: _Reporter)
 
 def _github_writes(pub: Publication, ctx: GitHubContext, comment: _Comment, status: bool,
                    status_key: str | None, marker: str, rep: _Reporter, net: _Net) -> None:
-    out = rep.outcome
-    wanted = "comment" if comment.on else "commit status"
-    if status and comment.on:
-        wanted = "comment and commit status"
-    if ctx.writes_blocked:
-        out.comment_action = "skipped" if comment.on else None
-        rep.warn(f"{ctx.fork_reason}: the pull_request token is read-only, so the {wanted} "
-                 f"cannot be posted (the job summary and outputs are still written); "
-                 f"{FORK_RECIPE}")
-        return
-    if ctx.token and not token_usable(ctx.token):
-        out.comment_action = "skipped" if comment.on else None
-        rep.warn(f"{BAD_TOKEN} (input github_token / GITHUB_TOKEN); the {wanted} was not posted",
-                 failed=True)
-        return
-    if not ctx.token:
-        out.comment_action = "skipped" if comment.on else None
-        rep.warn(f"no GitHub token: set the action input github_token (default "
-                 f"${{{{ github.token }}}}) or env GITHUB_TOKEN to post the {wanted}",
-                 failed=status)
-        return
-    if ctx.owner_repo is None:
-        out.comment_action = "skipped" if comment.on else None
-        rep.warn(f"GITHUB_REPOSITORY is not set; cannot post the {wanted}", failed=True)
+    """The PR comment and the commit status, unless :func:`_github_blocked` says they cannot be
+    posted (each failure is reported, never raised)."""
+    if _github_blocked(ctx, comment, status, rep):
         return
     client = github_client(ctx, sleep=net.sleep, clock=net.clock, redact=net.redact,
                            max_retries=net.max_retries, timeout=net.timeout)
@@ -306,40 +285,75 @@ def _github_writes(pub: Publication, ctx: GitHubContext, comment: _Comment, stat
         number, head_sha, why = gh.resolve_pr()
     except HttpError as exc:
         number, head_sha, why = None, ctx.head_sha, f"cannot look up the pull request ({exc})"
-    stamp = pub.run_stamp or ctx.run_stamp
     if comment.on:
-        if number is None:
-            out.comment_action = "skipped"
-            rep.info(f"no pull request to comment on: {why}")
-        else:
-            skipped: list[str] = []
-            try:
-                result = gh.upsert_comment(number, body_for(pub, comment.mode, marker, stamp, skipped),
-                                           marker, stamp)
-            except HttpError as exc:
-                out.comment_action = "failed"
-                _github_failure(exc, "comment", rep)
-            else:
-                out.comment_action = result.action
-                out.comment_url = result.url
-                for note in skipped + result.notes:
-                    rep.info(note)
-                rep.info(f"PR #{number} comment {result.action}: {result.url or ''}")
+        _github_comment(pub, gh, number, why, comment, marker, pub.run_stamp or ctx.run_stamp, rep)
     if status:
-        if not head_sha or ctx.event_name == "issue_comment":
-            rep.warn("no pull request head commit known for this event; commit status not "
-                     "posted", failed=True)
-        else:
-            # the verdict's exit code decides: 0 (pass, or inconclusive as a warning) → success
-            state = {0: "success", 1: "failure"}.get(pub.exit_code, "error")
-            context = f"model-gate/{status_key}" if status_key else "model-gate"
-            try:
-                gh.create_status(head_sha, state, pub.status_description or pub.verdict,
-                                 context, ctx.run_url)
-                out.status_posted = True
-                rep.info(f"commit status {context}={state} posted on {head_sha[:12]}")
-            except HttpError as exc:
-                _github_failure(exc, "status", rep)
+        _github_status(pub, gh, ctx, head_sha, status_key, rep)
+
+
+def _github_blocked(ctx: GitHubContext, comment: _Comment, status: bool, rep: _Reporter) -> bool:
+    """True (with the warning said) when nothing can be posted: a fork's read-only token, a
+    malformed or missing token, or no GITHUB_REPOSITORY. A missing token fails the step only when
+    a commit status was asked for."""
+    wanted = "comment" if comment.on else "commit status"
+    if status and comment.on:
+        wanted = "comment and commit status"
+    if ctx.writes_blocked:
+        problem, failed = (f"{ctx.fork_reason}: the pull_request token is read-only, so the {wanted} "
+                           f"cannot be posted (the job summary and outputs are still written); "
+                           f"{FORK_RECIPE}"), False
+    elif ctx.token and not token_usable(ctx.token):
+        problem, failed = f"{BAD_TOKEN} (input github_token / GITHUB_TOKEN); the {wanted} was not posted", True
+    elif not ctx.token:
+        problem, failed = (f"no GitHub token: set the action input github_token (default "
+                           f"${{{{ github.token }}}}) or env GITHUB_TOKEN to post the {wanted}"), status
+    elif ctx.owner_repo is None:
+        problem, failed = f"GITHUB_REPOSITORY is not set; cannot post the {wanted}", True
+    else:
+        return False
+    rep.outcome.comment_action = "skipped" if comment.on else None
+    rep.warn(problem, failed=failed)
+    return True
+
+
+def _github_comment(pub: Publication, gh: GitHubPublisher, number: int | None, why: str, comment: _Comment,
+                    marker: str, stamp: str, rep: _Reporter) -> None:
+    """Create or update the sticky PR comment (skipped, with the reason, without a pull request)."""
+    out = rep.outcome
+    if number is None:
+        out.comment_action = "skipped"
+        rep.info(f"no pull request to comment on: {why}")
+        return
+    skipped: list[str] = []
+    try:
+        result = gh.upsert_comment(number, body_for(pub, comment.mode, marker, stamp, skipped), marker, stamp)
+    except HttpError as exc:
+        out.comment_action = "failed"
+        _github_failure(exc, "comment", rep)
+        return
+    out.comment_action = result.action
+    out.comment_url = result.url
+    for note in skipped + result.notes:
+        rep.info(note)
+    rep.info(f"PR #{number} comment {result.action}: {result.url or ''}")
+
+
+def _github_status(pub: Publication, gh: GitHubPublisher, ctx: GitHubContext, head_sha: str | None,
+                   status_key: str | None, rep: _Reporter) -> None:
+    """The commit status on the PR head: the verdict's exit code decides (0: pass, or inconclusive as
+    a warning → success; 1 → failure)."""
+    if not head_sha or ctx.event_name == "issue_comment":
+        rep.warn("no pull request head commit known for this event; commit status not "
+                 "posted", failed=True)
+        return
+    state = {0: "success", 1: "failure"}.get(pub.exit_code, "error")
+    context = f"model-gate/{status_key}" if status_key else "model-gate"
+    try:
+        gh.create_status(head_sha, state, pub.status_description or pub.verdict, context, ctx.run_url)
+        rep.outcome.status_posted = True
+        rep.info(f"commit status {context}={state} posted on {head_sha[:12]}")
+    except HttpError as exc:
+        _github_failure(exc, "status", rep)
 
 
 def _github_failure(exc: HttpError, what: str, rep: _Reporter) -> None:

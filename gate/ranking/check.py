@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -34,7 +34,7 @@ from gate.inference.decide import Decision
 from gate.inference.gate_results import Measured, Pending, decide_gates
 from gate.inference.series import Series
 from gate.metrics.compiler import Target
-from gate.policy.expand import Expanded, bar_rule
+from gate.policy.expand import Expanded, bar_rule, unique_ids
 from gate.policy.load import Policy
 from gate.ranking.inputs import Columns, Input, query_attribute, read_judgements, read_run_input, same_id_kinds
 from gate.ranking.measures import PerQuery, per_query
@@ -83,6 +83,8 @@ def check_ranking(policy: Policy, candidate: Any, baseline: Any = None, *, qrels
     sides, judged = read_sides(spec, candidate, baseline, qrels)
     clock.lap("read + per-query values")
     gates = expand(policy, spec, sides, judged)
+    if policy.bootstrap.pairing == "intersect":
+        gates = intersected(gates)
     units, pairing = query_units(policy, gates)
     jackknife = policy.bootstrap.method == "bca"
     series = bootstrap(gates, units, policy.bootstrap.resamples, seed, jackknife)
@@ -136,7 +138,6 @@ def _rankings(run: Columns, judged: Columns) -> Rankings:
 def expand(policy: Policy, spec: RankingSpec, sides: list[Side], judged: Input | None) -> list[RankingGate]:
     """One :class:`RankingGate` per (policy gate, slice value), in policy order; ids made unique."""
     out: list[RankingGate] = []
-    seen: dict[str, int] = {}
     attributes: dict[str, dict[Any, str]] = {}
     for gate_spec in policy.gates:
         assert isinstance(gate_spec, RankingGateSpec)
@@ -144,12 +145,9 @@ def expand(policy: Policy, spec: RankingSpec, sides: list[Side], judged: Input |
         if column is not None and column not in attributes:
             attributes[column] = query_attribute(column, judged or sides[0].input, sides[0].input, spec.data)
         for value in ([""] if column is None else sorted(set(attributes[column].values()))):
-            g = _gate(gate_spec, sides, None if column is None else (column, value, attributes[column]))
-            seen[g.expanded.id] = seen.get(g.expanded.id, 0) + 1
-            if seen[g.expanded.id] > 1:
-                g.expanded.id = f"{g.expanded.id}#{seen[g.expanded.id]}"
-            out.append(g)
-    return out
+            out.append(_gate(gate_spec, sides, None if column is None else (column, value, attributes[column])))
+    ids = unique_ids([g.expanded.id for g in out])
+    return [replace(g, expanded=replace(g.expanded, id=i)) for g, i in zip(out, ids)]
 
 
 def _gate(spec: RankingGateSpec, sides: list[Side], slice_of: tuple[str, str, dict[Any, str]] | None) -> RankingGate:
@@ -193,16 +191,24 @@ class Units:
         return self.offset[key] + np.searchsorted(self.keys[key], queries)
 
 
+def intersected(gates: list[RankingGate]) -> list[RankingGate]:
+    """``bootstrap.pairing: intersect``: each comparative gate keeps only the queries both runs score
+    (new gates; the others as they are)."""
+    return [_intersected(g) if "baseline" in g.queries else g for g in gates]
+
+
+def _intersected(g: RankingGate) -> RankingGate:
+    shared = np.intersect1d(g.queries["candidate"], g.queries["baseline"])
+    keep = {role: np.isin(g.queries[role], shared) for role in ("candidate", "baseline")}
+    return replace(g, queries={role: q[keep[role]] for role, q in g.queries.items()},
+                   values={role: v[keep[role]] for role, v in g.values.items()})
+
+
 def query_units(policy: Policy, gates: list[RankingGate]) -> tuple[Units, str]:
-    """The units and the pairing the report names (see the module docstring)."""
+    """The units and the pairing the report names (see the module docstring); under ``pairing:
+    intersect`` the gates must already be :func:`intersected`."""
     mode = policy.bootstrap.pairing
     both = [g for g in gates if "baseline" in g.queries]
-    if mode == "intersect":
-        for g in both:
-            shared = np.intersect1d(g.queries["candidate"], g.queries["baseline"])
-            for role in ("candidate", "baseline"):
-                keep = np.isin(g.queries[role], shared)
-                g.queries[role], g.values[role] = g.queries[role][keep], g.values[role][keep]
     if mode == "paired":
         for g in both:
             if not np.array_equal(g.queries["candidate"], g.queries["baseline"]):

@@ -28,7 +28,7 @@ import numpy as np
 
 from gate.data.readers import DATA_FILE, FORMATS, Table, TextColumn, read_file_bytes, read_table
 from gate.data.sources import is_in_memory, table_from_memory
-from gate.errors import InputError, UsageError, clip
+from gate.errors import InputError, UsageError, clip, missing_column
 from gate.ranking.columns import Origin, id_column, number_column
 from gate.ranking.fast_csv import NumberColumn, read_fast
 from gate.ranking.policy import RankingData
@@ -183,8 +183,7 @@ def _origin(table: Table) -> Origin:
 
 
 def _missing_column(table: Table, name: str, fix: str) -> None:
-    shown = ", ".join(f"'{clip(c)}'" for c in list(table.columns)[:12]) or "none"
-    raise InputError(f"has no column '{clip(name)}' (columns: {shown})", source=table.source, fix=fix)
+    raise missing_column(name, table.columns, table.source, fix)
 
 
 def _column(table: Table, name: str) -> Any:

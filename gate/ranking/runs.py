@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from gate.errors import InputError, clip
+from gate.errors import InputError, clip, missing_column
 from gate.ranking.columns import (
     Column,
     Origin,
@@ -104,9 +104,8 @@ def _pick(table: Mapping[str, Any], columns: Sequence[str], origin: Origin) -> l
     available = list(table.keys())
     for name in columns:
         if name not in available:
-            shown = ", ".join(f"'{clip(c)}'" for c in available[:12]) or "none"
-            raise InputError(f"has no column '{clip(name)}' (columns: {shown})", source=origin.source,
-                             fix="name the query, item and value columns (run_columns= / judgement_columns=)")
+            raise missing_column(name, available, origin.source,
+                                 "name the query, item and value columns (run_columns= / judgement_columns=)")
     return [table[name] for name in columns]
 
 

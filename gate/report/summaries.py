@@ -8,7 +8,7 @@ import numpy as np
 
 from gate.data.align import EvalSet
 from gate.metrics import formulas as f
-from gate.metrics.compiler import calibration_inputs, class_groups, ece_bins
+from gate.metrics.compiler import ClassGroups, calibration_inputs, ece_bins
 from gate.report.model import Calibration, ClassRow, ConfusionMatrix, Curve, DataSummary
 from gate.resampling import counted
 
@@ -30,7 +30,7 @@ def _class_metrics(cm: np.ndarray, i: int) -> dict[str, float]:
     return {m: float(f.per_class(m, cm[None])[0][0, i]) for m in ("precision", "recall", "f1")}
 
 
-def report_extras(es: EvalSet) -> dict:
+def report_extras(es: EvalSet, groups: ClassGroups | None = None) -> dict:
     sides = [("candidate", es.candidate)] + ([("baseline", es.baseline)] if es.baseline is not None else [])
     k = es.n_classes
     cms = {role: _weighted_cm(side, k) for role, side in sides}
@@ -46,9 +46,9 @@ def report_extras(es: EvalSet) -> dict:
             continue
         class_list = [1] if es.task == "binary" else range(k)
         for ci in class_list:
-            curves.extend(_curves(role, side, ci, es.classes[ci]))
+            curves.extend(_curves(role, side, ci, es.classes[ci], groups or ClassGroups()))
         if float(np.min(side.scores)) >= 0.0 and float(np.max(side.scores)) <= 1.0:
-            calibration.append(_calibration(role, side, es.task))
+            calibration.append(_calibration(role, side))
     return {"per_class": tuple(rows), "confusion": confusion, "curves": tuple(curves),
             "calibration": tuple(calibration)}
 
@@ -58,9 +58,9 @@ def _weighted_cm(side, k: int) -> np.ndarray:
     return counted.bincount(side.y * k + side.pred, k * k, w, side.counts).reshape(k, k)
 
 
-def _curves(role: str, side, class_index: int, class_name: str) -> list[Curve]:
+def _curves(role: str, side, class_index: int, class_name: str, groups: ClassGroups) -> list[Curve]:
     w = np.ones(side.y.size) if side.weight is None else side.weight
-    group = class_groups(side, class_index)
+    group = groups(side, class_index)
     positive = side.y == class_index
     g = int(group.max()) + 1
     pos = counted.bincount(group, g, w * positive, side.counts)[None]
@@ -86,8 +86,8 @@ def _thin(x: np.ndarray, y: np.ndarray) -> tuple[tuple[float, ...], tuple[float,
     return tuple(float(v) for v in x), tuple(float(v) for v in y)
 
 
-def _calibration(role: str, side, task: str) -> Calibration:
-    conf, correct = calibration_inputs(side, task)
+def _calibration(role: str, side) -> Calibration:
+    conf, correct = calibration_inputs(side)
     w = np.ones(conf.size) if side.weight is None else side.weight
     bins = ece_bins(conf)
     count = counted.bincount(bins, 15, w, side.counts)

@@ -596,7 +596,7 @@ class Bootstrap:
             self.clusters = ClusterDraw.of(plan, np.asarray(clusters, dtype=np.int64), strata)
             path = "poisson" if path == "poisson" else "index"
         if path == "multinomial" or (path is None and all(one_each) and plan.blocks
-                                     and self._few_cells(codes, strata)):
+                                     and self._few_cells(codes)):
             cells = compress(plan, strata, codes if all(one_each) else None)
             if path == "multinomial" or cells.multiplicity.size <= MULTINOMIAL_CELL_RATIO * n:
                 self.cells = cells
@@ -635,7 +635,7 @@ class Bootstrap:
         per = sum(b.size for b in plan.blocks) + self._per_resample_extra
         self.chunk = int(max(1, min(self.resamples, MAX_CHUNK, CHUNK_BUDGET // max(per, 1))))
 
-    def _few_cells(self, codes: list, strata: np.ndarray) -> bool:
+    def _few_cells(self, codes: list) -> bool:
         """Cheap test that compression can pay: the joint code of the two largest blocks (a lower
         bound on the cells) is small enough."""
         limit = MULTINOMIAL_CELL_RATIO * self.n
