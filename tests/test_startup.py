@@ -84,11 +84,14 @@ def test_check_still_loads_the_engine(tmp_path: Path) -> None:
     assert code == 2 and "numpy" not in mods
 
 
-def test_the_quick_start_loads_neither_a_plotting_library_nor_scipy_optimize(tmp_path: Path) -> None:
+def test_the_quick_start_loads_neither_a_plotting_library_nor_scipy_optimize_nor_requests(tmp_path: Path) -> None:
     """The Quick start's check with --out-dir (all four reports, plots included) imports no plotting
-    library, and scipy.optimize (~0.2 s) only where a score interval's p-value needs its root finder."""
+    library, scipy.optimize (~0.2 s) only where a score interval's p-value needs its root finder, and
+    requests (~0.09 s with urllib3) only when something is sent: a local run goes through the publisher
+    (dispatch decides there is nothing to publish) without loading the HTTP stack."""
     from scripts import render_docs
     code, mods, _ = loaded(*render_docs.EXAMPLES["affairs"].argv(str(tmp_path / "out")))
     assert code == 0 and (tmp_path / "out" / "report.html").read_text(encoding="utf-8").count("<svg") >= 4
-    assert {"gate.render.plots", "scipy.special"} <= mods
-    assert not mods & {"matplotlib", "scipy.optimize"}, sorted(mods & {"matplotlib", "scipy.optimize"})
+    assert {"gate.render.plots", "scipy.special", "gate.publish.dispatch", "gate.publish.http"} <= mods
+    unwanted = {"matplotlib", "scipy.optimize", "requests", "urllib3"}
+    assert not mods & unwanted, sorted(mods & unwanted)
