@@ -22,8 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 # third-party packages that cost tens of milliseconds or more to import
 HEAVY = ("numpy", "scipy", "requests", "urllib3", "pyarrow", "pandas", "matplotlib", "numba", "jsonschema",
          "yaml", "duckdb", "pyspark", "sklearn")
-# gate modules that pull the engine or the renderers in
-ENGINE = ("gate.api", "gate.engine", "gate.data.align", "gate.resampling.stats", "gate.inference.decide", "gate.inference.intervals",
+# gate modules that pull the engine, the report model or the renderers in
+ENGINE = ("gate.api", "gate.report.model", "gate.engine", "gate.data.align", "gate.resampling.stats", "gate.inference.decide", "gate.inference.intervals",
           "gate.inference.label_coverage", "gate.render.plots", "gate.render.html", "gate.publish.dispatch", "gate.publish.http")
 
 PROBE = """
