@@ -13,9 +13,10 @@ import math
 import re
 import shlex
 from collections.abc import Iterable, Sequence
-from typing import NamedTuple, TypeGuard
+from typing import TYPE_CHECKING, NamedTuple, TypeGuard
 
-from gate.report.model import Estimate, FlipRow, GateResult, QueryComparison, Report, Reproducibility
+if TYPE_CHECKING:  # annotations only: validate and --help, which use one_line/visible, skip the model
+    from gate.report.model import Estimate, FlipRow, GateResult, QueryComparison, Report, Reproducibility
 
 DIGITS = 3
 DASH = "—"  # shown for a missing / undefined number
