@@ -980,6 +980,11 @@ CASES: list[Case] = [
          P + "candidate has 12 ids, baseline 12, and they share 9: pairing needs the same id set (paired) or "
          "disjoint sets (independent, e.g. canary traffic) (set bootstrap.pairing: intersect to compare the models "
          "on the 9 shared ids, or evaluate both models on the same examples)", group="multilabel"),
+    Case("multilabel-cluster", "task: multilabel with data.cluster (not available there)",
+         {"policy.yml": ml_policy(extra="data: {threshold: 0.5, cluster: user}\n"), "cand.csv": ml_wide()}, CHECK, 2,
+         P + "data.cluster: data.cluster is not available for task: multilabel: its bootstrap resamples single "
+         "examples (all their labels together) (remove it (the intervals then assume independent examples))",
+         group="multilabel"),
     Case("multilabel-metric-task", "task: multilabel, a metric of another task",
          {"policy.yml": ml_policy("  - {metric: roc_auc, min: 0.1}\n"), "cand.csv": ml_wide()}, CHECK, 2,
          P + "gates[0].metric: metric 'roc_auc' is not available for task: multilabel (use one of precision, recall, "
