@@ -346,5 +346,7 @@ def test_duckdb_memory_limit_spills_to_a_private_directory(tmp_path, monkeypatch
     gc.collect()
     assert not os.path.exists(spill)
     monkeypatch.setenv("MODEL_GATE_DUCKDB_MEMORY", "lots")
-    with pytest.raises(UsageError, match="MODEL_GATE_DUCKDB_MEMORY must be a positive whole number of bytes"):
+    with pytest.raises(UsageError, match="MODEL_GATE_DUCKDB_MEMORY must be a positive whole number of bytes") as bad:
         gate.check(POLICY, *files)
+    # unset means DuckDB's own limit, not a limit of 0 bytes
+    assert str(bad.value).endswith("(unset it to use the default, DuckDB's own memory limit)")
