@@ -595,6 +595,10 @@ CASES: list[Case] = [
          _data(binary_csv(header="id,label,score,weight", score=lambda i: f"0.5,{-1 if i == 6 else 1}")), CHECK, 2,
          C + "row 7 (line 8), column 'weight': weight -1.0 is negative (weights must be >= 0)",
          group="values"),
+    Case("weight-all-zero", "every weight zero",
+         _data(binary_csv(header="id,label,score,weight", score=lambda i: "0.5,0")), CHECK, 2,
+         C + "column 'weight': every weight is zero (give the examples that count a positive weight (or drop "
+         "data.weight: unit weights))", group="values"),
     Case("jsonl-mixed-label-types", "labels 1 and \"1\" in one JSON Lines file",
          _data(jsonl([{"id": f"r{i}", "label": (1 if i < 20 else "1") if i % 2 else 0, "score": 0.5} for i in range(40)]),
                name="cand.jsonl"), ["check", "--policy", "policy.yml", "--candidate", "cand.jsonl"], 2,

@@ -523,7 +523,8 @@ def _weights(t: Table, col: str, rows: np.ndarray) -> np.ndarray:
                          f"{MAX_WEIGHT:g})", source=t.source, where=t.where(int(rows[bad[0]]), col),
                          fix="rescale the weights, e.g. divide them by their mean; only their ratios matter")
     if not np.any(w > 0):
-        raise InputError("every weight is zero", source=t.source, where=f"column '{col}'")
+        raise InputError("every weight is zero", source=t.source, where=f"column '{col}'",
+                         fix="give the examples that count a positive weight (or drop data.weight: unit weights)")
     return w
 
 
