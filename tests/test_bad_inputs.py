@@ -578,7 +578,15 @@ CASES: list[Case] = [
     Case("prob-outside-01", "brier on scores outside [0, 1]",
          _data(binary_csv(score=lambda i: "1.7" if i == 2 else "0.5"), pol=policy("  - metric: brier\n    max: 0.3\n")),
          CHECK, 2,
-         C + 'labeled row 3 has a score of 1.7, outside [0, 1] (brier, log_loss and ece need probabilities, not raw scores)', group="values"),
+         C + "row 3 (line 4), column 'score': score 1.7 is outside [0, 1] (brier, log_loss and ece need probabilities, "
+         "not raw scores)", group="values"),
+    # a paired baseline in another row order: the message names the baseline file's row, not the
+    # candidate's position it is aligned to (pb.csv's row 2 holds the bad score; it was 'labeled row 3')
+    Case("prob-outside-01-baseline-order", "brier on a baseline score outside [0, 1], baseline rows in another order",
+         {"policy.yml": policy("  - metric: brier\n    max_drop: 0.3\n"), "cand.csv": "id,label,score\na,1,0.9\nb,0,0.2\nc,1,0.7\n",
+          "base.csv": "id,label,score\nc,1,0.7\nb,0,1.7\na,1,0.9\n"}, CHECK_B, 2,
+         "model-gate: error: base.csv: row 2 (line 3), column 'score': score 1.7 is outside [0, 1] (brier, log_loss "
+         "and ece need probabilities, not raw scores)", group="values"),
     Case("prob-undeclared-class", "a score column for an undeclared class",
          _data(multi_csv(score_cols=("a", "b", "c", "d"), probs=lambda i: [0.7, 0.1, 0.1, 0.1]),
                pol=MULTI_HEAD + "gates:\n  - metric: accuracy\n    min: 0.5\n"), CHECK, 2,
@@ -590,7 +598,7 @@ CASES: list[Case] = [
     Case("prob-not-summing", "class probabilities that do not sum to 1",
          _data(multi_csv(probs=lambda i: [0.5, 0.4, 0.4]), pol=MULTI_HEAD + "gates:\n  - metric: log_loss\n    max: 1\n"),
          CHECK, 2,
-         C + 'labeled row 1: class probabilities sum to 1.3000, not 1 (score columns must be the probabilities of the declared classes)', group="values"),
+         C + 'row 1 (line 2): class probabilities sum to 1.3000, not 1 (score columns must be the probabilities of the declared classes)', group="values"),
     Case("weight-negative", "a negative weight",
          _data(binary_csv(header="id,label,score,weight", score=lambda i: f"0.5,{-1 if i == 6 else 1}")), CHECK, 2,
          C + "row 7 (line 8), column 'weight': weight -1.0 is negative (weights must be >= 0)",
