@@ -644,7 +644,8 @@ def _same_clusters(cand: Side, base_cluster: np.ndarray, ct: Table, bt: Table) -
 
 def _check_probability_rows(policy: Policy, t: Table, rows: np.ndarray, classes: tuple[str, ...],
                             scores: np.ndarray) -> None:
-    """:func:`check_probabilities` while the file's rows are known: the message names the row (and
+    """Probability metrics (brier, log_loss, ece) need scores in [0, 1] (rows summing to 1 for
+    multiclass, within 0.01), checked while the file's rows are known: the message names the row (and
     line) of the file, or an engine cell's values, and the score column. After alignment a side is
     in the candidate's order (a paired baseline) and holds cells, not rows, so its index names no
     row of the file."""
@@ -673,26 +674,6 @@ def _binary_score_column(policy: Policy, t: Table, classes: tuple[str, ...]) -> 
         return spec.score
     return f"{spec.score_prefix}{classes[1]}"
 
-
-def check_probabilities(side: Side, source: str, task: str) -> None:
-    """Probability metrics (brier, log_loss, ece) need scores in [0, 1] (rows summing to 1 for
-    multiclass, within 0.01)."""
-    if side.scores is None:
-        raise InputError("probability metrics need scores, but the file has none", source=source,
-                         fix="add the score column(s)")
-    s = side.scores
-    bad = np.flatnonzero(np.any((s < 0) | (s > 1), axis=1) if s.ndim == 2 else (s < 0) | (s > 1))
-    if bad.size:
-        row = s[bad[0]]
-        value = float(row[np.flatnonzero((row < 0) | (row > 1))[0]]) if s.ndim == 2 else float(row)
-        raise InputError(f"labeled row {int(bad[0]) + 1} has a score of {value:g}, outside [0, 1]", source=source,
-                         fix="brier, log_loss and ece need probabilities, not raw scores")
-    if task == "multiclass":
-        sums = s.sum(axis=1)
-        off = np.flatnonzero(np.abs(sums - 1.0) > PROBABILITY_SUM_TOLERANCE)
-        if off.size:
-            raise InputError(f"labeled row {int(off[0]) + 1}: class probabilities sum to {sums[off[0]]:.4f}, not 1",
-                             source=source, fix="score columns must be the probabilities of the declared classes")
 
 
 # ---------------------------------------------------------------------------------------------
