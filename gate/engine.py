@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from gate import __version__, timing
-from gate.data.align import EvalSet, Side, check_probabilities
+from gate.data.align import EvalSet, Side
 from gate.errors import InputError
 from gate.inference.calibration import EceBias, EceInterval, ece_bias
 from gate.inference.decide import Decision
@@ -101,9 +101,6 @@ def _check_inputs(policy: Policy, es: EvalSet, gates: list[Expanded]) -> None:
                 column = policy.data.score if es.task == "binary" else f"{policy.data.score_prefix}<class>"
                 raise InputError(f"'{metric}' needs scores, but there is no '{column}' column", source=side.artifact.path,
                                  fix="add the score column(s) or map them in data:")
-    if "probability" in families:
-        for side in sides:
-            check_probabilities(side, side.artifact.path, es.task)
     if "flip" in families and es.pairing == "independent":
         metric = next(g.spec.metric for g in gates if METRICS[g.spec.metric].family == "flip")
         raise InputError(f"'{metric}' compares each example's two predictions, but the candidate and the baseline "

@@ -578,7 +578,15 @@ CASES: list[Case] = [
     Case("prob-outside-01", "brier on scores outside [0, 1]",
          _data(binary_csv(score=lambda i: "1.7" if i == 2 else "0.5"), pol=policy("  - metric: brier\n    max: 0.3\n")),
          CHECK, 2,
-         C + 'labeled row 3 has a score of 1.7, outside [0, 1] (brier, log_loss and ece need probabilities, not raw scores)', group="values"),
+         C + "row 3 (line 4), column 'score': score 1.7 is outside [0, 1] (brier, log_loss and ece need probabilities, "
+         "not raw scores)", group="values"),
+    # a paired baseline in another row order: the message names the baseline file's row, not the
+    # candidate's position it is aligned to (pb.csv's row 2 holds the bad score; it was 'labeled row 3')
+    Case("prob-outside-01-baseline-order", "brier on a baseline score outside [0, 1], baseline rows in another order",
+         {"policy.yml": policy("  - metric: brier\n    max_drop: 0.3\n"), "cand.csv": "id,label,score\na,1,0.9\nb,0,0.2\nc,1,0.7\n",
+          "base.csv": "id,label,score\nc,1,0.7\nb,0,1.7\na,1,0.9\n"}, CHECK_B, 2,
+         "model-gate: error: base.csv: row 2 (line 3), column 'score': score 1.7 is outside [0, 1] (brier, log_loss "
+         "and ece need probabilities, not raw scores)", group="values"),
     Case("prob-undeclared-class", "a score column for an undeclared class",
          _data(multi_csv(score_cols=("a", "b", "c", "d"), probs=lambda i: [0.7, 0.1, 0.1, 0.1]),
                pol=MULTI_HEAD + "gates:\n  - metric: accuracy\n    min: 0.5\n"), CHECK, 2,
@@ -590,11 +598,15 @@ CASES: list[Case] = [
     Case("prob-not-summing", "class probabilities that do not sum to 1",
          _data(multi_csv(probs=lambda i: [0.5, 0.4, 0.4]), pol=MULTI_HEAD + "gates:\n  - metric: log_loss\n    max: 1\n"),
          CHECK, 2,
-         C + 'labeled row 1: class probabilities sum to 1.3000, not 1 (score columns must be the probabilities of the declared classes)', group="values"),
+         C + 'row 1 (line 2): class probabilities sum to 1.3000, not 1 (score columns must be the probabilities of the declared classes)', group="values"),
     Case("weight-negative", "a negative weight",
          _data(binary_csv(header="id,label,score,weight", score=lambda i: f"0.5,{-1 if i == 6 else 1}")), CHECK, 2,
          C + "row 7 (line 8), column 'weight': weight -1.0 is negative (weights must be >= 0)",
          group="values"),
+    Case("weight-all-zero", "every weight zero",
+         _data(binary_csv(header="id,label,score,weight", score=lambda i: "0.5,0")), CHECK, 2,
+         C + "column 'weight': every weight is zero (give the examples that count a positive weight (or drop "
+         "data.weight: unit weights))", group="values"),
     Case("jsonl-mixed-label-types", "labels 1 and \"1\" in one JSON Lines file",
          _data(jsonl([{"id": f"r{i}", "label": (1 if i < 20 else "1") if i % 2 else 0, "score": 0.5} for i in range(40)]),
                name="cand.jsonl"), ["check", "--policy", "policy.yml", "--candidate", "cand.jsonl"], 2,
@@ -980,6 +992,11 @@ CASES: list[Case] = [
          P + "candidate has 12 ids, baseline 12, and they share 9: pairing needs the same id set (paired) or "
          "disjoint sets (independent, e.g. canary traffic) (set bootstrap.pairing: intersect to compare the models "
          "on the 9 shared ids, or evaluate both models on the same examples)", group="multilabel"),
+    Case("multilabel-cluster", "task: multilabel with data.cluster (not available there)",
+         {"policy.yml": ml_policy(extra="data: {threshold: 0.5, cluster: user}\n"), "cand.csv": ml_wide()}, CHECK, 2,
+         P + "data.cluster: data.cluster is not available for task: multilabel: its bootstrap resamples single "
+         "examples (all their labels together) (remove it (the intervals then assume independent examples))",
+         group="multilabel"),
     Case("multilabel-metric-task", "task: multilabel, a metric of another task",
          {"policy.yml": ml_policy("  - {metric: roc_auc, min: 0.1}\n"), "cand.csv": ml_wide()}, CHECK, 2,
          P + "gates[0].metric: metric 'roc_auc' is not available for task: multilabel (use one of precision, recall, "

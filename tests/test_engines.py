@@ -346,5 +346,26 @@ def test_duckdb_memory_limit_spills_to_a_private_directory(tmp_path, monkeypatch
     gc.collect()
     assert not os.path.exists(spill)
     monkeypatch.setenv("MODEL_GATE_DUCKDB_MEMORY", "lots")
-    with pytest.raises(UsageError, match="MODEL_GATE_DUCKDB_MEMORY must be a positive whole number of bytes"):
+    with pytest.raises(UsageError, match="MODEL_GATE_DUCKDB_MEMORY must be a positive whole number of bytes") as bad:
         gate.check(POLICY, *files)
+    # unset means DuckDB's own limit, not a limit of 0 bytes
+    assert str(bad.value).endswith("(unset it to use the default, DuckDB's own memory limit)")
+
+
+def test_a_probability_outside_0_1_names_the_cell_not_a_cell_index(tmp_path):
+    """Brier/ECE need scores in [0, 1]: on the engine path the message describes the offending cell
+    (its values and how many rows hold them) and the score column, as every other engine input
+    error does; it used to name 'labeled row N', N an index into the sorted cells, no row of the
+    source. The file path names the file's row."""
+    import pyarrow as pa
+    cand, _ = paired(n=300, seed=14, unlabeled=0.0)
+    scores = cand.column("score").to_pylist()
+    scores[5] = 1.5
+    cand = cand.set_column(cand.column_names.index("score"), "score", pa.array(scores))
+    path = write_file(cand, tmp_path / "c.parquet")
+    policy = {**POLICY, "data": {"weight": "weight"}, "gates": [{"metric": "brier", "max": 0.5}]}
+    by_file, by_engine = _errors((path,), (f"parquet:{path}",), policy)
+    assert by_file.where == "row 6, column 'score'" and by_file.problem == "score 1.5 is outside [0, 1]"
+    assert by_engine.problem == by_file.problem and by_engine.fix == by_file.fix
+    assert by_engine.where.startswith("the 1 rows with ") and "score=1.5" in by_engine.where
+    assert by_engine.where.endswith(", column 'score'")

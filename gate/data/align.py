@@ -278,6 +278,8 @@ def _side(role: str, policy: Policy, t: Table, classes: tuple[str, ...], needs_s
     index = {c: i for i, c in enumerate(classes)}
     y = _class_codes(t, spec.label, rows, index, classes)
     scores = _scores(policy, t, rows, classes, needs_scores or spec.prediction not in t.columns)
+    if scores is not None and any(METRICS[g.metric].family == "probability" for g in policy.gates):
+        _check_probability_rows(policy, t, rows, classes, scores)
     pred = _predictions(policy, t, rows, index, classes, scores, role, warnings)
     weight = _weights(t, spec.weight, rows) if spec.weight in t.columns else None
     ids, from_arrow, id_order = _id_column(t, spec.id, checked) if need_ids else (np.arange(t.n_rows), False, None)
@@ -523,7 +525,8 @@ def _weights(t: Table, col: str, rows: np.ndarray) -> np.ndarray:
                          f"{MAX_WEIGHT:g})", source=t.source, where=t.where(int(rows[bad[0]]), col),
                          fix="rescale the weights, e.g. divide them by their mean; only their ratios matter")
     if not np.any(w > 0):
-        raise InputError("every weight is zero", source=t.source, where=f"column '{col}'")
+        raise InputError("every weight is zero", source=t.source, where=f"column '{col}'",
+                         fix="give the examples that count a positive weight (or drop data.weight: unit weights)")
     return w
 
 
@@ -639,25 +642,38 @@ def _same_clusters(cand: Side, base_cluster: np.ndarray, ct: Table, bt: Table) -
                          fix="paired files must put each id in the same cluster (the rows of one user, session, ... together)")
 
 
-def check_probabilities(side: Side, source: str, task: str) -> None:
+def _check_probability_rows(policy: Policy, t: Table, rows: np.ndarray, classes: tuple[str, ...],
+                            scores: np.ndarray) -> None:
     """Probability metrics (brier, log_loss, ece) need scores in [0, 1] (rows summing to 1 for
-    multiclass, within 0.01)."""
-    if side.scores is None:
-        raise InputError("probability metrics need scores, but the file has none", source=source,
-                         fix="add the score column(s)")
-    s = side.scores
-    bad = np.flatnonzero(np.any((s < 0) | (s > 1), axis=1) if s.ndim == 2 else (s < 0) | (s > 1))
+    multiclass, within 0.01), checked while the file's rows are known: the message names the row (and
+    line) of the file, or an engine cell's values, and the score column. After alignment a side is
+    in the candidate's order (a paired baseline) and holds cells, not rows, so its index names no
+    row of the file."""
+    multi = scores.ndim == 2
+    bad = np.flatnonzero(np.any((scores < 0) | (scores > 1), axis=1) if multi else (scores < 0) | (scores > 1))
     if bad.size:
-        row = s[bad[0]]
-        value = float(row[np.flatnonzero((row < 0) | (row > 1))[0]]) if s.ndim == 2 else float(row)
-        raise InputError(f"labeled row {int(bad[0]) + 1} has a score of {value:g}, outside [0, 1]", source=source,
+        i = int(bad[0])
+        k = int(np.flatnonzero((scores[i] < 0) | (scores[i] > 1))[0]) if multi else 0
+        column = f"{policy.data.score_prefix}{classes[k]}" if multi else _binary_score_column(policy, t, classes)
+        raise InputError(f"score {float(scores[i, k] if multi else scores[i]):g} is outside [0, 1]", source=t.source,
+                         where=t.where(int(rows[i]), column),
                          fix="brier, log_loss and ece need probabilities, not raw scores")
-    if task == "multiclass":
-        sums = s.sum(axis=1)
+    if multi and policy.task == "multiclass":
+        sums = scores.sum(axis=1)
         off = np.flatnonzero(np.abs(sums - 1.0) > PROBABILITY_SUM_TOLERANCE)
         if off.size:
-            raise InputError(f"labeled row {int(off[0]) + 1}: class probabilities sum to {sums[off[0]]:.4f}, not 1",
-                             source=source, fix="score columns must be the probabilities of the declared classes")
+            raise InputError(f"class probabilities sum to {sums[off[0]]:.4f}, not 1", source=t.source,
+                             where=t.where(int(rows[int(off[0])])),
+                             fix="score columns must be the probabilities of the declared classes")
+
+
+def _binary_score_column(policy: Policy, t: Table, classes: tuple[str, ...]) -> str:
+    """The column :func:`_scores` reads a binary side's scores from."""
+    spec = policy.data
+    if spec.score in t.columns or "score" in spec.explicit:
+        return spec.score
+    return f"{spec.score_prefix}{classes[1]}"
+
 
 
 # ---------------------------------------------------------------------------------------------

@@ -28,10 +28,12 @@ class Limit:
     default: int
     unit: str
     what: str
+    unset: str = ""     # what an unset variable means when it is not a number (default 0: no limit of ours)
 
     def value(self) -> int:
         """The limit in force: the environment variable when set (and valid), else the default.
-        A malformed or zero value is a usage error rather than silently falling back."""
+        A malformed or zero value is a usage error rather than silently falling back; its fix names
+        the default (``unset`` when the default 0 stands for someone else's limit, not "0 bytes")."""
         raw = os.environ.get(self.env, "").strip()
         if not raw:
             return self.default
@@ -40,7 +42,7 @@ class Limit:
             kind = "a positive whole number of bytes (K, M, G suffixes allowed)" if self.unit == "bytes" \
                 else "a positive whole number"
             raise UsageError(f"{self.env} must be {kind} (got {show(raw)})", source="environment",
-                             fix=f"unset it to use the default, {self.shown(self.default)}")
+                             fix=f"unset it to use the default, {self.unset or self.shown(self.default)}")
         return int(match.group(1)) * _SUFFIX[match.group(2).upper()]
 
     def shown(self, n: int) -> str:

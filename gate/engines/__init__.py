@@ -23,7 +23,7 @@ __all__ = ["engine_evalset_of", "is_engine_source", "wanted"]
 LOCAL = "local"
 MAX_CELLS = Limit("MODEL_GATE_MAX_ENGINE_CELLS", 1_000_000, "count", "engine cells")
 """Distinct (label, predictions, scores, weight, slices) combinations an engine may return."""
-DUCKDB_MEMORY = Limit("MODEL_GATE_DUCKDB_MEMORY", 0, "bytes", "DuckDB memory")
+DUCKDB_MEMORY = Limit("MODEL_GATE_DUCKDB_MEMORY", 0, "bytes", "DuckDB memory", unset="DuckDB's own memory limit")
 """DuckDB's ``memory_limit`` (it spills its joins to a temporary directory beyond it); 0: DuckDB's default."""
 SCHEMES = ("parquet:", "duckdb:", "spark:")
 

@@ -98,6 +98,10 @@ def multilabel_data(doc: Mapping[str, Any], source: str) -> MultilabelData:
         if key in values:
             raise PolicyError(f"data.{key} does not apply to task: multilabel", source=source,
                               where=f"data.{key}", fix="remove it")
+    if "cluster" in values:     # the schema admits it for classification; multilabel draws examples only
+        raise PolicyError("data.cluster is not available for task: multilabel: its bootstrap resamples single "
+                          "examples (all their labels together)", source=source, where="data.cluster",
+                          fix="remove it (the intervals then assume independent examples)")
     for key in ("labels", "slices"):
         if key in values:
             values[key] = tuple(str(v) for v in values[key])
