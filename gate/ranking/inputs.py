@@ -213,11 +213,42 @@ def _arrow_ids(arrow: Any) -> np.ndarray:
     import pyarrow.compute as pc
     try:
         ints = pc.cast(arrow, pa.int64())
-        if pc.all(pc.equal(pc.cast(ints, pa.string()), arrow)).as_py():
+        plain = _plain_integers if arrow.type == pa.string() and ints.null_count == 0 else _round_trips
+        if plain(arrow, ints):
             return ints.to_numpy(zero_copy_only=False)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         pass
     return arrow.to_numpy(zero_copy_only=False).astype(str)
+
+
+_POWERS_OF_TEN = 10 ** np.arange(1, 19, dtype=np.int64)
+
+
+def _plain_integers(arrow: Any, ints: Any) -> bool:
+    """Whether every cell of ``arrow`` (a string array without nulls) is the decimal form of its value
+    in ``ints`` (its int64 cast), without writing the integers back as text.
+
+    pyarrow reads an int64 from an optional ``-`` and decimal digits, or from ``0x`` and hex digits: when
+    no byte is above ``'9'`` there is no hex cell, and each cell is then at least as long as its value's
+    decimal form, as long only without a leading zero or a ``-0``. So the rule holds exactly when the
+    total text length equals the total length of the decimal forms. Edge cases left to the exact
+    comparison (:func:`_round_trips`): -2**63, whose absolute value overflows, and any byte above ``'9'``."""
+    values = ints.to_numpy(zero_copy_only=False)
+    if len(values) == 0 or values.min() == np.iinfo(np.int64).min:
+        return _round_trips(arrow, ints)
+    offsets = np.frombuffer(arrow.buffers()[1], np.int32)[arrow.offset:arrow.offset + len(arrow) + 1]
+    data = np.frombuffer(arrow.buffers()[2], np.uint8)[offsets[0]:offsets[-1]]
+    if len(data) and data.max() > ord("9"):
+        return _round_trips(arrow, ints)
+    digits = np.searchsorted(_POWERS_OF_TEN, np.abs(values), side="right").sum() + len(values) + (values < 0).sum()
+    return int(offsets[-1] - offsets[0]) == int(digits)
+
+
+def _round_trips(arrow: Any, ints: Any) -> bool:
+    """Whether the int64 cast ``ints`` written as text gives ``arrow`` back, cell by cell (in pyarrow)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    return bool(pc.all(pc.equal(pc.cast(ints, pa.string()), arrow)).as_py())
 
 
 def _arrow_numbers(arrow: Any) -> tuple[np.ndarray, np.ndarray] | None:
