@@ -520,3 +520,23 @@ def test_policy_options_reach_the_values(pytrec_eval, tmp_path: Path) -> None:
     want = np.mean([ndcg_score([[dense_qrels[q][d] for d in sorted(dense_qrels[q])]],
                                [[dense_run[q][d] for d in sorted(dense_qrels[q])]], k=5) for q in dense_qrels])
     assert report.gates[0].candidate.value == pytest.approx(want, abs=1e-12)
+
+
+def test_inputs_read_concurrently_report_the_first_bad_one_in_order(tmp_path: Path, monkeypatch) -> None:
+    """The judgements and both runs are read on threads; the error is the one a sequential read gives
+    (judgements, then candidate, then baseline), even when a later input fails first (the judgements'
+    bad row is at the end of a long file, the runs' on their first row)."""
+    monkeypatch.setenv("MODEL_GATE_THREADS", "2")
+    lines = "".join(f"q{i} 0 d{i} 1\n" for i in range(20_000))
+    (tmp_path / "q.txt").write_text(lines + "q1 0 d1 high\n")
+    for role in ("cand", "base"):
+        (tmp_path / f"{role}.csv").write_text(f"query_id,item_id,score\nq1,d1,{role}\n")
+    args = (policy([{"metric": "ap", "min": 0.1}]), str(tmp_path / "cand.csv"), str(tmp_path / "base.csv"))
+    for fixed, named in ((None, "q.txt"), ("q.txt", "cand.csv"), ("cand.csv", "base.csv")):
+        if fixed == "q.txt":
+            (tmp_path / "q.txt").write_text(lines)
+        elif fixed:
+            (tmp_path / fixed).write_text("query_id,item_id,score\nq1,d1,0.5\n")
+        with pytest.raises(InputError) as err:
+            gate.check(*args, qrels=str(tmp_path / "q.txt"))
+        assert str(err.value).startswith(str(tmp_path / named)), str(err.value)
