@@ -274,8 +274,16 @@ def bootstrap(gates: list[RankingGate], units: Units, resamples: int, seed: int,
     exact = units.size <= EXACT_UNITS
     rounded = np.round(matrix / QUANTUM) * QUANTUM if exact else matrix
 
+    means, bounds = np.ones(units.size, np.uint8), np.array([0, units.size])   # Poisson(1) everywhere
+
     def chunk(first: int) -> np.ndarray:
-        w = np.stack([poisson.weights(key, r, units.size) for r in range(first, min(first + CHUNK, resamples))])
+        """The sums of resamples ``first ..`` (CHUNK of them): every Poisson(1) weight looked up in the
+        mean-1 table directly (``bounds``: the same weights as ``weights(key, r, units.size)``, without
+        an index array per resample), written into one preallocated matrix."""
+        rows = range(first, min(first + CHUNK, resamples))
+        w = np.empty((len(rows), units.size))
+        for i, r in enumerate(rows):
+            w[i] = poisson.weights(key, r, means, bounds)
         return w @ rounded if exact else np.einsum("rn,ns->rs", w, rounded, optimize=False)
 
     sums = np.concatenate(parallel_map(chunk, list(range(0, resamples, CHUNK))))

@@ -274,8 +274,7 @@ def _numbers(table: Table, name: str, origin: Origin, empty_ok: bool) -> tuple[n
         values, present = fast
     else:
         values = col.arrow.to_numpy(zero_copy_only=False) if isinstance(col, TextColumn) else np.array(list(col), object)
-        present = np.array([v is not None and v != "" for v in values.tolist()], bool) if values.dtype == object \
-            else np.ones(len(values), bool)
+        present = _present(values)
     if not empty_ok and not present.all():
         row = int(np.argmin(present))
         raise InputError(f"'{clip(name)}' is empty", source=origin.source, where=origin.where(row),
@@ -290,11 +289,20 @@ def _numbers(table: Table, name: str, origin: Origin, empty_ok: bool) -> tuple[n
     return out, present
 
 
+def _present(values: np.ndarray) -> np.ndarray:
+    """Which cells hold a value: not None and not ``""`` (numpy compares an object array cell by cell
+    in C; a numeric array has every cell)."""
+    if values.dtype != object:
+        return np.ones(len(values), bool)
+    empty: Any = None                      # np.not_equal's stubs take no None
+    return np.asarray(np.not_equal(values, empty) & np.not_equal(values, ""), bool)
+
+
 def _parsed(values: np.ndarray, name: str, origin: Origin) -> np.ndarray:
     """Text cells as floats: ASCII decimals (as in TREC files; ``1_0`` or ``٠.٥`` are no numbers), and
     NaN or infinity, which :func:`number_column` then names by row; any other text is an input error
     naming its row. Other cells (booleans too) are left for number_column."""
-    if values.dtype != object or not any(isinstance(v, str) for v in values.tolist()):
+    if values.dtype != object or not any(issubclass(t, str) for t in set(map(type, values.tolist()))):
         return values
     for i, v in enumerate(values.tolist()):
         if isinstance(v, str) and not (_DECIMAL.fullmatch(v) or v.lower() in _NON_FINITE):
