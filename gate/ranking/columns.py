@@ -27,10 +27,21 @@ class Origin:
 
     source: str
     lines: np.ndarray | None = None
+    first_line: int | None = None     # without ``lines``: row i is line ``first_line + i`` (no array built)
 
     def where(self, row: int) -> str:
         """``"line N"`` for a file row, ``"row N"`` (1-based) for a table row."""
-        return f"line {int(self.lines[row])}" if self.lines is not None else f"row {row + 1}"
+        if self.lines is not None:
+            return f"line {int(self.lines[row])}"
+        return f"line {self.first_line + row}" if self.first_line is not None else f"row {row + 1}"
+
+    def take(self, mask: np.ndarray) -> Origin:
+        """The origin of the rows ``mask`` keeps (their lines; a table's rows are renumbered)."""
+        if self.lines is not None:
+            return Origin(self.source, self.lines[mask])
+        if self.first_line is not None:
+            return Origin(self.source, np.flatnonzero(mask) + self.first_line)
+        return Origin(self.source)
 
 
 def id_column(values: Column, column: str, origin: Origin) -> np.ndarray:

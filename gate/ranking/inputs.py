@@ -53,8 +53,7 @@ class Columns:
         return cls(t.query, t.item, t.value, t.origin)
 
     def take(self, mask: np.ndarray) -> Columns:
-        lines = None if self.origin.lines is None else self.origin.lines[mask]
-        return Columns(self.query[mask], self.item[mask], self.value[mask], Origin(self.origin.source, lines))
+        return Columns(self.query[mask], self.item[mask], self.value[mask], self.origin.take(mask))
 
     def with_text_ids(self) -> Columns:
         """The same rows with integer ids written as text (see the module docstring)."""
@@ -177,7 +176,9 @@ def _artifact(table: Table, role: str) -> Artifact:
 
 def _origin(table: Table) -> Origin:
     lines = table.lines
-    if isinstance(lines, range):            # the fast CSV path: line i + 2 (no Python loop over it)
+    if isinstance(lines, range) and lines.step == 1:   # the fast CSV path: line i + 2 (no array of lines)
+        return Origin(table.source, first_line=lines.start)
+    if isinstance(lines, range):
         return Origin(table.source, np.arange(lines.start, lines.stop, lines.step))
     return Origin(table.source, None if lines is None else np.asarray(lines))
 
@@ -283,9 +284,8 @@ def _numbers(table: Table, name: str, origin: Origin, empty_ok: bool) -> tuple[n
         return number_column(_parsed(values, name, origin), name, origin), present
     out = np.full(len(values), np.nan)
     kept = values[present]
-    lines = None if origin.lines is None else origin.lines[present]
-    out[present] = number_column(_parsed(kept, name, Origin(origin.source, lines)), name,
-                                 Origin(origin.source, lines))
+    kept_origin = origin.take(present)
+    out[present] = number_column(_parsed(kept, name, kept_origin), name, kept_origin)
     return out, present
 
 
