@@ -623,3 +623,23 @@ def test_canary_report_on_poisson_weights_is_the_same_with_and_without_the_kerne
         out.append(json_report.render(evaluate(_policy(brier=False), _canary(4000, 3000))))
     assert out[0] == out[1] == out[2]
     assert "Poisson" in out[0]
+
+
+@pytest.mark.parametrize("cells", [
+    ["7", "10", "0", "-3"], ["007", "10"], ["-0", "1"], ["0x10", "5"], ["0X1f"], ["9223372036854775807", "1"],
+    ["-9223372036854775808", "2"], ["0x1000000000000000"] + ["1"] * 3, ["1", "10", "100", "999999999999999999"],
+    ["00", "1"], ["-07"], ["0x1000000000000000", "0x1000000000000000", "0x10"],
+])
+def test_plain_integer_ids_are_recognised_as_the_text_round_trip_does(cells):
+    """The length-sum check of inputs._plain_integers agrees with writing the integers back as text,
+    on leading zeros, -0, hex (shorter than decimal at 2**60), the int64 extremes."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from gate.ranking.inputs import _arrow_ids, _plain_integers, _round_trips
+    rng = np.random.default_rng(len(cells))
+    for arrow in (pa.array(cells), pa.array(["5"] + cells)[1:], pa.array(list(rng.permutation(cells)) * 50)):
+        ints = pc.cast(arrow, pa.int64())
+        assert _plain_integers(arrow, ints) == _round_trips(arrow, ints)
+        expected = all(str(int(c, 0) if c.lower().startswith(("0x", "-0x")) else int(c)) == c for c in arrow.to_pylist())
+        assert (_arrow_ids(arrow).dtype.kind == "i") == expected

@@ -116,3 +116,14 @@ def test_numpy_view_counting_equals_bincount(sorted_codes):
     assert (counter.starts is not None) == sorted_codes
     w = poisson.weights(17, 2, np.ones(codes.size, dtype=np.uint8))
     np.testing.assert_array_equal(counter.count(w, 5001), np.bincount(codes, weights=w, minlength=5001))
+
+
+@pytest.mark.parametrize("n", [1, 4, 1001, 65_537])
+def test_mean_one_bounds_give_the_integer_size_weights(n):
+    """The ranking bootstrap's shortcut: Poisson(1) weights looked up with ``bounds = [0, n]`` are the
+    weights of ``weights(key, r, n)``, bit for bit (ambiguous uniforms resolved the same way)."""
+    ones, bounds = np.ones(n, np.uint8), np.array([0, n])
+    for r in (0, 3, 1999):
+        plain = poisson.weights(12345, r, n)
+        assert np.array_equal(poisson.weights(12345, r, ones, bounds), plain)
+    assert n < 1000 or len(np.unique(plain)) > 2          # real weights 0, 1, 2, ...: not all equal

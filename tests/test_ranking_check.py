@@ -520,3 +520,51 @@ def test_policy_options_reach_the_values(pytrec_eval, tmp_path: Path) -> None:
     want = np.mean([ndcg_score([[dense_qrels[q][d] for d in sorted(dense_qrels[q])]],
                                [[dense_run[q][d] for d in sorted(dense_qrels[q])]], k=5) for q in dense_qrels])
     assert report.gates[0].candidate.value == pytest.approx(want, abs=1e-12)
+
+
+def test_inputs_read_concurrently_report_the_first_bad_one_in_order(tmp_path: Path, monkeypatch) -> None:
+    """The judgements and both runs are read on threads; the error is the one a sequential read gives
+    (judgements, then candidate, then baseline), even when a later input fails first (the judgements'
+    bad row is at the end of a long file, the runs' on their first row)."""
+    monkeypatch.setenv("MODEL_GATE_THREADS", "2")
+    lines = "".join(f"q{i} 0 d{i} 1\n" for i in range(20_000))
+    (tmp_path / "q.txt").write_text(lines + "q1 0 d1 high\n")
+    for role in ("cand", "base"):
+        (tmp_path / f"{role}.csv").write_text(f"query_id,item_id,score\nq1,d1,{role}\n")
+    args = (policy([{"metric": "ap", "min": 0.1}]), str(tmp_path / "cand.csv"), str(tmp_path / "base.csv"))
+    for fixed, named in ((None, "q.txt"), ("q.txt", "cand.csv"), ("cand.csv", "base.csv")):
+        if fixed == "q.txt":
+            (tmp_path / "q.txt").write_text(lines)
+        elif fixed:
+            (tmp_path / fixed).write_text("query_id,item_id,score\nq1,d1,0.5\n")
+        with pytest.raises(InputError) as err:
+            gate.check(*args, qrels=str(tmp_path / "q.txt"))
+        assert str(err.value).startswith(str(tmp_path / named)), str(err.value)
+
+
+def test_large_csv_errors_name_the_file_line_after_empty_cells(tmp_path: Path) -> None:
+    """On the fast CSV path row i is line i + 2 without an array of lines: after the rows with an empty
+    score or relevance are set aside, a bad score and a repeated (query, item) still name their lines."""
+    pytest.importorskip("pyarrow", reason="pyarrow not installed (the parquet extra)")
+    from gate.ranking import fast_csv
+    n = 100_000
+    rows = [[f"q{i // 10}", f"d{i % 10}", f"{(i * 7919) % 1000 / 1000}", f"{i % 3}"] for i in range(n)]
+    for i in range(0, n, 7):
+        rows[i][2] = ""                                  # judged, not retrieved
+    for i in range(3, n, 11):
+        rows[i][3] = ""                                  # retrieved, unjudged
+    pol = policy([{"metric": "ap", "min": 0.1}])
+
+    def check(edit: dict[int, tuple[int, str]]) -> str:
+        lines = [list(r) for r in rows]
+        for i, (col, value) in edit.items():
+            lines[i][col] = value
+        (tmp_path / "run.csv").write_text("query_id,item_id,score,relevance\n" + "".join(",".join(r) + "\n" for r in lines))
+        assert fast_csv.read_fast(tmp_path / "run.csv", ("score", "relevance")) is not None
+        with pytest.raises(InputError) as err:
+            gate.check(pol, str(tmp_path / "run.csv"))
+        return str(err.value)
+
+    assert "run.csv: line 50003: 'score' is inf" in check({50_001: (2, "inf")})
+    assert "run.csv: line 40004: 'relevance' is nan" in check({40_002: (3, "nan")})
+    assert "run.csv: line 45003: query 'q4500' lists item 'd0' twice (also at line 45002)" in check({45_001: (1, "d0")})

@@ -21,8 +21,9 @@ every renderer and publisher works as it is.
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -114,10 +115,7 @@ def check_ranking(policy: Policy, candidate: Any, baseline: Any = None, *, qrels
 
 def read_sides(spec: RankingSpec, candidate: Any, baseline: Any, qrels: Any) -> tuple[list[Side], Input | None]:
     """Read the judgements and the runs and compute every measure's per-query values per run."""
-    qrels = spec.data.qrels if qrels is None else qrels
-    judged = read_judgements(qrels, spec.data) if qrels is not None else None
-    roles = [("candidate", candidate)] + ([("baseline", baseline)] if baseline is not None else [])
-    inputs = [read_run_input(src, role, spec.data, inline=judged is None) for role, src in roles]
+    judged, inputs = read_inputs(spec, candidate, baseline, qrels)
     measures = list(dict.fromkeys(spec.measures))
 
     def side(run: Input) -> Side:
@@ -127,6 +125,20 @@ def read_sides(spec: RankingSpec, candidate: Any, baseline: Any, qrels: Any) -> 
         return Side(run.artifact.role, run, rankings, dict(zip(measures, per_query(rankings, measures, spec.options))))
 
     return parallel_map(side, inputs), judged
+
+
+def read_inputs(spec: RankingSpec, candidate: Any, baseline: Any, qrels: Any) -> tuple[Input | None, list[Input]]:
+    """The judgements (None when inline in the runs) and the runs, read concurrently (pyarrow's parse
+    and most of the column checks release the GIL). The first input in the order judgements,
+    candidate, baseline with a problem raises, as a sequential read would."""
+    qrels = spec.data.qrels if qrels is None else qrels
+    roles = [("candidate", candidate)] + ([("baseline", baseline)] if baseline is not None else [])
+    jobs: list[Callable[[], Input]] = [functools.partial(read_run_input, src, role, spec.data, inline=qrels is None)
+                                       for role, src in roles]
+    if qrels is not None:
+        jobs.insert(0, functools.partial(read_judgements, qrels, spec.data))
+    read = parallel_map(lambda job: job(), jobs)
+    return (read[0], read[1:]) if qrels is not None else (None, read)
 
 
 def _rankings(run: Columns, judged: Columns) -> Rankings:
@@ -262,8 +274,16 @@ def bootstrap(gates: list[RankingGate], units: Units, resamples: int, seed: int,
     exact = units.size <= EXACT_UNITS
     rounded = np.round(matrix / QUANTUM) * QUANTUM if exact else matrix
 
+    means, bounds = np.ones(units.size, np.uint8), np.array([0, units.size])   # Poisson(1) everywhere
+
     def chunk(first: int) -> np.ndarray:
-        w = np.stack([poisson.weights(key, r, units.size) for r in range(first, min(first + CHUNK, resamples))])
+        """The sums of resamples ``first ..`` (CHUNK of them): every Poisson(1) weight looked up in the
+        mean-1 table directly (``bounds``: the same weights as ``weights(key, r, units.size)``, without
+        an index array per resample), written into one preallocated matrix."""
+        rows = range(first, min(first + CHUNK, resamples))
+        w = np.empty((len(rows), units.size))
+        for i, r in enumerate(rows):
+            w[i] = poisson.weights(key, r, means, bounds)
         return w @ rounded if exact else np.einsum("rn,ns->rs", w, rounded, optimize=False)
 
     sums = np.concatenate(parallel_map(chunk, list(range(0, resamples, CHUNK))))

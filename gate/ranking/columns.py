@@ -27,10 +27,21 @@ class Origin:
 
     source: str
     lines: np.ndarray | None = None
+    first_line: int | None = None     # without ``lines``: row i is line ``first_line + i`` (no array built)
 
     def where(self, row: int) -> str:
         """``"line N"`` for a file row, ``"row N"`` (1-based) for a table row."""
-        return f"line {int(self.lines[row])}" if self.lines is not None else f"row {row + 1}"
+        if self.lines is not None:
+            return f"line {int(self.lines[row])}"
+        return f"line {self.first_line + row}" if self.first_line is not None else f"row {row + 1}"
+
+    def take(self, mask: np.ndarray) -> Origin:
+        """The origin of the rows ``mask`` keeps (their lines; a table's rows are renumbered)."""
+        if self.lines is not None:
+            return Origin(self.source, self.lines[mask])
+        if self.first_line is not None:
+            return Origin(self.source, np.flatnonzero(mask) + self.first_line)
+        return Origin(self.source)
 
 
 def id_column(values: Column, column: str, origin: Origin) -> np.ndarray:
@@ -39,7 +50,7 @@ def id_column(values: Column, column: str, origin: Origin) -> np.ndarray:
     if arr.dtype.kind == "u" and len(arr) and arr.max() > np.iinfo(np.int64).max:
         return arr.astype(str)                # beyond int64: compared as their digits
     if arr.dtype.kind in "iu":
-        return arr.astype(np.int64)
+        return arr.astype(np.int64, copy=False)
     if arr.dtype.kind == "U":
         return arr
     if len(arr) == 0:
@@ -51,10 +62,12 @@ def id_column(values: Column, column: str, origin: Origin) -> np.ndarray:
 
 
 def _ids_from_objects(items: list, column: str, origin: Origin) -> np.ndarray:
-    """Ids given as Python objects: all text or all integers (not bool), else the first odd row."""
-    if all(isinstance(v, str) for v in items):
+    """Ids given as Python objects: all text or all integers (not bool), else the first odd row.
+    The types are checked once per distinct type, not per cell; only a bad column is walked row by row."""
+    types = set(map(type, items))
+    if all(issubclass(t, str) for t in types):
         return np.array(items, dtype=str)
-    if all(isinstance(v, Integral) and not isinstance(v, (bool, np.bool_)) for v in items):
+    if all(_is_integer_type(t) for t in types):
         return np.array(items, dtype=np.int64)
     kind = str if isinstance(items[0], str) else Integral
     row = next(i for i, v in enumerate(items)
@@ -64,12 +77,23 @@ def _ids_from_objects(items: list, column: str, origin: Origin) -> np.ndarray:
                      fix="ids must be all integers or all text in one column")
 
 
+def _is_integer_type(t: type) -> bool:
+    """An integer type that is not a boolean (``True`` is no id)."""
+    return issubclass(t, Integral) and not issubclass(t, (bool, np.bool_))
+
+
+def _is_number_type(t: type) -> bool:
+    """A real number type that is not a boolean."""
+    return issubclass(t, Real) and not issubclass(t, (bool, np.bool_))
+
+
 def number_column(values: Column, column: str, origin: Origin) -> np.ndarray:
     """``values`` as a float64 array of finite numbers (not text, not booleans, not NaN/inf)."""
     arr = _one_dimensional(values, column, origin)
     if arr.dtype.kind == "O":
-        row = next((i for i, v in enumerate(arr.tolist())
-                    if not isinstance(v, Real) or isinstance(v, (bool, np.bool_))), None)
+        items = arr.tolist()
+        row = None if all(_is_number_type(t) for t in set(map(type, items))) else next(
+            i for i, v in enumerate(items) if not _is_number_type(type(v)))
         if row is not None:
             raise InputError(f"'{clip(column)}' is {clip(repr(arr[row]))}, not a number",
                              source=origin.source, where=origin.where(row), fix="give a finite number")
@@ -77,7 +101,7 @@ def number_column(values: Column, column: str, origin: Origin) -> np.ndarray:
     if arr.dtype.kind not in "iuf":
         raise InputError(f"column '{clip(column)}' holds {arr.dtype} values, not numbers",
                          source=origin.source, fix="give finite numbers")
-    arr = arr.astype(np.float64)
+    arr = arr.astype(np.float64, copy=False)
     bad = np.flatnonzero(~np.isfinite(arr))
     if len(bad):
         raise InputError(f"'{clip(column)}' is {arr[bad[0]]}", source=origin.source,

@@ -54,7 +54,7 @@ def read_fast(path: Path, numbers: tuple[str, ...]) -> Table | None:
 
 def _header(raw: bytes, numbers: tuple[str, ...]) -> tuple[list[str], bytes] | None:
     """(column names, the header line's bytes) when the file qualifies, else None."""
-    if b'"' in raw or b"\x00" in raw or raw.startswith(b"\xef\xbb\xbf") or raw.count(b"\r") != raw.count(b"\r\n"):
+    if b'"' in raw or b"\x00" in raw or raw.startswith(b"\xef\xbb\xbf") or (b"\r" in raw and raw.count(b"\r") != raw.count(b"\r\n")):
         return None
     line = raw[:raw.find(b"\n") + 1]
     try:

@@ -53,8 +53,7 @@ class Columns:
         return cls(t.query, t.item, t.value, t.origin)
 
     def take(self, mask: np.ndarray) -> Columns:
-        lines = None if self.origin.lines is None else self.origin.lines[mask]
-        return Columns(self.query[mask], self.item[mask], self.value[mask], Origin(self.origin.source, lines))
+        return Columns(self.query[mask], self.item[mask], self.value[mask], self.origin.take(mask))
 
     def with_text_ids(self) -> Columns:
         """The same rows with integer ids written as text (see the module docstring)."""
@@ -177,7 +176,9 @@ def _artifact(table: Table, role: str) -> Artifact:
 
 def _origin(table: Table) -> Origin:
     lines = table.lines
-    if isinstance(lines, range):            # the fast CSV path: line i + 2 (no Python loop over it)
+    if isinstance(lines, range) and lines.step == 1:   # the fast CSV path: line i + 2 (no array of lines)
+        return Origin(table.source, first_line=lines.start)
+    if isinstance(lines, range):
         return Origin(table.source, np.arange(lines.start, lines.stop, lines.step))
     return Origin(table.source, None if lines is None else np.asarray(lines))
 
@@ -213,11 +214,42 @@ def _arrow_ids(arrow: Any) -> np.ndarray:
     import pyarrow.compute as pc
     try:
         ints = pc.cast(arrow, pa.int64())
-        if pc.all(pc.equal(pc.cast(ints, pa.string()), arrow)).as_py():
+        plain = _plain_integers if arrow.type == pa.string() and ints.null_count == 0 else _round_trips
+        if plain(arrow, ints):
             return ints.to_numpy(zero_copy_only=False)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         pass
     return arrow.to_numpy(zero_copy_only=False).astype(str)
+
+
+_POWERS_OF_TEN = 10 ** np.arange(1, 19, dtype=np.int64)
+
+
+def _plain_integers(arrow: Any, ints: Any) -> bool:
+    """Whether every cell of ``arrow`` (a string array without nulls) is the decimal form of its value
+    in ``ints`` (its int64 cast), without writing the integers back as text.
+
+    pyarrow reads an int64 from an optional ``-`` and decimal digits, or from ``0x`` and hex digits: when
+    no byte is above ``'9'`` there is no hex cell, and each cell is then at least as long as its value's
+    decimal form, as long only without a leading zero or a ``-0``. So the rule holds exactly when the
+    total text length equals the total length of the decimal forms. Edge cases left to the exact
+    comparison (:func:`_round_trips`): -2**63, whose absolute value overflows, and any byte above ``'9'``."""
+    values = ints.to_numpy(zero_copy_only=False)
+    if len(values) == 0 or values.min() == np.iinfo(np.int64).min:
+        return _round_trips(arrow, ints)
+    offsets = np.frombuffer(arrow.buffers()[1], np.int32)[arrow.offset:arrow.offset + len(arrow) + 1]
+    data = np.frombuffer(arrow.buffers()[2], np.uint8)[offsets[0]:offsets[-1]]
+    if len(data) and data.max() > ord("9"):
+        return _round_trips(arrow, ints)
+    digits = np.searchsorted(_POWERS_OF_TEN, np.abs(values), side="right").sum() + len(values) + (values < 0).sum()
+    return int(offsets[-1] - offsets[0]) == int(digits)
+
+
+def _round_trips(arrow: Any, ints: Any) -> bool:
+    """Whether the int64 cast ``ints`` written as text gives ``arrow`` back, cell by cell (in pyarrow)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    return bool(pc.all(pc.equal(pc.cast(ints, pa.string()), arrow)).as_py())
 
 
 def _arrow_numbers(arrow: Any) -> tuple[np.ndarray, np.ndarray] | None:
@@ -243,8 +275,7 @@ def _numbers(table: Table, name: str, origin: Origin, empty_ok: bool) -> tuple[n
         values, present = fast
     else:
         values = col.arrow.to_numpy(zero_copy_only=False) if isinstance(col, TextColumn) else np.array(list(col), object)
-        present = np.array([v is not None and v != "" for v in values.tolist()], bool) if values.dtype == object \
-            else np.ones(len(values), bool)
+        present = _present(values)
     if not empty_ok and not present.all():
         row = int(np.argmin(present))
         raise InputError(f"'{clip(name)}' is empty", source=origin.source, where=origin.where(row),
@@ -253,17 +284,25 @@ def _numbers(table: Table, name: str, origin: Origin, empty_ok: bool) -> tuple[n
         return number_column(_parsed(values, name, origin), name, origin), present
     out = np.full(len(values), np.nan)
     kept = values[present]
-    lines = None if origin.lines is None else origin.lines[present]
-    out[present] = number_column(_parsed(kept, name, Origin(origin.source, lines)), name,
-                                 Origin(origin.source, lines))
+    kept_origin = origin.take(present)
+    out[present] = number_column(_parsed(kept, name, kept_origin), name, kept_origin)
     return out, present
+
+
+def _present(values: np.ndarray) -> np.ndarray:
+    """Which cells hold a value: not None and not ``""`` (numpy compares an object array cell by cell
+    in C; a numeric array has every cell)."""
+    if values.dtype != object:
+        return np.ones(len(values), bool)
+    empty: Any = None                      # np.not_equal's stubs take no None
+    return np.asarray(np.not_equal(values, empty) & np.not_equal(values, ""), bool)
 
 
 def _parsed(values: np.ndarray, name: str, origin: Origin) -> np.ndarray:
     """Text cells as floats: ASCII decimals (as in TREC files; ``1_0`` or ``٠.٥`` are no numbers), and
     NaN or infinity, which :func:`number_column` then names by row; any other text is an input error
     naming its row. Other cells (booleans too) are left for number_column."""
-    if values.dtype != object or not any(isinstance(v, str) for v in values.tolist()):
+    if values.dtype != object or not any(issubclass(t, str) for t in set(map(type, values.tolist()))):
         return values
     for i, v in enumerate(values.tolist()):
         if isinstance(v, str) and not (_DECIMAL.fullmatch(v) or v.lower() in _NON_FINITE):

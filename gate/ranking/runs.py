@@ -141,7 +141,7 @@ class _Rows:
     item: np.ndarray
     value: np.ndarray
     origin: Origin
-    rows: np.ndarray          # each row's index in the caller's table (for messages)
+    rows: np.ndarray | None   # each row's index in the caller's table (for messages); None: row i is i
 
     @classmethod
     def of(cls, query: Column, item: Column, value: Column, names: tuple[str, ...],
@@ -149,8 +149,8 @@ class _Rows:
         q = id_column(query, names[0], origin)
         i = id_column(item, names[1], origin)
         v = number_column(value, names[2], origin)
-        n = same_lengths({names[0]: q, names[1]: i, names[2]: v}, origin)
-        return cls(q, i, v, origin, np.arange(n))
+        same_lengths({names[0]: q, names[1]: i, names[2]: v}, origin)
+        return cls(q, i, v, origin, None)
 
     def like(self, judged: _Rows) -> _Rows:
         """These rows with ids of the judgements' kinds (integers or text); a mismatch is an input error
@@ -169,7 +169,12 @@ class _Rows:
     def take(self, mask: np.ndarray) -> _Rows:
         if mask.all():
             return self
-        return _Rows(self.query[mask], self.item[mask], self.value[mask], self.origin, self.rows[mask])
+        rows = np.flatnonzero(mask) if self.rows is None else self.rows[mask]
+        return _Rows(self.query[mask], self.item[mask], self.value[mask], self.origin, rows)
+
+    def row(self, i: int) -> int:
+        """Row ``i``'s index in the caller's table."""
+        return i if self.rows is None else int(self.rows[i])
 
 
 def _codes_in(query_ids: np.ndarray, queries: np.ndarray) -> tuple[np.ndarray, int]:
@@ -252,8 +257,9 @@ def _by_query(run_codes: np.ndarray, judged_codes: np.ndarray, run_offsets: np.n
     if not (_in_order(run_codes) and _in_order(judged_codes)):
         return np.argsort(np.concatenate((run_codes, judged_codes)), kind="stable")
     out = np.empty(len(run_codes) + len(judged_codes), np.int64)
-    out[np.arange(len(run_codes)) + judged_offsets[run_codes]] = np.arange(len(run_codes))
-    out[np.arange(len(judged_codes)) + run_offsets[judged_codes + 1]] = len(run_codes) + np.arange(len(judged_codes))
+    run_rows, judged_rows = np.arange(len(run_codes)), np.arange(len(judged_codes))
+    out[run_rows + judged_offsets[run_codes]] = run_rows
+    out[judged_rows + run_offsets[judged_codes + 1]] = judged_rows + len(run_codes)
     return out
 
 
@@ -327,8 +333,8 @@ def _raise_duplicate(rows: np.ndarray, from_run: np.ndarray, group: np.ndarray, 
     t, offset = (run, 0) if from_run[pick] else (judged, len(run.item))
     a, b = int(rows[pick - 1]) - offset, int(rows[pick]) - offset
     raise InputError(f"query '{clip(t.query[b])}' lists item '{clip(t.item[b])}' twice "
-                     f"(also at {t.origin.where(int(t.rows[a]))})", source=t.origin.source,
-                     where=t.origin.where(int(t.rows[b])), fix="keep one row per (query, item)")
+                     f"(also at {t.origin.where(t.row(a))})", source=t.origin.source,
+                     where=t.origin.where(t.row(b)), fix="keep one row per (query, item)")
 
 
 def _items(run: _Rows, judged: _Rows, rows: np.ndarray) -> np.ndarray:
