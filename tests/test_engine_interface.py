@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from gate.engines.sources import DuckDBEngine, Engine, SparkEngine
+pytest.importorskip("sqlglot", reason="the engine modules need sqlglot (the duckdb extra: pip install '.[duckdb]')")
+
+from gate.engines.sources import DuckDBEngine, Engine, SparkEngine  # noqa: E402
 
 
 def test_engine_methods_are_abstract() -> None:
