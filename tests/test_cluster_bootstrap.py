@@ -373,6 +373,7 @@ def test_the_validity_study_replications_record_what_gate_check_reports():
     """One replication of each study of validation/clustered.py (docs/validity.md §17–§18): a gate row
     is [covered, upper endpoint below the truth], so a fail at the bar is never covered; the cluster
     replication records both bootstraps of the same test set, the ranking one every gate."""
+    pytest.importorskip("pyarrow", reason="the study hands gate.check pyarrow tables (the parquet extra)")
     from validation import clustered as V
     rec = V.cluster_rep(0.3, 50, 0, 200)
     assert set(rec) >= {"iid", "cluster"} and len(rec["iid"]) == len(rec["cluster"]) == len(V.CLUSTER_GATES)

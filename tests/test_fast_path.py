@@ -633,7 +633,7 @@ def test_canary_report_on_poisson_weights_is_the_same_with_and_without_the_kerne
 def test_plain_integer_ids_are_recognised_as_the_text_round_trip_does(cells):
     """The length-sum check of inputs._plain_integers agrees with writing the integers back as text,
     on leading zeros, -0, hex (shorter than decimal at 2**60), the int64 extremes."""
-    import pyarrow as pa
+    pa = pytest.importorskip("pyarrow", reason="the fast CSV path is pyarrow's (the parquet extra)")
     import pyarrow.compute as pc
 
     from gate.ranking.inputs import _arrow_ids, _plain_integers, _round_trips
