@@ -57,9 +57,10 @@ def evaluate(policy: Policy, es: EvalSet, *, seed: int | None = None, command: S
         if es.baseline is not None and METRICS[g.spec.metric].family != "flip":    # a flip rate is already paired
             quantities[(g.id, "baseline")] = builder.quantity("baseline", g.target)
     measured = {g.id: _measured(es, g) for g in bootstrapped}
+    clusters = cluster_codes(es)
     series, jack_weights, resampling = _run_bootstrap(policy, es, plan, quantities, seed, n_units, measured,
-                                                      gates)
-    results = _decide(policy, es, gates, series, jack_weights, measured, seed)
+                                                      clusters, gates)
+    results = _decide(policy, es, gates, series, jack_weights, measured, seed, clusters)
     verdict = verdict_of(results, policy.decision.inconclusive)
     extras = report_extras(es, groups)
     if any(METRICS[g.spec.metric].family == "flip" for g in gates):
@@ -74,7 +75,7 @@ def evaluate(policy: Policy, es: EvalSet, *, seed: int | None = None, command: S
             sampling=policy.bootstrap.sampling,
             multiple_testing=policy.decision.multiple_testing, inconclusive=policy.decision.inconclusive,
             tool_version=__version__, policy_path=policy.path, policy_sha256=policy.sha256,
-            command=tuple(command), resampling=resampling, **_unit_fields(policy, es)),
+            command=tuple(command), resampling=resampling, **_unit_fields(policy, clusters)),
         **extras,
     )
 
@@ -141,23 +142,16 @@ def cluster_codes(es: EvalSet) -> np.ndarray | None:
     return codes
 
 
-def resampling_unit(es: EvalSet, column: str | None) -> tuple[str, int | None]:
-    """The unit the bootstrap resampled and, for clusters, how many there are (both sides')."""
-    clusters = cluster_codes(es)
-    if clusters is None or column is None:
-        return "example", None
-    return "cluster", int(np.unique(clusters).size)
-
-
-def _unit_fields(policy: Policy, es: EvalSet) -> dict:
-    """The reproducibility block's resampling unit: examples, or ``data.cluster``'s clusters."""
-    unit, clusters = resampling_unit(es, policy.data.cluster)
-    return {"unit": unit, "cluster": policy.data.cluster or "", "clusters": clusters} if unit == "cluster" else {
-        "unit": unit}
+def _unit_fields(policy: Policy, clusters: np.ndarray | None) -> dict:
+    """The reproducibility block's resampling unit: examples, or ``data.cluster``'s clusters and how
+    many there are (both sides'; ``clusters``: :func:`cluster_codes`)."""
+    if clusters is None or policy.data.cluster is None:
+        return {"unit": "example"}
+    return {"unit": "cluster", "cluster": policy.data.cluster, "clusters": int(np.unique(clusters).size)}
 
 
 def _run_bootstrap(policy: Policy, es: EvalSet, plan: StatPlan, quantities: dict[tuple[str, str], Quantity],
-                   seed: int, n_units: int, measured: dict[str, Measured],
+                   seed: int, n_units: int, measured: dict[str, Measured], clusters: np.ndarray | None,
                    all_gates: Sequence[Expanded] = ()) -> tuple[dict[tuple[str, str], Series], np.ndarray | None, str]:
     """Point estimates from the observed counts (reference accumulation), then the replicates from
     :class:`gate.resampling.stats.Bootstrap` (chunked, threaded, deterministic whatever the thread count).
@@ -169,7 +163,8 @@ def _run_bootstrap(policy: Policy, es: EvalSet, plan: StatPlan, quantities: dict
     exact draw each (e.g. a multinomial over one class's rank cells instead of N indices).
     With ``bootstrap.adaptive`` each component is drawn in rounds and stops once every gate in it is
     settled (:func:`gate.resampling.adaptive.settled`; ``measured``: the bootstrapped gates' sizes and score
-    intervals); its replicates are then a prefix of the full draw's (same chunk seeds).
+    intervals); its replicates are then a prefix of the full draw's (same chunk seeds). ``clusters``:
+    each unit's cluster code (:func:`cluster_codes`), None without ``data.cluster``.
     ``MODEL_GATE_TIMING=1`` prints the phases' wall and CPU times to stderr. Returns the series, the
     jackknife's unit weights (BCa; else None) and the resampling's description."""
     from gate.resampling.stats import components
@@ -179,7 +174,6 @@ def _run_bootstrap(policy: Policy, es: EvalSet, plan: StatPlan, quantities: dict
     if not quantities:
         return series, None, "none (no bootstrapped gate)"
     strata = _strata(policy, es, n_units)
-    clusters = cluster_codes(es)
     by_gate: dict[str, set[int]] = {}
     for (gate_id, _), blocks in reads.items():
         by_gate.setdefault(gate_id, set()).update(blocks)
@@ -343,7 +337,8 @@ class _ReadRecorder(list):
 
 
 def _decide(policy: Policy, es: EvalSet, gates: list[Expanded], series: dict[tuple[str, str], Series],
-            jack_weights: np.ndarray | None, measured: dict[str, Measured], seed: int) -> list[GateResult]:
+            jack_weights: np.ndarray | None, measured: dict[str, Measured], seed: int,
+            clusters: np.ndarray | None) -> list[GateResult]:
     """Every gate's measurements handed to the shared decision stage (:mod:`gate.inference.gate_results`):
     label coverage on its exact interval, a flip rate without a baseline as measured nothing, the
     rest (``measured``: sizes and score intervals) with their series."""
@@ -357,7 +352,7 @@ def _decide(policy: Policy, es: EvalSet, gates: list[Expanded], series: dict[tup
         else:
             items.append(replace(measured[g.id], candidate=series[(g.id, "candidate")],
                                  baseline=series.get((g.id, "baseline"))))
-    codes = None if es.candidate.cluster is None else np.unique(es.candidate.cluster, return_inverse=True)[1].ravel()
+    codes = None if clusters is None else clusters[:es.candidate.y.size]     # the candidate's rows first
 
     def notes(p: Pending, d: Decision, interval_method: str) -> list[str]:
         return gate_notes(policy, p, d, interval_method, None if codes is None else _clusters_in(es, codes, p.measured.gate))
