@@ -102,11 +102,11 @@ def test_context_line_commit_baseline_and_links():
     assert md.render(binary_report()).splitlines()[2] == "Baseline `baseline.csv` (sha256 `cccccccccccc`)"
 
 
-def test_reason_composed_when_message_empty():
+def test_reason_worded_from_the_facts():
     g = make_gate("recall", class_name="fraud", bar=0.9, candidate=est(0.87, 0.84, 0.895), status="fail",
-                  message="")
+                  label=engine_label("recall", "fraud"))
     text = md.render(build_report([g]))
-    assert "recall for `fraud` 0.870 [0.840, 0.895] is below the 0.900 floor" in text
+    assert "- ❌ **fail**: recall for class `fraud` 0.870 \\[0.840, 0.895\\] is below the 0.900 floor\n" in text
 
 
 # --- inert untrusted strings -------------------------------------------------------------------------

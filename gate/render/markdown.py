@@ -26,6 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from gate.render import messages
 from gate.render import text as T
 from gate.report import comment_state
 from gate.report.comment_state import Changes, CommentState
@@ -135,12 +136,19 @@ def _prose_piece(s: str) -> str:
     return lead + body + trail if body else (" " if s.strip() == "" and s else "")
 
 
+def literal(s: str) -> str:
+    """Our own words and numbers as literal Markdown text: ``<``/``>``/``&`` HTML-escaped, and the
+    characters that start emphasis, links, code or tables (``\\ * _ [ ] ` | ~``) backslash-escaped."""
+    return re.sub(r"([\\*_\[\]`|~])", r"\\\1", html.escape(s, quote=False))
+
+
 def segments(segs: Iterable[T.Segment]) -> str:
-    """Render :class:`gate.render.text.Segment` s: names as code spans, free text via :func:`prose`.
-    Two code spans never touch (their backtick runs would merge): a space goes between them."""
+    """Render :class:`gate.render.text.Segment` s: names as code spans, free text via :func:`prose`,
+    our own text via :func:`literal`. Two code spans never touch (their backtick runs would merge): a
+    space goes between them."""
     out = ""
     for s in segs:
-        piece = _prose_piece(s.text) if s.kind == "prose" else code(s.text) if s.untrusted else s.text
+        piece = _prose_piece(s.text) if s.kind == "prose" else code(s.text) if s.untrusted else literal(s.text)
         out += (" " if out.endswith("`") and piece.startswith("`") else "") + piece
     return out
 
@@ -331,7 +339,7 @@ def gate_row(g: GateResult, classes: Sequence[str] = ()) -> list[str]:
 def reason_item(g: GateResult, classes: Sequence[str] = ()) -> str:
     """``- ❌ <why>`` for a gate that did not pass, with how many labels would decide an
     inconclusive one."""
-    why = segments(T.reason_segments(g, classes))
+    why = segments(messages.message_segments(g, classes))
     need = T.needed_text(g)
     return f"- {T.status_emoji(g)} **{T.status_word(g)}**: {why}" + (f"; {need}" if need else "")
 
