@@ -321,6 +321,15 @@ def test_any_budget_respected_and_marker_kept(budget):
     assert md.parse_marker(text.rstrip("\n").splitlines()[-1])[0] == "big-multiclass"
 
 
+def test_last_resort_when_not_even_the_verdict_line_fits():
+    """Below the size of the verdict and one gate row: the trusted short verdict with the marker,
+    then (smaller still) the marker alone, without the state it cannot afford."""
+    assert md.render(binary_report(), max_chars=150) == (
+        "❌ **model-gate failed** (report too large to show; see report.json)\n\n"
+        "<!-- model-gate:v1 key=fraud-detector -->\n")
+    assert md.render(binary_report(), max_chars=60) == "<!-- model-gate:v1 key=fraud-detector -->\n"
+
+
 def test_truncated_adversarial_stays_inert():
     text = md.render(adversarial_report(), max_chars=2500)
     assert len(text) <= 2500
