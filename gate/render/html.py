@@ -76,7 +76,8 @@ _QUOTED = re.compile(r"`([^`]+)`")
 
 
 def _prose(s: str) -> str:
-    """Free text (e.g. the engine's message): spans it quoted in backticks become ``<code>``."""
+    """Untrusted free text (a gate label around its data names, a note, a warning): spans it quoted in
+    backticks become ``<code>``."""
     s = T.one_line(s)
     out, pos = [], 0
     for m in _QUOTED.finditer(s):

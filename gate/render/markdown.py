@@ -96,8 +96,9 @@ def _prose_words(s: str) -> list[str]:
 def prose(s: str) -> str:
     """Free text that may quote untrusted names, rendered inert but readable.
 
-    Spans the engine quoted in single backticks become code spans of their inside. The rest is split
-    on whitespace: a word made only of letters, digits and harmless punctuation stays prose
+    Spans quoted in single backticks (notes and warnings quote names so) become code spans of their
+    inside. The rest is split on whitespace: a word made only of letters, digits and harmless
+    punctuation stays prose
     (``<``/``>``/``&`` HTML-escaped, ``[``/``]`` backslash-escaped so no link can form); any other word
     (``@x``, ``#1``, ``!12``, ``:x:``, ``%m``, ``&1``, ``$x``, ``~l``, ``*``, ``_``, ``|``, ``\\``, a
     stray backtick, ``www.…``) becomes its own code span."""
