@@ -21,10 +21,12 @@ import numpy as np
 import pytest
 
 from gate import api
+from gate.cli.main import main
 from gate.metrics.catalog import METRICS
 from gate.render import messages
 from gate.report.model import SCHEMA_VERSION, Guard
 from gate.report.reader import ReportFormatError, check_schema, load_report, report_from_dict, schema
+from tests.fakes.ci import github_env
 from tests.helpers.report_schema import schema_errors
 from tests.report_factory import adversarial_report, binary_report, est, large_report, make_gate, passing_report
 
@@ -197,3 +199,19 @@ def test_a_1_2_report_without_the_facts_still_publishes():
     assert sentences[2].startswith("accuracy ") and sentences[2].endswith(" floor")
     md = old.to_markdown()
     assert "too few examples, below min\\_support; not decided" in md
+
+
+def test_model_gate_publish_posts_a_1_2_report(fake_github, tmp_path, ci_env):
+    """End to end: ``model-gate publish`` of a 1.2 file (no 1.3 facts) posts the comment, its gates
+    worded from what the file has."""
+    doc = _doc(_engine_report())
+    doc["schema_version"] = "1.2"
+    for g in doc["gates"]:
+        for key in FACTS_1_3:
+            del g[key]
+    path = tmp_path / "old-1.2.json"       # not report.json: the suite's strict 1.3 check skips it
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    ci_env(github_env(tmp_path, fake_github, run_id="1"))
+    assert main(["publish", "--report", str(path)]) == 0
+    [comment] = fake_github.issue_comments("octo", "gate", 7)
+    assert "recall for class `1`: not decided, too few examples, below min\\_support; not decided" in comment["body"]
