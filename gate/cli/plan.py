@@ -72,8 +72,9 @@ def render(result: Plan) -> str:
               for r in rows]
     lines += [f"{T.one_line(p.label or p.id)}: {messages.plan_remark(p.remark, g)}"
               for p, g in zip(result.gates, result.report.gates) if p.remark]
-    if result.note:
-        lines.append(T.one_line(result.note))
+    note = messages.plan_cluster_note(result)
+    if note:
+        lines.append(T.one_line(note))
     lines.append("N FOR POWER: labeled examples that decide the gate with that power if the estimate is the truth. "
                  "PASSES/FAILS FROM: true values of the tested quantity the gate passes/fails with that power "
                  "at the current N (their distance to the bar is the minimal detectable effect).")

@@ -72,17 +72,14 @@ class Plan:
     report: Report
 
     @property
-    def note(self) -> str:
-        """With clusters: what the figures assume (new data as new clusters of the current mean size)."""
+    def rows_per_cluster(self) -> float | None:
+        """With clusters (``reproducibility.unit: cluster``): the mean labeled rows per cluster, the size
+        of the new clusters the figures assume more data comes as; None otherwise. ``model-gate plan``
+        words it (gate/render/messages.py)."""
         r = self.report.reproducibility
         if r.unit != "cluster" or not r.clusters:
-            return ""
-        rows = max((g.n for g in self.gates), default=0)
-        size = rows / r.clusters
-        return (f"clusters: the intervals resample {r.clusters:,} clusters of {r.cluster} (about {size:.1f} labeled "
-                "rows each), so they carry the design effect of correlated rows; the figures hold if more data "
-                f"come as more clusters of that size (N examples ≈ N / {size:.1f} clusters); more rows in the same "
-                "clusters decide less than they say")
+            return None
+        return max((g.n for g in self.gates), default=0) / r.clusters
 
 
 def plan_report(report: Report, power: float = POWER) -> Plan:

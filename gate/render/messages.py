@@ -22,9 +22,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from gate.render import text as T
 from gate.report.model import GateResult, Guard
+
+if TYPE_CHECKING:
+    from gate.inference.planning import Plan
 
 NOT_DECIDED = "not decided"
 
@@ -157,3 +161,16 @@ def plan_remark(remark: str, g: GateResult) -> str:
     if remark == "no_spread":
         return "the interval has no spread on one side: no power figures"
     return ""
+
+
+def plan_cluster_note(plan: Plan) -> str:
+    """``model-gate plan``'s line on what its figures assume with clusters (new data as new clusters
+    of the current mean size, :attr:`gate.inference.planning.Plan.rows_per_cluster`); ``""`` without."""
+    size = plan.rows_per_cluster
+    if size is None:
+        return ""
+    r = plan.report.reproducibility
+    return (f"clusters: the intervals resample {r.clusters:,} clusters of {r.cluster} (about {size:.1f} labeled "
+            "rows each), so they carry the design effect of correlated rows; the figures hold if more data "
+            f"come as more clusters of that size (N examples ≈ N / {size:.1f} clusters); more rows in the same "
+            "clusters decide less than they say")
