@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-SCHEMA_VERSION = "1.2"   # 1.1: gates[].policy_line; 1.2: gates[].interval_method, reproducibility.sampling, flips, queries, task ranking
+SCHEMA_VERSION = "1.3"   # 1.1: gates[].policy_line; 1.2: gates[].interval_method, reproducibility.sampling, flips, queries, task ranking; 1.3: gates[].error_bound
 
 STATUSES = ("pass", "fail", "inconclusive")
 OUTCOME_ORDER = ("fail", "inconclusive", "warning", "pass")   # GateResult.outcome, worst first
@@ -75,7 +75,10 @@ class GateResult:
     ``distribution`` holds the bootstrap replicates of the tested quantity (not serialised to JSON;
     HTML plots use it). ``policy_line`` is the 1-based line of the gate's entry in the policy file
     (None when the policy did not come from a file, or the report predates schema 1.1); annotations
-    point there.
+    point there. ``error_bound`` (schema 1.3; in report.json only when set) is, for a ranking gate
+    computed on the engine path's binned scores (``interval_method`` ``percentile+binned``), the most
+    the exact data's tested value can differ from the binned one (gate/inference/binned.py): the
+    tested interval is already widened by it. None: the gate is exact.
     """
 
     id: str
@@ -106,6 +109,7 @@ class GateResult:
     policy_line: int | None = None
     interval_method: str = "percentile"
     distribution: tuple[float, ...] = field(default=(), repr=False, compare=False)
+    error_bound: float | None = None
 
     @property
     def blocking(self) -> bool:
@@ -156,6 +160,7 @@ class GateResult:
             "notes": list(self.notes),
             "policy_line": self.policy_line,
             "interval_method": self.interval_method,
+            **({} if self.error_bound is None else {"error_bound": _num(self.error_bound)}),
         }
 
 
