@@ -116,7 +116,7 @@ def test_no_binning_under_the_limit(tmp_path):
     assert all("error_bound" not in g and g["interval_method"] == "percentile" for g in by_engine["gates"])
 
 
-@pytest.mark.parametrize("value", ["1", "zero", "0"])
+@pytest.mark.parametrize("value", ["1", "zero", "0", "1000000000"])
 def test_a_bin_count_that_makes_no_sense_is_one_line_exit_2(tmp_path, value):
     files = _files(tmp_path, continuous(n=3000, seed=6))
     policy = tmp_path / "policy.json"
@@ -143,7 +143,7 @@ def test_text_scores_are_not_binned(tmp_path, monkeypatch):
     with pytest.raises(gate.errors.InputError, match="column 'score' is not numeric, so its scores cannot be binned"):
         gate.check(BINNED_POLICY, *(f"parquet:{f}" for f in files))
     monkeypatch.setenv("MODEL_GATE_ENGINE_SCORE_BINS", "1")
-    with pytest.raises(UsageError, match="MODEL_GATE_ENGINE_SCORE_BINS must be at least 2"):
+    with pytest.raises(UsageError, match="MODEL_GATE_ENGINE_SCORE_BINS must be between 2 and 100,000"):
         gate.check(BINNED_POLICY, *(f"parquet:{f}" for f in files))
 
 
@@ -157,3 +157,29 @@ def test_the_bounds_hold_against_scikit_learn():
     tight = [r for r in results if r["kind"].startswith("adversarial") and r["metric"] == "roc_auc"]
     assert tight and all(r["error"] == pytest.approx(r["bound"], rel=1e-6) for r in tight)
     assert all(math.isfinite(r["bound"]) for r in results)
+
+
+@pytest.mark.parametrize("method, shown", [("basic", "basic+binned"), ("bca", "percentile+binned")])
+def test_other_bootstrap_methods(tmp_path, limits, method, shown):
+    """basic widens by twice the estimate's bound more (its endpoints reflect about the estimate);
+    BCa's levels depend on the data, so a binned gate under BCa takes the percentile interval."""
+    files = [f"parquet:{f}" for f in _files(tmp_path, continuous(seed=8))]
+    policy = {**BINNED_POLICY, "bootstrap": {**BINNED_POLICY["bootstrap"], "method": method}}
+    report = gate.check(policy, *files)
+    binned = [g for g in report.gates if g.metric in BINNED]
+    assert binned and all(g.interval_method == shown and g.error_bound is not None for g in binned)
+
+
+def test_a_binned_report_reads_back(tmp_path, limits):
+    """report.json with error_bound (schema 1.3) is read back by model-gate publish's reader as
+    the same report; an unbounded gate (null) reads back as unbounded."""
+    from gate.report.reader import report_from_dict
+    files = [f"parquet:{f}" for f in _files(tmp_path, continuous(seed=9))]
+    report = gate.check(BINNED_POLICY, *files)
+    doc = json.loads(report.to_json())
+    assert report_from_dict(doc).to_dict() == report.to_dict()
+    doc["gates"][0]["error_bound"] = None
+    assert report_from_dict(doc).gates[0].error_bound == math.inf
+    doc["gates"][0]["error_bound"] = -1
+    with pytest.raises(ValueError, match="error_bound"):
+        report_from_dict(doc)

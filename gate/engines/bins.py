@@ -30,13 +30,16 @@ from gate.policy.load import Policy
 BINNED_METRICS = ("roc_auc", "average_precision", "pr_auc")
 """The ranking metrics with an error bound on binned scores (:mod:`gate.metrics.binned`)."""
 MIN_BINS = 2
+MAX_BINS = 100_000     # the edges enter the SQL as literals (a tree of comparisons): ~1 MB of SQL here
 
 
 def bins_wanted() -> int:
-    """:data:`SCORE_BINS` in force; fewer than two bins (one tie group) measure nothing."""
+    """:data:`SCORE_BINS` in force: fewer than two bins (one tie group) measure nothing, and more
+    than :data:`MAX_BINS` would write megabytes of SQL (and more cells than any limit allows)."""
     k = SCORE_BINS.value()
-    if k < MIN_BINS:
-        raise UsageError(f"{SCORE_BINS.env} must be at least {MIN_BINS} (got {k})", source="environment",
+    if not MIN_BINS <= k <= MAX_BINS:
+        raise UsageError(f"{SCORE_BINS.env} must be between {MIN_BINS} and {MAX_BINS:,} (got {k:,})",
+                         source="environment",
                          fix=f"unset it to use the default, {SCORE_BINS.shown(SCORE_BINS.default)} bins")
     return k
 
