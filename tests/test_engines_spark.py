@@ -87,3 +87,16 @@ def test_binned_scores_give_duckdbs_report_byte_for_byte(spark, tmp_path, monkey
     assert json_report.render(by_spark) == json_report.render(by_duckdb)
     other_split = gate.check(BINNED_POLICY, *(f"parquet:{d}" for d in duck_dirs), engine="duckdb")
     assert report_dict(other_split, drop_paths=True) == report_dict(by_spark, drop_paths=True)
+
+
+def test_clusters_give_duckdbs_report_byte_for_byte(spark, tmp_path):
+    """data.cluster on Spark: the same per-cluster cells as DuckDB, the same cluster bootstrap."""
+    from gate.render import json_report
+    from tests.helpers.binned_data import clustered
+    policy = {**POLICY, "data": {"cluster": "user", "slices": ["region"]}}
+    cand, base = clustered(n=1500, seed=25)
+    dirs = [write_hive(t, tmp_path / r, seed=s) for r, t, s in (("c", cand, 1), ("b", base, 2))]
+    by_spark = gate.check(policy, *(f"parquet:{d}" for d in dirs), engine="spark")
+    by_duckdb = gate.check(policy, *(f"parquet:{d}" for d in dirs), engine="duckdb")
+    assert by_spark.reproducibility.unit == "cluster"
+    assert json_report.render(by_spark) == json_report.render(by_duckdb)

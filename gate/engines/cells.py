@@ -35,6 +35,7 @@ import numpy as np
 from gate.data.align import (
     EvalSet,
     Side,
+    _cluster_texts,
     _empty,
     _require_column,
     _text,
@@ -88,7 +89,6 @@ def engine_evalset(policy: Policy, engine: Engine, cand: EngineSource, base: Eng
     """The EvalSet of two engine sources (views ``sql.CANDIDATE_VIEW`` / ``sql.BASELINE_VIEW`` of
     ``engine``), identical to what the file path builds from the same rows in canonical order; over
     the cell limit, the same with the scores in quantile bins where every score gate has a bound."""
-    _no_clusters(policy, cand)
     try:
         return _evalset(policy, engine, cand, base, False)
     except _TooManyCells as exc:
@@ -105,7 +105,7 @@ def _evalset(policy: Policy, engine: Engine, cand: EngineSource, base: EngineSou
     if base is None:
         table = _side_table(engine, cand, c_cols, sql.CANDIDATE_VIEW, None, "")
         es = build_evalset(_for_cells(policy, c_cols, None, "auto"), table, None)
-        return _expand(es, [table], spec.label, None)
+        return _expand(es, [table], spec.label, None, spec.cluster)
     b_cols = _fetched(policy, engine, sql.BASELINE_VIEW, base, "baseline", True, binned)
     integer = all(engine.is_integer(v, spec.id) for v in (sql.CANDIDATE_VIEW, sql.BASELINE_VIEW))
     for view, source in ((sql.CANDIDATE_VIEW, cand), (sql.BASELINE_VIEW, base)):
@@ -120,28 +120,18 @@ def _evalset(policy: Policy, engine: Engine, cand: EngineSource, base: EngineSou
         else:                     # disjoint ids: each side's cells are the rows only it holds
             ct = _cell_table(cand, c_cols.names, [r[2:2 + n_c] + r[-1:] for r in joint if r[0]], spec.id, "c", c_cols.bins)
             bt = _cell_table(base, b_cols.names, [r[2 + n_c:] for r in joint if r[1]], spec.id, "b", b_cols.bins)
-        return _expand(build_evalset(aligned, ct, bt), [ct, bt], spec.label, None)
+        return _expand(build_evalset(aligned, ct, bt), [ct, bt], spec.label, None, spec.cluster)
     assert joint is not None
     both = [r[2:] for r in joint if r[0] and r[1]]
     ct = _cell_table(cand, c_cols.names, [r[:n_c] + r[-1:] for r in both], spec.id, bins=c_cols.bins)
     bt = _cell_table(base, b_cols.names, [r[n_c:] for r in both], spec.id, bins=b_cols.bins)
     _check_paired_labels(policy, engine, ct, bt, c_cols, b_cols, integer)
+    _check_paired_clusters(policy, engine, ct, bt, c_cols, b_cols, integer)
     es = build_evalset(aligned, ct, bt)
     if warning:
         es.warnings.insert(1 if es.warnings and es.warnings[0].startswith("the candidate and the baseline are") else 0,
                            warning)
-    return _expand(es, [ct, bt], spec.label, ct.counts)
-
-
-def _no_clusters(policy: Policy, source: EngineSource) -> None:
-    """``data.cluster`` is refused on engine sources: a cluster key in the cells would make a cell
-    per cluster and combination (the cell limit at any real number of users), and label_coverage's
-    per-cluster row counts need the unlabeled rows' clusters too, which the cells do not carry."""
-    if policy.data.cluster:
-        raise InputError("data.cluster (the cluster bootstrap) is not supported on engine sources yet",
-                         source=source.shown, where="data.cluster",
-                         fix="export the rows the gates read (with the cluster column) to Parquet or CSV and "
-                             "check the file, or remove data.cluster")
+    return _expand(es, [ct, bt], spec.label, ct.counts, spec.cluster)
 
 
 def _side_table(engine: Engine, source: EngineSource, cols: _Columns, view: str, id_name: str | None,
@@ -190,6 +180,7 @@ def _fetched(policy: Policy, engine: Engine, view: str, source: EngineSource, ro
     required = [spec.label, *sorted(set(spec.slices) | {g.slice for g in policy.gates if g.slice})]
     required += [spec.id] if need_ids else []
     required += [getattr(spec, k) for k in ("prediction", "score", "weight") if k in spec.explicit]
+    required += [spec.cluster] if spec.cluster else []      # per-cluster cells: what the cluster bootstrap draws
     for col in required:
         _require_column(probe, col, role)
     names = [spec.label] + [c for c in (spec.prediction, spec.weight) if c in schema]
@@ -343,6 +334,25 @@ def _check_paired_labels(policy: Policy, engine: Engine, ct: CellTable, bt: Cell
                              "in the baseline", source=where, fix="paired files must carry the same ground truth")
 
 
+def _check_paired_clusters(policy: Policy, engine: Engine, ct: CellTable, bt: CellTable, c_cols: _Columns,
+                           b_cols: _Columns, integer: bool) -> None:
+    """``data.cluster`` on paired cells: a shared id must be in the same cluster on both sides (the
+    file path's rule and message, naming a real id looked up in the engine)."""
+    col = policy.data.cluster
+    if not col:
+        return
+    label = policy.data.label
+    for i, (c, b) in enumerate(zip(ct.columns[col], bt.columns[col])):
+        # an empty cluster on a labeled row is the alignment's own error ("the cluster is empty")
+        if _empty(ct.columns[label][i]) or _empty(c) or _empty(b) or _text(c) == _text(b):
+            continue
+        example = _example_id(engine, policy, ct, bt, c_cols, b_cols, i, integer)
+        raise InputError(f"id {show(example)} is in cluster {show(_text(c))} in the candidate but {show(_text(b))} "
+                         "in the baseline",
+                         source=f"{ct.source} + {bt.source}",
+                         fix="paired files must put each id in the same cluster (the rows of one user, session, ... together)")
+
+
 def _example_id(engine: Engine, policy: Policy, ct: CellTable, bt: CellTable, c_cols: _Columns,
                 b_cols: _Columns, i: int, integer: bool) -> str:
     """An id of cell ``i`` (its values looked up in the engine); ``"?"`` if the lookup fails."""
@@ -365,7 +375,8 @@ def _labeled_counts(table: CellTable, label: str) -> np.ndarray:
     return table.counts[labeled]
 
 
-def _expand(es: EvalSet, tables: list[CellTable], label: str, joint: np.ndarray | None) -> EvalSet:
+def _expand(es: EvalSet, tables: list[CellTable], label: str, joint: np.ndarray | None,
+            cluster: str | None = None) -> EvalSet:
     """Every side's cell arrays with their counts, cells sorted by their encoded values (candidate
     first, then the baseline's for paired data); n_rows count the unlabeled rows too.
     ``joint``: paired data (one cell per pair of rows, both sides in the same order)."""
@@ -373,13 +384,13 @@ def _expand(es: EvalSet, tables: list[CellTable], label: str, joint: np.ndarray 
     if joint is not None:
         counts = _labeled_counts(tables[0], label)
         order = _canonical_order(sides, counts.size)
-        new = [_repeat(side, tables[k], order, counts[order]) for k, side in enumerate(sides)]
+        new = [_repeat(side, tables[k], order, counts[order], label, cluster) for k, side in enumerate(sides)]
     else:
         new = []
         for side, table in zip(sides, tables):
             counts = _labeled_counts(table, label)
             order = _canonical_order([side], counts.size)
-            new.append(_repeat(side, table, order, counts[order]))
+            new.append(_repeat(side, table, order, counts[order], label, cluster))
     return EvalSet(es.task, es.classes, new[0], new[1] if len(new) > 1 else None, es.pairing, es.warnings)
 
 
@@ -399,7 +410,8 @@ def _canonical_order(sides: list[Side], n: int) -> np.ndarray:
     return np.lexsort(keys[::-1])
 
 
-def _repeat(side: Side, table: CellTable, order: np.ndarray, counts: np.ndarray) -> Side:
+def _repeat(side: Side, table: CellTable, order: np.ndarray, counts: np.ndarray, label: str,
+            cluster: str | None) -> Side:
     """The side's cells in canonical order, each row carrying its count (``Side.counts``): the
     statistics take the cells as they are (memory bounded by the number of cells, not of rows) and
     give what the same rows written out one per row, in this order, give."""
@@ -409,5 +421,22 @@ def _repeat(side: Side, table: CellTable, order: np.ndarray, counts: np.ndarray)
     return Side(side.role, artifact, no_ids, side.y[order], side.pred[order],
                 None if side.scores is None else side.scores[order],
                 None if side.weight is None else side.weight[order],
-                {k: v[order] for k, v in side.slices.items()}, n_rows, n_labeled, counts=counts.astype(np.int64),
-                score_bins=table.bins)
+                {k: v[order] for k, v in side.slices.items()}, n_rows, n_labeled,
+                cluster=None if side.cluster is None else side.cluster[order],
+                cluster_rows=None if cluster is None else _cluster_rows(table, label, cluster),
+                counts=counts.astype(np.int64), score_bins=table.bins)
+
+
+def _cluster_rows(table: CellTable, label: str, cluster: str) -> np.ndarray:
+    """``(2, clusters)``: the labeled rows and all rows of each cluster, summed over the cells
+    (unlabeled ones too), clusters in sorted order of their text, then every row without a cluster
+    as a cluster of its own: what :func:`gate.data.align._cluster_rows` gives for the rows."""
+    texts = _cluster_texts(table, cluster)
+    labeled = np.array([not _empty(v) for v in table.columns[label]], dtype=np.float64)
+    named = texts != ""
+    names, code = np.unique(texts[named], return_inverse=True)
+    counts = table.counts.astype(np.float64)
+    lab = np.bincount(code.ravel(), weights=(labeled * counts)[named], minlength=names.size)
+    rows = np.bincount(code.ravel(), weights=counts[named], minlength=names.size)
+    loose = int(table.counts[~named].sum())
+    return np.stack([np.concatenate([lab, np.zeros(loose)]), np.concatenate([rows, np.ones(loose)])])

@@ -1,6 +1,7 @@
-"""Continuous-score data and a policy for the binned engine-path tests (DuckDB: tests/test_engines_binned.py,
-Spark: tests/test_engines_spark.py): every row its own score, so the exact cells are over a small
-cell limit and the scores are binned."""
+"""Data for the engine-path tests of binned scores and clusters (DuckDB: tests/test_engines_binned.py,
+tests/test_engines_clusters.py; Spark: tests/test_engines_spark.py): continuous scores (every row its
+own score, so the exact cells are over a small cell limit and the scores are binned), and paired
+tables with a cluster column."""
 
 from __future__ import annotations
 
@@ -40,3 +41,17 @@ def continuous(n: int = 6000, seed: int = 0, prediction: bool = True):
             columns["prediction"] = [str(int(s >= 0.5)) for s in score]
         out.append(pa.table(columns))
     return out[0], out[1]
+
+
+def clustered(n: int = 3000, seed: int = 0, users: int = 400):
+    """``paired`` tables with a ``user`` column (clusters of ~n/users rows), unlabeled rows without
+    a user now and then (each its own cluster), weights dropped (integer sums)."""
+    import pyarrow as pa
+
+    from tests.engine_data import paired
+    cand, base = paired(n=n, seed=seed)
+    rng = np.random.default_rng(seed + 100)
+    user = [f"u{u:04d}" for u in rng.integers(0, users, n)]
+    labels = cand.column("label").to_pylist()
+    user = [None if lab is None and rng.random() < 0.3 else u for u, lab in zip(user, labels)]
+    return [t.drop_columns(["weight"]).append_column("user", pa.array(user)) for t in (cand, base)]
