@@ -25,7 +25,7 @@ from gate.inference.label_coverage import coverage_check, coverage_result
 from gate.inference.score import score_intervals
 from gate.inference.series import Series
 from gate.inference.sizes import sizes
-from gate.metrics.binned import BOUNDS, bound_quantity
+from gate.metrics.binned import BOUNDED, bound_quantity
 from gate.metrics.catalog import METRICS
 from gate.metrics.compiler import ClassGroups, QuantityBuilder
 from gate.metrics.flips import flip_rows
@@ -370,7 +370,7 @@ BOUND = "binning bound: "     # series keys (gate id, BOUND + role): a binned ga
 
 def _binned(es: EvalSet, g: Expanded) -> bool:
     """A ranking gate on scores the engine path binned (gate/engines/bins.py)."""
-    return g.spec.metric in BOUNDS and es.candidate.score_bins is not None
+    return g.spec.metric in BOUNDED and es.candidate.score_bins is not None
 
 
 def _with_bounds(policy: Policy, es: EvalSet, m: Measured, series: dict[tuple[str, str], Series]) -> Measured:

@@ -148,9 +148,9 @@ def test_text_scores_are_not_binned(tmp_path, monkeypatch):
 
 
 def test_the_bounds_hold_against_scikit_learn():
-    """validation/binned_bounds.py on small samples: every binned ROC-AUC / AP / PR-AUC within its
-    bound of scikit-learn's exact value, including the adversarial orders that make ROC-AUC's bound
-    tight (error = bound)."""
+    """validation/binned_bounds.py on small samples: every binned ranking metric within its bound of
+    the exact value (scikit-learn's for ROC-AUC, AP, PR-AUC), including the adversarial orders that
+    make ROC-AUC's bound tight (error = bound)."""
     from validation.binned_bounds import study
     results = study(rows=3000, seeds=2, bins=(5, 50))
     assert all(r["error"] <= r["bound"] * (1 + 1e-9) + 1e-12 for r in results)

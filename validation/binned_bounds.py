@@ -2,7 +2,9 @@
 gate/metrics/binned.py proves, and how tight is it? (docs/scale.md, "Binned ranking gates").
 
 For each score distribution, bin count and seed: the exact ROC-AUC / AP / PR-AUC of the raw scores
-(scikit-learn, checked equal to model-gate's formulas), the same metrics on the scores replaced by
+(scikit-learn, checked equal to model-gate's formulas) and interpolated AP (COCO 101 points),
+precision at recall 0.8 and recall at precision 0.8 (model-gate's formulas on the raw scores' tie
+groups; scikit-learn has none), the same metrics on the scores replaced by
 their bin's lower edge with the engine path's rule (gate/engines/bins.py: edges at the values of
 positions ``1 + ⌊j·n/k⌋`` of the sorted scores), and the bound. Distributions:
 
@@ -34,7 +36,11 @@ METRICS: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {
     "average_precision": average_precision_score,
     "pr_auc": lambda y, s: float(auc(*precision_recall_curve(y, s)[1::-1])),
 }
-FORMULAS = {"roc_auc": formulas.roc_auc, "average_precision": formulas.average_precision, "pr_auc": formulas.pr_auc}
+FORMULAS = {"roc_auc": formulas.roc_auc, "average_precision": formulas.average_precision, "pr_auc": formulas.pr_auc,
+            "interpolated_ap": lambda p, n: formulas.interpolated_ap(p, n, "coco101"),
+            "precision_at_recall": lambda p, n: formulas.precision_at_recall(p, n, 0.8),
+            "recall_at_precision": lambda p, n: formulas.recall_at_precision(p, n, 0.8)}
+PARAMS = {"interpolation": "coco101", "at_recall": 0.8, "at_precision": 0.8}
 
 
 def edges(scores: np.ndarray, k: int) -> np.ndarray:
@@ -88,11 +94,14 @@ def study(rows: int, seeds: int, bins: tuple[int, ...]) -> list[dict]:
                 y, s = sample(kind, rows, rng, k)
                 sb = binned(s, k)
                 pos, neg = group_counts(y, sb)
-                for name, metric in METRICS.items():
-                    exact = float(metric(y, s))
-                    approx = float(FORMULAS[name](pos, neg)[0][0])
-                    assert abs(approx - float(metric(y, sb))) < 1e-9, (kind, k, name)
-                    bound = float(bounds.BOUNDS[name](pos, neg)[0][0])
+                exact_pos, exact_neg = group_counts(y, s)
+                for name, formula in FORMULAS.items():
+                    exact = float(formula(exact_pos, exact_neg)[0][0])
+                    approx = float(formula(pos, neg)[0][0])
+                    if name in METRICS:      # model-gate's formulas are scikit-learn's
+                        assert abs(exact - float(METRICS[name](y, s))) < 1e-9, (kind, k, name)
+                        assert abs(approx - float(METRICS[name](y, sb))) < 1e-9, (kind, k, name)
+                    bound = float(bounds.bound_of(name, PARAMS)(pos, neg)[0][0])
                     out.append({"kind": kind, "bins": k, "seed": seed, "metric": name, "exact": exact,
                                 "binned": approx, "error": abs(approx - exact), "bound": bound})
     return out

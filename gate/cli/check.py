@@ -32,7 +32,7 @@ HELP = "evaluate a policy on prediction files and print the verdict"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.epilog = (f"{limits.help_text()} Engine path (docs/scale.md): distinct value combinations an engine "
                      f"returns {MAX_CELLS.env} ({MAX_CELLS.shown(MAX_CELLS.default)}); past it, quantile bins per "
-                     f"score column for ROC-AUC/AP/PR-AUC gates {SCORE_BINS.env} ({SCORE_BINS.shown(SCORE_BINS.default)}).")
+                     f"score column for ranking gates {SCORE_BINS.env} ({SCORE_BINS.shown(SCORE_BINS.default)}).")
     parser.add_argument("--policy", required=True, help="policy YAML file")
     candidate = parser.add_mutually_exclusive_group(required=True)
     candidate.add_argument("--candidate", help="candidate predictions (.csv, .csv.gz, .jsonl, .parquet), or through "

@@ -24,10 +24,11 @@ from __future__ import annotations
 from gate.engines import SCORE_BINS, sql
 from gate.engines.sources import Engine, EngineSource
 from gate.errors import InputError, UsageError
+from gate.metrics.binned import BOUNDED
 from gate.metrics.catalog import METRICS
 from gate.policy.load import Policy
 
-BINNED_METRICS = ("roc_auc", "average_precision", "pr_auc")
+BINNED_METRICS = BOUNDED
 """The ranking metrics with an error bound on binned scores (:mod:`gate.metrics.binned`)."""
 MIN_BINS = 2
 MAX_BINS = 100_000     # the edges enter the SQL as literals (a tree of comparisons): ~1 MB of SQL here
@@ -47,14 +48,14 @@ def bins_wanted() -> int:
 def unbinnable(policy: Policy, score_columns: tuple[str, ...]) -> str | None:
     """Why the scores cannot be binned (None: they can): a multiclass task (its score columns would
     be binned jointly, still one cell per row), or a gate on the scores without a binned error bound
-    (probability metrics, interpolated AP, precision at recall …)."""
+    (the probability metrics)."""
     if not score_columns:
         return "no score column is read"
     if policy.task != "binary":
         return "multiclass scores are not binned"
     for g in policy.gates:
         if METRICS[g.metric].family in ("ranking", "probability") and g.metric not in BINNED_METRICS:
-            return f"'{g.metric}' has no error bound on binned scores (only {', '.join(BINNED_METRICS)})"
+            return f"'{g.metric}' has no error bound on binned scores (only the ranking metrics have)"
     return None
 
 

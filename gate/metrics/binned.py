@@ -32,12 +32,21 @@ integral and above its chord, so the bin's exact area is within
 ``[pos_b·(l(T0) + l(T0+pos_b))/2, pos_b − F0·ln(1 + pos_b/(T0+F0))] / P``; binned it is
 ``pos_b·(prec0 + l(T0+pos_b))/(2P)``. The bound is the larger one-sided sum, as for AP.
 
+**Interpolated AP, precision at recall, recall at precision** (functions of the curve's points:
+the best precision over points with recall ≥ r, its mean over fixed levels, the best recall over
+points with precision ≥ q). The binned points are exact points, so the binned value is at most the
+exact one (more points never lower a best-of). Every exact point inside bin ``b`` has recall at most
+the bin's end recall ``(T0+pos_b)/P`` and precision at most ``u``: it is dominated by the point
+(end recall, ``u``). The metric of those optimistic points, at least the exact one (each metric
+only grows with its points' recall and precision), minus the binned value is the bound (the error
+is one-sided; the interval is still widened on both sides).
+
 ``validation/binned_bounds.py`` measures the actual errors against these bounds (docs/scale.md).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
@@ -94,7 +103,60 @@ def pr_auc_bound(pos: np.ndarray, neg: np.ndarray) -> f.Result:
     return _per_positive(highest - binned, binned - lowest, tps[:, -1])
 
 
-BOUNDS = {"roc_auc": roc_auc_bound, "average_precision": average_precision_bound, "pr_auc": pr_auc_bound}
+def _optimistic(pos: np.ndarray, neg: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(recall, binned precision, optimistic precision ``u``, reached) at each bin's end: the curve
+    of :func:`formulas._curve_points` (precision 0 where nothing is ranked yet) and its dominating
+    twin (module docstring)."""
+    tps, fps, _, f0 = _totals(pos, neg)
+    recall = _ratio(tps, tps[:, -1:], 0.0)
+    return recall, _ratio(tps, tps + fps, 0.0), _ratio(tps, tps + f0, 0.0), (tps + fps) > 0
+
+
+def _envelope_bound(pos: np.ndarray, neg: np.ndarray, levels: np.ndarray) -> f.Result:
+    """Mean over recall ``levels`` of the best precision at recall ≥ level, optimistic − binned."""
+    recall, binned, best, _ = _optimistic(pos, neg)
+    gap = f._envelope_at(recall, best, levels) - f._envelope_at(recall, binned, levels)
+    return np.maximum(gap.mean(axis=1), 0.0), pos.sum(axis=1) <= 0
+
+
+def interpolated_ap_bound(pos: np.ndarray, neg: np.ndarray, interpolation: str) -> f.Result:
+    return _envelope_bound(pos, neg, f.INTERPOLATION_LEVELS[interpolation])
+
+
+def precision_at_recall_bound(pos: np.ndarray, neg: np.ndarray, at_recall: float) -> f.Result:
+    return _envelope_bound(pos, neg, np.array([at_recall]))
+
+
+def recall_at_precision_bound(pos: np.ndarray, neg: np.ndarray, at_precision: float) -> f.Result:
+    """The best recall over points of precision ≥ ``at_precision``, optimistic − binned."""
+    recall, binned, best, reached = _optimistic(pos, neg)
+    gap = (np.where(reached & (best >= at_precision), recall, 0.0).max(axis=1)
+           - np.where(reached & (binned >= at_precision), recall, 0.0).max(axis=1))
+    return np.maximum(gap, 0.0), pos.sum(axis=1) <= 0
+
+
+Bound = Callable[[np.ndarray, np.ndarray], f.Result]
+
+
+def bound_of(metric: str, params: Mapping[str, object]) -> Bound:
+    """The bound function of ``metric`` with the gate's parameters (``at_recall`` …)."""
+    if metric == "roc_auc":
+        return roc_auc_bound
+    if metric == "average_precision":
+        return average_precision_bound
+    if metric == "pr_auc":
+        return pr_auc_bound
+    if metric == "interpolated_ap":
+        return lambda pos, neg: interpolated_ap_bound(pos, neg, str(params["interpolation"]))
+    if metric == "precision_at_recall":
+        return lambda pos, neg: precision_at_recall_bound(pos, neg, float(params["at_recall"]))  # type: ignore[arg-type]
+    if metric == "recall_at_precision":
+        return lambda pos, neg: recall_at_precision_bound(pos, neg, float(params["at_precision"]))  # type: ignore[arg-type]
+    raise KeyError(metric)
+
+
+BOUNDED = ("roc_auc", "average_precision", "pr_auc", "interpolated_ap", "precision_at_recall", "recall_at_precision")
+"""The ranking metrics with an error bound on binned scores."""
 
 
 def bound_quantity(builder: QuantityBuilder, role: str, t: Target) -> Callable[[list[np.ndarray]], f.Result]:
@@ -102,7 +164,7 @@ def bound_quantity(builder: QuantityBuilder, role: str, t: Target) -> Callable[[
     the metric (so each replicate's bound is that replicate's): per class, micro (the stacked
     block), or a macro / weighted average of the classes' bounds (an average moves by at most the
     same average of its parts' errors)."""
-    bound = BOUNDS[t.metric]
+    bound = bound_of(t.metric, t.params)
 
     def of_block(idx: int) -> Callable[[list[np.ndarray]], f.Result]:
         def quantity(acc: list[np.ndarray]) -> f.Result:

@@ -15,10 +15,13 @@ BINNED_POLICY = {
               {"metric": "pr_auc", "max_relative_drop": 0.1}, {"metric": "roc_auc", "slice": "region", "min": 0.6},
               {"metric": "roc_auc", "average": "macro", "min": 0.6},
               {"metric": "average_precision", "average": "weighted", "max_drop": 0.1},
+              {"metric": "precision_at_recall", "at_recall": 0.5, "min": 0.5},
+              {"metric": "recall_at_precision", "at_precision": 0.7, "max_drop": 0.2},
+              {"metric": "interpolated_ap", "interpolation": "voc11", "min": 0.5},
               {"metric": "recall", "min": 0.5}, {"metric": "accuracy", "max_drop": 0.05},
               {"metric": "label_coverage", "min": 0.5}],
 }
-BINNED = ("roc_auc", "average_precision", "pr_auc")
+BINNED = ("roc_auc", "average_precision", "pr_auc", "interpolated_ap", "precision_at_recall", "recall_at_precision")
 LIMITS = {"MODEL_GATE_MAX_ENGINE_CELLS": "5000", "MODEL_GATE_ENGINE_SCORE_BINS": "30"}
 
 
