@@ -89,7 +89,11 @@ def engine_evalset(policy: Policy, engine: Engine, cand: EngineSource, base: Eng
     """The EvalSet of two engine sources (views ``sql.CANDIDATE_VIEW`` / ``sql.BASELINE_VIEW`` of
     ``engine``), identical to what the file path builds from the same rows in canonical order; over
     the cell limit, the same with the scores in quantile bins where every score gate has a bound."""
+    sides = [(sql.CANDIDATE_VIEW, cand)] + ([(sql.BASELINE_VIEW, base)] if base is not None else [])
+    shown = cand.shown if base is None else f"{cand.shown} + {base.shown}"
     try:
+        if _scores_over_the_limit(policy, engine, sides):
+            raise _TooManyCells("", source=shown)
         return _evalset(policy, engine, cand, base, False)
     except _TooManyCells as exc:
         k = bins_wanted()
@@ -97,6 +101,20 @@ def engine_evalset(policy: Policy, engine: Engine, cand: EngineSource, base: Eng
             return _evalset(policy, engine, cand, base, True)
         except _TooManyCells:
             raise _too_many_cells(exc.source or cand.shown, binned=k) from None
+
+
+def _scores_over_the_limit(policy: Policy, engine: Engine, sides: list[tuple[str, EngineSource]]) -> bool:
+    """Whether a side's score column alone has more distinct values than the cell limit (so the
+    exact cells cannot fit, and fetching a limit's worth of them first would only cost memory).
+    Asked only when the scores could be binned; one ``COUNT(DISTINCT)`` per side."""
+    for view, source in sides:
+        scores = _score_columns(policy, engine.columns(view))
+        if unbinnable(policy, tuple(scores)) is not None:
+            return False
+        for column in scores:
+            if int(engine.rows(sql.distinct_count(view, column), source.shown)[0][0]) > MAX_CELLS.value():
+                return True
+    return False
 
 
 def _evalset(policy: Policy, engine: Engine, cand: EngineSource, base: EngineSource | None, binned: bool) -> EvalSet:

@@ -14,7 +14,8 @@ Queries (``c`` and ``b`` are the two views with the id cast to trimmed text as `
   sides over the full outer join by id, with the two "id present" flags (so the same pass gives the
   pairing counts); at most ``limit`` rows come back. A score column with bin edges (``edges``) enters
   as its bin's lower edge (:func:`binned`) instead of its value;
-- :func:`value_count` and :func:`values_at`: a score column's non-missing values and the values at
+- :func:`distinct_count`, :func:`value_count` and :func:`values_at`: a score column's distinct values
+  (more than the cell limit: the exact cells cannot fit), its non-missing values and the values at
   given positions of its sorted order (the quantile bin edges, :mod:`gate.engines.bins`).
 """
 
@@ -179,6 +180,11 @@ def _scores(view: str, column: str) -> exp.Select:
     value = _double(_col(column))
     keep = exp.and_(exp.Not(this=exp.Is(this=_col(column), expression=exp.Null())), exp.Not(this=exp.IsNan(this=value)))
     return exp.select(exp.alias_(value.copy(), "c0", quoted=True)).from_(exp.to_table(view, quoted=True)).where(keep)
+
+
+def distinct_count(view: str, column: str) -> exp.Select:
+    """How many distinct values ``column`` of ``view`` has (NULL not counted)."""
+    return exp.select(exp.Count(this=exp.Distinct(expressions=[_col(column)]))).from_(exp.to_table(view, quoted=True))
 
 
 def value_count(view: str, column: str) -> exp.Select:
