@@ -16,6 +16,7 @@ import numpy as np
 from gate import __version__, timing
 from gate.data.align import EvalSet, Side
 from gate.errors import InputError
+from gate.inference.binned import BinnedInterval
 from gate.inference.calibration import EceBias, EceInterval, ece_bias
 from gate.inference.decide import Decision
 from gate.inference.gate_results import Fixed, Measured, Pending, decide_gates
@@ -24,6 +25,7 @@ from gate.inference.label_coverage import coverage_check, coverage_result
 from gate.inference.score import score_intervals
 from gate.inference.series import Series
 from gate.inference.sizes import sizes
+from gate.metrics.binned import BOUNDED, bound_quantity
 from gate.metrics.catalog import METRICS
 from gate.metrics.compiler import ClassGroups, QuantityBuilder
 from gate.metrics.flips import flip_rows
@@ -56,6 +58,9 @@ def evaluate(policy: Policy, es: EvalSet, *, seed: int | None = None, command: S
         quantities[(g.id, "candidate")] = builder.quantity("candidate", g.target)
         if es.baseline is not None and METRICS[g.spec.metric].family != "flip":    # a flip rate is already paired
             quantities[(g.id, "baseline")] = builder.quantity("baseline", g.target)
+        if _binned(es, g):          # the binning's error bound, per replicate (gate/inference/binned.py)
+            for role in ("candidate", "baseline") if es.baseline is not None else ("candidate",):
+                quantities[(g.id, BOUND + role)] = bound_quantity(builder, role, g.target)
     measured = {g.id: _measured(es, g) for g in bootstrapped}
     clusters = cluster_codes(es)
     series, jack_weights, resampling = _run_bootstrap(policy, es, plan, quantities, seed, n_units, measured,
@@ -350,14 +355,32 @@ def _decide(policy: Policy, es: EvalSet, gates: list[Expanded], series: dict[tup
         elif family == "flip" and es.baseline is None:
             items.append(Measured(g, None, None))
         else:
-            items.append(replace(measured[g.id], candidate=series[(g.id, "candidate")],
-                                 baseline=series.get((g.id, "baseline"))))
+            m = replace(measured[g.id], candidate=series[(g.id, "candidate")], baseline=series.get((g.id, "baseline")))
+            items.append(_with_bounds(policy, es, m, series) if _binned(es, g) else m)
     codes = None if clusters is None else clusters[:es.candidate.y.size]     # the candidate's rows first
 
     def notes(p: Pending, d: Decision, interval_method: str) -> list[str]:
         return gate_notes(policy, p, d, interval_method, None if codes is None else _clusters_in(es, codes, p.measured.gate))
 
     return decide_gates(policy, items, jack_weights=jack_weights, notes=notes)
+
+
+BOUND = "binning bound: "     # series keys (gate id, BOUND + role): a binned gate's error bound
+
+
+def _binned(es: EvalSet, g: Expanded) -> bool:
+    """A ranking gate on scores the engine path binned (gate/engines/bins.py)."""
+    return g.spec.metric in BOUNDED and es.candidate.score_bins is not None
+
+
+def _with_bounds(policy: Policy, es: EvalSet, m: Measured, series: dict[tuple[str, str], Series]) -> Measured:
+    """A binned gate's measurements with the interval rule that widens by the binning's bound."""
+    g = m.gate
+    assert m.candidate is not None
+    bins = tuple(s.score_bins or 0 for s in (es.candidate, es.baseline) if s is not None)
+    rule = BinnedInterval(m.candidate, series[(g.id, BOUND + "candidate")], m.baseline,
+                          series.get((g.id, BOUND + "baseline")), policy.bootstrap.method, bins)
+    return replace(m, interval=rule)
 
 
 def _clusters_in(es: EvalSet, codes: np.ndarray, g: Expanded) -> int:

@@ -275,14 +275,20 @@ def test_ranking_policies_refuse_data_cluster():
         check(doc, {"query_id": ["q"], "item_id": ["d"], "score": [1.0]})
 
 
-def test_engine_sources_refuse_data_cluster(tmp_path):
+def test_engine_sources_give_the_file_paths_cluster_bootstrap(tmp_path):
+    """data.cluster through DuckDB (per-cluster cells, tests/test_engines_clusters.py): the file's
+    intervals and reproducibility block."""
     pytest.importorskip("duckdb")
+    pytest.importorskip("sqlglot")
     pq = pytest.importorskip("pyarrow.parquet")
     import pyarrow as pa
     d = clustered(13)
     pq.write_table(pa.table({k: d["cand"][k] for k in ("id", "label", "prediction", "user")}), tmp_path / "c.parquet")
-    with pytest.raises(InputError, match="not supported on engine sources"):
-        check(policy([{"metric": "accuracy", "min": 0.5}]), f"parquet:{tmp_path / 'c.parquet'}")
+    pol = policy([{"metric": "accuracy", "min": 0.5}])
+    by_engine = check(pol, f"parquet:{tmp_path / 'c.parquet'}")
+    by_file = check(pol, str(tmp_path / "c.parquet"))
+    assert by_engine.reproducibility == by_file.reproducibility and by_engine.reproducibility.unit == "cluster"
+    assert by_engine.gates == by_file.gates
 
 
 def test_cli_bad_cluster_input_is_one_line_and_exit_2(tmp_path):

@@ -11,7 +11,7 @@ from gate.engines.sources import DuckDBEngine, Engine, SparkEngine  # noqa: E402
 
 
 def test_engine_methods_are_abstract() -> None:
-    assert Engine.__abstractmethods__ == {"columns", "rows", "is_integer"}
+    assert Engine.__abstractmethods__ == {"columns", "rows", "is_integer", "is_numeric"}
     with pytest.raises(TypeError, match="abstract"):
         Engine()     # type: ignore[abstract]
 
@@ -19,6 +19,6 @@ def test_engine_methods_are_abstract() -> None:
         def columns(self, view: str) -> list[str]:
             return []
 
-    with pytest.raises(TypeError, match="is_integer"):
+    with pytest.raises(TypeError, match="is_integer|is_numeric"):
         Partial()    # type: ignore[abstract]
     assert not DuckDBEngine.__abstractmethods__ and not SparkEngine.__abstractmethods__

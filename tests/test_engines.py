@@ -206,12 +206,21 @@ def test_input_errors_say_what_the_file_path_says(case, tmp_path):
 
 
 def test_too_many_cells_is_a_one_line_error_not_an_approximation(tmp_path, monkeypatch):
+    """Over the limit, scores are binned only where every score gate has a bound (binned gates:
+    tests/test_engines_binned.py); otherwise, or when even the binned cells are too many, the run
+    stops with a one-line input error that says why."""
     cand, base = paired(n=3000, seed=14)
     files = [write_file(t, tmp_path / f"{r}.parquet") for r, t in (("c", cand), ("b", base))]
     monkeypatch.setenv("MODEL_GATE_MAX_ENGINE_CELLS", "1000")
-    with pytest.raises(InputError) as err:       # paired distinct (score, score) pairs: one per row
+    with pytest.raises(InputError) as err:       # paired (score bin, score bin) pairs: still over 1,000
         gate.check(POLICY, *(f"parquet:{f}" for f in files))
-    assert "more than 1,000 distinct combinations" in err.value.message and "never binned" in err.value.message
+    assert "more than 1,000 distinct combinations" in err.value.message
+    assert "even with the scores in 1,000 quantile bins" in err.value.message
+    assert "MODEL_GATE_ENGINE_SCORE_BINS=250" in err.value.message and "MODEL_GATE_MAX_ENGINE_CELLS=4000" in err.value.message
+    with_brier = {**POLICY, "gates": [*POLICY["gates"], {"metric": "brier", "max": 0.5}]}
+    with pytest.raises(InputError) as err:
+        gate.check(with_brier, *(f"parquet:{f}" for f in files))
+    assert "cannot be binned: 'brier' has no error bound on binned scores" in err.value.message
     assert "MODEL_GATE_MAX_ENGINE_CELLS=4000" in err.value.message
     confusion_only = {**POLICY, "gates": POLICY["gates"][:2]}      # no score fetched: a few cells
     assert gate.check(confusion_only, *(f"parquet:{f}" for f in files)).verdict in ("pass", "fail")

@@ -14,7 +14,7 @@ from gate import progress
 from gate.cli import paths
 from gate.cli.common import add_publish_arguments, print_untrusted, publish_report, run_context_of
 from gate.data import limits
-from gate.engines import MAX_CELLS
+from gate.engines import MAX_CELLS, SCORE_BINS
 from gate.errors import UsageError
 from gate.publish.publication import DEFAULT_ARTIFACT
 
@@ -31,7 +31,8 @@ HELP = "evaluate a policy on prediction files and print the verdict"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.epilog = (f"{limits.help_text()} Engine path (docs/scale.md): distinct value combinations an engine "
-                     f"returns {MAX_CELLS.env} ({MAX_CELLS.shown(MAX_CELLS.default)}).")
+                     f"returns {MAX_CELLS.env} ({MAX_CELLS.shown(MAX_CELLS.default)}); past it, quantile bins per "
+                     f"score column for ranking gates {SCORE_BINS.env} ({SCORE_BINS.shown(SCORE_BINS.default)}).")
     parser.add_argument("--policy", required=True, help="policy YAML file")
     candidate = parser.add_mutually_exclusive_group(required=True)
     candidate.add_argument("--candidate", help="candidate predictions (.csv, .csv.gz, .jsonl, .parquet), or through "

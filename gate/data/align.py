@@ -79,6 +79,9 @@ class Side:
     # examples per row (the engine path's cells: a row is that many identical examples, in a row);
     # None: one each. Every sum over examples goes through gate.resampling.counted
     counts: np.ndarray | None = None
+    # the engine path's quantile bins of the scores (their number), when the exact cells were too many:
+    # each score is its bin's lower edge (gate/engines/bins.py); None: the scores are exact
+    score_bins: int | None = None
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,8 @@ __all__ = ["engine_evalset_of", "is_engine_source", "wanted"]
 LOCAL = "local"
 MAX_CELLS = Limit("MODEL_GATE_MAX_ENGINE_CELLS", 1_000_000, "count", "engine cells")
 """Distinct (label, predictions, scores, weight, slices) combinations an engine may return."""
+SCORE_BINS = Limit("MODEL_GATE_ENGINE_SCORE_BINS", 1000, "count", "score bins")
+"""Quantile bins per score column when the exact cells are over :data:`MAX_CELLS` (docs/scale.md)."""
 DUCKDB_MEMORY = Limit("MODEL_GATE_DUCKDB_MEMORY", 0, "bytes", "DuckDB memory", unset="DuckDB's own memory limit")
 """DuckDB's ``memory_limit`` (it spills its joins to a temporary directory beyond it); 0: DuckDB's default."""
 SCHEMES = ("parquet:", "duckdb:", "spark:")

@@ -7,8 +7,10 @@ same alignment and bootstrap as for files run on them.
    weight, slices; for paired data the candidate's and the baseline's columns over the join by id —
    and returns ``COUNT(*)`` per group: a *cell table*, one row per distinct combination. Nothing is
    approximated: a row is its cell's values, so the cells are the data. At most :data:`MAX_CELLS`
-   cells come back; more (continuous scores gated by a ranking metric at scale) is an input error
-   that says so, never a silent binning.
+   cells come back. More (continuous scores gated by a ranking metric at scale) are grouped again
+   with each side's scores in quantile bins (:mod:`gate.engines.bins`) when every gate on the scores
+   has a binned error bound, which the decision then accounts for (:mod:`gate.inference.binned`);
+   otherwise, or when even the binned cells are too many, it is an input error that says so.
 3. :func:`gate.data.align.build_evalset` checks and encodes the cell tables (every alignment rule and
    message of the file path), then the cells are put in *canonical order* — sorted by their encoded
    values — and keep their counts (``Side.counts``): the statistics take them as they are, and give
@@ -24,7 +26,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +35,7 @@ import numpy as np
 from gate.data.align import (
     EvalSet,
     Side,
+    _cluster_texts,
     _empty,
     _require_column,
     _text,
@@ -42,7 +45,8 @@ from gate.data.align import (
     pairing_mismatch,
 )
 from gate.data.readers import Table
-from gate.engines import MAX_CELLS, sql
+from gate.engines import MAX_CELLS, SCORE_BINS, sql
+from gate.engines.bins import bins_wanted, score_edges, unbinnable
 from gate.engines.sources import Engine, EngineSource
 from gate.errors import InputError, show
 from gate.metrics.catalog import METRICS
@@ -55,6 +59,7 @@ class CellTable(Table):
 
     counts: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     keys: tuple[str, ...] = ()     # the value columns, for messages
+    bins: int | None = None        # the score column's bins (edges) when its scores were binned
 
     def where(self, row: int, column: str | None = None) -> str:
         """``the 12 rows with label='a', prediction='b'`` (a cell is no row number of the source)."""
@@ -65,22 +70,61 @@ class CellTable(Table):
 
 @dataclass(frozen=True)
 class _Columns:
-    """The source columns fetched for one side, in query order."""
+    """The source columns fetched for one side, in query order; ``edges``: the bin edges of a
+    binned score column (empty: every value as it is)."""
 
     names: tuple[str, ...]
+    edges: Mapping[str, tuple[float, ...]] = dataclasses.field(default_factory=dict)
+
+    @property
+    def bins(self) -> int | None:
+        return next((len(e) for e in self.edges.values()), None)
+
+
+class _TooManyCells(InputError):
+    """The exact cells are over the limit (caught once, to try binned scores)."""
 
 
 def engine_evalset(policy: Policy, engine: Engine, cand: EngineSource, base: EngineSource | None) -> EvalSet:
     """The EvalSet of two engine sources (views ``sql.CANDIDATE_VIEW`` / ``sql.BASELINE_VIEW`` of
-    ``engine``), identical to what the file path builds from the same rows in canonical order."""
+    ``engine``), identical to what the file path builds from the same rows in canonical order; over
+    the cell limit, the same with the scores in quantile bins where every score gate has a bound."""
+    sides = [(sql.CANDIDATE_VIEW, cand)] + ([(sql.BASELINE_VIEW, base)] if base is not None else [])
+    shown = cand.shown if base is None else f"{cand.shown} + {base.shown}"
+    try:
+        if _scores_over_the_limit(policy, engine, sides):
+            raise _TooManyCells("", source=shown)
+        return _evalset(policy, engine, cand, base, False)
+    except _TooManyCells as exc:
+        k = bins_wanted()
+        try:
+            return _evalset(policy, engine, cand, base, True)
+        except _TooManyCells:
+            raise _too_many_cells(exc.source or cand.shown, binned=k) from None
+
+
+def _scores_over_the_limit(policy: Policy, engine: Engine, sides: list[tuple[str, EngineSource]]) -> bool:
+    """Whether a side's score column alone has more distinct values than the cell limit (so the
+    exact cells cannot fit, and fetching a limit's worth of them first would only cost memory).
+    Asked only when the scores could be binned; one ``COUNT(DISTINCT)`` per side."""
+    for view, source in sides:
+        scores = _score_columns(policy, engine.columns(view))
+        if unbinnable(policy, tuple(scores)) is not None:
+            return False
+        for column in scores:
+            if int(engine.rows(sql.distinct_count(view, column), source.shown)[0][0]) > MAX_CELLS.value():
+                return True
+    return False
+
+
+def _evalset(policy: Policy, engine: Engine, cand: EngineSource, base: EngineSource | None, binned: bool) -> EvalSet:
     spec = policy.data
-    _no_clusters(policy, cand)
-    c_cols = _fetched(policy, engine, sql.CANDIDATE_VIEW, cand, "candidate", base is not None)
+    c_cols = _fetched(policy, engine, sql.CANDIDATE_VIEW, cand, "candidate", base is not None, binned)
     if base is None:
         table = _side_table(engine, cand, c_cols, sql.CANDIDATE_VIEW, None, "")
         es = build_evalset(_for_cells(policy, c_cols, None, "auto"), table, None)
-        return _expand(es, [table], spec.label, None)
-    b_cols = _fetched(policy, engine, sql.BASELINE_VIEW, base, "baseline", True)
+        return _expand(es, [table], spec.label, None, spec.cluster)
+    b_cols = _fetched(policy, engine, sql.BASELINE_VIEW, base, "baseline", True, binned)
     integer = all(engine.is_integer(v, spec.id) for v in (sql.CANDIDATE_VIEW, sql.BASELINE_VIEW))
     for view, source in ((sql.CANDIDATE_VIEW, cand), (sql.BASELINE_VIEW, base)):
         _check_ids(engine, view, source, spec.id, integer)
@@ -92,37 +136,27 @@ def engine_evalset(policy: Policy, engine: Engine, cand: EngineSource, base: Eng
             ct = _side_table(engine, cand, c_cols, sql.CANDIDATE_VIEW, spec.id, "c")
             bt = _side_table(engine, base, b_cols, sql.BASELINE_VIEW, spec.id, "b")
         else:                     # disjoint ids: each side's cells are the rows only it holds
-            ct = _cell_table(cand, c_cols.names, [r[2:2 + n_c] + r[-1:] for r in joint if r[0]], spec.id, "c")
-            bt = _cell_table(base, b_cols.names, [r[2 + n_c:] for r in joint if r[1]], spec.id, "b")
-        return _expand(build_evalset(aligned, ct, bt), [ct, bt], spec.label, None)
+            ct = _cell_table(cand, c_cols.names, [r[2:2 + n_c] + r[-1:] for r in joint if r[0]], spec.id, "c", c_cols.bins)
+            bt = _cell_table(base, b_cols.names, [r[2 + n_c:] for r in joint if r[1]], spec.id, "b", b_cols.bins)
+        return _expand(build_evalset(aligned, ct, bt), [ct, bt], spec.label, None, spec.cluster)
     assert joint is not None
     both = [r[2:] for r in joint if r[0] and r[1]]
-    ct = _cell_table(cand, c_cols.names, [r[:n_c] + r[-1:] for r in both], spec.id)
-    bt = _cell_table(base, b_cols.names, [r[n_c:] for r in both], spec.id)
+    ct = _cell_table(cand, c_cols.names, [r[:n_c] + r[-1:] for r in both], spec.id, bins=c_cols.bins)
+    bt = _cell_table(base, b_cols.names, [r[n_c:] for r in both], spec.id, bins=b_cols.bins)
     _check_paired_labels(policy, engine, ct, bt, c_cols, b_cols, integer)
+    _check_paired_clusters(policy, engine, ct, bt, c_cols, b_cols, integer)
     es = build_evalset(aligned, ct, bt)
     if warning:
         es.warnings.insert(1 if es.warnings and es.warnings[0].startswith("the candidate and the baseline are") else 0,
                            warning)
-    return _expand(es, [ct, bt], spec.label, ct.counts)
-
-
-def _no_clusters(policy: Policy, source: EngineSource) -> None:
-    """``data.cluster`` is refused on engine sources: a cluster key in the cells would make a cell
-    per cluster and combination (the cell limit at any real number of users), and label_coverage's
-    per-cluster row counts need the unlabeled rows' clusters too, which the cells do not carry."""
-    if policy.data.cluster:
-        raise InputError("data.cluster (the cluster bootstrap) is not supported on engine sources yet",
-                         source=source.shown, where="data.cluster",
-                         fix="export the rows the gates read (with the cluster column) to Parquet or CSV and "
-                             "check the file, or remove data.cluster")
+    return _expand(es, [ct, bt], spec.label, ct.counts, spec.cluster)
 
 
 def _side_table(engine: Engine, source: EngineSource, cols: _Columns, view: str, id_name: str | None,
                 prefix: str) -> CellTable:
     """One side's cells, grouped on its own (no baseline, or independent pairing)."""
-    return _cell_table(source, cols.names, _cells(engine, source, sql.cells(cols.names, _limit(), view=view)),
-                       id_name, prefix)
+    query = sql.cells(cols.names, _limit(), view=view, edges=cols.edges)
+    return _cell_table(source, cols.names, _cells(engine, source, query), id_name, prefix, cols.bins)
 
 
 def _joined_cells(policy: Policy, engine: Engine, cand: EngineSource, base: EngineSource, c_cols: _Columns,
@@ -133,7 +167,8 @@ def _joined_cells(policy: Policy, engine: Engine, cand: EngineSource, base: Engi
     if policy.bootstrap.pairing == "independent":
         return None, "independent", None
     shown = f"{cand.shown} + {base.shown}"
-    query = sql.cells(c_cols.names, _limit(), id_column=policy.data.id, base_columns=b_cols.names, integer=integer)
+    query = sql.cells(c_cols.names, _limit(), id_column=policy.data.id, base_columns=b_cols.names, integer=integer,
+                      edges=c_cols.edges, base_edges=b_cols.edges)
     rows = engine.rows(query, shown)
     if len(rows) < _limit():
         counts: dict[tuple[bool, bool], int] = {}
@@ -152,20 +187,40 @@ def _limit() -> int:
     return MAX_CELLS.value() + 1     # one more: to tell "at the limit" from "over it"
 
 
-def _fetched(policy: Policy, engine: Engine, view: str, source: EngineSource, role: str, need_ids: bool) -> _Columns:
-    """The columns the gates read, checked against the source's schema with the file path's messages."""
+def _fetched(policy: Policy, engine: Engine, view: str, source: EngineSource, role: str, need_ids: bool,
+             binned: bool = False) -> _Columns:
+    """The columns the gates read, checked against the source's schema with the file path's messages;
+    ``binned``: with the score column's quantile bin edges (:mod:`gate.engines.bins`), or the
+    too-many-cells error saying why the scores cannot be binned."""
     spec = policy.data
     schema = engine.columns(view)
     probe = Table(source.shown, source.format, {c: [] for c in schema}, 0, "")
     required = [spec.label, *sorted(set(spec.slices) | {g.slice for g in policy.gates if g.slice})]
     required += [spec.id] if need_ids else []
     required += [getattr(spec, k) for k in ("prediction", "score", "weight") if k in spec.explicit]
+    required += [spec.cluster] if spec.cluster else []      # per-cluster cells: what the cluster bootstrap draws
     for col in required:
         _require_column(probe, col, role)
     names = [spec.label] + [c for c in (spec.prediction, spec.weight) if c in schema]
     names += _score_columns(policy, schema)
     names += [c for c in required if c not in names and c != spec.id]
-    return _Columns(tuple(dict.fromkeys(names)))
+    columns = _Columns(tuple(dict.fromkeys(names)))
+    return _binned(policy, engine, view, source, columns, schema) if binned else columns
+
+
+def _binned(policy: Policy, engine: Engine, view: str, source: EngineSource, columns: _Columns,
+            schema: Sequence[str]) -> _Columns:
+    """``columns`` with the quantile bin edges of the score column (binary tasks: one), the
+    threshold among them when predictions come from the scores (so they stay exact)."""
+    scores = tuple(_score_columns(policy, schema))
+    why = unbinnable(policy, scores)
+    if why is not None:
+        raise _too_many_cells(source.shown, reason=why)
+    spec = policy.data
+    from_scores = spec.prediction not in schema or spec.threshold is not None
+    threshold = (0.5 if spec.threshold is None else spec.threshold) if from_scores else None
+    edges = {c: score_edges(engine, view, source, c, bins_wanted(), threshold) for c in scores}
+    return dataclasses.replace(columns, edges=edges)
 
 
 def _score_columns(policy: Policy, schema: Sequence[str]) -> list[str]:
@@ -200,16 +255,24 @@ def _cells(engine: Engine, source: EngineSource, query: Any, shown: str | None =
     so that a message naming "the first" bad cell names the same one whatever the engine)."""
     rows = engine.rows(query, shown or source.shown)
     if len(rows) > MAX_CELLS.value():
-        raise _too_many_cells(shown or source.shown)
+        raise _TooManyCells("", source=shown or source.shown)
     return sorted(rows, key=_canonical_key)
 
 
-def _too_many_cells(source: str) -> InputError:
-    return InputError(f"has more than {MAX_CELLS.shown(MAX_CELLS.value())} distinct combinations of the columns the "
-                      "gates read: continuous scores make one per row, and the engine path returns exact counts, "
-                      "never binned ones", source=source,
-                      fix="round the scores in a query (ROUND(score, 3)), gate these metrics through the file "
-                          f"path, or {MAX_CELLS.fix()}")
+def _too_many_cells(source: str, reason: str | None = None, binned: int | None = None) -> InputError:
+    """Over the cell limit: the exact cells (``reason``: why the scores cannot be binned; None: the
+    first, exact attempt, caught to bin), or the cells of scores in ``binned`` bins."""
+    many = f"has more than {MAX_CELLS.shown(MAX_CELLS.value())} distinct combinations of the columns the gates read"
+    if binned is not None:
+        fewer = max(binned // 4, 2)
+        return InputError(f"{many}, even with the scores in {binned:,} quantile bins", source=source,
+                          fix=f"set fewer bins with {SCORE_BINS.env}, e.g. {SCORE_BINS.env}={fewer}, "
+                              f"or {MAX_CELLS.fix()}")
+    if reason is None:
+        return _TooManyCells(many, source=source)
+    return InputError(f"{many} (continuous scores make one per row), and the scores cannot be binned: {reason}",
+                      source=source, fix="round the scores in a query (ROUND(score, 3)), gate these metrics through "
+                                         f"the file path, or {MAX_CELLS.fix()}")
 
 
 def _canonical_key(row: tuple) -> tuple:
@@ -217,7 +280,7 @@ def _canonical_key(row: tuple) -> tuple:
 
 
 def _cell_table(source: EngineSource, names: Sequence[str], rows: list[tuple], id_name: str | None = None,
-                id_prefix: str = "") -> CellTable:
+                id_prefix: str = "", bins: int | None = None) -> CellTable:
     """A Table of cells (the last value of each row is its count), with synthetic ids
     ``<prefix><i>`` in column ``id_name`` when given (the source's ids are not fetched)."""
     columns: dict[str, Any] = {name: [r[i] for r in rows] for i, name in enumerate(names)}
@@ -225,7 +288,7 @@ def _cell_table(source: EngineSource, names: Sequence[str], rows: list[tuple], i
     digest = _digest(names, rows)
     if id_name is not None:
         columns[id_name] = [f"{id_prefix}{i}" for i in range(len(rows))]
-    return CellTable(source.shown, source.format, columns, len(rows), digest, None, None, counts, tuple(names))
+    return CellTable(source.shown, source.format, columns, len(rows), digest, None, None, counts, tuple(names), bins)
 
 
 def _digest(names: Sequence[str], rows: list[tuple]) -> str:
@@ -289,6 +352,25 @@ def _check_paired_labels(policy: Policy, engine: Engine, ct: CellTable, bt: Cell
                              "in the baseline", source=where, fix="paired files must carry the same ground truth")
 
 
+def _check_paired_clusters(policy: Policy, engine: Engine, ct: CellTable, bt: CellTable, c_cols: _Columns,
+                           b_cols: _Columns, integer: bool) -> None:
+    """``data.cluster`` on paired cells: a shared id must be in the same cluster on both sides (the
+    file path's rule and message, naming a real id looked up in the engine)."""
+    col = policy.data.cluster
+    if not col:
+        return
+    label = policy.data.label
+    for i, (c, b) in enumerate(zip(ct.columns[col], bt.columns[col])):
+        # an empty cluster on a labeled row is the alignment's own error ("the cluster is empty")
+        if _empty(ct.columns[label][i]) or _empty(c) or _empty(b) or _text(c) == _text(b):
+            continue
+        example = _example_id(engine, policy, ct, bt, c_cols, b_cols, i, integer)
+        raise InputError(f"id {show(example)} is in cluster {show(_text(c))} in the candidate but {show(_text(b))} "
+                         "in the baseline",
+                         source=f"{ct.source} + {bt.source}",
+                         fix="paired files must put each id in the same cluster (the rows of one user, session, ... together)")
+
+
 def _example_id(engine: Engine, policy: Policy, ct: CellTable, bt: CellTable, c_cols: _Columns,
                 b_cols: _Columns, i: int, integer: bool) -> str:
     """An id of cell ``i`` (its values looked up in the engine); ``"?"`` if the lookup fails."""
@@ -311,7 +393,8 @@ def _labeled_counts(table: CellTable, label: str) -> np.ndarray:
     return table.counts[labeled]
 
 
-def _expand(es: EvalSet, tables: list[CellTable], label: str, joint: np.ndarray | None) -> EvalSet:
+def _expand(es: EvalSet, tables: list[CellTable], label: str, joint: np.ndarray | None,
+            cluster: str | None = None) -> EvalSet:
     """Every side's cell arrays with their counts, cells sorted by their encoded values (candidate
     first, then the baseline's for paired data); n_rows count the unlabeled rows too.
     ``joint``: paired data (one cell per pair of rows, both sides in the same order)."""
@@ -319,13 +402,13 @@ def _expand(es: EvalSet, tables: list[CellTable], label: str, joint: np.ndarray 
     if joint is not None:
         counts = _labeled_counts(tables[0], label)
         order = _canonical_order(sides, counts.size)
-        new = [_repeat(side, tables[k], order, counts[order]) for k, side in enumerate(sides)]
+        new = [_repeat(side, tables[k], order, counts[order], label, cluster) for k, side in enumerate(sides)]
     else:
         new = []
         for side, table in zip(sides, tables):
             counts = _labeled_counts(table, label)
             order = _canonical_order([side], counts.size)
-            new.append(_repeat(side, table, order, counts[order]))
+            new.append(_repeat(side, table, order, counts[order], label, cluster))
     return EvalSet(es.task, es.classes, new[0], new[1] if len(new) > 1 else None, es.pairing, es.warnings)
 
 
@@ -345,7 +428,8 @@ def _canonical_order(sides: list[Side], n: int) -> np.ndarray:
     return np.lexsort(keys[::-1])
 
 
-def _repeat(side: Side, table: CellTable, order: np.ndarray, counts: np.ndarray) -> Side:
+def _repeat(side: Side, table: CellTable, order: np.ndarray, counts: np.ndarray, label: str,
+            cluster: str | None) -> Side:
     """The side's cells in canonical order, each row carrying its count (``Side.counts``): the
     statistics take the cells as they are (memory bounded by the number of cells, not of rows) and
     give what the same rows written out one per row, in this order, give."""
@@ -355,4 +439,22 @@ def _repeat(side: Side, table: CellTable, order: np.ndarray, counts: np.ndarray)
     return Side(side.role, artifact, no_ids, side.y[order], side.pred[order],
                 None if side.scores is None else side.scores[order],
                 None if side.weight is None else side.weight[order],
-                {k: v[order] for k, v in side.slices.items()}, n_rows, n_labeled, counts=counts.astype(np.int64))
+                {k: v[order] for k, v in side.slices.items()}, n_rows, n_labeled,
+                cluster=None if side.cluster is None else side.cluster[order],
+                cluster_rows=None if cluster is None else _cluster_rows(table, label, cluster),
+                counts=counts.astype(np.int64), score_bins=table.bins)
+
+
+def _cluster_rows(table: CellTable, label: str, cluster: str) -> np.ndarray:
+    """``(2, clusters)``: the labeled rows and all rows of each cluster, summed over the cells
+    (unlabeled ones too), clusters in sorted order of their text, then every row without a cluster
+    as a cluster of its own: what :func:`gate.data.align._cluster_rows` gives for the rows."""
+    texts = _cluster_texts(table, cluster)
+    labeled = np.array([not _empty(v) for v in table.columns[label]], dtype=np.float64)
+    named = texts != ""
+    names, code = np.unique(texts[named], return_inverse=True)
+    counts = table.counts.astype(np.float64)
+    lab = np.bincount(code.ravel(), weights=(labeled * counts)[named], minlength=names.size)
+    rows = np.bincount(code.ravel(), weights=counts[named], minlength=names.size)
+    loose = int(table.counts[~named].sum())
+    return np.stack([np.concatenate([lab, np.zeros(loose)]), np.concatenate([rows, np.ones(loose)])])

@@ -142,6 +142,10 @@ class Engine(ABC):
     def is_integer(self, view: str, column: str) -> bool:
         """Whether the view's column has an integer type (ids are then joined as they are)."""
 
+    @abstractmethod
+    def is_numeric(self, view: str, column: str) -> bool:
+        """Whether the view's column has a numeric type (scores can then be binned)."""
+
 
 def _missing_extra(extra: str, module: str) -> UsageError:
     return UsageError(f"the {extra} engine needs the Python package '{module}', which is not installed",
@@ -253,6 +257,10 @@ class DuckDBEngine(Engine):
             raise InputError(f"DuckDB: {clip(_first_line(exc), 300)}", source=self._shown[view],
                              fix=_duckdb_fix(exc)) from None
 
+    def is_numeric(self, view: str, column: str) -> bool:
+        kind = self._types(view).get(column, "")
+        return kind in _DUCKDB_INTEGERS or kind in ("DOUBLE", "FLOAT", "REAL") or kind.startswith("DECIMAL")
+
     def columns(self, view: str) -> list[str]:
         return list(self._types(view))
 
@@ -337,10 +345,17 @@ class SparkEngine(Engine):
         with self._errors(what):
             return [tuple(r) for r in self.spark.sql(sql.render(query, "spark")).collect()]
 
-    def is_integer(self, view: str, column: str) -> bool:
+    def _kind(self, view: str, column: str) -> str | None:
         with self._errors(self._shown[view]):
             kinds = {f.name: f.dataType.typeName() for f in self.spark.table(view).schema.fields}
-        return kinds.get(column) in ("byte", "short", "integer", "long")
+        return kinds.get(column)
+
+    def is_integer(self, view: str, column: str) -> bool:
+        return self._kind(view, column) in ("byte", "short", "integer", "long")
+
+    def is_numeric(self, view: str, column: str) -> bool:
+        kind = self._kind(view, column) or ""
+        return kind in ("byte", "short", "integer", "long", "float", "double") or kind.startswith("decimal")
 
 
 def open_engine(name: str, sources: dict[str, EngineSource]) -> Engine:

@@ -12,12 +12,16 @@ Queries (``c`` and ``b`` are the two views with the id cast to trimmed text as `
 - :func:`pairing_counts`: rows per (in candidate, in baseline) over the full outer join by id;
 - :func:`cells`: ``COUNT(*)`` per distinct combination of the fetched columns, of one side, or of both
   sides over the full outer join by id, with the two "id present" flags (so the same pass gives the
-  pairing counts); at most ``limit`` rows come back.
+  pairing counts); at most ``limit`` rows come back. A score column with bin edges (``edges``) enters
+  as its bin's lower edge (:func:`binned`) instead of its value;
+- :func:`distinct_count`, :func:`value_count` and :func:`values_at`: a score column's distinct values
+  (more than the cell limit: the exact cells cannot fit), its non-missing values and the values at
+  given positions of its sorted order (the quantile bin edges, :mod:`gate.engines.bins`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from sqlglot import exp
 
@@ -41,10 +45,19 @@ def _text_id(column: str, integer: bool) -> exp.Expr:
     return exp.Trim(this=exp.Cast(this=_col(column), to=exp.DataType.build("varchar")))
 
 
-def _side(view: str, id_column: str | None, columns: Sequence[str], integer: bool = False) -> exp.Select:
-    """``SELECT <id as text> AS mg_id, col0 AS c0, ... FROM view``."""
+Edges = Mapping[str, Sequence[float]]
+"""Bin edges per score column (sorted, distinct): the column's values enter as their bins' lower edges."""
+
+
+def _value(column: str, edges: Edges) -> exp.Expr:
+    return binned(_col(column), edges[column]) if column in edges else _col(column)
+
+
+def _side(view: str, id_column: str | None, columns: Sequence[str], integer: bool = False,
+          edges: Edges | None = None) -> exp.Select:
+    """``SELECT <id as text> AS mg_id, col0 AS c0, ... FROM view`` (a binned column as its bin's edge)."""
     items: list[exp.Expr] = [] if id_column is None else [exp.alias_(_text_id(id_column, integer), ID, quoted=True)]
-    items += [exp.alias_(_col(c), f"c{i}", quoted=True) for i, c in enumerate(columns)]
+    items += [exp.alias_(_value(c, edges or {}), f"c{i}", quoted=True) for i, c in enumerate(columns)]
     return exp.select(*(items or [exp.Literal.number(1)])).from_(exp.to_table(view, quoted=True))
 
 
@@ -79,11 +92,12 @@ def duplicate_id(view: str, id_column: str, integer: bool = False) -> exp.Select
     return _with_sides(q, {"s": _side(view, id_column, [], integer)})
 
 
-def _joined(id_column: str, cand: Sequence[str], base: Sequence[str], kind: str, integer: bool) -> exp.Select:
+def _joined(id_column: str, cand: Sequence[str], base: Sequence[str], kind: str, integer: bool,
+            edges: Edges | None = None, base_edges: Edges | None = None) -> exp.Select:
     on = exp.EQ(this=_col(ID, "c"), expression=_col(ID, "b"))
     q = exp.select().from_(exp.to_table("c")).join(exp.to_table("b"), on=on, join_type=kind)
-    return _with_sides(q, {"c": _side(CANDIDATE_VIEW, id_column, cand, integer),
-                           "b": _side(BASELINE_VIEW, id_column, base, integer)})
+    return _with_sides(q, {"c": _side(CANDIDATE_VIEW, id_column, cand, integer, edges),
+                           "b": _side(BASELINE_VIEW, id_column, base, integer, base_edges)})
 
 
 def _flags() -> list[exp.Expr]:
@@ -98,20 +112,22 @@ def pairing_counts(id_column: str, integer: bool = False) -> exp.Select:
 
 
 def cells(columns: Sequence[str], limit: int, *, view: str | None = None, id_column: str | None = None,
-          base_columns: Sequence[str] = (), integer: bool = False) -> exp.Select:
+          base_columns: Sequence[str] = (), integer: bool = False, edges: Edges | None = None,
+          base_edges: Edges | None = None) -> exp.Select:
     """Counts per distinct combination of ``columns`` of ``view`` (one side), or — ``view`` None —
     per (in candidate, in baseline, the candidate's ``columns``, the baseline's ``base_columns``)
     over the full outer join by id: the paired cells and the pairing counts in one pass (a side's
-    columns are NULL where it lacks the id)."""
+    columns are NULL where it lacks the id). ``edges`` / ``base_edges``: score columns grouped by
+    their bins (:func:`binned`) instead of their values."""
     if view is not None:
         keys: list[exp.Expr] = [_col(f"c{i}") for i in range(len(columns))]
         q = exp.select(*keys, _count()).from_("s")
-        q = _with_sides(q, {"s": _side(view, None, columns)})
+        q = _with_sides(q, {"s": _side(view, None, columns, edges=edges)})
     else:
         assert id_column is not None
         keys = _flags() + [_col(f"c{i}", t) for t, n in (("c", len(columns)), ("b", len(base_columns)))
                            for i in range(n)]
-        q = _joined(id_column, columns, base_columns, "full outer", integer).select(*keys, _count())
+        q = _joined(id_column, columns, base_columns, "full outer", integer, edges, base_edges).select(*keys, _count())
     if keys:
         q = q.group_by(*keys)
     return q.limit(limit)
@@ -128,6 +144,63 @@ def example_id(id_column: str, cand: dict[str, object], base: dict[str, object],
                          else exp.EQ(this=column, expression=exp.convert(value)))
     q = _joined(id_column, list(cand), list(base), "inner", integer).select(_col(ID, "c"))
     return q.where(exp.and_(*conds) if conds else exp.true()).order_by(_col(ID, "c")).limit(1)
+
+
+def _double(column: exp.Expr) -> exp.Expr:
+    return exp.Cast(this=column, to=exp.DataType.build("double"))
+
+
+def _number(x: float) -> exp.Expr:
+    """A double literal that every dialect reads back as the same double: 17 significant digits in
+    scientific notation (a double literal in DuckDB and Spark alike, never a decimal that an engine
+    might round on its way to a double)."""
+    return exp.Literal.number(f"{float(x):.16e}")
+
+
+def binned(column: exp.Expr, edges: Sequence[float]) -> exp.Expr:
+    """The lower edge of the bin ``[e_i, e_{i+1})`` that holds the column's value (the first edge
+    below ``e_0``), found by a balanced tree of comparisons: ``log2(len(edges))`` comparisons a row,
+    and only comparisons (no arithmetic), so every engine puts every value in the same bin. A
+    missing or NaN score stays as it is, for the alignment's messages."""
+    value = _double(column)
+
+    def tree(lo: int, hi: int) -> exp.Expr:
+        if hi - lo == 1:
+            return _number(edges[lo])
+        mid = (lo + hi) // 2
+        return exp.If(this=exp.LT(this=value.copy(), expression=_number(edges[mid])), true=tree(lo, mid),
+                      false=tree(mid, hi))
+
+    missing = exp.or_(exp.Is(this=column.copy(), expression=exp.Null()), exp.IsNan(this=value.copy()))
+    return exp.If(this=missing, true=value.copy(), false=tree(0, len(edges)))
+
+
+def _scores(view: str, column: str) -> exp.Select:
+    """One side's non-missing, non-NaN values of ``column`` as ``c0`` (doubles)."""
+    value = _double(_col(column))
+    keep = exp.and_(exp.Not(this=exp.Is(this=_col(column), expression=exp.Null())), exp.Not(this=exp.IsNan(this=value)))
+    return exp.select(exp.alias_(value.copy(), "c0", quoted=True)).from_(exp.to_table(view, quoted=True)).where(keep)
+
+
+def distinct_count(view: str, column: str) -> exp.Select:
+    """How many distinct values ``column`` of ``view`` has (NULL not counted)."""
+    return exp.select(exp.Count(this=exp.Distinct(expressions=[_col(column)]))).from_(exp.to_table(view, quoted=True))
+
+
+def value_count(view: str, column: str) -> exp.Select:
+    """How many rows of ``view`` have a (non-missing, non-NaN) value of ``column``."""
+    return _with_sides(exp.select(exp.Count(this=exp.Star())).from_("s"), {"s": _scores(view, column)})
+
+
+def values_at(view: str, column: str, positions: Sequence[int]) -> exp.Select:
+    """The distinct values at the 1-based ``positions`` of the column's sorted values. The value at a
+    position is the same whatever the engine, the partitioning or the row order (tied rows have the
+    same value, whichever of them a ``ROW_NUMBER`` puts there)."""
+    rank = exp.Window(this=exp.RowNumber(), order=exp.Order(expressions=[exp.Ordered(this=_col("c0"))]))
+    ranked = exp.select(_col("c0"), exp.alias_(rank, "mg_r", quoted=True)).from_("s")
+    wanted = exp.In(this=_col("mg_r"), expressions=[exp.Literal.number(p) for p in positions])
+    q = exp.select(_col("c0")).distinct().from_("r").where(wanted).order_by(_col("c0"))
+    return _with_sides(q, {"s": _scores(view, column), "r": ranked})
 
 
 def render(query: exp.Expr, dialect: str) -> str:

@@ -27,6 +27,7 @@ from typing import Protocol
 
 import numpy as np
 
+from gate.inference.binned import BinnedInterval
 from gate.inference.decide import Check, Decision, decide_all
 from gate.inference.guards import NO_EXAMPLES, guard, size_guard
 from gate.inference.intervals import Distribution
@@ -161,6 +162,7 @@ def _result(policy: Policy, p: Pending, d: Decision, jack_weights: np.ndarray | 
         distribution=tuple(float(x) for x in (p.dist.replicates if p.dist is not None else ())),
         nominal_ci=nominal, spared_by=_spared_by(check, d, nominal, policy.decision.multiple_testing),
         guard=check.forced,
+        error_bound=_error_bound(m, g.quantity),
     )
 
 
@@ -189,7 +191,12 @@ def _estimates(p: Pending, method: str, confidence: float,
 
 
 def _rule_note(m: Measured) -> tuple[str, ...]:
-    return () if m.interval is None else (m.interval.note,)
+    return () if m.interval is None or not m.interval.note else (m.interval.note,)
+
+
+def _error_bound(m: Measured, quantity: str) -> float | None:
+    """A binned gate's bound on the tested quantity (gate/inference/binned.py); None for exact gates."""
+    return m.interval.error_bound(quantity) if isinstance(m.interval, BinnedInterval) else None
 
 
 def _tested(p: Pending, d: Decision) -> Estimate:

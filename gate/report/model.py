@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 SCHEMA_VERSION = "1.3"   # 1.1: gates[].policy_line; 1.2: gates[].interval_method, reproducibility.sampling, flips, queries,
-                         # task ranking; 1.3: gates[].nominal_ci, spared_by, guard, labeled (the message's facts)
+                         # task ranking; 1.3: gates[].nominal_ci, spared_by, guard, labeled (the message's facts),
+                         # error_bound (binned engine gates)
 
 STATUSES = ("pass", "fail", "inconclusive")
 OUTCOME_ORDER = ("fail", "inconclusive", "warning", "pass")   # GateResult.outcome, worst first
@@ -121,6 +122,10 @@ class GateResult:
     inconclusive gate from failing (its nominal interval misses the bar), else None; ``guard`` says why
     a guard forced the gate inconclusive (None when none did); ``labeled`` counts the labeled rows of
     the ``n`` candidate rows for the ``label_coverage`` gate (None for every other gate).
+    ``error_bound`` (schema 1.3; in report.json only when set) is, for a ranking gate
+    computed on the engine path's binned scores (``interval_method`` ``percentile+binned``), the most
+    the exact data's tested value can differ from the binned one (gate/inference/binned.py): the
+    tested interval is already widened by it. None: the gate is exact.
     """
 
     id: str
@@ -154,6 +159,7 @@ class GateResult:
     spared_by: str | None = None
     guard: Guard | None = None
     labeled: int | None = None
+    error_bound: float | None = None
 
     @property
     def blocking(self) -> bool:
@@ -209,6 +215,7 @@ class GateResult:
             "spared_by": self.spared_by,
             "guard": None if self.guard is None else self.guard.to_dict(),
             "labeled": self.labeled,
+            **({} if self.error_bound is None else {"error_bound": _num(self.error_bound)}),
         }
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 
+from gate.inference.binned import BinnedInterval
 from gate.inference.decide import Check, Decision
 from gate.inference.gate_results import Pending
 from gate.inference.intervals import Distribution
@@ -28,7 +29,7 @@ def resample_warnings(policy: Policy, results: list[GateResult]) -> list[str]:
     B resamples estimate from about B·α/(2m) replicates: docs/validity.md finds B ≥ 200·m keeps the
     family-wise false-fail rate near its nominal level. Gates decided on exact or score intervals
     (label_coverage, proportions) need no resamples and are not counted."""
-    m = sum(1 for r in results if r.blocking and r.interval_method in ("percentile", "basic", "bca")
+    m = sum(1 for r in results if r.blocking and r.interval_method.split("+")[0] in ("percentile", "basic", "bca")
             and r.p_value is not None)
     needed = 200 * m
     if policy.decision.multiple_testing == "none" or m < 2 or policy.bootstrap.resamples >= needed:
@@ -51,11 +52,23 @@ def gate_notes(policy: Policy, p: Pending, d: Decision, interval_method: str,
     notes = sampling_notes(policy, g, check, dist, d, support, smallest, interval_method)
     if clusters is not None and p.dist is not None:
         notes += cluster_notes(clusters)
+    if isinstance(m.interval, BinnedInterval):
+        notes.append(binned_note(m.interval, g.quantity))
     drawn = m.candidate.drawn if m.candidate is not None else None
     if drawn is not None:
         notes.append(f"adaptive: decided after {drawn} of {policy.bootstrap.resamples} resamples "
                      f"(endpoints more than {adaptive.Z:g} Monte-Carlo SE from the bar)")
     return notes
+
+
+def binned_note(rule: BinnedInterval, quantity: str) -> str:
+    """A ranking gate on the engine path's binned scores: how many bins, and the bound its
+    interval is widened by (docs/scale.md)."""
+    bins = " and ".join(f"{k:,}" for k in dict.fromkeys(rule.bins))
+    bound = rule.error_bound(quantity)
+    shown = f"±{bound:.2g}" if math.isfinite(bound) else "an unbounded amount"
+    return (f"computed on scores in {bins} quantile bins (over the engine's cell limit): the exact value can differ "
+            f"by at most {shown}, and the interval is widened by that much ({rule.method}, see docs/scale.md)")
 
 
 def sampling_notes(policy: Policy, g: Expanded, check: Check, dist: Distribution | None, d: Decision,

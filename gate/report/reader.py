@@ -416,7 +416,19 @@ def gate(value: Any, path: str) -> GateResult:
         spared_by=o.field("spared_by", optional(text), SPARED_BY, default=None),
         guard=_guard(o, reason),
         labeled=o.field("labeled", optional(integer), default=None),
+        error_bound=o.field("error_bound", _error_bound, default=None),
     )
+
+
+def _error_bound(value: Any, path: str) -> float:
+    """A binned gate's error bound (schema 1.3): a number ≥ 0, or null for an unbounded one (the
+    writer's infinity; an exact gate has no field at all)."""
+    if value is None:
+        return math.inf
+    bound = number(value, path)
+    if bound < 0:
+        raise ReportFormatError(path, f"must be at least 0, got {bound!r}")
+    return bound
 
 
 def _scores(value: Any, path: str) -> dict[str, float | None]:

@@ -550,14 +550,16 @@ def cluster_jackknife_sums(plan: StatPlan, clusters: np.ndarray, seed: int,
     """Block sums of the delete-one-*cluster* jackknife (BCa's acceleration with clusters as the
     units), one row per cluster; beyond ``max_rows`` clusters a delete-d jackknife: the clusters
     are dealt at random (seeded) into ``max_rows`` groups and each row deletes one group. Rows
-    weigh 1 each. ``clusters``: a code per unit (every unit belongs to one)."""
+    weigh 1 each. ``clusters``: a code per unit (every unit belongs to one); a unit of several
+    examples (``plan.multiplicity``) is kept or deleted with all of them."""
     codes, c = _dense(np.asarray(clusters, dtype=np.int64))
+    mult = np.ones(codes.size) if plan.multiplicity is None else plan.multiplicity.astype(np.float64)
     if c > max_rows:
         rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, 0x636C])))
         group = rng.permutation(c) % max_rows
         codes, c = group[codes], max_rows
-    removed = sp.csr_matrix((np.ones(codes.size), (codes, np.arange(codes.size))), shape=(c, codes.size))
-    full = plan.accumulate_sparse(np.ones((1, plan.n_units)))
+    removed = sp.csr_matrix((mult, (codes, np.arange(codes.size))), shape=(c, codes.size))
+    full = plan.accumulate_sparse(mult[None, :])
     return Sums([f - r for f, r in zip(full, plan.accumulate_sparse(removed))]), np.ones(c)
 
 
@@ -604,7 +606,7 @@ class Bootstrap:
         single = strata.size == 0 or int(strata.min()) == int(strata.max())
         poisson_draw = (self.path == "index" and (path == "poisson" or (
             allow_poisson and path is None and n >= POISSON_MIN_UNITS)) and (single or samples_only))
-        if self.path == "index" and plan.multiplicity is not None and not (
+        if self.path == "index" and plan.multiplicity is not None and self.clusters is None and not (
                 poisson_draw and all(c is not None and c[2] for c in codes)):
             # units of several examples are drawn as Poisson pieces of their examples; every other
             # index draw picks positions among the examples themselves
@@ -865,13 +867,26 @@ class Bootstrap:
         return sums
 
     def _prepare_clusters(self) -> None:
-        """The sparse (code or target × cluster) matrices of :meth:`_cluster_sums`."""
+        """The sparse (code or target × cluster) matrices of :meth:`_cluster_sums`. A unit that
+        stands for ``m`` examples (the engine path's cells, ``plan.multiplicity``) adds ``m`` times
+        its values: whole clusters are drawn, never parts of a cell, so the cells are not written
+        out (whole-number values: the same sums as the examples one by one, exactly)."""
         draw = self.clusters
         assert draw is not None and draw.of_position is not None
-        self._cluster_views = [draw.matrix(v.table, None, v.n_codes) for v in self.views]
+        mult = self.plan.multiplicity
+        at = None if mult is None else mult[self._order].astype(np.float64)    # per position
+
+        def times(values: np.ndarray | None, where: np.ndarray | None = None) -> np.ndarray | None:
+            if at is None:
+                return values
+            m = at if where is None else at[where]
+            return m if values is None else np.asarray(values, dtype=np.float64) * m
+
+        self._cluster_views = [draw.matrix(v.table, times(None), v.n_codes) for v in self.views]
         blocks = self.plan.blocks
-        self._cluster_blocks = [(k, draw.matrix(target, value, blocks[k].size)) for k, target, value in self._weighted]
-        self._cluster_blocks += [(k, draw.matrix(target, value, blocks[k].size, draw.of_position[pos]))
+        self._cluster_blocks = [(k, draw.matrix(target, times(value), blocks[k].size))
+                                for k, target, value in self._weighted]
+        self._cluster_blocks += [(k, draw.matrix(target, times(value, pos), blocks[k].size, draw.of_position[pos]))
                                  for k, pos, target, value in self._generic]
         self._per_resample_extra = draw.size + 1
 

@@ -4,7 +4,8 @@
 *this* writer produces must be exactly the documented fields: :func:`strict_schema` is the shipped
 schema with ``additionalProperties: false`` and every listed property required, on every object that
 lists its properties, so a field written but not documented, documented but not written (also one
-a 1.0 file may lack, such as ``policy_line``) or renamed fails here. The conftest applies
+a 1.0 file may lack, such as ``policy_line``) or renamed fails here. A property marked
+``"x-optional": true`` is written only where it applies (``gates[].error_bound``, on binned gates). The conftest applies
 :func:`check_report_text` to every report.json the suite renders or finds in a test's ``tmp_path``.
 """
 
@@ -25,7 +26,7 @@ def _closed(node: Any) -> Any:
         out = {k: _closed(v) for k, v in node.items()}
         if "properties" in out and "additionalProperties" not in out:
             out["additionalProperties"] = False
-            out["required"] = list(out["properties"])
+            out["required"] = [k for k, v in out["properties"].items() if not (isinstance(v, dict) and v.get("x-optional"))]
         return out
     if isinstance(node, list):
         return [_closed(v) for v in node]
