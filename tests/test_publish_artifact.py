@@ -5,9 +5,6 @@ uncompressed bytes than the limit (declared or inflated)."""
 
 from __future__ import annotations
 
-import io
-import stat
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -16,19 +13,13 @@ from gate.errors import GateError, UsageError
 from gate.publish import artifact
 from gate.publish.artifact import RunSpec
 from gate.publish.publication import DEFAULT_ARTIFACT
+from tests.helpers.zips import zip_bytes
 
 SPEC = RunSpec("model-gate.yml", "preds")
 
 
 def _zip(path: Path, files: dict[str, bytes], *, symlink: str | None = None) -> Path:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, data in files.items():
-            info = zipfile.ZipInfo(name)
-            if name == symlink:
-                info.external_attr = (stat.S_IFLNK | 0o777) << 16
-            z.writestr(info, data, zipfile.ZIP_DEFLATED)
-    path.write_bytes(buf.getvalue())
+    path.write_bytes(zip_bytes(files, symlink=symlink))
     return path
 
 
