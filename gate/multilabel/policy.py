@@ -35,7 +35,7 @@ from typing import Any
 
 from gate.errors import PolicyError, clip
 from gate.multilabel.names import AVERAGES, LABEL_METRICS, LOWER_IS_BETTER, METRICS
-from gate.policy.load import BARS, GateSpec
+from gate.policy.load import GateSpec, one_bar
 
 MULTILABEL_DATA_KEYS = ("layout", "labels", "label_prefix", "prediction_prefix", "y")
 FOREIGN_DATA_KEYS = ("query_id", "item_id", "relevance", "qrels")
@@ -125,16 +125,12 @@ def _gate(i: int, g: Mapping[str, Any], data: MultilabelData, source: str) -> Mu
         if key in g:
             raise PolicyError(f"'{key}' does not apply to task: multilabel", source=source,
                               where=f"{where}.{key}", fix="remove it")
-    bars = [b for b in BARS if b in g]
-    if len(bars) != 1:
-        found = " and ".join(bars) if bars else "none"
-        raise PolicyError(f"give exactly one bar ({', '.join(BARS)}); found {found}", source=source, where=where)
+    kind = one_bar(g, where, source)
     class_name, average = _scope(where, g, metric, source)
     params = _params(where, g, metric, source)
     if "slice" in g and data.slices and g["slice"] not in data.slices:
         raise PolicyError(f"slice '{clip(g['slice'])}' is not listed in data.slices ({', '.join(data.slices)})",
                           source=source, where=f"{where}.slice", fix="add it to data.slices")
-    kind = bars[0]
     return MultilabelGateSpec(
         index=i, metric=metric, bar_kind=kind, bar_value=float(g[kind]), class_name=class_name, average=average,
         slice=g.get("slice"), severity=g.get("severity", "error"), min_support=int(g.get("min_support", 0)),

@@ -37,6 +37,7 @@ from gate.metrics.catalog import (
     METRICS,
     PARAM_DEFAULTS,
     REQUIRED_PARAMS,
+    MetricDef,
     suggest,
 )
 from gate.policy.schema_check import conforms
@@ -475,49 +476,16 @@ def _data_spec(d: Mapping[str, Any]) -> DataSpec:
 
 def _gate_spec(i: int, g: Mapping[str, Any], task: str, classes: tuple[str, ...] | None,
                data: DataSpec, source: str) -> GateSpec:
+    """One classification gate, checked in a fixed order so that the first problem is the one
+    reported: the metric, its bar, its parameters, its scope (class / average) and the bars that
+    scope admits, then the slice."""
     where = f"gates[{i}]"
     metric = g["metric"]
-    if metric not in METRICS:
-        guess = suggest(metric)
-        hint = f"did you mean '{guess}'?" if guess else "see the metric table in the README"
-        raise PolicyError(f"unknown metric '{metric}'", source=source, where=f"{where}.metric", fix=hint)
-    mdef = METRICS[metric]
-    bars = [b for b in BARS if b in g]
-    if len(bars) != 1:
-        found = " and ".join(bars) if bars else "none"
-        raise PolicyError(f"give exactly one bar ({', '.join(BARS)}); found {found}",
-                          source=source, where=where)
-    kind = bars[0]
-    for key in g:
-        if key in ALL_PARAMS:
-            if key not in mdef.params:
-                raise PolicyError(f"'{key}' does not apply to metric '{metric}'", source=source,
-                                  where=f"{where}.{key}", fix="remove it")
-    for key in REQUIRED_PARAMS.get(metric, ()):
-        if key not in g:
-            raise PolicyError(f"metric '{metric}' needs '{key}'", source=source, where=where)
-    class_name = None if "class" not in g else _label_text(g["class"])
-    average = g.get("average")
-    if mdef.scope == "matrix" and class_name is not None:
-        raise PolicyError(f"'{metric}' is a whole-matrix metric; it takes no class", source=source,
-                          where=f"{where}.class", fix="remove class:")
-    if average is not None and average not in mdef.averages:
-        allowed = ", ".join(mdef.averages) or "none"
-        raise PolicyError(f"average '{average}' is not available for '{metric}' (allowed: {allowed})",
-                          source=source, where=f"{where}.average")
-    if average is not None and class_name is not None:
-        raise PolicyError("give either class or average, not both", source=source, where=where)
-    if mdef.scope == "data":
-        if kind not in ("min", "max") or "slice" in g or class_name is not None:
-            raise PolicyError(f"'{metric}' takes only min or max, with no class or slice",
-                              source=source, where=where)
-    if mdef.family == "flip" and kind not in ("min", "max"):
-        raise PolicyError(f"'{metric}' takes only min or max: it already compares with the baseline",
-                          source=source, where=f"{where}.{kind}", fix="write max: <the largest acceptable share>")
-    if (task == "multiclass" and mdef.scope == "class" and class_name is None and average is None
-            and metric != "brier" and mdef.family != "flip"):
-        raise PolicyError(f"multiclass '{metric}' needs class: <name>, class: \"*\" or average",
-                          source=source, where=where, fix="add class: or average:")
+    mdef = _metric_def(metric, where, source)
+    kind = one_bar(g, where, source)
+    _check_params(g, metric, mdef, where, source)
+    class_name, average = _class_and_average(g, metric, mdef, where, source)
+    _check_scope(g, metric, mdef, kind, task, class_name, average, where, source)
     if class_name is not None and class_name != "*" and classes is not None and class_name not in classes:
         raise PolicyError(f"class '{class_name}' is not one of the policy's classes "
                           f"({', '.join(classes)})", source=source, where=f"{where}.class")
@@ -533,6 +501,73 @@ def _gate_spec(i: int, g: Mapping[str, Any], task: str, classes: tuple[str, ...]
         predicted=predicted, average=average, slice=g.get("slice"), severity=g.get("severity", "error"),
         min_support=int(g.get("min_support", 0)), name=g.get("name"), params=params,
     )
+
+
+def _metric_def(metric: str, where: str, source: str) -> MetricDef:
+    """The catalogue entry of ``metric``; an unknown name suggests the closest one."""
+    if metric not in METRICS:
+        guess = suggest(metric)
+        hint = f"did you mean '{guess}'?" if guess else "see the metric table in the README"
+        raise PolicyError(f"unknown metric '{metric}'", source=source, where=f"{where}.metric", fix=hint)
+    return METRICS[metric]
+
+
+def one_bar(g: Mapping[str, Any], where: str, source: str) -> str:
+    """The one bar (``min``, ``max``, ``max_drop``, ...) gate ``g`` gives: none or two is an error.
+    Every task's gates follow this rule (classification, ranking, multilabel)."""
+    bars = [b for b in BARS if b in g]
+    if len(bars) != 1:
+        found = " and ".join(bars) if bars else "none"
+        raise PolicyError(f"give exactly one bar ({', '.join(BARS)}); found {found}",
+                          source=source, where=where)
+    return bars[0]
+
+
+def _check_params(g: Mapping[str, Any], metric: str, mdef: MetricDef, where: str, source: str) -> None:
+    """Parameters of other metrics are refused; the metric's required ones must be given."""
+    for key in g:
+        if key in ALL_PARAMS and key not in mdef.params:
+            raise PolicyError(f"'{key}' does not apply to metric '{metric}'", source=source,
+                              where=f"{where}.{key}", fix="remove it")
+    for key in REQUIRED_PARAMS.get(metric, ()):
+        if key not in g:
+            raise PolicyError(f"metric '{metric}' needs '{key}'", source=source, where=where)
+
+
+def _class_and_average(g: Mapping[str, Any], metric: str, mdef: MetricDef, where: str,
+                       source: str) -> tuple[str | None, str | None]:
+    """``(class, average)`` as written: a whole-matrix metric takes no class, an average must be one
+    the metric has, and a gate gives one of them at most."""
+    class_name = None if "class" not in g else _label_text(g["class"])
+    average = g.get("average")
+    if mdef.scope == "matrix" and class_name is not None:
+        raise PolicyError(f"'{metric}' is a whole-matrix metric; it takes no class", source=source,
+                          where=f"{where}.class", fix="remove class:")
+    if average is not None and average not in mdef.averages:
+        allowed = ", ".join(mdef.averages) or "none"
+        raise PolicyError(f"average '{average}' is not available for '{metric}' (allowed: {allowed})",
+                          source=source, where=f"{where}.average")
+    if average is not None and class_name is not None:
+        raise PolicyError("give either class or average, not both", source=source, where=where)
+    return class_name, average
+
+
+def _check_scope(g: Mapping[str, Any], metric: str, mdef: MetricDef, kind: str, task: str,
+                 class_name: str | None, average: str | None, where: str, source: str) -> None:
+    """The bars and scopes a metric family admits: a data metric (label_coverage) takes min or max
+    only, on all rows; a flip rate min or max only (it already compares); a per-class metric of a
+    multiclass policy needs a class or an average (brier and the flip rates have a whole-set value)."""
+    if mdef.scope == "data":
+        if kind not in ("min", "max") or "slice" in g or class_name is not None:
+            raise PolicyError(f"'{metric}' takes only min or max, with no class or slice",
+                              source=source, where=where)
+    if mdef.family == "flip" and kind not in ("min", "max"):
+        raise PolicyError(f"'{metric}' takes only min or max: it already compares with the baseline",
+                          source=source, where=f"{where}.{kind}", fix="write max: <the largest acceptable share>")
+    if (task == "multiclass" and mdef.scope == "class" and class_name is None and average is None
+            and metric != "brier" and mdef.family != "flip"):
+        raise PolicyError(f"multiclass '{metric}' needs class: <name>, class: \"*\" or average",
+                          source=source, where=where, fix="add class: or average:")
 
 
 BINARY_COSTS = (("tn", "fp"), ("fn", "tp"))     # [true][predicted], negative class first

@@ -31,14 +31,13 @@ from pathlib import Path
 from typing import Any
 
 from gate.errors import PolicyError, clip
-from gate.policy.load import GateSpec
+from gate.policy.load import BARS, GateSpec, one_bar
 from gate.ranking.options import MEASURES, Measure, RankingOptions
 
 RANKING_DATA_KEYS = ("query_id", "item_id", "relevance", "qrels")
 CLASSIFICATION_DATA_KEYS = ("id", "label", "prediction", "score_prefix", "weight", "threshold")
 CLASSIFICATION_GATE_KEYS = ("class", "predicted", "average", "beta", "adjusted", "normalize", "interpolation",
                             "at_recall", "at_precision")
-BARS = ("min", "max", "max_drop", "max_relative_drop", "min_gain")
 OPTION_DEFAULTS = {"gain": "linear", "relevance_threshold": 1, "ties": "trec", "empty_queries": "zero",
                    "missing_queries": "zero"}
 
@@ -151,10 +150,7 @@ def _measure(i: int, g: Mapping[str, Any], gain: str, data: RankingData, source:
         if key in g:
             raise PolicyError(f"'{key}' does not apply to task: ranking", source=source, where=f"{where}.{key}",
                               fix="remove it (slice: selects queries by an attribute)")
-    bars = [b for b in BARS if b in g]
-    if len(bars) != 1:
-        found = " and ".join(bars) if bars else "none"
-        raise PolicyError(f"give exactly one bar ({', '.join(BARS)}); found {found}", source=source, where=where)
+    one_bar(g, where, source)
     if "slice" in g and data.slices and g["slice"] not in data.slices:
         raise PolicyError(f"slice '{clip(g['slice'])}' is not listed in data.slices ({', '.join(data.slices)})",
                           source=source, where=f"{where}.slice", fix="add it to data.slices")
