@@ -35,7 +35,7 @@ from typing import Any
 
 from gate.errors import PolicyError, clip
 from gate.multilabel.names import AVERAGES, LABEL_METRICS, LOWER_IS_BETTER, METRICS
-from gate.policy.load import GateSpec, one_bar
+from gate.policy.load import ExampleColumns, GateSpec, one_bar
 
 MULTILABEL_DATA_KEYS = ("layout", "labels", "label_prefix", "prediction_prefix", "y")
 FOREIGN_DATA_KEYS = ("query_id", "item_id", "relevance", "qrels")
@@ -44,22 +44,15 @@ FOREIGN_GATE_KEYS = ("predicted", "adjusted", "normalize", "interpolation", "at_
 
 
 @dataclass(frozen=True)
-class MultilabelData:
-    """Column names of a multilabel table (see the module docstring)."""
+class MultilabelData(ExampleColumns):
+    """Column names of a multilabel table (see the module docstring); the id, label (long layout),
+    prediction, score, weight, threshold and slice fields are :class:`~gate.policy.load.ExampleColumns`'."""
 
     layout: str = "wide"
-    id: str = "id"
     labels: tuple[str, ...] | None = None
     label_prefix: str = "label_"
-    score_prefix: str = "score_"
     prediction_prefix: str = "prediction_"
-    label: str = "label"
     y: str = "y"
-    score: str = "score"
-    prediction: str = "prediction"
-    weight: str = "weight"
-    threshold: float | None = None
-    slices: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -102,10 +95,8 @@ def multilabel_data(doc: Mapping[str, Any], source: str) -> MultilabelData:
         raise PolicyError("data.cluster is not available for task: multilabel: its bootstrap resamples single "
                           "examples (all their labels together)", source=source, where="data.cluster",
                           fix="remove it (the intervals then assume independent examples)")
-    for key in ("labels", "slices"):
-        if key in values:
-            values[key] = tuple(str(v) for v in values[key])
-    return MultilabelData(**values)
+    labels = {"labels": tuple(str(v) for v in values.pop("labels"))} if "labels" in values else {}
+    return MultilabelData.from_block(values, **labels)
 
 
 def multilabel_gates(doc: Mapping[str, Any], data: MultilabelData, source: str) -> tuple[MultilabelGateSpec, ...]:

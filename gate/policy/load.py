@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
 
@@ -52,18 +52,45 @@ BARS = ("min", "max", "max_drop", "max_relative_drop", "min_gain")
 COMPARATIVE_BARS = ("max_drop", "max_relative_drop", "min_gain")
 
 
+_Block = TypeVar("_Block", bound="DataBlock")
+
+
 @dataclass(frozen=True)
-class DataSpec:
-    """Column mapping of the prediction artifacts (SPEC §2)."""
+class DataBlock:
+    """What every task's ``data:`` block names: the score column and the slice columns. Each task
+    extends it (:class:`DataSpec`, ``gate.ranking.policy.RankingData``,
+    ``gate.multilabel.policy.MultilabelData``) and reads its block with :meth:`from_block`."""
+
+    score: str = "score"
+    slices: tuple[str, ...] = ()
+
+    @classmethod
+    def from_block(cls: type[_Block], block: Mapping[str, Any], **extra: Any) -> _Block:
+        """The block of a schema-valid document (slices as a tuple), plus ``extra`` fields."""
+        values = dict(block)
+        if "slices" in values:
+            values["slices"] = tuple(str(v) for v in values["slices"])
+        return cls(**values, **extra)
+
+
+@dataclass(frozen=True)
+class ExampleColumns(DataBlock):
+    """The columns of a table of examples (classification and multilabel): the id, the label and
+    prediction columns, the per-class score columns' prefix, the weight, and the score threshold
+    that turns scores into predictions."""
 
     id: str = "id"
     label: str = "label"
     prediction: str = "prediction"
-    score: str = "score"
     score_prefix: str = "score_"
     weight: str = "weight"
     threshold: float | None = None
-    slices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DataSpec(ExampleColumns):
+    """Column mapping of the prediction artifacts (SPEC §2)."""
+
     cluster: str | None = None    # resample whole clusters of rows (session, user, patient) instead of rows
     explicit: frozenset[str] = frozenset()  # keys the policy set (a set column must exist)
 
@@ -468,10 +495,7 @@ def _whole(section: Mapping[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
 
 
 def _data_spec(d: Mapping[str, Any]) -> DataSpec:
-    values = dict(d)
-    if "slices" in values:
-        values["slices"] = tuple(values["slices"])
-    return DataSpec(**values, explicit=frozenset(d))
+    return DataSpec.from_block(d, explicit=frozenset(d))
 
 
 def _gate_spec(i: int, g: Mapping[str, Any], task: str, classes: tuple[str, ...] | None,

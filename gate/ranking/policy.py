@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from gate.errors import PolicyError, clip
-from gate.policy.load import BARS, GateSpec, one_bar
+from gate.policy.load import BARS, DataBlock, GateSpec, one_bar
 from gate.ranking.options import MEASURES, Measure, RankingOptions
 
 RANKING_DATA_KEYS = ("query_id", "item_id", "relevance", "qrels")
@@ -43,19 +43,17 @@ OPTION_DEFAULTS = {"gain": "linear", "relevance_threshold": 1, "ties": "trec", "
 
 
 @dataclass(frozen=True)
-class RankingData:
+class RankingData(DataBlock):
     """Column names of the run tables (and of a judgements table) and where the judgements are.
 
     ``qrels``: the judgements file as written in the policy, resolved against the policy file's folder
     (None: ``--qrels`` / ``qrels=`` gives it, or each run carries an inline ``relevance`` column).
-    ``slices``: query attribute columns gates may slice on."""
+    ``slices`` (of :class:`~gate.policy.load.DataBlock`): query attribute columns gates may slice on."""
 
     query_id: str = "query_id"
     item_id: str = "item_id"
-    score: str = "score"
     relevance: str = "relevance"
     qrels: str | None = None
-    slices: tuple[str, ...] = ()
 
     @property
     def run_columns(self) -> tuple[str, str, str]:
@@ -118,12 +116,8 @@ def _data(d: Mapping[str, Any], source: str) -> RankingData:
             fix = "name the query column data.query_id" if key == "id" else "remove it"
             raise PolicyError(f"data.{key} does not apply to task: ranking", source=source, where=f"data.{key}",
                               fix=fix)
-    values = dict(d)
-    if "slices" in values:
-        values["slices"] = tuple(values["slices"])
-    if "qrels" in values:
-        values["qrels"] = resolve_beside(values["qrels"], source)
-    data = RankingData(**values)
+    qrels = {"qrels": resolve_beside(d["qrels"], source)} if "qrels" in d else {}
+    data = RankingData.from_block({k: v for k, v in d.items() if k != "qrels"}, **qrels)
     names = {"query_id": data.query_id, "item_id": data.item_id, "score": data.score}
     if len(set(names.values())) < len(names):
         raise PolicyError("data.query_id, data.item_id and data.score must name different columns",
