@@ -406,11 +406,11 @@ def build_policy(doc: Any, *, source: str, sha256: str = "", gate_lines: Sequenc
             raise PolicyError("a binary policy's classes must be two labels including positive_class",
                               source=source, where="classes")
     elif positive is not None:
-        raise PolicyError("positive_class applies only to task: binary", source=source,
+        raise PolicyError("applies only to task: binary", source=source,
                           where="positive_class", fix="remove it, or use class: on each gate")
     data = _data_spec(doc.get("data", {}))
     if task == "multiclass" and data.threshold is not None:
-        raise PolicyError("data.threshold applies only to task: binary", source=source,
+        raise PolicyError("applies only to task: binary", source=source,
                           where="data.threshold", fix="remove it; multiclass predictions are the argmax")
     gates = tuple(dataclasses.replace(_gate_spec(i, g, task, classes, data, source),
                                       line=gate_lines[i] if i < len(gate_lines) else None)
@@ -429,7 +429,7 @@ def _check_cluster_sampling(data: DataSpec, bootstrap: BootstrapSpec, source: st
     class's count of rows, but a cluster holds rows of several classes, so no draw of whole
     clusters can keep them (and a test set drawn per class is not one drawn by cluster)."""
     if data.cluster and bootstrap.sampling == "stratified":
-        raise PolicyError("sampling: stratified keeps each class's count of rows, but data.cluster resamples whole "
+        raise PolicyError("stratified keeps each class's count of rows, but data.cluster resamples whole "
                           "clusters, which hold rows of several classes", source=source, where="bootstrap.sampling",
                           fix="use sampling: iid (the default) with data.cluster; stratified is only right for a "
                               "test set drawn per class, not by cluster")
@@ -449,7 +449,7 @@ def _bootstrap_spec(section: Mapping[str, Any], source: str) -> tuple[BootstrapS
     stratify = values.pop("stratify")
     implied = "stratified" if stratify else "iid"
     if values.get("sampling", implied) != implied:
-        raise PolicyError(f"stratify: {str(stratify).lower()} contradicts sampling: {values['sampling']}",
+        raise PolicyError(f"{str(stratify).lower()} contradicts sampling: {values['sampling']}",
                           source=source, where="bootstrap.stratify", fix="remove the deprecated stratify; keep sampling")
     values["sampling"] = implied
     return BootstrapSpec(**values), (STRATIFY_DEPRECATED,) if stratify else ()
@@ -511,11 +511,11 @@ def _gate_spec(i: int, g: Mapping[str, Any], task: str, classes: tuple[str, ...]
     class_name, average = _class_and_average(g, metric, mdef, where, source)
     _check_scope(g, metric, mdef, kind, task, class_name, average, where, source)
     if class_name is not None and class_name != "*" and classes is not None and class_name not in classes:
-        raise PolicyError(f"class '{class_name}' is not one of the policy's classes "
+        raise PolicyError(f"'{class_name}' is not one of the policy's classes "
                           f"({', '.join(classes)})", source=source, where=f"{where}.class")
     predicted = None if "predicted" not in g else _label_text(g["predicted"])
     if "slice" in g and data.slices and g["slice"] not in data.slices:
-        raise PolicyError(f"slice '{g['slice']}' is not listed in data.slices ({', '.join(data.slices)})",
+        raise PolicyError(f"'{g['slice']}' is not listed in data.slices ({', '.join(data.slices)})",
                           source=source, where=f"{where}.slice", fix="add it to data.slices")
     params = {k: g.get(k, PARAM_DEFAULTS.get(k)) for k in mdef.params}
     if metric == "expected_cost":
@@ -547,11 +547,30 @@ def one_bar(g: Mapping[str, Any], where: str, source: str) -> str:
     return bars[0]
 
 
+def refuse_bootstrap_options(doc: Mapping[str, Any], source: str, task: str, why: str,
+                             refused: Sequence[tuple[str, Any, str]] = ()) -> None:
+    """The bootstrap options a task's resampling unit (a query, a multilabel example) does not have,
+    refused when turned on: ``stratify`` and ``adaptive``, ``sampling: stratified`` (``why`` says
+    why), and each ``(key, value, fix)`` of ``refused``."""
+    section = doc.get("bootstrap", {})
+    for key in ("stratify", "adaptive"):
+        if section.get(key):
+            raise PolicyError(f"is not available for task: {task}", source=source, where=f"bootstrap.{key}",
+                              fix=f"remove it or set {key}: false")
+    if section.get("sampling") == "stratified":
+        raise PolicyError(f"stratified is not available for task: {task} ({why})", source=source,
+                          where="bootstrap.sampling", fix="remove it or write sampling: iid")
+    for key, value, fix in refused:
+        if section.get(key) == value:
+            raise PolicyError(f"{value} is not available for task: {task}", source=source, where=f"bootstrap.{key}",
+                              fix=fix)
+
+
 def _check_params(g: Mapping[str, Any], metric: str, mdef: MetricDef, where: str, source: str) -> None:
     """Parameters of other metrics are refused; the metric's required ones must be given."""
     for key in g:
         if key in ALL_PARAMS and key not in mdef.params:
-            raise PolicyError(f"'{key}' does not apply to metric '{metric}'", source=source,
+            raise PolicyError(f"does not apply to metric '{metric}'", source=source,
                               where=f"{where}.{key}", fix="remove it")
     for key in REQUIRED_PARAMS.get(metric, ()):
         if key not in g:
@@ -569,7 +588,7 @@ def _class_and_average(g: Mapping[str, Any], metric: str, mdef: MetricDef, where
                           where=f"{where}.class", fix="remove class:")
     if average is not None and average not in mdef.averages:
         allowed = ", ".join(mdef.averages) or "none"
-        raise PolicyError(f"average '{average}' is not available for '{metric}' (allowed: {allowed})",
+        raise PolicyError(f"'{average}' is not available for '{metric}' (allowed: {allowed})",
                           source=source, where=f"{where}.average")
     if average is not None and class_name is not None:
         raise PolicyError("give either class or average, not both", source=source, where=where)
