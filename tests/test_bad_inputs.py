@@ -350,7 +350,7 @@ CASES: list[Case] = [
         CHECK, 2, P + "bootstrap.sampling: must be one of iid, stratified (got 'cluster')"),
     Case("sampling-stratify-clash", "deprecated stratify: true contradicts sampling: iid", {
         "policy.yml": policy().replace("seed: 1}", "seed: 1, sampling: iid, stratify: true}"), "cand.csv": binary_csv()},
-        CHECK, 2, P + "bootstrap.stratify: stratify: true contradicts sampling: iid (remove the deprecated "
+        CHECK, 2, P + "bootstrap.stratify: true contradicts sampling: iid (remove the deprecated "
                       "stratify; keep sampling)"),
     Case("cost-not-numbers", "expected_cost with a cost that is not a number", {
         "policy.yml": policy("  - metric: expected_cost\n    costs: {fn: high, fp: 5}\n    max: 1\n"),
@@ -417,10 +417,10 @@ CASES: list[Case] = [
          P + "gates[0].average: must be one of macro, micro, weighted, samples (got 'sample')"),
     Case("gate-average-not-allowed", "average on a metric without averages",
          _gate("  - metric: accuracy\n    average: macro\n    min: 0.5\n"), CHECK, 2,
-         P + "gates[0].average: average 'macro' is not available for 'accuracy' (allowed: none)"),
+         P + "gates[0].average: 'macro' is not available for 'accuracy' (allowed: none)"),
     Case("gate-param-not-applicable", "beta on recall", _gate("  - metric: recall\n    beta: 2\n    min: 0.5\n"),
          CHECK, 2,
-         P + "gates[0].beta: 'beta' does not apply to metric 'recall' (remove it)"),
+         P + "gates[0].beta: does not apply to metric 'recall' (remove it)"),
     Case("gate-param-missing", "fbeta without beta", _gate("  - metric: fbeta\n    min: 0.5\n"), CHECK, 2,
          P + "gates[0]: metric 'fbeta' needs 'beta'"),
     Case("gate-beta-zero", "beta = 0", _gate("  - metric: fbeta\n    beta: 0\n    min: 0.5\n"), CHECK, 2,
@@ -467,11 +467,11 @@ CASES: list[Case] = [
     Case("gate-class-not-declared", "gate class not among the policy's classes",
          {"policy.yml": policy("  - metric: recall\n    class: cat\n    min: 0.5\n", extra="classes: ['0', '1']\n"),
           "cand.csv": binary_csv()}, CHECK, 2,
-         P + "gates[0].class: class 'cat' is not one of the policy's classes (0, 1)"),
+         P + "gates[0].class: 'cat' is not one of the policy's classes (0, 1)"),
     Case("gate-slice-undeclared", "slice not listed in data.slices",
          {"policy.yml": policy("  - metric: recall\n    slice: device\n    min: 0.5\n", extra="data: {slices: [region]}\n"),
           "cand.csv": binary_csv()}, CHECK, 2,
-         P + "gates[0].slice: slice 'device' is not listed in data.slices (region) (add it to data.slices)"),
+         P + "gates[0].slice: 'device' is not listed in data.slices (region) (add it to data.slices)"),
     Case("multiclass-needs-class", "multiclass per-class metric without class/average",
          {"policy.yml": MULTI_HEAD + "gates:\n  - metric: recall\n    min: 0.5\n", "cand.csv": multi_csv()},
          CHECK, 2,
@@ -479,7 +479,7 @@ CASES: list[Case] = [
     Case("multiclass-positive-class", "positive_class on a multiclass policy",
          {"policy.yml": MULTI_HEAD + "positive_class: a\ngates:\n  - metric: accuracy\n    min: 0.5\n",
           "cand.csv": multi_csv()}, CHECK, 2,
-         P + 'positive_class: positive_class applies only to task: binary (remove it, or use class: on each gate)'),
+         P + 'positive_class: applies only to task: binary (remove it, or use class: on each gate)'),
     Case("binary-no-positive-class", "binary policy without positive_class",
          {"policy.yml": policy(head="version: 1\nname: t\ntask: binary\n"), "cand.csv": binary_csv()}, CHECK, 2,
          P + 'positive_class: a binary policy needs positive_class (name the label of the positive class)'),
@@ -624,7 +624,7 @@ CASES: list[Case] = [
     Case("class-absent-from-data", "a class named by a gate but absent from the data",
          {"policy.yml": MULTI_HEAD.replace("classes: [a, b, c]\n", "") + "gates:\n  - metric: recall\n    class: d\n    min: 0.5\n",
           "cand.csv": multi_csv(score_cols=("a", "b", "c"))}, CHECK, 2,
-         P + "gates[0].class: class 'd' is named in the policy but absent from the data (classes found: a, b, c) (fix the class name, or list it in the policy's classes: if it is just rare)", group="values"),
+         P + "gates[0].class: 'd' is named in the policy but absent from the data (classes found: a, b, c) (fix the class name, or list it in the policy's classes: if it is just rare)", group="values"),
     # -- candidate and baseline ----------------------------------------------------------------
     Case("baseline-missing", "comparative gate without --baseline", _gate("  - metric: recall\n    max_drop: 0.05\n"),
          CHECK, 2,
@@ -669,7 +669,7 @@ CASES: list[Case] = [
     Case("cluster-stratified", "data.cluster with sampling: stratified",
          {"policy.yml": policy(extra="data: {cluster: user}\n").replace("seed: 1}", "seed: 1, sampling: stratified}"),
           "cand.csv": binary_csv()}, CHECK, 2,
-         P + "bootstrap.sampling: sampling: stratified keeps each class's count of rows, but data.cluster resamples whole clusters, which hold rows of several classes (use sampling: iid (the default) with data.cluster; stratified is only right for a test set drawn per class, not by cluster)"),
+         P + "bootstrap.sampling: stratified keeps each class's count of rows, but data.cluster resamples whole clusters, which hold rows of several classes (use sampling: iid (the default) with data.cluster; stratified is only right for a test set drawn per class, not by cluster)"),
     # -- degenerate but valid data: a verdict, not a crash ---------------------------------------
     Case("ap-zero-positives", "average precision with zero positives: inconclusive with a reason",
          _data(binary_csv(label=lambda i: "0"), pol=policy("  - metric: average_precision\n    min: 0.5\n",
@@ -994,12 +994,12 @@ CASES: list[Case] = [
          "on the 9 shared ids, or evaluate both models on the same examples)", group="multilabel"),
     Case("multilabel-cluster", "task: multilabel with data.cluster (not available there)",
          {"policy.yml": ml_policy(extra="data: {threshold: 0.5, cluster: user}\n"), "cand.csv": ml_wide()}, CHECK, 2,
-         P + "data.cluster: data.cluster is not available for task: multilabel: its bootstrap resamples single "
+         P + "data.cluster: is not available for task: multilabel: its bootstrap resamples single "
          "examples (all their labels together) (remove it (the intervals then assume independent examples))",
          group="multilabel"),
     Case("multilabel-metric-task", "task: multilabel, a metric of another task",
          {"policy.yml": ml_policy("  - {metric: roc_auc, min: 0.1}\n"), "cand.csv": ml_wide()}, CHECK, 2,
-         P + "gates[0].metric: metric 'roc_auc' is not available for task: multilabel (use one of precision, recall, "
+         P + "gates[0].metric: 'roc_auc' is not available for task: multilabel (use one of precision, recall, "
          "f1, fbeta, jaccard, hamming_loss, subset_accuracy, label_ranking_average_precision, coverage_error)",
          group="multilabel"),
     Case("multilabel-needs-scope", "task: multilabel, a per-label metric without class or average",
@@ -1012,7 +1012,7 @@ CASES: list[Case] = [
          group="multilabel"),
     Case("multilabel-samples-elsewhere", "average: samples in a binary policy",
          {"policy.yml": policy("  - {metric: f1, average: samples, min: 0.1}\n"), "cand.csv": binary_csv()}, CHECK, 2,
-         P + "gates[0].average: average: samples applies only to task: multilabel (use micro, macro or weighted)",
+         P + "gates[0].average: samples applies only to task: multilabel (use micro, macro or weighted)",
          group="multilabel"),
     Case("multilabel-no-predictions", "task: multilabel, scores only and no data.threshold",
          {"policy.yml": ml_policy(extra=""), "cand.csv": ml_wide()}, CHECK, 2,

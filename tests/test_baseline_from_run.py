@@ -8,12 +8,9 @@ one line with exit code 2: no successful run, no artifact, an expired one, a zip
 
 from __future__ import annotations
 
-import io
 import json
 import random
 import shutil
-import stat
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -21,21 +18,11 @@ import pytest
 from gate.cli.main import main
 from tests.fakes.ci import github_env
 from tests.fakes.github import ACTIONS_TOKEN
+from tests.helpers.zips import zip_bytes as _zip
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = (ROOT / "examples/affairs/baseline.csv").read_bytes()
 SOURCE = "--baseline-from-run model-gate.yml:model-gate-baseline"
-
-
-def _zip(files: dict[str, bytes], *, symlink: str | None = None) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in files.items():
-            info = zipfile.ZipInfo(name)
-            if name == symlink:
-                info.external_attr = (stat.S_IFLNK | 0o777) << 16
-            zf.writestr(info, data, zipfile.ZIP_DEFLATED)
-    return buf.getvalue()
 
 
 @pytest.fixture

@@ -8,15 +8,14 @@ report with the one the pyarrow paths give: the fallbacks must not change a sing
 
 from __future__ import annotations
 
-import builtins
 import importlib.util
 import json
-import sys
 
 import numpy as np
 import pytest
 
 from gate.cli.main import main
+from tests.helpers.imports import hide_pyarrow
 
 N_ROWS = 100_000   # >= 10^5: the vectorised join and CSV paths are taken (FAST_JOIN_MIN_ROWS, 1 MiB)
 
@@ -54,23 +53,9 @@ def _check(tmp_path, out: str) -> tuple[int, bytes]:
     return code, (tmp_path / out / "report.json").read_bytes()
 
 
-def _hide_pyarrow(monkeypatch) -> None:
-    """Make ``import pyarrow`` (and its submodules) fail the way it does when it is not installed."""
-    for name in [m for m in sys.modules if m == "pyarrow" or m.startswith("pyarrow.")]:
-        monkeypatch.delitem(sys.modules, name)
-    real_import = builtins.__import__
-
-    def fake_import(name, *args, **kwargs):
-        if name == "pyarrow" or name.startswith("pyarrow."):
-            raise ImportError(f"No module named '{name}'")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", fake_import)
-
-
 def test_large_paired_check_without_pyarrow(tmp_path, monkeypatch, capsys):
     _write_pair(tmp_path)
-    _hide_pyarrow(monkeypatch)
+    hide_pyarrow(monkeypatch)
     code, report = _check(tmp_path, "out")
     assert code in (0, 1), capsys.readouterr().err
     data = json.loads(report)["data"]
@@ -82,6 +67,6 @@ def test_the_fallbacks_give_the_same_report_bytes(tmp_path, monkeypatch):
     _write_pair(tmp_path)
     code_fast, fast = _check(tmp_path, "fast")
     with monkeypatch.context() as m:
-        _hide_pyarrow(m)
+        hide_pyarrow(m)
         code_core, core = _check(tmp_path, "core")
     assert (code_core, core.replace(b"/core/", b"/fast/")) == (code_fast, fast)

@@ -34,6 +34,7 @@ from gate.policy.load import (
     parse_yaml,
     visible_form,
 )
+from tests.helpers.imports import hide_pyarrow
 
 ROOT = Path(__file__).resolve().parents[1]
 POLICY = """version: 1
@@ -480,10 +481,9 @@ def test_intersect_equals_a_check_on_the_pre_intersected_files(tmp_path, capsys,
 
 def test_intersect_without_pyarrow_gives_the_same_report(tmp_path, capsys, monkeypatch):
     pytest.importorskip("pyarrow")
-    from tests.test_core_install import _hide_pyarrow
     _intersect_files(tmp_path, 12_000, seed=3)
     with_arrow = _check_json(tmp_path, "intersect", "cand.csv", "base.csv", capsys)
-    _hide_pyarrow(monkeypatch)
+    hide_pyarrow(monkeypatch)
     without = _check_json(tmp_path, "intersect", "cand.csv", "base.csv", capsys)
     assert _comparable(without) == _comparable(with_arrow) and without["warnings"] == with_arrow["warnings"]
 
@@ -498,8 +498,7 @@ def test_intersect_of_identical_id_sets_is_plain_pairing(tmp_path, capsys):
 def test_hostile_inputs_without_pyarrow(tmp_path, monkeypatch):
     """The core install: the same refusals on the csv-module and per-row paths."""
     pytest.importorskip("pyarrow")
-    from tests.test_core_install import _hide_pyarrow
-    _hide_pyarrow(monkeypatch)
+    hide_pyarrow(monkeypatch)
     from gate.data.align import build_evalset
     policy = build_policy(parse_yaml(POLICY, "p.yml"), source="p.yml")
     messages = []

@@ -48,9 +48,9 @@ def error_of(doc) -> str:
     (with_gate(), "policy.yml: gates[2]: give exactly one bar (min, max, max_drop, max_relative_drop, min_gain); found none"),
     (with_gate(metric="accuracy", min=0.5, **{"class": "fraud"}),
      "policy.yml: gates[2].class: 'accuracy' is a whole-matrix metric; it takes no class (remove class:)"),
-    (with_gate(min=0.5, beta=2), "policy.yml: gates[2].beta: 'beta' does not apply to metric 'recall' (remove it)"),
+    (with_gate(min=0.5, beta=2), "policy.yml: gates[2].beta: does not apply to metric 'recall' (remove it)"),
     ({**BASE, "positive_class": None} | {"positive_class": 1, "task": "multiclass"},
-     "policy.yml: positive_class: positive_class applies only to task: binary (remove it, or use class: on each gate)"),
+     "policy.yml: positive_class: applies only to task: binary (remove it, or use class: on each gate)"),
     ({k: v for k, v in BASE.items() if k != "positive_class"},
      "policy.yml: positive_class: a binary policy needs positive_class (name the label of the positive class)"),
     ({**BASE, "task": "multiclass", "positive_class": None, "gates": [{"metric": "recall", "min": 0.5}]},
@@ -76,7 +76,7 @@ def test_multiclass_class_metric_needs_class_or_average():
 def test_class_must_be_declared_when_classes_are_listed():
     doc = {"version": 1, "name": "m", "task": "multiclass", "classes": ["a", "b"],
            "gates": [{"metric": "recall", "class": "c", "min": 0.5}]}
-    assert error_of(doc) == "policy.yml: gates[0].class: class 'c' is not one of the policy's classes (a, b)"
+    assert error_of(doc) == "policy.yml: gates[0].class: 'c' is not one of the policy's classes (a, b)"
 
 
 def test_yaml_syntax_error_names_line_and_column():

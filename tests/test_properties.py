@@ -111,7 +111,10 @@ def test_random_json_lines_never_crash(objs: list) -> None:
     table = _read(text.encode(), "r.jsonl")
     if table is not None:
         assert table.n_rows == sum(isinstance(o, dict) for o in objs) == len(objs)
-    _read(gzip.compress(text.encode()), "r.jsonl.gz")
+    zipped = _read(gzip.compress(text.encode()), "r.jsonl.gz")     # the same rows (or a refusal) compressed
+    assert (zipped is None) == (table is None)
+    if table is not None and zipped is not None:
+        assert zipped.columns == table.columns and zipped.n_rows == table.n_rows
 
 
 @settings(max_examples=25, deadline=None)

@@ -80,14 +80,14 @@ def test_absolute_qrels_path_and_mapping_policy_keep_the_path() -> None:
      "(min, max, max_drop, max_relative_drop, min_gain); found min and max_drop"),
     (with_gate(metric="ndcg", max_drop=-0.1), "policy.yml: gates[1].max_drop: must be >= 0 (got -0.1)"),
     (with_gate(metric="ap", min=0.1, **{"class": "x"}),
-     "policy.yml: gates[1].class: 'class' does not apply to task: ranking (remove it (slice: selects queries by "
+     "policy.yml: gates[1].class: does not apply to task: ranking (remove it (slice: selects queries by "
      "an attribute))"),
     (with_gate(metric="ap", min=0.1, average="macro"),
-     "policy.yml: gates[1].average: 'average' does not apply to task: ranking (remove it (slice: selects queries "
+     "policy.yml: gates[1].average: does not apply to task: ranking (remove it (slice: selects queries "
      "by an attribute))"),
     (with_gate(metric="ap", min=0.1, kk=3), "policy.yml: gates[1]: unknown field 'kk'; did you mean 'k'?"),
     ({**RANKING, "data": {"slices": ["locale"]}, "gates": [{"metric": "ap", "min": 0.1, "slice": "region"}]},
-     "policy.yml: gates[0].slice: slice 'region' is not listed in data.slices (locale) (add it to data.slices)"),
+     "policy.yml: gates[0].slice: 'region' is not listed in data.slices (locale) (add it to data.slices)"),
     ({**RANKING, "ranking": {"gain": "exp"}},
      "policy.yml: ranking.gain: must be one of linear, exponential (got 'exp')"),
     ({**RANKING, "ranking": {"ties": "random"}}, "policy.yml: ranking.ties: must be one of trec, average (got 'random')"),
@@ -99,17 +99,17 @@ def test_absolute_qrels_path_and_mapping_policy_keep_the_path() -> None:
      "policy.yml: ranking.missing_queries: must be one of zero, skip (got 'error')"),
     ({**RANKING, "ranking": {"missing": "zero"}},
      "policy.yml: ranking: unknown field 'missing'; did you mean 'missing_queries'?"),
-    ({**RANKING, "data": {"label": "y"}}, "policy.yml: data.label: data.label does not apply to task: ranking (remove it)"),
+    ({**RANKING, "data": {"label": "y"}}, "policy.yml: data.label: does not apply to task: ranking (remove it)"),
     ({**RANKING, "data": {"id": "q"}},
-     "policy.yml: data.id: data.id does not apply to task: ranking (name the query column data.query_id)"),
-    ({**RANKING, "data": {"query_id": "x", "item_id": "x"}}, "policy.yml: data: data.query_id, data.item_id and "
-     "data.score must name different columns (name three distinct columns)"),
+     "policy.yml: data.id: does not apply to task: ranking (name the query column data.query_id)"),
+    ({**RANKING, "data": {"query_id": "x", "item_id": "x"}}, "policy.yml: data: query_id, item_id and score "
+     "must name different columns (name three distinct columns)"),
     ({**RANKING, "data": {"qrels": ""}}, "policy.yml: data.qrels: must not be empty"),
-    ({**RANKING, "positive_class": "a"}, "policy.yml: positive_class: positive_class does not apply to task: ranking "
+    ({**RANKING, "positive_class": "a"}, "policy.yml: positive_class: does not apply to task: ranking "
      "(remove it)"),
-    ({**RANKING, "bootstrap": {"stratify": True}}, "policy.yml: bootstrap.stratify: bootstrap.stratify is not "
+    ({**RANKING, "bootstrap": {"stratify": True}}, "policy.yml: bootstrap.stratify: is not "
      "available for task: ranking (remove it or set stratify: false)"),
-    ({**RANKING, "bootstrap": {"adaptive": True}}, "policy.yml: bootstrap.adaptive: bootstrap.adaptive is not "
+    ({**RANKING, "bootstrap": {"adaptive": True}}, "policy.yml: bootstrap.adaptive: is not "
      "available for task: ranking (remove it or set adaptive: false)"),
 ])
 def test_bad_ranking_policy(doc, expected: str) -> None:
@@ -123,9 +123,9 @@ BINARY = {"version": 1, "name": "b", "task": "binary", "positive_class": "1", "g
     ({**BINARY, "ranking": {"ties": "trec"}},
      "policy.yml: ranking: the ranking: section applies only to task: ranking (remove it, or set task: ranking)"),
     ({**BINARY, "data": {"query_id": "q"}},
-     "policy.yml: data.query_id: data.query_id applies only to task: ranking (remove it, or set task: ranking)"),
+     "policy.yml: data.query_id: applies only to task: ranking (remove it, or set task: ranking)"),
     ({**BINARY, "gates": [{"metric": "recall", "min": 0.5, "k": 3}]},
-     "policy.yml: gates[0].k: k applies only to task: ranking (remove it)"),
+     "policy.yml: gates[0].k: applies only to task: ranking (remove it)"),
 ])
 def test_ranking_fields_in_a_classification_policy(doc, expected: str) -> None:
     assert error_of(doc) == expected

@@ -179,7 +179,7 @@ def _read_long(t: Table, role: str, data: MultilabelData, slices: tuple[str, ...
         column = data.id if ids[empty[0]] == "" else data.label
         raise InputError("is empty", source=t.source, where=t.where(int(empty[0]), column),
                          fix="every row names its example and its label")
-    labels = _long_labels(t, data, names)
+    labels = _long_labels(data, names)
     code = {lab: j for j, lab in enumerate(labels)}
     col = np.array([code.get(n, -1) for n in names.tolist()])
     if np.any(col < 0):
@@ -204,7 +204,7 @@ def _read_long(t: Table, role: str, data: MultilabelData, slices: tuple[str, ...
                                                    for s in slices}, artifact)
 
 
-def _long_labels(t: Table, data: MultilabelData, names: np.ndarray) -> tuple[str, ...]:
+def _long_labels(data: MultilabelData, names: np.ndarray) -> tuple[str, ...]:
     return data.labels if data.labels is not None else tuple(sorted(set(names.tolist())))
 
 

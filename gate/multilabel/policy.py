@@ -35,7 +35,7 @@ from typing import Any
 
 from gate.errors import PolicyError, clip
 from gate.multilabel.names import AVERAGES, LABEL_METRICS, LOWER_IS_BETTER, METRICS
-from gate.policy.load import BARS, GateSpec
+from gate.policy.load import ExampleColumns, GateSpec, one_bar, refuse_bootstrap_options
 
 MULTILABEL_DATA_KEYS = ("layout", "labels", "label_prefix", "prediction_prefix", "y")
 FOREIGN_DATA_KEYS = ("query_id", "item_id", "relevance", "qrels")
@@ -44,22 +44,15 @@ FOREIGN_GATE_KEYS = ("predicted", "adjusted", "normalize", "interpolation", "at_
 
 
 @dataclass(frozen=True)
-class MultilabelData:
-    """Column names of a multilabel table (see the module docstring)."""
+class MultilabelData(ExampleColumns):
+    """Column names of a multilabel table (see the module docstring); the id, label (long layout),
+    prediction, score, weight, threshold and slice fields are :class:`~gate.policy.load.ExampleColumns`'."""
 
     layout: str = "wide"
-    id: str = "id"
     labels: tuple[str, ...] | None = None
     label_prefix: str = "label_"
-    score_prefix: str = "score_"
     prediction_prefix: str = "prediction_"
-    label: str = "label"
     y: str = "y"
-    score: str = "score"
-    prediction: str = "prediction"
-    weight: str = "weight"
-    threshold: float | None = None
-    slices: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -79,11 +72,11 @@ def check_other_task_doc(doc: Mapping[str, Any], source: str) -> None:
     """A binary, multiclass or ranking policy must not carry the multilabel fields."""
     for key in MULTILABEL_DATA_KEYS:
         if key in doc.get("data", {}):
-            raise PolicyError(f"data.{key} applies only to task: multilabel", source=source, where=f"data.{key}",
+            raise PolicyError("applies only to task: multilabel", source=source, where=f"data.{key}",
                               fix="remove it, or set task: multilabel")
     for i, gate in enumerate(doc["gates"]):
         if gate.get("average") == "samples":
-            raise PolicyError("average: samples applies only to task: multilabel", source=source,
+            raise PolicyError("samples applies only to task: multilabel", source=source,
                               where=f"gates[{i}].average", fix="use micro, macro or weighted")
 
 
@@ -92,20 +85,18 @@ def multilabel_data(doc: Mapping[str, Any], source: str) -> MultilabelData:
     for key in ("positive_class", "classes", "ranking"):
         if key in doc:
             fix = "list the labels in data.labels" if key == "classes" else "remove it"
-            raise PolicyError(f"{key} does not apply to task: multilabel", source=source, where=key, fix=fix)
+            raise PolicyError("does not apply to task: multilabel", source=source, where=key, fix=fix)
     values = dict(doc.get("data", {}))
     for key in FOREIGN_DATA_KEYS:
         if key in values:
-            raise PolicyError(f"data.{key} does not apply to task: multilabel", source=source,
+            raise PolicyError("does not apply to task: multilabel", source=source,
                               where=f"data.{key}", fix="remove it")
     if "cluster" in values:     # the schema admits it for classification; multilabel draws examples only
-        raise PolicyError("data.cluster is not available for task: multilabel: its bootstrap resamples single "
+        raise PolicyError("is not available for task: multilabel: its bootstrap resamples single "
                           "examples (all their labels together)", source=source, where="data.cluster",
                           fix="remove it (the intervals then assume independent examples)")
-    for key in ("labels", "slices"):
-        if key in values:
-            values[key] = tuple(str(v) for v in values[key])
-    return MultilabelData(**values)
+    labels = {"labels": tuple(str(v) for v in values.pop("labels"))} if "labels" in values else {}
+    return MultilabelData.from_block(values, **labels)
 
 
 def multilabel_gates(doc: Mapping[str, Any], data: MultilabelData, source: str) -> tuple[MultilabelGateSpec, ...]:
@@ -119,22 +110,18 @@ def _gate(i: int, g: Mapping[str, Any], data: MultilabelData, source: str) -> Mu
     if metric not in METRICS:
         close = difflib.get_close_matches(metric, METRICS, n=1, cutoff=0.5)
         fix = f"did you mean '{close[0]}'?" if close else "use one of " + ", ".join(METRICS)
-        raise PolicyError(f"metric '{clip(metric)}' is not available for task: multilabel", source=source,
+        raise PolicyError(f"'{clip(metric)}' is not available for task: multilabel", source=source,
                           where=f"{where}.metric", fix=fix)
     for key in FOREIGN_GATE_KEYS:
         if key in g:
-            raise PolicyError(f"'{key}' does not apply to task: multilabel", source=source,
+            raise PolicyError("does not apply to task: multilabel", source=source,
                               where=f"{where}.{key}", fix="remove it")
-    bars = [b for b in BARS if b in g]
-    if len(bars) != 1:
-        found = " and ".join(bars) if bars else "none"
-        raise PolicyError(f"give exactly one bar ({', '.join(BARS)}); found {found}", source=source, where=where)
+    kind = one_bar(g, where, source)
     class_name, average = _scope(where, g, metric, source)
     params = _params(where, g, metric, source)
     if "slice" in g and data.slices and g["slice"] not in data.slices:
-        raise PolicyError(f"slice '{clip(g['slice'])}' is not listed in data.slices ({', '.join(data.slices)})",
+        raise PolicyError(f"'{clip(g['slice'])}' is not listed in data.slices ({', '.join(data.slices)})",
                           source=source, where=f"{where}.slice", fix="add it to data.slices")
-    kind = bars[0]
     return MultilabelGateSpec(
         index=i, metric=metric, bar_kind=kind, bar_value=float(g[kind]), class_name=class_name, average=average,
         slice=g.get("slice"), severity=g.get("severity", "error"), min_support=int(g.get("min_support", 0)),
@@ -168,7 +155,7 @@ def _params(where: str, g: Mapping[str, Any], metric: str, source: str) -> dict[
             raise PolicyError("metric 'fbeta' needs 'beta'", source=source, where=where, fix="add beta: 2 (or 0.5, ...)")
         return {"beta": float(g["beta"])}
     if "beta" in g:
-        raise PolicyError(f"'beta' does not apply to metric '{metric}'", source=source, where=f"{where}.beta",
+        raise PolicyError(f"does not apply to metric '{metric}'", source=source, where=f"{where}.beta",
                           fix="remove it")
     return {}
 
@@ -176,15 +163,5 @@ def _params(where: str, g: Mapping[str, Any], metric: str, source: str) -> dict[
 def check_bootstrap(doc: Mapping[str, Any], source: str) -> None:
     """Bootstrap options the example bootstrap does not have: ``sampling: stratified`` (examples have
     no single class), ``adaptive`` and ``method: bca`` are refused."""
-    section = doc.get("bootstrap", {})
-    for key in ("stratify", "adaptive"):
-        if section.get(key):
-            raise PolicyError(f"bootstrap.{key} is not available for task: multilabel", source=source,
-                              where=f"bootstrap.{key}", fix=f"remove it or set {key}: false")
-    if section.get("sampling") == "stratified":
-        raise PolicyError("bootstrap.sampling: stratified is not available for task: multilabel (an example has "
-                          "several labels, no one class)", source=source, where="bootstrap.sampling",
-                          fix="remove it or write sampling: iid")
-    if section.get("method") == "bca":
-        raise PolicyError("bootstrap.method: bca is not available for task: multilabel", source=source,
-                          where="bootstrap.method", fix="use percentile or basic")
+    refuse_bootstrap_options(doc, source, "multilabel", "an example has several labels, no one class",
+                             refused=(("method", "bca", "use percentile or basic"),))

@@ -60,7 +60,7 @@ def _class_indices(policy: Policy, es: EvalSet, spec: GateSpec) -> list[int | No
 
 def _class_index(policy: Policy, es: EvalSet, name: str, where: str) -> int:
     if name not in es.classes:
-        raise InputError(f"class '{name}' is named in the policy but absent from the data "
+        raise InputError(f"'{name}' is named in the policy but absent from the data "
                          f"(classes found: {', '.join(es.classes[:10])})", source=policy.path, where=where,
                          fix="fix the class name, or list it in the policy's classes: if it is just rare")
     return es.classes.index(name)

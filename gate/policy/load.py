@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
 
@@ -37,6 +37,7 @@ from gate.metrics.catalog import (
     METRICS,
     PARAM_DEFAULTS,
     REQUIRED_PARAMS,
+    MetricDef,
     suggest,
 )
 from gate.policy.schema_check import conforms
@@ -51,18 +52,45 @@ BARS = ("min", "max", "max_drop", "max_relative_drop", "min_gain")
 COMPARATIVE_BARS = ("max_drop", "max_relative_drop", "min_gain")
 
 
+_Block = TypeVar("_Block", bound="DataBlock")
+
+
 @dataclass(frozen=True)
-class DataSpec:
-    """Column mapping of the prediction artifacts (SPEC §2)."""
+class DataBlock:
+    """What every task's ``data:`` block names: the score column and the slice columns. Each task
+    extends it (:class:`DataSpec`, ``gate.ranking.policy.RankingData``,
+    ``gate.multilabel.policy.MultilabelData``) and reads its block with :meth:`from_block`."""
+
+    score: str = "score"
+    slices: tuple[str, ...] = ()
+
+    @classmethod
+    def from_block(cls: type[_Block], block: Mapping[str, Any], **extra: Any) -> _Block:
+        """The block of a schema-valid document (slices as a tuple), plus ``extra`` fields."""
+        values = dict(block)
+        if "slices" in values:
+            values["slices"] = tuple(str(v) for v in values["slices"])
+        return cls(**values, **extra)
+
+
+@dataclass(frozen=True)
+class ExampleColumns(DataBlock):
+    """The columns of a table of examples (classification and multilabel): the id, the label and
+    prediction columns, the per-class score columns' prefix, the weight, and the score threshold
+    that turns scores into predictions."""
 
     id: str = "id"
     label: str = "label"
     prediction: str = "prediction"
-    score: str = "score"
     score_prefix: str = "score_"
     weight: str = "weight"
     threshold: float | None = None
-    slices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DataSpec(ExampleColumns):
+    """Column mapping of the prediction artifacts (SPEC §2)."""
+
     cluster: str | None = None    # resample whole clusters of rows (session, user, patient) instead of rows
     explicit: frozenset[str] = frozenset()  # keys the policy set (a set column must exist)
 
@@ -378,11 +406,11 @@ def build_policy(doc: Any, *, source: str, sha256: str = "", gate_lines: Sequenc
             raise PolicyError("a binary policy's classes must be two labels including positive_class",
                               source=source, where="classes")
     elif positive is not None:
-        raise PolicyError("positive_class applies only to task: binary", source=source,
+        raise PolicyError("applies only to task: binary", source=source,
                           where="positive_class", fix="remove it, or use class: on each gate")
     data = _data_spec(doc.get("data", {}))
     if task == "multiclass" and data.threshold is not None:
-        raise PolicyError("data.threshold applies only to task: binary", source=source,
+        raise PolicyError("applies only to task: binary", source=source,
                           where="data.threshold", fix="remove it; multiclass predictions are the argmax")
     gates = tuple(dataclasses.replace(_gate_spec(i, g, task, classes, data, source),
                                       line=gate_lines[i] if i < len(gate_lines) else None)
@@ -401,7 +429,7 @@ def _check_cluster_sampling(data: DataSpec, bootstrap: BootstrapSpec, source: st
     class's count of rows, but a cluster holds rows of several classes, so no draw of whole
     clusters can keep them (and a test set drawn per class is not one drawn by cluster)."""
     if data.cluster and bootstrap.sampling == "stratified":
-        raise PolicyError("sampling: stratified keeps each class's count of rows, but data.cluster resamples whole "
+        raise PolicyError("stratified keeps each class's count of rows, but data.cluster resamples whole "
                           "clusters, which hold rows of several classes", source=source, where="bootstrap.sampling",
                           fix="use sampling: iid (the default) with data.cluster; stratified is only right for a "
                               "test set drawn per class, not by cluster")
@@ -421,7 +449,7 @@ def _bootstrap_spec(section: Mapping[str, Any], source: str) -> tuple[BootstrapS
     stratify = values.pop("stratify")
     implied = "stratified" if stratify else "iid"
     if values.get("sampling", implied) != implied:
-        raise PolicyError(f"stratify: {str(stratify).lower()} contradicts sampling: {values['sampling']}",
+        raise PolicyError(f"{str(stratify).lower()} contradicts sampling: {values['sampling']}",
                           source=source, where="bootstrap.stratify", fix="remove the deprecated stratify; keep sampling")
     values["sampling"] = implied
     return BootstrapSpec(**values), (STRATIFY_DEPRECATED,) if stratify else ()
@@ -467,35 +495,92 @@ def _whole(section: Mapping[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
 
 
 def _data_spec(d: Mapping[str, Any]) -> DataSpec:
-    values = dict(d)
-    if "slices" in values:
-        values["slices"] = tuple(values["slices"])
-    return DataSpec(**values, explicit=frozenset(d))
+    return DataSpec.from_block(d, explicit=frozenset(d))
 
 
 def _gate_spec(i: int, g: Mapping[str, Any], task: str, classes: tuple[str, ...] | None,
                data: DataSpec, source: str) -> GateSpec:
+    """One classification gate, checked in a fixed order so that the first problem is the one
+    reported: the metric, its bar, its parameters, its scope (class / average) and the bars that
+    scope admits, then the slice."""
     where = f"gates[{i}]"
     metric = g["metric"]
+    mdef = _metric_def(metric, where, source)
+    kind = one_bar(g, where, source)
+    _check_params(g, metric, mdef, where, source)
+    class_name, average = _class_and_average(g, metric, mdef, where, source)
+    _check_scope(g, metric, mdef, kind, task, class_name, average, where, source)
+    if class_name is not None and class_name != "*" and classes is not None and class_name not in classes:
+        raise PolicyError(f"'{class_name}' is not one of the policy's classes "
+                          f"({', '.join(classes)})", source=source, where=f"{where}.class")
+    predicted = None if "predicted" not in g else _label_text(g["predicted"])
+    if "slice" in g and data.slices and g["slice"] not in data.slices:
+        raise PolicyError(f"'{g['slice']}' is not listed in data.slices ({', '.join(data.slices)})",
+                          source=source, where=f"{where}.slice", fix="add it to data.slices")
+    params = {k: g.get(k, PARAM_DEFAULTS.get(k)) for k in mdef.params}
+    if metric == "expected_cost":
+        params["costs"] = cost_matrix(g["costs"], task, classes, f"{where}.costs", source)
+    return GateSpec(
+        index=i, metric=metric, bar_kind=kind, bar_value=float(g[kind]), class_name=class_name,
+        predicted=predicted, average=average, slice=g.get("slice"), severity=g.get("severity", "error"),
+        min_support=int(g.get("min_support", 0)), name=g.get("name"), params=params,
+    )
+
+
+def _metric_def(metric: str, where: str, source: str) -> MetricDef:
+    """The catalogue entry of ``metric``; an unknown name suggests the closest one."""
     if metric not in METRICS:
         guess = suggest(metric)
         hint = f"did you mean '{guess}'?" if guess else "see the metric table in the README"
         raise PolicyError(f"unknown metric '{metric}'", source=source, where=f"{where}.metric", fix=hint)
-    mdef = METRICS[metric]
+    return METRICS[metric]
+
+
+def one_bar(g: Mapping[str, Any], where: str, source: str) -> str:
+    """The one bar (``min``, ``max``, ``max_drop``, ...) gate ``g`` gives: none or two is an error.
+    Every task's gates follow this rule (classification, ranking, multilabel)."""
     bars = [b for b in BARS if b in g]
     if len(bars) != 1:
         found = " and ".join(bars) if bars else "none"
         raise PolicyError(f"give exactly one bar ({', '.join(BARS)}); found {found}",
                           source=source, where=where)
-    kind = bars[0]
+    return bars[0]
+
+
+def refuse_bootstrap_options(doc: Mapping[str, Any], source: str, task: str, why: str,
+                             refused: Sequence[tuple[str, Any, str]] = ()) -> None:
+    """The bootstrap options a task's resampling unit (a query, a multilabel example) does not have,
+    refused when turned on: ``stratify`` and ``adaptive``, ``sampling: stratified`` (``why`` says
+    why), and each ``(key, value, fix)`` of ``refused``."""
+    section = doc.get("bootstrap", {})
+    for key in ("stratify", "adaptive"):
+        if section.get(key):
+            raise PolicyError(f"is not available for task: {task}", source=source, where=f"bootstrap.{key}",
+                              fix=f"remove it or set {key}: false")
+    if section.get("sampling") == "stratified":
+        raise PolicyError(f"stratified is not available for task: {task} ({why})", source=source,
+                          where="bootstrap.sampling", fix="remove it or write sampling: iid")
+    for key, value, fix in refused:
+        if section.get(key) == value:
+            raise PolicyError(f"{value} is not available for task: {task}", source=source, where=f"bootstrap.{key}",
+                              fix=fix)
+
+
+def _check_params(g: Mapping[str, Any], metric: str, mdef: MetricDef, where: str, source: str) -> None:
+    """Parameters of other metrics are refused; the metric's required ones must be given."""
     for key in g:
-        if key in ALL_PARAMS:
-            if key not in mdef.params:
-                raise PolicyError(f"'{key}' does not apply to metric '{metric}'", source=source,
-                                  where=f"{where}.{key}", fix="remove it")
+        if key in ALL_PARAMS and key not in mdef.params:
+            raise PolicyError(f"does not apply to metric '{metric}'", source=source,
+                              where=f"{where}.{key}", fix="remove it")
     for key in REQUIRED_PARAMS.get(metric, ()):
         if key not in g:
             raise PolicyError(f"metric '{metric}' needs '{key}'", source=source, where=where)
+
+
+def _class_and_average(g: Mapping[str, Any], metric: str, mdef: MetricDef, where: str,
+                       source: str) -> tuple[str | None, str | None]:
+    """``(class, average)`` as written: a whole-matrix metric takes no class, an average must be one
+    the metric has, and a gate gives one of them at most."""
     class_name = None if "class" not in g else _label_text(g["class"])
     average = g.get("average")
     if mdef.scope == "matrix" and class_name is not None:
@@ -503,10 +588,18 @@ def _gate_spec(i: int, g: Mapping[str, Any], task: str, classes: tuple[str, ...]
                           where=f"{where}.class", fix="remove class:")
     if average is not None and average not in mdef.averages:
         allowed = ", ".join(mdef.averages) or "none"
-        raise PolicyError(f"average '{average}' is not available for '{metric}' (allowed: {allowed})",
+        raise PolicyError(f"'{average}' is not available for '{metric}' (allowed: {allowed})",
                           source=source, where=f"{where}.average")
     if average is not None and class_name is not None:
         raise PolicyError("give either class or average, not both", source=source, where=where)
+    return class_name, average
+
+
+def _check_scope(g: Mapping[str, Any], metric: str, mdef: MetricDef, kind: str, task: str,
+                 class_name: str | None, average: str | None, where: str, source: str) -> None:
+    """The bars and scopes a metric family admits: a data metric (label_coverage) takes min or max
+    only, on all rows; a flip rate min or max only (it already compares); a per-class metric of a
+    multiclass policy needs a class or an average (brier and the flip rates have a whole-set value)."""
     if mdef.scope == "data":
         if kind not in ("min", "max") or "slice" in g or class_name is not None:
             raise PolicyError(f"'{metric}' takes only min or max, with no class or slice",
@@ -518,21 +611,6 @@ def _gate_spec(i: int, g: Mapping[str, Any], task: str, classes: tuple[str, ...]
             and metric != "brier" and mdef.family != "flip"):
         raise PolicyError(f"multiclass '{metric}' needs class: <name>, class: \"*\" or average",
                           source=source, where=where, fix="add class: or average:")
-    if class_name is not None and class_name != "*" and classes is not None and class_name not in classes:
-        raise PolicyError(f"class '{class_name}' is not one of the policy's classes "
-                          f"({', '.join(classes)})", source=source, where=f"{where}.class")
-    predicted = None if "predicted" not in g else _label_text(g["predicted"])
-    if "slice" in g and data.slices and g["slice"] not in data.slices:
-        raise PolicyError(f"slice '{g['slice']}' is not listed in data.slices ({', '.join(data.slices)})",
-                          source=source, where=f"{where}.slice", fix="add it to data.slices")
-    params = {k: g.get(k, PARAM_DEFAULTS.get(k)) for k in mdef.params}
-    if metric == "expected_cost":
-        params["costs"] = cost_matrix(g["costs"], task, classes, f"{where}.costs", source)
-    return GateSpec(
-        index=i, metric=metric, bar_kind=kind, bar_value=float(g[kind]), class_name=class_name,
-        predicted=predicted, average=average, slice=g.get("slice"), severity=g.get("severity", "error"),
-        min_support=int(g.get("min_support", 0)), name=g.get("name"), params=params,
-    )
 
 
 BINARY_COSTS = (("tn", "fp"), ("fn", "tp"))     # [true][predicted], negative class first

@@ -120,6 +120,9 @@ def _load_event(path: str | None, problems: list[str]) -> dict[str, Any]:
 
 
 def github_context(environ: Mapping[str, str], api_url: str | None = None) -> GitHubContext:
+    """The GitHub Actions job's context: repository, API, token and run from the environment, the
+    PR and head SHA from the event payload (per event kind; a missing or unreadable payload is a
+    problem noted, not an error)."""
     problems: list[str] = []
     event = _load_event(_get(environ, "GITHUB_EVENT_PATH"), problems)
     event_name = _get(environ, "GITHUB_EVENT_NAME") or ""
@@ -141,42 +144,55 @@ def github_context(environ: Mapping[str, str], api_url: str | None = None) -> Gi
     github_sha = _get(environ, "GITHUB_SHA")
     pr = event.get("pull_request") if isinstance(event.get("pull_request"), dict) else None
     if event_name in PR_EVENTS or (pr is not None and event_name == ""):
-        if pr is not None:
-            ctx.pr_number = _int(pr.get("number")) or _int(event.get("number"))
-            head = _object(pr.get("head"))
-            ctx.head_sha = head.get("sha") if isinstance(head.get("sha"), str) else github_sha
-            head_repo = head.get("repo")
-            if head_repo is None:
-                ctx.is_fork, ctx.fork_reason = True, "the head repository was deleted"
-            elif isinstance(head_repo, dict) and head_repo.get("full_name") != repository:
-                ctx.is_fork = True
-                ctx.fork_reason = "the pull request comes from a fork"
-        else:
-            ctx.pr_number = _int(event.get("number"))
-            ctx.head_sha = github_sha
+        _from_pull_request(ctx, pr, github_sha)
     elif event_name == "issue_comment":
         issue = _object(event.get("issue"))
         if issue.get("pull_request"):
             ctx.pr_number = _int(issue.get("number"))
         ctx.head_sha = None  # the payload has no head SHA; GITHUB_SHA is the default branch
     elif event_name == "workflow_run":
-        run = _object(event.get("workflow_run"))
-        ctx.head_sha = run.get("head_sha") if isinstance(run.get("head_sha"), str) else None
-        head_repo = run.get("head_repository")
-        if head_repo is None or (isinstance(head_repo, dict)
-                                 and head_repo.get("full_name") != repository):
-            ctx.is_fork, ctx.fork_reason = True, "the triggering run came from a fork"
-        prs = run.get("pull_requests") or []
-        numbers = [_int(p.get("number")) for p in prs if isinstance(p, dict)]
-        numbers = [n for n in numbers if n]
-        if numbers:
-            ctx.pr_number = numbers[0]
-        else:
-            ctx.lookup_sha = ctx.head_sha
+        _from_workflow_run(ctx, _object(event.get("workflow_run")))
     else:
         ctx.head_sha = github_sha
         ctx.lookup_sha = github_sha
     return ctx
+
+
+def _from_pull_request(ctx: GitHubContext, pr: dict[str, Any] | None, github_sha: str | None) -> None:
+    """A ``pull_request``-like event: the PR number and head SHA from the payload (without a
+    ``pull_request`` object: the event's ``number`` and GITHUB_SHA). A head repository other than
+    this one, or a deleted one, is a fork: its token is read-only."""
+    event = ctx.event
+    if pr is None:
+        ctx.pr_number = _int(event.get("number"))
+        ctx.head_sha = github_sha
+        return
+    ctx.pr_number = _int(pr.get("number")) or _int(event.get("number"))
+    head = _object(pr.get("head"))
+    ctx.head_sha = head.get("sha") if isinstance(head.get("sha"), str) else github_sha
+    head_repo = head.get("repo")
+    if head_repo is None:
+        ctx.is_fork, ctx.fork_reason = True, "the head repository was deleted"
+    elif isinstance(head_repo, dict) and head_repo.get("full_name") != ctx.repository:
+        ctx.is_fork = True
+        ctx.fork_reason = "the pull request comes from a fork"
+
+
+def _from_workflow_run(ctx: GitHubContext, run: dict[str, Any]) -> None:
+    """A ``workflow_run`` event: the triggering run's head SHA and first PR number; without a PR
+    number (a fork's PR is not listed), the PR is looked up from the head SHA. A head repository
+    other than this one, or none, is a fork."""
+    ctx.head_sha = run.get("head_sha") if isinstance(run.get("head_sha"), str) else None
+    head_repo = run.get("head_repository")
+    if head_repo is None or (isinstance(head_repo, dict) and head_repo.get("full_name") != ctx.repository):
+        ctx.is_fork, ctx.fork_reason = True, "the triggering run came from a fork"
+    prs = run.get("pull_requests") or []
+    numbers = [_int(p.get("number")) for p in prs if isinstance(p, dict)]
+    numbers = [n for n in numbers if n]
+    if numbers:
+        ctx.pr_number = numbers[0]
+    else:
+        ctx.lookup_sha = ctx.head_sha
 
 
 @dataclass

@@ -19,7 +19,7 @@ MISSING_QUERIES = ("skip", "zero")
 
 def _choice(value: object, allowed: tuple[str, ...], name: str) -> None:
     if value not in allowed:
-        raise PolicyError(f"{name} is {clip(repr(value))}", where=name,
+        raise PolicyError(f"{clip(repr(value))} is not an option", where=name,
                           fix="use one of " + ", ".join(allowed))
 
 
@@ -37,11 +37,11 @@ class Measure:
         _choice(self.name, MEASURES, "measure")
         _choice(self.gain, GAINS, "gain")
         if self.k is not None and (not isinstance(self.k, Integral) or isinstance(self.k, bool) or self.k < 1):
-            raise PolicyError(f"k is {clip(repr(self.k))}", where=f"{self.name} k", fix="k must be an integer >= 1")
+            raise PolicyError(f"{clip(repr(self.k))} is not allowed", where=f"{self.name} k", fix="k must be an integer >= 1")
         if self.name == "r_precision" and self.k is not None:
-            raise PolicyError("r_precision takes no k", where="r_precision k", fix="its cutoff is R; drop k")
+            raise PolicyError("is not allowed", where="r_precision k", fix="its cutoff is R; drop k")
         if self.name != "ndcg" and self.gain != "linear":
-            raise PolicyError(f"{self.name} has no gain", where=f"{self.name} gain", fix="gain is for ndcg only")
+            raise PolicyError("is not allowed", where=f"{self.name} gain", fix="gain is for ndcg only")
 
     @property
     def label(self) -> str:
@@ -66,7 +66,7 @@ class RankingOptions:
     def __post_init__(self) -> None:
         t = self.relevance_threshold
         if not isinstance(t, Real) or isinstance(t, bool) or not math.isfinite(t) or t <= 0:
-            raise PolicyError(f"relevance_threshold is {clip(repr(t))}", where="relevance_threshold",
+            raise PolicyError(f"{clip(repr(t))} is not a number > 0", where="relevance_threshold",
                               fix="give a number > 0 (trec_eval's default is 1)")
         _choice(self.ties, TIES, "ties")
         _choice(self.empty_queries, EMPTY_QUERIES, "empty_queries")

@@ -31,32 +31,29 @@ from pathlib import Path
 from typing import Any
 
 from gate.errors import PolicyError, clip
-from gate.policy.load import GateSpec
+from gate.policy.load import BARS, DataBlock, GateSpec, one_bar, refuse_bootstrap_options
 from gate.ranking.options import MEASURES, Measure, RankingOptions
 
 RANKING_DATA_KEYS = ("query_id", "item_id", "relevance", "qrels")
 CLASSIFICATION_DATA_KEYS = ("id", "label", "prediction", "score_prefix", "weight", "threshold")
 CLASSIFICATION_GATE_KEYS = ("class", "predicted", "average", "beta", "adjusted", "normalize", "interpolation",
                             "at_recall", "at_precision")
-BARS = ("min", "max", "max_drop", "max_relative_drop", "min_gain")
 OPTION_DEFAULTS = {"gain": "linear", "relevance_threshold": 1, "ties": "trec", "empty_queries": "zero",
                    "missing_queries": "zero"}
 
 
 @dataclass(frozen=True)
-class RankingData:
+class RankingData(DataBlock):
     """Column names of the run tables (and of a judgements table) and where the judgements are.
 
     ``qrels``: the judgements file as written in the policy, resolved against the policy file's folder
     (None: ``--qrels`` / ``qrels=`` gives it, or each run carries an inline ``relevance`` column).
-    ``slices``: query attribute columns gates may slice on."""
+    ``slices`` (of :class:`~gate.policy.load.DataBlock`): query attribute columns gates may slice on."""
 
     query_id: str = "query_id"
     item_id: str = "item_id"
-    score: str = "score"
     relevance: str = "relevance"
     qrels: str | None = None
-    slices: tuple[str, ...] = ()
 
     @property
     def run_columns(self) -> tuple[str, str, str]:
@@ -85,11 +82,11 @@ def check_classification_doc(doc: Mapping[str, Any], source: str) -> None:
                           fix="remove it, or set task: ranking")
     for key in RANKING_DATA_KEYS:
         if key in doc.get("data", {}):
-            raise PolicyError(f"data.{key} applies only to task: ranking", source=source, where=f"data.{key}",
+            raise PolicyError("applies only to task: ranking", source=source, where=f"data.{key}",
                               fix="remove it, or set task: ranking")
     for i, gate in enumerate(doc["gates"]):
         if "k" in gate:
-            raise PolicyError("k applies only to task: ranking", source=source, where=f"gates[{i}].k",
+            raise PolicyError("applies only to task: ranking", source=source, where=f"gates[{i}].k",
                               fix="remove it")
 
 
@@ -97,7 +94,7 @@ def ranking_spec(doc: Mapping[str, Any], source: str) -> RankingSpec:
     """The ranking part of a schema-valid ``task: ranking`` document (see the module docstring)."""
     for key in ("positive_class", "classes"):
         if key in doc:
-            raise PolicyError(f"{key} does not apply to task: ranking", source=source, where=key, fix="remove it")
+            raise PolicyError("does not apply to task: ranking", source=source, where=key, fix="remove it")
     data = _data(doc.get("data", {}), source)
     values = {**OPTION_DEFAULTS, **doc.get("ranking", {})}
     gain = values.pop("gain")
@@ -111,23 +108,19 @@ def ranking_spec(doc: Mapping[str, Any], source: str) -> RankingSpec:
 
 def _data(d: Mapping[str, Any], source: str) -> RankingData:
     if "cluster" in d:
-        raise PolicyError("data.cluster does not apply to task: ranking: the query is already the resampling unit "
+        raise PolicyError("does not apply to task: ranking: the query is already the resampling unit "
                           "(each query's items are resampled together)", source=source, where="data.cluster",
                           fix="remove it")
     for key in CLASSIFICATION_DATA_KEYS:
         if key in d:
             fix = "name the query column data.query_id" if key == "id" else "remove it"
-            raise PolicyError(f"data.{key} does not apply to task: ranking", source=source, where=f"data.{key}",
+            raise PolicyError("does not apply to task: ranking", source=source, where=f"data.{key}",
                               fix=fix)
-    values = dict(d)
-    if "slices" in values:
-        values["slices"] = tuple(values["slices"])
-    if "qrels" in values:
-        values["qrels"] = resolve_beside(values["qrels"], source)
-    data = RankingData(**values)
+    qrels = {"qrels": resolve_beside(d["qrels"], source)} if "qrels" in d else {}
+    data = RankingData.from_block({k: v for k, v in d.items() if k != "qrels"}, **qrels)
     names = {"query_id": data.query_id, "item_id": data.item_id, "score": data.score}
     if len(set(names.values())) < len(names):
-        raise PolicyError("data.query_id, data.item_id and data.score must name different columns",
+        raise PolicyError("query_id, item_id and score must name different columns",
                           source=source, where="data", fix="name three distinct columns")
     return data
 
@@ -149,14 +142,11 @@ def _measure(i: int, g: Mapping[str, Any], gain: str, data: RankingData, source:
         raise PolicyError(f"unknown ranking metric '{clip(metric)}'", source=source, where=f"{where}.metric", fix=fix)
     for key in CLASSIFICATION_GATE_KEYS:
         if key in g:
-            raise PolicyError(f"'{key}' does not apply to task: ranking", source=source, where=f"{where}.{key}",
+            raise PolicyError("does not apply to task: ranking", source=source, where=f"{where}.{key}",
                               fix="remove it (slice: selects queries by an attribute)")
-    bars = [b for b in BARS if b in g]
-    if len(bars) != 1:
-        found = " and ".join(bars) if bars else "none"
-        raise PolicyError(f"give exactly one bar ({', '.join(BARS)}); found {found}", source=source, where=where)
+    one_bar(g, where, source)
     if "slice" in g and data.slices and g["slice"] not in data.slices:
-        raise PolicyError(f"slice '{clip(g['slice'])}' is not listed in data.slices ({', '.join(data.slices)})",
+        raise PolicyError(f"'{clip(g['slice'])}' is not listed in data.slices ({', '.join(data.slices)})",
                           source=source, where=f"{where}.slice", fix="add it to data.slices")
     if metric == "r_precision" and "k" in g:
         raise PolicyError("r_precision takes no k", source=source, where=f"{where}.k",
@@ -193,11 +183,4 @@ def check_bootstrap(doc: Mapping[str, Any], source: str) -> None:
     """Bootstrap options without a meaning for queries: ``stratify`` and ``sampling: stratified``
     (queries have no class) and ``adaptive`` (ranking draws every resample; it is cheap) are
     refused when turned on."""
-    section = doc.get("bootstrap", {})
-    for key in ("stratify", "adaptive"):
-        if section.get(key):
-            raise PolicyError(f"bootstrap.{key} is not available for task: ranking", source=source,
-                              where=f"bootstrap.{key}", fix=f"remove it or set {key}: false")
-    if section.get("sampling") == "stratified":
-        raise PolicyError("bootstrap.sampling: stratified is not available for task: ranking (queries have no class)",
-                          source=source, where="bootstrap.sampling", fix="remove it or write sampling: iid")
+    refuse_bootstrap_options(doc, source, "ranking", "queries have no class")

@@ -576,6 +576,68 @@ def _codes_of(plan: StatPlan) -> tuple[list[bool], list]:
     return one_each, [(_block_code(b, plan.n_units) if ok else None) for b, ok in zip(plan.blocks, one_each)]
 
 
+def _greedy_views(countable: list[int], dense: dict[int, tuple[np.ndarray, int]],
+                  role: dict[int, str | None]) -> list[list]:
+    """Views ``[code, codes, [blocks], role]`` of the countable blocks, greedily: large blocks (more
+    than SMALL_VIEW codes) each get one; a small block joins a large view of the same role if that
+    barely adds codes (at most MERGE_GROWTH times), else it is merged into a small view (at most
+    SMALL_VIEW codes), else it gets its own."""
+    views: list[list] = []
+    large = sorted((k for k in countable if dense[k][1] > SMALL_VIEW), key=lambda k: -dense[k][1])
+    for k in large:
+        views.append([dense[k][0], dense[k][1], [k], role[k]])
+    for k in (k for k in countable if dense[k][1] <= SMALL_VIEW):
+        code, d = dense[k]
+        if not (_join_view(views, k, code, d, role[k], large=True) or _join_view(views, k, code, d, None, large=False)):
+            views.append([code, d, [k], role[k]])
+    return views
+
+
+def _join_view(views: list[list], k: int, code: np.ndarray, d: int, role: str | None, *, large: bool) -> bool:
+    """Merge block ``k`` into the first view it fits: a ``large`` view of ``role`` (growing at most
+    MERGE_GROWTH times), or a small view (staying within SMALL_VIEW codes; any role)."""
+    for v in views:
+        if (v[1] > SMALL_VIEW and v[3] == role) if large else v[1] <= SMALL_VIEW:
+            merged = _combine_within(v[0], v[1], code, d, MERGE_GROWTH * v[1] if large else SMALL_VIEW)
+            if merged is not None:
+                v[0], v[1] = merged
+                v[2].append(k)
+                return True
+    return False
+
+
+def _view(blocks: list, code: np.ndarray, d: int, members: list[int], order: np.ndarray, n: int,
+          keys: list, first: bool) -> _View:
+    """One view's table (each position's code) and, per member block, its map from codes to the
+    block's entries and values (None where every value is 1: exact counts). A view of one block
+    counts that block's entries directly (one more code for units with no entry). The ``first``
+    view keeps its run starts when its codes come sorted and all present."""
+    maps: list[tuple] = []
+    if len(members) == 1:
+        k = members[0]
+        target, value = _unit_arrays(blocks[k], n)
+        size = blocks[k].size
+        code = np.where(target < 0, size, target).astype(np.intp)
+        d = size + 1
+        at = np.full(d, -1, dtype=np.intp)
+        at[code[::-1]] = np.arange(n - 1, -1, -1)
+        vals = np.where(at[:size] >= 0, value[np.maximum(at[:size], 0)], 1.0)
+        maps.append((k, None, None if np.all(vals == 1.0) else vals))
+    else:
+        at = np.empty(d, dtype=np.intp)
+        at[code[::-1]] = np.arange(n - 1, -1, -1)
+        for k in members:
+            target, value = _unit_arrays(blocks[k], n)
+            t, vals = target[at], value[at]
+            t = np.where(t < 0, blocks[k].size, t).astype(np.intp)
+            maps.append((k, t, None if np.all(vals[t < blocks[k].size] == 1.0) else vals))
+    table = np.ascontiguousarray(code[order], dtype=np.intp)
+    run_starts = None
+    if first and np.all(np.diff(table) >= 0) and np.all(np.bincount(table, minlength=d) > 0):
+        run_starts = np.flatnonzero(np.concatenate([[True], np.diff(table) != 0]))
+    return _View(table, d, maps, keys, run_starts)
+
+
 class Bootstrap:
     """Seeded, chunked bootstrap producing block sums (see the module docstring).
 
@@ -663,6 +725,9 @@ class Bootstrap:
         self._per_resample_extra = cells.multiplicity.size
 
     def _prepare_index(self, strata: np.ndarray) -> None:
+        """The index path's tables: blocks with one countable entry per unit are counted through
+        *views* (:func:`_greedy_views`), the positions ordered so that the first view's counts are
+        sums over runs; weighted blocks get a per-position target and value, the others stay generic."""
         n = self.plan.n_units     # the examples, but for units drawn as Poisson pieces (see __init__)
         blocks = self.plan.blocks
         key_of = {idx: key for key, idx in self.plan.keys.items()}
@@ -677,76 +742,10 @@ class Bootstrap:
                 dense[k] = entry[0], entry[1]
             else:
                 weighted.append(k)
-        # greedy views: large blocks each get one; a small block joins a large view of the same role
-        # if that barely adds codes, else it is merged into a small view (≤ SMALL_VIEW codes).
-        views: list[list] = []   # [code, d, [blocks], role]
-        large = sorted((k for k in countable if dense[k][1] > SMALL_VIEW), key=lambda k: -dense[k][1])
-        small = [k for k in countable if dense[k][1] <= SMALL_VIEW]
-        for k in large:
-            views.append([dense[k][0], dense[k][1], [k], _role(key_of[k])])
-        for k in small:
-            code, d = dense[k]
-            placed = False
-            for v in views:
-                if v[1] > SMALL_VIEW and v[3] == _role(key_of[k]):
-                    merged = _combine_within(v[0], v[1], code, d, MERGE_GROWTH * v[1])
-                    if merged is not None:
-                        v[0], v[1] = merged
-                        v[2].append(k)
-                        placed = True
-                        break
-            if placed:
-                continue
-            for v in views:
-                if v[1] <= SMALL_VIEW:
-                    merged = _combine_within(v[0], v[1], code, d, SMALL_VIEW)
-                    if merged is not None:
-                        v[0], v[1] = merged
-                        v[2].append(k)
-                        placed = True
-                        break
-            if not placed:
-                views.append([code, d, [k], _role(key_of[k])])
-        # positions: units ordered by stratum, then by the first (largest) view's code, so that view's
-        # counts are sums over runs of positions (np.add.reduceat) instead of a scatter
-        primary = views[0][0] if views else np.zeros(n, dtype=np.intp)
-        order = stable_order(primary, strata)
-        if self.clusters is not None:   # within a code, by cluster: the order of the rows never matters
-            order = np.lexsort((self.clusters.of_unit, primary, strata))
-            self.clusters.of_position = self.clusters.of_unit[order]
-        self._order = order
-        sorted_strata = strata[order]
-        bounds = np.flatnonzero(np.diff(sorted_strata)) + 1
-        starts = np.concatenate([[0], bounds]).astype(np.int64)
-        stops = np.concatenate([bounds, [n]]).astype(np.int64)
-        self._strata_ranges = [(int(a), int(b - a)) for a, b in zip(starts, stops)]
-        self.views: list[_View] = []
-        for i, (code, d, members, _) in enumerate(views):
-            single = len(members) == 1
-            maps: list[tuple] = []
-            if single:
-                k = members[0]
-                target, value = _unit_arrays(blocks[k], n)
-                size = blocks[k].size
-                code = np.where(target < 0, size, target).astype(np.intp)
-                d = size + 1
-                first = np.full(d, -1, dtype=np.intp)
-                first[code[::-1]] = np.arange(n - 1, -1, -1)
-                vals = np.where(first[:size] >= 0, value[np.maximum(first[:size], 0)], 1.0)
-                maps.append((k, None, None if np.all(vals == 1.0) else vals))
-            else:
-                first = np.empty(d, dtype=np.intp)
-                first[code[::-1]] = np.arange(n - 1, -1, -1)
-                for k in members:
-                    target, value = _unit_arrays(blocks[k], n)
-                    t, vals = target[first], value[first]
-                    t = np.where(t < 0, blocks[k].size, t).astype(np.intp)
-                    maps.append((k, t, None if np.all(vals[t < blocks[k].size] == 1.0) else vals))
-            table = np.ascontiguousarray(code[order], dtype=np.intp)
-            run_starts = None
-            if i == 0 and np.all(np.diff(table) >= 0) and np.all(np.bincount(table, minlength=d) > 0):
-                run_starts = np.flatnonzero(np.concatenate([[True], np.diff(table) != 0]))
-            self.views.append(_View(table, d, maps, [key_of[k] for k in members], run_starts))
+        views = _greedy_views(countable, dense, {k: _role(key_of[k]) for k in countable})
+        order = self._order_positions(views[0][0] if views else np.zeros(n, dtype=np.intp), strata)
+        self.views: list[_View] = [_view(blocks, code, d, members, order, n, [key_of[k] for k in members], i == 0)
+                                   for i, (code, d, members, _) in enumerate(views)]
         pos_of_unit = np.empty(n, dtype=np.intp)
         pos_of_unit[order] = np.arange(n)
         self._weighted = []
@@ -761,6 +760,23 @@ class Bootstrap:
             for k, _, value in view.maps:
                 self._int_blocks[k] = value is None
         self._per_resample_extra = 0
+
+    def _order_positions(self, primary: np.ndarray, strata: np.ndarray) -> np.ndarray:
+        """Positions: units ordered by stratum, then by the first (largest) view's code ``primary``, so
+        that view's counts are sums over runs of positions (np.add.reduceat) instead of a scatter;
+        with clusters, by cluster within a code (the order of the rows never matters). Sets
+        ``_order`` and the ``(start, size)`` of every stratum's range of positions."""
+        order = stable_order(primary, strata)
+        if self.clusters is not None:
+            order = np.lexsort((self.clusters.of_unit, primary, strata))
+            self.clusters.of_position = self.clusters.of_unit[order]
+        self._order = order
+        sorted_strata = strata[order]
+        bounds = np.flatnonzero(np.diff(sorted_strata)) + 1
+        starts = np.concatenate([[0], bounds]).astype(np.int64)
+        stops = np.concatenate([bounds, [order.size]]).astype(np.int64)
+        self._strata_ranges = [(int(a), int(b - a)) for a, b in zip(starts, stops)]
+        return order
 
     # -- drawing -------------------------------------------------------------------------------
 
