@@ -54,7 +54,7 @@ def load_policy(policy: PathLike | Mapping[str, Any] | Policy) -> Policy:
 
 def check(policy: PathLike | Mapping[str, Any] | Policy, candidate: Source, baseline: Source | None = None, *,
           seed: int | None = None, n_resamples: int | None = None, confidence_level: float | None = None,
-          command: Sequence[str] = (), engine: str | None = None, database: str | None = None,
+          command: Sequence[str] = (), engine: str | None = None,
           qrels: Source | None = None) -> Report:
     """Evaluate every gate of ``policy`` on the candidate's (and baseline's) predictions.
 
@@ -63,7 +63,8 @@ def check(policy: PathLike | Mapping[str, Any] | Policy, candidate: Source, base
     section names. Or, through an engine (docs/scale.md): ``"parquet:DIR_OR_GLOB"``,
     ``"duckdb:FILE?table=NAME"``, ``"spark:TABLE"``, a DuckDB relation or a Spark DataFrame;
     ``engine`` is ``"duckdb"``, ``"spark"`` or ``"local"`` (None: DuckDB for engine sources, local
-    for the rest), ``database`` the DuckDB file that queries run on. ``task: ranking`` also reads
+    for the rest; a query on a DuckDB database file is a relation of ``duckdb.connect(FILE)``).
+    ``task: ranking`` also reads
     TREC run files, and ``qrels`` (a table or a TREC qrels file) overrides the policy's
     ``data.qrels`` (see :mod:`gate.ranking.check`). ``task: multilabel`` reads wide or long tables
     (files or in memory, not engine sources; see :mod:`gate.multilabel.check`).
@@ -88,7 +89,7 @@ def check(policy: PathLike | Mapping[str, Any] | Policy, candidate: Source, base
             report = check_ranking(pol, candidate, baseline, qrels=qrels, command=command)
     else:
         if engines.wanted(engine, candidate, baseline):
-            evalset = engines.engine_evalset_of(pol, candidate, baseline, engine, database)
+            evalset = engines.engine_evalset_of(pol, candidate, baseline, engine)
         else:
             evalset = _read_and_align(pol, candidate, baseline)
         with progress.stage("resampling"):

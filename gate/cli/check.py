@@ -98,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
             if args.baseline_from_run:
                 baseline = _baseline_from_run(args.baseline_from_run, Path(tmp))
             report = api.check(policy, candidate, baseline, seed=args.seed, command=reproduce_command(args),
-                               engine=args.engine, database=args.database, qrels=args.qrels)
+                               engine=args.engine, qrels=args.qrels)
     finally:
         progress.configure(None)
     report_json = write_outputs(report, args)

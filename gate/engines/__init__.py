@@ -52,8 +52,7 @@ def wanted(engine: str | None, *sources: object) -> bool:
     return bool(engine_sources)
 
 
-def engine_evalset_of(policy: Policy, candidate: Any, baseline: Any, engine: str | None,
-                      database: str | None = None) -> EvalSet:
+def engine_evalset_of(policy: Policy, candidate: Any, baseline: Any, engine: str | None) -> EvalSet:
     """The EvalSet of the candidate/baseline through ``engine`` (None: DuckDB unless a source is Spark's)."""
     try:
         from gate.engines.cells import engine_evalset
@@ -63,8 +62,8 @@ def engine_evalset_of(policy: Policy, candidate: Any, baseline: Any, engine: str
         raise UsageError(f"the engine path needs the Python package '{exc.name}', which is not installed",
                          source="arguments", fix="pip install 'model-gate[duckdb]' (or [spark])") from None
 
-    cand = _as_source(candidate, "candidate", database)
-    base = None if baseline is None else _as_source(baseline, "baseline", database)
+    cand = _as_source(candidate, "candidate")
+    base = None if baseline is None else _as_source(baseline, "baseline")
     name = pick_engine(engine, [s for s in (cand, base) if s is not None])
     views = {CANDIDATE_VIEW: cand} | ({BASELINE_VIEW: base} if base is not None else {})
     with progress.stage(f"aggregating in the engine ({name})"):
@@ -74,12 +73,12 @@ def engine_evalset_of(policy: Policy, candidate: Any, baseline: Any, engine: str
 PARQUET_SUFFIXES = (".parquet", ".parq", ".pq")
 
 
-def _as_source(source: Any, role: str, database: str | None) -> EngineSource:
+def _as_source(source: Any, role: str) -> EngineSource:
     """A spec, relation or DataFrame as it is; a Parquet file or a directory path as ``parquet:PATH``
     (what ``--engine duckdb --candidate data/`` means). Other files are the local path's."""
     from gate.engines.sources import engine_source
     if is_engine_source(source):
-        return engine_source(source, role, database)
+        return engine_source(source, role)
     if isinstance(source, (str, os.PathLike)):
         path = os.fspath(source)
         if os.path.isdir(path) or path.lower().endswith(PARQUET_SUFFIXES) or any(ch in path for ch in "*?["):

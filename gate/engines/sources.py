@@ -65,7 +65,7 @@ class EngineSource:
         return {"parquet": "parquet-dataset", "query": "sql-query"}.get(self.kind, self.kind)
 
 
-def engine_source(source: object, role: str, database: str | None = None) -> EngineSource:
+def engine_source(source: object, role: str) -> EngineSource:
     """The EngineSource of a spec string, relation or DataFrame. Raises UsageError for a malformed spec."""
     if isinstance(source, EngineSource):
         return source
