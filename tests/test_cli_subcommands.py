@@ -117,7 +117,7 @@ def _gate_plan(**kw) -> GatePlan:
 def test_the_plan_table_aligns_columns_and_marks_what_is_unknown():
     rows = (_gate_plan(), _gate_plan(id="max_drop:f1", label="f1 change", quantity="delta", threshold=-0.02,
                                      estimate=-0.004, needed_n=None, pass_from=None, fail_from=-0.031,
-                                     note="no effect to detect"))
+                                     remark="no_spread"))
     text = plan.render(Plan(0.8, rows, binary_report()))
     lines = text.splitlines()
     assert lines[0].startswith("model-gate plan: policy fraud-detector, 80% power")
@@ -127,7 +127,7 @@ def test_the_plan_table_aligns_columns_and_marks_what_is_unknown():
     assert len(first) == len(header) == len(second)              # right-aligned figures: one width
     assert "5,400" in first and ">= 0.830" in first and "< 0.770" in first
     assert "-0.004" in second and "< -0.031" in second and second.split().count("—") == 2
-    assert "f1 change: no effect to detect" in lines
+    assert "f1 change: the interval has no spread on one side: no power figures" in lines
 
 
 # -- publish ---------------------------------------------------------------------------------
