@@ -13,6 +13,13 @@ once, so the universe's value is the estimand of a test set drawn from it, and r
   bootstrap (rows) and with ``data.cluster`` (whole clusters, paired), B resamples, percentile.
   Recorded per gate: whether the 95% interval covers the universe's value, and whether its upper
   endpoint lies below it (the gate ``min: <truth>`` — or ``min_gain: <true delta>`` — falsely fails).
+- ``plan`` (§17, the hint with clusters): with ``data.cluster`` the "n would decide it" hint counts
+  clusters. Clusters of 1 + Poisson(9) rows whose rows are correct with a per-cluster probability
+  p_c ~ Beta(μκ, (1−μ)κ) (intra-cluster correlation ρ = 1/(κ + 1); the population accuracy is μ
+  exactly); an ``accuracy`` ``min: 0.80`` gate (cluster bootstrap). Each replication draws a starting
+  test set of C₀ clusters at μ = 0.82; when the gate straddles, a fresh test set of the hinted number of
+  clusters is drawn from the population whose accuracy is the starting estimate (the hint's
+  assumption, as in §14) and checked: the share decided, against the nominal 80%.
 - ``ranking`` (§18): a universe of 20,000 judged queries of 30 items (grades 0/0/0/1/2, per-query
   noise scale: easy and hard queries), two rankers (the baseline's scores noisier). A test set draws
   n queries with replacement (renamed, so a query drawn twice is two queries); *paired*: both runs
@@ -21,7 +28,8 @@ once, so the universe's value is the estimand of a test set drawn from it, and r
 
 Usage::
 
-    nice python -m validation.clustered run --workers 2          # both studies → results/clustered.json
+    nice python -m validation.clustered run --workers 2          # clusters + ranking → results/clustered.json
+    nice python -m validation.clustered run --study plan --reps 300 --resamples 400 --workers 2
     python -m validation.clustered report                        # → docs/validity.md (= validation.validity report)
 """
 
@@ -48,6 +56,9 @@ ICCS = (0.0, 0.1, 0.3)
 CLUSTER_COUNTS = (50, 200)
 UNIVERSE_CLUSTERS = 20_000
 CLUSTER_METRICS = ("accuracy", "recall", "roc_auc", "average_precision")
+PLAN_ICCS, PLAN_CLUSTERS = (0.1, 0.3), (50, 100)
+PLAN_BAR, PLAN_START = 0.80, 0.82
+PLAN_MAX_CLUSTERS = 20_000      # a hint above this is recorded, not rerun (its test set would take minutes)
 QUERY_COUNTS = (50, 200, 1_000, 2_000)
 UNIVERSE_QUERIES, ITEMS = 20_000, 30
 RANKING_MEASURES = (("ap", None), ("ndcg", 10), ("precision", 10))
@@ -121,6 +132,67 @@ def _record(ci: tuple[float, float] | None, truth: float) -> list[int]:
     return [int(ci[0] <= truth <= ci[1]), int(ci[1] < truth)]
 
 
+def plan_draw(mu: float, icc: float, clusters: int, seed: int, resamples: int):
+    """A test set of ``clusters`` clusters from the Beta–binomial population of accuracy ``mu`` and
+    intra-cluster correlation ``icc``, checked with ``accuracy`` ``min: PLAN_BAR`` and ``data.cluster``."""
+    from gate.api import check
+    rng = np.random.default_rng([17, int(icc * 100), clusters, seed])
+    kappa = 1.0 / icc - 1.0
+    sizes = 1 + rng.poisson(9, clusters)
+    cl = np.repeat(np.arange(clusters), sizes)
+    p = rng.beta(mu * kappa, (1.0 - mu) * kappa, clusters)
+    y = rng.integers(0, 2, cl.size)
+    pred = np.where(rng.random(cl.size) < p[cl], y, 1 - y)
+    table = {"id": np.arange(cl.size), "label": y, "prediction": pred, "user": cl}
+    doc = {"version": 1, "name": "cluster plan", "task": "binary", "positive_class": 1, "data": {"cluster": "user"},
+           "bootstrap": {"resamples": resamples, "seed": seed}, "gates": [{"metric": "accuracy", "min": PLAN_BAR}]}
+    return check(doc, table)
+
+
+def plan_rep(icc: float, clusters: int, rep: int, resamples: int) -> dict:
+    """One starting test set; if its gate straddles, the rerun at the hinted number of clusters with the
+    truth at the starting estimate (skipped above PLAN_MAX_CLUSTERS)."""
+    g = plan_draw(PLAN_START, icc, clusters, rep, resamples).gates[0]
+    out: dict = {"icc": icc, "clusters": clusters, "rep": rep, "status": g.status, "needed": g.needed_n,
+                 "unit_clusters": g.clusters, "rows": g.n, "estimate": g.tested.value}
+    if g.status == "inconclusive" and g.needed_n is not None and g.needed_n <= PLAN_MAX_CLUSTERS:
+        assert g.tested.value is not None
+        again = plan_draw(g.tested.value, icc, g.needed_n, 10_000 + rep, resamples).gates[0]
+        out["rerun"] = again.status
+    return out
+
+
+EXAMPLE_POLICY = """version: 1
+name: clustered
+task: binary
+positive_class: 1
+{data}gates:
+  - metric: recall
+    min: 0.80
+  - metric: f1
+    max_drop: 0.02
+"""
+
+
+def write_example(out: Path, users: int = 300, seed: int = 2) -> None:
+    """README's data.cluster example: ``candidate.csv``, ``baseline.csv`` (``users`` users of 1–19
+    rows each, labels and both models' scores sharing per-user latents) and the policies ``iid.yml``
+    and ``cluster.yml`` (the same gates, without and with ``data.cluster: user_id``)."""
+    rng = np.random.default_rng([18, seed])
+    cl = np.repeat(np.arange(users), rng.integers(1, 20, users))
+    n = cl.size
+    y = (rng.normal(size=n) + 1.2 * rng.normal(size=users)[cl] > 0.3).astype(int)
+    skill = rng.normal(size=users)[cl]
+    out.mkdir(parents=True, exist_ok=True)
+    for name, strength in (("candidate", 1.0), ("baseline", 0.95)):
+        s = 1 / (1 + np.exp(-((2 * y - 1) * (strength + 0.6 * skill) + rng.normal(size=n))))
+        lines = ["id,label,prediction,score,user_id"]
+        lines += [f"r{i},{y[i]},{int(s[i] > 0.5)},{s[i]:.4f},u{cl[i]:03d}" for i in range(n)]
+        (out / f"{name}.csv").write_text("\n".join(lines) + "\n")
+    (out / "iid.yml").write_text(EXAMPLE_POLICY.format(data=""))
+    (out / "cluster.yml").write_text(EXAMPLE_POLICY.format(data="data:\n  cluster: user_id\n"))
+
+
 # ---------------------------------------------------------------------------------------------
 # §18 ranking
 
@@ -189,7 +261,7 @@ def ranking_rep(queries: int, pairing: str, rep: int, resamples: int) -> dict:
 
 def _job(task: tuple) -> dict:
     kind, *args = task
-    return cluster_rep(*args) if kind == "clusters" else ranking_rep(*args)
+    return {"clusters": cluster_rep, "plan": plan_rep, "ranking": ranking_rep}[kind](*args)
 
 
 def run(studies: tuple[str, ...], reps: int, resamples: int, workers: int) -> dict:
@@ -197,6 +269,8 @@ def run(studies: tuple[str, ...], reps: int, resamples: int, workers: int) -> di
     tasks: list[tuple] = []
     if "clusters" in studies:
         tasks += [("clusters", icc, c, r, resamples) for r in range(reps) for icc in ICCS for c in CLUSTER_COUNTS]
+    if "plan" in studies:
+        tasks += [("plan", icc, c, r, resamples) for r in range(reps) for icc in PLAN_ICCS for c in PLAN_CLUSTERS]
     if "ranking" in studies:
         tasks += [("ranking", q, p, r, resamples) for r in range(reps) for q in QUERY_COUNTS
                   for p in ("paired", "independent")]
@@ -205,7 +279,9 @@ def run(studies: tuple[str, ...], reps: int, resamples: int, workers: int) -> di
         rows = list(pool.map(_job, tasks, chunksize=4))
     summary = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     if "clusters" in studies:
-        summary["clusters"] = aggregate_clusters([r for r in rows if "icc" in r])
+        summary["clusters"] = aggregate_clusters([r for r in rows if "iid" in r])
+    if "plan" in studies:
+        summary["plan"] = aggregate_plan([r for r in rows if "needed" in r])
     if "ranking" in studies:
         summary["ranking"] = aggregate_ranking([r for r in rows if "pairing" in r])
     summary.setdefault("runs", {})
@@ -230,6 +306,24 @@ def aggregate_clusters(rows: list[dict]) -> dict:
         cells.setdefault(rows_key, []).append(r["rows"])
     for key in [k for k in cells if k.endswith("|rows")]:
         cells[key] = float(np.median(cells[key]))
+    return cells
+
+
+def aggregate_plan(rows: list[dict]) -> dict:
+    """Per (ρ, C₀): starting test sets, straddling ones, reruns, reruns decided, hints above the cap,
+    and the median hint (clusters) and starting rows."""
+    cells: dict = {}
+    for icc in PLAN_ICCS:
+        for c in PLAN_CLUSTERS:
+            mine = [r for r in rows if r["icc"] == icc and r["clusters"] == c]
+            straddling = [r for r in mine if r["status"] == "inconclusive" and r["needed"] is not None]
+            reruns = [r for r in straddling if "rerun" in r]
+            cells[f"{icc}|{c}"] = {
+                "runs": len(mine), "straddling": len(straddling), "reruns": len(reruns),
+                "decided": sum(r["rerun"] != "inconclusive" for r in reruns),
+                "capped": len(straddling) - len(reruns),
+                "median_needed": float(np.median([r["needed"] for r in straddling])) if straddling else None,
+                "median_rows": float(np.median([r["rows"] for r in mine])) if mine else None}
     return cells
 
 
@@ -264,6 +358,8 @@ def sections() -> list[str]:
     out: list[str] = []
     if "clusters" in summary:
         out += [""] + _render_clusters(summary["clusters"], summary["runs"]["clusters"])
+    if "plan" in summary:
+        out += _render_plan(summary["plan"], summary["runs"]["plan"])
     if "ranking" in summary:
         out += [""] + _render_ranking(summary["ranking"], summary["runs"]["ranking"])
     return out[:-1] if out and out[-1] == "" else out
@@ -316,6 +412,34 @@ def _render_clusters(cells: dict, meta: dict) -> list[str]:
     return out
 
 
+def _render_plan(cells: dict, meta: dict) -> list[str]:
+    out = ["### The \"n would decide it\" hint counts clusters", "",
+           "With `data.cluster` an inconclusive gate's hint (and `model-gate plan`'s N FOR POWER) counts "
+           "clusters: \"~K clusters would likely decide it\" (`GateResult.clusters` holds the clusters of the "
+           "gate's rows; `needed_n` is K). The cluster bootstrap's spread shrinks like 1/√(clusters); more rows "
+           "in the same clusters would shrink it less. Check (`validation/clustered.py`, study `plan`): clusters "
+           "of 1 + Poisson(9) rows, each row correct with its cluster's probability p_c ~ Beta(μκ, (1 − μ)κ), "
+           "intra-cluster correlation ρ = 1/(κ + 1), population accuracy μ exactly; `accuracy` `min: 0.80`. A "
+           f"starting test set of C₀ clusters at μ = {PLAN_START}; when its gate straddles the bar, a fresh test "
+           "set of the hinted K clusters is drawn from the population whose accuracy is the starting estimate "
+           "(the hint's assumption, as in §14) and checked. "
+           f"B = {meta['resamples']:,}, {meta['reps']} starting test sets per cell ({meta['wall_s']:,} s wall on "
+           f"{meta['workers']} workers); hints above {PLAN_MAX_CLUSTERS:,} clusters are counted, not rerun.", "",
+           "| ρ | C₀ | median rows | starting sets | straddling | median hint (clusters) | reruns | "
+           "above the cap | decided at the hint % |",
+           "|--:|--:|--:|--:|--:|--:|--:|--:|--:|"]
+    for icc in PLAN_ICCS:
+        for c in PLAN_CLUSTERS:
+            x = cells.get(f"{icc}|{c}")
+            if not x:
+                continue
+            med = "–" if x["median_needed"] is None else f"{x['median_needed']:,.0f}"
+            out.append(f"| {icc} | {c} | {x['median_rows']:,.0f} | {x['runs']} | {x['straddling']} | {med} | "
+                       f"{x['reruns']} | {x['capped']} | {_pct(x['decided'], x['reruns'])} |")
+    out.append("")
+    return out
+
+
 def _render_ranking(cells: dict, meta: dict) -> list[str]:
     names = [f"{n}@{k}" if k else n for n, k in RANKING_MEASURES]
     out = ["## 18. Ranking: coverage and false-fail by number of queries", "",
@@ -363,12 +487,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m validation.clustered")
     sub = parser.add_subparsers(dest="cmd", required=True)
     r = sub.add_parser("run")
-    r.add_argument("--study", choices=("clusters", "ranking", "both"), default="both")
+    r.add_argument("--study", choices=("clusters", "plan", "ranking", "both"), default="both")
     r.add_argument("--reps", type=int, default=200)
     r.add_argument("--resamples", type=int, default=500)
     r.add_argument("--workers", type=int, default=2)
     sub.add_parser("report")
+    e = sub.add_parser("example", help="write README's data.cluster example (two CSVs, two policies) to DIR")
+    e.add_argument("dir", type=Path)
     args = parser.parse_args(argv)
+    if args.cmd == "example":
+        write_example(args.dir)
+        return 0
     if args.cmd == "run":
         studies = ("clusters", "ranking") if args.study == "both" else (args.study,)
         run(studies, args.reps, args.resamples, args.workers)

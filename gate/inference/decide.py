@@ -31,7 +31,9 @@ POWER = 0.8   # the chance that a rerun at the hinted size decides the gate, if 
 
 @dataclass
 class Check:
-    """One gate's decision input. ``forced`` is a (reason, explanation) that makes it inconclusive."""
+    """One gate's decision input. ``forced`` is a (reason, explanation) that makes it inconclusive.
+    ``units`` is the number of resampling units when they are not the ``n`` examples (``data.cluster``:
+    the clusters in the gate's rows); the "n would decide it" hint then counts units."""
 
     distribution: IntervalSource | None
     op: str
@@ -39,6 +41,7 @@ class Check:
     blocking: bool
     n: int
     forced: tuple[str, str] | None = None
+    units: int | None = None
 
 
 @dataclass
@@ -120,7 +123,9 @@ def _interval(check: Check, alpha: float, fail_alpha: float) -> tuple[float, flo
 def needed_examples(check: Check, ci: tuple[float, float], alpha: float, fail_alpha: float,
                     power: float = POWER) -> int | None:
     """How many labeled examples would decide a straddling gate with probability ``power`` (80%),
-    if the estimate is the truth and the interval shrinks like 1/√n.
+    if the estimate is the truth and the interval shrinks like 1/√n. With ``check.units`` (clusters)
+    it counts units instead: a cluster bootstrap's spread shrinks like 1/√(clusters), and more rows in
+    the same clusters would not shrink it as much (the design effect).
 
     On the side the estimate leans to (pass side at ``alpha``, fail side at ``fail_alpha``), with
     half-width ``h`` and tail quantile ``z_a = Φ⁻¹(1 − a)``, the standard error is ``h / z_a``; the
@@ -131,7 +136,8 @@ def needed_examples(check: Check, ci: tuple[float, float], alpha: float, fail_al
     assert d is not None
     estimate, t = d.estimate, check.threshold
     distance = abs(estimate - t)
-    if distance == 0 or not math.isfinite(distance) or check.n <= 0:
+    size = check.n if check.units is None else check.units
+    if distance == 0 or not math.isfinite(distance) or size <= 0:
         return None
     leans_pass = estimate >= t if check.op == ">=" else estimate <= t
     lo, hi = ci
@@ -141,7 +147,7 @@ def needed_examples(check: Check, ci: tuple[float, float], alpha: float, fail_al
         half = hi - estimate if leans_pass else estimate - lo
     if not math.isfinite(half) or half <= 0:
         return None
-    return sample_size(check.n, half, distance, alpha if leans_pass else fail_alpha, power)
+    return sample_size(size, half, distance, alpha if leans_pass else fail_alpha, power)
 
 
 def sample_size(n: int, half: float, distance: float, tail: float, power: float = POWER) -> int:

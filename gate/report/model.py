@@ -68,7 +68,9 @@ class GateResult:
     on that quantity and ``op`` the comparison that passing requires (``">="`` or ``"<="``), so a
     reader can state the rule without knowing metric directions. ``tested`` is the interval the
     decision used (for relative drops the interval of (cand − base)/base). ``needed_n`` estimates, for
-    an inconclusive gate, how many labeled examples would likely decide it (``None`` otherwise).
+    an inconclusive gate, how many labeled examples would likely decide it (``None`` otherwise);
+    with ``data.cluster`` it counts clusters, not rows: ``clusters`` is then the number of clusters
+    the gate's rows hold (its resampling units; ``None`` without ``data.cluster``).
     ``interval_method`` names the interval that decided it: a bootstrap method (``percentile``,
     ``basic``, ``bca``), a score/exact interval (``clopper-pearson``, ``newcombe``; gate/inference/score.py), or
     ``bias-bounded`` for ECE (gate/inference/calibration.py).
@@ -105,6 +107,7 @@ class GateResult:
     notes: tuple[str, ...] = ()
     policy_line: int | None = None
     interval_method: str = "percentile"
+    clusters: int | None = None
     distribution: tuple[float, ...] = field(default=(), repr=False, compare=False)
 
     @property
@@ -120,6 +123,12 @@ class GateResult:
         if self.status == "pass":
             return "pass"
         return self.status if self.blocking else "warning"
+
+    @property
+    def needed_unit(self) -> str:
+        """What ``needed_n`` counts: ``"cluster"`` with ``data.cluster`` (more clusters decide a
+        clustered gate, not more rows in the same ones), else ``"example"``."""
+        return "example" if self.clusters is None else "cluster"
 
     def blocks(self, inconclusive_rule: str) -> bool:
         """True when this gate makes the verdict fail: a blocking failure, or a blocking
@@ -156,6 +165,7 @@ class GateResult:
             "notes": list(self.notes),
             "policy_line": self.policy_line,
             "interval_method": self.interval_method,
+            "clusters": self.clusters,
         }
 
 

@@ -382,6 +382,7 @@ def gate(value: Any, path: str) -> GateResult:
         notes=o.array("notes", text),
         policy_line=o.field("policy_line", optional(integer), 1, default=None),
         interval_method=o.field("interval_method", text, INTERVAL_METHODS, default="percentile"),
+        clusters=o.field("clusters", optional(integer), 0, default=None),
     )
 
 
