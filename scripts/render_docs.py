@@ -23,6 +23,7 @@ Blocks:
   report-top          docs/report-schema.md: the field tables, from gate/report/schema.json
   report-gate         (scripts/report_schema_doc.py)
   report-estimate
+  report-guard
 
 Each example is run through the real CLI (``model-gate check`` via gate.cli.main, from the repository
 root with the relative paths a user types, output directory in a temporary directory), and the tables

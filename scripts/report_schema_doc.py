@@ -11,7 +11,14 @@ from typing import Any
 
 from gate.report.reader import schema
 
-SECTIONS = {"report-top": (), "report-gate": ("$defs", "gate"), "report-estimate": ("$defs", "estimate")}
+SECTIONS = {"report-top": (), "report-gate": ("$defs", "gate"), "report-estimate": ("$defs", "estimate"),
+            "report-guard": ("$defs", "guard")}
+
+
+def _item_type(node: dict[str, Any]) -> str:
+    """A tuple item's type: ``number``, or ``number or null``."""
+    types = node["type"]
+    return types if isinstance(types, str) else " or ".join(types)
 
 
 def _plural(t: str) -> str:
@@ -37,9 +44,9 @@ def type_text(node: dict[str, Any]) -> str:
         inner = items["$ref"].rsplit("/", 1)[-1] + "s" if "$ref" in items else _plural(items.get("type", ""))
         main = f"array of {inner}"
         if "prefixItems" in node:
-            main = f"[{', '.join(p['type'] for p in node['prefixItems'])}]"
+            main = f"[{', '.join(_item_type(p) for p in node['prefixItems'])}]"
     elif "prefixItems" in node:
-        main = f"[{', '.join(p['type'] for p in node['prefixItems'])}]"
+        main = f"[{', '.join(_item_type(p) for p in node['prefixItems'])}]"
     else:
         main = " \\| ".join(t for t in types if t != "null") or "any"
     return main + (" \\| null" if nullable else "")

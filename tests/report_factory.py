@@ -23,6 +23,7 @@ from gate.report.model import (
     Estimate,
     FlipRow,
     GateResult,
+    Guard,
     Report,
     Reproducibility,
     verdict_of,
@@ -52,7 +53,6 @@ def make_gate(
     slice: Mapping[str, str] | None = None,
     n: int = 1000,
     support: int | None = None,
-    message: str | None = None,
     reason: str | None = None,
     gate_id: str | None = None,
     label: str | None = None,
@@ -62,9 +62,13 @@ def make_gate(
     distribution: Sequence[float] = (),
     tested: Estimate | None = None,
     delta: Estimate | None = None,
+    nominal_ci: tuple[float, float] | None = None,
+    spared_by: str | None = None,
+    guard: Guard | None = None,
+    labeled: int | None = None,
 ) -> GateResult:
     """A GateResult whose fields agree with each other (delta = cand − base, threshold on the tested
-    quantity), so that renderers see realistic data."""
+    quantity; a guard's code is the reason), so that renderers see realistic data."""
     candidate = candidate or est(0.92, 0.90, 0.94)
     quantity = _QUANTITY[kind]
     if baseline is not None and delta is None and candidate.value is not None and baseline.value is not None:
@@ -89,21 +93,16 @@ def make_gate(
         parts += [f"{k}={v}" for k, v in slice.items()]
     label = label if label is not None else sub + (f"[{', '.join(parts)}]" if parts else "")
     gate_id = gate_id or f"{kind}:{label}"
-    if message is None:
-        if status == "fail":
-            message = f"{label} {tested.value:.3f} misses the bar {threshold:.3f}" if tested.value is not None else f"{label} could not be computed"
-        elif status == "inconclusive":
-            message = f"{label} interval straddles {threshold:.3f}"
-        else:
-            message = ""
+    if guard is not None:
+        reason = reason or guard.code
     return GateResult(
         id=gate_id, metric=metric, label=label, class_name=class_name, average=average, slice=slice,
         bar=Bar(kind, bar), quantity=quantity, op=_OP[kind], threshold=threshold,
         direction="higher", candidate=candidate, baseline=baseline, delta=delta, tested=tested, n=n,
         support=support, status=status, severity=severity,
         reason=reason or {"pass": "clears_bar", "fail": "misses_bar", "inconclusive": "straddles_bar"}[status],
-        message=message, confidence=0.95, p_value=p_value, needed_n=needed_n, notes=tuple(notes),
-        distribution=tuple(distribution),
+        confidence=0.95, p_value=p_value, needed_n=needed_n, notes=tuple(notes),
+        distribution=tuple(distribution), nominal_ci=nominal_ci, spared_by=spared_by, guard=guard, labeled=labeled,
     )
 
 
@@ -231,17 +230,14 @@ def binary_gates() -> list[GateResult]:
     return [
         make_gate("recall", class_name="fraud", bar=0.90, candidate=est(0.87, 0.84, 0.895),
                   baseline=est(0.88, 0.85, 0.905), status="fail", support=412, n=5000,
-                  message="recall for `fraud` 0.870 [0.840, 0.895] is below the 0.900 floor",
                   distribution=_dist(0.87, 0.03)),
         make_gate("f1", kind="max_drop", bar=0.02, candidate=est(0.861, 0.84, 0.88),
                   baseline=est(0.872, 0.85, 0.89), delta=est(-0.011, -0.031, 0.009), status="inconclusive",
                   n=5000, needed_n=19000, p_value=0.21,
-                  message="f1 change vs baseline -0.011 [-0.031, +0.009] straddles the -0.020 bar",
                   distribution=_dist(-0.011, 0.02)),
         make_gate("average_precision", kind="max_relative_drop", bar=0.05, candidate=est(0.70, 0.66, 0.74),
                   baseline=est(0.80, 0.77, 0.83), tested=est(-0.125, -0.17, -0.08), status="fail",
                   severity="warning", n=5000,
-                  message="average_precision relative change -12.5% [-17.0%, -8.0%] misses the -5.0% bar",
                   distribution=_dist(-0.125, 0.05)),
         make_gate("recall", class_name="legit", bar=0.60, candidate=est(0.995, 0.993, 0.997),
                   baseline=est(0.994, 0.992, 0.996), status="pass", support=4338, n=5000),
@@ -249,7 +245,7 @@ def binary_gates() -> list[GateResult]:
                   candidate=est(0.93, 0.91, 0.95), baseline=est(0.925, 0.905, 0.945),
                   delta=est(0.005, -0.01, 0.02), status="pass", n=2400),
         make_gate("label_coverage", bar=0.7, candidate=est(0.95, 0.944, 0.956), status="pass", n=5250,
-                  message=""),
+                  labeled=4988),
     ]
 
 
@@ -286,9 +282,7 @@ def adversarial_report() -> Report:
         cand = (est(0.5, 0.45, 0.58), est(0.6, 0.55, 0.65), est(0.7, 0.65, 0.75))[i % 3]
         gates.append(make_gate(
             "recall", class_name=c, bar=0.6, candidate=cand,
-            baseline=est(0.6, 0.55, 0.65), status=status, support=100 + i, n=2000,
-            message=(f"recall for `{c}` is below the 0.600 floor" if status == "fail" else
-                     f"recall for `{c}` straddles the 0.600 floor" if status == "inconclusive" else "")))
+            baseline=est(0.6, 0.55, 0.65), status=status, support=100 + i, n=2000))
     gates.append(make_gate("accuracy", kind="max_drop", bar=0.02, slice={"region|x": "@team <b>"},
                            candidate=est(0.9, 0.88, 0.92), baseline=est(0.895, 0.875, 0.915),
                            status="pass", n=2000))
@@ -352,25 +346,25 @@ def multiclass_40_report() -> Report:
                                    label=engine_label(metric, c), gate_id=f"{metric}[class={c}]",
                                    candidate=est(v, v - 0.031, min(1.0, v + 0.027)), baseline=est(0.88, 0.85, 0.91),
                                    status=status, severity=severity, support=300 + 7 * i, n=4000,
-                                   needed_n=9800 if status == "inconclusive" else None, message=""))
+                                   needed_n=9800 if status == "inconclusive" else None))
     gates.append(make_gate("f1", kind="max_drop", bar=0.01, average="macro",
                            label=engine_label("f1", average="macro"), gate_id="f1[average=macro]",
                            candidate=est(0.902, 0.895, 0.909), baseline=est(0.906, 0.899, 0.913),
-                           delta=est(-0.004, -0.009, 0.001), status="pass", n=4000, message=""))
+                           delta=est(-0.004, -0.009, 0.001), status="pass", n=4000))
     gates.append(make_gate("accuracy", bar=0.9, label="accuracy", gate_id="accuracy",
-                           candidate=est(0.913, 0.904, 0.921), status="pass", n=4000, message=""))
+                           candidate=est(0.913, 0.904, 0.921), status="pass", n=4000))
     gates.append(make_gate("recall", kind="max_drop", bar=0.03, class_name="pedestrian",
                            slice={"weather": "night-rain"},
                            label=engine_label("recall", "pedestrian", slice={"weather": "night-rain"}),
                            gate_id="recall[class=pedestrian,weather=night-rain]",
                            candidate=est(0.874, 0.842, 0.905), baseline=est(0.881, 0.85, 0.91),
                            delta=est(-0.007, -0.041, 0.026), status="inconclusive", n=1200,
-                           needed_n=5200, message=""))
+                           needed_n=5200))
     gates.append(make_gate("average_precision", kind="max_relative_drop", bar=0.05,
                            label="average_precision (macro)", gate_id="average_precision[average=macro]",
                            average="macro", candidate=est(0.931, 0.924, 0.938),
                            baseline=est(0.935, 0.928, 0.941), tested=est(-0.004, -0.013, 0.004),
-                           status="pass", n=4000, message=""))
+                           status="pass", n=4000))
     return build_report(gates, policy_name="vision-13-classes", classes=MULTICLASS_40,
                         task="multiclass", positive=None, curve_classes=MULTICLASS_40[:3],
                         paths=("preds/candidate.parquet", "preds/baseline-main-2026-11-30.parquet"))

@@ -303,15 +303,17 @@ def test_plan_with_clusters_says_what_its_figures_assume():
     on correlated rows the clusters needed for 80% power, in rows at today's cluster size, exceed the
     i.i.d. run's examples, and the plan says its figures count clusters like today's."""
     from gate.api import plan
+    from gate.render.messages import plan_cluster_note
     d = clustered(14, clusters=200)
     gates = [{"metric": "f1", "min": 0.6}]
     iid = plan(policy(gates, cluster=None), d["cand"])
     clus = plan(policy(gates), d["cand"])
-    assert iid.note == ""
+    assert iid.rows_per_cluster is None and plan_cluster_note(iid) == ""
     clusters = np.unique(d["cl"]).size
-    assert f"{clusters:,} clusters of user" in clus.note
-    assert f"about {d['cl'].size / clusters:.1f} labeled rows each" in clus.note
-    assert "N FOR POWER counts clusters" in clus.note and clus.gates[0].clusters == clusters
+    assert clus.rows_per_cluster == pytest.approx(d["cl"].size / clusters)
+    assert f"{clusters:,} clusters of user" in plan_cluster_note(clus)
+    assert f"about {d['cl'].size / clusters:.1f} labeled rows each" in plan_cluster_note(clus)
+    assert "N FOR POWER counts clusters" in plan_cluster_note(clus) and clus.gates[0].clusters == clusters
     assert clus.gates[0].needed_n * d["cl"].size / clusters > 1.3 * iid.gates[0].needed_n
 
 

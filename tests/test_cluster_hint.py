@@ -122,7 +122,7 @@ def test_plan_counts_clusters():
     assert g.clusters == report.gates[0].clusters and g.needed_n == report.gates[0].needed_n
     from gate.cli.plan import render
     text = render(result)
-    assert f"{g.needed_n:,} clusters" in text and "N FOR POWER counts clusters" in result.note
+    assert f"{g.needed_n:,} clusters" in text and "N FOR POWER counts clusters" in text
 
 
 @pytest.mark.parametrize("icc", [0.3])

@@ -30,18 +30,18 @@ def _gates(second: bool) -> list:
     """Run 1: everything passes. Run 2: recall for fraud fails, the f1 drop grows, a gate is added
     and one removed."""
     recall = make_gate("recall", class_name="fraud", bar=0.9, label=engine_label("recall", "fraud"),
-                       gate_id="recall[class=fraud]", message="",
+                       gate_id="recall[class=fraud]",
                        candidate=est(0.87, 0.84, 0.895) if second else est(0.93, 0.91, 0.95),
                        status="fail" if second else "pass")
-    f1 = make_gate("f1", kind="max_drop", bar=0.02, label="f1", gate_id="f1", message="",
+    f1 = make_gate("f1", kind="max_drop", bar=0.02, label="f1", gate_id="f1",
                    candidate=est(0.86, 0.84, 0.88), baseline=est(0.872, 0.85, 0.89),
                    delta=est(-0.012, -0.019, -0.005) if second else est(-0.004, -0.011, 0.003))
     gates = [recall, f1]
     if second:
         gates.append(make_gate("precision", class_name="fraud", bar=0.7, label=engine_label("precision", "fraud"),
-                               gate_id="precision[class=fraud]", message="", candidate=est(0.8, 0.77, 0.83)))
+                               gate_id="precision[class=fraud]", candidate=est(0.8, 0.77, 0.83)))
     else:
-        gates.append(make_gate("accuracy", bar=0.9, label="accuracy", gate_id="accuracy", message="",
+        gates.append(make_gate("accuracy", bar=0.9, label="accuracy", gate_id="accuracy",
                                candidate=est(0.95, 0.94, 0.96)))
     return gates
 
@@ -56,7 +56,7 @@ def second_report():
 
 def _report_file(tmp_path: Path, report, name: str) -> str:
     path = tmp_path / name
-    path.write_text(json.dumps(report.to_dict()), encoding="utf-8")
+    path.write_text(report.to_json(), encoding="utf-8")
     return str(path)
 
 

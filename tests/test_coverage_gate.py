@@ -14,6 +14,7 @@ from gate.data.sources import table_from_memory
 from gate.inference.decide import decide_all
 from gate.inference.label_coverage import coverage_check, coverage_result
 from gate.policy.expand import expand_gates
+from gate.render import messages
 
 
 @pytest.mark.parametrize("labeled,bar,status", [(180, 0.8, "pass"), (150, 0.85, "fail"), (172, 0.85, "inconclusive")])
@@ -34,4 +35,5 @@ def test_label_coverage_is_decided_on_the_clopper_pearson_interval(labeled: int,
     assert r.candidate.value == labeled / n
     assert r.candidate.ci == pytest.approx((ref.low, ref.high))
     assert (r.status, r.interval_method, r.n) == (status, "clopper-pearson", n)
-    assert r.message.endswith(f"({labeled:,} of {n:,} rows labeled)")
+    assert r.labeled == labeled
+    assert messages.message(r).endswith(f"({labeled:,} of {n:,} rows labeled)")

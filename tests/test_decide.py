@@ -9,6 +9,7 @@ from gate.inference.decide import Check, decide_all, needed_examples
 from gate.inference.intervals import Distribution
 from gate.policy.expand import bar_rule
 from gate.policy.load import GateSpec
+from gate.report.model import Guard
 
 
 def dist(center: float, sd: float = 0.01, n: int = 4000, seed: int = 0) -> Distribution:
@@ -83,7 +84,7 @@ def test_warning_gates_are_outside_the_family():
 
 
 def test_forced_checks_are_inconclusive_with_their_reason():
-    c = Check(dist(0.95), ">=", 0.9, True, 10, forced=("min_support", "only 10 examples"))
+    c = Check(dist(0.95), ">=", 0.9, True, 10, forced=Guard("min_support", "subset", size=10, min_support=30))
     [d] = decide_all([c], 0.95, "holm")
     assert (d.status, d.reason) == ("inconclusive", "min_support")
 

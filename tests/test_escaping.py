@@ -3,8 +3,8 @@
 Bidi controls (U+202A–U+202E, U+2066–U+2069), zero-width characters (U+200B–U+200F, U+2060, U+FEFF),
 tag characters, variation selectors, ESC and the other characters of
 :data:`gate.render.text.INVISIBLE_CHARS` are put into every untrusted field of a report (class names,
-slice keys and values, the policy name, gate labels and messages, notes, warnings, file paths, the
-reproduce command) and rendered in every output language: Markdown (the comment, the GitLab note, the
+slice keys and values, the policy name, gate labels (which every gate's sentence quotes), notes,
+warnings, file paths, the reproduce command) and rendered in every output language: Markdown (the comment, the GitLab note, the
 job summary, the shell block), HTML, JUnit XML, the console, workflow commands. No output may contain
 one raw; the shell block must reproduce the exact arguments when pasted into bash.
 """
@@ -25,6 +25,7 @@ from gate.cli.main import main
 from gate.publish.workflow_commands import Commands, escape_data
 from gate.render import annotations, console, html, json_report, junit, markdown
 from gate.render import text as T
+from gate.report.model import Guard
 from tests.fakes.ci import github_env, gitlab_env, parse_commands
 from tests.report_factory import build_report, est, make_gate
 
@@ -45,11 +46,12 @@ def hostile_report():
     cls = _evil("class")
     gates = [
         make_gate("recall", class_name=cls, bar=0.6, candidate=est(0.5, 0.45, 0.58), status="fail",
-                  message=f"recall for `{cls}` is below the 0.600 floor {_evil('msg')}",
                   notes=(_evil("note"),), label=_evil("label")),
         make_gate("accuracy", kind="max_drop", bar=0.02, slice={_evil("key"): _evil("value")},
                   candidate=est(0.9, 0.88, 0.92), baseline=est(0.895, 0.875, 0.915), status="inconclusive",
-                  message=f"{_evil('straddle')} straddles", needed_n=900),
+                  label=f"accuracy in {_evil('key')}={_evil('value')}", needed_n=900),
+        make_gate("precision", class_name=cls, bar=0.6, candidate=est(0.5, 0.45, 0.58), status="inconclusive",
+                  label=f"{_evil('name')} for class '{cls}'", guard=Guard("min_support", "class", size=3, min_support=30)),
     ]
     return build_report(gates, policy_name=_evil("policy"), classes=(cls, "b"), task="multiclass", positive=None,
                         curve_classes=[cls], warnings=(_evil("warning"),),
@@ -100,7 +102,7 @@ def test_report_json_escapes_them_and_keeps_the_value():
     report = hostile_report()
     text = json_report.render(report)
     assert _raw(text) == [] and "\\u202e" in text and "\\udb40\\udc41" in text
-    assert json.loads(text) == json.loads(json.dumps(report.to_dict()))
+    assert json.loads(text) == json.loads(json.dumps(json_report.report_dict(report)))
 
 
 def test_html_with_plots_has_no_invisible_character():
@@ -162,7 +164,7 @@ def test_action_errors_use_the_same_escaping(capsys):
 
 def _report_file(tmp_path) -> str:
     path = tmp_path / "report.json"
-    path.write_text(json.dumps(hostile_report().to_dict(), ensure_ascii=False), encoding="utf-8")
+    path.write_text(hostile_report().to_json(), encoding="utf-8")
     return str(path)
 
 

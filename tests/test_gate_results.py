@@ -17,6 +17,7 @@ from gate.inference.intervals import Distribution
 from gate.inference.series import Series, combine, distribution, estimate
 from gate.metrics.compiler import Target
 from gate.policy.expand import Expanded, bar_rule
+from gate.report.model import Guard
 
 POLICY = {"version": 1, "name": "t", "task": "binary", "positive_class": "1",
           "decision": {"multiple_testing": "holm"},
@@ -99,14 +100,16 @@ def test_guards_force_inconclusive() -> None:
     g = expanded(pol, 0)
     few = Series(0.6, False, np.repeat(np.arange(DEGENERATE_VALUES - 1) / 10 + 0.6, 500),
                  np.zeros(500 * (DEGENERATE_VALUES - 1), bool))
-    assert pending(pol, Measured(g, few, None, 500), None).check.forced[0] == "degenerate_resamples"
+    assert pending(pol, Measured(g, few, None, 500), None).check.forced == Guard(
+        "degenerate_resamples", resamples=500 * (DEGENERATE_VALUES - 1), distinct=DEGENERATE_VALUES - 1)
     enough = Series(0.6, False, np.repeat(np.arange(DEGENERATE_VALUES) / 10 + 0.6, 400), np.zeros(2000, bool))
     assert pending(pol, Measured(g, enough, None, 500), None).check.forced is None
     s = normal(0.6, 0.01, 9)
     s.reps_undefined[:100] = True        # 5% > max_undefined_fraction 1%
-    assert pending(pol, Measured(g, s, None, 500), None).check.forced[0] == "undefined_resamples"
-    empty = pending(pol, Measured(g, normal(0.6, 0.01, 9), None, 0, empty="no judged queries"), None)
-    assert empty.check.forced == ("no_examples", "no judged queries")
+    assert pending(pol, Measured(g, s, None, 500), None).check.forced == Guard(
+        "undefined_resamples", undefined=100, resamples=s.reps_undefined.size)
+    empty = pending(pol, Measured(g, normal(0.6, 0.01, 9), None, 0, empty="queries"), None)
+    assert empty.check.forced == Guard("no_examples", "queries")
 
 
 def test_a_fixed_check_joins_the_family_and_builds_its_own_result() -> None:

@@ -4,7 +4,6 @@ checklist 36 and that untrusted report content cannot inject workflow commands o
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from gate.cli.main import main
@@ -15,7 +14,7 @@ from tests.report_factory import adversarial_report, binary_report, large_report
 
 def _report(tmp_path: Path, report) -> str:
     path = tmp_path / "report.json"
-    path.write_text(json.dumps(report.to_dict()), encoding="utf-8")
+    path.write_text(report.to_json(), encoding="utf-8")
     return str(path)
 
 

@@ -10,7 +10,6 @@ dotenv). Runs go through ``model-gate publish`` (the CLI), so every path a messa
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -50,7 +49,7 @@ def env(monkeypatch):
 def _report_file(tmp_path: Path) -> str:
     path = tmp_path / "in" / "report.json"
     path.parent.mkdir()
-    path.write_text(json.dumps(binary_report().to_dict()), encoding="utf-8")
+    path.write_text(binary_report().to_json(), encoding="utf-8")
     return str(path)
 
 

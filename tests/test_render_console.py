@@ -50,7 +50,7 @@ def test_table_aligned_and_worst_first():
     assert [r.split()[0] for r in rows] == ["FAIL", "INCONCL", "WARN", "PASS", "PASS", "PASS"]
     col = lines[0].index("CANDIDATE")
     assert all(r[col:col + 5] in ("0.870", "0.861", "0.700", "0.995", "0.930", "0.950") for r in rows)
-    assert "recall for `fraud` 0.870 [0.840, 0.895] is below the 0.900 floor" in out
+    assert "    → recall[class=fraud] 0.870 [0.840, 0.895] is below the 0.900 floor\n" in out
     assert "~19,000 labeled examples would likely decide it" in out
     assert lines[-1].startswith("model-gate: FAIL") and "fraud-detector" in lines[-1]
 

@@ -12,13 +12,13 @@ import pytest
 from report_factory import build_report, est, make_gate
 
 from gate.render import annotations, console, html, json_report, junit, markdown
-from gate.report.model import DataSummary, Estimate, Report  # noqa: F401
+from gate.report.model import DataSummary, Estimate, Guard, Report  # noqa: F401
 
 
 def _no_baseline() -> Report:
     gates = [make_gate("recall", class_name="fraud", bar=0.9, candidate=est(0.95, 0.93, 0.97), status="pass"),
-             make_gate("roc_auc", bar=0.8, candidate=Estimate(None, None, 2000), status="fail",
-                       message="roc_auc is undefined: only one class present")]
+             make_gate("roc_auc", bar=0.8, candidate=Estimate(None, None, 2000), status="inconclusive",
+                       guard=Guard("undefined", "one_class"))]
     r = build_report(gates, curves=False, confusion=False, calibration=False, per_class=False)
     d = r.data
     data = DataSummary(task=d.task, classes=d.classes, positive_class=d.positive_class, pairing="none",
@@ -33,7 +33,7 @@ def _no_gates() -> Report:
 
 def _nan_values() -> Report:
     g = make_gate("f1", kind="max_drop", bar=0.02, candidate=est(math.nan, math.inf, -math.inf),
-                  baseline=est(0.8), delta=est(math.nan), status="inconclusive", message="")
+                  baseline=est(0.8), delta=est(math.nan), status="inconclusive")
     return build_report([g])
 
 
@@ -64,7 +64,7 @@ def test_undefined_value_rendered_as_dash():
     md = markdown.render(_no_baseline())
     row = [ln for ln in md.splitlines() if ln.startswith("| ") and "roc\\_auc" in ln][0]
     reason = [ln for ln in md.splitlines() if ln.startswith("- ") and "roc\\_auc" in ln][0]
-    assert "| — |" in row and "undefined" in reason
+    assert "| — |" in row and reason.endswith("roc\\_auc: not decided, undefined: ROC-AUC needs both positive and negative examples")
 
 
 def test_html_plots_with_undefined_values():

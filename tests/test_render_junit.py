@@ -93,16 +93,16 @@ def test_status_mapping_follows_policy():
 
 
 def test_undefined_metric_is_an_error():
-    g = make_gate("roc_auc", bar=0.8, candidate=est(None), status="fail", message="roc_auc undefined: one class")
+    g = make_gate("roc_auc", bar=0.8, candidate=est(None), status="fail")
     root = ET.fromstring(junit.render(build_report([g])))
     e = root.find("testsuite/testcase/error")
-    assert e is not None and e.get("type") == "MetricUndefined" and "undefined" in e.text
+    assert e is not None and e.get("type") == "MetricUndefined" and "roc_auc n/a is below the 0.800 floor" in e.text
     assert root.get("errors") == "1" and root.find("testsuite").get("errors") == "1"
 
 
 def test_illegal_characters_removed_and_parseable(tmp_path):
     g = make_gate("recall", class_name="\x1b[31mred\x00\x08\ufffe\ud800", status="fail",
-                  message="recall for `\x1b[31mred\x00` is low", candidate=est(0.5, 0.4, 0.6))
+                  candidate=est(0.5, 0.4, 0.6))
     r = build_report([g], policy_name="p\x00\x1bolicy", classes=("\x1b[31mred\x00", "b"))
     xml = junit.render(r)
     assert "\x1b" not in xml and "\x00" not in xml and "\ufffe" not in xml and "\x08" not in xml

@@ -102,11 +102,11 @@ def test_context_line_commit_baseline_and_links():
     assert md.render(binary_report()).splitlines()[2] == "Baseline `baseline.csv` (sha256 `cccccccccccc`)"
 
 
-def test_reason_composed_when_message_empty():
+def test_reason_worded_from_the_facts():
     g = make_gate("recall", class_name="fraud", bar=0.9, candidate=est(0.87, 0.84, 0.895), status="fail",
-                  message="")
+                  label=engine_label("recall", "fraud"))
     text = md.render(build_report([g]))
-    assert "recall for `fraud` 0.870 [0.840, 0.895] is below the 0.900 floor" in text
+    assert "- ❌ **fail**: recall for class `fraud` 0.870 \\[0.840, 0.895\\] is below the 0.900 floor\n" in text
 
 
 # --- inert untrusted strings -------------------------------------------------------------------------
@@ -319,6 +319,15 @@ def test_any_budget_respected_and_marker_kept(budget):
     text = md.render(large_report(20, 3), max_chars=budget)
     assert len(text) <= max(budget, len(md.marker_line("big-multiclass")) + 1)
     assert md.parse_marker(text.rstrip("\n").splitlines()[-1])[0] == "big-multiclass"
+
+
+def test_last_resort_when_not_even_the_verdict_line_fits():
+    """Below the size of the verdict and one gate row: the trusted short verdict with the marker,
+    then (smaller still) the marker alone, without the state it cannot afford."""
+    assert md.render(binary_report(), max_chars=150) == (
+        "❌ **model-gate failed** (report too large to show; see report.json)\n\n"
+        "<!-- model-gate:v1 key=fraud-detector -->\n")
+    assert md.render(binary_report(), max_chars=60) == "<!-- model-gate:v1 key=fraud-detector -->\n"
 
 
 def test_truncated_adversarial_stays_inert():

@@ -46,7 +46,7 @@ def test_publish_in_github_actions_shows_commit_and_links_in_the_summary(tmp_pat
     env = github_env(tmp_path, None, MODEL_GATE_REPORT_URL="https://pages.example/pr-7/report.html")
     ci_env(env)
     report = tmp_path / "report.json"
-    report.write_text(json.dumps(binary_report().to_dict()), encoding="utf-8")
+    report.write_text(binary_report().to_json(), encoding="utf-8")
     assert main(["publish", "--report", str(report), "--comment", "off", "--artifact-url",
                  "https://github.example/octo/gate/actions/runs/9000/artifacts/5"]) == 0
     summary = (tmp_path / "summary.md").read_text(encoding="utf-8")

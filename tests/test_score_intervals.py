@@ -15,6 +15,7 @@ from scipy.stats import binomtest
 
 import gate
 from gate.inference.score import NewcombePaired
+from gate.render import messages
 
 ALPHA = 0.025
 
@@ -84,7 +85,8 @@ def test_identical_models_do_not_pass_a_bootstrapped_delta():
                                n_resamples=300, seed=2)
     g = report.gates[0]
     assert g.status == "inconclusive" and g.reason == "degenerate_resamples"
-    assert "only 1 distinct value" in g.message, g.message
+    assert (g.guard.resamples, g.guard.distinct) == (300, 1)
+    assert "only 1 distinct value" in messages.message(g), messages.message(g)
 
 
 def _rare_class_run(rng: np.random.Generator, seed: int) -> str:

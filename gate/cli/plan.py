@@ -61,6 +61,7 @@ def _row(g: GatePlan) -> list[str]:
 
 def render(result: Plan) -> str:
     """The plan as a plain-text table, then one line per gate without figures."""
+    from gate.render import messages
     from gate.render import text as T
 
     rows = [list(HEADER)] + [_row(g) for g in result.gates]
@@ -69,9 +70,11 @@ def render(result: Plan) -> str:
              "figures at the current number of labeled examples"]
     lines += ["  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))).rstrip()
               for r in rows]
-    lines += [f"{T.one_line(g.label or g.id)}: {T.one_line(g.note)}" for g in result.gates if g.note]
-    if result.note:
-        lines.append(T.one_line(result.note))
+    lines += [f"{T.one_line(p.label or p.id)}: {messages.plan_remark(p.remark, g)}"
+              for p, g in zip(result.gates, result.report.gates) if p.remark]
+    note = messages.plan_cluster_note(result)
+    if note:
+        lines.append(T.one_line(note))
     lines.append("N FOR POWER: labeled examples (clusters with data.cluster) that decide the gate with that power if "
                  "the estimate is the truth. "
                  "PASSES/FAILS FROM: true values of the tested quantity the gate passes/fails with that power "

@@ -25,22 +25,24 @@ from dataclasses import dataclass
 from scipy.special import ndtri
 
 from gate.inference.intervals import IntervalSource
+from gate.report.model import Guard
 
 POWER = 0.8   # the chance that a rerun at the hinted size decides the gate, if the estimate is the truth
 
 
 @dataclass
 class Check:
-    """One gate's decision input. ``forced`` is a (reason, explanation) that makes it inconclusive.
-    ``units`` is the number of resampling units when they are not the ``n`` examples (``data.cluster``:
-    the clusters in the gate's rows); the "n would decide it" hint then counts units."""
+    """One gate's decision input. ``forced`` is the guard that makes it inconclusive (its code is the
+    decision's reason). ``units`` is the number of resampling units when they are not the ``n``
+    examples (``data.cluster``: the clusters in the gate's rows); the "n would decide it" hint then
+    counts units."""
 
     distribution: IntervalSource | None
     op: str
     threshold: float
     blocking: bool
     n: int
-    forced: tuple[str, str] | None = None
+    forced: Guard | None = None
     units: int | None = None
 
 
@@ -100,7 +102,7 @@ def _clears(check: Check, alpha: float) -> bool:
 def _decide(check: Check, alpha: float, fail_alpha: float, p_value: float | None, retained: bool) -> Decision:
     d = check.distribution
     if check.forced is not None or d is None:
-        reason = check.forced[0] if check.forced else "undefined"
+        reason = check.forced.code if check.forced else "undefined"
         ci = _interval(check, alpha, fail_alpha) if d is not None and d.usable else None
         return Decision("inconclusive", reason, ci, fail_alpha, p_value, None)
     ci = _interval(check, alpha, fail_alpha)

@@ -34,10 +34,9 @@ from gate.inference.score import ScoreIntervals
 from gate.inference.series import UNDEFINED, Series, combine, distribution, estimate
 from gate.policy.expand import Expanded
 from gate.policy.load import Policy
-from gate.render.messages import gate_message
-from gate.report.model import Bar, Estimate, GateResult
+from gate.report.model import Bar, Estimate, GateResult, Guard
 
-NO_BASELINE = ("no_baseline", "no baseline to compare with")
+NO_BASELINE = Guard("no_baseline")
 
 
 class IntervalRule(Protocol):
@@ -62,7 +61,7 @@ class Measured:
     queries); ``support`` the positives of the gated class (None for a gate without a class);
     ``smallest`` the examples of the subset's smallest class (classification's notes read it);
     ``score`` the score intervals that decide a proportion instead of the bootstrap (gate/inference/score.py);
-    ``empty`` what the no-examples guard says when ``n`` is 0; ``interval`` the gate's own interval
+    ``empty`` what the no-examples guard counts none of when ``n`` is 0 (``examples`` or ``queries``); ``interval`` the gate's own interval
     rule (None: the policy's bootstrap method); ``clusters`` the clusters its rows hold with
     ``data.cluster`` (the resampling units the "n would decide it" hint counts; None without). ``candidate`` is None when nothing
     could be measured: a gate that compares each example's two predictions (a flip rate) without a
@@ -151,18 +150,19 @@ def _result(policy: Policy, p: Pending, d: Decision, jack_weights: np.ndarray | 
         candidate, baseline, delta = _score_estimates(m.score, candidate, baseline, delta, g.quantity, confidence)
         interval_method = m.score.tested.method
     tested = _tested(p, d)
-    severity = g.spec.severity if check.forced is None or check.forced[0] != "no_baseline" else "warning"
+    severity = g.spec.severity if check.forced is None or check.forced.code != "no_baseline" else "warning"
+    nominal = _nominal(check, confidence)
     return GateResult(
         id=g.id, metric=g.spec.metric, label=g.label, class_name=g.class_name, average=g.spec.average,
         slice=g.slice, bar=Bar(g.spec.bar_kind, g.spec.bar_value), quantity=g.quantity, op=g.op,
         threshold=g.threshold, direction=g.spec.direction, candidate=candidate, baseline=baseline,
         delta=delta, tested=tested, n=m.n, support=m.support, status=d.status, severity=severity,
-        reason=d.reason, confidence=1.0 - 2.0 * d.fail_alpha,
-        message=gate_message(g, d, tested, check, _nominal(check, confidence), policy.decision.multiple_testing),
-        p_value=d.p_value, needed_n=d.needed_n,
+        reason=d.reason, confidence=1.0 - 2.0 * d.fail_alpha, p_value=d.p_value, needed_n=d.needed_n,
         notes=(*(notes(p, d, interval_method) if notes is not None else ()), *_rule_note(m)), policy_line=g.spec.line,
         interval_method=interval_method, clusters=m.clusters,
         distribution=tuple(float(x) for x in (p.dist.replicates if p.dist is not None else ())),
+        nominal_ci=nominal, spared_by=_spared_by(check, d, nominal, policy.decision.multiple_testing),
+        guard=check.forced,
     )
 
 
@@ -214,6 +214,17 @@ def _score_estimates(score: ScoreIntervals, candidate: Estimate, baseline: Estim
     if delta is not None and quantity == "delta":
         delta = Estimate(delta.value, score.tested.interval(confidence), 0)
     return candidate, baseline, delta
+
+
+def _spared_by(check: Check, d: Decision, nominal: tuple[float, float] | None, multiple_testing: str) -> str | None:
+    """The multiple-testing adjustment that alone kept an undecided, unguarded gate from failing: its
+    interval at the nominal level (else the decision's) misses the bar, the adjusted one does not.
+    None otherwise, and always under ``multiple_testing: none``."""
+    ci = nominal if nominal is not None else d.ci
+    if d.status != "inconclusive" or check.forced is not None or ci is None or multiple_testing == "none":
+        return None
+    missed = ci[1] < check.threshold if check.op == ">=" else ci[0] > check.threshold
+    return multiple_testing if missed else None
 
 
 def _nominal(check: Check, confidence: float) -> tuple[float, float] | None:

@@ -1,12 +1,14 @@
 """Guards: why a gate cannot be decided, whatever its interval says. Each returns a
-``(reason code, explanation)`` pair, or None when the gate may be decided (:class:`gate.inference.decide.Check`
-carries it as ``forced``)."""
+:class:`gate.report.model.Guard` (the reason code and its numbers; the renderers word it), or None when
+the gate may be decided (:class:`gate.inference.decide.Check` carries it as ``forced``)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from gate.report.model import Guard
 
 if TYPE_CHECKING:
     from gate.inference.intervals import Distribution
@@ -16,24 +18,24 @@ if TYPE_CHECKING:
 
 DEGENERATE_VALUES = 5        # a bootstrapped quantity whose defined replicates take fewer distinct values
                              # is inconclusive: its interval would be a few tied points (docs/validity.md §10)
-NO_EXAMPLES = "no labeled examples in this subset"
+NO_EXAMPLES = "examples"     # what an empty subset has none of: labeled examples, or judged "queries"
 
 
-def size_guard(g: Expanded, n: int, support: int | None, empty: str = NO_EXAMPLES) -> tuple[str, str] | None:
-    """Inconclusive without examples (``empty`` says of what), or below the gate's ``min_support``
-    (counted in examples of the gated class when ``support`` is given, else in ``n``), whatever the
-    interval."""
+def size_guard(g: Expanded, n: int, support: int | None, empty: str = NO_EXAMPLES) -> Guard | None:
+    """Inconclusive without examples (``empty``: the :data:`gate.report.model.GUARD_CAUSES` of
+    ``no_examples`` saying of what), or below the gate's ``min_support`` (counted in examples of the
+    gated class when ``support`` is given, else in ``n``), whatever the interval."""
     size = support if support is not None else n
     if n == 0:
-        return "no_examples", empty
+        return Guard("no_examples", empty)
     if g.spec.min_support and size < g.spec.min_support:
-        what = f"{size} examples of the class" if support is not None else f"{size} examples"
-        return "min_support", f"only {what}, below min_support {g.spec.min_support}; not decided"
+        return Guard("min_support", "class" if support is not None else "subset", size=size,
+                     min_support=g.spec.min_support)
     return None
 
 
 def guard(policy: Policy, g: Expanded, tested: Series, dist: Distribution | None, n: int,
-          support: int | None, empty: str = NO_EXAMPLES) -> tuple[str, str] | None:
+          support: int | None, empty: str = NO_EXAMPLES) -> Guard | None:
     """Why a bootstrapped gate cannot be decided, or None. Besides the size guards: an undefined
     estimate, too many undefined resamples, and a *degenerate* distribution — defined replicates
     taking fewer than DEGENERATE_VALUES distinct values (e.g. a paired delta where the two models
@@ -44,27 +46,23 @@ def guard(policy: Policy, g: Expanded, tested: Series, dist: Distribution | None
     if sized is not None:
         return sized
     if tested.point_undefined or dist is None:
-        return "undefined", undefined_reason(g, support)
-    share = dist.undefined / max(dist.total, 1)
-    if share > policy.decision.max_undefined_fraction:
-        return ("undefined_resamples", f"undefined in {dist.undefined} of {dist.total} resamples "
-                f"({share:.1%}); too few examples to resample reliably")
+        return Guard("undefined", undefined_cause(g, support))
+    if dist.undefined / max(dist.total, 1) > policy.decision.max_undefined_fraction:
+        return Guard("undefined_resamples", undefined=int(dist.undefined), resamples=int(dist.total))
     if not dist.usable:
-        return "undefined", "the bootstrap distribution could not be formed"
+        return Guard("undefined", "no_distribution")
     distinct = np.unique(dist.replicates).size
     fixed = policy.bootstrap.sampling == "stratified" and g.spec.metric in ("support", "prevalence")
     if distinct < DEGENERATE_VALUES and not fixed:
-        return ("degenerate_resamples", f"the {dist.replicates.size} resamples take only {distinct} distinct "
-                f"value{'s' if distinct != 1 else ''}: the bootstrap cannot measure this uncertainty "
-                "(too few examples differ)")
+        return Guard("degenerate_resamples", resamples=int(dist.replicates.size), distinct=int(distinct))
     return None
 
 
-def undefined_reason(g: Expanded, support: int | None) -> str:
+def undefined_cause(g: Expanded, support: int | None) -> str:
     """Why the estimate itself is undefined: no true example of the class, one class for ROC-AUC,
     else a zero denominator."""
     if support == 0:
-        return "undefined: the class has no true examples here"
+        return "no_true_examples"
     if g.spec.metric == "roc_auc":
-        return "undefined: ROC-AUC needs both positive and negative examples"
-    return "undefined on this data (a denominator is zero)"
+        return "one_class"
+    return "zero_denominator"

@@ -19,7 +19,6 @@ from gate.inference.decide import Check, Decision
 from gate.inference.exact import ClopperPearson
 from gate.inference.intervals import Distribution, IntervalSource, acceleration
 from gate.policy.expand import Expanded
-from gate.render.messages import gate_message
 from gate.report.model import Bar, Estimate, GateResult
 
 CHUNK = 128          # cluster-bootstrap resamples per multinomial draw (bounds the (chunk × clusters) array)
@@ -70,7 +69,6 @@ def coverage_result(es: EvalSet, g: Expanded, check: Check, d: Decision, confide
         bar=Bar(g.spec.bar_kind, g.spec.bar_value), quantity="candidate", op=g.op, threshold=g.threshold,
         direction="higher", candidate=cand, baseline=base, delta=None, tested=tested, n=es.candidate.n_rows,
         support=None, status=d.status, severity=g.spec.severity, reason=d.reason,
-        message=gate_message(g, d, tested, check) + f" ({es.candidate.n_labeled:,} of {es.candidate.n_rows:,} rows labeled)",
         confidence=confidence, p_value=d.p_value, needed_n=d.needed_n, policy_line=g.spec.line,
-        interval_method=dist.method, clusters=check.units,
+        interval_method=dist.method, labeled=es.candidate.n_labeled, clusters=check.units,
     )

@@ -17,7 +17,8 @@ read off the pass-side end (nominal tail α) and the fail-side end (its multipli
   distance is the minimal detectable drop.
 
 Gates forced inconclusive without an interval (undefined, no examples) get no figures and say why;
-a guard that left an interval (min_support, degenerate resamples) is noted beside the figures. The
+a guard that left an interval (min_support, degenerate resamples) is noted beside the figures (each
+gate's ``remark`` is a code; ``model-gate plan`` words it, gate/render/messages.py). The
 figures come from the report alone: no new resampling. The standard error is the one at the estimate:
 where the spread depends on the value (a proportion far from ½), the power at a "from" value further
 from ½ than the estimate is somewhat below the nominal one (tests/test_plan.py measures 0.7–0.8).
@@ -39,7 +40,10 @@ DECIDED = ("clears_bar", "misses_bar", "straddles_bar")    # reasons of gates no
 
 @dataclass(frozen=True)
 class GatePlan:
-    """One gate's figures (see the module docstring); the bar is ``quantity op threshold``."""
+    """One gate's figures (see the module docstring); the bar is ``quantity op threshold``. ``remark``
+    says why figures are missing or qualified: ``no_interval`` (none: no interval, or no examples),
+    ``guarded`` (a guard forced the gate: the figures describe the interval only), ``no_spread`` (the
+    interval has no spread on one side: no figures), else ``""``."""
 
     id: str
     label: str
@@ -54,7 +58,7 @@ class GatePlan:
     needed_n: int | None
     pass_from: float | None
     fail_from: float | None
-    note: str = ""
+    remark: str = ""
     clusters: int | None = None     # data.cluster: the clusters of the gate's rows; needed_n counts clusters
 
     @property
@@ -72,16 +76,14 @@ class Plan:
     report: Report
 
     @property
-    def note(self) -> str:
-        """With clusters: what the needed figures count (clusters) and assume (new clusters like today's)."""
+    def rows_per_cluster(self) -> float | None:
+        """With clusters (``reproducibility.unit: cluster``): the mean labeled rows per cluster, the size
+        of the new clusters the figures assume more data comes as; None otherwise. ``model-gate plan``
+        words it (gate/render/messages.py)."""
         r = self.report.reproducibility
         if r.unit != "cluster" or not r.clusters:
-            return ""
-        rows = max((g.n for g in self.gates), default=0)
-        size = rows / r.clusters
-        return (f"clusters: the intervals resample {r.clusters:,} clusters of {r.cluster} (about {size:.1f} labeled "
-                "rows each), so they carry the design effect of correlated rows; N FOR POWER counts clusters, "
-                "and holds if the new clusters are like today's; more rows in the same clusters decide less")
+            return None
+        return max((g.n for g in self.gates), default=0) / r.clusters
 
 
 def plan_report(report: Report, power: float = POWER) -> Plan:
@@ -100,15 +102,15 @@ def _gate_plan(g: GateResult, alpha: float, power: float) -> GatePlan:
                     pass_from=None, fail_from=None, clusters=g.clusters)
     ci, est = g.tested.ci, g.tested.value
     if ci is None or est is None or g.n <= 0:
-        return dataclasses.replace(base, note=f"no interval ({g.reason}): {g.message}")
+        return dataclasses.replace(base, remark="no_interval")
     if g.reason not in DECIDED:      # a guard forced it: the figures describe the interval only
-        base = dataclasses.replace(base, note=f"{g.reason}: {g.message}")
+        base = dataclasses.replace(base, remark="guarded")
     fail_alpha = (1.0 - g.confidence) / 2.0
     sign = 1.0 if g.op == ">=" else -1.0          # +1: higher passes
     lo, hi = ci
     pass_half, fail_half = (est - lo, hi - est) if sign > 0 else (hi - est, est - lo)
     if not (math.isfinite(pass_half) and math.isfinite(fail_half)) or pass_half <= 0 or fail_half <= 0:
-        return dataclasses.replace(base, note="the interval has no spread on one side: no power figures")
+        return dataclasses.replace(base, remark="no_spread")
     z_power = float(ndtri(power))
     z_pass, z_fail = float(ndtri(1.0 - alpha)), float(ndtri(1.0 - fail_alpha))
     t = g.threshold

@@ -310,7 +310,7 @@ def decide(policy: Policy, gates: list[RankingGate], series: dict[tuple[str, str
     """The GateResults of the shared decision stage (:func:`gate.inference.gate_results.decide_gates`): each
     gate's size is its candidate's query count; ``jack_weights``: the jackknife's unit weights (BCa)."""
     measured = [Measured(g.expanded, series[(g.expanded.id, "candidate")], series.get((g.expanded.id, "baseline")),
-                         len(g.queries["candidate"]), empty="no judged queries in this subset") for g in gates]
+                         len(g.queries["candidate"]), empty="queries") for g in gates]
     return decide_gates(policy, measured, jack_weights=jack_weights, notes=_notes)
 
 

@@ -20,6 +20,7 @@ import posixpath
 import re
 
 from gate.publish.publication import Annotation
+from gate.render import messages
 from gate.render import text as T
 from gate.report.model import GateResult, Report
 
@@ -56,7 +57,7 @@ def annotated(report: Report) -> list[tuple[GateResult, Annotation]]:
         if lv is None:
             continue
         title = f"model-gate: {T.shorten(T.one_line(g.label or g.id), 200)} {T.status_word(g)}"
-        msg = T.reason_text(g)
+        msg = messages.message_text(g)
         extra = T.needed_text(g, T.sample_unit(report))
         if extra:
             msg += f" ({extra})"

@@ -13,6 +13,7 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import IO
 
+from gate.render import messages
 from gate.render import text as T
 from gate.report.model import GateResult, Report
 
@@ -105,7 +106,7 @@ def render(report: Report, *, color: bool = False, quiet: bool = False) -> str:
             cells[0] = _paint(cells[0], _status(g)[1], color)
             lines.append("  ".join(cells).rstrip())
             if g.status != "pass":
-                why = T.reason_text(g)
+                why = messages.message_text(g)
                 extra = T.needed_text(g, T.sample_unit(report))
                 lines.append("    → " + _clip(why, 160) + (f" ({extra})" if extra else ""))
     if not quiet:

@@ -17,6 +17,7 @@ import html as _html
 import re
 from collections.abc import Iterable, Sequence
 
+from gate.render import messages
 from gate.render import plots as P
 from gate.render import text as T
 from gate.report.model import GateResult, Report
@@ -75,7 +76,8 @@ _QUOTED = re.compile(r"`([^`]+)`")
 
 
 def _prose(s: str) -> str:
-    """Free text (e.g. the engine's message): spans it quoted in backticks become ``<code>``."""
+    """Untrusted free text (a gate label around its data names, a note, a warning): spans it quoted in
+    backticks become ``<code>``."""
     s = T.one_line(s)
     out, pos = [], 0
     for m in _QUOTED.finditer(s):
@@ -119,7 +121,7 @@ def gate_table(report: Report) -> str:
     for g in gates:
         n = T.fmt_int(g.n)
         extra = T.needed_text(g, T.sample_unit(report))
-        why = _segments(T.reason_segments(g)) if g.status != "pass" else ""
+        why = _segments(messages.message_segments(g)) if g.status != "pass" else ""
         if extra:
             why += f" <span class=\"note\">({esc(extra)})</span>"
         rows.append([esc(T.status_word(g)), _name(g.label or g.id), esc(T.fmt_gate_est(g, "candidate")),

@@ -1,14 +1,17 @@
 """``report.json``: the documented, versioned serialisation of :class:`gate.report.Report`
-(see ``docs/report-schema.md``). Deterministic: key order is the data model's, floats are already
-rounded by ``Report.to_dict``."""
+(see ``docs/report-schema.md``): the model's facts (``Report.to_dict``) with each gate's sentence,
+``message``, worded from them (:mod:`gate.render.messages`) and placed after its ``reason``.
+Deterministic: key order is the data model's, floats are already rounded by ``Report.to_dict``."""
 
 from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
+from gate.render import messages
 from gate.render import text as T
-from gate.report.model import Report
+from gate.report.model import GateResult, Report
 
 #: written as JSON escapes: invisible characters (so ``cat report.json`` or ``--format json`` in a
 #: terminal shows ``\u202e``, never reordered text or an escape sequence) and lone surrogates
@@ -31,6 +34,23 @@ def escape_invisible(text: str) -> str:
     return _ESCAPED.sub(lambda m: _json_escape(m.group()), text)
 
 
+def gate_dict(g: GateResult) -> dict[str, Any]:
+    """One gate of report.json: its facts with ``message`` inserted right after ``reason``."""
+    out: dict[str, Any] = {}
+    for key, value in g.to_dict().items():
+        out[key] = value
+        if key == "reason":
+            out["message"] = messages.message(g)
+    return out
+
+
+def report_dict(report: Report) -> dict[str, Any]:
+    """The report.json document: :meth:`Report.to_dict` with every gate as :func:`gate_dict` writes it."""
+    doc = report.to_dict()
+    doc["gates"] = [gate_dict(g) for g in report.gates]
+    return doc
+
+
 def render(report: Report) -> str:
     """The JSON text, other characters kept as they are (UTF-8); see :func:`escape_invisible`."""
-    return escape_invisible(json.dumps(report.to_dict(), indent=2, sort_keys=False, ensure_ascii=False) + "\n")
+    return escape_invisible(json.dumps(report_dict(report), indent=2, sort_keys=False, ensure_ascii=False) + "\n")

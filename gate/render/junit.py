@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import re
 
+from gate.render import messages
 from gate.render import text as T
 from gate.report.model import GateResult, Report
 
@@ -148,7 +149,7 @@ def render(report: Report, *, inconclusive_as: str | None = None, policy_file: s
             continue
         element, typ = out
         counts[element] += 1
-        msg = T.reason_text(g)
+        msg = messages.message_text(g)
         if g.outcome == "warning":
             msg = f"warning (does not fail the build): {msg}"
         elif element == "skipped":

@@ -26,6 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from gate.render import messages
 from gate.render import text as T
 from gate.report import comment_state
 from gate.report.comment_state import Changes, CommentState
@@ -95,8 +96,9 @@ def _prose_words(s: str) -> list[str]:
 def prose(s: str) -> str:
     """Free text that may quote untrusted names, rendered inert but readable.
 
-    Spans the engine quoted in single backticks become code spans of their inside. The rest is split
-    on whitespace: a word made only of letters, digits and harmless punctuation stays prose
+    Spans quoted in single backticks (notes and warnings quote names so) become code spans of their
+    inside. The rest is split on whitespace: a word made only of letters, digits and harmless
+    punctuation stays prose
     (``<``/``>``/``&`` HTML-escaped, ``[``/``]`` backslash-escaped so no link can form); any other word
     (``@x``, ``#1``, ``!12``, ``:x:``, ``%m``, ``&1``, ``$x``, ``~l``, ``*``, ``_``, ``|``, ``\\``, a
     stray backtick, ``www.…``) becomes its own code span."""
@@ -135,12 +137,19 @@ def _prose_piece(s: str) -> str:
     return lead + body + trail if body else (" " if s.strip() == "" and s else "")
 
 
+def literal(s: str) -> str:
+    """Our own words and numbers as literal Markdown text: ``<``/``>``/``&`` HTML-escaped, and the
+    characters that start emphasis, links, code or tables (``\\ * _ [ ] ` | ~``) backslash-escaped."""
+    return re.sub(r"([\\*_\[\]`|~])", r"\\\1", html.escape(s, quote=False))
+
+
 def segments(segs: Iterable[T.Segment]) -> str:
-    """Render :class:`gate.render.text.Segment` s: names as code spans, free text via :func:`prose`.
-    Two code spans never touch (their backtick runs would merge): a space goes between them."""
+    """Render :class:`gate.render.text.Segment` s: names as code spans, free text via :func:`prose`,
+    our own text via :func:`literal`. Two code spans never touch (their backtick runs would merge): a
+    space goes between them."""
     out = ""
     for s in segs:
-        piece = _prose_piece(s.text) if s.kind == "prose" else code(s.text) if s.untrusted else s.text
+        piece = _prose_piece(s.text) if s.kind == "prose" else code(s.text) if s.untrusted else literal(s.text)
         out += (" " if out.endswith("`") and piece.startswith("`") else "") + piece
     return out
 
@@ -331,7 +340,7 @@ def gate_row(g: GateResult, classes: Sequence[str] = ()) -> list[str]:
 def reason_item(g: GateResult, classes: Sequence[str] = ()) -> str:
     """``- ❌ <why>`` for a gate that did not pass, with how many labels would decide an
     inconclusive one."""
-    why = segments(T.reason_segments(g, classes))
+    why = segments(messages.message_segments(g, classes))
     need = T.needed_text(g)
     return f"- {T.status_emoji(g)} **{T.status_word(g)}**: {why}" + (f"; {need}" if need else "")
 
@@ -426,50 +435,63 @@ def _pick(curve: Curve, r: float) -> tuple[float, float] | None:
 
 
 def pr_section(curves: Sequence[Curve], chart: str) -> str | None:
+    """PR curves per class (at most :data:`MAX_CURVE_CLASSES`), candidate vs baseline: a Mermaid chart
+    (unless ``chart`` is ``"none"``) and the same points as a table; None without PR curves."""
     pr = [c for c in curves if c.kind == "pr"]
     if not pr:
         return None
-    classes: list[str] = []
-    for c in pr:
-        if c.class_name not in classes:
-            classes.append(c.class_name)
+    classes = list(dict.fromkeys(c.class_name for c in pr))
     shown = classes[:MAX_CURVE_CLASSES]
     body: list[str] = []
     if chart == "mermaid":
         body += ["In each chart the blue line is the candidate, the orange one the baseline "
                  "(points: nearest curve point to each recall step; same numbers as the table).", ""]
     for i, cls in enumerate(shown, 1):
-        models = {c.model: c for c in pr if c.class_name == cls}
-        order = [m for m in ("candidate", "baseline") if m in models] + sorted(
-            m for m in models if m not in ("candidate", "baseline"))
-        picks = {m: [_pick(models[m], r) for r in RECALL_GRID] for m in order}
-        areas = ", ".join(f"{m} area {T.fmt(models[m].area)}" for m in order)
-        body += [f"**Class {code(cls)}** ({areas})", ""]
-        if chart == "mermaid":
-            body += ["```mermaid",
-                     '%%{init: {"themeVariables": {"xyChart": {"plotColorPalette": "#1f77b4, #ff7f0e"}}}}%%',
-                     "xychart-beta",
-                     f'    title "Precision-recall, class {i} of {len(shown)}"',
-                     '    x-axis "Recall" [' + ", ".join(f'"{r:.1f}"' for r in RECALL_GRID) + "]",
-                     '    y-axis "Precision" 0 --> 1']
-            for m in order:
-                body.append("    line [" + ", ".join(T.fmt(p[1]) if p else "0" for p in picks[m]) + "]")
-            body += ["```", ""]
-        header = ["Recall step"]
-        for m in order:
-            header += [f"{m} recall", f"{m} precision"]
-        rows = []
-        for k, r in enumerate(RECALL_GRID):
-            row = [f"{r:.1f}"]
-            for m in order:
-                p = picks[m][k]
-                row += [T.fmt(p[0]) if p else T.DASH, T.fmt(p[1]) if p else T.DASH]
-            rows.append(row)
-        body += [*_table(header, rows, ["--:"] * len(header)), ""]
+        body += _pr_class(cls, {c.model: c for c in pr if c.class_name == cls}, chart, f"{i} of {len(shown)}")
     if len(classes) > len(shown):
         body.append(f"{len(classes) - len(shown)} more classes have PR curves in report.html / report.json.")
         body.append("")
     return _details("Precision-recall curves (candidate vs baseline)", body[:-1] if body[-1] == "" else body)
+
+
+_Picks = dict[str, list[tuple[float, float] | None]]
+
+
+def _pr_class(cls: str, models: dict[str, Curve], chart: str, position: str) -> list[str]:
+    """One class's heading, chart and table; the models in order candidate, baseline, then others."""
+    order = [m for m in ("candidate", "baseline") if m in models] + sorted(
+        m for m in models if m not in ("candidate", "baseline"))
+    picks: _Picks = {m: [_pick(models[m], r) for r in RECALL_GRID] for m in order}
+    areas = ", ".join(f"{m} area {T.fmt(models[m].area)}" for m in order)
+    lines = [f"**Class {code(cls)}** ({areas})", ""]
+    if chart == "mermaid":
+        lines += _pr_chart(order, picks, position)
+    return lines + [*_pr_table(order, picks), ""]
+
+
+def _pr_chart(order: Sequence[str], picks: _Picks, position: str) -> list[str]:
+    """The Mermaid xychart of the picked points (a missing point drawn at 0)."""
+    lines = ["```mermaid",
+             '%%{init: {"themeVariables": {"xyChart": {"plotColorPalette": "#1f77b4, #ff7f0e"}}}}%%',
+             "xychart-beta",
+             f'    title "Precision-recall, class {position}"',
+             '    x-axis "Recall" [' + ", ".join(f'"{r:.1f}"' for r in RECALL_GRID) + "]",
+             '    y-axis "Precision" 0 --> 1']
+    lines += ["    line [" + ", ".join(T.fmt(p[1]) if p else "0" for p in picks[m]) + "]" for m in order]
+    return lines + ["```", ""]
+
+
+def _pr_table(order: Sequence[str], picks: _Picks) -> list[str]:
+    """The picked points per recall step, each model's recall and precision (``—`` when missing)."""
+    header = ["Recall step"] + [f"{m} {what}" for m in order for what in ("recall", "precision")]
+    rows = []
+    for k, r in enumerate(RECALL_GRID):
+        row = [f"{r:.1f}"]
+        for m in order:
+            p = picks[m][k]
+            row += [T.fmt(p[0]) if p else T.DASH, T.fmt(p[1]) if p else T.DASH]
+        rows.append(row)
+    return _table(header, rows, ["--:"] * len(header))
 
 
 def data_section(report: Report) -> str:
@@ -625,6 +647,16 @@ def render(report: Report, *, chart: str = "mermaid", max_chars: int = MAX_CHARS
     context = context or RunContext(run_url=run_url)
     link = _run_link(context.run_url or run_url)
     lay = _layout(report, key, context, previous, state_notice, budget)
+    full = _sections(report, chart)
+    out = _assemble(lay, len(lay.gates), full, "")
+    if budget.fits(out):
+        return out
+    return (_without_details(lay, full, budget, link) or _without_rows(lay, full, budget, link)
+            or _too_large(report, key, lay, budget))
+
+
+def _sections(report: Report, chart: str) -> list[_Section]:
+    """The details sections the report has, in display order."""
     sections = {
         "per_class": per_class_section(report.per_class),
         "flips": flips_section(report.flips),
@@ -634,23 +666,30 @@ def render(report: Report, *, chart: str = "mermaid", max_chars: int = MAX_CHARS
         "data": data_section(report),
         "reproducibility": repro_section(report),
     }
-    full = _present(sections, SECTION_ORDER)
-    every = len(lay.gates)
-    out = _assemble(lay, every, full, "")
-    if budget.fits(out):
-        return out
-    kept, dropped = list(full), []
+    return _present(sections, SECTION_ORDER)
+
+
+def _without_details(lay: _Layout, full: list[_Section], budget: Budget, link: str) -> str | None:
+    """Every gate row with the details sections dropped one by one, least important first
+    (:data:`DROP_ORDER`), until the body fits; None when it does not fit even without any."""
+    kept: list[_Section] = list(full)
+    dropped: list[str] = []
     for name in DROP_ORDER:
         if not any(s.name == name for s in kept):
             continue
         kept = [s for s in kept if s.name != name]
         dropped.append(_NAMES[name])
-        out = _assemble(lay, every, kept, _note(dropped, 0, budget, link))
+        out = _assemble(lay, len(lay.gates), kept, _note(dropped, 0, budget, link))
         if budget.fits(out):
             return out
-    # Even without any details the table is too long: gate rows must go (from the bottom; the table
-    # is worst first, so passing gates go first). Rows being cut anyway, keep the small, important
-    # sections (reproducibility, then data) as long as every non-passing gate row still fits.
+    return None
+
+
+def _without_rows(lay: _Layout, full: list[_Section], budget: Budget, link: str) -> str | None:
+    """Even without any details the table is too long: gate rows go from the bottom (the table is
+    worst first, so passing gates go first). Rows being cut anyway, the small, important sections
+    (reproducibility, then data) stay as long as every non-passing gate row still fits. None when
+    not even the verdict line fits."""
     must_show = sum(1 for g in lay.gates if g.status != "pass")
     by_name = {s.name: s for s in full}
     for keep in (("data", "reproducibility"), ("reproducibility",), ()):
@@ -659,8 +698,12 @@ def render(report: Report, *, chart: str = "mermaid", max_chars: int = MAX_CHARS
         fit = _fit_rows(lay, kept, dropped, budget, link)
         if fit is not None and (fit[0] >= must_show or not keep):
             return fit[1]
-    # Not even the verdict line fits (absurd budget or policy name). Never cut text mid-way: a cut
-    # code span would release what it neutralised. Trusted words only, then the marker alone.
+    return None
+
+
+def _too_large(report: Report, key: str | None, lay: _Layout, budget: Budget) -> str:
+    """Not even the verdict line fits (absurd budget or policy name). Never cut text mid-way: a cut
+    code span would release what it neutralised. Trusted words only, then the marker alone."""
     kind = T.verdict_kind(report)
     short = (f"{T.VERDICT_EMOJI[kind]} **model-gate {_VERDICT_WORD[kind]}** (report too large to "
              f"show; see report.json)\n\n{lay.marker}\n")

@@ -1,8 +1,9 @@
-"""Helpers shared by every renderer: fixed-precision number formatting and the words for a gate.
+"""Helpers shared by every renderer: fixed-precision number formatting and the words for a gate
+(each gate's sentence is :mod:`gate.render.messages`'s).
 
 Nothing here computes a metric. Numbers come from :class:`gate.report.Report` and are only formatted
 (fixed precision, so output is byte-stable across platforms). Text that came from users' data (class
-names, slice keys/values, file names, messages quoting them) is returned as *segments* marked
+names, slice keys/values, file names, labels quoting them) is returned as *segments* marked
 untrusted, so each output format can neutralise it its own way (Markdown code spans, HTML escaping,
 XML character stripping, terminal control-character stripping).
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 import math
 import re
 import shlex
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, NamedTuple, TypeGuard
 
 if TYPE_CHECKING:  # annotations only: validate and --help, which use one_line/visible, skip the model
@@ -41,9 +42,11 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class Segment(NamedTuple):
-    """A piece of a sentence. ``kind`` is ``"text"`` (ours, trusted), ``"name"`` (an untrusted name:
-    class, slice key/value, file) or ``"prose"`` (untrusted free text that may quote names, e.g. the
-    engine's message). Untrusted pieces must be neutralised by each output format."""
+    """A piece of a sentence. ``kind`` is ``"text"`` (our own words and numbers: trusted, written
+    literally, each format escaping its own markup characters), ``"name"`` (an untrusted name: class,
+    slice key/value, file) or ``"prose"`` (untrusted free text that may quote names: the parts of a
+    gate's label around its data names, which hold the policy's gate name). Untrusted pieces must be
+    neutralised by each output format."""
 
     text: str
     kind: str = "text"
@@ -204,47 +207,6 @@ def status_word(g: GateResult) -> str:
     return f"{g.status} (warning)" if g.outcome == "warning" else g.status
 
 
-def gate_subject(g: GateResult) -> list[Segment]:
-    """What the gate measures, e.g. ``recall for `fraud` on region=`eu```."""
-    segs = [Segment(g.metric)]
-    if g.average:
-        segs.append(Segment(f" ({g.average})"))
-    if g.class_name is not None:
-        segs += [Segment(" for "), Segment(g.class_name, "name")]
-    if g.slice:
-        segs.append(Segment(" on "))
-        for i, (k, v) in enumerate(g.slice.items()):
-            if i:
-                segs.append(Segment(", "))
-            segs += [Segment(k, "name"), Segment("="), Segment(v, "name")]
-    return segs
-
-
-_QUANTITY = {"candidate": "", "delta": " change vs baseline", "relative_delta": " relative change vs baseline"}
-
-
-def composed_reason(g: GateResult) -> list[Segment]:
-    """The gate's reason in words, built from structured fields (used when the engine left
-    ``message`` empty): ``recall for `fraud` 0.870 [0.840, 0.900] is below the 0.900 floor``."""
-    segs = gate_subject(g)
-    segs.append(Segment(_QUANTITY.get(g.quantity, f" {g.quantity}")))
-    signed = g.quantity != "candidate"
-    if g.tested.value is None:
-        segs.append(Segment(" could not be computed"))
-        return segs
-    segs.append(Segment(" " + fmt_est(g.tested, signed=signed)))
-    thr = fmt_signed(g.threshold) if signed else fmt(g.threshold)
-    word = "floor" if g.op == ">=" else "ceiling"
-    if g.status == "pass":
-        verb = "clears"
-    elif g.status == "fail":
-        verb = "is below" if g.op == ">=" else "is above"
-    else:
-        verb = "straddles"
-    segs.append(Segment(f" {verb} the {thr} {word}"))
-    return segs
-
-
 def _data_names(g: GateResult, classes: Sequence[str]) -> list[tuple[str, list[Segment]]]:
     """What the engine writes for this gate's data names, and their segments: ``'fraud'`` for a
     class (a confusion gate's predicted class too, looked up in ``classes``) and ``key=value`` for
@@ -260,8 +222,9 @@ def _data_names(g: GateResult, classes: Sequence[str]) -> list[tuple[str, list[S
 
 
 def mark_names(text: str, g: GateResult, classes: Sequence[str] = ()) -> list[Segment]:
-    """``text`` (a label or a message the engine wrote about ``g``) with the gate's data names as
-    ``"name"`` segments and the rest as ``"prose"``, so every format shows them the same way."""
+    """``text`` (the gate's label, which the policy stage builds from the gate's name, class and slice)
+    with the gate's data names as ``"name"`` segments and the rest as ``"prose"``, so every format
+    shows them the same way."""
     patterns = _data_names(g, classes)
     segs: list[Segment] = []
     pos = 0
@@ -293,25 +256,6 @@ def label_segments(g: GateResult, classes: Sequence[str] = ()) -> list[Segment]:
 #: a label made only of words, numbers and light punctuation reads as prose; anything else (brackets,
 #: markup characters) is shown whole as a name
 _PLAIN_LABEL = re.compile(r"[\w .,()=%+'-]+")
-
-
-def reason_segments(g: GateResult, classes: Sequence[str] = ()) -> list[Segment]:
-    """The sentence a reader sees for a gate: the engine's ``message`` (untrusted as a whole; the
-    data names it quotes marked as names, :func:`mark_names`) when present, else
-    :func:`composed_reason`."""
-    if g.message.strip():
-        return mark_names(g.message, g, classes)
-    return composed_reason(g)
-
-
-def plain(segs: Iterable[Segment]) -> str:
-    """Segments joined as one plain line (untrusted parts made single-line and control-free)."""
-    return "".join(one_line(s.text) if s.untrusted else s.text for s in segs)
-
-
-def reason_text(g: GateResult) -> str:
-    """The reason as one plain line: the engine's message verbatim (quotes around names kept)."""
-    return plain([Segment(g.message, "prose")] if g.message.strip() else composed_reason(g))
 
 
 def sample_unit(report: Report) -> str:

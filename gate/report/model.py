@@ -2,9 +2,12 @@
 
 The engine (:mod:`gate.engine`) builds exactly one :class:`Report`; renderers (console, JSON, Markdown,
 JUnit, HTML) turn it into text and publishers transport that text. Nothing downstream of this module
-computes a metric: every number a reader sees is a field here.
+computes a metric: every number a reader sees is a field here. The model holds facts, never sentences:
+each gate's ``message`` (and every other sentence) is worded by the renderers (gate/render/messages.py),
+as coverage.py's reporters word the numbers its results hold.
 
-``Report.to_dict()`` is the documented ``report.json`` (see ``docs/report-schema.md``);
+``Report.to_dict()`` is the facts of the documented ``report.json`` (see ``docs/report-schema.md``), which
+:func:`gate.render.json_report.report_dict` completes with each gate's worded ``message``;
 ``Report.from_dict()`` reads it back through :mod:`gate.report.reader` (used by ``model-gate publish``,
 which treats the file as untrusted data: types and consistency are validated, nothing is evaluated).
 """
@@ -17,7 +20,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-SCHEMA_VERSION = "1.2"   # 1.1: gates[].policy_line; 1.2: gates[].interval_method, reproducibility.sampling, flips, queries, task ranking
+SCHEMA_VERSION = "1.3"   # 1.1: gates[].policy_line; 1.2: gates[].interval_method, reproducibility.sampling, flips, queries,
+                         # task ranking; 1.3: gates[].nominal_ci, spared_by, guard, labeled (the message's facts), clusters
 
 STATUSES = ("pass", "fail", "inconclusive")
 OUTCOME_ORDER = ("fail", "inconclusive", "warning", "pass")   # GateResult.outcome, worst first
@@ -60,6 +64,39 @@ class Bar:
 
 
 @dataclass(frozen=True)
+class Guard:
+    """Why a guard kept a gate from being decided, whatever its interval says (gate/inference/guards.py),
+    as a code and its numbers; the renderers word it (gate/render/messages.py).
+
+    ``code`` (also the gate's ``reason``) is ``no_baseline``, ``no_examples``, ``min_support``,
+    ``undefined``, ``undefined_resamples`` or ``degenerate_resamples``; ``cause`` refines it (``""``
+    where it needs none; both enumerations are report.json's, gate/report/schema.json): ``no_examples``
+    counts ``examples`` or judged ``queries``; ``min_support`` counts examples of the gated ``class``
+    or of the ``subset``; ``undefined`` says why the estimate is (the class has ``no_true_examples``,
+    ROC-AUC saw ``one_class``, a ``zero_denominator``, or the bootstrap distribution could not be
+    formed: ``no_distribution``). The numbers: ``size`` and
+    ``min_support`` (min_support), ``undefined`` of ``resamples`` (undefined_resamples), ``distinct``
+    values of ``resamples`` (degenerate_resamples); None where a code has none."""
+
+    code: str
+    cause: str = ""
+    size: int | None = None
+    min_support: int | None = None
+    undefined: int | None = None
+    resamples: int | None = None
+    distinct: int | None = None
+
+    @property
+    def undefined_share(self) -> float:
+        """undefined_resamples: the share of resamples where the metric was undefined (0 without numbers)."""
+        return (self.undefined or 0) / max(self.resamples or 0, 1)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "cause": self.cause, "size": self.size, "min_support": self.min_support,
+                "undefined": self.undefined, "resamples": self.resamples, "distinct": self.distinct}
+
+
+@dataclass(frozen=True)
 class GateResult:
     """One evaluated gate (a policy gate expanded over ``class: "*"`` and slice values).
 
@@ -78,6 +115,14 @@ class GateResult:
     HTML plots use it). ``policy_line`` is the 1-based line of the gate's entry in the policy file
     (None when the policy did not come from a file, or the report predates schema 1.1); annotations
     point there.
+
+    The facts the gate's sentence needs beyond those (the renderers word it, gate/render/messages.py):
+    ``nominal_ci`` is the tested interval at the nominal level, as the tables show it (None when it
+    could not be formed, or in a report older than schema 1.3: the sentence then shows ``tested.ci``);
+    ``spared_by`` names the multiple-testing adjustment (``holm``, ``bonferroni``) that kept an
+    inconclusive gate from failing (its nominal interval misses the bar), else None; ``guard`` says why
+    a guard forced the gate inconclusive (None when none did); ``labeled`` counts the labeled rows of
+    the ``n`` candidate rows for the ``label_coverage`` gate (None for every other gate).
     """
 
     id: str
@@ -100,7 +145,6 @@ class GateResult:
     status: str
     severity: str
     reason: str
-    message: str
     confidence: float
     p_value: float | None = None
     needed_n: int | None = None
@@ -109,6 +153,10 @@ class GateResult:
     interval_method: str = "percentile"
     clusters: int | None = None
     distribution: tuple[float, ...] = field(default=(), repr=False, compare=False)
+    nominal_ci: tuple[float, float] | None = None
+    spared_by: str | None = None
+    guard: Guard | None = None
+    labeled: int | None = None
 
     @property
     def blocking(self) -> bool:
@@ -136,6 +184,8 @@ class GateResult:
         return self.outcome == "fail" or (self.outcome == "inconclusive" and inconclusive_rule == "fail")
 
     def to_dict(self) -> dict[str, Any]:
+        """The gate's facts as report.json holds them; the JSON renderer adds the worded ``message``
+        after ``reason`` (gate/render/json_report.py). ``nominal_ci`` keeps a non-finite end as null."""
         return {
             "id": self.id,
             "metric": self.metric,
@@ -158,13 +208,16 @@ class GateResult:
             "status": self.status,
             "severity": self.severity,
             "reason": self.reason,
-            "message": self.message,
             "confidence": _num(self.confidence),
             "p_value": _num(self.p_value),
             "needed_n": self.needed_n,
             "notes": list(self.notes),
             "policy_line": self.policy_line,
             "interval_method": self.interval_method,
+            "nominal_ci": None if self.nominal_ci is None else [_num(self.nominal_ci[0]), _num(self.nominal_ci[1])],
+            "spared_by": self.spared_by,
+            "guard": None if self.guard is None else self.guard.to_dict(),
+            "labeled": self.labeled,
             "clusters": self.clusters,
         }
 

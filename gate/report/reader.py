@@ -47,6 +47,7 @@ from gate.report.model import (
     Estimate,
     FlipRow,
     GateResult,
+    Guard,
     QueryComparison,
     QueryDelta,
     Report,
@@ -98,6 +99,9 @@ INTERVAL_METHODS = _enum("gate", "interval_method")
 SAMPLINGS = _enum("reproducibility", "sampling")
 UNITS = _enum("reproducibility", "unit")
 ROLES = _enum("data", "artifacts", "role")
+SPARED_BY = _enum("gate", "spared_by")
+GUARD_CODES = _enum("guard", "code")
+GUARD_CAUSES = _enum("guard", "cause")
 
 
 class ReportFormatError(ValueError):
@@ -341,6 +345,30 @@ def estimate(value: Any, path: str) -> Estimate:
                     undefined_resamples=o.field("undefined_resamples", integer))
 
 
+def _nominal_ci(value: Any, path: str) -> tuple[float, float]:
+    """``[lo, hi]``; an end the writer could not write as a number (null) reads as NaN, which the
+    sentence shows as ``n/a`` as it did before the report was written."""
+    if not isinstance(value, list) or len(value) != 2:
+        raise _wrong(path, "[lo, hi] (two numbers or nulls)", value)
+    lo, hi = (optional(number)(v, f"{path}[{i}]") for i, v in enumerate(value))
+    return (math.nan if lo is None else lo), (math.nan if hi is None else hi)
+
+
+def guard_of(value: Any, path: str) -> Guard:
+    o = Obj(value, path)
+    code = o.field("code", text, GUARD_CODES)
+    return Guard(code, o.field("cause", text, GUARD_CAUSES),
+                 **{k: o.field(k, optional(integer)) for k in ("size", "min_support", "undefined", "resamples", "distinct")})
+
+
+def _guard(o: Obj, reason: str) -> Guard | None:
+    """``guard``; a report older than 1.3 has none, so a guard's reason code stands for it (worded
+    without its numbers)."""
+    if "guard" in o.value:
+        return o.field("guard", optional(guard_of))
+    return Guard(reason) if reason in GUARD_CODES else None
+
+
 def _slice(value: Any, path: str) -> dict[str, str]:
     return _object_of(value, path, text)
 
@@ -360,6 +388,8 @@ def gate(value: Any, path: str) -> GateResult:
     bar_value = bar.field("value", number)
     candidate = o.field("candidate", estimate)
     gate_id = o.field("id", text)
+    reason = o.field("reason", text)
+    o.field("message", text, default="")      # worded again from the facts (gate/render/messages.py)
     return GateResult(
         id=gate_id, metric=o.field("metric", text, metric_names()), label=o.field("label", text),
         class_name=o.field("class", optional(text)),
@@ -375,13 +405,17 @@ def gate(value: Any, path: str) -> GateResult:
         tested=o.field("tested", estimate),
         n=o.field("n", integer), support=o.field("support", optional(integer)),
         status=o.field("status", text, STATUSES), severity=o.field("severity", text, SEVERITIES),
-        reason=o.field("reason", text), message=o.field("message", text),
+        reason=reason,
         confidence=o.field("confidence", number),
         p_value=o.field("p_value", optional(number)),
         needed_n=o.field("needed_n", optional(integer)),
         notes=o.array("notes", text),
         policy_line=o.field("policy_line", optional(integer), 1, default=None),
         interval_method=o.field("interval_method", text, INTERVAL_METHODS, default="percentile"),
+        nominal_ci=o.field("nominal_ci", optional(_nominal_ci), default=None),
+        spared_by=o.field("spared_by", optional(text), SPARED_BY, default=None),
+        guard=_guard(o, reason),
+        labeled=o.field("labeled", optional(integer), default=None),
         clusters=o.field("clusters", optional(integer), 0, default=None),
     )
 

@@ -94,7 +94,7 @@ def settled(policy: Policy, m: Measured, jack_weights: np.ndarray | None, m_max:
     so_far = pending(policy, m, jack_weights)
     forced = so_far.check.forced
     if forced is not None:              # settled when more replicates cannot lift the guard
-        return forced[0] in ("no_baseline", "no_examples", "min_support") or (
+        return forced.code in ("no_baseline", "no_examples", "min_support") or (
             so_far.tested is not None and so_far.tested.point_undefined)
     dist = so_far.dist
     assert dist is not None
