@@ -61,11 +61,12 @@ def evaluate(policy: Policy, es: EvalSet, *, seed: int | None = None, command: S
         if _binned(es, g):          # the binning's error bound, per replicate (gate/inference/binned.py)
             for role in ("candidate", "baseline") if es.baseline is not None else ("candidate",):
                 quantities[(g.id, BOUND + role)] = bound_quantity(builder, role, g.target)
-    measured = {g.id: _measured(es, g) for g in bootstrapped}
     clusters = cluster_codes(es)
+    codes = None if clusters is None else clusters[:es.candidate.y.size]     # the candidate's rows first
+    measured = {g.id: _measured(es, g, codes) for g in bootstrapped}
     series, jack_weights, resampling = _run_bootstrap(policy, es, plan, quantities, seed, n_units, measured,
                                                       clusters, gates)
-    results = _decide(policy, es, gates, series, jack_weights, measured, seed, clusters)
+    results = _decide(policy, es, gates, series, jack_weights, measured, seed)
     verdict = verdict_of(results, policy.decision.inconclusive)
     extras = report_extras(es, groups)
     if any(METRICS[g.spec.metric].family == "flip" for g in gates):
@@ -342,11 +343,10 @@ class _ReadRecorder(list):
 
 
 def _decide(policy: Policy, es: EvalSet, gates: list[Expanded], series: dict[tuple[str, str], Series],
-            jack_weights: np.ndarray | None, measured: dict[str, Measured], seed: int,
-            clusters: np.ndarray | None) -> list[GateResult]:
+            jack_weights: np.ndarray | None, measured: dict[str, Measured], seed: int) -> list[GateResult]:
     """Every gate's measurements handed to the shared decision stage (:mod:`gate.inference.gate_results`):
     label coverage on its exact interval, a flip rate without a baseline as measured nothing, the
-    rest (``measured``: sizes and score intervals) with their series."""
+    rest (``measured``: sizes, clusters and score intervals) with their series."""
     items: list[Measured | Fixed] = []
     for g in gates:
         family = METRICS[g.spec.metric].family
@@ -357,10 +357,9 @@ def _decide(policy: Policy, es: EvalSet, gates: list[Expanded], series: dict[tup
         else:
             m = replace(measured[g.id], candidate=series[(g.id, "candidate")], baseline=series.get((g.id, "baseline")))
             items.append(_with_bounds(policy, es, m, series) if _binned(es, g) else m)
-    codes = None if clusters is None else clusters[:es.candidate.y.size]     # the candidate's rows first
 
     def notes(p: Pending, d: Decision, interval_method: str) -> list[str]:
-        return gate_notes(policy, p, d, interval_method, None if codes is None else _clusters_in(es, codes, p.measured.gate))
+        return gate_notes(policy, p, d, interval_method, p.measured.clusters)
 
     return decide_gates(policy, items, jack_weights=jack_weights, notes=notes)
 
@@ -390,13 +389,15 @@ def _clusters_in(es: EvalSet, codes: np.ndarray, g: Expanded) -> int:
     return int(np.unique(rows).size)
 
 
-def _measured(es: EvalSet, g: Expanded) -> Measured:
-    """A bootstrapped gate's sizes (:func:`gate.inference.sizes.sizes`) and score intervals (:mod:`gate.inference.score`,
+def _measured(es: EvalSet, g: Expanded, codes: np.ndarray | None) -> Measured:
+    """A bootstrapped gate's sizes (:func:`gate.inference.sizes.sizes`; with ``codes``, the candidate
+    rows' cluster codes, also the clusters its rows hold) and score intervals (:mod:`gate.inference.score`,
     when its quantity is an eligible proportion); its series come after the draw."""
     n, support, smallest = sizes(es, g)
     t = g.target
     score = score_intervals(es, t.metric, g.quantity, t.class_index, t.average, t.slice_col, t.slice_value)
-    return Measured(g, None, None, n, support, smallest, score, NO_EXAMPLES, _interval_rule(es, g))
+    clusters = None if codes is None else _clusters_in(es, codes, g)
+    return Measured(g, None, None, n, support, smallest, score, NO_EXAMPLES, _interval_rule(es, g), clusters)
 
 
 def _interval_rule(es: EvalSet, g: Expanded) -> EceInterval | None:

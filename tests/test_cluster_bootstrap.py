@@ -306,8 +306,8 @@ def test_cli_bad_cluster_input_is_one_line_and_exit_2(tmp_path):
 
 def test_plan_with_clusters_says_what_its_figures_assume():
     """model-gate plan reads the cluster bootstrap's wider intervals (the design effect is in them):
-    on correlated rows the examples needed for 80% power exceed the i.i.d. run's, and the plan says
-    the figures assume new data as new clusters of the current size."""
+    on correlated rows the clusters needed for 80% power, in rows at today's cluster size, exceed the
+    i.i.d. run's examples, and the plan says its figures count clusters like today's."""
     from gate.api import plan
     from gate.render.messages import plan_cluster_note
     d = clustered(14, clusters=200)
@@ -319,7 +319,8 @@ def test_plan_with_clusters_says_what_its_figures_assume():
     assert clus.rows_per_cluster == pytest.approx(d["cl"].size / clusters)
     assert f"{clusters:,} clusters of user" in plan_cluster_note(clus)
     assert f"about {d['cl'].size / clusters:.1f} labeled rows each" in plan_cluster_note(clus)
-    assert clus.gates[0].needed_n > 1.3 * iid.gates[0].needed_n
+    assert "N FOR POWER counts clusters" in plan_cluster_note(clus) and clus.gates[0].clusters == clusters
+    assert clus.gates[0].needed_n * d["cl"].size / clusters > 1.3 * iid.gates[0].needed_n
 
 
 def test_multiclass_macro_f1_equals_a_numpy_cluster_bootstrap():

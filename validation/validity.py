@@ -199,7 +199,7 @@ def _key(study: str, rec: dict) -> tuple:
     if study == "plan":
         return (rec["metric"], rec["rep"])
     if study == "ece":
-        return (rec["k"], rec["n"], rec["rep"])
+        return (rec.get("design", "binary"), rec["k"], rec["n"], rec["rep"])
     if study == "looks":
         return (rec["metric"], rec["confidence"], rec["rep"])
     if study in ("small_support", "flips", "cost"):

@@ -53,7 +53,7 @@ def _row(g: GatePlan) -> list[str]:
 
     signed = g.quantity != "candidate"
     f = T.fmt_signed if signed else T.fmt
-    needed = T.DASH if g.needed_n is None else f"{g.needed_n:,}"
+    needed = T.DASH if g.needed_n is None else f"{g.needed_n:,}" + (" clusters" if g.clusters is not None else "")
     return [T.shorten(T.one_line(g.label or g.id), GATE_WIDTH), g.status, T.fmt_int(g.n), f(g.estimate),
             f"{g.op} {f(g.threshold)}", needed, T.DASH if g.pass_from is None else f"{g.op} {f(g.pass_from)}",
             T.DASH if g.fail_from is None else f"{'<' if g.op == '>=' else '>'} {f(g.fail_from)}"]
@@ -75,7 +75,8 @@ def render(result: Plan) -> str:
     note = messages.plan_cluster_note(result)
     if note:
         lines.append(T.one_line(note))
-    lines.append("N FOR POWER: labeled examples that decide the gate with that power if the estimate is the truth. "
+    lines.append("N FOR POWER: labeled examples (clusters with data.cluster) that decide the gate with that power if "
+                 "the estimate is the truth. "
                  "PASSES/FAILS FROM: true values of the tested quantity the gate passes/fails with that power "
                  "at the current N (their distance to the bar is the minimal detectable effect).")
     return "\n".join(lines) + "\n"

@@ -23,8 +23,11 @@ The interval of the candidate's ECE is ``[θ̂ − high + (q_α − r̄), θ̂ �
 re-centred); deltas and relative deltas combine both sides' bounds the way that widens the interval
 (:func:`tested_centres`). In the study, false fails at ``max: <true ECE>`` stay ≤ 2.5% from a perfectly
 calibrated to a clearly miscalibrated model; the price is an interval wider than nominal (coverage
-up to ≈ 1) where bins sit near ``|μ_b| ≈ s_b``. ``s_b² = (Σ w·x²·1[b]/Σ w − d_b²)/Σ w``: with sample
-weights the weight total stands in for the number of examples. A bin with ``s_b = 0`` has no bias.
+up to ≈ 1) where bins sit near ``|μ_b| ≈ s_b``; the report notes such a gate (:func:`excess_width`).
+``s_b`` is the standard error of the weighted mean ``d_b`` of the per-row terms ``z = x·1[b]``
+(``x = correct − confidence``): ``s_b² = Σ w²·(z − d_b)² / (Σ w)²`` — ``(Σ x²·1[b]/n − d_b²)/n``
+without weights; with sample weights it does not change when every weight is scaled (the weight
+total is not a number of examples). A bin with ``s_b = 0`` has no bias.
 """
 
 from __future__ import annotations
@@ -74,13 +77,32 @@ def ece_bias(side: Side, rows: np.ndarray) -> EceBias:
     x = correct[rows] - conf[rows]
     bins = ece_bins(conf[rows])
     d = counted.bincount(bins, ECE_BINS, w * x, counts) / total
-    second = counted.bincount(bins, ECE_BINS, w * x * x, counts) / total
-    se = np.sqrt(np.maximum(second - d * d, 0.0) / total)
+    se = np.sqrt(np.maximum(_weighted_square_deviation(bins, w, x, d, counts), 0.0)) / total
     ok = se > 0
     z = np.abs(d[ok]) / se[ok]
     low = float(np.sum(se[ok] * bias_factor(z + Z_LOW)))
     high = float(np.sum(se[ok] * bias_factor(np.maximum(z - Z_BOUND, 0.0))))
     return EceBias(low, high)
+
+
+def _weighted_square_deviation(bins: np.ndarray, w: np.ndarray, x: np.ndarray, d: np.ndarray,
+                               counts: np.ndarray | None) -> np.ndarray:
+    """Per bin b, ``Σ w²·(z − d_b)²`` over every row, ``z = x·1[bin = b]``: the rows in the bin
+    contribute ``w²(x − d_b)²``, the others ``w²·d_b²``, i.e. ``Σ_b w²x² − 2 d_b Σ_b w²x + d_b² Σ w²``."""
+    w2 = w * w
+    in_sq = counted.bincount(bins, ECE_BINS, w2 * x * x, counts)
+    in_lin = counted.bincount(bins, ECE_BINS, w2 * x, counts)
+    all_w2 = float(counted.bincount(np.zeros(bins.size, dtype=np.intp), 1, w2, counts)[0])
+    return in_sq - 2.0 * d * in_lin + d * d * all_w2
+
+
+def excess_width(dist: Distribution, alpha: float) -> tuple[float, float] | None:
+    """For a bias-bounded distribution: (the width its bias bounds add, ``high_centre − low_centre``;
+    the replicates' own central ``1 − 2α`` width), else None (not ECE, or no usable replicates)."""
+    if not isinstance(dist, BiasBounded) or not dist.usable or dist.replicates.size < 2:
+        return None
+    reps = dist.replicates
+    return dist.high_centre - dist.low_centre, float(np.quantile(reps, 1 - alpha) - np.quantile(reps, alpha))
 
 
 def tested_centres(kind: str, cand: float, cand_bias: EceBias, base: float | None,

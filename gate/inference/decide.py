@@ -33,7 +33,9 @@ POWER = 0.8   # the chance that a rerun at the hinted size decides the gate, if 
 @dataclass
 class Check:
     """One gate's decision input. ``forced`` is the guard that makes it inconclusive (its code is the
-    decision's reason)."""
+    decision's reason). ``units`` is the number of resampling units when they are not the ``n``
+    examples (``data.cluster``: the clusters in the gate's rows); the "n would decide it" hint then
+    counts units."""
 
     distribution: IntervalSource | None
     op: str
@@ -41,6 +43,7 @@ class Check:
     blocking: bool
     n: int
     forced: Guard | None = None
+    units: int | None = None
 
 
 @dataclass
@@ -122,7 +125,9 @@ def _interval(check: Check, alpha: float, fail_alpha: float) -> tuple[float, flo
 def needed_examples(check: Check, ci: tuple[float, float], alpha: float, fail_alpha: float,
                     power: float = POWER) -> int | None:
     """How many labeled examples would decide a straddling gate with probability ``power`` (80%),
-    if the estimate is the truth and the interval shrinks like 1/√n.
+    if the estimate is the truth and the interval shrinks like 1/√n. With ``check.units`` (clusters)
+    it counts units instead: a cluster bootstrap's spread shrinks like 1/√(clusters), and more rows in
+    the same clusters would not shrink it as much (the design effect).
 
     On the side the estimate leans to (pass side at ``alpha``, fail side at ``fail_alpha``), with
     half-width ``h`` and tail quantile ``z_a = Φ⁻¹(1 − a)``, the standard error is ``h / z_a``; the
@@ -133,7 +138,8 @@ def needed_examples(check: Check, ci: tuple[float, float], alpha: float, fail_al
     assert d is not None
     estimate, t = d.estimate, check.threshold
     distance = abs(estimate - t)
-    if distance == 0 or not math.isfinite(distance) or check.n <= 0:
+    size = check.n if check.units is None else check.units
+    if distance == 0 or not math.isfinite(distance) or size <= 0:
         return None
     leans_pass = estimate >= t if check.op == ">=" else estimate <= t
     lo, hi = ci
@@ -143,7 +149,7 @@ def needed_examples(check: Check, ci: tuple[float, float], alpha: float, fail_al
         half = hi - estimate if leans_pass else estimate - lo
     if not math.isfinite(half) or half <= 0:
         return None
-    return sample_size(check.n, half, distance, alpha if leans_pass else fail_alpha, power)
+    return sample_size(size, half, distance, alpha if leans_pass else fail_alpha, power)
 
 
 def sample_size(n: int, half: float, distance: float, tail: float, power: float = POWER) -> int:

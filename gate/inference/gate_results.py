@@ -63,7 +63,8 @@ class Measured:
     ``smallest`` the examples of the subset's smallest class (classification's notes read it);
     ``score`` the score intervals that decide a proportion instead of the bootstrap (gate/inference/score.py);
     ``empty`` what the no-examples guard counts none of when ``n`` is 0 (``examples`` or ``queries``); ``interval`` the gate's own interval
-    rule (None: the policy's bootstrap method). ``candidate`` is None when nothing
+    rule (None: the policy's bootstrap method); ``clusters`` the clusters its rows hold with
+    ``data.cluster`` (the resampling units the "n would decide it" hint counts; None without). ``candidate`` is None when nothing
     could be measured: a gate that compares each example's two predictions (a flip rate) without a
     baseline. A comparative gate's ``baseline`` is None when no baseline was given."""
 
@@ -76,6 +77,7 @@ class Measured:
     score: ScoreIntervals | None = None
     empty: str = NO_EXAMPLES
     interval: IntervalRule | None = None
+    clusters: int | None = None
 
 
 @dataclass(frozen=True)
@@ -115,9 +117,9 @@ def pending(policy: Policy, m: Measured, jack_weights: np.ndarray | None) -> Pen
     blocking = g.spec.severity == "error"
     if m.score is not None:
         forced = size_guard(g, m.n, m.support, m.empty)
-        return Pending(m, Check(m.score.tested, g.op, g.threshold, blocking, m.n, forced), tested, dist)
+        return Pending(m, Check(m.score.tested, g.op, g.threshold, blocking, m.n, forced, m.clusters), tested, dist)
     forced = guard(policy, g, tested, dist, m.n, m.support, m.empty)
-    return Pending(m, Check(dist, g.op, g.threshold, blocking, m.n, forced), tested, dist)
+    return Pending(m, Check(dist, g.op, g.threshold, blocking, m.n, forced, m.clusters), tested, dist)
 
 
 def _distribution(policy: Policy, m: Measured, tested: Series, jack_weights: np.ndarray | None) -> Distribution:
@@ -158,7 +160,7 @@ def _result(policy: Policy, p: Pending, d: Decision, jack_weights: np.ndarray | 
         delta=delta, tested=tested, n=m.n, support=m.support, status=d.status, severity=severity,
         reason=d.reason, confidence=1.0 - 2.0 * d.fail_alpha, p_value=d.p_value, needed_n=d.needed_n,
         notes=(*(notes(p, d, interval_method) if notes is not None else ()), *_rule_note(m)), policy_line=g.spec.line,
-        interval_method=interval_method,
+        interval_method=interval_method, clusters=m.clusters,
         distribution=tuple(float(x) for x in (p.dist.replicates if p.dist is not None else ())),
         nominal_ci=nominal, spared_by=_spared_by(check, d, nominal, policy.decision.multiple_testing),
         guard=check.forced,

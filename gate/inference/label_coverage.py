@@ -28,9 +28,11 @@ SPAWN_KEY = 0x6C63   # the coverage bootstrap's own seed stream: SeedSequence(se
 def coverage_check(es: EvalSet, g: Expanded, *, seed: int = 0, resamples: int = 2000,
                    method: str = "percentile") -> Check:
     source: IntervalSource = ClopperPearson(es.candidate.n_labeled, es.candidate.n_rows)
+    units = None
     if es.candidate.cluster_rows is not None:
         source = cluster_coverage(es.candidate.cluster_rows, seed, resamples, method)
-    return Check(source, g.op, g.threshold, g.spec.severity == "error", es.candidate.n_rows)
+        units = int(es.candidate.cluster_rows.shape[1])
+    return Check(source, g.op, g.threshold, g.spec.severity == "error", es.candidate.n_rows, units=units)
 
 
 def cluster_coverage(per_cluster: np.ndarray, seed: int, resamples: int, method: str) -> Distribution:
@@ -68,5 +70,5 @@ def coverage_result(es: EvalSet, g: Expanded, check: Check, d: Decision, confide
         direction="higher", candidate=cand, baseline=base, delta=None, tested=tested, n=es.candidate.n_rows,
         support=None, status=d.status, severity=g.spec.severity, reason=d.reason,
         confidence=confidence, p_value=d.p_value, needed_n=d.needed_n, policy_line=g.spec.line,
-        interval_method=dist.method, labeled=es.candidate.n_labeled,
+        interval_method=dist.method, labeled=es.candidate.n_labeled, clusters=check.units,
     )

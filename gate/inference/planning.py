@@ -7,7 +7,10 @@ like 1/√n. With ``z_p = Φ⁻¹(power)`` (80% by default), ``s_pass``/``s_fail
 read off the pass-side end (nominal tail α) and the fail-side end (its multiplicity-adjusted tail):
 
 - **needed n**: the examples that decide the gate with that power *at the observed effect* (on the
-  side the estimate leans; :func:`gate.inference.decide.sample_size`); None with the estimate on the bar;
+  side the estimate leans; :func:`gate.inference.decide.sample_size`); None with the estimate on the bar.
+  With ``data.cluster`` it counts clusters (the gate's ``clusters``, its resampling units): the
+  cluster bootstrap's spread shrinks like 1/√(clusters), and more rows in the same clusters shrink
+  it less (docs/validity.md, the planner with clusters);
 - **pass from / fail from**: the smallest true values at the current n that the gate passes (fails)
   with that power, ``t ± (z_α + z_p)·s_pass`` and ``t ∓ (z_α' + z_p)·s_fail``; their distances from
   the bar are the minimal detectable effects. For a ``max_drop: δ`` gate, ``δ`` plus the fail-side
@@ -56,6 +59,7 @@ class GatePlan:
     pass_from: float | None
     fail_from: float | None
     remark: str = ""
+    clusters: int | None = None     # data.cluster: the clusters of the gate's rows; needed_n counts clusters
 
     @property
     def minimal_detectable_drop(self) -> float | None:
@@ -95,7 +99,7 @@ def _gate_plan(g: GateResult, alpha: float, power: float) -> GatePlan:
     gives none."""
     base = GatePlan(id=g.id, label=g.label, status=g.status, quantity=g.quantity, op=g.op, threshold=g.threshold,
                     bar_kind=g.bar.kind, bar_value=g.bar.value, estimate=g.tested.value, n=g.n, needed_n=None,
-                    pass_from=None, fail_from=None)
+                    pass_from=None, fail_from=None, clusters=g.clusters)
     ci, est = g.tested.ci, g.tested.value
     if ci is None or est is None or g.n <= 0:
         return dataclasses.replace(base, remark="no_interval")
@@ -114,6 +118,7 @@ def _gate_plan(g: GateResult, alpha: float, power: float) -> GatePlan:
     fail_from = t - sign * (z_fail + z_power) * fail_half / z_fail
     distance = abs(est - t)
     leans_pass = sign * (est - t) >= 0
-    needed = None if distance == 0 else sample_size(g.n, pass_half if leans_pass else fail_half, distance,
-                                                    alpha if leans_pass else fail_alpha, power)
+    units = g.n if g.clusters is None else g.clusters
+    needed = None if distance == 0 or units <= 0 else sample_size(units, pass_half if leans_pass else fail_half,
+                                                                  distance, alpha if leans_pass else fail_alpha, power)
     return dataclasses.replace(base, needed_n=needed, pass_from=pass_from, fail_from=fail_from)

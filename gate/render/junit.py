@@ -98,7 +98,7 @@ def details(g: GateResult) -> str:
     if g.p_value is not None:
         lines.append(f"p-value: {T.fmt(g.p_value, 4)}")
     if g.needed_n is not None:
-        lines.append(f"needed n: ~{g.needed_n}")
+        lines.append(f"needed n: ~{g.needed_n}" + (" clusters" if g.needed_unit == "cluster" else ""))
     if g.tested.undefined_resamples:
         lines.append(f"undefined resamples: {g.tested.undefined_resamples}")
     for note in g.notes:

@@ -171,6 +171,5 @@ def plan_cluster_note(plan: Plan) -> str:
         return ""
     r = plan.report.reproducibility
     return (f"clusters: the intervals resample {r.clusters:,} clusters of {r.cluster} (about {size:.1f} labeled "
-            "rows each), so they carry the design effect of correlated rows; the figures hold if more data "
-            f"come as more clusters of that size (N examples ≈ N / {size:.1f} clusters); more rows in the same "
-            "clusters decide less than they say")
+            "rows each), so they carry the design effect of correlated rows; N FOR POWER counts clusters, "
+            "and holds if the new clusters are like today's; more rows in the same clusters decide less")

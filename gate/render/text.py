@@ -265,9 +265,9 @@ def sample_unit(report: Report) -> str:
 
 def needed_text(g: GateResult, unit: str = "labeled examples") -> str:
     """``~1,900 labeled examples would likely decide it`` for an inconclusive gate, else ``""``
-    (``unit``: :func:`sample_unit`)."""
+    (``unit``: :func:`sample_unit`; ``clusters`` when the gate counts clusters, ``data.cluster``)."""
     if g.status == "inconclusive" and g.needed_n is not None:
-        return f"~{g.needed_n:,} {unit} would likely decide it"
+        return f"~{g.needed_n:,} {'clusters' if g.needed_unit == 'cluster' else unit} would likely decide it"
     return ""
 
 

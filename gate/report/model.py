@@ -22,7 +22,7 @@ from typing import Any
 
 SCHEMA_VERSION = "1.3"   # 1.1: gates[].policy_line; 1.2: gates[].interval_method, reproducibility.sampling, flips, queries,
                          # task ranking; 1.3: gates[].nominal_ci, spared_by, guard, labeled (the message's facts),
-                         # error_bound (binned engine gates)
+                         # error_bound (binned engine gates), clusters
 
 STATUSES = ("pass", "fail", "inconclusive")
 OUTCOME_ORDER = ("fail", "inconclusive", "warning", "pass")   # GateResult.outcome, worst first
@@ -106,7 +106,9 @@ class GateResult:
     on that quantity and ``op`` the comparison that passing requires (``">="`` or ``"<="``), so a
     reader can state the rule without knowing metric directions. ``tested`` is the interval the
     decision used (for relative drops the interval of (cand − base)/base). ``needed_n`` estimates, for
-    an inconclusive gate, how many labeled examples would likely decide it (``None`` otherwise).
+    an inconclusive gate, how many labeled examples would likely decide it (``None`` otherwise);
+    with ``data.cluster`` it counts clusters, not rows: ``clusters`` is then the number of clusters
+    the gate's rows hold (its resampling units; ``None`` without ``data.cluster``).
     ``interval_method`` names the interval that decided it: a bootstrap method (``percentile``,
     ``basic``, ``bca``), a score/exact interval (``clopper-pearson``, ``newcombe``; gate/inference/score.py), or
     ``bias-bounded`` for ECE (gate/inference/calibration.py).
@@ -154,6 +156,7 @@ class GateResult:
     notes: tuple[str, ...] = ()
     policy_line: int | None = None
     interval_method: str = "percentile"
+    clusters: int | None = None
     distribution: tuple[float, ...] = field(default=(), repr=False, compare=False)
     nominal_ci: tuple[float, float] | None = None
     spared_by: str | None = None
@@ -174,6 +177,12 @@ class GateResult:
         if self.status == "pass":
             return "pass"
         return self.status if self.blocking else "warning"
+
+    @property
+    def needed_unit(self) -> str:
+        """What ``needed_n`` counts: ``"cluster"`` with ``data.cluster`` (more clusters decide a
+        clustered gate, not more rows in the same ones), else ``"example"``."""
+        return "example" if self.clusters is None else "cluster"
 
     def blocks(self, inconclusive_rule: str) -> bool:
         """True when this gate makes the verdict fail: a blocking failure, or a blocking
@@ -215,6 +224,7 @@ class GateResult:
             "spared_by": self.spared_by,
             "guard": None if self.guard is None else self.guard.to_dict(),
             "labeled": self.labeled,
+            "clusters": self.clusters,
             **({} if self.error_bound is None else {"error_bound": _num(self.error_bound)}),
         }
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 
 from gate.inference.binned import BinnedInterval
+from gate.inference.calibration import excess_width
 from gate.inference.decide import Check, Decision
 from gate.inference.gate_results import Pending
 from gate.inference.intervals import Distribution
@@ -21,6 +22,8 @@ SMALL_CLUSTERS = 100         # data.cluster: note gates resampling fewer cluster
 SMALL_SUPPORT = 100          # warn below this many examples on the smaller side of the gated class
 SMALL_SUPPORT_RANKING = 200  # ... for AP / PR-AUC / ROC-AUC, and for every metric with method: basic
                              # (calibrated in docs/validity.md §2 and §8)
+ECE_EXCESS = 0.4             # note an ECE interval whose bias bounds add more than this share of its bootstrap
+                             # width: it over-covers (docs/validity.md §15: the un-noted runs cover 0.93–0.97)
 MC_SE_FACTOR = 2.67          # SD of a 95% percentile endpoint ≈ 2.67·σ*/√B (statistics reference §2.4)
 
 
@@ -50,6 +53,8 @@ def gate_notes(policy: Policy, p: Pending, d: Decision, interval_method: str,
     g, support, smallest = m.gate, m.support, m.smallest
     dist = None if m.score is not None else p.dist
     notes = sampling_notes(policy, g, check, dist, d, support, smallest, interval_method)
+    if p.dist is not None:
+        notes += conservative_notes(p.dist, policy.bootstrap.confidence)
     if clusters is not None and p.dist is not None:
         notes += cluster_notes(clusters)
     if isinstance(m.interval, BinnedInterval):
@@ -101,6 +106,22 @@ def sampling_notes(policy: Policy, g: Expanded, check: Check, dist: Distribution
             notes.append(f"decided within Monte-Carlo error of the bar (endpoint SE ≈ {mc_se:.2g}); "
                          "more bootstrap.resamples would make it firmer")
     return notes
+
+
+def conservative_notes(dist: Distribution, confidence: float) -> list[str]:
+    """An ECE gate whose bias bounds (gate/inference/calibration.py) widen its interval by more than
+    ECE_EXCESS of the bootstrap's own central width is noted as conservative: its bins sit near
+    calibration, where the plug-in's bias is only known to lie in a range, and the interval covers
+    more than ``confidence`` (docs/validity.md §15 calibrates the share on the un-noted runs)."""
+    widths = excess_width(dist, (1.0 - confidence) / 2.0)
+    if widths is None:
+        return []
+    excess, width = widths
+    if not (math.isfinite(excess) and math.isfinite(width)) or excess <= ECE_EXCESS * width:
+        return []
+    return [f"conservative: bins near calibration widen this ECE interval by {excess:.2g} (its bootstrap width is "
+            f"{width:.2g}), so it covers more than {confidence:.0%} and may stay inconclusive longer "
+            "(see docs/validity.md)"]
 
 
 def cluster_notes(clusters: int) -> list[str]:

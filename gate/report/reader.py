@@ -416,6 +416,7 @@ def gate(value: Any, path: str) -> GateResult:
         spared_by=o.field("spared_by", optional(text), SPARED_BY, default=None),
         guard=_guard(o, reason),
         labeled=o.field("labeled", optional(integer), default=None),
+        clusters=o.field("clusters", optional(integer), 0, default=None),
         error_bound=o.field("error_bound", _error_bound, default=None),
     )
 
