@@ -104,6 +104,7 @@ WORDS: dict[str, Callable[[Values], str]] = {
 
 def text(note: Note) -> str:
     """The note's sentence, plain (each renderer escapes it). A code this version does not know
-    (only a hand-built Note can have one: report.json's reader refuses it) is shown as the code."""
+    (only a hand-built Note can have one: report.json's reader reads such a code as its words, a
+    ``text`` note) is shown as the code."""
     word = WORDS.get(note.code)
     return word(note.values) if word is not None else note.code.replace("_", " ")

@@ -174,7 +174,8 @@ class GateResult:
     ``spared_by`` names the multiple-testing adjustment (``holm``, ``bonferroni``) that kept an
     inconclusive gate from failing (its nominal interval misses the bar), else None; ``guard`` says why
     a guard forced the gate inconclusive (None when none did); ``labeled`` counts the labeled rows of
-    the ``n`` candidate rows for the ``label_coverage`` gate (None for every other gate).
+    the ``n`` candidate rows for the ``label_coverage`` gate (None for every other gate). ``notes`` are
+    :class:`Note` facts (small classes, undefined resamples, ...), worded by gate/render/notes.py.
     """
 
     id: str
@@ -497,7 +498,9 @@ class Report:
     ``verdict`` is ``"pass"`` or ``"fail"``; ``exit_code`` is 0 or 1 accordingly (2 never reaches a
     Report: input errors stop before one exists). ``gates`` are in policy order; renderers put failed
     and inconclusive gates first. ``counts`` has keys pass/fail/inconclusive/warning (warning = gates
-    of severity warning that did not pass). ``timing`` is the run's start and duration (None for a
+    of severity warning that did not pass). ``warnings`` are :class:`Note` facts about the run (same
+    data, pairing dropped rows, a default threshold, too few resamples for the adjustment), worded by
+    gate/render/notes.py. ``timing`` is the run's start and duration (None for a
     Report read back from report.json or built by hand; renderers then show the Unix epoch and 0).
     """
 
