@@ -31,8 +31,8 @@ from gate.metrics.compiler import ClassGroups, QuantityBuilder
 from gate.metrics.flips import flip_rows
 from gate.policy.expand import Expanded, expand_gates
 from gate.policy.load import Policy
-from gate.report.model import GateResult, Report, Reproducibility, exit_code_of, gate_counts, verdict_of
-from gate.report.notes import gate_notes, resample_warnings
+from gate.report.model import GateResult, Note, Report, Reproducibility, exit_code_of, gate_counts, verdict_of
+from gate.report.notes import gate_notes, policy_warnings, resample_warnings
 from gate.report.summaries import data_summary, report_extras
 from gate.resampling import adaptive
 from gate.resampling.stats import StatPlan, compress, default_threads, parallel_map
@@ -71,7 +71,7 @@ def evaluate(policy: Policy, es: EvalSet, *, seed: int | None = None, command: S
     extras = report_extras(es, groups)
     if any(METRICS[g.spec.metric].family == "flip" for g in gates):
         extras["flips"] = flip_rows(es)
-    warnings = list(policy.warnings) + list(es.warnings) + resample_warnings(policy, results)
+    warnings = policy_warnings(policy) + list(es.warnings) + resample_warnings(policy, results)
     return Report(
         policy_name=policy.name, verdict=verdict, exit_code=exit_code_of(verdict),
         gates=tuple(results), counts=gate_counts(results), data=data_summary(es), warnings=tuple(warnings),
@@ -358,7 +358,7 @@ def _decide(policy: Policy, es: EvalSet, gates: list[Expanded], series: dict[tup
             m = replace(measured[g.id], candidate=series[(g.id, "candidate")], baseline=series.get((g.id, "baseline")))
             items.append(_with_bounds(policy, es, m, series) if _binned(es, g) else m)
 
-    def notes(p: Pending, d: Decision, interval_method: str) -> list[str]:
+    def notes(p: Pending, d: Decision, interval_method: str) -> list[Note]:
         return gate_notes(policy, p, d, interval_method, p.measured.clusters)
 
     return decide_gates(policy, items, jack_weights=jack_weights, notes=notes)

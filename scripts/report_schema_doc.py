@@ -1,7 +1,8 @@
 """The field tables of docs/report-schema.md, generated from ``gate/report/schema.json``.
 
 ``python -m scripts.render_docs`` writes them into the doc's marked blocks (``report-top``,
-``report-gate``, ``report-estimate``) and tests/test_docs_drift.py fails when they differ, so the
+``report-gate``, ``report-estimate``, ``report-guard``, ``report-note``, and ``report-note-codes`` from
+:data:`gate.report.model.NOTE_KINDS`) and tests/test_docs_drift.py fails when they differ, so the
 document cannot promise a field the schema (and so the writer, checked by the suite) does not have.
 """
 
@@ -9,10 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from gate.report.model import NOTE_KINDS
 from gate.report.reader import schema
 
 SECTIONS = {"report-top": (), "report-gate": ("$defs", "gate"), "report-estimate": ("$defs", "estimate"),
-            "report-guard": ("$defs", "guard")}
+            "report-guard": ("$defs", "guard"), "report-note": ("$defs", "note")}
 
 
 def _item_type(node: dict[str, Any]) -> str:
@@ -69,5 +71,22 @@ def table(path: tuple[str, ...]) -> str:
     return "\n".join(rows)
 
 
+def _value_type(kind: Any) -> str:
+    if isinstance(kind, tuple):
+        return " \\| ".join(f'`"{choice}"`' for choice in kind)
+    return {int: "integer", float: "number", str: "string"}[kind]
+
+
+def note_codes() -> str:
+    """Every note code with the values it carries (what a reader of ``note_facts`` can rely on)."""
+    rows = ["| code | values |", "|---|---|"]
+    for code, kinds in NOTE_KINDS.items():
+        values = ", ".join(f"`{key}`: {_value_type(kind)}" for key, kind in kinds.items()) or "none"
+        rows.append(f"| `{code}` | {values} |")
+    return "\n".join(rows)
+
+
 def blocks() -> dict[tuple[str, str], str]:
-    return {("docs/report-schema.md", name): table(path) for name, path in SECTIONS.items()}
+    out = {("docs/report-schema.md", name): table(path) for name, path in SECTIONS.items()}
+    out[("docs/report-schema.md", "report-note-codes")] = note_codes()
+    return out

@@ -24,6 +24,7 @@ from gate.report.model import (
     FlipRow,
     GateResult,
     Guard,
+    Note,
     Report,
     Reproducibility,
     verdict_of,
@@ -101,9 +102,14 @@ def make_gate(
         direction="higher", candidate=candidate, baseline=baseline, delta=delta, tested=tested, n=n,
         support=support, status=status, severity=severity,
         reason=reason or {"pass": "clears_bar", "fail": "misses_bar", "inconclusive": "straddles_bar"}[status],
-        confidence=0.95, p_value=p_value, needed_n=needed_n, notes=tuple(notes),
+        confidence=0.95, p_value=p_value, needed_n=needed_n, notes=tuple(map(as_note, notes)),
         distribution=tuple(distribution), nominal_ci=nominal_ci, spared_by=spared_by, guard=guard, labeled=labeled,
     )
+
+
+def as_note(note: Note | str) -> Note:
+    """A note as the model holds it: a Note as is, a string as its verbatim words (code ``text``)."""
+    return note if isinstance(note, Note) else Note("text", {"text": note})
 
 
 def counts_of(gates: Sequence[GateResult]) -> dict[str, int]:
@@ -216,7 +222,7 @@ def build_report(gates: Sequence[GateResult], *, policy_name: str = "fraud-detec
         confusion=(_confusion("candidate", classes, 0), _confusion("baseline", classes, 2)) if confusion else (),
         curves=tuple(curve_list),
         calibration=(_calibration("candidate", 0.03), _calibration("baseline", -0.05)) if calibration else (),
-        warnings=tuple(warnings), flips=_flips(classes) if flips else (),
+        warnings=tuple(map(as_note, warnings)), flips=_flips(classes) if flips else (),
     )
 
 

@@ -12,6 +12,7 @@ from gate.engine import evaluate
 from gate.errors import PolicyError
 from gate.policy.load import build_policy
 from gate.render import json_report
+from gate.render.notes import text as note_text
 from gate.report.model import Artifact
 
 B = 2000
@@ -47,7 +48,7 @@ def _run(seed: int, adaptive: bool, **kw):
 
 
 def _adaptive_note(g) -> str | None:
-    return next((n for n in g.notes if n.startswith("adaptive:")), None)
+    return next((note_text(n) for n in g.notes if note_text(n).startswith("adaptive:")), None)
 
 
 def test_stops_early_on_clearly_decided_gates_and_records_it():

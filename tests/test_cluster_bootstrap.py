@@ -24,6 +24,7 @@ import gate.resampling.stats
 from gate.api import check
 from gate.errors import InputError, PolicyError
 from gate.inference.intervals import Distribution, acceleration
+from gate.render.notes import text as note_text
 
 B = 1000
 ENDPOINT_TOL = 4 * math.sqrt(2) * 2.67 / math.sqrt(B)    # in units of the bootstrap SD
@@ -351,7 +352,7 @@ def test_few_clusters_are_noted():
     cand = dict(d["cand"], grp=np.where(d["cl"] < 30, "few", "many").tolist())
     report = check(policy([{"metric": "accuracy", "min": 0.1}, {"metric": "accuracy", "slice": "grp", "min": 0.1}]),
                    cand)
-    notes = {str(g.slice): [n for n in g.notes if "clusters" in n] for g in report.gates}
+    notes = {str(g.slice): [note_text(n) for n in g.notes if "clusters" in note_text(n)] for g in report.gates}
     assert notes["None"] == []
     few = next(v for k, v in notes.items() if "few" in k)
     many = next(v for k, v in notes.items() if "many" in k)

@@ -15,6 +15,7 @@ import pytest
 
 import gate
 from gate.inference.calibration import bias_factor
+from gate.render.notes import text as note_text
 from gate.report.notes import ECE_EXCESS
 
 
@@ -72,7 +73,8 @@ def test_weighted_bias_bounds_match_their_definition():
 
 
 def _excess_note(g) -> str | None:
-    return next((n for n in g.notes if n.startswith("conservative:")), None)
+    """The conservative note's words (gate/render/notes.py), None without one."""
+    return next((note_text(n) for n in g.notes if n.code == "ece_conservative"), None)
 
 
 def test_a_gate_near_calibration_is_noted_conservative():

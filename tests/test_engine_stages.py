@@ -20,6 +20,7 @@ from gate.inference.gate_results import Measured, pending
 from gate.inference.series import Series
 from gate.inference.sizes import sizes
 from gate.policy.expand import expand_gates
+from gate.render.notes import text as note_text
 from gate.report.notes import SMALL_SUPPORT, gate_notes, resample_warnings
 from gate.resampling import adaptive
 
@@ -84,17 +85,17 @@ def test_notes_name_a_small_class_and_a_decision_within_monte_carlo_error() -> N
     pol = gate.load_policy(POLICY)
     p = pending(pol, measured(0.5002, sd=0.0001, support=40), None)
     d = Decision("pass", "clears_bar", (0.50002, 0.5004), 0.025, 0.01, None)
-    notes = gate_notes(pol, p, d, "percentile")
+    notes = [note_text(n) for n in gate_notes(pol, p, d, "percentile")]
     assert notes[0].startswith(f"only 40 examples of the class: with fewer than {SMALL_SUPPORT}, percentile")
     assert notes[1].startswith("decided within Monte-Carlo error of the bar")
     drawn = replace(p, measured=replace(p.measured, candidate=replace(p.measured.candidate, drawn=600)))
-    assert gate_notes(pol, drawn, d, "percentile")[-1].startswith("adaptive: decided after 600 of 1000 resamples")
+    assert note_text(gate_notes(pol, drawn, d, "percentile")[-1]).startswith("adaptive: decided after 600 of 1000 resamples")
 
 
 def test_too_few_resamples_for_a_holm_family_is_warned() -> None:
     pol = gate.load_policy({**POLICY, "decision": {"multiple_testing": "holm"}})
     gates = [make_gate("recall", gate_id=f"g{i}", p_value=0.01) for i in range(6)]
-    [warning] = resample_warnings(pol, gates)
+    [warning] = map(note_text, resample_warnings(pol, gates))
     assert "6 blocking gates share the holm adjustment" in warning and "at least 1200" in warning
     assert resample_warnings(pol, gates[:5]) == []          # 1000 >= 200 * 5
 

@@ -25,7 +25,7 @@ from gate.cli.main import main
 from gate.publish.workflow_commands import Commands, escape_data
 from gate.render import annotations, console, html, json_report, junit, markdown
 from gate.render import text as T
-from gate.report.model import Guard
+from gate.report.model import Guard, Note
 from tests.fakes.ci import github_env, gitlab_env, parse_commands
 from tests.report_factory import build_report, est, make_gate
 
@@ -46,7 +46,8 @@ def hostile_report():
     cls = _evil("class")
     gates = [
         make_gate("recall", class_name=cls, bar=0.6, candidate=est(0.5, 0.45, 0.58), status="fail",
-                  notes=(_evil("note"),), label=_evil("label")),
+                  notes=(Note("label_without_positives", {"label": _evil("note")}), _evil("verbatim-note")),
+                  label=_evil("label")),
         make_gate("accuracy", kind="max_drop", bar=0.02, slice={_evil("key"): _evil("value")},
                   candidate=est(0.9, 0.88, 0.92), baseline=est(0.895, 0.875, 0.915), status="inconclusive",
                   label=f"accuracy in {_evil('key')}={_evil('value')}", needed_n=900),
@@ -54,7 +55,9 @@ def hostile_report():
                   label=f"{_evil('name')} for class '{cls}'", guard=Guard("min_support", "class", size=3, min_support=30)),
     ]
     return build_report(gates, policy_name=_evil("policy"), classes=(cls, "b"), task="multiclass", positive=None,
-                        curve_classes=[cls], warnings=(_evil("warning"),),
+                        curve_classes=[cls],
+                        warnings=(Note("same_data", {"candidate": _evil("cand"), "baseline": _evil("base")}),
+                                  Note("default_threshold", {"role": _evil("role")}), _evil("warning")),
                         paths=(_evil("cand") + ".csv", _evil("base") + ".csv"),
                         command=("model-gate", "check", "--policy", _evil("pol") + ".yml", "--candidate",
                                  _evil("cand") + ".csv", "--baseline", "new\nline$(id)`id`'q'\"<!--"))

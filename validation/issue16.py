@@ -90,7 +90,7 @@ def _old_rule(g) -> str | None:
 def _row(g, truth: float) -> dict:
     ci = g.tested.ci
     return {"status": g.status, "reason": g.reason, "method": g.interval_method, "old": _old_rule(g),
-            "warned": any("under-cover" in note for note in g.notes),
+            "warned": any(note.code in ("small_class", "smallest_class") for note in g.notes),
             "covered": None if ci is None else bool(ci[0] - 1e-12 <= truth <= ci[1] + 1e-12)}
 
 

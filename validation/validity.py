@@ -134,7 +134,7 @@ def coverage_rep(n: int, prevalence: float, rep: int, resamples: int) -> dict:
             else:
                 cis["percentile"] = cis["basic"] = None
             row[kind] = {"point": _f(point), "ci": cis, "sd": sd, "status": g.status, "reason": g.reason,
-                         "warned": any("under-cover" in note for note in g.notes),
+                         "warned": any(note.code in ("small_class", "smallest_class") for note in g.notes),
                          "undefined": g.tested.undefined_resamples}
         out["metrics"][m] = row
     dl = delong(y, [es.candidate.scores, es.baseline.scores], CONFIDENCE)

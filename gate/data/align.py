@@ -46,7 +46,7 @@ from gate.policy.load import (
     lookalike_fix,
     lookalike_problem,
 )
-from gate.report.model import Artifact
+from gate.report.model import Artifact, Note
 
 PROBABILITY_SUM_TOLERANCE = 0.01
 
@@ -91,7 +91,7 @@ class EvalSet:
     candidate: Side
     baseline: Side | None
     pairing: str                    # "paired" | "independent" | "none"
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Note] = field(default_factory=list)
 
     @property
     def n_classes(self) -> int:
@@ -102,7 +102,7 @@ def build_evalset(policy: Policy, candidate: Table, baseline: Table | None) -> E
     """Check both tables against the policy and join them. Raises InputError on any problem."""
     needs_scores = any(METRICS[g.metric].family in ("ranking", "probability") for g in policy.gates)
     slices = sorted({g.slice for g in policy.gates if g.slice} | set(policy.data.slices))
-    warnings: list[str] = []
+    warnings: list[Note] = []
     mode = policy.bootstrap.pairing
     if baseline is not None:
         warnings += _same_data_warning(candidate, baseline)
@@ -130,17 +130,15 @@ def _drop_ids(side: Side) -> Side:
                    ids=np.broadcast_to(np.array("", dtype=object), side.ids.shape))
 
 
-def _same_data_warning(candidate: Table, baseline: Table) -> list[str]:
+def _same_data_warning(candidate: Table, baseline: Table) -> list[Note]:
     """The same file (or two identical ones) as candidate and baseline is allowed, but every
     comparison is then the model with itself: worth a warning, not an error."""
     if not candidate.sha256 or candidate.sha256 != baseline.sha256:
         return []
-    what = (f"the same file ({candidate.source})" if candidate.source == baseline.source else
-            f"identical files ({candidate.source} and {baseline.source})")
-    return [f"the candidate and the baseline are {what}: every comparative gate compares the model with itself"]
+    return [Note("same_data", {"candidate": candidate.source, "baseline": baseline.source})]
 
 
-def _intersect(col: str, ct: Table, bt: Table, warnings: list[str]) -> tuple[Table, Table]:
+def _intersect(col: str, ct: Table, bt: Table, warnings: list[Note]) -> tuple[Table, Table]:
     """``pairing: intersect``: both tables cut down to the rows whose id the other file holds too
     (ids must still be non-empty and unique within each file), in their own order, so everything
     after this sees what it would see for two pre-intersected files. The rows dropped on each side
@@ -257,7 +255,7 @@ def _check_plain_values(t: Table, col: str, checked: Checked | None = None) -> N
 
 
 def _side(role: str, policy: Policy, t: Table, classes: tuple[str, ...], needs_scores: bool,
-          slices: list[str], need_ids: bool, warnings: list[str], checked: Checked | None = None) -> Side:
+          slices: list[str], need_ids: bool, warnings: list[Note], checked: Checked | None = None) -> Side:
     spec = policy.data
     for col in [spec.label] + slices + ([spec.id] if need_ids else []) + ([spec.cluster] if spec.cluster else []):
         _require_column(t, col, role)
@@ -479,13 +477,13 @@ def _numeric(t: Table, col: str, rows: np.ndarray, noun: str = "score") -> np.nd
 
 def _predictions(policy: Policy, t: Table, rows: np.ndarray, index: dict[str, int],
                  classes: tuple[str, ...], scores: np.ndarray | None, role: str,
-                 warnings: list[str]) -> np.ndarray:
+                 warnings: list[Note]) -> np.ndarray:
     spec = policy.data
     if policy.task == "binary" and scores is not None and (spec.threshold is not None
                                                            or spec.prediction not in t.columns):
         threshold = 0.5 if spec.threshold is None else spec.threshold
         if spec.threshold is None:
-            msg = f"{role}: no prediction column and no data.threshold; predicting the positive class when score >= 0.5"
+            msg = Note("default_threshold", {"role": role})
             if msg not in warnings:
                 warnings.append(msg)
         return (scores >= threshold).astype(np.int64)
@@ -580,10 +578,10 @@ def intersect_without_shared(c_ids: int, b_ids: int, source: str) -> InputError:
                       fix="set bootstrap.pairing: independent for disjoint traffic, such as a canary's")
 
 
-def intersect_warning(shared: int, c_dropped: int, c_rows: int, b_dropped: int, b_rows: int) -> str:
+def intersect_warning(shared: int, c_dropped: int, c_rows: int, b_dropped: int, b_rows: int) -> Note:
     """The report warning of ``pairing: intersect`` when it dropped rows on either side."""
-    return (f"pairing: intersect: compared on the {shared:,} ids both files hold; dropped "
-            f"{c_dropped:,} of {c_rows:,} candidate rows and {b_dropped:,} of {b_rows:,} baseline rows")
+    return Note("intersect", {"shared": shared, "candidate_dropped": c_dropped, "candidate_rows": c_rows,
+                              "baseline_dropped": b_dropped, "baseline_rows": b_rows})
 
 
 def pairing_mismatch(mode: str, c_ids: int, b_ids: int, shared: int, source: str) -> InputError:

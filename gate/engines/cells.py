@@ -51,6 +51,7 @@ from gate.engines.sources import Engine, EngineSource
 from gate.errors import InputError, show
 from gate.metrics.catalog import METRICS
 from gate.policy.load import Policy
+from gate.report.model import Note
 
 
 @dataclass
@@ -147,7 +148,7 @@ def _evalset(policy: Policy, engine: Engine, cand: EngineSource, base: EngineSou
     _check_paired_clusters(policy, engine, ct, bt, c_cols, b_cols, integer)
     es = build_evalset(aligned, ct, bt)
     if warning:
-        es.warnings.insert(1 if es.warnings and es.warnings[0].startswith("the candidate and the baseline are") else 0,
+        es.warnings.insert(1 if es.warnings and es.warnings[0].code == "same_data" else 0,
                            warning)
     return _expand(es, [ct, bt], spec.label, ct.counts, spec.cluster)
 
@@ -160,7 +161,7 @@ def _side_table(engine: Engine, source: EngineSource, cols: _Columns, view: str,
 
 
 def _joined_cells(policy: Policy, engine: Engine, cand: EngineSource, base: EngineSource, c_cols: _Columns,
-                  b_cols: _Columns, integer: bool) -> tuple[list[tuple] | None, str, str | None]:
+                  b_cols: _Columns, integer: bool) -> tuple[list[tuple] | None, str, Note | None]:
     """``(rows of the full outer join's cells or None, pairing, warning)``. One pass gives both the
     cells and the pairing counts; over the cell limit, the pairing counts alone decide first (a
     partial overlap is reported as such, and disjoint ids are grouped side by side)."""
@@ -304,7 +305,7 @@ def _digest(names: Sequence[str], rows: list[tuple]) -> str:
     return h.hexdigest()
 
 
-def _decide_pairing(policy: Policy, counts: dict[tuple[bool, bool], int], where: str) -> tuple[str, str | None]:
+def _decide_pairing(policy: Policy, counts: dict[tuple[bool, bool], int], where: str) -> tuple[str, Note | None]:
     """``(pairing, warning)`` from the rows per (id in candidate, id in baseline), with the file
     path's rules and messages (gate.data.align)."""
     mode = policy.bootstrap.pairing

@@ -91,7 +91,7 @@ class BinnedInterval:
     baseline_bound: Series | None
     policy_method: str
     bins: tuple[int, ...]
-    note: str = ""          # the gate's note is gate/report/notes.py's (binned_note)
+    note: None = None       # the gate's note is gate/report/notes.py's (binned_note)
 
     @property
     def base(self) -> str:

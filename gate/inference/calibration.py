@@ -42,6 +42,7 @@ from gate.data.align import Side
 from gate.inference.intervals import Distribution
 from gate.inference.series import Series
 from gate.metrics.compiler import ECE_BINS, calibration_inputs, ece_bins
+from gate.report.model import Note
 from gate.resampling import counted
 
 METHOD = "bias-bounded"
@@ -165,10 +166,9 @@ class EceInterval:
     method: str = METHOD
 
     @property
-    def note(self) -> str:
-        return (f"ECE interval: the bootstrap's spread around the estimate less its upward bias, bounded in "
-                f"[{self.candidate.low:.2g}, {self.candidate.high:.2g}] from the bins' noise "
-                f"(bias-bounded, see docs/validity.md)")
+    def note(self) -> Note:
+        """The gate's note: the candidate's bias bounds (``ece_interval``, worded in gate/render/notes.py)."""
+        return Note("ece_interval", {"low": float(self.candidate.low), "high": float(self.candidate.high)})
 
     def distribution(self, kind: str, s: Series, candidate: float, baseline: float | None) -> Distribution:
         """The distribution of ``s``, the ``kind`` quantity (``candidate``, ``baseline``, ``delta`` or

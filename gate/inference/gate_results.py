@@ -35,7 +35,7 @@ from gate.inference.score import ScoreIntervals
 from gate.inference.series import UNDEFINED, Series, combine, distribution, estimate
 from gate.policy.expand import Expanded
 from gate.policy.load import Policy
-from gate.report.model import Bar, Estimate, GateResult, Guard
+from gate.report.model import Bar, Estimate, GateResult, Guard, Note
 
 NO_BASELINE = Guard("no_baseline")
 
@@ -49,7 +49,7 @@ class IntervalRule(Protocol):
     def method(self) -> str: ...
 
     @property
-    def note(self) -> str: ...
+    def note(self) -> Note | None: ...
 
     def distribution(self, kind: str, s: Series, candidate: float, baseline: float | None) -> Distribution:
         """The distribution of ``s``, the ``kind`` quantity (candidate, baseline, delta, relative_delta)."""
@@ -102,7 +102,7 @@ class Fixed:
 
 
 # the task's notes for one decided gate: (pending, decision, interval method) -> notes
-Notes = Callable[[Pending, Decision, str], Sequence[str]]
+Notes = Callable[[Pending, Decision, str], Sequence[Note]]
 
 
 def pending(policy: Policy, m: Measured, jack_weights: np.ndarray | None) -> Pending:
@@ -192,8 +192,8 @@ def _estimates(p: Pending, method: str, confidence: float,
     return candidate, baseline, of("delta", delta_series)
 
 
-def _rule_note(m: Measured) -> tuple[str, ...]:
-    return () if m.interval is None or not m.interval.note else (m.interval.note,)
+def _rule_note(m: Measured) -> tuple[Note, ...]:
+    return () if m.interval is None or m.interval.note is None else (m.interval.note,)
 
 
 def _error_bound(m: Measured, quantity: str) -> float | None:

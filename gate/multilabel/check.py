@@ -41,8 +41,8 @@ from gate.multilabel.inputs import Examples, read_examples
 from gate.multilabel.policy import MultilabelData, MultilabelGateSpec
 from gate.policy.expand import Expanded, bar_rule, unique_ids
 from gate.policy.load import Policy
-from gate.report.model import DataSummary, GateResult, Report, Reproducibility, gate_counts, verdict_of
-from gate.report.notes import resample_warnings
+from gate.report.model import DataSummary, GateResult, Note, Report, Reproducibility, gate_counts, verdict_of
+from gate.report.notes import policy_warnings, resample_warnings
 from gate.resampling import poisson
 from gate.resampling.stats import POISSON_MIN_UNITS, parallel_map
 
@@ -93,7 +93,7 @@ def check_multilabel(policy: Policy, candidate: Any, baseline: Any = None, *, se
     return Report(
         policy_name=policy.name, verdict=verdict, exit_code=1 if verdict == "fail" else 0,
         gates=tuple(results), counts=gate_counts(results), data=summary(sides, pairing),
-        warnings=tuple(list(policy.warnings) + notes + resample_warnings(policy, results)),
+        warnings=tuple(policy_warnings(policy) + notes + resample_warnings(policy, results)),
         reproducibility=Reproducibility(
             seed=seed, resamples=policy.bootstrap.resamples, method=policy.bootstrap.method,
             confidence=policy.bootstrap.confidence, stratify=False, sampling="iid",
@@ -107,7 +107,7 @@ def check_multilabel(policy: Policy, candidate: Any, baseline: Any = None, *, se
 # pairing
 
 
-def pair(policy: Policy, read: list[Examples]) -> tuple[list[Side], str, list[str]]:
+def pair(policy: Policy, read: list[Examples]) -> tuple[list[Side], str, list[Note]]:
     """The sides in unit order (a paired baseline in the candidate's order), the pairing and its warnings."""
     cand = read[0]
     if len(read) == 1:
@@ -118,7 +118,7 @@ def pair(policy: Policy, read: list[Examples]) -> tuple[list[Side], str, list[st
     same = shared.size == cand.ids.size == base.ids.size
     if mode == "independent" or (mode == "auto" and shared.size == 0):
         return [_side(cand, 0), _side(base, cand.ids.size)], "independent", []
-    notes = []
+    notes: list[Note] = []
     if mode == "intersect":
         if shared.size == 0:
             raise intersect_without_shared(cand.ids.size, base.ids.size, source)
@@ -308,13 +308,13 @@ def decide(policy: Policy, gates: list[MultilabelGate], series: dict[tuple[str, 
     return [_multilabel_fields(g, r, cand) for g, r in zip(gates, results)]
 
 
-def _notes(p: Pending, d: Decision, interval_method: str) -> list[str]:
+def _notes(p: Pending, d: Decision, interval_method: str) -> list[Note]:
     """Undefined resamples (a resample whose metric has a zero denominator)."""
     undefined = 0 if p.tested is None else int(np.count_nonzero(p.tested.reps_undefined))
     assert p.measured.candidate is not None
     if undefined:
-        return [f"undefined in {undefined} of {len(p.measured.candidate.reps)} resamples (a denominator is zero; "
-                "excluded from the interval)"]
+        return [Note("undefined_resamples", {"undefined": undefined, "total": len(p.measured.candidate.reps),
+                                             "cause": "zero_denominator"})]
     return []
 
 
@@ -322,8 +322,7 @@ def _multilabel_fields(g: MultilabelGate, r: GateResult, cand: Side) -> GateResu
     support = None if g.label is None else int(np.count_nonzero(cand.examples.truth[_base_weights(g, cand) > 0, g.label]))
     notes = r.notes
     if support == 0:
-        notes += (f"label '{g.expanded.class_name}' has no positive example here: its recall and F-scores "
-                  "are undefined (scikit-learn reports 0)",)
+        notes += (Note("label_without_positives", {"label": g.expanded.class_name or ""}),)
     return dataclasses.replace(r, direction=g.spec.direction, class_name=g.expanded.class_name, average=g.average,
                                support=support, policy_line=g.spec.line, notes=notes)
 

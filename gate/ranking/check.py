@@ -43,7 +43,16 @@ from gate.ranking.options import Measure
 from gate.ranking.policy import RankingGateSpec, RankingSpec
 from gate.ranking.queries import comparisons
 from gate.ranking.runs import Rankings, from_arrays
-from gate.report.model import DataSummary, GateResult, Report, Reproducibility, exit_code_of, gate_counts, verdict_of
+from gate.report.model import (
+    DataSummary,
+    GateResult,
+    Note,
+    Report,
+    Reproducibility,
+    exit_code_of,
+    gate_counts,
+    verdict_of,
+)
 from gate.resampling import poisson
 from gate.resampling.stats import parallel_map
 
@@ -314,13 +323,13 @@ def decide(policy: Policy, gates: list[RankingGate], series: dict[tuple[str, str
     return decide_gates(policy, measured, jack_weights=jack_weights, notes=_notes)
 
 
-def _notes(p: Pending, d: Decision, interval_method: str) -> list[str]:
+def _notes(p: Pending, d: Decision, interval_method: str) -> list[Note]:
     """Undefined resamples (a resample that drew none of the gate's queries)."""
     undefined = 0 if p.tested is None else int(np.count_nonzero(p.tested.reps_undefined))
     assert p.measured.candidate is not None
     total = len(p.measured.candidate.reps)
     if undefined:
-        return [f"undefined in {undefined} of {total} resamples (no query drawn; excluded from the interval)"]
+        return [Note("undefined_resamples", {"undefined": undefined, "total": total, "cause": "no_query"})]
     return []
 
 
@@ -340,15 +349,15 @@ def summary(sides: list[Side], judged: Input | None, pairing: str) -> DataSummar
                        label_coverage=answered, artifacts=artifacts, class_support={})
 
 
-def warnings(sides: list[Side]) -> list[str]:
+def warnings(sides: list[Side]) -> list[Note]:
     """What the query rules did, per run: judged queries it returned nothing for, and queries only it has."""
-    out = []
+    out: list[Note] = []
     for side in sides:
         counts = next(iter(side.values.values())).counts
         missing = counts.missing_zeroed + counts.missing_skipped
         if missing:
-            rule = "scored 0 (missing_queries: zero)" if counts.missing_zeroed else "left out (missing_queries: skip)"
-            out.append(f"the {side.role} returned nothing for {missing} of {counts.judged} judged queries: {rule}")
+            out.append(Note("missing_queries", {"role": side.role, "missing": missing, "judged": counts.judged,
+                                                "rule": "zero" if counts.missing_zeroed else "skip"}))
         if counts.run_only:
-            out.append(f"the {side.role} ranks {counts.run_only} queries the judgements do not mention (ignored)")
+            out.append(Note("unjudged_queries", {"role": side.role, "queries": counts.run_only}))
     return out

@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import IO
 
-from gate.render import messages
+from gate.render import messages, notes
 from gate.render import text as T
 from gate.report.model import GateResult, Report
 
@@ -114,7 +114,7 @@ def render(report: Report, *, color: bool = False, quiet: bool = False) -> str:
             worst = ", ".join(f"{T.one_line(w.query_id)} {T.fmt_signed(w.delta)}" for w in q.worst[:3])
             lines.append(_clip(f"per query, {T.one_line(q.measure)}: {T.query_counts_text(q)}"
                                + (f"; most regressed: {worst}" if worst else ""), 200))
-        for w in report.warnings:
+        for w in map(notes.text, report.warnings):
             lines.append(_paint("warning: ", "warn", color) + _clip(T.one_line(w), 200))
     lines.append(verdict_line(report, color))
     return "\n".join(lines) + "\n"

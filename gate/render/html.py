@@ -17,7 +17,7 @@ import html as _html
 import re
 from collections.abc import Iterable, Sequence
 
-from gate.render import messages
+from gate.render import messages, notes
 from gate.render import plots as P
 from gate.render import text as T
 from gate.report.model import GateResult, Report
@@ -269,7 +269,7 @@ def render(report: Report, *, plots: bool | None = None) -> str:
         "</header>",
     ]
     if report.warnings:
-        body.append('<ul class="warnings">' + "".join(f"<li>{esc(w)}</li>" for w in report.warnings) + "</ul>")
+        body.append('<ul class="warnings">' + "".join(f"<li>{esc(notes.text(w))}</li>" for w in report.warnings) + "</ul>")
 
     body.append("<h2>Gates at a glance</h2>")
     if not have_plots:

@@ -9,7 +9,7 @@ import json
 import re
 from typing import Any
 
-from gate.render import messages
+from gate.render import messages, notes
 from gate.render import text as T
 from gate.report.model import GateResult, Report
 
@@ -35,9 +35,12 @@ def escape_invisible(text: str) -> str:
 
 
 def gate_dict(g: GateResult) -> dict[str, Any]:
-    """One gate of report.json: its facts with ``message`` inserted right after ``reason``."""
+    """One gate of report.json: its facts with ``message`` inserted right after ``reason`` and the
+    worded ``notes`` right before their facts, ``note_facts`` (gate/render/notes.py)."""
     out: dict[str, Any] = {}
     for key, value in g.to_dict().items():
+        if key == "note_facts":
+            out["notes"] = [notes.text(n) for n in g.notes]
         out[key] = value
         if key == "reason":
             out["message"] = messages.message(g)
@@ -45,10 +48,14 @@ def gate_dict(g: GateResult) -> dict[str, Any]:
 
 
 def report_dict(report: Report) -> dict[str, Any]:
-    """The report.json document: :meth:`Report.to_dict` with every gate as :func:`gate_dict` writes it."""
-    doc = report.to_dict()
-    doc["gates"] = [gate_dict(g) for g in report.gates]
-    return doc
+    """The report.json document: :meth:`Report.to_dict` with every gate as :func:`gate_dict` writes it
+    and the worded ``warnings`` right before their facts, ``warning_facts``."""
+    out: dict[str, Any] = {}
+    for key, value in report.to_dict().items():
+        if key == "warning_facts":
+            out["warnings"] = [notes.text(w) for w in report.warnings]
+        out[key] = [gate_dict(g) for g in report.gates] if key == "gates" else value
+    return out
 
 
 def render(report: Report) -> str:

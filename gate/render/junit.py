@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import re
 
-from gate.render import messages
+from gate.render import messages, notes
 from gate.render import text as T
 from gate.report.model import GateResult, Report
 
@@ -102,7 +102,7 @@ def details(g: GateResult) -> str:
     if g.tested.undefined_resamples:
         lines.append(f"undefined resamples: {g.tested.undefined_resamples}")
     for note in g.notes:
-        lines.append(f"note: {T.one_line(note)}")
+        lines.append(f"note: {T.one_line(notes.text(note))}")
     lines.append(f"status: {g.status}, severity: {g.severity}")
     return "\n".join(lines)
 

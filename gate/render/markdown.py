@@ -26,7 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from gate.render import messages
+from gate.render import messages, notes
 from gate.render import text as T
 from gate.report import comment_state
 from gate.report.comment_state import Changes, CommentState
@@ -728,7 +728,7 @@ def _layout(report: Report, key: str | None, context: RunContext, previous: Comm
         head += ["", f"> {state_notice}"]
     if report.warnings:
         head.append("")
-        head += [f"- {T.WARNING_EMOJI} {prose(w)}" for w in report.warnings]
+        head += [f"- {T.WARNING_EMOJI} {prose(notes.text(w))}" for w in report.warnings]
     passing = sum(1 for g in gates if g.status == "pass")
     state = comment_state.encode(comment_state.state_of(report))
     if len(state) > budget.max_chars // 8:

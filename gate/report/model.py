@@ -20,9 +20,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-SCHEMA_VERSION = "1.3"   # 1.1: gates[].policy_line; 1.2: gates[].interval_method, reproducibility.sampling, flips, queries,
+SCHEMA_VERSION = "1.4"   # 1.1: gates[].policy_line; 1.2: gates[].interval_method, reproducibility.sampling, flips, queries,
                          # task ranking; 1.3: gates[].nominal_ci, spared_by, guard, labeled (the message's facts),
-                         # error_bound (binned engine gates), clusters
+                         # error_bound (binned engine gates), clusters;
+                         # 1.4: gates[].note_facts, warning_facts (the notes' and warnings' facts)
 
 STATUSES = ("pass", "fail", "inconclusive")
 OUTCOME_ORDER = ("fail", "inconclusive", "warning", "pass")   # GateResult.outcome, worst first
@@ -97,6 +98,61 @@ class Guard:
                 "undefined": self.undefined, "resamples": self.resamples, "distinct": self.distinct}
 
 
+#: every note kind: its code and the values it carries, each a type (``int``, ``float``, ``str``) or
+#: the strings it may be. A stage builds ``Note(code, values)``; gate/render/notes.py words each code
+#: (one entry there per code here; tests/test_notes.py checks both lists match). report.json's
+#: reader checks a note against this table, so a renderer never meets a missing or mistyped value.
+NOTE_KINDS: dict[str, dict[str, Any]] = {
+    # a gate's notes (GateResult.notes)
+    "undefined_resamples": {"undefined": int, "total": int, "cause": ("", "no_query", "zero_denominator")},
+    "small_class": {"size": int, "side": ("class", "outside"), "limit": int, "interval_method": str, "metric": str},
+    "smallest_class": {"size": int, "limit": int, "interval_method": str, "metric": str},
+    "bca_fallback": {},
+    "monte_carlo_error": {"se": float},
+    "few_clusters": {"clusters": int, "limit": int},
+    "adaptive_stop": {"drawn": int, "resamples": int, "z": float},
+    "ece_interval": {"low": float, "high": float},
+    "ece_conservative": {"excess": float, "width": float, "confidence": float},
+    "binned_scores": {"bins": int, "other_bins": int, "bound": float, "method": str},
+    "label_without_positives": {"label": str},
+    # a report's warnings (Report.warnings)
+    "same_data": {"candidate": str, "baseline": str},
+    "intersect": {"shared": int, "candidate_dropped": int, "candidate_rows": int, "baseline_dropped": int,
+                  "baseline_rows": int},
+    "default_threshold": {"role": str},
+    "noisy_adjustment": {"gates": int, "adjustment": str, "resamples": int, "needed": int},
+    "stratify_deprecated": {},
+    "missing_queries": {"role": str, "missing": int, "judged": int, "rule": ("zero", "skip")},
+    "unjudged_queries": {"role": str, "queries": int},
+    # a note kept as words: a report.json older than schema 1.4 (strings only) read back
+    "text": {"text": str},
+}
+
+
+@dataclass(frozen=True)
+class Note:
+    """A note on a gate or a warning on the report, as a fact: ``code`` (a key of :data:`NOTE_KINDS`)
+    and its ``values`` (the keys and types that table gives it). The model never holds the sentence:
+    gate/render/notes.py words every code, for every renderer (report.json keeps both, ``notes`` /
+    ``warnings`` worded and ``note_facts`` / ``warning_facts`` as here). ``text`` is a note read
+    verbatim from a report older than schema 1.4, whose value is untrusted text like any data.
+    Adding a kind: one entry in :data:`NOTE_KINDS`, one wording in gate/render/notes.py."""
+
+    code: str
+    values: Mapping[str, int | float | str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        """The values as report.json holds them, so a note read back equals the one written: a finite
+        float rounded as every report.json number is (a non-finite one kept: written as null), an
+        integer (numpy's too) as an int, text as is."""
+        object.__setattr__(self, "values", {k: _value(v) for k, v in self.values.items()})
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"code", "values"}``; a non-finite float is null."""
+        return {"code": self.code,
+                "values": {k: _num(v) if isinstance(v, float) else v for k, v in self.values.items()}}
+
+
 @dataclass(frozen=True)
 class GateResult:
     """One evaluated gate (a policy gate expanded over ``class: "*"`` and slice values).
@@ -123,7 +179,8 @@ class GateResult:
     ``spared_by`` names the multiple-testing adjustment (``holm``, ``bonferroni``) that kept an
     inconclusive gate from failing (its nominal interval misses the bar), else None; ``guard`` says why
     a guard forced the gate inconclusive (None when none did); ``labeled`` counts the labeled rows of
-    the ``n`` candidate rows for the ``label_coverage`` gate (None for every other gate).
+    the ``n`` candidate rows for the ``label_coverage`` gate (None for every other gate). ``notes`` are
+    :class:`Note` facts (small classes, undefined resamples, ...), worded by gate/render/notes.py.
     ``error_bound`` (schema 1.3; in report.json only when set) is, for a ranking gate
     computed on the engine path's binned scores (``interval_method`` ``percentile+binned``), the most
     the exact data's tested value can differ from the binned one (gate/inference/binned.py): the
@@ -153,7 +210,7 @@ class GateResult:
     confidence: float
     p_value: float | None = None
     needed_n: int | None = None
-    notes: tuple[str, ...] = ()
+    notes: tuple[Note, ...] = ()
     policy_line: int | None = None
     interval_method: str = "percentile"
     clusters: int | None = None
@@ -217,7 +274,7 @@ class GateResult:
             "confidence": _num(self.confidence),
             "p_value": _num(self.p_value),
             "needed_n": self.needed_n,
-            "notes": list(self.notes),
+            "note_facts": [n.to_dict() for n in self.notes],
             "policy_line": self.policy_line,
             "interval_method": self.interval_method,
             "nominal_ci": None if self.nominal_ci is None else [_num(self.nominal_ci[0]), _num(self.nominal_ci[1])],
@@ -460,7 +517,9 @@ class Report:
     ``verdict`` is ``"pass"`` or ``"fail"``; ``exit_code`` is 0 or 1 accordingly (2 never reaches a
     Report: input errors stop before one exists). ``gates`` are in policy order; renderers put failed
     and inconclusive gates first. ``counts`` has keys pass/fail/inconclusive/warning (warning = gates
-    of severity warning that did not pass). ``timing`` is the run's start and duration (None for a
+    of severity warning that did not pass). ``warnings`` are :class:`Note` facts about the run (same
+    data, pairing dropped rows, a default threshold, too few resamples for the adjustment), worded by
+    gate/render/notes.py. ``timing`` is the run's start and duration (None for a
     Report read back from report.json or built by hand; renderers then show the Unix epoch and 0).
     """
 
@@ -475,7 +534,7 @@ class Report:
     confusion: tuple[ConfusionMatrix, ...] = ()
     curves: tuple[Curve, ...] = ()
     calibration: tuple[Calibration, ...] = ()
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[Note, ...] = ()
     schema_version: str = SCHEMA_VERSION
     timing: RunTiming | None = field(default=None, compare=False)
     flips: tuple[FlipRow, ...] = ()     # the "what flipped" table, when the policy has a flip gate
@@ -558,7 +617,7 @@ class Report:
             "curves": [c.to_dict() for c in self.curves],
             "calibration": [c.to_dict() for c in self.calibration],
             "flips": [r.to_dict() for r in self.flips],
-            "warnings": list(self.warnings),
+            "warning_facts": [w.to_dict() for w in self.warnings],
             "queries": [q.to_dict() for q in self.queries],
         }
 
@@ -589,6 +648,15 @@ def exit_code_of(verdict: str) -> int:
     """The process exit code of a verdict: 1 for fail, 0 for pass (2, a usage or input error, has no
     report)."""
     return 1 if verdict == "fail" else 0
+
+
+def _value(v: int | float | str) -> int | float | str:
+    """A note's value (:meth:`Note.__post_init__`)."""
+    if isinstance(v, str):
+        return v
+    if isinstance(v, float):
+        return float(f"{v:.12g}") if math.isfinite(v) else float(v)
+    return int(v)
 
 
 def _num(x: float | None) -> float | None:

@@ -1,7 +1,8 @@
 """The notes and warnings a classification report carries about its own sampling: small classes whose
 intervals can under-cover (thresholds calibrated in docs/validity.md §2 and §8), undefined
 resamples, BCa's fallback, decisions within Monte-Carlo error of the bar, adaptive stopping, and
-too few resamples for a Holm/Bonferroni family."""
+too few resamples for a Holm/Bonferroni family. Each is a fact, :class:`gate.report.model.Note`;
+gate/render/notes.py words them."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ from gate.inference.gate_results import Pending
 from gate.inference.intervals import Distribution
 from gate.metrics.catalog import METRICS
 from gate.policy.expand import Expanded
-from gate.policy.load import Policy
-from gate.report.model import GateResult
+from gate.policy.load import STRATIFY_DEPRECATED, Policy
+from gate.report.model import GateResult, Note
 from gate.resampling import adaptive
 
 SMALL_CLUSTERS = 100         # data.cluster: note gates resampling fewer clusters (docs/validity.md, cluster bootstrap)
@@ -27,7 +28,14 @@ ECE_EXCESS = 0.4             # note an ECE interval whose bias bounds add more t
 MC_SE_FACTOR = 2.67          # SD of a 95% percentile endpoint ≈ 2.67·σ*/√B (statistics reference §2.4)
 
 
-def resample_warnings(policy: Policy, results: list[GateResult]) -> list[str]:
+def policy_warnings(policy: Policy) -> list[Note]:
+    """The policy's warnings as notes: the deprecated ``bootstrap.stratify`` is ``stratify_deprecated``
+    (gate/policy/load.py still words it; any other warning is kept as its words, code ``text``)."""
+    return [Note("stratify_deprecated") if w == STRATIFY_DEPRECATED else Note("text", {"text": w})
+            for w in policy.warnings]
+
+
+def resample_warnings(policy: Policy, results: list[GateResult]) -> list[Note]:
     """Holm/Bonferroni put a family of m blocking gates' fail-side endpoints at the α/(2m) tail, which
     B resamples estimate from about B·α/(2m) replicates: docs/validity.md finds B ≥ 200·m keeps the
     family-wise false-fail rate near its nominal level. Gates decided on exact or score intervals
@@ -37,13 +45,12 @@ def resample_warnings(policy: Policy, results: list[GateResult]) -> list[str]:
     needed = 200 * m
     if policy.decision.multiple_testing == "none" or m < 2 or policy.bootstrap.resamples >= needed:
         return []
-    return [f"{m} blocking gates share the {policy.decision.multiple_testing} adjustment: with "
-            f"{policy.bootstrap.resamples} resamples the adjusted endpoints are noisy and the family-wise "
-            f"false-fail rate can exceed its level; set bootstrap.resamples to at least {needed} (docs/validity.md)"]
+    return [Note("noisy_adjustment", {"gates": m, "adjustment": policy.decision.multiple_testing,
+                                      "resamples": policy.bootstrap.resamples, "needed": needed})]
 
 
 def gate_notes(policy: Policy, p: Pending, d: Decision, interval_method: str,
-               clusters: int | None = None) -> list[str]:
+               clusters: int | None = None) -> list[Note]:
     """A classification gate's notes (coverage gates have none): undefined resamples, a small class
     whose intervals can under-cover, BCa's fallback, a decision within Monte-Carlo error of the bar,
     too few clusters (``clusters``: the clusters in the gate's rows, with ``data.cluster``) and
@@ -61,54 +68,52 @@ def gate_notes(policy: Policy, p: Pending, d: Decision, interval_method: str,
         notes.append(binned_note(m.interval, g.quantity))
     drawn = m.candidate.drawn if m.candidate is not None else None
     if drawn is not None:
-        notes.append(f"adaptive: decided after {drawn} of {policy.bootstrap.resamples} resamples "
-                     f"(endpoints more than {adaptive.Z:g} Monte-Carlo SE from the bar)")
+        notes.append(Note("adaptive_stop", {"drawn": drawn, "resamples": policy.bootstrap.resamples,
+                                            "z": float(adaptive.Z)}))
     return notes
 
 
-def binned_note(rule: BinnedInterval, quantity: str) -> str:
-    """A ranking gate on the engine path's binned scores: how many bins, and the bound its
-    interval is widened by (docs/scale.md)."""
-    bins = " and ".join(f"{k:,}" for k in dict.fromkeys(rule.bins))
-    bound = rule.error_bound(quantity)
-    shown = f"±{bound:.2g}" if math.isfinite(bound) else "an unbounded amount"
-    return (f"computed on scores in {bins} quantile bins (over the engine's cell limit): the exact value can differ "
-            f"by at most {shown}, and the interval is widened by that much ({rule.method}, see docs/scale.md)")
+def binned_note(rule: BinnedInterval, quantity: str) -> Note:
+    """A ranking gate on the engine path's binned scores: how many bins (each side's, ``other_bins``
+    0 when both sides have the same number), and the bound its interval is widened by (docs/scale.md;
+    infinite: unbounded)."""
+    bins = tuple(dict.fromkeys(rule.bins))
+    return Note("binned_scores", {"bins": bins[0], "other_bins": bins[1] if len(bins) > 1 else 0,
+                                  "bound": float(rule.error_bound(quantity)), "method": rule.method})
 
 
 def sampling_notes(policy: Policy, g: Expanded, check: Check, dist: Distribution | None, d: Decision,
-                    support: int | None, smallest: int, interval_method: str) -> list[str]:
+                    support: int | None, smallest: int, interval_method: str) -> list[Note]:
     """The notes on the bootstrap distribution ``dist`` (None: a score interval decided)."""
-    notes = []
+    notes: list[Note] = []
     if dist is not None and dist.undefined:
-        notes.append(f"undefined in {dist.undefined} of {dist.total} resamples (excluded from the interval)")
+        notes.append(Note("undefined_resamples", {"undefined": dist.undefined, "total": dist.total, "cause": ""}))
     family = METRICS[g.spec.metric].family
     if support is not None and family in ("confusion", "ranking", "probability"):
         # the smaller side of the one-vs-rest split: a rare class, or a class that is almost everything
         outside = max(check.n - support, 0)
-        minority, side = (support, "examples of the class") if support <= outside else (outside, "examples outside it")
+        minority, side = (support, "class") if support <= outside else (outside, "outside")
         limit = SMALL_SUPPORT_RANKING if family == "ranking" or policy.bootstrap.method == "basic" else SMALL_SUPPORT
         if minority < limit:           # 0 included: e.g. F1 is 0, not undefined, with no positives
-            notes.append(f"only {minority} {side}: with fewer than {limit}, {interval_method} intervals "
-                         f"of {g.spec.metric} can under-cover (see docs/validity.md)")
+            notes.append(Note("small_class", {"size": minority, "side": side, "limit": limit,
+                                              "interval_method": interval_method, "metric": g.spec.metric}))
     elif family in ("confusion", "ranking", "probability"):
         # whole-matrix metrics and averages depend on every class: the rarest one sets the regime
         limit = SMALL_SUPPORT_RANKING if family == "ranking" or policy.bootstrap.method == "basic" else SMALL_SUPPORT
         if smallest < limit:
-            notes.append(f"the smallest class has only {smallest} examples here: with fewer than {limit}, "
-                         f"{interval_method} intervals of {g.spec.metric} can under-cover (see docs/validity.md)")
+            notes.append(Note("smallest_class", {"size": smallest, "limit": limit,
+                                                 "interval_method": interval_method, "metric": g.spec.metric}))
     if dist is not None and dist.bca_fallback:
-        notes.append("BCa undefined (every resample on one side of the estimate); percentile endpoints used")
+        notes.append(Note("bca_fallback"))
     if dist is not None and d.status in ("pass", "fail") and d.ci is not None:
         mc_se = MC_SE_FACTOR * dist.standard_error() / math.sqrt(max(dist.replicates.size, 1))
         edge = d.ci[0] if (d.status == "pass") == (check.op == ">=") else d.ci[1]
         if math.isfinite(mc_se) and abs(edge - check.threshold) < 3 * mc_se:
-            notes.append(f"decided within Monte-Carlo error of the bar (endpoint SE ≈ {mc_se:.2g}); "
-                         "more bootstrap.resamples would make it firmer")
+            notes.append(Note("monte_carlo_error", {"se": float(mc_se)}))
     return notes
 
 
-def conservative_notes(dist: Distribution, confidence: float) -> list[str]:
+def conservative_notes(dist: Distribution, confidence: float) -> list[Note]:
     """An ECE gate whose bias bounds (gate/inference/calibration.py) widen its interval by more than
     ECE_EXCESS of the bootstrap's own central width is noted as conservative: its bins sit near
     calibration, where the plug-in's bias is only known to lie in a range, and the interval covers
@@ -119,15 +124,12 @@ def conservative_notes(dist: Distribution, confidence: float) -> list[str]:
     excess, width = widths
     if not (math.isfinite(excess) and math.isfinite(width)) or excess <= ECE_EXCESS * width:
         return []
-    return [f"conservative: bins near calibration widen this ECE interval by {excess:.2g} (its bootstrap width is "
-            f"{width:.2g}), so it covers more than {confidence:.0%} and may stay inconclusive longer "
-            "(see docs/validity.md)"]
+    return [Note("ece_conservative", {"excess": float(excess), "width": float(width), "confidence": float(confidence)})]
 
 
-def cluster_notes(clusters: int) -> list[str]:
+def cluster_notes(clusters: int) -> list[Note]:
     """With ``data.cluster``, a gate whose rows hold fewer than SMALL_CLUSTERS ``clusters`` is noted:
     a bootstrap of so few units runs narrow (docs/validity.md: 50 clusters covered 90.5–95.5%)."""
     if clusters >= SMALL_CLUSTERS:
         return []
-    return [f"only {clusters} clusters: with fewer than {SMALL_CLUSTERS}, cluster-bootstrap intervals can under-cover "
-            "(see docs/validity.md)"]
+    return [Note("few_clusters", {"clusters": clusters, "limit": SMALL_CLUSTERS})]

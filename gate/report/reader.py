@@ -35,6 +35,7 @@ from typing import Any
 import jsonschema
 
 from gate.report.model import (
+    NOTE_KINDS,
     SEVERITIES,
     STATUSES,
     Artifact,
@@ -48,6 +49,7 @@ from gate.report.model import (
     FlipRow,
     GateResult,
     Guard,
+    Note,
     QueryComparison,
     QueryDelta,
     Report,
@@ -369,6 +371,43 @@ def _guard(o: Obj, reason: str) -> Guard | None:
     return Guard(reason) if reason in GUARD_CODES else None
 
 
+def _note_value(value: Any, path: str, kind: Any) -> int | float | str:
+    """One value of a note, as :data:`gate.report.model.NOTE_KINDS` types it (a tuple: its choices)."""
+    if kind is int:
+        return integer(value, path)
+    if kind is float:      # null: a value that was not a finite number (its words say nan)
+        return math.nan if value is None else number(value, path)
+    return text(value, path, kind if isinstance(kind, tuple) else None)
+
+
+def note(value: Any, path: str, words: str) -> Note:
+    """A note's facts: a ``code`` and exactly the values that code carries, each of its type (so no
+    renderer meets a missing or mistyped value in an untrusted report). A code this version does not
+    know (a newer 1.x writer's) is read as its worded string ``words``, verbatim (code ``text``)."""
+    o = Obj(value, path)
+    code = o.field("code", text)
+    if code not in NOTE_KINDS:
+        return Note("text", {"text": words or code})
+    kinds = NOTE_KINDS[code]
+    values = o.obj("values")
+    if set(values.value) != set(kinds):
+        want = ", ".join(sorted(kinds)) or "none"
+        raise ReportFormatError(values.path, f"a {code} note carries the values {want}")
+    return Note(code, {key: values.field(key, _note_value, kind) for key, kind in kinds.items()})
+
+
+def notes_of(o: Obj, words: str, facts: str) -> tuple[Note, ...]:
+    """The notes of field ``facts`` (schema 1.4; the renderers word them again, so the strings of
+    ``words`` only stand in for a code this version does not know, by position); a report older than
+    1.4 has only the strings, each kept verbatim as a ``text`` note (untrusted, like any data).
+    ``Report.to_dict()`` (the facts without the words) is read too."""
+    strings = o.array(words, text, default=())
+    if facts not in o.value:
+        return tuple(Note("text", {"text": s}) for s in strings)
+    raw = o.field(facts, _array, lambda v, path: (v, path))
+    return tuple(note(v, path, strings[i] if i < len(strings) else "") for i, (v, path) in enumerate(raw))
+
+
 def _slice(value: Any, path: str) -> dict[str, str]:
     return _object_of(value, path, text)
 
@@ -409,7 +448,7 @@ def gate(value: Any, path: str) -> GateResult:
         confidence=o.field("confidence", number),
         p_value=o.field("p_value", optional(number)),
         needed_n=o.field("needed_n", optional(integer)),
-        notes=o.array("notes", text),
+        notes=notes_of(o, "notes", "note_facts"),
         policy_line=o.field("policy_line", optional(integer), 1, default=None),
         interval_method=o.field("interval_method", text, INTERVAL_METHODS, default="percentile"),
         nominal_ci=o.field("nominal_ci", optional(_nominal_ci), default=None),
@@ -600,7 +639,7 @@ def report_from_dict(value: Any) -> Report:
         confusion=o.array("confusion", confusion),
         curves=o.array("curves", curve),
         calibration=o.array("calibration", calibration),
-        warnings=o.array("warnings", text),
+        warnings=notes_of(o, "warnings", "warning_facts"),
         flips=o.array("flips", flip_row, default=()),
         queries=o.array("queries", query_comparison, default=()),
     )
