@@ -16,6 +16,7 @@ from gate.api import load_policy  # noqa: E402  (after the importorskips: sqlglo
 from gate.engines import cells, sql  # noqa: E402
 from gate.engines.sources import EngineSource, open_engine, query_source  # noqa: E402
 from gate.errors import InputError  # noqa: E402
+from gate.render.notes import text as note_text  # noqa: E402
 
 N = 500
 
@@ -96,7 +97,8 @@ def test_pairing_is_decided_from_the_id_counts_as_for_files(mode, counts, want):
     assert pairing == want[0]
     assert (warning is not None) == (want[1] is not None)
     if warning:
-        assert "the 5 ids both files hold; dropped 2 of 7 candidate rows" in warning
+        assert warning.code == "intersect"
+        assert "the 5 ids both files hold; dropped 2 of 7 candidate rows" in note_text(warning)
 
 
 @pytest.mark.parametrize("mode,counts,fragment", [
