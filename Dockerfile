@@ -21,6 +21,23 @@ FROM ${BASE_IMAGE} AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_INPUT=1
 
+# A C compiler for gate's compiled bootstrap kernel (gate/resampling/_ckernels.c, built by setup.py),
+# in the build stage only: the final stage copies the venv, not the compiler. Debian bookworm's gcc
+# (its only version, 4:12.2.0-3) and the libc headers of exactly the base's libc6; Python's headers
+# from Debian too, at the base's own Python version, where the base's Python has none (a Debian-python
+# base such as localhost/pybase; the python:*-slim images ship theirs). Every package is pinned with
+# `=version` inside $packages, which hadolint cannot see (DL3008), and $packages is a list of words
+# (SC2086).
+# hadolint ignore=DL3008,SC2086
+RUN set -eu; \
+    packages="gcc=4:12.2.0-3 libc6-dev=$(dpkg-query -W -f='${Version}' libc6)"; \
+    if ! python3 -c 'import os, sys, sysconfig; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))'; then \
+        packages="$packages libpython3.11-dev=$(dpkg-query -W -f='${Version}' libpython3.11-stdlib)"; \
+    fi; \
+    apt-get update -qq; \
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $packages >/dev/null; \
+    rm -rf /var/lib/apt/lists/*
+
 # Every third-party distribution, from the hash-pinned lock (wheels only; pip refuses anything
 # unpinned or with another hash). Only the lock is copied, so this expensive layer is reused by
 # every build that does not change it.
@@ -39,12 +56,12 @@ RUN set -eu; \
 # pip/setuptools. container/verify.py proves it: it records which shared libraries every ELF
 # file finds before, checks each remaining one finds them after, that the venv holds exactly
 # the pinned distributions, that every gate module imports, that gate reads CSV, CSV.gz, JSONL
-# and Parquet, that gate draws its SVG plots, and it compiles the numba kernels (accel extra) into
-# their cache, so no run pays the ~2-3 s of compilation.
+# and Parquet, that gate draws its SVG plots, and that the C kernel was built and counts exactly as
+# the numpy path does.
 COPY . /src/
 RUN set -eu; \
     venv=/opt/model-gate; \
-    "$venv/bin/pip" install --no-cache-dir --no-index --no-build-isolation "/src[parquet,accel,duckdb]"; \
+    "$venv/bin/pip" install --no-cache-dir --no-index --no-build-isolation "/src[parquet,duckdb]"; \
     "$venv/bin/python" /src/container/verify.py record /tmp/libraries.json; \
     sp="$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')"; \
     find "$sp" -type d -name tests -prune -exec rm -rf {} +; \

@@ -103,7 +103,7 @@ def main() -> None:
     parser.add_argument("--only", default="w1,w2", help="comma list: w1,w2")
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    os.environ["MODEL_GATE_ACCEL"] = "numpy"        # the default install's path (no numba kernel)
+    os.environ["MODEL_GATE_ACCEL"] = "numpy"        # the numpy path (an install without a C compiler)
     os.environ["MODEL_GATE_THREADS"] = "1"
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.only.split(","):

@@ -1,16 +1,15 @@
 """Proof that the action image's venv works. The Dockerfile runs it around its slimming step (so
 anything the slimming broke fails the build, under any builder's shell semantics), and
 scripts/container-smoke runs it again in the final image (so a build whose layers all came from
-the cache is checked too, and the numba cache is proven valid after the copy into the final stage):
+the cache is checked too, and the C kernel is proven to load after the copy into the final stage):
 
     python verify.py record LIBS.json                        # build stage, before slimming
     python verify.py build REQUIREMENTS PYPROJECT LIBS.json  # build stage, after slimming
     python verify.py image REQUIREMENTS PYPROJECT            # in the final image
 
 `record` writes, for every ELF file in the venv, the shared libraries ldd cannot find (a few wheels
-ship optional parts whose libraries are not there, e.g. numba's TBB and OpenMP threading layers,
-or find them only through the loading library's RPATH). `build` then proves (`image`: all but 2,
-and 6 without compiling anything):
+ship optional parts whose libraries are not there, or find them only through the loading library's
+RPATH). `build` then proves (`image`: all but 2):
 
 1. the installed distributions are exactly the pinned ones (same versions), plus model-gate itself;
    the build backend pinned for --no-build-isolation (pyproject's build-system.requires) was
@@ -22,8 +21,8 @@ and 6 without compiling anything):
    the pyarrow fast path, CSV.gz, JSONL, Parquet) and gives the same rows, pyarrow.compute works,
    and a Parquet file round-trips;
 5. gate.render.svg draws a plot that parses as XML with its text escaped (no plotting library);
-6. the numba kernels compile into their cache, and a fresh process then loads every signature from
-   that cache without compiling (what each run of the image does).
+6. gate's C kernel (gate/resampling/_ckernels.c) was built and loads, and its Poisson counts equal
+   the numpy path's bincounts bit for bit (so the image's compiler built it with exact arithmetic).
 
 Prints one line per check; exits 1 with a FAIL line on the first failure.
 """
@@ -178,35 +177,21 @@ def check_plots() -> None:
     ok("gate draws an SVG plot with escaped text (no plotting library in the venv)")
 
 
-KERNEL_PROBE = """
-from gate.resampling.poisson import compile_kernels, compiled
-n = compile_kernels()
-k = compiled()
-fs = (k.single, k.pair, k.rank_sums) if k else ()
-print(n, sum(sum(f.stats.cache_hits.values()) for f in fs), sum(sum(f.stats.cache_misses.values()) for f in fs))
-"""
+def check_kernel() -> None:
+    import numpy as np
 
-
-def kernel_cache() -> tuple[int, int, int]:
-    """(signatures, cache hits, cache misses) of compile_kernels() in a fresh process."""
-    res = subprocess.run([sys.executable, "-c", KERNEL_PROBE], capture_output=True, text=True)
-    if res.returncode != 0:
-        fail(f"compiling the numba kernels failed: {res.stderr.strip()}")
-    n, hits, misses = map(int, res.stdout.split())
-    if n <= 0:
-        fail("numba kernels unavailable (compile_kernels() == 0: numba missing or broken)")
-    return n, hits, misses
-
-
-def check_kernels(compile_first: bool) -> None:
-    if compile_first:
-        kernel_cache()
-    n, hits, misses = kernel_cache()
-    if misses or hits < n:
-        fail(f"a fresh process compiled the kernels ({hits} cache hits, {misses} misses, {n} signatures): "
-             "the image's numba cache is missing or stale")
-    ok(f"{n} numba kernel signatures " + ("compiled, then " if compile_first else "")
-       + "loaded from the cache by a fresh process")
+    from gate.resampling import poisson
+    if not poisson.accelerated():
+        fail("gate's C kernel (gate.resampling._ckernels) was not built or does not load")
+    bounds = np.array([0, 4096, 4096, 8192] + [8192] * (poisson.MAX_SIZE - 3), dtype=np.int64)
+    codes = [np.arange(8192, dtype=np.uint16) % 97, (np.arange(8192, dtype=np.int32) * 7919) % 70_000]
+    counts = poisson.view_counts(2 ** 64 - 59, 3, 2, bounds, codes, [97, 70_000])
+    for r in range(2):
+        w = poisson.weights(2 ** 64 - 59, 3 + r, poisson.sizes_of(bounds))
+        for table, got, width in zip(codes, counts, (97, 70_000)):
+            if not np.array_equal(got[r], np.bincount(table, weights=w, minlength=width)):
+                fail("gate's C kernel counts differ from the numpy path's")
+    ok("gate's C kernel loads and counts exactly as the numpy path")
 
 
 def main() -> None:
@@ -222,7 +207,7 @@ def main() -> None:
     checks = [lambda: check_distributions(Path(args[1]), Path(args[2]))]
     if build:
         checks.append(lambda: check_shared_libraries(Path(args[3])))
-    checks += [check_gate_imports, check_formats, check_plots, lambda: check_kernels(compile_first=build)]
+    checks += [check_gate_imports, check_formats, check_plots, check_kernel]
     for check in checks:
         try:
             check()

@@ -1,9 +1,11 @@
-"""The core install (``pip install .``: no pyarrow, matplotlib or numba) gates large paired files.
+"""The core install (``pip install .``: no pyarrow or matplotlib, and without a C compiler no C kernel)
+gates large paired files.
 
 ``.ci/run`` runs the whole suite in a second virtual environment that has none of the optional
-extras, where these tests exercise the fallbacks for real. In the full environment the same tests
-also hide pyarrow (an import of it raises ImportError, as in the core install) and compare the
-report with the one the pyarrow paths give: the fallbacks must not change a single byte.
+extras and was installed without a C compiler, where these tests exercise the fallbacks for real. In
+the full environment the same tests also hide pyarrow or the C kernel (an import of it raises
+ImportError, as in the core install) and compare the report with the one the fast paths give: the
+fallbacks must not change a single byte.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import numpy as np
 import pytest
 
 from gate.cli.main import main
-from tests.helpers.imports import hide_pyarrow
+from tests.helpers.imports import hide_module, hide_pyarrow
 
 N_ROWS = 100_000   # >= 10^5: the vectorised join and CSV paths are taken (FAST_JOIN_MIN_ROWS, 1 MiB)
 
@@ -70,3 +72,24 @@ def test_the_fallbacks_give_the_same_report_bytes(tmp_path, monkeypatch):
         hide_pyarrow(m)
         code_core, core = _check(tmp_path, "core")
     assert (code_core, core.replace(b"/core/", b"/fast/")) == (code_fast, fast)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("gate.resampling._ckernels") is None,
+                    reason="the C kernel was not built (no C compiler at install time): nothing to compare")
+def test_without_the_c_kernel_the_report_bytes_are_the_same(tmp_path, monkeypatch):
+    """An install without a C compiler has no gate.resampling._ckernels: the Poisson bootstrap (forced
+    at this size) then draws and counts on the numpy path, with the same weights and sums."""
+    import gate.resampling.stats
+    from gate.resampling import poisson
+    _write_pair(tmp_path)
+    monkeypatch.setattr(gate.resampling.stats, "POISSON_MIN_UNITS", 0)
+    monkeypatch.setattr(poisson, "_KERNELS", None)
+    code_kernel, kernel = _check(tmp_path, "kernel")
+    assert poisson.accelerated()
+    with monkeypatch.context() as m:
+        hide_module(m, "gate.resampling._ckernels")
+        m.setattr(poisson, "_KERNELS", None)
+        code_numpy, numpy_path = _check(tmp_path, "numpy")
+        assert not poisson.accelerated()
+    assert b"Poisson" in kernel
+    assert (code_numpy, numpy_path.replace(b"/numpy/", b"/kernel/")) == (code_kernel, kernel)

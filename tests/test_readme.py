@@ -25,7 +25,7 @@ def test_quick_start_has_exactly_two_commands_and_ci_runs_both_verbatim():
     assert example_command == f"pip install . && {render_docs.QUICK_START}"
     assert example_command in ci_run
     test_command = commands[1].strip()
-    assert test_command == "pip install '.[test]' && python -m pytest"
+    assert test_command == "pip install -e '.[test]' && python -m pytest"
     assert test_command in ci_run
 
 

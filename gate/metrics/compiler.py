@@ -256,7 +256,6 @@ class QuantityBuilder:
 
 
 FAST_RANKING = ("average_precision", "pr_auc", "roc_auc")
-RANK_KERNEL_MIN = 1 << 20     # block sums per chunk from which RankStats uses the compiled kernel
 
 
 def _ranked(idx: int, metric: Callable[[np.ndarray, np.ndarray], f.Result], fast: str | None) -> Quantity:
@@ -290,13 +289,13 @@ class RankStats:
     by pos/P; prec_prev = 1 before the first group); ROC-AUC = (P·N − Σ pos·fps + ½ Σ pos·neg) / (P·N).
     Same values, conventions and undefined flags as :func:`formulas.average_precision`,
     :func:`formulas.pr_auc`, :func:`formulas.roc_auc` (to rounding). Every sum runs left to right
-    (``np.cumsum``), so the compiled kernel (:func:`gate.resampling._kernels.rank_sums`, one pass per row,
-    used when numba is installed) gives the same floats bit for bit."""
+    (``np.cumsum``), so the compiled kernel (``rank_sums`` of :mod:`gate.resampling._ckernels`, one pass
+    per row, used when it was built) gives the same floats bit for bit."""
 
     def __init__(self, sums: np.ndarray) -> None:
         pos, neg = positives(sums), negatives(sums)
         from gate.resampling.poisson import compiled
-        kernels = compiled() if sums.size >= RANK_KERNEL_MIN else None   # small: not worth importing numba
+        kernels = compiled()
         if kernels is not None:
             out = np.empty((6, sums.shape[0]))
             kernels.rank_sums(pos, neg, out)
@@ -324,7 +323,7 @@ RANK_SLICE = 4096     # groups per slice of _rank_sums: a slice's temporaries st
 
 
 def _rank_sums(pos: np.ndarray, neg: np.ndarray) -> np.ndarray:
-    """numpy twin of :func:`gate.resampling._kernels.rank_sums`: the same six sums, every float one added left
+    """numpy twin of the compiled kernel's ``rank_sums`` (gate/resampling/_ckernels.c): the same six sums, every float one added left
     to right in the same order, so both give the same floats bit for bit.
 
     The groups are taken in slices of :data:`RANK_SLICE` (the temporaries of a whole 12 × 160,000

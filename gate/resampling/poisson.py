@@ -17,11 +17,12 @@ The weight of position ``i`` in resample ``r`` of a stream ``key`` is a pure fun
 A piece of m identical examples drawn as one Poisson(m) weight has exactly the distribution of the
 m examples' Poisson(1) weights summed, and the statistics only ever see that sum.
 
-:func:`weights` is the numpy implementation. When numba is installed (the ``accel`` extra),
-:func:`view_counts` runs one compiled pass per pair of code tables that draws the weights and adds
-them into both tables' histograms at once — about 4× less time than materialising the weights and
-calling ``np.bincount`` per table (bench/README.md) — and gives bit-identical counts (integer
-weights, exact sums).
+:func:`weights` is the numpy implementation. When the C extension
+:mod:`gate.resampling._ckernels` was built (``pip install`` builds it wherever a C compiler is there;
+without one the install goes on without it, setup.py), :func:`view_counts` runs one compiled pass per
+pair of code tables that draws the weights and adds them into both tables' histograms at once —
+about 2× less CPU than materialising the weights and calling ``np.bincount`` per table
+(bench/README.md) — and gives bit-identical counts (integer weights, exact sums).
 ``MODEL_GATE_ACCEL=numpy`` turns the kernel off.
 """
 
@@ -142,25 +143,25 @@ def _lookup(u: np.ndarray, sizes: np.ndarray, bounds: np.ndarray | None) -> np.n
 
 # -- compiled kernel (optional) -------------------------------------------------------------------
 
-_KERNELS: dict | None = None     # {"module": gate.resampling._kernels} once imported, {} when numba is missing
+_KERNELS: dict | None = None     # {"module": gate.resampling._ckernels} once imported, {} when it was not built
 
 
 def accelerated() -> bool:
-    """True when the compiled kernel is in use: numba importable and not turned off."""
+    """True when the compiled kernel is in use: built at install time and not turned off."""
     return compiled() is not None
 
 
 def compiled():
-    """The compiled-kernel module (:mod:`gate.resampling._kernels`), or None without numba or with
-    ``MODEL_GATE_ACCEL=numpy``."""
+    """The compiled-kernel module (:mod:`gate.resampling._ckernels`), or None when the install had no
+    C compiler or with ``MODEL_GATE_ACCEL=numpy``."""
     global _KERNELS
     if os.environ.get("MODEL_GATE_ACCEL", "").strip().lower() in ("numpy", "off", "0", "no"):
         return None
     if _KERNELS is None:
         try:
-            from gate.resampling import _kernels as module
+            from gate.resampling import _ckernels as module
             _KERNELS = {"module": module}
-        except Exception:    # noqa: BLE001 - no numba, a numba/numpy mismatch, no writable cache: numpy path
+        except ImportError:     # built without a C compiler: the numpy path
             _KERNELS = {}
     return _KERNELS.get("module")
 
@@ -180,7 +181,6 @@ def view_counts(key: int, first: int, b: int, bounds: np.ndarray, tables: list[n
     assert kernels is not None, "the compiled kernel is not available"
     dtype = np.int32 if int(sizes_of(bounds).sum()) * MAX_WEIGHT < 2 ** 31 else np.int64
     out = [np.zeros((b, d), dtype=dtype) for d in n_codes]
-    key = np.uint64(key)      # numba would type a Python int ≥ 2^63 as int64 and overflow
     luts, thresholds = poisson_tables()
     for a in range(0, len(tables), 2):
         if a + 1 < len(tables):
@@ -193,25 +193,3 @@ def view_counts(key: int, first: int, b: int, bounds: np.ndarray, tables: list[n
 def sizes_of(bounds: np.ndarray) -> np.ndarray:
     """The Poisson mean of every position: ``m`` for positions ``bounds[m-1] .. bounds[m]``."""
     return np.repeat(np.arange(1, bounds.size, dtype=np.uint8), np.diff(bounds))
-
-
-def compile_kernels() -> int:
-    """Compile the kernel signatures a run can need (code tables uint16/int32, counts int32/int64,
-    ranking sums of int64 or float64 blocks) so that no run pays numba's ~2 s of compilation; numba
-    caches them next to gate/resampling/_kernels.py. The container image calls this at build time. Returns the
-    number of signatures (0 without numba)."""
-    kernels = compiled()
-    if kernels is None:
-        return 0
-    bounds = np.array([0, 4] + [4] * (MAX_SIZE - 1), dtype=np.int64)
-    for count in (np.int32, np.int64):
-        tabs = {t: np.zeros(4, dtype=t) for t in (np.uint16, np.int32)}
-        for t0 in tabs.values():
-            kernels.single(np.uint64(1), 0, *poisson_tables(), bounds, t0, np.zeros((1, 1), dtype=count))
-            for t1 in tabs.values():
-                h = np.zeros((1, 1), dtype=count)
-                kernels.pair(np.uint64(1), 0, *poisson_tables(), bounds, t0, t1, h, h.copy())
-    for dtype in (np.int64, np.float64):
-        sums = np.ones((2, 4), dtype=dtype)
-        kernels.rank_sums(sums[:, 2:], sums[:, :2], np.empty((6, 2)))
-    return sum(len(f.signatures) for f in (kernels.single, kernels.pair, kernels.rank_sums))

@@ -31,7 +31,7 @@ The bootstrap (:class:`Bootstrap`) produces the same block sums without material
   drawn together, a Poisson(m) weight per piece of m ≤ 32 of them (:class:`Pieces`: the same
   distribution, since the statistics only see the sum). The weights are a counter-based stream (a
   pure function of seed, resample and piece, :mod:`gate.resampling.poisson`), drawn and counted in one
-  compiled pass per pair of views when numba is installed.
+  compiled pass per pair of views when the C kernel was built (:mod:`gate.resampling._ckernels`).
 
 - **whole clusters** — with ``data.cluster`` (:class:`ClusterDraw`) a unit is still an example, but
   a resample draws *clusters*: as many as the stratum has, uniformly with replacement (or, for large
@@ -840,7 +840,7 @@ class Bootstrap:
     def _index_sums(self, rng: np.random.Generator, start: int, b: int) -> list[np.ndarray]:
         """Block sums of resamples ``start .. start+b``: index draws from ``rng``, or Poisson
         weights from the plan's counter-based stream (:mod:`gate.resampling.poisson`) over :class:`Pieces`
-        (fused with the counting in a compiled pass when numba is installed; same sums either way)."""
+        (fused with the counting in a compiled pass when the C kernel was built; same sums either way)."""
         if self.poisson:
             return self._poisson_sums(start, b)
         sums = self._empty_sums(b)

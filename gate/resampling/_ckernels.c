@@ -1,0 +1,361 @@
+/* The compiled Poisson-bootstrap kernels of gate.resampling.poisson (an optional C extension).
+ *
+ * A position's weight is computed exactly as gate.resampling.poisson.weights computes it (the same
+ * SplitMix64 words, the same lookup tables and 48-bit thresholds), so the counts equal the numpy
+ * path's bit for bit (integer weights, exact sums). rank_sums adds every float in the same order as
+ * gate.metrics.compiler._rank_sums (one pass, left to right); it is compiled with floating-point
+ * contraction off (setup.py), so no fused multiply-add changes a rounding.
+ *
+ * Built by setup.py as an optional extension: without a C compiler the install goes on and
+ * gate.resampling.poisson uses its numpy path (same results, slower). The functions take numpy
+ * arrays through the buffer protocol (no numpy headers), check their types and shapes, and release
+ * the GIL while they run, so the bootstrap's threads run them in parallel.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+#define GAMMA 0x9E3779B97F4A7C15ULL
+#define EXTRA 0xD1B54A32D192ED03ULL
+#define LANE 0xFFFFULL
+#define AMBIGUOUS 255
+
+static inline uint64_t mix64(uint64_t z) {
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+/* The weight of position i whose lookup-table entry is w, resolved from 32 more bits of the second
+ * stream against its row of thresholds when ambiguous (the row ends with 2^64 - 1, above every
+ * 48-bit value, so the scan stops). */
+static inline int64_t settle(int64_t w, uint64_t u, uint64_t i, uint64_t key2, uint64_t r, uint64_t n,
+                             const uint64_t *thresholds) {
+    if (w != AMBIGUOUS) return w;
+    uint64_t extra = mix64(key2 + (r * n + i) * GAMMA) >> 32;
+    uint64_t value = (u << 32) | extra;
+    int64_t k = 0;
+    while (thresholds[k] <= value) k++;
+    return k;
+}
+
+/* The inputs every kernel shares, read once from the Python arguments. */
+typedef struct {
+    uint64_t key;
+    uint64_t r0;
+    const uint8_t *luts;          /* (MAX_SIZE + 1) rows of 65536 */
+    const uint64_t *thresholds;   /* (MAX_SIZE + 1) rows of `width` */
+    Py_ssize_t width;
+    const int64_t *bounds;
+    Py_ssize_t n_bounds;
+} Stream;
+
+/* PAIR(T0, T1, H): for resamples r0 .. r0 + b - 1 (one per row of h0/h1) add each position's weight
+ * into h0[r][t0[i]] and h1[r][t1[i]]. Positions bounds[m-1] .. bounds[m] weigh Poisson(m) (row m of
+ * the tables); every bound is a multiple of 4, so a word's four 16-bit lanes share a row. t0 comes in
+ * runs of equal codes (pieces are ordered by the first view's code): a run is summed in a register
+ * and stored once. single is PAIR without the second table. */
+#define DEFINE_PAIR(NAME, T0, T1, H)                                                                 \
+    static void NAME(const Stream *s, const T0 *t0, const T1 *t1, H *h0, H *h1, Py_ssize_t b,        \
+                     Py_ssize_t codes0, Py_ssize_t codes1) {                                          \
+        uint64_t n = (uint64_t)s->bounds[s->n_bounds - 1], words = n / 4, key2 = s->key ^ EXTRA;      \
+        for (Py_ssize_t row = 0; row < b; row++) {                                                    \
+            uint64_t r = s->r0 + (uint64_t)row, base = s->key + r * words * GAMMA;                    \
+            H *a0 = h0 + row * codes0;                                                                \
+            H *a1 = t1 ? h1 + row * codes1 : NULL;                                                    \
+            int64_t run = n ? (int64_t)t0[0] : 0, total = 0;                                          \
+            for (Py_ssize_t m = 1; m < s->n_bounds; m++) {                                            \
+                const uint8_t *lut = s->luts + m * 65536;                                             \
+                const uint64_t *thr = s->thresholds + m * s->width;                                   \
+                for (uint64_t j = (uint64_t)s->bounds[m - 1] / 4; j < (uint64_t)s->bounds[m] / 4; j++) { \
+                    uint64_t z = mix64(base + j * GAMMA), i = 4 * j;                                  \
+                    uint64_t u[4] = {z & LANE, (z >> 16) & LANE, (z >> 32) & LANE, z >> 48};          \
+                    int64_t w[4] = {lut[u[0]], lut[u[1]], lut[u[2]], lut[u[3]]};                      \
+                    if ((w[0] | w[1] | w[2] | w[3]) & 128) {                                          \
+                        for (int k = 0; k < 4; k++) w[k] = settle(w[k], u[k], i + k, key2, r, n, thr); \
+                    }                                                                                 \
+                    if (t0[i] == run && t0[i + 1] == run && t0[i + 2] == run && t0[i + 3] == run) {  \
+                        total += w[0] + w[1] + w[2] + w[3];                                           \
+                    } else {                                                                          \
+                        for (int k = 0; k < 4; k++) {                                                 \
+                            if ((int64_t)t0[i + k] != run) {                                          \
+                                a0[run] += (H)total;                                                  \
+                                run = (int64_t)t0[i + k];                                             \
+                                total = 0;                                                            \
+                            }                                                                         \
+                            total += w[k];                                                            \
+                        }                                                                             \
+                    }                                                                                 \
+                    if (a1) {                                                                         \
+                        a1[t1[i]] += (H)w[0];                                                         \
+                        a1[t1[i + 1]] += (H)w[1];                                                     \
+                        a1[t1[i + 2]] += (H)w[2];                                                     \
+                        a1[t1[i + 3]] += (H)w[3];                                                     \
+                    }                                                                                 \
+                }                                                                                     \
+            }                                                                                         \
+            if (n) a0[run] += (H)total;                                                               \
+        }                                                                                             \
+    }
+
+DEFINE_PAIR(pair_u16_u16_i32, uint16_t, uint16_t, int32_t)
+DEFINE_PAIR(pair_u16_i32_i32, uint16_t, int32_t, int32_t)
+DEFINE_PAIR(pair_i32_u16_i32, int32_t, uint16_t, int32_t)
+DEFINE_PAIR(pair_i32_i32_i32, int32_t, int32_t, int32_t)
+DEFINE_PAIR(pair_u16_u16_i64, uint16_t, uint16_t, int64_t)
+DEFINE_PAIR(pair_u16_i32_i64, uint16_t, int32_t, int64_t)
+DEFINE_PAIR(pair_i32_u16_i64, int32_t, uint16_t, int64_t)
+DEFINE_PAIR(pair_i32_i32_i64, int32_t, int32_t, int64_t)
+
+/* RANK_ROW(T): one row r of a ranking block's per-group counts (pos, neg: G groups each, element
+ * strides sp and sq): out[k * b + r] = P, N, sum pos*prec, sum pos*(prec + prec_prev), sum pos*fps,
+ * sum pos*neg, each summed left to right as gate.metrics.compiler._rank_sums sums them; prec is
+ * tps / (tps + fps), 1 where nothing is ranked yet (the curve's start point). RANK_SUMS(T) runs it
+ * over the rows, with the strides known to be 1 when the groups are contiguous (the usual block:
+ * the compiler then streams them). */
+#define DEFINE_RANK_SUMS(NAME, T)                                                                    \
+    static inline void NAME##_row(const T *pos, const T *neg, Py_ssize_t sp, Py_ssize_t sq,          \
+                                  Py_ssize_t groups, Py_ssize_t b, Py_ssize_t r, double *out) {      \
+        T tps = 0, fps = 0, s_fps = 0, s_neg = 0;                                                     \
+        double ap = 0.0, pr = 0.0, prev = 1.0;                                                        \
+        for (Py_ssize_t g = 0; g < groups; g++) {                                                     \
+            T p = pos[g * sp], q = neg[g * sq];                                                       \
+            tps += p;                                                                                 \
+            fps += q;                                                                                 \
+            T alls = tps + fps;                                                                       \
+            double prec = alls > 0 ? (double)tps / (double)alls : 1.0;                                \
+            double pf = (double)p;                                                                    \
+            ap += pf * prec;                                                                          \
+            pr += pf * (prec + prev);                                                                 \
+            s_fps += p * fps;                                                                         \
+            s_neg += p * q;                                                                           \
+            prev = prec;                                                                              \
+        }                                                                                             \
+        out[r] = (double)tps;                                                                         \
+        out[b + r] = (double)fps;                                                                     \
+        out[2 * b + r] = ap;                                                                          \
+        out[3 * b + r] = pr;                                                                          \
+        out[4 * b + r] = (double)s_fps;                                                               \
+        out[5 * b + r] = (double)s_neg;                                                               \
+    }                                                                                                 \
+    static void NAME(const char *pos, const char *neg, Py_ssize_t b, Py_ssize_t groups,              \
+                     const Py_ssize_t *ps, const Py_ssize_t *ns, double *out) {                      \
+        Py_ssize_t sp = ps[1] / (Py_ssize_t)sizeof(T), sq = ns[1] / (Py_ssize_t)sizeof(T);            \
+        for (Py_ssize_t r = 0; r < b; r++) {                                                          \
+            const T *p = (const T *)(pos + r * ps[0]), *q = (const T *)(neg + r * ns[0]);             \
+            if (sp == 1 && sq == 1)                                                                   \
+                NAME##_row(p, q, 1, 1, groups, b, r, out);                                            \
+            else                                                                                      \
+                NAME##_row(p, q, sp, sq, groups, b, r, out);                                          \
+        }                                                                                             \
+    }
+
+DEFINE_RANK_SUMS(rank_sums_i64, int64_t)
+DEFINE_RANK_SUMS(rank_sums_f64, double)
+
+/* -- argument checking ------------------------------------------------------------------------- */
+
+/* The kind of a buffer's items: 'i' signed or 'u' unsigned integer, 'f' float; 0 for anything else. */
+static char item_kind(const Py_buffer *v) {
+    const char *f = v->format ? v->format : "B";
+    while (*f == '@' || *f == '=' || *f == '<' || *f == '>' || *f == '!') f++;
+    if (f[0] == '\0' || f[1] != '\0') return 0;
+    if (strchr("bhilq", f[0])) return 'i';
+    if (strchr("BHILQ", f[0])) return 'u';
+    if (strchr("efd", f[0])) return 'f';
+    return 0;
+}
+
+static int get(PyObject *obj, Py_buffer *v, int flags, int ndim, char kind, const char *name) {
+    if (PyObject_GetBuffer(obj, v, flags | PyBUF_FORMAT | PyBUF_ND) < 0) return -1;
+    if (v->ndim != ndim || item_kind(v) != kind) {
+        PyErr_Format(PyExc_TypeError, "%s: expected a %d-d array of kind '%c'", name, ndim, kind);
+        PyBuffer_Release(v);
+        return -1;
+    }
+    return 0;
+}
+
+static int stream(Stream *s, Py_buffer *luts, Py_buffer *thr, Py_buffer *bounds, PyObject *const *args) {
+    if (get(args[2], luts, PyBUF_C_CONTIGUOUS, 2, 'u', "luts") < 0) return -1;
+    if (get(args[3], thr, PyBUF_C_CONTIGUOUS, 2, 'u', "thresholds") < 0) { PyBuffer_Release(luts); return -1; }
+    if (get(args[4], bounds, PyBUF_C_CONTIGUOUS, 1, 'i', "bounds") < 0) {
+        PyBuffer_Release(luts); PyBuffer_Release(thr); return -1;
+    }
+    if (luts->itemsize != 1 || luts->shape[1] != 65536 || thr->itemsize != 8 || bounds->itemsize != 8
+        || bounds->shape[0] < 1 || bounds->shape[0] > luts->shape[0] || thr->shape[0] != luts->shape[0]) {
+        PyErr_SetString(PyExc_ValueError, "luts, thresholds or bounds do not match");
+        PyBuffer_Release(luts); PyBuffer_Release(thr); PyBuffer_Release(bounds);
+        return -1;
+    }
+    s->key = PyLong_AsUnsignedLongLongMask(args[0]);
+    s->r0 = PyLong_AsUnsignedLongLongMask(args[1]);
+    if (PyErr_Occurred()) { PyBuffer_Release(luts); PyBuffer_Release(thr); PyBuffer_Release(bounds); return -1; }
+    s->luts = luts->buf;
+    s->thresholds = thr->buf;
+    s->width = thr->shape[1];
+    s->bounds = bounds->buf;
+    s->n_bounds = bounds->shape[0];
+    return 0;
+}
+
+/* A code table: 1-d uint16 or int32, as long as the positions, every code a column of its counts. */
+static int codes_ok(const Py_buffer *t, const Py_buffer *h, int64_t n, const char *name) {
+    int wide = item_kind(t) == 'i' && t->itemsize == 4, narrow = item_kind(t) == 'u' && t->itemsize == 2;
+    if (t->ndim != 1 || !(wide || narrow) || t->shape[0] != n) {
+        PyErr_Format(PyExc_TypeError, "%s: expected a uint16 or int32 table of %lld codes", name, (long long)n);
+        return 0;
+    }
+    Py_ssize_t cols = h->shape[1];
+    for (Py_ssize_t i = 0; i < n; i++) {
+        int64_t c = wide ? ((const int32_t *)t->buf)[i] : ((const uint16_t *)t->buf)[i];
+        if (c < 0 || c >= cols) {
+            PyErr_Format(PyExc_IndexError, "%s: code %lld outside 0 .. %zd", name, (long long)c, cols - 1);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int counts_ok(const Py_buffer *h, const char *name) {
+    if (h->ndim != 2 || item_kind(h) != 'i' || (h->itemsize != 4 && h->itemsize != 8)) {
+        PyErr_Format(PyExc_TypeError, "%s: expected a 2-d int32 or int64 array", name);
+        return 0;
+    }
+    return 1;
+}
+
+typedef void (*pair_fn)(const Stream *, const void *, const void *, void *, void *, Py_ssize_t, Py_ssize_t,
+                        Py_ssize_t);
+
+static pair_fn pick_pair(const Py_buffer *t0, const Py_buffer *t1, const Py_buffer *h) {
+    static const pair_fn table[2][2][2] = {
+        {{(pair_fn)pair_u16_u16_i32, (pair_fn)pair_u16_i32_i32}, {(pair_fn)pair_i32_u16_i32, (pair_fn)pair_i32_i32_i32}},
+        {{(pair_fn)pair_u16_u16_i64, (pair_fn)pair_u16_i32_i64}, {(pair_fn)pair_i32_u16_i64, (pair_fn)pair_i32_i32_i64}},
+    };
+    int t1_wide = t1 ? t1->itemsize == 4 : 0;
+    return table[h->itemsize == 8][t0->itemsize == 4][t1_wide];
+}
+
+/* pair(key, r0, luts, thresholds, bounds, t0, t1, h0, h1) and single(key, r0, luts, thresholds,
+ * bounds, t0, h0): see PAIR. Every code is checked against its counts' width before anything runs. */
+static PyObject *run_pair(PyObject *const *args, Py_ssize_t nargs, int paired) {
+    Py_ssize_t want = paired ? 9 : 7;
+    if (nargs != want) {
+        PyErr_Format(PyExc_TypeError, "expected %zd arguments, got %zd", want, nargs);
+        return NULL;
+    }
+    Stream s;
+    Py_buffer luts, thr, bounds, t0, t1 = {0}, h0, h1 = {0};
+    if (stream(&s, &luts, &thr, &bounds, args) < 0) return NULL;
+    PyObject *result = NULL;
+    int got_t0 = 0, got_t1 = 0, got_h0 = 0, got_h1 = 0;
+    PyObject *ot0 = args[5], *ot1 = paired ? args[6] : NULL, *oh0 = args[paired ? 7 : 6], *oh1 = paired ? args[8] : NULL;
+    if (PyObject_GetBuffer(ot0, &t0, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) goto done;
+    got_t0 = 1;
+    if (paired) {
+        if (PyObject_GetBuffer(ot1, &t1, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) goto done;
+        got_t1 = 1;
+    }
+    if (PyObject_GetBuffer(oh0, &h0, PyBUF_C_CONTIGUOUS | PyBUF_WRITABLE | PyBUF_FORMAT) < 0) goto done;
+    got_h0 = 1;
+    if (paired) {
+        if (PyObject_GetBuffer(oh1, &h1, PyBUF_C_CONTIGUOUS | PyBUF_WRITABLE | PyBUF_FORMAT) < 0) goto done;
+        got_h1 = 1;
+    }
+    int64_t n = s.bounds[s.n_bounds - 1];
+    for (Py_ssize_t m = 1; m < s.n_bounds; m++) {
+        if (s.bounds[m] < s.bounds[m - 1] || s.bounds[m] % 4 || s.bounds[0] != 0) {
+            PyErr_SetString(PyExc_ValueError, "bounds must start at 0, rise and be multiples of 4");
+            goto done;
+        }
+    }
+    if (!counts_ok(&h0, "h0") || (paired && !counts_ok(&h1, "h1"))) goto done;
+    if (paired && (h1.itemsize != h0.itemsize || h1.shape[0] != h0.shape[0])) {
+        PyErr_SetString(PyExc_ValueError, "h0 and h1 must have the same type and rows");
+        goto done;
+    }
+    if (!codes_ok(&t0, &h0, n, "t0") || (paired && !codes_ok(&t1, &h1, n, "t1"))) goto done;
+    pair_fn fn = pick_pair(&t0, paired ? &t1 : NULL, &h0);
+    Py_BEGIN_ALLOW_THREADS
+    fn(&s, t0.buf, paired ? t1.buf : NULL, h0.buf, paired ? h1.buf : NULL, h0.shape[0], h0.shape[1],
+       paired ? h1.shape[1] : 0);
+    Py_END_ALLOW_THREADS
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    if (got_h1) PyBuffer_Release(&h1);
+    if (got_h0) PyBuffer_Release(&h0);
+    if (got_t1) PyBuffer_Release(&t1);
+    if (got_t0) PyBuffer_Release(&t0);
+    PyBuffer_Release(&bounds);
+    PyBuffer_Release(&thr);
+    PyBuffer_Release(&luts);
+    return result;
+}
+
+static PyObject *pair(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    return run_pair(args, nargs, 1);
+}
+
+static PyObject *single(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    return run_pair(args, nargs, 0);
+}
+
+/* rank_sums(pos, neg, out): see RANK_SUMS; pos and neg int64 or float64 (the same), out a
+ * C-contiguous float64 array of 6 x b. */
+static PyObject *rank_sums(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (nargs != 3) {
+        PyErr_Format(PyExc_TypeError, "expected 3 arguments, got %zd", nargs);
+        return NULL;
+    }
+    Py_buffer pos, neg, out;
+    if (PyObject_GetBuffer(args[0], &pos, PyBUF_STRIDES | PyBUF_FORMAT) < 0) return NULL;
+    if (PyObject_GetBuffer(args[1], &neg, PyBUF_STRIDES | PyBUF_FORMAT) < 0) { PyBuffer_Release(&pos); return NULL; }
+    if (PyObject_GetBuffer(args[2], &out, PyBUF_C_CONTIGUOUS | PyBUF_WRITABLE | PyBUF_FORMAT) < 0) {
+        PyBuffer_Release(&neg); PyBuffer_Release(&pos); return NULL;
+    }
+    PyObject *result = NULL;
+    char kind = item_kind(&pos);
+    if (pos.ndim != 2 || neg.ndim != 2 || pos.shape[0] != neg.shape[0] || pos.shape[1] != neg.shape[1]
+        || kind != item_kind(&neg) || pos.itemsize != 8 || neg.itemsize != 8 || (kind != 'i' && kind != 'f')
+        || pos.strides[0] % 8 || pos.strides[1] % 8 || neg.strides[0] % 8 || neg.strides[1] % 8) {
+        PyErr_SetString(PyExc_TypeError, "pos and neg: expected two 2-d int64 or float64 arrays of one shape");
+    } else if (out.ndim != 2 || item_kind(&out) != 'f' || out.itemsize != 8 || out.shape[0] != 6
+               || out.shape[1] != pos.shape[0]) {
+        PyErr_SetString(PyExc_TypeError, "out: expected a float64 array of 6 x rows");
+    } else {
+        Py_BEGIN_ALLOW_THREADS
+        if (kind == 'i')
+            rank_sums_i64(pos.buf, neg.buf, pos.shape[0], pos.shape[1], pos.strides, neg.strides, out.buf);
+        else
+            rank_sums_f64(pos.buf, neg.buf, pos.shape[0], pos.shape[1], pos.strides, neg.strides, out.buf);
+        Py_END_ALLOW_THREADS
+        result = Py_None;
+        Py_INCREF(result);
+    }
+    PyBuffer_Release(&out);
+    PyBuffer_Release(&neg);
+    PyBuffer_Release(&pos);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"pair", (PyCFunction)(void (*)(void))pair, METH_FASTCALL,
+     "pair(key, r0, luts, thresholds, bounds, t0, t1, h0, h1): add each position's Poisson weight into "
+     "h0[r, t0[i]] and h1[r, t1[i]] for resamples r0 .."},
+    {"single", (PyCFunction)(void (*)(void))single, METH_FASTCALL,
+     "single(key, r0, luts, thresholds, bounds, t0, h0): pair() for one table"},
+    {"rank_sums", (PyCFunction)(void (*)(void))rank_sums, METH_FASTCALL,
+     "rank_sums(pos, neg, out): a ranking block's six sums per row, as gate.metrics.compiler._rank_sums"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_ckernels",
+                                    "Compiled Poisson-bootstrap kernels (see _ckernels.c).", -1, methods};
+
+PyMODINIT_FUNC PyInit__ckernels(void) { return PyModule_Create(&module); }

@@ -1,0 +1,9 @@
+"""Type stub of the optional C extension gate/resampling/_ckernels.c (built by setup.py)."""
+
+import numpy as np
+
+def pair(key: int | np.uint64, r0: int, luts: np.ndarray, thresholds: np.ndarray, bounds: np.ndarray,
+         t0: np.ndarray, t1: np.ndarray, h0: np.ndarray, h1: np.ndarray) -> None: ...
+def single(key: int | np.uint64, r0: int, luts: np.ndarray, thresholds: np.ndarray, bounds: np.ndarray,
+           t0: np.ndarray, h0: np.ndarray) -> None: ...
+def rank_sums(pos: np.ndarray, neg: np.ndarray, out: np.ndarray) -> None: ...
