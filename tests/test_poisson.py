@@ -127,3 +127,56 @@ def test_mean_one_bounds_give_the_integer_size_weights(n):
         plain = poisson.weights(12345, r, n)
         assert np.array_equal(poisson.weights(12345, r, ones, bounds), plain)
     assert n < 1000 or len(np.unique(plain)) > 2          # real weights 0, 1, 2, ...: not all equal
+
+
+def test_the_kernel_checks_its_arrays_before_writing():
+    """The C kernel writes through raw pointers: every array's type, shape and code range is checked
+    first, and a bad one raises instead of writing out of bounds (nothing is written)."""
+    kernels = pytest.importorskip("gate.resampling._ckernels", reason="the C kernel was not built (no C compiler at install time)")
+    luts, thresholds = poisson.poisson_tables()
+    bounds = np.array([0, 8] + [8] * (poisson.MAX_SIZE - 1), dtype=np.int64)
+    codes = np.arange(8, dtype=np.uint16)
+    good = np.zeros((2, 8), dtype=np.int32)
+    cases = [
+        ((luts, thresholds, bounds, codes, codes, good, np.zeros((2, 7), dtype=np.int32)), IndexError),   # code 7 ≥ 7 columns
+        ((luts, thresholds, bounds, codes.astype(np.int64), codes, good, good.copy()), TypeError),        # int64 codes
+        ((luts, thresholds, bounds, codes[:4], codes, good, good.copy()), TypeError),                     # too few codes
+        ((luts, thresholds, bounds, codes, codes, good.astype(np.float64), good.copy()), TypeError),      # float counts
+        ((luts, thresholds, bounds, codes, codes, good, np.zeros((3, 8), dtype=np.int32)), ValueError),   # rows differ
+        ((luts, thresholds, bounds + 1, codes, codes, good, good.copy()), ValueError),                    # not multiples of 4
+        ((luts[:, :100], thresholds, bounds, codes, codes, good, good.copy()), ValueError),               # a cut table
+        ((luts, thresholds, bounds, codes, codes, good, np.zeros((2, 16), dtype=np.int32)[:, ::2]), ValueError),  # strided
+    ]
+    for args, error in cases:
+        h0 = args[5]
+        with pytest.raises(error):
+            kernels.pair(1, 0, *args)
+        assert not h0.any(), error
+    with pytest.raises(TypeError):
+        kernels.pair(1, 0, luts, thresholds)                                    # too few arguments
+    with pytest.raises(TypeError):
+        kernels.rank_sums(np.zeros((2, 3), dtype=np.int32), np.zeros((2, 3), dtype=np.int32), np.empty((6, 2)))
+    with pytest.raises(TypeError):
+        kernels.rank_sums(np.zeros((2, 3)), np.zeros((2, 3)), np.empty((5, 2)))
+
+
+@pytest.mark.parametrize("counts", [np.int32, np.int64])
+@pytest.mark.parametrize("types", [(np.uint16, np.uint16), (np.uint16, np.int32), (np.int32, np.uint16), (np.int32, np.int32)])
+def test_every_compiled_variant_counts_as_bincount(counts, types):
+    """The kernel has one compiled loop per (first table, second table, counts) type: each adds the
+    numpy path's weights, for the paired and the single-table call."""
+    kernels = pytest.importorskip("gate.resampling._ckernels", reason="the C kernel was not built (no C compiler at install time)")
+    rng = np.random.default_rng(len(types) + counts(0).itemsize)
+    bounds = np.concatenate([[0], np.cumsum([400, 0, 36, 8] + [0] * (poisson.MAX_SIZE - 4))]).astype(np.int64)
+    n, widths = int(bounds[-1]), (300, 2000)
+    tables = [np.sort(rng.integers(0, widths[0], n)).astype(types[0]), rng.integers(0, widths[1], n).astype(types[1])]
+    key = 2 ** 64 - 1 - int(rng.integers(0, 2 ** 32))
+    h = [np.zeros((3, w), dtype=counts) for w in widths]
+    kernels.pair(key, 5, *poisson.poisson_tables(), bounds, tables[0], tables[1], h[0], h[1])
+    single = np.zeros((3, widths[1]), dtype=counts)
+    kernels.single(key, 5, *poisson.poisson_tables(), bounds, tables[1], single)
+    for r in range(3):
+        w = poisson.weights(key, 5 + r, poisson.sizes_of(bounds))
+        for table, got, width in zip(tables, h, widths):
+            np.testing.assert_array_equal(got[r], np.bincount(table, weights=w, minlength=width))
+        np.testing.assert_array_equal(single[r], h[1][r])
