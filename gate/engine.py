@@ -31,7 +31,16 @@ from gate.metrics.compiler import ClassGroups, QuantityBuilder
 from gate.metrics.flips import flip_rows
 from gate.policy.expand import Expanded, expand_gates
 from gate.policy.load import Policy
-from gate.report.model import GateResult, Note, Report, Reproducibility, exit_code_of, gate_counts, verdict_of
+from gate.report.model import (
+    GateResult,
+    Note,
+    Report,
+    Reproducibility,
+    Resampling,
+    exit_code_of,
+    gate_counts,
+    verdict_of,
+)
 from gate.report.notes import gate_notes, policy_warnings, resample_warnings
 from gate.report.summaries import data_summary, report_extras
 from gate.resampling import adaptive
@@ -158,7 +167,8 @@ def _unit_fields(policy: Policy, clusters: np.ndarray | None) -> dict:
 
 def _run_bootstrap(policy: Policy, es: EvalSet, plan: StatPlan, quantities: dict[tuple[str, str], Quantity],
                    seed: int, n_units: int, measured: dict[str, Measured], clusters: np.ndarray | None,
-                   all_gates: Sequence[Expanded] = ()) -> tuple[dict[tuple[str, str], Series], np.ndarray | None, str]:
+                   all_gates: Sequence[Expanded] = ()) -> tuple[dict[tuple[str, str], Series], np.ndarray | None,
+                                                                Resampling]:
     """Point estimates from the observed counts (reference accumulation), then the replicates from
     :class:`gate.resampling.stats.Bootstrap` (chunked, threaded, deterministic whatever the thread count).
 
@@ -178,7 +188,7 @@ def _run_bootstrap(policy: Policy, es: EvalSet, plan: StatPlan, quantities: dict
     t0 = time.perf_counter()
     series, reads = _points(plan, quantities, policy.bootstrap.resamples)
     if not quantities:
-        return series, None, "none (no bootstrapped gate)"
+        return series, None, Resampling(groups=0)
     strata = _strata(policy, es, n_units)
     by_gate: dict[str, set[int]] = {}
     for (gate_id, _), blocks in reads.items():
@@ -315,15 +325,13 @@ class _Draw:
                 s = self.series[key]
                 self.series[key] = replace(s, reps=s.reps[:drawn], reps_undefined=s.reps_undefined[:drawn], drawn=drawn)
 
-    def description(self, n_comps: int) -> str:
+    def description(self, n_comps: int) -> Resampling:
         """The report's ``reproducibility.resampling``: the gate groups, their draw schemes, and
         with ``bootstrap.adaptive`` how many stopped early."""
-        groups = f"{n_comps} independent gate group{'s' if n_comps != 1 else ''}"
-        text = f"{groups}: {', '.join(sorted(self.schemes))}"
-        if self.policy.bootstrap.adaptive:
-            text += (f"; adaptive: {self.stopped} of {n_comps} stopped early once decided "
-                     f"({self.total_drawn} of {n_comps * self.policy.bootstrap.resamples} resamples drawn)")
-        return text
+        if not self.policy.bootstrap.adaptive:
+            return Resampling(groups=n_comps, schemes=tuple(sorted(self.schemes)))
+        return Resampling(groups=n_comps, schemes=tuple(sorted(self.schemes)), stopped=self.stopped,
+                          drawn=self.total_drawn, planned=n_comps * self.policy.bootstrap.resamples)
 
 
 class _ReadRecorder(list):

@@ -13,6 +13,7 @@ from gate.errors import PolicyError
 from gate.policy.load import build_policy
 from gate.render import json_report
 from gate.render.notes import text as note_text
+from gate.render.text import resampling_text
 from gate.report.model import Artifact
 
 B = 2000
@@ -62,8 +63,12 @@ def test_stops_early_on_clearly_decided_gates_and_records_it():
         assert _adaptive_note(g) == (f"adaptive: decided after {drawn} of {B} resamples "
                                      "(endpoints more than 3 Monte-Carlo SE from the bar)")
     assert any(g.status == "fail" for g in stopped) and any(g.status == "pass" for g in stopped)
-    assert "adaptive:" in report.reproducibility.resampling
-    assert "stopped early" in report.reproducibility.resampling
+    facts = report.reproducibility.resampling
+    assert 1 <= facts.stopped <= facts.groups
+    assert facts.planned == facts.groups * B and facts.drawn < facts.planned
+    assert resampling_text(report.reproducibility).endswith(
+        f"; adaptive: {facts.stopped} of {facts.groups} stopped early once decided "
+        f"({facts.drawn} of {facts.planned} resamples drawn)")
 
 
 def test_never_stops_on_a_straddling_gate():
@@ -85,7 +90,8 @@ def test_decisions_equal_the_full_draw(seed, method, testing):
     assert [g.status for g in adaptive.gates] == [g.status for g in full.gates]
     assert adaptive.verdict == full.verdict
     assert not any(_adaptive_note(g) for g in full.gates)
-    assert "adaptive" not in full.reproducibility.resampling
+    assert full.reproducibility.resampling.stopped is None
+    assert "adaptive" not in resampling_text(full.reproducibility)
 
 
 def test_replicates_are_a_prefix_of_the_full_draw():

@@ -25,6 +25,7 @@ from gate.api import check
 from gate.errors import InputError, PolicyError
 from gate.inference.intervals import Distribution, acceleration
 from gate.render.notes import text as note_text
+from gate.render.text import resampling_text
 
 B = 1000
 ENDPOINT_TOL = 4 * math.sqrt(2) * 2.67 / math.sqrt(B)    # in units of the bootstrap SD
@@ -181,8 +182,10 @@ def test_the_poisson_path_equals_the_index_path_in_distribution(monkeypatch):
     monkeypatch.setattr(gate.resampling.stats, "POISSON_MIN_UNITS", 10)
     monkeypatch.setattr(gate.resampling.stats, "POISSON_MIN_CLUSTERS", 10)
     pois = check(policy(gates), d["cand"])
-    assert "Poisson(1) weights per cluster" in pois.reproducibility.resampling
-    assert "cluster resampling" in index.reproducibility.resampling
+    assert "cluster_poisson" in pois.reproducibility.resampling.schemes
+    assert "cluster_index" in index.reproducibility.resampling.schemes
+    assert "Poisson(1) weights per cluster" in resampling_text(pois.reproducibility)
+    assert "cluster resampling" in resampling_text(index.reproducibility)
     for a, b in zip(index.gates, pois.gates):
         sd = np.std(a.distribution)
         assert np.std(b.distribution) == pytest.approx(sd, rel=0.15)
@@ -229,7 +232,8 @@ def test_adaptive_stopping_with_clusters_keeps_the_decision():
     gates = [{"metric": "accuracy", "min": 0.3}, {"metric": "brier", "max": 0.6}]
     full = check(policy(gates, resamples=3000), d["cand"])
     adaptive = check(policy(gates, resamples=3000, adaptive=True), d["cand"])
-    assert "adaptive" in adaptive.reproducibility.resampling
+    assert adaptive.reproducibility.resampling.stopped is not None
+    assert "adaptive" in resampling_text(adaptive.reproducibility)
     assert [g.status for g in full.gates] == [g.status for g in adaptive.gates] == ["pass", "pass"]
     drawn = len(adaptive.gates[0].distribution)
     assert drawn < 3000 and np.array_equal(adaptive.gates[0].distribution, full.gates[0].distribution[:drawn])

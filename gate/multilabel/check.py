@@ -41,7 +41,16 @@ from gate.multilabel.inputs import Examples, read_examples
 from gate.multilabel.policy import MultilabelData, MultilabelGateSpec
 from gate.policy.expand import Expanded, bar_rule, unique_ids
 from gate.policy.load import Policy
-from gate.report.model import DataSummary, GateResult, Note, Report, Reproducibility, gate_counts, verdict_of
+from gate.report.model import (
+    DataSummary,
+    GateResult,
+    Note,
+    Report,
+    Reproducibility,
+    Resampling,
+    gate_counts,
+    verdict_of,
+)
 from gate.report.notes import policy_warnings, resample_warnings
 from gate.resampling import poisson
 from gate.resampling.stats import POISSON_MIN_UNITS, parallel_map
@@ -99,7 +108,8 @@ def check_multilabel(policy: Policy, candidate: Any, baseline: Any = None, *, se
             confidence=policy.bootstrap.confidence, stratify=False, sampling="iid",
             multiple_testing=policy.decision.multiple_testing, inconclusive=policy.decision.inconclusive,
             tool_version=__version__, policy_path=policy.path, policy_sha256=policy.sha256,
-            command=tuple(command), resampling=f"{scheme} per example, {n_units:,} examples ({pairing})"),
+            command=tuple(command),
+            resampling=Resampling(schemes=(scheme,), per="example", units=n_units, pairing=pairing)),
     )
 
 
@@ -252,7 +262,8 @@ def weights_chunk(first: int, count: int, n_units: int, strata: list[tuple[int, 
 
 
 def scheme_of(n_units: int) -> str:
-    return "Poisson(1) weights" if n_units >= POISSON_MIN_UNITS else "index resampling"
+    """The draw scheme (gate.report.model.RESAMPLING_SCHEMES): Poisson weights from POISSON_MIN_UNITS examples."""
+    return "poisson" if n_units >= POISSON_MIN_UNITS else "index"
 
 
 def bootstrap(gates: list[MultilabelGate], sides: list[Side], n_units: int, resamples: int,

@@ -49,6 +49,7 @@ from gate.report.model import (
     Note,
     Report,
     Reproducibility,
+    Resampling,
     exit_code_of,
     gate_counts,
     verdict_of,
@@ -113,7 +114,7 @@ def check_ranking(policy: Policy, candidate: Any, baseline: Any = None, *, qrels
             confidence=policy.bootstrap.confidence, stratify=False,
             multiple_testing=policy.decision.multiple_testing, inconclusive=policy.decision.inconclusive,
             tool_version=__version__, policy_path=policy.path, policy_sha256=policy.sha256,
-            command=tuple(command), resampling=f"Poisson(1) weights per query, {units.size:,} queries ({pairing})",
+            command=tuple(command), resampling=Resampling(schemes=("poisson",), per="query", units=int(units.size), pairing=pairing),
             unit="query"),
     )
 

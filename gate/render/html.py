@@ -224,7 +224,7 @@ def data_section(report: Report) -> str:
 def repro_section(report: Report) -> str:
     r = report.reproducibility
     rows = [["Seed", esc(r.seed)], ["Resamples", T.fmt_int(r.resamples)], ["Method", esc(r.method)],
-            ["Resampling", esc(r.resampling or "not recorded")], ["Confidence", T.fmt(r.confidence)], ["Sampling", esc(T.sampling_text(r))],
+            ["Resampling", esc(T.resampling_text(r) or "not recorded")], ["Confidence", T.fmt(r.confidence)], ["Sampling", esc(T.sampling_text(r))],
             *([["Resampled unit", unit]] if (unit := T.cluster_unit_text(r, f"<code>{esc(r.cluster)}</code>")) else []),
             ["Multiple testing", esc(r.multiple_testing)], ["Inconclusive gates", esc(r.inconclusive)],
             ["Tool version", esc(r.tool_version)], ["Policy", _name(r.policy_path)],

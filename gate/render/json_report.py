@@ -47,14 +47,30 @@ def gate_dict(g: GateResult) -> dict[str, Any]:
     return out
 
 
+def reproducibility_dict(report: Report, facts: dict[str, Any]) -> dict[str, Any]:
+    """The reproducibility block: its facts with the worded ``resampling`` right before its facts,
+    ``resampling_facts``."""
+    out: dict[str, Any] = {}
+    for key, value in facts.items():
+        if key == "resampling_facts":
+            out["resampling"] = T.resampling_text(report.reproducibility)
+        out[key] = value
+    return out
+
+
 def report_dict(report: Report) -> dict[str, Any]:
-    """The report.json document: :meth:`Report.to_dict` with every gate as :func:`gate_dict` writes it
-    and the worded ``warnings`` right before their facts, ``warning_facts``."""
+    """The report.json document: :meth:`Report.to_dict` with every gate as :func:`gate_dict` writes it,
+    the worded ``warnings`` right before their facts, ``warning_facts``, and the reproducibility block
+    as :func:`reproducibility_dict` writes it."""
     out: dict[str, Any] = {}
     for key, value in report.to_dict().items():
         if key == "warning_facts":
             out["warnings"] = [notes.text(w) for w in report.warnings]
-        out[key] = [gate_dict(g) for g in report.gates] if key == "gates" else value
+        if key == "gates":
+            value = [gate_dict(g) for g in report.gates]
+        elif key == "reproducibility":
+            value = reproducibility_dict(report, value)
+        out[key] = value
     return out
 
 

@@ -524,7 +524,7 @@ def repro_section(report: Report) -> str:
         ["Seed", str(r.seed)],
         ["Resamples", T.fmt_int(r.resamples)],
         ["Method", code(r.method)],
-        ["Resampling", code(r.resampling or "not recorded")],
+        ["Resampling", code(T.resampling_text(r) or "not recorded")],
         ["Confidence", T.fmt(r.confidence)],
         ["Sampling", T.sampling_text(r)],
         *([["Resampled unit", unit]] if (unit := T.cluster_unit_text(r, code(r.cluster))) else []),

@@ -124,6 +124,35 @@ def flip_cells(r: FlipRow) -> list[str]:
     return [fmt_count(r.examples), fmt_count(r.negative), fmt_count(r.positive), fmt_count(r.churn)]
 
 
+SCHEME_WORDS = {"multinomial": "multinomial over cells", "poisson": "Poisson(1) weights", "index": "index resampling",
+                "cluster_poisson": "Poisson(1) weights per cluster", "cluster_index": "cluster resampling"}
+
+
+def resampling_text(r: Reproducibility) -> str:
+    """How the resamples were drawn, as report.json's ``resampling`` and the reproducibility tables
+    say it: ``3 independent gate groups: multinomial over cells, Poisson(1) weights`` (with
+    ``bootstrap.adaptive``: ``; adaptive: K of G stopped early once decided (D of T resamples drawn)``),
+    ``none (no bootstrapped gate)``, or for a ranking / multilabel check ``Poisson(1) weights per query,
+    1,204 queries (paired)``; empty when not recorded. A report older than 1.5 keeps its own sentence."""
+    f = r.resampling
+    if f.legacy:
+        return f.legacy
+    if f.groups is None:
+        if not f.schemes:
+            return ""        # not recorded (a Reproducibility built without it)
+        scheme = SCHEME_WORDS.get(f.schemes[0], f.schemes[0])
+        plural = "queries" if f.per == "query" else f"{f.per}s"
+        return f"{scheme} per {f.per}, {fmt_int(f.units)} {plural} ({f.pairing})"
+    if f.groups == 0:
+        return "none (no bootstrapped gate)"
+    words = sorted(SCHEME_WORDS.get(s, s) for s in f.schemes)
+    text = f"{f.groups} independent gate group{'s' if f.groups != 1 else ''}: {', '.join(words)}"
+    if f.stopped is not None:
+        text += (f"; adaptive: {f.stopped} of {f.groups} stopped early once decided "
+                 f"({f.drawn} of {f.planned} resamples drawn)")
+    return text
+
+
 def sampling_text(r: Reproducibility) -> str:
     """The sampling design as the reproducibility table shows it."""
     return "stratified by class" if r.stratify else "i.i.d."

@@ -20,10 +20,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-SCHEMA_VERSION = "1.4"   # 1.1: gates[].policy_line; 1.2: gates[].interval_method, reproducibility.sampling, flips, queries,
+SCHEMA_VERSION = "1.5"   # 1.1: gates[].policy_line; 1.2: gates[].interval_method, reproducibility.sampling, flips, queries,
                          # task ranking; 1.3: gates[].nominal_ci, spared_by, guard, labeled (the message's facts),
                          # error_bound (binned engine gates), clusters;
-                         # 1.4: gates[].note_facts, warning_facts (the notes' and warnings' facts)
+                         # 1.4: gates[].note_facts, warning_facts (the notes' and warnings' facts);
+                         # 1.5: reproducibility.resampling_facts (how the resamples were drawn, as facts)
 
 STATUSES = ("pass", "fail", "inconclusive")
 OUTCOME_ORDER = ("fail", "inconclusive", "warning", "pass")   # GateResult.outcome, worst first
@@ -452,10 +453,44 @@ class DataSummary:
                 "class_support": dict(self.class_support)}
 
 
+RESAMPLING_SCHEMES = ("multinomial", "poisson", "index", "cluster_poisson", "cluster_index")
+"""How a gate group's resamples are drawn (:attr:`gate.resampling.stats.Bootstrap.scheme`): a
+multinomial over cells of identical examples, Poisson(1) weights or index draws of examples, or the
+same of whole clusters. All are the ordinary bootstrap."""
+
+
+@dataclass(frozen=True)
+class Resampling:
+    """How the bootstrap drew its resamples, as facts (gate/render/text.py words them).
+
+    ``groups``: the independent gate groups of a classification check (gates that share no statistic
+    are resampled independently, which leaves each gate's own distribution unchanged; 0 when no gate
+    is bootstrapped) and ``schemes`` their draw schemes (:data:`RESAMPLING_SCHEMES`, sorted, each
+    once). A ranking or multilabel check instead draws one weight per ``per`` unit (``"query"`` /
+    ``"example"``) of its ``units``, ``pairing`` as its data section says, and has ``groups`` None.
+    With ``bootstrap.adaptive``: ``stopped`` of the groups stopped early, ``drawn`` of ``planned``
+    resamples were drawn (all three None without it). ``legacy``: a report older than 1.5, which has
+    only the sentence (kept verbatim; every other field is then empty)."""
+
+    groups: int | None = None
+    schemes: tuple[str, ...] = ()
+    per: str = ""
+    units: int | None = None
+    pairing: str = ""
+    stopped: int | None = None
+    drawn: int | None = None
+    planned: int | None = None
+    legacy: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"groups": self.groups, "schemes": list(self.schemes), "per": self.per, "units": self.units,
+                "pairing": self.pairing, "stopped": self.stopped, "drawn": self.drawn, "planned": self.planned}
+
+
 @dataclass(frozen=True)
 class Reproducibility:
     """Everything needed to reproduce the run locally. ``command`` is the argv to re-run;
-    ``resampling`` says how the bootstrap drew its resamples (e.g. "multinomial over cells");
+    ``resampling`` says how the bootstrap drew its resamples (:class:`Resampling`);
     ``sampling`` is the policy's sampling design (``stratify`` is true exactly when it is stratified)."""
 
     seed: int
@@ -469,7 +504,7 @@ class Reproducibility:
     policy_path: str
     policy_sha256: str
     command: tuple[str, ...]
-    resampling: str = ""
+    resampling: Resampling = field(default_factory=Resampling)
     sampling: str = ""      # "iid" | "stratified" (bootstrap.sampling); "" in reports older than it
     unit: str = ""          # "example" | "cluster" | "query": what a resample draws; "" in reports older than it
     cluster: str = ""       # unit "cluster": the data.cluster column
@@ -477,7 +512,7 @@ class Reproducibility:
 
     def to_dict(self) -> dict[str, Any]:
         return {"seed": self.seed, "resamples": self.resamples, "method": self.method,
-                "resampling": self.resampling, "sampling": self.sampling or ("stratified" if self.stratify else "iid"),
+                "resampling_facts": self.resampling.to_dict(), "sampling": self.sampling or ("stratified" if self.stratify else "iid"),
                 "unit": self.unit or "example", "cluster": self.cluster, "clusters": self.clusters,
                 "confidence": _num(self.confidence), "stratify": self.stratify,
                 "multiple_testing": self.multiple_testing, "inconclusive": self.inconclusive,

@@ -36,6 +36,7 @@ import jsonschema
 
 from gate.report.model import (
     NOTE_KINDS,
+    RESAMPLING_SCHEMES,
     SEVERITIES,
     STATUSES,
     Artifact,
@@ -54,6 +55,7 @@ from gate.report.model import (
     QueryDelta,
     Report,
     Reproducibility,
+    Resampling,
     exit_code_of,
     gate_counts,
     verdict_of,
@@ -100,6 +102,9 @@ COUNT_KEYS = _enum("counts")
 INTERVAL_METHODS = _enum("gate", "interval_method")
 SAMPLINGS = _enum("reproducibility", "sampling")
 UNITS = _enum("reproducibility", "unit")
+SCHEMES = RESAMPLING_SCHEMES
+PER_UNITS = _enum("reproducibility", "resampling_facts", "per")
+FACT_PAIRINGS = _enum("reproducibility", "resampling_facts", "pairing")
 ROLES = _enum("data", "artifacts", "role")
 SPARED_BY = _enum("gate", "spared_by")
 GUARD_CODES = _enum("guard", "code")
@@ -590,6 +595,19 @@ def reproducibility(value: Any, path: str) -> Reproducibility:
     return r
 
 
+def _resampling(o: Obj) -> Resampling:
+    """``resampling_facts`` (schema 1.5; the renderers word them again); a report older than 1.5 has
+    only the sentence ``resampling``, kept verbatim (untrusted, like any data)."""
+    if "resampling_facts" not in o.value:
+        return Resampling(legacy=o.field("resampling", text))
+    f = o.obj("resampling_facts")
+    count = optional(integer)
+    return Resampling(groups=f.field("groups", count), schemes=f.array("schemes", text, SCHEMES),
+                      per=f.field("per", text, PER_UNITS), units=f.field("units", count),
+                      pairing=f.field("pairing", text, FACT_PAIRINGS), stopped=f.field("stopped", count),
+                      drawn=f.field("drawn", count), planned=f.field("planned", count))
+
+
 def _reproducibility(o: Obj) -> Reproducibility:
     return Reproducibility(
         seed=o.field("seed", integer), resamples=o.field("resamples", integer),
@@ -599,7 +617,7 @@ def _reproducibility(o: Obj) -> Reproducibility:
         inconclusive=o.field("inconclusive", text, INCONCLUSIVE_RULES),
         tool_version=o.field("tool_version", text), policy_path=o.field("policy_path", text),
         policy_sha256=o.field("policy_sha256", text), command=o.array("command", text),
-        resampling=o.field("resampling", text),
+        resampling=_resampling(o),
         sampling=o.field("sampling", text, SAMPLINGS, default=""),
         unit=o.field("unit", text, UNITS, default=""),
         cluster=o.field("cluster", text, default=""),

@@ -786,12 +786,13 @@ class Bootstrap:
 
     @property
     def scheme(self) -> str:
-        """The draw in a few words, for the report: all three are the ordinary bootstrap."""
+        """The draw's code for the report (:data:`gate.report.model.RESAMPLING_SCHEMES`): all are the
+        ordinary bootstrap."""
         if self.path == "multinomial":
-            return "multinomial over cells"
+            return "multinomial"
         if self.clusters is not None:
-            return "Poisson(1) weights per cluster" if self.poisson else "cluster resampling"
-        return "Poisson(1) weights" if self.poisson else "index resampling"
+            return "cluster_poisson" if self.poisson else "cluster_index"
+        return "poisson" if self.poisson else "index"
 
     def describe(self) -> str:
         if self.cells is not None:      # the multinomial path
