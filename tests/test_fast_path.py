@@ -436,7 +436,8 @@ def _evalset_from(tmp_path, cand_text, base_text, monkeypatch):
 
 
 @pytest.mark.parametrize("case", ["ok", "unlabeled", "floats", "bad_label", "bad_score", "nan_score",
-                                  "dup_id", "empty_id", "padded_id", "missing_id", "label_clash"])
+                                  "dup_id", "empty_id", "padded_id", "missing_id", "label_clash", "shuffled",
+                                  "shuffled_unlabeled", "float_text_id", "tab_id"])
 def test_vectorised_alignment_matches_the_row_loops(tmp_path, monkeypatch, case):
     cand = _csv_rows(label=(lambda i, y: "" if i % 5 == 0 else str(y)) if case == "unlabeled" else
                      (lambda i, y: f"{y}.0") if case == "floats" else
@@ -445,7 +446,9 @@ def test_vectorised_alignment_matches_the_row_loops(tmp_path, monkeypatch, case)
                      (lambda i, s: "nan" if i == 6 else f"{s:.4f}") if case == "nan_score" else (lambda i, s: f"{s:.4f}"),
                      idf=(lambda i: "x1" if i == 3 else f"x{i}") if case == "dup_id" else
                      (lambda i: "" if i == 2 else f"x{i}") if case == "empty_id" else
-                     (lambda i: f" x{i}" if i == 2 else f"x{i}") if case == "padded_id" else (lambda i: f"x{i}"))
+                     (lambda i: f" x{i}" if i == 2 else f"x{i}") if case == "padded_id" else
+                     (lambda i: "7.00" if i == 7 else f"x{i}") if case == "float_text_id" else
+                     (lambda i: "x3\t" if i == 3 else f"x{i}") if case == "tab_id" else (lambda i: f"x{i}"))
     base = _csv_rows(seed=1, label=(lambda i, y: "" if i % 5 == 0 else str(y)) if case == "unlabeled" else
                      (lambda i, y: str(1 - y) if i == 11 else str(y)) if case == "label_clash" else (lambda i, y: str(y)),
                      idf=(lambda i: f"z{i}" if i == 8 else f"x{i}") if case == "missing_id" else (lambda i: f"x{i}"))
@@ -453,8 +456,15 @@ def test_vectorised_alignment_matches_the_row_loops(tmp_path, monkeypatch, case)
         base = "\n".join(",".join([c.split(",")[0], c.split(",")[1] if i != 12 else str(1 - int(c.split(",")[1]))]
                                   + b.split(",")[2:]) if i else c
                          for i, (c, b) in enumerate(zip(cand.splitlines(), base.splitlines()))) + "\n"
+    if case.startswith("shuffled"):   # the candidate's rows in the reverse order: paired
+        cand = _csv_rows(label=(lambda i, y: "" if i % 5 == 0 else str(y)) if case == "shuffled_unlabeled"
+                         else (lambda i, y: str(y)))
+        header, *rows = cand.splitlines()
+        base = "\n".join([header] + rows[::-1]) + "\n"
     fast, slow = _evalset_from(tmp_path, cand, base, monkeypatch)
     assert_same_outcome(fast, slow)
+    if case.startswith("shuffled"):
+        assert not isinstance(fast, tuple) and fast.pairing == "paired"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ def test_ids_are_released_once_paired():
     policy, es = _affairs()
     assert es.pairing == "paired"
     for side in (es.candidate, es.baseline):
-        assert side.all_ids is None and side.arrow_ids is None and side.arrow_order is None
+        assert side.all_ids is None
         assert side.ids.shape == side.y.shape and side.ids.strides == (0,) and set(side.ids.tolist()) == {""}
 
 

@@ -32,7 +32,7 @@ def columns(case: str, seed: int) -> dict[str, pa.Array]:
             "seg": pa.array(["a" if i % 3 else "b" for i in range(N)])}
     if case == "int_labels_with_nulls":
         cols["label"] = pa.array([None if i % 7 == 0 else int(v) for i, v in enumerate(y)], type=pa.int64())
-    elif case == "string_labels_with_nulls":
+    elif case in ("string_labels_with_nulls", "shuffled_string_labels_with_nulls"):
         cols["label"] = pa.array([None if i % 5 == 0 else str(v) for i, v in enumerate(y)])
     elif case == "int_ids":
         cols["id"] = pa.array(np.arange(N, dtype=np.int64) * 3 - 50)
@@ -52,6 +52,14 @@ def columns(case: str, seed: int) -> dict[str, pa.Array]:
         cols["id"] = pa.array([None if i == 2 else v for i, v in enumerate(ids)])
     elif case == "padded_id" and seed == 1:
         cols["id"] = pa.array([" x2" if i == 2 else v for i, v in enumerate(ids)])
+    elif case == "float_text_id" and seed == 1:
+        cols["id"] = pa.array(["7.00" if i == 7 else v for i, v in enumerate(ids)])
+    elif case == "tab_id" and seed == 1:
+        cols["id"] = pa.array(["x3\t" if i == 3 else v for i, v in enumerate(ids)])
+    elif case == "other_id" and seed == 2:
+        cols["id"] = pa.array(["y5" if i == 5 else v for i, v in enumerate(ids)])
+    elif case == "shuffled_label_clash" and seed == 2:
+        cols["label"] = pa.array([str(1 - int(v)) if i == 10 else v for i, v in enumerate(labels)])
     elif case == "null_slice":
         cols["seg"] = pa.array([None if i % 4 == 0 else "a" for i in range(N)])
     elif case == "prediction_with_null" and seed == 1:
@@ -73,7 +81,8 @@ def outcome(policy, cand, base):
 
 CASES = ["ok", "int_labels_with_nulls", "string_labels_with_nulls", "int_ids", "float32_scores", "int_scores",
          "nan_score", "null_score", "bad_label", "dup_id", "null_id", "padded_id", "null_slice",
-         "prediction_with_null"]
+         "prediction_with_null", "shuffled", "shuffled_string_labels_with_nulls", "float_text_id", "tab_id",
+         "other_id", "shuffled_label_clash"]
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -89,7 +98,10 @@ def test_parquet_alignment_matches_the_row_loops(tmp_path, monkeypatch, case):
         cols = columns(case, seed)
         if case == "prediction_with_null" and "pred" not in cols:
             cols["pred"] = pa.array(["0"] * N)
-        pq.write_table(pa.table(cols), tmp_path / f"{role}.parquet")
+        table = pa.table(cols)
+        if case.startswith("shuffled") and role == "b":     # the baseline's rows in another order
+            table = table.take(pa.array(np.random.default_rng(3).permutation(N)))
+        pq.write_table(table, tmp_path / f"{role}.parquet")
         tables.append(read_table(tmp_path / f"{role}.parquet"))
     assert isinstance(tables[0].columns["label"], ArrowColumn)       # the fast path is really taken
     fast, slow = outcome(policy, *tables), outcome(policy, *map(as_lists, tables))

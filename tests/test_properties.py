@@ -128,7 +128,7 @@ def test_fast_csv_path_reads_exactly_what_the_csv_module_reads(rows, newline, tr
     old = readers.FAST_CSV_MIN_BYTES
     readers.FAST_CSV_MIN_BYTES = 0
     try:
-        quick = fast(text, "t.csv")
+        quick = fast(text.encode(), "t.csv")
     finally:
         readers.FAST_CSV_MIN_BYTES = old
     if quick is None:
@@ -305,7 +305,7 @@ def test_metric_symmetries(data) -> None:
 def _side(role: str, y, pred, scores) -> Side:
     art = Artifact(role, f"<{role}>", "", "memory", y.size, y.size)
     ids = np.arange(y.size)
-    return Side(role, art, ids, y, pred, scores, None, {}, y.size, y.size, ids)
+    return Side(role, art, ids, y, pred, scores, None, {}, y.size, y.size)
 
 
 def _policy(gates: list[dict], method: str = "percentile") -> object:

@@ -57,7 +57,8 @@ class Side:
 
     ``y``/``pred`` are class indices, ``scores`` is ``(n,)`` (binary: positive-class score) or
     ``(n, K)`` (multiclass) or None, ``weight`` is None for unit weights. ``ids`` serve pairing only:
-    once aligned they are blank (:func:`_drop_ids`).
+    while aligning, the rows' 0-based positions in the file (their id texts are ``all_ids``); once
+    aligned they are blank (:func:`_drop_ids`).
     """
 
     role: str
@@ -70,10 +71,7 @@ class Side:
     slices: dict[str, np.ndarray]
     n_rows: int
     n_labeled: int
-    all_ids: np.ndarray | None = None   # ids of every row, labeled or not (for pairing)
-    # the id column as pyarrow read it (a pyarrow array; all rows, file order), for the sort join in _pairing
-    arrow_ids: Any = field(default=None, repr=False, compare=False)
-    arrow_order: Any = field(default=None, repr=False, compare=False)   # pc.sort_indices(arrow_ids), when known
+    all_ids: Ids | None = field(default=None, repr=False, compare=False)   # every row's id (for pairing)
     cluster: np.ndarray | None = None   # data.cluster: each labeled row's cluster as text (None: no clusters)
     cluster_rows: np.ndarray | None = None   # data.cluster: (labeled rows, rows) per cluster, all rows counted
     # examples per row (the engine path's cells: a row is that many identical examples, in a row);
@@ -82,6 +80,31 @@ class Side:
     # the engine path's quantile bins of the scores (their number), when the exact cells were too many:
     # each score is its bin's lower edge (gate/engines/bins.py); None: the scores are exact
     score_bins: int | None = None
+
+
+@dataclass(frozen=True)
+class Ids:
+    """Every row's id of one file, in file order (text, NFC, stripped, non-empty and distinct:
+    checked). Either ``arrow``, the pyarrow string array the reader holds, when its strings are
+    the ids as they are (then ``order`` is its sort indices, from the duplicate check), or
+    ``texts``, an object array of ``str``: 10^7 ids kept as Arrow cost no Python string each."""
+
+    texts: np.ndarray | None = None
+    arrow: Any = None
+    order: Any = None
+
+    @property
+    def size(self) -> int:
+        return len(self.arrow) if self.texts is None else self.texts.size
+
+    def text(self, row: int) -> str:
+        """The id of one row (0-based position in the file)."""
+        return self.arrow[int(row)].as_py() if self.texts is None else self.texts[row]
+
+    def all_texts(self) -> np.ndarray:
+        """Every id as an object array of ``str`` (built from ``arrow`` on each call: for the per-row
+        paths and the messages, not for large files' fast paths)."""
+        return self.arrow.to_numpy(zero_copy_only=False).astype(object) if self.texts is None else self.texts
 
 
 @dataclass(frozen=True)
@@ -115,7 +138,8 @@ def build_evalset(policy: Policy, candidate: Table, baseline: Table | None) -> E
                  checked)
     if baseline is None:
         return EvalSet(policy.task, classes, _drop_ids(cand), None, "none", warnings)
-    base = _side("baseline", policy, baseline, classes, needs_scores, slices, True, warnings, checked)
+    base = _side("baseline", policy, baseline, classes, needs_scores, slices, True, warnings, checked,
+                 cand.all_ids)
     pairing, joined = _pairing(mode, candidate, baseline, cand, base)
     if pairing == "paired":
         base = _reorder_like(cand, base, candidate, baseline, classes, joined)
@@ -123,11 +147,9 @@ def build_evalset(policy: Policy, candidate: Table, baseline: Table | None) -> E
 
 
 def _drop_ids(side: Side) -> Side:
-    """The side without its id arrays, once pairing is decided (nothing after alignment reads them;
-    at 10^6 rows they are ~110 MB of Python strings): ``ids`` becomes blank text without memory, as
-    on the engine path."""
-    return replace(side, all_ids=None, arrow_ids=None, arrow_order=None,
-                   ids=np.broadcast_to(np.array("", dtype=object), side.ids.shape))
+    """The side without its ids, once pairing is decided (nothing after alignment reads them): ``ids``
+    becomes blank text without memory, as on the engine path."""
+    return replace(side, all_ids=None, ids=np.broadcast_to(np.array("", dtype=object), side.ids.shape))
 
 
 def _same_data_warning(candidate: Table, baseline: Table) -> list[Note]:
@@ -145,7 +167,7 @@ def _intersect(col: str, ct: Table, bt: Table, warnings: list[Note]) -> tuple[Ta
     go into a report warning. No shared id at all is an error: that is independent traffic."""
     for t, role in ((ct, "candidate"), (bt, "baseline")):
         _require_column(t, col, role)
-    c_ids, b_ids = _id_column(ct, col)[0], _id_column(bt, col)[0]
+    c_ids, b_ids = _id_column(ct, col), _id_column(bt, col)
     c_keep, b_keep = _member(c_ids, b_ids), _member(b_ids, c_ids)
     shared = int(np.count_nonzero(c_keep))
     if shared == 0:
@@ -157,13 +179,13 @@ def _intersect(col: str, ct: Table, bt: Table, warnings: list[Note]) -> tuple[Ta
             bt.subset(np.flatnonzero(b_keep)) if dropped[1] else bt)
 
 
-def _member(ids: np.ndarray, other: np.ndarray) -> np.ndarray:
+def _member(ids: Ids, other: Ids) -> np.ndarray:
     """Whether each id is among ``other`` (both distinct text ids)."""
-    order = _fast_order(ids, other)
+    order = _id_positions(ids, other)
     if order is not None:
         return order >= 0
-    pool = set(other.tolist())
-    return np.fromiter((v in pool for v in ids.tolist()), dtype=bool, count=ids.size)
+    pool = set(other.all_texts().tolist())
+    return np.fromiter((v in pool for v in ids.all_texts().tolist()), dtype=bool, count=ids.size)
 
 
 def _classes(policy: Policy, tables: list[Table], checked: Checked | None = None) -> tuple[str, ...]:
@@ -255,7 +277,9 @@ def _check_plain_values(t: Table, col: str, checked: Checked | None = None) -> N
 
 
 def _side(role: str, policy: Policy, t: Table, classes: tuple[str, ...], needs_scores: bool,
-          slices: list[str], need_ids: bool, warnings: list[Note], checked: Checked | None = None) -> Side:
+          slices: list[str], need_ids: bool, warnings: list[Note], checked: Checked | None = None,
+          like: Ids | None = None) -> Side:
+    """One table as a Side (``like``: the candidate's ids, when this is its baseline)."""
     spec = policy.data
     for col in [spec.label] + slices + ([spec.id] if need_ids else []) + ([spec.cluster] if spec.cluster else []):
         _require_column(t, col, role)
@@ -272,7 +296,7 @@ def _side(role: str, policy: Policy, t: Table, classes: tuple[str, ...], needs_s
         labeled = ~np.array([_empty(v) for v in enc[1]] or [True], dtype=bool)[enc[0]]
     else:
         labeled = np.array([not _empty(v) for v in labels], dtype=bool)
-    rows = np.flatnonzero(labeled)
+    rows = np.arange(labeled.size) if labeled.all() else np.flatnonzero(labeled)
     if rows.size == 0:
         raise InputError("no row has a label", source=t.source, where=f"column '{spec.label}'",
                          fix="labels may arrive late, but a gate needs at least some labeled rows")
@@ -283,14 +307,12 @@ def _side(role: str, policy: Policy, t: Table, classes: tuple[str, ...], needs_s
         _check_probability_rows(policy, t, rows, classes, scores)
     pred = _predictions(policy, t, rows, index, classes, scores, role, warnings)
     weight = _weights(t, spec.weight, rows) if spec.weight in t.columns else None
-    ids, from_arrow, id_order = _id_column(t, spec.id, checked) if need_ids else (np.arange(t.n_rows), False, None)
-    arrow_ids = _arrow(t, spec.id) if from_arrow else None
+    ids = _id_column(t, spec.id, checked, like) if need_ids else None
     slice_values = {s: _slice_values(t, s, rows) for s in slices}
     artifact = Artifact(role=role, path=t.source, sha256=t.sha256, format=t.format,
                         rows=t.n_rows, labeled_rows=int(rows.size))
     texts = _cluster_texts(t, spec.cluster, checked) if spec.cluster else None
-    return Side(role, artifact, ids[rows], y, pred, scores, weight, slice_values, t.n_rows, int(rows.size),
-                ids if need_ids else None, arrow_ids, arrow_order=id_order,
+    return Side(role, artifact, rows, y, pred, scores, weight, slice_values, t.n_rows, int(rows.size), ids,
                 cluster=None if texts is None else _cluster_values(t, spec.cluster or "", rows, texts),
                 cluster_rows=None if texts is None else _cluster_rows(texts, labeled))
 
@@ -332,17 +354,17 @@ def _cluster_values(t: Table, col: str, rows: np.ndarray, texts: np.ndarray) -> 
     return values
 
 
-def _id_column(t: Table, col: str, checked: Checked | None = None) -> tuple[np.ndarray, bool, Any]:
-    """Every row's id as text (NFC, stripped), checked to be a plain value, non-empty and unique;
-    whether they are the pyarrow column's own strings (then the sort join may use it), and then
-    their sort order (``pc.sort_indices``, from the duplicate check; else None)."""
+def _id_column(t: Table, col: str, checked: Checked | None = None, like: Ids | None = None) -> Ids:
+    """Every row's id as text (NFC, stripped), checked to be a plain value, non-empty and unique:
+    the pyarrow column itself when its strings are the ids (:func:`_fast_ids`; ``like``, another
+    file's ids, spares the duplicate check when they are the same array), else Python strings."""
     _check_plain_values(t, col, checked)
-    fast = _fast_ids(t, col)
+    fast = _fast_ids(t, col, like)
     if fast is not None:
-        return fast[0], True, fast[1]
+        return fast
     ids = np.array([_cell_text(v) for v in t.columns[col]], dtype=object)   # None, NaN, blank → "" (refused)
     _check_ids(t, col, ids)
-    return ids, False, None
+    return Ids(texts=ids)
 
 
 def _slice_values(t: Table, col: str, rows: np.ndarray) -> np.ndarray:
@@ -548,26 +570,25 @@ FAST_JOIN_MIN_ROWS = 10_000
 def _pairing(mode: str, ct: Table, bt: Table, cand: Side, base: Side) -> tuple[str, np.ndarray | None]:
     """``paired``, ``independent`` (``pairing: independent``, or ``auto`` with no id in common) or a
     one-line InputError; with it, the baseline position of each candidate row when the fast join
-    matched every row (:func:`_reorder_like` reuses it), else None."""
+    matched every row (:func:`_reorder_like` reuses it), else None. Ids are distinct within each
+    file (checked), so the join's counts are the sets' sizes: the ids shared are the candidate ids
+    found, and the sets are equal iff every candidate id is found and the counts match."""
     if mode == "independent":
         return "independent", None
     c_all, b_all = cand.all_ids, base.all_ids
     assert c_all is not None and b_all is not None      # with a baseline, both sides keep every row's id
-    if min(c_all.size, b_all.size) >= FAST_JOIN_MIN_ROWS:
-        # ids are distinct within each file (checked), so the sets are equal iff every candidate id
-        # is found and the counts match; anything else goes through the sets below for the message
-        order = _sorted_join(cand, base)
-        if order is None:
-            order = _fast_order(c_all, b_all)
-        if order is not None and c_all.size == b_all.size and np.all(order >= 0):
-            return "paired", order
-    c_ids, b_ids = set(c_all), set(b_all)
-    shared = len(c_ids & b_ids)
-    if c_ids == b_ids:
-        return "paired", None
+    order = _id_positions(c_all, b_all) if min(c_all.size, b_all.size) >= FAST_JOIN_MIN_ROWS else None
+    if order is not None:
+        shared = int(np.count_nonzero(order >= 0))
+        same = shared == c_all.size == b_all.size
+    else:
+        c_ids, b_ids = set(c_all.all_texts().tolist()), set(b_all.all_texts().tolist())
+        shared, same = len(c_ids & b_ids), c_ids == b_ids
+    if same:
+        return "paired", order
     if mode == "auto" and shared == 0:
         return "independent", None
-    raise pairing_mismatch(mode, len(c_ids), len(b_ids), shared, f"{ct.source} + {bt.source}")
+    raise pairing_mismatch(mode, c_all.size, b_all.size, shared, f"{ct.source} + {bt.source}")
 
 
 def intersect_without_shared(c_ids: int, b_ids: int, source: str) -> InputError:
@@ -599,27 +620,23 @@ def pairing_mismatch(mode: str, c_ids: int, b_ids: int, shared: int, source: str
 def _reorder_like(cand: Side, base: Side, ct: Table, bt: Table, classes: tuple[str, ...] = (),
                   joined: np.ndarray | None = None) -> Side:
     """Put the baseline's labeled rows in the candidate's order; the candidate's labels are the truth.
-    ``joined``: :func:`_pairing`'s join of every row, reused when every row is labeled."""
-    order = None
+    ``joined``: :func:`_pairing`'s join of every row (then no id is compared again)."""
     assert cand.all_ids is not None and base.all_ids is not None      # paired: every row's id is kept
-    if cand.ids.size == cand.all_ids.size and base.ids.size == base.all_ids.size:
-        order = joined               # every row labeled: labeled ids = all ids
-    if order is None and cand.ids.size >= FAST_JOIN_MIN_ROWS:
-        order = _fast_order(cand.ids, base.ids)
-    if order is None or np.any(order < 0) or base.ids.size != cand.ids.size:
-        pos = {v: i for i, v in enumerate(base.ids)}
-        order = np.array([pos.get(v, -1) for v in cand.ids], dtype=np.int64)
+    order: Any = _labeled_order(cand, base, joined)
     if np.any(order < 0) or base.ids.size != cand.ids.size:
-        missing = cand.ids[order < 0][0] if np.any(order < 0) else next(iter(set(base.ids) - set(cand.ids)))
+        c_texts, b_texts = cand.all_ids.all_texts()[cand.ids], base.all_ids.all_texts()[base.ids]
+        missing = c_texts[order < 0][0] if np.any(order < 0) else next(iter(set(b_texts) - set(c_texts)))
         raise InputError(f"id {show(missing)} is labeled in one file but not in the other",
                          source=f"{ct.source} + {bt.source}", fix="give paired files the same labels")
+    if order.size < 2 or bool(np.all(order[1:] > order[:-1])):
+        order = slice(None)          # an increasing permutation is the identity: the baseline as it is, no copies
     y_base = base.y[order]
     clash = np.flatnonzero(y_base != cand.y)
     if clash.size:
         i = int(clash[0])
         c_label, b_label = ((show(classes[cand.y[i]]), show(classes[y_base[i]])) if classes
                             else (f"index {cand.y[i]}", f"index {y_base[i]}"))
-        raise InputError(f"id {show(cand.ids[i])} has label {c_label} in the candidate but "
+        raise InputError(f"id {show(_id_text(cand, i))} has label {c_label} in the candidate but "
                          f"{b_label} in the baseline", source=f"{ct.source} + {bt.source}",
                          fix="paired files must carry the same ground truth")
     cluster = None if base.cluster is None else base.cluster[order]
@@ -632,13 +649,39 @@ def _reorder_like(cand: Side, base: Side, ct: Table, bt: Table, classes: tuple[s
                 cluster=cluster)
 
 
+def _labeled_order(cand: Side, base: Side, joined: np.ndarray | None) -> np.ndarray:
+    """For each labeled candidate row, the position of its id among the baseline's labeled rows (-1:
+    not there). From ``joined`` (every candidate row's baseline row) by an inverse permutation, no
+    id compared; else by joining the labeled rows' id texts (a dict below
+    :data:`FAST_JOIN_MIN_ROWS` or when the fast join cannot compare them)."""
+    assert cand.all_ids is not None and base.all_ids is not None
+    if joined is not None:
+        if cand.ids.size == cand.all_ids.size and base.ids.size == base.all_ids.size:
+            return joined            # every row labeled: labeled rows = all rows
+        rank = np.full(base.all_ids.size, -1, dtype=np.int64)
+        rank[base.ids] = np.arange(base.ids.size)
+        return rank[joined[cand.ids]]
+    c_texts, b_texts = cand.all_ids.all_texts()[cand.ids], base.all_ids.all_texts()[base.ids]
+    order = _fast_order(c_texts, b_texts) if cand.ids.size >= FAST_JOIN_MIN_ROWS else None
+    if order is None or np.any(order < 0) or b_texts.size != c_texts.size:
+        pos = {v: i for i, v in enumerate(b_texts)}
+        order = np.array([pos.get(v, -1) for v in c_texts], dtype=np.int64)
+    return order
+
+
+def _id_text(side: Side, i: int) -> str:
+    """The id of a side's ``i``-th (labeled, aligned) row."""
+    assert side.all_ids is not None
+    return side.all_ids.text(int(side.ids[i]))
+
+
 def _same_clusters(cand: Side, base_cluster: np.ndarray, ct: Table, bt: Table) -> None:
     """Paired rows resample together, so a shared id must be in the same cluster on both sides."""
     assert cand.cluster is not None
     clash = np.flatnonzero(cand.cluster != base_cluster)
     if clash.size:
         i = int(clash[0])
-        raise InputError(f"id {show(cand.ids[i])} is in cluster {show(cand.cluster[i])} in the candidate but "
+        raise InputError(f"id {show(_id_text(cand, i))} is in cluster {show(cand.cluster[i])} in the candidate but "
                          f"{show(base_cluster[i])} in the baseline", source=f"{ct.source} + {bt.source}",
                          fix="paired files must put each id in the same cluster (the rows of one user, session, ... together)")
 
@@ -688,11 +731,12 @@ def _arrow(t: Table, col: str):
     return getattr(column, "arrow", None)
 
 
-def _encoded(t: Table, col: str) -> tuple[np.ndarray, list[str]] | None:
-    """(per-row index into the distinct raw values, the distinct raw values) of a text column
-    (:meth:`gate.data.readers.TextColumn.encoded`); None for other columns."""
+def _encoded(t: Table, col: str) -> tuple[np.ndarray, list[str | None]] | None:
+    """(per-row index into the distinct values, the distinct values) of a text column or a string or
+    integer Parquet column (:meth:`gate.data.readers.TextColumn.encoded`; an integer as its decimal
+    text, which is what ``_text`` makes of it, a null as None); None for other columns."""
     column = t.columns.get(col)
-    return column.encoded() if isinstance(column, TextColumn) else None
+    return column.encoded() if isinstance(column, (TextColumn, ArrowColumn)) else None
 
 
 def _fast_codes(t: Table, col: str, rows: np.ndarray, index: dict[str, int], allow_empty: bool = True) -> np.ndarray | None:
@@ -702,8 +746,19 @@ def _fast_codes(t: Table, col: str, rows: np.ndarray, index: dict[str, int], all
     idx, values = enc
     lookup = np.array([-1 if (_empty(v) and not allow_empty) else index.get(_text(v), -1) for v in values] or [-1],
                       dtype=np.int64)
-    codes = lookup[idx[rows]]
+    codes = lookup[_at_rows(idx, rows)]
     return None if np.any(codes < 0) else codes
+
+
+def _at_rows(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``values[rows]``, without the copy when ``rows`` is every row in order (every row labeled:
+    ``_side`` then makes them an ``arange``, whose last element says so)."""
+    return values if _every_row(rows, values.size) else values[rows]
+
+
+def _every_row(rows: np.ndarray, n: int) -> bool:
+    """Whether increasing distinct ``rows`` (the labeled rows) are all ``n`` rows."""
+    return rows.size == n and (n == 0 or rows[-1] == n - 1)
 
 
 def _fast_numeric(t: Table, col: str, rows: np.ndarray) -> np.ndarray | None:
@@ -717,7 +772,7 @@ def _fast_numeric(t: Table, col: str, rows: np.ndarray) -> np.ndarray | None:
     import pyarrow as pa
     import pyarrow.compute as pc
     try:
-        picked = arr if rows.size == len(arr) and np.array_equal(rows, np.arange(rows.size)) else arr.take(pa.array(rows))
+        picked = arr if _every_row(rows, len(arr)) else arr.take(pa.array(rows))
         # pyarrow's parser is not the ASCII grammar: cells outside it take the per-row loop
         if not pc.all(pc.match_substring_regex(picked, f"^{_NUMBER_TEXT}$")).as_py():
             return None
@@ -727,32 +782,62 @@ def _fast_numeric(t: Table, col: str, rows: np.ndarray) -> np.ndarray | None:
     return out if np.all(np.isfinite(out)) else None
 
 
-def _fast_ids(t: Table, col: str) -> tuple[np.ndarray, Any] | None:
-    """Ids as an object array of ``str`` when no value needs stripping, none is empty and all are
-    distinct (what ``_check_ids`` demands), with their sort order; else None."""
+def _fast_ids(t: Table, col: str, like: Ids | None = None) -> Ids | None:
+    """The pyarrow id column as :class:`Ids` when no value needs stripping or rewriting, none is
+    empty and all are distinct (what ``_check_ids`` demands), with its sort order; else None. When
+    ``like`` holds the same strings in the same order, they were checked there already."""
     arr = _arrow(t, col)
     if arr is None or arr.null_count:
         return None
+    if like is not None and like.arrow is not None and like.arrow.equals(arr):
+        return Ids(arrow=arr, order=like.order)
+    if not _plain_ids(arr):
+        return None
     import pyarrow.compute as pc
-    ends = set(pc.unique(pc.utf8_slice_codeunits(arr, 0, 1)).to_pylist())
-    ends |= set(pc.unique(pc.utf8_slice_codeunits(arr, -1)).to_pylist())
-    if "" in ends or any(c.isspace() or _text(c) != c for c in ends):
-        return None
-    # ``_text`` also rewrites integral floats ("5.00" → "5") and non-NFC text: those take the slow path
-    if (pc.any(pc.match_substring_regex(arr, r"^[+-]?[0-9]+\.0+$")).as_py()
-            or not (pc.all(pc.string_is_ascii(arr)).as_py()
-                    or pc.all(pc.equal(pc.utf8_normalize(arr, "NFC"), arr)).as_py())):
-        return None
     order = pc.sort_indices(arr)
-    if _has_duplicates(arr, order):
-        return None
-    return arr.to_numpy(zero_copy_only=False).astype(object), order
+    return None if _has_duplicates(arr, order) else Ids(arrow=arr, order=order)
+
+
+_ASCII_SPACE = np.zeros(256, dtype=bool)
+_ASCII_SPACE[[9, 10, 11, 12, 13, 28, 29, 30, 31, 32]] = True      # the ASCII characters str.isspace() knows
+
+
+def _plain_ids(arr: Any) -> bool:
+    """Whether every string is its own id text: non-empty, no whitespace at either end, NFC, and
+    not an integral float (``"5.00"``: ``_text`` makes it ``"5"``). All-ASCII ids are checked on
+    the array's bytes (first and last byte of each string, any ``.`` at all), others by pyarrow."""
+    import pyarrow.compute as pc
+    if pc.all(pc.string_is_ascii(arr)).as_py():
+        offsets, data = _string_buffers(arr)
+        starts, ends = offsets[:-1], offsets[1:]
+        if np.any(ends <= starts):
+            return False
+        if np.any(_ASCII_SPACE[data[starts]]) or np.any(_ASCII_SPACE[data[ends - 1]]):
+            return False
+        dotted = bool(np.any(data[offsets[0]:offsets[-1]] == ord(".")))
+        return not (dotted and pc.any(pc.match_substring_regex(arr, r"^[+-]?[0-9]+\.0+$")).as_py())
+    edges = set(pc.unique(pc.utf8_slice_codeunits(arr, 0, 1)).to_pylist())
+    edges |= set(pc.unique(pc.utf8_slice_codeunits(arr, -1)).to_pylist())
+    if "" in edges or any(c.isspace() or _text(c) != c for c in edges):
+        return False
+    return (not pc.any(pc.match_substring_regex(arr, r"^[+-]?[0-9]+\.0+$")).as_py()
+            and pc.all(pc.equal(pc.utf8_normalize(arr, "NFC"), arr)).as_py())
+
+
+def _string_buffers(arr: Any) -> tuple[np.ndarray, np.ndarray]:
+    """(the ``len + 1`` offsets, the data bytes) of a pyarrow string or large_string array, as numpy
+    views without copies (the offsets of a sliced array start at its offset)."""
+    import pyarrow as pa
+    width = np.dtype(np.int64 if pa.types.is_large_string(arr.type) else np.int32)
+    _, offsets, data = arr.buffers()
+    at = np.frombuffer(offsets, dtype=width, count=len(arr) + 1, offset=arr.offset * width.itemsize)
+    return at, (np.frombuffer(data, dtype=np.uint8) if data is not None and data.size else np.zeros(1, np.uint8))
 
 
 def _has_duplicates(arr, order) -> bool:
     """Whether two values of a string array (no nulls) are equal, byte for byte: sorted (``order``:
-    its sort indices), two neighbours are equal. Sorting 10^7 ids costs ~0.6 s of CPU, hashing them
-    (``pc.unique``) ~3 s; the order is kept on the Side for :func:`_sorted_join`."""
+    its sort indices), two neighbours are equal. Sorting 10^7 ids costs ~0.8 s of CPU, hashing them
+    (``pc.unique``) ~3 s; the order is kept on the :class:`Ids` for :func:`_sorted_join`."""
     import pyarrow.compute as pc
     if len(arr) < 2:
         return False
@@ -760,15 +845,30 @@ def _has_duplicates(arr, order) -> bool:
     return bool(pc.any(pc.equal(ordered.slice(1), ordered.slice(0, len(arr) - 1))).as_py())
 
 
-def _sorted_join(cand: Side, base: Side) -> np.ndarray | None:
-    """For two id columns read by pyarrow (distinct ids, checked): the baseline position of every
-    candidate row when both hold the same id set, by sorting both; None otherwise."""
-    ca, ba = cand.arrow_ids, base.arrow_ids
-    if ca is None or ba is None or len(ca) != len(ba):
+def _id_positions(c: Ids, b: Ids) -> np.ndarray | None:
+    """Position of every candidate id among the baseline's (-1 when absent; both distinct). For
+    two pyarrow id columns: none to compute when they are the same array, a sort join when they
+    hold the same set, else pyarrow's hash join; other ids through :func:`_fast_order`."""
+    if c.arrow is None or b.arrow is None:
+        return _fast_order(c.all_texts(), b.all_texts())
+    if c.arrow.equals(b.arrow):
+        return np.arange(c.size, dtype=np.int64)
+    order = _sorted_join(c, b)
+    if order is not None:
+        return order
+    import pyarrow.compute as pc
+    found = pc.index_in(c.arrow, value_set=b.arrow)
+    return np.asarray(pc.fill_null(found, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _sorted_join(c: Ids, b: Ids) -> np.ndarray | None:
+    """For two pyarrow id columns (distinct ids, checked): the baseline position of every candidate
+    row when both hold the same id set, by sorting both; None otherwise."""
+    ca, ba = c.arrow, b.arrow
+    if len(ca) != len(ba):
         return None
     import pyarrow.compute as pc
-    ci, bi = (s.arrow_order if s.arrow_order is not None else pc.sort_indices(a)
-              for s, a in ((cand, ca), (base, ba)))
+    ci, bi = (s.order if s.order is not None else pc.sort_indices(s.arrow) for s in (c, b))
     if not pc.all(pc.equal(ca.take(ci), ba.take(bi))).as_py():
         return None
     order = np.empty(len(ca), dtype=np.int64)
@@ -783,7 +883,7 @@ def _fast_slices(t: Table, col: str, rows: np.ndarray) -> tuple[np.ndarray, set[
         return None
     idx, values = enc
     texts = np.array([_cell_text(v) for v in values] or [""], dtype=object)
-    codes = idx[rows]
+    codes = _at_rows(idx, rows)
     used = np.flatnonzero(np.bincount(codes, minlength=texts.size))
     return texts[codes], set(texts[used].tolist())
 

@@ -14,6 +14,7 @@ a stream that stops at the limit.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import hashlib
@@ -72,6 +73,7 @@ class Table:
         rows = np.asarray(rows, dtype=np.int64)
         picked = rows.tolist()
         columns = {name: (TextColumn(col.arrow.take(rows)) if isinstance(col, TextColumn)
+                          else ArrowColumn(col.values.take(rows)) if isinstance(col, ArrowColumn)
                           else [col[r] for r in picked]) for name, col in self.columns.items()}
         lines = None if self.lines is None else [self.lines[r] for r in picked]
         return Table(self.source, self.format, columns, len(picked), self.sha256, lines, self.types)
@@ -88,9 +90,10 @@ def read_table(path: str | os.PathLike[str]) -> Table:
         raw = _gunzip(raw, source)
     if kind == "parquet":
         table = _read_parquet(raw, source)
+    elif kind == "csv":
+        table = _read_csv_fast(raw, source) or _read_csv(_decode(raw, source), source)
     else:
-        text = _decode(raw, source)
-        table = _read_csv(text, source) if kind == "csv" else _read_jsonl(text, source)
+        table = _read_jsonl(_decode(raw, source), source)
     table.sha256 = digest
     if table.n_rows == 0:
         raise InputError("has a header but no data rows" if table.columns else "is empty",
@@ -228,12 +231,28 @@ class LazyColumn(Sequence):
         return list(self) == list(other) if isinstance(other, (list, LazyColumn)) else NotImplemented
 
 
-class TextColumn(LazyColumn):
+class _TextEncoded(LazyColumn):
+    """A column with ``arrow``, its values as a pyarrow string array (None when they have no such
+    text), and their dictionary encoding, built on first use like the value list."""
+
+    arrow: Any = None
+    _encoded: tuple[Any, list] | None = None
+
+    def encoded(self) -> tuple[Any, list] | None:
+        """(per-row index into the distinct values as an integer array, the distinct values, a null
+        as None) by pyarrow's dictionary encoding; None without ``arrow``."""
+        if self._encoded is None and self.arrow is not None:
+            import numpy as np
+            import pyarrow.compute as pc
+            enc = pc.dictionary_encode(self.arrow, null_encoding="encode")
+            self._encoded = (np.asarray(enc.indices.to_numpy(zero_copy_only=False)), enc.dictionary.to_pylist())
+        return self._encoded
+
+
+class TextColumn(_TextEncoded):
     """A CSV column parsed by pyarrow: a read-only sequence of ``str`` like the csv-module path's
     lists (materialised on first element access), plus ``arrow`` (a ``pyarrow.StringArray``) for the
     vectorised paths of :mod:`gate.data.align`."""
-
-    _encoded: tuple[Any, list] | None = None
 
     def __init__(self, arrow: Any) -> None:
         self.arrow = arrow
@@ -244,19 +263,8 @@ class TextColumn(LazyColumn):
     def _build(self) -> list:
         return self.arrow.to_pylist()
 
-    def encoded(self) -> tuple[Any, list]:
-        """(per-row index into the distinct values as an ``np.intp`` array, the distinct values):
-        pyarrow's dictionary encoding, built on first use like the value list."""
-        if self._encoded is None:
-            import numpy as np
-            import pyarrow.compute as pc
-            enc = pc.dictionary_encode(self.arrow)
-            self._encoded = (np.asarray(enc.indices.to_numpy(zero_copy_only=False), dtype=np.intp),
-                             enc.dictionary.to_pylist())
-        return self._encoded
 
-
-class ArrowColumn(LazyColumn):
+class ArrowColumn(_TextEncoded):
     """A Parquet column kept as its pyarrow array: on first element access the same Python scalars
     as ``to_pylist()`` (what the reader returned before), and for :mod:`gate.data.align`'s vectorised
     paths ``arrow``, the values as text where that text is exactly what the per-row paths compare
@@ -317,51 +325,66 @@ class SparseColumn(LazyColumn):
         return dense
 
 
-def _read_csv_fast(text: str, source: str) -> Table | None:
-    """pyarrow's multithreaded CSV reader for large, plain files: every column as text, exactly what
-    the csv module would return. Only taken when the result cannot differ: no quote characters (so
-    no quoting rules to disagree on), no lone CR, and one data row per line (no blank lines), so
-    ``lines[i]`` is ``i + 2``. Anything else (or pyarrow missing or raising) returns None and the
-    csv-module path runs, with its exact error messages."""
-    if len(text) < FAST_CSV_MIN_BYTES or '"' in text or "\x00" in text:
+CSV_BLOCK_BYTES = (1 << 31) - 1   # pyarrow's largest block: a file below it is parsed as one block, one chunk
+
+
+def _read_csv_fast(raw: bytes, source: str) -> Table | None:
+    """pyarrow's CSV reader for large, plain files, on the file's bytes (no decoding to ``str`` and
+    encoding back), in one block (at 10^7 rows its default 1 MB blocks cost ~3x the CPU, and
+    concatenating their chunks copies every column): every column as text, exactly what the csv module would return after
+    :func:`_decode`. Only taken when the result cannot differ: no quote characters (so no quoting
+    rules to disagree on), no NUL, no lone CR, and one data row per line (no blank lines), so
+    ``lines[i]`` is ``i + 2``. pyarrow checks that every cell is UTF-8 (the header is decoded here;
+    a leading BOM is dropped, as ``utf-8-sig`` does). Anything else (or pyarrow missing or raising)
+    returns None and :func:`_decode` and the csv-module path run, with their exact error messages."""
+    if len(raw) < FAST_CSV_MIN_BYTES or b'"' in raw or b"\x00" in raw:
         return None
     try:
         import pyarrow as pa
         from pyarrow import csv as pacsv
     except ImportError:
         return None
-    if text.count("\r") != text.count("\r\n"):
+    if b"\r" in raw and raw.count(b"\r") != raw.count(b"\r\n"):
         return None
-    newline = text.find("\n")
-    if newline <= 0:
+    start = len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0
+    newline = raw.find(b"\n", start)
+    if newline <= start:
         return None
-    header = [column_name(h.strip()) for h in text[:newline].rstrip("\r").split(",")]
+    try:
+        first = raw[start:newline].decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    header = [column_name(h.strip()) for h in first.rstrip("\r").split(",")]
     if len(header) < 2 or len(set(header)) != len(header) or "" in header:
         return None
-    body = text[newline + 1:]
-    n_lines = body.count("\n") + (0 if body.endswith("\n") or body == "" else 1)
+    body = memoryview(raw)[newline + 1:]
+    n_lines = raw.count(b"\n", newline + 1) + (0 if raw.endswith(b"\n") or len(body) == 0 else 1)
     names = [f"c{i}" for i in range(len(header))]
     try:
         table = pacsv.read_csv(
-            pa.py_buffer(body.encode("utf-8")),
-            read_options=pacsv.ReadOptions(column_names=names, use_threads=True),
+            pa.py_buffer(body),
+            read_options=pacsv.ReadOptions(column_names=names, use_threads=True,
+                                           block_size=min(len(body) + 1, CSV_BLOCK_BYTES)),
             parse_options=pacsv.ParseOptions(quote_char=False, escape_char=False, newlines_in_values=False,
                                              ignore_empty_lines=True),
             convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
                                                  strings_can_be_null=False, quoted_strings_can_be_null=False,
-                                                 check_utf8=False))
-    except Exception:   # noqa: BLE001 - any parse problem: the csv module reports it precisely
+                                                 check_utf8=True))
+    except Exception:   # noqa: BLE001 - any parse problem (or a byte that is not UTF-8): the slow path reports it
         return None
     if table.num_rows != n_lines or table.num_rows == 0:
         return None
-    columns = {name: TextColumn(table.column(i).combine_chunks()) for i, name in enumerate(header)}
+    columns = {name: TextColumn(_one_array(table.column(i))) for i, name in enumerate(header)}
     return Table(source, "csv", columns, table.num_rows, "", range(2, table.num_rows + 2))
 
 
+def _one_array(column: Any) -> Any:
+    """A pyarrow ChunkedArray as one array: its only chunk as it is (no copy), else concatenated."""
+    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+
+
 def _read_csv(text: str, source: str) -> Table:
-    fast = _read_csv_fast(text, source)
-    if fast is not None:
-        return fast
+    """The csv module's reading of a decoded file (small files, and whatever the fast path declines)."""
     if "\x00" in text:
         line = text[:text.index("\x00")].count("\n") + 1
         raise InputError(f"contains a NUL byte at line {line}; this is not a text CSV", source=source,

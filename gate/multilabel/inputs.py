@@ -78,7 +78,7 @@ def _table(source: Any, name: str) -> Table:
 
 def _read_wide(t: Table, role: str, data: MultilabelData, slices: tuple[str, ...], artifact: Artifact) -> Examples:
     _require_column(t, data.id, role)
-    ids, _, _ = _id_column(t, data.id)
+    ids = _id_column(t, data.id).all_texts()
     labels = _wide_labels(t, data)
     rows = np.arange(t.n_rows)
     truth = np.column_stack([_binary(t, data.label_prefix + lab, rows, "label") for lab in labels])
