@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from gate import __version__, timing
+from gate import timing
 from gate.data.align import EvalSet, Side
 from gate.errors import InputError
 from gate.inference.binned import BinnedInterval
@@ -31,17 +31,9 @@ from gate.metrics.compiler import ClassGroups, QuantityBuilder
 from gate.metrics.flips import flip_rows
 from gate.policy.expand import Expanded, expand_gates
 from gate.policy.load import Policy
-from gate.report.model import (
-    GateResult,
-    Note,
-    Report,
-    Reproducibility,
-    Resampling,
-    exit_code_of,
-    gate_counts,
-    verdict_of,
-)
+from gate.report.model import GateResult, Note, Report, Resampling, exit_code_of, gate_counts, verdict_of
 from gate.report.notes import gate_notes, policy_warnings, resample_warnings
+from gate.report.reproducibility import reproducibility
 from gate.report.summaries import data_summary, report_extras
 from gate.resampling import adaptive
 from gate.resampling.stats import StatPlan, compress, default_threads, parallel_map
@@ -84,13 +76,8 @@ def evaluate(policy: Policy, es: EvalSet, *, seed: int | None = None, command: S
     return Report(
         policy_name=policy.name, verdict=verdict, exit_code=exit_code_of(verdict),
         gates=tuple(results), counts=gate_counts(results), data=data_summary(es), warnings=tuple(warnings),
-        reproducibility=Reproducibility(
-            seed=seed, resamples=policy.bootstrap.resamples, method=policy.bootstrap.method,
-            confidence=policy.bootstrap.confidence, stratify=policy.bootstrap.stratify,
-            sampling=policy.bootstrap.sampling,
-            multiple_testing=policy.decision.multiple_testing, inconclusive=policy.decision.inconclusive,
-            tool_version=__version__, policy_path=policy.path, policy_sha256=policy.sha256,
-            command=tuple(command), resampling=resampling, **_unit_fields(policy, clusters)),
+        reproducibility=reproducibility(policy, seed, command, resampling, stratify=policy.bootstrap.stratify,
+                                        sampling=policy.bootstrap.sampling, **_unit_fields(policy, clusters)),
         **extras,
     )
 

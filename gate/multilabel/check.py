@@ -29,7 +29,6 @@ from typing import Any, cast
 
 import numpy as np
 
-from gate import __version__
 from gate.data.align import intersect_warning, intersect_without_shared, pairing_mismatch
 from gate.errors import InputError, clip
 from gate.inference.decide import Decision
@@ -41,17 +40,9 @@ from gate.multilabel.inputs import Examples, read_examples
 from gate.multilabel.policy import MultilabelData, MultilabelGateSpec
 from gate.policy.expand import Expanded, bar_rule, unique_ids
 from gate.policy.load import Policy
-from gate.report.model import (
-    DataSummary,
-    GateResult,
-    Note,
-    Report,
-    Reproducibility,
-    Resampling,
-    gate_counts,
-    verdict_of,
-)
+from gate.report.model import DataSummary, GateResult, Note, Report, Resampling, gate_counts, verdict_of
 from gate.report.notes import policy_warnings, resample_warnings
+from gate.report.reproducibility import reproducibility
 from gate.resampling import poisson
 from gate.resampling.stats import POISSON_MIN_UNITS, parallel_map
 
@@ -103,13 +94,9 @@ def check_multilabel(policy: Policy, candidate: Any, baseline: Any = None, *, se
         policy_name=policy.name, verdict=verdict, exit_code=1 if verdict == "fail" else 0,
         gates=tuple(results), counts=gate_counts(results), data=summary(sides, pairing),
         warnings=tuple(policy_warnings(policy) + notes + resample_warnings(policy, results)),
-        reproducibility=Reproducibility(
-            seed=seed, resamples=policy.bootstrap.resamples, method=policy.bootstrap.method,
-            confidence=policy.bootstrap.confidence, stratify=False, sampling="iid",
-            multiple_testing=policy.decision.multiple_testing, inconclusive=policy.decision.inconclusive,
-            tool_version=__version__, policy_path=policy.path, policy_sha256=policy.sha256,
-            command=tuple(command),
-            resampling=Resampling(schemes=(scheme,), per="example", units=n_units, pairing=pairing)),
+        reproducibility=reproducibility(
+            policy, seed, command, Resampling(schemes=(scheme,), per="example", units=n_units, pairing=pairing),
+            sampling="iid"),
     )
 
 

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from gate import __version__, timing
+from gate import timing
 from gate.errors import InputError
 from gate.inference.decide import Decision
 from gate.inference.gate_results import Measured, Pending, decide_gates
@@ -43,17 +43,8 @@ from gate.ranking.options import Measure
 from gate.ranking.policy import RankingGateSpec, RankingSpec
 from gate.ranking.queries import comparisons
 from gate.ranking.runs import Rankings, from_arrays
-from gate.report.model import (
-    DataSummary,
-    GateResult,
-    Note,
-    Report,
-    Reproducibility,
-    Resampling,
-    exit_code_of,
-    gate_counts,
-    verdict_of,
-)
+from gate.report.model import DataSummary, GateResult, Note, Report, Resampling, exit_code_of, gate_counts, verdict_of
+from gate.report.reproducibility import reproducibility
 from gate.resampling import poisson
 from gate.resampling.stats import parallel_map
 
@@ -109,12 +100,8 @@ def check_ranking(policy: Policy, candidate: Any, baseline: Any = None, *, qrels
         gates=tuple(results), counts=gate_counts(results), data=summary(sides, judged, pairing),
         warnings=tuple(warnings(sides)),
         queries=comparisons(sides[0].values, sides[1].values) if len(sides) > 1 else (),
-        reproducibility=Reproducibility(
-            seed=seed, resamples=policy.bootstrap.resamples, method=policy.bootstrap.method,
-            confidence=policy.bootstrap.confidence, stratify=False,
-            multiple_testing=policy.decision.multiple_testing, inconclusive=policy.decision.inconclusive,
-            tool_version=__version__, policy_path=policy.path, policy_sha256=policy.sha256,
-            command=tuple(command), resampling=Resampling(schemes=("poisson",), per="query", units=int(units.size), pairing=pairing),
+        reproducibility=reproducibility(
+            policy, seed, command, Resampling(schemes=("poisson",), per="query", units=int(units.size), pairing=pairing),
             unit="query"),
     )
 
