@@ -315,10 +315,10 @@ class _Draw:
     def description(self, n_comps: int) -> Resampling:
         """The report's ``reproducibility.resampling``: the gate groups, their draw schemes, and
         with ``bootstrap.adaptive`` how many stopped early."""
-        if not self.policy.bootstrap.adaptive:
-            return Resampling(groups=n_comps, schemes=tuple(sorted(self.schemes)))
-        return Resampling(groups=n_comps, schemes=tuple(sorted(self.schemes)), stopped=self.stopped,
-                          drawn=self.total_drawn, planned=n_comps * self.policy.bootstrap.resamples)
+        adaptive = self.policy.bootstrap.adaptive
+        return Resampling(groups=n_comps, schemes=tuple(sorted(self.schemes)),
+                          stopped=self.stopped if adaptive else None, drawn=self.total_drawn if adaptive else None,
+                          planned=n_comps * self.policy.bootstrap.resamples if adaptive else None)
 
 
 class _ReadRecorder(list):

@@ -35,6 +35,7 @@ from gate.metrics.compiler import (
 from gate.report.model import Artifact
 from gate.resampling.stats import Bootstrap, StatPlan, compress, jackknife_sums
 from tests.helpers.evalsets import ALIGN_POLICY, assert_same_outcome
+from tests.helpers.imports import c_kernel
 
 RANKING = {
     "average_precision": f.average_precision,
@@ -79,7 +80,7 @@ def test_rank_cells_give_every_ranking_metric_exactly(seed):
 @pytest.mark.parametrize("accel", ["kernel", "numpy"])
 def test_rank_stats_equal_the_formulas(monkeypatch, seed, accel):
     if accel == "kernel":
-        pytest.importorskip("gate.resampling._ckernels", reason="the C kernel was not built (no C compiler at install time)")
+        c_kernel()
     monkeypatch.setenv("MODEL_GATE_ACCEL", accel)
     rng = np.random.default_rng(seed)
     g = int(rng.choice([1, 3, 50, 400]))
@@ -101,7 +102,7 @@ def test_rank_stats_equal_the_formulas(monkeypatch, seed, accel):
 @pytest.mark.parametrize("seed", range(4))
 def test_rank_stats_kernel_gives_the_numpy_floats_bit_for_bit(monkeypatch, seed):
     """Reports must not depend on whether the C kernel was built."""
-    pytest.importorskip("gate.resampling._ckernels", reason="the C kernel was not built (no C compiler at install time)")
+    c_kernel()
     rng = np.random.default_rng(seed)
     g = [1, 7, 5000, 20_000][seed]                   # 20,000: more than one slice of the numpy path
     counts = np.concatenate([rng.poisson(2.0, (16, g)), rng.poisson(0.3, (16, g))], axis=1)
@@ -340,7 +341,7 @@ def test_report_is_byte_identical_for_any_thread_count(monkeypatch, method, pois
 def test_report_is_byte_identical_with_or_without_the_compiled_kernel(monkeypatch, brier):
     """Poisson path (forced at this size): the kernel and the numpy path draw the same weights and
     sum the ranking metrics in the same order, so report.json is the same bytes."""
-    pytest.importorskip("gate.resampling._ckernels", reason="the C kernel was not built (no C compiler at install time)")
+    c_kernel()
     import gate.resampling.stats
     from gate.engine import evaluate
     from gate.render import json_report
@@ -478,7 +479,7 @@ def test_poisson_path_sums_equal_the_reference_accumulation(monkeypatch, accel):
     import gate.resampling.stats
     from gate.resampling import poisson
     if accel == "kernel":
-        pytest.importorskip("gate.resampling._ckernels", reason="the C kernel was not built (no C compiler at install time)")
+        c_kernel()
     monkeypatch.setenv("MODEL_GATE_ACCEL", accel)
     monkeypatch.setattr(gate.resampling.stats, "MAX_CHUNK", 4)
     for weights, countable_only in ((True, False), (False, False), (False, True)):
@@ -615,7 +616,7 @@ def test_canary_poisson_intervals_match_the_index_ones():
 def test_canary_report_on_poisson_weights_is_the_same_with_and_without_the_kernel(monkeypatch):
     """A canary's report on the Poisson path is byte-identical whether the C kernel or numpy computed it,
     for any thread count, and it says which resampling it used."""
-    pytest.importorskip("gate.resampling._ckernels", reason="the C kernel was not built (no C compiler at install time)")
+    c_kernel()
     import gate.resampling.stats
     from gate.engine import evaluate
     from gate.render import json_report

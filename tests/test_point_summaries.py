@@ -15,6 +15,7 @@ from sklearn import metrics as skm
 from gate.data.align import Artifact, EvalSet, Side
 from gate.metrics import flips
 from gate.report import summaries
+from tests.helpers.imports import c_kernel
 
 
 def _side(role: str, y, pred, scores=None, weight=None, counts=None) -> Side:
@@ -130,13 +131,12 @@ def test_the_flip_table_counts_per_true_class_weighted():
 
 @pytest.mark.parametrize("dtype", [np.int64, np.float64])
 def test_rank_sums_kernel_equals_the_numpy_twin_bit_for_bit(dtype):
-    pytest.importorskip("gate.resampling._ckernels", reason="the C kernel was not built (no C compiler at install time)")
+    kernels = c_kernel()
     from gate.metrics.compiler import _rank_sums
-    from gate.resampling import _ckernels as _kernels
     rng = np.random.default_rng(7)
     pos, neg = rng.integers(0, 4, (5, 9000)).astype(dtype), rng.integers(0, 4, (5, 9000)).astype(dtype)
     if dtype is np.float64:
         pos, neg = pos * 0.37, neg * 1.3
     out = np.empty((6, 5))
-    _kernels.rank_sums(pos, neg, out)
+    kernels.rank_sums(pos, neg, out)
     assert np.array_equal(out, _rank_sums(pos, neg))

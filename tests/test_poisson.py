@@ -10,6 +10,7 @@ import pytest
 from scipy import stats
 
 from gate.resampling import poisson
+from tests.helpers.imports import c_kernel
 
 
 def _value48(key: int, resample: int, n: int) -> np.ndarray:
@@ -66,7 +67,7 @@ def test_weights_are_a_pure_function_of_key_resample_and_position():
 
 
 def test_the_kernel_can_be_turned_off(monkeypatch):
-    pytest.importorskip("gate.resampling._ckernels", reason="the C kernel was not built (no C compiler at install time)")
+    c_kernel()
     assert poisson.accelerated()
     monkeypatch.setenv("MODEL_GATE_ACCEL", "numpy")
     assert not poisson.accelerated()
@@ -75,7 +76,7 @@ def test_the_kernel_can_be_turned_off(monkeypatch):
 @pytest.mark.parametrize("groups", [[4], [8, 0, 4], [0, 0, 0, 0, 0, 0, 0, 4], [1000, 20, 4, 0, 0, 8, 4, 65_540]])
 def test_kernel_counts_equal_numpy_bincounts(groups):
     """``groups[m-1]`` positions weigh Poisson(m) (multiples of 4, as Pieces pads them)."""
-    pytest.importorskip("gate.resampling._ckernels", reason="the C kernel was not built (no C compiler at install time)")
+    c_kernel()
     bounds = np.concatenate([[0], np.cumsum(groups + [0] * (poisson.MAX_SIZE - len(groups)))]).astype(np.int64)
     n = int(bounds[-1])
     rng = np.random.default_rng(n)
@@ -132,7 +133,7 @@ def test_mean_one_bounds_give_the_integer_size_weights(n):
 def test_the_kernel_checks_its_arrays_before_writing():
     """The C kernel writes through raw pointers: every array's type, shape and code range is checked
     first, and a bad one raises instead of writing out of bounds (nothing is written)."""
-    kernels = pytest.importorskip("gate.resampling._ckernels", reason="the C kernel was not built (no C compiler at install time)")
+    kernels = c_kernel()
     luts, thresholds = poisson.poisson_tables()
     bounds = np.array([0, 8] + [8] * (poisson.MAX_SIZE - 1), dtype=np.int64)
     codes = np.arange(8, dtype=np.uint16)
@@ -165,7 +166,7 @@ def test_the_kernel_checks_its_arrays_before_writing():
 def test_every_compiled_variant_counts_as_bincount(counts, types):
     """The kernel has one compiled loop per (first table, second table, counts) type: each adds the
     numpy path's weights, for the paired and the single-table call."""
-    kernels = pytest.importorskip("gate.resampling._ckernels", reason="the C kernel was not built (no C compiler at install time)")
+    kernels = c_kernel()
     rng = np.random.default_rng(len(types) + counts(0).itemsize)
     bounds = np.concatenate([[0], np.cumsum([400, 0, 36, 8] + [0] * (poisson.MAX_SIZE - 4))]).astype(np.int64)
     n, widths = int(bounds[-1]), (300, 2000)

@@ -140,12 +140,12 @@ def resampling_text(r: Reproducibility) -> str:
     if f.groups is None:
         if not f.schemes:
             return ""        # not recorded (a Reproducibility built without it)
-        scheme = SCHEME_WORDS.get(f.schemes[0], f.schemes[0])
+        scheme = SCHEME_WORDS[f.schemes[0]]
         plural = "queries" if f.per == "query" else f"{f.per}s"
         return f"{scheme} per {f.per}, {fmt_int(f.units)} {plural} ({f.pairing})"
     if f.groups == 0:
         return "none (no bootstrapped gate)"
-    words = sorted(SCHEME_WORDS.get(s, s) for s in f.schemes)
+    words = sorted(SCHEME_WORDS[s] for s in f.schemes)
     text = f"{f.groups} independent gate group{'s' if f.groups != 1 else ''}: {', '.join(words)}"
     if f.stopped is not None:
         text += (f"; adaptive: {f.stopped} of {f.groups} stopped early once decided "

@@ -102,7 +102,6 @@ COUNT_KEYS = _enum("counts")
 INTERVAL_METHODS = _enum("gate", "interval_method")
 SAMPLINGS = _enum("reproducibility", "sampling")
 UNITS = _enum("reproducibility", "unit")
-SCHEMES = RESAMPLING_SCHEMES
 PER_UNITS = _enum("reproducibility", "resampling_facts", "per")
 FACT_PAIRINGS = _enum("reproducibility", "resampling_facts", "pairing")
 ROLES = _enum("data", "artifacts", "role")
@@ -602,7 +601,7 @@ def _resampling(o: Obj) -> Resampling:
         return Resampling(legacy=o.field("resampling", text))
     f = o.obj("resampling_facts")
     count = optional(integer)
-    return Resampling(groups=f.field("groups", count), schemes=f.array("schemes", text, SCHEMES),
+    return Resampling(groups=f.field("groups", count), schemes=f.array("schemes", text, RESAMPLING_SCHEMES),
                       per=f.field("per", text, PER_UNITS), units=f.field("units", count),
                       pairing=f.field("pairing", text, FACT_PAIRINGS), stopped=f.field("stopped", count),
                       drawn=f.field("drawn", count), planned=f.field("planned", count))

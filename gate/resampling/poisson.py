@@ -179,7 +179,8 @@ def view_counts(key: int, first: int, b: int, bounds: np.ndarray, tables: list[n
     compiled kernel, one pass per pair of tables; requires :func:`accelerated`."""
     kernels = compiled()
     assert kernels is not None, "the compiled kernel is not available"
-    dtype = np.int32 if int(sizes_of(bounds).sum()) * MAX_WEIGHT < 2 ** 31 else np.int64
+    examples = int(np.dot(np.arange(1, bounds.size), np.diff(bounds)))   # = sizes_of(bounds).sum(), not materialised
+    dtype = np.int32 if examples * MAX_WEIGHT < 2 ** 31 else np.int64
     out = [np.zeros((b, d), dtype=dtype) for d in n_codes]
     luts, thresholds = poisson_tables()
     for a in range(0, len(tables), 2):

@@ -26,3 +26,10 @@ def hide_module(monkeypatch, module: str) -> None:
         return real_import(name, globals, locals, fromlist, level)
 
     monkeypatch.setattr(builtins, "__import__", fake_import)
+
+
+def c_kernel():
+    """The C kernel, :mod:`gate.resampling._ckernels`, or a skip: an install without a C compiler
+    does not build it (the numpy path then runs, tested everywhere else)."""
+    import pytest
+    return pytest.importorskip("gate.resampling._ckernels", reason="the C kernel was not built (no C compiler at install time)")
