@@ -1,13 +1,16 @@
-"""Binned ranking gates at scale: a paired Parquet dataset with continuous scores (one distinct value
-per row) gated through DuckDB past the cell limit (docs/scale.md, "Binned ranking gates").
+"""Binned ranking and calibration gates at scale: a paired Parquet dataset with continuous scores (one
+distinct value per row) gated through DuckDB past the cell limit (docs/scale.md, "Binned ranking
+gates", "Binned calibration gates").
 
     python bench/binned.py                         # 2·10^6 rows per side
     python bench/binned.py --rows 10000000 --bins 1000,250
+    python bench/binned.py --calibration           # + ECE, Brier and log-loss gates (the cells' score sums)
 
 The data (seeded, in a temporary directory removed at the end): candidate.parquet and
 baseline.parquet with ``id`` (int64, paired), ``label`` (30% positives), ``score`` (continuous,
 the two models' scores correlated) and ``prediction`` (score ≥ 0.5). The policy: ROC-AUC and AP
-as floors and drops (binned), recall and accuracy (exact), B = 2,000. Each run is ``model-gate check``
+as floors and drops (binned), recall and accuracy (exact), B = 2,000; ``--calibration`` adds ECE, Brier
+and log loss as ceilings and drops. Each run is ``model-gate check``
 under ``/usr/bin/time -v`` (wall, CPU, peak RSS) with its gates' error bounds.
 """
 
@@ -35,6 +38,9 @@ POLICY = {
               {"metric": "average_precision", "min": 0.7}, {"metric": "average_precision", "max_drop": 0.01},
               {"metric": "recall", "min": 0.6}, {"metric": "accuracy", "max_drop": 0.01}],
 }
+CALIBRATION_GATES = [{"metric": "ece", "max": 0.1}, {"metric": "ece", "max_drop": 0.01},
+                     {"metric": "brier", "max": 0.2}, {"metric": "brier", "max_drop": 0.01},
+                     {"metric": "log_loss", "max": 0.6}, {"metric": "log_loss", "max_drop": 0.02}]
 
 
 def write(root: Path, n: int, seed: int = 0) -> tuple[Path, Path]:
@@ -71,12 +77,14 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", type=int, default=2_000_000, help="rows per side")
     ap.add_argument("--bins", default="1000", help="comma-separated MODEL_GATE_ENGINE_SCORE_BINS values")
+    ap.add_argument("--calibration", action="store_true", help="add ECE, Brier and log-loss gates")
     args = ap.parse_args(argv)
+    doc = {**POLICY, "gates": POLICY["gates"] + (CALIBRATION_GATES if args.calibration else [])}
     root = Path(tempfile.mkdtemp(prefix="model-gate-binned."))
     try:
         cand, base = write(root, args.rows)
         policy = root / "policy.json"
-        policy.write_text(json.dumps(POLICY), encoding="utf-8")
+        policy.write_text(json.dumps(doc), encoding="utf-8")
         for bins in (int(b) for b in args.bins.split(",")):
             print(json.dumps({"rows": args.rows, **run(policy, cand, base, bins)}), flush=True)
     finally:

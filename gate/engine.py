@@ -25,7 +25,7 @@ from gate.inference.label_coverage import coverage_check, coverage_result
 from gate.inference.score import score_intervals
 from gate.inference.series import Series
 from gate.inference.sizes import sizes
-from gate.metrics.binned import BOUNDED, bound_quantity
+from gate.metrics.binned import ALL_BOUNDED, bound_quantity
 from gate.metrics.catalog import METRICS
 from gate.metrics.compiler import ClassGroups, QuantityBuilder
 from gate.metrics.flips import flip_rows
@@ -363,17 +363,18 @@ BOUND = "binning bound: "     # series keys (gate id, BOUND + role): a binned ga
 
 
 def _binned(es: EvalSet, g: Expanded) -> bool:
-    """A ranking gate on scores the engine path binned (gate/engines/bins.py)."""
-    return g.spec.metric in BOUNDED and es.candidate.score_bins is not None
+    """A ranking or calibration gate on scores the engine path binned (gate/engines/bins.py)."""
+    return g.spec.metric in ALL_BOUNDED and es.candidate.score_bins is not None
 
 
 def _with_bounds(policy: Policy, es: EvalSet, m: Measured, series: dict[tuple[str, str], Series]) -> Measured:
-    """A binned gate's measurements with the interval rule that widens by the binning's bound."""
+    """A binned gate's measurements with the interval rule that widens by the binning's bound (around
+    the gate's own rule: ECE's bias-bounded interval)."""
     g = m.gate
     assert m.candidate is not None
     bins = tuple(s.score_bins or 0 for s in (es.candidate, es.baseline) if s is not None)
     rule = BinnedInterval(m.candidate, series[(g.id, BOUND + "candidate")], m.baseline,
-                          series.get((g.id, BOUND + "baseline")), policy.bootstrap.method, bins)
+                          series.get((g.id, BOUND + "baseline")), policy.bootstrap.method, bins, m.interval)
     return replace(m, interval=rule)
 
 

@@ -218,11 +218,13 @@ def test_too_many_cells_is_a_one_line_error_not_an_approximation(tmp_path, monke
     assert "more than 1,000 distinct combinations" in err.value.message
     assert "even with the scores in 1,000 quantile bins" in err.value.message
     assert "MODEL_GATE_ENGINE_SCORE_BINS=250" in err.value.message and "MODEL_GATE_MAX_ENGINE_CELLS=4000" in err.value.message
-    with_brier = {**POLICY, "gates": [*POLICY["gates"], {"metric": "brier", "max": 0.5}]}
+    policy, *multiclass = example_parquet("multiclass", tmp_path)      # 900 rows, continuous class scores
+    monkeypatch.setenv("MODEL_GATE_MAX_ENGINE_CELLS", "100")
     with pytest.raises(InputError) as err:
-        gate.check(with_brier, *(f"parquet:{f}" for f in files))
-    assert "cannot be binned: 'brier' has no error bound on binned scores" in err.value.message
-    assert "MODEL_GATE_MAX_ENGINE_CELLS=4000" in err.value.message
+        gate.check(policy, *(f"parquet:{f}" for f in multiclass))
+    assert "cannot be binned: multiclass scores are not binned" in err.value.message
+    assert "MODEL_GATE_MAX_ENGINE_CELLS=400" in err.value.message
+    monkeypatch.setenv("MODEL_GATE_MAX_ENGINE_CELLS", "1000")
     confusion_only = {**POLICY, "gates": POLICY["gates"][:2]}      # no score fetched: a few cells
     assert gate.check(confusion_only, *(f"parquet:{f}" for f in files)).verdict in ("pass", "fail")
 

@@ -21,7 +21,7 @@ pytest.importorskip("pyarrow", reason="the tests write Parquet with pyarrow")
 import gate  # noqa: E402
 from gate.errors import UsageError  # noqa: E402
 from tests.engine_data import ROOT, report_dict, write_file, write_hive  # noqa: E402
-from tests.helpers.binned_data import BINNED, BINNED_POLICY, LIMITS, continuous  # noqa: E402
+from tests.helpers.binned_data import BINNED, BINNED_POLICY, LIMITS, continuous, file_and_engine  # noqa: E402
 
 
 @pytest.fixture
@@ -36,10 +36,7 @@ def _files(tmp_path, tables, name=""):
 
 @pytest.mark.parametrize("prediction", [True, False], ids=["prediction column", "predictions from scores"])
 def test_binned_gates_are_within_their_bound_and_exact_gates_equal_the_file_path(tmp_path, limits, prediction):
-    files = _files(tmp_path, continuous(seed=1, prediction=prediction))
-    by_file = report_dict(gate.check(BINNED_POLICY, *files))
-    by_engine = report_dict(gate.check(BINNED_POLICY, *(f"parquet:{f}" for f in files)))
-    assert by_engine["data"]["pairing"] == "paired"
+    by_file, by_engine = file_and_engine(tmp_path, BINNED_POLICY, continuous(seed=1, prediction=prediction))
     for exact, binned in zip(by_file["gates"], by_engine["gates"]):
         if binned["metric"] not in BINNED:
             assert binned == exact      # confusion-matrix gates and label coverage: to the last bit

@@ -136,7 +136,7 @@ def test_more_cells_than_the_limit_is_an_input_error_that_says_how_to_raise_it(m
 
 def test_a_cell_is_named_by_its_values_and_count():
     source = EngineSource("query", "SELECT 1", "query 'SELECT 1'")
-    table = cells._cell_table(source, ["label", "prediction"], [("1", "0", 12), ("0", "0", 3)])
+    table = cells._cell_table(source, cells._Columns(("label", "prediction")), [("1", "0", 12), ("0", "0", 3)])
     assert table.where(0) == "the 12 rows with label='1', prediction='0'"
     assert table.where(1, "label") == "the 3 rows with label='0', prediction='0', column 'label'"
     assert table.counts.tolist() == [12, 3] and table.n_rows == 2

@@ -15,6 +15,14 @@ positions ``1 + ⌊j·n/k⌋`` of the sorted scores), and the bound. Distributio
   (below) every negative, the order binning loses, so the error is as large as bins allow;
 - ``uninformative``: scores independent of the labels.
 
+The calibration metrics (ECE, Brier, log-loss; probabilities ``sigmoid(score)``) are compared on
+bootstrap replicates, where their bound is needed (their point estimates come from the cells' exact
+score sums): the cells are the engine path's (label × quantile bin, the ECE boundaries among the
+edges); each of 100 replicates weighs the rows by Poisson(1) and each cell by the sum of its rows'
+weights (a Poisson(m) draw), and the exact metric of the weighted rows (scikit-learn's
+``brier_score_loss`` and ``log_loss`` with sample weights; ECE by its definition) is compared with the
+binned one and that replicate's bound.
+
 Run: ``python -m validation.binned_bounds [--rows 20000] [--seeds 5]`` (a few seconds; prints a
 table, the largest error/bound ratio and whether any error exceeded its bound).
 """
@@ -25,11 +33,26 @@ import argparse
 from collections.abc import Callable
 
 import numpy as np
-from sklearn.metrics import auc, average_precision_score, precision_recall_curve, roc_auc_score
+from sklearn.metrics import (
+    auc,
+    average_precision_score,
+    brier_score_loss,
+    log_loss,
+    precision_recall_curve,
+    roc_auc_score,
+)
 
+from gate.data.align import Artifact, CellScores, Side
 from gate.metrics import binned as bounds
 from gate.metrics import formulas
-from gate.metrics.compiler import descending_groups
+from gate.metrics.compiler import (
+    brier_terms,
+    calibration_inputs,
+    confidence_bins,
+    descending_groups,
+    ece_edges,
+    log_loss_terms,
+)
 
 METRICS: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {
     "roc_auc": roc_auc_score,
@@ -107,16 +130,93 @@ def study(rows: int, seeds: int, bins: tuple[int, ...]) -> list[dict]:
     return out
 
 
+def calibration_cells(y: np.ndarray, s: np.ndarray, bin_edges: np.ndarray) -> tuple[Side, np.ndarray]:
+    """The rows (labels ``y`` in {0, 1}, probabilities ``s``) as the engine path's binned cells, one
+    per (label, bin of ``bin_edges``): each cell's score is its bin's lower edge, its sums and
+    smallest and largest score those of its rows (exact here: plain float sums of few rows); and
+    each row's cell."""
+    b = np.searchsorted(bin_edges, s, side="right") - 1
+    keys, cell = np.unique(2 * b + y.astype(np.int64), return_inverse=True)
+    low = np.full(keys.size, np.inf)
+    np.minimum.at(low, cell, s)
+    high = np.full(keys.size, -np.inf)
+    np.maximum.at(high, cell, s)
+    sums = CellScores(np.bincount(cell, s), np.bincount(cell, s * s), low, high)
+    edge = bin_edges[keys // 2]
+    art = Artifact("candidate", "<cells>", "", "memory", y.size, y.size)
+    side = Side("candidate", art, np.arange(keys.size), (keys % 2).astype(np.int64), (edge >= 0.5).astype(np.int64),
+                edge, None, {}, y.size, y.size, counts=np.bincount(cell), score_bins=bin_edges.size, cell_scores=sums)
+    return side, cell
+
+
+def calibration_edges(s: np.ndarray, k: int) -> np.ndarray:
+    """The engine path's edges of probabilities with an ECE gate: quantile edges, 0.5 (the threshold)
+    and the ECE boundaries."""
+    return np.unique(np.concatenate([edges(s, k), [0.5], ece_edges()]))
+
+
+def ece_of(conf: np.ndarray, correct: np.ndarray, bins: np.ndarray, w: np.ndarray) -> float:
+    """ECE by its definition (15 bins): Σ_b |Σ w·(correct − confidence)| / Σ w."""
+    return float(np.abs(np.bincount(bins, w * (correct - conf), 15)).sum() / w.sum())
+
+
+def calibration_replicates(y: np.ndarray, s: np.ndarray, k: int, rng: np.random.Generator,
+                           resamples: int = 100) -> dict[str, tuple[float, float, float]]:
+    """Per calibration metric, the largest |exact − binned|, bound and error/bound over the replicates."""
+    side, cell = calibration_cells(y, s, calibration_edges(s, k))
+    conf, correct = calibration_inputs(side)
+    spreads = {m: bounds.calibration_spread(side, m) for m in bounds.CALIBRATION_BOUNDED}
+    out = dict.fromkeys(bounds.CALIBRATION_BOUNDED, (0.0, 0.0, 0.0))
+    for _ in range(resamples):
+        p = rng.poisson(1.0, y.size).astype(np.float64)
+        w = np.bincount(cell, p, side.y.size)
+        exact = {"ece": ece_of(s, y, confidence_bins(side)[cell], p), "brier": brier_score_loss(y, s, sample_weight=p),
+                 "log_loss": log_loss(y, s, sample_weight=p, labels=[0, 1])}
+        binned = {"ece": ece_of(conf, correct, confidence_bins(side), w),
+                  "brier": float(w @ brier_terms(side, None) / w.sum()), "log_loss": float(w @ log_loss_terms(side) / w.sum())}
+        for m in out:
+            error, bound = abs(exact[m] - binned[m]), float(w @ spreads[m] / w.sum())
+            out[m] = (max(out[m][0], error), max(out[m][1], bound), max(out[m][2], error / bound))
+    return out
+
+
+def calibration_study(rows: int, seeds: int, bins: tuple[int, ...]) -> list[dict]:
+    out = []
+    for kind in ("separated", "rare", "ties", "uninformative"):
+        for k in bins:
+            for seed in range(seeds):
+                rng = np.random.default_rng([seed, k, len(kind), 1])
+                y, s = sample(kind, rows, rng, k)
+                p = 1.0 / (1.0 + np.exp(-s)) if kind != "uninformative" else s
+                for metric, (error, bound, ratio) in calibration_replicates(y, p, k, rng).items():
+                    out.append({"kind": kind, "bins": k, "seed": seed, "metric": metric, "error": error,
+                                "bound": bound, "ratio": ratio})
+    return out
+
+
+def _ratio(r: dict) -> float:
+    """A case's error/bound: a calibration case's largest over its replicates (each against its own bound)."""
+    if "ratio" in r:
+        return float(r["ratio"])
+    return r["error"] / r["bound"] if r["bound"] > 0 else (0.0 if r["error"] == 0 else np.inf)
+
+
+def _within(r: dict) -> bool:
+    if "ratio" in r:
+        return bool(r["ratio"] <= 1 + 1e-9)
+    return bool(r["error"] <= r["bound"] * (1 + 1e-9) + 1e-12)
+
+
 def summary(results: list[dict]) -> str:
     lines = ["| distribution | bins | metric | max error | max bound | max error/bound |", "|---|---|---|---|---|---|"]
     keys = sorted({(r["kind"], r["bins"], r["metric"]) for r in results}, key=lambda t: (t[0], t[1], t[2]))
     for kind, k, metric in keys:
         rs = [r for r in results if (r["kind"], r["bins"], r["metric"]) == (kind, k, metric)]
         err, bnd = max(r["error"] for r in rs), max(r["bound"] for r in rs)
-        ratio = max(r["error"] / r["bound"] if r["bound"] > 0 else 0.0 for r in rs)
+        ratio = max(_ratio(r) for r in rs)
         lines.append(f"| {kind} | {k} | {metric} | {err:.2e} | {bnd:.2e} | {ratio:.2f} |")
-    worst = max(r["error"] / r["bound"] if r["bound"] > 0 else (0.0 if r["error"] == 0 else np.inf) for r in results)
-    exceeded = sum(r["error"] > r["bound"] * (1 + 1e-9) + 1e-12 for r in results)
+    worst = max(_ratio(r) for r in results)
+    exceeded = sum(not _within(r) for r in results)
     lines.append("")
     lines.append(f"{len(results)} cases; largest error/bound {worst:.3f}; errors above their bound: {exceeded}")
     return "\n".join(lines)
@@ -128,9 +228,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--bins", type=int, nargs="+", default=[10, 100, 1000])
     args = parser.parse_args(argv)
-    results = study(args.rows, args.seeds, tuple(args.bins))
+    results = study(args.rows, args.seeds, tuple(args.bins)) + calibration_study(args.rows, args.seeds, tuple(args.bins))
     print(summary(results))
-    return 0 if all(r["error"] <= r["bound"] * (1 + 1e-9) + 1e-12 for r in results) else 1
+    return 0 if all(_within(r) for r in results) else 1
 
 
 if __name__ == "__main__":

@@ -80,6 +80,25 @@ class Side:
     # the engine path's quantile bins of the scores (their number), when the exact cells were too many:
     # each score is its bin's lower edge (gate/engines/bins.py); None: the scores are exact
     score_bins: int | None = None
+    # with binned scores and a calibration gate: each cell's score sums, smallest and largest score
+    cell_scores: CellScores | None = None
+
+
+@dataclass(frozen=True)
+class CellScores:
+    """Per cell of the engine path's binned scores (binary: one score column): the sum of its rows'
+    scores and of their squares, exact to 2^-52 per row (gate/engines/sql.py, ``score_sums``), and
+    its smallest and largest score. The calibration metrics take a cell's mean score from them and
+    bound what the spread inside the cell can change (gate/metrics/binned.py)."""
+
+    total: np.ndarray
+    squares: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+
+    def take(self, rows: np.ndarray) -> CellScores:
+        """The cells ``rows`` (a boolean mask or indices), in that order."""
+        return CellScores(self.total[rows], self.squares[rows], self.low[rows], self.high[rows])
 
 
 @dataclass(frozen=True)
@@ -699,9 +718,7 @@ def _check_probability_rows(policy: Policy, t: Table, rows: np.ndarray, classes:
         i = int(bad[0])
         k = int(np.flatnonzero((scores[i] < 0) | (scores[i] > 1))[0]) if multi else 0
         column = f"{policy.data.score_prefix}{classes[k]}" if multi else _binary_score_column(policy, t, classes)
-        raise InputError(f"score {float(scores[i, k] if multi else scores[i]):g} is outside [0, 1]", source=t.source,
-                         where=t.where(int(rows[i]), column),
-                         fix="brier, log_loss and ece need probabilities, not raw scores")
+        raise outside_unit(float(scores[i, k] if multi else scores[i]), t.source, t.where(int(rows[i]), column))
     if multi and policy.task == "multiclass":
         sums = scores.sum(axis=1)
         off = np.flatnonzero(np.abs(sums - 1.0) > PROBABILITY_SUM_TOLERANCE)
@@ -709,6 +726,12 @@ def _check_probability_rows(policy: Policy, t: Table, rows: np.ndarray, classes:
             raise InputError(f"class probabilities sum to {sums[off[0]]:.4f}, not 1", source=t.source,
                              where=t.where(int(rows[int(off[0])])),
                              fix="score columns must be the probabilities of the declared classes")
+
+
+def outside_unit(score: float, source: str, where: str) -> InputError:
+    """A probability metric's score outside [0, 1] (or NaN), at ``where`` of ``source``."""
+    return InputError(f"score {score:g} is outside [0, 1]", source=source, where=where,
+                      fix="brier, log_loss and ece need probabilities, not raw scores")
 
 
 def _binary_score_column(policy: Policy, t: Table, classes: tuple[str, ...]) -> str:

@@ -16,7 +16,10 @@ its own quantiles, and the cells are grouped by the bins' lower edges instead of
   exact curves, and every gate that does not read scores is computed on exactly the same counts.
 
 The ranking gates then see each bin as one tie group, and :mod:`gate.inference.binned` widens their
-intervals by the bound of :mod:`gate.metrics.binned`. Nothing here is random.
+intervals by the bound of :mod:`gate.metrics.binned`. The calibration gates (ECE, Brier, log-loss)
+take each cell's exact score sums and its smallest and largest score, which the engine returns with
+the counts (:func:`gate.engines.sql.cells`); with an ECE gate the ECE bins' boundaries are edges too
+(:func:`gate.metrics.compiler.ece_edges`), so each cell lies inside one ECE bin. Nothing here is random.
 """
 
 from __future__ import annotations
@@ -24,12 +27,11 @@ from __future__ import annotations
 from gate.engines import SCORE_BINS, sql
 from gate.engines.sources import Engine, EngineSource
 from gate.errors import InputError, UsageError
-from gate.metrics.binned import BOUNDED
-from gate.metrics.catalog import METRICS
+from gate.metrics.binned import ALL_BOUNDED, CALIBRATION_BOUNDED
 from gate.policy.load import Policy
 
-BINNED_METRICS = BOUNDED
-"""The ranking metrics with an error bound on binned scores (:mod:`gate.metrics.binned`)."""
+BINNED_METRICS = ALL_BOUNDED
+"""The ranking and calibration metrics with an error bound on binned scores (:mod:`gate.metrics.binned`)."""
 MIN_BINS = 2
 MAX_BINS = 100_000     # the edges enter the SQL as literals (a tree of comparisons): ~1 MB of SQL here
 
@@ -47,23 +49,26 @@ def bins_wanted() -> int:
 
 def unbinnable(policy: Policy, score_columns: tuple[str, ...]) -> str | None:
     """Why the scores cannot be binned (None: they can): a multiclass task (its score columns would
-    be binned jointly, still one cell per row), or a gate on the scores without a binned error bound
-    (the probability metrics)."""
+    be binned jointly, still one cell per row). Every metric that reads a binary task's scores has a
+    binned error bound (:data:`BINNED_METRICS`; tests/test_engines_calibration.py holds the catalogue to it)."""
     if not score_columns:
         return "no score column is read"
     if policy.task != "binary":
         return "multiclass scores are not binned"
-    for g in policy.gates:
-        if METRICS[g.metric].family in ("ranking", "probability") and g.metric not in BINNED_METRICS:
-            return f"'{g.metric}' has no error bound on binned scores (only the ranking metrics have)"
     return None
 
 
+def wants_sums(policy: Policy) -> bool:
+    """Whether the cells carry their scores' sums, smallest and largest value: a calibration gate reads them."""
+    return any(g.metric in CALIBRATION_BOUNDED for g in policy.gates)
+
+
 def score_edges(engine: Engine, view: str, source: EngineSource, column: str, k: int,
-                threshold: float | None) -> tuple[float, ...]:
+                threshold: float | None, extra: tuple[float, ...] = ()) -> tuple[float, ...]:
     """The sorted, distinct bin edges of ``column`` of ``view``: the values at ``k`` evenly spaced
-    positions of its sorted values, and ``threshold`` when predictions come from the scores. A
-    column that is not numeric is an input error (text would sort as text)."""
+    positions of its sorted values, ``threshold`` when predictions come from the scores, and the
+    ``extra`` edges (:func:`gate.metrics.compiler.ece_edges`). A column that is not numeric is an input error (text would
+    sort as text)."""
     if not engine.is_numeric(view, column):
         raise InputError(f"column '{column}' is not numeric, so its scores cannot be binned", source=source.shown,
                          fix="cast the scores to DOUBLE in a query, or round them so that fewer distinct values remain")
@@ -72,4 +77,5 @@ def score_edges(engine: Engine, view: str, source: EngineSource, column: str, k:
     edges = {float(r[0]) for r in engine.rows(sql.values_at(view, column, positions), source.shown)} if n else set()
     if threshold is not None:
         edges.add(float(threshold))
+    edges.update(extra)
     return tuple(sorted(edges)) or (0.0,)

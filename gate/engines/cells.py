@@ -26,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from gate.data.align import (
+    CellScores,
     EvalSet,
     Side,
     _cluster_texts,
@@ -42,14 +44,16 @@ from gate.data.align import (
     build_evalset,
     intersect_warning,
     intersect_without_shared,
+    outside_unit,
     pairing_mismatch,
 )
 from gate.data.readers import Table
 from gate.engines import MAX_CELLS, SCORE_BINS, sql
-from gate.engines.bins import bins_wanted, score_edges, unbinnable
+from gate.engines.bins import bins_wanted, score_edges, unbinnable, wants_sums
 from gate.engines.sources import Engine, EngineSource
 from gate.errors import InputError, show
 from gate.metrics.catalog import METRICS
+from gate.metrics.compiler import ece_edges
 from gate.policy.load import Policy
 from gate.report.model import Note
 
@@ -61,6 +65,8 @@ class CellTable(Table):
     counts: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     keys: tuple[str, ...] = ()     # the value columns, for messages
     bins: int | None = None        # the score column's bins (edges) when its scores were binned
+    sums: CellScores | None = None  # the binned score column's sums, smallest and largest value per cell
+    summed: str = ""               # ... and its name
 
     def where(self, row: int, column: str | None = None) -> str:
         """``the 12 rows with label='a', prediction='b'`` (a cell is no row number of the source)."""
@@ -72,14 +78,21 @@ class CellTable(Table):
 @dataclass(frozen=True)
 class _Columns:
     """The source columns fetched for one side, in query order; ``edges``: the bin edges of a
-    binned score column (empty: every value as it is)."""
+    binned score column (empty: every value as it is); ``sums``: the score columns whose sums,
+    smallest and largest value each cell carries (:func:`gate.engines.sql.score_sums`)."""
 
     names: tuple[str, ...]
     edges: Mapping[str, tuple[float, ...]] = dataclasses.field(default_factory=dict)
+    sums: tuple[str, ...] = ()
 
     @property
     def bins(self) -> int | None:
         return next((len(e) for e in self.edges.values()), None)
+
+    @property
+    def width(self) -> int:
+        """The values of one side in a cell row: its columns, then its sums."""
+        return len(self.names) + sql.SUMS * len(self.sums)
 
 
 class _TooManyCells(InputError):
@@ -131,19 +144,19 @@ def _evalset(policy: Policy, engine: Engine, cand: EngineSource, base: EngineSou
         _check_ids(engine, view, source, spec.id, integer)
     joint, pairing, warning = _joined_cells(policy, engine, cand, base, c_cols, b_cols, integer)
     aligned = _for_cells(policy, c_cols, b_cols, pairing)
-    n_c = len(c_cols.names)
+    n_c = c_cols.width
     if pairing == "independent":
         if joint is None:         # pairing: independent, or too many joint cells to tell
             ct = _side_table(engine, cand, c_cols, sql.CANDIDATE_VIEW, spec.id, "c")
             bt = _side_table(engine, base, b_cols, sql.BASELINE_VIEW, spec.id, "b")
         else:                     # disjoint ids: each side's cells are the rows only it holds
-            ct = _cell_table(cand, c_cols.names, [r[2:2 + n_c] + r[-1:] for r in joint if r[0]], spec.id, "c", c_cols.bins)
-            bt = _cell_table(base, b_cols.names, [r[2 + n_c:] for r in joint if r[1]], spec.id, "b", b_cols.bins)
+            ct = _cell_table(cand, c_cols, [r[2:2 + n_c] + r[-1:] for r in joint if r[0]], spec.id, "c")
+            bt = _cell_table(base, b_cols, [r[2 + n_c:] for r in joint if r[1]], spec.id, "b")
         return _expand(build_evalset(aligned, ct, bt), [ct, bt], spec.label, None, spec.cluster)
     assert joint is not None
     both = [r[2:] for r in joint if r[0] and r[1]]
-    ct = _cell_table(cand, c_cols.names, [r[:n_c] + r[-1:] for r in both], spec.id, bins=c_cols.bins)
-    bt = _cell_table(base, b_cols.names, [r[n_c:] for r in both], spec.id, bins=b_cols.bins)
+    ct = _cell_table(cand, c_cols, [r[:n_c] + r[-1:] for r in both], spec.id)
+    bt = _cell_table(base, b_cols, [r[n_c:] for r in both], spec.id)
     _check_paired_labels(policy, engine, ct, bt, c_cols, b_cols, integer)
     _check_paired_clusters(policy, engine, ct, bt, c_cols, b_cols, integer)
     es = build_evalset(aligned, ct, bt)
@@ -156,8 +169,8 @@ def _evalset(policy: Policy, engine: Engine, cand: EngineSource, base: EngineSou
 def _side_table(engine: Engine, source: EngineSource, cols: _Columns, view: str, id_name: str | None,
                 prefix: str) -> CellTable:
     """One side's cells, grouped on its own (no baseline, or independent pairing)."""
-    query = sql.cells(cols.names, _limit(), view=view, edges=cols.edges)
-    return _cell_table(source, cols.names, _cells(engine, source, query), id_name, prefix, cols.bins)
+    query = sql.cells(cols.names, _limit(), view=view, edges=cols.edges, sums=cols.sums)
+    return _cell_table(source, cols, _cells(engine, source, query), id_name, prefix)
 
 
 def _joined_cells(policy: Policy, engine: Engine, cand: EngineSource, base: EngineSource, c_cols: _Columns,
@@ -169,7 +182,7 @@ def _joined_cells(policy: Policy, engine: Engine, cand: EngineSource, base: Engi
         return None, "independent", None
     shown = f"{cand.shown} + {base.shown}"
     query = sql.cells(c_cols.names, _limit(), id_column=policy.data.id, base_columns=b_cols.names, integer=integer,
-                      edges=c_cols.edges, base_edges=b_cols.edges)
+                      edges=c_cols.edges, base_edges=b_cols.edges, sums=c_cols.sums, base_sums=b_cols.sums)
     rows = engine.rows(query, shown)
     if len(rows) < _limit():
         counts: dict[tuple[bool, bool], int] = {}
@@ -212,7 +225,8 @@ def _fetched(policy: Policy, engine: Engine, view: str, source: EngineSource, ro
 def _binned(policy: Policy, engine: Engine, view: str, source: EngineSource, columns: _Columns,
             schema: Sequence[str]) -> _Columns:
     """``columns`` with the quantile bin edges of the score column (binary tasks: one), the
-    threshold among them when predictions come from the scores (so they stay exact)."""
+    threshold among them when predictions come from the scores (so they stay exact), and with a
+    calibration gate the cells' score sums (the ECE bins' boundaries among the edges with an ECE gate)."""
     scores = tuple(_score_columns(policy, schema))
     why = unbinnable(policy, scores)
     if why is not None:
@@ -220,8 +234,9 @@ def _binned(policy: Policy, engine: Engine, view: str, source: EngineSource, col
     spec = policy.data
     from_scores = spec.prediction not in schema or spec.threshold is not None
     threshold = (0.5 if spec.threshold is None else spec.threshold) if from_scores else None
-    edges = {c: score_edges(engine, view, source, c, bins_wanted(), threshold) for c in scores}
-    return dataclasses.replace(columns, edges=edges)
+    extra = ece_edges() if any(g.metric == "ece" for g in policy.gates) else ()
+    edges = {c: score_edges(engine, view, source, c, bins_wanted(), threshold, extra) for c in scores}
+    return dataclasses.replace(columns, edges=edges, sums=scores if wants_sums(policy) else ())
 
 
 def _score_columns(policy: Policy, schema: Sequence[str]) -> list[str]:
@@ -280,16 +295,34 @@ def _canonical_key(row: tuple) -> tuple:
     return tuple((type(v).__name__, repr(v)) for v in row)
 
 
-def _cell_table(source: EngineSource, names: Sequence[str], rows: list[tuple], id_name: str | None = None,
-                id_prefix: str = "", bins: int | None = None) -> CellTable:
-    """A Table of cells (the last value of each row is its count), with synthetic ids
-    ``<prefix><i>`` in column ``id_name`` when given (the source's ids are not fetched)."""
+def _cell_table(source: EngineSource, cols: _Columns, rows: list[tuple], id_name: str | None = None,
+                id_prefix: str = "") -> CellTable:
+    """A Table of cells (each row: the values of ``cols.names``, their sums, the count), with
+    synthetic ids ``<prefix><i>`` in column ``id_name`` when given (the source's ids are not fetched)."""
+    names = cols.names
     columns: dict[str, Any] = {name: [r[i] for r in rows] for i, name in enumerate(names)}
     counts = np.array([r[-1] for r in rows], dtype=np.int64)
     digest = _digest(names, rows)
     if id_name is not None:
         columns[id_name] = [f"{id_prefix}{i}" for i in range(len(rows))]
-    return CellTable(source.shown, source.format, columns, len(rows), digest, None, None, counts, tuple(names), bins)
+    sums = _cell_scores([r[len(names):len(names) + sql.SUMS] for r in rows]) if cols.sums else None
+    return CellTable(source.shown, source.format, columns, len(rows), digest, None, None, counts, tuple(names),
+                     cols.bins, sums, cols.sums[0] if cols.sums else "")
+
+
+def _cell_scores(values: list[tuple]) -> CellScores:
+    """The cells' (Σ⌊s·2^52⌋, Σ⌊s²·2^52⌋, min s, max s) as doubles: an integer sum is rounded once
+    (correctly, by Python) and scaled by 2^-52 exactly; a missing one (no score in [0, 1]) is NaN."""
+    def scaled(v: Any) -> float:
+        return math.nan if v is None else math.ldexp(float(int(v)), -52)
+
+    def plain(v: Any) -> float:
+        return math.nan if v is None else float(v)
+
+    return CellScores(np.array([scaled(v[0]) for v in values], dtype=np.float64),
+                      np.array([scaled(v[1]) for v in values], dtype=np.float64),
+                      np.array([plain(v[2]) for v in values], dtype=np.float64),
+                      np.array([plain(v[3]) for v in values], dtype=np.float64))
 
 
 def _digest(names: Sequence[str], rows: list[tuple]) -> str:
@@ -388,10 +421,14 @@ def _example_id(engine: Engine, policy: Policy, ct: CellTable, bt: CellTable, c_
 # cells in canonical order, with their counts
 
 
+def _labeled(table: CellTable, label: str) -> np.ndarray:
+    """Which cells are labeled, in table order (the rows :func:`build_evalset` keeps)."""
+    return np.array([not _empty(v) for v in table.columns[label]], dtype=bool)
+
+
 def _labeled_counts(table: CellTable, label: str) -> np.ndarray:
-    """The counts of the labeled cells, in table order (the rows :func:`build_evalset` keeps)."""
-    labeled = np.array([not _empty(v) for v in table.columns[label]], dtype=bool)
-    return table.counts[labeled]
+    """The counts of the labeled cells, in table order."""
+    return table.counts[_labeled(table, label)]
 
 
 def _expand(es: EvalSet, tables: list[CellTable], label: str, joint: np.ndarray | None,
@@ -400,6 +437,8 @@ def _expand(es: EvalSet, tables: list[CellTable], label: str, joint: np.ndarray 
     first, then the baseline's for paired data); n_rows count the unlabeled rows too.
     ``joint``: paired data (one cell per pair of rows, both sides in the same order)."""
     sides = [es.candidate] + ([es.baseline] if es.baseline is not None else [])
+    for table in tables:
+        _check_cell_scores(table, label)
     if joint is not None:
         counts = _labeled_counts(tables[0], label)
         order = _canonical_order(sides, counts.size)
@@ -411,6 +450,20 @@ def _expand(es: EvalSet, tables: list[CellTable], label: str, joint: np.ndarray 
             order = _canonical_order([side], counts.size)
             new.append(_repeat(side, table, order, counts[order], label, cluster))
     return EvalSet(es.task, es.classes, new[0], new[1] if len(new) > 1 else None, es.pairing, es.warnings)
+
+
+def _check_cell_scores(table: CellTable, label: str) -> None:
+    """A calibration gate's scores in [0, 1], checked on each labeled cell's smallest and largest
+    score (its binned value, the bin's lower edge, says nothing of the rest): the file path's message."""
+    if table.sums is None:
+        return
+    labeled = _labeled(table, label)
+    bad = labeled & ~((table.sums.low >= 0) & (table.sums.high <= 1))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        low, high = float(table.sums.low[i]), float(table.sums.high[i])
+        score = low if low < 0 else high
+        raise outside_unit(score, table.source, table.where(i, table.summed))
 
 
 def _canonical_order(sides: list[Side], n: int) -> np.ndarray:
@@ -443,7 +496,8 @@ def _repeat(side: Side, table: CellTable, order: np.ndarray, counts: np.ndarray,
                 {k: v[order] for k, v in side.slices.items()}, n_rows, n_labeled,
                 cluster=None if side.cluster is None else side.cluster[order],
                 cluster_rows=None if cluster is None else _cluster_rows(table, label, cluster),
-                counts=counts.astype(np.int64), score_bins=table.bins)
+                counts=counts.astype(np.int64), score_bins=table.bins,
+                cell_scores=None if table.sums is None else table.sums.take(_labeled(table, label)).take(order))
 
 
 def _cluster_rows(table: CellTable, label: str, cluster: str) -> np.ndarray:

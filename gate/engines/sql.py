@@ -13,7 +13,8 @@ Queries (``c`` and ``b`` are the two views with the id cast to trimmed text as `
 - :func:`cells`: ``COUNT(*)`` per distinct combination of the fetched columns, of one side, or of both
   sides over the full outer join by id, with the two "id present" flags (so the same pass gives the
   pairing counts); at most ``limit`` rows come back. A score column with bin edges (``edges``) enters
-  as its bin's lower edge (:func:`binned`) instead of its value;
+  as its bin's lower edge (:func:`binned`) instead of its value, and a cell can carry its scores'
+  exact sums, smallest and largest value (:func:`score_sums`);
 - :func:`distinct_count`, :func:`value_count` and :func:`values_at`: a score column's distinct values
   (more than the cell limit: the exact cells cannot fit), its non-missing values and the values at
   given positions of its sorted order (the quantile bin edges, :mod:`gate.engines.bins`).
@@ -54,10 +55,12 @@ def _value(column: str, edges: Edges) -> exp.Expr:
 
 
 def _side(view: str, id_column: str | None, columns: Sequence[str], integer: bool = False,
-          edges: Edges | None = None) -> exp.Select:
-    """``SELECT <id as text> AS mg_id, col0 AS c0, ... FROM view`` (a binned column as its bin's edge)."""
+          edges: Edges | None = None, raw: Sequence[str] = ()) -> exp.Select:
+    """``SELECT <id as text> AS mg_id, col0 AS c0, ..., raw0 AS r0, ... FROM view`` (a binned column
+    as its bin's edge; the ``raw`` columns as doubles, for :func:`score_sums`)."""
     items: list[exp.Expr] = [] if id_column is None else [exp.alias_(_text_id(id_column, integer), ID, quoted=True)]
     items += [exp.alias_(_value(c, edges or {}), f"c{i}", quoted=True) for i, c in enumerate(columns)]
+    items += [exp.alias_(_double(_col(c)), f"r{i}", quoted=True) for i, c in enumerate(raw)]
     return exp.select(*(items or [exp.Literal.number(1)])).from_(exp.to_table(view, quoted=True))
 
 
@@ -93,11 +96,12 @@ def duplicate_id(view: str, id_column: str, integer: bool = False) -> exp.Select
 
 
 def _joined(id_column: str, cand: Sequence[str], base: Sequence[str], kind: str, integer: bool,
-            edges: Edges | None = None, base_edges: Edges | None = None) -> exp.Select:
+            edges: Edges | None = None, base_edges: Edges | None = None, sums: Sequence[str] = (),
+            base_sums: Sequence[str] = ()) -> exp.Select:
     on = exp.EQ(this=_col(ID, "c"), expression=_col(ID, "b"))
     q = exp.select().from_(exp.to_table("c")).join(exp.to_table("b"), on=on, join_type=kind)
-    return _with_sides(q, {"c": _side(CANDIDATE_VIEW, id_column, cand, integer, edges),
-                           "b": _side(BASELINE_VIEW, id_column, base, integer, base_edges)})
+    return _with_sides(q, {"c": _side(CANDIDATE_VIEW, id_column, cand, integer, edges, sums),
+                           "b": _side(BASELINE_VIEW, id_column, base, integer, base_edges, base_sums)})
 
 
 def _flags() -> list[exp.Expr]:
@@ -113,24 +117,56 @@ def pairing_counts(id_column: str, integer: bool = False) -> exp.Select:
 
 def cells(columns: Sequence[str], limit: int, *, view: str | None = None, id_column: str | None = None,
           base_columns: Sequence[str] = (), integer: bool = False, edges: Edges | None = None,
-          base_edges: Edges | None = None) -> exp.Select:
+          base_edges: Edges | None = None, sums: Sequence[str] = (), base_sums: Sequence[str] = ()) -> exp.Select:
     """Counts per distinct combination of ``columns`` of ``view`` (one side), or — ``view`` None —
     per (in candidate, in baseline, the candidate's ``columns``, the baseline's ``base_columns``)
     over the full outer join by id: the paired cells and the pairing counts in one pass (a side's
     columns are NULL where it lacks the id). ``edges`` / ``base_edges``: score columns grouped by
-    their bins (:func:`binned`) instead of their values."""
+    their bins (:func:`binned`) instead of their values. ``sums`` / ``base_sums``: score columns
+    whose :func:`score_sums` follow the side's columns. A row: (flags,) the candidate's columns and
+    sums, the baseline's columns and sums, the count."""
     if view is not None:
         keys: list[exp.Expr] = [_col(f"c{i}") for i in range(len(columns))]
-        q = exp.select(*keys, _count()).from_("s")
-        q = _with_sides(q, {"s": _side(view, None, columns, edges=edges)})
+        q = exp.select(*keys, *[a for i in range(len(sums)) for a in score_sums(_col(f"r{i}"))], _count()).from_("s")
+        q = _with_sides(q, {"s": _side(view, None, columns, edges=edges, raw=sums)})
     else:
         assert id_column is not None
-        keys = _flags() + [_col(f"c{i}", t) for t, n in (("c", len(columns)), ("b", len(base_columns)))
-                           for i in range(n)]
-        q = _joined(id_column, columns, base_columns, "full outer", integer, edges, base_edges).select(*keys, _count())
+        keys = _flags()
+        items: list[exp.Expr] = list(keys)
+        for t, names, summed in (("c", columns, sums), ("b", base_columns, base_sums)):
+            side_keys = [_col(f"c{i}", t) for i in range(len(names))]
+            keys += side_keys
+            items += side_keys + [a for i in range(len(summed)) for a in score_sums(_col(f"r{i}", t))]
+        q = _joined(id_column, columns, base_columns, "full outer", integer, edges, base_edges, sums,
+                    base_sums).select(*items, _count())
     if keys:
         q = q.group_by(*keys)
     return q.limit(limit)
+
+
+SUM_SCALE = 2.0 ** 52
+"""A score ``s`` in [0, 1] enters the sums as the integer ``⌊s·2^52⌋`` (``s·2^52`` is exact in
+doubles), so the sums are integers, exact and the same whatever the engine adds them in."""
+SUMS = 4
+"""The aggregates :func:`score_sums` returns per score column."""
+
+
+def score_sums(value: exp.Expr) -> list[exp.Expr]:
+    """A cell's ``Σ⌊s·2^52⌋``, ``Σ⌊fl(s·s)·2^52⌋`` (DECIMAL(38, 0): exact; 10^8 rows stay below
+    10^24, and an engine's BIGINT sum wraps silently) over its scores in [0, 1], then ``MIN(s)`` and
+    ``MAX(s)`` over all of them (a score outside [0, 1], infinite or NaN shows there, for the
+    alignment's message). Each row's ``⌊·⌋`` loses less than 2^-52, and ``s·s`` is one IEEE
+    multiplication (correctly rounded in every engine): sums exact to 2^-52 per row, in any order."""
+    in_unit = exp.and_(exp.GTE(this=value.copy(), expression=exp.Literal.number(0)),
+                       exp.LTE(this=value.copy(), expression=exp.Literal.number(1)))
+
+    def fixed(x: exp.Expr) -> exp.Expr:
+        scaled = exp.Floor(this=exp.Mul(this=x, expression=_number(SUM_SCALE)))
+        exact = exp.Cast(this=scaled, to=exp.DataType.build("decimal(38, 0)"))
+        return exp.Sum(this=exp.If(this=in_unit.copy(), true=exact, false=exp.Null()))
+
+    return [fixed(value.copy()), fixed(exp.Mul(this=value.copy(), expression=value.copy())),
+            exp.Min(this=value.copy()), exp.Max(this=value.copy())]
 
 
 def example_id(id_column: str, cand: dict[str, object], base: dict[str, object], integer: bool = False) -> exp.Select:

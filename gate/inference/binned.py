@@ -15,7 +15,10 @@ decides a gate that the exact data's interval would leave undecided or decide th
 - ``relative_delta`` ``c/b − 1``: the largest move of ``c/b`` when ``c`` and ``b`` move by at most their
   bounds, ``max(|(c+e_c)/(b−e_b) − c/b|, |(c−e_c)/(b+e_b) − c/b|)``, infinite once ``b ≤ e_b``.
 
-The ``basic`` interval ``2θ̂ − q`` moves by ``2·e_point + E`` (the estimate moves too). BCa's levels
+The ``basic`` interval ``2θ̂ − q`` moves by ``2·e_point + E`` (the estimate moves too). ECE's
+bias-bounded interval (gate/inference/calibration.py) re-centres the replicates, ``c + q − r̄``: its
+centre ``c`` (the estimate less a bias bound) moves by ``e_point``, ``q`` and the replicates' mean ``r̄``
+by ``E`` each, so it moves by ``e_point + 2·E``. BCa's levels
 depend on the data's bias and acceleration, which binning changes by an unknown amount, so a binned
 gate under ``method: bca`` uses the percentile interval (its method then reads ``percentile+binned``).
 """
@@ -24,11 +27,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from gate.inference.intervals import Distribution
 from gate.inference.series import Series
+from gate.report.model import Note
+
+if TYPE_CHECKING:
+    from gate.inference.gate_results import IntervalRule
 
 SUFFIX = "+binned"
 
@@ -38,17 +46,20 @@ class Widened(Distribution):
     """A bootstrap distribution whose one-sided endpoints move outward by ``margin``; the estimate
     stays the binned one. Its p-value is the base method's at the bar moved by the margin toward the
     passing side (the fail-side endpoint misses the bar exactly when the unwidened one misses the
-    moved bar)."""
+    moved bar). ``inner``: the distribution widened (None: ``base``'s method on the replicates)."""
 
     margin: float = 0.0
     base: str = "percentile"
+    inner: Distribution | None = None
 
     def _base(self) -> Distribution:
+        if self.inner is not None:
+            return self.inner
         return Distribution(self.estimate, self.replicates, self.undefined, self.base, self.acceleration)
 
     @property
     def usable(self) -> bool:
-        return super().usable and math.isfinite(self.margin)
+        return self._base().usable and math.isfinite(self.margin)
 
     def lower(self, alpha: float) -> float:
         return self._base().lower(alpha) - self.margin
@@ -81,9 +92,10 @@ def _ratio_move(c: np.ndarray, b: np.ndarray, ec: np.ndarray, eb: np.ndarray) ->
 
 @dataclass(frozen=True)
 class BinnedInterval:
-    """A binned ranking gate's interval rule (:class:`gate.inference.gate_results.IntervalRule`):
-    the metric's series and the bound's series on each side (``baseline`` / ``baseline_bound`` None
-    without a baseline), the policy's bootstrap method and the bins of each side's scores."""
+    """A binned gate's interval rule (:class:`gate.inference.gate_results.IntervalRule`): the
+    metric's series and the bound's series on each side (``baseline`` / ``baseline_bound`` None
+    without a baseline), the policy's bootstrap method, the bins of each side's scores and the
+    gate's own rule it widens (``inner``: ECE's bias-bounded interval; None: the bootstrap method's)."""
 
     candidate: Series
     candidate_bound: Series
@@ -91,7 +103,12 @@ class BinnedInterval:
     baseline_bound: Series | None
     policy_method: str
     bins: tuple[int, ...]
-    note: None = None       # the gate's note is gate/report/notes.py's (binned_note)
+    inner: IntervalRule | None = None
+
+    @property
+    def note(self) -> Note | None:
+        """The inner rule's note (the binning's own is gate/report/notes.py's ``binned_note``)."""
+        return None if self.inner is None else self.inner.note
 
     @property
     def base(self) -> str:
@@ -99,7 +116,7 @@ class BinnedInterval:
 
     @property
     def method(self) -> str:
-        return self.base + SUFFIX
+        return (self.base if self.inner is None else self.inner.method) + SUFFIX
 
     def _sides(self, kind: str) -> tuple[float, np.ndarray]:
         """(bound at the observed data, bound per replicate) of ``kind``'s quantity."""
@@ -123,14 +140,18 @@ class BinnedInterval:
         return _largest(point, reps)
 
     def margin(self, kind: str) -> float:
-        """How far the interval's endpoints move: the error bound, plus twice the estimate's own
-        bound for ``basic`` (its endpoints are reflected about the estimate)."""
+        """How far the interval's endpoints move: the error bound; for ``basic`` plus twice the
+        estimate's own bound (its endpoints are reflected about the estimate); for an inner
+        re-centring rule plus the estimate's bound and the bound again (the replicates' mean moves)."""
         point, reps = self._sides(kind)
         bound = _largest(point, reps)
+        if self.inner is not None:
+            return 2.0 * bound + point
         return bound + 2.0 * point if self.base == "basic" else bound
 
     def distribution(self, kind: str, s: Series, candidate: float, baseline: float | None) -> Distribution:
         """The widened distribution of ``s``, the ``kind`` quantity."""
+        inner = None if self.inner is None else self.inner.distribution(kind, s, candidate, baseline)
         reps = s.reps[~s.reps_undefined]
         return Widened(s.point, reps, int(np.count_nonzero(s.reps_undefined)), self.method,
-                       margin=self.margin(kind), base=self.base)
+                       margin=self.margin(kind), base=self.base, inner=inner)

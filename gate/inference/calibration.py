@@ -41,7 +41,7 @@ from scipy.special import ndtr
 from gate.data.align import Side
 from gate.inference.intervals import Distribution
 from gate.inference.series import Series
-from gate.metrics.compiler import ECE_BINS, calibration_inputs, ece_bins
+from gate.metrics.compiler import ECE_BINS, brier_terms, calibration_inputs, confidence_bins
 from gate.report.model import Note
 from gate.resampling import counted
 
@@ -76,9 +76,11 @@ def ece_bias(side: Side, rows: np.ndarray) -> EceBias:
     if total <= 0:
         return EceBias(0.0, 0.0)
     x = correct[rows] - conf[rows]
-    bins = ece_bins(conf[rows])
+    # a binned cell's mean x² (binary: the squared error), exact from its score sums
+    squares = None if side.cell_scores is None else brier_terms(side, None)[rows]
+    bins = confidence_bins(side)[rows]
     d = counted.bincount(bins, ECE_BINS, w * x, counts) / total
-    se = np.sqrt(np.maximum(_weighted_square_deviation(bins, w, x, d, counts), 0.0)) / total
+    se = np.sqrt(np.maximum(_weighted_square_deviation(bins, w, x, squares, d, counts), 0.0)) / total
     ok = se > 0
     z = np.abs(d[ok]) / se[ok]
     low = float(np.sum(se[ok] * bias_factor(z + Z_LOW)))
@@ -86,12 +88,13 @@ def ece_bias(side: Side, rows: np.ndarray) -> EceBias:
     return EceBias(low, high)
 
 
-def _weighted_square_deviation(bins: np.ndarray, w: np.ndarray, x: np.ndarray, d: np.ndarray,
-                               counts: np.ndarray | None) -> np.ndarray:
+def _weighted_square_deviation(bins: np.ndarray, w: np.ndarray, x: np.ndarray, squares: np.ndarray | None,
+                               d: np.ndarray, counts: np.ndarray | None) -> np.ndarray:
     """Per bin b, ``Σ w²·(z − d_b)²`` over every row, ``z = x·1[bin = b]``: the rows in the bin
-    contribute ``w²(x − d_b)²``, the others ``w²·d_b²``, i.e. ``Σ_b w²x² − 2 d_b Σ_b w²x + d_b² Σ w²``."""
+    contribute ``w²(x − d_b)²``, the others ``w²·d_b²``, i.e. ``Σ_b w²x² − 2 d_b Σ_b w²x + d_b² Σ w²``
+    (``squares``: each row's ``x²`` where it is not ``x·x``, on binned cells)."""
     w2 = w * w
-    in_sq = counted.bincount(bins, ECE_BINS, w2 * x * x, counts)
+    in_sq = counted.bincount(bins, ECE_BINS, w2 * x * x if squares is None else w2 * squares, counts)
     in_lin = counted.bincount(bins, ECE_BINS, w2 * x, counts)
     all_w2 = float(counted.bincount(np.zeros(bins.size, dtype=np.intp), 1, w2, counts)[0])
     return in_sq - 2.0 * d * in_lin + d * d * all_w2
@@ -169,6 +172,10 @@ class EceInterval:
     def note(self) -> Note:
         """The gate's note: the candidate's bias bounds (``ece_interval``, worded in gate/render/notes.py)."""
         return Note("ece_interval", {"low": float(self.candidate.low), "high": float(self.candidate.high)})
+
+    def error_bound(self, kind: str) -> None:
+        """Exact data: no bound (the binned path wraps this rule, gate/inference/binned.py)."""
+        return None
 
     def distribution(self, kind: str, s: Series, candidate: float, baseline: float | None) -> Distribution:
         """The distribution of ``s``, the ``kind`` quantity (``candidate``, ``baseline``, ``delta`` or

@@ -27,7 +27,6 @@ from typing import Protocol
 
 import numpy as np
 
-from gate.inference.binned import BinnedInterval
 from gate.inference.decide import Check, Decision, decide_all
 from gate.inference.guards import NO_EXAMPLES, guard, size_guard
 from gate.inference.intervals import Distribution
@@ -53,6 +52,11 @@ class IntervalRule(Protocol):
 
     def distribution(self, kind: str, s: Series, candidate: float, baseline: float | None) -> Distribution:
         """The distribution of ``s``, the ``kind`` quantity (candidate, baseline, delta, relative_delta)."""
+        ...
+
+    def error_bound(self, kind: str) -> float | None:
+        """The most the exact data's ``kind`` quantity can differ from the computed one (binned
+        scores, gate/inference/binned.py); None when the gate is exact."""
         ...
 
 
@@ -198,7 +202,7 @@ def _rule_note(m: Measured) -> tuple[Note, ...]:
 
 def _error_bound(m: Measured, quantity: str) -> float | None:
     """A binned gate's bound on the tested quantity (gate/inference/binned.py); None for exact gates."""
-    return m.interval.error_bound(quantity) if isinstance(m.interval, BinnedInterval) else None
+    return None if m.interval is None else m.interval.error_bound(quantity)
 
 
 def _tested(p: Pending, d: Decision) -> Estimate:

@@ -41,6 +41,21 @@ the bin's end recall ``(T0+pos_b)/P`` and precision at most ``u``: it is dominat
 only grows with its points' recall and precision), minus the binned value is the bound (the error
 is one-sided; the interval is still widened on both sides).
 
+**Calibration: ECE, Brier, log-loss** (binary). A cell ``c`` of ``m_c`` examples carries the exact
+sums of its scores and their squares and its smallest and largest score ``lo_c ≤ hi_c``
+(gate/engines/sql.py, ``score_sums``); every example's label, prediction and weight are the cell's.
+Brier's per-example term ``t = (s − y)²`` and log-loss's ``L(s)`` are monotone in ``s`` for a fixed
+``y``, so every example's term lies between the terms at ``lo_c`` and ``hi_c``. Brier takes the
+cell's exact mean term ``(Σs² − 2yΣs)/m + y``, log-loss the midpoint of ``L(lo_c)`` and ``L(hi_c)``,
+ECE the cell's mean score (and the cell's ECE bin: the ECE boundaries are bin edges). A replicate
+draws the cell's weight ``W_c ~ Poisson(m_c)``, which is the sum of its examples' Poisson(1) weights
+``P_i``; for those examples the exact replicate differs from the binned one by
+``Σ_c Σ_{i∈c} P_i·w_c·(x_i − x̄_c) / Σ_c W_c·w_c``, at most ``Σ_c W_c·w_c·δ_c / Σ_c W_c·w_c`` with ``δ_c``
+the largest ``|x_i − x̄_c|``: ``hi_c − lo_c`` for ECE (``|·|`` is 1-Lipschitz, summed over the ECE bins),
+``|t(hi_c) − t(lo_c)|`` for Brier, half of ``|L(hi_c) − L(lo_c)|`` for log-loss — plus ``4·2^-52`` for
+the sums' truncation and rounding. The bound is that weighted mean of ``δ_c`` (:func:`calibration_spread`),
+the same weighted mean as the metric, so each replicate's bound is that replicate's.
+
 ``validation/binned_bounds.py`` measures the actual errors against these bounds (docs/scale.md).
 """
 
@@ -50,8 +65,9 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
+from gate.data.align import Side
 from gate.metrics import formulas as f
-from gate.metrics.compiler import QuantityBuilder, Target, negatives, positives
+from gate.metrics.compiler import QuantityBuilder, Target, binary_log_loss, negatives, positives
 
 
 def _totals(pos: np.ndarray, neg: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -157,13 +173,37 @@ def bound_of(metric: str, params: Mapping[str, object]) -> Bound:
 
 BOUNDED = ("roc_auc", "average_precision", "pr_auc", "interpolated_ap", "precision_at_recall", "recall_at_precision")
 """The ranking metrics with an error bound on binned scores."""
+CALIBRATION_BOUNDED = ("ece", "brier", "log_loss")
+"""The calibration metrics with an error bound on binned scores (binary, from the cells' score sums)."""
+ALL_BOUNDED = BOUNDED + CALIBRATION_BOUNDED
+SUM_SLACK = 4.0 * 2.0 ** -52
+"""What the cells' truncated sums and their rounding can move one example's term by, at most."""
+
+
+def calibration_spread(side: Side, metric: str) -> np.ndarray:
+    """Per binned cell, the most an example's term can differ from the cell's (module docstring)."""
+    cells = side.cell_scores
+    assert cells is not None
+    if metric == "ece":
+        spread = cells.high - cells.low
+    elif metric == "brier":
+        positive = side.y == 1
+        spread = np.abs((cells.high - positive) ** 2 - (cells.low - positive) ** 2)
+    else:
+        spread = np.abs(binary_log_loss(side.y, cells.high) - binary_log_loss(side.y, cells.low)) / 2.0
+    return spread + SUM_SLACK
 
 
 def bound_quantity(builder: QuantityBuilder, role: str, t: Target) -> Callable[[list[np.ndarray]], f.Result]:
-    """The bound of gate ``t``'s metric on ``role``'s binned scores, from the same ranking blocks as
-    the metric (so each replicate's bound is that replicate's): per class, micro (the stacked
+    """The bound of gate ``t``'s metric on ``role``'s binned scores, from the same blocks as the
+    metric (so each replicate's bound is that replicate's): a calibration metric's weighted mean
+    spread; a ranking metric's per class, micro (the stacked
     block), or a macro / weighted average of the classes' bounds (an average moves by at most the
     same average of its parts' errors)."""
+    if t.metric in CALIBRATION_BOUNDED:      # the weight total from the block the metric reads (the same resamples)
+        spread = builder.sum_block(role, t, f"bound {t.metric}", calibration_spread(builder.side(role), t.metric))
+        total = builder.ece_count_block(role, t) if t.metric == "ece" else builder.cm_block(role, t)
+        return lambda acc: f.mean_of(acc[spread][:, 0], acc[total].sum(axis=1))
     bound = bound_of(t.metric, t.params)
 
     def of_block(idx: int) -> Callable[[list[np.ndarray]], f.Result]:

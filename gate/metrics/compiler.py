@@ -156,6 +156,11 @@ class QuantityBuilder:
         return self.plan.add(key, lambda: Block(self._units(role, rows), bins[rows],
                                                 self._weight(side, rows) * values[rows], ECE_BINS))
 
+    def ece_count_block(self, role: str, target: Target) -> int:
+        """Σ w per ECE bin: the weights ECE's other blocks are summed against."""
+        side = self.side(role)
+        return self.binned_block(role, target, "ece_count", confidence_bins(side), np.ones(side.y.size))
+
     def flip_block(self, target: Target) -> int:
         """The paired flip cells (gate/metrics/flips.py) of the candidate's subset rows, by true class:
         target ``y · 5 + cell``, weighted by the candidate's weights."""
@@ -244,8 +249,8 @@ class QuantityBuilder:
 
         if t.metric == "ece":
             conf, correct = calibration_inputs(side)
-            bins = ece_bins(conf)
-            count = self.binned_block(role, t, "ece_count", bins, np.ones(conf.size))
+            bins = confidence_bins(side)
+            count = self.ece_count_block(role, t)
             c_sum = self.binned_block(role, t, "ece_conf", bins, conf)
             k_sum = self.binned_block(role, t, "ece_correct", bins, correct)
             return lambda acc: f.expected_calibration_error(acc[count], acc[c_sum], acc[k_sum])
@@ -498,12 +503,17 @@ def collapse_negative_runs(group: np.ndarray, positive: np.ndarray) -> np.ndarra
 
 def brier_terms(side: Side, class_index: int | None) -> np.ndarray:
     """Per-example squared error. Binary (either class): (s − y)² (scikit-learn's scale-by-half of
-    the two-column sum). Multiclass with a class: one-vs-rest (s_k − y_k)²; without: Σ_k (s_k − y_k)²
+    the two-column sum); on the engine path's binned cells the cell's exact mean of it,
+    ``(Σs² − 2yΣs)/m + y``. Multiclass with a class: one-vs-rest (s_k − y_k)²; without: Σ_k (s_k − y_k)²
     (halved when K < 3, as scikit-learn's ``scale_by_half="auto"``)."""
     s = side.scores
     assert s is not None
     if s.ndim == 1:
-        return (s - (side.y == 1)) ** 2
+        positive = side.y == 1
+        if side.cell_scores is not None:
+            cells = side.cell_scores
+            return (cells.squares - 2.0 * positive * cells.total) / _cell_sizes(side) + positive
+        return (s - positive) ** 2
     onehot = side.y[:, None] == np.arange(s.shape[1])[None, :]
     if class_index is not None:
         return (s[:, class_index] - onehot[:, class_index]) ** 2
@@ -512,24 +522,68 @@ def brier_terms(side: Side, class_index: int | None) -> np.ndarray:
 
 
 def log_loss_terms(side: Side) -> np.ndarray:
-    """Per-example −log p(true class), probabilities clipped to [eps, 1 − eps] (scikit-learn)."""
+    """Per-example −log p(true class), probabilities clipped to [eps, 1 − eps] (scikit-learn); on the
+    engine path's binned cells the midpoint of the cell's terms at its smallest and largest score
+    (the term is monotone in the score: every example's is within half their difference)."""
     s = side.scores
     assert s is not None
-    p_true = np.where(side.y == 1, s, 1.0 - s) if s.ndim == 1 else s[np.arange(s.shape[0]), side.y]
-    return -np.log(np.clip(p_true, _EPS, 1 - _EPS))
+    if s.ndim == 1 and side.cell_scores is not None:
+        cells = side.cell_scores
+        return (binary_log_loss(side.y, cells.low) + binary_log_loss(side.y, cells.high)) / 2.0
+    if s.ndim == 1:
+        return binary_log_loss(side.y, s)
+    return -np.log(np.clip(s[np.arange(s.shape[0]), side.y], _EPS, 1 - _EPS))
+
+
+def binary_log_loss(y: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """−log of the probability of the true class (``s`` of class 1), clipped to [eps, 1 − eps]."""
+    return -np.log(np.clip(np.where(y == 1, s, 1.0 - s), _EPS, 1 - _EPS))
 
 
 def calibration_inputs(side: Side) -> tuple[np.ndarray, np.ndarray]:
-    """(confidence, correct) per example: binary → (positive-class probability, is positive);
-    multiclass → top-label (max probability, arg-max equals the true class)."""
+    """(confidence, correct) per example: binary → (positive-class probability, is positive), on the
+    engine path's binned cells the cell's mean score; multiclass → top-label (max probability,
+    arg-max equals the true class)."""
     s = side.scores
     assert s is not None
     if s.ndim == 1:
-        return s, (side.y == 1).astype(np.float64)
+        conf = s if side.cell_scores is None else side.cell_scores.total / _cell_sizes(side)
+        return conf, (side.y == 1).astype(np.float64)
     top = np.argmax(s, axis=1)
     return s.max(axis=1), (top == side.y).astype(np.float64)
+
+
+def confidence_bins(side: Side) -> np.ndarray:
+    """Each example's ECE bin (:func:`ece_bins` of its confidence). A binned cell's is its score's,
+    the bin's lower edge: the ECE boundaries are edges (gate/engines/bins.py), so that is the bin of
+    every score in the cell, where the mean of the truncated sums could fall just below it."""
+    s = side.scores
+    assert s is not None
+    return ece_bins(s if s.ndim == 1 else s.max(axis=1))
+
+
+def _cell_sizes(side: Side) -> np.ndarray:
+    assert side.counts is not None
+    return side.counts.astype(np.float64)
 
 
 def ece_bins(conf: np.ndarray) -> np.ndarray:
     """Equal-width bin of each confidence: [i/15, (i+1)/15), the last bin closed at 1."""
     return np.minimum((conf * ECE_BINS).astype(np.int64), ECE_BINS - 1)
+
+
+def ece_edges() -> tuple[float, ...]:
+    """The ECE bins' inner boundaries as edges: for ``k = 1 … 14`` the smallest double ``e_k`` with
+    ``⌊fl(e_k·15)⌋ ≥ k``, the rule :func:`ece_bins` applies (``fl(s·15)`` is
+    monotone in ``s``). So ``s < e_k`` exactly when the ECE bin of ``s`` is below ``k``: a score bin
+    between two edges lies inside one ECE bin, and its lower edge is in that ECE bin too (``k/15``
+    itself need not be: ``fl(k/15·15)`` can round below ``k``)."""
+    edges = []
+    for k in range(1, ECE_BINS):
+        e = np.float64(k / ECE_BINS)
+        while int(ece_bins(np.array([e]))[0]) >= k:
+            e = np.nextafter(e, -np.inf)
+        while int(ece_bins(np.array([e]))[0]) < k:
+            e = np.nextafter(e, np.inf)
+        edges.append(float(e))
+    return tuple(edges)

@@ -20,11 +20,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-SCHEMA_VERSION = "1.5"   # 1.1: gates[].policy_line; 1.2: gates[].interval_method, reproducibility.sampling, flips, queries,
+SCHEMA_VERSION = "1.6"   # 1.1: gates[].policy_line; 1.2: gates[].interval_method, reproducibility.sampling, flips, queries,
                          # task ranking; 1.3: gates[].nominal_ci, spared_by, guard, labeled (the message's facts),
                          # error_bound (binned engine gates), clusters;
                          # 1.4: gates[].note_facts, warning_facts (the notes' and warnings' facts);
-                         # 1.5: reproducibility.resampling_facts (how the resamples were drawn, as facts)
+                         # 1.5: reproducibility.resampling_facts (how the resamples were drawn, as facts);
+                         # 1.6: interval_method bias-bounded+binned, error_bound on binned calibration gates
 
 STATUSES = ("pass", "fail", "inconclusive")
 OUTCOME_ORDER = ("fail", "inconclusive", "warning", "pass")   # GateResult.outcome, worst first
@@ -182,8 +183,8 @@ class GateResult:
     a guard forced the gate inconclusive (None when none did); ``labeled`` counts the labeled rows of
     the ``n`` candidate rows for the ``label_coverage`` gate (None for every other gate). ``notes`` are
     :class:`Note` facts (small classes, undefined resamples, ...), worded by gate/render/notes.py.
-    ``error_bound`` (schema 1.3; in report.json only when set) is, for a ranking gate
-    computed on the engine path's binned scores (``interval_method`` ``percentile+binned``), the most
+    ``error_bound`` (schema 1.3; in report.json only when set) is, for a ranking or (1.6) calibration
+    gate computed on the engine path's binned scores (``interval_method`` ``…+binned``), the most
     the exact data's tested value can differ from the binned one (gate/inference/binned.py): the
     tested interval is already widened by it. None: the gate is exact.
     """

@@ -8,7 +8,7 @@ import numpy as np
 
 from gate.data.align import EvalSet
 from gate.metrics import formulas as f
-from gate.metrics.compiler import ClassGroups, calibration_inputs, ece_bins
+from gate.metrics.compiler import ClassGroups, calibration_inputs, confidence_bins
 from gate.report.model import Calibration, ClassRow, ConfusionMatrix, Curve, DataSummary
 from gate.resampling import counted
 
@@ -89,7 +89,7 @@ def _thin(x: np.ndarray, y: np.ndarray) -> tuple[tuple[float, ...], tuple[float,
 def _calibration(role: str, side) -> Calibration:
     conf, correct = calibration_inputs(side)
     w = np.ones(conf.size) if side.weight is None else side.weight
-    bins = ece_bins(conf)
+    bins = confidence_bins(side)
     count = counted.bincount(bins, 15, w, side.counts)
     conf_sum = counted.bincount(bins, 15, w * conf, side.counts)
     correct_sum = counted.bincount(bins, 15, w * correct, side.counts)

@@ -58,3 +58,27 @@ def clustered(n: int = 3000, seed: int = 0, users: int = 400):
     labels = cand.column("label").to_pylist()
     user = [None if lab is None and rng.random() < 0.3 else u for u, lab in zip(user, labels)]
     return [t.drop_columns(["weight"]).append_column("user", pa.array(user)) for t in (cand, base)]
+
+
+CALIBRATION_POLICY = {
+    **BINNED_POLICY, "name": "calibration", "decision": {"multiple_testing": "none"},
+    "gates": [{"metric": "ece", "max": 0.2}, {"metric": "ece", "max_drop": 0.05},
+              {"metric": "brier", "max_drop": 0.02}, {"metric": "brier", "slice": "region", "max": 0.2},
+              {"metric": "log_loss", "max": 0.6}, {"metric": "log_loss", "max_relative_drop": 0.2},
+              {"metric": "roc_auc", "min": 0.6}, {"metric": "recall", "min": 0.5}, {"metric": "accuracy", "max_drop": 0.05}],
+}
+"""Calibration gates (binned past the cell limit, from the cells' score sums) beside a ranking and
+exact gates; without multiple testing, so an exact gate's interval does not depend on the others'."""
+CALIBRATION = ("ece", "brier", "log_loss")
+
+
+def file_and_engine(tmp_path, policy: dict, tables) -> tuple[dict, dict]:
+    """The report dicts of the file path and of the DuckDB engine path on ``tables`` (candidate,
+    baseline) written as Parquet files, the engine's checked to have paired them."""
+    import gate
+    from tests.engine_data import report_dict, write_file
+    files = [write_file(t, tmp_path / f"{r}.parquet") for r, t in zip("cb", tables)]
+    by_file = report_dict(gate.check(policy, *files))
+    by_engine = report_dict(gate.check(policy, *(f"parquet:{f}" for f in files)))
+    assert by_engine["data"]["pairing"] == "paired"
+    return by_file, by_engine
