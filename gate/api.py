@@ -67,7 +67,7 @@ def check(policy: PathLike | Mapping[str, Any] | Policy, candidate: Source, base
     ``task: ranking`` also reads
     TREC run files, and ``qrels`` (a table or a TREC qrels file) overrides the policy's
     ``data.qrels`` (see :mod:`gate.ranking.check`). ``task: multilabel`` reads wide or long tables
-    (files or in memory, not engine sources; see :mod:`gate.multilabel.check`).
+    (see :mod:`gate.multilabel.check`). Both read files and in-memory tables, not engine sources.
     Raises :class:`gate.GateError` (exit code 2 in the CLI) on a bad policy or input.
     The Report's ``timing`` is this call's start and duration (``SOURCE_DATE_EPOCH``: that instant, 0 s).
     """
@@ -82,8 +82,12 @@ def check(policy: PathLike | Mapping[str, Any] | Policy, candidate: Source, base
                          "but no baseline was given", source=pol.path,
                          fix="pass --baseline FILE (baseline= in Python), or set decision.require_baseline: false")
     if pol.task == "multilabel":
-        report = _check_multilabel(pol, candidate, baseline, engine, command)
+        _files_only(pol, candidate, baseline, engine)
+        from gate.multilabel.check import check_multilabel
+        with progress.stage("multilabel"):
+            report = check_multilabel(pol, candidate, baseline, command=command)
     elif pol.task == "ranking":
+        _files_only(pol, candidate, baseline, engine)
         from gate.ranking.check import check_ranking
         with progress.stage("ranking"):
             report = check_ranking(pol, candidate, baseline, qrels=qrels, command=command)
@@ -98,15 +102,12 @@ def check(policy: PathLike | Mapping[str, Any] | Policy, candidate: Source, base
     return dataclasses.replace(report, timing=timing)
 
 
-def _check_multilabel(pol: Policy, candidate: Source, baseline: Source | None, engine: str | None,
-                      command: Sequence[str]) -> Report:
-    """``task: multilabel`` (:mod:`gate.multilabel.check`); engine sources are not supported yet."""
-    if engines.wanted(engine, candidate, baseline):
-        raise UsageError("task: multilabel reads files and in-memory tables only, not engine sources", source="arguments",
+def _files_only(pol: Policy, candidate: Source, baseline: Source | None, engine: str | None) -> None:
+    """``task: multilabel`` and ``task: ranking`` read files and in-memory tables: an engine source
+    or ``--engine`` other than ``local`` is a usage error, not a file that is not found."""
+    if engine not in (None, engines.LOCAL) or engines.wanted(engine, candidate, baseline):
+        raise UsageError(f"task: {pol.task} reads files and in-memory tables only, not engine sources", source="arguments",
                          fix="export the predictions to a .csv/.jsonl/.parquet file, or pass a DataFrame")
-    from gate.multilabel.check import check_multilabel
-    with progress.stage("multilabel"):
-        return check_multilabel(pol, candidate, baseline, command=command)
 
 
 def _read_and_align(pol: Policy, candidate: Source, baseline: Source | None) -> EvalSet:

@@ -930,6 +930,16 @@ CASES: list[Case] = [
          {"policy.yml": policy(RANK_GATES, head=RANK_HEAD), "run.txt": RANK_RUN}, RANK_CHECK, 2,
          "model-gate: error: run.txt: is a TREC run file, and no judgements were given (pass --qrels FILE "
          "(qrels= in Python) or set data.qrels in the policy)", group="ranking"),
+    Case("ranking-engine-source", "task: ranking through an engine source",
+         {"policy.yml": policy(RANK_GATES, head=RANK_HEAD), "run.txt": RANK_RUN},
+         ["check", "--policy", "policy.yml", "--candidate", "parquet:somewhere/"], 2,
+         "model-gate: error: arguments: task: ranking reads files and in-memory tables only, not engine sources "
+         "(export the predictions to a .csv/.jsonl/.parquet file, or pass a DataFrame)", group="ranking"),
+    Case("ranking-engine-flag", "task: ranking with --engine duckdb on files (the engine would be ignored)",
+         {"policy.yml": policy(RANK_GATES, head=RANK_HEAD), "run.txt": RANK_RUN, "qrels.txt": RANK_QRELS},
+         RANK_CHECK + ["--qrels", "qrels.txt", "--engine", "duckdb"], 2,
+         "model-gate: error: arguments: task: ranking reads files and in-memory tables only, not engine sources "
+         "(export the predictions to a .csv/.jsonl/.parquet file, or pass a DataFrame)", group="ranking"),
     Case("ranking-unknown-metric", "task: ranking, a misspelt ranking metric (did-you-mean)",
          {"policy.yml": policy("  - {metric: ndgc, k: 10, min: 0.1}\n", head=RANK_HEAD), "run.txt": RANK_RUN,
           "qrels.txt": RANK_QRELS}, RANK_CHECK + ["--qrels", "qrels.txt"], 2,
