@@ -71,10 +71,6 @@ def test_the_check_finds_an_import_wherever_it_is():
 
 # -- the notes' and warnings' words live in gate/render/notes.py only ----------------------------------
 
-#: a module outside gate/render/ that may still hold a note's words, and why: gate/policy/load.py
-#: words the deprecated bootstrap.stratify (its STRATIFY_DEPRECATED, which gate/report/notes.py turns
-#: into the stratify_deprecated note; the policy's owner moves it to a code)
-WORDS_ALLOWED = {"policy/load.py"}
 _NUMBER_OR_VALUE = re.compile(r"\x00|[-+]?\d[\d.,e+-]*")
 
 
@@ -117,7 +113,7 @@ def test_no_module_outside_render_words_a_note():
     offenders = []
     for path in sorted(GATE.rglob("*.py")):
         name = path.relative_to(GATE).as_posix()
-        if name.startswith("render/") or name in WORDS_ALLOWED:
+        if name.startswith("render/"):
             continue
         for line, piece in _string_pieces(ast.parse(path.read_text("utf-8"), str(path))):
             piece = piece.strip()

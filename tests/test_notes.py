@@ -17,7 +17,6 @@ import pytest
 import yaml
 
 import gate
-from gate.policy.load import STRATIFY_DEPRECATED
 from gate.render import console, html, junit, markdown
 from gate.render import notes as words
 from gate.report.model import NOTE_KINDS, Note
@@ -82,7 +81,10 @@ WORDED = [
     (Note("noisy_adjustment", {"gates": 5, "adjustment": "holm", "resamples": 200, "needed": 1000}),
      "5 blocking gates share the holm adjustment: with 200 resamples the adjusted endpoints are noisy and the "
      "family-wise false-fail rate can exceed its level; set bootstrap.resamples to at least 1000 (docs/validity.md)"),
-    (Note("stratify_deprecated"), STRATIFY_DEPRECATED),
+    (Note("stratify_deprecated"),
+     "bootstrap.stratify is deprecated: write bootstrap.sampling: stratified, which is right only when the test set "
+     "itself was drawn per class (a fixed number of rows of each class); for a test set sampled from traffic use "
+     "sampling: iid (docs/validity.md §11)"),
     (Note("missing_queries", {"role": "candidate", "missing": 45, "judged": 300, "rule": "zero"}),
      "the candidate returned nothing for 45 of 300 judged queries: scored 0 (missing_queries: zero)"),
     (Note("missing_queries", {"role": "baseline", "missing": 2, "judged": 30, "rule": "skip"}),

@@ -10,8 +10,9 @@ import pytest
 
 import gate
 from gate.errors import PolicyError
-from gate.policy.load import STRATIFY_DEPRECATED, build_policy
+from gate.policy.load import build_policy
 from gate.render import notes
+from gate.report.model import Note
 from gate.report.reader import ReportFormatError
 
 
@@ -38,7 +39,8 @@ def test_sampling_and_the_deprecated_alias(bootstrap, sampling, warned):
     report = gate.check_arrays(policy, y, pred)
     assert report.reproducibility.to_dict()["sampling"] == sampling
     assert report.reproducibility.stratify == (sampling == "stratified")
-    assert (STRATIFY_DEPRECATED in map(notes.text, report.warnings)) == warned   # worded as load.py words it
+    assert (Note("stratify_deprecated") in report.warnings) == warned
+    assert any("bootstrap.stratify is deprecated" in notes.text(w) for w in report.warnings) == warned
 
 
 def test_contradicting_stratify_and_sampling_is_a_policy_error():

@@ -176,7 +176,7 @@ class Policy:
     gates: tuple[GateSpec, ...]
     path: str
     sha256: str
-    warnings: tuple[str, ...] = ()     # deprecated spellings, shown in the report's warnings
+    deprecated: tuple[str, ...] = ()   # deprecated fields it used (``stratify``): the report warns of them
     ranking: RankingSpec | None = None     # task: ranking only (gate.ranking.policy)
     multilabel: MultilabelData | None = None     # task: multilabel only (gate.multilabel.policy)
 
@@ -415,12 +415,12 @@ def build_policy(doc: Any, *, source: str, sha256: str = "", gate_lines: Sequenc
     gates = tuple(dataclasses.replace(_gate_spec(i, g, task, classes, data, source),
                                       line=gate_lines[i] if i < len(gate_lines) else None)
                   for i, g in enumerate(doc["gates"]))
-    bootstrap, warnings = _bootstrap_spec(doc.get("bootstrap", {}), source)
+    bootstrap, deprecated = _bootstrap_spec(doc.get("bootstrap", {}), source)
     _check_cluster_sampling(data, bootstrap, source)
     return Policy(
         name=doc["name"], task=task, positive_class=positive, classes=classes, data=data,
         bootstrap=bootstrap, decision=DecisionSpec(**doc.get("decision", {})),
-        gates=gates, path=source, sha256=sha256, warnings=warnings,
+        gates=gates, path=source, sha256=sha256, deprecated=deprecated,
     )
 
 
@@ -435,14 +435,9 @@ def _check_cluster_sampling(data: DataSpec, bootstrap: BootstrapSpec, source: st
                               "test set drawn per class, not by cluster")
 
 
-STRATIFY_DEPRECATED = ("bootstrap.stratify is deprecated: write bootstrap.sampling: stratified, which is right only "
-                       "when the test set itself was drawn per class (a fixed number of rows of each class); "
-                       "for a test set sampled from traffic use sampling: iid (docs/validity.md §11)")
-
-
 def _bootstrap_spec(section: Mapping[str, Any], source: str) -> tuple[BootstrapSpec, tuple[str, ...]]:
-    """The bootstrap section, with the deprecated ``stratify: true|false`` read as
-    ``sampling: stratified|iid`` (``true`` adds a warning; contradicting ``sampling`` is an error)."""
+    """The bootstrap section and the deprecated fields it used: ``stratify: true|false`` is read as
+    ``sampling: stratified|iid`` (``true`` is reported as deprecated; contradicting ``sampling`` is an error)."""
     values = _whole(section, ("resamples", "seed"))
     if "stratify" not in values:
         return BootstrapSpec(**values), ()
@@ -452,7 +447,7 @@ def _bootstrap_spec(section: Mapping[str, Any], source: str) -> tuple[BootstrapS
         raise PolicyError(f"{str(stratify).lower()} contradicts sampling: {values['sampling']}",
                           source=source, where="bootstrap.stratify", fix="remove the deprecated stratify; keep sampling")
     values["sampling"] = implied
-    return BootstrapSpec(**values), (STRATIFY_DEPRECATED,) if stratify else ()
+    return BootstrapSpec(**values), ("stratify",) if stratify else ()
 
 
 def _ranking_policy(doc: dict, source: str, sha256: str) -> Policy:

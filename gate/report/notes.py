@@ -15,7 +15,7 @@ from gate.inference.gate_results import Pending
 from gate.inference.intervals import Distribution
 from gate.metrics.catalog import METRICS
 from gate.policy.expand import Expanded
-from gate.policy.load import STRATIFY_DEPRECATED, Policy
+from gate.policy.load import Policy
 from gate.report.model import GateResult, Note
 from gate.resampling import adaptive
 
@@ -28,11 +28,13 @@ ECE_EXCESS = 0.4             # note an ECE interval whose bias bounds add more t
 MC_SE_FACTOR = 2.67          # SD of a 95% percentile endpoint ≈ 2.67·σ*/√B (statistics reference §2.4)
 
 
+DEPRECATED_NOTES = {"stratify": "stratify_deprecated"}
+"""The note of each deprecated policy field (:attr:`gate.policy.load.Policy.deprecated`)."""
+
+
 def policy_warnings(policy: Policy) -> list[Note]:
-    """The policy's warnings as notes: the deprecated ``bootstrap.stratify`` is ``stratify_deprecated``
-    (gate/policy/load.py still words it; any other warning is kept as its words, code ``text``)."""
-    return [Note("stratify_deprecated") if w == STRATIFY_DEPRECATED else Note("text", {"text": w})
-            for w in policy.warnings]
+    """A note for each deprecated field the policy used (``bootstrap.stratify``: ``stratify_deprecated``)."""
+    return [Note(DEPRECATED_NOTES[field]) for field in policy.deprecated]
 
 
 def resample_warnings(policy: Policy, results: list[GateResult]) -> list[Note]:
