@@ -105,10 +105,14 @@ class BinnedInterval:
     bins: tuple[int, ...]
     inner: IntervalRule | None = None
 
-    @property
-    def note(self) -> Note | None:
-        """The inner rule's note (the binning's own is gate/report/notes.py's ``binned_note``)."""
-        return None if self.inner is None else self.inner.note
+    def notes(self, kind: str) -> tuple[Note, ...]:
+        """``binned_scores``: how many bins (each side's; ``other_bins`` 0 when both sides have the
+        same number), the bound the interval is widened by (docs/scale.md; infinite: unbounded) and
+        the method; then the inner rule's notes."""
+        bins = tuple(dict.fromkeys(self.bins))
+        binned = Note("binned_scores", {"bins": bins[0], "other_bins": bins[1] if len(bins) > 1 else 0,
+                                        "bound": float(self.error_bound(kind)), "method": self.method})
+        return (binned, *(() if self.inner is None else self.inner.notes(kind)))
 
     @property
     def base(self) -> str:

@@ -168,10 +168,9 @@ class EceInterval:
     baseline: EceBias | None
     method: str = METHOD
 
-    @property
-    def note(self) -> Note:
+    def notes(self, kind: str) -> tuple[Note, ...]:
         """The gate's note: the candidate's bias bounds (``ece_interval``, worded in gate/render/notes.py)."""
-        return Note("ece_interval", {"low": float(self.candidate.low), "high": float(self.candidate.high)})
+        return (Note("ece_interval", {"low": float(self.candidate.low), "high": float(self.candidate.high)}),)
 
     def error_bound(self, kind: str) -> None:
         """Exact data: no bound (the binned path wraps this rule, gate/inference/binned.py)."""

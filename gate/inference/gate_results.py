@@ -41,14 +41,16 @@ NO_BASELINE = Guard("no_baseline")
 
 class IntervalRule(Protocol):
     """A gate's own interval rule, in place of ``bootstrap.method`` (ECE's bias-bounded interval:
-    :class:`gate.inference.calibration.EceInterval`): every interval of the gate, and the tested
-    one, comes from :meth:`distribution`; the result names ``method`` and carries ``note``."""
+    :class:`gate.inference.calibration.EceInterval`; binned scores: :class:`gate.inference.binned.BinnedInterval`):
+    every interval of the gate, and the tested one, comes from :meth:`distribution`; the result
+    names ``method`` and carries :meth:`notes`."""
 
     @property
     def method(self) -> str: ...
 
-    @property
-    def note(self) -> Note | None: ...
+    def notes(self, kind: str) -> tuple[Note, ...]:
+        """The rule's notes on a gate whose tested quantity is ``kind``."""
+        ...
 
     def distribution(self, kind: str, s: Series, candidate: float, baseline: float | None) -> Distribution:
         """The distribution of ``s``, the ``kind`` quantity (candidate, baseline, delta, relative_delta)."""
@@ -163,7 +165,7 @@ def _result(policy: Policy, p: Pending, d: Decision, jack_weights: np.ndarray | 
         threshold=g.threshold, direction=g.spec.direction, candidate=candidate, baseline=baseline,
         delta=delta, tested=tested, n=m.n, support=m.support, status=d.status, severity=severity,
         reason=d.reason, confidence=1.0 - 2.0 * d.fail_alpha, p_value=d.p_value, needed_n=d.needed_n,
-        notes=(*(notes(p, d, interval_method) if notes is not None else ()), *_rule_note(m)), policy_line=g.spec.line,
+        notes=(*(notes(p, d, interval_method) if notes is not None else ()), *_rule_notes(m)), policy_line=g.spec.line,
         interval_method=interval_method, clusters=m.clusters,
         distribution=tuple(float(x) for x in (p.dist.replicates if p.dist is not None else ())),
         nominal_ci=nominal, spared_by=_spared_by(check, d, nominal, policy.decision.multiple_testing),
@@ -196,8 +198,8 @@ def _estimates(p: Pending, method: str, confidence: float,
     return candidate, baseline, of("delta", delta_series)
 
 
-def _rule_note(m: Measured) -> tuple[Note, ...]:
-    return () if m.interval is None or m.interval.note is None else (m.interval.note,)
+def _rule_notes(m: Measured) -> tuple[Note, ...]:
+    return () if m.interval is None else m.interval.notes(m.gate.quantity)
 
 
 def _error_bound(m: Measured, quantity: str) -> float | None:

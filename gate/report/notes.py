@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 
-from gate.inference.binned import BinnedInterval
 from gate.inference.calibration import excess_width
 from gate.inference.decide import Check, Decision
 from gate.inference.gate_results import Pending
@@ -66,22 +65,11 @@ def gate_notes(policy: Policy, p: Pending, d: Decision, interval_method: str,
         notes += conservative_notes(p.dist, policy.bootstrap.confidence)
     if clusters is not None and p.dist is not None:
         notes += cluster_notes(clusters)
-    if isinstance(m.interval, BinnedInterval):
-        notes.append(binned_note(m.interval, g.quantity))
     drawn = m.candidate.drawn if m.candidate is not None else None
     if drawn is not None:
         notes.append(Note("adaptive_stop", {"drawn": drawn, "resamples": policy.bootstrap.resamples,
                                             "z": float(adaptive.Z)}))
     return notes
-
-
-def binned_note(rule: BinnedInterval, quantity: str) -> Note:
-    """A ranking gate on the engine path's binned scores: how many bins (each side's, ``other_bins``
-    0 when both sides have the same number), and the bound its interval is widened by (docs/scale.md;
-    infinite: unbounded)."""
-    bins = tuple(dict.fromkeys(rule.bins))
-    return Note("binned_scores", {"bins": bins[0], "other_bins": bins[1] if len(bins) > 1 else 0,
-                                  "bound": float(rule.error_bound(quantity)), "method": rule.method})
 
 
 def sampling_notes(policy: Policy, g: Expanded, check: Check, dist: Distribution | None, d: Decision,
