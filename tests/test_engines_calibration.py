@@ -177,3 +177,22 @@ def test_a_score_outside_0_1_inside_a_bin_is_one_line_exit_2(tmp_path, bad, show
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in proc.stderr
     assert f"score {shown} is outside [0, 1]" in lines[0] and "rows with" in lines[0] and "column 'score'" in lines[0]
+
+
+@pytest.mark.parametrize("policy", ["ranking", "calibration"])
+def test_a_nan_score_in_a_pyarrow_parquet_file_is_the_file_paths_error(tmp_path, limits, policy):
+    """pyarrow's Parquet statistics leave NaN out of min/max; DuckDB would then fold isnan(score) to
+    false and put the NaN in the top bin. It is the file path's input error instead, naming the cell."""
+    from tests.helpers.binned_data import BINNED_POLICY
+    chosen = CALIBRATION_POLICY if policy == "calibration" else BINNED_POLICY
+    cand, base = continuous(seed=15)
+    scores = cand.column("score").to_numpy().copy()
+    scores[100] = np.nan
+    cand = cand.set_column(cand.schema.get_field_index("score"), "score", pa.array(scores))
+    files = _files(tmp_path, (cand, base))
+    with pytest.raises(gate.errors.InputError) as by_file:
+        gate.check(chosen, *files)
+    with pytest.raises(gate.errors.InputError) as by_engine:
+        gate.check(chosen, *(f"parquet:{f}" for f in files))
+    assert by_engine.value.problem == by_file.value.problem == "score is nan"
+    assert by_engine.value.fix == by_file.value.fix and "rows with" in by_engine.value.where

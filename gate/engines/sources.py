@@ -191,8 +191,19 @@ class DuckDBEngine(Engine):
             raise InputError(f"cannot be opened by DuckDB ({clip(_first_line(exc), 200)})", source=database,
                              fix="give a DuckDB database file (written by the same or an older DuckDB)") from None
         con.execute("SET enable_progress_bar = false")
+        self._trust_no_nan_statistics(con)
         self._limit_memory(con)
         return con
+
+    def _trust_no_nan_statistics(self, con) -> None:
+        """Parquet's min/max statistics leave NaN out (pyarrow and Spark write them so), and DuckDB
+        then folds ``isnan(score)`` to false and compares a NaN as the largest score: a NaN would
+        land silently in the top score bin instead of being the input error it is. Turned off on our
+        own connection (a relation's connection is the caller's; older DuckDB versions lack the setting)."""
+        try:
+            con.execute("SET parquet_can_have_nan = true")
+        except self._duckdb.Error:
+            pass
 
     def _limit_memory(self, con) -> None:
         """``MODEL_GATE_DUCKDB_MEMORY`` (e.g. ``1G``): DuckDB's memory limit, its joins spilling to

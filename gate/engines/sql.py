@@ -156,16 +156,21 @@ def score_sums(value: exp.Expr) -> list[exp.Expr]:
     10^24, and an engine's BIGINT sum wraps silently) over its scores in [0, 1], then ``MIN(s)`` and
     ``MAX(s)`` over all of them (a score outside [0, 1], infinite or NaN shows there, for the
     alignment's message). Each row's ``⌊·⌋`` loses less than 2^-52, and ``s·s`` is one IEEE
-    multiplication (correctly rounded in every engine): sums exact to 2^-52 per row, in any order."""
+    multiplication (correctly rounded in every engine): sums exact to 2^-52 per row, in any order.
+    The cast only ever sees the score clamped to [0, 1] (NaN, the largest double in both engines'
+    order, clamps to 1): an engine may evaluate it on rows the ``CASE`` leaves out (DuckDB does,
+    under a join), and a NaN or infinite value would fail it."""
     in_unit = exp.and_(exp.GTE(this=value.copy(), expression=exp.Literal.number(0)),
                        exp.LTE(this=value.copy(), expression=exp.Literal.number(1)))
+    clamped = exp.Least(this=exp.Greatest(this=value.copy(), expressions=[exp.Literal.number(0)]),
+                        expressions=[exp.Literal.number(1)])
 
     def fixed(x: exp.Expr) -> exp.Expr:
         scaled = exp.Floor(this=exp.Mul(this=x, expression=_number(SUM_SCALE)))
         exact = exp.Cast(this=scaled, to=exp.DataType.build("decimal(38, 0)"))
         return exp.Sum(this=exp.If(this=in_unit.copy(), true=exact, false=exp.Null()))
 
-    return [fixed(value.copy()), fixed(exp.Mul(this=value.copy(), expression=value.copy())),
+    return [fixed(clamped.copy()), fixed(exp.Mul(this=clamped.copy(), expression=clamped.copy())),
             exp.Min(this=value.copy()), exp.Max(this=value.copy())]
 
 
