@@ -310,7 +310,9 @@ def _table_name(name: str) -> exp.Table:
 
 class SparkEngine(Engine):
     """The user's SparkSession (the active one, else ``SparkSession.builder.getOrCreate()``, which
-    reads spark-submit's and ``spark-defaults.conf``'s configuration): local mode or a cluster alike."""
+    reads spark-submit's and ``spark-defaults.conf``'s configuration): local mode or a cluster alike.
+    A session model-gate creates has no console progress bar (``spark.ui.showConsoleProgress``): it
+    redraws ``[Stage n:>`` on stderr, where model-gate names its own stages (and ``--quiet`` means quiet)."""
 
     dialect = "spark"
 
@@ -320,8 +322,9 @@ class SparkEngine(Engine):
         except ImportError:
             raise _missing_extra("spark", "pyspark") from None
         frames = [s.obj for s in sources.values() if s.kind == "spark-dataframe"]
-        self.spark = frames[0].sparkSession if frames else (SparkSession.getActiveSession()
-                                                            or SparkSession.builder.getOrCreate())
+        self.spark = frames[0].sparkSession if frames else (
+            SparkSession.getActiveSession()
+            or SparkSession.builder.config("spark.ui.showConsoleProgress", "false").getOrCreate())
         self._shown: dict[str, str] = {}
         for view, source in sources.items():
             self._shown[view] = source.shown
