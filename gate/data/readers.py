@@ -416,8 +416,8 @@ def _read_csv(text: str, source: str, split: bool = False) -> Table:
 
 
 def _split_csv(text: str, source: str) -> Table | None:
-    """The csv module's table of a plain decoded file (no NUL), by ``str.split`` (~10x faster; for
-    large files when pyarrow is absent or declines): taken only when the file has no quote character
+    """The csv module's table of a plain decoded file (no NUL), by ``str.split`` (for large files
+    when pyarrow is absent or declines: 2-3x faster, and its TextCells align in bulk): taken only when the file has no quote character
     (so no quoting rules), no CR other than in CRLF (read as LF, as the csv module does), no blank
     line (the csv module skips those, and the line numbers then shift) and every line has the
     header's number of commas. Then each row is its line split on commas, exactly, and data row
@@ -435,8 +435,9 @@ def _split_csv(text: str, source: str) -> Table | None:
     fields, n_rows = shape
     header = [column_name(h.strip()) for h in fields]
     _check_header(header, source)
-    cells = text[text.index("\n") + 1:].removesuffix("\n").replace("\n", ",").split(",")
-    columns = {name: TextCells(cells[j::len(header)]) for j, name in enumerate(header)}
+    width = len(header)
+    cells = text[text.index("\n") + 1:].replace("\n", ",").split(",")   # (a final LF: one "" more)
+    columns = {name: TextCells(cells[j:n_rows * width:width]) for j, name in enumerate(header)}
     return Table(source, "csv", columns, n_rows, "", range(2, n_rows + 2))
 
 
