@@ -35,7 +35,7 @@ from gate.metrics.compiler import (
 from gate.report.model import Artifact
 from gate.resampling.stats import Bootstrap, StatPlan, compress, jackknife_sums
 from tests.helpers.evalsets import ALIGN_POLICY, assert_same_outcome
-from tests.helpers.imports import c_kernel
+from tests.helpers.imports import c_kernel, hide_pyarrow
 
 RANKING = {
     "average_precision": f.average_precision,
@@ -379,8 +379,20 @@ def _write(path, text):
     return path
 
 
+@pytest.fixture(params=["pyarrow", "core install"])
+def csv_reader(request, monkeypatch) -> str:
+    """The fast CSV path that :func:`_both` compares: pyarrow's, or the core install's (pyarrow hidden:
+    ``str.split`` into TextCells and their vectorised alignment)."""
+    if request.param == "pyarrow":
+        pytest.importorskip("pyarrow")
+    else:
+        hide_pyarrow(monkeypatch)
+    return request.param
+
+
 def _both(monkeypatch, fn):
-    """fn() with the fast paths (pyarrow CSV at any size) and with the csv module / row loops."""
+    """fn() with the fast paths (pyarrow's or the core install's CSV reader at any size, see
+    ``csv_reader``) and with the csv module / row loops."""
     import gate.data.readers as readers
     monkeypatch.setattr(readers, "FAST_CSV_MIN_BYTES", 0)
     fast = fn()
@@ -405,7 +417,7 @@ def _csv_rows(n=40, seed=0, label=lambda i, y: str(y), score=lambda i, s: f"{s:.
     _csv_rows().replace("\n", "\n\n", 3),                                  # blank lines: slow path
     _csv_rows().replace("x3,", '"x3",'),                                   # quotes: slow path
 ])
-def test_fast_csv_reader_returns_what_the_csv_module_returns(tmp_path, monkeypatch, text):
+def test_fast_csv_reader_returns_what_the_csv_module_returns(tmp_path, monkeypatch, csv_reader, text):
     from gate.data.readers import read_table
     path = _write(tmp_path / "p.csv", text)
     fast, slow = _both(monkeypatch, lambda: read_table(path))
@@ -439,7 +451,7 @@ def _evalset_from(tmp_path, cand_text, base_text, monkeypatch):
 @pytest.mark.parametrize("case", ["ok", "unlabeled", "floats", "bad_label", "bad_score", "nan_score",
                                   "dup_id", "empty_id", "padded_id", "missing_id", "label_clash", "shuffled",
                                   "shuffled_unlabeled", "float_text_id", "tab_id"])
-def test_vectorised_alignment_matches_the_row_loops(tmp_path, monkeypatch, case):
+def test_vectorised_alignment_matches_the_row_loops(tmp_path, monkeypatch, csv_reader, case):
     cand = _csv_rows(label=(lambda i, y: "" if i % 5 == 0 else str(y)) if case == "unlabeled" else
                      (lambda i, y: f"{y}.0") if case == "floats" else
                      (lambda i, y: "7" if i == 9 else str(y)) if case == "bad_label" else (lambda i, y: str(y)),

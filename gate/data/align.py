@@ -30,13 +30,14 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from gate.data.limits import MAX_CLASSES, MAX_SLICE_VALUES, Limit
-from gate.data.readers import ArrowColumn, Table, TextColumn
+from gate.data.readers import ArrowColumn, Table, TextCells, TextColumn
 from gate.errors import InputError, clip, missing_column, show
 from gate.metrics.catalog import METRICS
 from gate.policy.load import (
@@ -755,11 +756,12 @@ def _arrow(t: Table, col: str):
 
 
 def _encoded(t: Table, col: str) -> tuple[np.ndarray, list[str | None]] | None:
-    """(per-row index into the distinct values, the distinct values) of a text column or a string or
-    integer Parquet column (:meth:`gate.data.readers.TextColumn.encoded`; an integer as its decimal
-    text, which is what ``_text`` makes of it, a null as None); None for other columns."""
+    """(per-row index into the distinct values, the distinct values) of a text column (pyarrow's or
+    :class:`~gate.data.readers.TextCells`) or a string or integer Parquet column
+    (:meth:`gate.data.readers.TextColumn.encoded`; an integer as its decimal text, which is what
+    ``_text`` makes of it, a null as None); None for other columns."""
     column = t.columns.get(col)
-    return column.encoded() if isinstance(column, (TextColumn, ArrowColumn)) else None
+    return column.encoded() if isinstance(column, (TextColumn, ArrowColumn, TextCells)) else None
 
 
 def _fast_codes(t: Table, col: str, rows: np.ndarray, index: dict[str, int], allow_empty: bool = True) -> np.ndarray | None:
@@ -785,7 +787,10 @@ def _every_row(rows: np.ndarray, n: int) -> bool:
 
 
 def _fast_numeric(t: Table, col: str, rows: np.ndarray) -> np.ndarray | None:
-    numbers = getattr(t.columns.get(col), "numbers", None)     # a numeric Parquet column, no nulls
+    column = t.columns.get(col)
+    if isinstance(column, TextCells):
+        return _cell_numbers(column, rows)
+    numbers = getattr(column, "numbers", None)     # a numeric Parquet column, no nulls
     if numbers is not None:
         out = numbers[rows]
         return out if np.all(np.isfinite(out)) else None
@@ -805,10 +810,35 @@ def _fast_numeric(t: Table, col: str, rows: np.ndarray) -> np.ndarray | None:
     return out if np.all(np.isfinite(out)) else None
 
 
+_NUMBER_CHARS = b"0123456789+-.eE \t"
+
+
+def _cell_numbers(cells: TextCells, rows: np.ndarray) -> np.ndarray | None:
+    """The picked CSV cells as floats, in bulk, when each is a finite ASCII decimal number; else None.
+    A text of only the characters of :data:`_NUMBER_CHARS` is in float()'s grammar exactly when it
+    is in :data:`_NUMBER`'s (the same digits, point, exponent and sign, with spaces and tabs as the
+    only whitespace at either end; no ``_``, letters of ``inf``/``nan`` or other whitespace), so
+    float() of each cell is :func:`parse_number` of it. A cell with any other character, one
+    float() refuses, or an infinite value (``1e400``) returns None: the per-row loop names it."""
+    picked = cells if _every_row(rows, len(cells)) else [cells[r] for r in rows.tolist()]
+    text = "".join(picked)
+    if not text.isascii() or text.encode("ascii").translate(None, _NUMBER_CHARS):
+        return None
+    try:
+        out = np.fromiter(map(float, picked), dtype=np.float64, count=len(picked))
+    except ValueError:
+        return None
+    return out if np.all(np.isfinite(out)) else None
+
+
 def _fast_ids(t: Table, col: str, like: Ids | None = None) -> Ids | None:
-    """The pyarrow id column as :class:`Ids` when no value needs stripping or rewriting, none is
-    empty and all are distinct (what ``_check_ids`` demands), with its sort order; else None. When
-    ``like`` holds the same strings in the same order, they were checked there already."""
+    """The pyarrow (or :class:`~gate.data.readers.TextCells`) id column as :class:`Ids` when no
+    value needs stripping or rewriting, none is empty and all are distinct (what ``_check_ids``
+    demands), with its sort order; else None. When ``like`` holds the same strings in the same
+    order, they were checked there already."""
+    column = t.columns.get(col)
+    if isinstance(column, TextCells):
+        return _cell_ids(column, like)
     arr = _arrow(t, col)
     if arr is None or arr.null_count:
         return None
@@ -821,6 +851,25 @@ def _fast_ids(t: Table, col: str, like: Ids | None = None) -> Ids | None:
     return None if _has_duplicates(arr, order) else Ids(arrow=arr, order=order)
 
 
+def _cell_ids(cells: TextCells, like: Ids | None) -> Ids | None:
+    """CSV id cells as :class:`Ids` (``like``'s own, when they are its texts) when each is its own
+    id text and all are distinct: none is empty or has whitespace at either end (``str.strip``
+    leaves it as it is), every non-ASCII one is NFC and none is an integral float (``"5.00"``:
+    ``_text`` makes it ``"5"``); else None (``_check_ids`` then names the id)."""
+    if like is not None and like.texts is not None and like.texts.size == len(cells) and like.texts.tolist() == cells:
+        return like
+    if "" in cells or list(map(str.strip, cells)) != cells:
+        return None
+    joined = "\n".join(cells)
+    if not joined.isascii() and not all(unicodedata.is_normalized("NFC", v) for v in cells if not v.isascii()):
+        return None
+    if "." in joined and _INTEGRAL_LINE.search(joined):   # (a cell holding a LF only errs to None)
+        return None
+    return Ids(texts=np.array(cells, dtype=object)) if len(set(cells)) == len(cells) else None
+
+
+_INTEGRAL_ID = r"[+-]?[0-9]+\.0+"    # an integral float, which ``_text`` rewrites ("5.00" -> "5")
+_INTEGRAL_LINE = re.compile(f"^{_INTEGRAL_ID}$", re.ASCII | re.MULTILINE)
 _ASCII_SPACE = np.zeros(256, dtype=bool)
 _ASCII_SPACE[[9, 10, 11, 12, 13, 28, 29, 30, 31, 32]] = True      # the ASCII characters str.isspace() knows
 
@@ -838,12 +887,12 @@ def _plain_ids(arr: Any) -> bool:
         if np.any(_ASCII_SPACE[data[starts]]) or np.any(_ASCII_SPACE[data[ends - 1]]):
             return False
         dotted = bool(np.any(data[offsets[0]:offsets[-1]] == ord(".")))
-        return not (dotted and pc.any(pc.match_substring_regex(arr, r"^[+-]?[0-9]+\.0+$")).as_py())
+        return not (dotted and pc.any(pc.match_substring_regex(arr, f"^{_INTEGRAL_ID}$")).as_py())
     edges = set(pc.unique(pc.utf8_slice_codeunits(arr, 0, 1)).to_pylist())
     edges |= set(pc.unique(pc.utf8_slice_codeunits(arr, -1)).to_pylist())
     if "" in edges or any(c.isspace() or _text(c) != c for c in edges):
         return False
-    return (not pc.any(pc.match_substring_regex(arr, r"^[+-]?[0-9]+\.0+$")).as_py()
+    return (not pc.any(pc.match_substring_regex(arr, f"^{_INTEGRAL_ID}$")).as_py()
             and pc.all(pc.equal(pc.utf8_normalize(arr, "NFC"), arr)).as_py())
 
 
@@ -871,8 +920,11 @@ def _has_duplicates(arr, order) -> bool:
 def _id_positions(c: Ids, b: Ids) -> np.ndarray | None:
     """Position of every candidate id among the baseline's (-1 when absent; both distinct). For
     two pyarrow id columns: none to compute when they are the same array, a sort join when they
-    hold the same set, else pyarrow's hash join; other ids through :func:`_fast_order`."""
+    hold the same set, else pyarrow's hash join; other ids through :func:`_fast_order`, none to
+    compute either when both sides hold the same texts (:func:`_cell_ids` shares them)."""
     if c.arrow is None or b.arrow is None:
+        if c.texts is not None and c.texts is b.texts:
+            return np.arange(c.size, dtype=np.int64)
         return _fast_order(c.all_texts(), b.all_texts())
     if c.arrow.equals(b.arrow):
         return np.arange(c.size, dtype=np.int64)
