@@ -14,6 +14,7 @@ a stream that stops at the limit.
 
 from __future__ import annotations
 
+import array
 import codecs
 import csv
 import gzip
@@ -91,7 +92,7 @@ def read_table(path: str | os.PathLike[str]) -> Table:
     if kind == "parquet":
         table = _read_parquet(raw, source)
     elif kind == "csv":
-        table = _read_csv_fast(raw, source) or _read_csv(_decode(raw, source), source)
+        table = _read_csv_fast(raw, source) or _read_csv(raw, source)
     else:
         table = _read_jsonl(_decode(raw, source), source)
     table.sha256 = digest
@@ -383,13 +384,17 @@ def _one_array(column: Any) -> Any:
     return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
 
 
-def _read_csv(text: str, source: str) -> Table:
-    """The csv module's reading of a decoded file (small files, and whatever the fast path declines)."""
-    if "\x00" in text:
-        line = text[:text.index("\x00")].count("\n") + 1
+def _read_csv(raw: bytes, source: str) -> Table:
+    """The csv module's reading of a file's bytes (small files, and whatever the fast path declines).
+    The text is decoded as a stream (:class:`io.TextIOWrapper`, the same lines as a ``StringIO`` of
+    the decoded text, whose buffer would cost 4 bytes per character), and a file whose rows are one
+    per line from line 2 keeps its line numbers as a ``range`` (no int per row), as the fast path does."""
+    _decode(raw, source)        # the bad byte's line, before any row is parsed
+    if b"\x00" in raw:
+        line = raw[:raw.index(b"\x00")].count(b"\n") + 1
         raise InputError(f"contains a NUL byte at line {line}; this is not a text CSV", source=source,
                          fix="export the predictions as plain CSV")
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    reader = csv.reader(io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8-sig", newline=""), strict=True)
     try:
         header = next(reader, None)
     except csv.Error as exc:
@@ -399,7 +404,7 @@ def _read_csv(text: str, source: str) -> Table:
     header = [column_name(h.strip()) for h in header]
     _check_header(header, source)
     columns: list[list[str]] = [[] for _ in header]
-    lines: list[int] = []
+    lines = array.array("q")
     width = len(header)
     start = reader.line_num + 1
     try:
@@ -417,7 +422,15 @@ def _read_csv(text: str, source: str) -> Table:
     except csv.Error as exc:
         raise InputError(f"malformed CSV near line {reader.line_num} ({exc})", source=source,
                          fix="check the quoting") from None
-    return Table(source, "csv", dict(zip(header, columns)), len(lines), "", lines)
+    return Table(source, "csv", dict(zip(header, columns)), len(lines), "", _line_numbers(lines))
+
+
+def _line_numbers(lines: array.array) -> Sequence[int]:
+    """The rows' increasing line numbers as a ``range`` when they follow each other (one row per
+    line), else as a list."""
+    if not lines or lines[-1] - lines[0] == len(lines) - 1:
+        return range(lines[0], lines[0] + len(lines)) if lines else []
+    return lines.tolist()
 
 
 def _check_header(header: list[str], source: str) -> None:
