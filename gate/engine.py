@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from gate import timing
+from gate import memory, timing
 from gate.data.align import EvalSet, Side
 from gate.errors import InputError
 from gate.inference.binned import BinnedInterval
@@ -294,6 +294,7 @@ class _Draw:
             self.t_tables += time.perf_counter() - tw
             self.described += [boot.describe() for boot, _, _ in prepared]
             self.schemes |= {boot.scheme for boot, _, _ in prepared}
+            memory.release()        # the preparation's temporaries (sorts, joint codes, pieces), before the draw
             if not self.policy.bootstrap.adaptive:
                 run_all([(boot, consume) for boot, consume, _ in prepared])
                 continue

@@ -914,14 +914,19 @@ def _fast_order(cand_ids: np.ndarray, base_ids: np.ndarray) -> np.ndarray | None
 
 def _sort_order(cand_ids: np.ndarray, base_ids: np.ndarray) -> np.ndarray | None:
     """:func:`_fast_order` in numpy: sort the baseline's ids once, binary-search every candidate id.
-    numpy's fixed-width strings drop trailing NULs, so ids holding a NUL take the per-row join."""
+    numpy's fixed-width strings drop trailing NULs, so ids holding a NUL take the per-row join.
+    All-ASCII ids are compared as bytes (``S``: a byte per character instead of four; the same
+    order and equality as their text)."""
     try:
-        if "\x00" in "".join(cand_ids.tolist()) + "".join(base_ids.tolist()):
-            return None
+        joined = "".join(cand_ids.tolist()) + "".join(base_ids.tolist())
     except TypeError:   # a non-text id
         return None
+    if "\x00" in joined:
+        return None
+    kind = "S" if joined.isascii() else str
+    del joined
     try:
-        c, b = np.asarray(cand_ids, dtype=str), np.asarray(base_ids, dtype=str)
+        c, b = np.asarray(cand_ids, dtype=kind), np.asarray(base_ids, dtype=kind)
     except (TypeError, ValueError):
         return None
     if b.size == 0:
