@@ -115,6 +115,7 @@ def _read_and_align(pol: Policy, candidate: Source, baseline: Source | None) -> 
     are all it needs."""
     with progress.stage("reading"):
         tables = _read_all([("<candidate>", candidate)] + ([("<baseline>", baseline)] if baseline is not None else []))
+    memory.release()
     with progress.stage("aligning"):
         evalset = build_evalset(pol, tables[0], tables[1] if baseline is not None else None)
     del tables
