@@ -110,12 +110,12 @@ def _check_multilabel(pol: Policy, candidate: Source, baseline: Source | None, e
 
 
 def _read_and_align(pol: Policy, candidate: Source, baseline: Source | None) -> EvalSet:
-    """Read both sources and align them. The tables (file texts, pyarrow columns) are dropped and
-    their memory given back (:func:`gate.memory.release`) before the bootstrap: the aligned arrays
-    are all it needs."""
+    """Read both sources and align them. Freed memory is given back (:func:`gate.memory.release`)
+    after reading (the reading threads' heaps are not the aligning thread's) and, once the tables
+    (file texts, pyarrow columns) are dropped, before the bootstrap: the aligned arrays are all it needs."""
     with progress.stage("reading"):
         tables = _read_all([("<candidate>", candidate)] + ([("<baseline>", baseline)] if baseline is not None else []))
-    memory.release()
+    memory.release()        # the reading threads' temporaries (decoded text, parser buffers)
     with progress.stage("aligning"):
         evalset = build_evalset(pol, tables[0], tables[1] if baseline is not None else None)
     del tables
