@@ -545,6 +545,10 @@ def test_id_join_gives_every_candidate_its_baseline_position(monkeypatch, hash_j
     got = gate.data.align._fast_order(cand, base)
     assert got is not None
     np.testing.assert_array_equal(got, [where.get(v, -1) for v in cand.tolist()])
+    same = gate.data.align._fast_order(base.copy(), base)      # the same ids in the same order
+    np.testing.assert_array_equal(same, np.arange(base.size))
+    shifted = gate.data.align._fast_order(np.roll(base, 1), base)
+    np.testing.assert_array_equal(shifted, np.roll(np.arange(base.size), 1))
     if hash_join_min:
         nul = np.array(["a\x00", "b"], dtype=object)
         assert gate.data.align._fast_order(nul, np.array(["a", "b"], dtype=object)) is None

@@ -935,7 +935,8 @@ def _sort_order(cand_ids: np.ndarray, base_ids: np.ndarray) -> np.ndarray | None
     """:func:`_fast_order` in numpy: sort the baseline's ids once, binary-search every candidate id.
     numpy's fixed-width strings drop trailing NULs, so ids holding a NUL take the per-row join.
     All-ASCII ids are compared as bytes (``S``: a byte per character instead of four; the same
-    order and equality as their text)."""
+    order and equality as their text). Two files listing the same ids in the same order (paired
+    exports) need no sort: every baseline id is distinct, so position i is the candidate's i-th."""
     try:
         joined = "".join(cand_ids.tolist()) + "".join(base_ids.tolist())
     except TypeError:   # a non-text id
@@ -950,6 +951,8 @@ def _sort_order(cand_ids: np.ndarray, base_ids: np.ndarray) -> np.ndarray | None
         return None
     if b.size == 0:
         return np.full(c.size, -1, dtype=np.int64)
+    if c.shape == b.shape and bool(np.all(c == b)):     # the same ids in the same order: no sort
+        return np.arange(c.size, dtype=np.int64)
     by_id = np.argsort(b, kind="stable")
     at = np.minimum(np.searchsorted(b[by_id], c), b.size - 1)
     order = by_id[at].astype(np.int64)

@@ -172,15 +172,15 @@ def compact_table(table: np.ndarray, n_codes: int) -> np.ndarray:
 
 
 def view_counts(key: int, first: int, b: int, bounds: np.ndarray, tables: list[np.ndarray],
-                n_codes: list[int], wide: bool = False) -> list[np.ndarray]:
+                n_codes: list[int]) -> list[np.ndarray]:
     """Per-code weight totals of each table for resamples ``first .. first+b`` (shape
-    ``(b, codes)``; int32 while they cannot overflow, else, or with ``wide``, int64): positions
-    ``bounds[m-1] .. bounds[m]`` weigh Poisson(m), as :func:`weights` draws them for
-    ``sizes_of(bounds)``. By the compiled kernel, one pass per pair of tables; requires :func:`accelerated`."""
+    ``(b, codes)``; int32 while they cannot overflow, else int64): positions ``bounds[m-1] ..
+    bounds[m]`` weigh Poisson(m), as :func:`weights` draws them for ``sizes_of(bounds)``. By the
+    compiled kernel, one pass per pair of tables; requires :func:`accelerated`."""
     kernels = compiled()
     assert kernels is not None, "the compiled kernel is not available"
     examples = int(np.dot(np.arange(1, bounds.size), np.diff(bounds)))   # = sizes_of(bounds).sum(), not materialised
-    dtype = np.int32 if examples * MAX_WEIGHT < 2 ** 31 and not wide else np.int64
+    dtype = np.int32 if examples * MAX_WEIGHT < 2 ** 31 else np.int64
     out = [np.zeros((b, d), dtype=dtype) for d in n_codes]
     luts, thresholds = poisson_tables()
     for a in range(0, len(tables), 2):

@@ -915,17 +915,16 @@ class Bootstrap:
         self._per_resample_extra = draw.size + 1
 
     def _poisson_sums(self, start: int, b: int) -> list[np.ndarray]:
-        """Poisson-weight block sums of resamples ``start .. start+b``. With the compiled kernel, a
-        view that is one block's own counts (:meth:`_View.counted_block`) has them counted in int64
-        and its sums are those counts (a view without the scratch codes, no copy): a chunk holds one
-        array per view, not the counts and the sums of every block."""
+        """Poisson-weight block sums of resamples ``start .. start+b``. With the compiled kernel, the
+        sums of a view that is one block's own counts (:meth:`_View.counted_block`) are those counts
+        (int32 while no count can overflow it; a view without the scratch codes, no copy): a chunk
+        holds one array per view, not the counts and the int64 sums of every block."""
         pieces = self.pieces()
         fused = poisson.accelerated()
         given: dict[int, np.ndarray] = {}
         if fused:
             fused_counts = poisson.view_counts(self.key, start, b, pieces.bounds, pieces.tables,
-                                               [v.n_codes + 1 for v in self.views],
-                                               wide=any(v.counted_block is not None for v in self.views))
+                                               [v.n_codes + 1 for v in self.views])
             for view, counts in zip(self.views, fused_counts):
                 if view.counted_block is not None:
                     given[view.counted_block] = counts[:, :self.plan.blocks[view.counted_block].size]
