@@ -649,8 +649,9 @@ class Bootstrap:
     """Seeded, chunked bootstrap producing block sums (see the module docstring).
 
     ``run(consume)`` calls ``consume(start, sums)`` once per chunk, where ``sums[k]`` has shape
-    ``(b, plan.blocks[k].size)`` for resamples ``start .. start+b`` (int64 for blocks whose values are
-    all 1, i.e. exact counts; float64 otherwise). ``consume`` may be called from several threads at
+    ``(b, plan.blocks[k].size)`` for resamples ``start .. start+b`` (integers for blocks whose values
+    are all 1, i.e. exact counts: int64, or the compiled Poisson kernel's int32 counts as they are, rows
+    not contiguous; float64 otherwise). ``consume`` may be called from several threads at
     once (on disjoint resample ranges). ``path`` forces ``"multinomial"`` or ``"index"`` (tests).
     """
 
