@@ -292,9 +292,10 @@ class _Draw:
             tw = time.perf_counter()
             prepared = parallel_map(lambda c: self.prepare(c, comps[c]), list(range(first, min(first + wave, len(comps)))))
             self.t_tables += time.perf_counter() - tw
+            memory.release()        # the preparing threads' temporaries (sorts, joint codes), before the pieces
             self.described += [boot.describe() for boot, _, _ in prepared]
             self.schemes |= {boot.scheme for boot, _, _ in prepared}
-            memory.release()        # the preparation's temporaries (sorts, joint codes, pieces), before the draw
+            memory.release()        # the pieces' temporaries, before the draw
             if not self.policy.bootstrap.adaptive:
                 run_all([(boot, consume) for boot, consume, _ in prepared])
                 continue
