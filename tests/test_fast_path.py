@@ -552,6 +552,9 @@ def test_id_join_gives_every_candidate_its_baseline_position(monkeypatch, hash_j
     if hash_join_min:
         nul = np.array(["a\x00", "b"], dtype=object)
         assert gate.data.align._fast_order(nul, np.array(["a", "b"], dtype=object)) is None
+        inner = np.array(["a\x00b", "a", accent], dtype=object)         # a NUL inside an id compares as any byte
+        np.testing.assert_array_equal(gate.data.align._fast_order(inner, inner[::-1].copy()), [2, 1, 0])
+        assert gate.data.align._fast_order(np.array([1, 2], dtype=object), np.array(["1"], dtype=object)) is None
 
 
 def _canary(n_c: int = 12000, n_b: int = 9000) -> EvalSet:

@@ -932,23 +932,15 @@ def _fast_order(cand_ids: np.ndarray, base_ids: np.ndarray) -> np.ndarray | None
 
 
 def _sort_order(cand_ids: np.ndarray, base_ids: np.ndarray) -> np.ndarray | None:
-    """:func:`_fast_order` in numpy: sort the baseline's ids once, binary-search every candidate id.
-    numpy's fixed-width strings drop trailing NULs, so ids holding a NUL take the per-row join.
-    All-ASCII ids are compared as bytes (``S``: a byte per character instead of four; the same
-    order and equality as their text). Two files listing the same ids in the same order (paired
-    exports) need no sort: every baseline id is distinct, so position i is the candidate's i-th."""
-    try:
-        joined = "".join(cand_ids.tolist()) + "".join(base_ids.tolist())
-    except TypeError:   # a non-text id
+    """:func:`_fast_order` in numpy: sort the baseline's ids once, binary-search every candidate id,
+    on fixed-width copies (:func:`_fixed_width`; None when an id cannot be one, and the per-row join
+    runs). Two files listing the same ids in the same order (paired exports) need no sort: every
+    baseline id is distinct, so position i is the candidate's i-th."""
+    c, b = _fixed_width(cand_ids), _fixed_width(base_ids)
+    if c is None or b is None:
         return None
-    if "\x00" in joined:
-        return None
-    kind = "S" if joined.isascii() else str
-    del joined
-    try:
-        c, b = np.asarray(cand_ids, dtype=kind), np.asarray(base_ids, dtype=kind)
-    except (TypeError, ValueError):
-        return None
+    if c.dtype.kind != b.dtype.kind:        # ASCII on one side only: both as text
+        c, b = c.astype(str), b.astype(str)
     if b.size == 0:
         return np.full(c.size, -1, dtype=np.int64)
     if c.shape == b.shape and bool(np.all(c == b)):     # the same ids in the same order: no sort
@@ -958,6 +950,20 @@ def _sort_order(cand_ids: np.ndarray, base_ids: np.ndarray) -> np.ndarray | None
     order = by_id[at].astype(np.int64)
     order[b[order] != c] = -1
     return order
+
+
+def _fixed_width(ids: np.ndarray) -> np.ndarray | None:
+    """The ids (``str``) as a numpy array of fixed-width strings, which sorts and compares as their
+    text: bytes (``S``, a byte per character) when all are ASCII, else ``U`` (four). None for an id
+    that is not text or ends in a NUL (fixed-width strings drop trailing NULs: the total length tells)."""
+    if not all(isinstance(v, str) for v in ids):
+        return None
+    length = sum(map(len, ids))
+    try:
+        fixed = np.asarray(ids, dtype="S")
+    except UnicodeEncodeError:
+        fixed = np.asarray(ids, dtype=str)
+    return fixed if int(np.char.str_len(fixed).sum()) == length else None
 
 
 def _empty(v: object) -> bool:
