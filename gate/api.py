@@ -21,7 +21,7 @@ from typing import Any, Union
 
 import numpy as np
 
-from gate import engines, progress
+from gate import engines, memory, progress
 from gate.data.align import EvalSet, build_evalset
 from gate.data.readers import Table, read_table
 from gate.data.sources import is_in_memory, table_from_memory
@@ -111,12 +111,17 @@ def _files_only(pol: Policy, candidate: Source, baseline: Source | None, engine:
 
 
 def _read_and_align(pol: Policy, candidate: Source, baseline: Source | None) -> EvalSet:
-    """Read both sources and align them. The tables (file texts, pyarrow columns) are dropped on
-    return, before the bootstrap: the aligned arrays are all it needs."""
+    """Read both sources and align them. Freed memory is given back (:func:`gate.memory.release`)
+    after reading (the reading threads' heaps are not the aligning thread's) and, once the tables
+    (file texts, pyarrow columns) are dropped, before the bootstrap: the aligned arrays are all it needs."""
     with progress.stage("reading"):
         tables = _read_all([("<candidate>", candidate)] + ([("<baseline>", baseline)] if baseline is not None else []))
+    memory.release()        # the reading threads' temporaries (decoded text, parser buffers)
     with progress.stage("aligning"):
-        return build_evalset(pol, tables[0], tables[1] if baseline is not None else None)
+        evalset = build_evalset(pol, tables[0], tables[1] if baseline is not None else None)
+    del tables
+    memory.release()        # what reading and aligning freed, before the bootstrap's tables
+    return evalset
 
 
 def _source_date_epoch() -> str | None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from gate import timing
+from gate import memory, timing
 from gate.data.align import EvalSet, Side
 from gate.errors import InputError
 from gate.inference.binned import BinnedInterval
@@ -292,8 +292,10 @@ class _Draw:
             tw = time.perf_counter()
             prepared = parallel_map(lambda c: self.prepare(c, comps[c]), list(range(first, min(first + wave, len(comps)))))
             self.t_tables += time.perf_counter() - tw
+            memory.release()        # the preparing threads' temporaries (sorts, joint codes), before the pieces
             self.described += [boot.describe() for boot, _, _ in prepared]
             self.schemes |= {boot.scheme for boot, _, _ in prepared}
+            memory.release()        # the pieces' temporaries, before the draw
             if not self.policy.bootstrap.adaptive:
                 run_all([(boot, consume) for boot, consume, _ in prepared])
                 continue

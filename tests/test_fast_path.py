@@ -539,25 +539,34 @@ def test_poisson_intervals_match_the_multinomial_ones():
         assert abs(b.std() / sd - 1) < 0.1, m
 
 
+@pytest.mark.parametrize("accent", ["é", "Z"])
 @pytest.mark.parametrize("hash_join_min", [0, 10 ** 9])
-def test_id_join_gives_every_candidate_its_baseline_position(monkeypatch, hash_join_min):
+def test_id_join_gives_every_candidate_its_baseline_position(monkeypatch, hash_join_min, accent):
     """Both id joins (pyarrow's hash join from HASH_JOIN_MIN ids, the numpy sort join below it and in
-    the core install) give a dict lookup's positions, -1 for ids the baseline lacks; ids the sort
-    join cannot compare (a NUL) give None, and the per-row join runs."""
+    the core install; the sort join compares all-ASCII ids as bytes, others as text) give a dict
+    lookup's positions, -1 for ids the baseline lacks; ids the sort join cannot compare (a NUL) give
+    None, and the per-row join runs."""
     import gate.data.align
     if hash_join_min == 0:
         pytest.importorskip("pyarrow")
     monkeypatch.setattr(gate.data.align, "HASH_JOIN_MIN", hash_join_min)
     rng = np.random.default_rng(5)
-    base = np.array([f"r{i}" for i in rng.permutation(3000)] + ["é", "a b", "10", "010"], dtype=object)
-    cand = np.array([f"r{i}" for i in rng.integers(0, 3500, 2500)] + ["010", "é", "x"], dtype=object)
+    base = np.array([f"r{i}" for i in rng.permutation(3000)] + [accent, "a b", "10", "010", "z"], dtype=object)
+    cand = np.array([f"r{i}" for i in rng.integers(0, 3500, 2500)] + ["010", accent, "x", "z"], dtype=object)
     where = {v: i for i, v in enumerate(base.tolist())}
     got = gate.data.align._fast_order(cand, base)
     assert got is not None
     np.testing.assert_array_equal(got, [where.get(v, -1) for v in cand.tolist()])
+    same = gate.data.align._fast_order(base.copy(), base)      # the same ids in the same order
+    np.testing.assert_array_equal(same, np.arange(base.size))
+    shifted = gate.data.align._fast_order(np.roll(base, 1), base)
+    np.testing.assert_array_equal(shifted, np.roll(np.arange(base.size), 1))
     if hash_join_min:
         nul = np.array(["a\x00", "b"], dtype=object)
         assert gate.data.align._fast_order(nul, np.array(["a", "b"], dtype=object)) is None
+        inner = np.array(["a\x00b", "a", accent], dtype=object)         # a NUL inside an id compares as any byte
+        np.testing.assert_array_equal(gate.data.align._fast_order(inner, inner[::-1].copy()), [2, 1, 0])
+        assert gate.data.align._fast_order(np.array([1, 2], dtype=object), np.array(["1"], dtype=object)) is None
 
 
 def _canary(n_c: int = 12000, n_b: int = 9000) -> EvalSet:

@@ -140,3 +140,18 @@ def test_rank_sums_kernel_equals_the_numpy_twin_bit_for_bit(dtype):
     out = np.empty((6, 5))
     kernels.rank_sums(pos, neg, out)
     assert np.array_equal(out, _rank_sums(pos, neg))
+
+
+def test_rank_sums_kernel_sums_int32_counts_in_int64():
+    """The Poisson kernel's int32 counts (a chunk's sums as they were counted, rows strided past the
+    scratch codes) give the int64 counts' floats bit for bit, also where Σ pos·fps passes 2^31."""
+    kernels = c_kernel()
+    from gate.metrics.compiler import _rank_sums
+    rng = np.random.default_rng(8)
+    counted = rng.integers(0, 2000, (5, 2 * 9000 + 2)).astype(np.int32)
+    pos, neg = counted[:, 9000:18000], counted[:, :9000]        # strided rows, as positives()/negatives() see them
+    out = np.empty((6, 5))
+    kernels.rank_sums(pos, neg, out)
+    want = _rank_sums(pos.astype(np.int64), neg.astype(np.int64))
+    assert want[4].max() > 2 ** 31
+    assert out.tobytes() == want.tobytes()

@@ -156,7 +156,9 @@ def test_the_kernel_checks_its_arrays_before_writing():
     with pytest.raises(TypeError):
         kernels.pair(1, 0, luts, thresholds)                                    # too few arguments
     with pytest.raises(TypeError):
-        kernels.rank_sums(np.zeros((2, 3), dtype=np.int32), np.zeros((2, 3), dtype=np.int32), np.empty((6, 2)))
+        kernels.rank_sums(np.zeros((2, 3), dtype=np.int16), np.zeros((2, 3), dtype=np.int16), np.empty((6, 2)))
+    with pytest.raises(TypeError):
+        kernels.rank_sums(np.zeros((2, 3), dtype=np.int32), np.zeros((2, 3), dtype=np.int64), np.empty((6, 2)))
     with pytest.raises(TypeError):
         kernels.rank_sums(np.zeros((2, 3)), np.zeros((2, 3)), np.empty((5, 2)))
 

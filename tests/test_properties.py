@@ -135,7 +135,7 @@ def test_fast_csv_path_reads_exactly_what_the_csv_module_reads(rows, newline, tr
         return
     readers.FAST_CSV_MIN_BYTES, saved = 1 << 62, readers.FAST_CSV_MIN_BYTES
     try:
-        slow = readers._read_csv(text, "t.csv")
+        slow = readers._read_csv(text.encode(), "t.csv")
     finally:
         readers.FAST_CSV_MIN_BYTES = saved
     assert list(quick.columns) == list(slow.columns) and quick.n_rows == slow.n_rows

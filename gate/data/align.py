@@ -574,14 +574,33 @@ def _weights(t: Table, col: str, rows: np.ndarray) -> np.ndarray:
 
 
 def _check_ids(t: Table, col: str, ids: np.ndarray) -> None:
-    first: dict[str, int] = {}
+    """Every id non-empty and distinct; the first row that is not names itself (and, for a repeat,
+    the id's first row). All-ASCII ids that pass are passed by sorting their bytes
+    (:func:`_distinct_ascii`: a byte per character, where a set of 10^6 ids costs ~50 MB while it
+    grows); any other case, and any failure, is found row by row with a set of the ids seen (the
+    first row of a repeat is only looked up for the message)."""
+    if _distinct_ascii(ids):
+        return
+    seen: set[str] = set()
     for i, v in enumerate(ids):
         if v == "":
             raise InputError("id is empty", source=t.source, where=t.where(i, col), fix="every row needs an id")
-        j = first.setdefault(v, i)
-        if j != i:
+        if v in seen:
+            j = ids.tolist().index(v)
             raise InputError(f"id {show(v)} appears twice ({t.where(j)} and {t.where(i)})",
                              source=t.source, where=f"column '{col}'", fix="ids must be unique per file")
+        seen.add(v)
+
+
+def _distinct_ascii(ids: np.ndarray) -> bool:
+    """Whether the ids (``str``) are all ASCII, non-empty and distinct, by sorting them as bytes; False
+    also when that cannot tell (a non-ASCII id; a NUL, which numpy's fixed-width bytes drop at the end)."""
+    try:
+        ordered = np.asarray(ids, dtype="S")
+    except (UnicodeEncodeError, TypeError, ValueError):
+        return False
+    ordered.sort()
+    return ordered.size == 0 or (ordered[0] != b"" and not bool(np.any(ordered[1:] == ordered[:-1])))
 
 
 FAST_JOIN_MIN_ROWS = 10_000
@@ -988,24 +1007,38 @@ def _fast_order(cand_ids: np.ndarray, base_ids: np.ndarray) -> np.ndarray | None
 
 
 def _sort_order(cand_ids: np.ndarray, base_ids: np.ndarray) -> np.ndarray | None:
-    """:func:`_fast_order` in numpy: sort the baseline's ids once, binary-search every candidate id.
-    numpy's fixed-width strings drop trailing NULs, so ids holding a NUL take the per-row join."""
-    try:
-        if "\x00" in "".join(cand_ids.tolist()) + "".join(base_ids.tolist()):
-            return None
-    except TypeError:   # a non-text id
+    """:func:`_fast_order` in numpy: sort the baseline's ids once, binary-search every candidate id,
+    on fixed-width copies (:func:`_fixed_width`; None when an id cannot be one, and the per-row join
+    runs). Two files listing the same ids in the same order (paired exports) need no sort: every
+    baseline id is distinct, so position i is the candidate's i-th."""
+    c, b = _fixed_width(cand_ids), _fixed_width(base_ids)
+    if c is None or b is None:
         return None
-    try:
-        c, b = np.asarray(cand_ids, dtype=str), np.asarray(base_ids, dtype=str)
-    except (TypeError, ValueError):
-        return None
+    if c.dtype.kind != b.dtype.kind:        # ASCII on one side only: both as text
+        c, b = c.astype(str), b.astype(str)
     if b.size == 0:
         return np.full(c.size, -1, dtype=np.int64)
+    if c.shape == b.shape and bool(np.all(c == b)):     # the same ids in the same order: no sort
+        return np.arange(c.size, dtype=np.int64)
     by_id = np.argsort(b, kind="stable")
     at = np.minimum(np.searchsorted(b[by_id], c), b.size - 1)
     order = by_id[at].astype(np.int64)
     order[b[order] != c] = -1
     return order
+
+
+def _fixed_width(ids: np.ndarray) -> np.ndarray | None:
+    """The ids (``str``) as a numpy array of fixed-width strings, which sorts and compares as their
+    text: bytes (``S``, a byte per character) when all are ASCII, else ``U`` (four). None for an id
+    that is not text or ends in a NUL (fixed-width strings drop trailing NULs: the total length tells)."""
+    if not all(isinstance(v, str) for v in ids):
+        return None
+    length = sum(map(len, ids))
+    try:
+        fixed = np.asarray(ids, dtype="S")
+    except UnicodeEncodeError:
+        fixed = np.asarray(ids, dtype=str)
+    return fixed if int(np.char.str_len(fixed).sum()) == length else None
 
 
 def _empty(v: object) -> bool:

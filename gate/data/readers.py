@@ -14,6 +14,7 @@ a stream that stops at the limit.
 
 from __future__ import annotations
 
+import array
 import codecs
 import csv
 import gzip
@@ -93,8 +94,7 @@ def read_table(path: str | os.PathLike[str]) -> Table:
     if kind == "parquet":
         table = _read_parquet(raw, source)
     elif kind == "csv":
-        table = _read_csv_fast(raw, source) or _read_csv(_decode(raw, source), source,
-                                                         split=len(raw) >= FAST_CSV_MIN_BYTES)
+        table = _read_csv_fast(raw, source) or _read_csv(raw, source, split=len(raw) >= FAST_CSV_MIN_BYTES)
     else:
         table = _read_jsonl(_decode(raw, source), source)
     table.sha256 = digest
@@ -404,15 +404,19 @@ def _one_array(column: Any) -> Any:
     return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
 
 
-def _read_csv(text: str, source: str, split: bool = False) -> Table:
-    """The csv module's reading of a decoded file (small files, and whatever the fast path declines);
-    ``split``: first try :func:`_split_csv`, which returns the same table when it applies."""
-    if "\x00" in text:
-        line = text[:text.index("\x00")].count("\n") + 1
+def _read_csv(raw: bytes, source: str, split: bool = False) -> Table:
+    """The csv module's reading of a file's bytes (small files, and whatever the fast path declines);
+    ``split``: first try :func:`_split_csv` on the decoded text, which returns the same table when it
+    applies. The csv module reads the text as a stream (:class:`io.TextIOWrapper`: the same lines as
+    a ``StringIO`` of the decoded text, whose buffer would cost 4 bytes per character)."""
+    text = _decode(raw, source)        # the bad byte's line, before any row is parsed
+    if b"\x00" in raw:
+        line = raw[:raw.index(b"\x00")].count(b"\n") + 1
         raise InputError(f"contains a NUL byte at line {line}; this is not a text CSV", source=source,
                          fix="export the predictions as plain CSV")
     table = _split_csv(text, source) if split else None
-    return table if table is not None else _csv_module(text, source)
+    del text
+    return table if table is not None else _csv_module(raw, source)
 
 
 def _split_csv(text: str, source: str) -> Table | None:
@@ -452,9 +456,11 @@ def _plain_shape(text: str) -> tuple[list[str], int] | None:
     return fields, len(lines) - 1
 
 
-def _csv_module(text: str, source: str) -> Table:
-    """The csv module's reading of a decoded file without NUL: every message about its rows."""
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+def _csv_module(raw: bytes, source: str) -> Table:
+    """The csv module's reading of a file without NUL: every message about its rows. A file whose
+    rows are one per line from line 2 keeps its line numbers as a ``range`` (no int per row), as the
+    fast paths do."""
+    reader = csv.reader(io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8-sig", newline=""), strict=True)
     try:
         header = next(reader, None)
     except csv.Error as exc:
@@ -464,7 +470,7 @@ def _csv_module(text: str, source: str) -> Table:
     header = [column_name(h.strip()) for h in header]
     _check_header(header, source)
     columns: list[list[str]] = [[] for _ in header]
-    lines: list[int] = []
+    lines = array.array("q")
     width = len(header)
     start = reader.line_num + 1
     try:
@@ -482,7 +488,15 @@ def _csv_module(text: str, source: str) -> Table:
     except csv.Error as exc:
         raise InputError(f"malformed CSV near line {reader.line_num} ({exc})", source=source,
                          fix="check the quoting") from None
-    return Table(source, "csv", dict(zip(header, columns)), len(lines), "", lines)
+    return Table(source, "csv", dict(zip(header, columns)), len(lines), "", _line_numbers(lines))
+
+
+def _line_numbers(lines: array.array) -> Sequence[int]:
+    """The rows' increasing line numbers as a ``range`` when they follow each other (one row per
+    line), else as a list."""
+    if not lines or lines[-1] - lines[0] == len(lines) - 1:
+        return range(lines[0], lines[0] + len(lines)) if lines else []
+    return lines.tolist()
 
 
 def _check_header(header: list[str], source: str) -> None:

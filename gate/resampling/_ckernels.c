@@ -111,19 +111,20 @@ DEFINE_PAIR(pair_i32_i32_i64, int32_t, int32_t, int64_t)
 /* RANK_ROW(T): one row r of a ranking block's per-group counts (pos, neg: G groups each, element
  * strides sp and sq): out[k * b + r] = P, N, sum pos*prec, sum pos*(prec + prec_prev), sum pos*fps,
  * sum pos*neg, each summed left to right as gate.metrics.compiler._rank_sums sums them; prec is
- * tps / (tps + fps), 1 where nothing is ranked yet (the curve's start point). RANK_SUMS(T) runs it
- * over the rows, with the strides known to be 1 when the groups are contiguous (the usual block:
- * the compiler then streams them). */
-#define DEFINE_RANK_SUMS(NAME, T)                                                                    \
+ * tps / (tps + fps), 1 where nothing is ranked yet (the curve's start point). RANK_SUMS(T, A) runs it
+ * over the rows of counts of type T, summed in type A (int32 counts, the Poisson kernel's, in
+ * int64: the same integers), with the strides known to be 1 when the groups are contiguous (the
+ * usual block: the compiler then streams them). */
+#define DEFINE_RANK_SUMS(NAME, T, A)                                                                 \
     static inline void NAME##_row(const T *pos, const T *neg, Py_ssize_t sp, Py_ssize_t sq,          \
                                   Py_ssize_t groups, Py_ssize_t b, Py_ssize_t r, double *out) {      \
-        T tps = 0, fps = 0, s_fps = 0, s_neg = 0;                                                     \
+        A tps = 0, fps = 0, s_fps = 0, s_neg = 0;                                                     \
         double ap = 0.0, pr = 0.0, prev = 1.0;                                                        \
         for (Py_ssize_t g = 0; g < groups; g++) {                                                     \
-            T p = pos[g * sp], q = neg[g * sq];                                                       \
+            A p = pos[g * sp], q = neg[g * sq];                                                       \
             tps += p;                                                                                 \
             fps += q;                                                                                 \
-            T alls = tps + fps;                                                                       \
+            A alls = tps + fps;                                                                       \
             double prec = alls > 0 ? (double)tps / (double)alls : 1.0;                                \
             double pf = (double)p;                                                                    \
             ap += pf * prec;                                                                          \
@@ -151,8 +152,9 @@ DEFINE_PAIR(pair_i32_i32_i64, int32_t, int32_t, int64_t)
         }                                                                                             \
     }
 
-DEFINE_RANK_SUMS(rank_sums_i64, int64_t)
-DEFINE_RANK_SUMS(rank_sums_f64, double)
+DEFINE_RANK_SUMS(rank_sums_i32, int32_t, int64_t)
+DEFINE_RANK_SUMS(rank_sums_i64, int64_t, int64_t)
+DEFINE_RANK_SUMS(rank_sums_f64, double, double)
 
 /* -- argument checking ------------------------------------------------------------------------- */
 
@@ -305,8 +307,8 @@ static PyObject *single(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     return run_pair(args, nargs, 0);
 }
 
-/* rank_sums(pos, neg, out): see RANK_SUMS; pos and neg int64 or float64 (the same), out a
- * C-contiguous float64 array of 6 x b. */
+/* rank_sums(pos, neg, out): see RANK_SUMS; pos and neg int32, int64 or float64 (the same; int32
+ * counts are summed in int64), out a C-contiguous float64 array of 6 x b. */
 static PyObject *rank_sums(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     (void)self;
     if (nargs != 3) {
@@ -321,16 +323,20 @@ static PyObject *rank_sums(PyObject *self, PyObject *const *args, Py_ssize_t nar
     }
     PyObject *result = NULL;
     char kind = item_kind(&pos);
+    Py_ssize_t size = pos.itemsize;
     if (pos.ndim != 2 || neg.ndim != 2 || pos.shape[0] != neg.shape[0] || pos.shape[1] != neg.shape[1]
-        || kind != item_kind(&neg) || pos.itemsize != 8 || neg.itemsize != 8 || (kind != 'i' && kind != 'f')
-        || pos.strides[0] % 8 || pos.strides[1] % 8 || neg.strides[0] % 8 || neg.strides[1] % 8) {
-        PyErr_SetString(PyExc_TypeError, "pos and neg: expected two 2-d int64 or float64 arrays of one shape");
+        || kind != item_kind(&neg) || neg.itemsize != size || (kind != 'i' && kind != 'f')
+        || (size != 8 && !(kind == 'i' && size == 4))
+        || pos.strides[0] % size || pos.strides[1] % size || neg.strides[0] % size || neg.strides[1] % size) {
+        PyErr_SetString(PyExc_TypeError, "pos and neg: expected two 2-d int32, int64 or float64 arrays of one shape");
     } else if (out.ndim != 2 || item_kind(&out) != 'f' || out.itemsize != 8 || out.shape[0] != 6
                || out.shape[1] != pos.shape[0]) {
         PyErr_SetString(PyExc_TypeError, "out: expected a float64 array of 6 x rows");
     } else {
         Py_BEGIN_ALLOW_THREADS
-        if (kind == 'i')
+        if (kind == 'i' && size == 4)
+            rank_sums_i32(pos.buf, neg.buf, pos.shape[0], pos.shape[1], pos.strides, neg.strides, out.buf);
+        else if (kind == 'i')
             rank_sums_i64(pos.buf, neg.buf, pos.shape[0], pos.shape[1], pos.strides, neg.strides, out.buf);
         else
             rank_sums_f64(pos.buf, neg.buf, pos.shape[0], pos.shape[1], pos.strides, neg.strides, out.buf);

@@ -302,12 +302,11 @@ def _block_code(block: Block, n: int) -> tuple[np.ndarray, int, bool]:
 @dataclass
 class Cells:
     """Units after compression: ``plan`` is over cells, ``multiplicity[c]`` examples per cell,
-    ``stratum[c]`` the cell's resampling stratum, ``unit_cell[u]`` the cell of original unit ``u``."""
+    ``stratum[c]`` the cell's resampling stratum (no per-unit array is kept: 8 bytes per example)."""
 
     plan: StatPlan
     multiplicity: np.ndarray
     stratum: np.ndarray
-    unit_cell: np.ndarray
 
 
 def compress(plan: StatPlan, strata: np.ndarray, codes: list | None = None) -> Cells:
@@ -318,7 +317,7 @@ def compress(plan: StatPlan, strata: np.ndarray, codes: list | None = None) -> C
     if not plan.blocks or not all(b.one_entry_per_unit for b in plan.blocks):
         plan, strata = expand_plan(plan, strata)
         n = plan.n_units
-        return Cells(plan, np.ones(n, dtype=np.int64), strata.astype(np.int64), np.arange(n))
+        return Cells(plan, np.ones(n, dtype=np.int64), strata.astype(np.int64))
     n = plan.n_units
     key, d = _dense(np.asarray(strata, dtype=np.int64))
     for k, block in enumerate(plan.blocks):
@@ -334,7 +333,7 @@ def compress(plan: StatPlan, strata: np.ndarray, codes: list | None = None) -> C
         cell_target, cell_value = target[first], value[first]
         used = np.flatnonzero(cell_target >= 0)
         cell_plan.blocks.append(Block(used, cell_target[used], cell_value[used], block.size))
-    return Cells(cell_plan, np.rint(counts).astype(np.int64), np.asarray(strata, dtype=np.int64)[first], key)
+    return Cells(cell_plan, np.rint(counts).astype(np.int64), np.asarray(strata, dtype=np.int64)[first])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -477,6 +476,14 @@ class _View:
     maps: list[tuple]       # (block, target of each code (sentinel = size) or None = the code itself, value or None)
     keys: list[tuple]
     starts: np.ndarray | None = None
+
+    @property
+    def counted_block(self) -> int | None:
+        """The block whose sums are this view's counts themselves (one block, each code its own
+        target, every value 1: its first ``size`` codes), else None."""
+        if len(self.maps) == 1 and self.maps[0][1] is None and self.maps[0][2] is None:
+            return int(self.maps[0][0])
+        return None
 
 
 def _role(key: tuple) -> str | None:
@@ -642,8 +649,9 @@ class Bootstrap:
     """Seeded, chunked bootstrap producing block sums (see the module docstring).
 
     ``run(consume)`` calls ``consume(start, sums)`` once per chunk, where ``sums[k]`` has shape
-    ``(b, plan.blocks[k].size)`` for resamples ``start .. start+b`` (int64 for blocks whose values are
-    all 1, i.e. exact counts; float64 otherwise). ``consume`` may be called from several threads at
+    ``(b, plan.blocks[k].size)`` for resamples ``start .. start+b`` (integers for blocks whose values
+    are all 1, i.e. exact counts: int64, or the compiled Poisson kernel's int32 counts as they are, rows
+    not contiguous; float64 otherwise). ``consume`` may be called from several threads at
     once (on disjoint resample ranges). ``path`` forces ``"multinomial"`` or ``"index"`` (tests).
     """
 
@@ -674,11 +682,10 @@ class Bootstrap:
             # index draw picks positions among the examples themselves
             self.plan, strata = plan, strata = expand_plan(plan, strata)
             one_each, codes = _codes_of(plan)
-        self._codes = codes
         if self.path == "multinomial":
             self._prepare_multinomial()
         else:
-            self._prepare_index(strata)
+            self._prepare_index(strata, codes)
         # Poisson(1) bootstrap: independent Poisson(1) weight per example instead of N draws with
         # replacement (the standard large-scale bootstrap; same limit distribution for the ratio
         # metrics, intervals checked against the multinomial in tests/test_fast_path.py). Only
@@ -724,17 +731,18 @@ class Bootstrap:
         self._int_blocks = [bool(np.all(b.value == 1.0)) for b in cells.plan.blocks]
         self._per_resample_extra = cells.multiplicity.size
 
-    def _prepare_index(self, strata: np.ndarray) -> None:
+    def _prepare_index(self, strata: np.ndarray, codes: list) -> None:
         """The index path's tables: blocks with one countable entry per unit are counted through
         *views* (:func:`_greedy_views`), the positions ordered so that the first view's counts are
-        sums over runs; weighted blocks get a per-position target and value, the others stay generic."""
+        sums over runs; weighted blocks get a per-position target and value, the others stay generic.
+        ``codes``: each block's :func:`_block_code` (None: not one entry per unit), not kept after."""
         n = self.plan.n_units     # the examples, but for units drawn as Poisson pieces (see __init__)
         blocks = self.plan.blocks
         key_of = {idx: key for key, idx in self.plan.keys.items()}
         countable, weighted, generic = [], [], []
         dense: dict[int, tuple[np.ndarray, int]] = {}    # countable block -> (code, number of codes)
         for k in range(len(blocks)):
-            entry = self._codes[k]
+            entry = codes[k]
             if entry is None:
                 generic.append(k)
             elif entry[2]:
@@ -908,18 +916,28 @@ class Bootstrap:
         self._per_resample_extra = draw.size + 1
 
     def _poisson_sums(self, start: int, b: int) -> list[np.ndarray]:
+        """Poisson-weight block sums of resamples ``start .. start+b``. With the compiled kernel, the
+        sums of a view that is one block's own counts (:meth:`_View.counted_block`) are those counts
+        (int32 while no count can overflow it; a view without the scratch codes, no copy): a chunk
+        holds one array per view, not the counts and the int64 sums of every block."""
         pieces = self.pieces()
-        sums = self._empty_sums(b)
         fused = poisson.accelerated()
+        given: dict[int, np.ndarray] = {}
         if fused:
             fused_counts = poisson.view_counts(self.key, start, b, pieces.bounds, pieces.tables,
                                                [v.n_codes + 1 for v in self.views])
+            for view, counts in zip(self.views, fused_counts):
+                if view.counted_block is not None:
+                    given[view.counted_block] = counts[:, :self.plan.blocks[view.counted_block].size]
         else:
             counters = pieces.counters()
+        sums = self._empty_sums(b, given)
         for r in range(b):
             w = (None if fused and not pieces.per_example
                  else poisson.weights(self.key, start + r, pieces.sizes, pieces.bounds))
             for v, view in enumerate(self.views):
+                if view.counted_block in given:
+                    continue
                 if fused:
                     counts = fused_counts[v][r, :view.n_codes]
                 else:
@@ -931,9 +949,11 @@ class Bootstrap:
                 self._unit_sums(w[:self.n], sums, r)
         return sums
 
-    def _empty_sums(self, b: int) -> list[np.ndarray]:
-        return [np.empty((b, block.size), dtype=np.int64 if exact else np.float64)
-                for block, exact in zip(self.plan.blocks, self._int_blocks)]
+    def _empty_sums(self, b: int, given: dict[int, np.ndarray] | None = None) -> list[np.ndarray]:
+        """Room for ``b`` resamples' sums of every block, but for the blocks whose sums are ``given``."""
+        given = given or {}
+        return [given[k] if k in given else np.empty((b, block.size), dtype=np.int64 if exact else np.float64)
+                for k, (block, exact) in enumerate(zip(self.plan.blocks, self._int_blocks))]
 
     def _view_sums(self, view: _View, counts: np.ndarray, sums: list[np.ndarray], r: int) -> None:
         """Resample ``r``'s sums of the view's blocks from its per-code counts."""
