@@ -49,7 +49,8 @@ def evaluate(policy: Policy, es: EvalSet, *, seed: int | None = None, command: S
     independent = es.baseline if es.pairing == "independent" else None     # its own units after the candidate's
     offsets = {"candidate": 0, "baseline": es.candidate.y.size if independent is not None else 0}
     n_units = es.candidate.y.size + (independent.y.size if independent is not None else 0)
-    plan = StatPlan(n_units, multiplicity=_multiplicity(es))
+    # binned cells (gate/engines/bins.py): their weighted blocks are drawn as Poisson pieces, not written out
+    plan = StatPlan(n_units, multiplicity=_multiplicity(es), weighted_pieces=es.candidate.score_bins is not None)
     groups = ClassGroups().warm(es, default_threads())    # the sorts every ranking block and curve shares
     builder = QuantityBuilder(es, plan, offsets, groups)
     bootstrapped = [g for g in gates if METRICS[g.spec.metric].family not in ("coverage", "flip")

@@ -196,3 +196,30 @@ def test_a_nan_score_in_a_pyarrow_parquet_file_is_the_file_paths_error(tmp_path,
         gate.check(chosen, *(f"parquet:{f}" for f in files))
     assert by_engine.value.problem == by_file.value.problem == "score is nan"
     assert by_engine.value.fix == by_file.value.fix and "rows with" in by_engine.value.where
+
+
+def test_binned_cells_with_calibration_sums_are_drawn_as_poisson_pieces(tmp_path, limits, monkeypatch):
+    """On the Poisson path a binned cell of m examples is weighed by Poisson pieces of its examples
+    (their sum is Poisson(m)), not written out example by example: the same distribution, so the
+    calibration gates' bootstrap spread is the file path's (per-row Poisson weights) to Monte-Carlo
+    error, and their widened intervals hold the file path's."""
+    import gate.resampling.stats as stats
+    monkeypatch.setattr(stats, "POISSON_MIN_UNITS", 1000)
+    written_out = []
+    real = stats.expand_plan
+
+    def spy(plan, strata):
+        written_out.append(plan.n_units)
+        return real(plan, strata)
+    monkeypatch.setattr(stats, "expand_plan", spy)
+    by_file, by_engine = file_and_engine(tmp_path, {**CALIBRATION_POLICY, "bootstrap": {"resamples": 2000, "seed": 7}},
+                                         continuous(seed=16))
+    assert "poisson" in by_engine["reproducibility"]["resampling_facts"]["schemes"]
+    assert not written_out      # no cells written out as examples (the file path has none to write)
+    for exact, binned in zip(by_file["gates"], by_engine["gates"]):
+        if binned["metric"] not in ("brier", "log_loss") or binned["quantity"] != "candidate":
+            continue
+        (lo, hi), (e_lo, e_hi) = binned["tested"]["ci"], exact["tested"]["ci"]
+        unwidened = hi - lo - 2 * binned["error_bound"]
+        assert lo <= e_lo and e_hi <= hi
+        assert unwidened == pytest.approx(e_hi - e_lo, rel=0.15)

@@ -118,6 +118,10 @@ class StatPlan:
     # examples per unit (the engine path's cells), None: one each. A unit of m examples is m identical
     # examples in a row: every result equals the plan's over the examples written out (expand_plan)
     multiplicity: np.ndarray | None = None
+    # with multiplicity: a Poisson draw may weigh a unit with per-unit values (a weighted block) by
+    # Poisson pieces of its examples instead of writing them out: the same distribution, float sums
+    # in another order (the engine path's binned cells, whose values no file holds anyway)
+    weighted_pieces: bool = False
 
     @property
     def n_examples(self) -> int:
@@ -365,7 +369,7 @@ def components(n_blocks: int, groups: list[set[int]]) -> list[list[int]]:
 
 def subplan(plan: StatPlan, blocks: list[int]) -> StatPlan:
     """The plan restricted to ``blocks`` (renumbered 0..), same units."""
-    sub = StatPlan(plan.n_units, multiplicity=plan.multiplicity)
+    sub = StatPlan(plan.n_units, multiplicity=plan.multiplicity, weighted_pieces=plan.weighted_pieces)
     index = {b: i for i, b in enumerate(blocks)}
     sub.blocks = [plan.blocks[b] for b in blocks]
     sub.keys = {k: index[v] for k, v in plan.keys.items() if v in index}
@@ -390,14 +394,24 @@ class Pieces:
     the statistics only see that sum). Pieces are grouped by size (``bounds[s-1] .. bounds[s]``),
     each group padded to a multiple of 4 with pieces coded ``n_codes`` (a scratch column the counts
     drop); within a group they keep the cells' order (sorted by the first view's code). With
-    ``per_example`` (blocks with per-example values) every position is its own piece, in order."""
+    ``per_example`` (blocks with per-example values) the pieces are each position's, in order (a
+    position of m examples, ``weighted_pieces``: pieces of its examples, grouped by size)."""
 
     bounds: np.ndarray            # int64, MAX_SIZE + 1 entries, multiples of 4
     sizes: np.ndarray             # uint8 Poisson mean of every piece (padding included)
     tables: list[np.ndarray]      # per view: the pieces' codes (scratch code for padding)
     first: np.ndarray             # a position of each piece (−1 for padding)
     per_example: bool
+    in_order: bool = True         # with per_example: the pieces are the positions themselves, in order
     _counters: list[_Counter] | None = None
+
+    def per_position(self, w: np.ndarray, n: int) -> np.ndarray:
+        """The weight of each of the ``n`` positions: its pieces' weights summed (``w`` as it is
+        when every position is one piece, in order)."""
+        if self.in_order:
+            return w[:n]
+        real = self.first >= 0
+        return np.bincount(self.first[real], weights=w[real], minlength=n)
 
     def counters(self) -> list[_Counter]:
         """The numpy path's per-view counting (built on first use; the compiled kernel needs none)."""
@@ -433,15 +447,17 @@ class _Counter:
 
 def make_pieces(views: list[_View], n: int, per_example: bool, multiplicity: np.ndarray | None = None) -> Pieces:
     """:class:`Pieces` of the positions ``0 .. n-1`` (see there); position ``p`` stands for
-    ``multiplicity[p]`` examples when given (never with ``per_example``): the pieces are the same as
-    for those examples written out, since they only depend on the codes' example counts."""
-    if per_example or not views:
-        assert multiplicity is None
+    ``multiplicity[p]`` examples when given: the pieces are the same as for those examples written
+    out, since they only depend on the codes' example counts (``per_example``: each position's own)."""
+    if multiplicity is None and (per_example or not views):
         first, size = np.arange(n), np.ones(n, dtype=np.int64)
     else:
-        joint, d = views[0].table, views[0].n_codes
-        for view in views[1:]:
-            joint, d = _combine(joint, d, view.table, view.n_codes)
+        if per_example or not views:      # every position is its own cell: its examples share its values
+            joint, d = np.arange(n), n
+        else:
+            joint, d = views[0].table, views[0].n_codes
+            for view in views[1:]:
+                joint, d = _combine(joint, d, view.table, view.n_codes)
         count = np.rint(np.bincount(joint, weights=multiplicity, minlength=d)).astype(np.int64)
         cell_first = np.empty(d, dtype=np.int64)
         cell_first[joint[::-1]] = np.arange(n - 1, -1, -1)
@@ -463,7 +479,8 @@ def make_pieces(views: list[_View], n: int, per_example: bool, multiplicity: np.
         codes = np.full(padded_first.size, view.n_codes, dtype=np.int64)
         codes[real] = view.table[padded_first[real]]
         tables.append(poisson.compact_table(codes, view.n_codes + 1))
-    return Pieces(bounds, poisson.sizes_of(bounds), tables, padded_first, per_example or not views)
+    return Pieces(bounds, poisson.sizes_of(bounds), tables, padded_first, per_example or not views,
+                  in_order=multiplicity is None or not (per_example or not views))
 
 
 @dataclass
@@ -677,7 +694,7 @@ class Bootstrap:
         poisson_draw = (self.path == "index" and (path == "poisson" or (
             allow_poisson and path is None and n >= POISSON_MIN_UNITS)) and (single or samples_only))
         if self.path == "index" and plan.multiplicity is not None and self.clusters is None and not (
-                poisson_draw and all(c is not None and c[2] for c in codes)):
+                poisson_draw and all(c is not None and (c[2] or plan.weighted_pieces) for c in codes)):
             # units of several examples are drawn as Poisson pieces of their examples; every other
             # index draw picks positions among the examples themselves
             self.plan, strata = plan, strata = expand_plan(plan, strata)
@@ -945,8 +962,8 @@ class Bootstrap:
                     counts = counters[v].count(w, view.n_codes + 1)[:view.n_codes]
                 self._view_sums(view, counts, sums, r)
             if pieces.per_example:
-                assert w is not None                # drawn whenever the pieces are single examples
-                self._unit_sums(w[:self.n], sums, r)
+                assert w is not None                # drawn whenever weighted blocks need each position's
+                self._unit_sums(pieces.per_position(w, self.plan.n_units), sums, r)
         return sums
 
     def _empty_sums(self, b: int, given: dict[int, np.ndarray] | None = None) -> list[np.ndarray]:
