@@ -105,7 +105,7 @@ def check(policy: PathLike | Mapping[str, Any] | Policy, candidate: Source, base
 def _files_only(pol: Policy, candidate: Source, baseline: Source | None, engine: str | None) -> None:
     """``task: multilabel`` and ``task: ranking`` read files and in-memory tables: an engine source
     or ``--engine`` other than ``local`` is a usage error, not a file that is not found."""
-    if engine not in (None, engines.LOCAL) or engines.wanted(engine, candidate, baseline):
+    if engines.wanted(engine, candidate, baseline):
         raise UsageError(f"task: {pol.task} reads files and in-memory tables only, not engine sources", source="arguments",
                          fix="export the predictions to a .csv/.jsonl/.parquet file, or pass a DataFrame")
 

@@ -426,38 +426,33 @@ def _labeled(table: CellTable, label: str) -> np.ndarray:
     return np.array([not _empty(v) for v in table.columns[label]], dtype=bool)
 
 
-def _labeled_counts(table: CellTable, label: str) -> np.ndarray:
-    """The counts of the labeled cells, in table order."""
-    return table.counts[_labeled(table, label)]
-
-
 def _expand(es: EvalSet, tables: list[CellTable], label: str, joint: np.ndarray | None,
             cluster: str | None = None) -> EvalSet:
     """Every side's cell arrays with their counts, cells sorted by their encoded values (candidate
     first, then the baseline's for paired data); n_rows count the unlabeled rows too.
     ``joint``: paired data (one cell per pair of rows, both sides in the same order)."""
     sides = [es.candidate] + ([es.baseline] if es.baseline is not None else [])
-    for table in tables:
-        _check_cell_scores(table, label)
+    labeled = [_labeled(table, label) for table in tables]
+    for table, mask in zip(tables, labeled):
+        _check_cell_scores(table, mask)
     if joint is not None:
-        counts = _labeled_counts(tables[0], label)
+        counts = tables[0].counts[labeled[0]]
         order = _canonical_order(sides, counts.size)
-        new = [_repeat(side, tables[k], order, counts[order], label, cluster) for k, side in enumerate(sides)]
+        new = [_repeat(side, tables[k], order, counts[order], labeled[k], cluster) for k, side in enumerate(sides)]
     else:
         new = []
-        for side, table in zip(sides, tables):
-            counts = _labeled_counts(table, label)
+        for side, table, mask in zip(sides, tables, labeled):
+            counts = table.counts[mask]
             order = _canonical_order([side], counts.size)
-            new.append(_repeat(side, table, order, counts[order], label, cluster))
+            new.append(_repeat(side, table, order, counts[order], mask, cluster))
     return EvalSet(es.task, es.classes, new[0], new[1] if len(new) > 1 else None, es.pairing, es.warnings)
 
 
-def _check_cell_scores(table: CellTable, label: str) -> None:
-    """A calibration gate's scores in [0, 1], checked on each labeled cell's smallest and largest
+def _check_cell_scores(table: CellTable, labeled: np.ndarray) -> None:
+    """A calibration gate's scores in [0, 1], checked on each ``labeled`` cell's smallest and largest
     score (its binned value, the bin's lower edge, says nothing of the rest): the file path's message."""
     if table.sums is None:
         return
-    labeled = _labeled(table, label)
     bad = labeled & ~((table.sums.low >= 0) & (table.sums.high <= 1))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
@@ -482,9 +477,9 @@ def _canonical_order(sides: list[Side], n: int) -> np.ndarray:
     return np.lexsort(keys[::-1])
 
 
-def _repeat(side: Side, table: CellTable, order: np.ndarray, counts: np.ndarray, label: str,
+def _repeat(side: Side, table: CellTable, order: np.ndarray, counts: np.ndarray, labeled: np.ndarray,
             cluster: str | None) -> Side:
-    """The side's cells in canonical order, each row carrying its count (``Side.counts``): the
+    """The side's ``labeled`` cells in canonical ``order``, each row carrying its count (``Side.counts``): the
     statistics take the cells as they are (memory bounded by the number of cells, not of rows) and
     give what the same rows written out one per row, in this order, give."""
     n_rows, n_labeled = int(table.counts.sum()), int(counts.sum())
@@ -495,17 +490,18 @@ def _repeat(side: Side, table: CellTable, order: np.ndarray, counts: np.ndarray,
                 None if side.weight is None else side.weight[order],
                 {k: v[order] for k, v in side.slices.items()}, n_rows, n_labeled,
                 cluster=None if side.cluster is None else side.cluster[order],
-                cluster_rows=None if cluster is None else _cluster_rows(table, label, cluster),
+                cluster_rows=None if cluster is None else _cluster_rows(table, labeled, cluster),
                 counts=counts.astype(np.int64), score_bins=table.bins,
-                cell_scores=None if table.sums is None else table.sums.take(_labeled(table, label)).take(order))
+                cell_scores=None if table.sums is None else table.sums.take(labeled).take(order))
 
 
-def _cluster_rows(table: CellTable, label: str, cluster: str) -> np.ndarray:
+def _cluster_rows(table: CellTable, labeled_cells: np.ndarray, cluster: str) -> np.ndarray:
     """``(2, clusters)``: the labeled rows and all rows of each cluster, summed over the cells
-    (unlabeled ones too), clusters in sorted order of their text, then every row without a cluster
-    as a cluster of its own: what :func:`gate.data.align._cluster_rows` gives for the rows."""
+    (unlabeled ones too; ``labeled_cells`` says which are labeled), clusters in sorted order of their
+    text, then every row without a cluster as a cluster of its own: what
+    :func:`gate.data.align._cluster_rows` gives for the rows."""
     texts = _cluster_texts(table, cluster)
-    labeled = np.array([not _empty(v) for v in table.columns[label]], dtype=np.float64)
+    labeled = labeled_cells.astype(np.float64)
     named = texts != ""
     names, code = np.unique(texts[named], return_inverse=True)
     counts = table.counts.astype(np.float64)

@@ -449,10 +449,11 @@ def make_pieces(views: list[_View], n: int, per_example: bool, multiplicity: np.
     """:class:`Pieces` of the positions ``0 .. n-1`` (see there); position ``p`` stands for
     ``multiplicity[p]`` examples when given: the pieces are the same as for those examples written
     out, since they only depend on the codes' example counts (``per_example``: each position's own)."""
-    if multiplicity is None and (per_example or not views):
+    own_cells = per_example or not views      # every position is its own cell: its examples share its values
+    if own_cells and multiplicity is None:
         first, size = np.arange(n), np.ones(n, dtype=np.int64)
     else:
-        if per_example or not views:      # every position is its own cell: its examples share its values
+        if own_cells:
             joint, d = np.arange(n), n
         else:
             joint, d = views[0].table, views[0].n_codes
@@ -479,8 +480,8 @@ def make_pieces(views: list[_View], n: int, per_example: bool, multiplicity: np.
         codes = np.full(padded_first.size, view.n_codes, dtype=np.int64)
         codes[real] = view.table[padded_first[real]]
         tables.append(poisson.compact_table(codes, view.n_codes + 1))
-    return Pieces(bounds, poisson.sizes_of(bounds), tables, padded_first, per_example or not views,
-                  in_order=multiplicity is None or not (per_example or not views))
+    return Pieces(bounds, poisson.sizes_of(bounds), tables, padded_first, own_cells,
+                  in_order=not own_cells or multiplicity is None)
 
 
 @dataclass
