@@ -270,6 +270,7 @@ class _Draw:
                          np.random.SeedSequence(self.seed, spawn_key=(c,)),
                          allow_poisson=allow_poisson, samples_only=not self.policy.bootstrap.stratify,
                          clusters=self.clusters)
+        boot.build()        # the Poisson path's pieces here, on the preparing thread (a sort per pair of views)
         series, n_blocks = self.series, len(self.plan.blocks)
 
         def consume(start: int, acc: list[np.ndarray]) -> None:
@@ -292,11 +293,10 @@ class _Draw:
         for first in range(0, len(comps), wave):
             tw = time.perf_counter()
             prepared = parallel_map(lambda c: self.prepare(c, comps[c]), list(range(first, min(first + wave, len(comps)))))
-            self.t_tables += time.perf_counter() - tw
-            memory.release()        # the preparing threads' temporaries (sorts, joint codes), before the pieces
             self.described += [boot.describe() for boot, _, _ in prepared]
+            self.t_tables += time.perf_counter() - tw
             self.schemes |= {boot.scheme for boot, _, _ in prepared}
-            memory.release()        # the pieces' temporaries, before the draw
+            memory.release()        # the preparing threads' temporaries (sorts, joint codes, pieces), before the draw
             if not self.policy.bootstrap.adaptive:
                 run_all([(boot, consume) for boot, consume, _ in prepared])
                 continue
