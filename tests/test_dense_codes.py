@@ -2,7 +2,8 @@
 
 - ``_dense`` (presence map, 16-bit counting sorts, or ``np.unique``, by the codes' range) renumbers
   exactly as ``np.unique(..., return_inverse=True)`` does, on random, tied, wide and negative codes;
-- ``stable_order`` (radix passes) is ``np.lexsort((code, strata))`` whatever the keys' range.
+- ``stable_order`` (radix passes) is ``np.lexsort((code, strata))`` whatever the keys' range;
+- ``descending_groups`` (radix passes over the doubles' order-preserving bits) is ``np.unique`` reversed.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from gate.metrics.compiler import descending_groups
 from gate.resampling.stats import _combine, _dense, stable_order
 
 
@@ -57,3 +59,17 @@ def test_stable_order_is_lexsort(kind):
     strata = rng.integers(0, 3, code.size)
     assert np.array_equal(stable_order(code, strata), np.lexsort((code, strata)))
     assert np.array_equal(stable_order(code, np.zeros(code.size, dtype=np.int64)), np.lexsort((code,)))
+
+
+@pytest.mark.parametrize("kind", ["signed", "zeros", "extremes", "ties", "float32"])
+def test_descending_groups_are_np_unique_reversed(kind):
+    """Radix-sorted tie groups equal np.unique's, -0.0 tied with 0.0, subnormals and ±max included."""
+    rng = np.random.default_rng(len(kind))
+    score = {"signed": rng.normal(0, 1e3, 5000),
+             "zeros": rng.choice(np.array([0.0, -0.0, 1.0, -1.0]), 5000),
+             "extremes": rng.choice(np.array([5e-324, -5e-324, 1.7976931348623157e308, -1.7976931348623157e308,
+                                              2.2250738585072014e-308, 0.0]), 5000),
+             "ties": np.round(rng.random(20_000), 3),
+             "float32": rng.random(20_000).astype(np.float32).astype(np.float64)}[kind]
+    distinct, inverse = np.unique(score, return_inverse=True)
+    assert np.array_equal(descending_groups(score), distinct.size - 1 - inverse.ravel())

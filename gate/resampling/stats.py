@@ -229,17 +229,10 @@ def _dense(code: np.ndarray) -> tuple[np.ndarray, int]:
 
 
 def _dense_by_radix(code: np.ndarray) -> tuple[np.ndarray, int]:
-    """:func:`_dense` of non-negative integer codes below 2^32 (a joint code of two views' tables):
-    ordered by :func:`stable_order`'s 16-bit counting sorts, O(N), instead of ``np.unique``'s
-    O(N log N) sort (2-3x faster at 10^6 codes); the same renumbering."""
-    order = stable_order(code, np.zeros(code.size, dtype=np.int64))
-    ordered = code[order]
-    step = np.empty(code.size, dtype=np.intp)
-    step[0] = 0
-    np.not_equal(ordered[1:], ordered[:-1], out=step[1:])
-    dense = np.empty(code.size, dtype=np.intp)
-    dense[order] = np.cumsum(step)
-    return dense, int(step.sum()) + 1
+    """:func:`_dense` of non-negative integer codes below 2^32 (a joint code of two views' tables)
+    by :func:`radix_order`, O(N), instead of ``np.unique``'s O(N log N) sort (2-3x faster at 10^6
+    codes); the same renumbering."""
+    return ranks_in_order(code, radix_order(code, 32))
 
 
 def _combine(a: np.ndarray, da: int, b: np.ndarray, db: int) -> tuple[np.ndarray, int]:
@@ -255,21 +248,40 @@ def _combine(a: np.ndarray, da: int, b: np.ndarray, db: int) -> tuple[np.ndarray
 
 def stable_order(code: np.ndarray, strata: np.ndarray) -> np.ndarray:
     """``np.lexsort((code, strata))`` — positions ordered by stratum, then code, ties in input
-    order — as least-significant-digit radix passes of 16 bits (numpy's stable sort of uint16 is a
-    counting sort: O(N) per pass instead of O(N log N)) when both keys are non-negative and below 2^32."""
+    order — by :func:`radix_order` when both keys are non-negative and below 2^32."""
     keys = [code, strata]
     if any(k.size and (k.min() < 0 or k.max() >= 2 ** 32) for k in keys):
         return np.lexsort((code, strata))
     order = np.arange(code.size)
     for key in keys:
-        if key.size and key.max() == 0:
-            continue
-        for shift in (0, 16):
-            digit = ((key[order] >> shift) & 0xFFFF).astype(np.uint16)
-            if shift and not digit.any():
-                continue
-            order = order[np.argsort(digit, kind="stable")]
+        if not key.size or key.max() > 0:
+            order = radix_order(key, 32, order)
     return order
+
+
+def radix_order(key: np.ndarray, bits: int, order: np.ndarray | None = None) -> np.ndarray:
+    """``order`` (default: every position) stably sorted by the non-negative integer ``key`` below
+    2^bits: least-significant-digit passes of 16 bits, each numpy's stable sort of uint16, which is
+    a counting sort (O(N) per pass instead of O(N log N)). A digit that is 0 for every key is skipped."""
+    order = np.arange(key.size) if order is None else order
+    for shift in range(0, bits, 16):
+        digit = ((key[order] >> shift) & 0xFFFF).astype(np.uint16)
+        if shift and not digit.any():
+            continue
+        order = order[np.argsort(digit, kind="stable")]
+    return order
+
+
+def ranks_in_order(key: np.ndarray, order: np.ndarray) -> tuple[np.ndarray, int]:
+    """Each position's rank among the distinct values of ``key`` (0 for the smallest), given
+    ``order``, the positions sorted by key; and the number of distinct values (``key`` not empty)."""
+    ordered = key[order]
+    step = np.empty(key.size, dtype=np.intp)
+    step[0] = 0
+    np.not_equal(ordered[1:], ordered[:-1], out=step[1:])
+    ranks = np.empty(key.size, dtype=np.intp)
+    ranks[order] = np.cumsum(step)
+    return ranks, int(step.sum()) + 1
 
 
 def _distinct(values: np.ndarray) -> int:
