@@ -47,3 +47,8 @@ def test_read_align_bench_writes_the_same_rows_as_csv_and_parquet(tmp_path):
     for role in ("candidate", "baseline"):
         a, b = getattr(csv, role), getattr(parquet, role)
         assert a.y.size == 3000 and all(np.array_equal(getattr(a, k), getattr(b, k)) for k in ("ids", "y", "pred", "scores"))
+    shuffled = build_evalset(policy, read_table(tmp_path / "cand.parquet"), read_table(tmp_path / "base_shuffled.parquet"))
+    base = read_table(tmp_path / "base_shuffled.csv")
+    assert list(base.columns["id"])[:3] != ["r0", "r1", "r2"]       # really another order
+    for k in ("ids", "y", "pred", "scores"):      # aligned by id: the same baseline as the file in order
+        assert np.array_equal(getattr(shuffled.baseline, k), getattr(parquet.baseline, k))

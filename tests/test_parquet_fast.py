@@ -56,7 +56,9 @@ def columns(case: str, seed: int) -> dict[str, pa.Array]:
         cols["id"] = pa.array(["7.00" if i == 7 else v for i, v in enumerate(ids)])
     elif case == "tab_id" and seed == 1:
         cols["id"] = pa.array(["x3\t" if i == 3 else v for i, v in enumerate(ids)])
-    elif case == "other_id" and seed == 2:
+    elif case == "shuffled_dup_id" and seed == 2:        # the baseline: every id found, one twice
+        cols["id"] = pa.array(["x1" if i == 3 else v for i, v in enumerate(ids)])
+    elif case in ("other_id", "shuffled_other_id") and seed == 2:
         cols["id"] = pa.array(["y5" if i == 5 else v for i, v in enumerate(ids)])
     elif case == "shuffled_label_clash" and seed == 2:
         cols["label"] = pa.array([str(1 - int(v)) if i == 10 else v for i, v in enumerate(labels)])
@@ -82,7 +84,7 @@ def outcome(policy, cand, base):
 CASES = ["ok", "int_labels_with_nulls", "string_labels_with_nulls", "int_ids", "float32_scores", "int_scores",
          "nan_score", "null_score", "bad_label", "dup_id", "null_id", "padded_id", "null_slice",
          "prediction_with_null", "shuffled", "shuffled_string_labels_with_nulls", "float_text_id", "tab_id",
-         "other_id", "shuffled_label_clash"]
+         "other_id", "shuffled_label_clash", "shuffled_dup_id", "shuffled_other_id"]
 
 
 @pytest.mark.parametrize("case", CASES)
