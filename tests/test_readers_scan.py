@@ -297,3 +297,61 @@ def test_a_hidden_scanner_is_the_split_path(tmp_path, monkeypatch):
         assert readers.scanner_module() is None
         table = read_table(path)
     assert all(isinstance(col, TextCells) for col in table.columns.values())
+
+
+def test_numbers_of_several_columns_are_their_columns_side_by_side():
+    """field_numbers (the multiclass scores in one pass) is column_stack of each column's numbers."""
+    cells = [[f"{(i * 37 + j) % 101 / 7:.6g}" if (i + j) % 3 else f"{i}.{j}e-{i % 30}" for j in range(5)] for i in range(60)]
+    data = ("a,b,c,d,e\r\n" + "".join(",".join(r) + "\r\n" for r in cells)).encode()
+    table = _scan(data)
+    columns = [table.columns[name] for name in "ecab"]
+    for rows in (np.arange(60), np.array([0, 5, 59]), np.array([], dtype=np.int64)):
+        block = readers.field_numbers(columns, rows)
+        each = np.column_stack([c.numbers(rows) for c in columns])
+        assert block.shape == each.shape and block.flags.c_contiguous and block.tobytes() == each.tobytes()
+    bad = _scan(data.replace(b"\r\n3", b"\r\nx", 1))
+    assert readers.field_numbers([bad.columns[name] for name in "ecab"], np.arange(60)) is None
+    assert readers.field_numbers([bad.columns[name] for name in "ecb"], np.arange(60)) is not None
+    assert readers.field_numbers([columns[0], bad.columns["b"]], np.arange(60)) is None     # two files
+
+
+MULTICLASS = """version: 1
+name: t
+task: multiclass
+classes: [a, b, c]
+bootstrap: {resamples: 200, seed: 1, pairing: auto}
+gates:
+  - {metric: recall, class: "*", min: 0.1}
+"""
+MULTI_SCORES = ["0.25", "0.5", ".75", "1.", " 0.1 ", "-0", "+0.3", "1e-3", "1e400", "nan", "1_0", "", "0x1p-1"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data(), st.booleans(), st.sampled_from(["\n", "\r\n"]))
+def test_multiclass_scores_by_the_scanner_equal_the_split_path_and_the_row_loops(tmp_path_factory, data, hostile,
+                                                                                  newline):
+    n = data.draw(st.integers(3, 10))
+    scores = (lambda: data.draw(st.sampled_from(MULTI_SCORES))) if hostile else (lambda: "0.3")
+    lines = ["id,label,score_a,score_b,score_c"] + [f"k{i},{'abc'[i % 3]},{scores()},{scores()},0.{i}" for i in range(n)]
+    d = tmp_path_factory.mktemp("multi")
+    for name in ("c.csv", "b.csv"):
+        (d / name).write_bytes((newline.join(lines) + newline).encode())
+    policy = build_policy(parse_yaml(MULTICLASS, "p.yml"), source="p.yml")
+    with pytest.MonkeyPatch.context() as m:
+        hide_pyarrow(m)
+        m.setattr(readers, "FAST_CSV_MIN_BYTES", 0)
+        scanned = _evalset_or_message(policy, d / "c.csv", d / "b.csv")
+        m.setenv("MODEL_GATE_ACCEL", "numpy")
+        split = _evalset_or_message(policy, d / "c.csv", d / "b.csv")
+        m.setattr(readers, "FAST_CSV_MIN_BYTES", 1 << 62)
+        slow = _evalset_or_message(policy, d / "c.csv", d / "b.csv")
+    if not hostile:
+        assert not isinstance(slow, tuple), slow
+    for fast in (scanned, split):
+        if isinstance(slow, tuple) or isinstance(fast, tuple):
+            assert fast == slow
+            continue
+        for role in ("candidate", "baseline"):
+            a, b = getattr(fast, role), getattr(slow, role)
+            assert a.scores.tobytes() == b.scores.tobytes() and a.scores.shape == b.scores.shape
+            assert np.array_equal(a.y, b.y) and np.array_equal(a.ids, b.ids)

@@ -13,10 +13,11 @@
  * - numbers() gives float() of each picked cell bit for bit, or None when any cell is not a finite
  *   ASCII decimal number as align._cell_numbers accepts it: only the characters 0-9 + - . e E, space
  *   and tab; spaces and tabs stripped at both ends; sign? (D+ ('.' D*)? | '.' D+) ([eE] sign? D+)?;
- *   a finite result. A cell of at most 15 significant digits and a decimal exponent within +-22 is one
- *   IEEE multiply or divide of two exact doubles (Clinger's fast path: correctly rounded, so equal to
- *   Python's correctly rounded float()); any other cell goes to PyOS_string_to_double, which float()
- *   calls, on a NUL-terminated copy of its stripped text, with the GIL held.
+ *   a finite result. A cell of at most 19 digits whose integer (the point dropped) is at most 2^53,
+ *   with a decimal exponent within +-22, is one IEEE multiply or divide of two exact doubles
+ *   (Clinger's fast path: correctly rounded, so equal to Python's correctly rounded float()); a cell
+ *   of zeros is a signed zero; any other cell goes to PyOS_string_to_double, which float() calls, on a
+ *   NUL-terminated copy of its stripped text, with the GIL held.
  *
  * Built by setup.py as an optional extension next to gate.resampling._ckernels (same flags): without
  * a C compiler the install goes on and the readers split the decoded text in Python (same tables,
@@ -118,8 +119,9 @@ typedef struct {
     Py_ssize_t column, width, n_rows;
 } Cells;
 
-static int get_cells(PyObject *const *args, Cells *c) {
-    c->column = PyLong_AsSsize_t(args[2]);
+/* args: raw, starts, column, width; a column of -1 is checked by the caller (numbers' tuple of columns). */
+static int get_cells(PyObject *const *args, Cells *c, int one_column) {
+    c->column = one_column ? PyLong_AsSsize_t(args[2]) : 0;
     if (c->column == -1 && PyErr_Occurred()) return 0;
     c->width = PyLong_AsSsize_t(args[3]);
     if (c->width == -1 && PyErr_Occurred()) return 0;
@@ -172,7 +174,7 @@ static PyObject *strings(PyObject *self, PyObject *const *args, Py_ssize_t nargs
         return NULL;
     }
     Cells c;
-    if (!get_cells(args, &c)) return NULL;
+    if (!get_cells(args, &c, 1)) return NULL;
     PyObject *out = PyList_New(c.n_rows);
     for (Py_ssize_t r = 0; out != NULL && r < c.n_rows; r++) {
         Py_ssize_t length;
@@ -191,13 +193,18 @@ static PyObject *strings(PyObject *self, PyObject *const *args, Py_ssize_t nargs
 static const double POW10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
                                  1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
-#define MAX_FAST_DIGITS 15
-#define EXPONENT_CAP 100000000   /* any larger decimal exponent is the slow path's anyway */
+#define MAX_FAST_DIGITS 19         /* digits (leading zeros too) a uint64 mantissa always holds */
+#define MAX_EXACT (1ULL << 53)       /* a mantissa up to this is an exact double */
+#define EXPONENT_CAP 100000000       /* any larger decimal exponent is the slow path's anyway */
 
 enum { NOT_A_NUMBER = 0, DONE = 1, SLOW = 2 };
 
+static inline int is_digit(char c) { return (unsigned char)(c - '0') < 10; }
+
 /* One cell: DONE with *value, SLOW when the text (*text, *length: stripped) is in the grammar but
- * needs the correctly rounded conversion, NOT_A_NUMBER otherwise. */
+ * needs the correctly rounded conversion, NOT_A_NUMBER otherwise. Fast: at most 19 digits, whose
+ * integer (the point dropped) is at most 2^53, times or divided by an exact power of ten up to 10^22
+ * (Clinger: one correctly rounded operation on two exact doubles); or every digit zero. */
 static int parse_fast(const char **text, Py_ssize_t *length, double *value) {
     const char *p = *text, *end = p + *length;
     while (p < end && (*p == ' ' || *p == '\t')) p++;
@@ -206,51 +213,36 @@ static int parse_fast(const char **text, Py_ssize_t *length, double *value) {
     *length = end - p;
     int negative = 0;
     if (p < end && (*p == '+' || *p == '-')) negative = *p++ == '-';
-    uint64_t mantissa = 0;
-    int significant = 0;
-    int64_t scale = 0;                        /* decimal exponent of the mantissa's last digit */
-    Py_ssize_t digits = 0;
-    for (; p < end && *p >= '0' && *p <= '9'; p++, digits++) {
-        if (significant < MAX_FAST_DIGITS + 1 && (significant > 0 || *p != '0')) {
-            mantissa = mantissa * 10 + (uint64_t)(*p - '0');
-            significant++;
-        } else if (significant > 0) {
-            scale++;                          /* a digit past the 16th: the slow path takes it */
-            significant = MAX_FAST_DIGITS + 1;
-        }
-    }
+    uint64_t mantissa = 0;                    /* (wraps past 19 digits: then unused) */
+    const char *first = p;
+    for (; p < end && is_digit(*p); p++) mantissa = mantissa * 10 + (uint64_t)(*p - '0');
+    Py_ssize_t digits = p - first;
+    int64_t scale = 0;                        /* the decimal exponent of the mantissa's last digit */
     if (p < end && *p == '.') {
-        p++;
-        for (; p < end && *p >= '0' && *p <= '9'; p++, digits++) {
-            if (significant < MAX_FAST_DIGITS + 1 && (significant > 0 || *p != '0')) {
-                mantissa = mantissa * 10 + (uint64_t)(*p - '0');
-                significant++;
-                scale--;
-            } else if (significant == 0) {
-                scale--;                      /* a leading zero after the point */
-            } else {
-                significant = MAX_FAST_DIGITS + 1;
-            }
-        }
+        const char *point = ++p;
+        for (; p < end && is_digit(*p); p++) mantissa = mantissa * 10 + (uint64_t)(*p - '0');
+        digits += p - point;
+        scale = -(int64_t)(p - point);
     }
     if (digits == 0) return NOT_A_NUMBER;
     if (p < end && (*p == 'e' || *p == 'E')) {
         p++;
         int exp_negative = 0;
         if (p < end && (*p == '+' || *p == '-')) exp_negative = *p++ == '-';
-        if (p == end || *p < '0' || *p > '9') return NOT_A_NUMBER;
+        if (p == end || !is_digit(*p)) return NOT_A_NUMBER;
         int64_t exponent = 0;
-        for (; p < end && *p >= '0' && *p <= '9'; p++)
+        for (; p < end && is_digit(*p); p++)
             if (exponent < EXPONENT_CAP) exponent = exponent * 10 + (*p - '0');
         scale += exp_negative ? -exponent : exponent;
     }
     if (p != end) return NOT_A_NUMBER;
-    if (mantissa == 0 && significant == 0) {   /* every digit zero: a signed zero, whatever the exponent */
+    if (digits > MAX_FAST_DIGITS) return SLOW;
+    if (mantissa == 0) {                      /* every digit zero: a signed zero, whatever the exponent */
         *value = negative ? -0.0 : 0.0;
         return DONE;
     }
-    if (significant > MAX_FAST_DIGITS || scale < -22 || scale > 22) return SLOW;
-    double x = (double)mantissa;               /* < 10^15 < 2^53: exact */
+    if (mantissa > MAX_EXACT || scale < -22 || scale > 22) return SLOW;
+    double x = (double)mantissa;              /* exact */
     x = scale < 0 ? x / POW10[-scale] : x * POW10[scale];
     *value = negative ? -x : x;
     return DONE;
@@ -278,19 +270,43 @@ static int parse_slow(const char *text, Py_ssize_t length, double *value, char *
     return 1;
 }
 
-/* numbers(raw, starts, column, width, rows) -> bytearray | None */
+/* numbers(raw, starts, column, width, rows) -> bytearray | None; column may be a tuple of columns: then
+ * the picked rows' cells of each, row by row (a C-order rows x columns array: one pass over the file,
+ * where a pass per column streams it through the cache once per column). */
 static PyObject *numbers(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     (void)self;
     if (nargs != 5) {
         PyErr_Format(PyExc_TypeError, "expected 5 arguments, got %zd", nargs);
         return NULL;
     }
+    int block = PyTuple_Check(args[2]);
     Cells c;
-    if (!get_cells(args, &c)) return NULL;
+    if (!get_cells(args, &c, !block)) return NULL;
+    Py_ssize_t k = block ? PyTuple_GET_SIZE(args[2]) : 1;
+    Py_ssize_t *columns = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(k ? k : 1));
+    if (columns == NULL) {
+        release_cells(&c);
+        return PyErr_NoMemory();
+    }
+    columns[0] = c.column;
+    for (Py_ssize_t j = 0; block && j < k; j++) {
+        columns[j] = PyLong_AsSsize_t(PyTuple_GET_ITEM(args[2], j));
+        if (columns[j] == -1 && PyErr_Occurred()) break;
+        if (columns[j] < 0 || columns[j] >= c.width) {
+            PyErr_SetString(PyExc_ValueError, "columns: expected 0 <= column < width");
+            break;
+        }
+    }
+    if (PyErr_Occurred()) {
+        PyMem_Free(columns);
+        release_cells(&c);
+        return NULL;
+    }
     Py_buffer rows;
     int picked = args[4] != Py_None;
     if (picked) {
         if (PyObject_GetBuffer(args[4], &rows, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) {
+            PyMem_Free(columns);
             release_cells(&c);
             return NULL;
         }
@@ -299,13 +315,15 @@ static PyObject *numbers(PyObject *self, PyObject *const *args, Py_ssize_t nargs
         if (rows.itemsize != 8 || (format[0] != 'q' && format[0] != 'l') || format[1] != '\0') {
             PyErr_SetString(PyExc_TypeError, "rows: expected None or an int64 array");
             PyBuffer_Release(&rows);
+            PyMem_Free(columns);
             release_cells(&c);
             return NULL;
         }
     }
     Py_ssize_t count = picked ? rows.len / 8 : c.n_rows;
     const int64_t *at = picked ? rows.buf : NULL;
-    PyObject *out = PyByteArray_FromStringAndSize(NULL, count * 8);
+    PyObject *out = count > PY_SSIZE_T_MAX / 8 / (k ? k : 1) ? PyErr_NoMemory()
+                    : PyByteArray_FromStringAndSize(NULL, count * k * 8);
     char *copy = NULL;
     Py_ssize_t room = 0;
     int status = out == NULL ? -1 : 1;          /* 1 every cell a finite number, 0 not, -1 an error */
@@ -321,26 +339,31 @@ static PyObject *numbers(PyObject *self, PyObject *const *args, Py_ssize_t nargs
                 status = -1;
                 break;
             }
-            Py_ssize_t length;
-            const char *text = field(&c, r * c.width + c.column, &length);
-            int kind = parse_fast(&text, &length, &values[i]);
-            if (kind == SLOW) {
-                Py_BLOCK_THREADS
-                kind = parse_slow(text, length, &values[i], &copy, &room);
-                Py_UNBLOCK_THREADS
-                if (kind < 0) {
-                    status = -1;
+            for (Py_ssize_t j = 0; j < k; j++) {
+                Py_ssize_t length;
+                double *value = &values[i * k + j];
+                const char *text = field(&c, r * c.width + columns[j], &length);
+                int kind = parse_fast(&text, &length, value);
+                if (kind == SLOW) {
+                    Py_BLOCK_THREADS
+                    kind = parse_slow(text, length, value, &copy, &room);
+                    Py_UNBLOCK_THREADS
+                    if (kind < 0) {
+                        status = -1;
+                        break;
+                    }
+                }
+                if (kind == NOT_A_NUMBER) {
+                    status = 0;
                     break;
                 }
             }
-            if (kind == NOT_A_NUMBER) {
-                status = 0;
-                break;
-            }
+            if (status != 1) break;
         }
         Py_END_ALLOW_THREADS
     }
     PyMem_Free(copy);
+    PyMem_Free(columns);
     if (picked) PyBuffer_Release(&rows);
     release_cells(&c);
     if (status == 1) return out;
@@ -360,7 +383,8 @@ static PyMethodDef methods[] = {
      "strings(raw, starts, column, width): the column's cells as str"},
     {"numbers", (PyCFunction)(void (*)(void))numbers, METH_FASTCALL,
      "numbers(raw, starts, column, width, rows): float64 of the picked cells (rows: None for all, or int64 "
-     "indices) as a bytearray; None when a cell is not a finite ASCII decimal number"},
+     "indices; column: one, or a tuple of columns, row by row) as a bytearray; None when a cell is not a "
+     "finite ASCII decimal number"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from gate.data.limits import MAX_CLASSES, MAX_SLICE_VALUES, Limit
-from gate.data.readers import ArrowColumn, FieldCells, Table, TextCells, TextColumn
+from gate.data.readers import ArrowColumn, FieldCells, Table, TextCells, TextColumn, field_numbers
 from gate.errors import InputError, clip, missing_column, show
 from gate.metrics.catalog import METRICS
 from gate.policy.load import (
@@ -468,6 +468,10 @@ def _scores(policy: Policy, t: Table, rows: np.ndarray, classes: tuple[str, ...]
     if missing:
         raise InputError(f"has scores for {len(present)} of {len(cols)} classes; missing '{missing[0]}'",
                          source=t.source, fix="write one score column per declared class")
+    if cols and all(isinstance(t.columns[c], FieldCells) for c in cols):     # one pass over the file, the same array
+        block = field_numbers([t.columns[c] for c in cols], rows)
+        if block is not None:
+            return block
     return np.column_stack([_numeric(t, c, rows) for c in cols])
 
 

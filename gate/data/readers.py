@@ -292,11 +292,26 @@ class FieldCells(LazyColumn):
         """The cells at ``rows`` (increasing int64 positions) as a float64 array when each is a finite
         ASCII decimal number (the rules of :func:`gate.data.align._cell_numbers`: float() of each cell,
         bit for bit); else None."""
-        import numpy as np
-        every = rows.size == self.n_rows and (self.n_rows == 0 or rows[-1] == self.n_rows - 1)
-        out = self.scanner.numbers(self.raw, self.starts, self.column, self.width,
-                                   None if every else np.ascontiguousarray(rows, dtype=np.int64))
-        return None if out is None else np.frombuffer(out, dtype=np.float64)
+        return field_numbers([self], rows)
+
+
+def field_numbers(columns: Sequence[FieldCells], rows: Any) -> Any:
+    """:meth:`FieldCells.numbers` of columns of one file, as the columns of a C-order float64 array of
+    ``len(rows)`` x ``len(columns)`` (one column: 1-d), in one pass over the file; None when a cell is
+    not a finite ASCII decimal number (or the columns are not of one file)."""
+    import numpy as np
+    first = columns[0]
+    if not all(c.raw is first.raw and c.starts is first.starts for c in columns):
+        return None
+    n = first.n_rows
+    every = rows.size == n and (n == 0 or rows[-1] == n - 1)
+    picked = None if every else np.ascontiguousarray(rows, dtype=np.int64)
+    which = first.column if len(columns) == 1 else tuple(c.column for c in columns)
+    out = first.scanner.numbers(first.raw, first.starts, which, first.width, picked)
+    if out is None:
+        return None
+    values = np.frombuffer(out, dtype=np.float64)
+    return values if len(columns) == 1 else values.reshape(rows.size, len(columns))
 
 
 class _TextEncoded(LazyColumn):
