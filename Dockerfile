@@ -21,7 +21,8 @@ FROM ${BASE_IMAGE} AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_INPUT=1
 
-# A C compiler for gate's compiled bootstrap kernel (gate/resampling/_ckernels.c, built by setup.py),
+# A C compiler for gate's compiled bootstrap kernel and CSV scanner (gate/resampling/_ckernels.c,
+# gate/data/_csvscan.c, built by setup.py),
 # in the build stage only: the final stage copies the venv, not the compiler. Debian bookworm's gcc
 # (its only version, 4:12.2.0-3) and the libc headers of exactly the base's libc6; Python's headers
 # from Debian too, at the base's own Python version, where the base's Python has none (a Debian-python

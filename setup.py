@@ -1,9 +1,11 @@
-"""The optional C extension gate.resampling._ckernels (everything else is in pyproject.toml).
+"""The optional C extensions gate.resampling._ckernels and gate.data._csvscan (everything else is in
+pyproject.toml).
 
-It is optional in both senses: setuptools builds it when a C compiler is there and goes on without it
-when the build fails (``optional=True``), and gate then uses its numpy path, which gives the same
-results more slowly (bench/README.md). Floating-point contraction is turned off so that no fused
-multiply-add changes a rounding: the kernel's ranking sums must equal the numpy path's bit for bit.
+They are optional in both senses: setuptools builds them when a C compiler is there and goes on without
+them when a build fails (``optional=True``), and gate then uses its numpy path (the kernel) or splits the
+decoded text in Python (the CSV scanner), which give the same results more slowly (bench/README.md).
+Floating-point contraction is turned off so that no fused multiply-add changes a rounding: the kernel's
+ranking sums must equal the numpy path's bit for bit, the scanner's floats Python's float().
 """
 
 from setuptools import Extension, setup
@@ -24,6 +26,7 @@ class BuildKernels(build_ext):
 
 
 setup(
-    ext_modules=[Extension("gate.resampling._ckernels", ["gate/resampling/_ckernels.c"], optional=True)],
+    ext_modules=[Extension("gate.resampling._ckernels", ["gate/resampling/_ckernels.c"], optional=True),
+                 Extension("gate.data._csvscan", ["gate/data/_csvscan.c"], optional=True)],
     cmdclass={"build_ext": BuildKernels},
 )

@@ -22,7 +22,9 @@ RPATH). `build` then proves (`image`: all but 2):
    and a Parquet file round-trips;
 5. gate.render.svg draws a plot that parses as XML with its text escaped (no plotting library);
 6. gate's C kernel (gate/resampling/_ckernels.c) was built and loads, and its Poisson counts equal
-   the numpy path's bincounts bit for bit (so the image's compiler built it with exact arithmetic).
+   the numpy path's bincounts bit for bit (so the image's compiler built it with exact arithmetic);
+   so was its CSV scanner (gate/data/_csvscan.c), whose table equals the split path's and whose
+   scores equal float()'s bit for bit.
 
 Prints one line per check; exits 1 with a FAIL line on the first failure.
 """
@@ -192,6 +194,29 @@ def check_kernel() -> None:
             if not np.array_equal(got[r], np.bincount(table, weights=w, minlength=width)):
                 fail("gate's C kernel counts differ from the numpy path's")
     ok("gate's C kernel loads and counts exactly as the numpy path")
+    check_scanner()
+
+
+def check_scanner() -> None:
+    import struct
+
+    import numpy as np
+
+    from gate.data import readers
+    scanner = readers.scanner_module()
+    if scanner is None:
+        fail("gate's CSV scanner (gate.data._csvscan) was not built or does not load")
+    cells = ["0.25", "-0", "1e-310", "0.10000000000000001", "123456789012345678901234567890", " 7.5e3\t", "1e22",
+             "2.4703282292062328e-324", "4.9406564584124654e-324", "1.7976931348623157e308"]
+    data = ("id,score\r\n" + "".join(f"r{i},{c}\r\n" for i, c in enumerate(cells))).encode()
+    table = readers._scan_csv(data, "probe.csv", scanner)
+    split = readers._split_csv(data.decode(), "probe.csv")
+    if table is None or split is None or any(list(table.columns[k]) != list(split.columns[k]) for k in split.columns):
+        fail("gate's CSV scanner reads a plain CSV differently from the split path")
+    got = table.columns["score"].numbers(np.arange(len(cells)))
+    if got is None or [struct.pack("<d", x) for x in got] != [struct.pack("<d", float(c)) for c in cells]:
+        fail(f"gate's CSV scanner converts scores differently from float(): {got}")
+    ok("gate's CSV scanner loads, splits as the Python path and converts as float()")
 
 
 def main() -> None:

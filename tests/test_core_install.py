@@ -1,9 +1,9 @@
-"""The core install (``pip install .``: no pyarrow or matplotlib, and without a C compiler no C kernel)
+"""The core install (``pip install .``: no pyarrow or matplotlib, and without a C compiler no C kernel or CSV scanner)
 gates large paired files.
 
 ``.ci/run`` runs the whole suite in a second virtual environment that has none of the optional
 extras and was installed without a C compiler, where these tests exercise the fallbacks for real. In
-the full environment the same tests also hide pyarrow or the C kernel (an import of it raises
+the full environment the same tests also hide pyarrow, the C kernel or the CSV scanner (an import raises
 ImportError, as in the core install) and compare the report with the one the fast paths give: the
 fallbacks must not change a single byte.
 """
@@ -93,3 +93,22 @@ def test_without_the_c_kernel_the_report_bytes_are_the_same(tmp_path, monkeypatc
         assert not poisson.accelerated()
     assert b"Poisson" in kernel
     assert (code_numpy, numpy_path.replace(b"/numpy/", b"/kernel/")) == (code_kernel, kernel)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("gate.data._csvscan") is None,
+                    reason="the CSV scanner was not built (no C compiler at install time): nothing to compare")
+def test_without_the_csv_scanner_the_report_bytes_are_the_same(tmp_path, monkeypatch):
+    """Without pyarrow, an install without a C compiler has no gate.data._csvscan either: the files are
+    then split in Python (readers._split_csv), with the same cells and the same floats."""
+    from gate.data import readers
+    _write_pair(tmp_path)
+    hide_pyarrow(monkeypatch)
+    monkeypatch.setattr(readers, "_SCANNER", {})
+    code_scan, scanned = _check(tmp_path, "scan")
+    assert readers.scanner_module() is not None
+    with monkeypatch.context() as m:
+        hide_module(m, "gate.data._csvscan")
+        m.setattr(readers, "_SCANNER", {})
+        code_split, split = _check(tmp_path, "split")
+        assert readers.scanner_module() is None
+    assert (code_split, split.replace(b"/split/", b"/scan/")) == (code_scan, scanned)

@@ -35,7 +35,7 @@ from gate.metrics.compiler import (
 from gate.report.model import Artifact
 from gate.resampling.stats import Bootstrap, StatPlan, compress, jackknife_sums
 from tests.helpers.evalsets import ALIGN_POLICY, assert_same_outcome
-from tests.helpers.imports import c_kernel, hide_pyarrow
+from tests.helpers.imports import c_kernel, hide_module, hide_pyarrow
 
 RANKING = {
     "average_precision": f.average_precision,
@@ -379,14 +379,21 @@ def _write(path, text):
     return path
 
 
-@pytest.fixture(params=["pyarrow", "core install"])
+@pytest.fixture(params=["pyarrow", "core install", "core install, no C compiler"])
 def csv_reader(request, monkeypatch) -> str:
     """The fast CSV path that :func:`_both` compares: pyarrow's, or the core install's (pyarrow hidden:
-    ``str.split`` into TextCells and their vectorised alignment)."""
+    the compiled scanner's FieldCells, or without it ``str.split`` into TextCells, and their vectorised
+    alignment)."""
+    import gate.data.readers as readers
     if request.param == "pyarrow":
         pytest.importorskip("pyarrow")
     else:
         hide_pyarrow(monkeypatch)
+        monkeypatch.setattr(readers, "_SCANNER", {})
+    if request.param == "core install":
+        pytest.importorskip("gate.data._csvscan", reason="the CSV scanner was not built (no C compiler at install time)")
+    elif request.param == "core install, no C compiler":
+        hide_module(monkeypatch, "gate.data._csvscan")
     return request.param
 
 

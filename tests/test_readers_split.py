@@ -24,7 +24,7 @@ from gate.data.align import _cell_ids, _cell_numbers, _cell_text, build_evalset,
 from gate.data.readers import TextCells, read_table
 from gate.errors import GateError, InputError
 from gate.policy.load import build_policy, parse_yaml
-from tests.helpers.imports import hide_pyarrow
+from tests.helpers.imports import hide_module, hide_pyarrow
 
 HOSTILE_CELLS = ["0", "1", " 1", "1 ", "0.25", "", " ", "\t", "x", "é", "e\u0301", "\u00a0a", "a\u2028b", "\x85",
                  "\x0c", "\x1c", ";", "|", "\ufeff", "5.0", "1e400", "nan", "a\rb", '"q"', 'a"b']
@@ -104,10 +104,18 @@ def test_split_reader_returns_the_csv_modules_table_or_declines_on_any_text(text
         _assert_same_table(quick, slow)
 
 
+def _core_install(m) -> None:
+    """Reading as the core install without a C compiler does: no pyarrow and no compiled scanner
+    (tests/test_readers_scan.py compares the scanner with this path)."""
+    hide_pyarrow(m)
+    hide_module(m, "gate.data._csvscan")
+    m.setattr(readers, "_SCANNER", {})
+
+
 def _read_both(monkeypatch, path):
     """read_table without pyarrow: the split path at any size, and the csv module (a message on error)."""
     with monkeypatch.context() as m:
-        hide_pyarrow(m)
+        _core_install(m)
         m.setattr(readers, "FAST_CSV_MIN_BYTES", 0)
         quick = _table_or_message(read_table, path)
         m.setattr(readers, "FAST_CSV_MIN_BYTES", 1 << 62)
@@ -285,7 +293,7 @@ def test_alignment_without_pyarrow_equals_the_row_loops(tmp_path_factory, data, 
     (d / "b.csv").write_text(_file(base_rows), encoding="utf-8")
     policy = build_policy(parse_yaml(POLICY.replace("PAIRING", pairing), "p.yml"), source="p.yml")
     with pytest.MonkeyPatch.context() as m:
-        hide_pyarrow(m)
+        _core_install(m)
         m.setattr(readers, "FAST_CSV_MIN_BYTES", 0)
         fast = _evalset_or_message(policy, d / "c.csv", d / "b.csv")
         m.setattr(readers, "FAST_CSV_MIN_BYTES", 1 << 62)

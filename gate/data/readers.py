@@ -32,6 +32,7 @@ from itertools import repeat
 from pathlib import Path
 from typing import Any
 
+from gate import accel
 from gate.data.limits import MAX_BYTES, Limit
 from gate.data.parquet_footer import FooterSizes, read_footer_sizes
 from gate.errors import GateError, InputError, clip
@@ -76,7 +77,7 @@ class Table:
         picked = rows.tolist()
         columns = {name: (TextColumn(col.arrow.take(rows)) if isinstance(col, TextColumn)
                           else ArrowColumn(col.values.take(rows)) if isinstance(col, ArrowColumn)
-                          else TextCells([col[r] for r in picked]) if isinstance(col, TextCells)
+                          else TextCells([col[r] for r in picked]) if isinstance(col, (TextCells, FieldCells))
                           else [col[r] for r in picked]) for name, col in self.columns.items()}
         lines = None if self.lines is None else [self.lines[r] for r in picked]
         return Table(self.source, self.format, columns, len(picked), self.sha256, lines, self.types)
@@ -245,11 +246,72 @@ class TextCells(list):
         """(per-cell index into the distinct cells as an int64 array, the distinct cells in order of
         first appearance), as :meth:`TextColumn.encoded` gives it (a cell is never None here)."""
         if self._encoded is None:
-            import numpy as np
-            index = {cell: i for i, cell in enumerate(dict.fromkeys(self))}
-            codes = np.fromiter(map(index.__getitem__, self), dtype=np.int64, count=len(self))
-            self._encoded = (codes, list(index))
+            self._encoded = _encode_cells(self)
         return self._encoded
+
+
+def _encode_cells(cells: list[str]) -> tuple[Any, list]:
+    """:meth:`TextCells.encoded` of a list of cells (:class:`FieldCells` too)."""
+    import numpy as np
+    index = {cell: i for i, cell in enumerate(dict.fromkeys(cells))}
+    codes = np.fromiter(map(index.__getitem__, cells), dtype=np.int64, count=len(cells))
+    return codes, list(index)
+
+
+class FieldCells(LazyColumn):
+    """A CSV column read without pyarrow by :func:`_scan_csv` (the compiled scanner,
+    :mod:`gate.data._csvscan`): the file's bytes and the start offset of every field, so a column
+    costs no ``str`` until it is read. On first element access its cells are the same ``str`` as
+    :class:`TextCells` holds (:meth:`cells`); :meth:`encoded` is :meth:`TextCells.encoded` of them;
+    :meth:`numbers` converts the cells to floats straight from the bytes, as
+    :func:`gate.data.align._cell_numbers` does from the ``str``."""
+
+    _encoded: tuple[Any, list] | None = None
+
+    def __init__(self, scanner: Any, raw: bytes, starts: Any, column: int, width: int, n_rows: int) -> None:
+        self.scanner, self.raw, self.starts = scanner, raw, starts
+        self.column, self.width, self.n_rows = column, width, n_rows
+
+    def __len__(self) -> int:
+        return self.n_rows
+
+    def _build(self) -> list:
+        return self.scanner.strings(self.raw, self.starts, self.column, self.width)
+
+    def cells(self) -> list[str]:
+        """The cells as a list of ``str`` (built once)."""
+        return self._list()
+
+    def encoded(self) -> tuple[Any, list]:
+        """As :meth:`TextCells.encoded`."""
+        if self._encoded is None:
+            self._encoded = _encode_cells(self._list())
+        return self._encoded
+
+    def numbers(self, rows: Any) -> Any:
+        """The cells at ``rows`` (increasing int64 positions) as a float64 array when each is a finite
+        ASCII decimal number (the rules of :func:`gate.data.align._cell_numbers`: float() of each cell,
+        bit for bit); else None."""
+        return field_numbers([self], rows)
+
+
+def field_numbers(columns: Sequence[FieldCells], rows: Any) -> Any:
+    """:meth:`FieldCells.numbers` of columns of one file, as the columns of a C-order float64 array of
+    ``len(rows)`` x ``len(columns)`` (one column: 1-d), in one pass over the file; None when a cell is
+    not a finite ASCII decimal number (or the columns are not of one file)."""
+    import numpy as np
+    first = columns[0]
+    if not all(c.raw is first.raw and c.starts is first.starts for c in columns):
+        return None
+    n = first.n_rows
+    every = rows.size == n and (n == 0 or rows[-1] == n - 1)
+    picked = None if every else np.ascontiguousarray(rows, dtype=np.int64)
+    which = first.column if len(columns) == 1 else tuple(c.column for c in columns)
+    out = first.scanner.numbers(first.raw, first.starts, which, first.width, picked)
+    if out is None:
+        return None
+    values = np.frombuffer(out, dtype=np.float64)
+    return values if len(columns) == 1 else values.reshape(rows.size, len(columns))
 
 
 class _TextEncoded(LazyColumn):
@@ -406,17 +468,65 @@ def _one_array(column: Any) -> Any:
 
 def _read_csv(raw: bytes, source: str, split: bool = False) -> Table:
     """The csv module's reading of a file's bytes (small files, and whatever the fast path declines);
-    ``split``: first try :func:`_split_csv` on the decoded text, which returns the same table when it
-    applies. The csv module reads the text as a stream (:class:`io.TextIOWrapper`: the same lines as
-    a ``StringIO`` of the decoded text, whose buffer would cost 4 bytes per character)."""
-    text = _decode(raw, source)        # the bad byte's line, before any row is parsed
+    ``split``: first try :func:`_scan_csv` on the bytes (when the compiled scanner was built), then
+    :func:`_split_csv` on the decoded text, which return the same table when they apply. The csv
+    module reads the text as a stream (:class:`io.TextIOWrapper`: the same lines as a ``StringIO`` of
+    the decoded text, whose buffer would cost 4 bytes per character)."""
+    scanner = scanner_module() if split else None
+    # the bad byte's line, before any row is parsed (an ASCII file has none, and the scanner no text)
+    text = None if scanner is not None and raw.isascii() else _decode(raw, source)
     if b"\x00" in raw:
         line = raw[:raw.index(b"\x00")].count(b"\n") + 1
         raise InputError(f"contains a NUL byte at line {line}; this is not a text CSV", source=source,
                          fix="export the predictions as plain CSV")
-    table = _split_csv(text, source) if split else None
+    if scanner is not None:
+        text = None                    # (its 1-4 bytes per character are not held while scanning)
+        table = _scan_csv(raw, source, scanner)
+        if table is not None:
+            return table
+    if split:
+        table = _split_csv(text if text is not None else _decode(raw, source), source)
+        if table is not None:
+            return table
     del text
-    return table if table is not None else _csv_module(raw, source)
+    return _csv_module(raw, source)
+
+
+_SCANNER: dict = {}   # {"module": gate.data._csvscan} once imported (gate.accel.load)
+
+
+def scanner_module() -> Any:
+    """The compiled CSV scanner (:mod:`gate.data._csvscan`), or None when the install had no C
+    compiler or with ``MODEL_GATE_ACCEL=numpy``."""
+    return accel.load("gate.data._csvscan", _SCANNER)
+
+
+def _scan_csv(raw: bytes, source: str, scanner: Any) -> Table | None:
+    """:func:`_split_csv`'s table (of :class:`FieldCells`) by the compiled scanner, on the file's bytes
+    (valid UTF-8 without NUL: the caller checked): the header line as :func:`_split_csv` reads it (a
+    leading BOM dropped, a CRLF read as LF, the same message on a header problem), the data lines by
+    :func:`gate.data._csvscan.scan`, which declines (None) exactly where :func:`_split_csv` does."""
+    import numpy as np
+
+    start = len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0
+    newline = raw.find(b"\n", start)
+    if newline < 0:
+        return None                              # no data line
+    first = raw[start:newline]
+    first = first[:-1] if first.endswith(b"\r") else first
+    if not first or b'"' in first or b"\r" in first:
+        return None                              # an empty header line, a quote or a lone CR
+    fields = first.decode("utf-8").split(",")
+    width = len(fields)
+    starts = scanner.scan(raw, newline + 1, width)
+    if starts is None:
+        return None
+    header = [column_name(h.strip()) for h in fields]
+    _check_header(header, source)
+    offsets = np.frombuffer(starts, dtype=np.uint32)
+    n_rows = (offsets.size - 1) // width
+    columns = {name: FieldCells(scanner, raw, offsets, j, width, n_rows) for j, name in enumerate(header)}
+    return Table(source, "csv", columns, n_rows, "", range(2, n_rows + 2))
 
 
 def _split_csv(text: str, source: str) -> Table | None:

@@ -30,9 +30,10 @@ from __future__ import annotations
 
 import functools
 import math
-import os
 
 import numpy as np
+
+from gate import accel
 
 GAMMA = np.uint64(0x9E3779B97F4A7C15)
 EXTRA = 0xD1B54A32D192ED03
@@ -143,7 +144,7 @@ def _lookup(u: np.ndarray, sizes: np.ndarray, bounds: np.ndarray | None) -> np.n
 
 # -- compiled kernel (optional) -------------------------------------------------------------------
 
-_KERNELS: dict | None = None     # {"module": gate.resampling._ckernels} once imported, {} when it was not built
+_KERNELS: dict | None = None     # {"module": gate.resampling._ckernels} once imported, {"missing": ...} when it was not built
 
 
 def accelerated() -> bool:
@@ -153,17 +154,11 @@ def accelerated() -> bool:
 
 def compiled():
     """The compiled-kernel module (:mod:`gate.resampling._ckernels`), or None when the install had no
-    C compiler or with ``MODEL_GATE_ACCEL=numpy``."""
+    C compiler or with ``MODEL_GATE_ACCEL=numpy`` (:func:`gate.accel.load`)."""
     global _KERNELS
-    if os.environ.get("MODEL_GATE_ACCEL", "").strip().lower() in ("numpy", "off", "0", "no"):
-        return None
     if _KERNELS is None:
-        try:
-            from gate.resampling import _ckernels as module
-            _KERNELS = {"module": module}
-        except ImportError:     # built without a C compiler: the numpy path
-            _KERNELS = {}
-    return _KERNELS.get("module")
+        _KERNELS = {}
+    return accel.load("gate.resampling._ckernels", _KERNELS)
 
 
 def compact_table(table: np.ndarray, n_codes: int) -> np.ndarray:

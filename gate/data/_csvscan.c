@@ -1,0 +1,394 @@
+/* The compiled CSV scanner of gate.data.readers (an optional C extension): large plain CSV files read
+ * without pyarrow, with the same table as readers._split_csv and the same floats as align._cell_numbers.
+ *
+ * The rules it keeps:
+ * - scan() declines (returns None) exactly where readers._split_csv declines, so that the csv module
+ *   then reads the file with its exact messages: a quote, a NUL, a CR not followed by LF, an empty line
+ *   (a line of just CR too: _split_csv reads CRLF as LF first), a line whose comma count is not
+ *   width - 1, no data line; and a file of 2^32 - 1 bytes or more, whose offsets would not fit.
+ *   Otherwise it returns the start offset (uint32, absolute in the file) of every field of every data
+ *   line, plus one sentinel one past the last separator (len + 1 when the file does not end in LF),
+ *   so field k spans [starts[k], starts[k+1] - 1), minus a trailing CR.
+ * - strings() decodes one column's cells as UTF-8 (the caller validated the whole file before).
+ * - numbers() gives float() of each picked cell bit for bit, or None when any cell is not a finite
+ *   ASCII decimal number as align._cell_numbers accepts it: only the characters 0-9 + - . e E, space
+ *   and tab; spaces and tabs stripped at both ends; sign? (D+ ('.' D*)? | '.' D+) ([eE] sign? D+)?;
+ *   a finite result. A cell of at most 19 digits whose integer (the point dropped) is at most 2^53,
+ *   with a decimal exponent within +-22, is one IEEE multiply or divide of two exact doubles
+ *   (Clinger's fast path: correctly rounded, so equal to Python's correctly rounded float()); a cell
+ *   of zeros is a signed zero; any other cell goes to PyOS_string_to_double, which float() calls, on a
+ *   NUL-terminated copy of its stripped text, with the GIL held.
+ *
+ * Built by setup.py as an optional extension next to gate.resampling._ckernels (same flags): without
+ * a C compiler the install goes on and the readers split the decoded text in Python (same tables,
+ * slower). The functions take their arrays through the buffer protocol (no numpy headers); scan and
+ * the fast path of numbers run without the GIL.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+#define FIELD_END(starts, k) ((Py_ssize_t)(starts)[(k) + 1] - 1)
+
+/* The data lines of raw[begin:n] into starts (room for exactly lines * width + 1 offsets); 0 when
+ * _split_csv would decline. */
+static int scan_lines(const unsigned char *raw, Py_ssize_t n, Py_ssize_t begin, Py_ssize_t width,
+                      uint32_t *starts) {
+    Py_ssize_t i = begin, k = 0;
+    starts[k++] = (uint32_t)begin;
+    while (i < n) {
+        Py_ssize_t line = i, commas = 0;
+        for (; i < n; i++) {
+            unsigned char c = raw[i];
+            if (c > ',') continue;
+            if (c == ',') {
+                if (++commas >= width) return 0;
+                starts[k++] = (uint32_t)(i + 1);
+            } else if (c == '\n') {
+                break;
+            } else if (c == '\r') {
+                if (i + 1 >= n || raw[i + 1] != '\n') return 0;
+            } else if (c == '"' || c == 0) {
+                return 0;
+            }
+        }
+        Py_ssize_t length = i - line;
+        if (length == 0 || (length == 1 && raw[line] == '\r') || commas != width - 1) return 0;
+        starts[k++] = (uint32_t)(i + 1);          /* past the LF, or the sentinel len + 1 */
+        i++;
+    }
+    return 1;
+}
+
+/* scan(raw, begin, width) -> bytes | None */
+static PyObject *scan(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (nargs != 3) {
+        PyErr_Format(PyExc_TypeError, "expected 3 arguments, got %zd", nargs);
+        return NULL;
+    }
+    Py_ssize_t begin = PyLong_AsSsize_t(args[1]);
+    if (begin == -1 && PyErr_Occurred()) return NULL;
+    Py_ssize_t width = PyLong_AsSsize_t(args[2]);
+    if (width == -1 && PyErr_Occurred()) return NULL;
+    Py_buffer raw;
+    if (PyObject_GetBuffer(args[0], &raw, PyBUF_SIMPLE) < 0) return NULL;
+    PyObject *result = NULL;
+    Py_ssize_t n = raw.len;
+    const unsigned char *data = raw.buf;
+    if (begin < 0 || begin > n || width < 1) {
+        PyErr_SetString(PyExc_ValueError, "begin must be within raw and width at least 1");
+        goto done;
+    }
+    if (n >= (Py_ssize_t)UINT32_MAX || begin == n) {
+        result = Py_None;
+        Py_INCREF(result);
+        goto done;
+    }
+    Py_ssize_t lines = 0;
+    for (const unsigned char *p = data + begin, *end = data + n;
+         (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++)
+        lines++;
+    if (data[n - 1] != '\n') lines++;
+    if (lines > (PY_SSIZE_T_MAX / 4 - 1) / width) {
+        result = Py_None;
+        Py_INCREF(result);
+        goto done;
+    }
+    Py_ssize_t count = lines * width + 1;
+    result = PyBytes_FromStringAndSize(NULL, count * 4);
+    if (result == NULL) goto done;
+    int ok;
+    Py_BEGIN_ALLOW_THREADS
+    ok = scan_lines(data, n, begin, width, (uint32_t *)PyBytes_AS_STRING(result));
+    Py_END_ALLOW_THREADS
+    if (!ok) {
+        Py_DECREF(result);
+        result = Py_None;
+        Py_INCREF(result);
+    }
+done:
+    PyBuffer_Release(&raw);
+    return result;
+}
+
+/* The raw bytes, the offsets from scan(), a column and the width, checked. */
+typedef struct {
+    Py_buffer raw, starts;
+    Py_ssize_t column, width, n_rows;
+} Cells;
+
+/* args: raw, starts, column, width; a column of -1 is checked by the caller (numbers' tuple of columns). */
+static int get_cells(PyObject *const *args, Cells *c, int one_column) {
+    c->column = one_column ? PyLong_AsSsize_t(args[2]) : 0;
+    if (c->column == -1 && PyErr_Occurred()) return 0;
+    c->width = PyLong_AsSsize_t(args[3]);
+    if (c->width == -1 && PyErr_Occurred()) return 0;
+    if (PyObject_GetBuffer(args[0], &c->raw, PyBUF_SIMPLE) < 0) return 0;
+    if (PyObject_GetBuffer(args[1], &c->starts, PyBUF_SIMPLE) < 0) {
+        PyBuffer_Release(&c->raw);
+        return 0;
+    }
+    Py_ssize_t count = c->starts.len / 4;
+    if (c->width < 1 || c->column < 0 || c->column >= c->width || c->starts.len % 4 || count < 1
+        || (count - 1) % c->width) {
+        PyErr_SetString(PyExc_ValueError, "starts: expected uint32 offsets of rows x width + 1 fields, "
+                                          "and 0 <= column < width");
+    } else {
+        const uint32_t *starts = c->starts.buf;
+        c->n_rows = (count - 1) / c->width;
+        if ((Py_ssize_t)starts[count - 1] > c->raw.len + 1) {
+            PyErr_SetString(PyExc_ValueError, "starts: an offset past the end of raw");
+        } else {
+            return 1;
+        }
+    }
+    PyBuffer_Release(&c->starts);
+    PyBuffer_Release(&c->raw);
+    return 0;
+}
+
+static void release_cells(Cells *c) {
+    PyBuffer_Release(&c->starts);
+    PyBuffer_Release(&c->raw);
+}
+
+/* Field k of the scanned file: its first byte and length (a trailing CR dropped). */
+static inline const char *field(const Cells *c, Py_ssize_t k, Py_ssize_t *length) {
+    const uint32_t *starts = c->starts.buf;
+    const char *raw = c->raw.buf;
+    Py_ssize_t s = starts[k], e = FIELD_END(starts, k);
+    if (e > c->raw.len) e = c->raw.len;      /* (these two only for offsets scan() did not make) */
+    if (s > e) s = e;
+    if (e > s && raw[e - 1] == '\r') e--;
+    *length = e - s;
+    return raw + s;
+}
+
+/* strings(raw, starts, column, width) -> list[str] */
+static PyObject *strings(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (nargs != 4) {
+        PyErr_Format(PyExc_TypeError, "expected 4 arguments, got %zd", nargs);
+        return NULL;
+    }
+    Cells c;
+    if (!get_cells(args, &c, 1)) return NULL;
+    PyObject *out = PyList_New(c.n_rows);
+    for (Py_ssize_t r = 0; out != NULL && r < c.n_rows; r++) {
+        Py_ssize_t length;
+        const char *text = field(&c, r * c.width + c.column, &length);
+        PyObject *cell = PyUnicode_DecodeUTF8(text, length, NULL);
+        if (cell == NULL) {
+            Py_CLEAR(out);
+            break;
+        }
+        PyList_SET_ITEM(out, r, cell);
+    }
+    release_cells(&c);
+    return out;
+}
+
+static const double POW10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+#define MAX_FAST_DIGITS 19         /* digits (leading zeros too) a uint64 mantissa always holds */
+#define MAX_EXACT (1ULL << 53)       /* a mantissa up to this is an exact double */
+#define EXPONENT_CAP 100000000       /* any larger decimal exponent is the slow path's anyway */
+
+enum { NOT_A_NUMBER = 0, DONE = 1, SLOW = 2 };
+
+static inline int is_digit(char c) { return (unsigned char)(c - '0') < 10; }
+
+/* One cell: DONE with *value, SLOW when the text (*text, *length: stripped) is in the grammar but
+ * needs the correctly rounded conversion, NOT_A_NUMBER otherwise. Fast: at most 19 digits, whose
+ * integer (the point dropped) is at most 2^53, times or divided by an exact power of ten up to 10^22
+ * (Clinger: one correctly rounded operation on two exact doubles); or every digit zero. */
+static int parse_fast(const char **text, Py_ssize_t *length, double *value) {
+    const char *p = *text, *end = p + *length;
+    while (p < end && (*p == ' ' || *p == '\t')) p++;
+    while (end > p && (end[-1] == ' ' || end[-1] == '\t')) end--;
+    *text = p;
+    *length = end - p;
+    int negative = 0;
+    if (p < end && (*p == '+' || *p == '-')) negative = *p++ == '-';
+    uint64_t mantissa = 0;                    /* (wraps past 19 digits: then unused) */
+    const char *first = p;
+    for (; p < end && is_digit(*p); p++) mantissa = mantissa * 10 + (uint64_t)(*p - '0');
+    Py_ssize_t digits = p - first;
+    int64_t scale = 0;                        /* the decimal exponent of the mantissa's last digit */
+    if (p < end && *p == '.') {
+        const char *point = ++p;
+        for (; p < end && is_digit(*p); p++) mantissa = mantissa * 10 + (uint64_t)(*p - '0');
+        digits += p - point;
+        scale = -(int64_t)(p - point);
+    }
+    if (digits == 0) return NOT_A_NUMBER;
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        p++;
+        int exp_negative = 0;
+        if (p < end && (*p == '+' || *p == '-')) exp_negative = *p++ == '-';
+        if (p == end || !is_digit(*p)) return NOT_A_NUMBER;
+        int64_t exponent = 0;
+        for (; p < end && is_digit(*p); p++)
+            if (exponent < EXPONENT_CAP) exponent = exponent * 10 + (*p - '0');
+        scale += exp_negative ? -exponent : exponent;
+    }
+    if (p != end) return NOT_A_NUMBER;
+    if (digits > MAX_FAST_DIGITS) return SLOW;
+    if (mantissa == 0) {                      /* every digit zero: a signed zero, whatever the exponent */
+        *value = negative ? -0.0 : 0.0;
+        return DONE;
+    }
+    if (mantissa > MAX_EXACT || scale < -22 || scale > 22) return SLOW;
+    double x = (double)mantissa;              /* exact */
+    x = scale < 0 ? x / POW10[-scale] : x * POW10[scale];
+    *value = negative ? -x : x;
+    return DONE;
+}
+
+/* float() of a stripped cell in the grammar, with the GIL held: 0 when not finite (or refused). */
+static int parse_slow(const char *text, Py_ssize_t length, double *value, char **copy, Py_ssize_t *room) {
+    if (length + 1 > *room) {
+        char *bigger = PyMem_Realloc(*copy, (size_t)length + 1);
+        if (bigger == NULL) return -1;
+        *copy = bigger;
+        *room = length + 1;
+    }
+    memcpy(*copy, text, (size_t)length);
+    (*copy)[length] = '\0';
+    char *end = NULL;
+    double x = PyOS_string_to_double(*copy, &end, NULL);
+    if (x == -1.0 && PyErr_Occurred()) {
+        if (!PyErr_ExceptionMatches(PyExc_ValueError)) return -1;
+        PyErr_Clear();
+        return 0;
+    }
+    if (end != *copy + length || !isfinite(x)) return 0;
+    *value = x;
+    return 1;
+}
+
+/* numbers(raw, starts, column, width, rows) -> bytearray | None; column may be a tuple of columns: then
+ * the picked rows' cells of each, row by row (a C-order rows x columns array: one pass over the file,
+ * where a pass per column streams it through the cache once per column). */
+static PyObject *numbers(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (nargs != 5) {
+        PyErr_Format(PyExc_TypeError, "expected 5 arguments, got %zd", nargs);
+        return NULL;
+    }
+    int block = PyTuple_Check(args[2]);
+    Cells c;
+    if (!get_cells(args, &c, !block)) return NULL;
+    Py_ssize_t k = block ? PyTuple_GET_SIZE(args[2]) : 1;
+    Py_ssize_t *columns = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(k ? k : 1));
+    if (columns == NULL) {
+        release_cells(&c);
+        return PyErr_NoMemory();
+    }
+    columns[0] = c.column;
+    for (Py_ssize_t j = 0; block && j < k; j++) {
+        columns[j] = PyLong_AsSsize_t(PyTuple_GET_ITEM(args[2], j));
+        if (columns[j] == -1 && PyErr_Occurred()) break;
+        if (columns[j] < 0 || columns[j] >= c.width) {
+            PyErr_SetString(PyExc_ValueError, "columns: expected 0 <= column < width");
+            break;
+        }
+    }
+    if (PyErr_Occurred()) {
+        PyMem_Free(columns);
+        release_cells(&c);
+        return NULL;
+    }
+    Py_buffer rows;
+    int picked = args[4] != Py_None;
+    if (picked) {
+        if (PyObject_GetBuffer(args[4], &rows, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) {
+            PyMem_Free(columns);
+            release_cells(&c);
+            return NULL;
+        }
+        const char *format = rows.format ? rows.format : "B";
+        if (format[0] == '<' || format[0] == '=' || format[0] == '@') format++;
+        if (rows.itemsize != 8 || (format[0] != 'q' && format[0] != 'l') || format[1] != '\0') {
+            PyErr_SetString(PyExc_TypeError, "rows: expected None or an int64 array");
+            PyBuffer_Release(&rows);
+            PyMem_Free(columns);
+            release_cells(&c);
+            return NULL;
+        }
+    }
+    Py_ssize_t count = picked ? rows.len / 8 : c.n_rows;
+    const int64_t *at = picked ? rows.buf : NULL;
+    PyObject *out = count > PY_SSIZE_T_MAX / 8 / (k ? k : 1) ? PyErr_NoMemory()
+                    : PyByteArray_FromStringAndSize(NULL, count * k * 8);
+    char *copy = NULL;
+    Py_ssize_t room = 0;
+    int status = out == NULL ? -1 : 1;          /* 1 every cell a finite number, 0 not, -1 an error */
+    if (out != NULL) {
+        double *values = (double *)PyByteArray_AS_STRING(out);
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t i = 0; i < count; i++) {
+            int64_t r = picked ? at[i] : i;
+            if (r < 0 || r >= c.n_rows) {
+                Py_BLOCK_THREADS
+                PyErr_SetString(PyExc_IndexError, "rows: a row index out of range");
+                Py_UNBLOCK_THREADS
+                status = -1;
+                break;
+            }
+            for (Py_ssize_t j = 0; j < k; j++) {
+                Py_ssize_t length;
+                double *value = &values[i * k + j];
+                const char *text = field(&c, r * c.width + columns[j], &length);
+                int kind = parse_fast(&text, &length, value);
+                if (kind == SLOW) {
+                    Py_BLOCK_THREADS
+                    kind = parse_slow(text, length, value, &copy, &room);
+                    Py_UNBLOCK_THREADS
+                    if (kind < 0) {
+                        status = -1;
+                        break;
+                    }
+                }
+                if (kind == NOT_A_NUMBER) {
+                    status = 0;
+                    break;
+                }
+            }
+            if (status != 1) break;
+        }
+        Py_END_ALLOW_THREADS
+    }
+    PyMem_Free(copy);
+    PyMem_Free(columns);
+    if (picked) PyBuffer_Release(&rows);
+    release_cells(&c);
+    if (status == 1) return out;
+    Py_XDECREF(out);
+    if (status < 0) {
+        if (!PyErr_Occurred()) PyErr_NoMemory();
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef methods[] = {
+    {"scan", (PyCFunction)(void (*)(void))scan, METH_FASTCALL,
+     "scan(raw, begin, width): the uint32 start offset of every field of the data lines from byte begin "
+     "plus a sentinel, as bytes; None where readers._split_csv declines"},
+    {"strings", (PyCFunction)(void (*)(void))strings, METH_FASTCALL,
+     "strings(raw, starts, column, width): the column's cells as str"},
+    {"numbers", (PyCFunction)(void (*)(void))numbers, METH_FASTCALL,
+     "numbers(raw, starts, column, width, rows): float64 of the picked cells (rows: None for all, or int64 "
+     "indices; column: one, or a tuple of columns, row by row) as a bytearray; None when a cell is not a "
+     "finite ASCII decimal number"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_csvscan",
+                                    "Compiled CSV field scanner (see _csvscan.c).", -1, methods};
+
+PyMODINIT_FUNC PyInit__csvscan(void) { return PyModule_Create(&module); }
