@@ -15,6 +15,7 @@ An install without a C compiler has no scanner: this module is skipped there, an
 from __future__ import annotations
 
 import gzip
+import os
 import struct
 
 import numpy as np
@@ -222,7 +223,7 @@ def test_numbers_are_parse_numbers_doubles(cell, newline):
 def test_numbers_of_picked_rows(cells, data, newline):
     """Increasing distinct rows (the labeled rows, as align picks them) through FieldCells.numbers, and any
     rows (repeated, in any order) through the scanner itself."""
-    rows = np.array(sorted(data.draw(st.sets(st.integers(0, len(cells) - 1)))), dtype=np.int64)
+    rows = np.array(sorted(data.draw(st.sets(st.integers(0, len(cells) - 1), min_size=1))), dtype=np.int64)
     expected = [_parsed(cells[r]) for r in rows]
     anyhow = np.array(data.draw(st.lists(st.integers(0, len(cells) - 1), max_size=len(cells) + 2)), dtype=np.int64)
     for column in _field_cells(cells, newline):
@@ -355,3 +356,59 @@ def test_multiclass_scores_by_the_scanner_equal_the_split_path_and_the_row_loops
             a, b = getattr(fast, role), getattr(slow, role)
             assert a.scores.tobytes() == b.scores.tobytes() and a.scores.shape == b.scores.shape
             assert np.array_equal(a.y, b.y) and np.array_equal(a.ids, b.ids)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from([c for c in HOSTILE_CELLS if not any(ch in c for ch in ',"\r\n')] + ["a", "ab", "é", ""]),
+                min_size=1, max_size=40),
+       st.sampled_from(["\n", "\r\n"]))
+def test_encoded_cells_are_text_cells_encoded(cells, newline):
+    """The scanner's dictionary encoding (on the bytes) is TextCells.encoded of the same str, middle
+    column and last column (a CRLF's CR dropped) alike."""
+    for column in _field_cells(cells, newline):
+        codes, distinct = column.encoded()
+        want_codes, want_distinct = TextCells(column.cells()).encoded()
+        assert distinct == want_distinct and codes.dtype == want_codes.dtype
+        assert np.array_equal(codes, want_codes)
+
+
+def test_encoding_many_distinct_cells_grows_its_table():
+    """Past the first table's 512 values (and several doublings), with long cells, repeats and a cell
+    that is a prefix of another."""
+    rng = np.random.default_rng(4)
+    pool = [f"v{i}" * (1 + i % 5) for i in range(5000)] + ["v1v1", "v1"]
+    cells = [pool[i] for i in rng.integers(0, len(pool), 20_000)]
+    for column in _field_cells(cells):
+        codes, distinct = column.encoded()
+        want_codes, want_distinct = TextCells(cells).encoded()
+        assert distinct == want_distinct and np.array_equal(codes, want_codes)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(NUMBER_EDGES + EXACT_EDGES + HOSTILE_CELLS),
+                          st.floats(allow_nan=False, allow_infinity=False).map(repr)), min_size=1, max_size=30),
+       st.integers(0, 3), st.data())
+def test_arrow_cells_convert_as_the_regex_and_cast_path(cells, skip, data):
+    """pyarrow's CSV columns (string arrays, sliced too) convert by the scanner to float() of each cell
+    (parse_number), bit for bit, and decline exactly where a cell is refused or not finite; the scores
+    aligned are those of the regular expression and pyarrow's cast (with the per-row loop behind them)."""
+    pa = pytest.importorskip("pyarrow")
+    from gate.data import align
+    arr = pa.array(["0"] * skip + cells).slice(skip)
+    rows = np.array(sorted(data.draw(st.sets(st.integers(0, len(cells) - 1), min_size=1))), dtype=np.int64)
+    table = readers.Table("t.csv", "csv", {"v": readers.TextColumn(arr)}, len(cells), "", range(2, len(cells) + 2))
+    for picked in (np.arange(len(cells)), rows):
+        compiled = readers.arrow_numbers(arr, picked)
+        values = [_parsed(cells[r]) for r in picked.tolist()]
+        if all(v is not None for v in values):
+            assert compiled is not None and _bits(compiled) == _bits(values), (cells, picked)
+        else:
+            assert compiled is None, (cells, picked)
+        with_scanner = _table_or_message(align._numeric, table, "v", picked)
+        os.environ["MODEL_GATE_ACCEL"] = "numpy"        # (the autouse fixture removed it before the test)
+        try:
+            without = _table_or_message(align._numeric, table, "v", picked)
+        finally:
+            del os.environ["MODEL_GATE_ACCEL"]
+        assert type(with_scanner) is type(without)
+        assert with_scanner == without if isinstance(without, str) else _bits(with_scanner) == _bits(without)

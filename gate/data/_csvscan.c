@@ -9,7 +9,10 @@
  *   Otherwise it returns the start offset (uint32, absolute in the file) of every field of every data
  *   line, plus one sentinel one past the last separator (len + 1 when the file does not end in LF),
  *   so field k spans [starts[k], starts[k+1] - 1), minus a trailing CR.
- * - strings() decodes one column's cells as UTF-8 (the caller validated the whole file before).
+ * - strings() decodes one column's cells as UTF-8 (the caller validated the whole file before);
+ *   encode() dictionary-encodes one column (codes, and a str for each distinct cell only).
+ * - text_numbers() is numbers() of the cells of a pyarrow string array (pyarrow's CSV columns): the
+ *   same rules, instead of a regular expression over the cells and pyarrow's cast.
  * - numbers() gives float() of each picked cell bit for bit, or None when any cell is not a finite
  *   ASCII decimal number as align._cell_numbers accepts it: only the characters 0-9 + - . e E, space
  *   and tab; spaces and tabs stripped at both ends; sign? (D+ ('.' D*)? | '.' D+) ([eE] sign? D+)?;
@@ -117,10 +120,12 @@ done:
 typedef struct {
     Py_buffer raw, starts;
     Py_ssize_t column, width, n_rows;
+    int arrow;      /* starts are a pyarrow string array's int32 offsets: cell k is raw[starts[k]:starts[k+1]] */
 } Cells;
 
 /* args: raw, starts, column, width; a column of -1 is checked by the caller (numbers' tuple of columns). */
 static int get_cells(PyObject *const *args, Cells *c, int one_column) {
+    c->arrow = 0;
     c->column = one_column ? PyLong_AsSsize_t(args[2]) : 0;
     if (c->column == -1 && PyErr_Occurred()) return 0;
     c->width = PyLong_AsSsize_t(args[3]);
@@ -156,8 +161,13 @@ static void release_cells(Cells *c) {
 
 /* Field k of the scanned file: its first byte and length (a trailing CR dropped). */
 static inline const char *field(const Cells *c, Py_ssize_t k, Py_ssize_t *length) {
-    const uint32_t *starts = c->starts.buf;
     const char *raw = c->raw.buf;
+    if (c->arrow) {         /* offsets checked increasing and within raw by text_numbers */
+        const int32_t *offsets = c->starts.buf;
+        *length = offsets[k + 1] - offsets[k];
+        return raw + offsets[k];
+    }
+    const uint32_t *starts = c->starts.buf;
     Py_ssize_t s = starts[k], e = FIELD_END(starts, k);
     if (e > c->raw.len) e = c->raw.len;      /* (these two only for offsets scan() did not make) */
     if (s > e) s = e;
@@ -188,6 +198,101 @@ static PyObject *strings(PyObject *self, PyObject *const *args, Py_ssize_t nargs
     }
     release_cells(&c);
     return out;
+}
+
+/* A 64-bit hash of a cell's bytes (SplitMix64's finaliser over 8-byte words; any equal bytes hash equal). */
+static inline uint64_t hash_bytes(const char *text, Py_ssize_t length) {
+    uint64_t h = 0x9E3779B97F4A7C15ULL ^ (uint64_t)length;
+    Py_ssize_t i = 0;
+    for (; i + 8 <= length; i += 8) {
+        uint64_t w;
+        memcpy(&w, text + i, 8);
+        h = (h ^ w) * 0xBF58476D1CE4E5B9ULL;
+        h ^= h >> 31;
+    }
+    uint64_t tail = 0;
+    memcpy(&tail, text + i, (size_t)(length - i));
+    h = (h ^ tail) * 0x94D049BB133111EBULL;
+    return h ^ (h >> 29);
+}
+
+/* encode(raw, starts, column, width) -> (codes, distinct): each cell's index (int64, as bytes) into the
+ * distinct cells in order of first appearance, and those cells as str: readers.TextCells.encoded of the
+ * column's strings (two cells are the same str exactly when they are the same bytes: the file is
+ * valid UTF-8), with a str built for each distinct cell only. An open-addressing table of the first
+ * cell of each distinct value, doubled at half full. */
+static PyObject *encode(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (nargs != 4) {
+        PyErr_Format(PyExc_TypeError, "expected 4 arguments, got %zd", nargs);
+        return NULL;
+    }
+    Cells c;
+    if (!get_cells(args, &c, 1)) return NULL;
+    PyObject *codes = PyBytes_FromStringAndSize(NULL, c.n_rows * 8), *distinct = PyList_New(0), *result = NULL;
+    Py_ssize_t capacity = 1024, used = 0;
+    int64_t *table = PyMem_Malloc(capacity * sizeof(int64_t));     /* row of a distinct value's first cell, or -1 */
+    int64_t *index_of = PyMem_Malloc(capacity * sizeof(int64_t));  /* its code */
+    if (codes == NULL || distinct == NULL || table == NULL || index_of == NULL) goto done;
+    for (Py_ssize_t i = 0; i < capacity; i++) table[i] = -1;
+    int64_t *out = (int64_t *)PyBytes_AS_STRING(codes);
+    for (Py_ssize_t r = 0; r < c.n_rows; r++) {
+        Py_ssize_t length;
+        const char *text = field(&c, r * c.width + c.column, &length);
+        Py_ssize_t slot = (Py_ssize_t)(hash_bytes(text, length) & (uint64_t)(capacity - 1));
+        for (;; slot = (slot + 1) & (capacity - 1)) {
+            if (table[slot] < 0) break;
+            Py_ssize_t other_length;
+            const char *other = field(&c, (Py_ssize_t)table[slot] * c.width + c.column, &other_length);
+            if (other_length == length && memcmp(other, text, (size_t)length) == 0) break;
+        }
+        if (table[slot] >= 0) {
+            out[r] = index_of[slot];
+            continue;
+        }
+        PyObject *cell = PyUnicode_DecodeUTF8(text, length, NULL);
+        if (cell == NULL || PyList_Append(distinct, cell) < 0) {
+            Py_XDECREF(cell);
+            goto done;
+        }
+        Py_DECREF(cell);
+        table[slot] = r;
+        index_of[slot] = out[r] = used++;
+        if (2 * used > capacity) {          /* grow: re-insert every first cell */
+            Py_ssize_t bigger = 2 * capacity;
+            int64_t *t2 = PyMem_Malloc(bigger * sizeof(int64_t)), *i2 = PyMem_Malloc(bigger * sizeof(int64_t));
+            if (t2 == NULL || i2 == NULL) {
+                PyMem_Free(t2);
+                PyMem_Free(i2);
+                PyErr_NoMemory();
+                goto done;
+            }
+            for (Py_ssize_t i = 0; i < bigger; i++) t2[i] = -1;
+            for (Py_ssize_t i = 0; i < capacity; i++) {
+                if (table[i] < 0) continue;
+                Py_ssize_t l;
+                const char *t = field(&c, (Py_ssize_t)table[i] * c.width + c.column, &l);
+                Py_ssize_t s2 = (Py_ssize_t)(hash_bytes(t, l) & (uint64_t)(bigger - 1));
+                while (t2[s2] >= 0) s2 = (s2 + 1) & (bigger - 1);
+                t2[s2] = table[i];
+                i2[s2] = index_of[i];
+            }
+            PyMem_Free(table);
+            PyMem_Free(index_of);
+            table = t2;
+            index_of = i2;
+            capacity = bigger;
+        }
+    }
+    result = PyTuple_Pack(2, codes, distinct);
+done:
+    if (result == NULL && !PyErr_Occurred()) PyErr_NoMemory();
+    PyMem_Free(table);
+    PyMem_Free(index_of);
+    Py_XDECREF(codes);
+    Py_XDECREF(distinct);
+    release_cells(&c);
+    return result;
 }
 
 static const double POW10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
@@ -273,39 +378,15 @@ static int parse_slow(const char *text, Py_ssize_t length, double *value, char *
 /* numbers(raw, starts, column, width, rows) -> bytearray | None; column may be a tuple of columns: then
  * the picked rows' cells of each, row by row (a C-order rows x columns array: one pass over the file,
  * where a pass per column streams it through the cache once per column). */
-static PyObject *numbers(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    (void)self;
-    if (nargs != 5) {
-        PyErr_Format(PyExc_TypeError, "expected 5 arguments, got %zd", nargs);
-        return NULL;
-    }
-    int block = PyTuple_Check(args[2]);
-    Cells c;
-    if (!get_cells(args, &c, !block)) return NULL;
-    Py_ssize_t k = block ? PyTuple_GET_SIZE(args[2]) : 1;
-    Py_ssize_t *columns = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(k ? k : 1));
-    if (columns == NULL) {
-        release_cells(&c);
-        return PyErr_NoMemory();
-    }
-    columns[0] = c.column;
-    for (Py_ssize_t j = 0; block && j < k; j++) {
-        columns[j] = PyLong_AsSsize_t(PyTuple_GET_ITEM(args[2], j));
-        if (columns[j] == -1 && PyErr_Occurred()) break;
-        if (columns[j] < 0 || columns[j] >= c.width) {
-            PyErr_SetString(PyExc_ValueError, "columns: expected 0 <= column < width");
-            break;
-        }
-    }
-    if (PyErr_Occurred()) {
-        PyMem_Free(columns);
-        release_cells(&c);
-        return NULL;
-    }
+/* The floats of the picked rows (rows: None or an int64 array) of columns[0..k-1] of c, row by row, as a
+ * bytearray; None when a cell is not a finite ASCII decimal number; NULL on an error. Releases c and
+ * columns. */
+static PyObject *convert(Cells *cp, Py_ssize_t *columns, Py_ssize_t k, PyObject *rows_arg) {
+    Cells c = *cp;
     Py_buffer rows;
-    int picked = args[4] != Py_None;
+    int picked = rows_arg != Py_None;
     if (picked) {
-        if (PyObject_GetBuffer(args[4], &rows, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) {
+        if (PyObject_GetBuffer(rows_arg, &rows, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) {
             PyMem_Free(columns);
             release_cells(&c);
             return NULL;
@@ -375,16 +456,88 @@ static PyObject *numbers(PyObject *self, PyObject *const *args, Py_ssize_t nargs
     Py_RETURN_NONE;
 }
 
+static PyObject *numbers(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (nargs != 5) {
+        PyErr_Format(PyExc_TypeError, "expected 5 arguments, got %zd", nargs);
+        return NULL;
+    }
+    int block = PyTuple_Check(args[2]);
+    Cells c;
+    if (!get_cells(args, &c, !block)) return NULL;
+    Py_ssize_t k = block ? PyTuple_GET_SIZE(args[2]) : 1;
+    Py_ssize_t *columns = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(k ? k : 1));
+    if (columns == NULL) {
+        release_cells(&c);
+        return PyErr_NoMemory();
+    }
+    columns[0] = c.column;
+    for (Py_ssize_t j = 0; block && j < k; j++) {
+        columns[j] = PyLong_AsSsize_t(PyTuple_GET_ITEM(args[2], j));
+        if (columns[j] == -1 && PyErr_Occurred()) break;
+        if (columns[j] < 0 || columns[j] >= c.width) {
+            PyErr_SetString(PyExc_ValueError, "columns: expected 0 <= column < width");
+            break;
+        }
+    }
+    if (PyErr_Occurred()) {
+        PyMem_Free(columns);
+        release_cells(&c);
+        return NULL;
+    }
+    return convert(&c, columns, k, args[4]);
+}
+
+/* text_numbers(data, offsets, rows): numbers() of the cells of a pyarrow string array without nulls (its
+ * value bytes, and its own len + 1 int32 offsets, checked increasing and within data); rows as there. */
+static PyObject *text_numbers(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (nargs != 3) {
+        PyErr_Format(PyExc_TypeError, "expected 3 arguments, got %zd", nargs);
+        return NULL;
+    }
+    Cells c;
+    c.arrow = 1;
+    c.column = 0;
+    c.width = 1;
+    if (PyObject_GetBuffer(args[0], &c.raw, PyBUF_SIMPLE) < 0) return NULL;
+    if (PyObject_GetBuffer(args[1], &c.starts, PyBUF_SIMPLE) < 0) {
+        PyBuffer_Release(&c.raw);
+        return NULL;
+    }
+    Py_ssize_t count = c.starts.len / 4;
+    const int32_t *offsets = c.starts.buf;
+    int ok = c.starts.len % 4 == 0 && count >= 1;
+    for (Py_ssize_t i = 0; ok && i < count; i++)
+        ok = offsets[i] >= 0 && offsets[i] <= c.raw.len && (i == 0 || offsets[i] >= offsets[i - 1]);
+    Py_ssize_t *columns = ok ? PyMem_Malloc(sizeof(Py_ssize_t)) : NULL;
+    if (columns == NULL) {
+        if (ok) PyErr_NoMemory();
+        else PyErr_SetString(PyExc_ValueError, "offsets: expected increasing int32 offsets within data");
+        release_cells(&c);
+        return NULL;
+    }
+    c.n_rows = count - 1;
+    columns[0] = 0;
+    return convert(&c, columns, 1, args[2]);
+}
+
 static PyMethodDef methods[] = {
     {"scan", (PyCFunction)(void (*)(void))scan, METH_FASTCALL,
      "scan(raw, begin, width): the uint32 start offset of every field of the data lines from byte begin "
      "plus a sentinel, as bytes; None where readers._split_csv declines"},
     {"strings", (PyCFunction)(void (*)(void))strings, METH_FASTCALL,
      "strings(raw, starts, column, width): the column's cells as str"},
+    {"encode", (PyCFunction)(void (*)(void))encode, METH_FASTCALL,
+     "encode(raw, starts, column, width): (each cell's int64 code as bytes, the distinct cells as str in order "
+     "of first appearance)"},
     {"numbers", (PyCFunction)(void (*)(void))numbers, METH_FASTCALL,
      "numbers(raw, starts, column, width, rows): float64 of the picked cells (rows: None for all, or int64 "
      "indices; column: one, or a tuple of columns, row by row) as a bytearray; None when a cell is not a "
      "finite ASCII decimal number"},
+    {"text_numbers", (PyCFunction)(void (*)(void))text_numbers, METH_FASTCALL,
+     "text_numbers(data, offsets, rows): numbers() of a pyarrow string array's cells (its value bytes and int32 "
+     "offsets)"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from gate.data.limits import MAX_CLASSES, MAX_SLICE_VALUES, Limit
-from gate.data.readers import ArrowColumn, FieldCells, Table, TextCells, TextColumn, field_numbers
+from gate.data.readers import ArrowColumn, FieldCells, Table, TextCells, TextColumn, arrow_numbers, field_numbers
 from gate.errors import InputError, clip, missing_column, show
 from gate.metrics.catalog import METRICS
 from gate.policy.load import (
@@ -823,6 +823,9 @@ def _fast_numeric(t: Table, col: str, rows: np.ndarray) -> np.ndarray | None:
     arr = _arrow(t, col)
     if arr is None or arr.null_count:
         return None
+    compiled = arrow_numbers(arr, rows)
+    if compiled is not NotImplemented:
+        return compiled
     import pyarrow as pa
     import pyarrow.compute as pc
     try:

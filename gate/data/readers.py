@@ -246,23 +246,19 @@ class TextCells(list):
         """(per-cell index into the distinct cells as an int64 array, the distinct cells in order of
         first appearance), as :meth:`TextColumn.encoded` gives it (a cell is never None here)."""
         if self._encoded is None:
-            self._encoded = _encode_cells(self)
+            import numpy as np
+            index = {cell: i for i, cell in enumerate(dict.fromkeys(self))}
+            codes = np.fromiter(map(index.__getitem__, self), dtype=np.int64, count=len(self))
+            self._encoded = (codes, list(index))
         return self._encoded
-
-
-def _encode_cells(cells: list[str]) -> tuple[Any, list]:
-    """:meth:`TextCells.encoded` of a list of cells (:class:`FieldCells` too)."""
-    import numpy as np
-    index = {cell: i for i, cell in enumerate(dict.fromkeys(cells))}
-    codes = np.fromiter(map(index.__getitem__, cells), dtype=np.int64, count=len(cells))
-    return codes, list(index)
 
 
 class FieldCells(LazyColumn):
     """A CSV column read without pyarrow by :func:`_scan_csv` (the compiled scanner,
     :mod:`gate.data._csvscan`): the file's bytes and the start offset of every field, so a column
     costs no ``str`` until it is read. On first element access its cells are the same ``str`` as
-    :class:`TextCells` holds (:meth:`cells`); :meth:`encoded` is :meth:`TextCells.encoded` of them;
+    :class:`TextCells` holds (:meth:`cells`); :meth:`encoded` is :meth:`TextCells.encoded` of them,
+    computed on the bytes (a ``str`` per distinct cell);
     :meth:`numbers` converts the cells to floats straight from the bytes, as
     :func:`gate.data.align._cell_numbers` does from the ``str``."""
 
@@ -283,9 +279,11 @@ class FieldCells(LazyColumn):
         return self._list()
 
     def encoded(self) -> tuple[Any, list]:
-        """As :meth:`TextCells.encoded`."""
+        """As :meth:`TextCells.encoded`, from the bytes (a ``str`` for each distinct cell only)."""
         if self._encoded is None:
-            self._encoded = _encode_cells(self._list())
+            import numpy as np
+            codes, distinct = self.scanner.encode(self.raw, self.starts, self.column, self.width)
+            self._encoded = (np.frombuffer(codes, dtype=np.int64), distinct)
         return self._encoded
 
     def numbers(self, rows: Any) -> Any:
@@ -312,6 +310,25 @@ def field_numbers(columns: Sequence[FieldCells], rows: Any) -> Any:
         return None
     values = np.frombuffer(out, dtype=np.float64)
     return values if len(columns) == 1 else values.reshape(rows.size, len(columns))
+
+
+def arrow_numbers(arr: Any, rows: Any) -> Any:
+    """float() of the cells at ``rows`` (increasing int64 positions, or every row) of a pyarrow string
+    array without nulls, by the compiled scanner under :func:`gate.data.align._cell_numbers`' rules, as a
+    float64 array; None when a cell is not a finite ASCII decimal number; NotImplemented when the
+    scanner is not built or the array is not a plain ``string`` array (the caller's path then runs)."""
+    import numpy as np
+    import pyarrow as pa
+    scanner = scanner_module()
+    buffers = arr.buffers()
+    if scanner is None or arr.type != pa.string() or arr.null_count or len(buffers) != 3:
+        return NotImplemented
+    offsets = np.frombuffer(buffers[1], dtype=np.int32)[arr.offset:arr.offset + len(arr) + 1]
+    data = buffers[2] if buffers[2] is not None else b""
+    n = len(arr)
+    every = rows.size == n and (n == 0 or rows[-1] == n - 1)
+    out = scanner.text_numbers(data, np.ascontiguousarray(offsets), None if every else np.ascontiguousarray(rows, dtype=np.int64))
+    return None if out is None else np.frombuffer(out, dtype=np.float64)
 
 
 class _TextEncoded(LazyColumn):
