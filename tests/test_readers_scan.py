@@ -412,3 +412,38 @@ def test_arrow_cells_convert_as_the_regex_and_cast_path(cells, skip, data):
             del os.environ["MODEL_GATE_ACCEL"]
         assert type(with_scanner) is type(without)
         assert with_scanner == without if isinstance(without, str) else _bits(with_scanner) == _bits(without)
+
+
+ID_CELLS = [c for c in HOSTILE_CELLS if not any(ch in c for ch in ',"\r\n')] + [
+    "a", "b", "x1", "5.00", "-5.0", "+5.0", "5.", ".0", "5.01", "05.0", "1e5", "a.0", "x\x0bx", "\x0bx", "x\x1f"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(ID_CELLS), min_size=1, max_size=12), st.sampled_from(["\n", "\r\n"]))
+def test_plain_ids_on_the_bytes_accept_what_cell_ids_accepts(cells, newline):
+    """The scanner's id check says yes only where _cell_ids does (then the ids are ASCII), and yes
+    wherever _cell_ids does on ASCII ids: repeats, empty cells, whitespace at either end and integral
+    floats refused, middle column and last column (a CRLF's CR dropped) alike."""
+    from gate.data.align import _cell_ids
+    accepted = _cell_ids(list(cells), None) is not None
+    for column in _field_cells(cells, newline):
+        plain = column.plain_ids()
+        assert plain == (accepted and all(c.isascii() for c in cells)), cells
+        assert [column.cell(r) for r in range(len(cells))] == cells
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.text(alphabet="abx01.", min_size=1, max_size=6), min_size=1, max_size=30, unique=True),
+       st.lists(st.text(alphabet="abx01.", min_size=1, max_size=6), min_size=1, max_size=30, unique=True))
+def test_join_finds_each_id_among_the_other_columns(a, b):
+    """join gives each id's row among the other file's (distinct) ids, -1 for none: the dict join."""
+    left, right = _field_cells(a)[0], _field_cells(b, "\r\n")[1]
+    want = [dict(zip(b, range(len(b)))).get(v, -1) for v in a]
+    assert right.plain_ids() == all(not _integral(v) for v in b)
+    assert right.join(left).tolist() == [dict(zip(a, range(len(a)))).get(v, -1) for v in b]
+    assert left.join(right).tolist() == want
+
+
+def _integral(v: str) -> bool:
+    import re
+    return re.fullmatch(r"[+-]?[0-9]+\.0+", v) is not None

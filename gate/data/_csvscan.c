@@ -11,6 +11,8 @@
  *   so field k spans [starts[k], starts[k+1] - 1), minus a trailing CR.
  * - strings() decodes one column's cells as UTF-8 (the caller validated the whole file before);
  *   encode() dictionary-encodes one column (codes, and a str for each distinct cell only).
+ * - plain_ids() says whether an id column is what align._cell_ids accepts without Python strings (plain
+ *   ASCII ids, all distinct); join() gives each id of one such column its row in another.
  * - text_numbers() is numbers() of the cells of a pyarrow string array (pyarrow's CSV columns): the
  *   same rules, instead of a regular expression over the cells and pyarrow's cast.
  * - numbers() gives float() of each picked cell bit for bit, or None when any cell is not a finite
@@ -200,6 +202,8 @@ static PyObject *strings(PyObject *self, PyObject *const *args, Py_ssize_t nargs
     return out;
 }
 
+static inline int is_digit(char c) { return (unsigned char)(c - '0') < 10; }
+
 /* A 64-bit hash of a cell's bytes (SplitMix64's finaliser over 8-byte words; any equal bytes hash equal). */
 static inline uint64_t hash_bytes(const char *text, Py_ssize_t length) {
     uint64_t h = 0x9E3779B97F4A7C15ULL ^ (uint64_t)length;
@@ -295,6 +299,195 @@ done:
     return result;
 }
 
+/* A hash set of the cells of one column (rows of their first cell; -1 empty), doubled at half full. */
+typedef struct {
+    int64_t *rows;
+    uint64_t *hashes;       /* each slot's cell hash: a different hash needs no look at the cell */
+    Py_ssize_t capacity;
+} CellSet;
+
+static int set_init(CellSet *set, Py_ssize_t expected) {
+    set->capacity = 1024;
+    while (set->capacity < expected + expected / 2) set->capacity *= 2;
+    set->rows = PyMem_Malloc((size_t)set->capacity * sizeof(int64_t));
+    set->hashes = PyMem_Malloc((size_t)set->capacity * sizeof(uint64_t));
+    if (set->rows == NULL || set->hashes == NULL) return 0;
+    for (Py_ssize_t i = 0; i < set->capacity; i++) set->rows[i] = -1;
+    return 1;
+}
+
+static void set_free(CellSet *set) {
+    PyMem_Free(set->rows);
+    PyMem_Free(set->hashes);
+}
+
+/* The slot of the cell text[0:length] (hash h) in set (of c's cells): where it is, or the empty slot it
+ * would take. */
+static Py_ssize_t set_slot(const CellSet *set, const Cells *c, const char *text, Py_ssize_t length, uint64_t h) {
+    Py_ssize_t slot = (Py_ssize_t)(h & (uint64_t)(set->capacity - 1));
+    for (;; slot = (slot + 1) & (set->capacity - 1)) {
+        if (set->rows[slot] < 0) return slot;
+        if (set->hashes[slot] != h) continue;
+        Py_ssize_t other_length;
+        const char *other = field(c, (Py_ssize_t)set->rows[slot] * c->width + c->column, &other_length);
+        if (other_length == length && memcmp(other, text, (size_t)length) == 0) return slot;
+    }
+}
+
+#if defined(__GNUC__) || defined(__clang__)
+#define PREFETCH(p) __builtin_prefetch(p)
+#else
+#define PREFETCH(p) ((void)(p))
+#endif
+#define AHEAD 16       /* rows hashed ahead, their slots fetched while earlier rows are inserted */
+
+/* The hash of row r's cell of c. */
+static inline uint64_t row_hash(const Cells *c, Py_ssize_t r) {
+    Py_ssize_t length;
+    const char *text = field(c, r * c->width + c->column, &length);
+    return hash_bytes(text, length);
+}
+
+/* Every row of c, distinct cells only (set sized for all of them up front: no growth); 0 at a repeat.
+ * Row r + AHEAD's slot is fetched into the cache while row r is inserted (a table of 10^7 cells is
+ * far larger than the cache: one memory access per row otherwise stalls). */
+static int set_of_distinct(CellSet *set, const Cells *c) {
+    uint64_t ahead[AHEAD], mask = (uint64_t)(set->capacity - 1);
+    for (Py_ssize_t r = 0; r < AHEAD && r < c->n_rows; r++) {
+        ahead[r] = row_hash(c, r);
+        PREFETCH(set->rows + (ahead[r] & mask));
+    }
+    for (Py_ssize_t r = 0; r < c->n_rows; r++) {
+        Py_ssize_t length;
+        const char *text = field(c, r * c->width + c->column, &length);
+        uint64_t h = ahead[r % AHEAD];
+        if (r + AHEAD < c->n_rows) {
+            uint64_t next = row_hash(c, r + AHEAD);
+            ahead[r % AHEAD] = next;
+            PREFETCH(set->rows + (next & mask));
+            PREFETCH(set->hashes + (next & mask));
+        }
+        Py_ssize_t slot = set_slot(set, c, text, length, h);
+        if (set->rows[slot] >= 0) return 0;
+        set->rows[slot] = r;
+        set->hashes[slot] = h;
+    }
+    return 1;
+}
+
+/* Whether columns a and b hold the same cells in the same order (paired exports: no hashing). */
+static int same_cells(const Cells *a, const Cells *b) {
+    if (a->n_rows != b->n_rows) return 0;
+    for (Py_ssize_t r = 0; r < a->n_rows; r++) {
+        Py_ssize_t la, lb;
+        const char *ta = field(a, r * a->width + a->column, &la), *tb = field(b, r * b->width + b->column, &lb);
+        if (la != lb || memcmp(ta, tb, (size_t)la) != 0) return 0;
+    }
+    return 1;
+}
+
+/* Whether an id cell is its own id text as align._cell_ids accepts it, for all-ASCII cells: not empty,
+ * no ASCII whitespace (str.isspace: 9-13, 28-32) at either end, and not an integral float
+ * ([+-]?[0-9]+\.0+, which align._text rewrites: "5.00" -> "5"). 0 also for a non-ASCII byte (NFC and
+ * Unicode whitespace are the Python path's). */
+static int plain_id(const char *text, Py_ssize_t length) {
+    if (length == 0) return 0;
+    unsigned char first = (unsigned char)text[0], last = (unsigned char)text[length - 1];
+    if ((first >= 9 && first <= 13) || (first >= 28 && first <= 32)) return 0;
+    if ((last >= 9 && last <= 13) || (last >= 28 && last <= 32)) return 0;
+    Py_ssize_t i = 0, digits = 0;
+    for (Py_ssize_t j = 0; j < length; j++)
+        if ((unsigned char)text[j] >= 0x80) return 0;
+    if (text[0] == '+' || text[0] == '-') i++;
+    while (i < length && is_digit(text[i])) i++, digits++;
+    if (digits == 0 || i >= length || text[i] != '.' || i + 1 >= length) return 1;
+    for (i++; i < length; i++)
+        if (text[i] != '0') return 1;
+    return 0;
+}
+
+/* plain_ids(raw, starts, column, width) -> bool: every cell a plain ASCII id (plain_id) and all distinct:
+ * what align._cell_ids accepts, decided on the bytes. False sends the column to the Python checks, which
+ * accept non-ASCII ids in NFC and name a repeated or bad id. */
+static PyObject *plain_ids(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (nargs != 4) {
+        PyErr_Format(PyExc_TypeError, "expected 4 arguments, got %zd", nargs);
+        return NULL;
+    }
+    Cells c;
+    if (!get_cells(args, &c, 1)) return NULL;
+    int ok = 1;
+    for (Py_ssize_t r = 0; ok && r < c.n_rows; r++) {
+        Py_ssize_t length;
+        const char *text = field(&c, r * c.width + c.column, &length);
+        ok = plain_id(text, length);
+    }
+    CellSet set = {NULL, NULL, 0};
+    if (ok && !set_init(&set, c.n_rows)) {
+        set_free(&set);
+        release_cells(&c);
+        return PyErr_NoMemory();
+    }
+    if (ok) ok = set_of_distinct(&set, &c);
+    set_free(&set);
+    release_cells(&c);
+    return PyBool_FromLong(ok);
+}
+
+/* join(a_raw, a_starts, a_column, a_width, b_raw, b_starts, b_column, b_width) -> bytes: for each cell of
+ * column a, the row of the equal cell of column b (int64; -1 when b has none). b's cells are distinct
+ * (plain_ids checked them). */
+static PyObject *join(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (nargs != 8) {
+        PyErr_Format(PyExc_TypeError, "expected 8 arguments, got %zd", nargs);
+        return NULL;
+    }
+    Cells a, b;
+    if (!get_cells(args, &a, 1)) return NULL;
+    if (!get_cells(args + 4, &b, 1)) {
+        release_cells(&a);
+        return NULL;
+    }
+    PyObject *out = PyBytes_FromStringAndSize(NULL, a.n_rows * 8);
+    CellSet set = {NULL, NULL, 0};
+    int64_t *at = out == NULL ? NULL : (int64_t *)PyBytes_AS_STRING(out);
+    if (out != NULL && same_cells(&a, &b)) {
+        for (Py_ssize_t r = 0; r < a.n_rows; r++) at[r] = r;
+    } else if (out != NULL) {
+        if (!set_init(&set, b.n_rows)) {
+            Py_CLEAR(out);
+        } else if (!set_of_distinct(&set, &b)) {
+            Py_CLEAR(out);
+            PyErr_SetString(PyExc_ValueError, "join: the second column repeats a cell");
+        } else {
+            uint64_t ahead[AHEAD], mask = (uint64_t)(set.capacity - 1);
+            for (Py_ssize_t r = 0; r < AHEAD && r < a.n_rows; r++) {
+                ahead[r] = row_hash(&a, r);
+                PREFETCH(set.rows + (ahead[r] & mask));
+            }
+            for (Py_ssize_t r = 0; r < a.n_rows; r++) {          /* with the fetching of set_of_distinct */
+                Py_ssize_t length;
+                const char *text = field(&a, r * a.width + a.column, &length);
+                uint64_t h = ahead[r % AHEAD];
+                if (r + AHEAD < a.n_rows) {
+                    uint64_t next = row_hash(&a, r + AHEAD);
+                    ahead[r % AHEAD] = next;
+                    PREFETCH(set.rows + (next & mask));
+                    PREFETCH(set.hashes + (next & mask));
+                }
+                at[r] = set.rows[set_slot(&set, &b, text, length, h)];
+            }
+        }
+    }
+    if (out == NULL && !PyErr_Occurred()) PyErr_NoMemory();
+    set_free(&set);
+    release_cells(&b);
+    release_cells(&a);
+    return out;
+}
+
 static const double POW10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
                                  1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
@@ -304,7 +497,6 @@ static const double POW10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7, 
 
 enum { NOT_A_NUMBER = 0, DONE = 1, SLOW = 2 };
 
-static inline int is_digit(char c) { return (unsigned char)(c - '0') < 10; }
 
 /* One cell: DONE with *value, SLOW when the text (*text, *length: stripped) is in the grammar but
  * needs the correctly rounded conversion, NOT_A_NUMBER otherwise. Fast: at most 19 digits, whose
@@ -535,6 +727,11 @@ static PyMethodDef methods[] = {
      "numbers(raw, starts, column, width, rows): float64 of the picked cells (rows: None for all, or int64 "
      "indices; column: one, or a tuple of columns, row by row) as a bytearray; None when a cell is not a "
      "finite ASCII decimal number"},
+    {"plain_ids", (PyCFunction)(void (*)(void))plain_ids, METH_FASTCALL,
+     "plain_ids(raw, starts, column, width): whether every cell is a plain ASCII id and all are distinct"},
+    {"join", (PyCFunction)(void (*)(void))join, METH_FASTCALL,
+     "join(a_raw, a_starts, a_column, a_width, b_raw, b_starts, b_column, b_width): each a cell's row in b "
+     "(int64 bytes, -1 absent)"},
     {"text_numbers", (PyCFunction)(void (*)(void))text_numbers, METH_FASTCALL,
      "text_numbers(data, offsets, rows): numbers() of a pyarrow string array's cells (its value bytes and int32 "
      "offsets)"},

@@ -107,23 +107,30 @@ class Ids:
     """Every row's id of one file, in file order (text, NFC, stripped, non-empty and distinct:
     checked). Either ``arrow``, the pyarrow string array the reader holds, when its strings are
     the ids as they are (then ``order`` is its sort indices, from the duplicate check), or
-    ``texts``, an object array of ``str``: 10^7 ids kept as Arrow cost no Python string each."""
+    ``cells``, the compiled scanner's column of a CSV file read without pyarrow (plain ASCII ids,
+    checked on the bytes), or ``texts``, an object array of ``str``: 10^7 ids kept as Arrow or as
+    the file's bytes cost no Python string each."""
 
     texts: np.ndarray | None = None
     arrow: Any = None
     order: Any = None
+    cells: FieldCells | None = None
 
     @property
     def size(self) -> int:
-        return len(self.arrow) if self.texts is None else self.texts.size
+        return len(self.cells if self.cells is not None else self.arrow) if self.texts is None else self.texts.size
 
     def text(self, row: int) -> str:
         """The id of one row (0-based position in the file)."""
+        if self.cells is not None:
+            return self.cells.cell(int(row))
         return self.arrow[int(row)].as_py() if self.texts is None else self.texts[row]
 
     def all_texts(self) -> np.ndarray:
-        """Every id as an object array of ``str`` (built from ``arrow`` on each call: for the per-row
-        paths and the messages, not for large files' fast paths)."""
+        """Every id as an object array of ``str`` (built from ``arrow`` or ``cells`` on each call: for the
+        per-row paths and the messages, not for large files' fast paths)."""
+        if self.cells is not None:
+            return np.array(self.cells.cells(), dtype=object)
         return self.arrow.to_numpy(zero_copy_only=False).astype(object) if self.texts is None else self.texts
 
 
@@ -868,8 +875,8 @@ def _fast_ids(t: Table, col: str, like: Ids | None = None) -> Ids | None:
     column = t.columns.get(col)
     if isinstance(column, TextCells):
         return _cell_ids(column, like)
-    if isinstance(column, FieldCells):
-        return _cell_ids(column.cells(), like)
+    if isinstance(column, FieldCells):     # plain ASCII ids checked on the bytes, others as str
+        return Ids(cells=column) if column.plain_ids() else _cell_ids(column.cells(), like)
     arr = _arrow(t, col)
     if arr is None or arr.null_count:
         return None
@@ -953,6 +960,8 @@ def _id_positions(c: Ids, b: Ids) -> np.ndarray | None:
     two pyarrow id columns: none to compute when they are the same array, a sort join when they
     hold the same set, else pyarrow's hash join; other ids through :func:`_fast_order`, none to
     compute either when both sides hold the same texts (:func:`_cell_ids` shares them)."""
+    if c.cells is not None and b.cells is not None:
+        return c.cells.join(b.cells)
     if c.arrow is None or b.arrow is None:
         if c.texts is not None and c.texts is b.texts:
             return np.arange(c.size, dtype=np.int64)

@@ -286,6 +286,27 @@ class FieldCells(LazyColumn):
             self._encoded = (np.frombuffer(codes, dtype=np.int64), distinct)
         return self._encoded
 
+    def cell(self, row: int) -> str:
+        """One row's cell (for a message), without building the column's strings."""
+        if self._values is not None:
+            return self._values[row]
+        k = row * self.width + self.column
+        start, end = int(self.starts[k]), min(int(self.starts[k + 1]) - 1, len(self.raw))
+        return self.raw[start:end].decode("utf-8").removesuffix("\r")
+
+    def plain_ids(self) -> bool:
+        """Whether every cell is its own id text, ASCII, and all are distinct (decided on the bytes:
+        :func:`gate.data._csvscan.plain_ids`); False sends the column to the ``str`` checks."""
+        return bool(self.scanner.plain_ids(self.raw, self.starts, self.column, self.width))
+
+    def join(self, other: FieldCells) -> Any:
+        """For each cell, the row of the equal cell of ``other`` (int64, -1 when none; ``other``'s
+        cells distinct: :meth:`plain_ids`)."""
+        import numpy as np
+        at = self.scanner.join(self.raw, self.starts, self.column, self.width,
+                               other.raw, other.starts, other.column, other.width)
+        return np.frombuffer(at, dtype=np.int64)
+
     def numbers(self, rows: Any) -> Any:
         """The cells at ``rows`` (increasing int64 positions) as a float64 array when each is a finite
         ASCII decimal number (the rules of :func:`gate.data.align._cell_numbers`: float() of each cell,
