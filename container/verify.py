@@ -22,8 +22,8 @@ RPATH). `build` then proves (`image`: all but 2):
    and a Parquet file round-trips;
 5. gate.render.svg draws a plot that parses as XML with its text escaped (no plotting library);
 6. gate's C kernel (gate/resampling/_ckernels.c) was built and loads, and its Poisson counts equal
-   the numpy path's bincounts bit for bit (so the image's compiler built it with exact arithmetic);
-   so was its CSV scanner (gate/data/_csvscan.c), whose table equals the split path's and whose
+   the numpy path's bincounts bit for bit (so the image's compiler built it with exact arithmetic)
+   and it ranks a strided column of tied scores (-0.0 with 0.0) as descending_groups does; so was its CSV scanner (gate/data/_csvscan.c), whose table equals the split path's and whose
    scores equal float()'s bit for bit.
 
 Prints one line per check; exits 1 with a FAIL line on the first failure.
@@ -193,7 +193,11 @@ def check_kernel() -> None:
         for table, got, width in zip(codes, counts, (97, 70_000)):
             if not np.array_equal(got[r], np.bincount(table, weights=w, minlength=width)):
                 fail("gate's C kernel counts differ from the numpy path's")
-    ok("gate's C kernel loads and counts exactly as the numpy path")
+    scores = np.array([[0.25, 1.0], [-0.0, 5e-324], [0.25, -1.5], [1e308, 0.0], [0.0, 2.0]])[:, 0]   # a strided column
+    groups = np.empty(scores.size, dtype=np.int64)
+    if poisson.compiled().tie_ranks(scores, groups, 65_536) != 3 or list(groups) != [1, 2, 1, 0, 2]:
+        fail(f"gate's C kernel ranks tied scores wrongly: {list(groups)}")
+    ok("gate's C kernel loads, counts exactly as the numpy path and ranks tied scores")
     check_scanner()
 
 
