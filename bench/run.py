@@ -306,6 +306,25 @@ def machine() -> str:
             f"scipy {scipy.__version__}, {accel}; load average at start {load:.1f}")
 
 
+def cpu_ticks() -> tuple[int, int] | None:
+    """(steal, total) jiffies of every CPU since boot (Linux ``/proc/stat``), None elsewhere: on a
+    virtual machine the share of steal (time the host gave another guest) says how far a run's wall
+    times are from an idle machine's."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return None
+    return (fields[7] if len(fields) > 7 else 0), sum(fields[:8])
+
+
+def steal_note(start: tuple[int, int] | None) -> str:
+    """The CPU time stolen by the host since ``start`` (:func:`cpu_ticks`), as a sentence."""
+    end = cpu_ticks()
+    if start is None or end is None or end[1] <= start[1]:
+        return "steal: not measured"
+    return f"steal: {100 * (end[0] - start[0]) / (end[1] - start[1]):.0f}% of the CPU time during the run (host contention)"
+
+
 def _kernel_built() -> bool:
     """Whether this checkout has the C kernel built in place (``pip install -e .`` with a C compiler)."""
     import importlib.util
@@ -362,6 +381,7 @@ def main(argv: list[str] | None = None) -> int:
         DEFAULT_ACCEL["value"] = os.environ["MODEL_GATE_ACCEL"] = "numpy"
     if args.only:
         skip |= set(PARTS) - set(args.only.split(","))
+    ticks = cpu_ticks()
     tmp = Path(tempfile.mkdtemp(prefix="model-gate-bench-"))
     rows: list[tuple[str, str, str, str]] = []
     res: dict[str, float] = {}
@@ -465,6 +485,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, t, extra, note in rows:
         print(f"{name:<{width}}  {t:>10}  {extra:<26}  {note}")
     print()
+    print(steal_note(ticks))
     print_targets(res, args.full)
     return 0
 
