@@ -381,12 +381,14 @@ def _write(path, text):
 
 @pytest.fixture(params=["pyarrow", "core install", "core install, no C compiler"])
 def csv_reader(request, monkeypatch) -> str:
-    """The fast CSV path that :func:`_both` compares: pyarrow's, or the core install's (pyarrow hidden:
+    """The fast CSV path that :func:`_both` compares: pyarrow's (the scanner hidden), or the core install's (pyarrow hidden:
     the compiled scanner's FieldCells, or without it ``str.split`` into TextCells, and their vectorised
     alignment)."""
     import gate.data.readers as readers
-    if request.param == "pyarrow":
+    if request.param == "pyarrow":       # (the compiled scanner, when built, reads before pyarrow)
         pytest.importorskip("pyarrow")
+        hide_module(monkeypatch, "gate.data._csvscan")
+        monkeypatch.setattr(readers, "_SCANNER", {})
     else:
         hide_pyarrow(monkeypatch)
         monkeypatch.setattr(readers, "_SCANNER", {})

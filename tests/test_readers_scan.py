@@ -447,3 +447,11 @@ def test_join_finds_each_id_among_the_other_columns(a, b):
 def _integral(v: str) -> bool:
     import re
     return re.fullmatch(r"[+-]?[0-9]+\.0+", v) is not None
+
+
+def test_same_compares_two_columns_cell_by_cell():
+    """same: equal cells in the same order only (a reordered, shorter or one-cell-different column is not)."""
+    a = _field_cells(["x1", "x2", "x3"])[0]
+    assert a.same(_field_cells(["x1", "x2", "x3"], "\r\n")[1])
+    for other in (["x1", "x3", "x2"], ["x1", "x2"], ["x1", "x2", "x4"], ["x1", "x2", "x3", "x4"], ["x1", "x2", "x33"]):
+        assert not a.same(_field_cells(other)[0]), other

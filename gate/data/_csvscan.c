@@ -435,6 +435,26 @@ static PyObject *plain_ids(PyObject *self, PyObject *const *args, Py_ssize_t nar
     return PyBool_FromLong(ok);
 }
 
+/* same(a_raw, a_starts, a_column, a_width, b_raw, b_starts, b_column, b_width) -> bool: whether the two
+ * columns hold the same cells in the same order (a paired baseline that lists the candidate's ids). */
+static PyObject *same(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (nargs != 8) {
+        PyErr_Format(PyExc_TypeError, "expected 8 arguments, got %zd", nargs);
+        return NULL;
+    }
+    Cells a, b;
+    if (!get_cells(args, &a, 1)) return NULL;
+    if (!get_cells(args + 4, &b, 1)) {
+        release_cells(&a);
+        return NULL;
+    }
+    int equal = same_cells(&a, &b);
+    release_cells(&b);
+    release_cells(&a);
+    return PyBool_FromLong(equal);
+}
+
 /* join(a_raw, a_starts, a_column, a_width, b_raw, b_starts, b_column, b_width) -> bytes: for each cell of
  * column a, the row of the equal cell of column b (int64; -1 when b has none). b's cells are distinct
  * (plain_ids checked them). */
@@ -729,6 +749,8 @@ static PyMethodDef methods[] = {
      "finite ASCII decimal number"},
     {"plain_ids", (PyCFunction)(void (*)(void))plain_ids, METH_FASTCALL,
      "plain_ids(raw, starts, column, width): whether every cell is a plain ASCII id and all are distinct"},
+    {"same", (PyCFunction)(void (*)(void))same, METH_FASTCALL,
+     "same(a_raw, a_starts, a_column, a_width, b_raw, b_starts, b_column, b_width): the same cells in the same order"},
     {"join", (PyCFunction)(void (*)(void))join, METH_FASTCALL,
      "join(a_raw, a_starts, a_column, a_width, b_raw, b_starts, b_column, b_width): each a cell's row in b "
      "(int64 bytes, -1 absent)"},

@@ -876,6 +876,8 @@ def _fast_ids(t: Table, col: str, like: Ids | None = None) -> Ids | None:
     if isinstance(column, TextCells):
         return _cell_ids(column, like)
     if isinstance(column, FieldCells):     # plain ASCII ids checked on the bytes, others as str
+        if like is not None and like.cells is not None and like.cells.same(column):
+            return Ids(cells=column)      # like's ids, in like's order: checked there
         return Ids(cells=column) if column.plain_ids() else _cell_ids(column.cells(), like)
     arr = _arrow(t, col)
     if arr is None or arr.null_count:

@@ -95,7 +95,7 @@ def read_table(path: str | os.PathLike[str]) -> Table:
     if kind == "parquet":
         table = _read_parquet(raw, source)
     elif kind == "csv":
-        table = _read_csv_fast(raw, source) or _read_csv(raw, source, split=len(raw) >= FAST_CSV_MIN_BYTES)
+        table = _read_csv(raw, source, split=len(raw) >= FAST_CSV_MIN_BYTES)
     else:
         table = _read_jsonl(_decode(raw, source), source)
     table.sha256 = digest
@@ -298,6 +298,11 @@ class FieldCells(LazyColumn):
         """Whether every cell is its own id text, ASCII, and all are distinct (decided on the bytes:
         :func:`gate.data._csvscan.plain_ids`); False sends the column to the ``str`` checks."""
         return bool(self.scanner.plain_ids(self.raw, self.starts, self.column, self.width))
+
+    def same(self, other: FieldCells) -> bool:
+        """Whether ``other`` holds the same cells in the same order."""
+        return bool(self.scanner.same(self.raw, self.starts, self.column, self.width,
+                                      other.raw, other.starts, other.column, other.width))
 
     def join(self, other: FieldCells) -> Any:
         """For each cell, the row of the equal cell of ``other`` (int64, -1 when none; ``other``'s
@@ -505,14 +510,16 @@ def _one_array(column: Any) -> Any:
 
 
 def _read_csv(raw: bytes, source: str, split: bool = False) -> Table:
-    """The csv module's reading of a file's bytes (small files, and whatever the fast path declines);
-    ``split``: first try :func:`_scan_csv` on the bytes (when the compiled scanner was built), then
-    :func:`_split_csv` on the decoded text, which return the same table when they apply. The csv
-    module reads the text as a stream (:class:`io.TextIOWrapper`: the same lines as a ``StringIO`` of
-    the decoded text, whose buffer would cost 4 bytes per character)."""
+    """The csv module's reading of a file's bytes (small files, and whatever the fast paths decline);
+    ``split`` (a large file): first the fast paths, which return the same table when they apply:
+    :func:`_scan_csv` on the bytes (when the compiled scanner was built: faster than pyarrow's reader
+    at 10^6 and 10^7 rows, bench/README.md), then pyarrow's (:func:`_read_csv_fast`), then
+    :func:`_split_csv` on the decoded text. The csv module reads the text as a stream
+    (:class:`io.TextIOWrapper`: the same lines as a ``StringIO`` of the decoded text, whose buffer would
+    cost 4 bytes per character)."""
     scanner = scanner_module() if split else None
-    # the bad byte's line, before any row is parsed (an ASCII file has none, and the scanner no text)
-    text = None if scanner is not None and raw.isascii() else _decode(raw, source)
+    # the bad byte's line, before any row is parsed (an ASCII file has none: decoded only if split needs it)
+    text = None if raw.isascii() else _decode(raw, source)
     if b"\x00" in raw:
         line = raw[:raw.index(b"\x00")].count(b"\n") + 1
         raise InputError(f"contains a NUL byte at line {line}; this is not a text CSV", source=source,
@@ -522,6 +529,9 @@ def _read_csv(raw: bytes, source: str, split: bool = False) -> Table:
         table = _scan_csv(raw, source, scanner)
         if table is not None:
             return table
+    table = _read_csv_fast(raw, source) if split else None
+    if table is not None:
+        return table
     if split:
         table = _split_csv(text if text is not None else _decode(raw, source), source)
         if table is not None:
