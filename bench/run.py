@@ -260,14 +260,14 @@ def floor(n: int, resamples: int) -> float:
 
 
 def csv_reader() -> str:
-    """Which reader takes a large plain CSV: pyarrow's, or without it (the default install) the compiled
-    scanner (gate/data/_csvscan.c), or str.split where no C compiler built it."""
+    """Which reader takes a large plain CSV: the compiled scanner (gate/data/_csvscan.c) where a C
+    compiler built it, else pyarrow's, else str.split."""
     import importlib.util
 
     from gate.data import readers
-    if importlib.util.find_spec("pyarrow") is not None:
-        return "pyarrow"
-    return "compiled scanner, no pyarrow" if readers.scanner_module() is not None else "str.split, no pyarrow"
+    if readers.scanner_module() is not None:
+        return "compiled scanner"
+    return "pyarrow" if importlib.util.find_spec("pyarrow") is not None else "str.split, no pyarrow"
 
 
 def csv_read(path: Path, fast: bool) -> float:

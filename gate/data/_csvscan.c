@@ -435,20 +435,26 @@ static PyObject *plain_ids(PyObject *self, PyObject *const *args, Py_ssize_t nar
     return PyBool_FromLong(ok);
 }
 
+/* args: a_raw, a_starts, a_column, a_width, b_raw, b_starts, b_column, b_width, checked into a and b. */
+static int get_two_cells(PyObject *const *args, Py_ssize_t nargs, Cells *a, Cells *b) {
+    if (nargs != 8) {
+        PyErr_Format(PyExc_TypeError, "expected 8 arguments, got %zd", nargs);
+        return 0;
+    }
+    if (!get_cells(args, a, 1)) return 0;
+    if (!get_cells(args + 4, b, 1)) {
+        release_cells(a);
+        return 0;
+    }
+    return 1;
+}
+
 /* same(a_raw, a_starts, a_column, a_width, b_raw, b_starts, b_column, b_width) -> bool: whether the two
  * columns hold the same cells in the same order (a paired baseline that lists the candidate's ids). */
 static PyObject *same(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     (void)self;
-    if (nargs != 8) {
-        PyErr_Format(PyExc_TypeError, "expected 8 arguments, got %zd", nargs);
-        return NULL;
-    }
     Cells a, b;
-    if (!get_cells(args, &a, 1)) return NULL;
-    if (!get_cells(args + 4, &b, 1)) {
-        release_cells(&a);
-        return NULL;
-    }
+    if (!get_two_cells(args, nargs, &a, &b)) return NULL;
     int equal = same_cells(&a, &b);
     release_cells(&b);
     release_cells(&a);
@@ -460,16 +466,8 @@ static PyObject *same(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
  * (plain_ids checked them). */
 static PyObject *join(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     (void)self;
-    if (nargs != 8) {
-        PyErr_Format(PyExc_TypeError, "expected 8 arguments, got %zd", nargs);
-        return NULL;
-    }
     Cells a, b;
-    if (!get_cells(args, &a, 1)) return NULL;
-    if (!get_cells(args + 4, &b, 1)) {
-        release_cells(&a);
-        return NULL;
-    }
+    if (!get_two_cells(args, nargs, &a, &b)) return NULL;
     PyObject *out = PyBytes_FromStringAndSize(NULL, a.n_rows * 8);
     CellSet set = {NULL, NULL, 0};
     int64_t *at = out == NULL ? NULL : (int64_t *)PyBytes_AS_STRING(out);
