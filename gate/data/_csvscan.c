@@ -66,13 +66,17 @@ static int scan_lines(const unsigned char *raw, Py_ssize_t n, Py_ssize_t begin, 
     return 1;
 }
 
+/* Whether a function got its number of arguments (else a TypeError is set). */
+static int expect_args(Py_ssize_t nargs, Py_ssize_t want) {
+    if (nargs == want) return 1;
+    PyErr_Format(PyExc_TypeError, "expected %zd arguments, got %zd", want, nargs);
+    return 0;
+}
+
 /* scan(raw, begin, width) -> bytes | None */
 static PyObject *scan(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     (void)self;
-    if (nargs != 3) {
-        PyErr_Format(PyExc_TypeError, "expected 3 arguments, got %zd", nargs);
-        return NULL;
-    }
+    if (!expect_args(nargs, 3)) return NULL;
     Py_ssize_t begin = PyLong_AsSsize_t(args[1]);
     if (begin == -1 && PyErr_Occurred()) return NULL;
     Py_ssize_t width = PyLong_AsSsize_t(args[2]);
@@ -181,10 +185,7 @@ static inline const char *field(const Cells *c, Py_ssize_t k, Py_ssize_t *length
 /* strings(raw, starts, column, width) -> list[str] */
 static PyObject *strings(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     (void)self;
-    if (nargs != 4) {
-        PyErr_Format(PyExc_TypeError, "expected 4 arguments, got %zd", nargs);
-        return NULL;
-    }
+    if (!expect_args(nargs, 4)) return NULL;
     Cells c;
     if (!get_cells(args, &c, 1)) return NULL;
     PyObject *out = PyList_New(c.n_rows);
@@ -227,10 +228,7 @@ static inline uint64_t hash_bytes(const char *text, Py_ssize_t length) {
  * cell of each distinct value, doubled at half full. */
 static PyObject *encode(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     (void)self;
-    if (nargs != 4) {
-        PyErr_Format(PyExc_TypeError, "expected 4 arguments, got %zd", nargs);
-        return NULL;
-    }
+    if (!expect_args(nargs, 4)) return NULL;
     Cells c;
     if (!get_cells(args, &c, 1)) return NULL;
     PyObject *codes = PyBytes_FromStringAndSize(NULL, c.n_rows * 8), *distinct = PyList_New(0), *result = NULL;
@@ -411,10 +409,7 @@ static int plain_id(const char *text, Py_ssize_t length) {
  * accept non-ASCII ids in NFC and name a repeated or bad id. */
 static PyObject *plain_ids(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     (void)self;
-    if (nargs != 4) {
-        PyErr_Format(PyExc_TypeError, "expected 4 arguments, got %zd", nargs);
-        return NULL;
-    }
+    if (!expect_args(nargs, 4)) return NULL;
     Cells c;
     if (!get_cells(args, &c, 1)) return NULL;
     int ok = 1;
@@ -437,10 +432,7 @@ static PyObject *plain_ids(PyObject *self, PyObject *const *args, Py_ssize_t nar
 
 /* args: a_raw, a_starts, a_column, a_width, b_raw, b_starts, b_column, b_width, checked into a and b. */
 static int get_two_cells(PyObject *const *args, Py_ssize_t nargs, Cells *a, Cells *b) {
-    if (nargs != 8) {
-        PyErr_Format(PyExc_TypeError, "expected 8 arguments, got %zd", nargs);
-        return 0;
-    }
+    if (!expect_args(nargs, 8)) return 0;
     if (!get_cells(args, a, 1)) return 0;
     if (!get_cells(args + 4, b, 1)) {
         release_cells(a);
@@ -668,10 +660,7 @@ static PyObject *convert(Cells *cp, Py_ssize_t *columns, Py_ssize_t k, PyObject 
 
 static PyObject *numbers(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     (void)self;
-    if (nargs != 5) {
-        PyErr_Format(PyExc_TypeError, "expected 5 arguments, got %zd", nargs);
-        return NULL;
-    }
+    if (!expect_args(nargs, 5)) return NULL;
     int block = PyTuple_Check(args[2]);
     Cells c;
     if (!get_cells(args, &c, !block)) return NULL;
@@ -702,10 +691,7 @@ static PyObject *numbers(PyObject *self, PyObject *const *args, Py_ssize_t nargs
  * value bytes, and its own len + 1 int32 offsets, checked increasing and within data); rows as there. */
 static PyObject *text_numbers(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     (void)self;
-    if (nargs != 3) {
-        PyErr_Format(PyExc_TypeError, "expected 3 arguments, got %zd", nargs);
-        return NULL;
-    }
+    if (!expect_args(nargs, 3)) return NULL;
     Cells c;
     c.arrow = 1;
     c.column = 0;
