@@ -15,6 +15,8 @@ An install without a C compiler has no scanner: this module is skipped there, an
 from __future__ import annotations
 
 import gzip
+import hashlib
+import mmap
 import os
 import struct
 
@@ -167,6 +169,23 @@ def test_a_plain_file_takes_the_scan_path_and_subsets_like_text_cells(tmp_path, 
     assert all(isinstance(col, TextCells) for col in sub.columns.values())
     _assert_same_table(sub, sub_split)
     assert list(sub.lines) == [11, 5, 5, 2]
+
+
+def test_a_large_plain_file_is_mapped_and_read_as_its_bytes(tmp_path, monkeypatch):
+    """From FAST_CSV_MIN_BYTES a plain CSV is mapped (read_file), not copied; the table is the one
+    read from the bytes, and a gzip file or a smaller one is read."""
+    data = "id,label,score\n" + "".join(f"r{i},{i % 2},0.{i}\n" for i in range(300))
+    path = tmp_path / "t.csv"
+    path.write_text(data, encoding="utf-8")
+    assert isinstance(readers.read_file(path, readers.DATA_FILE, map_from=len(data)), mmap.mmap)
+    assert readers.read_file(path, readers.DATA_FILE, map_from=len(data) + 1) == data.encode()
+    assert readers.read_file_bytes(path, readers.DATA_FILE) == data.encode()
+    with monkeypatch.context() as m:
+        m.setattr(readers, "FAST_CSV_MIN_BYTES", 1000)
+        mapped = read_table(path)
+    assert all(isinstance(col, FieldCells) and isinstance(col.raw, mmap.mmap) for col in mapped.columns.values())
+    assert mapped.sha256 == hashlib.sha256(data.encode()).hexdigest()
+    _assert_same_table(mapped, readers._read_csv(data.encode(), str(path), split=True))
 
 
 def _bits(values) -> list[bytes]:
