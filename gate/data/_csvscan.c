@@ -221,7 +221,7 @@ static inline uint64_t hash_bytes(const char *text, Py_ssize_t length) {
     return h ^ (h >> 29);
 }
 
-/* encode(raw, starts, column, width) -> (codes, distinct): each cell's index (int64, as bytes) into the
+/* encode(raw, starts, column, width) -> (codes, distinct): each cell's index (int32, as bytes) into the
  * distinct cells in order of first appearance, and those cells as str: readers.TextCells.encoded of the
  * column's strings (two cells are the same str exactly when they are the same bytes: the file is
  * valid UTF-8), with a str built for each distinct cell only. An open-addressing table of the first
@@ -231,13 +231,17 @@ static PyObject *encode(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     if (!expect_args(nargs, 4)) return NULL;
     Cells c;
     if (!get_cells(args, &c, 1)) return NULL;
-    PyObject *codes = PyBytes_FromStringAndSize(NULL, c.n_rows * 8), *distinct = PyList_New(0), *result = NULL;
+    if (c.n_rows > INT32_MAX) {   /* (offsets are 32-bit: a file of under 4 GiB has fewer rows) */
+        PyErr_SetString(PyExc_OverflowError, "too many rows for int32 codes");
+        return NULL;
+    }
+    PyObject *codes = PyBytes_FromStringAndSize(NULL, c.n_rows * 4), *distinct = PyList_New(0), *result = NULL;
     Py_ssize_t capacity = 1024, used = 0;
     int64_t *table = PyMem_Malloc(capacity * sizeof(int64_t));     /* row of a distinct value's first cell, or -1 */
     int64_t *index_of = PyMem_Malloc(capacity * sizeof(int64_t));  /* its code */
     if (codes == NULL || distinct == NULL || table == NULL || index_of == NULL) goto done;
     for (Py_ssize_t i = 0; i < capacity; i++) table[i] = -1;
-    int64_t *out = (int64_t *)PyBytes_AS_STRING(codes);
+    int32_t *out = (int32_t *)PyBytes_AS_STRING(codes);
     for (Py_ssize_t r = 0; r < c.n_rows; r++) {
         Py_ssize_t length;
         const char *text = field(&c, r * c.width + c.column, &length);
@@ -249,7 +253,7 @@ static PyObject *encode(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
             if (other_length == length && memcmp(other, text, (size_t)length) == 0) break;
         }
         if (table[slot] >= 0) {
-            out[r] = index_of[slot];
+            out[r] = (int32_t)index_of[slot];
             continue;
         }
         PyObject *cell = PyUnicode_DecodeUTF8(text, length, NULL);
@@ -259,7 +263,8 @@ static PyObject *encode(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         }
         Py_DECREF(cell);
         table[slot] = r;
-        index_of[slot] = out[r] = used++;
+        index_of[slot] = used;
+        out[r] = (int32_t)used++;
         if (2 * used > capacity) {          /* grow: re-insert every first cell */
             Py_ssize_t bigger = 2 * capacity;
             int64_t *t2 = PyMem_Malloc(bigger * sizeof(int64_t)), *i2 = PyMem_Malloc(bigger * sizeof(int64_t));
@@ -725,7 +730,7 @@ static PyMethodDef methods[] = {
     {"strings", (PyCFunction)(void (*)(void))strings, METH_FASTCALL,
      "strings(raw, starts, column, width): the column's cells as str"},
     {"encode", (PyCFunction)(void (*)(void))encode, METH_FASTCALL,
-     "encode(raw, starts, column, width): (each cell's int64 code as bytes, the distinct cells as str in order "
+     "encode(raw, starts, column, width): (each cell's int32 code as bytes, the distinct cells as str in order "
      "of first appearance)"},
     {"numbers", (PyCFunction)(void (*)(void))numbers, METH_FASTCALL,
      "numbers(raw, starts, column, width, rows): float64 of the picked cells (rows: None for all, or int64 "

@@ -273,12 +273,13 @@ class TextCells(list):
     _encoded: tuple[Any, list] | None = None
 
     def encoded(self) -> tuple[Any, list]:
-        """(per-cell index into the distinct cells as an int64 array, the distinct cells in order of
-        first appearance), as :meth:`TextColumn.encoded` gives it (a cell is never None here)."""
+        """(per-cell index into the distinct cells as an int32 array, like pyarrow's dictionary
+        indices, the distinct cells in order of first appearance), as :meth:`TextColumn.encoded`
+        gives it (a cell is never None here)."""
         if self._encoded is None:
             import numpy as np
             index = {cell: i for i, cell in enumerate(dict.fromkeys(self))}
-            codes = np.fromiter(map(index.__getitem__, self), dtype=np.int64, count=len(self))
+            codes = np.fromiter(map(index.__getitem__, self), dtype=np.int32, count=len(self))
             self._encoded = (codes, list(index))
         return self._encoded
 
@@ -313,7 +314,7 @@ class FieldCells(LazyColumn):
         if self._encoded is None:
             import numpy as np
             codes, distinct = self.scanner.encode(self.raw, self.starts, self.column, self.width)
-            self._encoded = (np.frombuffer(codes, dtype=np.int64), distinct)
+            self._encoded = (np.frombuffer(codes, dtype=np.int32), distinct)
         return self._encoded
 
     def cell(self, row: int) -> str:
