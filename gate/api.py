@@ -198,16 +198,20 @@ def _read_all(sources: list[tuple[str, Source]]) -> list[Table]:
         raise UsageError(f"{name[1:-1]} is a {type(source).__name__}", source="arguments",
                          fix="pass a file path, a pandas DataFrame, a pyarrow Table or a mapping of columns")
 
-    if not _pyarrow_reads():
+    if not _parallel_reads():
         # pure-Python parsing holds the GIL: two threads would not be faster, only hold both files'
         # intermediate strings at once (W1 at 10^6 rows: 0.50-0.53 KB per row in threads, 0.48 in turn)
         return [read(item) for item in sources]
     return parallel_map(read, sources)     # the first bad source's error wins, as when read in turn
 
 
-def _pyarrow_reads() -> bool:
-    """Whether pyarrow parses the files (releasing the GIL, so two files read in parallel threads);
-    the readers import it for that anyway."""
+def _parallel_reads() -> bool:
+    """Whether the files are parsed by code that releases the GIL (the compiled CSV scanner, or
+    pyarrow, which the readers import for that anyway), so two files read in parallel threads: the
+    hash, the mapping's checks and the scan of one file overlap the other's."""
+    from gate.data.readers import scanner_module
+    if scanner_module() is not None:
+        return True
     try:
         import pyarrow  # noqa: F401
     except ImportError:

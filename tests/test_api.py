@@ -89,6 +89,23 @@ def test_check_on_columns_and_arrow_tables_equals_files(tmp_path, capsys):
     assert _without_provenance(json.loads(arrow.to_json())) == cli
 
 
+@pytest.mark.parametrize("accel", ["", "numpy"])
+def test_two_bad_files_report_the_candidates_error(tmp_path, monkeypatch, accel):
+    """The files are read in parallel threads where the scanner (or pyarrow) parses them; the error
+    is still the first file's, as when they are read in turn."""
+    monkeypatch.setenv("MODEL_GATE_ACCEL", accel)
+    monkeypatch.setattr("gate.data.readers._SCANNER", {})
+    bad_cand, bad_base = tmp_path / "cand.csv", tmp_path / "base.csv"
+    bad_cand.write_bytes(b"id,label,score\nr1,1,\xff\n")
+    bad_base.write_bytes(b"id,label,score\nr1,1,\x000.5\n")
+    with pytest.raises(gate.InputError) as err:
+        gate.check(POLICY, candidate=bad_cand, baseline=bad_base)
+    assert str(bad_cand) in str(err.value) and str(bad_base) not in str(err.value)
+    with pytest.raises(gate.InputError) as err:
+        gate.check(POLICY, candidate=bad_base, baseline=bad_cand)
+    assert "NUL byte" in str(err.value) and str(bad_base) in str(err.value)
+
+
 def test_policy_from_a_mapping_equals_the_file():
     import yaml
 
