@@ -614,16 +614,17 @@ def _canary_draws(path: str | None, stratify: bool, B: int) -> tuple[Bootstrap, 
     return boot, {m: out[(m, "candidate")] - out[(m, "baseline")] for m in metrics}
 
 
-def test_a_large_canary_takes_the_poisson_path_unless_stratified(monkeypatch):
+def test_a_large_canary_takes_the_poisson_path_stratified_or_not(monkeypatch):
     """Independent samples (two strata that only separate the samples) take Poisson weights above the
-    size threshold, as a paired check does; a stratified bootstrap keeps index resampling (Poisson
-    weights would not keep the strata's sizes)."""
+    size threshold, as a paired check does; a stratified bootstrap takes Poisson weights completed to
+    each stratum's size (tests/test_stratified_poisson.py); below the threshold, index resampling."""
     import gate.resampling.stats
     monkeypatch.setattr(gate.resampling.stats, "POISSON_MIN_UNITS", 1000)
-    assert _canary_draws(None, False, 100)[0].poisson
-    assert not _canary_draws(None, True, 100)[0].poisson
+    assert _canary_draws(None, False, 100)[0].scheme == "poisson"
+    assert _canary_draws(None, True, 100)[0].scheme == "stratified_poisson"
     monkeypatch.setattr(gate.resampling.stats, "POISSON_MIN_UNITS", 10 ** 9)
-    assert not _canary_draws(None, False, 100)[0].poisson
+    assert _canary_draws(None, False, 100)[0].scheme == "index"
+    assert _canary_draws(None, True, 100)[0].scheme == "index"
 
 
 def test_canary_poisson_intervals_match_the_index_ones():

@@ -53,13 +53,14 @@ def mix64(z):
 MAX_SIZE = 32       # a cell of identical examples is drawn in pieces of at most this many
 
 
-def _tables(size: int) -> tuple[np.ndarray, np.ndarray]:
-    """For Poisson(``size``): (lookup table from a 16-bit uniform to the weight, 255 = ambiguous; the
-    48-bit CDF thresholds, k = 0 .. until the terms are below 1e-19, so the tail is below 1e-17)."""
-    pmf: list[float] = []
+def _tables(mean: float) -> tuple[np.ndarray, np.ndarray]:
+    """For Poisson(``mean``): (lookup table from a 16-bit uniform to the weight, 255 = ambiguous; the
+    48-bit CDF thresholds, k = 0 .. until the terms are below 1e-19, so the tail is below 1e-17).
+    Poisson(0) is the constant 0 (one threshold, 2^48)."""
+    pmf: list[float] = [1.0] if mean == 0 else []
     k = 0
-    while k <= size or pmf[-1] > 1e-19:      # past the mode the terms fall faster than geometrically
-        pmf.append(math.exp(-size + k * math.log(size) - math.lgamma(k + 1)))
+    while mean > 0 and (k <= mean or pmf[-1] > 1e-19):    # past the mode the terms fall faster than geometrically
+        pmf.append(math.exp(-mean + k * math.log(mean) - math.lgamma(k + 1)))
         k += 1
     thresholds = np.minimum(np.round(np.cumsum(pmf) * 2.0 ** 48), 2.0 ** 48).astype(np.uint64)
     thresholds[-1] = 2 ** 48            # the dropped tail (< 1e-17) goes to the last value
@@ -70,18 +71,26 @@ def _tables(size: int) -> tuple[np.ndarray, np.ndarray]:
     return lut, thresholds
 
 
-@functools.cache
-def poisson_tables() -> tuple[np.ndarray, np.ndarray]:
-    """(lookup tables, thresholds): row ``m`` (1 .. MAX_SIZE) holds Poisson(m)'s (thresholds padded
-    with 2^64 − 1, which no 48-bit value reaches). Built on first use (~0.15 s), not at import."""
-    rows = [_tables(m) for m in range(1, MAX_SIZE + 1)]
+@functools.lru_cache(maxsize=8)
+def tables_for(means: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """(lookup tables, thresholds): row ``j`` (1 .. len(means)) holds Poisson(``means[j-1]``)'s
+    (thresholds padded with 2^64 − 1, which no 48-bit value reaches; row 0 is unused). Every mean
+    is at most MAX_SIZE, so every weight stays at most MAX_WEIGHT."""
+    rows = [_tables(m) for m in means]
     width = max(t.size for _, t in rows)
-    luts = np.zeros((MAX_SIZE + 1, 65536), dtype=np.uint8)
-    thresholds = np.full((MAX_SIZE + 1, width), np.iinfo(np.uint64).max, dtype=np.uint64)
-    for m, (lut, t) in enumerate(rows, start=1):
-        luts[m], thresholds[m, :t.size] = lut, t
+    luts = np.zeros((len(means) + 1, 65536), dtype=np.uint8)
+    thresholds = np.full((len(means) + 1, width), np.iinfo(np.uint64).max, dtype=np.uint64)
+    for j, (lut, t) in enumerate(rows, start=1):
+        luts[j], thresholds[j, :t.size] = lut, t
     assert width <= MAX_WEIGHT + 1, "the kernel flags ambiguous lanes by bit 7: weights must stay below 128"
     return luts, thresholds
+
+
+@functools.cache
+def poisson_tables() -> tuple[np.ndarray, np.ndarray]:
+    """:func:`tables_for` the means 1 .. MAX_SIZE: row ``m`` holds Poisson(m)'s. Built on first use
+    (~0.15 s), not at import."""
+    return tables_for(tuple(float(m) for m in range(1, MAX_SIZE + 1)))
 
 
 AMBIGUOUS = 255
@@ -103,37 +112,42 @@ def uniforms(key: int, resample: int, n: int) -> np.ndarray:
     return z.astype("<u8", copy=False).view("<u2")[:n]
 
 
-def resolve(u: np.ndarray, sizes: np.ndarray, key: int, resample: int, n: int, positions: np.ndarray) -> np.ndarray:
-    """Weights of the ambiguous ``positions`` (uniform ``u``, Poisson mean ``sizes`` each) from 32
-    extra bits: the number of thresholds at or below the 48-bit value."""
+def resolve(u: np.ndarray, rows: np.ndarray, key: int, resample: int, n: int, positions: np.ndarray,
+            thresholds: np.ndarray | None = None) -> np.ndarray:
+    """Weights of the ambiguous ``positions`` (uniform ``u``, table row ``rows`` each: of
+    ``thresholds``, default :func:`poisson_tables`', where row m is Poisson(m)) from 32 extra bits: the
+    number of thresholds at or below the 48-bit value."""
+    thresholds = poisson_tables()[1] if thresholds is None else thresholds
     base = np.uint64(((key ^ EXTRA) + resample * n * int(GAMMA)) % _MOD)
     extra = mix64(base + positions.astype(np.uint64) * GAMMA) >> np.uint64(32)
     value = (u.astype(np.uint64) << np.uint64(32)) | extra
-    return np.count_nonzero(poisson_tables()[1][sizes] <= value[:, None], axis=1)
+    return np.count_nonzero(thresholds[rows] <= value[:, None], axis=1)
 
 
-def weights(key: int, resample: int, sizes: np.ndarray | int, bounds: np.ndarray | None = None) -> np.ndarray:
+def weights(key: int, resample: int, sizes: np.ndarray | int, bounds: np.ndarray | None = None,
+            tables: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """Poisson weights of ``resample``, one per position: Poisson(``sizes[i]``) (each 1 .. MAX_SIZE),
     or Poisson(1) for each of ``sizes`` positions when it is an int. float64, ready to be
     ``bincount`` weights. ``bounds`` (when ``sizes`` is ``sizes_of(bounds)``) lets each run of one
-    mean look its uniforms up in that mean's table directly (the same weights, fewer passes)."""
+    mean look its uniforms up in that mean's table directly (the same weights, fewer passes). With
+    ``tables`` (:func:`tables_for`), ``sizes`` are rows of those tables rather than means."""
     sizes = np.ones(sizes, dtype=np.uint8) if isinstance(sizes, int) else sizes
+    luts, thresholds = poisson_tables() if tables is None else tables
     n = sizes.size
     u = uniforms(key, resample, n)
-    small = _lookup(u, sizes, bounds)
+    small = _lookup(u, sizes, bounds, luts)
     ambiguous = np.flatnonzero(small == AMBIGUOUS)
     w = small.astype(np.float64)
     if ambiguous.size:
-        w[ambiguous] = resolve(u[ambiguous], sizes[ambiguous], key, resample, n, ambiguous)
+        w[ambiguous] = resolve(u[ambiguous], sizes[ambiguous], key, resample, n, ambiguous, thresholds)
     return w
 
 
-def _lookup(u: np.ndarray, sizes: np.ndarray, bounds: np.ndarray | None) -> np.ndarray:
-    """The lookup-table weight (or :data:`AMBIGUOUS`) of every uniform: by runs of one mean when
-    ``bounds`` gives them, else by one gather at ``size·65536 + u``."""
-    luts = poisson_tables()[0]
+def _lookup(u: np.ndarray, rows: np.ndarray, bounds: np.ndarray | None, luts: np.ndarray) -> np.ndarray:
+    """The lookup-table weight (or :data:`AMBIGUOUS`) of every uniform: by runs of one table row
+    when ``bounds`` gives them, else by one gather at ``row·65536 + u``."""
     if bounds is None:
-        return luts.ravel().take(sizes.astype(np.intp) * 65536 + u)
+        return luts.ravel().take(rows.astype(np.intp) * 65536 + u)
     small = np.empty(u.size, dtype=np.uint8)
     for m in range(1, bounds.size):
         lo, hi = int(bounds[m - 1]), int(bounds[m])
@@ -167,17 +181,17 @@ def compact_table(table: np.ndarray, n_codes: int) -> np.ndarray:
 
 
 def view_counts(key: int, first: int, b: int, bounds: np.ndarray, tables: list[np.ndarray],
-                n_codes: list[int]) -> list[np.ndarray]:
+                n_codes: list[int], draw: tuple[np.ndarray, np.ndarray] | None = None) -> list[np.ndarray]:
     """Per-code weight totals of each table for resamples ``first .. first+b`` (shape
     ``(b, codes)``; int32 while they cannot overflow, else int64): positions ``bounds[m-1] ..
-    bounds[m]`` weigh Poisson(m), as :func:`weights` draws them for ``sizes_of(bounds)``. By the
-    compiled kernel, one pass per pair of tables; requires :func:`accelerated`."""
+    bounds[m]`` weigh Poisson(m) (with ``draw``, :func:`tables_for`'s: row m of those tables), as
+    :func:`weights` draws them for ``sizes_of(bounds)``. By the compiled kernel, one pass per pair
+    of tables; requires :func:`accelerated`."""
     kernels = compiled()
     assert kernels is not None, "the compiled kernel is not available"
-    examples = int(np.dot(np.arange(1, bounds.size), np.diff(bounds)))   # = sizes_of(bounds).sum(), not materialised
-    dtype = np.int32 if examples * MAX_WEIGHT < 2 ** 31 else np.int64
+    dtype = np.int32 if int(bounds[-1]) * MAX_WEIGHT < 2 ** 31 else np.int64    # every weight is ≤ MAX_WEIGHT
     out = [np.zeros((b, d), dtype=dtype) for d in n_codes]
-    luts, thresholds = poisson_tables()
+    luts, thresholds = poisson_tables() if draw is None else draw
     for a in range(0, len(tables), 2):
         if a + 1 < len(tables):
             kernels.pair(key, first, luts, thresholds, bounds, tables[a], tables[a + 1], out[a], out[a + 1])
@@ -187,5 +201,7 @@ def view_counts(key: int, first: int, b: int, bounds: np.ndarray, tables: list[n
 
 
 def sizes_of(bounds: np.ndarray) -> np.ndarray:
-    """The Poisson mean of every position: ``m`` for positions ``bounds[m-1] .. bounds[m]``."""
-    return np.repeat(np.arange(1, bounds.size, dtype=np.uint8), np.diff(bounds))
+    """The table row of every position (its Poisson mean with :func:`poisson_tables`): ``m`` for
+    positions ``bounds[m-1] .. bounds[m]``; uint8, or uint16 past 255 rows."""
+    dtype = np.uint8 if bounds.size <= 256 else np.uint16
+    return np.repeat(np.arange(1, bounds.size, dtype=dtype), np.diff(bounds))

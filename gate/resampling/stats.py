@@ -32,6 +32,10 @@ The bootstrap (:class:`Bootstrap`) produces the same block sums without material
   distribution, since the statistics only see the sum). The weights are a counter-based stream (a
   pure function of seed, resample and piece, :mod:`gate.resampling.poisson`), drawn and counted in one
   compiled pass per pair of views when the C kernel was built (:mod:`gate.resampling._ckernels`).
+  With several strata (``bootstrap.stratify``) and any metric, each stratum's pieces weigh
+  Poisson(λ_s·m), λ_s = 1 − 5/√n_s, and uniform draws within the stratum complete every resample to
+  the stratum's size (:class:`TopUp`): exactly the stratified bootstrap, tested in
+  tests/test_stratified_poisson.py.
 
 - **whole clusters** — with ``data.cluster`` (:class:`ClusterDraw`) a unit is still an example, but
   a resample draws *clusters*: as many as the stratum has, uniformly with replacement (or, for large
@@ -419,18 +423,21 @@ class Pieces:
     """What the Poisson path draws a weight for. Positions agreeing on every view's code form a
     cell; a cell of m examples is cut into pieces of at most ``poisson.MAX_SIZE`` examples, and a
     piece of size s gets one Poisson(s) weight (exactly the sum of its examples' Poisson(1) weights;
-    the statistics only see that sum). Pieces are grouped by size (``bounds[s-1] .. bounds[s]``),
+    the statistics only see that sum). Pieces are grouped by size (``bounds[s-1] .. bounds[s]``;
+    stratified: by (stratum, size), group j drawn from row j of ``draw``),
     each group padded to a multiple of 4 with pieces coded ``n_codes`` (a scratch column the counts
     drop); within a group they keep the cells' order (sorted by the first view's code). With
     ``per_example`` (blocks with per-example values) the pieces are each position's, in order (a
     position of m examples, ``weighted_pieces``: pieces of its examples, grouped by size)."""
 
-    bounds: np.ndarray            # int64, MAX_SIZE + 1 entries, multiples of 4
-    sizes: np.ndarray             # uint8 Poisson mean of every piece (padding included)
+    bounds: np.ndarray            # int64, one entry more than groups, multiples of 4
+    sizes: np.ndarray             # uint8 Poisson mean of every piece (padding included); stratified: table row
     tables: list[np.ndarray]      # per view: the pieces' codes (scratch code for padding)
     first: np.ndarray             # a position of each piece (−1 for padding)
     per_example: bool
     in_order: bool = True         # with per_example: the pieces are the positions themselves, in order
+    draw: tuple[np.ndarray, np.ndarray] | None = None     # stratified: the groups' tables (sizes: rows)
+    topup: TopUp | None = None    # stratified: completes each stratum to its size
     _counters: list[_Counter] | None = None
 
     def per_position(self, w: np.ndarray, n: int) -> np.ndarray:
@@ -473,10 +480,13 @@ class _Counter:
         return np.bincount(self.codes, weights=np.add.reduceat(w, self.starts), minlength=minlength)
 
 
-def make_pieces(views: list[_View], n: int, per_example: bool, multiplicity: np.ndarray | None = None) -> Pieces:
+def make_pieces(views: list[_View], n: int, per_example: bool, multiplicity: np.ndarray | None = None,
+                stratified: Stratified | None = None) -> Pieces:
     """:class:`Pieces` of the positions ``0 .. n-1`` (see there); position ``p`` stands for
     ``multiplicity[p]`` examples when given: the pieces are the same as for those examples written
-    out, since they only depend on the codes' example counts (``per_example``: each position's own)."""
+    out, since they only depend on the codes' example counts (``per_example``: each position's own).
+    With ``stratified`` (positions ordered by stratum, views naming each one's) the pieces are
+    grouped by (stratum, size), each group drawn from Poisson(λ_s·size) and completed (:class:`TopUp`)."""
     own_cells = per_example or not views      # every position is its own cell: its examples share its values
     if own_cells and multiplicity is None:
         first, size = np.arange(n), np.ones(n, dtype=np.int64)
@@ -494,9 +504,22 @@ def make_pieces(views: list[_View], n: int, per_example: bool, multiplicity: np.
         cell = np.repeat(np.arange(d), per_cell)
         index_in_cell = np.arange(cell.size) - np.repeat(np.cumsum(per_cell) - per_cell, per_cell)
         size = np.minimum(poisson.MAX_SIZE, count[cell] - index_in_cell * poisson.MAX_SIZE)
-        by_size = np.argsort(size, kind="stable")
-        first, size = cell_first[cell[by_size]], size[by_size]
-    group = np.bincount(size, minlength=poisson.MAX_SIZE + 1)[1:]
+        first = cell_first[cell]
+        if stratified is None:
+            by_size = np.argsort(size, kind="stable")
+        else:       # a cell lies in one stratum (its view's code names it)
+            by_size = np.lexsort((size, stratified.of_position[first]))
+        first, size = first[by_size], size[by_size]
+    if stratified is None:        # groups: sizes 1 .. MAX_SIZE, row m of poisson_tables() = Poisson(m)
+        group = np.bincount(size, minlength=poisson.MAX_SIZE + 1)[1:]
+        draw, segment_stratum = None, None
+    else:                         # groups: the (stratum, size) pairs present, in order
+        key = stratified.of_position[first] * (poisson.MAX_SIZE + 1) + size
+        starts = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]]))
+        group = np.diff(np.append(starts, key.size))
+        segment_stratum, segment_size = key[starts] // (poisson.MAX_SIZE + 1), key[starts] % (poisson.MAX_SIZE + 1)
+        means = stratified.mean_scale()[segment_stratum] * segment_size
+        draw = poisson.tables_for(tuple(float(m) for m in means))
     padded = -(-group // 4) * 4
     bounds = np.concatenate([[0], np.cumsum(padded)]).astype(np.int64)
     slot = np.arange(size.size) + np.repeat(bounds[:-1] - np.concatenate([[0], np.cumsum(group)[:-1]]), group)
@@ -508,8 +531,117 @@ def make_pieces(views: list[_View], n: int, per_example: bool, multiplicity: np.
         codes = np.full(padded_first.size, view.n_codes, dtype=np.int64)
         codes[real] = view.table[padded_first[real]]
         tables.append(poisson.compact_table(codes, view.n_codes + 1))
+    topup = None
+    if stratified is not None:
+        assert segment_stratum is not None
+        topup = TopUp.of(stratified, slot, size, np.repeat(segment_stratum, padded))
     return Pieces(bounds, poisson.sizes_of(bounds), tables, padded_first, own_cells,
-                  in_order=not own_cells or multiplicity is None)
+                  in_order=not own_cells or (multiplicity is None and stratified is None), draw=draw, topup=topup)
+
+
+TOPUP = 0x8CB92BA72F3D8DD7     # the top-up draws' stream: mix64(key ⊕ TOPUP + (r·n + counter)·γ)
+TOPUP_MARGIN = 5.0             # λ_s = 1 − margin/√n_s: a stratum overflows its size with p ≈ 3e-7
+
+
+@dataclass(frozen=True)
+class Stratified:
+    """The strata of a stratified Poisson draw: ``of_position`` the stratum (0 .. K−1, in position
+    order) of every position, ``sizes`` each stratum's examples, and ``namers``, views such that
+    every stratum is named by one of them: each of its positions has a code of that view that no
+    other stratum's position has (a paired check's class in its confusion view; a canary sample's
+    class in that sample's view). A namer is kept as (view, its codes of the strata it names grouped
+    by stratum, each group's first index, those strata)."""
+
+    of_position: np.ndarray
+    sizes: np.ndarray
+    namers: tuple[tuple[int, np.ndarray, np.ndarray, np.ndarray], ...]   # (view, its codes by stratum, starts, strata)
+
+    def mean_scale(self) -> np.ndarray:
+        """λ_s per stratum: ``max(0, 1 − TOPUP_MARGIN/√n_s)`` (0: a stratum of at most 25 examples is
+        drawn by index draws alone)."""
+        return np.maximum(0.0, 1.0 - TOPUP_MARGIN / np.sqrt(self.sizes.astype(np.float64)))
+
+    def drawn(self, counts: list[np.ndarray]) -> np.ndarray:
+        """S_s per stratum: the examples a resample drew there, from the views' per-code counts
+        (each namer's codes of each stratum gathered and summed)."""
+        total = np.zeros(self.sizes.size, dtype=np.int64)
+        for v, codes, starts, named in self.namers:
+            total[named] += np.rint(np.add.reduceat(counts[v].take(codes), starts)).astype(np.int64)
+        return total
+
+    @staticmethod
+    def of(views: list[_View], ranges: list[tuple[int, int]]) -> Stratified | None:
+        """From the positions' stratum ranges (``(start, size)``, in order), each stratum named by the
+        view of fewest codes that names it; None when some stratum is named by no view."""
+        sizes = np.array([size for _, size in ranges], dtype=np.int64)
+        k, n = sizes.size, int(sizes.sum())
+        of_position = np.repeat(np.arange(k, dtype=np.intp), sizes)
+        unnamed = np.ones(k, dtype=bool)
+        namers = []
+        for v in sorted(range(len(views)), key=lambda v: views[v].n_codes):
+            table, d = views[v].table, views[v].n_codes
+            first, last = np.zeros(d, dtype=np.intp), np.zeros(d, dtype=np.intp)
+            first[table[::-1]] = np.arange(n - 1, -1, -1)
+            last[table] = np.arange(n)
+            pure = of_position[first] == of_position[last]     # positions are in stratum order
+            named = unnamed & (np.bincount(of_position, weights=~pure[table], minlength=k) == 0)
+            if named.any():
+                mine = np.flatnonzero(pure & named[of_position[first]])
+                codes = mine[np.argsort(of_position[first][mine], kind="stable")]
+                stratum = of_position[first][codes]
+                starts = np.flatnonzero(np.concatenate([[True], stratum[1:] != stratum[:-1]]))
+                namers.append((v, codes, starts, stratum[starts]))
+                unnamed &= ~named
+            if not unnamed.any():
+                return Stratified(of_position, sizes, tuple(namers))
+        return None
+
+
+@dataclass(frozen=True)
+class TopUp:
+    """Completes a stratified Poisson draw to the exact stratified bootstrap. The pieces of stratum s
+    (n_s examples) weigh Poisson(λ_s·size), λ_s < 1, so a resample draws S_s ≤ n_s examples there
+    (but with p ≈ 3e-7); ``n_s − S_s`` more examples are then drawn uniformly with replacement among
+    the stratum's, each adding 1 to its piece. Given S_s = k, Poisson weights of common scale are a
+    multinomial of k over the examples, so the total is a multinomial of n_s over them: exactly the
+    stratified bootstrap's counts, every stratum of fixed size. When S_s > n_s the stratum's weights
+    are dropped and all n_s examples drawn this way (the same distribution: it holds given any k)."""
+
+    stratified: Stratified
+    offsets: np.ndarray        # int64: the first example of each stratum (examples numbered by piece)
+    piece_of_example: np.ndarray   # int32/intp: the (padded) piece of every example so numbered
+    piece_stratum: np.ndarray  # intp: the stratum of every padded piece (padding: its group's)
+
+    @staticmethod
+    def of(stratified: Stratified, slot: np.ndarray, size: np.ndarray, piece_stratum: np.ndarray) -> TopUp:
+        """``slot``: the padded index of each real piece (in order), ``size`` its examples."""
+        sizes = stratified.sizes
+        offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+        dtype = np.int32 if piece_stratum.size < 2 ** 31 else np.intp
+        return TopUp(stratified, offsets, np.repeat(slot.astype(dtype), size), piece_stratum.astype(np.intp))
+
+    def draw(self, key: int, resample: int, missing: np.ndarray) -> np.ndarray:
+        """The pieces of ``missing[s]`` examples drawn uniformly with replacement within each stratum
+        ``s``: draw ``j`` of stratum ``s`` is word ``offsets[s] + j`` of the resample's top-up stream,
+        its high 64 bits times n_s (Lemire's reduction: each example's chance within 2^-64 of 1/n_s)."""
+        total = int(missing.sum())
+        if total == 0:
+            return np.zeros(0, dtype=np.intp)
+        sizes = self.stratified.sizes
+        n = int(sizes.sum())
+        stratum = np.repeat(np.arange(sizes.size), missing)
+        counter = self.offsets[stratum] + (np.arange(total) - np.repeat(np.cumsum(missing) - missing, missing))
+        base = np.uint64(((key ^ TOPUP) + resample * n * int(poisson.GAMMA)) % 2 ** 64)
+        z = poisson.mix64(base + counter.astype(np.uint64) * poisson.GAMMA)
+        return self.piece_of_example[self.offsets[stratum] + below(z, sizes[stratum])].astype(np.intp)
+
+
+def below(z: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """``⌊z·m / 2^64⌋`` for uint64 ``z`` and ``0 < m < 2^32`` (int64): a uniform integer below ``m``
+    from a uniform 64-bit word, exact in 64-bit arithmetic (32-bit halves)."""
+    m64 = m.astype(np.uint64)
+    hi, lo = z >> np.uint64(32), z & np.uint64(0xFFFFFFFF)
+    return ((hi * m64 + ((lo * m64) >> np.uint64(32))) >> np.uint64(32)).astype(np.int64)
 
 
 @dataclass
@@ -720,8 +852,12 @@ class Bootstrap:
                 self.cells = cells
         self.path = "multinomial" if self.cells is not None else "index"
         single = strata.size == 0 or int(strata.min()) == int(strata.max())
-        poisson_draw = (self.path == "index" and (path == "poisson" or (
-            allow_poisson and path is None and n >= POISSON_MIN_UNITS)) and (single or samples_only))
+        large = path == "poisson" or (path is None and n >= POISSON_MIN_UNITS)
+        # stratified: Poisson weights completed to each stratum's size (TopUp), exactly the stratified
+        # bootstrap, so raw counts too; over the examples of a file (no cells, no clusters)
+        stratified = large and not (single or samples_only) and plan.multiplicity is None and clusters is None
+        poisson_draw = self.path == "index" and (stratified or (
+            large and (allow_poisson or path == "poisson") and (single or samples_only)))
         if self.path == "index" and plan.multiplicity is not None and self.clusters is None and not (
                 poisson_draw and all(c is not None and (c[2] or plan.weighted_pieces) for c in codes)):
             # units of several examples are drawn as Poisson pieces of their examples; every other
@@ -740,6 +876,10 @@ class Bootstrap:
         # strata only separate independent samples (a canary's candidate and baseline rows), and
         # every weight is independent anyway, so each sample gets its own Poisson bootstrap (its
         # size varies as any Poisson resample's does; its ratio metrics see only its own weights).
+        self.stratified: Stratified | None = None
+        if poisson_draw and stratified:     # a view must name the strata (else index draws)
+            self.stratified = Stratified.of(self.views, self._strata_ranges)
+            poisson_draw = self.stratified is not None
         self.poisson = poisson_draw
         if self.clusters is not None and path != "poisson":      # clusters: by the number of clusters
             self.poisson = (allow_poisson and self.n >= POISSON_MIN_UNITS
@@ -846,6 +986,8 @@ class Bootstrap:
             return "multinomial"
         if self.clusters is not None:
             return "cluster_poisson" if self.poisson else "cluster_index"
+        if self.stratified is not None:
+            return "stratified_poisson"
         return "poisson" if self.poisson else "index"
 
     def build(self) -> None:
@@ -862,6 +1004,7 @@ class Bootstrap:
             draw = ("Poisson weights" if self.poisson else "draws") + f" of {self.clusters.size} clusters"
         elif self.poisson:
             draw = (f"Poisson weights on {self.pieces().sizes.size} pieces"
+                    + (f", completed to {len(self._strata_ranges)} strata's sizes" if self.stratified else "")
                     + (" (compiled kernel)" if poisson.accelerated() else ""))
         return (f"{draw} over {self.n} examples, "
                 f"{len(self.views)} views "
@@ -977,29 +1120,52 @@ class Bootstrap:
         given: dict[int, np.ndarray] = {}
         if fused:
             fused_counts = poisson.view_counts(self.key, start, b, pieces.bounds, pieces.tables,
-                                               [v.n_codes + 1 for v in self.views])
-            for view, counts in zip(self.views, fused_counts):
+                                               [v.n_codes + 1 for v in self.views], pieces.draw)
+            for view, chunk in zip(self.views, fused_counts):
                 if view.counted_block is not None:
-                    given[view.counted_block] = counts[:, :self.plan.blocks[view.counted_block].size]
+                    given[view.counted_block] = chunk[:, :self.plan.blocks[view.counted_block].size]
         else:
             counters = pieces.counters()
         sums = self._empty_sums(b, given)
         for r in range(b):
             w = (None if fused and not pieces.per_example
-                 else poisson.weights(self.key, start + r, pieces.sizes, pieces.bounds))
-            for v, view in enumerate(self.views):
-                if view.counted_block in given:
-                    continue
-                if fused:
-                    counts = fused_counts[v][r, :view.n_codes]
-                else:
-                    assert w is not None
-                    counts = counters[v].count(w, view.n_codes + 1)[:view.n_codes]
-                self._view_sums(view, counts, sums, r)
+                 else poisson.weights(self.key, start + r, pieces.sizes, pieces.bounds, pieces.draw))
+            if fused:
+                row = [c[r] for c in fused_counts]
+            else:
+                assert w is not None
+                row = [counter.count(w, view.n_codes + 1) for counter, view in zip(counters, self.views)]
+            if pieces.topup is not None:
+                w = self._top_up(pieces, start + r, row, w)
+            for view, view_counts in zip(self.views, row):
+                if view.counted_block not in given:
+                    self._view_sums(view, view_counts[:view.n_codes], sums, r)
             if pieces.per_example:
                 assert w is not None                # drawn whenever weighted blocks need each position's
                 self._unit_sums(pieces.per_position(w, self.plan.n_units), sums, r)
         return sums
+
+    def _top_up(self, pieces: Pieces, resample: int, counts: list[np.ndarray], w: np.ndarray | None) -> np.ndarray | None:
+        """Complete one stratified Poisson resample (:class:`TopUp`) in place: its per-code ``counts``
+        of every view and (when drawn) its piece weights ``w``. A stratum that drew more than its size
+        (rare) has its weights dropped and recounted from the numpy weights first."""
+        top = pieces.topup
+        assert top is not None
+        missing = top.stratified.sizes - top.stratified.drawn(counts)
+        over = missing < 0
+        if over.any():
+            if w is None:
+                w = poisson.weights(self.key, resample, pieces.sizes, pieces.bounds, pieces.draw)
+            w[over[top.piece_stratum]] = 0.0
+            for table, view_counts in zip(pieces.tables, counts):
+                view_counts[:] = np.bincount(table, weights=w, minlength=view_counts.size)
+            missing[over] = top.stratified.sizes[over]
+        picks = top.draw(self.key, resample, missing)
+        for table, view_counts in zip(pieces.tables, counts):      # intp codes, same-type ones: add.at's fast loop
+            np.add.at(view_counts, table[picks].astype(np.intp), np.ones(picks.size, dtype=view_counts.dtype))
+        if w is not None:
+            np.add.at(w, picks, np.ones(picks.size))
+        return w
 
     def _empty_sums(self, b: int, given: dict[int, np.ndarray] | None = None) -> list[np.ndarray]:
         """Room for ``b`` resamples' sums of every block, but for the blocks whose sums are ``given``."""
@@ -1034,7 +1200,7 @@ class Bootstrap:
         if self._pieces is None:
             mult = self.plan.multiplicity
             self._pieces = make_pieces(self.views, self.plan.n_units, bool(self._weighted or self._generic),
-                                       None if mult is None else mult[self._order])
+                                       None if mult is None else mult[self._order], self.stratified)
         return self._pieces
 
     def run(self, consume: Callable[[int, list[np.ndarray]], None], threads: int | None = None,
