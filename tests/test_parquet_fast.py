@@ -54,6 +54,8 @@ def columns(case: str, seed: int) -> dict[str, pa.Array]:
         cols["id"] = pa.array([" x2" if i == 2 else v for i, v in enumerate(ids)])
     elif case == "float_text_id" and seed == 1:
         cols["id"] = pa.array(["7.00" if i == 7 else v for i, v in enumerate(ids)])
+    elif case in ("non_ascii_id", "shuffled_non_ascii_id"):     # the Python checks (NFC), not the scanner's
+        cols["id"] = pa.array(["é" + v if i % 9 == 0 else v for i, v in enumerate(ids)])
     elif case == "tab_id" and seed == 1:
         cols["id"] = pa.array(["x3\t" if i == 3 else v for i, v in enumerate(ids)])
     elif case == "shuffled_dup_id" and seed == 2:        # the baseline: every id found, one twice
@@ -84,13 +86,24 @@ def outcome(policy, cand, base):
 CASES = ["ok", "int_labels_with_nulls", "string_labels_with_nulls", "int_ids", "float32_scores", "int_scores",
          "nan_score", "null_score", "bad_label", "dup_id", "null_id", "padded_id", "null_slice",
          "prediction_with_null", "shuffled", "shuffled_string_labels_with_nulls", "float_text_id", "tab_id",
-         "other_id", "shuffled_label_clash", "shuffled_dup_id", "shuffled_other_id"]
+         "other_id", "shuffled_label_clash", "shuffled_dup_id", "shuffled_other_id", "non_ascii_id",
+         "shuffled_non_ascii_id"]
 
 
+@pytest.mark.parametrize("scanner", ["scanner", "pyarrow"])
 @pytest.mark.parametrize("case", CASES)
-def test_parquet_alignment_matches_the_row_loops(tmp_path, monkeypatch, case):
+def test_parquet_alignment_matches_the_row_loops(tmp_path, monkeypatch, case, scanner):
+    """With the compiled scanner, plain ASCII ids are checked and joined by hashing on the arrays'
+    bytes (readers.FieldCells.of_arrow); without it, by pyarrow's sort: the same outcome either way."""
     import gate.data.align
+    from gate.data import readers
     monkeypatch.setattr(gate.data.align, "FAST_JOIN_MIN_ROWS", 0)     # the sorted join of the Arrow ids too
+    monkeypatch.setattr(readers, "_SCANNER", {})
+    if scanner == "scanner":
+        pytest.importorskip("gate.data._csvscan", reason="the CSV scanner was not built (no C compiler)")
+        monkeypatch.delenv("MODEL_GATE_ACCEL", raising=False)
+    else:
+        monkeypatch.setenv("MODEL_GATE_ACCEL", "numpy")
     text = POLICY.replace("data: {slices: [seg]}", "data: {slices: [seg], prediction: pred}") \
         if case == "prediction_with_null" else POLICY
     (tmp_path / "p.yml").write_text(text, encoding="utf-8")
@@ -106,6 +119,8 @@ def test_parquet_alignment_matches_the_row_loops(tmp_path, monkeypatch, case):
         pq.write_table(table, tmp_path / f"{role}.parquet")
         tables.append(read_table(tmp_path / f"{role}.parquet"))
     assert isinstance(tables[0].columns["label"], ArrowColumn)       # the fast path is really taken
+    if case not in ("int_ids", "null_id"):        # (no string ids; a null id)
+        assert (readers.FieldCells.of_arrow(tables[0].columns["id"].arrow) is not None) == (scanner == "scanner")
     fast, slow = outcome(policy, *tables), outcome(policy, *map(as_lists, tables))
     assert_same_outcome(fast, slow)
     if not isinstance(slow, tuple):

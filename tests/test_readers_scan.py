@@ -474,3 +474,37 @@ def test_same_compares_two_columns_cell_by_cell():
     assert a.same(_field_cells(["x1", "x2", "x3"], "\r\n")[1])
     for other in (["x1", "x3", "x2"], ["x1", "x2"], ["x1", "x2", "x4"], ["x1", "x2", "x3", "x4"], ["x1", "x2", "x33"]):
         assert not a.same(_field_cells(other)[0]), other
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(alphabet="ab1. \t\u00e9", max_size=4), max_size=30), st.integers(0, 5),
+       st.lists(st.text(alphabet="ab1.", max_size=3), max_size=30))
+def test_arrow_cells_check_and_join_as_the_csv_cells_do(values, cut, others):
+    """A pyarrow string array (sliced too) as scanner cells (width 0): plain_ids is what _cell_ids
+    accepts for ASCII ids, join finds each id's row in another array, strings and cell decode it."""
+    pa = pytest.importorskip("pyarrow")
+    arr = pa.array(values, type=pa.string()).slice(min(cut, len(values)))
+    cells = FieldCells.of_arrow(arr)
+    got = arr.to_pylist()
+    assert cells.cells() == got and [cells.cell(i) for i in range(len(got))] == got
+    plain = all(v.isascii() for v in got) and _cell_ids_accepts(got)
+    assert FieldCells.of_arrow(arr).plain_ids() == plain
+    distinct = list(dict.fromkeys(others))
+    other = FieldCells.of_arrow(pa.array(distinct, type=pa.string()))
+    want = [distinct.index(v) if v in distinct else -1 for v in got]
+    assert FieldCells.of_arrow(arr).join(other).tolist() == want
+    assert FieldCells.of_arrow(arr).same(FieldCells.of_arrow(pa.array(got, type=pa.string()))) is True
+
+
+def _cell_ids_accepts(cells: list[str]) -> bool:
+    from gate.data.align import _cell_ids
+    return _cell_ids(cells, None) is not None
+
+
+def test_arrow_offsets_are_checked():
+    """Offsets that fall outside the bytes or go backwards are refused, not read."""
+    data = np.frombuffer(b"abcdef", dtype=np.uint8)
+    for offsets in ([0, 2, 9], [0, 4, 2], [-1, 2]):
+        with pytest.raises(ValueError, match="offsets"):
+            scanner.plain_ids(data, np.array(offsets, dtype=np.int32), 0, 0)
+    assert scanner.strings(data, np.array([0, 2, 6], dtype=np.int32), 0, 0) == ["ab", "cdef"]

@@ -12,7 +12,9 @@
  * - strings() decodes one column's cells as UTF-8 (the caller validated the whole file before);
  *   encode() dictionary-encodes one column (codes, and a str for each distinct cell only).
  * - plain_ids() says whether an id column is what align._cell_ids accepts without Python strings (plain
- *   ASCII ids, all distinct); join() gives each id of one such column its row in another.
+ *   ASCII ids, all distinct); join() gives each id of one such column its row in another. These, same()
+ *   and strings() also take a pyarrow string array's value bytes and int32 offsets for a column (width
+ *   0, column 0: a Parquet file's ids, hashed instead of sorted).
  * - text_numbers() is numbers() of the cells of a pyarrow string array (pyarrow's CSV columns): the
  *   same rules, instead of a regular expression over the cells and pyarrow's cast.
  * - numbers() gives float() of each picked cell bit for bit, or None when any cell is not a finite
@@ -129,7 +131,20 @@ typedef struct {
     int arrow;      /* starts are a pyarrow string array's int32 offsets: cell k is raw[starts[k]:starts[k+1]] */
 } Cells;
 
-/* args: raw, starts, column, width; a column of -1 is checked by the caller (numbers' tuple of columns). */
+/* Whether c's starts are a pyarrow string array's len + 1 int32 offsets, increasing and within raw;
+ * sets n_rows. */
+static int arrow_offsets_ok(Cells *c) {
+    Py_ssize_t count = c->starts.len / 4;
+    const int32_t *offsets = c->starts.buf;
+    int ok = c->starts.len % 4 == 0 && count >= 1;
+    for (Py_ssize_t i = 0; ok && i < count; i++)
+        ok = offsets[i] >= 0 && offsets[i] <= c->raw.len && (i == 0 || offsets[i] >= offsets[i - 1]);
+    c->n_rows = count - 1;
+    return ok;
+}
+
+/* args: raw, starts, column, width; a column of -1 is checked by the caller (numbers' tuple of columns).
+ * A width of 0 (column 0) takes raw and starts as a pyarrow string array's value bytes and offsets. */
 static int get_cells(PyObject *const *args, Cells *c, int one_column) {
     c->arrow = 0;
     c->column = one_column ? PyLong_AsSsize_t(args[2]) : 0;
@@ -138,6 +153,15 @@ static int get_cells(PyObject *const *args, Cells *c, int one_column) {
     if (c->width == -1 && PyErr_Occurred()) return 0;
     if (PyObject_GetBuffer(args[0], &c->raw, PyBUF_SIMPLE) < 0) return 0;
     if (PyObject_GetBuffer(args[1], &c->starts, PyBUF_SIMPLE) < 0) {
+        PyBuffer_Release(&c->raw);
+        return 0;
+    }
+    if (c->width == 0 && c->column == 0) {
+        c->arrow = 1;
+        c->width = 1;
+        if (arrow_offsets_ok(c)) return 1;
+        PyErr_SetString(PyExc_ValueError, "offsets: expected increasing int32 offsets within data");
+        PyBuffer_Release(&c->starts);
         PyBuffer_Release(&c->raw);
         return 0;
     }
@@ -709,11 +733,7 @@ static PyObject *text_numbers(PyObject *self, PyObject *const *args, Py_ssize_t 
         PyBuffer_Release(&c.raw);
         return NULL;
     }
-    Py_ssize_t count = c.starts.len / 4;
-    const int32_t *offsets = c.starts.buf;
-    int ok = c.starts.len % 4 == 0 && count >= 1;
-    for (Py_ssize_t i = 0; ok && i < count; i++)
-        ok = offsets[i] >= 0 && offsets[i] <= c.raw.len && (i == 0 || offsets[i] >= offsets[i - 1]);
+    int ok = arrow_offsets_ok(&c);
     Py_ssize_t *columns = ok ? PyMem_Malloc(sizeof(Py_ssize_t)) : NULL;
     if (columns == NULL) {
         if (ok) PyErr_NoMemory();
@@ -721,7 +741,6 @@ static PyObject *text_numbers(PyObject *self, PyObject *const *args, Py_ssize_t 
         release_cells(&c);
         return NULL;
     }
-    c.n_rows = count - 1;
     columns[0] = 0;
     return convert(&c, columns, 1, args[2]);
 }

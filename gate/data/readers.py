@@ -284,6 +284,17 @@ class TextCells(list):
         return self._encoded
 
 
+def string_buffers(arr: Any) -> tuple[Any, Any]:
+    """(the ``len + 1`` offsets, the data bytes) of a pyarrow string or large_string array, as numpy
+    views without copies (the offsets of a sliced array start at its offset)."""
+    import numpy as np
+    import pyarrow as pa
+    width = np.dtype(np.int64 if pa.types.is_large_string(arr.type) else np.int32)
+    _, offsets, data = arr.buffers()
+    at = np.frombuffer(offsets, dtype=width, count=len(arr) + 1, offset=arr.offset * width.itemsize)
+    return at, (np.frombuffer(data, dtype=np.uint8) if data is not None and data.size else np.zeros(1, np.uint8))
+
+
 class FieldCells(LazyColumn):
     """A CSV column read without pyarrow by :func:`_scan_csv` (the compiled scanner,
     :mod:`gate.data._csvscan`): the file's bytes and the start offset of every field, so a column
@@ -298,6 +309,18 @@ class FieldCells(LazyColumn):
     def __init__(self, scanner: Any, raw: bytes | mmap.mmap, starts: Any, column: int, width: int, n_rows: int) -> None:
         self.scanner, self.raw, self.starts = scanner, raw, starts
         self.column, self.width, self.n_rows = column, width, n_rows
+
+    @staticmethod
+    def of_arrow(arr: Any) -> FieldCells | None:
+        """A pyarrow string array (int32 offsets, no nulls) as cells for the scanner's id checks and
+        join (width 0: ``raw`` its value bytes, ``starts`` its own ``len + 1`` offsets); None without
+        the compiled scanner or for another type."""
+        import pyarrow as pa
+        scanner = scanner_module()
+        if scanner is None or not pa.types.is_string(arr.type) or arr.null_count:
+            return None
+        offsets, data = string_buffers(arr)
+        return FieldCells(scanner, data, offsets, 0, 0, len(arr))
 
     def __len__(self) -> int:
         return self.n_rows
@@ -321,6 +344,8 @@ class FieldCells(LazyColumn):
         """One row's cell (for a message), without building the column's strings."""
         if self._values is not None:
             return self._values[row]
+        if self.width == 0:        # a pyarrow string array's offsets
+            return bytes(self.raw[int(self.starts[row]):int(self.starts[row + 1])]).decode("utf-8")
         k = row * self.width + self.column
         start, end = int(self.starts[k]), min(int(self.starts[k + 1]) - 1, len(self.raw))
         return self.raw[start:end].decode("utf-8").removesuffix("\r")
