@@ -5,6 +5,8 @@ and the compiled kernel must give the numpy path's counts bit for bit."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -73,10 +75,21 @@ def test_the_kernel_can_be_turned_off(monkeypatch):
     assert not poisson.accelerated()
 
 
+@pytest.fixture(params=["vector", "scalar"])
+def draw_loop(request):
+    """The kernel's AVX-512 draw (where this CPU has it) or its scalar loop: the same counts."""
+    kernels = c_kernel()
+    before = kernels.vector(None)
+    if request.param == "vector" and not kernels.vector(True):
+        pytest.skip("this CPU has no AVX-512 (F, BW and DQ)")
+    kernels.vector(request.param == "vector")
+    yield request.param
+    kernels.vector(before)
+
+
 @pytest.mark.parametrize("groups", [[4], [8, 0, 4], [0, 0, 0, 0, 0, 0, 0, 4], [1000, 20, 4, 0, 0, 8, 4, 65_540]])
-def test_kernel_counts_equal_numpy_bincounts(groups):
+def test_kernel_counts_equal_numpy_bincounts(groups, draw_loop):
     """``groups[m-1]`` positions weigh Poisson(m) (multiples of 4, as Pieces pads them)."""
-    c_kernel()
     bounds = np.concatenate([[0], np.cumsum(groups + [0] * (poisson.MAX_SIZE - len(groups)))]).astype(np.int64)
     n = int(bounds[-1])
     rng = np.random.default_rng(n)
@@ -165,7 +178,7 @@ def test_the_kernel_checks_its_arrays_before_writing():
 
 @pytest.mark.parametrize("counts", [np.int32, np.int64])
 @pytest.mark.parametrize("types", [(np.uint16, np.uint16), (np.uint16, np.int32), (np.int32, np.uint16), (np.int32, np.int32)])
-def test_every_compiled_variant_counts_as_bincount(counts, types):
+def test_every_compiled_variant_counts_as_bincount(counts, types, draw_loop):
     """The kernel has one compiled loop per (first table, second table, counts) type: each adds the
     numpy path's weights, for the paired and the single-table call."""
     kernels = c_kernel()
@@ -183,3 +196,57 @@ def test_every_compiled_variant_counts_as_bincount(counts, types):
         for table, got, width in zip(tables, h, widths):
             np.testing.assert_array_equal(got[r], np.bincount(table, weights=w, minlength=width))
         np.testing.assert_array_equal(single[r], h[1][r])
+
+
+@pytest.mark.parametrize("run", [1, 3, 31, 32, 33, 5000])
+def test_vector_and_scalar_draws_count_alike_on_any_groups(run):
+    """Groups of any Poisson mean (stratified ones: 0, fractional, up to 32), of lengths that are
+    and are not multiples of 8 words, a first table in runs of ``run`` equal codes (runs that end
+    inside, at and across the vector loop's 32-lane blocks; codes past 65,535), int32 and int64
+    counts: the AVX-512 loop, the scalar loop and numpy give the same counts."""
+    kernels = c_kernel()
+    rng = np.random.default_rng(run)
+    means = (0.0, 0.21, 1.0, 0.93, 2.0, 7.6, 9.0, 31.5, 32.0)
+    luts, thresholds = poisson.tables_for(means)
+    lengths = [4 * int(rng.integers(0, 90)) for _ in means]
+    lengths[2] = 4 * 8 * 37                                # 37 full blocks of eight words
+    bounds = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    n = int(bounds[-1])
+    codes0 = np.repeat(np.arange(n // run + 1), run)[:n] * 9 + 70_000
+    tables = [poisson.compact_table(codes0, int(codes0.max()) + 1), poisson.compact_table(rng.integers(0, 600, n), 600)]
+    widths = [int(codes0.max()) + 1, 600]
+    rows = poisson.sizes_of(bounds)
+    before = kernels.vector(None)
+    try:
+        for counts in (np.int32, np.int64):
+            got = []
+            for on in (True, False):
+                kernels.vector(on)
+                h = [np.zeros((4, w), dtype=counts) for w in widths]
+                kernels.pair(987654321, 3, luts, thresholds, bounds, tables[0], tables[1], h[0], h[1])
+                got.append(h)
+            for r in range(4):
+                w = poisson.weights(987654321, 3 + r, rows, bounds, (luts, thresholds))
+                for table, width, a, b in zip(tables, widths, got[0], got[1]):
+                    want = np.bincount(table, weights=w, minlength=width)
+                    np.testing.assert_array_equal(a[r], want)
+                    np.testing.assert_array_equal(b[r], want)
+    finally:
+        kernels.vector(before)
+
+
+def test_the_vector_draw_is_used_where_the_cpu_has_it():
+    """vector(True) turns the AVX-512 loop on exactly when /proc/cpuinfo lists AVX-512 F, BW and DQ."""
+    kernels = c_kernel()
+    cpuinfo = Path("/proc/cpuinfo")
+    if not cpuinfo.exists():
+        pytest.skip("no /proc/cpuinfo")
+    flags = set(next((line.split(":", 1)[1].split() for line in cpuinfo.read_text().splitlines()
+                      if line.startswith("flags")), []))
+    before = kernels.vector(None)
+    try:
+        import platform
+        assert kernels.vector(True) == ({"avx512f", "avx512bw", "avx512dq"} <= flags and platform.machine() == "x86_64")
+        assert kernels.vector(False) is False
+    finally:
+        kernels.vector(before)

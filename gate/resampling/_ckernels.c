@@ -8,6 +8,12 @@
  * of a column its descending tie-group index (gate.metrics.compiler.descending_groups) by hashing the
  * doubles' bit patterns, when the column has few distinct values.
  *
+ * On x86-64 with GCC or Clang the pair loops are compiled twice, the second time with an AVX-512 draw
+ * (eight SplitMix64 words at once, each 16-bit lane's weight from compares against its row's
+ * thresholds rounded to 16 bits, run boundaries of t0 from one compare of the 32 codes with their
+ * neighbours); that one runs where the CPU has AVX-512 F, BW and DQ (__builtin_cpu_supports) and
+ * gives the same weights, hence the same counts (vector() switches it, for tests).
+ *
  * Built by setup.py as an optional extension: without a C compiler the install goes on and
  * gate.resampling.poisson uses its numpy path (same results, slower). The functions take numpy
  * arrays through the buffer protocol (no numpy headers), check their types and shapes, and release
@@ -18,6 +24,12 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
+#define HAVE_AVX512 1
+#include <immintrin.h>
+#define AVX512 __attribute__((target("avx512f,avx512bw,avx512dq")))
+#endif
 
 #define GAMMA 0x9E3779B97F4A7C15ULL
 #define EXTRA 0xD1B54A32D192ED03ULL
@@ -54,15 +66,92 @@ typedef struct {
     Py_ssize_t n_bounds;
 } Stream;
 
+/* A table row's thresholds rounded to the 16-bit uniform, for the vectorised draw: a lane u weighs
+ * sum(count[q] for up[q] <= u), exactly the lookup table's entry (the thresholds T with T <= u * 2^32:
+ * ceil(T / 2^32) <= u), unless u is one of cut (some T in (u * 2^32, u * 2^32 + 2^32 - 1]: the
+ * table's ambiguous entries). ok is 0 for a row with more than ROUNDED distinct values of either. */
+#define ROUNDED 24
+typedef struct {
+    int ok, n_up, n_cut;
+    uint16_t up[ROUNDED], count[ROUNDED], cut[ROUNDED];
+} Rounded;
+
+static void round_row(const uint64_t *thr, Py_ssize_t width, Rounded *rd) {
+    rd->ok = 1;
+    rd->n_up = rd->n_cut = 0;
+    for (Py_ssize_t k = 0; k < width && thr[k] != UINT64_MAX; k++) {
+        uint64_t t = thr[k], low = t & 0xFFFFFFFFULL, up = (t >> 32) + (low != 0);
+        if (up <= 65535) {
+            if (rd->n_up && rd->up[rd->n_up - 1] == up) {
+                rd->count[rd->n_up - 1]++;
+            } else if (rd->n_up == ROUNDED) {
+                rd->ok = 0;
+                return;
+            } else {
+                rd->up[rd->n_up] = (uint16_t)up;
+                rd->count[rd->n_up++] = 1;
+            }
+        }
+        if (low != 0 && !(rd->n_cut && rd->cut[rd->n_cut - 1] == (t >> 32))) {    /* t >> 32 < 65536 */
+            if (rd->n_cut == ROUNDED) {
+                rd->ok = 0;
+                return;
+            }
+            rd->cut[rd->n_cut++] = (uint16_t)(t >> 32);
+        }
+    }
+}
+
+/* Piece code `code` of weight wk into view 0: summed in a register while the run of one code lasts,
+ * stored when it ends. */
+#define RUN_ADD(code, wk)                                                                             \
+    do {                                                                                              \
+        if ((int64_t)(code) != run) {                                                                 \
+            a0[run] += (Count)total;                                                                      \
+            run = (int64_t)(code);                                                                    \
+            total = 0;                                                                                \
+        }                                                                                             \
+        total += (wk);                                                                                \
+    } while (0)
+
+/* Words J0 .. J1 of the current group, one SplitMix64 word (four pieces) at a time: each lane's weight
+ * from the group's lookup table, settled when ambiguous, into a0 (by runs) and a1. */
+#define SCALAR_WORDS(J0, J1)                                                                          \
+    for (uint64_t word = (J0); word < (J1); word++) {                                                 \
+        uint64_t z = mix64(base + word * GAMMA), i = 4 * word;                                        \
+        uint64_t u[4] = {z & LANE, (z >> 16) & LANE, (z >> 32) & LANE, z >> 48};                      \
+        int64_t w[4] = {lut[u[0]], lut[u[1]], lut[u[2]], lut[u[3]]};                                  \
+        if ((w[0] | w[1] | w[2] | w[3]) & 128) {                                                      \
+            for (int k = 0; k < 4; k++) w[k] = settle(w[k], u[k], i + k, key2, r, n, thr);            \
+        }                                                                                             \
+        if (t0[i] == run && t0[i + 1] == run && t0[i + 2] == run && t0[i + 3] == run) {              \
+            total += w[0] + w[1] + w[2] + w[3];                                                       \
+        } else {                                                                                      \
+            for (int k = 0; k < 4; k++) RUN_ADD(t0[i + k], w[k]);                                     \
+        }                                                                                             \
+        if (a1) {                                                                                     \
+            a1[t1[i]] += (Count)w[0];                                                                     \
+            a1[t1[i + 1]] += (Count)w[1];                                                                 \
+            a1[t1[i + 2]] += (Count)w[2];                                                                 \
+            a1[t1[i + 3]] += (Count)w[3];                                                                 \
+        }                                                                                             \
+    }
+
+#define NO_VECTOR(J, END, RD) ((void)0)
+
 /* PAIR(T0, T1, H): for resamples r0 .. r0 + b - 1 (one per row of h0/h1) add each position's weight
- * into h0[r][t0[i]] and h1[r][t1[i]]. Positions bounds[m-1] .. bounds[m] weigh Poisson(m) (row m of
- * the tables); every bound is a multiple of 4, so a word's four 16-bit lanes share a row. t0 comes in
- * runs of equal codes (pieces are ordered by the first view's code): a run is summed in a register
- * and stored once. single is PAIR without the second table. */
-#define DEFINE_PAIR(NAME, T0, T1, H)                                                                 \
-    static void NAME(const Stream *s, const T0 *t0, const T1 *t1, H *h0, H *h1, Py_ssize_t b,        \
-                     Py_ssize_t codes0, Py_ssize_t codes1) {                                          \
+ * into h0[r][t0[i]] and h1[r][t1[i]]. Positions bounds[m-1] .. bounds[m] (group m) weigh row m of the
+ * tables (Poisson(m), or a stratified group's mean); every bound is a multiple of 4, so a word's four
+ * 16-bit lanes share a row. t0 comes in runs of equal codes (pieces are ordered by the first view's
+ * code): a run is summed in a register and stored once. single is PAIR without the second table.
+ * VECTOR(first, end, rounded + m) may take words from first on (eight at a time, advancing it) before
+ * the scalar loop takes the rest: the same weights. */
+#define DEFINE_PAIR(NAME, T0, T1, H, ATTR, VECTOR)                                                   \
+    static ATTR void NAME(const Stream *s, const Rounded *rounded, const T0 *t0, const T1 *t1, H *h0, \
+                          H *h1, Py_ssize_t b, Py_ssize_t codes0, Py_ssize_t codes1) {               \
+        typedef H Count;                  /* (the counts' type, for RUN_ADD and the word loops) */    \
         uint64_t n = (uint64_t)s->bounds[s->n_bounds - 1], words = n / 4, key2 = s->key ^ EXTRA;      \
+        (void)rounded;                                                                                \
         for (Py_ssize_t row = 0; row < b; row++) {                                                    \
             uint64_t r = s->r0 + (uint64_t)row, base = s->key + r * words * GAMMA;                    \
             H *a0 = h0 + row * codes0;                                                                \
@@ -71,45 +160,123 @@ typedef struct {
             for (Py_ssize_t m = 1; m < s->n_bounds; m++) {                                            \
                 const uint8_t *lut = s->luts + m * 65536;                                             \
                 const uint64_t *thr = s->thresholds + m * s->width;                                   \
-                for (uint64_t j = (uint64_t)s->bounds[m - 1] / 4; j < (uint64_t)s->bounds[m] / 4; j++) { \
-                    uint64_t z = mix64(base + j * GAMMA), i = 4 * j;                                  \
-                    uint64_t u[4] = {z & LANE, (z >> 16) & LANE, (z >> 32) & LANE, z >> 48};          \
-                    int64_t w[4] = {lut[u[0]], lut[u[1]], lut[u[2]], lut[u[3]]};                      \
-                    if ((w[0] | w[1] | w[2] | w[3]) & 128) {                                          \
-                        for (int k = 0; k < 4; k++) w[k] = settle(w[k], u[k], i + k, key2, r, n, thr); \
-                    }                                                                                 \
-                    if (t0[i] == run && t0[i + 1] == run && t0[i + 2] == run && t0[i + 3] == run) {  \
-                        total += w[0] + w[1] + w[2] + w[3];                                           \
-                    } else {                                                                          \
-                        for (int k = 0; k < 4; k++) {                                                 \
-                            if ((int64_t)t0[i + k] != run) {                                          \
-                                a0[run] += (H)total;                                                  \
-                                run = (int64_t)t0[i + k];                                             \
-                                total = 0;                                                            \
-                            }                                                                         \
-                            total += w[k];                                                            \
-                        }                                                                             \
-                    }                                                                                 \
-                    if (a1) {                                                                         \
-                        a1[t1[i]] += (H)w[0];                                                         \
-                        a1[t1[i + 1]] += (H)w[1];                                                     \
-                        a1[t1[i + 2]] += (H)w[2];                                                     \
-                        a1[t1[i + 3]] += (H)w[3];                                                     \
-                    }                                                                                 \
-                }                                                                                     \
+                uint64_t first = (uint64_t)s->bounds[m - 1] / 4, end = (uint64_t)s->bounds[m] / 4;    \
+                VECTOR(first, end, rounded + m);                                                      \
+                SCALAR_WORDS(first, end)                                                              \
             }                                                                                         \
             if (n) a0[run] += (H)total;                                                               \
         }                                                                                             \
     }
 
-DEFINE_PAIR(pair_u16_u16_i32, uint16_t, uint16_t, int32_t)
-DEFINE_PAIR(pair_u16_i32_i32, uint16_t, int32_t, int32_t)
-DEFINE_PAIR(pair_i32_u16_i32, int32_t, uint16_t, int32_t)
-DEFINE_PAIR(pair_i32_i32_i32, int32_t, int32_t, int32_t)
-DEFINE_PAIR(pair_u16_u16_i64, uint16_t, uint16_t, int64_t)
-DEFINE_PAIR(pair_u16_i32_i64, uint16_t, int32_t, int64_t)
-DEFINE_PAIR(pair_i32_u16_i64, int32_t, uint16_t, int64_t)
-DEFINE_PAIR(pair_i32_i32_i64, int32_t, int32_t, int64_t)
+#define DEFINE_PAIRS(PREFIX, ATTR, VECTOR)                                                            \
+    DEFINE_PAIR(PREFIX##_u16_u16_i32, uint16_t, uint16_t, int32_t, ATTR, VECTOR)                     \
+    DEFINE_PAIR(PREFIX##_u16_i32_i32, uint16_t, int32_t, int32_t, ATTR, VECTOR)                      \
+    DEFINE_PAIR(PREFIX##_i32_u16_i32, int32_t, uint16_t, int32_t, ATTR, VECTOR)                      \
+    DEFINE_PAIR(PREFIX##_i32_i32_i32, int32_t, int32_t, int32_t, ATTR, VECTOR)                       \
+    DEFINE_PAIR(PREFIX##_u16_u16_i64, uint16_t, uint16_t, int64_t, ATTR, VECTOR)                     \
+    DEFINE_PAIR(PREFIX##_u16_i32_i64, uint16_t, int32_t, int64_t, ATTR, VECTOR)                      \
+    DEFINE_PAIR(PREFIX##_i32_u16_i64, int32_t, uint16_t, int64_t, ATTR, VECTOR)                      \
+    DEFINE_PAIR(PREFIX##_i32_i32_i64, int32_t, int32_t, int64_t, ATTR, VECTOR)
+
+DEFINE_PAIRS(pair, , NO_VECTOR)
+
+#ifdef HAVE_AVX512
+/* The AVX-512 draw: eight SplitMix64 words (32 lanes) at once, each 16-bit lane's weight the number of
+ * the group's thresholds it reaches (Rounded), the ambiguous lanes settled as the scalar loop settles
+ * them; the pieces are then added as there. Used only where the CPU has AVX-512 F, BW and DQ. */
+static inline AVX512 __m512i mix64_x8(__m512i z) {
+    z = _mm512_mullo_epi64(_mm512_xor_si512(z, _mm512_srli_epi64(z, 30)), _mm512_set1_epi64((long long)0xBF58476D1CE4E5B9ULL));
+    z = _mm512_mullo_epi64(_mm512_xor_si512(z, _mm512_srli_epi64(z, 27)), _mm512_set1_epi64((long long)0x94D049BB133111EBULL));
+    return _mm512_xor_si512(z, _mm512_srli_epi64(z, 31));
+}
+
+/* The 32 lanes' weights into wb (ambiguous lanes: anything) and the mask of the ambiguous ones. */
+static inline AVX512 __mmask32 weights_x32(__m512i z, const Rounded *rd, uint16_t *wb) {
+    __m512i w = _mm512_setzero_si512();
+    for (int q = 0; q < rd->n_up; q++) {
+        __mmask32 reached = _mm512_cmpge_epu16_mask(z, _mm512_set1_epi16((short)rd->up[q]));
+        w = _mm512_mask_add_epi16(w, reached, w, _mm512_set1_epi16((short)rd->count[q]));
+    }
+    __mmask32 odd = 0;
+    for (int q = 0; q < rd->n_cut; q++) odd |= _mm512_cmpeq_epi16_mask(z, _mm512_set1_epi16((short)rd->cut[q]));
+    _mm512_storeu_si512(wb, w);
+    return odd;
+}
+
+/* The inclusive prefix sums of the 32 weights (at most 32 * 127: no overflow) into pre. */
+static inline AVX512 void prefix_x32(const uint16_t *wb, uint16_t *pre) {
+    const __m512i lane = _mm512_set_epi16(31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 19, 18, 17, 16, 15, 14,
+                                          13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+    __m512i x = _mm512_loadu_si512(wb);
+    for (int shift = 1; shift < 32; shift *= 2) {
+        __m512i from = _mm512_sub_epi16(lane, _mm512_set1_epi16((short)shift));
+        x = _mm512_add_epi16(x, _mm512_maskz_permutexvar_epi16(~((1u << shift) - 1u), from, x));
+    }
+    _mm512_storeu_si512(pre, x);
+}
+
+/* The lanes k whose code p[k] differs from p[k - 1] (p[-1] is the previous piece's: i > 0). */
+static inline AVX512 __mmask32 changes_u16(const void *p) {
+    const uint16_t *c = p;
+    return _mm512_cmpneq_epi16_mask(_mm512_loadu_si512(c), _mm512_loadu_si512(c - 1));
+}
+
+static inline AVX512 __mmask32 changes_i32(const void *p) {
+    const int32_t *c = p;
+    __mmask32 low = _mm512_cmpneq_epi32_mask(_mm512_loadu_si512(c), _mm512_loadu_si512(c - 1));
+    __mmask32 high = _mm512_cmpneq_epi32_mask(_mm512_loadu_si512(c + 16), _mm512_loadu_si512(c + 15));
+    return low | (high << 16);
+}
+
+#define CHANGES(p) (sizeof(*(p)) == 2 ? changes_u16(p) : changes_i32(p))
+
+#define AVX512_WORDS(J, END, RD)                                                                      \
+    do {                                                                                              \
+        const Rounded *rd = (RD);                                                                     \
+        if (!rd->ok || (J) + 8 > (END)) break;                                                        \
+        __m512i zb = _mm512_add_epi64(_mm512_set1_epi64((long long)(base + (J) * GAMMA)),             \
+                                      _mm512_set_epi64((long long)(7 * GAMMA), (long long)(6 * GAMMA), \
+                                                       (long long)(5 * GAMMA), (long long)(4 * GAMMA), \
+                                                       (long long)(3 * GAMMA), (long long)(2 * GAMMA), \
+                                                       (long long)GAMMA, 0));                         \
+        const __m512i step = _mm512_set1_epi64((long long)(8 * GAMMA));                               \
+        for (; (J) + 8 <= (END); (J) += 8) {                                                          \
+            __m512i z = mix64_x8(zb);                                                                 \
+            zb = _mm512_add_epi64(zb, step);                                                          \
+            uint16_t wb[32], ub[32];                                                                  \
+            __mmask32 odd = weights_x32(z, rd, wb);                                                   \
+            uint64_t i = 4 * (J);                                                                     \
+            if (odd) {                                                                                \
+                _mm512_storeu_si512(ub, z);                                                           \
+                for (; odd; odd &= odd - 1) {                                                         \
+                    int k = __builtin_ctz(odd);                                                       \
+                    wb[k] = (uint16_t)settle(AMBIGUOUS, ub[k], i + k, key2, r, n, thr);               \
+                }                                                                                     \
+            }                                                                                         \
+            uint16_t pre[32];                                                                         \
+            prefix_x32(wb, pre);                                                                      \
+            if (i == 0) {                   /* (the first piece: no code before it to compare) */     \
+                for (int k = 0; k < 32; k++) RUN_ADD(t0[k], wb[k]);                                   \
+            } else {                        /* run == t0[i - 1]: each change ends a run */             \
+                int64_t added = 0;                                                                    \
+                for (__mmask32 change = CHANGES(t0 + i); change; change &= change - 1) {              \
+                    int k = __builtin_ctz(change);                                                    \
+                    int64_t upto = k ? pre[k - 1] : 0;                                                \
+                    a0[run] += (Count)(total + upto - added);                                         \
+                    run = (int64_t)t0[i + k];                                                         \
+                    total = 0;                                                                        \
+                    added = upto;                                                                     \
+                }                                                                                     \
+                total += pre[31] - added;                                                             \
+            }                                                                                         \
+            if (a1) {                                                                                 \
+                for (int k = 0; k < 32; k++) a1[t1[i + k]] += (Count)wb[k];                               \
+            }                                                                                         \
+        }                                                                                             \
+    } while (0)
+
+DEFINE_PAIRS(vpair, AVX512, AVX512_WORDS)
+#endif
 
 /* RANK_ROW(T): one row r of a ranking block's per-group counts (pos, neg: G groups each, element
  * strides sp and sq): out[k * b + r] = P, N, sum pos*prec, sum pos*(prec + prec_prev), sum pos*fps,
@@ -322,16 +489,40 @@ static int counts_ok(const Py_buffer *h, const char *name) {
     return 1;
 }
 
-typedef void (*pair_fn)(const Stream *, const void *, const void *, void *, void *, Py_ssize_t, Py_ssize_t,
-                        Py_ssize_t);
+typedef void (*pair_fn)(const Stream *, const Rounded *, const void *, const void *, void *, void *, Py_ssize_t,
+                        Py_ssize_t, Py_ssize_t);
+
+#define PAIR_TABLE(P)                                                                                 \
+    {{{(pair_fn)P##_u16_u16_i32, (pair_fn)P##_u16_i32_i32}, {(pair_fn)P##_i32_u16_i32, (pair_fn)P##_i32_i32_i32}}, \
+     {{(pair_fn)P##_u16_u16_i64, (pair_fn)P##_u16_i32_i64}, {(pair_fn)P##_i32_u16_i64, (pair_fn)P##_i32_i32_i64}}}
+
+/* Whether pair() and single() draw with AVX-512: -1 until first asked (then: whether the CPU has it). */
+static int use_vector = -1;
+
+static int vector_supported(void) {
+#ifdef HAVE_AVX512
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq");
+#else
+    return 0;
+#endif
+}
+
+static int vector_in_use(void) {
+    if (use_vector < 0) use_vector = vector_supported();
+    return use_vector;
+}
 
 static pair_fn pick_pair(const Py_buffer *t0, const Py_buffer *t1, const Py_buffer *h) {
-    static const pair_fn table[2][2][2] = {
-        {{(pair_fn)pair_u16_u16_i32, (pair_fn)pair_u16_i32_i32}, {(pair_fn)pair_i32_u16_i32, (pair_fn)pair_i32_i32_i32}},
-        {{(pair_fn)pair_u16_u16_i64, (pair_fn)pair_u16_i32_i64}, {(pair_fn)pair_i32_u16_i64, (pair_fn)pair_i32_i32_i64}},
-    };
+    static const pair_fn scalar[2][2][2] = PAIR_TABLE(pair);
+#ifdef HAVE_AVX512
+    static const pair_fn vector[2][2][2] = PAIR_TABLE(vpair);
+#endif
     int t1_wide = t1 ? t1->itemsize == 4 : 0;
-    return table[h->itemsize == 8][t0->itemsize == 4][t1_wide];
+#ifdef HAVE_AVX512
+    if (vector_in_use()) return vector[h->itemsize == 8][t0->itemsize == 4][t1_wide];
+#endif
+    return scalar[h->itemsize == 8][t0->itemsize == 4][t1_wide];
 }
 
 /* pair(key, r0, luts, thresholds, bounds, t0, t1, h0, h1) and single(key, r0, luts, thresholds,
@@ -346,6 +537,7 @@ static PyObject *run_pair(PyObject *const *args, Py_ssize_t nargs, int paired) {
     Py_buffer luts, thr, bounds, t0, t1 = {0}, h0, h1 = {0};
     if (stream(&s, &luts, &thr, &bounds, args) < 0) return NULL;
     PyObject *result = NULL;
+    Rounded *rounded = NULL;
     int got_t0 = 0, got_t1 = 0, got_h0 = 0, got_h1 = 0;
     PyObject *ot0 = args[5], *ot1 = paired ? args[6] : NULL, *oh0 = args[paired ? 7 : 6], *oh1 = paired ? args[8] : NULL;
     if (PyObject_GetBuffer(ot0, &t0, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) goto done;
@@ -374,13 +566,20 @@ static PyObject *run_pair(PyObject *const *args, Py_ssize_t nargs, int paired) {
     }
     if (!codes_ok(&t0, &h0, n, "t0") || (paired && !codes_ok(&t1, &h1, n, "t1"))) goto done;
     pair_fn fn = pick_pair(&t0, paired ? &t1 : NULL, &h0);
+    rounded = PyMem_Malloc((size_t)s.n_bounds * sizeof(Rounded));
+    if (rounded == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t m = 1; m < s.n_bounds; m++) round_row(s.thresholds + m * s.width, s.width, rounded + m);
     Py_BEGIN_ALLOW_THREADS
-    fn(&s, t0.buf, paired ? t1.buf : NULL, h0.buf, paired ? h1.buf : NULL, h0.shape[0], h0.shape[1],
+    fn(&s, rounded, t0.buf, paired ? t1.buf : NULL, h0.buf, paired ? h1.buf : NULL, h0.shape[0], h0.shape[1],
        paired ? h1.shape[1] : 0);
     Py_END_ALLOW_THREADS
     result = Py_None;
     Py_INCREF(result);
 done:
+    PyMem_Free(rounded);
     if (got_h1) PyBuffer_Release(&h1);
     if (got_h0) PyBuffer_Release(&h0);
     if (got_t1) PyBuffer_Release(&t1);
@@ -491,12 +690,31 @@ static PyObject *tie_ranks(PyObject *self, PyObject *const *args, Py_ssize_t nar
     return result;
 }
 
+/* vector(on): with True or False, draw with AVX-512 from now on (where the CPU has it) or not; with
+ * None, leave it; returns whether pair() and single() now draw with it (the same counts either way). */
+static PyObject *vector(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (nargs != 1) {
+        PyErr_Format(PyExc_TypeError, "expected 1 argument, got %zd", nargs);
+        return NULL;
+    }
+    if (args[0] != Py_None) {
+        int on = PyObject_IsTrue(args[0]);
+        if (on < 0) return NULL;
+        use_vector = on && vector_supported();
+    }
+    return PyBool_FromLong(vector_in_use());
+}
+
 static PyMethodDef methods[] = {
     {"pair", (PyCFunction)(void (*)(void))pair, METH_FASTCALL,
      "pair(key, r0, luts, thresholds, bounds, t0, t1, h0, h1): add each position's Poisson weight into "
      "h0[r, t0[i]] and h1[r, t1[i]] for resamples r0 .."},
     {"single", (PyCFunction)(void (*)(void))single, METH_FASTCALL,
      "single(key, r0, luts, thresholds, bounds, t0, h0): pair() for one table"},
+    {"vector", (PyCFunction)(void (*)(void))vector, METH_FASTCALL,
+     "vector(on): draw with AVX-512 (True), or not (False), where the CPU has it; None leaves it; returns "
+     "whether pair() and single() do"},
     {"rank_sums", (PyCFunction)(void (*)(void))rank_sums, METH_FASTCALL,
      "rank_sums(pos, neg, out): a ranking block's six sums per row, as gate.metrics.compiler._rank_sums"},
     {"tie_ranks", (PyCFunction)(void (*)(void))tie_ranks, METH_FASTCALL,
