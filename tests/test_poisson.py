@@ -75,16 +75,25 @@ def test_the_kernel_can_be_turned_off(monkeypatch):
     assert not poisson.accelerated()
 
 
-@pytest.fixture(params=["vector", "scalar"])
+LEVELS = {"avx512": 2, "avx2": 1, "scalar": 0}
+
+
+def _level(kernels, name: str) -> None:
+    """Draw with that loop from now on, or skip: this CPU has no such instructions."""
+    if kernels.vector(LEVELS[name]) != LEVELS[name]:
+        pytest.skip(f"this CPU cannot run the {name} draw")
+
+
+@pytest.fixture(params=list(LEVELS))
 def draw_loop(request):
-    """The kernel's AVX-512 draw (where this CPU has it) or its scalar loop: the same counts."""
+    """The kernel's AVX-512, AVX2 or scalar draw (where this CPU has it): the same counts."""
     kernels = c_kernel()
     before = kernels.vector(None)
-    if request.param == "vector" and not kernels.vector(True):
-        pytest.skip("this CPU has no AVX-512 (F, BW and DQ)")
-    kernels.vector(request.param == "vector")
-    yield request.param
-    kernels.vector(before)
+    try:
+        _level(kernels, request.param)
+        yield request.param
+    finally:
+        kernels.vector(before)
 
 
 @pytest.mark.parametrize("groups", [[4], [8, 0, 4], [0, 0, 0, 0, 0, 0, 0, 4], [1000, 20, 4, 0, 0, 8, 4, 65_540]])
@@ -198,12 +207,12 @@ def test_every_compiled_variant_counts_as_bincount(counts, types, draw_loop):
         np.testing.assert_array_equal(single[r], h[1][r])
 
 
-@pytest.mark.parametrize("run", [1, 3, 31, 32, 33, 5000])
-def test_vector_and_scalar_draws_count_alike_on_any_groups(run):
+@pytest.mark.parametrize("run", [1, 3, 15, 16, 17, 31, 32, 33, 5000])
+def test_every_draw_loop_counts_alike_on_any_groups(run, draw_loop):
     """Groups of any Poisson mean (stratified ones: 0, fractional, up to 32), of lengths that are
     and are not multiples of 8 words, a first table in runs of ``run`` equal codes (runs that end
-    inside, at and across the vector loop's 32-lane blocks; codes past 65,535), int32 and int64
-    counts: the AVX-512 loop, the scalar loop and numpy give the same counts."""
+    inside, at and across the vector loops' 16- and 32-lane blocks; codes past 65,535), int32 and
+    int64 counts, paired and single: the loop gives numpy's counts."""
     kernels = c_kernel()
     rng = np.random.default_rng(run)
     means = (0.0, 0.21, 1.0, 0.93, 2.0, 7.6, 9.0, 31.5, 32.0)
@@ -212,41 +221,37 @@ def test_vector_and_scalar_draws_count_alike_on_any_groups(run):
     lengths[2] = 4 * 8 * 37                                # 37 full blocks of eight words
     bounds = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
     n = int(bounds[-1])
-    codes0 = np.repeat(np.arange(n // run + 1), run)[:n] * 9 + 70_000
-    tables = [poisson.compact_table(codes0, int(codes0.max()) + 1), poisson.compact_table(rng.integers(0, 600, n), 600)]
-    widths = [int(codes0.max()) + 1, 600]
-    rows = poisson.sizes_of(bounds)
-    before = kernels.vector(None)
-    try:
+    for first in (np.repeat(np.arange(n // run + 1), run)[:n] * 9 + 70_000, np.repeat(np.arange(n // run + 1), run)[:n]):
+        tables = [poisson.compact_table(first, int(first.max()) + 1), poisson.compact_table(rng.integers(0, 600, n), 600)]
+        widths = [int(first.max()) + 1, 600]
         for counts in (np.int32, np.int64):
-            got = []
-            for on in (True, False):
-                kernels.vector(on)
-                h = [np.zeros((4, w), dtype=counts) for w in widths]
-                kernels.pair(987654321, 3, luts, thresholds, bounds, tables[0], tables[1], h[0], h[1])
-                got.append(h)
+            h = [np.zeros((4, w), dtype=counts) for w in widths]
+            kernels.pair(987654321, 3, luts, thresholds, bounds, tables[0], tables[1], h[0], h[1])
+            alone = np.zeros((4, widths[0]), dtype=counts)
+            kernels.single(987654321, 3, luts, thresholds, bounds, tables[0], alone)
             for r in range(4):
-                w = poisson.weights(987654321, 3 + r, rows, bounds, (luts, thresholds))
-                for table, width, a, b in zip(tables, widths, got[0], got[1]):
-                    want = np.bincount(table, weights=w, minlength=width)
-                    np.testing.assert_array_equal(a[r], want)
-                    np.testing.assert_array_equal(b[r], want)
-    finally:
-        kernels.vector(before)
+                w = poisson.weights(987654321, 3 + r, poisson.sizes_of(bounds), bounds, (luts, thresholds))
+                for table, width, got in zip(tables, widths, h):
+                    np.testing.assert_array_equal(got[r], np.bincount(table, weights=w, minlength=width))
+                np.testing.assert_array_equal(alone[r], h[0][r])
 
 
-def test_the_vector_draw_is_used_where_the_cpu_has_it():
-    """vector(True) turns the AVX-512 loop on exactly when /proc/cpuinfo lists AVX-512 F, BW and DQ."""
+def test_the_best_draw_loop_is_used_where_the_cpu_has_it():
+    """Untold, the kernel draws with AVX-512 when /proc/cpuinfo lists AVX-512 F, BW and DQ, else with
+    AVX2 when it lists that, else with the scalar loop; a level above the CPU's is capped."""
     kernels = c_kernel()
     cpuinfo = Path("/proc/cpuinfo")
     if not cpuinfo.exists():
         pytest.skip("no /proc/cpuinfo")
+    import platform
     flags = set(next((line.split(":", 1)[1].split() for line in cpuinfo.read_text().splitlines()
                       if line.startswith("flags")), []))
+    x86 = platform.machine() == "x86_64"
+    best = 2 if x86 and {"avx512f", "avx512bw", "avx512dq"} <= flags else 1 if x86 and "avx2" in flags else 0
     before = kernels.vector(None)
     try:
-        import platform
-        assert kernels.vector(True) == ({"avx512f", "avx512bw", "avx512dq"} <= flags and platform.machine() == "x86_64")
-        assert kernels.vector(False) is False
+        assert kernels.vector(2) == best
+        assert kernels.vector(1) == min(best, 1)
+        assert kernels.vector(0) == 0
     finally:
         kernels.vector(before)

@@ -8,11 +8,12 @@
  * of a column its descending tie-group index (gate.metrics.compiler.descending_groups) by hashing the
  * doubles' bit patterns, when the column has few distinct values.
  *
- * On x86-64 with GCC or Clang the pair loops are compiled twice, the second time with an AVX-512 draw
- * (eight SplitMix64 words at once, each 16-bit lane's weight from compares against its row's
- * thresholds rounded to 16 bits, run boundaries of t0 from one compare of the 32 codes with their
- * neighbours); that one runs where the CPU has AVX-512 F, BW and DQ (__builtin_cpu_supports) and
- * gives the same weights, hence the same counts (vector() switches it, for tests).
+ * On x86-64 with GCC or Clang the pair loops are compiled three times: scalar, with an AVX2 draw (four
+ * SplitMix64 words at once) and with an AVX-512 one (eight), where each 16-bit lane's weight comes
+ * from compares against its row's thresholds rounded to 16 bits and t0's run boundaries from one
+ * compare of the codes with their neighbours. The best the CPU has runs (__builtin_cpu_supports:
+ * AVX-512 F, BW and DQ, or AVX2); all give the same weights, hence the same counts (vector() picks
+ * one, for tests).
  *
  * Built by setup.py as an optional extension: without a C compiler the install goes on and
  * gate.resampling.poisson uses its numpy path (same results, slower). The functions take numpy
@@ -29,6 +30,7 @@
 #define HAVE_AVX512 1
 #include <immintrin.h>
 #define AVX512 __attribute__((target("avx512f,avx512bw,avx512dq")))
+#define AVX2 __attribute__((target("avx2")))
 #endif
 
 #define GAMMA 0x9E3779B97F4A7C15ULL
@@ -276,6 +278,109 @@ static inline AVX512 __mmask32 changes_i32(const void *p) {
     } while (0)
 
 DEFINE_PAIRS(vpair, AVX512, AVX512_WORDS)
+
+/* The AVX2 draw: the same with four words (16 lanes) at once; 64-bit products from 32-bit ones. */
+static inline AVX2 __m256i mul64_x4(__m256i z, uint64_t c) {
+    __m256i lo = _mm256_set1_epi64x((long long)(c & 0xFFFFFFFFULL)), hi = _mm256_set1_epi64x((long long)(c >> 32));
+    __m256i cross = _mm256_add_epi64(_mm256_mul_epu32(_mm256_srli_epi64(z, 32), lo), _mm256_mul_epu32(z, hi));
+    return _mm256_add_epi64(_mm256_mul_epu32(z, lo), _mm256_slli_epi64(cross, 32));
+}
+
+static inline AVX2 __m256i mix64_x4(__m256i z) {
+    z = mul64_x4(_mm256_xor_si256(z, _mm256_srli_epi64(z, 30)), 0xBF58476D1CE4E5B9ULL);
+    z = mul64_x4(_mm256_xor_si256(z, _mm256_srli_epi64(z, 27)), 0x94D049BB133111EBULL);
+    return _mm256_xor_si256(z, _mm256_srli_epi64(z, 31));
+}
+
+/* The 16 lanes' weights into wb and the byte mask (two bits a lane) of the ambiguous ones. */
+static inline AVX2 uint32_t weights_x16(__m256i z, const Rounded *rd, uint16_t *wb) {
+    __m256i w = _mm256_setzero_si256();
+    for (int q = 0; q < rd->n_up; q++) {
+        __m256i up = _mm256_set1_epi16((short)rd->up[q]);
+        __m256i reached = _mm256_cmpeq_epi16(_mm256_max_epu16(z, up), z);
+        w = _mm256_add_epi16(w, _mm256_and_si256(reached, _mm256_set1_epi16((short)rd->count[q])));
+    }
+    __m256i odd = _mm256_setzero_si256();
+    for (int q = 0; q < rd->n_cut; q++) odd = _mm256_or_si256(odd, _mm256_cmpeq_epi16(z, _mm256_set1_epi16((short)rd->cut[q])));
+    _mm256_storeu_si256((__m256i *)wb, w);
+    return (uint32_t)_mm256_movemask_epi8(odd);
+}
+
+/* The inclusive prefix sums of the 16 weights into pre (within each 128-bit half, then across). */
+static inline AVX2 void prefix_x16(const uint16_t *wb, uint16_t *pre) {
+    __m256i x = _mm256_loadu_si256((const __m256i *)wb);
+    x = _mm256_add_epi16(x, _mm256_slli_si256(x, 2));
+    x = _mm256_add_epi16(x, _mm256_slli_si256(x, 4));
+    x = _mm256_add_epi16(x, _mm256_slli_si256(x, 8));
+    __m256i low_total = _mm256_shufflehi_epi16(_mm256_permute4x64_epi64(x, 0x55), 0xFF);     /* lane 7 */
+    low_total = _mm256_permute4x64_epi64(low_total, 0xFF);        /* ... in every 64-bit quarter */
+    x = _mm256_add_epi16(x, _mm256_blend_epi32(_mm256_setzero_si256(), low_total, 0xF0));
+    _mm256_storeu_si256((__m256i *)pre, x);
+}
+
+/* The byte mask (two bits a lane) of the lanes k whose code p[k] differs from p[k - 1] (i > 0). */
+static inline AVX2 uint32_t changes_u16_x16(const void *p) {
+    const uint16_t *c = p;
+    __m256i same = _mm256_cmpeq_epi16(_mm256_loadu_si256((const __m256i *)c), _mm256_loadu_si256((const __m256i *)(c - 1)));
+    return ~(uint32_t)_mm256_movemask_epi8(same);
+}
+
+static inline AVX2 uint32_t changes_i32_x16(const void *p) {
+    const int32_t *c = p;
+    __m256i a = _mm256_cmpeq_epi32(_mm256_loadu_si256((const __m256i *)c), _mm256_loadu_si256((const __m256i *)(c - 1)));
+    __m256i b = _mm256_cmpeq_epi32(_mm256_loadu_si256((const __m256i *)(c + 8)), _mm256_loadu_si256((const __m256i *)(c + 7)));
+    __m256i same = _mm256_permute4x64_epi64(_mm256_packs_epi32(a, b), 0xD8);     /* lanes back in order */
+    return ~(uint32_t)_mm256_movemask_epi8(same);
+}
+
+#define CHANGES_X16(p) (sizeof(*(p)) == 2 ? changes_u16_x16(p) : changes_i32_x16(p))
+
+#define AVX2_WORDS(J, END, RD)                                                                        \
+    do {                                                                                              \
+        const Rounded *rd = (RD);                                                                     \
+        if (!rd->ok || (J) + 4 > (END)) break;                                                        \
+        __m256i zb = _mm256_add_epi64(_mm256_set1_epi64x((long long)(base + (J) * GAMMA)),            \
+                                      _mm256_set_epi64x((long long)(3 * GAMMA), (long long)(2 * GAMMA), \
+                                                        (long long)GAMMA, 0));                        \
+        const __m256i step = _mm256_set1_epi64x((long long)(4 * GAMMA));                              \
+        for (; (J) + 4 <= (END); (J) += 4) {                                                          \
+            __m256i z = mix64_x4(zb);                                                                 \
+            zb = _mm256_add_epi64(zb, step);                                                          \
+            uint16_t wb[16], ub[16];                                                                  \
+            uint32_t odd = weights_x16(z, rd, wb);                                                    \
+            uint64_t i = 4 * (J);                                                                     \
+            if (odd) {                                                                                \
+                _mm256_storeu_si256((__m256i *)ub, z);                                                \
+                for (; odd; odd &= odd - 1) {                                                         \
+                    int k = __builtin_ctz(odd) / 2;                                                   \
+                    odd &= odd - 1;                 /* (the lane's second bit) */                     \
+                    wb[k] = (uint16_t)settle(AMBIGUOUS, ub[k], i + k, key2, r, n, thr);               \
+                }                                                                                     \
+            }                                                                                         \
+            uint16_t pre[16];                                                                         \
+            prefix_x16(wb, pre);                                                                      \
+            if (i == 0) {                   /* (the first piece: no code before it to compare) */     \
+                for (int k = 0; k < 16; k++) RUN_ADD(t0[k], wb[k]);                                   \
+            } else {                        /* run == t0[i - 1]: each change ends a run */             \
+                int64_t added = 0;                                                                    \
+                for (uint32_t change = CHANGES_X16(t0 + i); change; change &= change - 1) {           \
+                    int k = __builtin_ctz(change) / 2;                                                \
+                    change &= change - 1;           /* (the lane's second bit) */                     \
+                    int64_t upto = k ? pre[k - 1] : 0;                                                \
+                    a0[run] += (Count)(total + upto - added);                                         \
+                    run = (int64_t)t0[i + k];                                                         \
+                    total = 0;                                                                        \
+                    added = upto;                                                                     \
+                }                                                                                     \
+                total += pre[15] - added;                                                             \
+            }                                                                                         \
+            if (a1) {                                                                                 \
+                for (int k = 0; k < 16; k++) a1[t1[i + k]] += (Count)wb[k];                           \
+            }                                                                                         \
+        }                                                                                             \
+    } while (0)
+
+DEFINE_PAIRS(apair, AVX2, AVX2_WORDS)
 #endif
 
 /* RANK_ROW(T): one row r of a ranking block's per-group counts (pos, neg: G groups each, element
@@ -496,33 +601,38 @@ typedef void (*pair_fn)(const Stream *, const Rounded *, const void *, const voi
     {{{(pair_fn)P##_u16_u16_i32, (pair_fn)P##_u16_i32_i32}, {(pair_fn)P##_i32_u16_i32, (pair_fn)P##_i32_i32_i32}}, \
      {{(pair_fn)P##_u16_u16_i64, (pair_fn)P##_u16_i32_i64}, {(pair_fn)P##_i32_u16_i64, (pair_fn)P##_i32_i32_i64}}}
 
-/* Whether pair() and single() draw with AVX-512: -1 until first asked (then: whether the CPU has it). */
-static int use_vector = -1;
+/* How pair() and single() draw: SCALAR, WITH_AVX2 or WITH_AVX512; -1 until first asked (then the
+ * best this CPU has). */
+enum { SCALAR = 0, WITH_AVX2 = 1, WITH_AVX512 = 2 };
+static int draw_level = -1;
 
-static int vector_supported(void) {
+static int best_level(void) {
 #ifdef HAVE_AVX512
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq");
-#else
-    return 0;
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq"))
+        return WITH_AVX512;
+    if (__builtin_cpu_supports("avx2")) return WITH_AVX2;
 #endif
+    return SCALAR;
 }
 
-static int vector_in_use(void) {
-    if (use_vector < 0) use_vector = vector_supported();
-    return use_vector;
+static int level_in_use(void) {
+    if (draw_level < 0) draw_level = best_level();
+    return draw_level;
 }
 
 static pair_fn pick_pair(const Py_buffer *t0, const Py_buffer *t1, const Py_buffer *h) {
     static const pair_fn scalar[2][2][2] = PAIR_TABLE(pair);
 #ifdef HAVE_AVX512
-    static const pair_fn vector[2][2][2] = PAIR_TABLE(vpair);
+    static const pair_fn avx512[2][2][2] = PAIR_TABLE(vpair);
+    static const pair_fn avx2[2][2][2] = PAIR_TABLE(apair);
 #endif
-    int t1_wide = t1 ? t1->itemsize == 4 : 0;
+    int t1_wide = t1 ? t1->itemsize == 4 : 0, wide = h->itemsize == 8, t0_wide = t0->itemsize == 4;
 #ifdef HAVE_AVX512
-    if (vector_in_use()) return vector[h->itemsize == 8][t0->itemsize == 4][t1_wide];
+    if (level_in_use() == WITH_AVX512) return avx512[wide][t0_wide][t1_wide];
+    if (level_in_use() == WITH_AVX2) return avx2[wide][t0_wide][t1_wide];
 #endif
-    return scalar[h->itemsize == 8][t0->itemsize == 4][t1_wide];
+    return scalar[wide][t0_wide][t1_wide];
 }
 
 /* pair(key, r0, luts, thresholds, bounds, t0, t1, h0, h1) and single(key, r0, luts, thresholds,
@@ -690,8 +800,9 @@ static PyObject *tie_ranks(PyObject *self, PyObject *const *args, Py_ssize_t nar
     return result;
 }
 
-/* vector(on): with True or False, draw with AVX-512 from now on (where the CPU has it) or not; with
- * None, leave it; returns whether pair() and single() now draw with it (the same counts either way). */
+/* vector(level): with 0 (the scalar loop), 1 (AVX2) or 2 (AVX-512), draw that way from now on, or the
+ * best this CPU has below it; with None, leave it; returns the level pair() and single() now use (the
+ * same counts at every level). */
 static PyObject *vector(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     (void)self;
     if (nargs != 1) {
@@ -699,11 +810,12 @@ static PyObject *vector(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     }
     if (args[0] != Py_None) {
-        int on = PyObject_IsTrue(args[0]);
-        if (on < 0) return NULL;
-        use_vector = on && vector_supported();
+        long want = PyLong_AsLong(args[0]);
+        if (want == -1 && PyErr_Occurred()) return NULL;
+        int best = best_level();
+        draw_level = want < 0 ? SCALAR : (want > best ? best : (int)want);
     }
-    return PyBool_FromLong(vector_in_use());
+    return PyLong_FromLong(level_in_use());
 }
 
 static PyMethodDef methods[] = {
@@ -713,8 +825,8 @@ static PyMethodDef methods[] = {
     {"single", (PyCFunction)(void (*)(void))single, METH_FASTCALL,
      "single(key, r0, luts, thresholds, bounds, t0, h0): pair() for one table"},
     {"vector", (PyCFunction)(void (*)(void))vector, METH_FASTCALL,
-     "vector(on): draw with AVX-512 (True), or not (False), where the CPU has it; None leaves it; returns "
-     "whether pair() and single() do"},
+     "vector(level): draw with the scalar loop (0), AVX2 (1) or AVX-512 (2), or the best this CPU has "
+     "below it; None leaves it; returns the level in use"},
     {"rank_sums", (PyCFunction)(void (*)(void))rank_sums, METH_FASTCALL,
      "rank_sums(pos, neg, out): a ranking block's six sums per row, as gate.metrics.compiler._rank_sums"},
     {"tie_ranks", (PyCFunction)(void (*)(void))tie_ranks, METH_FASTCALL,
