@@ -300,7 +300,7 @@ def machine() -> str:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     import numpy
     import scipy
-    accel = "C kernel built (the default install where a C compiler is)"
+    accel = f"C kernel built (the default install where a C compiler is; {_draw_loop()} draw)"
     if not _kernel_built():
         accel = "no C kernel (numpy path: an install without a C compiler)"
     elif DEFAULT_ACCEL["value"] == "numpy":
@@ -326,6 +326,12 @@ def steal_note(start: tuple[int, int] | None) -> str:
     if start is None or end is None or end[1] <= start[1]:
         return "steal: not measured"
     return f"steal: {100 * (end[0] - start[0]) / (end[1] - start[1]):.0f}% of the CPU time during the run (host contention)"
+
+
+def _draw_loop() -> str:
+    """The kernel's draw loop on this CPU (gate/resampling/_ckernels.c picks the best it has)."""
+    from gate.resampling import _ckernels
+    return {2: "AVX-512", 1: "AVX2", 0: "scalar"}[_ckernels.vector(None)]
 
 
 def _kernel_built() -> bool:
