@@ -615,14 +615,18 @@ def _canary_draws(path: str | None, stratify: bool, B: int) -> tuple[Bootstrap, 
 
 
 def test_a_large_canary_takes_the_poisson_path_stratified_or_not(monkeypatch):
-    """Independent samples (two strata that only separate the samples) take Poisson weights above the
-    size threshold, as a paired check does; a stratified bootstrap takes Poisson weights completed to
-    each stratum's size (tests/test_stratified_poisson.py); below the threshold, index resampling."""
+    """Independent samples (two strata that only separate the samples) take Poisson(1) weights above
+    the size threshold, as a paired check does; a stratified bootstrap, or one below that threshold,
+    takes Poisson weights completed to each stratum's size from a lower one
+    (tests/test_completed_poisson.py); below both, index resampling."""
     import gate.resampling.stats
     monkeypatch.setattr(gate.resampling.stats, "POISSON_MIN_UNITS", 1000)
+    monkeypatch.setattr(gate.resampling.stats, "COMPLETED_MIN_UNITS", 1000)
     assert _canary_draws(None, False, 100)[0].scheme == "poisson"
-    assert _canary_draws(None, True, 100)[0].scheme == "stratified_poisson"
+    assert _canary_draws(None, True, 100)[0].scheme == "completed_poisson"
     monkeypatch.setattr(gate.resampling.stats, "POISSON_MIN_UNITS", 10 ** 9)
+    assert _canary_draws(None, False, 100)[0].scheme == "completed_poisson"
+    monkeypatch.setattr(gate.resampling.stats, "COMPLETED_MIN_UNITS", 10 ** 9)
     assert _canary_draws(None, False, 100)[0].scheme == "index"
     assert _canary_draws(None, True, 100)[0].scheme == "index"
 

@@ -126,7 +126,7 @@ def flip_cells(r: FlipRow) -> list[str]:
 
 SCHEME_WORDS = {"multinomial": "multinomial over cells", "poisson": "Poisson(1) weights", "index": "index resampling",
                 "cluster_poisson": "Poisson(1) weights per cluster", "cluster_index": "cluster resampling",
-                "stratified_poisson": "Poisson weights completed to each stratum's size"}
+                "completed_poisson": "Poisson weights completed to each stratum's size"}
 
 
 def resampling_text(r: Reproducibility) -> str:

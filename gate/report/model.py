@@ -454,11 +454,11 @@ class DataSummary:
                 "class_support": dict(self.class_support)}
 
 
-RESAMPLING_SCHEMES = ("multinomial", "poisson", "index", "cluster_poisson", "cluster_index", "stratified_poisson")
+RESAMPLING_SCHEMES = ("multinomial", "poisson", "index", "cluster_poisson", "cluster_index", "completed_poisson")
 """How a gate group's resamples are drawn (:attr:`gate.resampling.stats.Bootstrap.scheme`): a
 multinomial over cells of identical examples, Poisson(1) weights or index draws of examples, the
-same of whole clusters, or (stratified) Poisson weights completed to each stratum's size, exactly the
-stratified bootstrap. All are the ordinary bootstrap."""
+same of whole clusters, or Poisson weights completed to each stratum's size, exactly the index
+draw's multinomial. All are the ordinary bootstrap."""
 
 
 @dataclass(frozen=True)

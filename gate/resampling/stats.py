@@ -32,10 +32,11 @@ The bootstrap (:class:`Bootstrap`) produces the same block sums without material
   distribution, since the statistics only see the sum). The weights are a counter-based stream (a
   pure function of seed, resample and piece, :mod:`gate.resampling.poisson`), drawn and counted in one
   compiled pass per pair of views when the C kernel was built (:mod:`gate.resampling._ckernels`).
-  With several strata (``bootstrap.stratify``) and any metric, each stratum's pieces weigh
-  Poisson(λ_s·m), λ_s = 1 − 5/√n_s, and uniform draws within the stratum complete every resample to
-  the stratum's size (:class:`TopUp`): exactly the stratified bootstrap, tested in
-  tests/test_stratified_poisson.py.
+  Every other index plan of at least ``COMPLETED_MIN_UNITS`` examples over a file's rows (strata
+  of ``bootstrap.stratify``, a canary's samples or none; any metric, counts too) is drawn the same way
+  and then completed: each stratum's pieces weigh Poisson(λ_s·m), λ_s = 1 − 5/√n_s, and uniform draws
+  within the stratum complete every resample to the stratum's size (:class:`TopUp`): exactly the
+  index draw's (stratified) multinomial, tested in tests/test_completed_poisson.py.
 
 - **whole clusters** — with ``data.cluster`` (:class:`ClusterDraw`) a unit is still an example, but
   a resample draws *clusters*: as many as the stratum has, uniformly with replacement (or, for large
@@ -87,6 +88,7 @@ MULTINOMIAL_CELL_RATIO = 0.25   # draw a multinomial over cells when cells <= ra
 SMALL_VIEW = 65_536             # a view made of small blocks has at most this many codes
 GATHER_MAX_UNITS = 262_144      # up to this many units, count gathered codes; beyond, per-position counts
 POISSON_MIN_UNITS = 262_145     # larger single-stratum plans may draw Poisson(1) weights (see below)
+COMPLETED_MIN_UNITS = 65_536    # other index plans from this size: Poisson weights completed (TopUp)
 MERGE_GROWTH = 1.10             # a small block joins a large view if that grows its codes by ≤ 10%
 POISSON_MIN_CLUSTERS = 1_000    # ... and with clusters, only from this many (few clusters: multinomial)
 
@@ -853,11 +855,13 @@ class Bootstrap:
         self.path = "multinomial" if self.cells is not None else "index"
         single = strata.size == 0 or int(strata.min()) == int(strata.max())
         large = path == "poisson" or (path is None and n >= POISSON_MIN_UNITS)
-        # stratified: Poisson weights completed to each stratum's size (TopUp), exactly the stratified
-        # bootstrap, so raw counts too; over the examples of a file (no cells, no clusters)
-        stratified = large and not (single or samples_only) and plan.multiplicity is None and clusters is None
-        poisson_draw = self.path == "index" and (stratified or (
-            large and (allow_poisson or path == "poisson") and (single or samples_only)))
+        ordinary = large and (allow_poisson or path == "poisson") and (single or samples_only)
+        # else, from COMPLETED_MIN_UNITS: Poisson weights completed to each stratum's size (TopUp),
+        # exactly the (stratified) bootstrap's draw, so raw counts too; over the examples of a file
+        # (no cells, no clusters)
+        completed = (not ordinary and plan.multiplicity is None and clusters is None
+                     and (path == "poisson" or (path is None and n >= COMPLETED_MIN_UNITS)))
+        poisson_draw = self.path == "index" and (ordinary or completed)
         if self.path == "index" and plan.multiplicity is not None and self.clusters is None and not (
                 poisson_draw and all(c is not None and (c[2] or plan.weighted_pieces) for c in codes)):
             # units of several examples are drawn as Poisson pieces of their examples; every other
@@ -877,7 +881,7 @@ class Bootstrap:
         # every weight is independent anyway, so each sample gets its own Poisson bootstrap (its
         # size varies as any Poisson resample's does; its ratio metrics see only its own weights).
         self.stratified: Stratified | None = None
-        if poisson_draw and stratified:     # a view must name the strata (else index draws)
+        if poisson_draw and completed:      # a view must name the strata (else index draws)
             self.stratified = Stratified.of(self.views, self._strata_ranges)
             poisson_draw = self.stratified is not None
         self.poisson = poisson_draw
@@ -987,7 +991,7 @@ class Bootstrap:
         if self.clusters is not None:
             return "cluster_poisson" if self.poisson else "cluster_index"
         if self.stratified is not None:
-            return "stratified_poisson"
+            return "completed_poisson"
         return "poisson" if self.poisson else "index"
 
     def build(self) -> None:
@@ -1004,7 +1008,7 @@ class Bootstrap:
             draw = ("Poisson weights" if self.poisson else "draws") + f" of {self.clusters.size} clusters"
         elif self.poisson:
             draw = (f"Poisson weights on {self.pieces().sizes.size} pieces"
-                    + (f", completed to {len(self._strata_ranges)} strata's sizes" if self.stratified else "")
+                    + (f", completed to the sizes of {len(self._strata_ranges)} strata" if self.stratified else "")
                     + (" (compiled kernel)" if poisson.accelerated() else ""))
         return (f"{draw} over {self.n} examples, "
                 f"{len(self.views)} views "

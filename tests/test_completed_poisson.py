@@ -1,4 +1,4 @@
-"""The stratified Poisson draw (gate.resampling.stats.TopUp) is the stratified bootstrap exactly.
+"""The completed Poisson draw (gate.resampling.stats.TopUp) is the (stratified) bootstrap exactly.
 
 Every resample keeps each stratum's size (the top-up completes Poisson(λ_s) weights, λ_s < 1, by
 uniform draws within the stratum); the per-code counts have the multinomial's means, variances and
@@ -76,8 +76,8 @@ def _check_multinomial(counts: np.ndarray, code: np.ndarray, strata: np.ndarray)
 def test_the_draw_is_the_stratified_bootstrap(accel):
     plan, strata, code = _plan()
     boot, (counts, sums, other) = _draw(plan, strata, 2000)
-    assert boot.scheme == "stratified_poisson" and boot.poisson
-    assert "completed to 4 strata's sizes" in boot.describe()
+    assert boot.scheme == "completed_poisson" and boot.poisson
+    assert "completed to the sizes of 4 strata" in boot.describe()
     assert boot.pieces().topup is not None
     _check_multinomial(counts, code, strata)
     np.testing.assert_array_equal(other.sum(axis=1), sum(SIZES))        # the whole set's size too
@@ -150,10 +150,10 @@ def test_a_stratified_check_report_says_so_and_matches_index_resampling(monkeypa
     named, and ΔAP / ΔF1 endpoints within Monte-Carlo error of index resampling's."""
     from tests.test_fast_path import _canary_draws
     B = 2000
-    monkeypatch.setattr(stats, "POISSON_MIN_UNITS", 1000)
+    monkeypatch.setattr(stats, "COMPLETED_MIN_UNITS", 1000)
     boot_p, pois = _canary_draws(None, True, B)
     boot_i, index = _canary_draws("index", True, B)
-    assert boot_p.scheme == "stratified_poisson" and boot_i.scheme == "index"
+    assert boot_p.scheme == "completed_poisson" and boot_i.scheme == "index"
     for m in index:
         a, b = index[m], pois[m]
         sd = a.std()
@@ -169,7 +169,7 @@ def test_stratified_canary_report_is_the_same_with_and_without_the_kernel(monkey
     from gate.policy.load import build_policy
     from gate.render import json_report
     from tests.test_fast_path import _canary
-    monkeypatch.setattr(stats, "POISSON_MIN_UNITS", 0)
+    monkeypatch.setattr(stats, "COMPLETED_MIN_UNITS", 0)
     doc = {"version": 1, "name": "s", "task": "binary", "positive_class": "1", "classes": ["0", "1"],
            "bootstrap": {"resamples": 300, "seed": 4, "stratify": True},
            "gates": [{"metric": "average_precision", "max_drop": 0.02}, {"metric": "recall", "min": 0.5},
@@ -181,4 +181,32 @@ def test_stratified_canary_report_is_the_same_with_and_without_the_kernel(monkey
         monkeypatch.setenv("MODEL_GATE_THREADS", threads)
         out.append(json_report.render(evaluate(policy, _canary(4000, 3000))))
     assert out[0] == out[1] == out[2]
-    assert '"stratified_poisson"' in out[0]
+    assert '"completed_poisson"' in out[0]
+
+
+@pytest.mark.parametrize("allow", [True, False])
+def test_one_sample_is_completed_below_the_poisson_threshold_and_for_counts(accel, monkeypatch, allow):
+    """A paired check (one stratum) from COMPLETED_MIN_UNITS examples: below the Poisson(1) threshold,
+    or above it when a gate reads a raw count (no ``allow_poisson``), the completed draw: every
+    resample has exactly n examples and a code's count the multinomial's variance n·p(1−p), where
+    Poisson(1) weights would give n·p; above the threshold with ratio metrics only, Poisson(1)."""
+    monkeypatch.setattr(stats, "COMPLETED_MIN_UNITS", 1000)
+    monkeypatch.setattr(stats, "POISSON_MIN_UNITS", 10 ** 9 if allow else 1000)
+    rng = np.random.default_rng(4)
+    n = 20_000
+    code = (rng.random(n) < 0.5).astype(np.int64)
+    plan = StatPlan(n)
+    plan.add(("counts", "candidate"), lambda: Block(np.arange(n), code, np.ones(n), 2))
+    plan.add(("ranks", "candidate"), lambda: Block(np.arange(n), rng.integers(0, n // 2, n), np.ones(n), n // 2))
+    boot = Bootstrap(plan, np.zeros(n, dtype=np.int64), 2000, 3, allow_poisson=allow)     # (no few cells)
+    assert boot.scheme == "completed_poisson"
+    out = np.zeros((2000, 2))
+
+    def consume(start, sums):
+        out[start:start + sums[0].shape[0]] = sums[0]
+    boot.run(consume)
+    np.testing.assert_array_equal(out.sum(axis=1), n)
+    p = np.bincount(code) / n
+    np.testing.assert_allclose(out.var(axis=0), n * p * (1 - p), rtol=0.15)
+    monkeypatch.setattr(stats, "POISSON_MIN_UNITS", 1000)
+    assert Bootstrap(plan, np.zeros(n, dtype=np.int64), 10, 3, allow_poisson=True).scheme == "poisson"
