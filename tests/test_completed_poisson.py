@@ -148,19 +148,13 @@ def test_below_is_the_exact_high_product():
 def test_a_stratified_check_report_says_so_and_matches_index_resampling(monkeypatch):
     """report.json of a large stratified canary: the same bytes from the kernel and numpy, the draw
     named, and ΔAP / ΔF1 endpoints within Monte-Carlo error of index resampling's."""
-    from tests.test_fast_path import _canary_draws
+    from tests.test_fast_path import _canary_draws, assert_intervals_agree
     B = 2000
     monkeypatch.setattr(stats, "COMPLETED_MIN_UNITS", 1000)
     boot_p, pois = _canary_draws(None, True, B)
     boot_i, index = _canary_draws("index", True, B)
     assert boot_p.scheme == "completed_poisson" and boot_i.scheme == "index"
-    for m in index:
-        a, b = index[m], pois[m]
-        sd = a.std()
-        tol = 4 * np.sqrt(2) * 2.67 * sd / np.sqrt(B)
-        for q in (0.025, 0.975):
-            assert abs(np.quantile(a, q) - np.quantile(b, q)) < tol, (m, q)
-        assert abs(b.std() / sd - 1) < 0.1, m
+    assert_intervals_agree(index, pois, B)
 
 
 def test_stratified_canary_report_is_the_same_with_and_without_the_kernel(monkeypatch):

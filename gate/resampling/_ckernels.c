@@ -232,6 +232,33 @@ static inline AVX512 __mmask32 changes_i32(const void *p) {
 
 #define CHANGES(p) (sizeof(*(p)) == 2 ? changes_u16(p) : changes_i32(p))
 
+/* A block of LANES weights wb (lanes i .. i + LANES - 1) into a0 by runs and into a1: PREFIX gives
+ * their prefix sums, CHANGES_OF the mask of lanes whose code differs from the one before (BITS mask
+ * bits a lane); with run == t0[i - 1], each change ends a run. */
+#define ADD_BLOCK(LANES, BITS, PREFIX, CHANGES_OF)                                                    \
+    do {                                                                                              \
+        uint16_t pre[LANES];                                                                          \
+        PREFIX(wb, pre);                                                                              \
+        if (i == 0) {                   /* (the first piece: no code before it to compare) */         \
+            for (int k = 0; k < (LANES); k++) RUN_ADD(t0[k], wb[k]);                                  \
+        } else {                                                                                      \
+            int64_t added = 0;                                                                        \
+            for (uint64_t change = (uint64_t)CHANGES_OF(t0 + i); change; change &= change - 1) {      \
+                int k = __builtin_ctzll(change) / (BITS);                                             \
+                if ((BITS) == 2) change &= change - 1;      /* (the lane's second bit) */             \
+                int64_t upto = k ? pre[k - 1] : 0;                                                    \
+                a0[run] += (Count)(total + upto - added);                                             \
+                run = (int64_t)t0[i + k];                                                             \
+                total = 0;                                                                            \
+                added = upto;                                                                         \
+            }                                                                                         \
+            total += pre[(LANES) - 1] - added;                                                        \
+        }                                                                                             \
+        if (a1) {                                                                                     \
+            for (int k = 0; k < (LANES); k++) a1[t1[i + k]] += (Count)wb[k];                          \
+        }                                                                                             \
+    } while (0)
+
 #define AVX512_WORDS(J, END, RD)                                                                      \
     do {                                                                                              \
         const Rounded *rd = (RD);                                                                     \
@@ -255,25 +282,7 @@ static inline AVX512 __mmask32 changes_i32(const void *p) {
                     wb[k] = (uint16_t)settle(AMBIGUOUS, ub[k], i + k, key2, r, n, thr);               \
                 }                                                                                     \
             }                                                                                         \
-            uint16_t pre[32];                                                                         \
-            prefix_x32(wb, pre);                                                                      \
-            if (i == 0) {                   /* (the first piece: no code before it to compare) */     \
-                for (int k = 0; k < 32; k++) RUN_ADD(t0[k], wb[k]);                                   \
-            } else {                        /* run == t0[i - 1]: each change ends a run */             \
-                int64_t added = 0;                                                                    \
-                for (__mmask32 change = CHANGES(t0 + i); change; change &= change - 1) {              \
-                    int k = __builtin_ctz(change);                                                    \
-                    int64_t upto = k ? pre[k - 1] : 0;                                                \
-                    a0[run] += (Count)(total + upto - added);                                         \
-                    run = (int64_t)t0[i + k];                                                         \
-                    total = 0;                                                                        \
-                    added = upto;                                                                     \
-                }                                                                                     \
-                total += pre[31] - added;                                                             \
-            }                                                                                         \
-            if (a1) {                                                                                 \
-                for (int k = 0; k < 32; k++) a1[t1[i + k]] += (Count)wb[k];                               \
-            }                                                                                         \
+            ADD_BLOCK(32, 1, prefix_x32, CHANGES);                                                    \
         }                                                                                             \
     } while (0)
 
@@ -357,26 +366,7 @@ static inline AVX2 uint32_t changes_i32_x16(const void *p) {
                     wb[k] = (uint16_t)settle(AMBIGUOUS, ub[k], i + k, key2, r, n, thr);               \
                 }                                                                                     \
             }                                                                                         \
-            uint16_t pre[16];                                                                         \
-            prefix_x16(wb, pre);                                                                      \
-            if (i == 0) {                   /* (the first piece: no code before it to compare) */     \
-                for (int k = 0; k < 16; k++) RUN_ADD(t0[k], wb[k]);                                   \
-            } else {                        /* run == t0[i - 1]: each change ends a run */             \
-                int64_t added = 0;                                                                    \
-                for (uint32_t change = CHANGES_X16(t0 + i); change; change &= change - 1) {           \
-                    int k = __builtin_ctz(change) / 2;                                                \
-                    change &= change - 1;           /* (the lane's second bit) */                     \
-                    int64_t upto = k ? pre[k - 1] : 0;                                                \
-                    a0[run] += (Count)(total + upto - added);                                         \
-                    run = (int64_t)t0[i + k];                                                         \
-                    total = 0;                                                                        \
-                    added = upto;                                                                     \
-                }                                                                                     \
-                total += pre[15] - added;                                                             \
-            }                                                                                         \
-            if (a1) {                                                                                 \
-                for (int k = 0; k < 16; k++) a1[t1[i + k]] += (Count)wb[k];                           \
-            }                                                                                         \
+            ADD_BLOCK(16, 2, prefix_x16, CHANGES_X16);                                                \
         }                                                                                             \
     } while (0)
 
