@@ -68,10 +68,10 @@ def breakdown(boot: stats.Bootstrap, rounds: int) -> list[tuple[str, float]]:
     key, sizes, bounds, n = boot.key, pieces.sizes, pieces.bounds, pieces.sizes.size
     counters = pieces.counters()
     u = poisson.uniforms(key, 0, n)
-    small = poisson._lookup(u, sizes, bounds)
+    small = poisson._lookup(u, sizes, bounds, poisson.poisson_tables()[0])
     w = poisson.weights(key, 0, sizes, bounds)
     rows = [("uniforms (SplitMix64 words)", cpu_ms(lambda r: poisson.uniforms(key, r, n), rounds)),
-            ("lookup (inverse-CDF tables)", cpu_ms(lambda r: poisson._lookup(u, sizes, bounds), rounds)),
+            ("lookup (inverse-CDF tables)", cpu_ms(lambda r: poisson._lookup(u, sizes, bounds, poisson.poisson_tables()[0]), rounds)),
             ("weights to float64", cpu_ms(lambda r: small.astype(np.float64), rounds)),
             ("weights() in all", cpu_ms(lambda r: poisson.weights(key, r, sizes, bounds), rounds))]
     chunk = boot.chunk
