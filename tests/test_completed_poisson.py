@@ -88,7 +88,7 @@ def test_an_overflowing_stratum_is_redrawn_and_the_draw_stays_exact(accel, monke
     monkeypatch.setattr(stats, "TOPUP_MARGIN", 0.0)
     plan, strata, code = _plan()
     boot, (counts, sums, other) = _draw(plan, strata, 2000)
-    means = boot.pieces().topup.stratified.mean_scale()
+    means = boot.pieces().topup.strata.mean_scale()
     assert np.all(means == 1.0)
     _check_multinomial(counts, code, strata)
 

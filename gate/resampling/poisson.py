@@ -112,14 +112,21 @@ def uniforms(key: int, resample: int, n: int) -> np.ndarray:
     return z.astype("<u8", copy=False).view("<u2")[:n]
 
 
+def words(stream: int, resample: int, n: int, counters: np.ndarray) -> np.ndarray:
+    """Words ``counters`` (each below ``n``) of ``resample`` in a side stream of ``n`` words a
+    resample: ``mix64(stream + (resample·n + counter)·γ)`` (the ambiguous lanes' extra bits, with
+    ``key ⊕ EXTRA``; the completed draw's uniforms, gate.resampling.stats.TopUp)."""
+    base = np.uint64((stream + resample * n * int(GAMMA)) % _MOD)
+    return mix64(base + counters.astype(np.uint64) * GAMMA)
+
+
 def resolve(u: np.ndarray, rows: np.ndarray, key: int, resample: int, n: int, positions: np.ndarray,
             thresholds: np.ndarray | None = None) -> np.ndarray:
     """Weights of the ambiguous ``positions`` (uniform ``u``, table row ``rows`` each: of
     ``thresholds``, default :func:`poisson_tables`', where row m is Poisson(m)) from 32 extra bits: the
     number of thresholds at or below the 48-bit value."""
     thresholds = poisson_tables()[1] if thresholds is None else thresholds
-    base = np.uint64(((key ^ EXTRA) + resample * n * int(GAMMA)) % _MOD)
-    extra = mix64(base + positions.astype(np.uint64) * GAMMA) >> np.uint64(32)
+    extra = words(key ^ EXTRA, resample, n, positions) >> np.uint64(32)
     value = (u.astype(np.uint64) << np.uint64(32)) | extra
     return np.count_nonzero(thresholds[rows] <= value[:, None], axis=1)
 

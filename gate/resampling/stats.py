@@ -426,20 +426,20 @@ class Pieces:
     cell; a cell of m examples is cut into pieces of at most ``poisson.MAX_SIZE`` examples, and a
     piece of size s gets one Poisson(s) weight (exactly the sum of its examples' Poisson(1) weights;
     the statistics only see that sum). Pieces are grouped by size (``bounds[s-1] .. bounds[s]``;
-    stratified: by (stratum, size), group j drawn from row j of ``draw``),
+    completed: by (stratum, size), group j drawn from row j of ``draw``),
     each group padded to a multiple of 4 with pieces coded ``n_codes`` (a scratch column the counts
     drop); within a group they keep the cells' order (sorted by the first view's code). With
     ``per_example`` (blocks with per-example values) the pieces are each position's, in order (a
     position of m examples, ``weighted_pieces``: pieces of its examples, grouped by size)."""
 
     bounds: np.ndarray            # int64, one entry more than groups, multiples of 4
-    sizes: np.ndarray             # uint8 Poisson mean of every piece (padding included); stratified: table row
+    sizes: np.ndarray             # uint8 Poisson mean of every piece (padding included); completed: table row
     tables: list[np.ndarray]      # per view: the pieces' codes (scratch code for padding)
     first: np.ndarray             # a position of each piece (−1 for padding)
     per_example: bool
     in_order: bool = True         # with per_example: the pieces are the positions themselves, in order
-    draw: tuple[np.ndarray, np.ndarray] | None = None     # stratified: the groups' tables (sizes: rows)
-    topup: TopUp | None = None    # stratified: completes each stratum to its size
+    draw: tuple[np.ndarray, np.ndarray] | None = None     # completed: the groups' tables (sizes: rows)
+    topup: TopUp | None = None    # completed: completes each stratum to its size
     _counters: list[_Counter] | None = None
 
     def per_position(self, w: np.ndarray, n: int) -> np.ndarray:
@@ -483,12 +483,13 @@ class _Counter:
 
 
 def make_pieces(views: list[_View], n: int, per_example: bool, multiplicity: np.ndarray | None = None,
-                stratified: Stratified | None = None) -> Pieces:
+                strata: Strata | None = None) -> Pieces:
     """:class:`Pieces` of the positions ``0 .. n-1`` (see there); position ``p`` stands for
     ``multiplicity[p]`` examples when given: the pieces are the same as for those examples written
     out, since they only depend on the codes' example counts (``per_example``: each position's own).
-    With ``stratified`` (positions ordered by stratum, views naming each one's) the pieces are
-    grouped by (stratum, size), each group drawn from Poisson(λ_s·size) and completed (:class:`TopUp`)."""
+    With ``strata`` (positions ordered by stratum, views naming each one's: a completed draw) the
+    pieces are grouped by (stratum, size), each group drawn from Poisson(λ_s·size) and completed
+    (:class:`TopUp`)."""
     own_cells = per_example or not views      # every position is its own cell: its examples share its values
     if own_cells and multiplicity is None:
         first, size = np.arange(n), np.ones(n, dtype=np.int64)
@@ -507,20 +508,20 @@ def make_pieces(views: list[_View], n: int, per_example: bool, multiplicity: np.
         index_in_cell = np.arange(cell.size) - np.repeat(np.cumsum(per_cell) - per_cell, per_cell)
         size = np.minimum(poisson.MAX_SIZE, count[cell] - index_in_cell * poisson.MAX_SIZE)
         first = cell_first[cell]
-        if stratified is None:
+        if strata is None:
             by_size = np.argsort(size, kind="stable")
         else:       # a cell lies in one stratum (its view's code names it)
-            by_size = np.lexsort((size, stratified.of_position[first]))
+            by_size = np.lexsort((size, strata.of_position[first]))
         first, size = first[by_size], size[by_size]
-    if stratified is None:        # groups: sizes 1 .. MAX_SIZE, row m of poisson_tables() = Poisson(m)
+    if strata is None:            # groups: sizes 1 .. MAX_SIZE, row m of poisson_tables() = Poisson(m)
         group = np.bincount(size, minlength=poisson.MAX_SIZE + 1)[1:]
         draw, segment_stratum = None, None
     else:                         # groups: the (stratum, size) pairs present, in order
-        key = stratified.of_position[first] * (poisson.MAX_SIZE + 1) + size
+        key = strata.of_position[first] * (poisson.MAX_SIZE + 1) + size
         starts = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]]))
         group = np.diff(np.append(starts, key.size))
         segment_stratum, segment_size = key[starts] // (poisson.MAX_SIZE + 1), key[starts] % (poisson.MAX_SIZE + 1)
-        means = stratified.mean_scale()[segment_stratum] * segment_size
+        means = strata.mean_scale()[segment_stratum] * segment_size
         draw = poisson.tables_for(tuple(float(m) for m in means))
     padded = -(-group // 4) * 4
     bounds = np.concatenate([[0], np.cumsum(padded)]).astype(np.int64)
@@ -534,11 +535,11 @@ def make_pieces(views: list[_View], n: int, per_example: bool, multiplicity: np.
         codes[real] = view.table[padded_first[real]]
         tables.append(poisson.compact_table(codes, view.n_codes + 1))
     topup = None
-    if stratified is not None:
+    if strata is not None:
         assert segment_stratum is not None
-        topup = TopUp.of(stratified, slot, size, np.repeat(segment_stratum, padded))
+        topup = TopUp.of(strata, slot, size, np.repeat(segment_stratum, padded))
     return Pieces(bounds, poisson.sizes_of(bounds), tables, padded_first, own_cells,
-                  in_order=not own_cells or (multiplicity is None and stratified is None), draw=draw, topup=topup)
+                  in_order=not own_cells or (multiplicity is None and strata is None), draw=draw, topup=topup)
 
 
 TOPUP = 0x8CB92BA72F3D8DD7     # the top-up draws' stream: mix64(key ⊕ TOPUP + (r·n + counter)·γ)
@@ -546,8 +547,9 @@ TOPUP_MARGIN = 5.0             # λ_s = 1 − margin/√n_s: a stratum overflows
 
 
 @dataclass(frozen=True)
-class Stratified:
-    """The strata of a stratified Poisson draw: ``of_position`` the stratum (0 .. K−1, in position
+class Strata:
+    """The strata of a completed Poisson draw (one, for a check without strata): ``of_position`` the
+    stratum (0 .. K−1, in position
     order) of every position, ``sizes`` each stratum's examples, and ``namers``, views such that
     every stratum is named by one of them: each of its positions has a code of that view that no
     other stratum's position has (a paired check's class in its confusion view; a canary sample's
@@ -572,7 +574,7 @@ class Stratified:
         return total
 
     @staticmethod
-    def of(views: list[_View], ranges: list[tuple[int, int]]) -> Stratified | None:
+    def of(views: list[_View], ranges: list[tuple[int, int]]) -> Strata | None:
         """From the positions' stratum ranges (``(start, size)``, in order), each stratum named by the
         view of fewest codes that names it; None when some stratum is named by no view."""
         sizes = np.array([size for _, size in ranges], dtype=np.int64)
@@ -595,32 +597,32 @@ class Stratified:
                 namers.append((v, codes, starts, stratum[starts]))
                 unnamed &= ~named
             if not unnamed.any():
-                return Stratified(of_position, sizes, tuple(namers))
+                return Strata(of_position, sizes, tuple(namers))
         return None
 
 
 @dataclass(frozen=True)
 class TopUp:
-    """Completes a stratified Poisson draw to the exact stratified bootstrap. The pieces of stratum s
+    """Completes a Poisson draw to the exact (stratified) bootstrap. The pieces of stratum s
     (n_s examples) weigh Poisson(λ_s·size), λ_s < 1, so a resample draws S_s ≤ n_s examples there
     (but with p ≈ 3e-7); ``n_s − S_s`` more examples are then drawn uniformly with replacement among
     the stratum's, each adding 1 to its piece. Given S_s = k, Poisson weights of common scale are a
     multinomial of k over the examples, so the total is a multinomial of n_s over them: exactly the
-    stratified bootstrap's counts, every stratum of fixed size. When S_s > n_s the stratum's weights
+    (stratified) bootstrap's counts, every stratum of fixed size. When S_s > n_s the stratum's weights
     are dropped and all n_s examples drawn this way (the same distribution: it holds given any k)."""
 
-    stratified: Stratified
+    strata: Strata
     offsets: np.ndarray        # int64: the first example of each stratum (examples numbered by piece)
     piece_of_example: np.ndarray   # int32/intp: the (padded) piece of every example so numbered
     piece_stratum: np.ndarray  # intp: the stratum of every padded piece (padding: its group's)
 
     @staticmethod
-    def of(stratified: Stratified, slot: np.ndarray, size: np.ndarray, piece_stratum: np.ndarray) -> TopUp:
+    def of(strata: Strata, slot: np.ndarray, size: np.ndarray, piece_stratum: np.ndarray) -> TopUp:
         """``slot``: the padded index of each real piece (in order), ``size`` its examples."""
-        sizes = stratified.sizes
+        sizes = strata.sizes
         offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
         dtype = np.int32 if piece_stratum.size < 2 ** 31 else np.intp
-        return TopUp(stratified, offsets, np.repeat(slot.astype(dtype), size), piece_stratum.astype(np.intp))
+        return TopUp(strata, offsets, np.repeat(slot.astype(dtype), size), piece_stratum.astype(np.intp))
 
     def draw(self, key: int, resample: int, missing: np.ndarray) -> np.ndarray:
         """The pieces of ``missing[s]`` examples drawn uniformly with replacement within each stratum
@@ -629,12 +631,11 @@ class TopUp:
         total = int(missing.sum())
         if total == 0:
             return np.zeros(0, dtype=np.intp)
-        sizes = self.stratified.sizes
+        sizes = self.strata.sizes
         n = int(sizes.sum())
         stratum = np.repeat(np.arange(sizes.size), missing)
         counter = self.offsets[stratum] + (np.arange(total) - np.repeat(np.cumsum(missing) - missing, missing))
-        base = np.uint64(((key ^ TOPUP) + resample * n * int(poisson.GAMMA)) % 2 ** 64)
-        z = poisson.mix64(base + counter.astype(np.uint64) * poisson.GAMMA)
+        z = poisson.words(key ^ TOPUP, resample, n, counter)
         return self.piece_of_example[self.offsets[stratum] + below(z, sizes[stratum])].astype(np.intp)
 
 
@@ -880,10 +881,10 @@ class Bootstrap:
         # strata only separate independent samples (a canary's candidate and baseline rows), and
         # every weight is independent anyway, so each sample gets its own Poisson bootstrap (its
         # size varies as any Poisson resample's does; its ratio metrics see only its own weights).
-        self.stratified: Stratified | None = None
-        if poisson_draw and completed:      # a view must name the strata (else index draws)
-            self.stratified = Stratified.of(self.views, self._strata_ranges)
-            poisson_draw = self.stratified is not None
+        self.strata: Strata | None = None
+        if poisson_draw and completed:      # views must name the strata (else index draws)
+            self.strata = Strata.of(self.views, self._strata_ranges)
+            poisson_draw = self.strata is not None
         self.poisson = poisson_draw
         if self.clusters is not None and path != "poisson":      # clusters: by the number of clusters
             self.poisson = (allow_poisson and self.n >= POISSON_MIN_UNITS
@@ -990,7 +991,7 @@ class Bootstrap:
             return "multinomial"
         if self.clusters is not None:
             return "cluster_poisson" if self.poisson else "cluster_index"
-        if self.stratified is not None:
+        if self.strata is not None:
             return "completed_poisson"
         return "poisson" if self.poisson else "index"
 
@@ -1008,12 +1009,16 @@ class Bootstrap:
             draw = ("Poisson weights" if self.poisson else "draws") + f" of {self.clusters.size} clusters"
         elif self.poisson:
             draw = (f"Poisson weights on {self.pieces().sizes.size} pieces"
-                    + (f", completed to the sizes of {len(self._strata_ranges)} strata" if self.stratified else "")
+                    + (self._completed_to() if self.strata else "")
                     + (" (compiled kernel)" if poisson.accelerated() else ""))
         return (f"{draw} over {self.n} examples, "
                 f"{len(self.views)} views "
                 f"({', '.join(str(v.n_codes) for v in self.views)} codes), {len(self._weighted)} weighted, "
                 f"{len(self._generic)} generic blocks, chunks of {self.chunk}")
+
+    def _completed_to(self) -> str:
+        k = len(self._strata_ranges)
+        return ", completed to the examples' count" if k == 1 else f", completed to the sizes of {k} strata"
 
     def chunk_sums(self, i: int, child: np.random.SeedSequence) -> tuple[int, Sums]:
         start = i * self.chunk
@@ -1150,12 +1155,12 @@ class Bootstrap:
         return sums
 
     def _top_up(self, pieces: Pieces, resample: int, counts: list[np.ndarray], w: np.ndarray | None) -> np.ndarray | None:
-        """Complete one stratified Poisson resample (:class:`TopUp`) in place: its per-code ``counts``
+        """Complete one Poisson resample (:class:`TopUp`) in place: its per-code ``counts``
         of every view and (when drawn) its piece weights ``w``. A stratum that drew more than its size
         (rare) has its weights dropped and recounted from the numpy weights first."""
         top = pieces.topup
         assert top is not None
-        missing = top.stratified.sizes - top.stratified.drawn(counts)
+        missing = top.strata.sizes - top.strata.drawn(counts)
         over = missing < 0
         if over.any():
             if w is None:
@@ -1163,7 +1168,7 @@ class Bootstrap:
             w[over[top.piece_stratum]] = 0.0
             for table, view_counts in zip(pieces.tables, counts):
                 view_counts[:] = np.bincount(table, weights=w, minlength=view_counts.size)
-            missing[over] = top.stratified.sizes[over]
+            missing[over] = top.strata.sizes[over]
         picks = top.draw(self.key, resample, missing)
         for table, view_counts in zip(pieces.tables, counts):      # intp codes, same-type ones: add.at's fast loop
             np.add.at(view_counts, table[picks].astype(np.intp), np.ones(picks.size, dtype=view_counts.dtype))
@@ -1204,7 +1209,7 @@ class Bootstrap:
         if self._pieces is None:
             mult = self.plan.multiplicity
             self._pieces = make_pieces(self.views, self.plan.n_units, bool(self._weighted or self._generic),
-                                       None if mult is None else mult[self._order], self.stratified)
+                                       None if mult is None else mult[self._order], self.strata)
         return self._pieces
 
     def run(self, consume: Callable[[int, list[np.ndarray]], None], threads: int | None = None,
