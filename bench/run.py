@@ -15,7 +15,7 @@ Rows of the table:
 - ``model-gate W1/W2/CM`` run ``model-gate check`` end to end (reading CSV) as a subprocess under
   ``/usr/bin/time -v`` (peak RSS) with ``MODEL_GATE_TIMING=1`` (bootstrap time from stderr).
 - ``W1 stratified`` is W1 with ``bootstrap.sampling: stratified`` (each class's count fixed in every
-  resample: Poisson weights completed to each class's size above 262,144 rows), its bootstrap time
+  resample: Poisson weights completed to each class's size from 65,536 rows), its bootstrap time
   compared with W1's in the same run.
 - ``sklearn loop`` draws index resamples and calls ``average_precision_score`` + ``f1_score`` for the
   candidate and the baseline; a few resamples are timed and scaled linearly to B (stated in the row).

@@ -402,11 +402,9 @@ def arrow_numbers(arr: Any, rows: Any) -> Any:
     import numpy as np
     import pyarrow as pa
     scanner = scanner_module()
-    buffers = arr.buffers()
-    if scanner is None or arr.type != pa.string() or arr.null_count or len(buffers) != 3:
+    if scanner is None or arr.type != pa.string() or arr.null_count:
         return NotImplemented
-    offsets = np.frombuffer(buffers[1], dtype=np.int32)[arr.offset:arr.offset + len(arr) + 1]
-    data = buffers[2] if buffers[2] is not None else b""
+    offsets, data = string_buffers(arr)
     n = len(arr)
     every = rows.size == n and (n == 0 or rows[-1] == n - 1)
     out = scanner.text_numbers(data, np.ascontiguousarray(offsets), None if every else np.ascontiguousarray(rows, dtype=np.int64))

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from gate.data.readers import DATA_FILE, FORMATS, Table, TextColumn, read_file_bytes, read_table
+from gate.data.readers import DATA_FILE, FORMATS, Table, TextColumn, read_file_bytes, read_table, string_buffers
 from gate.data.sources import is_in_memory, table_from_memory
 from gate.errors import InputError, UsageError, clip, missing_column
 from gate.ranking.columns import Origin, id_column, number_column
@@ -237,8 +237,8 @@ def _plain_integers(arrow: Any, ints: Any) -> bool:
     values = ints.to_numpy(zero_copy_only=False)
     if len(values) == 0 or values.min() == np.iinfo(np.int64).min:
         return _round_trips(arrow, ints)
-    offsets = np.frombuffer(arrow.buffers()[1], np.int32)[arrow.offset:arrow.offset + len(arrow) + 1]
-    data = np.frombuffer(arrow.buffers()[2], np.uint8)[offsets[0]:offsets[-1]]
+    offsets, data = string_buffers(arrow)
+    data = data[offsets[0]:offsets[-1]]
     if len(data) and data.max() > ord("9"):
         return _round_trips(arrow, ints)
     digits = np.searchsorted(_POWERS_OF_TEN, np.abs(values), side="right").sum() + len(values) + (values < 0).sum()
