@@ -61,8 +61,8 @@ static inline int64_t settle(int64_t w, uint64_t u, uint64_t i, uint64_t key2, u
 typedef struct {
     uint64_t key;
     uint64_t r0;
-    const uint8_t *luts;          /* (MAX_SIZE + 1) rows of 65536 */
-    const uint64_t *thresholds;   /* (MAX_SIZE + 1) rows of `width` */
+    const uint8_t *luts;          /* a row of 65536 per group of pieces (row 0 unused) */
+    const uint64_t *thresholds;   /* the same rows, `width` thresholds each */
     Py_ssize_t width;
     const int64_t *bounds;
     Py_ssize_t n_bounds;
