@@ -114,6 +114,32 @@ def test_kernel_counts_equal_numpy_bincounts(groups, draw_loop):
                 np.testing.assert_array_equal(counts[r], np.bincount(tables[i], weights=w, minlength=n_codes[i]))
 
 
+def test_the_vector_loops_weigh_tail_and_ambiguous_lanes_as_the_table_does(draw_loop):
+    """The vector loops compare a lane only with the thresholds below the tail (16-bit uniforms from
+    65,280 on, p = 1/256) and leave the tail and the ambiguous lanes to the lookup table: over long
+    groups of Poisson(1) and Poisson(5) pieces, with both kinds present in every row, each piece's
+    weight is the numpy path's (a one-code-per-piece table counts each weight alone). The counts'
+    rows hold garbage before the call: the kernel writes them, it does not add to them."""
+    lengths = [4 * 8 * 200, 0, 0, 0, 4 * 8 * 200]          # 200 full blocks of eight words each
+    bounds = np.concatenate([[0], np.cumsum(lengths + [0] * (poisson.MAX_SIZE - len(lengths)))]).astype(np.int64)
+    n, sizes, key = int(bounds[-1]), poisson.sizes_of(bounds), 2 ** 40 + 7
+    luts = poisson.poisson_tables()[0]
+    tables = [poisson.compact_table(np.arange(n), n), poisson.compact_table(np.arange(n)[::-1].copy(), n)]
+    got = poisson.view_counts(key, 100, 1, bounds, tables, [n, n])
+    want = [np.empty((4, n), np.int32) for _ in tables]
+    for h in want:
+        h.fill(-7)
+    c_kernel().pair(key, 100, *poisson.poisson_tables(), bounds, tables[0], tables[1], want[0], want[1])
+    for r in range(4):
+        u = poisson.uniforms(key, 100 + r, n)
+        assert np.count_nonzero(u >= 65_280) > 20
+        assert np.count_nonzero(luts[sizes, u] == poisson.AMBIGUOUS) > 0
+        w = poisson.weights(key, 100 + r, sizes)
+        np.testing.assert_array_equal(want[0][r], w)
+        np.testing.assert_array_equal(want[1][r], w[::-1])
+    np.testing.assert_array_equal(got[0][0], want[0][0])
+
+
 @pytest.mark.parametrize("groups", [[4], [8, 0, 4], [1000, 20, 4, 0, 0, 8, 4, 65_540]])
 def test_weights_looked_up_by_runs_of_one_mean_are_the_same(groups):
     """``weights(..., bounds)`` (one table lookup per run of a Poisson mean, the numpy path's way)

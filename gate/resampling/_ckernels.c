@@ -68,11 +68,15 @@ typedef struct {
     Py_ssize_t n_bounds;
 } Stream;
 
-/* A table row's thresholds rounded to the 16-bit uniform, for the vectorised draw: a lane u weighs
- * sum(count[q] for up[q] <= u), exactly the lookup table's entry (the thresholds T with T <= u * 2^32:
- * ceil(T / 2^32) <= u), unless u is one of cut (some T in (u * 2^32, u * 2^32 + 2^32 - 1]: the
- * table's ambiguous entries). ok is 0 for a row with more than ROUNDED distinct values of either. */
+/* A table row's thresholds rounded to the 16-bit uniform, for the vectorised draw: a lane u < TAIL
+ * weighs sum(count[q] for up[q] <= u), exactly the lookup table's entry (the thresholds T with
+ * T <= u * 2^32: ceil(T / 2^32) <= u), unless u is one of cut (some T in (u * 2^32, u * 2^32 + 2^32 - 1]:
+ * the table's ambiguous entries). Only values below TAIL are kept: a lane u >= TAIL (p = 1/256) takes
+ * the lookup table's entry as the scalar loop does, which spares the vector loops the compares of the
+ * thresholds crowded at the top (Poisson(1): 4 of 11). ok is 0 for a row with more than ROUNDED
+ * distinct values of either below TAIL. */
 #define ROUNDED 24
+#define TAIL 65280
 typedef struct {
     int ok, n_up, n_cut;
     uint16_t up[ROUNDED], count[ROUNDED], cut[ROUNDED];
@@ -83,7 +87,7 @@ static void round_row(const uint64_t *thr, Py_ssize_t width, Rounded *rd) {
     rd->n_up = rd->n_cut = 0;
     for (Py_ssize_t k = 0; k < width && thr[k] != UINT64_MAX; k++) {
         uint64_t t = thr[k], low = t & 0xFFFFFFFFULL, up = (t >> 32) + (low != 0);
-        if (up <= 65535) {
+        if (up < TAIL) {
             if (rd->n_up && rd->up[rd->n_up - 1] == up) {
                 rd->count[rd->n_up - 1]++;
             } else if (rd->n_up == ROUNDED) {
@@ -94,7 +98,7 @@ static void round_row(const uint64_t *thr, Py_ssize_t width, Rounded *rd) {
                 rd->count[rd->n_up++] = 1;
             }
         }
-        if (low != 0 && !(rd->n_cut && rd->cut[rd->n_cut - 1] == (t >> 32))) {    /* t >> 32 < 65536 */
+        if (low != 0 && (t >> 32) < TAIL && !(rd->n_cut && rd->cut[rd->n_cut - 1] == (t >> 32))) {
             if (rd->n_cut == ROUNDED) {
                 rd->ok = 0;
                 return;
@@ -141,8 +145,8 @@ static void round_row(const uint64_t *thr, Py_ssize_t width, Rounded *rd) {
 
 #define NO_VECTOR(J, END, RD) ((void)0)
 
-/* PAIR(T0, T1, H): for resamples r0 .. r0 + b - 1 (one per row of h0/h1) add each position's weight
- * into h0[r][t0[i]] and h1[r][t1[i]]. Positions bounds[m-1] .. bounds[m] (group m) weigh row m of the
+/* PAIR(T0, T1, H): for resamples r0 .. r0 + b - 1 (one per row of h0/h1) write each code's total of
+ * the positions' weights into h0[r][t0[i]] and h1[r][t1[i]] (what the rows held is overwritten). Positions bounds[m-1] .. bounds[m] (group m) weigh row m of the
  * tables (Poisson(m), or a stratified group's mean); every bound is a multiple of 4, so a word's four
  * 16-bit lanes share a row. t0 comes in runs of equal codes (pieces are ordered by the first view's
  * code): a run is summed in a register and stored once. single is PAIR without the second table.
@@ -158,6 +162,8 @@ static void round_row(const uint64_t *thr, Py_ssize_t width, Rounded *rd) {
             uint64_t r = s->r0 + (uint64_t)row, base = s->key + r * words * GAMMA;                    \
             H *a0 = h0 + row * codes0;                                                                \
             H *a1 = t1 ? h1 + row * codes1 : NULL;                                                    \
+            memset(a0, 0, (size_t)codes0 * sizeof(H));     /* (zeroed here: the row stays in cache) */  \
+            if (a1) memset(a1, 0, (size_t)codes1 * sizeof(H));                                        \
             int64_t run = n ? (int64_t)t0[0] : 0, total = 0;                                          \
             for (Py_ssize_t m = 1; m < s->n_bounds; m++) {                                            \
                 const uint8_t *lut = s->luts + m * 65536;                                             \
@@ -184,22 +190,23 @@ DEFINE_PAIRS(pair, , NO_VECTOR)
 
 #ifdef HAVE_AVX512
 /* The AVX-512 draw: eight SplitMix64 words (32 lanes) at once, each 16-bit lane's weight the number of
- * the group's thresholds it reaches (Rounded), the ambiguous lanes settled as the scalar loop settles
- * them; the pieces are then added as there. Used only where the CPU has AVX-512 F, BW and DQ. */
+ * the group's thresholds it reaches (Rounded), the ambiguous lanes and those in the tail weighed as the
+ * scalar loop weighs them (the lookup table, then settled); the pieces are then added as there. Used only where the CPU has AVX-512 F, BW and DQ. */
 static inline AVX512 __m512i mix64_x8(__m512i z) {
     z = _mm512_mullo_epi64(_mm512_xor_si512(z, _mm512_srli_epi64(z, 30)), _mm512_set1_epi64((long long)0xBF58476D1CE4E5B9ULL));
     z = _mm512_mullo_epi64(_mm512_xor_si512(z, _mm512_srli_epi64(z, 27)), _mm512_set1_epi64((long long)0x94D049BB133111EBULL));
     return _mm512_xor_si512(z, _mm512_srli_epi64(z, 31));
 }
 
-/* The 32 lanes' weights into wb (ambiguous lanes: anything) and the mask of the ambiguous ones. */
+/* The 32 lanes' weights into wb and the mask of the lanes left to the lookup table (ambiguous or in the
+ * tail: their wb is anything). */
 static inline AVX512 __mmask32 weights_x32(__m512i z, const Rounded *rd, uint16_t *wb) {
     __m512i w = _mm512_setzero_si512();
     for (int q = 0; q < rd->n_up; q++) {
         __mmask32 reached = _mm512_cmpge_epu16_mask(z, _mm512_set1_epi16((short)rd->up[q]));
         w = _mm512_mask_add_epi16(w, reached, w, _mm512_set1_epi16((short)rd->count[q]));
     }
-    __mmask32 odd = 0;
+    __mmask32 odd = _mm512_cmpge_epu16_mask(z, _mm512_set1_epi16((short)TAIL));
     for (int q = 0; q < rd->n_cut; q++) odd |= _mm512_cmpeq_epi16_mask(z, _mm512_set1_epi16((short)rd->cut[q]));
     _mm512_storeu_si512(wb, w);
     return odd;
@@ -279,7 +286,7 @@ static inline AVX512 __mmask32 changes_i32(const void *p) {
                 _mm512_storeu_si512(ub, z);                                                           \
                 for (; odd; odd &= odd - 1) {                                                         \
                     int k = __builtin_ctz(odd);                                                       \
-                    wb[k] = (uint16_t)settle(AMBIGUOUS, ub[k], i + k, key2, r, n, thr);               \
+                    wb[k] = (uint16_t)settle(lut[ub[k]], ub[k], i + k, key2, r, n, thr);               \
                 }                                                                                     \
             }                                                                                         \
             ADD_BLOCK(32, 1, prefix_x32, CHANGES);                                                    \
@@ -301,7 +308,8 @@ static inline AVX2 __m256i mix64_x4(__m256i z) {
     return _mm256_xor_si256(z, _mm256_srli_epi64(z, 31));
 }
 
-/* The 16 lanes' weights into wb and the byte mask (two bits a lane) of the ambiguous ones. */
+/* The 16 lanes' weights into wb and the byte mask (two bits a lane) of the lanes left to the lookup
+ * table (ambiguous or in the tail). */
 static inline AVX2 uint32_t weights_x16(__m256i z, const Rounded *rd, uint16_t *wb) {
     __m256i w = _mm256_setzero_si256();
     for (int q = 0; q < rd->n_up; q++) {
@@ -309,7 +317,8 @@ static inline AVX2 uint32_t weights_x16(__m256i z, const Rounded *rd, uint16_t *
         __m256i reached = _mm256_cmpeq_epi16(_mm256_max_epu16(z, up), z);
         w = _mm256_add_epi16(w, _mm256_and_si256(reached, _mm256_set1_epi16((short)rd->count[q])));
     }
-    __m256i odd = _mm256_setzero_si256();
+    const __m256i tail = _mm256_set1_epi16((short)TAIL);
+    __m256i odd = _mm256_cmpeq_epi16(_mm256_max_epu16(z, tail), z);
     for (int q = 0; q < rd->n_cut; q++) odd = _mm256_or_si256(odd, _mm256_cmpeq_epi16(z, _mm256_set1_epi16((short)rd->cut[q])));
     _mm256_storeu_si256((__m256i *)wb, w);
     return (uint32_t)_mm256_movemask_epi8(odd);
@@ -363,7 +372,7 @@ static inline AVX2 uint32_t changes_i32_x16(const void *p) {
                 for (; odd; odd &= odd - 1) {                                                         \
                     int k = __builtin_ctz(odd) / 2;                                                   \
                     odd &= odd - 1;                 /* (the lane's second bit) */                     \
-                    wb[k] = (uint16_t)settle(AMBIGUOUS, ub[k], i + k, key2, r, n, thr);               \
+                    wb[k] = (uint16_t)settle(lut[ub[k]], ub[k], i + k, key2, r, n, thr);               \
                 }                                                                                     \
             }                                                                                         \
             ADD_BLOCK(16, 2, prefix_x16, CHANGES_X16);                                                \

@@ -197,7 +197,7 @@ def view_counts(key: int, first: int, b: int, bounds: np.ndarray, tables: list[n
     kernels = compiled()
     assert kernels is not None, "the compiled kernel is not available"
     dtype = np.int32 if int(bounds[-1]) * MAX_WEIGHT < 2 ** 31 else np.int64    # every weight is ≤ MAX_WEIGHT
-    out = [np.zeros((b, d), dtype=dtype) for d in n_codes]
+    out = [np.empty((b, d), dtype=dtype) for d in n_codes]      # the kernel writes every row
     luts, thresholds = poisson_tables() if draw is None else draw
     for a in range(0, len(tables), 2):
         if a + 1 < len(tables):
