@@ -329,9 +329,10 @@ def steal_note(start: tuple[int, int] | None) -> str:
 
 
 def _draw_loop() -> str:
-    """The kernel's draw loop on this CPU (gate/resampling/_ckernels.c picks the best it has)."""
-    from gate.resampling import _ckernels
-    return {2: "AVX-512", 1: "AVX2", 0: "scalar"}[_ckernels.vector(None)]
+    """The kernel's draw loop on this CPU (:func:`gate.resampling.poisson.pick_draw_loop`: the faster of
+    the vector loops it has, measured)."""
+    from gate.resampling import _ckernels, poisson
+    return {2: "AVX-512", 1: "AVX2", 0: "scalar"}[poisson.pick_draw_loop(_ckernels)]
 
 
 def _kernel_built() -> bool:

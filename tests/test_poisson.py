@@ -88,7 +88,7 @@ def _level(kernels, name: str) -> None:
 def draw_loop(request):
     """The kernel's AVX-512, AVX2 or scalar draw (where this CPU has it): the same counts."""
     kernels = c_kernel()
-    before = kernels.vector(None)
+    before = poisson.pick_draw_loop(kernels)      # measured first, so that it does not override this choice
     try:
         _level(kernels, request.param)
         yield request.param
@@ -262,9 +262,25 @@ def test_every_draw_loop_counts_alike_on_any_groups(run, draw_loop):
                 np.testing.assert_array_equal(alone[r], h[0][r])
 
 
+def test_the_draw_loop_is_picked_once_among_the_vector_loops_the_cpu_has():
+    """The process draws with the faster of the vector loops the CPU has (measured once at first
+    use); it stays picked, and a CPU with neither gets the best it has."""
+    kernels = c_kernel()
+    best = kernels.vector(2)
+    picked = poisson.pick_draw_loop(kernels)
+    try:
+        assert picked in ((1, 2) if best == 2 else (best,))
+        kernels.vector(0)
+        assert poisson.pick_draw_loop(kernels) == picked        # not measured again, not re-applied
+        assert kernels.vector(None) == 0
+        assert poisson._fastest_loop(kernels) in ((1, 2) if best == 2 else (best,))
+    finally:
+        kernels.vector(picked)
+
+
 def test_the_best_draw_loop_is_used_where_the_cpu_has_it():
-    """Untold, the kernel draws with AVX-512 when /proc/cpuinfo lists AVX-512 F, BW and DQ, else with
-    AVX2 when it lists that, else with the scalar loop; a level above the CPU's is capped."""
+    """Asked for AVX-512, the kernel draws with it when /proc/cpuinfo lists AVX-512 F, BW and DQ, else
+    with AVX2 when it lists that, else with the scalar loop: a level above the CPU's is capped."""
     kernels = c_kernel()
     cpuinfo = Path("/proc/cpuinfo")
     if not cpuinfo.exists():

@@ -30,6 +30,8 @@ from __future__ import annotations
 
 import functools
 import math
+import threading
+import time
 
 import numpy as np
 
@@ -182,6 +184,44 @@ def compiled():
     return accel.load("gate.resampling._ckernels", _KERNELS)
 
 
+_PICK_LOCK = threading.Lock()
+_PICKED: list[int] = []       # the draw loop picked for this process, once measured
+
+
+def pick_draw_loop(kernels) -> int:
+    """The kernel's draw loop for this process: of the vector loops the CPU has (AVX-512, AVX2; they
+    give the same counts bit for bit), the faster on a W2-like pair of tables (16,384 pieces, a sorted
+    first table, 4,096 codes), best of five interleaved timings, measured once (about 2 ms). Which
+    is faster depends on the chip, not only on its instructions: on an AMD EPYC (Zen 4) AVX-512 drew
+    a piece in 0.83 ns and AVX2 in 1.00 ns, on an Intel Xeon (Sapphire Rapids) 1.29 and 1.21 ns
+    (bench/README.md). Returns the level (:func:`_ckernels.vector`)."""
+    with _PICK_LOCK:
+        if not _PICKED:
+            _PICKED.append(_fastest_loop(kernels))
+        return _PICKED[0]
+
+
+def _fastest_loop(kernels) -> int:
+    best = kernels.vector(2)            # the best the CPU has (capped)
+    if best < 2:
+        return best
+    n, codes = 16_384, 4_096
+    order = np.arange(n, dtype=np.uint64) * GAMMA
+    t0 = np.sort(mix64(order) % np.uint64(codes)).astype(np.uint16)
+    t1 = (mix64(order + np.uint64(1)) % np.uint64(codes)).astype(np.uint16)
+    bounds = np.array([0, n] + [n] * (MAX_SIZE - 1), dtype=np.int64)
+    h = [np.empty((4, codes), dtype=np.int32) for _ in range(2)]
+    luts, thresholds = poisson_tables()
+    took = {2: math.inf, 1: math.inf}
+    for _ in range(5):
+        for level in took:
+            kernels.vector(level)
+            start = time.perf_counter()
+            kernels.pair(1, 0, luts, thresholds, bounds, t0, t1, h[0], h[1])
+            took[level] = min(took[level], time.perf_counter() - start)
+    return kernels.vector(min(took, key=lambda level: (took[level], -level)))
+
+
 def compact_table(table: np.ndarray, n_codes: int) -> np.ndarray:
     """A code table in the narrowest integer type the kernel takes (halves the bytes it streams)."""
     return np.ascontiguousarray(table, dtype=np.uint16 if n_codes <= 65536 else np.int32)
@@ -196,6 +236,7 @@ def view_counts(key: int, first: int, b: int, bounds: np.ndarray, tables: list[n
     of tables; requires :func:`accelerated`."""
     kernels = compiled()
     assert kernels is not None, "the compiled kernel is not available"
+    pick_draw_loop(kernels)
     dtype = np.int32 if int(bounds[-1]) * MAX_WEIGHT < 2 ** 31 else np.int64    # every weight is ≤ MAX_WEIGHT
     out = [np.empty((b, d), dtype=dtype) for d in n_codes]      # the kernel writes every row
     luts, thresholds = poisson_tables() if draw is None else draw
