@@ -52,7 +52,7 @@ def evaluate(policy: Policy, es: EvalSet, *, seed: int | None = None, command: S
     # binned cells (gate/engines/bins.py): their weighted blocks are drawn as Poisson pieces, not written out
     plan = StatPlan(n_units, multiplicity=_multiplicity(es), weighted_pieces=es.candidate.score_bins is not None)
     groups = ClassGroups().warm(es, default_threads())    # the sorts every ranking block and curve shares
-    builder = QuantityBuilder(es, plan, offsets, groups)
+    builder = QuantityBuilder(es, plan, offsets, groups, defer=True)   # ranking blocks: built by plan.realize
     bootstrapped = [g for g in gates if METRICS[g.spec.metric].family not in ("coverage", "flip")
                     or (METRICS[g.spec.metric].family == "flip" and es.baseline is not None)]
     quantities = {}
@@ -63,6 +63,7 @@ def evaluate(policy: Policy, es: EvalSet, *, seed: int | None = None, command: S
         if _binned(es, g):          # the binning's error bound, per replicate (gate/inference/binned.py)
             for role in ("candidate", "baseline") if es.baseline is not None else ("candidate",):
                 quantities[(g.id, BOUND + role)] = bound_quantity(builder, role, g.target)
+    plan.realize(default_threads())
     clusters = cluster_codes(es)
     codes = None if clusters is None else clusters[:es.candidate.y.size]     # the candidate's rows first
     measured = {g.id: _measured(es, g, codes) for g in bootstrapped}

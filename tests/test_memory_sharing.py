@@ -4,6 +4,7 @@ are released after alignment, and the blocks over one subset share its units and
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from gate.api import load_policy
 from gate.data.align import build_evalset
@@ -45,3 +46,29 @@ def test_blocks_over_one_subset_share_units_and_weights():
     for block in same_rows:
         assert block.unit is first.unit and block.value is first.value
     assert np.array_equal(first.unit, np.arange(es.candidate.y.size))
+
+
+def test_deferred_ranking_blocks_are_the_eager_ones_once_realized():
+    """evaluate() leaves the ranking blocks to ``plan.realize`` (built in parallel): the same blocks,
+    at the same indices, as building each one when its quantity is compiled; and a plan with blocks
+    still deferred refuses to be evaluated."""
+    from gate.metrics.compiler import Target
+    _, es = _affairs()
+    plans = {}
+    for defer in (False, True):
+        plan = StatPlan(es.candidate.y.size)
+        builder = QuantityBuilder(es, plan, {"candidate": 0, "baseline": 0}, defer=defer)
+        for metric in ("average_precision", "recall", "roc_auc"):
+            for role in ("candidate", "baseline"):
+                builder.quantity(role, Target(metric, 1, None, {}))
+        plans[defer] = plan
+    lazy = plans[True]
+    assert any(b.size == 0 for b in lazy.blocks)
+    with pytest.raises(AssertionError, match="realize"):
+        lazy.point()
+    lazy.realize(2)
+    assert lazy.keys == plans[False].keys
+    for got, want in zip(lazy.blocks, plans[False].blocks):
+        assert got.size == want.size
+        for a, b in ((got.unit, want.unit), (got.target, want.target), (got.value, want.value)):
+            np.testing.assert_array_equal(a, b)

@@ -43,8 +43,9 @@ class QuantityBuilder:
     the baseline's rows share the candidate's units when paired, else follow them."""
 
     def __init__(self, evalset: EvalSet, plan: StatPlan, offsets: Mapping[str, int],
-                 groups: ClassGroups | None = None) -> None:
+                 groups: ClassGroups | None = None, defer: bool = False) -> None:
         self.es = evalset
+        self.defer = defer      # ranking blocks left to plan.realize() (the caller's, in parallel)
         self.plan = plan
         self.offsets = offsets
         self.k = evalset.n_classes
@@ -125,7 +126,7 @@ class QuantityBuilder:
             group = collapse_negative_runs(subset_groups(self.groups(side, class_index), rows_kept), positive)
             g = int(group.max()) + 1 if group.size else 1
             return Block(self._units(role, rows_kept), group + g * positive, w, 2 * g)
-        return self.plan.add(key, make)
+        return self.plan.add(key, make, defer=self.defer)
 
     def rank_micro_block(self, role: str, target: Target) -> int:
         side, rows = self.side(role), self.rows(role, target)

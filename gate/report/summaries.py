@@ -4,6 +4,9 @@ matrices, PR/ROC curves (thinned to at most 200 points) and reliability-diagram 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 import numpy as np
 
 from gate.data.align import EvalSet
@@ -11,6 +14,7 @@ from gate.metrics import formulas as f
 from gate.metrics.compiler import ClassGroups, calibration_inputs, confidence_bins
 from gate.report.model import Calibration, ClassRow, ConfusionMatrix, Curve, DataSummary
 from gate.resampling import counted
+from gate.resampling.stats import parallel_map
 
 MAX_CURVE_POINTS = 200
 
@@ -39,16 +43,16 @@ def report_extras(es: EvalSet, groups: ClassGroups | None = None) -> dict:
             for i, name in enumerate(es.classes)]
     confusion = tuple(ConfusionMatrix(role, es.classes, tuple(tuple(float(x) for x in r) for r in cm))
                       for role, cm in cms.items())
-    curves: list[Curve] = []
-    calibration: list[Calibration] = []
-    for role, side in sides:
-        if side.scores is None:
-            continue
-        class_list = [1] if es.task == "binary" else range(k)
-        for ci in class_list:
-            curves.extend(_curves(role, side, ci, es.classes[ci], groups or ClassGroups()))
-        if float(np.min(side.scores)) >= 0.0 and float(np.max(side.scores)) <= 1.0:
-            calibration.append(_calibration(role, side))
+    groups = groups or ClassGroups()
+    scored = [(role, side) for role, side in sides if side.scores is not None]
+    pairs = [(role, side, ci) for role, side in scored for ci in ([1] if es.task == "binary" else range(k))]
+    # every (side, class) curve and every side's bins on their own thread (bincounts release the GIL),
+    # in the same order as one after the other
+    jobs: list[Callable[[], list]] = [partial(_curves, role, side, ci, es.classes[ci], groups) for role, side, ci in pairs]
+    jobs += [partial(_calibrations, role, side) for role, side in scored]
+    done = parallel_map(lambda job: job(), jobs)
+    curves = [curve for out in done[:len(pairs)] for curve in out]
+    calibration = [cal for out in done[len(pairs):] for cal in out]
     return {"per_class": tuple(rows), "confusion": confusion, "curves": tuple(curves),
             "calibration": tuple(calibration)}
 
@@ -84,6 +88,13 @@ def _thin(x: np.ndarray, y: np.ndarray) -> tuple[tuple[float, ...], tuple[float,
         keep = np.unique(np.linspace(0, x.size - 1, MAX_CURVE_POINTS).round().astype(np.int64))
         x, y = x[keep], y[keep]
     return tuple(float(v) for v in x), tuple(float(v) for v in y)
+
+
+def _calibrations(role: str, side) -> list[Calibration]:
+    """The side's reliability bins, when its scores are probabilities (all in [0, 1]); else none."""
+    if float(np.min(side.scores)) >= 0.0 and float(np.max(side.scores)) <= 1.0:
+        return [_calibration(role, side)]
+    return []
 
 
 def _calibration(role: str, side) -> Calibration:

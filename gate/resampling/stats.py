@@ -114,6 +114,9 @@ class Block:
                              shape=(self.size, n_units))
 
 
+_PENDING = Block(np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp), np.zeros(0), 0)   # a deferred block's place
+
+
 @dataclass
 class StatPlan:
     """The blocks every gate needs, deduplicated by key, over ``n_units`` units."""
@@ -133,12 +136,28 @@ class StatPlan:
     def n_examples(self) -> int:
         return self.n_units if self.multiplicity is None else int(self.multiplicity.sum())
 
-    def add(self, key: tuple, make: Callable[[], Block]) -> int:
-        """Register a block once per key; returns its index."""
+    _deferred: dict[int, Callable[[], Block]] = field(default_factory=dict, repr=False)
+
+    def add(self, key: tuple, make: Callable[[], Block], defer: bool = False) -> int:
+        """Register a block once per key; returns its index. ``defer``: built later, by
+        :meth:`realize`, together with the other deferred blocks (in parallel)."""
         if key not in self.keys:
             self.keys[key] = len(self.blocks)
-            self.blocks.append(make())
+            if defer:
+                self._deferred[len(self.blocks)] = make
+                self.blocks.append(_PENDING)
+            else:
+                self.blocks.append(make())
         return self.keys[key]
+
+    def realize(self, threads: int | None = None) -> StatPlan:
+        """Build the deferred blocks on ``threads`` threads (numpy's array work releases the GIL; a
+        20-class pair of models has 40 ranking blocks of N rows each). Returns self."""
+        pending = sorted(self._deferred)
+        for i, block in zip(pending, parallel_map(lambda i: self._deferred[i](), pending, threads)):
+            self.blocks[i] = block
+        self._deferred.clear()
+        return self
 
     @property
     def entries(self) -> int:
@@ -146,11 +165,13 @@ class StatPlan:
 
     def accumulate(self, weights: np.ndarray) -> list[np.ndarray]:
         """Evaluate every block on unit counts ``weights`` of shape ``(b, n_units)`` (reference path)."""
+        assert not self._deferred, "StatPlan.realize() first"
         return [accumulate_block(block, weights) for block in self.blocks]
 
     def point(self) -> list[np.ndarray]:
         """Every block's ``(1, size)`` sums over the observed examples (each counted once): the
         :meth:`accumulate` of all-ones weights, bit for bit whatever the units' multiplicities."""
+        assert not self._deferred, "StatPlan.realize() first"
         if self.multiplicity is None:
             return self.accumulate(np.ones((1, self.n_units)))
         return [_point_block(block, self.multiplicity) for block in self.blocks]
