@@ -297,3 +297,45 @@ def test_the_best_draw_loop_is_used_where_the_cpu_has_it():
         assert kernels.vector(0) == 0
     finally:
         kernels.vector(before)
+
+
+@pytest.mark.parametrize("bits,high", [(16, 5), (32, 3 * 10 ** 8), (32, 60_000), (64, 2 ** 63)])
+def test_radix_passes_order_as_numpys_stable_sort(bits, high, monkeypatch):
+    """``stats.radix_order`` with the kernel's one-pass digits: numpy's stable argsort of the keys
+    (ties in input order), from every position or a given order, int64 and uint64 keys; and the
+    numpy path gives the same order."""
+    from gate.resampling import stats
+    c_kernel()
+    rng = np.random.default_rng(bits + high % 97)
+    for n in (0, 1, 7, 100_003):
+        key = rng.integers(0, high, n, dtype=np.int64)
+        if bits == 64:
+            key = key.astype(np.uint64) * np.uint64(2) + np.uint64(1)
+        start = rng.permutation(n)
+        for order in (None, start):
+            got = stats.radix_order(key, bits, order)
+            base = np.arange(n) if order is None else order
+            want = base[np.argsort(key[base], kind="stable")]
+            np.testing.assert_array_equal(got, want)
+            with monkeypatch.context() as m:
+                m.setattr(poisson, "compiled", lambda: None)
+                np.testing.assert_array_equal(stats.radix_order(key, bits, order), want)
+
+
+def test_radix_pass_checks_its_arrays_before_writing():
+    kernels = c_kernel()
+    key, order = np.arange(10, dtype=np.int64), np.arange(10, dtype=np.int64)
+    out = np.full(10, -1, dtype=np.int64)
+    with pytest.raises(IndexError):
+        kernels.radix_pass(key, 0, np.array([0, 10], dtype=np.int64), out[:2])
+    with pytest.raises(TypeError):
+        kernels.radix_pass(key.astype(np.int32), 0, order, out)
+    with pytest.raises(TypeError):
+        kernels.radix_pass(key, 0, order, out[:5])
+    with pytest.raises(TypeError):
+        kernels.radix_pass(key, 0, order, order)            # in place
+    with pytest.raises(ValueError):
+        kernels.radix_pass(key, 64, order, out)
+    assert (out == -1).all()
+    kernels.radix_pass(key[::-1].copy(), 0, order, out)
+    np.testing.assert_array_equal(out, order[::-1])
