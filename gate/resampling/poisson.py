@@ -190,8 +190,8 @@ _PICKED: list[int] = []       # the draw loop picked for this process, once meas
 
 def pick_draw_loop(kernels) -> int:
     """The kernel's draw loop for this process: of the vector loops the CPU has (AVX-512, AVX2; they
-    give the same counts bit for bit), the faster on a W2-like pair of tables (16,384 pieces, a sorted
-    first table, 4,096 codes), best of five interleaved timings, measured once (about 2 ms). Which
+    give the same counts bit for bit), the faster on a W2-like pair of tables (65,536 pieces, a sorted
+    first table, 4,096 codes), best of five interleaved timings, measured once (about 4 ms). Which
     is faster depends on the chip, not only on its instructions: on an AMD EPYC (Zen 4) AVX-512 drew
     a piece in 0.83 ns and AVX2 in 1.00 ns, on an Intel Xeon (Sapphire Rapids) 1.29 and 1.21 ns
     (bench/README.md). Returns the level (:func:`_ckernels.vector`)."""
@@ -205,7 +205,7 @@ def _fastest_loop(kernels) -> int:
     best = kernels.vector(2)            # the best the CPU has (capped)
     if best < 2:
         return best
-    n, codes = 16_384, 4_096
+    n, codes = 65_536, 4_096
     order = np.arange(n, dtype=np.uint64) * GAMMA
     t0 = np.sort(mix64(order) % np.uint64(codes)).astype(np.uint16)
     t1 = (mix64(order + np.uint64(1)) % np.uint64(codes)).astype(np.uint16)
