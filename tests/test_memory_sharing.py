@@ -10,7 +10,7 @@ from gate.api import load_policy
 from gate.data.align import build_evalset
 from gate.data.readers import read_table
 from gate.metrics.compiler import QuantityBuilder
-from gate.resampling.stats import StatPlan
+from gate.resampling.stats import StatPlan, subplan
 from tests.engine_data import ROOT
 
 
@@ -66,6 +66,8 @@ def test_deferred_ranking_blocks_are_the_eager_ones_once_realized():
     assert any(b.size == 0 for b in lazy.blocks)
     with pytest.raises(AssertionError, match="realize"):
         lazy.point()
+    with pytest.raises(AssertionError, match="realize"):
+        subplan(lazy, [0])              # what the engine hands each Bootstrap
     lazy.realize(2)
     assert lazy.keys == plans[False].keys
     for got, want in zip(lazy.blocks, plans[False].blocks):

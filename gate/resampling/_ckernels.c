@@ -146,8 +146,8 @@ static void round_row(const uint64_t *thr, Py_ssize_t width, Rounded *rd) {
 #define NO_VECTOR(J, END, RD) ((void)0)
 
 /* PAIR(T0, T1, H): for resamples r0 .. r0 + b - 1 (one per row of h0/h1) write each code's total of
- * the positions' weights into h0[r][t0[i]] and h1[r][t1[i]] (what the rows held is overwritten). Positions bounds[m-1] .. bounds[m] (group m) weigh row m of the
- * tables (Poisson(m), or a stratified group's mean); every bound is a multiple of 4, so a word's four
+ * the positions' weights into h0[r][t0[i]] and h1[r][t1[i]] (what the rows held is overwritten).
+ * Positions bounds[m-1] .. bounds[m] (group m) weigh row m of the tables (Poisson(m), or a stratified group's mean); every bound is a multiple of 4, so a word's four
  * 16-bit lanes share a row. t0 comes in runs of equal codes (pieces are ordered by the first view's
  * code): a run is summed in a register and stored once. single is PAIR without the second table.
  * VECTOR(first, end, rounded + m) may take words from first on (eight at a time, advancing it) before
@@ -191,7 +191,8 @@ DEFINE_PAIRS(pair, , NO_VECTOR)
 #ifdef HAVE_AVX512
 /* The AVX-512 draw: eight SplitMix64 words (32 lanes) at once, each 16-bit lane's weight the number of
  * the group's thresholds it reaches (Rounded), the ambiguous lanes and those in the tail weighed as the
- * scalar loop weighs them (the lookup table, then settled); the pieces are then added as there. Used only where the CPU has AVX-512 F, BW and DQ. */
+ * scalar loop weighs them (the lookup table, then settled); the pieces are then added as there. Used
+ * only where the CPU has AVX-512 F, BW and DQ. */
 static inline AVX512 __m512i mix64_x8(__m512i z) {
     z = _mm512_mullo_epi64(_mm512_xor_si512(z, _mm512_srli_epi64(z, 30)), _mm512_set1_epi64((long long)0xBF58476D1CE4E5B9ULL));
     z = _mm512_mullo_epi64(_mm512_xor_si512(z, _mm512_srli_epi64(z, 27)), _mm512_set1_epi64((long long)0x94D049BB133111EBULL));

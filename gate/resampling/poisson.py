@@ -191,7 +191,7 @@ _PICKED: list[int] = []       # the draw loop picked for this process, once meas
 def pick_draw_loop(kernels) -> int:
     """The kernel's draw loop for this process: of the vector loops the CPU has (AVX-512, AVX2; they
     give the same counts bit for bit), the faster on a W2-like pair of tables (65,536 pieces, a sorted
-    first table, 4,096 codes), best of five interleaved timings, measured once (about 4 ms). Which
+    first table, 4,096 codes), best of five interleaved timings, measured once (about 5 ms). Which
     is faster depends on the chip, not only on its instructions: on an AMD EPYC (Zen 4) AVX-512 drew
     a piece in 0.83 ns and AVX2 in 1.00 ns, on an Intel Xeon (Sapphire Rapids) 1.29 and 1.21 ns
     (bench/README.md). Returns the level (:func:`_ckernels.vector`)."""

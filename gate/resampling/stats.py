@@ -159,19 +159,24 @@ class StatPlan:
         self._deferred.clear()
         return self
 
+    def require_built(self) -> None:
+        """Refuse to read a plan whose deferred blocks are not built yet (their places hold empty
+        blocks, which would read as zero sums)."""
+        assert not self._deferred, "StatPlan.realize() first"
+
     @property
     def entries(self) -> int:
         return sum(b.unit.size for b in self.blocks)
 
     def accumulate(self, weights: np.ndarray) -> list[np.ndarray]:
         """Evaluate every block on unit counts ``weights`` of shape ``(b, n_units)`` (reference path)."""
-        assert not self._deferred, "StatPlan.realize() first"
+        self.require_built()
         return [accumulate_block(block, weights) for block in self.blocks]
 
     def point(self) -> list[np.ndarray]:
         """Every block's ``(1, size)`` sums over the observed examples (each counted once): the
         :meth:`accumulate` of all-ones weights, bit for bit whatever the units' multiplicities."""
-        assert not self._deferred, "StatPlan.realize() first"
+        self.require_built()
         if self.multiplicity is None:
             return self.accumulate(np.ones((1, self.n_units)))
         return [_point_block(block, self.multiplicity) for block in self.blocks]
@@ -437,6 +442,7 @@ def components(n_blocks: int, groups: list[set[int]]) -> list[list[int]]:
 
 def subplan(plan: StatPlan, blocks: list[int]) -> StatPlan:
     """The plan restricted to ``blocks`` (renumbered 0..), same units."""
+    plan.require_built()
     sub = StatPlan(plan.n_units, multiplicity=plan.multiplicity, weighted_pieces=plan.weighted_pieces)
     index = {b: i for i, b in enumerate(blocks)}
     sub.blocks = [plan.blocks[b] for b in blocks]
@@ -874,6 +880,7 @@ class Bootstrap:
                  path: str | None = None, allow_poisson: bool = False, samples_only: bool = False,
                  clusters: np.ndarray | None = None) -> None:
         self.plan, self.resamples, self.seed = plan, int(resamples), seed
+        plan.require_built()
         strata = np.asarray(strata, dtype=np.int64)
         self.n = n = plan.n_examples
         one_each, codes = _codes_of(plan)
