@@ -135,6 +135,29 @@ def test_no_view_naming_the_strata_keeps_index_draws():
     assert not boot.poisson and boot.scheme == "index"
 
 
+@pytest.mark.parametrize("whole", [True, False], ids=["every-code-named", "some-codes-named"])
+@pytest.mark.parametrize("dtype", [np.int32, np.float64])
+def test_a_namer_counts_each_strata_draws_as_a_direct_sum(whole, dtype):
+    """Namer.drawn equals the plain per-stratum sum of a view's counts, whether the largest stratum
+    is left out (every code names a stratum: its draws are the view's total minus the others') or
+    every named stratum's codes are gathered; the scratch slot after the view's codes never counts."""
+    rng = np.random.default_rng(5)
+    d, k = 500, 4
+    stratum_of_code = rng.choice(k, d, p=[0.7, 0.2, 0.06, 0.04])
+    codes = np.flatnonzero(np.ones(d, bool) if whole else rng.random(d) < 0.8)
+    codes = codes[np.argsort(stratum_of_code[codes], kind="stable")]
+    namer = stats.Namer.of(0, codes, stratum_of_code[codes], d)
+    assert (namer.rest == 0) == whole and namer.codes.size == (codes.size - (stratum_of_code == 0).sum() if whole
+                                                                else codes.size)
+    for _ in range(20):
+        counts = rng.poisson(1.0, d + 1).astype(dtype)          # + the scratch slot
+        counts[d] = 7
+        total = np.zeros(k, dtype=np.int64)
+        namer.drawn(counts, total)
+        want = np.bincount(stratum_of_code[codes], weights=counts[codes], minlength=k)
+        assert total.tolist() == want.astype(np.int64).tolist()
+
+
 def test_below_is_the_exact_high_product():
     rng = np.random.default_rng(0)
     z = rng.integers(0, 2 ** 63, 5000, dtype=np.uint64) * np.uint64(2) + rng.integers(0, 2, 5000, dtype=np.uint64)

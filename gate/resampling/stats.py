@@ -587,18 +587,58 @@ TOPUP_MARGIN = 5.0             # λ_s = 1 − margin/√n_s: a stratum overflows
 
 
 @dataclass(frozen=True)
+class Namer:
+    """A view that names some strata: ``codes``, its codes of those strata grouped by stratum (each
+    group's first index in ``starts``, its stratum in ``strata``). When every code of the view
+    names a stratum, the largest group is left out (``rest`` its stratum, ``whole`` the view's
+    codes) and that stratum's draws are the view's total minus the others': a binary check's
+    negatives are ~90% of its codes, and gathering them every resample cost more than the rest of
+    the completion."""
+
+    view: int
+    codes: np.ndarray
+    starts: np.ndarray
+    strata: np.ndarray
+    rest: int = -1
+    whole: int = 0
+
+    def drawn(self, counts: np.ndarray, total: np.ndarray) -> None:
+        """Add the examples one resample drew in each named stratum (from the view's per-code
+        ``counts``) to ``total``. Counts are whole numbers (float or integer): every sum is exact."""
+        named = 0
+        if self.codes.size:
+            groups = np.rint(np.add.reduceat(counts.take(self.codes), self.starts)).astype(np.int64)
+            total[self.strata] += groups
+            named = int(groups.sum())
+        if self.rest >= 0:
+            total[self.rest] += int(np.rint(counts[:self.whole].sum())) - named
+
+    @staticmethod
+    def of(view: int, codes: np.ndarray, stratum: np.ndarray, whole: int) -> Namer:
+        """From ``codes`` in stratum order and the ``stratum`` of each; ``whole``, the view's codes."""
+        starts = np.flatnonzero(np.concatenate([[True], stratum[1:] != stratum[:-1]]))
+        if codes.size < whole:
+            return Namer(view, codes, starts, stratum[starts])
+        largest = int(np.argmax(np.diff(np.append(starts, codes.size))))
+        rest = int(stratum[starts[largest]])
+        kept = stratum != rest
+        codes, stratum = codes[kept], stratum[kept]
+        starts = np.flatnonzero(np.concatenate([[True], stratum[1:] != stratum[:-1]])) if codes.size else starts[:0]
+        return Namer(view, codes, starts, stratum[starts], rest, whole)
+
+
+@dataclass(frozen=True)
 class Strata:
     """The strata of a completed Poisson draw (one, for a check without strata): ``of_position`` the
     stratum (0 .. K−1, in position
     order) of every position, ``sizes`` each stratum's examples, and ``namers``, views such that
     every stratum is named by one of them: each of its positions has a code of that view that no
     other stratum's position has (a paired check's class in its confusion view; a canary sample's
-    class in that sample's view). A namer is kept as (view, its codes of the strata it names grouped
-    by stratum, each group's first index, those strata)."""
+    class in that sample's view)."""
 
     of_position: np.ndarray
     sizes: np.ndarray
-    namers: tuple[tuple[int, np.ndarray, np.ndarray, np.ndarray], ...]   # (view, its codes by stratum, starts, strata)
+    namers: tuple[Namer, ...]
 
     def mean_scale(self) -> np.ndarray:
         """λ_s per stratum: ``max(0, 1 − TOPUP_MARGIN/√n_s)`` (0: a stratum of at most 25 examples is
@@ -607,10 +647,10 @@ class Strata:
 
     def drawn(self, counts: list[np.ndarray]) -> np.ndarray:
         """S_s per stratum: the examples a resample drew there, from the views' per-code counts
-        (each namer's codes of each stratum gathered and summed)."""
+        (:meth:`Namer.drawn`)."""
         total = np.zeros(self.sizes.size, dtype=np.int64)
-        for v, codes, starts, named in self.namers:
-            total[named] += np.rint(np.add.reduceat(counts[v].take(codes), starts)).astype(np.int64)
+        for namer in self.namers:
+            namer.drawn(counts[namer.view], total)
         return total
 
     @staticmethod
@@ -632,9 +672,7 @@ class Strata:
             if named.any():
                 mine = np.flatnonzero(pure & named[of_position[first]])
                 codes = mine[np.argsort(of_position[first][mine], kind="stable")]
-                stratum = of_position[first][codes]
-                starts = np.flatnonzero(np.concatenate([[True], stratum[1:] != stratum[:-1]]))
-                namers.append((v, codes, starts, stratum[starts]))
+                namers.append(Namer.of(v, codes, of_position[first][codes], d))
                 unnamed &= ~named
             if not unnamed.any():
                 return Strata(of_position, sizes, tuple(namers))
