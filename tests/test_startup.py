@@ -107,3 +107,27 @@ def test_the_quick_start_loads_neither_a_plotting_library_nor_scipy_optimize_nor
     assert {"gate.render.plots", "scipy.special", "gate.publish.dispatch", "gate.publish.http"} <= mods
     unwanted = {"matplotlib", "scipy.optimize", "requests", "urllib3"}
     assert not mods & unwanted, sorted(mods & unwanted)
+
+
+HUGEPAGES = """
+import sys
+from gate.cli.main import main
+main(["validate", sys.argv[1]])
+import numpy
+multiarray = numpy._core.multiarray if hasattr(numpy, "_core") else numpy.core.multiarray   # numpy 2 / 1
+print(multiarray._get_madvise_hugepage())
+"""
+
+
+@pytest.mark.parametrize(("given", "asked"), [(None, "False"), ("1", "True"), ("0", "False")])
+def test_the_cli_numpy_asks_for_huge_pages_only_when_the_user_says_so(given, asked):
+    """The CLI sets NUMPY_MADVISE_HUGEPAGE=0 for the numpy its subcommand imports (huge-page faults
+    cost a check seconds of system time where the kernel compacts memory), unless the user set it."""
+    env = {k: v for k, v in os.environ.items() if k != "NUMPY_MADVISE_HUGEPAGE"}
+    env["PYTHONPATH"] = str(ROOT)
+    if given is not None:
+        env["NUMPY_MADVISE_HUGEPAGE"] = given
+    run = subprocess.run([sys.executable, "-c", HUGEPAGES, str(ROOT / "policies" / "affairs.yml")], env=env,
+                         capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip().splitlines()[-1] == asked

@@ -9,6 +9,7 @@ removes the previous run's reports from ``--out-dir`` (see :mod:`gate.cli.paths`
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -42,7 +43,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def prefer_small_pages() -> None:
+    """Unless the user chose otherwise, the numpy a subcommand imports does not ask the kernel for
+    transparent huge pages (``NUMPY_MADVISE_HUGEPAGE=0``, numpy's documented switch; numpy's default
+    on Linux is to ask). A check allocates and frees gigabytes of short-lived arrays; where the kernel
+    compacts memory to fault a huge page in (THP ``defrag = madvise``, the usual default) that costs
+    far more than the TLB saves: on a 2-core KVM Intel Xeon, W1 (10^6 rows) 7.6 → 5.1 s wall, system
+    time 3.1 → 0.45 s; W2 26–33 → 23–24 s. Results are the same (memory layout only). No effect when
+    numpy is already imported: a Python caller of the API keeps its process's setting."""
+    os.environ.setdefault("NUMPY_MADVISE_HUGEPAGE", "0")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    prefer_small_pages()
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         args = build_parser().parse_args(argv)
