@@ -591,9 +591,9 @@ class Namer:
     """A view that names some strata: ``codes``, its codes of those strata grouped by stratum (each
     group's first index in ``starts``, its stratum in ``strata``). When every code of the view
     names a stratum, the largest group is left out (``rest`` its stratum, ``whole`` the view's
-    codes) and that stratum's draws are the view's total minus the others': a binary check's
-    negatives are ~90% of its codes, and gathering them every resample cost more than the rest of
-    the completion."""
+    codes) and that stratum's draws are the view's total minus the others': gathering a binary
+    check's negatives' codes (most of its confusion view's) every resample cost more than the rest
+    of the completion."""
 
     view: int
     codes: np.ndarray
