@@ -242,6 +242,11 @@ def expand_plan(plan: StatPlan, strata: np.ndarray) -> tuple[StatPlan, np.ndarra
 # dense codes
 
 
+def first_of_runs(keys: np.ndarray) -> np.ndarray:
+    """The index of the first element of each run of equal ``keys`` (``[0]`` for no keys, as for one)."""
+    return np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]]))
+
+
 def _dense(code: np.ndarray) -> tuple[np.ndarray, int]:
     """Codes renumbered 0..D-1 in sorted order of the input values, and D."""
     if code.size == 0:
@@ -511,7 +516,7 @@ class _Counter:
     @staticmethod
     def of(table: np.ndarray) -> _Counter:
         codes = table.astype(np.intp)
-        starts = np.flatnonzero(np.concatenate([[True], codes[1:] != codes[:-1]])) if codes.size else None
+        starts = first_of_runs(codes) if codes.size else None
         if starts is not None and starts.size <= codes.size // 3:     # worth it only with long runs
             return _Counter(codes[starts], starts)
         return _Counter(codes)
@@ -558,7 +563,7 @@ def make_pieces(views: list[_View], n: int, per_example: bool, multiplicity: np.
         draw, segment_stratum = None, None
     else:                         # groups: the (stratum, size) pairs present, in order
         key = strata.of_position[first] * (poisson.MAX_SIZE + 1) + size
-        starts = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]]))
+        starts = first_of_runs(key)
         group = np.diff(np.append(starts, key.size))
         segment_stratum, segment_size = key[starts] // (poisson.MAX_SIZE + 1), key[starts] % (poisson.MAX_SIZE + 1)
         means = strata.mean_scale()[segment_stratum] * segment_size
@@ -616,14 +621,14 @@ class Namer:
     @staticmethod
     def of(view: int, codes: np.ndarray, stratum: np.ndarray, whole: int) -> Namer:
         """From ``codes`` in stratum order and the ``stratum`` of each; ``whole``, the view's codes."""
-        starts = np.flatnonzero(np.concatenate([[True], stratum[1:] != stratum[:-1]]))
+        starts = first_of_runs(stratum)
         if codes.size < whole:
             return Namer(view, codes, starts, stratum[starts])
         largest = int(np.argmax(np.diff(np.append(starts, codes.size))))
         rest = int(stratum[starts[largest]])
         kept = stratum != rest
         codes, stratum = codes[kept], stratum[kept]
-        starts = np.flatnonzero(np.concatenate([[True], stratum[1:] != stratum[:-1]])) if codes.size else starts[:0]
+        starts = first_of_runs(stratum) if codes.size else starts[:0]
         return Namer(view, codes, starts, stratum[starts], rest, whole)
 
 
@@ -900,7 +905,7 @@ def _view(blocks: list, code: np.ndarray, d: int, members: list[int], order: np.
     table = np.ascontiguousarray(code[order], dtype=np.intp)
     run_starts = None
     if first and np.all(np.diff(table) >= 0) and np.all(np.bincount(table, minlength=d) > 0):
-        run_starts = np.flatnonzero(np.concatenate([[True], np.diff(table) != 0]))
+        run_starts = first_of_runs(table)
     return _View(table, d, maps, keys, run_starts)
 
 
